@@ -1,0 +1,9 @@
+"""The runtime: device specs, placement, partitioning, lowering to jax.jit, execution."""
+
+from device.executor import Plan
+from device.ir import GraphIR, Node
+from device.place import PlacementOptions
+from device.plan import make_plan
+from device.spec import DeviceSpec
+
+__all__ = ["GraphIR", "Node", "Plan", "PlacementOptions", "make_plan", "DeviceSpec"]

@@ -1,0 +1,134 @@
+"""Partitioning: cut placed nodes into maximal acyclic segments of one device and kind."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Collection, Iterable
+
+import jax
+import numpy as np
+
+from device.ir import Edge, GraphIR, Node
+from kernels import registry
+
+_STRING = np.dtype(object)
+
+
+@dataclass(eq=False)
+class Segment:
+    """Nodes that run together: one `jax.jit` function (xla) or one Python loop (host).
+
+    `inputs` are the edges the segment reads from feeds or other segments, `static` the
+    subset that some node reads as a static input, `outputs` the edges others read.
+    """
+
+    kind: str
+    device: jax.Device | None
+    nodes: list[Node] = field(default_factory=list)
+    inputs: list[Edge] = field(default_factory=list)
+    static: frozenset[Edge] = frozenset()
+    outputs: list[Edge] = field(default_factory=list)
+    deps: set[int] = field(default_factory=set)
+    index: int = 0
+
+    def __repr__(self) -> str:
+        where = f" on {self.device}" if self.device is not None else ""
+        return f"Segment {self.index} ({self.kind}{where}): {[n.name for n in self.nodes]}"
+
+
+def kind_of(ir: GraphIR, node: Node) -> str:
+    """The node's kernel kind; anything touching strings runs on the host (XLA has none)."""
+    kernel = registry.lookup(node.op)
+    if kernel.kind == registry.HOST or _STRING in node.output_dtypes:
+        return registry.HOST
+    if any(ir[p].output_dtypes[i] == _STRING for p, i in node.inputs):
+        return registry.HOST
+    return registry.XLA
+
+
+def partition(
+    ir: GraphIR,
+    nodes: list[Node],
+    devices: dict[str, jax.Device],
+    feeds: Collection[Edge],
+    fetches: Iterable[Edge],
+) -> list[Segment]:
+    """Groups `nodes` (in canonical order) into as few segments as stay acyclic.
+
+    Returns the segments in an order that respects every data and control edge.
+    """
+    segments: list[Segment] = []
+    owner: dict[str, Segment] = {}
+    for node in nodes:
+        kind = kind_of(ir, node)
+        device = devices[node.name] if kind == registry.XLA else None
+        deps = {owner[p].index for p in _producers(node, feeds) if p in owner}
+        seg = _join_or_new(segments, kind, device, deps)
+        seg.nodes.append(node)
+        seg.deps |= deps - {seg.index}
+        owner[node.name] = seg
+    _wire(segments, owner, feeds, set(fetches))
+    return _ordered([s for s in segments if s.nodes])
+
+
+def _producers(node: Node, feeds: Collection[Edge]) -> list[str]:
+    return [e[0] for e in node.inputs if e not in feeds] + list(node.control_inputs)
+
+
+def _join_or_new(segments: list[Segment], kind, device, deps: set[int]) -> Segment:
+    candidates = [s for s in segments if s.kind == kind and s.device == device]
+    # Prefer a segment this node already reads from; joining must not close a cycle.
+    candidates.sort(key=lambda s: s.index not in deps)
+    for seg in candidates:
+        if not any(seg.index in _ancestors(segments, t) for t in deps if t != seg.index):
+            return seg
+    seg = Segment(kind, device, index=len(segments))
+    segments.append(seg)
+    return seg
+
+
+def _ancestors(segments: list[Segment], start: int) -> set[int]:
+    seen: set[int] = set()
+    stack = [start]
+    while stack:
+        for d in segments[stack.pop()].deps:
+            if d not in seen:
+                seen.add(d)
+                stack.append(d)
+    return seen
+
+
+def _wire(segments, owner, feeds, fetches: set[Edge]) -> None:
+    consumed_outside: set[Edge] = set(e for e in fetches if e not in feeds)
+    for seg in segments:
+        inputs: dict[Edge, None] = {}
+        static: set[Edge] = set()
+        for node in seg.nodes:
+            kernel = registry.lookup(node.op)
+            for i, edge in enumerate(node.inputs):
+                if edge in feeds or owner[edge[0]] is not seg:
+                    inputs[edge] = None
+                    consumed_outside.add(edge)
+                    if kernel.is_static_input(i):
+                        static.add(edge)
+        seg.inputs, seg.static = list(inputs), frozenset(static)
+    for seg in segments:
+        seg.outputs = [(n.name, i) for n in seg.nodes for i in range(len(n.output_dtypes))
+                       if (n.name, i) in consumed_outside and (n.name, i) not in feeds]
+
+
+def _ordered(segments: list[Segment]) -> list[Segment]:
+    # Kahn over segments; ties go to the segment holding the earliest-created node.
+    done: set[int] = set()
+    out: list[Segment] = []
+    pending = sorted(segments, key=lambda s: s.index)
+    while pending:
+        seg = next(s for s in pending if s.deps <= done)
+        pending.remove(seg)
+        done.add(seg.index)
+        out.append(seg)
+    renumber = {seg.index: i for i, seg in enumerate(out)}
+    for seg in out:
+        seg.index = renumber[seg.index]
+        seg.deps = {renumber[d] for d in seg.deps}
+    return out

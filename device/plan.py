@@ -1,0 +1,53 @@
+"""The planning pipeline: prune → place → partition → lower, in that order."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Callable, Sequence
+
+from device.executor import Plan
+from device.ir import Edge, GraphIR
+from device.lower import SegmentFn, lower
+from device.partition import Segment, partition
+from device.place import PlacementOptions, place
+from device.prune import prune
+
+DEBUG = bool(os.environ.get("FLOWGRAPH_DEBUG_PASSES"))
+
+
+def make_plan(
+    ir: GraphIR,
+    fetches: Sequence[Edge],
+    feeds: Sequence[Edge],
+    targets: Sequence[str],
+    options: PlacementOptions = PlacementOptions(),
+    cache: dict | None = None,
+) -> Plan:
+    """Compiles a run of `ir` into a plan. `cache` reuses lowered segments across plans."""
+    fed = frozenset(feeds)
+    nodes = _show("prune", prune(ir, fetches, fed, targets))
+    devices = _show("place", place(nodes, options))
+    segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
+    lowered = [_lower_cached(seg, cache) for seg in segments]
+    return Plan(feeds, fetches, segments, lowered)
+
+
+def _lower_cached(seg: Segment, cache: dict | None) -> SegmentFn:
+    if cache is None:
+        return lower(seg)
+    key = (seg.kind, seg.device, tuple(seg.nodes), tuple(seg.inputs), seg.static,
+           tuple(seg.outputs))
+    fn = cache.get(key)
+    if fn is None:
+        fn = cache[key] = lower(seg)
+    return fn
+
+
+def _show(name: str, value):
+    if DEBUG:
+        print(f"--- after {name}:", file=sys.stderr)
+        items = value.items() if isinstance(value, dict) else value
+        for item in items:
+            print(f"  {item}", file=sys.stderr)
+    return value

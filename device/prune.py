@@ -1,0 +1,59 @@
+"""Pruning: the nodes a run needs, in canonical order (feeds cut their producers off)."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Collection, Iterable
+
+from device.ir import Edge, GraphIR, Node
+from kernels.errors import InvalidArgumentError
+
+
+def prune(
+    ir: GraphIR, fetches: Iterable[Edge], feeds: Collection[Edge], targets: Iterable[str]
+) -> list[Node]:
+    """Returns the nodes that `fetches` and `targets` need, in canonical topological order.
+
+    A fed edge needs nothing: its producer runs only if something else needs it.
+    """
+    needed: set[str] = set()
+    stack = [name for name, i in fetches if (name, i) not in feeds] + list(targets)
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        node = ir[name]
+        stack.extend(e[0] for e in node.inputs if e not in feeds)
+        stack.extend(node.control_inputs)
+    return canonical_order(ir, needed, feeds)
+
+
+def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge]) -> list[Node]:
+    """Kahn's algorithm over `names`, ties broken by creation order (deterministic state)."""
+    order = ir.order
+    indegree = dict.fromkeys(names, 0)
+    consumers: dict[str, list[str]] = {n: [] for n in names}
+    for name in names:
+        for producer in _dependencies(ir[name], feeds):
+            if producer in indegree:
+                indegree[name] += 1
+                consumers[producer].append(name)
+    ready = [(order[n], n) for n, d in indegree.items() if d == 0]
+    heapq.heapify(ready)
+    out: list[Node] = []
+    while ready:
+        _, name = heapq.heappop(ready)
+        out.append(ir[name])
+        for c in consumers[name]:
+            indegree[c] -= 1
+            if indegree[c] == 0:
+                heapq.heappush(ready, (order[c], c))
+    if len(out) != len(names):
+        stuck = sorted(n for n, d in indegree.items() if d > 0)
+        raise InvalidArgumentError(None, None, f"Graph has a cycle among nodes {stuck[:10]}")
+    return out
+
+
+def _dependencies(node: Node, feeds: Collection[Edge]) -> list[str]:
+    return [e[0] for e in node.inputs if e not in feeds] + list(node.control_inputs)

@@ -1,0 +1,161 @@
+"""flowgraph: the TensorFlow 1.x programming model on JAX/XLA (`import flowgraph as tf`)."""
+
+import jax as _jax
+
+# TF has 64-bit types (int64 steps, float64 math); jax keeps them only with x64 enabled.
+_jax.config.update("jax_enable_x64", True)
+
+from device.spec import DeviceSpec as DeviceSpec  # noqa: E402
+
+from flowgraph import errors as errors  # noqa: E402
+from flowgraph.client.config import (  # noqa: E402
+    ConfigProto as ConfigProto,
+    GPUOptions as GPUOptions,
+    GraphOptions as GraphOptions,
+    OptimizerOptions as OptimizerOptions,
+    RunMetadata as RunMetadata,
+    RunOptions as RunOptions,
+)
+from flowgraph.client.session import (  # noqa: E402
+    InteractiveSession as InteractiveSession,
+    Session as Session,
+    get_default_session as get_default_session,
+)
+from flowgraph.framework import dtypes as dtypes  # noqa: E402
+from flowgraph.framework.dtypes import (  # noqa: E402
+    DType as DType,
+    as_dtype as as_dtype,
+    bfloat16 as bfloat16,
+    bool as bool,
+    complex64 as complex64,
+    complex128 as complex128,
+    double as double,
+    float16 as float16,
+    float32 as float32,
+    float64 as float64,
+    half as half,
+    int8 as int8,
+    int16 as int16,
+    int32 as int32,
+    int64 as int64,
+    qint8 as qint8,
+    qint16 as qint16,
+    qint32 as qint32,
+    quint8 as quint8,
+    quint16 as quint16,
+    resource as resource,
+    string as string,
+    uint8 as uint8,
+    uint16 as uint16,
+    uint32 as uint32,
+    uint64 as uint64,
+    variant as variant,
+)
+from flowgraph.framework.ops import (  # noqa: E402
+    Graph as Graph,
+    GraphKeys as GraphKeys,
+    Operation as Operation,
+    Tensor as Tensor,
+    get_default_graph as get_default_graph,
+    reset_default_graph as reset_default_graph,
+)
+from flowgraph.framework.scopes import (  # noqa: E402
+    add_to_collection as add_to_collection,
+    add_to_collections as add_to_collections,
+    control_dependencies as control_dependencies,
+    device as device,
+    get_collection as get_collection,
+    get_collection_ref as get_collection_ref,
+    name_scope as name_scope,
+)
+from flowgraph.framework.tensor_shape import (  # noqa: E402
+    Dimension as Dimension,
+    TensorShape as TensorShape,
+)
+from flowgraph.ops.array_ops import (  # noqa: E402
+    expand_dims as expand_dims,
+    identity as identity,
+    newaxis as newaxis,
+    placeholder as placeholder,
+    placeholder_with_default as placeholder_with_default,
+    range as range,
+    rank as rank,
+    reshape as reshape,
+    shape as shape,
+    size as size,
+    stack as stack,
+    strided_slice as strided_slice,
+)
+from flowgraph.ops.constant_op import (  # noqa: E402
+    constant as constant,
+    convert_to_tensor as convert_to_tensor,
+    is_tensor as is_tensor,
+    register_tensor_conversion_function as register_tensor_conversion_function,
+)
+from flowgraph.ops.control_flow_ops import (  # noqa: E402
+    group as group,
+    no_op as no_op,
+    tuple as tuple,
+)
+from flowgraph.ops.logging_ops import Print as Print  # noqa: E402
+from flowgraph.ops.math_ops import (  # noqa: E402
+    abs as abs,
+    add as add,
+    add_n as add_n,
+    cast as cast,
+    ceil as ceil,
+    cos as cos,
+    div as div,
+    divide as divide,
+    equal as equal,
+    exp as exp,
+    expm1 as expm1,
+    floor as floor,
+    floordiv as floordiv,
+    floormod as floormod,
+    greater as greater,
+    greater_equal as greater_equal,
+    less as less,
+    less_equal as less_equal,
+    log as log,
+    log1p as log1p,
+    logical_and as logical_and,
+    logical_not as logical_not,
+    logical_or as logical_or,
+    logical_xor as logical_xor,
+    matmul as matmul,
+    maximum as maximum,
+    minimum as minimum,
+    mod as mod,
+    multiply as multiply,
+    negative as negative,
+    not_equal as not_equal,
+    pow as pow,
+    realdiv as realdiv,
+    reciprocal as reciprocal,
+    reduce_all as reduce_all,
+    reduce_any as reduce_any,
+    reduce_max as reduce_max,
+    reduce_mean as reduce_mean,
+    reduce_min as reduce_min,
+    reduce_prod as reduce_prod,
+    reduce_sum as reduce_sum,
+    rsqrt as rsqrt,
+    sigmoid as sigmoid,
+    sign as sign,
+    sin as sin,
+    sqrt as sqrt,
+    square as square,
+    squared_difference as squared_difference,
+    subtract as subtract,
+    tan as tan,
+    tanh as tanh,
+    to_float as to_float,
+    to_int32 as to_int32,
+    to_int64 as to_int64,
+    truediv as truediv,
+)
+from flowgraph.ops.string_ops import (  # noqa: E402
+    as_string as as_string,
+    string_join as string_join,
+)

@@ -1,0 +1,349 @@
+"""Sessions: `Session.run` plans a graph once per (fetches, feeds) and then only dispatches."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Callable
+
+import jax
+import numpy as np
+
+from device import PlacementOptions, make_plan
+from device.place import device_name
+from flowgraph.client.config import ConfigProto
+from flowgraph.framework import dtypes
+from flowgraph.framework.ops import Graph, Operation, Tensor, get_default_graph
+from flowgraph.ops.constant_op import to_numpy
+from kernels import errors
+
+
+class _FeedSpec:
+    """What a fed tensor accepts: its dtype and static shape."""
+
+    __slots__ = ("tensor", "dtype", "shape", "is_string")
+
+    def __init__(self, tensor: Tensor):
+        self.tensor = tensor
+        self.dtype = tensor.dtype.base_dtype.numpy_dtype
+        self.shape = tensor._shape_tuple
+        self.is_string = tensor.dtype.base_dtype == dtypes.string
+
+    def convert(self, value) -> Any:
+        if isinstance(value, jax.Array) and value.dtype == self.dtype:
+            array = value  # already on a device: no round trip through the host
+        elif self.is_string:
+            array = to_numpy(value, dtypes.string)
+        else:
+            if isinstance(value, (Tensor, Operation)):
+                raise TypeError(
+                    "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
+                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles.")
+            try:
+                array = np.asarray(value, dtype=self.dtype)
+            except (TypeError, ValueError) as e:
+                raise ValueError(f"Cannot feed value {value!r} to Tensor "
+                                 f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}") from None
+            if type(value) is int and array != value:
+                raise TypeError(
+                    f"Type of feed value {value} with type {type(value)} is not compatible "
+                    f"with Tensor type {self.tensor.dtype.name}. Try explicitly setting the "
+                    "type of the feed tensor to a larger type (e.g. int64).")
+        shape = self.shape
+        if shape is not None and (array.ndim != len(shape) or any(
+                d is not None and d != s for d, s in zip(shape, array.shape))):
+            raise ValueError(
+                f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
+                f"'{self.tensor.name}', which has shape '{self.tensor.shape}'")
+        return array
+
+
+class _Run:
+    """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
+
+    __slots__ = ("plan", "feeds", "build", "epoch")
+
+    def __init__(self, plan, feeds: list[_FeedSpec], build: Callable, epoch: int):
+        self.plan = plan
+        self.feeds = feeds
+        self.build = build
+        self.epoch = epoch
+
+    def __call__(self, feed_values) -> Any:
+        values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
+        return self.build(_to_numpy(self.plan.run(values)))
+
+
+def _to_numpy(values: list) -> list:
+    out = jax.device_get(values)
+    return [_writable(v) for v in out]
+
+
+def _writable(v):
+    v = np.asarray(v)
+    if v.ndim == 0:
+        return v[()]
+    return v if v.flags.writeable else v.copy()
+
+
+class BaseSession:
+    """Runs graphs: holds plans, compiled segments and (later) variable values."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None,
+                 config: ConfigProto | None = None):
+        if config is not None and not isinstance(config, ConfigProto):
+            raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
+        if target not in ("", "local"):
+            raise errors.UnimplementedError(
+                None, None, f"Session target {target!r}: only in-process sessions exist yet")
+        self._graph = graph or get_default_graph()
+        self._config = config or ConfigProto()
+        self._target = target
+        self._closed = False
+        self._runs: dict[Any, _Run] = {}
+        self._segments: dict = {}
+        self._lock = threading.Lock()
+        self._placement = PlacementOptions(
+            allow_soft_placement=self._config.allow_soft_placement,
+            log_device_placement=self._config.log_device_placement,
+        )
+
+    @property
+    def graph(self) -> Graph:
+        """The graph this session runs."""
+        return self._graph
+
+    @property
+    def sess_str(self) -> str:
+        return self._target
+
+    def list_devices(self) -> list["_DeviceAttributes"]:
+        """The devices this session can place ops on."""
+        return [_DeviceAttributes(d) for d in jax.devices()]
+
+    def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
+        """Runs the ops needed for `fetches` and returns their values.
+
+        Args:
+          fetches: a Tensor, Operation (value None), tensor or op name, or any nesting of
+            lists, tuples, namedtuples and dicts of these.
+          feed_dict: maps tensors (or their names) to values that replace them.
+          options: a `RunOptions` proto.
+          run_metadata: a `RunMetadata` proto.
+
+        Returns:
+          Values with the same structure as `fetches`: numpy arrays, numpy scalars, bytes.
+        """
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        feed_keys = tuple(feed_dict) if feed_dict else ()
+        try:
+            key = (fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
+                   feed_keys)
+            run = self._runs.get(key)
+        except TypeError:  # an unhashable fetch: let the slow path name it
+            key = run = None
+        if run is None or run.epoch != self._graph._epoch:
+            run = self._make_run(fetches, feed_keys)
+            if key is not None:
+                self._runs[key] = run
+        return run(feed_dict.values() if feed_dict else ())
+
+    def make_callable(self, fetches, feed_list=None, accept_options=False) -> Callable:
+        """A function that runs `fetches` with positional values for `feed_list`."""
+        run = self._make_run(fetches, tuple(feed_list or ()))
+
+        def call(*args, **kwargs):
+            if self._closed:
+                raise RuntimeError("Attempted to use a closed Session.")
+            return run(args)
+
+        return call
+
+    def _make_run(self, fetches, feed_keys) -> _Run:
+        graph = self._graph
+        if graph.version == 0:
+            raise RuntimeError("The Session graph is empty. Add operations to the graph "
+                               "before calling run().")
+        with self._lock:
+            leaves, build = _flatten(fetches, graph)
+            feeds = [_FeedSpec(_feed_tensor(k, graph)) for k in feed_keys]
+            tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
+            targets = [x.name for x in leaves if isinstance(x, Operation)]
+            plan = make_plan(
+                graph._as_ir(),
+                fetches=[(t.op.name, t.value_index) for t in tensors],
+                feeds=[(s.tensor.op.name, s.tensor.value_index) for s in feeds],
+                targets=targets,
+                options=self._placement,
+                cache=self._segments,
+            )
+            position = {t: i for i, t in enumerate(tensors)}
+            slots = [position.get(x) for x in leaves]
+
+            def rebuild(values):
+                return build(iter([None if s is None else values[s] for s in slots]))
+
+            return _Run(plan, feeds, rebuild, graph._epoch)
+
+    def close(self) -> None:
+        """Frees the session's plans and state; running it afterwards raises RuntimeError."""
+        self._closed = True
+        self._runs.clear()
+        self._segments.clear()
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Makes this the default session (for `Tensor.eval`, `Operation.run`)."""
+        _sessions.stack.append(self)
+        try:
+            yield self
+        finally:
+            _remove(_sessions.stack, self)
+
+    def __enter__(self):
+        self._exit_stack = contextlib.ExitStack()
+        self._exit_stack.enter_context(self._graph.as_default())
+        self._exit_stack.enter_context(self.as_default())
+        return self
+
+    def __exit__(self, *exc):
+        self._exit_stack.close()
+        self.close()
+        return False
+
+
+class Session(BaseSession):
+    """A TensorFlow session: runs a graph's ops on jax devices.
+
+    Example:
+      >>> a = tf.placeholder(tf.float32); b = a * 2
+      >>> with tf.Session() as sess:
+      ...     sess.run(b, {a: 3.0})
+      6.0
+    """
+
+
+class InteractiveSession(BaseSession):
+    """A session that installs itself as the default on construction (for notebooks)."""
+
+    def __init__(self, target: str = "", graph: Graph | None = None, config=None):
+        super().__init__(target, graph, config)
+        self._default = self.as_default()
+        self._default.__enter__()
+
+    def close(self) -> None:
+        super().close()
+        if self._default is not None:
+            self._default.__exit__(None, None, None)
+            self._default = None
+
+
+class _DeviceAttributes:
+    """A device as `Session.list_devices` describes it."""
+
+    def __init__(self, device: jax.Device):
+        self.name = device_name(device)
+        self.device_type = self.name.rsplit(":", 2)[-2]
+        stats = device.memory_stats() if hasattr(device, "memory_stats") else None
+        self.memory_limit_bytes = (stats or {}).get("bytes_limit", 0)
+        self.incarnation = id(device)
+
+
+class _SessionStack(threading.local):
+    def __init__(self):
+        self.stack: list[BaseSession] = []
+
+
+_sessions = _SessionStack()
+
+
+def _remove(stack: list, item) -> None:
+    # An InteractiveSession may close out of nesting order.
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
+
+
+def get_default_session() -> BaseSession | None:
+    """The innermost session made default in this thread, or None."""
+    stack = _sessions.stack
+    return stack[-1] if stack else None
+
+
+# -- fetch structures -------------------------------------------------------------------
+
+
+def _key(fetches) -> Any:
+    """A hashable key for a (possibly nested) fetch structure."""
+    if isinstance(fetches, list):
+        return ("l",) + tuple(_key(f) for f in fetches)
+    if isinstance(fetches, tuple):
+        return (type(fetches),) + tuple(_key(f) for f in fetches)
+    if isinstance(fetches, dict):
+        return (type(fetches),) + tuple((k, _key(v)) for k, v in fetches.items())
+    hash(fetches)
+    return fetches
+
+
+def _flatten(fetches, graph: Graph) -> tuple[list, Callable]:
+    """The leaves of `fetches` (Tensors/Operations) and a function rebuilding the nesting."""
+    if isinstance(fetches, (list, tuple)) and not isinstance(fetches, str):
+        parts = [_flatten(f, graph) for f in fetches]
+        leaves = [leaf for p in parts for leaf in p[0]]
+        make = _sequence_maker(fetches)
+        return leaves, lambda it: make([b(it) for _, b in parts])
+    if isinstance(fetches, dict):
+        keys = list(fetches)
+        parts = [_flatten(fetches[k], graph) for k in keys]
+        leaves = [leaf for p in parts for leaf in p[0]]
+        cls = type(fetches)
+        return leaves, lambda it: _make_dict(cls, keys, [b(it) for _, b in parts])
+    leaf = _fetch_element(fetches, graph)
+    return [leaf], next
+
+
+def _sequence_maker(fetches) -> Callable[[list], Any]:
+    if isinstance(fetches, list):
+        return list
+    if hasattr(fetches, "_fields"):  # a namedtuple
+        return lambda values: type(fetches)(*values)
+    return type(fetches)
+
+
+def _make_dict(cls, keys, values):
+    out = cls() if cls is not dict else {}
+    for k, v in zip(keys, values):
+        out[k] = v
+    return out
+
+
+def _fetch_element(fetch, graph: Graph):
+    if fetch is None:
+        raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    try:
+        element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
+    except TypeError:
+        raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a "
+                        "string or Tensor. (Can not convert a "
+                        f"{type(fetch).__name__} into a Tensor or Operation.)") from None
+    except ValueError as e:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})"
+                         ) from None
+    except KeyError as e:
+        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
+                         f"({e.args[0]})") from None
+    if not graph.is_fetchable(element):
+        raise ValueError(f"Operation {element.name!r} has been marked as not fetchable.")
+    return element
+
+
+def _feed_tensor(key, graph: Graph) -> Tensor:
+    try:
+        tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
+    except (TypeError, ValueError, KeyError) as e:
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+    if not graph.is_feedable(tensor):
+        raise ValueError(f"Tensor {tensor.name} may not be fed.")
+    return tensor

@@ -1,0 +1,882 @@
+"""The symbolic graph: Graph, Operation and Tensor, with TF1's names and scoping rules."""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+import os
+import re
+import sys
+import threading
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from device import ir
+from device.spec import DeviceSpec
+from flowgraph.framework import dtypes, tensor_shape
+from kernels import registry
+from kernels.registry import Spec
+from kernels.shapes import infer
+
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+_INTERNAL_DIRS = (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
+    os.path.dirname(os.path.abspath(registry.__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(ir.__file__)) + os.sep,
+    os.path.dirname(contextlib.__file__) + os.sep + "contextlib.py",
+)
+
+
+class GraphKeys:
+    """Standard names for graph collections (TF1's `tf.GraphKeys`)."""
+
+    GLOBAL_VARIABLES = "variables"
+    VARIABLES = GLOBAL_VARIABLES
+    LOCAL_VARIABLES = "local_variables"
+    METRIC_VARIABLES = "metric_variables"
+    MODEL_VARIABLES = "model_variables"
+    TRAINABLE_VARIABLES = "trainable_variables"
+    SUMMARIES = "summaries"
+    QUEUE_RUNNERS = "queue_runners"
+    TABLE_INITIALIZERS = "table_initializer"
+    ASSET_FILEPATHS = "asset_filepaths"
+    MOVING_AVERAGE_VARIABLES = "moving_average_variables"
+    REGULARIZATION_LOSSES = "regularization_losses"
+    CONCATENATED_VARIABLES = "concatenated_variables"
+    SAVERS = "savers"
+    WEIGHTS = "weights"
+    BIASES = "biases"
+    ACTIVATIONS = "activations"
+    UPDATE_OPS = "update_ops"
+    LOSSES = "losses"
+    SAVEABLE_OBJECTS = "saveable_objects"
+    RESOURCES = "resources"
+    LOCAL_RESOURCES = "local_resources"
+    TRAINABLE_RESOURCE_VARIABLES = "trainable_resource_variables"
+    INIT_OP = "init_op"
+    LOCAL_INIT_OP = "local_init_op"
+    READY_OP = "ready_op"
+    READY_FOR_LOCAL_INIT_OP = "ready_for_local_init_op"
+    SUMMARY_OP = "summary_op"
+    GLOBAL_STEP = "global_step"
+    EVAL_STEP = "eval_step"
+    TRAIN_OP = "train_op"
+    COND_CONTEXT = "cond_context"
+    WHILE_CONTEXT = "while_context"
+
+
+def _user_frames() -> tuple[tuple[str, int, str], ...]:
+    """The caller's stack outside flowgraph, outermost first (cheap: no source reading)."""
+    frames = []
+    f = sys._getframe(2)
+    while f is not None and len(frames) < 40:
+        filename = f.f_code.co_filename
+        if not filename.startswith(_INTERNAL_DIRS):
+            frames.append((filename, f.f_lineno, f.f_code.co_name))
+        f = f.f_back
+    frames.reverse()
+    return tuple(frames)
+
+
+class Operation:
+    """A node in the graph: an op type applied to input tensors, producing output tensors.
+
+    Created by op constructors such as `tf.matmul`, never directly.
+    """
+
+    __slots__ = ("_graph", "_name", "_type", "_inputs", "_control_inputs", "_attrs", "_device",
+                 "_outputs", "_frames", "_id", "_node", "__weakref__")
+
+    def __init__(self, graph: "Graph", name: str, op_type: str, inputs: list["Tensor"],
+                 attrs: dict, output_specs: tuple[Spec, ...], control_inputs: list["Operation"],
+                 frames: tuple):
+        self._graph = graph
+        self._name = name
+        self._type = op_type
+        self._inputs = tuple(inputs)
+        self._control_inputs = list(control_inputs)
+        self._attrs = attrs
+        self._device = ""
+        self._frames = frames
+        self._node = None
+        self._outputs = tuple(
+            Tensor(self, i, dtypes.as_dtype(s.dtype), s.shape) for i, s in enumerate(output_specs)
+        )
+
+    @property
+    def name(self) -> str:
+        """The full name of this operation."""
+        return self._name
+
+    @property
+    def type(self) -> str:
+        """The op type, e.g. "MatMul"."""
+        return self._type
+
+    @property
+    def graph(self) -> "Graph":
+        return self._graph
+
+    @property
+    def inputs(self) -> tuple["Tensor", ...]:
+        """The input tensors of this op."""
+        return self._inputs
+
+    @property
+    def outputs(self) -> list["Tensor"]:
+        """The output tensors of this op."""
+        return list(self._outputs)
+
+    @property
+    def control_inputs(self) -> list["Operation"]:
+        """The operations that must run before this one."""
+        return list(self._control_inputs)
+
+    @property
+    def device(self) -> str:
+        """The requested device of this op, or "" if none."""
+        return self._device
+
+    @property
+    def traceback(self) -> list[tuple[str, int, str, str]]:
+        """Where the user created this op: (filename, lineno, function, line), outermost first."""
+        return [(f, n, fn, linecache.getline(f, n).strip()) for f, n, fn in self._frames]
+
+    @property
+    def node_def(self) -> dict:
+        """A NodeDef-like description: name, op, input, device, attr."""
+        inputs = [t.name if t.value_index else t.op.name for t in self._inputs]
+        return {
+            "name": self._name,
+            "op": self._type,
+            "input": inputs + ["^" + c.name for c in self._control_inputs],
+            "device": self._device,
+            "attr": {k: self.get_attr(k) for k in self._attrs},
+        }
+
+    def get_attr(self, name: str) -> Any:
+        """The value of attr `name`; ValueError if this op has no such attr."""
+        if name not in self._attrs:
+            raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
+        value = self._attrs[name]
+        if isinstance(value, np.dtype):
+            return dtypes.as_dtype(value)
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], np.dtype):
+            return [dtypes.as_dtype(v) for v in value]
+        return value
+
+    def values(self) -> tuple["Tensor", ...]:
+        """The output tensors (TF1's `Operation.values()`)."""
+        return self._outputs
+
+    def run(self, feed_dict=None, session=None) -> None:
+        """Runs this op in `session` (default: the default session)."""
+        _run_with_session(self._graph, self, feed_dict, session)
+
+    def _set_device(self, device) -> None:
+        spec = device.to_string() if isinstance(device, DeviceSpec) else (device or "")
+        self._device = DeviceSpec.from_string(spec).to_string() if spec else ""
+        self._node = None
+        self._graph._mutated()
+
+    def _add_control_input(self, op: "Operation") -> None:
+        if op not in self._control_inputs:
+            self._control_inputs.append(op)
+            self._node = None
+            self._graph._mutated()
+
+    def _add_control_inputs(self, ops: Iterable["Operation"]) -> None:
+        for op in ops:
+            self._add_control_input(op)
+
+    def _source(self) -> str:
+        if not self._frames:
+            return ""
+        filename, line, func = self._frames[-1]
+        return f"{os.path.basename(filename)}:{line} in {func}"
+
+    def _as_node(self) -> ir.Node:
+        if self._node is None:
+            self._node = ir.Node(
+                name=self._name,
+                op=self._type,
+                inputs=tuple((t._op._name, t._value_index) for t in self._inputs),
+                control_inputs=tuple(c._name for c in self._control_inputs),
+                attrs=self._attrs,
+                device=self._device,
+                output_dtypes=tuple(t._dtype.numpy_dtype for t in self._outputs),
+                output_shapes=tuple(t._shape_tuple for t in self._outputs),
+                source=self._source(),
+            )
+        return self._node
+
+    def __repr__(self) -> str:
+        return f"<tf.Operation '{self._name}' type={self._type}>"
+
+    def __str__(self) -> str:
+        return repr(self._as_node())
+
+
+class Tensor:
+    """A symbolic handle to one output of an Operation; its value exists only in a session.
+
+    Example:
+      >>> a = tf.constant([[1., 2.]]); b = a * 2
+      >>> b.name, b.shape
+      ('mul:0', TensorShape([Dimension(1), Dimension(2)]))
+    """
+
+    __slots__ = ("_op", "_value_index", "_dtype", "_shape_tuple", "_shape", "_consumers",
+                 "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, op: Operation, value_index: int, dtype: dtypes.DType,
+                 shape: tuple | None):
+        self._op = op
+        self._value_index = value_index
+        self._dtype = dtype
+        self._shape_tuple = shape
+        self._shape = None
+        self._consumers: list[Operation] = []
+
+    @property
+    def op(self) -> Operation:
+        return self._op
+
+    @property
+    def graph(self) -> "Graph":
+        return self._op._graph
+
+    @property
+    def value_index(self) -> int:
+        return self._value_index
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        return self._dtype
+
+    @property
+    def name(self) -> str:
+        """`op_name:index`."""
+        return f"{self._op._name}:{self._value_index}"
+
+    @property
+    def device(self) -> str:
+        return self._op.device
+
+    @property
+    def shape(self) -> tensor_shape.TensorShape:
+        """The statically known shape (dims may be unknown)."""
+        if self._shape is None:
+            self._shape = tensor_shape.TensorShape._from_tuple(self._shape_tuple)
+        return self._shape
+
+    def get_shape(self) -> tensor_shape.TensorShape:
+        return self.shape
+
+    def set_shape(self, shape) -> None:
+        """Refines the static shape; ValueError if `shape` is incompatible."""
+        merged = self.shape.merge_with(tensor_shape.as_shape(shape))
+        self._shape = merged
+        self._shape_tuple = merged.as_tuple()
+        self._op._node = None
+
+    def consumers(self) -> list[Operation]:
+        """The operations that read this tensor."""
+        return list(self._consumers)
+
+    def eval(self, feed_dict=None, session=None):
+        """This tensor's value in `session` (default: the default session)."""
+        return _run_with_session(self.graph, self, feed_dict, session)
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
+
+    def __str__(self) -> str:
+        return f'Tensor("{self.name}", shape={self.shape}, dtype={self._dtype.name})'
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __ne__(self, other) -> bool:
+        return self is not other
+
+    def __bool__(self):
+        raise TypeError(
+            "Using a `tf.Tensor` as a Python `bool` is not allowed. Use `if t is not None:` "
+            "instead of `if t:` to test if a tensor is defined, and use TensorFlow ops such "
+            "as tf.cond to execute subgraphs conditioned on the value of a tensor."
+        )
+
+    def __iter__(self):
+        raise TypeError(
+            "Tensor objects are only iterable when eager execution is enabled. To iterate "
+            "over this tensor use tf.map_fn."
+        )
+
+    def __len__(self):
+        raise TypeError(
+            f"len is not well defined for symbolic Tensors. ({self.name}) Please call "
+            "`x.shape` rather than `len(x)` for shape information."
+        )
+
+    @classmethod
+    def _override_operator(cls, name: str, fn: Callable) -> None:
+        setattr(cls, name, fn)
+
+    def _as_node_def_input(self) -> str:
+        return self.name if self._value_index else self._op.name
+
+
+def _run_with_session(graph, fetch, feed_dict, session):
+    from flowgraph.client import session as session_lib
+
+    session = session or session_lib.get_default_session()
+    if session is None:
+        raise ValueError(
+            "Cannot evaluate tensor using `eval()`: No default session is registered. Use "
+            "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`"
+        )
+    if session.graph is not graph:
+        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph "
+                         "is different from the session's graph.")
+    return session.run(fetch, feed_dict)
+
+
+class _BuilderState(threading.local):
+    """Per-thread scoping state of one graph (TF1 keeps these thread-local too)."""
+
+    def __init__(self):
+        self.name_stack = ""
+        self.control_controllers: list[_ControlDependencies] = []
+        self.device_functions: list[Callable | None] = []
+
+
+class Graph:
+    """A TensorFlow computation: Operations (nodes) and Tensors (edges).
+
+    Example:
+      >>> g = tf.Graph()
+      >>> with g.as_default():
+      ...     c = tf.constant(30.0)
+      >>> c.graph is g
+      True
+    """
+
+    def __init__(self):
+        self._lock = threading.RLock()
+        self._ops: list[Operation] = []
+        self._ops_by_name: dict[str, Operation] = {}
+        self._names_in_use: dict[str, int] = {}
+        self._collections: dict[str, list] = {}
+        self._local = _BuilderState()
+        self._finalized = False
+        self._epoch = 0
+        self._ir: ir.GraphIR | None = None
+        self._unfeedable: set[Tensor] = set()
+        self._unfetchable: set[Any] = set()
+        self._gradient_override_map: dict[str, str] = {}
+        self._building_function = False
+
+    # -- the default graph --------------------------------------------------
+
+    @contextlib.contextmanager
+    def as_default(self):
+        """Makes this graph the default graph within the `with` block."""
+        stack = _default_graphs.stack
+        stack.append(self)
+        try:
+            yield self
+        finally:
+            stack.pop()
+
+    # -- state ---------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """Increases each time an op is added; 0 for an empty graph."""
+        return len(self._ops)
+
+    @property
+    def finalized(self) -> bool:
+        return self._finalized
+
+    def finalize(self) -> None:
+        """Makes this graph read-only: adding an op then raises RuntimeError."""
+        self._finalized = True
+
+    def _unsafe_unfinalize(self) -> None:
+        self._finalized = False
+
+    def _check_not_finalized(self) -> None:
+        if self._finalized:
+            raise RuntimeError("Graph is finalized and cannot be modified.")
+
+    def _mutated(self) -> None:
+        self._epoch += 1
+        self._ir = None
+
+    # -- names ----------------------------------------------------------------
+
+    def get_name_scope(self) -> str:
+        """The current name scope, without a trailing slash."""
+        return self._local.name_stack
+
+    def unique_name(self, name: str, mark_as_used: bool = True) -> str:
+        """`name` under the current scope, suffixed `_1`, `_2`, … if already in use."""
+        stack = self._local.name_stack
+        if stack:
+            name = stack + "/" + name
+        key = name.lower()
+        i = self._names_in_use.get(key, 0)
+        if mark_as_used:
+            self._names_in_use[key] = i + 1
+        if i > 0:
+            base = key
+            while key in self._names_in_use:
+                key = f"{base}_{i}"
+                i += 1
+            if mark_as_used:
+                self._names_in_use[key] = 1
+            name = f"{name}_{i - 1}"
+        return name
+
+    @contextlib.contextmanager
+    def name_scope(self, name: str | None):
+        """Opens a name scope; `None`/"" resets to the top, a trailing "/" re-enters exactly."""
+        local = self._local
+        if name:
+            pattern = _VALID_SCOPE_NAME if local.name_stack else _VALID_OP_NAME
+            if not pattern.match(name):
+                raise ValueError(f"'{name}' is not a valid scope name")
+        old = local.name_stack
+        if not name:
+            new = ""
+        elif name[-1] == "/":
+            new = name[:-1]
+        else:
+            new = self.unique_name(name)
+        local.name_stack = new
+        try:
+            yield new + "/" if new else ""
+        finally:
+            local.name_stack = old
+
+    # -- ops --------------------------------------------------------------------
+
+    def get_operations(self) -> list[Operation]:
+        """Every operation, in creation order."""
+        return list(self._ops)
+
+    def get_operation_by_name(self, name: str) -> Operation:
+        """The operation called `name`; KeyError if there is none."""
+        if not isinstance(name, str):
+            raise TypeError(f"Operation names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=False, allow_operation=True)
+
+    def get_tensor_by_name(self, name: str) -> Tensor:
+        """The tensor called `op_name:index`; KeyError/ValueError as in TF1."""
+        if not isinstance(name, str):
+            raise TypeError(f"Tensor names are strings (or similar), not {type(name).__name__}.")
+        return self.as_graph_element(name, allow_tensor=True, allow_operation=False)
+
+    def as_graph_element(self, obj, allow_tensor: bool = True, allow_operation: bool = True):
+        """The Tensor or Operation that `obj` (an object or a name) names in this graph."""
+        with self._lock:
+            return self._as_graph_element_locked(obj, allow_tensor, allow_operation)
+
+    def _as_graph_element_locked(self, obj, allow_tensor, allow_operation):
+        types = " or ".join(t for t, ok in (("Tensor", allow_tensor),
+                                            ("Operation", allow_operation)) if ok)
+        if hasattr(obj, "_as_graph_element") and not isinstance(obj, (Tensor, Operation)):
+            obj = obj._as_graph_element()
+        if isinstance(obj, str):
+            return self._element_by_name(obj, allow_tensor, allow_operation, types)
+        if isinstance(obj, Tensor) and allow_tensor:
+            if obj.graph is not self:
+                raise ValueError(f"Tensor {obj} is not an element of this graph.")
+            return obj
+        if isinstance(obj, Operation) and allow_operation:
+            if obj.graph is not self:
+                raise ValueError(f"Operation {obj} is not an element of this graph.")
+            return obj
+        raise TypeError(f"Can not convert a {type(obj).__name__} into a {types}.")
+
+    def _element_by_name(self, name, allow_tensor, allow_operation, types):
+        if ":" in name and allow_tensor:
+            op_name, _, index = name.rpartition(":")
+            try:
+                i = int(index)
+            except ValueError:
+                raise ValueError(f"The name {name!r} looks a like a Tensor name, but is not a "
+                                 "valid one. Tensor names must be of the form "
+                                 "\"<op_name>:<output_index>\".") from None
+            if op_name not in self._ops_by_name:
+                raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. "
+                               f"The operation, {op_name!r}, does not exist in the graph.")
+            outputs = self._ops_by_name[op_name]._outputs
+            if not 0 <= i < len(outputs):
+                raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. "
+                               f"The operation, {op_name!r}, exists but only has "
+                               f"{len(outputs)} outputs.")
+            return outputs[i]
+        if ":" not in name and allow_operation:
+            if name not in self._ops_by_name:
+                raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
+            return self._ops_by_name[name]
+        if ":" not in name and allow_tensor and name in self._ops_by_name:
+            raise ValueError(f"The name {name!r} appears to refer to an Operation, not a "
+                             f"{types}. Tensor names must be of the form "
+                             "\"<op_name>:<output_index>\".")
+        if ":" in name and allow_operation:
+            raise ValueError(f"The name {name!r} appears to refer to a Tensor, not a {types}.")
+        raise ValueError(f"The name {name!r} looks like an (invalid) Operation name, not a "
+                         f"{types}.")
+
+    def create_op(self, op_type: str, inputs: list[Tensor], name: str | None = None,
+                  attrs: dict | None = None) -> Operation:
+        """Adds an op of `op_type` (low level; op constructors call `apply_op`)."""
+        op = _build_op(self, op_type, list(inputs), name, attrs or {})
+        return op
+
+    def _add_op(self, op: Operation, input_ops: list[Operation]) -> None:
+        local = self._local
+        if local.control_controllers:
+            op._control_inputs.extend(
+                c for c in self._control_dependencies_for_inputs(input_ops)
+                if c not in op._control_inputs
+            )
+        self._apply_device_functions(op)
+        with self._lock:
+            self._check_not_finalized()
+            if op._name in self._ops_by_name:
+                raise ValueError(f"Duplicate node name in graph: '{op._name}'")
+            self._ops.append(op)
+            self._ops_by_name[op._name] = op
+            self._ir = None
+        for t in op._inputs:
+            t._consumers.append(op)
+        for controller in local.control_controllers:
+            controller.seen.add(op)
+
+    # -- collections --------------------------------------------------------------
+
+    def add_to_collection(self, name: str, value) -> None:
+        """Appends `value` to the collection `name`."""
+        self._check_not_finalized()
+        with self._lock:
+            self._collections.setdefault(name, []).append(value)
+
+    def add_to_collections(self, names, value) -> None:
+        """Appends `value` to each collection in `names` (once per distinct name)."""
+        names = (names,) if isinstance(names, str) else set(names)
+        for name in names:
+            self.add_to_collection(name, value)
+
+    def get_collection_ref(self, name: str) -> list:
+        """The collection's list itself (created empty if missing): changes stick."""
+        with self._lock:
+            return self._collections.setdefault(name, [])
+
+    def get_collection(self, name: str, scope: str | None = None) -> list:
+        """A copy of the collection, filtered to items whose `name` matches `scope`."""
+        with self._lock:
+            items = list(self._collections.get(name, ()))
+        if scope is None:
+            return items
+        pattern = re.compile(scope)
+        return [i for i in items if hasattr(i, "name") and pattern.match(i.name)]
+
+    def get_all_collection_keys(self) -> list[str]:
+        """The names of all non-empty... and empty collections created so far."""
+        with self._lock:
+            return [k for k in self._collections if isinstance(k, str)]
+
+    def clear_collection(self, name: str) -> None:
+        """Removes the collection `name`."""
+        self._check_not_finalized()
+        with self._lock:
+            self._collections.pop(name, None)
+
+    # -- control dependencies -------------------------------------------------------
+
+    def control_dependencies(self, control_inputs):
+        """Ops created in the block run after `control_inputs`; `None` clears them."""
+        if control_inputs is None:
+            return _ControlDependencies(self, None)
+        current = self._current_control_dependencies()
+        ops = []
+        for c in control_inputs:
+            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
+                c = c._as_graph_element()
+            if isinstance(c, Tensor):
+                c = c.op
+            elif not isinstance(c, Operation):
+                raise TypeError(f"Control input must be Operation or Tensor: {c}")
+            if c.graph is not self:
+                raise ValueError(f"Control input {c.name} is not an element of this graph.")
+            if c not in current:
+                ops.append(c)
+                current.add(c)
+        return _ControlDependencies(self, ops)
+
+    def _current_control_dependencies(self) -> set[Operation]:
+        return {op for c in self._local.control_controllers for op in c.control_inputs}
+
+    def _control_dependencies_for_inputs(self, input_ops: list[Operation]) -> list[Operation]:
+        out: list[Operation] = []
+        for controller in self._local.control_controllers:
+            if any(op in controller.seen for op in input_ops):
+                continue  # already ordered through an input created inside this block
+            out.extend(c for c in controller.control_inputs if c not in input_ops)
+        return out
+
+    # -- devices ------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def device(self, device_name_or_function):
+        """Ops created in the block request this device (a string, DeviceSpec, function
+        or None, which clears enclosing requests)."""
+        fn = device_name_or_function
+        if fn is not None and not callable(fn):
+            fn = _merge_device(fn)
+        stack = self._local.device_functions
+        stack.append(fn)
+        try:
+            yield
+        finally:
+            stack.pop()
+
+    def _apply_device_functions(self, op: Operation) -> None:
+        for fn in reversed(self._local.device_functions):
+            if fn is None:
+                break
+            device = fn(op)
+            op._device = device.to_string() if isinstance(device, DeviceSpec) else (
+                DeviceSpec.from_string(device).to_string() if device else "")
+
+    # -- feeding and fetching --------------------------------------------------------
+
+    def prevent_feeding(self, tensor: Tensor) -> None:
+        self._unfeedable.add(tensor)
+
+    def is_feedable(self, tensor: Tensor) -> bool:
+        return tensor not in self._unfeedable
+
+    def prevent_fetching(self, op: Operation) -> None:
+        self._unfetchable.add(op)
+
+    def is_fetchable(self, tensor_or_op) -> bool:
+        op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
+        return op not in self._unfetchable
+
+    # -- gradients (the override map is read by the gradients module) ---------------------
+
+    @contextlib.contextmanager
+    def gradient_override_map(self, op_type_map: dict[str, str]):
+        """Uses other gradient functions for the given op types within the block."""
+        saved = dict(self._gradient_override_map)
+        self._gradient_override_map.update(op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
+
+    # -- the runtime's view ----------------------------------------------------------
+
+    def _as_ir(self) -> ir.GraphIR:
+        with self._lock:
+            if self._ir is None:
+                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops), self._epoch)
+            return self._ir
+
+    @property
+    def _mutation_epoch(self) -> int:
+        return self._epoch
+
+
+def _merge_device(spec) -> Callable[[Operation], DeviceSpec]:
+    base = spec if isinstance(spec, DeviceSpec) else DeviceSpec.from_string(spec or "")
+
+    def merge(op: Operation) -> DeviceSpec:
+        # The op's own (inner) device wins over the enclosing scope's fields.
+        return base.make_merged_spec(DeviceSpec.from_string(op._device))
+
+    return merge
+
+
+class _ControlDependencies:
+    """The context manager behind `Graph.control_dependencies`."""
+
+    def __init__(self, graph: Graph, control_inputs: list[Operation] | None):
+        self.graph = graph
+        self.control_inputs = control_inputs or []
+        self.clears = control_inputs is None
+        self.seen: set[Operation] = set()
+        self._saved: list | None = None
+
+    def __enter__(self):
+        local = self.graph._local
+        if self.clears:
+            self._saved = local.control_controllers
+            local.control_controllers = []
+        local.control_controllers.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        local = self.graph._local
+        local.control_controllers.pop()
+        if self.clears:
+            local.control_controllers = self._saved
+        return False
+
+
+class _DefaultGraphStack(threading.local):
+    def __init__(self):
+        self.stack: list[Graph] = []
+
+
+_default_graphs = _DefaultGraphStack()
+_global_default_graph: Graph | None = None
+
+
+def get_default_graph() -> Graph:
+    """The innermost graph made default by `as_default`, else the global default graph."""
+    stack = _default_graphs.stack
+    if stack:
+        return stack[-1]
+    global _global_default_graph
+    if _global_default_graph is None:
+        _global_default_graph = Graph()
+    return _global_default_graph
+
+
+def reset_default_graph() -> None:
+    """Clears the global default graph; AssertionError inside a `with g.as_default()`."""
+    if _default_graphs.stack:
+        raise AssertionError(
+            "Do not use tf.reset_default_graph() to clear nested graphs. If you need a "
+            "cleared graph, exit the nesting and create a new graph."
+        )
+    global _global_default_graph
+    _global_default_graph = None
+
+
+# -- building ops ---------------------------------------------------------------------------
+
+
+def _graph_of(inputs: list[Tensor]) -> Graph:
+    graph = None
+    for t in inputs:
+        if graph is None:
+            graph = t.graph
+        elif t.graph is not graph:
+            raise ValueError(f"Tensor {t} must be from the same graph as {inputs[0]}.")
+    current = get_default_graph()
+    if graph is not None and graph is not current and _default_graphs.stack:
+        raise ValueError(f"Tensor {inputs[0]} must be from the same graph as the default "
+                         "graph of this `with` block.")
+    return graph or current
+
+
+def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
+    """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation."""
+    graph = _graph_of(inputs)
+    op = _build_op(graph, op_type, inputs, name, attrs)
+    outputs = op._outputs
+    if not outputs:
+        return op
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _build_op(graph: Graph, op_type: str, inputs: list[Tensor], name: str | None,
+              attrs: dict) -> Operation:
+    graph._check_not_finalized()
+    frames = _user_frames()
+    full_name = _op_name(graph, name or op_type)
+    kernel = registry.lookup(op_type)
+    specs = tuple(Spec(t._shape_tuple, t._dtype.numpy_dtype) for t in inputs)
+    static = [constant_value(t) if kernel.is_static_input(i) else None
+              for i, t in enumerate(inputs)]
+    kernel_attrs = {k: v for k, v in attrs.items() if k in kernel.attr_names}
+    try:
+        out_specs = infer(kernel, specs, kernel_attrs, static)
+    except ValueError as e:
+        raise ValueError(_build_error(op_type, full_name, e, specs, frames)) from None
+    op = Operation(graph, full_name, op_type, inputs, attrs, out_specs, [], frames)
+    graph._add_op(op, [t._op for t in inputs])
+    return op
+
+
+def _op_name(graph: Graph, name: str) -> str:
+    if name[-1] == "/":
+        return name[:-1]
+    if not _VALID_OP_NAME.match(name):
+        raise ValueError(f"'{name}' is not a valid node name")
+    return graph.unique_name(name)
+
+
+def _build_error(op_type, name, error, specs, frames) -> str:
+    shapes = ", ".join(_format_shape(s.shape) for s in specs)
+    where = ""
+    if frames:
+        f, line, func = frames[-1]
+        where = f" (defined at {os.path.basename(f)}:{line} in {func})"
+    return f"{error} for '{name}' (op: '{op_type}') with input shapes: {shapes}.{where}"
+
+
+def _format_shape(shape) -> str:
+    if shape is None:
+        return "?"
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def constant_value(tensor: Tensor):
+    """The value of `tensor` if it can be computed while building the graph, else None."""
+    op = tensor._op
+    if op._type == "Const":
+        return op._attrs["value"]
+    if op._type in ("Shape", "Size", "Rank"):
+        shape = op._inputs[0]._shape_tuple
+        if shape is None or (op._type != "Rank" and None in shape):
+            return None
+        out_type = op._attrs.get("out_type", np.dtype(np.int32))
+        if op._type == "Shape":
+            return np.asarray(shape, dtype=out_type)
+        if op._type == "Size":
+            return np.asarray(np.prod(shape, dtype=np.int64), dtype=out_type)
+        return np.asarray(len(shape), dtype=np.int32)
+    return _fold(op, tensor._value_index)
+
+
+_FOLDABLE_MAX_INPUTS = 8
+
+
+def _fold(op: Operation, index: int):
+    """Evaluates a small op whose inputs are all constant (e.g. `tf.shape(x)[0] * 2`)."""
+    kernel = registry.lookup(op._type)
+    if kernel.stateful or kernel.kind != registry.XLA or len(op._inputs) > _FOLDABLE_MAX_INPUTS:
+        return None
+    if op._type in ("Placeholder", "PlaceholderWithDefault"):
+        return None
+    values = []
+    for t in op._inputs:
+        v = constant_value(t)
+        if v is None or np.size(v) > 1024:
+            return None
+        values.append(v)
+    attrs = {k: v for k, v in op._attrs.items() if k in kernel.attr_names}
+    try:
+        import jax
+
+        with jax.default_device(jax.devices("cpu")[0]):
+            out = kernel.fn(*values, **attrs)
+    except Exception:  # not foldable here; the runtime will report any real error
+        return None
+    outs = out if isinstance(out, tuple) else (out,)
+    return np.asarray(outs[index])

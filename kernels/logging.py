@@ -1,0 +1,66 @@
+"""Logging kernels: Print (TF1's `tf.Print`), a host op that writes to stderr."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from kernels.registry import HOST, register
+from kernels.shapes import same_as_first
+
+
+@register("Print", kind=HOST, stateful=True, shape=same_as_first)
+def print_(input, *data, message: str = "", first_n: int = -1, summarize: int = 3):
+    text = message + "".join("[" + summarize_value(np.asarray(d), summarize) + "]" for d in data)
+    print(text, file=sys.stderr, flush=True)
+    return input
+
+
+def summarize_value(array: np.ndarray, limit: int) -> str:
+    """TF's `Tensor::SummarizeValue`: the first `limit` elements, nested by dimension."""
+    flat = array.reshape(-1)
+    limit = min(limit, flat.size) if limit >= 0 else flat.size
+    if array.ndim == 0:
+        text = " ".join(format_element(v) for v in flat[:limit])
+    else:
+        parts: list[str] = []
+        _print_dim(0, array.shape, limit, flat, [0], parts)
+        text = "".join(parts)
+    return text + ("..." if limit < flat.size else "")
+
+
+def _print_dim(dim, shape, limit, flat, index, out) -> None:
+    # Mirrors TF's PrintOneDim so the brackets and "..." fall where TF puts them.
+    if index[0] >= limit:
+        return
+    if dim == len(shape) - 1:
+        for i in range(shape[dim]):
+            if index[0] >= limit:
+                if dim != 0:
+                    out.append("...")
+                return
+            if i > 0:
+                out.append(" ")
+            out.append(format_element(flat[index[0]]))
+            index[0] += 1
+        return
+    for _ in range(shape[dim]):
+        opened = index[0] < limit
+        if opened:
+            out.append("[")
+        _print_dim(dim + 1, shape, limit, flat, index, out)
+        if index[0] < limit or opened:
+            out.append("]")
+
+
+def format_element(value) -> str:
+    """One element as TF's StrCat prints it (floats shortest, bools 1/0, bytes raw)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, (float, np.floating)):
+        text = "%.6g" % value
+        return text if float(text) == float(value) else "%.9g" % value
+    return str(value)

@@ -1,0 +1,142 @@
+"""The kernel registry: one kernel per op type, with its kind and its static inputs."""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+XLA = "xla"
+HOST = "host"
+
+
+class Spec(NamedTuple):
+    """A value's static description: shape (tuple of int/None, or None) and numpy dtype."""
+
+    shape: tuple | None
+    dtype: np.dtype
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """What one op type computes.
+
+    A kernel's positional parameters are the op's inputs (a `*args` parameter takes a
+    variadic list); its keyword-only parameters are the attrs it reads.
+    """
+
+    op_type: str
+    fn: Callable
+    kind: str
+    input_names: tuple[str, ...]
+    variadic: bool
+    attr_names: frozenset[str]
+    static: frozenset[int]
+    stateful: bool
+    shape_fn: Callable | None
+    where: str
+
+    def is_static_input(self, index: int) -> bool:
+        return index in self.static or (self.variadic and "*" in self.static)
+
+
+_KERNELS: dict[str, Kernel] = {}
+
+
+def register(
+    op_type: str,
+    *,
+    kind: str = XLA,
+    static: tuple[str, ...] = (),
+    stateful: bool = False,
+    shape: Callable | None = None,
+) -> Callable[[Callable], Callable]:
+    """Registers `fn` as the kernel of `op_type`.
+
+    Args:
+      op_type: the TensorFlow op type name, e.g. "MatMul".
+      kind: "xla" (a pure jax function, compiled) or "host" (runs in Python on numpy).
+      static: names of inputs that must be known when the segment is compiled (TF's
+        HostMemory inputs: axes, shapes, permutations); the kernel gets them as numpy.
+        "*" marks every input of a variadic kernel static.
+      stateful: the op has side effects, so it is never folded or merged away.
+      shape: `shape(specs, attrs, static_values) -> list[Spec]`, for kernels that
+        `jax.eval_shape` cannot describe (all host kernels) or as a fast rule.
+    """
+    if kind not in (XLA, HOST):
+        raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
+    if kind == HOST and shape is None:
+        raise ValueError(f"host kernel {op_type!r} needs a shape function")
+    caller = sys._getframe(1)
+    where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
+
+    def decorate(fn: Callable) -> Callable:
+        _add(_make_kernel(op_type, fn, kind, static, stateful, shape, where))
+        return fn
+
+    return decorate
+
+
+def _make_kernel(op_type, fn, kind, static, stateful, shape, where) -> Kernel:
+    params = inspect.signature(fn).parameters.values()
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
+    attrs = frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+    unknown = set(static) - set(positional) - {"*"}
+    if unknown:
+        raise ValueError(f"kernel {op_type!r}: static inputs {sorted(unknown)} are not inputs")
+    static_idx = frozenset(positional.index(s) if s != "*" else "*" for s in static)
+    return Kernel(
+        op_type, fn, kind, tuple(positional), variadic, attrs, static_idx, stateful, shape, where
+    )
+
+
+def _add(kernel: Kernel) -> None:
+    first = _KERNELS.get(kernel.op_type)
+    if first is not None:
+        raise KeyError(
+            f"op type {kernel.op_type!r} already has a kernel, registered at {first.where}"
+        )
+    _KERNELS[kernel.op_type] = kernel
+
+
+def lookup(op_type: str) -> Kernel:
+    """Returns the kernel of `op_type`; KeyError naming the op type if there is none."""
+    try:
+        return _KERNELS[op_type]
+    except KeyError:
+        raise KeyError(f"no kernel is registered for op type {op_type!r}") from None
+
+
+def all_kernels() -> dict[str, Kernel]:
+    """Every registered kernel, by op type."""
+    return dict(_KERNELS)
+
+
+def static_key(value: Any) -> Any:
+    """A hashable stand-in for a static value (numpy arrays hash by dtype, shape, bytes)."""
+    if isinstance(value, np.ndarray):
+        return StaticArray(value)
+    return value
+
+
+class StaticArray:
+    """A numpy array usable as a `jax.jit` static argument and a cache key."""
+
+    __slots__ = ("array", "_key")
+
+    def __init__(self, array: np.ndarray):
+        self.array = array
+        self._key = (array.dtype.str, array.shape, array.tobytes())
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, StaticArray) and self._key == other._key
+
+    def __repr__(self) -> str:
+        return f"StaticArray({self.array!r})"
