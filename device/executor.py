@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-import jax
-
 from device.ir import Edge
 from device.partition import Segment
 from kernels import errors
@@ -40,17 +38,18 @@ class Plan:
         self.n_slots = len(slots)
         self.n_feeds = len(feeds)
         self.fetch_slots = tuple(slots[e] for e in fetches)
+        self._direct = (len(steps) == 1 and steps[0].in_slots == tuple(range(len(feeds)))
+                        and all(s >= len(feeds) for s in self.fetch_slots))
 
-    def run(self, feed_values: Sequence[Any]) -> list[Any]:
+    def run(self, feed_values: list[Any]) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy)."""
+        if self._direct:  # one segment fed straight from the feeds: no slot shuffling
+            outs = _call(self.steps[0], feed_values)
+            base = self.n_feeds
+            return [outs[i - base] for i in self.fetch_slots]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         for step in self.steps:
-            try:
-                outs = step.call(*[env[i] for i in step.in_slots])
-            except errors.OpError:
-                raise
-            except Exception as e:  # an XLA runtime failure: say which segment it was
-                raise errors.InternalError(None, None, _describe_failure(step, e)) from e
+            outs = _call(step, [env[i] for i in step.in_slots])
             for slot, value in zip(step.out_slots, outs):
                 env[slot] = value
         return [env[i] for i in self.fetch_slots]
@@ -59,12 +58,13 @@ class Plan:
         return "\n".join(repr(s) for s in self.segments)
 
 
-def _describe_failure(step: Step, e: Exception) -> str:
-    names = ", ".join(n.name for n in step.segment.nodes[:10])
-    return (f"{type(e).__name__} while running segment {step.segment.index} "
-            f"({step.segment.kind}, ops: {names}): {e}")
-
-
-def to_numpy(values: list[Any]) -> list[Any]:
-    """Fetched values as numpy, copied off their devices in one transfer."""
-    return jax.device_get(values)
+def _call(step: Step, args: list[Any]) -> tuple:
+    try:
+        return step.call(*args)
+    except errors.OpError:
+        raise
+    except Exception as e:  # an XLA runtime failure: say which segment it was
+        names = ", ".join(n.name for n in step.segment.nodes[:10])
+        raise errors.InternalError(
+            None, None, f"{type(e).__name__} while running segment {step.segment.index} "
+                        f"({step.segment.kind}, ops: {names}): {e}") from e

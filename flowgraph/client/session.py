@@ -30,7 +30,10 @@ class _FeedSpec:
         self.is_string = tensor.dtype.base_dtype == dtypes.string
 
     def convert(self, value) -> Any:
-        if isinstance(value, jax.Array) and value.dtype == self.dtype:
+        cls = type(value)
+        if (cls is np.ndarray or isinstance(value, np.generic)) and value.dtype == self.dtype:
+            array = value  # the common case: nothing to convert
+        elif isinstance(value, jax.Array) and value.dtype == self.dtype:
             array = value  # already on a device: no round trip through the host
         elif self.is_string:
             array = to_numpy(value, dtypes.string)
@@ -75,8 +78,12 @@ class _Run:
 
 
 def _to_numpy(values: list) -> list:
-    out = jax.device_get(values)
-    return [_writable(v) for v in out]
+    """Fetched values as writable numpy arrays (numpy scalars for 0-d), as TF returns them."""
+    if len(values) > 1:
+        for v in values:  # start every device-to-host copy before waiting on any
+            if isinstance(v, jax.Array):
+                v.copy_to_host_async()
+    return [_writable(v) for v in values]
 
 
 def _writable(v):
@@ -178,13 +185,7 @@ class BaseSession:
                 options=self._placement,
                 cache=self._segments,
             )
-            position = {t: i for i, t in enumerate(tensors)}
-            slots = [position.get(x) for x in leaves]
-
-            def rebuild(values):
-                return build(iter([None if s is None else values[s] for s in slots]))
-
-            return _Run(plan, feeds, rebuild, graph._epoch)
+            return _Run(plan, feeds, _rebuilder(leaves, tensors, build), graph._epoch)
 
     def close(self) -> None:
         """Frees the session's plans and state; running it afterwards raises RuntimeError."""
@@ -273,6 +274,19 @@ def get_default_session() -> BaseSession | None:
 
 
 # -- fetch structures -------------------------------------------------------------------
+
+
+def _rebuilder(leaves: list, tensors: list[Tensor], build: Callable) -> Callable:
+    """Maps the plan's fetched values (one per distinct tensor) back onto `leaves`."""
+    if len(leaves) == 1 and build is next:
+        return (lambda values: values[0]) if tensors else (lambda values: None)
+    position = {t: i for i, t in enumerate(tensors)}
+    slots = [position.get(x) for x in leaves]
+
+    def rebuild(values):
+        return build(iter([None if s is None else values[s] for s in slots]))
+
+    return rebuild
 
 
 def _key(fetches) -> Any:
