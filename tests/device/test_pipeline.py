@@ -1,0 +1,189 @@
+"""The runtime on hand-built IR: prune, place, partition, lower, execute — no flowgraph."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+from device import GraphIR, Node, PlacementOptions, make_plan
+from device.partition import partition
+from device.place import place
+from device.prune import prune
+from kernels import errors
+
+F32 = np.dtype(np.float32)
+I32 = np.dtype(np.int32)
+STR = np.dtype(object)
+
+
+def const(name, value, **kw):
+    value = np.asarray(value)
+    return Node(name, "Const", attrs={"value": value, "dtype": value.dtype},
+                output_dtypes=(value.dtype,), output_shapes=(value.shape,), **kw)
+
+
+def placeholder(name, dtype=F32, shape=None):
+    return Node(name, "Placeholder", attrs={"dtype": dtype, "shape": shape},
+                output_dtypes=(dtype,), output_shapes=(shape,))
+
+
+def op(name, op_type, *inputs, dtype=F32, control=(), device="", **attrs):
+    return Node(name, op_type, inputs=tuple((i, 0) if isinstance(i, str) else i for i in inputs),
+                control_inputs=tuple(control), attrs=attrs, output_dtypes=(dtype,),
+                output_shapes=(None,), device=device, source=f"test.py:1 in {name}")
+
+
+def run(graph, fetches, feeds=None, targets=(), options=PlacementOptions()):
+    feeds = feeds or {}
+    plan = make_plan(graph, [(f, 0) for f in fetches], [(k, 0) for k in feeds], targets, options)
+    return plan, plan.run(list(feeds.values()))
+
+
+def test_prune_keeps_only_what_fetches_need_and_feeds_cut_producers():
+    g = GraphIR((
+        placeholder("a"), op("b", "Neg", "a"), op("c", "Exp", "b"), op("unused", "Sin", "a"),
+    ))
+    names = [n.name for n in prune(g, [("c", 0)], frozenset({("b", 0)}), [])]
+    assert names == ["c"]
+    names = [n.name for n in prune(g, [("c", 0)], frozenset(), ["unused"])]
+    assert names == ["a", "b", "c", "unused"]
+
+
+def test_canonical_order_breaks_ties_by_creation_order_and_follows_control_edges():
+    g = GraphIR((const("x", 1.0), const("y", 2.0, control_inputs=("z",)), const("z", 3.0)))
+    names = [n.name for n in prune(g, [("x", 0), ("y", 0)], frozenset(), [])]
+    assert names == ["x", "z", "y"]
+
+
+def test_a_cycle_is_an_invalid_argument():
+    g = GraphIR((op("p", "Neg", "q"), op("q", "Neg", "p")))
+    with pytest.raises(errors.InvalidArgumentError, match="cycle"):
+        prune(g, [("p", 0)], frozenset(), [])
+
+
+def test_xla_ops_compile_into_one_segment_and_match_numpy():
+    g = GraphIR((placeholder("a"), placeholder("b"), op("s", "AddV2", "a", "b"),
+                 op("m", "Mul", "s", "a"), op("t", "Tanh", "m")))
+    a, b = np.float32([1, 2]), np.float32([3, -4])
+    plan, (t,) = run(g, ["t"], {"a": a, "b": b})
+    assert [s.kind for s in plan.segments] == ["xla"]
+    np.testing.assert_allclose(np.asarray(t), np.tanh((a + b) * a), rtol=1e-6)
+
+
+def test_host_op_between_xla_ops_makes_three_segments_in_order():
+    g = GraphIR((
+        placeholder("a"), op("x", "Mul", "a", "a"),
+        Node("p", "Print", inputs=(("x", 0), ("x", 0)), attrs={"message": "x=", "summarize": 3},
+             output_dtypes=(F32,), output_shapes=(None,)),
+        op("y", "AddV2", "p", "a"),
+    ))
+    plan, (y,) = run(g, ["y"], {"a": np.float32([2.0])})
+    assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]
+    np.testing.assert_allclose(np.asarray(y), [6.0])
+
+
+def test_joining_a_segment_never_closes_a_cycle():
+    # x1 -> host -> x2 while x3 reads both x1 and the host op: x3 cannot join x1's segment.
+    g = GraphIR((
+        placeholder("a"), op("x1", "Neg", "a"),
+        Node("h", "Print", inputs=(("x1", 0),), attrs={"message": ""},
+             output_dtypes=(F32,), output_shapes=(None,)),
+        op("x3", "AddV2", "x1", "h"),
+    ))
+    nodes = prune(g, [("x3", 0)], frozenset({("a", 0)}), [])
+    devices = place(nodes, PlacementOptions())
+    segments = partition(g, nodes, devices, frozenset({("a", 0)}), [("x3", 0)])
+    owner = {n.name: s.index for s in segments for n in s.nodes}
+    assert owner["x1"] != owner["x3"]
+    assert owner["x1"] < owner["h"] < owner["x3"]
+
+
+def test_independent_ops_share_one_segment():
+    g = GraphIR((placeholder("a"), op("p", "Neg", "a"), op("q", "Exp", "a")))
+    plan, _ = run(g, ["p", "q"], {"a": np.float32(1.0)})
+    assert len(plan.segments) == 1
+
+
+def test_strings_force_host_kind():
+    g = GraphIR((const("s", np.array(b"hi", dtype=object)), Node(
+        "i", "Identity", inputs=(("s", 0),), output_dtypes=(STR,), output_shapes=((),))))
+    plan, (value,) = run(g, ["i"])
+    assert [s.kind for s in plan.segments] == ["host"]
+    assert value == b"hi"
+
+
+def test_static_input_computed_from_shape_is_folded_while_tracing():
+    # reshape(a, shape(b)) with b's shape only known when fed.
+    g = GraphIR((
+        placeholder("a"), placeholder("b"),
+        Node("sh", "Shape", inputs=(("b", 0),), attrs={"out_type": I32},
+             output_dtypes=(I32,), output_shapes=((None,),)),
+        op("r", "Reshape", "a", "sh"),
+    ))
+    _, (r,) = run(g, ["r"], {"a": np.arange(6, dtype=np.float32),
+                             "b": np.zeros((2, 3), np.float32)})
+    assert np.asarray(r).shape == (2, 3)
+
+
+def test_static_input_computed_from_values_is_a_clear_error():
+    g = GraphIR((placeholder("a"), placeholder("n", I32), op("m", "Mul", "n", "n", dtype=I32),
+                 op("r", "Reshape", "a", "m")))
+    with pytest.raises(errors.InvalidArgumentError) as info:
+        run(g, ["r"], {"a": np.zeros(4, np.float32), "n": np.int32([2, 2])})
+    message = str(info.value)
+    assert "Reshape op 'r'" in message and "input 'shape'" in message
+    assert "test.py:1" in message
+
+
+def test_fed_static_input_specialises_the_segment():
+    g = GraphIR((placeholder("a"), placeholder("s", I32), op("r", "Reshape", "a", "s")))
+    a = np.arange(6, dtype=np.float32)
+    for shape in ([2, 3], [3, 2], [6]):
+        _, (r,) = run(g, ["r"], {"a": a, "s": np.int32(shape)})
+        assert np.asarray(r).shape == tuple(shape)
+
+
+def test_kernel_errors_name_the_node_and_its_source():
+    g = GraphIR((placeholder("a"), op("r", "Reshape", "a", "k"), const("k", np.int32([5]))))
+    with pytest.raises(errors.InvalidArgumentError, match=r"Reshape op 'r'.*test.py:1"):
+        run(g, ["r"], {"a": np.zeros(6, np.float32)})
+
+
+def test_unfed_placeholder_is_invalid_argument_naming_it():
+    g = GraphIR((placeholder("x", shape=(None, 3)), op("y", "Neg", "x")))
+    with pytest.raises(errors.InvalidArgumentError,
+                       match=r"Placeholder op 'x'.*You must feed a value.*\[\?,3\]"):
+        run(g, ["y"])
+
+
+def test_targets_run_and_fetches_of_feeds_return_the_feed():
+    g = GraphIR((placeholder("a"), op("n", "Neg", "a")))
+    plan, (a,) = run(g, ["a"], {"a": np.float32(7)})
+    assert plan.segments == [] and a == 7
+
+
+def test_explicit_device_placement_uses_that_jax_device():
+    cpus = jax.devices("cpu")
+    last = len(cpus) - 1
+    g = GraphIR((placeholder("a"), op("n", "Neg", "a", device=f"/device:CPU:{last}")))
+    plan, (n,) = run(g, ["n"], {"a": np.float32(1)})
+    assert plan.segments[0].device == cpus[last]
+    assert n.devices() == {cpus[last]}
+
+
+def test_unsatisfiable_device_errors_unless_soft_placement():
+    g = GraphIR((placeholder("a"), op("n", "Neg", "a", device="/device:CPU:99")))
+    with pytest.raises(errors.InvalidArgumentError, match="Cannot assign a device for operation n"):
+        run(g, ["n"], {"a": np.float32(1)})
+    _, (n,) = run(g, ["n"], {"a": np.float32(1)},
+                  options=PlacementOptions(allow_soft_placement=True))
+    assert n == -1
+
+
+def test_segment_cache_reuses_lowered_functions():
+    g = GraphIR((placeholder("a"), op("n", "Neg", "a")))
+    cache: dict = {}
+    p1 = make_plan(g, [("n", 0)], [("a", 0)], [], cache=cache)
+    p2 = make_plan(g, [("n", 0)], [("a", 0)], [], cache=cache)
+    assert p1.steps[0].call is p2.steps[0].call and len(cache) == 1
