@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, Sequence
+from typing import Sequence
 
 from device.executor import Plan
 from device.ir import Edge, GraphIR

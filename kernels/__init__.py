@@ -1,6 +1,5 @@
 """What each op type computes: pure jax functions (xla) and Python functions (host)."""
 
-from kernels import registry
-from kernels import array, control_flow, logging, math, string  # noqa: F401  (registrations)
+from kernels import array, control_flow, logging, math, registry, string  # noqa: F401  (registrations)
 
 lookup = registry.lookup
