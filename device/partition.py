@@ -20,6 +20,8 @@ class Segment:
 
     `inputs` are the edges the segment reads from feeds or other segments, `static` the
     subset that some node reads as a static input, `outputs` the edges others read.
+    `variables` are the variable nodes whose edges it reads or assigns: those values come
+    from the session's store, never from another segment.
     """
 
     kind: str
@@ -28,6 +30,7 @@ class Segment:
     inputs: list[Edge] = field(default_factory=list)
     static: frozenset[Edge] = frozenset()
     outputs: list[Edge] = field(default_factory=list)
+    variables: dict[str, Node] = field(default_factory=dict)
     deps: set[int] = field(default_factory=set)
     index: int = 0
 
@@ -59,15 +62,17 @@ def partition(
     """
     segments: list[Segment] = []
     owner: dict[str, Segment] = {}
+    variables = {n.name for n in nodes if registry.lookup(n.op).state == registry.VARIABLE}
     for node in nodes:
         kind = kind_of(ir, node)
         device = devices[node.name] if kind == registry.XLA else None
-        deps = {owner[p].index for p in _producers(node, feeds) if p in owner}
+        deps = {owner[p].index for p in _producers(node, feeds)
+                if p in owner and p not in variables}
         seg = _join_or_new(segments, kind, device, deps)
         seg.nodes.append(node)
         seg.deps |= deps - {seg.index}
         owner[node.name] = seg
-    _wire(segments, owner, feeds, set(fetches))
+    _wire(ir, segments, owner, feeds, set(fetches), variables)
     return _ordered([s for s in segments if s.nodes])
 
 
@@ -98,14 +103,19 @@ def _ancestors(segments: list[Segment], start: int) -> set[int]:
     return seen
 
 
-def _wire(segments, owner, feeds, fetches: set[Edge]) -> None:
+def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -> None:
     consumed_outside: set[Edge] = set(e for e in fetches if e not in feeds)
     for seg in segments:
         inputs: dict[Edge, None] = {}
         static: set[Edge] = set()
         for node in seg.nodes:
             kernel = registry.lookup(node.op)
+            if node.name in variables:
+                seg.variables[node.name] = node
             for i, edge in enumerate(node.inputs):
+                if edge[0] in variables and edge not in feeds:
+                    seg.variables[edge[0]] = ir[edge[0]]
+                    continue
                 if edge in feeds or owner[edge[0]] is not seg:
                     inputs[edge] = None
                     consumed_outside.add(edge)

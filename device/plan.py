@@ -12,6 +12,7 @@ from device.lower import SegmentFn, lower
 from device.partition import Segment, partition
 from device.place import PlacementOptions, place
 from device.prune import prune
+from device.store import Store
 
 DEBUG = bool(os.environ.get("FLOWGRAPH_DEBUG_PASSES"))
 
@@ -23,24 +24,29 @@ def make_plan(
     targets: Sequence[str],
     options: PlacementOptions = PlacementOptions(),
     cache: dict | None = None,
+    store: Store | None = None,
 ) -> Plan:
-    """Compiles a run of `ir` into a plan. `cache` reuses lowered segments across plans."""
+    """Compiles a run of `ir` into a plan.
+
+    `cache` reuses lowered segments across plans; `store` holds the session's variables
+    and RNG keys (needed by plans that touch state).
+    """
     fed = frozenset(feeds)
     nodes = _show("prune", prune(ir, fetches, fed, targets))
     devices = _show("place", place(nodes, options))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
-    lowered = [_lower_cached(seg, cache) for seg in segments]
+    lowered = [_lower_cached(seg, cache, store) for seg in segments]
     return Plan(feeds, fetches, segments, lowered)
 
 
-def _lower_cached(seg: Segment, cache: dict | None) -> SegmentFn:
+def _lower_cached(seg: Segment, cache: dict | None, store: Store | None) -> SegmentFn:
     if cache is None:
-        return lower(seg)
+        return lower(seg, store)
     key = (seg.kind, seg.device, tuple(seg.nodes), tuple(seg.inputs), seg.static,
            tuple(seg.outputs))
     fn = cache.get(key)
     if fn is None:
-        fn = cache[key] = lower(seg)
+        fn = cache[key] = lower(seg, store)
     return fn
 
 

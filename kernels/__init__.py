@@ -1,5 +1,14 @@
 """What each op type computes: pure jax functions (xla) and Python functions (host)."""
 
-from kernels import array, control_flow, logging, math, registry, string  # noqa: F401  (registrations)
+from kernels import (  # noqa: F401  (registrations)
+    array,
+    control_flow,
+    logging,
+    math,
+    random,
+    registry,
+    state,
+    string,
+)
 
 lookup = registry.lookup

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import inspect
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 XLA = "xla"
 HOST = "host"
+
+# What a kernel does with session state (device/lower.py threads it through segments).
+VARIABLE = "variable"  # the node is a variable: its value lives in the session's store
+RNG = "rng"  # the kernel takes and returns a per-node RNG key: fn(key, *inputs) -> (out, key)
+
+# How a kernel uses a ref input (a variable's output edge).
+WRITE = "w"  # overwrites the variable; the kernel returns the new value
+READ_WRITE = "rw"  # updates the variable from its old value; returns the new value
+PROBE = "probe"  # only asks whether the variable is initialized (gets a bool)
 
 
 class Spec(NamedTuple):
@@ -38,6 +47,15 @@ class Kernel:
     stateful: bool
     shape_fn: Callable | None
     where: str
+    state: str | None = None
+    refs: tuple[tuple[int, str], ...] = ()
+
+    def ref_mode(self, index: int) -> str | None:
+        """How input `index` is used if it is a variable's edge (None: a plain read)."""
+        for i, mode in self.refs:
+            if i == index:
+                return mode
+        return None
 
     def is_static_input(self, index: int) -> bool:
         return index in self.static or (self.variadic and "*" in self.static)
@@ -53,6 +71,8 @@ def register(
     static: tuple[str, ...] = (),
     stateful: bool = False,
     shape: Callable | None = None,
+    state: str | None = None,
+    refs: dict[str, str] | None = None,
 ) -> Callable[[Callable], Callable]:
     """Registers `fn` as the kernel of `op_type`.
 
@@ -65,6 +85,8 @@ def register(
       stateful: the op has side effects, so it is never folded or merged away.
       shape: `shape(specs, attrs, static_values) -> list[Spec]`, for kernels that
         `jax.eval_shape` cannot describe (all host kernels) or as a fast rule.
+      state: VARIABLE for variable nodes, RNG for kernels that consume randomness.
+      refs: input name -> WRITE / READ_WRITE / PROBE for inputs that are variable refs.
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
@@ -74,15 +96,20 @@ def register(
     where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
 
     def decorate(fn: Callable) -> Callable:
-        _add(_make_kernel(op_type, fn, kind, static, stateful, shape, where))
+        kernel = _make_kernel(op_type, fn, kind, static, stateful or bool(state or refs), shape,
+                              where, skip_key=state == RNG)
+        ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
+        _add(replace(kernel, state=state, refs=ref_modes))
         return fn
 
     return decorate
 
 
-def _make_kernel(op_type, fn, kind, static, stateful, shape, where) -> Kernel:
+def _make_kernel(op_type, fn, kind, static, stateful, shape, where, skip_key=False) -> Kernel:
     params = inspect.signature(fn).parameters.values()
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if skip_key:  # an RNG kernel's first parameter is its key, not an op input
+        positional = positional[1:]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
     attrs = frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY)
     unknown = set(static) - set(positional) - {"*"}

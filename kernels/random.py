@@ -1,0 +1,73 @@
+"""Random kernels: each takes its node's RNG key (threefry, uint32[2]) and returns a new one."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kernels.registry import RNG, register
+
+
+def _split(key):
+    new, sub = jax.random.split(jax.random.wrap_key_data(key, impl="threefry2x32"))
+    return jax.random.key_data(new), sub
+
+
+def _dims(shape) -> tuple[int, ...]:
+    return tuple(int(d) for d in np.asarray(shape).reshape(-1))
+
+
+@register("RandomStandardNormal", state=RNG, static=("shape",))
+def random_standard_normal(key, shape, *, dtype, seed=0, seed2=0):
+    key, sub = _split(key)
+    return jax.random.normal(sub, _dims(shape), dtype), key
+
+
+@register("RandomUniform", state=RNG, static=("shape",))
+def random_uniform(key, shape, *, dtype, seed=0, seed2=0):
+    key, sub = _split(key)
+    return jax.random.uniform(sub, _dims(shape), dtype), key
+
+
+@register("RandomUniformInt", state=RNG, static=("shape",))
+def random_uniform_int(key, shape, minval, maxval, *, seed=0, seed2=0):
+    key, sub = _split(key)
+    return jax.random.randint(sub, _dims(shape), minval, maxval, dtype=minval.dtype), key
+
+
+@register("TruncatedNormal", state=RNG, static=("shape",))
+def truncated_normal(key, shape, *, dtype, seed=0, seed2=0):
+    key, sub = _split(key)
+    # TF redraws values more than two standard deviations from the mean.
+    return jax.random.truncated_normal(sub, -2.0, 2.0, _dims(shape), dtype), key
+
+
+@register("RandomShuffle", state=RNG)
+def random_shuffle(key, value, *, seed=0, seed2=0):
+    key, sub = _split(key)
+    if value.ndim == 0:
+        return value, key
+    return jax.random.permutation(sub, value, axis=0, independent=False), key
+
+
+@register("Multinomial", state=RNG, static=("num_samples",))
+def multinomial(key, logits, num_samples, *, output_dtype=np.dtype(np.int64), seed=0, seed2=0):
+    key, sub = _split(key)
+    n = int(np.asarray(num_samples))
+    draws = jax.random.categorical(sub, logits, axis=-1, shape=(n, logits.shape[0]))
+    return jnp.transpose(draws).astype(output_dtype), key
+
+
+@register("RandomGamma", state=RNG, static=("shape",))
+def random_gamma(key, shape, alpha, *, seed=0, seed2=0):
+    key, sub = _split(key)
+    dims = _dims(shape) + tuple(alpha.shape)
+    return jax.random.gamma(sub, alpha, shape=dims, dtype=alpha.dtype), key
+
+
+def initial_key(seed: int, seed2: int) -> np.ndarray:
+    """The first key of a node's stream: fixed by (seed, seed2), fresh if both are 0."""
+    if seed == 0 and seed2 == 0:
+        return np.frombuffer(np.random.default_rng().bytes(8), dtype=np.uint32).copy()
+    return np.array([seed & 0xFFFFFFFF, seed2 & 0xFFFFFFFF], dtype=np.uint32)

@@ -1,0 +1,51 @@
+"""Variable kernels: the variable node itself and the ops that assign to it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.registry import PROBE, READ_WRITE, VARIABLE, WRITE, Spec, register
+
+
+def _variable_shape(specs, attrs, static_values):
+    return [Spec(attrs["shape"], attrs["dtype"])]
+
+
+@register("VariableV2", state=VARIABLE, shape=_variable_shape)
+def variable_v2(*, shape, dtype, container="", shared_name=""):
+    # Never called: a variable's value comes from the session's store (device/lower.py).
+    raise AssertionError("VariableV2 is resolved by the runtime")
+
+
+def _ref_shape(specs, attrs, static_values):
+    return [specs[0]]
+
+
+def _assign_shape(specs, attrs, static_values):
+    if attrs.get("validate_shape", True):
+        return [specs[0]]
+    return [specs[1]]
+
+
+@register("Assign", refs={"ref": WRITE}, shape=_assign_shape)
+def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True):
+    if validate_shape and ref is not None and tuple(ref.shape) != tuple(value.shape):
+        raise ValueError(f"Assign requires shapes of both tensors to match. lhs shape= "
+                         f"{list(ref.shape)} rhs shape= {list(value.shape)}")
+    return value
+
+
+@register("AssignAdd", refs={"ref": READ_WRITE}, shape=_ref_shape)
+def assign_add(ref, value, *, use_locking: bool = False):
+    return ref + value
+
+
+@register("AssignSub", refs={"ref": READ_WRITE}, shape=_ref_shape)
+def assign_sub(ref, value, *, use_locking: bool = False):
+    return ref - value
+
+
+@register("IsVariableInitialized", refs={"ref": PROBE},
+          shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))])
+def is_variable_initialized(ref, *, dtype=None):
+    return ref
