@@ -1,8 +1,7 @@
-"""Session configuration and run protos: TensorFlow's own `config.proto` messages.
+"""Session configuration and run protos: TensorFlow's own `config.proto` messages."""
 
-They come compiled from the `tensorboard` package (its copy of TF's protos), so they are
-wire-compatible with TensorFlow's and print, compare and serialise as users expect.
-"""
+# Compiled in the `tensorboard` package (its copy of TF's protos, package `tensorboard`): the
+# field numbers are TF's, so the bytes are wire-compatible with TensorFlow's.
 
 from tensorboard.compat.proto.config_pb2 import (
     ConfigProto as ConfigProto,

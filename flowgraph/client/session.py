@@ -31,7 +31,8 @@ class _FeedSpec:
 
     def convert(self, value) -> Any:
         cls = type(value)
-        if (cls is np.ndarray or isinstance(value, np.generic)) and value.dtype == self.dtype:
+        if ((cls is np.ndarray or isinstance(value, np.generic)) and value.dtype == self.dtype
+                and not self.is_string):  # an object array may hold str: those become bytes
             array = value  # the common case: nothing to convert
         elif isinstance(value, jax.Array) and value.dtype == self.dtype:
             array = value  # already on a device: no round trip through the host
@@ -44,10 +45,12 @@ class _FeedSpec:
                     "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles.")
             try:
                 array = np.asarray(value, dtype=self.dtype)
+            except OverflowError:  # numpy 2 refuses out-of-range Python ints
+                array = None
             except (TypeError, ValueError) as e:
                 raise ValueError(f"Cannot feed value {value!r} to Tensor "
                                  f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}") from None
-            if type(value) is int and array != value:
+            if array is None or (type(value) is int and array != value):
                 raise TypeError(
                     f"Type of feed value {value} with type {type(value)} is not compatible "
                     f"with Tensor type {self.tensor.dtype.name}. Try explicitly setting the "
@@ -64,17 +67,23 @@ class _FeedSpec:
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
-    __slots__ = ("plan", "feeds", "build", "epoch")
+    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches")
 
     def __init__(self, plan, feeds: list[_FeedSpec], build: Callable, epoch: int):
         self.plan = plan
         self.feeds = feeds
         self.build = build
         self.epoch = epoch
+        # A fetched feed is the fed value itself; TF hands back a copy, never the caller's array.
+        self.fed_fetches = tuple(
+            i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds)
 
     def __call__(self, feed_values) -> Any:
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        return self.build(_to_numpy(self.plan.run(values)))
+        fetched = self.plan.run(values)
+        for i in self.fed_fetches:
+            fetched[i] = np.array(fetched[i])
+        return self.build(_to_numpy(fetched))
 
 
 def _to_numpy(values: list) -> list:
@@ -158,14 +167,24 @@ class BaseSession:
 
     def make_callable(self, fetches, feed_list=None, accept_options=False) -> Callable:
         """A function that runs `fetches` with positional values for `feed_list`."""
-        run = self._make_run(fetches, tuple(feed_list or ()))
+        feed_keys = tuple(feed_list or ())
+        run = self._make_run(fetches, feed_keys)
 
-        def call(*args, **kwargs):
+        def call(*args):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
+            if len(args) != len(feed_keys):
+                raise errors.InvalidArgumentError(
+                    None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}")
             return run(args)
 
-        return call
+        if not accept_options:
+            return call
+
+        def call_with_options(*args, options=None, run_metadata=None):
+            return call(*args)
+
+        return call_with_options
 
     def _make_run(self, fetches, feed_keys) -> _Run:
         graph = self._graph
@@ -230,14 +249,14 @@ class InteractiveSession(BaseSession):
 
     def __init__(self, target: str = "", graph: Graph | None = None, config=None):
         super().__init__(target, graph, config)
-        self._default = self.as_default()
-        self._default.__enter__()
+        self._defaults = contextlib.ExitStack()
+        self._defaults.enter_context(self.as_default())
+        if graph is not None:  # as in TF1, an explicit graph becomes the default graph too
+            self._defaults.enter_context(graph.as_default())
 
     def close(self) -> None:
         super().close()
-        if self._default is not None:
-            self._default.__exit__(None, None, None)
-            self._default = None
+        self._defaults.close()
 
 
 class _DeviceAttributes:
@@ -357,7 +376,7 @@ def _feed_tensor(key, graph: Graph) -> Tensor:
     try:
         tensor = graph.as_graph_element(key, allow_tensor=True, allow_operation=False)
     except (TypeError, ValueError, KeyError) as e:
-        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e}") from None
+        raise TypeError(f"Cannot interpret feed_dict key as Tensor: {e.args[0]}") from None
     if not graph.is_feedable(tensor):
         raise ValueError(f"Tensor {tensor.name} may not be fed.")
     return tensor
