@@ -19,8 +19,9 @@ from kernels import registry
 from kernels.registry import Spec
 from kernels.shapes import infer
 
-_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_.\\/>-]*$")
-_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_.\\/>-]*$")
+# TF1's regexes: no backslash; a scope inside another may also start with "_", "-", "/" or ">".
+_VALID_OP_NAME = re.compile(r"^[A-Za-z0-9.][A-Za-z0-9_./>-]*$")
+_VALID_SCOPE_NAME = re.compile(r"^[A-Za-z0-9_./>-]*$")
 _INTERNAL_DIRS = (
     os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
     os.path.dirname(os.path.abspath(registry.__file__)) + os.sep,
@@ -282,6 +283,7 @@ class Tensor:
         self._shape = merged
         self._shape_tuple = merged.as_tuple()
         self._op._node = None
+        self._op._graph._mutated()  # cached runs hold feed shapes: re-plan
 
     def consumers(self) -> list[Operation]:
         """The operations that read this tensor."""
@@ -336,15 +338,21 @@ class Tensor:
 def _run_with_session(graph, fetch, feed_dict, session):
     from flowgraph.client import session as session_lib
 
-    session = session or session_lib.get_default_session()
+    what, how, noun = (("execute operation", "run", "operation") if isinstance(fetch, Operation)
+                       else ("evaluate tensor", "eval", "tensor"))
     if session is None:
-        raise ValueError(
-            "Cannot evaluate tensor using `eval()`: No default session is registered. Use "
-            "`with sess.as_default()` or pass an explicit session to `eval(session=sess)`"
-        )
-    if session.graph is not graph:
-        raise ValueError("Cannot use the given session to evaluate tensor: the tensor's graph "
-                         "is different from the session's graph.")
+        session = session_lib.get_default_session()
+        if session is None:
+            raise ValueError(f"Cannot {what} using `{how}()`: No default session is registered. "
+                             f"Use `with sess.as_default()` or pass an explicit session to "
+                             f"`{how}(session=sess)`")
+        if session.graph is not graph:
+            raise ValueError(f"Cannot use the default session to {what}: the {noun}'s graph is "
+                             "different from the session's graph. Pass an explicit session to "
+                             f"`{how}(session=sess)`.")
+    elif session.graph is not graph:
+        raise ValueError(f"Cannot use the given session to {what}: the {noun}'s graph is "
+                         "different from the session's graph.")
     return session.run(fetch, feed_dict)
 
 
@@ -530,11 +538,10 @@ class Graph:
                 raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
             return self._ops_by_name[name]
         if ":" not in name and allow_tensor and name in self._ops_by_name:
-            raise ValueError(f"The name {name!r} appears to refer to an Operation, not a "
-                             f"{types}. Tensor names must be of the form "
-                             "\"<op_name>:<output_index>\".")
+            raise ValueError(f"The name {name!r} refers to an Operation, not a {types}. "
+                             "Tensor names must be of the form \"<op_name>:<output_index>\".")
         if ":" in name and allow_operation:
-            raise ValueError(f"The name {name!r} appears to refer to a Tensor, not a {types}.")
+            raise ValueError(f"Name {name!r} appears to refer to a Tensor, not a {types}.")
         raise ValueError(f"The name {name!r} looks like an (invalid) Operation name, not a "
                          f"{types}.")
 
@@ -612,14 +619,9 @@ class Graph:
         current = self._current_control_dependencies()
         ops = []
         for c in control_inputs:
-            if hasattr(c, "_as_graph_element") and not isinstance(c, (Tensor, Operation)):
-                c = c._as_graph_element()
+            c = self.as_graph_element(c)  # names too; TypeError/ValueError as in TF1
             if isinstance(c, Tensor):
                 c = c.op
-            elif not isinstance(c, Operation):
-                raise TypeError(f"Control input must be Operation or Tensor: {c}")
-            if c.graph is not self:
-                raise ValueError(f"Control input {c.name} is not an element of this graph.")
             if c not in current:
                 ops.append(c)
                 current.add(c)
@@ -814,10 +816,12 @@ def _build_op(graph: Graph, op_type: str, inputs: list[Tensor], name: str | None
 
 
 def _op_name(graph: Graph, name: str) -> str:
+    # TF1 opens `name_scope(name)` around each op, so inside a scope the looser rule applies.
+    pattern = _VALID_SCOPE_NAME if graph._local.name_stack else _VALID_OP_NAME
+    if not pattern.match(name):
+        raise ValueError(f"'{name}' is not a valid node name")
     if name[-1] == "/":
         return name[:-1]
-    if not _VALID_OP_NAME.match(name):
-        raise ValueError(f"'{name}' is not a valid node name")
     return graph.unique_name(name)
 
 

@@ -4,34 +4,49 @@ from __future__ import annotations
 
 import contextlib
 
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from flowgraph.framework.ops import Graph, Operation, Tensor, get_default_graph
 
 
 @contextlib.contextmanager
 def name_scope(name, default_name=None, values=None):
     """Opens a name scope in the graph of `values` (or the default graph).
 
-    `name` None uses `default_name` (made unique); both None resets to the top scope.
+    `name` None uses `default_name` (made unique); both None resets to the top scope. When
+    `values` come from another graph, that graph is the default inside the block.
 
     Example:
       >>> with tf.name_scope("layer1"):
       ...     w = tf.constant(1.0, name="w")   # "layer1/w"
     """
-    if name is None and default_name is None and values is not None:
-        raise ValueError("At least one of name (None) and default_name (None) must be provided.")
-    graph = _graph_of(values)
     scope = default_name if name is None else name
-    with graph.as_default(), graph.name_scope(scope) as s:
-        yield s
+    if scope is None and values is not None:
+        raise ValueError(f"At least one of name ({name}) and default_name ({default_name}) "
+                         "must be provided.")
+    default = get_default_graph()
+    graph = _graph_of(values) or default
+    with contextlib.ExitStack() as stack:
+        if graph is not default:
+            stack.enter_context(graph.as_default())
+        yield stack.enter_context(graph.name_scope(scope))
 
 
 def _graph_of(values):
+    """The graph of the graph elements among `values`; ValueError if they disagree."""
+    first = None
     for v in values or ():
-        if isinstance(v, (Tensor, Operation)):
-            return v.graph
-        if hasattr(v, "graph"):
-            return v.graph
-    return get_default_graph()
+        if not isinstance(v, (Tensor, Operation)):
+            convert = getattr(v, "_as_graph_element", None)
+            if callable(convert):
+                v = convert()
+            elif not isinstance(getattr(v, "graph", None), Graph):  # e.g. IndexedSlices
+                continue
+        if v is None:
+            continue
+        if first is None:
+            first = v
+        elif v.graph is not first.graph:
+            raise ValueError(f"{v} must be from the same graph as {first}.")
+    return first.graph if first is not None else None
 
 
 def control_dependencies(control_inputs):
