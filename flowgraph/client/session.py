@@ -9,11 +9,11 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from device import PlacementOptions, make_plan
+from device import PlacementOptions, Store, make_plan
 from device.place import device_name
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
-from flowgraph.framework.ops import Graph, Operation, Tensor, get_default_graph
+from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
 
@@ -118,6 +118,7 @@ class BaseSession:
         self._closed = False
         self._runs: dict[Any, _Run] = {}
         self._segments: dict = {}
+        self._store = Store()  # this session's variable values and RNG keys
         self._lock = threading.Lock()
         self._placement = PlacementOptions(
             allow_soft_placement=self._config.allow_soft_placement,
@@ -203,6 +204,7 @@ class BaseSession:
                 targets=targets,
                 options=self._placement,
                 cache=self._segments,
+                store=self._store,
             )
             return _Run(plan, feeds, _rebuilder(leaves, tensors, build), graph._epoch)
 
@@ -211,6 +213,7 @@ class BaseSession:
         self._closed = True
         self._runs.clear()
         self._segments.clear()
+        self._store = Store()
 
     @contextlib.contextmanager
     def as_default(self):
@@ -219,7 +222,7 @@ class BaseSession:
         try:
             yield self
         finally:
-            _remove(_sessions.stack, self)
+            _remove_last(_sessions.stack, self)  # an InteractiveSession may close out of order
 
     def __enter__(self):
         self._exit_stack = contextlib.ExitStack()
@@ -276,14 +279,6 @@ class _SessionStack(threading.local):
 
 
 _sessions = _SessionStack()
-
-
-def _remove(stack: list, item) -> None:
-    # An InteractiveSession may close out of nesting order.
-    for i in range(len(stack) - 1, -1, -1):
-        if stack[i] is item:
-            del stack[i]
-            return
 
 
 def get_default_session() -> BaseSession | None:

@@ -401,7 +401,7 @@ class Graph:
         try:
             yield self
         finally:
-            stack.pop()
+            _remove_last(stack, self)  # by identity: an InteractiveSession may exit out of order
 
     # -- state ---------------------------------------------------------------
 
@@ -665,13 +665,17 @@ class Graph:
     # -- feeding and fetching --------------------------------------------------------
 
     def prevent_feeding(self, tensor: Tensor) -> None:
+        """Marks `tensor` as not feedable (cached runs are re-planned)."""
         self._unfeedable.add(tensor)
+        self._mutated()
 
     def is_feedable(self, tensor: Tensor) -> bool:
         return tensor not in self._unfeedable
 
     def prevent_fetching(self, op: Operation) -> None:
+        """Marks `op` as not fetchable (cached runs are re-planned)."""
         self._unfetchable.add(op)
+        self._mutated()
 
     def is_fetchable(self, tensor_or_op) -> bool:
         op = tensor_or_op.op if isinstance(tensor_or_op, Tensor) else tensor_or_op
@@ -736,6 +740,13 @@ class _ControlDependencies:
         if self.clears:
             local.control_controllers = self._saved
         return False
+
+
+def _remove_last(stack: list, item) -> None:
+    for i in range(len(stack) - 1, -1, -1):
+        if stack[i] is item:
+            del stack[i]
+            return
 
 
 class _DefaultGraphStack(threading.local):
