@@ -159,3 +159,24 @@ from flowgraph.ops.string_ops import (  # noqa: E402
     as_string as as_string,
     string_join as string_join,
 )
+from flowgraph.ops.state_ops import (  # noqa: E402
+    assign as assign,
+    assign_add as assign_add,
+    assign_sub as assign_sub,
+)
+from flowgraph.ops.variables import (  # noqa: E402
+    Variable as Variable,
+    all_variables as all_variables,
+    assert_variables_initialized as assert_variables_initialized,
+    global_variables as global_variables,
+    global_variables_initializer as global_variables_initializer,
+    initialize_all_variables as initialize_all_variables,
+    initialize_local_variables as initialize_local_variables,
+    is_variable_initialized as is_variable_initialized,
+    local_variables as local_variables,
+    local_variables_initializer as local_variables_initializer,
+    model_variables as model_variables,
+    moving_average_variables as moving_average_variables,
+    trainable_variables as trainable_variables,
+    variables_initializer as variables_initializer,
+)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import builtins
+
 from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
 from flowgraph.ops import array_ops
 
@@ -30,7 +32,7 @@ def group(*inputs, **kwargs) -> Operation:
 def _flatten_ops(inputs) -> list[Operation]:
     out = []
     for x in inputs:
-        if isinstance(x, (list, tuple)):
+        if isinstance(x, (list, builtins.tuple)):
             out.extend(_flatten_ops(x))
         elif isinstance(x, Tensor):
             out.append(x.op)

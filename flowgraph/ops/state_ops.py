@@ -1,0 +1,76 @@
+"""Ops on variables: the variable node, `assign`, `assign_add`, `assign_sub`, initialization."""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.ops.constant_op import convert_to_tensor
+
+
+def variable_op_v2(shape, dtype, name="Variable", container="", shared_name="") -> Tensor:
+    """A `VariableV2` node: a ref tensor whose value lives in each session."""
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    ref = apply_op("VariableV2", [], name=name, shape=tensor_shape.as_shape(shape).as_tuple(),
+                   dtype=dtype.numpy_dtype, container=container, shared_name=shared_name)
+    ref._dtype = dtype._as_ref
+    return ref
+
+
+def _ref_tensor(ref) -> Tensor:
+    """The ref tensor of a Variable (or a ref tensor itself)."""
+    tensor = ref._as_graph_element() if hasattr(ref, "_as_graph_element") else ref
+    if not isinstance(tensor, Tensor) or not tensor.dtype._is_ref_dtype:
+        raise TypeError(f"'ref' needs to be a Variable or a ref tensor, got {ref!r}")
+    return tensor
+
+
+def _update(op_type: str, ref, value, name, **attrs) -> Tensor:
+    ref = _ref_tensor(ref)
+    base = ref.dtype.base_dtype
+    value = convert_to_tensor(value, dtype=base)
+    out = apply_op(op_type, [ref, value], name=name, T=base.numpy_dtype, **attrs)
+    out._dtype = ref.dtype
+    return out
+
+
+def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> Tensor:
+    """Assigns `value` to the variable `ref`; returns `ref` after the assignment.
+
+    Example:
+      >>> sess.run(tf.assign(v, [1.0, 2.0]))
+    """
+    if hasattr(ref, "assign") and not isinstance(ref, Tensor):
+        return ref.assign(value, use_locking=use_locking, name=name)
+    return _assign_op(ref, value, validate_shape, use_locking, name)
+
+
+def _assign_op(ref, value, validate_shape, use_locking, name) -> Tensor:
+    validate = True if validate_shape is None else bool(validate_shape)
+    tensor = _ref_tensor(ref)
+    value = convert_to_tensor(value, dtype=tensor.dtype.base_dtype)
+    if validate and not tensor.shape.is_compatible_with(value.shape):
+        raise ValueError(f"Shapes {tensor.shape} and {value.shape} are incompatible "
+                         f"(assigning to '{tensor.op.name}')")
+    return _update("Assign", tensor, value, name, validate_shape=validate,
+                   use_locking=True if use_locking is None else bool(use_locking))
+
+
+def assign_add(ref, value, use_locking=None, name=None) -> Tensor:
+    """Adds `value` to the variable `ref`; returns `ref` after the update."""
+    if hasattr(ref, "assign_add") and not isinstance(ref, Tensor):
+        return ref.assign_add(value, use_locking=use_locking, name=name)
+    return _update("AssignAdd", ref, value, name, use_locking=bool(use_locking))
+
+
+def assign_sub(ref, value, use_locking=None, name=None) -> Tensor:
+    """Subtracts `value` from the variable `ref`; returns `ref` after the update."""
+    if hasattr(ref, "assign_sub") and not isinstance(ref, Tensor):
+        return ref.assign_sub(value, use_locking=use_locking, name=name)
+    return _update("AssignSub", ref, value, name, use_locking=bool(use_locking))
+
+
+def is_variable_initialized(ref, name=None) -> Tensor:
+    """A bool scalar: whether the variable has been assigned in this session."""
+    tensor = _ref_tensor(ref)
+    return apply_op("IsVariableInitialized", [tensor], name=name,
+                    dtype=tensor.dtype.base_dtype.numpy_dtype)

@@ -1,0 +1,272 @@
+"""Variables (`tf.Variable`), their collections and initializers, as in TF1."""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import GraphKeys, Operation, Tensor, get_default_graph
+from flowgraph.framework.scopes import name_scope
+from flowgraph.ops import array_ops, control_flow_ops, state_ops
+from flowgraph.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
+
+
+class Variable:
+    """A tensor whose value persists across `Session.run` calls, held by each session.
+
+    Creating one adds a `VariableV2` op `name`, its initializer `name/Assign`, the read
+    snapshot `name/read` and the initial value, all under the variable's name scope.
+
+    Example:
+      >>> v = tf.Variable([1.0, 2.0], name="v")
+      >>> sess.run(v.initializer); sess.run(v.assign_add([1.0, 1.0]))
+      array([2., 3.], dtype=float32)
+    """
+
+    def __init__(self, initial_value=None, trainable=True, collections=None,
+                 validate_shape=True, caching_device=None, name=None, variable_def=None,
+                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
+                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+        if initial_value is None:
+            raise ValueError("initial_value must be specified.")
+        if collections is None:
+            collections = [GraphKeys.GLOBAL_VARIABLES]
+        if not isinstance(collections, (list, tuple, set)):
+            raise ValueError(f"collections argument to Variable constructor must be a list, "
+                             f"tuple, or set. Got {collections!r} of type {type(collections)}")
+        if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
+            collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
+        self._trainable = trainable
+        self._constraint = constraint
+        graph = get_default_graph()
+        with graph.as_default(), name_scope(name, "Variable") as scope:
+            var_name = scope[:-1]
+            if callable(initial_value):
+                with name_scope("Initializer"):
+                    initial_value = initial_value()
+            self._initial_value = convert_to_tensor(initial_value, name="initial_value",
+                                                    dtype=dtype)
+            var_shape = self._initial_value.shape if validate_shape else (
+                tensor_shape.unknown_shape() if shape is None else tensor_shape.as_shape(shape))
+            if validate_shape and not var_shape.is_fully_defined():
+                raise ValueError(f"initial_value must have a shape specified: "
+                                 f"{self._initial_value}")
+            self._variable = state_ops.variable_op_v2(
+                var_shape, self._initial_value.dtype.base_dtype, name=var_name + "/")
+            self._initializer_op = state_ops._assign_op(
+                self._variable, self._initial_value, validate_shape, None, "Assign").op
+            with graph.name_scope(None), graph.device(self._variable.device):
+                self._snapshot = array_ops.identity(self._variable, name=var_name + "/read")
+        graph.add_to_collections(collections, self)
+        self._graph = graph
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The variable's tensor name, e.g. "v:0"."""
+        return self._variable.name
+
+    @property
+    def op(self) -> Operation:
+        """The `VariableV2` op."""
+        return self._variable.op
+
+    @property
+    def dtype(self) -> dtypes.DType:
+        """The ref dtype, e.g. `float32_ref`."""
+        return self._variable.dtype
+
+    @property
+    def shape(self) -> tensor_shape.TensorShape:
+        return self._variable.shape
+
+    def get_shape(self) -> tensor_shape.TensorShape:
+        return self.shape
+
+    @property
+    def device(self) -> str:
+        return self._variable.device
+
+    @property
+    def graph(self):
+        return self._graph
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @property
+    def constraint(self):
+        return self._constraint
+
+    @property
+    def initializer(self) -> Operation:
+        """The op that assigns the initial value."""
+        return self._initializer_op
+
+    @property
+    def initial_value(self) -> Tensor:
+        return self._initial_value
+
+    def _as_graph_element(self) -> Tensor:
+        return self._variable
+
+    def _ref(self) -> Tensor:
+        return self._variable
+
+    # -- values ---------------------------------------------------------------------------
+
+    def value(self) -> Tensor:
+        """The snapshot `name/read`: the value at the time it is read in a run."""
+        return self._snapshot
+
+    def read_value(self) -> Tensor:
+        """A new read of the variable's value."""
+        return array_ops.identity(self._variable, name="read")
+
+    def initialized_value(self) -> Tensor:
+        """The value after running the initializer (to initialize other variables from)."""
+        with self._graph.control_dependencies([self._initializer_op]):
+            return array_ops.identity(self._variable)
+
+    def eval(self, session=None):
+        """The variable's value in `session` (default: the default session)."""
+        return self._variable.eval(session=session)
+
+    def load(self, value, session=None) -> None:
+        """Sets the variable to `value` in `session` without adding ops."""
+        from flowgraph.client.session import get_default_session
+
+        session = session or get_default_session()
+        if session is None:
+            raise ValueError("Either session argument should be provided or default session "
+                             "should be established")
+        session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
+
+    # -- updates --------------------------------------------------------------------------
+
+    def assign(self, value, use_locking=False, name=None, read_value=True):
+        """Assigns `value`; returns the updated ref tensor (or the op if not `read_value`)."""
+        out = state_ops._assign_op(self._variable, value, None, use_locking, name)
+        return out if read_value else out.op
+
+    def assign_add(self, delta, use_locking=False, name=None, read_value=True):
+        """Adds `delta`; returns the updated ref tensor (or the op if not `read_value`)."""
+        out = state_ops._update("AssignAdd", self._variable, delta, name,
+                                use_locking=bool(use_locking))
+        return out if read_value else out.op
+
+    def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
+        """Subtracts `delta`; returns the updated ref tensor (or the op if not `read_value`)."""
+        out = state_ops._update("AssignSub", self._variable, delta, name,
+                                use_locking=bool(use_locking))
+        return out if read_value else out.op
+
+    def set_shape(self, shape) -> None:
+        self._variable.set_shape(shape)
+        self._snapshot.set_shape(shape)
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self.name}' shape={self.shape} "
+                f"dtype={self.dtype.name}>")
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other) -> bool:
+        return self is other
+
+    def __bool__(self):
+        raise TypeError("Using a `tf.Variable` as a Python `bool` is not allowed.")
+
+    def __iter__(self):
+        raise TypeError("'Variable' object is not iterable.")
+
+
+def _to_tensor(var: Variable, dtype=None, name=None, as_ref=False) -> Tensor:
+    return var._variable if as_ref else var.value()
+
+
+register_tensor_conversion_function(Variable, _to_tensor)
+
+
+def _overload(name: str) -> None:
+    def method(self, *args):
+        return getattr(Tensor, name)(self.value(), *args)
+
+    setattr(Variable, name, method)
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
+              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
+              "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__lt__", "__le__",
+              "__gt__", "__ge__", "__neg__", "__abs__", "__invert__", "__getitem__"):
+    _overload(_name)
+del _name
+
+
+# -- collections and initializers ----------------------------------------------------------
+
+
+def global_variables(scope=None) -> list[Variable]:
+    """Variables in `GraphKeys.GLOBAL_VARIABLES` (shared across machines, saved)."""
+    return get_default_graph().get_collection(GraphKeys.GLOBAL_VARIABLES, scope)
+
+
+all_variables = global_variables
+
+
+def local_variables(scope=None) -> list[Variable]:
+    """Variables in `GraphKeys.LOCAL_VARIABLES` (per process, e.g. epoch counters)."""
+    return get_default_graph().get_collection(GraphKeys.LOCAL_VARIABLES, scope)
+
+
+def trainable_variables(scope=None) -> list[Variable]:
+    """Variables created with `trainable=True`."""
+    return get_default_graph().get_collection(GraphKeys.TRAINABLE_VARIABLES, scope)
+
+
+def model_variables(scope=None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.MODEL_VARIABLES, scope)
+
+
+def moving_average_variables(scope=None) -> list[Variable]:
+    return get_default_graph().get_collection(GraphKeys.MOVING_AVERAGE_VARIABLES, scope)
+
+
+def variables_initializer(var_list, name="init") -> Operation:
+    """One op that runs the initializers of `var_list` (a no-op for an empty list)."""
+    if var_list:
+        return control_flow_ops.group(*[v.initializer for v in var_list], name=name)
+    return control_flow_ops.no_op(name=name)
+
+
+def global_variables_initializer() -> Operation:
+    """`variables_initializer(global_variables())`, named "init"."""
+    return variables_initializer(global_variables())
+
+
+initialize_all_variables = global_variables_initializer
+
+
+def local_variables_initializer() -> Operation:
+    """`variables_initializer(local_variables())`, named "init"."""
+    return variables_initializer(local_variables())
+
+
+initialize_local_variables = local_variables_initializer
+
+
+def is_variable_initialized(variable) -> Tensor:
+    """A bool scalar: whether `variable` is initialized in the session that runs it."""
+    return state_ops.is_variable_initialized(variable)
+
+
+def assert_variables_initialized(var_list=None) -> Tensor | None:
+    """An op that fails with FailedPreconditionError if any of `var_list` is uninitialized."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    if not var_list:
+        return None
+    ranks = [array_ops.rank(v._variable) for v in var_list]
+    return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
