@@ -180,3 +180,12 @@ from flowgraph.ops.variables import (  # noqa: E402
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
 )
+from flowgraph.ops.variable_scope import (  # noqa: E402
+    AUTO_REUSE as AUTO_REUSE,
+    VariableScope as VariableScope,
+    get_local_variable as get_local_variable,
+    get_variable as get_variable,
+    get_variable_scope as get_variable_scope,
+    no_regularizer as no_regularizer,
+    variable_scope as variable_scope,
+)

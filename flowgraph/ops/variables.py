@@ -37,7 +37,9 @@ class Variable:
         self._trainable = trainable
         self._constraint = constraint
         graph = get_default_graph()
-        with graph.as_default(), name_scope(name, "Variable") as scope:
+        # Like TF1's init_scope: a variable never inherits enclosing control dependencies.
+        with graph.as_default(), graph.control_dependencies(None), \
+                name_scope(name, "Variable") as scope:
             var_name = scope[:-1]
             if callable(initial_value):
                 with name_scope("Initializer"):
