@@ -189,3 +189,27 @@ from flowgraph.ops.variable_scope import (  # noqa: E402
     no_regularizer as no_regularizer,
     variable_scope as variable_scope,
 )
+from flowgraph.framework.random_seed import set_random_seed as set_random_seed  # noqa: E402
+from flowgraph.ops.init_ops import (  # noqa: E402
+    constant_initializer as constant_initializer,
+    glorot_normal_initializer as glorot_normal_initializer,
+    glorot_uniform_initializer as glorot_uniform_initializer,
+    ones_initializer as ones_initializer,
+    orthogonal_initializer as orthogonal_initializer,
+    random_normal_initializer as random_normal_initializer,
+    random_uniform_initializer as random_uniform_initializer,
+    truncated_normal_initializer as truncated_normal_initializer,
+    uniform_unit_scaling_initializer as uniform_unit_scaling_initializer,
+    variance_scaling_initializer as variance_scaling_initializer,
+    zeros_initializer as zeros_initializer,
+)
+from flowgraph.ops.random_ops import (  # noqa: E402
+    multinomial as multinomial,
+    random_gamma as random_gamma,
+    random_normal as random_normal,
+    random_shuffle as random_shuffle,
+    random_uniform as random_uniform,
+    truncated_normal as truncated_normal,
+)
+from flowgraph import initializers as initializers  # noqa: E402
+from flowgraph import random as random  # noqa: E402

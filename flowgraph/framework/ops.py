@@ -390,6 +390,16 @@ class Graph:
         self._unfetchable: set[Any] = set()
         self._gradient_override_map: dict[str, str] = {}
         self._building_function = False
+        self._seed: int | None = None
+
+    @property
+    def seed(self) -> int | None:
+        """The graph-level random seed (`tf.set_random_seed`), or None."""
+        return self._seed
+
+    @seed.setter
+    def seed(self, seed: int | None) -> None:
+        self._seed = seed
 
     # -- the default graph --------------------------------------------------
 
