@@ -1,14 +1,35 @@
-"""Array kernels: constants, placeholders, identity, shapes, reshaping, slicing, stacking."""
+"""Array kernels: constants, placeholders, shapes, reshaping, transposing, slicing, stacking."""
 
 from __future__ import annotations
 
-import numpy as np
 import jax.numpy as jnp
+import numpy as np
 
 from kernels.errors import InvalidArgumentError
 from kernels.registry import Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
+
+
+def merge_shapes(shapes, what: str = "shapes") -> tuple | None:
+    """The most specific shape compatible with all of `shapes`; ValueError if there is none."""
+    out = None
+    for shape in shapes:
+        if shape is None:
+            continue
+        if out is None:
+            out = tuple(shape)
+        elif len(out) != len(shape):
+            raise ValueError(f"{what} must be equal rank, but are {len(out)} and {len(shape)}")
+        else:
+            out = tuple(_merge_dim(a, b, i, what) for i, (a, b) in enumerate(zip(out, shape)))
+    return out
+
+
+def _merge_dim(a, b, i: int, what: str):
+    if a is not None and b is not None and a != b:
+        raise ValueError(f"Dimension {i} in both {what} must be equal, but are {a} and {b}")
+    return a if a is not None else b
 
 
 def _const_shape(specs, attrs, static_values):
@@ -53,7 +74,20 @@ def _reshape_shape(specs, attrs, static_values):
     if static_values[1] is None:
         n = specs[1].shape[0] if specs[1].shape else None
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
-    return None  # known target shape: jax.eval_shape checks the element count
+    target = [int(d) for d in np.asarray(static_values[1]).reshape(-1)]
+    if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
+        raise ValueError(f"Only one dimension of the new shape may be -1, and none may be "
+                         f"otherwise negative: {target}")
+    shape = specs[0].shape
+    if shape is not None and None not in shape:
+        return None  # fully known input: jax.eval_shape checks the element count
+    known = int(np.prod([d for d in shape or () if d is not None], dtype=np.int64))
+    size = int(np.prod(target, dtype=np.int64))
+    if -1 not in target and shape is not None and known and size % known:
+        raise ValueError(f"Cannot reshape a tensor with a multiple of {known} elements to shape "
+                         f"{target} ({size} elements)")
+    # The -1 dim depends on the unknown input dims; every other dim is as given.
+    return [Spec(tuple(None if d == -1 else d for d in target), specs[0].dtype)]
 
 
 @register("Reshape", static=("shape",), shape=_reshape_shape)
@@ -97,16 +131,76 @@ def expand_dims(input, axis):
     return input.reshape(input.shape[:a] + (1,) + input.shape[a:])
 
 
-@register("Range", static=("start", "limit", "delta"))
-def range_(start, limit, delta, *, Tidx: np.dtype):
-    if np.asarray(delta) == 0:
+def _range_shape(specs, attrs, static_values):
+    dtype = np.dtype(attrs["Tidx"])
+    if any(v is None for v in static_values):
+        return [Spec((None,), dtype)]  # a vector of unknown length
+    return [Spec((_range_size(*static_values),), dtype)]  # never materialised at build time
+
+
+def _range_size(start, limit, delta) -> int:
+    start, limit, delta = (np.asarray(v).reshape(())[()] for v in (start, limit, delta))
+    if delta == 0:
         raise ValueError("Requires delta != 0")
-    return np.arange(np.asarray(start), np.asarray(limit), np.asarray(delta), dtype=Tidx)
+    if delta > 0 and start > limit:
+        raise ValueError(f"Requires start <= limit when delta > 0: {start}/{limit}")
+    if delta < 0 and start < limit:
+        raise ValueError(f"Requires start >= limit when delta < 0: {start}/{limit}")
+    if np.issubdtype(np.result_type(start, limit, delta), np.integer):
+        start, limit, delta = int(start), int(limit), int(delta)  # no overflow in the size
+        return (abs(limit - start) + abs(delta) - 1) // abs(delta)
+    return int(np.ceil(np.abs((limit - start) / delta)))  # in the input dtype, as TF does
 
 
-@register("Pack")
+@register("Range", static=("start", "limit", "delta"), shape=_range_shape)
+def range_(start, limit, delta, *, Tidx: np.dtype):
+    size = _range_size(start, limit, delta)
+    start, delta = (np.asarray(v).reshape(()) for v in (start, delta))
+    return (start + delta * np.arange(size)).astype(Tidx)  # exactly `size` elements
+
+
+def _pack_shape(specs, attrs, static_values):
+    shape = merge_shapes((s.shape for s in specs), "shapes of the values to pack")
+    if shape is None:
+        return [Spec(None, specs[0].dtype)]
+    axis, rank = attrs["axis"], len(shape)
+    if not -rank - 1 <= axis <= rank:
+        raise ValueError(f"axis {axis} is out of range for values of rank {rank}; expected "
+                         f"{-rank - 1} <= axis <= {rank}")
+    axis %= rank + 1
+    return [Spec(shape[:axis] + (len(specs),) + shape[axis:], specs[0].dtype)]
+
+
+@register("Pack", shape=_pack_shape)
 def pack(*values, axis: int):
+    if isinstance(values[0], np.ndarray) and values[0].dtype == object:
+        return np.stack(values, axis=axis)  # strings, on the host
     return jnp.stack(values, axis=axis)
+
+
+def _transpose_shape(specs, attrs, static_values):
+    shape, perm = specs[0].shape, static_values[1]
+    if perm is None:
+        n = specs[1].shape[0] if specs[1].shape else None
+        return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
+    perm = _permutation(perm, len(perm) if shape is None else len(shape))
+    return [Spec(tuple(None if shape is None else shape[p] for p in perm), specs[0].dtype)]
+
+
+def _permutation(perm, rank: int) -> tuple[int, ...]:
+    perm = tuple(int(p) for p in np.asarray(perm).reshape(-1))
+    if sorted(perm) != list(range(rank)):
+        raise ValueError(f"perm {list(perm)} is not a permutation of 0..{rank - 1} for an "
+                         f"input of rank {rank}")
+    return perm
+
+
+@register("Transpose", static=("perm",), shape=_transpose_shape)
+def transpose(x, perm):
+    perm = _permutation(perm, np.ndim(x))
+    if isinstance(x, np.ndarray) and x.dtype == object:
+        return np.transpose(x, perm)  # strings, on the host
+    return jnp.transpose(x, perm)
 
 
 def _strided_slice_shape(specs, attrs, static_values):

@@ -55,12 +55,31 @@ def _print_dim(dim, shape, limit, flat, index, out) -> None:
 
 
 def format_element(value) -> str:
-    """One element as TF's StrCat prints it (floats shortest, bools 1/0, bytes raw)."""
+    """One element as TF's StrCat prints it (floats shortest, bools 1/0, bytes C-escaped)."""
     if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
+        return c_escape(value)
     if isinstance(value, (bool, np.bool_)):
         return "1" if value else "0"
-    if isinstance(value, (float, np.floating)):
-        text = "%.6g" % value
-        return text if float(text) == float(value) else "%.9g" % value
+    if isinstance(value, (np.float64, float)):
+        return _shortest(float(value), 15, 17, float)
+    if isinstance(value, np.floating):  # float32, and half/bfloat16 widened to float as TF does
+        return _shortest(np.float32(value), 6, 9, np.float32)
     return str(value)
+
+
+def _shortest(value, digits: int, max_digits: int, parse) -> str:
+    # TF's FloatToBuffer/DoubleToBuffer: %g with the type's DIG unless that does not round-trip.
+    text = "%.*g" % (digits, value)
+    if np.isnan(value) or parse(text) == value:
+        return text
+    return "%.*g" % (max_digits, value)
+
+
+_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t", ord('"'): '\\"',
+            ord("'"): "\\'", ord("\\"): "\\\\"}
+
+
+def c_escape(data: bytes) -> str:
+    """TF's `str_util::CEscape`: C escapes, octal for bytes outside printable ASCII."""
+    return "".join(_ESCAPES.get(b) or (chr(b) if 0x20 <= b < 0x7F else "\\%03o" % b)
+                   for b in data)

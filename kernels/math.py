@@ -9,7 +9,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.registry import register
+from kernels.array import merge_shapes
+from kernels.registry import Spec, register
 from kernels.shapes import broadcast, broadcast_to_bool, reduction, same_as_first
 
 
@@ -31,6 +32,8 @@ def mul(x, y):
 
 
 def real_div(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return lax.div(x, y)  # C's integer division (toward zero), keeping the dtype as TF does
     return x / y
 
 
@@ -55,7 +58,8 @@ def minimum(x, y):
 
 
 def squared_difference(x, y):
-    return jnp.square(x - y)
+    d = x - y
+    return d * jnp.conj(d) if jnp.iscomplexobj(d) else jnp.square(d)  # |x - y|² as TF
 
 
 def logical_and(x, y):
@@ -109,6 +113,13 @@ _register_table(
     broadcast_to_bool,
 )
 
+
+def _reciprocal(x):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return lax.div(jnp.ones_like(x), x)  # TF's integer 1/x truncates and keeps the dtype
+    return jnp.reciprocal(x)
+
+
 def _unary(f: Callable) -> Callable:
     def kernel(x):
         return f(x)
@@ -124,7 +135,7 @@ _register_table(
         "Sqrt": jnp.sqrt, "Rsqrt": lax.rsqrt, "Exp": jnp.exp, "Expm1": jnp.expm1,
         "Log": jnp.log, "Log1p": jnp.log1p, "Sin": jnp.sin, "Cos": jnp.cos, "Tan": jnp.tan,
         "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid, "Floor": jnp.floor, "Ceil": jnp.ceil,
-        "Reciprocal": jnp.reciprocal, "LogicalNot": jnp.logical_not,
+        "Reciprocal": _reciprocal, "LogicalNot": jnp.logical_not,
         }.items()
     },
     same_as_first,
@@ -137,13 +148,32 @@ def _cast_shape(specs, attrs, static_values):
 
 @register("Cast", shape=_cast_shape)
 def cast(x, *, DstT: np.dtype, Truncate: bool = False):
+    if jnp.iscomplexobj(x) and not jnp.issubdtype(DstT, jnp.complexfloating):
+        x = jnp.real(x)  # TF keeps the real part
     return x.astype(DstT)
 
 
-@register("AddN", shape=lambda specs, attrs, static_values: [specs[0]])
+def _complex_abs_shape(specs, attrs, static_values):
+    return [specs[0]._replace(dtype=np.dtype(attrs["Tout"]))]
+
+
+@register("ComplexAbs", shape=_complex_abs_shape)
+def complex_abs(x, *, Tout: np.dtype):
+    return jnp.abs(x).astype(Tout)
+
+
+def _add_n_shape(specs, attrs, static_values):
+    shape = merge_shapes((s.shape for s in specs), "shapes of the inputs")
+    return [Spec(shape, specs[0].dtype)]
+
+
+@register("AddN", shape=_add_n_shape)
 def add_n(*inputs):
     total = inputs[0]
-    for x in inputs[1:]:
+    for i, x in enumerate(inputs[1:], 1):
+        if x.shape != total.shape:  # AddN never broadcasts
+            raise ValueError(f"Inputs to operation AddN must have the same size and shape. "
+                             f"Input 0: {list(total.shape)} != input {i}: {list(x.shape)}")
         total = total + x
     return total
 
@@ -154,6 +184,8 @@ _PRECISION = lax.Precision.HIGHEST
 
 @register("MatMul")
 def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank {a.ndim if a.ndim != 2 else b.ndim}")
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, precision=_PRECISION)
@@ -161,14 +193,22 @@ def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
 
 @register("BatchMatMulV2")
 def batch_mat_mul_v2(x, y, *, adj_x: bool = False, adj_y: bool = False):
+    for i, v in enumerate((x, y)):
+        if v.ndim < 2:
+            raise ValueError(f"In[{i}] ndims must be >= 2: {v.ndim}")
     x = jnp.conj(jnp.swapaxes(x, -1, -2)) if adj_x else x
     y = jnp.conj(jnp.swapaxes(y, -1, -2)) if adj_y else y
     return jnp.matmul(x, y, precision=_PRECISION)
 
 
 def _axes(reduction_indices, rank: int) -> tuple[int, ...]:
-    return tuple(int(a) % rank if rank else 0
-                 for a in np.atleast_1d(np.asarray(reduction_indices)).tolist())
+    # Axes may come fed at run time, so they are checked here as well as at build time.
+    axes = set()
+    for a in np.asarray(reduction_indices).reshape(-1).tolist():
+        if not -rank <= a < max(rank, 1):
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions")
+        axes.add(a % rank if rank else 0)
+    return tuple(sorted(axes)) if rank else ()
 
 
 def _reducer(reduce_fn: Callable) -> Callable:
@@ -196,11 +236,21 @@ def _prod(x, axes, keepdims):
 
 
 def _max(x, axes, keepdims):
-    return jnp.max(x, axis=axes, keepdims=keepdims, initial=None)
+    # The initial value makes an empty reduction give TF's identity (-inf, the lowest int).
+    return jnp.max(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=True))
 
 
 def _min(x, axes, keepdims):
-    return jnp.min(x, axis=axes, keepdims=keepdims)
+    return jnp.min(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=False))
+
+
+def _extreme(dtype, low: bool):
+    if jnp.issubdtype(dtype, jnp.integer):
+        info = jnp.iinfo(dtype)
+        return info.min if low else info.max
+    if jnp.issubdtype(dtype, jnp.floating):
+        return -jnp.inf if low else jnp.inf
+    return None  # complex and bool: jax needs a non-empty input
 
 
 def _all(x, axes, keepdims):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels.array import merge_shapes
 from kernels.registry import HOST, Spec, register
-from kernels.shapes import broadcast_shapes
 
 _STRING = np.dtype(object)
 
@@ -45,16 +45,22 @@ def _format_one(value, fmt: str) -> str:
 
 
 def _join_shape(specs, attrs, static_values):
-    shape: tuple | None = ()
-    for s in specs:
-        shape = broadcast_shapes(shape, s.shape)
+    # TF: scalars broadcast; all other inputs must have one shape (no general broadcasting).
+    if all(s.shape == () for s in specs):
+        return [Spec((), _STRING)]
+    shape = merge_shapes((s.shape for s in specs if s.shape != ()), "shapes of the inputs")
     return [Spec(shape, _STRING)]
 
 
 @register("StringJoin", kind=HOST, shape=_join_shape)
 def string_join(*inputs, separator: str = ""):
     sep = separator.encode()
-    arrays = np.broadcast_arrays(*[np.asarray(x, dtype=object) for x in inputs])
+    arrays = [np.asarray(x, dtype=object) for x in inputs]
+    shape = next((a.shape for a in arrays if a.ndim), ())
+    for a in arrays:
+        if a.ndim and a.shape != shape:
+            raise ValueError(f"Input shapes do not match: {list(shape)} vs. {list(a.shape)}")
+    arrays = [np.broadcast_to(a, shape) for a in arrays]
     out = np.empty(arrays[0].shape, dtype=object)
     flat_out = out.reshape(-1)
     flats = [a.reshape(-1) for a in arrays]

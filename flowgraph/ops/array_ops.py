@@ -6,7 +6,7 @@ import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor, apply_op
-from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.ops.constant_op import constant, convert_to_tensor, to_numpy
 from flowgraph.ops.slicing import slice_spec
 
 newaxis = None
@@ -98,8 +98,8 @@ def range(start, limit=None, delta=1, dtype=None, name="range") -> Tensor:  # no
 
 
 def constant_dtype(value) -> dtypes.DType:
-    return dtypes.as_dtype(np.asarray(value).dtype if not isinstance(value, (int, float))
-                           else (dtypes.int32 if isinstance(value, int) else dtypes.float32))
+    """The dtype `tf.constant(value)` would have (Python ints int32 or int64, floats float32)."""
+    return dtypes.as_dtype(to_numpy(value, None).dtype)
 
 
 def _cast_to(value, dtype: dtypes.DType) -> Tensor:
@@ -120,6 +120,23 @@ def stack(values, axis=0, name="stack") -> Tensor:
     if rank_ is not None and not -rank_ - 1 <= axis <= rank_:
         raise ValueError(f"axis = {axis} not in [{-rank_ - 1}, {rank_ + 1})")
     return apply_op("Pack", tensors, name=name, axis=int(axis), N=len(tensors))
+
+
+def transpose(a, perm=None, name="transpose", conjugate=False) -> Tensor:
+    """Permutes the dimensions of `a` by `perm` (default: reversed, a matrix transpose).
+
+    Example:
+      >>> tf.transpose(tf.ones([2, 3]))   # shape (3, 2)
+    """
+    a = convert_to_tensor(a)
+    if conjugate and a.dtype.is_complex:
+        raise NotImplementedError("tf.transpose(conjugate=True) of complex tensors")
+    if perm is None:
+        if a.shape.ndims is not None:
+            perm = np.arange(a.shape.ndims - 1, -1, -1, dtype=np.int32)
+        else:
+            perm = range(rank(a) - 1, -1, -1)
+    return apply_op("Transpose", [a, convert_to_tensor(perm, dtype=dtypes.int32)], name=name)
 
 
 def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,

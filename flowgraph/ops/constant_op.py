@@ -41,20 +41,23 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
     """`value` as a numpy array with TF1's dtype inference and compatibility checks."""
     if isinstance(value, (Tensor, Operation)):
         raise TypeError(f"Expected a constant value, got a graph element {value!r}.")
+    if value is None:
+        raise ValueError("None values not supported.")
     if dtype is not None and dtype.base_dtype == dtypes.string:
         return _strings(value)
     if isinstance(value, (np.ndarray, np.generic)):
         array = np.asarray(value)
-        if array.dtype.kind in "SUO":
-            return _strings(value)
-        return array if dtype is None else _cast_checked(array, dtype, value)
+        if array.dtype.kind in "SU" or (array.dtype.kind == "O" and dtype is None):
+            return _strings(value, dtype)
+        # TF1 casts numpy values to a requested dtype without checks (unlike Python values).
+        return array if dtype is None else array.astype(dtype.base_dtype.numpy_dtype)
     try:
         array = np.asarray(value)
     except ValueError as e:  # ragged nested lists
         raise ValueError(f"Argument must be a dense tensor: {value!r} - got shape ?, but "
                          f"wanted a rectangular value. ({e})") from None
     if array.dtype.kind in "SUO":
-        return _strings(value)
+        return _strings(value, dtype)
     if dtype is not None:
         return _cast_checked(array, dtype, value)
     if array.dtype == np.float64:
@@ -66,19 +69,34 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
 
 
 def _cast_checked(array: np.ndarray, dtype: dtypes.DType, value) -> np.ndarray:
-    target = dtype.base_dtype.numpy_dtype
-    if (array.dtype.kind in "fc" and target.kind in "iub") or (
-            array.dtype.kind == "c" and target.kind == "f") or (
-            target.kind == "b" and array.dtype.kind != "b"):
-        raise TypeError(f"Expected {dtype.base_dtype.name}, got {value!r} of type "
-                        f"'{type(value).__name__}' instead.")
+    target, kind = dtype.base_dtype.numpy_dtype, array.dtype.kind
+    lossy = ((kind in "fc" and target.kind in "iub") or (kind == "c" and target.kind == "f")
+             or (target.kind == "b" and kind != "b"))
+    if lossy and array.size:  # an empty list is float64 to numpy, but holds nothing lossy
+        bad = _first_mismatch(value, target.kind)
+        raise TypeError(f"Expected {dtype.base_dtype.name}, got {bad!r} of type "
+                        f"'{type(bad).__name__}' instead.")
     out = array.astype(target)
     if array.dtype.kind in "iu" and target.kind in "iu" and not np.array_equal(out, array):
         raise TypeError(f"Value {value!r} does not fit in {dtype.base_dtype.name}.")
     return out
 
 
-def _strings(value) -> np.ndarray:
+def _first_mismatch(value, kind: str):
+    """The first element of a Python value that a `kind` dtype cannot hold (as TF names it)."""
+    allowed = {"b": (bool, np.bool_), "i": (int, np.integer), "u": (int, np.integer),
+               "f": (int, float, np.integer, np.floating)}.get(kind, ())
+    for v in np.asarray(value, dtype=object).reshape(-1):
+        if not isinstance(v, allowed):
+            return v
+    return value
+
+
+def _strings(value, dtype: dtypes.DType | None = None) -> np.ndarray:
+    if dtype is not None and dtype.base_dtype != dtypes.string:
+        bad = np.asarray(value, dtype=object).reshape(-1)[0]
+        raise TypeError(f"Expected {dtype.base_dtype.name}, got {bad!r} of type "
+                        f"'{type(bad).__name__}' instead.")
     array = np.asarray(value, dtype=object)
     flat = array.reshape(-1)
     for i, v in enumerate(flat):
@@ -90,16 +108,20 @@ def _strings(value) -> np.ndarray:
 
 
 def _fit_shape(array: np.ndarray, shape: list[int], verify: bool) -> np.ndarray:
+    if None in shape:
+        raise ValueError(f"A constant's shape must be fully defined, got {shape}")
     size = int(np.prod(shape, dtype=np.int64))
     if verify and list(array.shape) != shape:
         raise TypeError(f"Expected Tensor's shape: {tuple(shape)}, got {array.shape}.")
     if array.size == size:
         return array.reshape(shape)
+    if size == 0:
+        return np.empty(shape, dtype=array.dtype)
     if array.size == 1:
         return np.full(shape, array.reshape(()), dtype=array.dtype)
     if array.size > size:
-        raise TypeError(f"Too many elements provided. Needed at most {size}, but received "
-                        f"{array.size}")
+        raise ValueError(f"Too many elements provided. Needed at most {size}, but received "
+                         f"{array.size}")
     if array.size == 0:
         raise ValueError(f"Cannot fill a shape {shape} from an empty value")
     # TF1 pads a short value with its last element.

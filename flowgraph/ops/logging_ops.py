@@ -7,7 +7,8 @@ from flowgraph.ops.constant_op import convert_to_tensor
 from kernels.errors import UnimplementedError
 
 
-def Print(input_, data, message=None, first_n=None, summarize=None, name=None) -> Tensor:  # noqa: N802
+def Print(  # noqa: N802  (TF1's name)
+        input_, data, message=None, first_n=None, summarize=None, name=None) -> Tensor:
     """An identity op that prints `message` and the values of `data` to stderr when run.
 
     Example:

@@ -21,6 +21,8 @@ def _as_tensors(op_type: str, names: tuple[str, ...], values: list) -> list[Tens
         try:
             t = convert_to_tensor(value, dtype=dtype)
         except ValueError:
+            if not isinstance(value, Tensor):
+                raise  # not a dtype clash: e.g. a ragged list
             raise TypeError(
                 f"Input '{name}' of '{op_type}' Op has type {value.dtype.base_dtype.name} that "
                 f"does not match type {dtype.name} of argument '{names[0]}'.") from None
@@ -51,6 +53,11 @@ def _unary(op_type: str, x, name, allowed=None) -> Tensor:
 def add(x, y, name=None) -> Tensor:
     """x + y elementwise, with broadcasting."""
     return _binary("Add", x, y, name)
+
+
+def add_v2(x, y, name=None) -> Tensor:
+    """x + y elementwise, with broadcasting (the `AddV2` op)."""
+    return _binary("AddV2", x, y, name)
 
 
 def subtract(x, y, name=None) -> Tensor:
@@ -171,7 +178,17 @@ def _unary_fn(op_type: str, allowed=None, doc: str = ""):
 
 
 negative = _unary_fn("Neg", doc="-x elementwise.")
-abs = _unary_fn("Abs", doc="|x| elementwise.")  # noqa: A001
+
+
+def abs(x, name=None) -> Tensor:  # noqa: A001
+    """|x| elementwise; for complex `x` the magnitude, a float (TF's `ComplexAbs`)."""
+    x = convert_to_tensor(x)
+    if x.dtype.is_complex:
+        return apply_op("ComplexAbs", [x], name=name, T=x.dtype.numpy_dtype,
+                        Tout=x.dtype.real_dtype.numpy_dtype)
+    return _unary("Abs", x, name)
+
+
 sign = _unary_fn("Sign")
 square = _unary_fn("Square", doc="x² elementwise.")
 reciprocal = _unary_fn("Reciprocal", doc="1/x elementwise.")
@@ -270,6 +287,8 @@ def _deprecated(new_name: str, new, old_name: str, old):
 
 
 def _reduction_axes(x: Tensor, axis) -> Tensor:
+    if isinstance(axis, Tensor):
+        return axis  # int32 or int64, as TF's Tidx allows
     if axis is not None:
         return convert_to_tensor(axis, dtype=dtypes.int32)
     if x.shape.ndims is not None:
