@@ -319,14 +319,31 @@ reduce_any = _reduction("Any", "Logical OR across `axis`.", (dtypes.bool,))
 # -- Tensor operators --------------------------------------------------------------------
 
 
-def _binary_operator(fn, name: str):
+def _binary_operator(fn, op_name: str):
+    """TF1's operator wrappers: ops built under `name_scope(None, op_name)`, so `x + 1.0`
+    is "add" with its constant "add/y", and `2.0 - x` is "sub" with "sub/x"."""
+
     def forward(x, y):
-        return fn(x, y, name=name)
+        graph = x.graph
+        with graph.name_scope(op_name) as scope:
+            if not isinstance(y, Tensor):
+                y = _convert_operand(y, x, "y")
+            return fn(x, y, name=scope)
 
     def reverse(y, x):
-        return fn(x, y, name=name)
+        graph = y.graph
+        with graph.name_scope(op_name) as scope:
+            x = _convert_operand(x, y, "x")
+            return fn(x, y, name=scope)
 
     return forward, reverse
+
+
+def _convert_operand(value, other: Tensor, name: str):
+    try:
+        return convert_to_tensor(value, dtype_hint=other.dtype.base_dtype, name=name)
+    except (TypeError, ValueError):
+        return value  # let the op report the dtype mismatch in TF's words
 
 
 def _truediv_op(x, y, name=None):
@@ -348,7 +365,7 @@ def _xor_op(x, y, name=None):
 _OPERATORS = {
     "add": (add, "add"), "sub": (subtract, "sub"), "mul": (multiply, "mul"),
     "truediv": (_truediv_op, "truediv"), "floordiv": (floordiv, "floordiv"),
-    "mod": (floormod, "mod"), "pow": (pow, "pow"), "matmul": (matmul, "MatMul"),
+    "mod": (floormod, "mod"), "pow": (pow, "pow"), "matmul": (matmul, "matmul"),
     "and": (_and_op, "and"), "or": (_or_op, "or"), "xor": (_xor_op, "xor"),
 }
 

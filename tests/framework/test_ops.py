@@ -1071,7 +1071,6 @@ def test_matmul_shape_mismatch_names_the_op_and_the_line(g):
     assert "proj" not in [op.name for op in g.get_operations()]
 
 
-@pytest.mark.xfail(reason="math_ops builds operators without TF1's name_scope(None, op_name)")
 def test_operator_helper_ops_live_under_the_operator_scope(g):
     x = tf.placeholder(tf.float32, name="x")
     b = tf.placeholder(tf.bool, name="b")
