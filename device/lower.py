@@ -111,7 +111,7 @@ def _lower_xla(segment: Segment, use: StateUse) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(n_state + i for i, e in enumerate(segment.inputs)
                              if e in segment.static)
-    folded = _needed_static(segment)
+    folded = segment.folded
     written = {v.name for v in use.writes}
     donated = tuple(i for i, v in enumerate(use.reads) if v.name in written)
     donated += tuple(len(use.reads) + len(use.probes) + i for i in range(len(use.rngs)))
@@ -166,20 +166,6 @@ def _with_store(fn: SegmentFn, use: StateUse, store: Store, kind: str) -> Segmen
         return outs
 
     return call
-
-
-def _needed_static(segment: Segment) -> set[str]:
-    """Nodes whose values some static input needs: they are evaluated while tracing."""
-    by_name = {n.name: n for n in segment.nodes}
-    stack = [e[0] for n in segment.nodes for i, e in enumerate(n.inputs)
-             if registry.lookup(n.op).is_static_input(i) and e[0] in by_name]
-    needed: set[str] = set()
-    while stack:
-        name = stack.pop()
-        if name not in needed and name in by_name:
-            needed.add(name)
-            stack.extend(e[0] for e in by_name[name].inputs if e not in segment.inputs)
-    return needed
 
 
 def _lower_host(segment: Segment, use: StateUse) -> SegmentFn:

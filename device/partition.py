@@ -21,7 +21,8 @@ class Segment:
     `inputs` are the edges the segment reads from feeds or other segments, `static` the
     subset that some node reads as a static input, `outputs` the edges others read.
     `variables` are the variable nodes whose edges it reads or assigns: those values come
-    from the session's store, never from another segment.
+    from the session's store, never from another segment. `folded` are the nodes whose
+    values feed static inputs: they are evaluated while the segment is traced.
     """
 
     kind: str
@@ -31,6 +32,7 @@ class Segment:
     static: frozenset[Edge] = frozenset()
     outputs: list[Edge] = field(default_factory=list)
     variables: dict[str, Node] = field(default_factory=dict)
+    folded: frozenset[str] = frozenset()
     deps: set[int] = field(default_factory=set)
     index: int = 0
 
@@ -121,10 +123,27 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
                     consumed_outside.add(edge)
                     if kernel.is_static_input(i):
                         static.add(edge)
+        seg.folded = _needed_static(seg, inputs)
+        # An input read by a folded node must be concrete too: pass it as a static argument.
+        static |= {e for n in seg.nodes if n.name in seg.folded for e in n.inputs if e in inputs}
         seg.inputs, seg.static = list(inputs), frozenset(static)
     for seg in segments:
         seg.outputs = [(n.name, i) for n in seg.nodes for i in range(len(n.output_dtypes))
                        if (n.name, i) in consumed_outside and (n.name, i) not in feeds]
+
+
+def _needed_static(seg: Segment, inputs) -> frozenset[str]:
+    """Nodes of `seg` whose values some static input needs, through in-segment edges."""
+    by_name = {n.name: n for n in seg.nodes}
+    stack = [e[0] for n in seg.nodes for i, e in enumerate(n.inputs)
+             if registry.lookup(n.op).is_static_input(i) and e not in inputs]
+    needed: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name not in needed and name in by_name:
+            needed.add(name)
+            stack.extend(e[0] for e in by_name[name].inputs if e not in inputs)
+    return frozenset(needed)
 
 
 def _ordered(segments: list[Segment]) -> list[Segment]:

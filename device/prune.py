@@ -16,6 +16,7 @@ def prune(
 
     A fed edge needs nothing: its producer runs only if something else needs it.
     """
+    fed_nodes = fully_fed(ir, feeds)
     needed: set[str] = set()
     stack = [name for name, i in fetches if (name, i) not in feeds] + list(targets)
     while stack:
@@ -23,19 +24,26 @@ def prune(
         if name in needed:
             continue
         needed.add(name)
-        node = ir[name]
-        stack.extend(e[0] for e in node.inputs if e not in feeds)
-        stack.extend(node.control_inputs)
-    return canonical_order(ir, needed, feeds)
+        stack.extend(_dependencies(ir[name], feeds, fed_nodes))
+    return canonical_order(ir, needed, feeds, fed_nodes)
 
 
-def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge]) -> list[Node]:
+def fully_fed(ir: GraphIR, feeds: Collection[Edge]) -> frozenset[str]:
+    """Nodes whose every output is fed: a control edge on one is satisfied by the feed
+    (TF moves such edges onto the fed value)."""
+    names = {name for name, _ in feeds}
+    return frozenset(
+        n for n in names if all((n, i) in feeds for i in range(len(ir[n].output_dtypes))))
+
+
+def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge],
+                    fed_nodes: Collection[str] = frozenset()) -> list[Node]:
     """Kahn's algorithm over `names`, ties broken by creation order (deterministic state)."""
     order = ir.order
     indegree = dict.fromkeys(names, 0)
     consumers: dict[str, list[str]] = {n: [] for n in names}
     for name in names:
-        for producer in _dependencies(ir[name], feeds):
+        for producer in _dependencies(ir[name], feeds, fed_nodes):
             if producer in indegree:
                 indegree[name] += 1
                 consumers[producer].append(name)
@@ -55,5 +63,6 @@ def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge]
     return out
 
 
-def _dependencies(node: Node, feeds: Collection[Edge]) -> list[str]:
-    return [e[0] for e in node.inputs if e not in feeds] + list(node.control_inputs)
+def _dependencies(node: Node, feeds: Collection[Edge], fed_nodes: Collection[str]) -> list[str]:
+    return ([e[0] for e in node.inputs if e not in feeds]
+            + [c for c in node.control_inputs if c not in fed_nodes])

@@ -6,7 +6,7 @@ import jax
 import numpy as np
 import pytest
 
-from device import GraphIR, Node, PlacementOptions, make_plan
+from device import GraphIR, Node, PlacementOptions, Store, make_plan
 from device.partition import partition
 from device.place import place
 from device.prune import prune
@@ -126,11 +126,22 @@ def test_static_input_computed_from_shape_is_folded_while_tracing():
     assert np.asarray(r).shape == (2, 3)
 
 
-def test_static_input_computed_from_values_is_a_clear_error():
+def test_static_input_computed_from_a_fed_value_specialises_on_that_value():
     g = GraphIR((placeholder("a"), placeholder("n", I32), op("m", "Mul", "n", "n", dtype=I32),
                  op("r", "Reshape", "a", "m")))
+    _, (r,) = run(g, ["r"], {"a": np.zeros(4, np.float32), "n": np.int32([2, 1])})
+    assert np.asarray(r).shape == (4, 1)
+
+
+def test_static_input_computed_from_state_is_a_clear_error():
+    shape_var = Node("s", "VariableV2", attrs={"shape": (1,), "dtype": I32},
+                     output_dtypes=(I32,), output_shapes=((1,),))
+    g = GraphIR((placeholder("a"), shape_var, const("four", np.int32([4])),
+                 op("init", "Assign", "s", "four", dtype=I32), op("r", "Reshape", "a", "s")))
+    store = Store()
+    make_plan(g, [], [], ["init"], store=store).run([])
     with pytest.raises(errors.InvalidArgumentError) as info:
-        run(g, ["r"], {"a": np.zeros(4, np.float32), "n": np.int32([2, 2])})
+        make_plan(g, [("r", 0)], [("a", 0)], [], store=store).run([np.zeros(4, np.float32)])
     message = str(info.value)
     assert "Reshape op 'r'" in message and "input 'shape'" in message
     assert "test.py:1" in message
@@ -187,3 +198,24 @@ def test_segment_cache_reuses_lowered_functions():
     p1 = make_plan(g, [("n", 0)], [("a", 0)], [], cache=cache)
     p2 = make_plan(g, [("n", 0)], [("a", 0)], [], cache=cache)
     assert p1.steps[0].call is p2.steps[0].call and len(cache) == 1
+
+
+def test_feeding_a_node_satisfies_control_edges_on_it():
+    g = GraphIR((placeholder("x"), Node("g", "NoOp", control_inputs=("x",))))
+    nodes = prune(g, [], frozenset({("x", 0)}), ["g"])
+    assert [n.name for n in nodes] == ["g"]
+
+
+def test_static_input_computed_from_another_segments_output():
+    # A host op's integer output feeds a static computation in the next xla segment.
+    g = GraphIR((
+        placeholder("a"),
+        Node("p", "Print", inputs=(("k", 0),), attrs={"message": ""},
+             output_dtypes=(I32,), output_shapes=((1,),)),
+        const("k", np.int32([3])),
+        op("twice", "Mul", "p", "p", dtype=I32),
+        op("r", "Reshape", "a", "twice"),
+    ))
+    plan, (r,) = run(g, ["r"], {"a": np.zeros(9, np.float32)})
+    assert np.asarray(r).shape == (9,)
+    assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]
