@@ -182,7 +182,23 @@ def add_n(*inputs):
 _PRECISION = lax.Precision.HIGHEST
 
 
-@register("MatMul")
+def _matmul_shape(specs, attrs, static_values):
+    """A fast, exact rule: TF's MatMul shape function (inner dims must agree when known)."""
+    a, b = specs[0].shape, specs[1].shape
+    if a is None or b is None:
+        return [Spec(None if a is None and b is None else (
+            None if a is None else a[1 if attrs.get("transpose_a") else 0],
+            None if b is None else b[0 if attrs.get("transpose_b") else 1]), specs[0].dtype)]
+    if len(a) != 2 or len(b) != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank {len(a) if len(a) != 2 else len(b)}")
+    m, k1 = (a[1], a[0]) if attrs.get("transpose_a") else a
+    k2, n = (b[1], b[0]) if attrs.get("transpose_b") else b
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise ValueError(f"Dimensions must be equal, but are {k1} and {k2}")
+    return [Spec((m, n), specs[0].dtype)]
+
+
+@register("MatMul", shape=_matmul_shape)
 def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"Shape must be rank 2 but is rank {a.ndim if a.ndim != 2 else b.ndim}")

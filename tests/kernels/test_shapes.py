@@ -115,7 +115,7 @@ def test_symbolic_dims_flow_through_kernels_without_a_shape_rule():
 
 
 def test_kernel_errors_on_known_shapes_are_value_errors():
-    with pytest.raises(ValueError, match="contracting dimensions"):
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 3 and 4"):
         infer("MatMul", f32(2, 3), f32(4, 5))
     with pytest.raises(ValueError):
         infer("Reshape", f32(2, 3), Spec((1,), I32), static=[None, np.array([4])])
@@ -161,3 +161,10 @@ def test_unhashable_attrs_skip_the_cache():
     first = infer("Const", value=value, dtype=F32)
     assert first == (f32(2, 3),)
     assert infer("Const", value=value, dtype=F32) == first
+
+
+def test_matmul_rule_catches_a_mismatch_with_unknown_batch_dim():
+    with pytest.raises(ValueError, match="Dimensions must be equal, but are 3 and 4"):
+        infer("MatMul", f32(None, 3), f32(4, 5))
+    assert infer("MatMul", f32(None, 3), f32(3, 5)) == (f32(None, 5),)
+    assert infer("MatMul", f32(3, None), f32(3, 5), transpose_a=True) == (f32(None, 5),)
