@@ -61,7 +61,10 @@ class Plan:
 def _call(step: Step, args: list[Any]) -> tuple:
     try:
         return step.call(*args)
-    except errors.OpError:
+    except errors.OpError as e:
+        # The error already names the node and the user's line; drop jax's tracing notes.
+        e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]
+        e.__suppress_context__ = True
         raise
     except Exception as e:  # an XLA runtime failure: say which segment it was
         names = ", ".join(n.name for n in step.segment.nodes[:10])

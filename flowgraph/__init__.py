@@ -177,6 +177,7 @@ from flowgraph.ops.variables import (  # noqa: E402
     local_variables_initializer as local_variables_initializer,
     model_variables as model_variables,
     moving_average_variables as moving_average_variables,
+    report_uninitialized_variables as report_uninitialized_variables,
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
 )
@@ -213,3 +214,15 @@ from flowgraph.ops.random_ops import (  # noqa: E402
 )
 from flowgraph import initializers as initializers  # noqa: E402
 from flowgraph import random as random  # noqa: E402
+from flowgraph.ops.array_ops import (  # noqa: E402
+    boolean_mask as boolean_mask,
+    fill as fill,
+    gather as gather,
+    ones as ones,
+    ones_like as ones_like,
+    squeeze as squeeze,
+    transpose as transpose,
+    where as where,
+    zeros as zeros,
+    zeros_like as zeros_like,
+)

@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kernels.errors import InvalidArgumentError
-from kernels.registry import Spec, register
+from kernels.registry import HOST, Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
 
@@ -173,7 +173,7 @@ def _pack_shape(specs, attrs, static_values):
 
 @register("Pack", shape=_pack_shape)
 def pack(*values, axis: int):
-    if isinstance(values[0], np.ndarray) and values[0].dtype == object:
+    if _strings(values[0]):
         return np.stack(values, axis=axis)  # strings, on the host
     return jnp.stack(values, axis=axis)
 
@@ -198,7 +198,7 @@ def _permutation(perm, rank: int) -> tuple[int, ...]:
 @register("Transpose", static=("perm",), shape=_transpose_shape)
 def transpose(x, perm):
     perm = _permutation(perm, np.ndim(x))
-    if isinstance(x, np.ndarray) and x.dtype == object:
+    if _strings(x):
         return np.transpose(x, perm)  # strings, on the host
     return jnp.transpose(x, perm)
 
@@ -213,3 +213,119 @@ def _strided_slice_shape(specs, attrs, static_values):
 register("StridedSlice", static=("begin", "end", "strides"), shape=_strided_slice_shape)(
     strided_slice
 )
+
+
+def _strings(x) -> bool:
+    """Whether `x` is a host array of strings (numpy object dtype): jnp cannot hold it."""
+    return isinstance(x, np.ndarray) and x.dtype == object
+
+
+def _dims(dims) -> tuple[int, ...]:
+    out = tuple(int(d) for d in np.asarray(dims).reshape(-1))
+    if any(d < 0 for d in out):
+        raise ValueError(f"dims must be non-negative, got {list(out)}")
+    return out
+
+
+def _fill_shape(specs, attrs, static_values):
+    if static_values[0] is None:
+        n = specs[0].shape[0] if specs[0].shape else None
+        return [Spec(None if n is None else (None,) * n, specs[1].dtype)]
+    return [Spec(_dims(static_values[0]), specs[1].dtype)]
+
+
+@register("Fill", static=("dims",), shape=_fill_shape)
+def fill(dims, value):
+    if np.ndim(value) != 0:
+        raise ValueError(f"value must be a scalar, got shape {list(np.shape(value))}")
+    if _strings(value):
+        return np.full(_dims(dims), value[()], dtype=object)
+    return jnp.full(_dims(dims), value, dtype=value.dtype)
+
+
+@register("ZerosLike", shape=same_as_first)
+def zeros_like(x):
+    return np.full(x.shape, b"", dtype=object) if _strings(x) else jnp.zeros_like(x)
+
+
+@register("OnesLike", shape=same_as_first)
+def ones_like(x):
+    return jnp.ones_like(x)
+
+
+def _select_shape(specs, attrs, static_values):
+    return [Spec(merge_shapes([specs[1].shape, specs[2].shape], "then/else shapes"),
+                 specs[1].dtype)]
+
+
+@register("Select", shape=_select_shape)
+def select(condition, t, e):
+    if t.shape != e.shape:
+        raise ValueError(f"'then' and 'else' must have the same size. but received: "
+                         f"{list(t.shape)} vs. {list(e.shape)}")
+    if condition.ndim == 1 and t.ndim > 1:  # TF1: a vector picks whole rows
+        if condition.shape[0] != t.shape[0]:
+            raise ValueError("Number of batches of 'then' must match size of 'cond', but saw: "
+                             f"{t.shape[0]} vs. {condition.shape[0]}")
+        condition = condition.reshape((-1,) + (1,) * (t.ndim - 1))
+    elif condition.shape != t.shape and condition.ndim != 0:
+        raise ValueError(f"'cond' and 'then' must have the same shape: {list(condition.shape)} "
+                         f"vs {list(t.shape)}")
+    if _strings(t):
+        return np.where(condition, t, e)
+    return jnp.where(condition, t, e)
+
+
+def _where_shape(specs, attrs, static_values):
+    rank = None if specs[0].shape is None else len(specs[0].shape)
+    return [Spec((None, rank), np.dtype(np.int64))]
+
+
+@register("Where", kind=HOST, shape=_where_shape)
+def where(input):
+    # The number of true elements is only known from the values: a host op.
+    return np.argwhere(np.asarray(input)).astype(np.int64)
+
+
+def _gather_shape(specs, attrs, static_values):
+    params, indices, axis = specs[0].shape, specs[1].shape, static_values[2]
+    if params is None or indices is None or axis is None:
+        return [Spec(None, specs[0].dtype)]
+    a = int(np.asarray(axis))
+    if not -len(params) <= a < len(params):
+        raise ValueError(f"Shape must be at least rank {a + 1} but is rank {len(params)}")
+    a %= len(params)
+    return [Spec(params[:a] + indices + params[a + 1:], specs[0].dtype)]
+
+
+@register("GatherV2", static=("axis",), shape=_gather_shape)
+def gather_v2(params, indices, axis, *, batch_dims: int = 0):
+    a = int(np.asarray(axis))
+    if _strings(params):
+        return np.take(params, np.asarray(indices), axis=a)
+    # Out-of-range indices give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
+    return jnp.take(params, indices, axis=a, mode="fill", fill_value=0)
+
+
+def _squeezed(shape, squeeze_dims) -> tuple:
+    rank = len(shape)
+    if not squeeze_dims:
+        return tuple(d for d in shape if d != 1)
+    axes = {a % rank for a in squeeze_dims}
+    for a in axes:
+        if shape[a] not in (1, None):
+            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got "
+                             f"{shape[a]}")
+    return tuple(d for i, d in enumerate(shape) if i not in axes)
+
+
+def _squeeze_shape(specs, attrs, static_values):
+    shape, dims = specs[0].shape, attrs.get("squeeze_dims", ())
+    if shape is None or (not dims and None in shape):
+        return [Spec(None, specs[0].dtype)]
+    return [Spec(_squeezed(shape, dims), specs[0].dtype)]
+
+
+@register("Squeeze", shape=_squeeze_shape)
+def squeeze(input, *, squeeze_dims: tuple = ()):
+    return input.reshape(_squeezed(input.shape, squeeze_dims))

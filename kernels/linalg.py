@@ -16,9 +16,3 @@ def qr(input, *, full_matrices: bool = False):
 @register("MatrixDiagPart")
 def matrix_diag_part(input):
     return jnp.diagonal(input, axis1=-2, axis2=-1)
-
-
-@register("MatrixDiag")
-def matrix_diag(diagonal):
-    n = diagonal.shape[-1]
-    return diagonal[..., :, None] * jnp.eye(n, dtype=diagonal.dtype)

@@ -6,6 +6,7 @@ import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.scopes import name_scope
 from flowgraph.ops.constant_op import constant, convert_to_tensor, to_numpy
 from flowgraph.ops.slicing import slice_spec
 
@@ -42,17 +43,19 @@ def identity(input, name=None) -> Tensor:
 def reshape(tensor, shape, name=None) -> Tensor:
     """Reshapes `tensor` to `shape` (one entry may be -1)."""
     tensor = convert_to_tensor(tensor)
-    return apply_op("Reshape", [tensor, _shape_tensor(shape)], name=name)
+    return apply_op("Reshape", [tensor, shape_tensor(shape)], name=name)
 
 
-def _shape_tensor(shape) -> Tensor:
+def shape_tensor(shape, name="Const") -> Tensor:
+    """`shape` (a list, TensorShape, or tensor, possibly mixing ints and scalar tensors) as
+    an int32 tensor."""
     if isinstance(shape, Tensor):
         return shape
     if isinstance(shape, tensor_shape.TensorShape):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
         return stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape])
-    return constant(shape, dtype=dtypes.int32)
+    return constant(shape, dtype=dtypes.int32, name=name)
 
 
 def shape(input, name=None, out_type=dtypes.int32) -> Tensor:
@@ -158,3 +161,123 @@ def _slice_helper(tensor: Tensor, index) -> Tensor:
 
 
 Tensor._override_operator("__getitem__", _slice_helper)
+
+
+_SMALL = 1000  # TF1 embeds a zeros/ones value smaller than this as a constant
+
+
+def _filled(shape, value, dtype, name, default_name) -> Tensor:
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    with name_scope(name, default_name, [shape]) as scope:
+        if not isinstance(shape, Tensor):
+            dims = tensor_shape.as_shape(shape)
+            if dims.is_fully_defined() and dims.num_elements() < _SMALL:
+                return constant(value, dtype=dtype, shape=dims.as_list(), name=scope)
+        dims_t = shape_tensor(shape)
+        return apply_op("Fill", [dims_t, constant(value, dtype=dtype)], name=scope)
+
+
+def _zero(dtype) -> object:
+    dtype = dtypes.as_dtype(dtype).base_dtype
+    return False if dtype == dtypes.bool else ("" if dtype == dtypes.string else 0)
+
+
+def zeros(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` with all elements zero."""
+    return _filled(shape, _zero(dtype), dtype, name, "zeros")
+
+
+def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
+    """A tensor of `shape` with all elements one."""
+    one = True if dtypes.as_dtype(dtype).base_dtype == dtypes.bool else 1
+    return _filled(shape, one, dtype, name, "ones")
+
+
+def fill(dims, value, name=None) -> Tensor:
+    """A tensor of shape `dims` filled with the scalar `value`."""
+    value = convert_to_tensor(value)
+    return apply_op("Fill", [shape_tensor(dims), value], name=name)
+
+
+def _like(op_type: str, make, tensor, dtype, name, optimize, default_name) -> Tensor:
+    with name_scope(name, default_name, [tensor]) as scope:
+        tensor = convert_to_tensor(tensor)
+        dtype = dtypes.as_dtype(dtype or tensor.dtype).base_dtype
+        if optimize and tensor.shape.is_fully_defined():
+            return make(tensor.shape, dtype=dtype, name=scope)
+        if dtype == tensor.dtype.base_dtype:
+            return apply_op(op_type, [tensor], name=scope)
+        return make(shape(tensor), dtype=dtype, name=scope)
+
+
+def zeros_like(tensor, dtype=None, name=None, optimize=True) -> Tensor:
+    """Zeros with the shape (and by default the dtype) of `tensor`."""
+    return _like("ZerosLike", zeros, tensor, dtype, name, optimize, "zeros_like")
+
+
+def ones_like(tensor, dtype=None, name=None, optimize=True) -> Tensor:
+    """Ones with the shape (and by default the dtype) of `tensor`."""
+    return _like("OnesLike", ones, tensor, dtype, name, optimize, "ones_like")
+
+
+def where(condition, x=None, y=None, name=None) -> Tensor:
+    """With `x` and `y`: elements of `x` where `condition`, else of `y` (TF1's Select).
+
+    With only `condition`: the int64 coordinates of its true elements, shape [n, rank].
+    """
+    condition = convert_to_tensor(condition, dtype=dtypes.bool)
+    if x is None and y is None:
+        return apply_op("Where", [condition], name=name)
+    if x is None or y is None:
+        raise ValueError("x and y must both be non-None or both be None.")
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
+    return apply_op("Select", [condition, x, y], name=name)
+
+
+def gather(params, indices, validate_indices=None, name=None, axis=0, batch_dims=0) -> Tensor:
+    """Slices of `params` along `axis` at `indices` (out-of-range indices give zeros)."""
+    if batch_dims != 0:
+        raise NotImplementedError("tf.gather with batch_dims != 0")
+    params = convert_to_tensor(params)
+    indices = convert_to_tensor(indices)
+    if not indices.dtype.base_dtype.is_integer:
+        raise TypeError(f"indices must be int32 or int64, got {indices.dtype.name}")
+    return apply_op("GatherV2", [params, indices, convert_to_tensor(axis, dtype=dtypes.int32)],
+                    name=name, batch_dims=0)
+
+
+def squeeze(input, axis=None, name=None, squeeze_dims=None) -> Tensor:
+    """Removes dimensions of size 1 (all of them, or those in `axis`)."""
+    if squeeze_dims is not None:
+        if axis is not None:
+            raise ValueError("Cannot specify both 'squeeze_dims' and 'axis'")
+        axis = squeeze_dims
+    axis = () if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
+    return apply_op("Squeeze", [convert_to_tensor(input)], name=name,
+                    squeeze_dims=tuple(int(a) for a in axis))
+
+
+def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
+    """The elements (or slices) of `tensor` where `mask` is true, flattened over the mask's
+    dimensions (which start at `axis`)."""
+    with name_scope(name, values=[tensor, mask]):
+        tensor = convert_to_tensor(tensor, name="tensor")
+        mask = convert_to_tensor(mask, dtype=dtypes.bool, name="mask")
+        m = mask.shape.ndims
+        if m is None:
+            raise ValueError("Number of mask dimensions must be specified, even if some "
+                             "dimensions are None.  E.g. shape=[None] is ok, but shape=None "
+                             "is not.")
+        if m == 0:
+            raise ValueError("mask cannot be scalar.")
+        axis = 0 if axis is None else int(axis)
+        rest = tensor.shape.as_list()[axis + m:] if tensor.shape.ndims is not None else None
+        lead = tensor.shape.as_list()[:axis] if tensor.shape.ndims is not None else None
+        if m > 1 or axis:
+            if rest is None or None in rest or None in lead:
+                raise ValueError("boolean_mask needs the dimensions outside the mask known")
+            tensor = reshape(tensor, lead + [-1] + rest)
+            mask = reshape(mask, [-1])
+        indices = squeeze(where(mask), axis=[1])
+        return gather(tensor, indices, axis=axis)

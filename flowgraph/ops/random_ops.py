@@ -12,16 +12,8 @@ from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.framework.random_seed import get_seed
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import math_ops
+from flowgraph.ops import array_ops, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
-
-
-def _shape_tensor(shape) -> Tensor:
-    if isinstance(shape, Tensor):
-        return shape
-    if hasattr(shape, "as_list"):
-        shape = shape.as_list()
-    return convert_to_tensor(shape, dtype=dtypes.int32, name="shape")
 
 
 def _seeds(seed) -> dict:
@@ -33,7 +25,7 @@ def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, 
     """Values from a normal distribution with the given `mean` and `stddev`."""
     dtype = dtypes.as_dtype(dtype)
     with name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
-        shape_t = _shape_tensor(shape)
+        shape_t = array_ops.shape_tensor(shape, name="shape")
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = apply_op("RandomStandardNormal", [shape_t], dtype=dtype.numpy_dtype,
@@ -45,7 +37,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=Non
     """Normal values, redrawn when more than two standard deviations from the mean."""
     dtype = dtypes.as_dtype(dtype)
     with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
-        shape_t = _shape_tensor(shape)
+        shape_t = array_ops.shape_tensor(shape, name="shape")
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
         rnd = apply_op("TruncatedNormal", [shape_t], dtype=dtype.numpy_dtype, **_seeds(seed))
@@ -59,7 +51,7 @@ def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None
         raise ValueError(f"Must specify maxval for integer dtype {dtype.name}")
     maxval = 1 if maxval is None else maxval
     with name_scope(name, "random_uniform", [shape, minval, maxval]) as scope:
-        shape_t = _shape_tensor(shape)
+        shape_t = array_ops.shape_tensor(shape, name="shape")
         lo = convert_to_tensor(minval, dtype=dtype, name="min")
         hi = convert_to_tensor(maxval, dtype=dtype, name="max")
         if dtype.is_integer:
@@ -91,7 +83,7 @@ def random_gamma(shape, alpha, beta=None, dtype=dtypes.float32, seed=None, name=
     """Gamma samples of shape `shape + alpha.shape` (`beta` is the inverse scale)."""
     dtype = dtypes.as_dtype(dtype)
     with name_scope(name, "random_gamma", [shape, alpha, beta]):
-        shape_t = _shape_tensor(shape)
+        shape_t = array_ops.shape_tensor(shape, name="shape")
         alpha_t = convert_to_tensor(alpha, dtype=dtype, name="alpha")
         beta_t = convert_to_tensor(1.0 if beta is None else beta, dtype=dtype, name="beta")
         alpha_b = alpha_t + beta_t * 0  # broadcast alpha against beta, as TF1 does

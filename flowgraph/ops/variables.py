@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import GraphKeys, Operation, Tensor, get_default_graph
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, control_flow_ops, state_ops
+from flowgraph.ops import array_ops, control_flow_ops, math_ops, state_ops
 from flowgraph.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
 
 
@@ -272,3 +274,16 @@ def assert_variables_initialized(var_list=None) -> Tensor | None:
         return None
     ranks = [array_ops.rank(v._variable) for v in var_list]
     return ranks[0] if len(ranks) == 1 else array_ops.stack(ranks)
+
+
+def report_uninitialized_variables(var_list=None, name="report_uninitialized_variables"):
+    """A 1-D string tensor: the names of the variables in `var_list` not yet initialized."""
+    if var_list is None:
+        var_list = global_variables() + local_variables()
+    with name_scope(name):
+        if not var_list:
+            return convert_to_tensor(np.array([], dtype=object), dtype=dtypes.string)
+        mask = math_ops.logical_not(array_ops.stack(
+            [state_ops.is_variable_initialized(v) for v in var_list]))
+        names = convert_to_tensor([v.op.name for v in var_list], dtype=dtypes.string)
+        return array_ops.boolean_mask(names, mask)

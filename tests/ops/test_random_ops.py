@@ -7,6 +7,9 @@ import pytest
 
 import flowgraph as tf
 
+OP_TYPES_TESTED = {"RandomStandardNormal", "RandomUniform", "RandomUniformInt", "TruncatedNormal",
+                   "RandomShuffle", "Multinomial", "RandomGamma"}
+
 
 @pytest.fixture
 def graph():

@@ -9,6 +9,8 @@ import pytest
 
 import flowgraph as tf
 
+OP_TYPES_TESTED = {"VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized"}
+
 
 @pytest.fixture
 def graph():
@@ -216,3 +218,18 @@ def test_assert_variables_initialized(graph):
         sess.run(tf.global_variables_initializer())
         np.testing.assert_array_equal(sess.run(check), [1, 2])
     assert tf.assert_variables_initialized([]) is None
+
+
+def test_report_uninitialized_variables(graph):
+    a = tf.Variable(1.0, name="a")
+    b = tf.Variable(2.0, name="b", collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    report = tf.report_uninitialized_variables()
+    only_a = tf.report_uninitialized_variables([a])
+    with tf.Session() as sess:
+        assert sess.run(report).tolist() == [b"a", b"b"]
+        sess.run(a.initializer)
+        assert sess.run(report).tolist() == [b"b"] and sess.run(only_a).tolist() == []
+        sess.run(b.initializer)
+        assert sess.run(report).tolist() == []
+    empty = tf.report_uninitialized_variables([])
+    assert empty.dtype == tf.string and empty.shape.as_list() == [0]
