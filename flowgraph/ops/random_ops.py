@@ -21,27 +21,25 @@ def _seeds(seed) -> dict:
     return {"seed": seed1 or 0, "seed2": seed2 or 0}
 
 
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
-    """Values from a normal distribution with the given `mean` and `stddev`."""
+def _scaled(op_type: str, default_name: str, shape, mean, stddev, dtype, seed, name):
     dtype = dtypes.as_dtype(dtype)
-    with name_scope(name, "random_normal", [shape, mean, stddev]) as scope:
+    with name_scope(name, default_name, [shape, mean, stddev]) as scope:
         shape_t = array_ops.shape_tensor(shape, name="shape")
         mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
         stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("RandomStandardNormal", [shape_t], dtype=dtype.numpy_dtype,
-                       **_seeds(seed))
+        rnd = apply_op(op_type, [shape_t], dtype=dtype.numpy_dtype, **_seeds(seed))
         return math_ops.add(rnd * stddev_t, mean_t, name=scope)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
+    """Values from a normal distribution with the given `mean` and `stddev`."""
+    return _scaled("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed,
+                   name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Normal values, redrawn when more than two standard deviations from the mean."""
-    dtype = dtypes.as_dtype(dtype)
-    with name_scope(name, "truncated_normal", [shape, mean, stddev]) as scope:
-        shape_t = array_ops.shape_tensor(shape, name="shape")
-        mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
-        stddev_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = apply_op("TruncatedNormal", [shape_t], dtype=dtype.numpy_dtype, **_seeds(seed))
-        return math_ops.add(rnd * stddev_t, mean_t, name=scope)
+    return _scaled("TruncatedNormal", "truncated_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def random_uniform(shape, minval=0, maxval=None, dtype=dtypes.float32, seed=None, name=None):
