@@ -34,8 +34,10 @@ def per_call_us(fn, calls: int, repeats: int) -> float:
 
 
 def report(name: str, jax_us: float, fg_us: float, repeats: int) -> None:
-    print(f"{name}: jax.jit {jax_us:8.2f} us/call, flowgraph {fg_us:8.2f} us/call "
-          f"(medians of {repeats}); ratio flowgraph/jax: {fg_us / jax_us:.2f}x")
+    print(
+        f"{name}: jax.jit {jax_us:8.2f} us/call, flowgraph {fg_us:8.2f} us/call "
+        f"(medians of {repeats}); ratio flowgraph/jax: {fg_us / jax_us:.2f}x"
+    )
 
 
 def stateless(calls: int, repeats: int) -> None:

@@ -38,8 +38,11 @@ class Plan:
         self.n_slots = len(slots)
         self.n_feeds = len(feeds)
         self.fetch_slots = tuple(slots[e] for e in fetches)
-        self._direct = (len(steps) == 1 and steps[0].in_slots == tuple(range(len(feeds)))
-                        and all(s >= len(feeds) for s in self.fetch_slots))
+        self._direct = (
+            len(steps) == 1
+            and steps[0].in_slots == tuple(range(len(feeds)))
+            and all(s >= len(feeds) for s in self.fetch_slots)
+        )
 
     def run(self, feed_values: list[Any]) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy)."""
@@ -69,5 +72,8 @@ def _call(step: Step, args: list[Any]) -> tuple:
     except Exception as e:  # an XLA runtime failure: say which segment it was
         names = ", ".join(n.name for n in step.segment.nodes[:10])
         raise errors.InternalError(
-            None, None, f"{type(e).__name__} while running segment {step.segment.index} "
-                        f"({step.segment.kind}, ops: {names}): {e}") from e
+            None,
+            None,
+            f"{type(e).__name__} while running segment {step.segment.index} "
+            f"({step.segment.kind}, ops: {names}): {e}",
+        ) from e

@@ -66,8 +66,9 @@ def state_use(segment: Segment) -> StateUse:
                 reads.setdefault(producer, var)
             if mode in (WRITE, READ_WRITE):
                 writes[producer] = var
-    return StateUse(tuple(reads.values()), tuple(probes.values()), tuple(rngs),
-                    tuple(writes.values()))
+    return StateUse(
+        tuple(reads.values()), tuple(probes.values()), tuple(rngs), tuple(writes.values())
+    )
 
 
 def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
@@ -94,8 +95,8 @@ class _Frame:
         self.variables = segment.variables
         self.env: dict[Any, Any] = {(v.name, 0): a for v, a in zip(use.reads, args)}
         self.probes = {v.name: a for v, a in zip(use.probes, args[n_reads:])}
-        self.keys = {n.name: a for n, a in zip(use.rngs, args[n_reads + n_probes:])}
-        inputs = args[n_reads + n_probes + n_rngs:]
+        self.keys = {n.name: a for n, a in zip(use.rngs, args[n_reads + n_probes :])}
+        inputs = args[n_reads + n_probes + n_rngs :]
         for e, a in zip(segment.inputs, inputs):
             self.env[e] = to_value(a.array if isinstance(a, StaticArray) else a)
 
@@ -103,14 +104,18 @@ class _Frame:
         outs = tuple(self.env[e] for e in segment.outputs)
         if use.empty:
             return outs
-        return (outs, tuple(self.env[(v.name, 0)] for v in use.writes),
-                tuple(self.keys[n.name] for n in use.rngs))
+        return (
+            outs,
+            tuple(self.env[(v.name, 0)] for v in use.writes),
+            tuple(self.keys[n.name] for n in use.rngs),
+        )
 
 
 def _lower_xla(segment: Segment, use: StateUse) -> SegmentFn:
     n_state = use.arity
-    static_positions = tuple(n_state + i for i, e in enumerate(segment.inputs)
-                             if e in segment.static)
+    static_positions = tuple(
+        n_state + i for i, e in enumerate(segment.inputs) if e in segment.static
+    )
     folded = segment.folded
     written = {v.name for v in use.writes}
     donated = tuple(i for i, v in enumerate(use.reads) if v.name in written)
@@ -143,8 +148,10 @@ def _with_static_and_device(jitted, static_positions, device, n_state: int) -> S
         for i in static_positions:
             args[i] = StaticArray(np.asarray(args[i]))
         if not _is_default(device):
-            args = [a if i in static_positions else jax.device_put(a, device)
-                    for i, a in enumerate(args)]
+            args = [
+                a if i in static_positions else jax.device_put(a, device)
+                for i, a in enumerate(args)
+            ]
         return jitted(*args)
 
     return call
@@ -235,10 +242,14 @@ def _static_value(node: Node, kernel, index: int, value) -> np.ndarray:
     if isinstance(value, jax.core.Tracer):
         name = kernel.input_names[min(index, len(kernel.input_names) - 1)]
         raise errors.InvalidArgumentError(
-            node, None,
-            _cite(node, f"input '{name}' must be known when the graph is compiled, but it is "
-                        "computed from values only known at run time. Feed it, or compute it "
-                        "from constants and tf.shape/tf.size/tf.rank of tensors."),
+            node,
+            None,
+            _cite(
+                node,
+                f"input '{name}' must be known when the graph is compiled, but it is "
+                "computed from values only known at run time. Feed it, or compute it "
+                "from constants and tf.shape/tf.size/tf.rank of tensors.",
+            ),
         )
     return np.asarray(value)
 

@@ -68,8 +68,9 @@ def partition(
     for node in nodes:
         kind = kind_of(ir, node)
         device = devices[node.name] if kind == registry.XLA else None
-        deps = {owner[p].index for p in _producers(node, feeds)
-                if p in owner and p not in variables}
+        deps = {
+            owner[p].index for p in _producers(node, feeds) if p in owner and p not in variables
+        }
         seg = _join_or_new(segments, kind, device, deps)
         seg.nodes.append(node)
         seg.deps |= deps - {seg.index}
@@ -128,15 +129,23 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
         static |= {e for n in seg.nodes if n.name in seg.folded for e in n.inputs if e in inputs}
         seg.inputs, seg.static = list(inputs), frozenset(static)
     for seg in segments:
-        seg.outputs = [(n.name, i) for n in seg.nodes for i in range(len(n.output_dtypes))
-                       if (n.name, i) in consumed_outside and (n.name, i) not in feeds]
+        seg.outputs = [
+            (n.name, i)
+            for n in seg.nodes
+            for i in range(len(n.output_dtypes))
+            if (n.name, i) in consumed_outside and (n.name, i) not in feeds
+        ]
 
 
 def _needed_static(seg: Segment, inputs) -> frozenset[str]:
     """Nodes of `seg` whose values some static input needs, through in-segment edges."""
     by_name = {n.name: n for n in seg.nodes}
-    stack = [e[0] for n in seg.nodes for i, e in enumerate(n.inputs)
-             if registry.lookup(n.op).is_static_input(i) and e not in inputs]
+    stack = [
+        e[0]
+        for n in seg.nodes
+        for i, e in enumerate(n.inputs)
+        if registry.lookup(n.op).is_static_input(i) and e not in inputs
+    ]
     needed: set[str] = set()
     while stack:
         name = stack.pop()

@@ -46,7 +46,8 @@ def resolve(node: Node, default: jax.Device, options: PlacementOptions) -> jax.D
     if options.allow_soft_placement:
         return default
     raise InvalidArgumentError(
-        node, None,
+        node,
+        None,
         f"Cannot assign a device for operation {node.name}: Could not satisfy explicit device "
         f"specification '{node.device}' because no supported kernel for "
         f"{spec.device_type} devices is available. Registered devices: "
@@ -70,6 +71,7 @@ def _all_devices() -> list[jax.Device]:
 def device_name(d: jax.Device) -> str:
     """TF's full name for a jax device: `/job:localhost/replica:0/task:0/device:CPU:0`."""
     kind = {"cpu": "CPU", "gpu": "GPU", "cuda": "GPU", "rocm": "GPU", "tpu": "TPU"}.get(
-        d.platform, d.platform.upper())
+        d.platform, d.platform.upper()
+    )
     index = jax.devices(d.platform).index(d)
     return f"/job:localhost/replica:0/task:0/device:{kind}:{index}"

@@ -42,8 +42,14 @@ def make_plan(
 def _lower_cached(seg: Segment, cache: dict | None, store: Store | None) -> SegmentFn:
     if cache is None:
         return lower(seg, store)
-    key = (seg.kind, seg.device, tuple(seg.nodes), tuple(seg.inputs), seg.static,
-           tuple(seg.outputs))
+    key = (
+        seg.kind,
+        seg.device,
+        tuple(seg.nodes),
+        tuple(seg.inputs),
+        seg.static,
+        tuple(seg.outputs),
+    )
     fn = cache.get(key)
     if fn is None:
         fn = cache[key] = lower(seg, store)

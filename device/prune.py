@@ -33,11 +33,16 @@ def fully_fed(ir: GraphIR, feeds: Collection[Edge]) -> frozenset[str]:
     (TF moves such edges onto the fed value)."""
     names = {name for name, _ in feeds}
     return frozenset(
-        n for n in names if all((n, i) in feeds for i in range(len(ir[n].output_dtypes))))
+        n for n in names if all((n, i) in feeds for i in range(len(ir[n].output_dtypes)))
+    )
 
 
-def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge],
-                    fed_nodes: Collection[str] = frozenset()) -> list[Node]:
+def canonical_order(
+    ir: GraphIR,
+    names: Collection[str],
+    feeds: Collection[Edge],
+    fed_nodes: Collection[str] = frozenset(),
+) -> list[Node]:
     """Kahn's algorithm over `names`, ties broken by creation order (deterministic state)."""
     order = ir.order
     indegree = dict.fromkeys(names, 0)
@@ -64,5 +69,6 @@ def canonical_order(ir: GraphIR, names: Collection[str], feeds: Collection[Edge]
 
 
 def _dependencies(node: Node, feeds: Collection[Edge], fed_nodes: Collection[str]) -> list[str]:
-    return ([e[0] for e in node.inputs if e not in feeds]
-            + [c for c in node.control_inputs if c not in fed_nodes])
+    return [e[0] for e in node.inputs if e not in feeds] + [
+        c for c in node.control_inputs if c not in fed_nodes
+    ]

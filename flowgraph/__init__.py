@@ -5,10 +5,13 @@ import jax as _jax
 # TF has 64-bit types (int64 steps, float64 math); jax keeps them only with x64 enabled.
 _jax.config.update("jax_enable_x64", True)
 
-from device.spec import DeviceSpec as DeviceSpec  # noqa: E402
-
-from flowgraph import errors as errors  # noqa: E402
-from flowgraph.client.config import (  # noqa: E402
+from device.spec import DeviceSpec as DeviceSpec
+from flowgraph import (
+    errors as errors,
+    initializers as initializers,
+    random as random,
+)
+from flowgraph.client.config import (
     ConfigProto as ConfigProto,
     GPUOptions as GPUOptions,
     GraphOptions as GraphOptions,
@@ -16,13 +19,13 @@ from flowgraph.client.config import (  # noqa: E402
     RunMetadata as RunMetadata,
     RunOptions as RunOptions,
 )
-from flowgraph.client.session import (  # noqa: E402
+from flowgraph.client.session import (
     InteractiveSession as InteractiveSession,
     Session as Session,
     get_default_session as get_default_session,
 )
-from flowgraph.framework import dtypes as dtypes  # noqa: E402
-from flowgraph.framework.dtypes import (  # noqa: E402
+from flowgraph.framework import dtypes as dtypes
+from flowgraph.framework.dtypes import (
     DType as DType,
     as_dtype as as_dtype,
     bfloat16 as bfloat16,
@@ -51,7 +54,7 @@ from flowgraph.framework.dtypes import (  # noqa: E402
     uint64 as uint64,
     variant as variant,
 )
-from flowgraph.framework.ops import (  # noqa: E402
+from flowgraph.framework.ops import (
     Graph as Graph,
     GraphKeys as GraphKeys,
     Operation as Operation,
@@ -59,7 +62,8 @@ from flowgraph.framework.ops import (  # noqa: E402
     get_default_graph as get_default_graph,
     reset_default_graph as reset_default_graph,
 )
-from flowgraph.framework.scopes import (  # noqa: E402
+from flowgraph.framework.random_seed import set_random_seed as set_random_seed
+from flowgraph.framework.scopes import (
     add_to_collection as add_to_collection,
     add_to_collections as add_to_collections,
     control_dependencies as control_dependencies,
@@ -68,14 +72,19 @@ from flowgraph.framework.scopes import (  # noqa: E402
     get_collection_ref as get_collection_ref,
     name_scope as name_scope,
 )
-from flowgraph.framework.tensor_shape import (  # noqa: E402
+from flowgraph.framework.tensor_shape import (
     Dimension as Dimension,
     TensorShape as TensorShape,
 )
 from flowgraph.ops.array_ops import (  # noqa: E402
+    boolean_mask as boolean_mask,
     expand_dims as expand_dims,
+    fill as fill,
+    gather as gather,
     identity as identity,
     newaxis as newaxis,
+    ones as ones,
+    ones_like as ones_like,
     placeholder as placeholder,
     placeholder_with_default as placeholder_with_default,
     range as range,
@@ -83,22 +92,40 @@ from flowgraph.ops.array_ops import (  # noqa: E402
     reshape as reshape,
     shape as shape,
     size as size,
+    squeeze as squeeze,
     stack as stack,
     strided_slice as strided_slice,
+    transpose as transpose,
+    where as where,
+    zeros as zeros,
+    zeros_like as zeros_like,
 )
-from flowgraph.ops.constant_op import (  # noqa: E402
+from flowgraph.ops.constant_op import (
     constant as constant,
     convert_to_tensor as convert_to_tensor,
     is_tensor as is_tensor,
     register_tensor_conversion_function as register_tensor_conversion_function,
 )
-from flowgraph.ops.control_flow_ops import (  # noqa: E402
+from flowgraph.ops.control_flow_ops import (
     group as group,
     no_op as no_op,
     tuple as tuple,
 )
-from flowgraph.ops.logging_ops import Print as Print  # noqa: E402
-from flowgraph.ops.math_ops import (  # noqa: E402
+from flowgraph.ops.init_ops import (
+    constant_initializer as constant_initializer,
+    glorot_normal_initializer as glorot_normal_initializer,
+    glorot_uniform_initializer as glorot_uniform_initializer,
+    ones_initializer as ones_initializer,
+    orthogonal_initializer as orthogonal_initializer,
+    random_normal_initializer as random_normal_initializer,
+    random_uniform_initializer as random_uniform_initializer,
+    truncated_normal_initializer as truncated_normal_initializer,
+    uniform_unit_scaling_initializer as uniform_unit_scaling_initializer,
+    variance_scaling_initializer as variance_scaling_initializer,
+    zeros_initializer as zeros_initializer,
+)
+from flowgraph.ops.logging_ops import Print as Print
+from flowgraph.ops.math_ops import (
     abs as abs,
     add as add,
     add_n as add_n,
@@ -155,16 +182,33 @@ from flowgraph.ops.math_ops import (  # noqa: E402
     to_int64 as to_int64,
     truediv as truediv,
 )
-from flowgraph.ops.string_ops import (  # noqa: E402
-    as_string as as_string,
-    string_join as string_join,
+from flowgraph.ops.random_ops import (
+    multinomial as multinomial,
+    random_gamma as random_gamma,
+    random_normal as random_normal,
+    random_shuffle as random_shuffle,
+    random_uniform as random_uniform,
+    truncated_normal as truncated_normal,
 )
-from flowgraph.ops.state_ops import (  # noqa: E402
+from flowgraph.ops.state_ops import (
     assign as assign,
     assign_add as assign_add,
     assign_sub as assign_sub,
 )
-from flowgraph.ops.variables import (  # noqa: E402
+from flowgraph.ops.string_ops import (
+    as_string as as_string,
+    string_join as string_join,
+)
+from flowgraph.ops.variable_scope import (
+    AUTO_REUSE as AUTO_REUSE,
+    VariableScope as VariableScope,
+    get_local_variable as get_local_variable,
+    get_variable as get_variable,
+    get_variable_scope as get_variable_scope,
+    no_regularizer as no_regularizer,
+    variable_scope as variable_scope,
+)
+from flowgraph.ops.variables import (
     Variable as Variable,
     all_variables as all_variables,
     assert_variables_initialized as assert_variables_initialized,
@@ -180,49 +224,4 @@ from flowgraph.ops.variables import (  # noqa: E402
     report_uninitialized_variables as report_uninitialized_variables,
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
-)
-from flowgraph.ops.variable_scope import (  # noqa: E402
-    AUTO_REUSE as AUTO_REUSE,
-    VariableScope as VariableScope,
-    get_local_variable as get_local_variable,
-    get_variable as get_variable,
-    get_variable_scope as get_variable_scope,
-    no_regularizer as no_regularizer,
-    variable_scope as variable_scope,
-)
-from flowgraph.framework.random_seed import set_random_seed as set_random_seed  # noqa: E402
-from flowgraph.ops.init_ops import (  # noqa: E402
-    constant_initializer as constant_initializer,
-    glorot_normal_initializer as glorot_normal_initializer,
-    glorot_uniform_initializer as glorot_uniform_initializer,
-    ones_initializer as ones_initializer,
-    orthogonal_initializer as orthogonal_initializer,
-    random_normal_initializer as random_normal_initializer,
-    random_uniform_initializer as random_uniform_initializer,
-    truncated_normal_initializer as truncated_normal_initializer,
-    uniform_unit_scaling_initializer as uniform_unit_scaling_initializer,
-    variance_scaling_initializer as variance_scaling_initializer,
-    zeros_initializer as zeros_initializer,
-)
-from flowgraph.ops.random_ops import (  # noqa: E402
-    multinomial as multinomial,
-    random_gamma as random_gamma,
-    random_normal as random_normal,
-    random_shuffle as random_shuffle,
-    random_uniform as random_uniform,
-    truncated_normal as truncated_normal,
-)
-from flowgraph import initializers as initializers  # noqa: E402
-from flowgraph import random as random  # noqa: E402
-from flowgraph.ops.array_ops import (  # noqa: E402
-    boolean_mask as boolean_mask,
-    fill as fill,
-    gather as gather,
-    ones as ones,
-    ones_like as ones_like,
-    squeeze as squeeze,
-    transpose as transpose,
-    where as where,
-    zeros as zeros,
-    zeros_like as zeros_like,
 )

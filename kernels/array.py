@@ -47,14 +47,18 @@ def _placeholder_shape(specs, attrs, static_values):
 
 
 def _format_shape(shape: tuple | None) -> str:
-    return "<unknown>" if shape is None else "[" + ",".join(
-        "?" if d is None else str(d) for d in shape) + "]"
+    return (
+        "<unknown>"
+        if shape is None
+        else "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+    )
 
 
 @register("Placeholder", shape=_placeholder_shape)
 def placeholder(*, dtype: np.dtype, shape: tuple | None):
     raise InvalidArgumentError(
-        None, None,
+        None,
+        None,
         f"You must feed a value for placeholder tensor with dtype {dtype.name} and shape "
         f"{_format_shape(shape)}",
     )
@@ -76,16 +80,20 @@ def _reshape_shape(specs, attrs, static_values):
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
     target = [int(d) for d in np.asarray(static_values[1]).reshape(-1)]
     if sum(d == -1 for d in target) > 1 or any(d < -1 for d in target):
-        raise ValueError(f"Only one dimension of the new shape may be -1, and none may be "
-                         f"otherwise negative: {target}")
+        raise ValueError(
+            f"Only one dimension of the new shape may be -1, and none may be "
+            f"otherwise negative: {target}"
+        )
     shape = specs[0].shape
     if shape is not None and None not in shape:
         return None  # fully known input: jax.eval_shape checks the element count
     known = int(np.prod([d for d in shape or () if d is not None], dtype=np.int64))
     size = int(np.prod(target, dtype=np.int64))
     if -1 not in target and shape is not None and known and size % known:
-        raise ValueError(f"Cannot reshape a tensor with a multiple of {known} elements to shape "
-                         f"{target} ({size} elements)")
+        raise ValueError(
+            f"Cannot reshape a tensor with a multiple of {known} elements to shape "
+            f"{target} ({size} elements)"
+        )
     # The -1 dim depends on the unknown input dims; every other dim is as given.
     return [Spec(tuple(None if d == -1 else d for d in target), specs[0].dtype)]
 
@@ -125,8 +133,10 @@ def expand_dims(input, axis):
     a = int(np.asarray(axis).reshape(()))
     rank = input.ndim
     if not -rank - 1 <= a <= rank:
-        raise ValueError(f"axis {a} is out of range for input of rank {rank}; "
-                         f"expected {-rank - 1} <= axis <= {rank}")
+        raise ValueError(
+            f"axis {a} is out of range for input of rank {rank}; "
+            f"expected {-rank - 1} <= axis <= {rank}"
+        )
     a %= rank + 1
     return input.reshape(input.shape[:a] + (1,) + input.shape[a:])
 
@@ -165,8 +175,10 @@ def _pack_shape(specs, attrs, static_values):
         return [Spec(None, specs[0].dtype)]
     axis, rank = attrs["axis"], len(shape)
     if not -rank - 1 <= axis <= rank:
-        raise ValueError(f"axis {axis} is out of range for values of rank {rank}; expected "
-                         f"{-rank - 1} <= axis <= {rank}")
+        raise ValueError(
+            f"axis {axis} is out of range for values of rank {rank}; expected "
+            f"{-rank - 1} <= axis <= {rank}"
+        )
     axis %= rank + 1
     return [Spec(shape[:axis] + (len(specs),) + shape[axis:], specs[0].dtype)]
 
@@ -190,8 +202,9 @@ def _transpose_shape(specs, attrs, static_values):
 def _permutation(perm, rank: int) -> tuple[int, ...]:
     perm = tuple(int(p) for p in np.asarray(perm).reshape(-1))
     if sorted(perm) != list(range(rank)):
-        raise ValueError(f"perm {list(perm)} is not a permutation of 0..{rank - 1} for an "
-                         f"input of rank {rank}")
+        raise ValueError(
+            f"perm {list(perm)} is not a permutation of 0..{rank - 1} for an input of rank {rank}"
+        )
     return perm
 
 
@@ -254,23 +267,30 @@ def ones_like(x):
 
 
 def _select_shape(specs, attrs, static_values):
-    return [Spec(merge_shapes([specs[1].shape, specs[2].shape], "then/else shapes"),
-                 specs[1].dtype)]
+    return [
+        Spec(merge_shapes([specs[1].shape, specs[2].shape], "then/else shapes"), specs[1].dtype)
+    ]
 
 
 @register("Select", shape=_select_shape)
 def select(condition, t, e):
     if t.shape != e.shape:
-        raise ValueError(f"'then' and 'else' must have the same size. but received: "
-                         f"{list(t.shape)} vs. {list(e.shape)}")
+        raise ValueError(
+            f"'then' and 'else' must have the same size. but received: "
+            f"{list(t.shape)} vs. {list(e.shape)}"
+        )
     if condition.ndim == 1 and t.ndim > 1:  # TF1: a vector picks whole rows
         if condition.shape[0] != t.shape[0]:
-            raise ValueError("Number of batches of 'then' must match size of 'cond', but saw: "
-                             f"{t.shape[0]} vs. {condition.shape[0]}")
+            raise ValueError(
+                "Number of batches of 'then' must match size of 'cond', but saw: "
+                f"{t.shape[0]} vs. {condition.shape[0]}"
+            )
         condition = condition.reshape((-1,) + (1,) * (t.ndim - 1))
     elif condition.shape != t.shape and condition.ndim != 0:
-        raise ValueError(f"'cond' and 'then' must have the same shape: {list(condition.shape)} "
-                         f"vs {list(t.shape)}")
+        raise ValueError(
+            f"'cond' and 'then' must have the same shape: {list(condition.shape)} "
+            f"vs {list(t.shape)}"
+        )
     if _strings(t):
         return np.where(condition, t, e)
     return jnp.where(condition, t, e)
@@ -295,7 +315,7 @@ def _gather_shape(specs, attrs, static_values):
     if not -len(params) <= a < len(params):
         raise ValueError(f"Shape must be at least rank {a + 1} but is rank {len(params)}")
     a %= len(params)
-    return [Spec(params[:a] + indices + params[a + 1:], specs[0].dtype)]
+    return [Spec(params[:a] + indices + params[a + 1 :], specs[0].dtype)]
 
 
 @register("GatherV2", static=("axis",), shape=_gather_shape)
@@ -314,8 +334,7 @@ def _squeezed(shape, squeeze_dims) -> tuple:
     axes = {a % rank for a in squeeze_dims}
     for a in axes:
         if shape[a] not in (1, None):
-            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got "
-                             f"{shape[a]}")
+            raise ValueError(f"Can not squeeze dim[{a}], expected a dimension of 1, got {shape[a]}")
     return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 

@@ -113,10 +113,22 @@ DataLossError = _error_class("DataLossError", DATA_LOSS, "Unrecoverable data los
 _CODE_TO_CLASS = {
     cls.code: cls
     for cls in (
-        CancelledError, UnknownError, InvalidArgumentError, DeadlineExceededError,
-        NotFoundError, AlreadyExistsError, PermissionDeniedError, UnauthenticatedError,
-        ResourceExhaustedError, FailedPreconditionError, AbortedError, OutOfRangeError,
-        UnimplementedError, InternalError, UnavailableError, DataLossError,
+        CancelledError,
+        UnknownError,
+        InvalidArgumentError,
+        DeadlineExceededError,
+        NotFoundError,
+        AlreadyExistsError,
+        PermissionDeniedError,
+        UnauthenticatedError,
+        ResourceExhaustedError,
+        FailedPreconditionError,
+        AbortedError,
+        OutOfRangeError,
+        UnimplementedError,
+        InternalError,
+        UnavailableError,
+        DataLossError,
     )
 }
 

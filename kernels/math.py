@@ -72,10 +72,19 @@ def logical_or(x, y):
 
 _register_table(
     {
-        "Add": add, "AddV2": add, "Sub": sub, "Mul": mul, "RealDiv": real_div,
-        "FloorDiv": floor_div, "FloorMod": floor_mod, "Pow": pow_, "Maximum": maximum,
-        "Minimum": minimum, "SquaredDifference": squared_difference,
-        "LogicalAnd": logical_and, "LogicalOr": logical_or,
+        "Add": add,
+        "AddV2": add,
+        "Sub": sub,
+        "Mul": mul,
+        "RealDiv": real_div,
+        "FloorDiv": floor_div,
+        "FloorMod": floor_mod,
+        "Pow": pow_,
+        "Maximum": maximum,
+        "Minimum": minimum,
+        "SquaredDifference": squared_difference,
+        "LogicalAnd": logical_and,
+        "LogicalOr": logical_or,
     },
     broadcast,
 )
@@ -107,8 +116,12 @@ def greater_equal(x, y):
 
 _register_table(
     {
-        "Equal": equal, "NotEqual": not_equal, "Less": less, "LessEqual": less_equal,
-        "Greater": greater, "GreaterEqual": greater_equal,
+        "Equal": equal,
+        "NotEqual": not_equal,
+        "Less": less,
+        "LessEqual": less_equal,
+        "Greater": greater,
+        "GreaterEqual": greater_equal,
     },
     broadcast_to_bool,
 )
@@ -131,11 +144,25 @@ _register_table(
     {
         op_type: _unary(f)
         for op_type, f in {
-        "Neg": jnp.negative, "Abs": jnp.abs, "Sign": jnp.sign, "Square": jnp.square,
-        "Sqrt": jnp.sqrt, "Rsqrt": lax.rsqrt, "Exp": jnp.exp, "Expm1": jnp.expm1,
-        "Log": jnp.log, "Log1p": jnp.log1p, "Sin": jnp.sin, "Cos": jnp.cos, "Tan": jnp.tan,
-        "Tanh": jnp.tanh, "Sigmoid": jax.nn.sigmoid, "Floor": jnp.floor, "Ceil": jnp.ceil,
-        "Reciprocal": _reciprocal, "LogicalNot": jnp.logical_not,
+            "Neg": jnp.negative,
+            "Abs": jnp.abs,
+            "Sign": jnp.sign,
+            "Square": jnp.square,
+            "Sqrt": jnp.sqrt,
+            "Rsqrt": lax.rsqrt,
+            "Exp": jnp.exp,
+            "Expm1": jnp.expm1,
+            "Log": jnp.log,
+            "Log1p": jnp.log1p,
+            "Sin": jnp.sin,
+            "Cos": jnp.cos,
+            "Tan": jnp.tan,
+            "Tanh": jnp.tanh,
+            "Sigmoid": jax.nn.sigmoid,
+            "Floor": jnp.floor,
+            "Ceil": jnp.ceil,
+            "Reciprocal": _reciprocal,
+            "LogicalNot": jnp.logical_not,
         }.items()
     },
     same_as_first,
@@ -172,8 +199,10 @@ def add_n(*inputs):
     total = inputs[0]
     for i, x in enumerate(inputs[1:], 1):
         if x.shape != total.shape:  # AddN never broadcasts
-            raise ValueError(f"Inputs to operation AddN must have the same size and shape. "
-                             f"Input 0: {list(total.shape)} != input {i}: {list(x.shape)}")
+            raise ValueError(
+                f"Inputs to operation AddN must have the same size and shape. "
+                f"Input 0: {list(total.shape)} != input {i}: {list(x.shape)}"
+            )
         total = total + x
     return total
 
@@ -186,9 +215,17 @@ def _matmul_shape(specs, attrs, static_values):
     """A fast, exact rule: TF's MatMul shape function (inner dims must agree when known)."""
     a, b = specs[0].shape, specs[1].shape
     if a is None or b is None:
-        return [Spec(None if a is None and b is None else (
-            None if a is None else a[1 if attrs.get("transpose_a") else 0],
-            None if b is None else b[0 if attrs.get("transpose_b") else 1]), specs[0].dtype)]
+        return [
+            Spec(
+                None
+                if a is None and b is None
+                else (
+                    None if a is None else a[1 if attrs.get("transpose_a") else 0],
+                    None if b is None else b[0 if attrs.get("transpose_b") else 1],
+                ),
+                specs[0].dtype,
+            )
+        ]
     if len(a) != 2 or len(b) != 2:
         raise ValueError(f"Shape must be rank 2 but is rank {len(a) if len(a) != 2 else len(b)}")
     m, k1 = (a[1], a[0]) if attrs.get("transpose_a") else a
@@ -277,6 +314,13 @@ def _any(x, axes, keepdims):
     return jnp.any(x, axis=axes, keepdims=keepdims)
 
 
-for _op_type, _fn in {"Sum": _sum, "Mean": _mean, "Prod": _prod, "Max": _max, "Min": _min,
-                      "All": _all, "Any": _any}.items():
+for _op_type, _fn in {
+    "Sum": _sum,
+    "Mean": _mean,
+    "Prod": _prod,
+    "Max": _max,
+    "Min": _min,
+    "All": _all,
+    "Any": _any,
+}.items():
     register(_op_type, static=("reduction_indices",), shape=reduction)(_reducer(_fn))

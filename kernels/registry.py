@@ -96,12 +96,22 @@ def register(
     where = f"{caller.f_code.co_filename}:{caller.f_lineno}"
 
     def decorate(fn: Callable) -> Callable:
-        kernel = _make_kernel(op_type, fn, kind, static, stateful or bool(state or refs), shape,
-                              where, skip_key=state == RNG)
+        kernel = _make_kernel(
+            op_type,
+            fn,
+            kind,
+            static,
+            stateful or bool(state or refs),
+            shape,
+            where,
+            skip_key=state == RNG,
+        )
         unknown = set(refs or ()) - set(kernel.input_names)
         if unknown:
-            raise ValueError(f"kernel {op_type!r}: ref inputs {sorted(unknown)} are not inputs "
-                             f"(inputs: {list(kernel.input_names)})")
+            raise ValueError(
+                f"kernel {op_type!r}: ref inputs {sorted(unknown)} are not inputs "
+                f"(inputs: {list(kernel.input_names)})"
+            )
         ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
         _add(replace(kernel, state=state, refs=ref_modes))
         return fn

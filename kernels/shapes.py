@@ -21,8 +21,12 @@ def infer(
     Unknown dims are None. Raises ValueError when the kernel rejects known shapes.
     """
     try:
-        key = (kernel.op_type, specs, tuple(sorted(attrs.items())),
-               tuple(static_key(v) for v in static_values))
+        key = (
+            kernel.op_type,
+            specs,
+            tuple(sorted(attrs.items())),
+            tuple(static_key(v) for v in static_values),
+        )
         hit = _cache.get(key)
     except TypeError:  # an unhashable attr (a Const's value): infer without the cache
         key = hit = None
@@ -97,8 +101,9 @@ def _symbolic_shapes(specs) -> list[tuple]:
 
 
 def _guess(specs, fill: int) -> list[tuple]:
-    return [None if s.shape is None else tuple(fill if d is None else d for d in s.shape)
-            for s in specs]
+    return [
+        None if s.shape is None else tuple(fill if d is None else d for d in s.shape) for s in specs
+    ]
 
 
 def _compare_guesses(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
@@ -110,8 +115,12 @@ def _compare_guesses(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
     except ValueError:
         return _unknown_shapes(kernel, specs, attrs, static_values)
     return tuple(
-        Spec(tuple(x if x == y else None for x, y in zip(sa.shape, sb.shape))
-             if len(sa.shape) == len(sb.shape) else None, sa.dtype)
+        Spec(
+            tuple(x if x == y else None for x, y in zip(sa.shape, sb.shape))
+            if len(sa.shape) == len(sb.shape)
+            else None,
+            sa.dtype,
+        )
         for sa, sb in zip(a, b)
     )
 
@@ -167,8 +176,7 @@ def _broadcast_dim(x, y, a, b):
         return x
     if x != y:
         raise ValueError(
-            f"Dimensions must be equal, but are {x} and {y}; input shapes: "
-            f"{_fmt(a)}, {_fmt(b)}"
+            f"Dimensions must be equal, but are {x} and {y}; input shapes: {_fmt(a)}, {_fmt(b)}"
         )
     return x
 

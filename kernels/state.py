@@ -30,8 +30,10 @@ def _assign_shape(specs, attrs, static_values):
 @register("Assign", refs={"ref": WRITE}, shape=_assign_shape)
 def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True):
     if validate_shape and ref is not None and tuple(ref.shape) != tuple(value.shape):
-        raise ValueError(f"Assign requires shapes of both tensors to match. lhs shape= "
-                         f"{list(ref.shape)} rhs shape= {list(value.shape)}")
+        raise ValueError(
+            f"Assign requires shapes of both tensors to match. lhs shape= "
+            f"{list(ref.shape)} rhs shape= {list(value.shape)}"
+        )
     return value
 
 
@@ -45,7 +47,10 @@ def assign_sub(ref, value, *, use_locking: bool = False):
     return ref - value
 
 
-@register("IsVariableInitialized", refs={"ref": PROBE},
-          shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))])
+@register(
+    "IsVariableInitialized",
+    refs={"ref": PROBE},
+    shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))],
+)
 def is_variable_initialized(ref, *, dtype=None):
     return ref

@@ -29,9 +29,18 @@ class _DenseDim:
 _DenseSpec = list[_DenseDim | None]
 
 
-def strided_slice(input: Any, begin: Any, end: Any, strides: Any, *, begin_mask: int = 0,
-                  end_mask: int = 0, ellipsis_mask: int = 0, new_axis_mask: int = 0,
-                  shrink_axis_mask: int = 0) -> Any:
+def strided_slice(
+    input: Any,
+    begin: Any,
+    end: Any,
+    strides: Any,
+    *,
+    begin_mask: int = 0,
+    end_mask: int = 0,
+    ellipsis_mask: int = 0,
+    new_axis_mask: int = 0,
+    shrink_axis_mask: int = 0,
+) -> Any:
     """Slices `input` exactly as TensorFlow's `StridedSlice` op does.
 
     Args:
@@ -52,8 +61,13 @@ def strided_slice(input: Any, begin: Any, end: Any, strides: Any, *, begin_mask:
     Raises:
       ValueError: the spec is malformed or a shrunk index is out of bounds.
     """
-    masks = {"begin_mask": begin_mask, "end_mask": end_mask, "ellipsis_mask": ellipsis_mask,
-             "new_axis_mask": new_axis_mask, "shrink_axis_mask": shrink_axis_mask}
+    masks = {
+        "begin_mask": begin_mask,
+        "end_mask": end_mask,
+        "ellipsis_mask": ellipsis_mask,
+        "new_axis_mask": new_axis_mask,
+        "shrink_axis_mask": shrink_axis_mask,
+    }
     shape = tuple(int(d) for d in input.shape)
     dense = _dense_spec(len(shape), begin, end, strides, masks)
     index = tuple(None if dim is None else _resolve(dim, shape[dim.axis]) for dim in dense)
@@ -62,8 +76,9 @@ def strided_slice(input: Any, begin: Any, end: Any, strides: Any, *, begin_mask:
     return input[index + (Ellipsis,)]
 
 
-def strided_slice_shape(shape: Sequence[int | None], begin: Any, end: Any, strides: Any,
-                        **masks: int) -> tuple[int | None, ...]:
+def strided_slice_shape(
+    shape: Sequence[int | None], begin: Any, end: Any, strides: Any, **masks: int
+) -> tuple[int | None, ...]:
     """Computes the output shape of `strided_slice` without touching any data.
 
     Args:
@@ -109,17 +124,20 @@ def _as_spec_vector(name: str, value: Any) -> list[int]:
 
 
 def _sparse_vectors(begin: Any, end: Any, strides: Any) -> tuple[list[int], ...]:
-    vectors = tuple(_as_spec_vector(name, value) for name, value in
-                    (("begin", begin), ("end", end), ("strides", strides)))
+    vectors = tuple(
+        _as_spec_vector(name, value)
+        for name, value in (("begin", begin), ("end", end), ("strides", strides))
+    )
     if len({len(vector) for vector in vectors}) != 1:
         lengths = ", ".join(str(len(vector)) for vector in vectors)
-        raise ValueError("Expected begin, end, and strides to be 1D equal size tensors, but got "
-                         f"lengths {lengths} instead.")
+        raise ValueError(
+            "Expected begin, end, and strides to be 1D equal size tensors, but got "
+            f"lengths {lengths} instead."
+        )
     return vectors
 
 
-def _dense_spec(ndim: int, begin: Any, end: Any, strides: Any,
-                masks: dict[str, int]) -> _DenseSpec:
+def _dense_spec(ndim: int, begin: Any, end: Any, strides: Any, masks: dict[str, int]) -> _DenseSpec:
     """Expands the sparse spec to one entry per input dimension (TF's BuildDenseSpec)."""
     begin, end, strides = _sparse_vectors(begin, end, strides)
     ellipsis_mask = masks.get("ellipsis_mask", 0)
@@ -149,12 +167,20 @@ def _dense_spec(ndim: int, begin: Any, end: Any, strides: Any,
             if axis == ndim:
                 if ndim == 0:
                     raise ValueError("Attempting to slice scalar input.")
-                raise ValueError(f"Index out of range using input dim {axis}; input has only "
-                                 f"{ndim} dims")
-            dense.append(_DenseDim(axis, begin[i], end[i], strides[i],
-                                   bool(masks.get("begin_mask", 0) >> i & 1),
-                                   bool(masks.get("end_mask", 0) >> i & 1),
-                                   bool(masks.get("shrink_axis_mask", 0) >> i & 1)))
+                raise ValueError(
+                    f"Index out of range using input dim {axis}; input has only {ndim} dims"
+                )
+            dense.append(
+                _DenseDim(
+                    axis,
+                    begin[i],
+                    end[i],
+                    strides[i],
+                    bool(masks.get("begin_mask", 0) >> i & 1),
+                    bool(masks.get("end_mask", 0) >> i & 1),
+                    bool(masks.get("shrink_axis_mask", 0) >> i & 1),
+                )
+            )
             axis += 1
     _check_strides(dense)
     return dense

@@ -15,8 +15,15 @@ def _to_string_shape(specs, attrs, static_values):
 
 
 @register("AsString", kind=HOST, shape=_to_string_shape)
-def as_string(input, *, precision: int = -1, scientific: bool = False, shortest: bool = False,
-              width: int = -1, fill: str = ""):
+def as_string(
+    input,
+    *,
+    precision: int = -1,
+    scientific: bool = False,
+    shortest: bool = False,
+    width: int = -1,
+    fill: str = "",
+):
     fmt = _format_spec(np.asarray(input).dtype, precision, scientific, shortest, width, fill)
     out = np.empty(np.shape(input), dtype=object)
     flat = out.reshape(-1)

@@ -31,8 +31,11 @@ class _FeedSpec:
 
     def convert(self, value) -> Any:
         cls = type(value)
-        if ((cls is np.ndarray or isinstance(value, np.generic)) and value.dtype == self.dtype
-                and not self.is_string):  # an object array may hold str: those become bytes
+        if (
+            (cls is np.ndarray or isinstance(value, np.generic))
+            and value.dtype == self.dtype
+            and not self.is_string
+        ):  # an object array may hold str: those become bytes
             array = value  # the common case: nothing to convert
         elif isinstance(value, jax.Array) and value.dtype == self.dtype:
             array = value  # already on a device: no round trip through the host
@@ -42,25 +45,32 @@ class _FeedSpec:
             if isinstance(value, (Tensor, Operation)):
                 raise TypeError(
                     "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
-                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles.")
+                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles."
+                )
             try:
                 array = np.asarray(value, dtype=self.dtype)
             except OverflowError:  # numpy 2 refuses out-of-range Python ints
                 array = None
             except (TypeError, ValueError) as e:
-                raise ValueError(f"Cannot feed value {value!r} to Tensor "
-                                 f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}") from None
+                raise ValueError(
+                    f"Cannot feed value {value!r} to Tensor "
+                    f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}"
+                ) from None
             if array is None or (type(value) is int and array != value):
                 raise TypeError(
                     f"Type of feed value {value} with type {type(value)} is not compatible "
                     f"with Tensor type {self.tensor.dtype.name}. Try explicitly setting the "
-                    "type of the feed tensor to a larger type (e.g. int64).")
+                    "type of the feed tensor to a larger type (e.g. int64)."
+                )
         shape = self.shape
-        if shape is not None and (array.ndim != len(shape) or any(
-                d is not None and d != s for d, s in zip(shape, array.shape))):
+        if shape is not None and (
+            array.ndim != len(shape)
+            or any(d is not None and d != s for d, s in zip(shape, array.shape))
+        ):
             raise ValueError(
                 f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
-                f"'{self.tensor.name}', which has shape '{self.tensor.shape}'")
+                f"'{self.tensor.name}', which has shape '{self.tensor.shape}'"
+            )
         return array
 
 
@@ -76,7 +86,8 @@ class _Run:
         self.epoch = epoch
         # A fetched feed is the fed value itself; TF hands back a copy, never the caller's array.
         self.fed_fetches = tuple(
-            i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds)
+            i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
+        )
 
     def __call__(self, feed_values) -> Any:
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
@@ -105,13 +116,15 @@ def _writable(v):
 class BaseSession:
     """Runs graphs: holds plans, compiled segments and (later) variable values."""
 
-    def __init__(self, target: str = "", graph: Graph | None = None,
-                 config: ConfigProto | None = None):
+    def __init__(
+        self, target: str = "", graph: Graph | None = None, config: ConfigProto | None = None
+    ):
         if config is not None and not isinstance(config, ConfigProto):
             raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
         if target not in ("", "local"):
             raise errors.UnimplementedError(
-                None, None, f"Session target {target!r}: only in-process sessions exist yet")
+                None, None, f"Session target {target!r}: only in-process sessions exist yet"
+            )
         self._graph = graph or get_default_graph()
         self._config = config or ConfigProto()
         self._target = target
@@ -155,8 +168,10 @@ class BaseSession:
             raise RuntimeError("Attempted to use a closed Session.")
         feed_keys = tuple(feed_dict) if feed_dict else ()
         try:
-            key = (fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
-                   feed_keys)
+            key = (
+                fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
+                feed_keys,
+            )
             run = self._runs.get(key)
         except TypeError:  # an unhashable fetch: let the slow path name it
             key = run = None
@@ -176,7 +191,8 @@ class BaseSession:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(args) != len(feed_keys):
                 raise errors.InvalidArgumentError(
-                    None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}")
+                    None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}"
+                )
             return run(args)
 
         if not accept_options:
@@ -190,8 +206,9 @@ class BaseSession:
     def _make_run(self, fetches, feed_keys) -> _Run:
         graph = self._graph
         if graph.version == 0:
-            raise RuntimeError("The Session graph is empty. Add operations to the graph "
-                               "before calling run().")
+            raise RuntimeError(
+                "The Session graph is empty. Add operations to the graph before calling run()."
+            )
         with self._lock:
             leaves, build = _flatten(fetches, graph)
             feeds = [_FeedSpec(_feed_tensor(k, graph)) for k in feed_keys]
@@ -353,15 +370,19 @@ def _fetch_element(fetch, graph: Graph):
     try:
         element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
     except TypeError:
-        raise TypeError(f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a "
-                        "string or Tensor. (Can not convert a "
-                        f"{type(fetch).__name__} into a Tensor or Operation.)") from None
+        raise TypeError(
+            f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a "
+            "string or Tensor. (Can not convert a "
+            f"{type(fetch).__name__} into a Tensor or Operation.)"
+        ) from None
     except ValueError as e:
-        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})"
-                         ) from None
+        raise ValueError(
+            f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})"
+        ) from None
     except KeyError as e:
-        raise ValueError(f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. "
-                         f"({e.args[0]})") from None
+        raise ValueError(
+            f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e.args[0]})"
+        ) from None
     if not graph.is_fetchable(element):
         raise ValueError(f"Operation {element.name!r} has been marked as not fetchable.")
     return element

@@ -77,8 +77,9 @@ for _enum, _name, _np_type in _BASE_TYPES:
     _TF_TO_NP[_enum + _REF_OFFSET] = _np_type
 del _enum, _name, _np_type
 
-_NUMPY_INCOMPATIBLE = frozenset([
-    DT_RESOURCE, DT_VARIANT, DT_RESOURCE + _REF_OFFSET, DT_VARIANT + _REF_OFFSET])
+_NUMPY_INCOMPATIBLE = frozenset(
+    [DT_RESOURCE, DT_VARIANT, DT_RESOURCE + _REF_OFFSET, DT_VARIANT + _REF_OFFSET]
+)
 _QUANTIZED_ENUMS = frozenset([DT_QINT8, DT_QUINT8, DT_QINT16, DT_QUINT16, DT_QINT32])
 _NO_MIN_MAX_ENUMS = _QUANTIZED_ENUMS | {DT_BOOL, DT_STRING, DT_COMPLEX64, DT_COMPLEX128}
 
@@ -94,8 +95,10 @@ def _min_max(type_enum, np_type):
     if type_enum in _NO_MIN_MAX_ENUMS:
         return _NO_VALUE, _NO_VALUE
     if type_enum == DT_BFLOAT16:
-        return (_np_bfloat16(float.fromhex("-0x1.FEp127")),
-                _np_bfloat16(float.fromhex("0x1.FEp127")))
+        return (
+            _np_bfloat16(float.fromhex("-0x1.FEp127")),
+            _np_bfloat16(float.fromhex("0x1.FEp127")),
+        )
     try:
         info = np.finfo(np_type)
     except (TypeError, ValueError):
@@ -120,9 +123,19 @@ class DType(object):
     """
 
     __slots__ = (
-        "_type_enum", "_name", "_np_type", "_np_dtype", "_is_floating", "_is_integer",
-        "_is_complex", "_is_bool", "_is_quantized", "_is_numpy_compatible", "_min",
-        "_max", "_size",
+        "_type_enum",
+        "_name",
+        "_np_type",
+        "_np_dtype",
+        "_is_floating",
+        "_is_integer",
+        "_is_complex",
+        "_is_bool",
+        "_is_quantized",
+        "_is_numpy_compatible",
+        "_min",
+        "_max",
+        "_size",
     )
 
     def __new__(cls, type_enum):
@@ -133,7 +146,8 @@ class DType(object):
             type_enum = int(type_enum)
         except (TypeError, ValueError):
             raise TypeError(
-                "type_enum is not a valid types_pb2.DataType: %s" % (type_enum,)) from None
+                "type_enum is not a valid types_pb2.DataType: %s" % (type_enum,)
+            ) from None
         if type_enum not in _TYPE_TO_STRING:
             raise TypeError("type_enum is not a valid types_pb2.DataType: %s" % type_enum)
         existing = _INTERN_TABLE.get(type_enum)
@@ -151,9 +165,9 @@ class DType(object):
         self._is_numpy_compatible = numpy_compatible
         self._is_quantized = quantized
         self._is_floating = base_enum == DT_BFLOAT16 or (
-            numpy_compatible and np.issubdtype(np_type, np.floating))
-        self._is_integer = (numpy_compatible and not quantized
-                            and np.issubdtype(np_type, np.integer))
+            numpy_compatible and np.issubdtype(np_type, np.floating)
+        )
+        self._is_integer = numpy_compatible and not quantized and np.issubdtype(np_type, np.integer)
         self._is_complex = base_enum in (DT_COMPLEX64, DT_COMPLEX128)
         self._is_bool = base_enum == DT_BOOL
         self._min, self._max = _min_max(base_enum, np_type)
@@ -343,9 +357,9 @@ dtype_range = {
     np.uint16: (0, 65535),
     np.int8: (-128, 127),
     np.int16: (-32768, 32767),
-    np.int64: (-2**63, 2**63 - 1),
+    np.int64: (-(2**63), 2**63 - 1),
     np.uint64: (0, 2**64 - 1),
-    np.int32: (-2**31, 2**31 - 1),
+    np.int32: (-(2**31), 2**31 - 1),
     np.uint32: (0, 2**32 - 1),
     np.float32: (-1, 1),
     np.float64: (-1, 1),
@@ -459,7 +473,8 @@ _ANY_TO_TF.update(_STRING_TO_TF)
 _ANY_TO_TF.update(_PYTHON_TO_TF)
 _ANY_TO_TF.update(_NP_TO_TF)
 assert len(_ANY_TO_TF) == sum(
-    len(d) for d in (_INTERN_TABLE, _STRING_TO_TF, _PYTHON_TO_TF, _NP_TO_TF))
+    len(d) for d in (_INTERN_TABLE, _STRING_TO_TF, _PYTHON_TO_TF, _NP_TO_TF)
+)
 
 # Everything but the names: keeps np.dtype inputs (which compare equal to strings such
 # as "float") away from string keys. Builtin np.dtype instances are cached here too.
@@ -532,8 +547,11 @@ def _as_dtype_slow(type_value):
         try:
             np_dtype = np.dtype(np_type)
             # Canonicalize byte order and platform aliases through the type string.
-            result = _NP_TO_TF.get(np_dtype.type) or _NP_TO_TF.get(
-                np.dtype(np_dtype.str).type) or _NON_STRING_TO_TF.get(np_dtype)
+            result = (
+                _NP_TO_TF.get(np_dtype.type)
+                or _NP_TO_TF.get(np.dtype(np_dtype.str).type)
+                or _NON_STRING_TO_TF.get(np_dtype)
+            )
         except (TypeError, ValueError):
             result = None
         if result is not None:

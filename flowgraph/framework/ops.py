@@ -87,12 +87,32 @@ class Operation:
     Created by op constructors such as `tf.matmul`, never directly.
     """
 
-    __slots__ = ("_graph", "_name", "_type", "_inputs", "_control_inputs", "_attrs", "_device",
-                 "_outputs", "_frames", "_id", "_node", "__weakref__")
+    __slots__ = (
+        "_graph",
+        "_name",
+        "_type",
+        "_inputs",
+        "_control_inputs",
+        "_attrs",
+        "_device",
+        "_outputs",
+        "_frames",
+        "_id",
+        "_node",
+        "__weakref__",
+    )
 
-    def __init__(self, graph: "Graph", name: str, op_type: str, inputs: list["Tensor"],
-                 attrs: dict, output_specs: tuple[Spec, ...], control_inputs: list["Operation"],
-                 frames: tuple):
+    def __init__(
+        self,
+        graph: "Graph",
+        name: str,
+        op_type: str,
+        inputs: list["Tensor"],
+        attrs: dict,
+        output_specs: tuple[Spec, ...],
+        control_inputs: list["Operation"],
+        frames: tuple,
+    ):
         self._graph = graph
         self._name = name
         self._type = op_type
@@ -229,12 +249,18 @@ class Tensor:
       ('mul:0', TensorShape([Dimension(1), Dimension(2)]))
     """
 
-    __slots__ = ("_op", "_value_index", "_dtype", "_shape_tuple", "_shape", "_consumers",
-                 "__weakref__")
+    __slots__ = (
+        "_op",
+        "_value_index",
+        "_dtype",
+        "_shape_tuple",
+        "_shape",
+        "_consumers",
+        "__weakref__",
+    )
     __array_priority__ = 100
 
-    def __init__(self, op: Operation, value_index: int, dtype: dtypes.DType,
-                 shape: tuple | None):
+    def __init__(self, op: Operation, value_index: int, dtype: dtypes.DType, shape: tuple | None):
         self._op = op
         self._value_index = value_index
         self._dtype = dtype
@@ -338,21 +364,30 @@ class Tensor:
 def _run_with_session(graph, fetch, feed_dict, session):
     from flowgraph.client import session as session_lib
 
-    what, how, noun = (("execute operation", "run", "operation") if isinstance(fetch, Operation)
-                       else ("evaluate tensor", "eval", "tensor"))
+    what, how, noun = (
+        ("execute operation", "run", "operation")
+        if isinstance(fetch, Operation)
+        else ("evaluate tensor", "eval", "tensor")
+    )
     if session is None:
         session = session_lib.get_default_session()
         if session is None:
-            raise ValueError(f"Cannot {what} using `{how}()`: No default session is registered. "
-                             f"Use `with sess.as_default()` or pass an explicit session to "
-                             f"`{how}(session=sess)`")
+            raise ValueError(
+                f"Cannot {what} using `{how}()`: No default session is registered. "
+                f"Use `with sess.as_default()` or pass an explicit session to "
+                f"`{how}(session=sess)`"
+            )
         if session.graph is not graph:
-            raise ValueError(f"Cannot use the default session to {what}: the {noun}'s graph is "
-                             "different from the session's graph. Pass an explicit session to "
-                             f"`{how}(session=sess)`.")
+            raise ValueError(
+                f"Cannot use the default session to {what}: the {noun}'s graph is "
+                "different from the session's graph. Pass an explicit session to "
+                f"`{how}(session=sess)`."
+            )
     elif session.graph is not graph:
-        raise ValueError(f"Cannot use the given session to {what}: the {noun}'s graph is "
-                         "different from the session's graph.")
+        raise ValueError(
+            f"Cannot use the given session to {what}: the {noun}'s graph is "
+            "different from the session's graph."
+        )
     return session.run(fetch, feed_dict)
 
 
@@ -509,8 +544,9 @@ class Graph:
             return self._as_graph_element_locked(obj, allow_tensor, allow_operation)
 
     def _as_graph_element_locked(self, obj, allow_tensor, allow_operation):
-        types = " or ".join(t for t, ok in (("Tensor", allow_tensor),
-                                            ("Operation", allow_operation)) if ok)
+        types = " or ".join(
+            t for t, ok in (("Tensor", allow_tensor), ("Operation", allow_operation)) if ok
+        )
         if hasattr(obj, "_as_graph_element") and not isinstance(obj, (Tensor, Operation)):
             obj = obj._as_graph_element()
         if isinstance(obj, str):
@@ -531,32 +567,42 @@ class Graph:
             try:
                 i = int(index)
             except ValueError:
-                raise ValueError(f"The name {name!r} looks a like a Tensor name, but is not a "
-                                 "valid one. Tensor names must be of the form "
-                                 "\"<op_name>:<output_index>\".") from None
+                raise ValueError(
+                    f"The name {name!r} looks a like a Tensor name, but is not a "
+                    "valid one. Tensor names must be of the form "
+                    '"<op_name>:<output_index>".'
+                ) from None
             if op_name not in self._ops_by_name:
-                raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. "
-                               f"The operation, {op_name!r}, does not exist in the graph.")
+                raise KeyError(
+                    f"The name {name!r} refers to a Tensor which does not exist. "
+                    f"The operation, {op_name!r}, does not exist in the graph."
+                )
             outputs = self._ops_by_name[op_name]._outputs
             if not 0 <= i < len(outputs):
-                raise KeyError(f"The name {name!r} refers to a Tensor which does not exist. "
-                               f"The operation, {op_name!r}, exists but only has "
-                               f"{len(outputs)} outputs.")
+                raise KeyError(
+                    f"The name {name!r} refers to a Tensor which does not exist. "
+                    f"The operation, {op_name!r}, exists but only has "
+                    f"{len(outputs)} outputs."
+                )
             return outputs[i]
         if ":" not in name and allow_operation:
             if name not in self._ops_by_name:
                 raise KeyError(f"The name {name!r} refers to an Operation not in the graph.")
             return self._ops_by_name[name]
         if ":" not in name and allow_tensor and name in self._ops_by_name:
-            raise ValueError(f"The name {name!r} refers to an Operation, not a {types}. "
-                             "Tensor names must be of the form \"<op_name>:<output_index>\".")
+            raise ValueError(
+                f"The name {name!r} refers to an Operation, not a {types}. "
+                'Tensor names must be of the form "<op_name>:<output_index>".'
+            )
         if ":" in name and allow_operation:
             raise ValueError(f"Name {name!r} appears to refer to a Tensor, not a {types}.")
-        raise ValueError(f"The name {name!r} looks like an (invalid) Operation name, not a "
-                         f"{types}.")
+        raise ValueError(
+            f"The name {name!r} looks like an (invalid) Operation name, not a {types}."
+        )
 
-    def create_op(self, op_type: str, inputs: list[Tensor], name: str | None = None,
-                  attrs: dict | None = None) -> Operation:
+    def create_op(
+        self, op_type: str, inputs: list[Tensor], name: str | None = None, attrs: dict | None = None
+    ) -> Operation:
         """Adds an op of `op_type` (low level; op constructors call `apply_op`)."""
         op = _build_op(self, op_type, list(inputs), name, attrs or {})
         return op
@@ -565,7 +611,8 @@ class Graph:
         local = self._local
         if local.control_controllers:
             op._control_inputs.extend(
-                c for c in self._control_dependencies_for_inputs(input_ops)
+                c
+                for c in self._control_dependencies_for_inputs(input_ops)
                 if c not in op._control_inputs
             )
         self._apply_device_functions(op)
@@ -669,8 +716,11 @@ class Graph:
             if fn is None:
                 break
             device = fn(op)
-            op._device = device.to_string() if isinstance(device, DeviceSpec) else (
-                DeviceSpec.from_string(device).to_string() if device else "")
+            op._device = (
+                device.to_string()
+                if isinstance(device, DeviceSpec)
+                else (DeviceSpec.from_string(device).to_string() if device else "")
+            )
 
     # -- feeding and fetching --------------------------------------------------------
 
@@ -802,8 +852,10 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
             raise ValueError(f"Tensor {t} must be from the same graph as {inputs[0]}.")
     current = get_default_graph()
     if graph is not None and graph is not current and _default_graphs.stack:
-        raise ValueError(f"Tensor {inputs[0]} must be from the same graph as the default "
-                         "graph of this `with` block.")
+        raise ValueError(
+            f"Tensor {inputs[0]} must be from the same graph as the default "
+            "graph of this `with` block."
+        )
     return graph or current
 
 
@@ -817,15 +869,17 @@ def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attr
     return outputs[0] if len(outputs) == 1 else outputs
 
 
-def _build_op(graph: Graph, op_type: str, inputs: list[Tensor], name: str | None,
-              attrs: dict) -> Operation:
+def _build_op(
+    graph: Graph, op_type: str, inputs: list[Tensor], name: str | None, attrs: dict
+) -> Operation:
     graph._check_not_finalized()
     frames = _user_frames()
     full_name = _op_name(graph, name or op_type)
     kernel = registry.lookup(op_type)
     specs = tuple(Spec(t._shape_tuple, t._dtype.numpy_dtype) for t in inputs)
-    static = [constant_value(t) if kernel.is_static_input(i) else None
-              for i, t in enumerate(inputs)]
+    static = [
+        constant_value(t) if kernel.is_static_input(i) else None for i, t in enumerate(inputs)
+    ]
     kernel_attrs = {k: v for k, v in attrs.items() if k in kernel.attr_names}
     try:
         out_specs = infer(kernel, specs, kernel_attrs, static)

@@ -20,8 +20,9 @@ def name_scope(name, default_name=None, values=None):
     """
     scope = default_name if name is None else name
     if scope is None and values is not None:
-        raise ValueError(f"At least one of name ({name}) and default_name ({default_name}) "
-                         "must be provided.")
+        raise ValueError(
+            f"At least one of name ({name}) and default_name ({default_name}) must be provided."
+        )
     default = get_default_graph()
     graph = _graph_of(values) or default
     with contextlib.ExitStack() as stack:

@@ -71,7 +71,8 @@ class Dimension(object):
             except AttributeError:
                 raise TypeError(
                     "Dimension value must be integer or None or have an __index__ method, "
-                    "got value '{0!r}' with type '{1!r}'".format(value, type(value))) from None
+                    "got value '{0!r}' with type '{1!r}'".format(value, type(value))
+                ) from None
             if self._value < 0:
                 raise ValueError("Dimension %d must be >= 0" % self._value)
 
@@ -216,12 +217,18 @@ class Dimension(object):
         return Dimension(other._value // self._value)
 
     def __truediv__(self, other):
-        raise TypeError("unsupported operand type(s) for /: 'Dimension' and '{}', "
-                        "please use // instead".format(type(other).__name__))
+        raise TypeError(
+            "unsupported operand type(s) for /: 'Dimension' and '{}', please use // instead".format(
+                type(other).__name__
+            )
+        )
 
     def __rtruediv__(self, other):
-        raise TypeError("unsupported operand type(s) for /: '{}' and 'Dimension', "
-                        "please use // instead".format(type(other).__name__))
+        raise TypeError(
+            "unsupported operand type(s) for /: '{}' and 'Dimension', please use // instead".format(
+                type(other).__name__
+            )
+        )
 
     def __mod__(self, other):
         other = as_dimension(other)
@@ -323,8 +330,10 @@ class TensorShape(object):
                 self._dims = dims._dims
             return
         if isinstance(dims, (str, bytes)):
-            raise TypeError("A string has ambiguous TensorShape, please wrap in a list or "
-                            "convert to an int: %s" % (dims,))
+            raise TypeError(
+                "A string has ambiguous TensorShape, please wrap in a list or "
+                "convert to an int: %s" % (dims,)
+            )
         try:
             dims_iter = iter(dims)
         except TypeError:
@@ -341,7 +350,8 @@ class TensorShape(object):
                 raise TypeError(
                     "Failed to convert '{0!r}' to a shape: '{1!r}' could not be converted "
                     "to a dimension. A shape should either be single dimension (e.g. 10), "
-                    "or an iterable of dimensions (e.g. [1, 10, None]).".format(dims, d)) from e
+                    "or an iterable of dimensions (e.g. [1, 10, None]).".format(dims, d)
+                ) from e
         self._dims = dim_list
         self._tuple = tuple([d._value for d in dim_list])
 
@@ -656,8 +666,9 @@ class TensorShape(object):
         ot = other.as_tuple()
         if t is None or ot is None or len(t) != len(ot):
             return unknown_shape()
-        result = tuple([a if a is not None and a == b else None
-                        for a, b in zip(t, ot, strict=True)])
+        result = tuple(
+            [a if a is not None and a == b else None for a, b in zip(t, ot, strict=True)]
+        )
         if None not in result:
             return TensorShape._from_tuple(result)
         # As in TF, every unknown position holds the same Dimension object.

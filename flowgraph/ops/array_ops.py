@@ -21,8 +21,13 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
       >>> sess.run(x * 2, {x: [[1, 2, 3]]})
     """
     dtype = dtypes.as_dtype(dtype)
-    return apply_op("Placeholder", [], name=name, dtype=dtype.numpy_dtype,
-                    shape=tensor_shape.as_shape(shape).as_tuple())
+    return apply_op(
+        "Placeholder",
+        [],
+        name=name,
+        dtype=dtype.numpy_dtype,
+        shape=tensor_shape.as_shape(shape).as_tuple(),
+    )
 
 
 def placeholder_with_default(input, shape, name=None) -> Tensor:
@@ -31,8 +36,13 @@ def placeholder_with_default(input, shape, name=None) -> Tensor:
     shape = tensor_shape.as_shape(shape)
     if not shape.is_compatible_with(input.shape):
         raise ValueError(f"Shapes {input.shape} and {shape} are incompatible")
-    return apply_op("PlaceholderWithDefault", [input], name=name, dtype=input.dtype.numpy_dtype,
-                    shape=shape.as_tuple())
+    return apply_op(
+        "PlaceholderWithDefault",
+        [input],
+        name=name,
+        dtype=input.dtype.numpy_dtype,
+        shape=shape.as_tuple(),
+    )
 
 
 def identity(input, name=None) -> Tensor:
@@ -60,14 +70,22 @@ def shape_tensor(shape, name="Const") -> Tensor:
 
 def shape(input, name=None, out_type=dtypes.int32) -> Tensor:
     """The shape of `input` as a 1-D integer tensor."""
-    return apply_op("Shape", [convert_to_tensor(input)], name=name,
-                    out_type=dtypes.as_dtype(out_type).numpy_dtype)
+    return apply_op(
+        "Shape",
+        [convert_to_tensor(input)],
+        name=name,
+        out_type=dtypes.as_dtype(out_type).numpy_dtype,
+    )
 
 
 def size(input, name=None, out_type=dtypes.int32) -> Tensor:
     """The number of elements of `input`."""
-    return apply_op("Size", [convert_to_tensor(input)], name=name,
-                    out_type=dtypes.as_dtype(out_type).numpy_dtype)
+    return apply_op(
+        "Size",
+        [convert_to_tensor(input)],
+        name=name,
+        out_type=dtypes.as_dtype(out_type).numpy_dtype,
+    )
 
 
 def rank(input, name=None) -> Tensor:
@@ -142,22 +160,46 @@ def transpose(a, perm=None, name="transpose", conjugate=False) -> Tensor:
     return apply_op("Transpose", [a, convert_to_tensor(perm, dtype=dtypes.int32)], name=name)
 
 
-def strided_slice(input_, begin, end, strides=None, begin_mask=0, end_mask=0, ellipsis_mask=0,
-                  new_axis_mask=0, shrink_axis_mask=0, var=None, name=None) -> Tensor:
+def strided_slice(
+    input_,
+    begin,
+    end,
+    strides=None,
+    begin_mask=0,
+    end_mask=0,
+    ellipsis_mask=0,
+    new_axis_mask=0,
+    shrink_axis_mask=0,
+    var=None,
+    name=None,
+) -> Tensor:
     """TF's strided slice: `input_[begin:end:strides]` per dimension, shaped by the masks."""
     input_ = convert_to_tensor(input_)
     if strides is None:
         strides = [1] * len(begin)
     spec = [convert_to_tensor(v, dtype=dtypes.int32) for v in (begin, end, strides)]
-    return apply_op("StridedSlice", [input_] + spec, name=name, begin_mask=begin_mask,
-                    end_mask=end_mask, ellipsis_mask=ellipsis_mask, new_axis_mask=new_axis_mask,
-                    shrink_axis_mask=shrink_axis_mask)
+    return apply_op(
+        "StridedSlice",
+        [input_] + spec,
+        name=name,
+        begin_mask=begin_mask,
+        end_mask=end_mask,
+        ellipsis_mask=ellipsis_mask,
+        new_axis_mask=new_axis_mask,
+        shrink_axis_mask=shrink_axis_mask,
+    )
 
 
 def _slice_helper(tensor: Tensor, index) -> Tensor:
     begin, end, strides, masks = slice_spec(index)
-    return strided_slice(tensor, np.asarray(begin, np.int32), np.asarray(end, np.int32),
-                         np.asarray(strides, np.int32), name="strided_slice", **masks)
+    return strided_slice(
+        tensor,
+        np.asarray(begin, np.int32),
+        np.asarray(end, np.int32),
+        np.asarray(strides, np.int32),
+        name="strided_slice",
+        **masks,
+    )
 
 
 Tensor._override_operator("__getitem__", _slice_helper)
@@ -243,8 +285,12 @@ def gather(params, indices, validate_indices=None, name=None, axis=0, batch_dims
     indices = convert_to_tensor(indices)
     if not indices.dtype.base_dtype.is_integer:
         raise TypeError(f"indices must be int32 or int64, got {indices.dtype.name}")
-    return apply_op("GatherV2", [params, indices, convert_to_tensor(axis, dtype=dtypes.int32)],
-                    name=name, batch_dims=0)
+    return apply_op(
+        "GatherV2",
+        [params, indices, convert_to_tensor(axis, dtype=dtypes.int32)],
+        name=name,
+        batch_dims=0,
+    )
 
 
 def squeeze(input, axis=None, name=None, squeeze_dims=None) -> Tensor:
@@ -254,8 +300,9 @@ def squeeze(input, axis=None, name=None, squeeze_dims=None) -> Tensor:
             raise ValueError("Cannot specify both 'squeeze_dims' and 'axis'")
         axis = squeeze_dims
     axis = () if axis is None else ((axis,) if isinstance(axis, int) else tuple(axis))
-    return apply_op("Squeeze", [convert_to_tensor(input)], name=name,
-                    squeeze_dims=tuple(int(a) for a in axis))
+    return apply_op(
+        "Squeeze", [convert_to_tensor(input)], name=name, squeeze_dims=tuple(int(a) for a in axis)
+    )
 
 
 def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
@@ -266,13 +313,15 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
         mask = convert_to_tensor(mask, dtype=dtypes.bool, name="mask")
         m = mask.shape.ndims
         if m is None:
-            raise ValueError("Number of mask dimensions must be specified, even if some "
-                             "dimensions are None.  E.g. shape=[None] is ok, but shape=None "
-                             "is not.")
+            raise ValueError(
+                "Number of mask dimensions must be specified, even if some "
+                "dimensions are None.  E.g. shape=[None] is ok, but shape=None "
+                "is not."
+            )
         if m == 0:
             raise ValueError("mask cannot be scalar.")
         axis = 0 if axis is None else int(axis)
-        rest = tensor.shape.as_list()[axis + m:] if tensor.shape.ndims is not None else None
+        rest = tensor.shape.as_list()[axis + m :] if tensor.shape.ndims is not None else None
         lead = tensor.shape.as_list()[:axis] if tensor.shape.ndims is not None else None
         if m > 1 or axis:
             if rest is None or None in rest or None in lead:

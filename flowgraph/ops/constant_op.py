@@ -54,8 +54,10 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
     try:
         array = np.asarray(value)
     except ValueError as e:  # ragged nested lists
-        raise ValueError(f"Argument must be a dense tensor: {value!r} - got shape ?, but "
-                         f"wanted a rectangular value. ({e})") from None
+        raise ValueError(
+            f"Argument must be a dense tensor: {value!r} - got shape ?, but "
+            f"wanted a rectangular value. ({e})"
+        ) from None
     if array.dtype.kind in "SUO":
         return _strings(value, dtype)
     if dtype is not None:
@@ -70,12 +72,16 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
 
 def _cast_checked(array: np.ndarray, dtype: dtypes.DType, value) -> np.ndarray:
     target, kind = dtype.base_dtype.numpy_dtype, array.dtype.kind
-    lossy = ((kind in "fc" and target.kind in "iub") or (kind == "c" and target.kind == "f")
-             or (target.kind == "b" and kind != "b"))
+    lossy = (
+        (kind in "fc" and target.kind in "iub")
+        or (kind == "c" and target.kind == "f")
+        or (target.kind == "b" and kind != "b")
+    )
     if lossy and array.size:  # an empty list is float64 to numpy, but holds nothing lossy
         bad = _first_mismatch(value, target.kind)
-        raise TypeError(f"Expected {dtype.base_dtype.name}, got {bad!r} of type "
-                        f"'{type(bad).__name__}' instead.")
+        raise TypeError(
+            f"Expected {dtype.base_dtype.name}, got {bad!r} of type '{type(bad).__name__}' instead."
+        )
     out = array.astype(target)
     if array.dtype.kind in "iu" and target.kind in "iu" and not np.array_equal(out, array):
         raise TypeError(f"Value {value!r} does not fit in {dtype.base_dtype.name}.")
@@ -84,8 +90,12 @@ def _cast_checked(array: np.ndarray, dtype: dtypes.DType, value) -> np.ndarray:
 
 def _first_mismatch(value, kind: str):
     """The first element of a Python value that a `kind` dtype cannot hold (as TF names it)."""
-    allowed = {"b": (bool, np.bool_), "i": (int, np.integer), "u": (int, np.integer),
-               "f": (int, float, np.integer, np.floating)}.get(kind, ())
+    allowed = {
+        "b": (bool, np.bool_),
+        "i": (int, np.integer),
+        "u": (int, np.integer),
+        "f": (int, float, np.integer, np.floating),
+    }.get(kind, ())
     for v in np.asarray(value, dtype=object).reshape(-1):
         if not isinstance(v, allowed):
             return v
@@ -95,8 +105,9 @@ def _first_mismatch(value, kind: str):
 def _strings(value, dtype: dtypes.DType | None = None) -> np.ndarray:
     if dtype is not None and dtype.base_dtype != dtypes.string:
         bad = np.asarray(value, dtype=object).reshape(-1)[0]
-        raise TypeError(f"Expected {dtype.base_dtype.name}, got {bad!r} of type "
-                        f"'{type(bad).__name__}' instead.")
+        raise TypeError(
+            f"Expected {dtype.base_dtype.name}, got {bad!r} of type '{type(bad).__name__}' instead."
+        )
     array = np.asarray(value, dtype=object)
     flat = array.reshape(-1)
     for i, v in enumerate(flat):
@@ -120,8 +131,9 @@ def _fit_shape(array: np.ndarray, shape: list[int], verify: bool) -> np.ndarray:
     if array.size == 1:
         return np.full(shape, array.reshape(()), dtype=array.dtype)
     if array.size > size:
-        raise ValueError(f"Too many elements provided. Needed at most {size}, but received "
-                         f"{array.size}")
+        raise ValueError(
+            f"Too many elements provided. Needed at most {size}, but received {array.size}"
+        )
     if array.size == 0:
         raise ValueError(f"Cannot fill a shape {shape} from an empty value")
     # TF1 pads a short value with its last element.
@@ -129,8 +141,9 @@ def _fit_shape(array: np.ndarray, shape: list[int], verify: bool) -> np.ndarray:
     return flat.reshape(shape)
 
 
-def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None,
-                      dtype_hint=None) -> Tensor:
+def convert_to_tensor(
+    value, dtype=None, name=None, preferred_dtype=None, dtype_hint=None
+) -> Tensor:
     """Converts `value` (a Tensor, a registered object, or a Python/numpy value) to a Tensor.
 
     Raises:
@@ -144,8 +157,10 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None,
         if isinstance(value, base_type):
             return _checked(fn(value, dtype=dtype, name=name), dtype)
     if isinstance(value, Operation):
-        raise TypeError(f"Can't convert Operation '{value.name}' to Tensor "
-                        f"(target dtype={dtype}, name={name}, as_ref=False)")
+        raise TypeError(
+            f"Can't convert Operation '{value.name}' to Tensor "
+            f"(target dtype={dtype}, name={name}, as_ref=False)"
+        )
     hint = preferred_dtype or dtype_hint
     if dtype is None and hint is not None:
         try:
@@ -157,8 +172,10 @@ def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None,
 
 def _checked(tensor: Tensor, dtype: dtypes.DType | None) -> Tensor:
     if dtype is not None and not dtype.is_compatible_with(tensor.dtype):
-        raise ValueError(f"Tensor conversion requested dtype {dtype.name} for Tensor with "
-                         f"dtype {tensor.dtype.name}: {tensor!r}")
+        raise ValueError(
+            f"Tensor conversion requested dtype {dtype.name} for Tensor with "
+            f"dtype {tensor.dtype.name}: {tensor!r}"
+        )
     return tensor
 
 

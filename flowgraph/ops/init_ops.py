@@ -68,8 +68,9 @@ class Constant(Initializer):
 
     def __call__(self, shape, dtype=None, partition_info=None, verify_shape=None):
         verify = self._verify_shape if verify_shape is None else verify_shape
-        return constant(self.value, dtype=self._dtype(dtype), shape=_as_list(shape),
-                        verify_shape=verify)
+        return constant(
+            self.value, dtype=self._dtype(dtype), shape=_as_list(shape), verify_shape=verify
+        )
 
     def get_config(self):
         return {"value": self.value, "dtype": self.dtype.name}
@@ -83,12 +84,17 @@ class RandomUniform(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.random_uniform(shape, self.minval, self.maxval, self._dtype(dtype),
-                                         seed=self.seed)
+        return random_ops.random_uniform(
+            shape, self.minval, self.maxval, self._dtype(dtype), seed=self.seed
+        )
 
     def get_config(self):
-        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed,
-                "dtype": self.dtype.name}
+        return {
+            "minval": self.minval,
+            "maxval": self.maxval,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
 
 
 class RandomNormal(Initializer):
@@ -99,20 +105,26 @@ class RandomNormal(Initializer):
         self.dtype = dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.random_normal(shape, self.mean, self.stddev, self._dtype(dtype),
-                                        seed=self.seed)
+        return random_ops.random_normal(
+            shape, self.mean, self.stddev, self._dtype(dtype), seed=self.seed
+        )
 
     def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed,
-                "dtype": self.dtype.name}
+        return {
+            "mean": self.mean,
+            "stddev": self.stddev,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
 
 
 class TruncatedNormal(RandomNormal):
     """Normal values redrawn beyond two standard deviations."""
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return random_ops.truncated_normal(shape, self.mean, self.stddev, self._dtype(dtype),
-                                           seed=self.seed)
+        return random_ops.truncated_normal(
+            shape, self.mean, self.stddev, self._dtype(dtype), seed=self.seed
+        )
 
 
 class UniformUnitScaling(Initializer):
@@ -126,8 +138,7 @@ class UniformUnitScaling(Initializer):
         dims = _as_list(partition_info.full_shape if partition_info else shape)
         input_size = max(float(np.prod([float(d) for d in dims[:-1]])), 1.0)
         limit = math.sqrt(3 / input_size) * self.factor
-        return random_ops.random_uniform(shape, -limit, limit, self._dtype(dtype),
-                                         seed=self.seed)
+        return random_ops.random_uniform(shape, -limit, limit, self._dtype(dtype), seed=self.seed)
 
     def get_config(self):
         return {"factor": self.factor, "seed": self.seed, "dtype": self.dtype.name}
@@ -151,8 +162,14 @@ class VarianceScaling(Initializer):
     ("normal" is its TF1 alias), "untruncated_normal" or "uniform".
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
-                 dtype=dtypes.float32):
+    def __init__(
+        self,
+        scale=1.0,
+        mode="fan_in",
+        distribution="truncated_normal",
+        seed=None,
+        dtype=dtypes.float32,
+    ):
         if scale <= 0.0:
             raise ValueError("`scale` must be positive float.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -179,8 +196,13 @@ class VarianceScaling(Initializer):
         return random_ops.random_uniform(shape, -limit, limit, dtype, seed=self.seed)
 
     def get_config(self):
-        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed, "dtype": self.dtype.name}
+        return {
+            "scale": self.scale,
+            "mode": self.mode,
+            "distribution": self.distribution,
+            "seed": self.seed,
+            "dtype": self.dtype.name,
+        }
 
 
 class GlorotUniform(VarianceScaling):

@@ -8,7 +8,8 @@ from kernels.errors import UnimplementedError
 
 
 def Print(  # noqa: N802  (TF1's name)
-        input_, data, message=None, first_n=None, summarize=None, name=None) -> Tensor:
+    input_, data, message=None, first_n=None, summarize=None, name=None
+) -> Tensor:
     """An identity op that prints `message` and the values of `data` to stderr when run.
 
     Example:
@@ -18,6 +19,12 @@ def Print(  # noqa: N802  (TF1's name)
         raise UnimplementedError(None, None, "tf.Print: first_n is not supported yet; use -1")
     input_ = convert_to_tensor(input_)
     data = [convert_to_tensor(d) for d in data]
-    return apply_op("Print", [input_] + data, name=name, message=message or "", first_n=-1,
-                    summarize=3 if summarize is None else int(summarize),
-                    U=[d.dtype.numpy_dtype for d in data])
+    return apply_op(
+        "Print",
+        [input_] + data,
+        name=name,
+        message=message or "",
+        first_n=-1,
+        summarize=3 if summarize is None else int(summarize),
+        U=[d.dtype.numpy_dtype for d in data],
+    )

@@ -25,7 +25,8 @@ def _as_tensors(op_type: str, names: tuple[str, ...], values: list) -> list[Tens
                 raise  # not a dtype clash: e.g. a ragged list
             raise TypeError(
                 f"Input '{name}' of '{op_type}' Op has type {value.dtype.base_dtype.name} that "
-                f"does not match type {dtype.name} of argument '{names[0]}'.") from None
+                f"does not match type {dtype.name} of argument '{names[0]}'."
+            ) from None
         dtype = dtype or t.dtype.base_dtype
         out.append(t)
     return out
@@ -35,7 +36,8 @@ def _check_dtype(op_type: str, t: Tensor, allowed) -> None:
     if allowed is not None and t.dtype.base_dtype not in allowed:
         raise TypeError(
             f"Value passed to parameter 'x' has DataType {t.dtype.base_dtype.name} not in list "
-            f"of allowed values: {', '.join(d.name for d in allowed)} (op '{op_type}')")
+            f"of allowed values: {', '.join(d.name for d in allowed)} (op '{op_type}')"
+        )
 
 
 def _binary(op_type: str, x, y, name, allowed=None) -> Tensor:
@@ -184,8 +186,9 @@ def abs(x, name=None) -> Tensor:  # noqa: A001
     """|x| elementwise; for complex `x` the magnitude, a float (TF's `ComplexAbs`)."""
     x = convert_to_tensor(x)
     if x.dtype.is_complex:
-        return apply_op("ComplexAbs", [x], name=name, T=x.dtype.numpy_dtype,
-                        Tout=x.dtype.real_dtype.numpy_dtype)
+        return apply_op(
+            "ComplexAbs", [x], name=name, T=x.dtype.numpy_dtype, Tout=x.dtype.real_dtype.numpy_dtype
+        )
     return _unary("Abs", x, name)
 
 
@@ -213,8 +216,14 @@ def cast(x, dtype, name=None) -> Tensor:
     x = convert_to_tensor(x)
     if x.dtype.base_dtype == base:
         return x
-    return apply_op("Cast", [x], name=name or "Cast", SrcT=x.dtype.base_dtype.numpy_dtype,
-                    DstT=base.numpy_dtype, Truncate=False)
+    return apply_op(
+        "Cast",
+        [x],
+        name=name or "Cast",
+        SrcT=x.dtype.base_dtype.numpy_dtype,
+        DstT=base.numpy_dtype,
+        Truncate=False,
+    )
 
 
 def to_float(x, name="ToFloat") -> Tensor:
@@ -229,8 +238,17 @@ def to_int64(x, name="ToInt64") -> Tensor:
     return cast(x, dtypes.int64, name=name)
 
 
-def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_b=False,
-           a_is_sparse=False, b_is_sparse=False, name=None) -> Tensor:
+def matmul(
+    a,
+    b,
+    transpose_a=False,
+    transpose_b=False,
+    adjoint_a=False,
+    adjoint_b=False,
+    a_is_sparse=False,
+    b_is_sparse=False,
+    name=None,
+) -> Tensor:
     """The matrix product of `a` and `b` (batched when either has rank > 2).
 
     Example:
@@ -245,39 +263,64 @@ def matmul(a, b, transpose_a=False, transpose_b=False, adjoint_a=False, adjoint_
     if ra == 2 and rb == 2:
         if adjoint_a and a.dtype.is_complex or adjoint_b and b.dtype.is_complex:
             return _batch_matmul(a, b, transpose_a or adjoint_a, transpose_b or adjoint_b, name)
-        return apply_op("MatMul", [a, b], name=name, transpose_a=transpose_a or adjoint_a,
-                        transpose_b=transpose_b or adjoint_b, T=a.dtype.numpy_dtype)
-    return _batch_matmul(a, b, transpose_a or adjoint_a, transpose_b or adjoint_b, name,
-                         conj_a=transpose_a and a.dtype.is_complex,
-                         conj_b=transpose_b and b.dtype.is_complex)
+        return apply_op(
+            "MatMul",
+            [a, b],
+            name=name,
+            transpose_a=transpose_a or adjoint_a,
+            transpose_b=transpose_b or adjoint_b,
+            T=a.dtype.numpy_dtype,
+        )
+    return _batch_matmul(
+        a,
+        b,
+        transpose_a or adjoint_a,
+        transpose_b or adjoint_b,
+        name,
+        conj_a=transpose_a and a.dtype.is_complex,
+        conj_b=transpose_b and b.dtype.is_complex,
+    )
 
 
 def _batch_matmul(a, b, adj_a, adj_b, name, conj_a=False, conj_b=False) -> Tensor:
     if conj_a or conj_b:
         raise NotImplementedError("transpose without conjugation of complex batched matrices")
-    return apply_op("BatchMatMulV2", [a, b], name=name, adj_x=bool(adj_a), adj_y=bool(adj_b),
-                    T=a.dtype.numpy_dtype)
+    return apply_op(
+        "BatchMatMulV2",
+        [a, b],
+        name=name,
+        adj_x=bool(adj_a),
+        adj_y=bool(adj_b),
+        T=a.dtype.numpy_dtype,
+    )
 
 
 def add_n(inputs, name=None) -> Tensor:
     """The elementwise sum of a list of tensors of one shape and dtype."""
     if not inputs or not isinstance(inputs, (list, tuple)):
-        raise ValueError("inputs must be a list of at least one Tensor with the same dtype "
-                         "and shape")
+        raise ValueError(
+            "inputs must be a list of at least one Tensor with the same dtype and shape"
+        )
     tensors = _as_tensors("AddN", ("inputs",) * len(inputs), list(inputs))
     if len(tensors) == 1:
         return array_ops.identity(tensors[0], name=name) if name else tensors[0]
     return apply_op("AddN", tensors, name=name, N=len(tensors), T=tensors[0].dtype.numpy_dtype)
 
 
-def _reduce(op_type: str, input_tensor, axis, keepdims, name, reduction_indices, keep_dims,
-            allowed=None) -> Tensor:
+def _reduce(
+    op_type: str, input_tensor, axis, keepdims, name, reduction_indices, keep_dims, allowed=None
+) -> Tensor:
     axis = _deprecated("axis", axis, "reduction_indices", reduction_indices)
     keepdims = _deprecated("keepdims", keepdims, "keep_dims", keep_dims)
     x = convert_to_tensor(input_tensor)
     _check_dtype(op_type, x, allowed)
-    return apply_op(op_type, [x, _reduction_axes(x, axis)], name=name,
-                    keep_dims=bool(keepdims), T=x.dtype.numpy_dtype)
+    return apply_op(
+        op_type,
+        [x, _reduction_axes(x, axis)],
+        name=name,
+        keep_dims=bool(keepdims),
+        T=x.dtype.numpy_dtype,
+    )
 
 
 def _deprecated(new_name: str, new, old_name: str, old):
@@ -297,10 +340,12 @@ def _reduction_axes(x: Tensor, axis) -> Tensor:
 
 
 def _reduction(op_type: str, doc: str, allowed=None):
-    def fn(input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None,
-           keep_dims=None) -> Tensor:
-        return _reduce(op_type, input_tensor, axis, keepdims, name, reduction_indices,
-                       keep_dims, allowed)
+    def fn(
+        input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
+    ) -> Tensor:
+        return _reduce(
+            op_type, input_tensor, axis, keepdims, name, reduction_indices, keep_dims, allowed
+        )
 
     fn.__doc__ = doc + "\n\nArgs: `axis` (None: all), `keepdims` (TF1: `keep_dims`)."
     return fn
@@ -363,10 +408,17 @@ def _xor_op(x, y, name=None):
 
 
 _OPERATORS = {
-    "add": (add, "add"), "sub": (subtract, "sub"), "mul": (multiply, "mul"),
-    "truediv": (_truediv_op, "truediv"), "floordiv": (floordiv, "floordiv"),
-    "mod": (floormod, "mod"), "pow": (pow, "pow"), "matmul": (matmul, "matmul"),
-    "and": (_and_op, "and"), "or": (_or_op, "or"), "xor": (_xor_op, "xor"),
+    "add": (add, "add"),
+    "sub": (subtract, "sub"),
+    "mul": (multiply, "mul"),
+    "truediv": (_truediv_op, "truediv"),
+    "floordiv": (floordiv, "floordiv"),
+    "mod": (floormod, "mod"),
+    "pow": (pow, "pow"),
+    "matmul": (matmul, "matmul"),
+    "and": (_and_op, "and"),
+    "or": (_or_op, "or"),
+    "xor": (_xor_op, "xor"),
 }
 
 for _name, (_fn, _op_name) in _OPERATORS.items():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.framework import dtypes
-from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.ops import apply_op
 from flowgraph.framework.random_seed import get_seed
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, math_ops
@@ -33,8 +33,7 @@ def _scaled(op_type: str, default_name: str, shape, mean, stddev, dtype, seed, n
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):
     """Values from a normal distribution with the given `mean` and `stddev`."""
-    return _scaled("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed,
-                   name)
+    return _scaled("RandomStandardNormal", "random_normal", shape, mean, stddev, dtype, seed, name)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=dtypes.float32, seed=None, name=None):

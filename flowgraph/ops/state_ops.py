@@ -10,8 +10,15 @@ from flowgraph.ops.constant_op import convert_to_tensor
 def variable_op_v2(shape, dtype, name="Variable", container="", shared_name="") -> Tensor:
     """A `VariableV2` node: a ref tensor whose value lives in each session."""
     dtype = dtypes.as_dtype(dtype).base_dtype
-    ref = apply_op("VariableV2", [], name=name, shape=tensor_shape.as_shape(shape).as_tuple(),
-                   dtype=dtype.numpy_dtype, container=container, shared_name=shared_name)
+    ref = apply_op(
+        "VariableV2",
+        [],
+        name=name,
+        shape=tensor_shape.as_shape(shape).as_tuple(),
+        dtype=dtype.numpy_dtype,
+        container=container,
+        shared_name=shared_name,
+    )
     ref._dtype = dtype._as_ref
     return ref
 
@@ -49,10 +56,18 @@ def _assign_op(ref, value, validate_shape, use_locking, name) -> Tensor:
     tensor = _ref_tensor(ref)
     value = convert_to_tensor(value, dtype=tensor.dtype.base_dtype)
     if validate and not tensor.shape.is_compatible_with(value.shape):
-        raise ValueError(f"Shapes {tensor.shape} and {value.shape} are incompatible "
-                         f"(assigning to '{tensor.op.name}')")
-    return _update("Assign", tensor, value, name, validate_shape=validate,
-                   use_locking=True if use_locking is None else bool(use_locking))
+        raise ValueError(
+            f"Shapes {tensor.shape} and {value.shape} are incompatible "
+            f"(assigning to '{tensor.op.name}')"
+        )
+    return _update(
+        "Assign",
+        tensor,
+        value,
+        name,
+        validate_shape=validate,
+        use_locking=True if use_locking is None else bool(use_locking),
+    )
 
 
 def assign_add(ref, value, use_locking=None, name=None) -> Tensor:
@@ -72,5 +87,6 @@ def assign_sub(ref, value, use_locking=None, name=None) -> Tensor:
 def is_variable_initialized(ref, name=None) -> Tensor:
     """A bool scalar: whether the variable has been assigned in this session."""
     tensor = _ref_tensor(ref)
-    return apply_op("IsVariableInitialized", [tensor], name=name,
-                    dtype=tensor.dtype.base_dtype.numpy_dtype)
+    return apply_op(
+        "IsVariableInitialized", [tensor], name=name, dtype=tensor.dtype.base_dtype.numpy_dtype
+    )

@@ -44,37 +44,75 @@ class _VariableStore:
     def __init__(self):
         self._vars: dict[str, variables.Variable] = {}
 
-    def get_variable(self, name, shape=None, dtype=dtypes.float32, initializer=None,
-                     regularizer=None, reuse=None, trainable=None, collections=None,
-                     caching_device=None, partitioner=None, validate_shape=True,
-                     use_resource=None, custom_getter=None, constraint=None,
-                     synchronization=None, aggregation=None):
+    def get_variable(
+        self,
+        name,
+        shape=None,
+        dtype=dtypes.float32,
+        initializer=None,
+        regularizer=None,
+        reuse=None,
+        trainable=None,
+        collections=None,
+        caching_device=None,
+        partitioner=None,
+        validate_shape=True,
+        use_resource=None,
+        custom_getter=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+    ):
         """Gets or creates the variable `name`, through `custom_getter` if given."""
         if custom_getter is not None and not callable(custom_getter):
             raise ValueError(f"Passed a custom_getter which is not callable: {custom_getter}")
         dtype = getattr(dtype, "base_dtype", dtype)
-        kwargs = dict(name=name, shape=shape, dtype=dtype, initializer=initializer,
-                      regularizer=regularizer, reuse=reuse,
-                      trainable=True if trainable is None else trainable,
-                      collections=collections, caching_device=caching_device,
-                      partitioner=partitioner, validate_shape=validate_shape,
-                      use_resource=use_resource, synchronization=synchronization,
-                      aggregation=aggregation)
+        kwargs = dict(
+            name=name,
+            shape=shape,
+            dtype=dtype,
+            initializer=initializer,
+            regularizer=regularizer,
+            reuse=reuse,
+            trainable=True if trainable is None else trainable,
+            collections=collections,
+            caching_device=caching_device,
+            partitioner=partitioner,
+            validate_shape=validate_shape,
+            use_resource=use_resource,
+            synchronization=synchronization,
+            aggregation=aggregation,
+        )
         if custom_getter is None:
             return self._true_getter(constraint=constraint, **kwargs)
         if _takes_argument(custom_getter, "constraint", or_kwargs=True):
             kwargs["constraint"] = constraint
         return custom_getter(getter=self._true_getter, **kwargs)
 
-    def _true_getter(self, name, shape=None, dtype=dtypes.float32, initializer=None,
-                     regularizer=None, reuse=None, trainable=None, collections=None,
-                     caching_device=None, partitioner=None, validate_shape=True,
-                     use_resource=None, constraint=None, synchronization=None,
-                     aggregation=None):
+    def _true_getter(
+        self,
+        name,
+        shape=None,
+        dtype=dtypes.float32,
+        initializer=None,
+        regularizer=None,
+        reuse=None,
+        trainable=None,
+        collections=None,
+        caching_device=None,
+        partitioner=None,
+        validate_shape=True,
+        use_resource=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+    ):
         is_scalar = isinstance(shape, (list, tuple)) and not shape
         if partitioner is not None and not is_scalar:
-            raise NotImplementedError(f"Partitioned variables are not supported: variable "
-                                      f"{name} was given partitioner={partitioner!r}.")
+            raise NotImplementedError(
+                f"Partitioned variables are not supported: variable "
+                f"{name} was given partitioner={partitioner!r}."
+            )
         if initializer is not None and not callable(initializer) and shape is not None:
             raise ValueError("If initializer is a constant, do not specify shape.")
         dtype = dtypes.as_dtype(dtype)
@@ -82,18 +120,27 @@ class _VariableStore:
         if name in self._vars:
             return self._existing_variable(name, shape, dtype, reuse)
         if reuse is True:
-            raise ValueError(f"Variable {name} does not exist, or was not created with "
-                             "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
-                             "VarScope?")
+            raise ValueError(
+                f"Variable {name} does not exist, or was not created with "
+                "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
+                "VarScope?"
+            )
         init_val, variable_dtype = _initial_value(initializer, name, shape, dtype)
         graph = get_default_graph()
         with graph.control_dependencies(None):  # TF1's init_scope: no enclosing control deps
             v = variables.Variable(
-                initial_value=init_val, name=name, trainable=trainable, collections=collections,
-                caching_device=caching_device, dtype=variable_dtype,
-                validate_shape=validate_shape, constraint=constraint,
-                use_resource=use_resource, synchronization=synchronization,
-                aggregation=aggregation)
+                initial_value=init_val,
+                name=name,
+                trainable=trainable,
+                collections=collections,
+                caching_device=caching_device,
+                dtype=variable_dtype,
+                validate_shape=validate_shape,
+                constraint=constraint,
+                use_resource=use_resource,
+                synchronization=synchronization,
+                aggregation=aggregation,
+            )
             self._vars[name] = v
             if regularizer:
                 _regularize(graph, v, name, regularizer)
@@ -102,15 +149,21 @@ class _VariableStore:
     def _existing_variable(self, name, shape, dtype, reuse):
         found = self._vars[name]
         if reuse is False:
-            raise ValueError(f"Variable {name} already exists, disallowed. Did you mean to set "
-                             f"reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally "
-                             f"defined at:\n\n{_format_traceback(found)}")
+            raise ValueError(
+                f"Variable {name} already exists, disallowed. Did you mean to set "
+                f"reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally "
+                f"defined at:\n\n{_format_traceback(found)}"
+            )
         if not shape.is_compatible_with(found.get_shape()):
-            raise ValueError(f"Trying to share variable {name}, but specified shape {shape} "
-                             f"and found shape {found.get_shape()}.")
+            raise ValueError(
+                f"Trying to share variable {name}, but specified shape {shape} "
+                f"and found shape {found.get_shape()}."
+            )
         if not dtype.is_compatible_with(found.dtype):
-            raise ValueError(f"Trying to share variable {name}, but specified dtype "
-                             f"{dtype.name} and found dtype {found.dtype.name}.")
+            raise ValueError(
+                f"Trying to share variable {name}, but specified dtype "
+                f"{dtype.name} and found dtype {found.dtype.name}."
+            )
         return found
 
 
@@ -133,9 +186,11 @@ def _initial_value(initializer, name, shape, dtype):
         return functools.partial(initializer, shape.as_list(), **kwargs), dtype.base_dtype
     if _needs_no_arguments(initializer):
         return initializer, None
-    raise ValueError("The initializer passed is not valid. It should be a callable with no "
-                     "arguments and the shape should not be provided or an instance of "
-                     "`tf.keras.initializers.*' and `shape` should be fully defined.")
+    raise ValueError(
+        "The initializer passed is not valid. It should be a callable with no "
+        "arguments and the shape should not be provided or an instance of "
+        "`tf.keras.initializers.*' and `shape` should be fully defined."
+    )
 
 
 def _default_initializer(name, dtype):
@@ -173,8 +228,10 @@ def _takes_argument(fn, arg: str, or_kwargs: bool = False) -> bool:
 
 
 def _needs_no_arguments(fn) -> bool:
-    return all(p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               for p in _parameters(fn))
+    return all(
+        p.default is not p.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        for p in _parameters(fn)
+    )
 
 
 def _value_dtype(value) -> dtypes.DType:
@@ -228,9 +285,20 @@ class VariableScope:
       ('foo', 'foo/', False)
     """
 
-    def __init__(self, reuse, name="", initializer=None, regularizer=None,
-                 caching_device=None, partitioner=None, custom_getter=None, name_scope="",
-                 dtype=dtypes.float32, use_resource=None, constraint=None):
+    def __init__(
+        self,
+        reuse,
+        name="",
+        initializer=None,
+        regularizer=None,
+        caching_device=None,
+        partitioner=None,
+        custom_getter=None,
+        name_scope="",
+        dtype=dtypes.float32,
+        use_resource=None,
+        constraint=None,
+    ):
         self._name = name
         self._initializer = initializer
         self._regularizer = regularizer
@@ -337,11 +405,26 @@ class VariableScope:
         """Get this scope's local variables."""
         return self.get_collection(GraphKeys.LOCAL_VARIABLES)
 
-    def get_variable(self, var_store, name, shape=None, dtype=None, initializer=None,
-                     regularizer=None, reuse=None, trainable=None, collections=None,
-                     caching_device=None, partitioner=None, validate_shape=True,
-                     use_resource=None, custom_getter=None, constraint=None,
-                     synchronization=None, aggregation=None):
+    def get_variable(
+        self,
+        var_store,
+        name,
+        shape=None,
+        dtype=None,
+        initializer=None,
+        regularizer=None,
+        reuse=None,
+        trainable=None,
+        collections=None,
+        caching_device=None,
+        partitioner=None,
+        validate_shape=True,
+        use_resource=None,
+        custom_getter=None,
+        constraint=None,
+        synchronization=None,
+        aggregation=None,
+    ):
         """Gets an existing variable with this name or create a new one."""
         regularizer = self._regularizer if regularizer is None else regularizer
         caching_device = self._caching_device if caching_device is None else caching_device
@@ -355,18 +438,28 @@ class VariableScope:
             if dtype is not None and initializer is not None and not callable(initializer):
                 init_dtype = _value_dtype(initializer)
                 if init_dtype != dtype:
-                    raise ValueError(f"Initializer type '{init_dtype}' and explicit dtype "
-                                     f"'{dtypes.as_dtype(dtype)}' don't match.")
+                    raise ValueError(
+                        f"Initializer type '{init_dtype}' and explicit dtype "
+                        f"'{dtypes.as_dtype(dtype)}' don't match."
+                    )
             return var_store.get_variable(
-                full_name, shape=shape,
+                full_name,
+                shape=shape,
                 dtype=self._dtype if dtype is None else dtype,
                 initializer=self._initializer if initializer is None else initializer,
-                regularizer=regularizer, reuse=reuse, trainable=trainable,
-                collections=collections, caching_device=caching_device,
-                partitioner=partitioner, validate_shape=validate_shape,
-                use_resource=use_resource, custom_getter=custom_getter,
+                regularizer=regularizer,
+                reuse=reuse,
+                trainable=trainable,
+                collections=collections,
+                caching_device=caching_device,
+                partitioner=partitioner,
+                validate_shape=validate_shape,
+                use_resource=use_resource,
+                custom_getter=custom_getter,
                 constraint=self._constraint if constraint is None else constraint,
-                synchronization=synchronization, aggregation=aggregation)
+                synchronization=synchronization,
+                aggregation=aggregation,
+            )
 
 
 class _VariableScopeStore(threading.local):
@@ -377,8 +470,7 @@ class _VariableScopeStore(threading.local):
         self.variable_scopes_count: dict[str, int] = {}
 
     def open_variable_scope(self, scope_name):
-        self.variable_scopes_count[scope_name] = self.variable_scopes_count.get(scope_name,
-                                                                                0) + 1
+        self.variable_scopes_count[scope_name] = self.variable_scopes_count.get(scope_name, 0) + 1
 
     def close_variable_subscopes(self, scope_name):
         for k in self.variable_scopes_count:
@@ -420,10 +512,23 @@ def _get_unique_variable_scope(prefix: str) -> str:
 # -- get_variable ---------------------------------------------------------------------------
 
 
-def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
-                 trainable=None, collections=None, caching_device=None, partitioner=None,
-                 validate_shape=True, use_resource=None, custom_getter=None, constraint=None,
-                 synchronization=None, aggregation=None):
+def get_variable(
+    name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=None,
+    collections=None,
+    caching_device=None,
+    partitioner=None,
+    validate_shape=True,
+    use_resource=None,
+    custom_getter=None,
+    constraint=None,
+    synchronization=None,
+    aggregation=None,
+):
     """Gets an existing variable with these parameters or create a new one.
 
     The variable is named by the current variable scope (not the name scope) and checked
@@ -477,19 +582,42 @@ def get_variable(name, shape=None, dtype=None, initializer=None, regularizer=Non
       ...     v1 = tf.get_variable("v")          # v1 is v
     """
     return get_variable_scope().get_variable(
-        _get_default_variable_store(), name, shape=shape, dtype=dtype,
-        initializer=initializer, regularizer=regularizer, trainable=trainable,
-        collections=collections, caching_device=caching_device, partitioner=partitioner,
-        validate_shape=validate_shape, use_resource=use_resource,
-        custom_getter=custom_getter, constraint=constraint,
-        synchronization=synchronization, aggregation=aggregation)
+        _get_default_variable_store(),
+        name,
+        shape=shape,
+        dtype=dtype,
+        initializer=initializer,
+        regularizer=regularizer,
+        trainable=trainable,
+        collections=collections,
+        caching_device=caching_device,
+        partitioner=partitioner,
+        validate_shape=validate_shape,
+        use_resource=use_resource,
+        custom_getter=custom_getter,
+        constraint=constraint,
+        synchronization=synchronization,
+        aggregation=aggregation,
+    )
 
 
-def get_local_variable(name, shape=None, dtype=None, initializer=None, regularizer=None,
-                       trainable=False, collections=None, caching_device=None,
-                       partitioner=None, validate_shape=True, use_resource=None,
-                       custom_getter=None, constraint=None, synchronization=None,
-                       aggregation=None):
+def get_local_variable(
+    name,
+    shape=None,
+    dtype=None,
+    initializer=None,
+    regularizer=None,
+    trainable=False,
+    collections=None,
+    caching_device=None,
+    partitioner=None,
+    validate_shape=True,
+    use_resource=None,
+    custom_getter=None,
+    constraint=None,
+    synchronization=None,
+    aggregation=None,
+):
     """Gets an existing *local* variable or creates a new one.
 
     Behavior is the same as in `get_variable`, except that variables are added to the
@@ -502,11 +630,22 @@ def get_local_variable(name, shape=None, dtype=None, initializer=None, regulariz
     del trainable  # always False, as TF1
     collections = list(collections or []) + [GraphKeys.LOCAL_VARIABLES]
     return get_variable(
-        name, shape=shape, dtype=dtype, initializer=initializer, regularizer=regularizer,
-        trainable=False, collections=collections, caching_device=caching_device,
-        partitioner=partitioner, validate_shape=validate_shape, use_resource=use_resource,
-        custom_getter=custom_getter, constraint=constraint,
-        synchronization=synchronization, aggregation=aggregation)
+        name,
+        shape=shape,
+        dtype=dtype,
+        initializer=initializer,
+        regularizer=regularizer,
+        trainable=False,
+        collections=collections,
+        caching_device=caching_device,
+        partitioner=partitioner,
+        validate_shape=validate_shape,
+        use_resource=use_resource,
+        custom_getter=custom_getter,
+        constraint=constraint,
+        synchronization=synchronization,
+        aggregation=aggregation,
+    )
 
 
 # -- variable_scope -------------------------------------------------------------------------
@@ -527,8 +666,9 @@ class _pure_variable_scope:  # TF1's lower-case class name
     """Enters a variable scope (no name scope): the scope object that `variable_scope`
     yields, inheriting from the enclosing one (or the re-entered `VariableScope`)."""
 
-    def __init__(self, name_or_scope, reuse=None, old_name_scope=None, constraint=None,
-                 **overrides):
+    def __init__(
+        self, name_or_scope, reuse=None, old_name_scope=None, constraint=None, **overrides
+    ):
         self._name_or_scope = name_or_scope
         self._reuse = reuse
         self._old_name_scope = old_name_scope
@@ -549,23 +689,41 @@ class _pure_variable_scope:  # TF1's lower-case class name
 
     def _reentered_scope(self) -> VariableScope:
         src = self._name_or_scope
-        return self._apply_overrides(src, VariableScope(
-            src.reuse if not self._reuse else self._reuse, name=src.name,
-            initializer=src.initializer, regularizer=src.regularizer,
-            caching_device=src.caching_device, partitioner=src.partitioner,
-            custom_getter=src.custom_getter, name_scope=src.original_name_scope,
-            dtype=src.dtype, use_resource=src.use_resource, constraint=self._constraint))
+        return self._apply_overrides(
+            src,
+            VariableScope(
+                src.reuse if not self._reuse else self._reuse,
+                name=src.name,
+                initializer=src.initializer,
+                regularizer=src.regularizer,
+                caching_device=src.caching_device,
+                partitioner=src.partitioner,
+                custom_getter=src.custom_getter,
+                name_scope=src.original_name_scope,
+                dtype=src.dtype,
+                use_resource=src.use_resource,
+                constraint=self._constraint,
+            ),
+        )
 
     def _extended_scope(self) -> VariableScope:
         old, name = self._old, self._name_or_scope
-        return self._apply_overrides(old, VariableScope(
-            self._reuse or old.reuse,  # reuse is inherited by sub-scopes
-            name=old.name + "/" + name if old.name else name,
-            initializer=old.initializer, regularizer=old.regularizer,
-            caching_device=old.caching_device, partitioner=old.partitioner,
-            custom_getter=old.custom_getter,
-            name_scope=name if self._old_name_scope is None else self._old_name_scope,
-            dtype=old.dtype, use_resource=old.use_resource, constraint=self._constraint))
+        return self._apply_overrides(
+            old,
+            VariableScope(
+                self._reuse or old.reuse,  # reuse is inherited by sub-scopes
+                name=old.name + "/" + name if old.name else name,
+                initializer=old.initializer,
+                regularizer=old.regularizer,
+                caching_device=old.caching_device,
+                partitioner=old.partitioner,
+                custom_getter=old.custom_getter,
+                name_scope=name if self._old_name_scope is None else self._old_name_scope,
+                dtype=old.dtype,
+                use_resource=old.use_resource,
+                constraint=self._constraint,
+            ),
+        )
 
     def _apply_overrides(self, base: VariableScope, scope: VariableScope) -> VariableScope:
         for attr, value in self._overrides.items():
@@ -643,10 +801,22 @@ class variable_scope:  # TF1's lower-case class name
       TypeError: when the types of some arguments are not appropriate.
     """
 
-    def __init__(self, name_or_scope, default_name=None, values=None, initializer=None,
-                 regularizer=None, caching_device=None, partitioner=None, custom_getter=None,
-                 reuse=None, dtype=None, use_resource=None, constraint=None,
-                 auxiliary_name_scope=True):
+    def __init__(
+        self,
+        name_or_scope,
+        default_name=None,
+        values=None,
+        initializer=None,
+        regularizer=None,
+        caching_device=None,
+        partitioner=None,
+        custom_getter=None,
+        reuse=None,
+        dtype=None,
+        use_resource=None,
+        constraint=None,
+        auxiliary_name_scope=True,
+    ):
         if default_name is None and name_or_scope is None:
             raise TypeError("If default_name is None then name_or_scope is required")
         if reuse is False:
@@ -654,18 +824,25 @@ class variable_scope:  # TF1's lower-case class name
         if not (reuse is True or reuse is None or reuse is AUTO_REUSE):
             raise ValueError("The reuse parameter must be True or False or None.")
         if not isinstance(auxiliary_name_scope, bool):
-            raise TypeError(f"The auxiliary_name_scope must be `True` or `False`, while get "
-                            f"{auxiliary_name_scope}")
+            raise TypeError(
+                f"The auxiliary_name_scope must be `True` or `False`, while get "
+                f"{auxiliary_name_scope}"
+            )
         if name_or_scope is not None and not isinstance(name_or_scope, (VariableScope, str)):
             raise TypeError("VariableScope: name_or_scope must be a string or VariableScope.")
         self._name_or_scope = name_or_scope
         self._default_name = default_name
         self._reuse = reuse
         self._auxiliary_name_scope = auxiliary_name_scope
-        self._overrides = dict(initializer=initializer, regularizer=regularizer,
-                               caching_device=caching_device, partitioner=partitioner,
-                               custom_getter=custom_getter, dtype=dtype,
-                               use_resource=use_resource)
+        self._overrides = dict(
+            initializer=initializer,
+            regularizer=regularizer,
+            caching_device=caching_device,
+            partitioner=partitioner,
+            custom_getter=custom_getter,
+            dtype=dtype,
+            use_resource=use_resource,
+        )
         self._constraint = constraint
         self._graph = _graph_of(values) or get_default_graph()
         self._exit_stack = None
@@ -703,6 +880,12 @@ class variable_scope:  # TF1's lower-case class name
             opened = stack.enter_context(name_scope)
             if isinstance(name, VariableScope):
                 opened = name.original_name_scope
-        return stack.enter_context(_pure_variable_scope(
-            name, reuse=self._reuse, old_name_scope=opened, constraint=self._constraint,
-            **self._overrides))
+        return stack.enter_context(
+            _pure_variable_scope(
+                name,
+                reuse=self._reuse,
+                old_name_scope=opened,
+                constraint=self._constraint,
+                **self._overrides,
+            )
+        )

@@ -23,40 +23,68 @@ class Variable:
       array([2., 3.], dtype=float32)
     """
 
-    def __init__(self, initial_value=None, trainable=True, collections=None,
-                 validate_shape=True, caching_device=None, name=None, variable_def=None,
-                 dtype=None, expected_shape=None, import_scope=None, constraint=None,
-                 use_resource=None, synchronization=None, aggregation=None, shape=None):
+    def __init__(
+        self,
+        initial_value=None,
+        trainable=True,
+        collections=None,
+        validate_shape=True,
+        caching_device=None,
+        name=None,
+        variable_def=None,
+        dtype=None,
+        expected_shape=None,
+        import_scope=None,
+        constraint=None,
+        use_resource=None,
+        synchronization=None,
+        aggregation=None,
+        shape=None,
+    ):
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if collections is None:
             collections = [GraphKeys.GLOBAL_VARIABLES]
         if not isinstance(collections, (list, tuple, set)):
-            raise ValueError(f"collections argument to Variable constructor must be a list, "
-                             f"tuple, or set. Got {collections!r} of type {type(collections)}")
+            raise ValueError(
+                f"collections argument to Variable constructor must be a list, "
+                f"tuple, or set. Got {collections!r} of type {type(collections)}"
+            )
         if trainable and GraphKeys.TRAINABLE_VARIABLES not in collections:
             collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
         self._trainable = trainable
         self._constraint = constraint
         graph = get_default_graph()
         # Like TF1's init_scope: a variable never inherits enclosing control dependencies.
-        with graph.as_default(), graph.control_dependencies(None), \
-                name_scope(name, "Variable") as scope:
+        with (
+            graph.as_default(),
+            graph.control_dependencies(None),
+            name_scope(name, "Variable") as scope,
+        ):
             var_name = scope[:-1]
             if callable(initial_value):
                 with name_scope("Initializer"):
                     initial_value = initial_value()
-            self._initial_value = convert_to_tensor(initial_value, name="initial_value",
-                                                    dtype=dtype)
-            var_shape = self._initial_value.shape if validate_shape else (
-                tensor_shape.unknown_shape() if shape is None else tensor_shape.as_shape(shape))
+            self._initial_value = convert_to_tensor(
+                initial_value, name="initial_value", dtype=dtype
+            )
+            var_shape = (
+                self._initial_value.shape
+                if validate_shape
+                else (
+                    tensor_shape.unknown_shape() if shape is None else tensor_shape.as_shape(shape)
+                )
+            )
             if validate_shape and not var_shape.is_fully_defined():
-                raise ValueError(f"initial_value must have a shape specified: "
-                                 f"{self._initial_value}")
+                raise ValueError(
+                    f"initial_value must have a shape specified: {self._initial_value}"
+                )
             self._variable = state_ops.variable_op_v2(
-                var_shape, self._initial_value.dtype.base_dtype, name=var_name + "/")
+                var_shape, self._initial_value.dtype.base_dtype, name=var_name + "/"
+            )
             self._initializer_op = state_ops._assign_op(
-                self._variable, self._initial_value, validate_shape, None, "Assign").op
+                self._variable, self._initial_value, validate_shape, None, "Assign"
+            ).op
             with graph.name_scope(None), graph.device(self._variable.device):
                 self._snapshot = array_ops.identity(self._variable, name=var_name + "/read")
         graph.add_to_collections(collections, self)
@@ -142,8 +170,10 @@ class Variable:
 
         session = session or get_default_session()
         if session is None:
-            raise ValueError("Either session argument should be provided or default session "
-                             "should be established")
+            raise ValueError(
+                "Either session argument should be provided or default session "
+                "should be established"
+            )
         session.run(self._initializer_op, {self._initializer_op.inputs[1]: value})
 
     # -- updates --------------------------------------------------------------------------
@@ -155,14 +185,16 @@ class Variable:
 
     def assign_add(self, delta, use_locking=False, name=None, read_value=True):
         """Adds `delta`; returns the updated ref tensor (or the op if not `read_value`)."""
-        out = state_ops._update("AssignAdd", self._variable, delta, name,
-                                use_locking=bool(use_locking))
+        out = state_ops._update(
+            "AssignAdd", self._variable, delta, name, use_locking=bool(use_locking)
+        )
         return out if read_value else out.op
 
     def assign_sub(self, delta, use_locking=False, name=None, read_value=True):
         """Subtracts `delta`; returns the updated ref tensor (or the op if not `read_value`)."""
-        out = state_ops._update("AssignSub", self._variable, delta, name,
-                                use_locking=bool(use_locking))
+        out = state_ops._update(
+            "AssignSub", self._variable, delta, name, use_locking=bool(use_locking)
+        )
         return out if read_value else out.op
 
     def set_shape(self, shape) -> None:
@@ -170,8 +202,7 @@ class Variable:
         self._snapshot.set_shape(shape)
 
     def __repr__(self) -> str:
-        return (f"<tf.Variable '{self.name}' shape={self.shape} "
-                f"dtype={self.dtype.name}>")
+        return f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}>"
 
     def __hash__(self) -> int:
         return id(self)
@@ -200,11 +231,38 @@ def _overload(name: str) -> None:
     setattr(Variable, name, method)
 
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
-              "__truediv__", "__rtruediv__", "__floordiv__", "__rfloordiv__", "__mod__",
-              "__rmod__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__", "__and__",
-              "__rand__", "__or__", "__ror__", "__xor__", "__rxor__", "__lt__", "__le__",
-              "__gt__", "__ge__", "__neg__", "__abs__", "__invert__", "__getitem__"):
+for _name in (
+    "__add__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__mul__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
+    "__floordiv__",
+    "__rfloordiv__",
+    "__mod__",
+    "__rmod__",
+    "__pow__",
+    "__rpow__",
+    "__matmul__",
+    "__rmatmul__",
+    "__and__",
+    "__rand__",
+    "__or__",
+    "__ror__",
+    "__xor__",
+    "__rxor__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__neg__",
+    "__abs__",
+    "__invert__",
+    "__getitem__",
+):
     _overload(_name)
 del _name
 
@@ -283,7 +341,8 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
     with name_scope(name):
         if not var_list:
             return convert_to_tensor(np.array([], dtype=object), dtype=dtypes.string)
-        mask = math_ops.logical_not(array_ops.stack(
-            [state_ops.is_variable_initialized(v) for v in var_list]))
+        mask = math_ops.logical_not(
+            array_ops.stack([state_ops.is_variable_initialized(v) for v in var_list])
+        )
         names = convert_to_tensor([v.op.name for v in var_list], dtype=dtypes.string)
         return array_ops.boolean_mask(names, mask)

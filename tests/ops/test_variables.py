@@ -24,7 +24,7 @@ def test_variable_builds_tf1_structure(graph):
     names = [op.name for op in graph.get_operations()]
     assert names == ["v/initial_value", "v", "v/Assign", "v/read"]
     assert v.name == "v:0" and v.op.type == "VariableV2" and v.op.name == "v"
-    assert v.dtype == tf.float32_ref if hasattr(tf, "float32_ref") else v.dtype.name == "float32_ref"
+    assert v.dtype.name == "float32_ref" and v.dtype._is_ref_dtype
     assert v.dtype.base_dtype == tf.float32
     assert v.shape.as_list() == [2] and v.get_shape().as_list() == [2]
     assert v.initializer.name == "v/Assign" and v.initializer.type == "Assign"
@@ -209,8 +209,8 @@ def test_initializers_for_lists_and_locals(graph):
 
 
 def test_assert_variables_initialized(graph):
-    a = tf.Variable([1.0], name="a")
-    b = tf.Variable([[2.0]], name="b")
+    tf.Variable([1.0], name="a")
+    tf.Variable([[2.0]], name="b")
     check = tf.assert_variables_initialized()
     with tf.Session() as sess:
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value a"):
