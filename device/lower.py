@@ -208,12 +208,16 @@ def run_node(node: Node, frame: _Frame) -> None:
         raise type(e)(node, None, _cite(node, e.message)) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
         raise errors.InvalidArgumentError(node, None, _cite(node, str(e))) from None
-    outs = out if isinstance(out, tuple) else (out,)
+    written = [i for i, mode in kernel.refs if mode in (WRITE, READ_WRITE)]
+    if len(written) > 1:  # one new value per written ref, in `refs` order; output 0 is the first
+        new_values, outs = out, out[:1]
+    else:
+        outs = out if isinstance(out, tuple) else (out,)
+        new_values = outs[:1]
     for i, value in enumerate(outs):
         env[(node.name, i)] = value
-    for i, mode in kernel.refs:
-        if mode in (WRITE, READ_WRITE):  # the op's output is the variable's new value
-            env[node.inputs[i]] = outs[0]
+    for i, value in zip(written, new_values):
+        env[node.inputs[i]] = value  # the variable's new value
 
 
 def _input(node: Node, kernel, index: int, edge: Edge, frame: _Frame) -> Any:

@@ -87,6 +87,9 @@ def register(
         `jax.eval_shape` cannot describe (all host kernels) or as a fast rule.
       state: VARIABLE for variable nodes, RNG for kernels that consume randomness.
       refs: input name -> WRITE / READ_WRITE / PROBE for inputs that are variable refs.
+        A kernel that writes one ref returns its new value (also the op's output); one
+        that writes several returns a tuple of their new values in `refs` order (the op's
+        output is the first) and needs a `shape` function.
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
