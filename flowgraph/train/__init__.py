@@ -1,0 +1,1 @@
+"""`tf.train`: optimizers, the global step, learning-rate schedules."""
