@@ -229,7 +229,7 @@ def _input(node: Node, kernel, index: int, edge: Edge, frame: _Frame) -> Any:
         if mode == WRITE:
             return frame.env.get(edge) if edge in frame.env else _declared(var)
     value = frame.env[edge]
-    if kernel.is_static_input(index):
+    if kernel.is_static_input(index, node.attrs):
         return _static_value(node, kernel, index, value)
     return value
 

@@ -122,7 +122,7 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
                 if edge in feeds or owner[edge[0]] is not seg:
                     inputs[edge] = None
                     consumed_outside.add(edge)
-                    if kernel.is_static_input(i):
+                    if kernel.is_static_input(i, node.attrs):
                         static.add(edge)
         seg.folded = _needed_static(seg, inputs)
         # An input read by a folded node must be concrete too: pass it as a static argument.
@@ -144,7 +144,7 @@ def _needed_static(seg: Segment, inputs) -> frozenset[str]:
         e[0]
         for n in seg.nodes
         for i, e in enumerate(n.inputs)
-        if registry.lookup(n.op).is_static_input(i) and e not in inputs
+        if registry.lookup(n.op).is_static_input(i, n.attrs) and e not in inputs
     ]
     needed: set[str] = set()
     while stack:

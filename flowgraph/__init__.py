@@ -225,3 +225,28 @@ from flowgraph.ops.variables import (
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
 )
+
+from flowgraph import train as train  # noqa: E402
+from flowgraph.ops.clip_ops import (  # noqa: E402
+    clip_by_average_norm as clip_by_average_norm,
+    clip_by_global_norm as clip_by_global_norm,
+    clip_by_norm as clip_by_norm,
+    clip_by_value as clip_by_value,
+    global_norm as global_norm,
+)
+from flowgraph.framework.indexed_slices import IndexedSlices as IndexedSlices
+from flowgraph.ops.array_ops import (
+    concat as concat,
+    identity_n as identity_n,
+    stop_gradient as stop_gradient,
+)
+from flowgraph.ops.gradients import (
+    NoGradient as NoGradient,
+    NotDifferentiable as NotDifferentiable,
+    RegisterGradient as RegisterGradient,
+    custom_gradient as custom_gradient,
+    gradients as gradients,
+    hessians as hessians,
+    no_gradient as no_gradient,
+)
+from flowgraph.ops.math_ops import unsorted_segment_sum as unsorted_segment_sum

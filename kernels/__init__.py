@@ -3,6 +3,7 @@
 from kernels import (  # noqa: F401  (registrations)
     array,
     control_flow,
+    gradients,
     linalg,
     logging,
     math,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -348,3 +349,39 @@ def _squeeze_shape(specs, attrs, static_values):
 @register("Squeeze", shape=_squeeze_shape)
 def squeeze(input, *, squeeze_dims: tuple = ()):
     return input.reshape(_squeezed(input.shape, squeeze_dims))
+
+
+@register("StopGradient", shape=same_as_first)
+def stop_gradient(input):
+    return input if _strings(input) else jax.lax.stop_gradient(input)
+
+
+@register("IdentityN", shape=lambda specs, attrs, static_values: list(specs))
+def identity_n(*input):
+    return tuple(input)
+
+
+def _concat_shape(specs, attrs, static_values):
+    axis = static_values[-1]
+    shapes = [s.shape for s in specs[:-1]]
+    if axis is None or any(s is None for s in shapes):
+        rank = next((len(s) for s in shapes if s is not None), None)
+        return [Spec(None if rank is None else (None,) * rank, specs[0].dtype)]
+    rank = len(shapes[0])
+    a = int(np.asarray(axis))
+    if not -rank <= a < rank:
+        raise ValueError(f"ConcatOp : Expected concatenating dimensions in the range "
+                         f"[{-rank}, {rank}), but got {a}")
+    a %= rank
+    rest = merge_shapes([s[:a] + s[a + 1:] for s in shapes], "concat shapes")
+    sizes = [s[a] for s in shapes]
+    total = None if None in sizes else sum(sizes)
+    return [Spec(rest[:a] + (total,) + rest[a:], specs[0].dtype)]
+
+
+@register("ConcatV2", shape=_concat_shape, static_attr="static_inputs")
+def concat_v2(*values_and_axis, N: int, static_inputs: tuple = ()):
+    values, axis = values_and_axis[:-1], int(np.asarray(values_and_axis[-1]))
+    if _strings(values[0]):
+        return np.concatenate(values, axis=axis)
+    return jnp.concatenate(values, axis=axis)

@@ -324,3 +324,20 @@ for _op_type, _fn in {
     "Any": _any,
 }.items():
     register(_op_type, static=("reduction_indices",), shape=reduction)(_reducer(_fn))
+
+
+def _segment_sum_shape(specs, attrs, static_values):
+    data, ids, n = specs[0].shape, specs[1].shape, static_values[2]
+    rows = None if n is None else int(np.asarray(n))
+    if data is None or ids is None:
+        return [Spec(None, specs[0].dtype)]
+    return [Spec((rows,) + data[len(ids):], specs[0].dtype)]
+
+
+@register("UnsortedSegmentSum", static=("num_segments",), shape=_segment_sum_shape)
+def unsorted_segment_sum(data, segment_ids, num_segments):
+    n = int(np.asarray(num_segments))
+    flat_ids = segment_ids.reshape(-1)
+    flat_data = data.reshape((flat_ids.shape[0],) + data.shape[segment_ids.ndim:])
+    # Ids outside [0, n) are dropped, as TF does.
+    return jax.ops.segment_sum(flat_data, flat_ids, num_segments=n, mode="drop")

@@ -49,6 +49,7 @@ class Kernel:
     where: str
     state: str | None = None
     refs: tuple[tuple[int, str], ...] = ()
+    static_attr: str | None = None
 
     def ref_mode(self, index: int) -> str | None:
         """How input `index` is used if it is a variable's edge (None: a plain read)."""
@@ -57,8 +58,11 @@ class Kernel:
                 return mode
         return None
 
-    def is_static_input(self, index: int) -> bool:
-        return index in self.static or (self.variadic and "*" in self.static)
+    def is_static_input(self, index: int, attrs=None) -> bool:
+        """Whether input `index` must be known at compile time (given the node's attrs)."""
+        if index in self.static or (self.variadic and "*" in self.static):
+            return True
+        return bool(self.static_attr and attrs and index in attrs.get(self.static_attr, ()))
 
 
 _KERNELS: dict[str, Kernel] = {}
@@ -73,6 +77,7 @@ def register(
     shape: Callable | None = None,
     state: str | None = None,
     refs: dict[str, str] | None = None,
+    static_attr: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Registers `fn` as the kernel of `op_type`.
 
@@ -90,6 +95,8 @@ def register(
         A kernel that writes one ref returns its new value (also the op's output); one
         that writes several returns a tuple of their new values in `refs` order (the op's
         output is the first) and needs a `shape` function.
+      static_attr: an attr of the kernel listing further static input positions, for ops
+        whose static inputs depend on the node (a variadic op's last input, a VJP node).
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
@@ -116,7 +123,7 @@ def register(
                 f"(inputs: {list(kernel.input_names)})"
             )
         ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
-        _add(replace(kernel, state=state, refs=ref_modes))
+        _add(replace(kernel, state=state, refs=ref_modes, static_attr=static_attr))
         return fn
 
     return decorate

@@ -43,14 +43,16 @@ def _infer(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
         out = kernel.shape_fn(specs, attrs, static_values)
         if out is not None:  # None: the rule defers to the generic inference
             return tuple(out)
-    missing = [i for i in range(len(specs)) if _is_static(kernel, i) and static_values[i] is None]
+    missing = [
+        i for i in range(len(specs)) if _is_static(kernel, i, attrs) and static_values[i] is None
+    ]
     if missing:
         # Shapes depend on a value not known yet; the dtype follows the first data input.
-        data = [s for i, s in enumerate(specs) if not _is_static(kernel, i)]
+        data = [s for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)]
         return (Spec(None, data[0].dtype if data else specs[0].dtype),)
     if all(s.shape is not None and None not in s.shape for s in specs):
         return _eval(kernel, [s.shape for s in specs], specs, attrs, static_values)
-    if any(s.shape is None for i, s in enumerate(specs) if not _is_static(kernel, i)):
+    if any(s.shape is None for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)):
         return _unknown_shapes(kernel, specs, attrs, static_values)
     try:
         return _eval(kernel, _symbolic_shapes(specs), specs, attrs, static_values)
@@ -58,12 +60,12 @@ def _infer(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
         return _compare_guesses(kernel, specs, attrs, static_values)
 
 
-def _is_static(kernel: Kernel, i: int) -> bool:
-    return kernel.is_static_input(i)
+def _is_static(kernel: Kernel, i: int, attrs: dict) -> bool:
+    return kernel.is_static_input(i, attrs)
 
 
 def _eval(kernel, shapes, specs, attrs, static_values) -> tuple[Spec, ...]:
-    dynamic = [i for i in range(len(specs)) if not _is_static(kernel, i)]
+    dynamic = [i for i in range(len(specs)) if not _is_static(kernel, i, attrs)]
 
     def fn(*values):
         args = list(static_values)

@@ -878,8 +878,12 @@ def _build_op(
     kernel = registry.lookup(op_type)
     specs = tuple(Spec(t._shape_tuple, t._dtype.numpy_dtype) for t in inputs)
     static = [
-        constant_value(t) if kernel.is_static_input(i) else None for i, t in enumerate(inputs)
+        constant_value(t) if kernel.is_static_input(i, attrs) else None
+        for i, t in enumerate(inputs)
     ]
+    override = graph._gradient_override_map.get(op_type)
+    if override is not None:
+        attrs = {**attrs, "_gradient_op_type": override}
     kernel_attrs = {k: v for k, v in attrs.items() if k in kernel.attr_names}
     try:
         out_specs = infer(kernel, specs, kernel_attrs, static)

@@ -330,3 +330,30 @@ def boolean_mask(tensor, mask, name="boolean_mask", axis=None) -> Tensor:
             mask = reshape(mask, [-1])
         indices = squeeze(where(mask), axis=[1])
         return gather(tensor, indices, axis=axis)
+
+
+def stop_gradient(input, name=None) -> Tensor:
+    """Passes `input` through; gradients do not flow back through it."""
+    return apply_op("StopGradient", [convert_to_tensor(input)], name=name)
+
+
+def identity_n(input, name=None) -> list:
+    """The same tensors, through one op."""
+    tensors = [convert_to_tensor(t) for t in input]
+    out = apply_op("IdentityN", tensors, name=name, T=[t.dtype.numpy_dtype for t in tensors])
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def concat(values, axis, name="concat") -> Tensor:
+    """Concatenates tensors along `axis`."""
+    if not isinstance(values, (list, tuple)):
+        values = [values]
+    if len(values) == 1:
+        with name_scope(name) as scope:
+            return identity(values[0], name=scope)
+    tensors = [convert_to_tensor(v) for v in values]
+    tensors = [tensors[0]] + [convert_to_tensor(t, dtype=tensors[0].dtype) for t in tensors[1:]]
+    axis_t = convert_to_tensor(axis, dtype=dtypes.int32, name="concat/axis")
+    n = len(tensors)
+    return apply_op("ConcatV2", tensors + [axis_t], name=name, N=n, static_inputs=(n,),
+                    T=tensors[0].dtype.numpy_dtype)

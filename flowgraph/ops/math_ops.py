@@ -7,7 +7,12 @@ import numpy as np
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.ops import array_ops
-from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.framework.indexed_slices import IndexedSlices
+from flowgraph.ops.constant_op import (
+    constant,
+    convert_to_tensor,
+    register_tensor_conversion_function,
+)
 
 _FLOATS = (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64)
 _FLOATS_COMPLEX = _FLOATS + (dtypes.complex64, dtypes.complex128)
@@ -434,3 +439,24 @@ Tensor._override_operator("__abs__", lambda x: abs(x))
 Tensor._override_operator("__invert__", lambda x: logical_not(x))
 
 del _name, _fn, _op_name, _forward, _reverse
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
+    """Sums the rows of `data` that share a segment id; the result has `num_segments` rows."""
+    data = convert_to_tensor(data)
+    ids = convert_to_tensor(segment_ids)
+    n = convert_to_tensor(num_segments, dtype=dtypes.int32)
+    return apply_op("UnsortedSegmentSum", [data, ids, n], name=name, T=data.dtype.numpy_dtype)
+
+
+def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False) -> Tensor:
+    """Densifies IndexedSlices: rows listed twice are summed."""
+    if value.dense_shape is None:
+        raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: "
+                         f"{value}")
+    rows = value.dense_shape[0] if isinstance(value.dense_shape, Tensor) else (
+        int(value.dense_shape[0]))
+    return unsorted_segment_sum(value.values, value.indices, rows, name=name)
+
+
+register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)

@@ -1,0 +1,48 @@
+"""The generic gradient kernel: `VJP`, jax.vjp of a forward op's own kernel.
+
+A backward graph holds one VJP node per differentiated forward op. Its inputs are the
+forward op's inputs followed by the cotangents of the forward op's outputs; its outputs
+are the gradients of the inputs listed in `wrt`. Inside one compiled segment XLA merges
+the recomputed forward with the original, so this costs what `jax.grad` would.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from kernels.registry import Spec, lookup, register
+
+
+def _vjp_shape(specs, attrs, static_values):
+    return [Spec(specs[i].shape, specs[i].dtype) for i in attrs["wrt"]]
+
+
+@register("VJP", shape=_vjp_shape, static_attr="static_inputs")
+def vjp(*args, forward: str, forward_attrs: tuple, num_inputs: int, wrt: tuple,
+        static_inputs: tuple = ()):
+    kernel = lookup(forward)
+    attrs = dict(forward_attrs)
+    primals, cotangents = list(args[:num_inputs]), args[num_inputs:]
+
+    def f(*differentiated):
+        inputs = list(primals)
+        for i, value in zip(wrt, differentiated):
+            inputs[i] = value
+        return kernel.fn(*inputs, **attrs)
+
+    out, pull = jax.vjp(f, *[primals[i] for i in wrt])
+    if isinstance(out, tuple):
+        cts = tuple(_cotangent(c, o) for c, o in zip(cotangents, out))
+    else:
+        cts = _cotangent(cotangents[0], out)
+    grads = pull(cts)
+    return grads if len(grads) > 1 else grads[0]
+
+
+def _cotangent(ct, out):
+    # Integer and bool outputs carry no gradient: jax wants float0 zeros for them.
+    if jnp.issubdtype(out.dtype, jnp.inexact):
+        return jnp.asarray(ct).astype(out.dtype)
+    return np.zeros(out.shape, dtype=jax.dtypes.float0)
