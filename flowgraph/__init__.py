@@ -250,3 +250,4 @@ from flowgraph.ops.gradients import (
     no_gradient as no_gradient,
 )
 from flowgraph.ops.math_ops import unsorted_segment_sum as unsorted_segment_sum
+from flowgraph import nn as nn

@@ -7,10 +7,12 @@ from kernels import (  # noqa: F401  (registrations)
     linalg,
     logging,
     math,
+    nn,
     random,
     registry,
     state,
     string,
+    training,
 )
 
 lookup = registry.lookup

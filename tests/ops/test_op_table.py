@@ -162,6 +162,34 @@ ROWS = [
     row("UnsortedSegmentSum", lambda x, i: tf.unsorted_segment_sum(x, i, 3),
         lambda x, i: np.stack([x[i == k].sum(0) for k in range(3)]), f32(5, 2),
         i32(5, low=0, high=3)),
+    # Neural-network ops.
+    row("Relu", tf.nn.relu, lambda x: np.maximum(x, 0), f32(B, 3)),
+    row("Relu6", tf.nn.relu6, lambda x: np.clip(x, 0, 6), f32(B, 3, low=-3, high=9)),
+    row("Elu", tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(x)), f32(B, 3)),
+    row("Selu", tf.nn.selu, lambda x: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(x)), f32(B, 3)),
+    row("Softplus", tf.nn.softplus, lambda x: np.log1p(np.exp(x)), f32(B, 3)),
+    row("Softsign", tf.nn.softsign, lambda x: x / (1 + np.abs(x)), f32(B, 3)),
+    row("LeakyRelu", lambda x: tf.nn.leaky_relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x),
+        f32(B, 3)),
+    row("Softmax", tf.nn.softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True),
+        f32(B, 3)),
+    row("Softmax", lambda x: tf.nn.softmax(x, axis=0),
+        lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True), f32(B, 3), id="axis0"),
+    row("LogSoftmax", tf.nn.log_softmax,
+        lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)), f32(B, 3)),
+    row("BiasAdd", tf.nn.bias_add, lambda x, b: x + b, f32(B, 3), f32(3)),
+    row("BiasAdd", lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"),
+        lambda x, b: x + b[:, None, None], f32(B, 3, 2, 2), f32(3), id="NCHW"),
+    row("L2Loss", tf.nn.l2_loss, lambda x: np.float32((x ** 2).sum() / 2), f32(B, 3)),
+    row("SoftmaxCrossEntropyWithLogits",
+        lambda x, p: tf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=x),
+        lambda x, p: -(p * (x - np.log(np.exp(x).sum(-1, keepdims=True)))).sum(-1),
+        f32(B, 3), f32(B, 3, low=0.0, high=1.0)),
+    row("SparseSoftmaxCrossEntropyWithLogits",
+        lambda x, i: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=i, logits=x),
+        lambda x, i: -(x - np.log(np.exp(x).sum(-1, keepdims=True)))[np.arange(len(i)), i],
+        f32(B, 3), i32(B, low=0, high=3)),
     # Elementwise binary ops, with broadcasting.
     row("Add", tf.add, np.add, f32(B, 3), f32(B, 3)),
     row("Add", lambda x, y: x + y, np.add, f32(B, 1), f32(1, 3), id="broadcast"),
@@ -458,11 +486,13 @@ def _check_partially_known(r: Row, values, outs, got) -> None:
 
 
 def _tested_elsewhere() -> set[str]:
-    """Op types that the other test modules here list in their `OP_TYPES_TESTED`."""
+    """Op types that other test modules (anywhere under tests/) list in `OP_TYPES_TESTED`."""
+    root = pathlib.Path(__file__).resolve().parent.parent
     out: set[str] = set()
-    for path in pathlib.Path(__file__).parent.glob("test_*.py"):
-        if path.stem != "test_op_table":
-            module = importlib.import_module(f"{__package__}.{path.stem}")
+    for path in sorted(root.rglob("test_*.py")):
+        if path.resolve() != pathlib.Path(__file__).resolve():
+            dotted = ".".join(("tests",) + path.relative_to(root).with_suffix("").parts)
+            module = importlib.import_module(dotted)
             out |= set(getattr(module, "OP_TYPES_TESTED", ()))
     return out
 
