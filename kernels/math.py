@@ -34,6 +34,10 @@ def mul(x, y):
 def real_div(x, y):
     if jnp.issubdtype(x.dtype, jnp.integer):
         return lax.div(x, y)  # C's integer division (toward zero), keeping the dtype as TF does
+    if isinstance(y, (np.ndarray, np.generic)) and not isinstance(x, (np.ndarray, np.generic)):
+        # XLA turns division by a constant into multiplication by its reciprocal, which is
+        # not exact (41/41. -> 0.99999994); TF divides exactly. Hide the constant.
+        y = lax.optimization_barrier(jnp.asarray(y))
     return x / y
 
 
