@@ -9,7 +9,9 @@ from device.spec import DeviceSpec as DeviceSpec
 from flowgraph import (
     errors as errors,
     initializers as initializers,
+    nn as nn,
     random as random,
+    train as train,  # noqa: E402
 )
 from flowgraph.client.config import (
     ConfigProto as ConfigProto,
@@ -54,6 +56,7 @@ from flowgraph.framework.dtypes import (
     uint64 as uint64,
     variant as variant,
 )
+from flowgraph.framework.indexed_slices import IndexedSlices as IndexedSlices
 from flowgraph.framework.ops import (
     Graph as Graph,
     GraphKeys as GraphKeys,
@@ -78,10 +81,12 @@ from flowgraph.framework.tensor_shape import (
 )
 from flowgraph.ops.array_ops import (  # noqa: E402
     boolean_mask as boolean_mask,
+    concat as concat,
     expand_dims as expand_dims,
     fill as fill,
     gather as gather,
     identity as identity,
+    identity_n as identity_n,
     newaxis as newaxis,
     ones as ones,
     ones_like as ones_like,
@@ -94,11 +99,19 @@ from flowgraph.ops.array_ops import (  # noqa: E402
     size as size,
     squeeze as squeeze,
     stack as stack,
+    stop_gradient as stop_gradient,
     strided_slice as strided_slice,
     transpose as transpose,
     where as where,
     zeros as zeros,
     zeros_like as zeros_like,
+)
+from flowgraph.ops.clip_ops import (  # noqa: E402
+    clip_by_average_norm as clip_by_average_norm,
+    clip_by_global_norm as clip_by_global_norm,
+    clip_by_norm as clip_by_norm,
+    clip_by_value as clip_by_value,
+    global_norm as global_norm,
 )
 from flowgraph.ops.constant_op import (
     constant as constant,
@@ -110,6 +123,15 @@ from flowgraph.ops.control_flow_ops import (
     group as group,
     no_op as no_op,
     tuple as tuple,
+)
+from flowgraph.ops.gradients import (
+    NoGradient as NoGradient,
+    NotDifferentiable as NotDifferentiable,
+    RegisterGradient as RegisterGradient,
+    custom_gradient as custom_gradient,
+    gradients as gradients,
+    hessians as hessians,
+    no_gradient as no_gradient,
 )
 from flowgraph.ops.init_ops import (
     constant_initializer as constant_initializer,
@@ -181,6 +203,7 @@ from flowgraph.ops.math_ops import (
     to_int32 as to_int32,
     to_int64 as to_int64,
     truediv as truediv,
+    unsorted_segment_sum as unsorted_segment_sum,
 )
 from flowgraph.ops.random_ops import (
     multinomial as multinomial,
@@ -190,10 +213,13 @@ from flowgraph.ops.random_ops import (
     random_uniform as random_uniform,
     truncated_normal as truncated_normal,
 )
-from flowgraph.ops.state_ops import (
+from flowgraph.ops.state_ops import (  # noqa: E402
     assign as assign,
     assign_add as assign_add,
     assign_sub as assign_sub,
+    scatter_add as scatter_add,
+    scatter_sub as scatter_sub,
+    scatter_update as scatter_update,
 )
 from flowgraph.ops.string_ops import (
     as_string as as_string,
@@ -225,29 +251,3 @@ from flowgraph.ops.variables import (
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
 )
-
-from flowgraph import train as train  # noqa: E402
-from flowgraph.ops.clip_ops import (  # noqa: E402
-    clip_by_average_norm as clip_by_average_norm,
-    clip_by_global_norm as clip_by_global_norm,
-    clip_by_norm as clip_by_norm,
-    clip_by_value as clip_by_value,
-    global_norm as global_norm,
-)
-from flowgraph.framework.indexed_slices import IndexedSlices as IndexedSlices
-from flowgraph.ops.array_ops import (
-    concat as concat,
-    identity_n as identity_n,
-    stop_gradient as stop_gradient,
-)
-from flowgraph.ops.gradients import (
-    NoGradient as NoGradient,
-    NotDifferentiable as NotDifferentiable,
-    RegisterGradient as RegisterGradient,
-    custom_gradient as custom_gradient,
-    gradients as gradients,
-    hessians as hessians,
-    no_gradient as no_gradient,
-)
-from flowgraph.ops.math_ops import unsorted_segment_sum as unsorted_segment_sum
-from flowgraph import nn as nn

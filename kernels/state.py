@@ -54,3 +54,43 @@ def assign_sub(ref, value, *, use_locking: bool = False):
 )
 def is_variable_initialized(ref, *, dtype=None):
     return ref
+
+
+# -- scatter updates: rows `indices` of a variable ---------------------------------------------
+
+
+def _scatter_shape(specs, attrs, static_values):
+    ref, indices, updates = (s.shape for s in specs)
+    if None in (ref, indices, updates) or updates == ():
+        return [specs[0]]
+    expected = tuple(indices) + tuple(ref[1:])
+    known = len(updates) == len(expected) and all(
+        a is None or b is None or a == b for a, b in zip(updates, expected)
+    )
+    if not known:
+        raise ValueError(
+            f"Must have updates.shape = indices.shape + params.shape[1:] or updates.shape = [], "
+            f"got updates.shape {_dims(updates)}, indices.shape {_dims(indices)}, "
+            f"params.shape {_dims(ref)}"
+        )
+    return [specs[0]]
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+# Indices past the first dimension are dropped (TF raises; a compiled step cannot).
+@register("ScatterAdd", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_add(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].add(updates, mode="drop")
+
+
+@register("ScatterSub", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_sub(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].add(-updates, mode="drop")
+
+
+@register("ScatterUpdate", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_update(ref, indices, updates, *, use_locking: bool = True):
+    return ref.at[indices].set(updates, mode="drop")

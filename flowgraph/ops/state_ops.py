@@ -90,3 +90,56 @@ def is_variable_initialized(ref, name=None) -> Tensor:
     return apply_op(
         "IsVariableInitialized", [tensor], name=name, dtype=tensor.dtype.base_dtype.numpy_dtype
     )
+
+
+def _scatter(op_type: str, ref, indices, updates, use_locking, name) -> Tensor:
+    ref = _ref_tensor(ref)
+    base = ref.dtype.base_dtype
+    indices = convert_to_tensor(indices)
+    if not indices.dtype.is_integer:
+        raise TypeError(
+            f"{op_type}: indices must be int32 or int64, got {indices.dtype.name} ({indices})"
+        )
+    updates = convert_to_tensor(updates, dtype=base)
+    out = apply_op(
+        op_type,
+        [ref, indices, updates],
+        name=name,
+        T=base.numpy_dtype,
+        Tindices=indices.dtype.numpy_dtype,
+        use_locking=bool(use_locking),
+    )
+    out._dtype = ref.dtype
+    return out
+
+
+def scatter_add(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Adds sparse updates to the rows `indices` of the variable `ref`.
+
+    `ref[indices[i, ...], ...] += updates[i, ...]`; duplicate indices add up. Returns `ref`
+    after the update.
+
+    Example:
+      >>> v = tf.Variable([1.0, 2.0, 3.0])
+      >>> sess.run(tf.scatter_add(v, [0, 2, 0], [10.0, 20.0, 30.0]))
+      array([41.,  2., 23.], dtype=float32)
+    """
+    return _scatter("ScatterAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_sub(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Subtracts sparse updates from the rows `indices` of the variable `ref`.
+
+    `ref[indices[i, ...], ...] -= updates[i, ...]`; duplicate indices add up. Returns `ref`
+    after the update.
+    """
+    return _scatter("ScatterSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_update(ref, indices, updates, use_locking=True, name=None) -> Tensor:
+    """Writes `updates` into the rows `indices` of the variable `ref`.
+
+    `ref[indices[i, ...], ...] = updates[i, ...]`; with duplicate indices the row written
+    last is undefined, as in TF. Returns `ref` after the update.
+    """
+    return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
