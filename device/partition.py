@@ -125,8 +125,9 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
                     if kernel.is_static_input(i, node.attrs):
                         static.add(edge)
         seg.folded = _needed_static(seg, inputs)
-        # An input read by a folded node must be concrete too: pass it as a static argument.
-        static |= {e for n in seg.nodes if n.name in seg.folded for e in n.inputs if e in inputs}
+        # An input whose value a folded node reads must be concrete too: a static argument.
+        static |= {e for n in seg.nodes if n.name in seg.folded and not _shape_only(n)
+                   for e in n.inputs if e in inputs}
         seg.inputs, seg.static = list(inputs), frozenset(static)
     for seg in segments:
         seg.outputs = [
@@ -151,8 +152,13 @@ def _needed_static(seg: Segment, inputs) -> frozenset[str]:
         name = stack.pop()
         if name not in needed and name in by_name:
             needed.add(name)
-            stack.extend(e[0] for e in by_name[name].inputs if e not in inputs)
+            if not _shape_only(by_name[name]):  # Shape(x) needs x's shape, not its value
+                stack.extend(e[0] for e in by_name[name].inputs if e not in inputs)
     return frozenset(needed)
+
+
+def _shape_only(node: Node) -> bool:
+    return registry.lookup(node.op).shape_only
 
 
 def _ordered(segments: list[Segment]) -> list[Segment]:

@@ -109,7 +109,7 @@ def _shape_of_shape(specs, attrs, static_values):
     return [Spec((rank,), attrs["out_type"])]
 
 
-@register("Shape", shape=_shape_of_shape)
+@register("Shape", shape=_shape_of_shape, shape_only=True)
 def shape(input, *, out_type: np.dtype):
     # Shapes are concrete even while tracing: the result stays a numpy constant.
     return np.asarray(input.shape, dtype=out_type)
@@ -119,12 +119,15 @@ def _scalar_of(attr):
     return lambda specs, attrs, static_values: [Spec((), np.dtype(attrs[attr]))]
 
 
-@register("Size", shape=_scalar_of("out_type"))
+@register("Size", shape=_scalar_of("out_type"), shape_only=True)
 def size(input, *, out_type: np.dtype):
     return np.asarray(np.prod(input.shape, dtype=np.int64), dtype=out_type)
 
 
-@register("Rank", shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))])
+@register(
+    "Rank", shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
+    shape_only=True,
+)
 def rank(input):
     return np.asarray(input.ndim, dtype=np.int32)
 

@@ -37,12 +37,15 @@ def vjp(*args, forward: str, forward_attrs: tuple, num_inputs: int, wrt: tuple,
         cts = tuple(_cotangent(c, o) for c, o in zip(cotangents, out))
     else:
         cts = _cotangent(cotangents[0], out)
-    grads = pull(cts)
+    # TF's complex gradients are the conjugates of jax's VJP (conj in, conj out).
+    grads = tuple(jnp.conj(g) if jnp.iscomplexobj(g) else g for g in pull(cts))
     return grads if len(grads) > 1 else grads[0]
 
 
 def _cotangent(ct, out):
     # Integer and bool outputs carry no gradient: jax wants float0 zeros for them.
+    if jnp.issubdtype(out.dtype, jnp.complexfloating):
+        return jnp.conj(jnp.asarray(ct).astype(out.dtype))
     if jnp.issubdtype(out.dtype, jnp.inexact):
         return jnp.asarray(ct).astype(out.dtype)
     return np.zeros(out.shape, dtype=jax.dtypes.float0)

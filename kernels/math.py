@@ -50,7 +50,26 @@ def floor_mod(x, y):
 
 
 def pow_(x, y):
+    if jnp.issubdtype(jnp.result_type(x), jnp.inexact):
+        return _pow_masked_log(x, y)
     return jnp.power(x, y)
+
+
+@jax.custom_jvp
+def _pow_masked_log(x, y):
+    return jnp.power(x, y)
+
+
+@_pow_masked_log.defjvp
+def _pow_jvp(primals, tangents):
+    # TF's PowGrad: d/dy uses log(x) only where x > 0 (x != 0 for complex), else 0, so a
+    # negative base gives a finite gradient (and finite second derivatives).
+    x, y = primals
+    tx, ty = tangents
+    z = jnp.power(x, y)
+    positive = x != 0 if jnp.iscomplexobj(x) else x > 0
+    log_x = jnp.where(positive, jnp.log(jnp.where(positive, x, 1)), 0)
+    return z, y * jnp.power(x, y - 1) * tx + z * log_x * ty
 
 
 def maximum(x, y):

@@ -50,6 +50,7 @@ class Kernel:
     state: str | None = None
     refs: tuple[tuple[int, str], ...] = ()
     static_attr: str | None = None
+    shape_only: bool = False
 
     def ref_mode(self, index: int) -> str | None:
         """How input `index` is used if it is a variable's edge (None: a plain read)."""
@@ -78,6 +79,7 @@ def register(
     state: str | None = None,
     refs: dict[str, str] | None = None,
     static_attr: str | None = None,
+    shape_only: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Registers `fn` as the kernel of `op_type`.
 
@@ -97,6 +99,8 @@ def register(
         output is the first) and needs a `shape` function.
       static_attr: an attr of the kernel listing further static input positions, for ops
         whose static inputs depend on the node (a variadic op's last input, a VJP node).
+      shape_only: the kernel reads only its inputs' shapes (Shape, Size, Rank): its value
+        is known at trace time whatever its inputs' values are.
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
@@ -123,7 +127,8 @@ def register(
                 f"(inputs: {list(kernel.input_names)})"
             )
         ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
-        _add(replace(kernel, state=state, refs=ref_modes, static_attr=static_attr))
+        _add(replace(kernel, state=state, refs=ref_modes, static_attr=static_attr,
+                     shape_only=shape_only))
         return fn
 
     return decorate

@@ -154,7 +154,7 @@ def _constant(t: Tensor):
 
 
 for _op_type in ("Shape", "Size", "Rank", "Range", "Const", "Placeholder", "Where",
-                 "ZerosLike", "OnesLike", "Fill", "Equal", "NotEqual", "Less", "LessEqual",
+                 "ZerosLike", "OnesLike", "Equal", "NotEqual", "Less", "LessEqual",
                  "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalNot",
                  "IsVariableInitialized", "AsString", "StringJoin"):
     no_gradient(_op_type)
