@@ -116,21 +116,29 @@ def jax_step(weights, x_value, y_value, resident: bool):
     return step
 
 
-def median_ms(step, steps: int, repeats: int) -> tuple[float, float]:
-    """Median over `repeats` of the mean step time in ms, and the last loss."""
-    samples, loss = [], None
+def block_ms(step, steps: int) -> tuple[float, float]:
+    """The mean step time in ms over `steps` steps, and the last loss."""
+    start = time.perf_counter()
+    for _ in range(steps):
+        loss = step()
+    return (time.perf_counter() - start) / steps * 1e3, float(loss)
+
+
+def interleaved_medians(fg, jx, steps: int, repeats: int):
+    """Blocks of both sides alternate, so machine noise falls on both alike."""
+    fg_ms, jx_ms = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            loss = step()
-        samples.append((time.perf_counter() - start) / steps * 1e3)
-    return statistics.median(samples), float(loss)
+        t, fg_loss = block_ms(fg, steps)
+        fg_ms.append(t)
+        t, jx_loss = block_ms(jx, steps)
+        jx_ms.append(t)
+    return statistics.median(fg_ms), fg_loss, statistics.median(jx_ms), jx_loss
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     weights = initial_weights()
     x_value, y_value = batch()
@@ -139,8 +147,7 @@ def main() -> None:
         fg, jx = flowgraph_step(weights, x_value, y_value, resident), jax_step(
             weights, x_value, y_value, resident)
         fg(), jx()  # compile both
-        fg_ms, fg_loss = median_ms(fg, args.steps, args.repeats)
-        jx_ms, jx_loss = median_ms(jx, args.steps, args.repeats)
+        fg_ms, fg_loss, jx_ms, jx_loss = interleaved_medians(fg, jx, args.steps, args.repeats)
         agree = "agree" if abs(fg_loss - jx_loss) <= 1e-4 else "DIFFER"
         print(f"{label}: jax.jit {jx_ms:7.3f} ms/step, flowgraph {fg_ms:7.3f} ms/step "
               f"(medians of {args.repeats}x{args.steps}); ratio flowgraph/jax: "
