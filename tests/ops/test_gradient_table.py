@@ -128,8 +128,8 @@ def _check(build: Callable, values: list) -> None:
     check_gradients(fn, *[values[i] for i in wrt])
 
 
-def _param(value, test_id: str, skip: str | None = None):
-    marks = [pytest.mark.skip(reason=skip)] if skip else []
+def _param(value, test_id: str):
+    marks = []
     if test_id in KNOWN_BUGS:
         marks.append(pytest.mark.xfail(strict=True, raises=AssertionError,
                                        reason=KNOWN_BUGS[test_id]))
@@ -150,7 +150,10 @@ def _row_skip(r: Row) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("r", [_param(r, i, _row_skip(r)) for r, i in zip(ROWS, _ids(ROWS))])
+# Rows with no gradient to check (listed with their reason by `_row_skip`) are not
+# collected at all, rather than reported as skipped tests.
+@pytest.mark.parametrize("r", [_param(r, i) for r, i in zip(ROWS, _ids(ROWS))
+                               if _row_skip(r) is None])
 def test_row_gradient(r: Row):
     key = repr((r.op_type, r.id, r.inputs))
     _check(r.build, _values(r.inputs, key, r.op_type, promote=True))
