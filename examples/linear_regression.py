@@ -1,9 +1,4 @@
-"""Linear regression trained by gradient descent, written as a TF1 program.
-
-Variables and tf.gradients arrive in later releases; until then the weights are fed in and
-the gradient of the mean squared error is written out as graph ops:
-    loss = mean((x·w + b - y)²),  dL/dw = 2/n · xᵀ(x·w + b - y),  dL/db = 2 · mean(x·w + b - y)
-"""
+"""Linear regression trained by gradient descent, written as a plain TF1 program."""
 
 import numpy as np
 
@@ -13,20 +8,14 @@ import flowgraph as tf
 def build(n_features: int):
     x = tf.placeholder(tf.float32, [None, n_features], name="x")
     y = tf.placeholder(tf.float32, [None, 1], name="y")
-    w = tf.placeholder(tf.float32, [n_features, 1], name="w")
-    b = tf.placeholder(tf.float32, [], name="b")
-    lr = tf.placeholder_with_default(0.1, [], name="learning_rate")
-    with tf.name_scope("model"):
+    with tf.variable_scope("model"):
+        w = tf.get_variable("w", [n_features, 1], initializer=tf.zeros_initializer())
+        b = tf.get_variable("b", [], initializer=tf.zeros_initializer())
         prediction = tf.matmul(x, w) + b
-        error = prediction - y
-        loss = tf.reduce_mean(tf.square(error), name="loss")
-    with tf.name_scope("sgd"):
-        n = tf.cast(tf.shape(x)[0], tf.float32)
-        grad_w = 2.0 * tf.matmul(x, error, transpose_a=True) / n
-        grad_b = 2.0 * tf.reduce_mean(error)
-        new_w = w - lr * grad_w
-        new_b = b - lr * grad_b
-    return (x, y, w, b), loss, (new_w, new_b)
+    loss = tf.reduce_mean(tf.square(prediction - y), name="loss")
+    global_step = tf.train.get_or_create_global_step()
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=global_step)
+    return x, y, w, b, loss, train
 
 
 def main(steps: int = 200) -> None:
@@ -35,14 +24,14 @@ def main(steps: int = 200) -> None:
     data_x = rng.normal(size=(256, 3)).astype(np.float32)
     data_y = data_x @ true_w + 1.0 + 0.01 * rng.normal(size=(256, 1)).astype(np.float32)
 
-    (x, y, w, b), loss, (new_w, new_b) = build(n_features=3)
-    weights, bias = np.zeros((3, 1), np.float32), np.float32(0.0)
+    x, y, w, b, loss, train = build(n_features=3)
     with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
         for step in range(steps + 1):
-            feed = {x: data_x, y: data_y, w: weights, b: bias}
-            current, weights, bias = sess.run([loss, new_w, new_b], feed)
+            _, current = sess.run([train, loss], {x: data_x, y: data_y})
             if step % 50 == 0:
                 print(f"step {step:4d}  loss {current:.6f}")
+        weights, bias = sess.run([w, b])
     print("learned w:", np.round(weights.ravel(), 3), " b:", round(float(bias), 3))
     print("true    w:", true_w.ravel(), " b: 1.0")
 
