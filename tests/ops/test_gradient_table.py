@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import pathlib
 import zlib
 from typing import Callable, NamedTuple
 
@@ -422,7 +424,21 @@ def test_gradients_do_not_recompile_per_feed_value(gradient):
 
 def _checked() -> set[str]:
     rows = {r.op_type for r in ROWS if _row_skip(r) is None}
-    return rows | {t for c in CASES for t in c.op_types}
+    return rows | {t for c in CASES for t in c.op_types} | _declared_elsewhere()
+
+
+def _declared_elsewhere() -> set[str]:
+    """Op types other test modules gradient-check (`GRADIENT_CHECKED`) or declare
+    non-differentiable (`NOT_DIFFERENTIABLE`, a dict op type -> reason)."""
+    root = pathlib.Path(__file__).resolve().parent.parent
+    out: set[str] = set()
+    for path in sorted(root.rglob("test_*.py")):
+        if path.resolve() != pathlib.Path(__file__).resolve():
+            dotted = ".".join(("tests",) + path.relative_to(root).with_suffix("").parts)
+            module = importlib.import_module(dotted)
+            out |= set(getattr(module, "GRADIENT_CHECKED", ()))
+            out |= set(getattr(module, "NOT_DIFFERENTIABLE", {}))
+    return out
 
 
 def test_every_kernel_is_gradient_checked_or_skipped():
