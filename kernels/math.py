@@ -33,7 +33,7 @@ def mul(x, y):
 
 def real_div(x, y):
     if jnp.issubdtype(x.dtype, jnp.integer):
-        return lax.div(x, y)  # C's integer division (toward zero), keeping the dtype as TF does
+        return _c_div(x, y)  # C's integer division (toward zero), keeping the dtype as TF does
     if isinstance(y, (np.ndarray, np.generic)) and not isinstance(x, (np.ndarray, np.generic)):
         # XLA turns division by a constant into multiplication by its reciprocal, which is
         # not exact (41/41. -> 0.99999994); TF divides exactly. Hide the constant.
@@ -354,13 +354,284 @@ def _segment_sum_shape(specs, attrs, static_values):
     rows = None if n is None else int(np.asarray(n))
     if data is None or ids is None:
         return [Spec(None, specs[0].dtype)]
-    return [Spec((rows,) + data[len(ids):], specs[0].dtype)]
+    return [Spec((rows,) + data[len(ids) :], specs[0].dtype)]
 
 
 @register("UnsortedSegmentSum", static=("num_segments",), shape=_segment_sum_shape)
 def unsorted_segment_sum(data, segment_ids, num_segments):
     n = int(np.asarray(num_segments))
     flat_ids = segment_ids.reshape(-1)
-    flat_data = data.reshape((flat_ids.shape[0],) + data.shape[segment_ids.ndim:])
+    flat_data = data.reshape((flat_ids.shape[0],) + data.shape[segment_ids.ndim :])
     # Ids outside [0, n) are dropped, as TF does.
     return jax.ops.segment_sum(flat_data, flat_ids, num_segments=n, mode="drop")
+
+
+# -- more elementwise ops ----------------------------------------------------------------
+
+
+def _c_div(x, y):
+    # lax.div neither broadcasts nor promotes (x is a tracer, y may be a numpy constant).
+    x, y = jnp.broadcast_arrays(x, jnp.asarray(y, x.dtype))
+    return lax.div(x, y)
+
+
+def truncate_div(x, y):
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        return _c_div(x, y)  # C's division: rounds toward zero
+    return jnp.trunc(x / y)
+
+
+def truncate_mod(x, y):
+    x, y = jnp.broadcast_arrays(x, jnp.asarray(y, x.dtype))
+    return lax.rem(x, y)  # C's fmod: the sign of x
+
+
+def atan2(y, x):
+    return jnp.arctan2(y, x)
+
+
+_register_table(
+    {"TruncateDiv": truncate_div, "TruncateMod": truncate_mod, "Atan2": atan2}, broadcast
+)
+
+
+def _round_half_to_even(x):
+    return x if jnp.issubdtype(x.dtype, jnp.integer) else jnp.round(x)  # banker's rounding
+
+
+_register_table(
+    {
+        op_type: _unary(f)
+        for op_type, f in {
+            "Asin": jnp.arcsin,
+            "Acos": jnp.arccos,
+            "Atan": jnp.arctan,
+            "Sinh": jnp.sinh,
+            "Cosh": jnp.cosh,
+            "Asinh": jnp.arcsinh,
+            "Acosh": jnp.arccosh,
+            "Atanh": jnp.arctanh,
+            "Erf": jax.scipy.special.erf,
+            "Erfc": jax.scipy.special.erfc,
+            "Lgamma": jax.scipy.special.gammaln,
+            "Digamma": jax.scipy.special.digamma,
+            "Round": _round_half_to_even,
+            "Rint": jnp.rint,
+        }.items()
+    },
+    same_as_first,
+)
+
+
+def _to_bool(specs, attrs, static_values) -> list[Spec]:
+    return [specs[0]._replace(dtype=np.dtype(bool))]
+
+
+_register_table(
+    {"IsFinite": _unary(jnp.isfinite), "IsNan": _unary(jnp.isnan), "IsInf": _unary(jnp.isinf)},
+    _to_bool,
+)
+
+
+# -- scans and arg reductions --------------------------------------------------------------
+
+
+def _scan_axis(axis, rank: int, what: str = "scan axis") -> int:
+    a = np.asarray(axis)
+    if a.ndim != 0:
+        raise ValueError(f"axis must be a scalar, got shape {list(a.shape)}")
+    a = int(a)
+    if not -rank <= a < rank:
+        raise ValueError(f"Expected {what} in the range [{-rank}, {rank}), but got {a}")
+    return a % rank
+
+
+def _scan_shape(specs, attrs, static_values) -> list[Spec]:
+    if specs[0].shape is not None and static_values[1] is not None:
+        _scan_axis(static_values[1], len(specs[0].shape))
+    return [specs[0]]
+
+
+def _scan(scan: Callable, identity: int, x, axis, exclusive: bool, reverse: bool):
+    a = _scan_axis(axis, x.ndim)
+    out = scan(x, axis=a, reverse=reverse)
+    n = x.shape[a]
+    if not exclusive or n == 0:
+        return out
+    pad = jnp.full_like(lax.slice_in_dim(x, 0, 1, axis=a), identity)
+    if reverse:
+        return jnp.concatenate([lax.slice_in_dim(out, 1, n, axis=a), pad], axis=a)
+    return jnp.concatenate([pad, lax.slice_in_dim(out, 0, n - 1, axis=a)], axis=a)
+
+
+@register("Cumsum", static=("axis",), shape=_scan_shape)
+def cumsum(x, axis, *, exclusive: bool = False, reverse: bool = False):
+    return _scan(lax.cumsum, 0, x, axis, exclusive, reverse)
+
+
+@register("Cumprod", static=("axis",), shape=_scan_shape)
+def cumprod(x, axis, *, exclusive: bool = False, reverse: bool = False):
+    return _scan(lax.cumprod, 1, x, axis, exclusive, reverse)
+
+
+def _arg_shape(specs, attrs, static_values) -> list[Spec]:
+    shape, axis = specs[0].shape, static_values[1]
+    dtype = np.dtype(attrs["output_type"])
+    if shape is None or axis is None:
+        return [Spec(None, dtype)]
+    a = _scan_axis(axis, max(len(shape), 1), "dimension")
+    return [Spec(shape[:a] + shape[a + 1 :], dtype)]
+
+
+def _arg_reducer(arg: Callable) -> Callable:
+    def kernel(input, dimension, *, output_type: np.dtype):
+        a = _scan_axis(dimension, max(input.ndim, 1), "dimension")
+        if input.ndim and input.shape[a] == 0:
+            raise ValueError(f"Reduction axis {a} is empty in shape {list(input.shape)}")
+        return arg(input, axis=a if input.ndim else None).astype(output_type)
+
+    return kernel
+
+
+register("ArgMax", static=("dimension",), shape=_arg_shape)(_arg_reducer(jnp.argmax))
+register("ArgMin", static=("dimension",), shape=_arg_shape)(_arg_reducer(jnp.argmin))
+
+
+# -- segment reductions ----------------------------------------------------------------------
+
+
+def _sorted_segment_rows(ids: np.ndarray, rows: int | None) -> int:
+    """The output row count of a sorted segment op: the last id + 1 (0 for no ids)."""
+    if ids.ndim != 1:
+        raise ValueError(f"segment_ids should be a vector, got shape {list(ids.shape)}")
+    if rows is not None and rows != ids.shape[0]:
+        raise ValueError(
+            f"segment_ids should be the same size as dimension 0 of input: "
+            f"{ids.shape[0]} vs. {rows}"
+        )
+    if ids.size and ids[0] < 0:
+        raise ValueError(f"segment ids must be >= 0, got {ids[0]}")
+    if ids.size > 1 and np.any(np.diff(ids) < 0):
+        at = int(np.argmax(np.diff(ids) < 0)) + 1
+        raise ValueError(
+            f"segment ids are not increasing: segment_ids[{at}] = {ids[at]} < {ids[at - 1]}"
+        )
+    return int(ids[-1]) + 1 if ids.size else 0
+
+
+def _sorted_segment_shape(specs, attrs, static_values) -> list[Spec]:
+    data, ids = specs[0].shape, static_values[1]
+    rows = None
+    if ids is not None:
+        rows = _sorted_segment_rows(np.asarray(ids), None if data is None else data[0])
+    if data is None:
+        return [Spec(None, specs[0].dtype)]
+    if not data:
+        raise ValueError("Shape must be at least rank 1 but is rank 0")
+    return [Spec((rows,) + data[1:], specs[0].dtype)]
+
+
+def _sorted_segment(reduce: Callable) -> Callable:
+    # The ids are a static input: the row count (last id + 1) shapes the output, which XLA
+    # must know when it compiles; fed ids specialise the compiled segment.
+    def kernel(data, segment_ids):
+        if data.ndim == 0:
+            raise ValueError("Shape must be at least rank 1 but is rank 0")
+        ids = np.asarray(segment_ids)
+        n = _sorted_segment_rows(ids, data.shape[0])
+        counts = np.bincount(ids, minlength=n).reshape((n,) + (1,) * (data.ndim - 1))
+        return reduce(data, jnp.asarray(ids), n, counts)
+
+    return kernel
+
+
+def _segment_sum(data, ids, n, counts):
+    return jax.ops.segment_sum(data, ids, n, indices_are_sorted=True)
+
+
+def _segment_mean(data, ids, n, counts):
+    total = _segment_sum(data, ids, n, counts)
+    count = np.maximum(counts, 1).astype(data.dtype)
+    if jnp.issubdtype(data.dtype, jnp.integer):
+        return lax.div(total, jnp.asarray(count))
+    return total / count
+
+
+def _segment_max(data, ids, n, counts):
+    # Empty segments give 0, as TF's SegmentMax does.
+    return jnp.where(counts > 0, jax.ops.segment_max(data, ids, n, indices_are_sorted=True), 0)
+
+
+def _segment_min(data, ids, n, counts):
+    return jnp.where(counts > 0, jax.ops.segment_min(data, ids, n, indices_are_sorted=True), 0)
+
+
+def _segment_prod(data, ids, n, counts):
+    return _differentiable_segment_prod(data, ids, num_segments=n, mode="drop")
+
+
+def _differentiable_segment_prod(data, ids, num_segments: int, mode: str):
+    """jax.ops.segment_prod, by a segmented scan: jax has no gradient for scatter_mul."""
+    n, m, data = num_segments, ids.shape[0], jnp.asarray(data)
+    ids = jnp.where((ids >= 0) & (ids < n), ids, n)  # out-of-range ids are dropped
+    order = jnp.argsort(ids, stable=True)
+    ids, data = ids[order], data[order]
+    if m == 0:
+        return jnp.ones((n,) + data.shape[1:], data.dtype)
+    trailing = (1,) * (data.ndim - 1)
+    change = ids[1:] != ids[:-1]
+    first = jnp.concatenate([jnp.ones((1,), bool), change]).reshape((m,) + trailing)
+    last = jnp.concatenate([change, jnp.ones((1,), bool)]).reshape((m,) + trailing)
+
+    def combine(a, b):
+        return a[0] | b[0], jnp.where(b[0], b[1], a[1] * b[1])
+
+    _, running = lax.associative_scan(combine, (jnp.broadcast_to(first, data.shape), data))
+    out = jax.ops.segment_sum(jnp.where(last, running, 0), ids, n, mode="drop")
+    count = jax.ops.segment_sum(jnp.ones((m,), jnp.int32), ids, n, mode="drop")
+    return jnp.where(count.reshape((n,) + trailing) > 0, out, jnp.ones((), data.dtype))
+
+
+for _op_type, _fn in {
+    "SegmentSum": _segment_sum,
+    "SegmentMean": _segment_mean,
+    "SegmentMax": _segment_max,
+    "SegmentMin": _segment_min,
+    "SegmentProd": _segment_prod,
+}.items():
+    register(_op_type, static=("segment_ids",), shape=_sorted_segment_shape)(_sorted_segment(_fn))
+
+
+def _unsorted_segment(reduce: Callable) -> Callable:
+    def kernel(data, segment_ids, num_segments):
+        n = int(np.asarray(num_segments))
+        flat_ids = segment_ids.reshape(-1)
+        flat_data = data.reshape((flat_ids.shape[0],) + data.shape[segment_ids.ndim :])
+        # Ids outside [0, n) are dropped; empty segments get the reduction's identity.
+        return reduce(flat_data, flat_ids, num_segments=n, mode="drop")
+
+    return kernel
+
+
+def _unsorted_extreme(reduce: Callable, low: bool) -> Callable:
+    # TF fills an empty segment with numeric_limits<T>::lowest() (max) or max() (min): the
+    # finite extremes for floats, where jax gives -inf / inf.
+    def fn(data, ids, num_segments, mode):
+        out = reduce(data, ids, num_segments=num_segments, mode=mode)
+        if not jnp.issubdtype(data.dtype, jnp.floating):
+            return out
+        count = jax.ops.segment_sum(jnp.ones(ids.shape, jnp.int32), ids, num_segments, mode=mode)
+        info = jnp.finfo(data.dtype)
+        count = count.reshape(count.shape + (1,) * (data.ndim - 1))
+        return jnp.where(count > 0, out, info.min if low else info.max)
+
+    return fn
+
+
+for _op_type, _fn in {
+    "UnsortedSegmentMax": _unsorted_extreme(jax.ops.segment_max, low=True),
+    "UnsortedSegmentMin": _unsorted_extreme(jax.ops.segment_min, low=False),
+    "UnsortedSegmentProd": _differentiable_segment_prod,
+}.items():
+    register(_op_type, static=("num_segments",), shape=_segment_sum_shape)(_unsorted_segment(_fn))
+del _op_type, _fn

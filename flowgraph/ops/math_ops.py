@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from flowgraph.framework import dtypes
-from flowgraph.framework.ops import Tensor, apply_op
-from flowgraph.ops import array_ops
 from flowgraph.framework.indexed_slices import IndexedSlices
+from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.scopes import name_scope
+from flowgraph.ops import array_ops
 from flowgraph.ops.constant_op import (
     constant,
     convert_to_tensor,
@@ -452,11 +453,331 @@ def unsorted_segment_sum(data, segment_ids, num_segments, name=None) -> Tensor:
 def _indexed_slices_to_tensor(value, dtype=None, name=None, as_ref=False) -> Tensor:
     """Densifies IndexedSlices: rows listed twice are summed."""
     if value.dense_shape is None:
-        raise ValueError(f"Tensor conversion requested for IndexedSlices without dense_shape: "
-                         f"{value}")
-    rows = value.dense_shape[0] if isinstance(value.dense_shape, Tensor) else (
-        int(value.dense_shape[0]))
+        raise ValueError(
+            f"Tensor conversion requested for IndexedSlices without dense_shape: {value}"
+        )
+    rows = (
+        value.dense_shape[0]
+        if isinstance(value.dense_shape, Tensor)
+        else (int(value.dense_shape[0]))
+    )
     return unsorted_segment_sum(value.values, value.indices, rows, name=name)
 
 
 register_tensor_conversion_function(IndexedSlices, _indexed_slices_to_tensor)
+
+
+# -- more elementwise ops ----------------------------------------------------------------
+
+_REAL = _FLOATS + tuple(dtypes.INTEGER_TYPES)
+
+
+def truncatediv(x, y, name=None) -> Tensor:
+    """x / y rounded toward zero (C's division)."""
+    return _binary("TruncateDiv", x, y, name, _REAL)
+
+
+def truncatemod(x, y, name=None) -> Tensor:
+    """The remainder of `truncatediv`: x - truncatediv(x, y) * y, with the sign of x."""
+    return _binary("TruncateMod", x, y, name, _REAL)
+
+
+def atan2(y, x, name=None) -> Tensor:
+    """The angle of the point (x, y): arctan(y / x) in the right quadrant, in [-pi, pi]."""
+    y, x = _as_tensors("Atan2", ("y", "x"), [y, x])
+    _check_dtype("Atan2", y, _FLOATS)
+    return apply_op("Atan2", [y, x], name=name, T=y.dtype.base_dtype.numpy_dtype)
+
+
+asin = _unary_fn("Asin", _FLOATS_COMPLEX)
+acos = _unary_fn("Acos", _FLOATS_COMPLEX)
+atan = _unary_fn("Atan", _FLOATS_COMPLEX)
+sinh = _unary_fn("Sinh", _FLOATS_COMPLEX)
+cosh = _unary_fn("Cosh", _FLOATS_COMPLEX)
+asinh = _unary_fn("Asinh", _FLOATS_COMPLEX)
+acosh = _unary_fn("Acosh", _FLOATS_COMPLEX)
+atanh = _unary_fn("Atanh", _FLOATS_COMPLEX)
+erf = _unary_fn("Erf", _FLOATS, "The Gauss error function of `x` elementwise.")
+erfc = _unary_fn("Erfc", _FLOATS, "The complementary error function of `x`: 1 - erf(x).")
+lgamma = _unary_fn("Lgamma", _FLOATS, "log(|Gamma(x)|) elementwise.")
+digamma = _unary_fn("Digamma", _FLOATS, "Psi, the derivative of lgamma, elementwise.")
+rint = _unary_fn("Rint", _FLOATS, "The closest integer to `x`; halves go to the even one.")
+is_finite = _unary_fn("IsFinite", _FLOATS, "Which elements of `x` are finite (bool).")
+is_nan = _unary_fn("IsNan", _FLOATS, "Which elements of `x` are NaN (bool).")
+is_inf = _unary_fn("IsInf", _FLOATS, "Which elements of `x` are +-inf (bool).")
+
+
+def round(x, name=None) -> Tensor:  # noqa: A001
+    """Rounds `x` to the nearest integer, halves to even (banker's rounding).
+
+    Example:
+      >>> tf.round([0.5, 1.5, 2.5, -0.5])   # [0., 2., 2., -0.]
+    """
+    x = convert_to_tensor(x, name="x")
+    if x.dtype.base_dtype.is_integer:
+        return x
+    return _unary("Round", x, name, _FLOATS)
+
+
+def log_sigmoid(x, name=None) -> Tensor:
+    """log(1 / (1 + exp(-x))), computed as -softplus(-x) for stability."""
+    with name_scope(name, "LogSigmoid", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        softplus = apply_op("Softplus", [negative(x)], T=x.dtype.base_dtype.numpy_dtype)
+        return negative(softplus, name=scope)
+
+
+def scalar_mul(scalar, x, name=None):
+    """`scalar * x` for a scalar; keeps IndexedSlices sparse."""
+    dtype = x.dtype.base_dtype if isinstance(x, (Tensor, IndexedSlices)) else None
+    scalar = convert_to_tensor(scalar, dtype=dtype, name="scalar")
+    if scalar.shape.ndims != 0:
+        raise ValueError(f"Only scalar multiply works, got shape {scalar.shape}")
+    if isinstance(x, IndexedSlices):
+        return IndexedSlices(multiply(scalar, x.values, name), x.indices, x.dense_shape)
+    return multiply(scalar, x, name)
+
+
+def accumulate_n(inputs, shape=None, tensor_dtype=None, name=None) -> Tensor:
+    """The elementwise sum of a list of tensors of one shape and dtype (an `AddN`)."""
+    if not inputs or not isinstance(inputs, (list, tuple)):
+        raise ValueError(
+            "inputs must be a list of at least one Tensor/IndexedSlices with the same dtype "
+            "and shape"
+        )
+    inputs = [convert_to_tensor(t) for t in inputs]
+    if not all(t.dtype.base_dtype == inputs[0].dtype.base_dtype for t in inputs):
+        raise ValueError(
+            "inputs must be a list of at least one Tensor/IndexedSlices with the "
+            "same dtype and shape"
+        )
+    if tensor_dtype is not None and dtypes.as_dtype(tensor_dtype) != inputs[0].dtype:
+        raise TypeError(
+            f"tensor_dtype is {tensor_dtype}, but input is of type {inputs[0].dtype.name}"
+        )
+    if shape is not None:
+        for t in inputs:
+            if not t.shape.is_compatible_with(shape):
+                raise ValueError(f"Shapes {t.shape} and {shape} are incompatible")
+    if len(inputs) == 1 and name is None:
+        return inputs[0]
+    return add_n(inputs, name=name)
+
+
+# -- scans and arg reductions ----------------------------------------------------------------
+
+
+def _scan(op_type: str, x, axis, exclusive, reverse, name) -> Tensor:
+    with name_scope(name, op_type, [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        _check_dtype(op_type, x, _NUMERIC)
+        axis = _int_tensor(axis, "axis")
+        return apply_op(
+            op_type,
+            [x, axis],
+            name=scope,
+            exclusive=bool(exclusive),
+            reverse=bool(reverse),
+            T=x.dtype.base_dtype.numpy_dtype,
+            Tidx=axis.dtype.base_dtype.numpy_dtype,
+        )
+
+
+def _int_tensor(value, name: str) -> Tensor:
+    if isinstance(value, Tensor):
+        if value.dtype.base_dtype not in (dtypes.int32, dtypes.int64):
+            raise TypeError(
+                f"Value passed to parameter '{name}' has DataType "
+                f"{value.dtype.base_dtype.name} not in list of allowed values: "
+                "int32, int64"
+            )
+        return value
+    return convert_to_tensor(value, dtype=dtypes.int32, name=name)
+
+
+def cumsum(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """Cumulative sum of `x` along `axis`.
+
+    Example:
+      >>> tf.cumsum([a, b, c])                   # [a, a + b, a + b + c]
+      >>> tf.cumsum([a, b, c], exclusive=True)   # [0, a, a + b]
+      >>> tf.cumsum([a, b, c], reverse=True)     # [a + b + c, b + c, c]
+    """
+    return _scan("Cumsum", x, axis, exclusive, reverse, name)
+
+
+def cumprod(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """Cumulative product of `x` along `axis` (`exclusive` starts from 1)."""
+    return _scan("Cumprod", x, axis, exclusive, reverse, name)
+
+
+def _arg(op_type: str, input, axis, name, dimension, output_type) -> Tensor:
+    axis = _deprecated("axis", axis, "dimension", dimension)
+    x = convert_to_tensor(input, name="input")
+    _check_dtype(op_type, x, _NUMERIC)
+    output_type = dtypes.as_dtype(output_type).base_dtype
+    if output_type not in (dtypes.int32, dtypes.int64):
+        raise TypeError(
+            f"Value passed to parameter 'output_type' has DataType "
+            f"{output_type.name} not in list of allowed values: int32, int64"
+        )
+    axis = _int_tensor(0 if axis is None else axis, "dimension")
+    return apply_op(
+        op_type,
+        [x, axis],
+        name=name,
+        T=x.dtype.base_dtype.numpy_dtype,
+        Tidx=axis.dtype.base_dtype.numpy_dtype,
+        output_type=output_type.numpy_dtype,
+    )
+
+
+def argmax(input, axis=None, name=None, dimension=None, output_type=dtypes.int64) -> Tensor:
+    """The index of the largest value along `axis` (default 0; TF1: `dimension`)."""
+    return _arg("ArgMax", input, axis, name, dimension, output_type)
+
+
+def argmin(input, axis=None, name=None, dimension=None, output_type=dtypes.int64) -> Tensor:
+    """The index of the smallest value along `axis` (default 0; TF1: `dimension`)."""
+    return _arg("ArgMin", input, axis, name, dimension, output_type)
+
+
+# -- composite reductions --------------------------------------------------------------------
+
+
+def reduce_logsumexp(
+    input_tensor, axis=None, keepdims=None, name=None, reduction_indices=None, keep_dims=None
+) -> Tensor:
+    """log(sum(exp(x))) across `axis`, stable for large values (the max is subtracted)."""
+    axis = _deprecated("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = bool(_deprecated("keepdims", keepdims, "keep_dims", keep_dims))
+    with name_scope(name, "ReduceLogSumExp", [input_tensor]) as scope:
+        x = convert_to_tensor(input_tensor)
+        raw_max = reduce_max(x, axis, keepdims=True)
+        shift = array_ops.stop_gradient(
+            array_ops.where(is_finite(raw_max), raw_max, array_ops.zeros_like(raw_max))
+        )
+        result = log(reduce_sum(exp(subtract(x, shift)), axis, keepdims=keepdims))
+        if not keepdims:
+            shift = reduce_sum(shift, axis)  # drops the kept size-1 dims, whatever `axis` is
+        return add(result, shift, name=scope)
+
+
+def reduce_variance(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
+    """The variance of elements across `axis` (`tf.math.reduce_variance`, TF 1.15)."""
+    with name_scope(name, "reduce_variance", [input_tensor]):
+        x = convert_to_tensor(input_tensor)
+        means = reduce_mean(x, axis=axis, keepdims=True)
+        deviations = subtract(x, means)
+        squared = square(abs(deviations)) if x.dtype.is_complex else square(deviations)
+        return reduce_mean(squared, axis=axis, keepdims=keepdims)
+
+
+def reduce_std(input_tensor, axis=None, keepdims=False, name=None) -> Tensor:
+    """The standard deviation of elements across `axis` (`tf.math.reduce_std`, TF 1.15)."""
+    with name_scope(name, "reduce_std", [input_tensor]):
+        return sqrt(reduce_variance(input_tensor, axis=axis, keepdims=keepdims))
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
+    """The mean and (population) variance of `x` across `axes`, as `tf.nn.moments`.
+
+    `shift` is unused, as in TF 1.x. float16 inputs are reduced in float32.
+
+    Example:
+      >>> mean, variance = tf.nn.moments(x, axes=[0])
+    """
+    keep_dims = bool(_deprecated("keepdims", keepdims, "keep_dims", keep_dims))
+    with name_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x)
+        y = cast(x, dtypes.float32) if x.dtype.base_dtype == dtypes.float16 else x
+        mean = reduce_mean(y, axes, keepdims=True, name="mean")
+        variance = reduce_mean(
+            squared_difference(y, array_ops.stop_gradient(mean)),
+            axes,
+            keepdims=True,
+            name="variance",
+        )
+        if not keep_dims:
+            mean = array_ops.squeeze(mean, axes)
+            variance = array_ops.squeeze(variance, axes)
+        if x.dtype.base_dtype == dtypes.float16:
+            return cast(mean, dtypes.float16), cast(variance, dtypes.float16)
+        return mean, variance
+
+
+def count_nonzero(
+    input_tensor,
+    axis=None,
+    keepdims=None,
+    dtype=dtypes.int64,
+    name=None,
+    reduction_indices=None,
+    keep_dims=None,
+) -> Tensor:
+    """The number of non-zero elements across `axis`, as `dtype` (default int64)."""
+    axis = _deprecated("axis", axis, "reduction_indices", reduction_indices)
+    keepdims = _deprecated("keepdims", keepdims, "keep_dims", keep_dims)
+    with name_scope(name, "count_nonzero", [input_tensor]):
+        x = convert_to_tensor(input_tensor, name="input_tensor")
+        zero = array_ops.zeros([], dtype=x.dtype)
+        nonzero = cast(not_equal(x, zero), dtypes.int64)
+        return cast(reduce_sum(nonzero, axis=axis, keepdims=keepdims), dtype=dtype)
+
+
+# -- segment reductions ----------------------------------------------------------------------
+
+
+def _segment(op_type: str, data, segment_ids, name, *extra) -> Tensor:
+    data = convert_to_tensor(data, name="data")
+    _check_dtype(op_type, data, _NUMERIC)
+    ids = _int_tensor(segment_ids, "segment_ids")
+    inputs = [data, ids] + [_int_tensor(n, "num_segments") for n in extra]
+    return apply_op(
+        op_type,
+        inputs,
+        name=name,
+        T=data.dtype.base_dtype.numpy_dtype,
+        Tindices=ids.dtype.base_dtype.numpy_dtype,
+    )
+
+
+def _sorted_segment_fn(op_type: str, what: str):
+    def fn(data, segment_ids, name=None) -> Tensor:
+        return _segment(op_type, data, segment_ids, name)
+
+    fn.__doc__ = (
+        f"The {what} of the rows of `data` in each segment; `segment_ids` are sorted.\n\n"
+        "The output has `segment_ids[-1] + 1` rows. The ids are needed when the graph is\n"
+        "compiled (constants or feeds): each new id vector compiles its segment anew."
+    )
+    return fn
+
+
+segment_sum = _sorted_segment_fn("SegmentSum", "sum")
+segment_mean = _sorted_segment_fn("SegmentMean", "mean (0 for an empty segment)")
+segment_max = _sorted_segment_fn("SegmentMax", "maximum (0 for an empty segment)")
+segment_min = _sorted_segment_fn("SegmentMin", "minimum (0 for an empty segment)")
+segment_prod = _sorted_segment_fn("SegmentProd", "product (1 for an empty segment)")
+
+
+def _unsorted_segment_fn(op_type: str, what: str):
+    def fn(data, segment_ids, num_segments, name=None) -> Tensor:
+        return _segment(op_type, data, segment_ids, name, num_segments)
+
+    fn.__doc__ = (
+        f"The {what} of the rows of `data` sharing a segment id; the result has "
+        "`num_segments` rows."
+    )
+    return fn
+
+
+unsorted_segment_max = _unsorted_segment_fn(
+    "UnsortedSegmentMax", "maximum (the dtype's lowest value for an empty segment)"
+)
+unsorted_segment_min = _unsorted_segment_fn(
+    "UnsortedSegmentMin", "minimum (the dtype's highest value for an empty segment)"
+)
+unsorted_segment_prod = _unsorted_segment_fn(
+    "UnsortedSegmentProd", "product (1 for an empty segment)"
+)
