@@ -125,7 +125,8 @@ def size(input, *, out_type: np.dtype):
 
 
 @register(
-    "Rank", shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
+    "Rank",
+    shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
     shape_only=True,
 )
 def rank(input):
@@ -319,16 +320,37 @@ def _gather_shape(specs, attrs, static_values):
     if not -len(params) <= a < len(params):
         raise ValueError(f"Shape must be at least rank {a + 1} but is rank {len(params)}")
     a %= len(params)
-    return [Spec(params[:a] + indices + params[a + 1 :], specs[0].dtype)]
+    b = _batch_dims(attrs.get("batch_dims", 0), len(indices), a)
+    return [Spec(params[:a] + indices[b:] + params[a + 1 :], specs[0].dtype)]
+
+
+def _batch_dims(batch_dims: int, indices_rank: int, axis: int) -> int:
+    b = batch_dims + indices_rank if batch_dims < 0 else batch_dims
+    if not 0 <= b <= indices_rank:
+        raise ValueError(
+            f"batch_dims ({batch_dims}) must be in the range [{-indices_rank}, {indices_rank}]"
+        )
+    if b > axis:
+        raise ValueError(f"batch_dims ({batch_dims}) must be less than or equal to axis ({axis}).")
+    return b
 
 
 @register("GatherV2", static=("axis",), shape=_gather_shape)
 def gather_v2(params, indices, axis, *, batch_dims: int = 0):
-    a = int(np.asarray(axis))
+    a = int(np.asarray(axis)) % max(np.ndim(params), 1)
+    b = _batch_dims(batch_dims, np.ndim(indices), a)
     if _strings(params):
+        if b:
+            raise ValueError("batch_dims of string params is not supported")
         return np.take(params, np.asarray(indices), axis=a)
-    # Out-of-range indices give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
-    return jnp.take(params, indices, axis=a, mode="fill", fill_value=0)
+
+    def take(p, i):
+        # Out-of-range indices give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
+        return jnp.take(p, i, axis=a - b, mode="fill", fill_value=0)
+
+    for _ in range(b):  # the leading batch dims of params and indices go together
+        take = jax.vmap(take)
+    return take(params, indices)
 
 
 def _squeezed(shape, squeeze_dims) -> tuple:
@@ -373,10 +395,12 @@ def _concat_shape(specs, attrs, static_values):
     rank = len(shapes[0])
     a = int(np.asarray(axis))
     if not -rank <= a < rank:
-        raise ValueError(f"ConcatOp : Expected concatenating dimensions in the range "
-                         f"[{-rank}, {rank}), but got {a}")
+        raise ValueError(
+            f"ConcatOp : Expected concatenating dimensions in the range "
+            f"[{-rank}, {rank}), but got {a}"
+        )
     a %= rank
-    rest = merge_shapes([s[:a] + s[a + 1:] for s in shapes], "concat shapes")
+    rest = merge_shapes([s[:a] + s[a + 1 :] for s in shapes], "concat shapes")
     sizes = [s[a] for s in shapes]
     total = None if None in sizes else sum(sizes)
     return [Spec(rest[:a] + (total,) + rest[a:], specs[0].dtype)]
@@ -388,3 +412,574 @@ def concat_v2(*values_and_axis, N: int, static_inputs: tuple = ()):
     if _strings(values[0]):
         return np.concatenate(values, axis=axis)
     return jnp.concatenate(values, axis=axis)
+
+
+# -- Splitting, slicing, tiling, padding ------------------------------------------------------
+
+
+def _axis(axis, rank: int, what: str = "axis") -> int:
+    a = int(np.asarray(axis).reshape(()))
+    if not -rank <= a < rank:
+        raise ValueError(
+            f"{what} {a} is out of range for input of rank {rank}; "
+            f"expected {-rank} <= {what} < {rank}"
+        )
+    return a % rank
+
+
+def _shape_n_shape(specs, attrs, static_values):
+    return [Spec((None if s.shape is None else len(s.shape),), attrs["out_type"]) for s in specs]
+
+
+@register("ShapeN", shape=_shape_n_shape, shape_only=True)
+def shape_n(*input, N: int, out_type: np.dtype):
+    return tuple(np.asarray(x.shape, dtype=out_type) for x in input)
+
+
+def _unpack_shape(specs, attrs, static_values):
+    shape, num, axis = specs[0].shape, attrs["num"], attrs["axis"]
+    if shape is None:
+        return [Spec(None, specs[0].dtype)] * num
+    a = _axis(axis, len(shape))
+    if shape[a] is not None and shape[a] != num:
+        raise ValueError(
+            f"Dimension {a} must be {num} but is {shape[a]}: the input has "
+            f"{shape[a]} values to unstack along axis {axis}"
+        )
+    return [Spec(shape[:a] + shape[a + 1 :], specs[0].dtype)] * num
+
+
+@register("Unpack", shape=_unpack_shape)
+def unpack(value, *, num: int, axis: int):
+    a = _axis(axis, value.ndim)
+    if value.shape[a] != num:
+        raise ValueError(f"Input shape axis {a} must equal {num}, got shape {list(value.shape)}")
+    lib = np if _strings(value) else jnp
+    return tuple(lib.squeeze(x, a) for x in lib.split(value, num, axis=a))
+
+
+def _split_sizes(shape, a: int, sizes) -> tuple:
+    """`sizes` with one -1 resolved against dim `a` of `shape` (None when it is unknown)."""
+    sizes = [int(s) for s in np.asarray(sizes).reshape(-1)]
+    if sum(s == -1 for s in sizes) > 1 or any(s < -1 for s in sizes):
+        raise ValueError(
+            f"size_splits may contain at most one -1 and no other negative values, got {sizes}"
+        )
+    dim = shape[a]
+    known = sum(s for s in sizes if s != -1)
+    if dim is None:
+        return tuple(None if s == -1 else s for s in sizes)
+    if (-1 in sizes and known > dim) or (-1 not in sizes and known != dim):
+        raise ValueError(
+            f"Determined shape must either match input shape along split_dim "
+            f"exactly if fully specified, or be less than the size of the input "
+            f"along split_dim if not fully specified.  Got: {known} vs {dim}"
+        )
+    return tuple(dim - known if s == -1 else s for s in sizes)
+
+
+def _split_outputs(shape, a, sizes, dtype):
+    return [Spec(shape[:a] + (s,) + shape[a + 1 :], dtype) for s in sizes]
+
+
+def _split_shape(specs, attrs, static_values):
+    shape, num, axis = specs[1].shape, attrs["num_split"], static_values[0]
+    if shape is None or axis is None:
+        rank = None if shape is None else len(shape)
+        return [Spec(None if rank is None else (None,) * rank, specs[1].dtype)] * num
+    a = _axis(axis, len(shape))
+    if shape[a] is not None and shape[a] % num:
+        raise ValueError(f"Dimension size must be evenly divisible by {num} but is {shape[a]}")
+    size = None if shape[a] is None else shape[a] // num
+    return _split_outputs(shape, a, [size] * num, specs[1].dtype)
+
+
+@register("Split", static=("split_dim",), shape=_split_shape)
+def split(split_dim, value, *, num_split: int):
+    a = _axis(split_dim, value.ndim)
+    if value.shape[a] % num_split:
+        raise ValueError(
+            f"Number of ways to split should evenly divide the split dimension, "
+            f"but got split_dim {a} (size = {value.shape[a]}) and num_split "
+            f"{num_split}"
+        )
+    lib = np if _strings(value) else jnp
+    return tuple(lib.split(value, num_split, axis=a))
+
+
+def _split_v_shape(specs, attrs, static_values):
+    shape, num = specs[0].shape, attrs["num_split"]
+    sizes, axis = static_values[1], static_values[2]
+    if shape is None or axis is None or sizes is None:
+        rank = None if shape is None else len(shape)
+        return [Spec(None if rank is None else (None,) * rank, specs[0].dtype)] * num
+    a = _axis(axis, len(shape))
+    return _split_outputs(shape, a, _split_sizes(shape, a, sizes), specs[0].dtype)
+
+
+@register("SplitV", static=("size_splits", "split_dim"), shape=_split_v_shape)
+def split_v(value, size_splits, split_dim, *, num_split: int):
+    a = _axis(split_dim, value.ndim)
+    sizes = _split_sizes(value.shape, a, size_splits)
+    lib = np if _strings(value) else jnp
+    return tuple(lib.split(value, np.cumsum(sizes)[:-1].tolist(), axis=a))
+
+
+def _slice_bounds(shape, begin, size) -> list[tuple[int, int]]:
+    begin = [int(b) for b in np.asarray(begin).reshape(-1)]
+    size = [int(s) for s in np.asarray(size).reshape(-1)]
+    if len(begin) != len(shape) or len(size) != len(shape):
+        raise ValueError(
+            f"Expected begin and size arguments to be 1-D tensors of size "
+            f"{len(shape)}, but got shapes [{len(begin)}] and [{len(size)}] "
+            f"instead."
+        )
+    out = []
+    for i, (b, s, d) in enumerate(zip(begin, size, shape)):
+        end = d if s == -1 else b + s
+        if b < 0 or s < -1 or end > d:
+            raise ValueError(
+                f"Expected begin[{i}] in [0, {d}] and size[{i}] in "
+                f"[0, {d - b}], but got {b} and {s}"
+            )
+        out.append((b, end))
+    return out
+
+
+def _slice_shape(specs, attrs, static_values):
+    shape, begin, size = specs[0].shape, static_values[1], static_values[2]
+    if size is None:
+        n = specs[2].shape[0] if specs[2].shape else None
+        return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
+    size = [int(s) for s in np.asarray(size).reshape(-1)]
+    if shape is not None and None not in shape and begin is not None:
+        return [Spec(tuple(e - b for b, e in _slice_bounds(shape, begin, size)), specs[0].dtype)]
+    begin = None if begin is None else [int(b) for b in np.asarray(begin).reshape(-1)]
+    dims = []
+    for i, s in enumerate(size):
+        d = None if shape is None else shape[i]
+        dims.append(s if s != -1 else (None if d is None or begin is None else d - begin[i]))
+    return [Spec(tuple(dims), specs[0].dtype)]
+
+
+@register("Slice", static=("begin", "size"), shape=_slice_shape)
+def slice_(input, begin, size):
+    bounds = _slice_bounds(input.shape, begin, size)
+    return input[tuple(slice(b, e) for b, e in bounds)]
+
+
+def _multiples(multiples, rank: int) -> tuple[int, ...]:
+    m = tuple(int(v) for v in np.asarray(multiples).reshape(-1))
+    if len(m) != rank:
+        raise ValueError(
+            f"Expected multiples argument to be a vector of length {rank} but got length {len(m)}"
+        )
+    if any(v < 0 for v in m):
+        raise ValueError(f"Expected multiples to be non-negative, got {list(m)}")
+    return m
+
+
+def _tile_shape(specs, attrs, static_values):
+    shape, m = specs[0].shape, static_values[1]
+    if m is None or shape is None:
+        n = len(shape) if shape is not None else (specs[1].shape or (None,))[0]
+        return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
+    m = _multiples(m, len(shape))
+    return [Spec(tuple(None if d is None else d * k for d, k in zip(shape, m)), specs[0].dtype)]
+
+
+@register("Tile", static=("multiples",), shape=_tile_shape)
+def tile(input, multiples):
+    m = _multiples(multiples, input.ndim)
+    return np.tile(input, m) if _strings(input) else jnp.tile(input, m)
+
+
+def _paddings(paddings, rank: int) -> tuple[tuple[int, int], ...]:
+    p = np.asarray(paddings)
+    if p.shape != (rank, 2):
+        raise ValueError(
+            f"The first dimension of paddings must be the rank of inputs "
+            f"{rank}, and the second 2: got paddings of shape {list(p.shape)}"
+        )
+    if (p < 0).any():
+        raise ValueError(f"Paddings must be non-negative, got {p.tolist()}")
+    return tuple((int(a), int(b)) for a, b in p)
+
+
+def _pad_shape(specs, attrs, static_values):
+    shape, p = specs[0].shape, static_values[1]
+    if p is None or shape is None:
+        n = len(shape) if shape is not None else (specs[1].shape or (None,))[0]
+        return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
+    p = _paddings(p, len(shape))
+    mode = attrs.get("mode")
+    if mode is not None:
+        _check_mirror(shape, p, mode)
+    return [
+        Spec(tuple(None if d is None else d + a + b for d, (a, b) in zip(shape, p)), specs[0].dtype)
+    ]
+
+
+@register("Pad", static=("paddings",), shape=_pad_shape)
+def pad(input, paddings):
+    return jnp.pad(input, _paddings(paddings, input.ndim))
+
+
+@register("PadV2", static=("paddings",), shape=_pad_shape)
+def pad_v2(input, paddings, constant_values):
+    if np.ndim(constant_values) != 0:
+        raise ValueError(
+            f"constant_values must be a scalar, got shape {list(np.shape(constant_values))}"
+        )
+    return jnp.pad(input, _paddings(paddings, input.ndim), constant_values=constant_values)
+
+
+def _check_mirror(shape, paddings, mode: str) -> None:
+    limit = 0 if mode == "SYMMETRIC" else 1
+    for i, (d, (a, b)) in enumerate(zip(shape, paddings)):
+        if d is not None and max(a, b) > d - limit:
+            raise ValueError(
+                f"paddings must be no greater than the dimension size: {a}, {b} "
+                f"greater than {d - limit} ({mode} mode, dimension {i})"
+            )
+
+
+@register("MirrorPad", static=("paddings",), shape=_pad_shape)
+def mirror_pad(input, paddings, *, mode: str):
+    p = _paddings(paddings, input.ndim)
+    _check_mirror(input.shape, p, mode)
+    return jnp.pad(input, p, mode="reflect" if mode == "REFLECT" else "symmetric")
+
+
+# -- One-hot, gathers and scatters by index tuples, reversal ----------------------------------
+
+
+@register("OneHot", static=("depth",))
+def one_hot(indices, depth, on_value, off_value, *, axis: int = -1):
+    d = int(np.asarray(depth).reshape(()))
+    if d < 0:
+        raise ValueError(f"depth must be non-negative, got: {d}")
+    a = indices.ndim if axis == -1 else axis
+    if not 0 <= a <= indices.ndim:
+        raise ValueError(
+            f"Expected axis to be -1 or between [0, {indices.ndim}).  But received: {axis}"
+        )
+    hot = jnp.expand_dims(indices, a) == jnp.arange(d, dtype=indices.dtype).reshape(
+        (d,) + (1,) * (indices.ndim - a)
+    )
+    return jnp.where(hot, on_value, off_value)
+
+
+def _index_tuple(indices):
+    return tuple(jnp.moveaxis(indices, -1, 0))
+
+
+def _check_nd(params_shape, indices_shape, what: str) -> int:
+    if len(indices_shape) < 1:
+        raise ValueError(f"indices must be at least a vector, got shape {list(indices_shape)}")
+    k = indices_shape[-1]
+    if k is not None and k > len(params_shape):
+        raise ValueError(
+            f"indices.shape[-1] must be <= {what}.rank, but saw "
+            f"indices shape: {list(indices_shape)} and {what} shape: "
+            f"{list(params_shape)}"
+        )
+    return k
+
+
+@register("GatherNd")
+def gather_nd(params, indices):
+    _check_nd(params.shape, indices.shape, "params")
+    # Out-of-range index tuples give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
+    params = jnp.asarray(params)
+    return params.at[_index_tuple(indices)].get(mode="fill", fill_value=0)
+
+
+def _scatter_check(indices, updates, shape) -> None:
+    k = _check_nd(shape, indices.shape, "output")
+    want = tuple(indices.shape[:-1]) + tuple(shape[k:])
+    if tuple(updates.shape) != want:
+        raise ValueError(
+            f"The outer {indices.ndim - 1} dimensions of indices.shape="
+            f"{list(indices.shape)} must match the outer {indices.ndim - 1} "
+            f"dimensions of updates.shape={list(updates.shape)}, and the inner "
+            f"dimensions must match those of the output shape {list(shape)}"
+        )
+
+
+def _scatter_nd_shape(specs, attrs, static_values):
+    if static_values[2] is None:
+        n = specs[2].shape[0] if specs[2].shape else None
+        return [Spec(None if n is None else (None,) * n, specs[1].dtype)]
+    if specs[0].shape is None or specs[1].shape is None:
+        return [Spec(_dims(static_values[2]), specs[1].dtype)]
+    return None  # from the kernel
+
+
+@register("ScatterNd", static=("shape",), shape=_scatter_nd_shape)
+def scatter_nd(indices, updates, shape):
+    dims = _dims(shape)
+    _scatter_check(indices, updates, dims)
+    out = jnp.zeros(dims, updates.dtype)
+    return out.at[_index_tuple(indices)].add(updates, mode="drop")  # duplicates add up
+
+
+@register("TensorScatterUpdate")
+def tensor_scatter_update(tensor, indices, updates):
+    _scatter_check(indices, updates, tensor.shape)
+    return jnp.asarray(tensor).at[_index_tuple(indices)].set(updates, mode="drop")
+
+
+@register("TensorScatterAdd")
+def tensor_scatter_add(tensor, indices, updates):
+    _scatter_check(indices, updates, tensor.shape)
+    return jnp.asarray(tensor).at[_index_tuple(indices)].add(updates, mode="drop")
+
+
+@register("TensorScatterSub")
+def tensor_scatter_sub(tensor, indices, updates):
+    _scatter_check(indices, updates, tensor.shape)
+    return jnp.asarray(tensor).at[_index_tuple(indices)].add(-updates, mode="drop")
+
+
+def _reverse_axes(axis, rank: int) -> tuple[int, ...]:
+    axes = [_axis(a, rank) for a in np.asarray(axis).reshape(-1)]
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"axis {sorted(axes)} specified more than once")
+    return tuple(axes)
+
+
+def _reverse_shape(specs, attrs, static_values):
+    if specs[0].shape is not None and static_values[1] is not None:
+        _reverse_axes(static_values[1], len(specs[0].shape))
+    return [specs[0]]
+
+
+@register("ReverseV2", static=("axis",), shape=_reverse_shape)
+def reverse_v2(tensor, axis):
+    axes = _reverse_axes(axis, tensor.ndim)
+    return np.flip(tensor, axes) if _strings(tensor) else jnp.flip(tensor, axes)
+
+
+@register("ReverseSequence", shape=same_as_first)
+def reverse_sequence(input, seq_lengths, *, seq_dim: int, batch_dim: int = 0):
+    steps = jnp.arange(input.shape[seq_dim])
+    lengths = seq_lengths.astype(steps.dtype)[:, None]  # [batch, time]
+    index = jnp.where(steps < lengths, lengths - 1 - steps, steps)
+    shape = [1] * input.ndim
+    shape[batch_dim], shape[seq_dim] = index.shape[0], index.shape[1]
+    if batch_dim > seq_dim:
+        index = index.T
+    index = jnp.broadcast_to(index.reshape(shape), input.shape)
+    return jnp.take_along_axis(input, index, axis=seq_dim)
+
+
+# -- Data-dependent sizes (host): unique, set difference, partitions, stitching ---------------
+
+
+def _unique_shape(specs, attrs, static_values):
+    idx = Spec(specs[0].shape, np.dtype(attrs["out_idx"]))
+    return [Spec((None,), specs[0].dtype), idx]
+
+
+def _unique(x, out_idx):
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise ValueError(f"unique expects a 1D vector, got shape {list(x.shape)}")
+    _, first, inverse, counts = np.unique(
+        x, return_index=True, return_inverse=True, return_counts=True
+    )
+    order = np.argsort(first, kind="stable")  # TF keeps the order of first occurrence
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return x[first[order]], rank[inverse.reshape(-1)].astype(out_idx), counts[order]
+
+
+@register("Unique", kind=HOST, shape=_unique_shape)
+def unique(x, *, out_idx: np.dtype):
+    y, idx, _ = _unique(x, out_idx)
+    return y, idx
+
+
+@register(
+    "UniqueWithCounts",
+    kind=HOST,
+    shape=lambda specs, attrs, static_values: (
+        _unique_shape(specs, attrs, static_values) + [Spec((None,), np.dtype(attrs["out_idx"]))]
+    ),
+)
+def unique_with_counts(x, *, out_idx: np.dtype):
+    y, idx, counts = _unique(x, out_idx)
+    return y, idx, counts.astype(out_idx)
+
+
+def _list_diff_shape(specs, attrs, static_values):
+    return [Spec((None,), specs[0].dtype), Spec((None,), np.dtype(attrs["out_idx"]))]
+
+
+@register("ListDiff", kind=HOST, shape=_list_diff_shape)
+def list_diff(x, y, *, out_idx: np.dtype):
+    x, y = np.asarray(x), np.asarray(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"x and y must be 1-D, got shapes {list(x.shape)} and {list(y.shape)}")
+    keep = np.flatnonzero(~np.isin(x, y))
+    return x[keep], keep.astype(out_idx)
+
+
+def _dynamic_partition_shape(specs, attrs, static_values):
+    data, parts = specs[0].shape, specs[1].shape
+    rest = None if data is None or parts is None else data[len(parts) :]
+    return [Spec(None if rest is None else (None,) + rest, specs[0].dtype)] * attrs[
+        "num_partitions"
+    ]
+
+
+@register("DynamicPartition", kind=HOST, shape=_dynamic_partition_shape)
+def dynamic_partition(data, partitions, *, num_partitions: int):
+    data, partitions = np.asarray(data), np.asarray(partitions)
+    if data.shape[: partitions.ndim] != partitions.shape:
+        raise ValueError(
+            f"data.shape must start with partitions.shape, got data.shape = "
+            f"{list(data.shape)}, partitions.shape = {list(partitions.shape)}"
+        )
+    bad = partitions[(partitions < 0) | (partitions >= num_partitions)]
+    if bad.size:
+        raise ValueError(
+            f"partitions has value {bad.flat[0]} which is not in [0, {num_partitions})"
+        )
+    flat = data.reshape((-1,) + data.shape[partitions.ndim :])
+    parts = partitions.reshape(-1)
+    return tuple(flat[parts == p] for p in range(num_partitions))
+
+
+def _dynamic_stitch_shape(specs, attrs, static_values):
+    n = attrs["N"]
+    indices, data = specs[:n], specs[n:]
+    if indices[0].shape is None or data[0].shape is None:
+        return [Spec(None, data[0].dtype)]
+    return [Spec((None,) + data[0].shape[len(indices[0].shape) :], data[0].dtype)]
+
+
+@register("DynamicStitch", kind=HOST, shape=_dynamic_stitch_shape)
+def dynamic_stitch(*indices_and_data, N: int):
+    indices = [np.asarray(i) for i in indices_and_data[:N]]
+    data = [np.asarray(d) for d in indices_and_data[N:]]
+    rest = data[0].shape[indices[0].ndim :]
+    size = max((int(i.max()) + 1 for i in indices if i.size), default=0)
+    out = np.zeros((size,) + rest, dtype=data[0].dtype)
+    for i, d in zip(indices, data):
+        if d.shape != i.shape + rest:
+            raise ValueError(
+                f"data shape {list(d.shape)} must start with indices shape "
+                f"{list(i.shape)} and end with {list(rest)}"
+            )
+        out[i.reshape(-1)] = d.reshape((-1,) + rest)  # later entries win, as in TF
+    return out
+
+
+# -- Sorting, broadcasting, ranges, bit casts --------------------------------------------------
+
+
+def _top_k_shape(specs, attrs, static_values):
+    shape, k = specs[0].shape, static_values[1]
+    if shape is None:
+        return [Spec(None, specs[0].dtype), Spec(None, np.dtype(np.int32))]
+    if not shape:
+        raise ValueError("input must be at least 1-D")
+    k = None if k is None else int(np.asarray(k))
+    if k is not None and (k < 0 or (shape[-1] is not None and shape[-1] < k)):
+        raise ValueError(f"input must have at least k={k} columns, got {shape[-1]}")
+    out = shape[:-1] + (k,)
+    return [Spec(out, specs[0].dtype), Spec(out, np.dtype(np.int32))]
+
+
+@register("TopKV2", static=("k",), shape=_top_k_shape)
+def top_k_v2(input, k, *, sorted: bool = True):
+    k = int(np.asarray(k))
+    if input.shape[-1] < k:
+        raise ValueError(f"input must have at least k={k} columns, got {input.shape[-1]}")
+    # lax.top_k orders ties by lower index first, as TF does.
+    values, indices = jax.lax.top_k(input, k)
+    return values, indices.astype(np.int32)
+
+
+def _broadcast_dims(shape, target, what: str) -> None:
+    if len(shape) > len(target):
+        raise ValueError(
+            f"Rank of input ({len(shape)}) must be no greater than rank of "
+            f"output shape ({len(target)})."
+        )
+    for d, t in zip(shape[::-1], target[::-1]):
+        if d not in (1, t, None) and t is not None:
+            raise ValueError(f"Incompatible shapes: {list(shape)} vs. {list(target)} ({what})")
+
+
+def _broadcast_to_shape(specs, attrs, static_values):
+    target = static_values[1]
+    if target is None:
+        n = specs[1].shape[0] if specs[1].shape else None
+        return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
+    target = _dims(target)
+    if specs[0].shape is not None:
+        _broadcast_dims(specs[0].shape, target, "BroadcastTo")
+    return [Spec(target, specs[0].dtype)]
+
+
+@register("BroadcastTo", static=("shape",), shape=_broadcast_to_shape)
+def broadcast_to(input, shape):
+    target = _dims(shape)
+    _broadcast_dims(input.shape, target, "BroadcastTo")
+    return jnp.broadcast_to(input, target)
+
+
+def _broadcast_args_shape(specs, attrs, static_values):
+    a, b = (s.shape[0] if s.shape else None for s in specs)
+    return [Spec((None if a is None or b is None else max(a, b),), specs[0].dtype)]
+
+
+@register("BroadcastArgs", static=("s0", "s1"), shape=_broadcast_args_shape)
+def broadcast_args(s0, s1):
+    a, b = (tuple(int(d) for d in np.asarray(s).reshape(-1)) for s in (s0, s1))
+    try:
+        out = np.broadcast_shapes(a, b)
+    except ValueError:
+        raise ValueError(f"Incompatible shapes: {list(a)} vs. {list(b)}") from None
+    return np.asarray(out, dtype=np.asarray(s0).dtype)
+
+
+def _lin_space_shape(specs, attrs, static_values):
+    num = static_values[2]
+    return [Spec((None if num is None else int(np.asarray(num)),), specs[0].dtype)]
+
+
+@register("LinSpace", static=("num",), shape=_lin_space_shape)
+def lin_space(start, stop, num):
+    n = int(np.asarray(num))
+    if n <= 0:
+        raise ValueError(f"Requires num > 0: {n}")
+    if n == 1:
+        return jnp.reshape(start, (1,))
+    step = (stop - start) / (n - 1)
+    values = start + step * jnp.arange(n, dtype=start.dtype)
+    return values.at[-1].set(stop)  # the last value is exactly `stop`, as in TF
+
+
+def _bitcast_shape(specs, attrs, static_values):
+    src, dst = np.dtype(specs[0].dtype), np.dtype(attrs["type"])
+    shape = specs[0].shape
+    if shape is None or src.itemsize == dst.itemsize:
+        return [Spec(shape, dst)]
+    if src.itemsize > dst.itemsize:
+        return [Spec(shape + (src.itemsize // dst.itemsize,), dst)]
+    ratio = dst.itemsize // src.itemsize
+    if not shape or shape[-1] not in (ratio, None):
+        raise ValueError(
+            f"Cannot bitcast from {src.name} to {dst.name}: the last dimension "
+            f"must be {ratio}, got shape {list(shape)}"
+        )
+    return [Spec(shape[:-1], dst)]
+
+
+@register("Bitcast", shape=_bitcast_shape)
+def bitcast(input, *, type: np.dtype):
+    return jax.lax.bitcast_convert_type(input, type)

@@ -150,14 +150,13 @@ def transpose(a, perm=None, name="transpose", conjugate=False) -> Tensor:
       >>> tf.transpose(tf.ones([2, 3]))   # shape (3, 2)
     """
     a = convert_to_tensor(a)
-    if conjugate and a.dtype.is_complex:
-        raise NotImplementedError("tf.transpose(conjugate=True) of complex tensors")
     if perm is None:
         if a.shape.ndims is not None:
             perm = np.arange(a.shape.ndims - 1, -1, -1, dtype=np.int32)
         else:
             perm = range(rank(a) - 1, -1, -1)
-    return apply_op("Transpose", [a, convert_to_tensor(perm, dtype=dtypes.int32)], name=name)
+    op_type = "ConjugateTranspose" if conjugate and a.dtype.is_complex else "Transpose"
+    return apply_op(op_type, [a, convert_to_tensor(perm, dtype=dtypes.int32)], name=name)
 
 
 def strided_slice(
@@ -279,8 +278,6 @@ def where(condition, x=None, y=None, name=None) -> Tensor:
 
 def gather(params, indices, validate_indices=None, name=None, axis=0, batch_dims=0) -> Tensor:
     """Slices of `params` along `axis` at `indices` (out-of-range indices give zeros)."""
-    if batch_dims != 0:
-        raise NotImplementedError("tf.gather with batch_dims != 0")
     params = convert_to_tensor(params)
     indices = convert_to_tensor(indices)
     if not indices.dtype.base_dtype.is_integer:
@@ -289,7 +286,7 @@ def gather(params, indices, validate_indices=None, name=None, axis=0, batch_dims
         "GatherV2",
         [params, indices, convert_to_tensor(axis, dtype=dtypes.int32)],
         name=name,
-        batch_dims=0,
+        batch_dims=int(batch_dims),
     )
 
 
@@ -355,5 +352,565 @@ def concat(values, axis, name="concat") -> Tensor:
     tensors = [tensors[0]] + [convert_to_tensor(t, dtype=tensors[0].dtype) for t in tensors[1:]]
     axis_t = convert_to_tensor(axis, dtype=dtypes.int32, name="concat/axis")
     n = len(tensors)
-    return apply_op("ConcatV2", tensors + [axis_t], name=name, N=n, static_inputs=(n,),
-                    T=tensors[0].dtype.numpy_dtype)
+    return apply_op(
+        "ConcatV2",
+        tensors + [axis_t],
+        name=name,
+        N=n,
+        static_inputs=(n,),
+        T=tensors[0].dtype.numpy_dtype,
+    )
+
+
+# -- Splitting, slicing, tiling, padding ------------------------------------------------------
+
+
+def _math():
+    from flowgraph.ops import math_ops  # math_ops imports this module
+
+    return math_ops
+
+
+def _int32(value, name=None) -> Tensor:
+    return convert_to_tensor(value, dtype=dtypes.int32, name=name)
+
+
+def _index_tensor(value, name=None) -> Tensor:
+    """An int32 or int64 tensor (a Python list becomes int32)."""
+    t = value if isinstance(value, Tensor) else convert_to_tensor(value, name=name)
+    if t.dtype.base_dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(
+            f"Value passed to parameter '{name or 'indices'}' has DataType "
+            f"{t.dtype.name} not in list of allowed values: int32, int64"
+        )
+    return t
+
+
+def shape_n(input, out_type=dtypes.int32, name=None) -> list:
+    """The shapes of several tensors, as a list of 1-D integer tensors (one op)."""
+    tensors = [convert_to_tensor(t) for t in input]
+    out = apply_op(
+        "ShapeN", tensors, name=name, N=len(tensors), out_type=dtypes.as_dtype(out_type).numpy_dtype
+    )
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def unstack(value, num=None, axis=0, name="unstack") -> list:
+    """Unpacks the rank-R `value` along `axis` into a list of `num` rank-(R-1) tensors.
+
+    Example:
+      >>> a, b = tf.unstack(tf.constant([[1, 2], [3, 4]]))   # [1, 2] and [3, 4]
+    """
+    value = convert_to_tensor(value)
+    if num is None:
+        dims = value.shape.as_list() if value.shape.ndims is not None else None
+        if dims is None or not -len(dims) <= axis < len(dims) or dims[axis] is None:
+            raise ValueError(f"Cannot infer num from shape {value.shape}")
+        num = dims[axis]
+    if value.shape.ndims is not None and not -value.shape.ndims <= axis < value.shape.ndims:
+        raise ValueError(f"axis = {axis} not in [{-value.shape.ndims}, {value.shape.ndims})")
+    out = apply_op("Unpack", [value], name=name, num=int(num), axis=int(axis))
+    if isinstance(out, tuple):
+        return list(out)
+    return [] if num == 0 else [out]
+
+
+unpack = unstack
+pack = stack
+
+
+def split(value, num_or_size_splits, axis=0, num=None, name="split") -> list:
+    """Splits `value` along `axis` into `num_or_size_splits` equal parts, or into parts of
+    the given sizes (one size may be -1: the rest).
+
+    Example:
+      >>> a, b = tf.split(tf.zeros([4, 6]), [2, -1], axis=1)   # shapes (4, 2), (4, 4)
+    """
+    value = convert_to_tensor(value)
+    sizes = num_or_size_splits
+    if isinstance(sizes, (int, np.integer)) or (
+        not isinstance(sizes, Tensor) and np.ndim(sizes) == 0 and not isinstance(sizes, list)
+    ):
+        n = int(sizes)
+        out = apply_op(
+            "Split", [_int32(axis, name="split/split_dim"), value], name=name, num_split=n
+        )
+        return list(out) if isinstance(out, tuple) else [out]
+    sizes = _index_tensor(sizes, "size_splits")
+    if num is None:
+        if sizes.shape.ndims != 1 or sizes.shape.as_list()[0] is None:
+            raise ValueError(f"Cannot infer num from shape {sizes.shape}")
+        num = sizes.shape.as_list()[0]
+    out = apply_op(
+        "SplitV",
+        [value, sizes, _int32(axis, name="split/split_dim")],
+        name=name,
+        num_split=int(num),
+    )
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def slice(input_, begin, size, name=None) -> Tensor:  # noqa: A001
+    """The `size`-shaped part of `input_` starting at `begin` (a size of -1: to the end).
+
+    Example:
+      >>> tf.slice(tf.constant([[1, 2, 3], [4, 5, 6]]), [0, 1], [2, -1])   # [[2, 3], [5, 6]]
+    """
+    input_ = convert_to_tensor(input_)
+    begin, size = _index_tensor(begin, "begin"), _index_tensor(size, "size")
+    return apply_op("Slice", [input_, begin, size], name=name)
+
+
+def tile(input, multiples, name=None) -> Tensor:
+    """`input` repeated `multiples[i]` times along each dimension i."""
+    input = convert_to_tensor(input)
+    return apply_op("Tile", [input, _index_tensor(multiples, "multiples")], name=name)
+
+
+def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0) -> Tensor:
+    """Pads `tensor` by `paddings[i] = [before, after]` along each dimension i.
+
+    `mode` is "CONSTANT" (with `constant_values`), "REFLECT" (the edge not repeated) or
+    "SYMMETRIC" (the edge repeated); case-insensitive.
+
+    Example:
+      >>> tf.pad(tf.constant([[1, 2]]), [[1, 1], [2, 2]])   # shape (3, 6)
+    """
+    tensor = convert_to_tensor(tensor)
+    paddings = _index_tensor(paddings, "paddings")
+    mode = mode.upper()
+    if mode == "CONSTANT":
+        if not isinstance(constant_values, Tensor) and np.all(np.asarray(constant_values) == 0):
+            return apply_op("Pad", [tensor, paddings], name=name)
+        values = convert_to_tensor(constant_values, dtype=tensor.dtype.base_dtype)
+        return apply_op("PadV2", [tensor, paddings, values], name=name)
+    if mode in ("REFLECT", "SYMMETRIC"):
+        return apply_op("MirrorPad", [tensor, paddings], name=name, mode=mode)
+    raise ValueError(f"Unknown padding mode: {mode}")
+
+
+# -- One-hot, gathers and scatters by index tuples, reversal ----------------------------------
+
+
+def one_hot(
+    indices, depth, on_value=None, off_value=None, axis=None, dtype=None, name=None
+) -> Tensor:
+    """A one-hot tensor: `on_value` where the new `axis` position equals the index,
+    `off_value` elsewhere (negative or too large indices give an all-off row).
+
+    Example:
+      >>> tf.one_hot([0, 2], 3)   # [[1., 0., 0.], [0., 0., 1.]]
+    """
+    with name_scope(name, "one_hot", [indices, depth, on_value, off_value]) as scope:
+        on_dtype = None if on_value is None else convert_to_tensor(on_value).dtype.base_dtype
+        off_dtype = None if off_value is None else convert_to_tensor(off_value).dtype.base_dtype
+        if dtype is not None:
+            dtype = dtypes.as_dtype(dtype).base_dtype
+            for which, d in (("on_value", on_dtype), ("off_value", off_dtype)):
+                if d is not None and d != dtype:
+                    raise TypeError(
+                        f"dtype {d.name} of {which} does not match dtype parameter {dtype.name}"
+                    )
+        else:
+            dtype = on_dtype or off_dtype or dtypes.float32
+        if on_dtype and off_dtype and on_dtype != off_dtype:
+            raise TypeError(
+                f"dtype {on_dtype.name} of on_value does not match dtype "
+                f"{off_dtype.name} of off_value"
+            )
+        on = convert_to_tensor(1 if on_value is None else on_value, dtype=dtype, name="on_value")
+        off = convert_to_tensor(
+            0 if off_value is None else off_value, dtype=dtype, name="off_value"
+        )
+        indices = convert_to_tensor(indices)
+        if indices.dtype.base_dtype not in (dtypes.uint8, dtypes.int32, dtypes.int64):
+            raise TypeError(
+                f"Value passed to parameter 'indices' has DataType "
+                f"{indices.dtype.name} not in list of allowed values: uint8, "
+                f"int32, int64"
+            )
+        axis = -1 if axis is None else int(axis)
+        rank_ = indices.shape.ndims
+        if axis < -1 or (rank_ is not None and axis > rank_):
+            raise ValueError(
+                f"Expected axis to be -1 or between [0, {rank_}).  But received: {axis}"
+            )
+        return apply_op(
+            "OneHot", [indices, _int32(depth, name="depth"), on, off], name=scope, axis=axis
+        )
+
+
+def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
+    """Slices of `params` at the index tuples in the last dimension of `indices`.
+
+    Example:
+      >>> tf.gather_nd([[1, 2], [3, 4]], [[1, 0], [0, 1]])   # [3, 2]
+    """
+    if batch_dims != 0:
+        raise NotImplementedError("tf.gather_nd with batch_dims != 0")
+    params = convert_to_tensor(params)
+    return apply_op("GatherNd", [params, _index_tensor(indices)], name=name)
+
+
+def scatter_nd(indices, updates, shape, name=None) -> Tensor:
+    """Zeros of `shape` with `updates` added at the index tuples of `indices` (duplicate
+    indices add up)."""
+    indices = _index_tensor(indices)
+    updates = convert_to_tensor(updates)
+    shape_t = (
+        shape
+        if isinstance(shape, Tensor)
+        else convert_to_tensor(shape, dtype=indices.dtype.base_dtype)
+    )
+    return apply_op("ScatterNd", [indices, updates, shape_t], name=name)
+
+
+def _tensor_scatter(op_type, tensor, indices, updates, name) -> Tensor:
+    tensor = convert_to_tensor(tensor)
+    updates = convert_to_tensor(updates, dtype=tensor.dtype.base_dtype)
+    return apply_op(op_type, [tensor, _index_tensor(indices), updates], name=name)
+
+
+def tensor_scatter_nd_update(tensor, indices, updates, name=None) -> Tensor:
+    """A copy of `tensor` with the slices at `indices` replaced by `updates`."""
+    return _tensor_scatter("TensorScatterUpdate", tensor, indices, updates, name)
+
+
+def tensor_scatter_nd_add(tensor, indices, updates, name=None) -> Tensor:
+    """A copy of `tensor` with `updates` added at `indices`."""
+    return _tensor_scatter("TensorScatterAdd", tensor, indices, updates, name)
+
+
+def tensor_scatter_nd_sub(tensor, indices, updates, name=None) -> Tensor:
+    """A copy of `tensor` with `updates` subtracted at `indices`."""
+    return _tensor_scatter("TensorScatterSub", tensor, indices, updates, name)
+
+
+tensor_scatter_update = tensor_scatter_nd_update
+tensor_scatter_add = tensor_scatter_nd_add
+tensor_scatter_sub = tensor_scatter_nd_sub
+
+
+def reverse_v2(tensor, axis, name=None) -> Tensor:
+    """`tensor` with the dimensions in `axis` reversed."""
+    tensor = convert_to_tensor(tensor)
+    return apply_op("ReverseV2", [tensor, _index_tensor(axis, "axis")], name=name)
+
+
+reverse = reverse_v2
+
+
+def reverse_sequence(
+    input, seq_lengths, seq_axis=None, batch_axis=None, name=None, seq_dim=None, batch_dim=None
+) -> Tensor:
+    """Reverses the first `seq_lengths[b]` elements along `seq_axis` of each batch entry b."""
+    seq_axis = _deprecated_alias(seq_axis, seq_dim, "seq_axis", "seq_dim")
+    batch_axis = _deprecated_alias(batch_axis, batch_dim, "batch_axis", "batch_dim")
+    batch_axis = 0 if batch_axis is None else int(batch_axis)
+    if seq_axis is None:
+        raise TypeError("reverse_sequence() missing required argument 'seq_axis'")
+    input = convert_to_tensor(input)
+    lengths = _index_tensor(seq_lengths, "seq_lengths")
+    rank_ = input.shape.ndims
+    if rank_ is not None:
+        for what, a in (("seq_dim", seq_axis), ("batch_dim", batch_axis)):
+            if not 0 <= a < rank_:
+                raise ValueError(f"Invalid {what} {a} for input of rank {rank_}")
+        if seq_axis == batch_axis:
+            raise ValueError(f"seq_dim and batch_dim must differ, both are {seq_axis}")
+    return apply_op(
+        "ReverseSequence", [input, lengths], name=name, seq_dim=int(seq_axis), batch_dim=batch_axis
+    )
+
+
+def _deprecated_alias(new, old, new_name, old_name):
+    if new is not None and old is not None:
+        raise ValueError(f"Cannot specify both '{new_name}' and '{old_name}'")
+    return old if new is None else new
+
+
+# -- Data-dependent sizes (host ops) ----------------------------------------------------------
+
+
+def unique(x, out_idx=dtypes.int32, name=None):
+    """The distinct values of the 1-D `x` in order of first occurrence, and for each element
+    of `x` the index of its value in them: `(y, idx)`."""
+    out = apply_op(
+        "Unique", [convert_to_tensor(x)], name=name, out_idx=dtypes.as_dtype(out_idx).numpy_dtype
+    )
+    return _UniqueOutput(*out)
+
+
+def unique_with_counts(x, out_idx=dtypes.int32, name=None):
+    """Like `unique`, with how often each distinct value occurs: `(y, idx, count)`."""
+    out = apply_op(
+        "UniqueWithCounts",
+        [convert_to_tensor(x)],
+        name=name,
+        out_idx=dtypes.as_dtype(out_idx).numpy_dtype,
+    )
+    return _UniqueWithCountsOutput(*out)
+
+
+def setdiff1d(x, y, index_dtype=dtypes.int32, name=None):
+    """The values of `x` not in `y` (in `x`'s order) and their positions: `(out, idx)`."""
+    x = convert_to_tensor(x)
+    y = convert_to_tensor(y, dtype=x.dtype.base_dtype)
+    out = apply_op("ListDiff", [x, y], name=name, out_idx=dtypes.as_dtype(index_dtype).numpy_dtype)
+    return _ListDiffOutput(*out)
+
+
+def dynamic_partition(data, partitions, num_partitions, name=None) -> list:
+    """Splits `data` into `num_partitions` tensors: part p holds the slices whose
+    `partitions` entry is p, in order."""
+    data = convert_to_tensor(data)
+    partitions = convert_to_tensor(partitions, dtype=dtypes.int32)
+    out = apply_op(
+        "DynamicPartition", [data, partitions], name=name, num_partitions=int(num_partitions)
+    )
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def dynamic_stitch(indices, data, name=None) -> Tensor:
+    """Interleaves the values of `data` into one tensor: `merged[indices[m][i]] =
+    data[m][i]` (a later entry wins where indices repeat)."""
+    indices = [convert_to_tensor(i, dtype=dtypes.int32) for i in indices]
+    data = [convert_to_tensor(d) for d in data]
+    data = [data[0]] + [convert_to_tensor(d, dtype=data[0].dtype.base_dtype) for d in data[1:]]
+    if len(indices) != len(data):
+        raise ValueError(
+            f"List argument 'indices' to 'DynamicStitch' Op with length "
+            f"{len(indices)} must match length {len(data)} of argument 'data'."
+        )
+    return apply_op("DynamicStitch", indices + data, name=name, N=len(indices))
+
+
+# -- Sorting, broadcasting, ranges, casts, masks ----------------------------------------------
+
+
+def top_k(input, k=1, sorted=True, name=None):  # noqa: A002
+    """The `k` largest entries along the last dimension and their indices: `(values,
+    indices)`, ties broken by lower index first."""
+    input = convert_to_tensor(input)
+    out = apply_op("TopKV2", [input, _int32(k, name="k")], name=name, sorted=bool(sorted))
+    return _TopKOutput(*out)
+
+
+def _sort_or_argsort(values, axis, direction, return_argsort):
+    if direction not in ("ASCENDING", "DESCENDING"):
+        raise ValueError(f'Unknown direction: {direction}. Expected "ASCENDING" or "DESCENDING".')
+    values = convert_to_tensor(values, name="values")
+    rank_ = values.shape.ndims
+    axis = int(axis)
+    if rank_ is None and axis != -1:
+        raise ValueError(f"sort along axis {axis} needs the rank of values to be known")
+    rank_ = 1 if rank_ is None else rank_  # unknown rank: axis -1, nothing to transpose
+    if not -rank_ <= axis < rank_:
+        raise ValueError(f"axis must be a valid dimension of values of rank {rank_}, got {axis}")
+    axis %= rank_
+    perm = None
+    if axis != rank_ - 1:
+        perm = list(np.arange(rank_))
+        perm[axis], perm[-1] = perm[-1], perm[axis]
+        values = transpose(values, perm)
+    n = values.shape.as_list()[-1] if values.shape.ndims else None
+    k = n if n is not None else shape(values)[-1]
+    if direction == "ASCENDING":  # top_k of the negated values; ties stay in index order
+        if values.dtype.base_dtype.is_unsigned:
+            raise ValueError("sort of unsigned integers in ascending order is not supported")
+        top, index = top_k(_math().negative(values), k)
+        top = _math().negative(top)
+    else:
+        top, index = top_k(values, k)
+    out = index if return_argsort else top
+    return out if perm is None else transpose(out, perm)
+
+
+def sort(values, axis=-1, direction="ASCENDING", name=None) -> Tensor:
+    """`values` sorted along `axis`.
+
+    Example:
+      >>> tf.sort([3, 1, 2])   # [1, 2, 3]
+    """
+    with name_scope(name, "sort"):
+        return _sort_or_argsort(values, axis, direction, return_argsort=False)
+
+
+def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> Tensor:
+    """The int32 indices that sort `values` along `axis` (always stable here)."""
+    with name_scope(name, "argsort"):
+        return _sort_or_argsort(values, axis, direction, return_argsort=True)
+
+
+def broadcast_to(input, shape, name=None) -> Tensor:
+    """`input` broadcast to `shape` (numpy's broadcasting rules)."""
+    input = convert_to_tensor(input)
+    return apply_op("BroadcastTo", [input, _index_tensor(shape_tensor(shape), "shape")], name=name)
+
+
+def broadcast_dynamic_shape(shape_x, shape_y) -> Tensor:
+    """The broadcast of two shapes given as 1-D integer tensors."""
+    shape_x = _index_tensor(shape_x, "shape_x")
+    shape_y = convert_to_tensor(shape_y, dtype=shape_x.dtype.base_dtype)
+    return apply_op("BroadcastArgs", [shape_x, shape_y], name="BroadcastArgs")
+
+
+def broadcast_static_shape(shape_x, shape_y) -> tensor_shape.TensorShape:
+    """The broadcast of two TensorShapes; ValueError if they cannot be broadcast."""
+    from kernels.shapes import broadcast_shapes
+
+    x, y = tensor_shape.as_shape(shape_x), tensor_shape.as_shape(shape_y)
+    try:
+        dims = broadcast_shapes(x.as_tuple(), y.as_tuple())
+    except ValueError:
+        raise ValueError(f"Incompatible shapes for broadcasting: {x} and {y}") from None
+    return tensor_shape.TensorShape(None if dims is None else list(dims))
+
+
+def meshgrid(*args, **kwargs) -> list:
+    """Coordinate grids from 1-D coordinate vectors; `indexing` "xy" (Cartesian, the
+    default) or "ij" (matrix).
+
+    Example:
+      >>> X, Y = tf.meshgrid([1, 2, 3], [4, 5])   # both of shape (2, 3)
+    """
+    indexing = kwargs.pop("indexing", "xy")
+    name = kwargs.pop("name", "meshgrid")
+    if kwargs:
+        raise TypeError(f"'{next(iter(kwargs))}' is an invalid keyword argument for this function")
+    if indexing not in ("xy", "ij"):
+        raise ValueError("indexing parameter must be either 'xy' or 'ij'")
+    with name_scope(name, "meshgrid", args):
+        n = len(args)
+        outputs = []
+        for i, x in enumerate(args):
+            target = [1] * n
+            target[i] = -1
+            outputs.append(reshape(convert_to_tensor(x), target))
+        if indexing == "xy" and n > 1:
+            outputs[0] = reshape(args[0], [1, -1] + [1] * (n - 2))
+            outputs[1] = reshape(args[1], [-1, 1] + [1] * (n - 2))
+        shapes = [size(x) for x in args]
+        if indexing == "xy" and n > 1:
+            shapes[0], shapes[1] = shapes[1], shapes[0]
+        full = stack(shapes)
+        return [broadcast_to(o, full) for o in outputs]
+
+
+def lin_space(start, stop, num, name=None) -> Tensor:
+    """`num` evenly spaced values from `start` to `stop` inclusive."""
+    start = convert_to_tensor(start)
+    if start.dtype.base_dtype not in (
+        dtypes.bfloat16,
+        dtypes.float16,
+        dtypes.float32,
+        dtypes.float64,
+    ):
+        raise TypeError(
+            f"Value passed to parameter 'start' has DataType {start.dtype.name} "
+            f"not in list of allowed values: bfloat16, float32, float64"
+        )
+    stop = convert_to_tensor(stop, dtype=start.dtype.base_dtype)
+    return apply_op("LinSpace", [start, stop, _index_tensor(num, "num")], name=name)
+
+
+linspace = lin_space
+
+
+def bitcast(input, type, name=None) -> Tensor:  # noqa: A002
+    """Reinterprets the bytes of `input` as `type` (a wider type consumes the last
+    dimension; a narrower one adds one)."""
+    input = convert_to_tensor(input)
+    type = dtypes.as_dtype(type).base_dtype
+    return apply_op("Bitcast", [input], name=name, T=input.dtype.numpy_dtype, type=type.numpy_dtype)
+
+
+def saturate_cast(value, dtype, name=None) -> Tensor:
+    """Casts `value` to `dtype`, clipping it to `dtype`'s range first."""
+    math_ops = _math()
+    with name_scope(name, "saturate_cast", [value]) as scope:
+        value = convert_to_tensor(value, name="value")
+        dtype = dtypes.as_dtype(dtype).base_dtype
+        if value.dtype.min < dtype.min:
+            value = math_ops.maximum(
+                value, convert_to_tensor(dtype.min, dtype=value.dtype.base_dtype, name="min")
+            )
+        if value.dtype.max > dtype.max:
+            value = math_ops.minimum(
+                value, convert_to_tensor(dtype.max, dtype=value.dtype.base_dtype, name="max")
+            )
+        return math_ops.cast(value, dtype, name=scope)
+
+
+def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None) -> Tensor:
+    """`mask[i..., j] = j < lengths[i...]` for j below `maxlen` (default: the largest length).
+
+    Example:
+      >>> tf.sequence_mask([1, 3], 4)   # [[True, False, False, False], [True, True, True, False]]
+    """
+    math_ops = _math()
+    with name_scope(name, "SequenceMask", [lengths, maxlen]):
+        lengths = convert_to_tensor(lengths)
+        if maxlen is None:
+            maxlen = math_ops.reduce_max(lengths)
+            maxlen = math_ops.maximum(constant(0, maxlen.dtype.base_dtype), maxlen)
+        else:
+            maxlen = convert_to_tensor(maxlen)
+        if maxlen.shape.ndims is not None and maxlen.shape.ndims != 0:
+            raise ValueError("maxlen must be scalar for sequence_mask")
+        row = range(
+            constant(0, maxlen.dtype.base_dtype), maxlen, constant(1, maxlen.dtype.base_dtype)
+        )
+        matrix = math_ops.cast(expand_dims(lengths, -1), maxlen.dtype.base_dtype)
+        result = math_ops.less(row, matrix)
+        dtype = dtypes.as_dtype(dtype)
+        return result if dtype == dtypes.bool else math_ops.cast(result, dtype)
+
+
+class _UniqueOutput(tuple):
+    """`(y, idx)`, also as attributes."""
+
+    __slots__ = ()
+
+    def __new__(cls, y, idx):
+        return super().__new__(cls, (y, idx))
+
+    y = property(lambda self: self[0])
+    idx = property(lambda self: self[1])
+
+
+class _UniqueWithCountsOutput(tuple):
+    """`(y, idx, count)`, also as attributes."""
+
+    __slots__ = ()
+
+    def __new__(cls, y, idx, count):
+        return super().__new__(cls, (y, idx, count))
+
+    y = property(lambda self: self[0])
+    idx = property(lambda self: self[1])
+    count = property(lambda self: self[2])
+
+
+class _ListDiffOutput(tuple):
+    """`(out, idx)`, also as attributes."""
+
+    __slots__ = ()
+
+    def __new__(cls, out, idx):
+        return super().__new__(cls, (out, idx))
+
+    out = property(lambda self: self[0])
+    idx = property(lambda self: self[1])
+
+
+class _TopKOutput(tuple):
+    """`(values, indices)`, also as attributes."""
+
+    __slots__ = ()
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
