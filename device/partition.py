@@ -126,8 +126,13 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
                         static.add(edge)
         seg.folded = _needed_static(seg, inputs)
         # An input whose value a folded node reads must be concrete too: a static argument.
-        static |= {e for n in seg.nodes if n.name in seg.folded and not _shape_only(n)
-                   for e in n.inputs if e in inputs}
+        static |= {
+            e
+            for n in seg.nodes
+            if n.name in seg.folded and not _shape_only(n)
+            for e in n.inputs
+            if e in inputs
+        }
         seg.inputs, seg.static = list(inputs), frozenset(static)
     for seg in segments:
         seg.outputs = [

@@ -1,6 +1,11 @@
 """`tf.nn`: neural-network ops."""
 
-from flowgraph.ops.math_ops import sigmoid as sigmoid, tanh as tanh
+from flowgraph.ops.array_ops import top_k as top_k  # noqa: E402
+from flowgraph.ops.math_ops import (
+    moments as moments,  # noqa: E402
+    sigmoid as sigmoid,
+    tanh as tanh,
+)
 from flowgraph.ops.nn_ops import (
     bias_add as bias_add,
     elu as elu,

@@ -2,6 +2,7 @@
 
 from kernels import (  # noqa: F401  (registrations)
     array,
+    check,
     control_flow,
     gradients,
     linalg,
@@ -10,6 +11,8 @@ from kernels import (  # noqa: F401  (registrations)
     nn,
     random,
     registry,
+    sparse,
+    spectral,
     state,
     string,
     training,

@@ -20,8 +20,14 @@ def _vjp_shape(specs, attrs, static_values):
 
 
 @register("VJP", shape=_vjp_shape, static_attr="static_inputs")
-def vjp(*args, forward: str, forward_attrs: tuple, num_inputs: int, wrt: tuple,
-        static_inputs: tuple = ()):
+def vjp(
+    *args,
+    forward: str,
+    forward_attrs: tuple,
+    num_inputs: int,
+    wrt: tuple,
+    static_inputs: tuple = (),
+):
     kernel = lookup(forward)
     attrs = dict(forward_attrs)
     primals, cotangents = list(args[:num_inputs]), args[num_inputs:]

@@ -127,8 +127,11 @@ def register(
                 f"(inputs: {list(kernel.input_names)})"
             )
         ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
-        _add(replace(kernel, state=state, refs=ref_modes, static_attr=static_attr,
-                     shape_only=shape_only))
+        _add(
+            replace(
+                kernel, state=state, refs=ref_modes, static_attr=static_attr, shape_only=shape_only
+            )
+        )
         return fn
 
     return decorate

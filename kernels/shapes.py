@@ -128,15 +128,19 @@ def _compare_guesses(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
 
 
 def _unknown_shapes(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
-    try:
-        outs = _eval(kernel, _guess(_rank_one_if_unknown(specs), 2), specs, attrs, static_values)
-    except ValueError:
-        return (Spec(None, specs[0].dtype),)
-    return tuple(Spec(None, s.dtype) for s in outs)
+    """Unknown-rank outputs; their number and dtypes from a guess of the unknown ranks."""
+    for rank in (1, 2, 3, 4):
+        try:
+            guess = _guess(_rank_if_unknown(specs, rank), 2)
+            outs = _eval(kernel, guess, specs, attrs, static_values)
+        except ValueError:
+            continue
+        return tuple(Spec(None, s.dtype) for s in outs)
+    return (Spec(None, specs[0].dtype),)
 
 
-def _rank_one_if_unknown(specs):
-    return [Spec((None,), s.dtype) if s.shape is None else s for s in specs]
+def _rank_if_unknown(specs, rank: int):
+    return [Spec((None,) * rank, s.dtype) if s.shape is None else s for s in specs]
 
 
 # Fast rules for the commonest families; they skip `jax.eval_shape` entirely.

@@ -14,6 +14,7 @@ from device.place import device_name
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
+from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
 
@@ -77,24 +78,60 @@ class _FeedSpec:
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
-    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches")
+    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds")
 
-    def __init__(self, plan, feeds: list[_FeedSpec], build: Callable, epoch: int):
+    def __init__(
+        self,
+        plan,
+        feeds: list[_FeedSpec],
+        build: Callable,
+        epoch: int,
+        sparse_feeds: tuple | None = None,
+    ):
         self.plan = plan
         self.feeds = feeds
         self.build = build
         self.epoch = epoch
+        self.sparse_feeds = sparse_feeds  # per feed key: whether it is a SparseTensor (3 feeds)
         # A fetched feed is the fed value itself; TF hands back a copy, never the caller's array.
         self.fed_fetches = tuple(
             i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
         )
 
     def __call__(self, feed_values) -> Any:
+        if self.sparse_feeds is not None:
+            feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
         fetched = self.plan.run(values)
         for i in self.fed_fetches:
             fetched[i] = np.array(fetched[i])
         return self.build(_to_numpy(fetched))
+
+
+def _expand_sparse_feeds(sparse: tuple, feed_values) -> list:
+    """Feed values with each sparse one split into its (indices, values, dense_shape)."""
+    out = []
+    for is_sparse, value in zip(sparse, feed_values):
+        if not is_sparse:
+            out.append(value)
+        elif isinstance(value, SparseTensor):
+            raise TypeError("The value of a feed cannot be a tf.SparseTensor object.")
+        elif isinstance(value, SparseTensorValue) or (isinstance(value, tuple) and len(value) == 3):
+            out.extend(value[:is_sparse])  # 2: the dense shape is a constant, not fed
+        else:
+            raise TypeError(
+                f"Cannot feed {type(value).__name__} to a SparseTensor: feed a "
+                "tf.SparseTensorValue or an (indices, values, dense_shape) tuple."
+            )
+    return out
+
+
+def _sparse_feed_count(key) -> int:
+    """0 for a dense feed key; else how many of a SparseTensor's tensors are fed (a constant
+    dense shape is not: ops need it when the graph is compiled)."""
+    if not isinstance(key, SparseTensor):
+        return 0
+    return 2 if key.dense_shape.op.type == "Const" else 3
 
 
 def _to_numpy(values: list) -> list:
@@ -211,7 +248,17 @@ class BaseSession:
             )
         with self._lock:
             leaves, build = _flatten(fetches, graph)
-            feeds = [_FeedSpec(_feed_tensor(k, graph)) for k in feed_keys]
+            sparse = tuple(_sparse_feed_count(k) for k in feed_keys)
+            feed_tensors = [
+                t
+                for k in feed_keys
+                for t in (
+                    (k.indices, k.values, k.dense_shape)[: _sparse_feed_count(k)]
+                    if isinstance(k, SparseTensor)
+                    else (_feed_tensor(k, graph),)
+                )
+            ]
+            feeds = [_FeedSpec(t) for t in feed_tensors]
             tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
             targets = [x.name for x in leaves if isinstance(x, Operation)]
             plan = make_plan(
@@ -223,7 +270,13 @@ class BaseSession:
                 cache=self._segments,
                 store=self._store,
             )
-            return _Run(plan, feeds, _rebuilder(leaves, tensors, build), graph._epoch)
+            return _Run(
+                plan,
+                feeds,
+                _rebuilder(leaves, tensors, build),
+                graph._epoch,
+                sparse if any(sparse) else None,
+            )
 
     def close(self) -> None:
         """Frees the session's plans and state; running it afterwards raises RuntimeError."""
@@ -345,6 +398,10 @@ def _flatten(fetches, graph: Graph) -> tuple[list, Callable]:
         leaves = [leaf for p in parts for leaf in p[0]]
         cls = type(fetches)
         return leaves, lambda it: _make_dict(cls, keys, [b(it) for _, b in parts])
+    if isinstance(fetches, SparseTensor):  # fetched as its three tensors, rebuilt as a value
+        return [fetches.indices, fetches.values, fetches.dense_shape], lambda it: SparseTensorValue(
+            next(it), next(it), next(it)
+        )
     leaf = _fetch_element(fetches, graph)
     return [leaf], next
 

@@ -46,8 +46,10 @@ class RegisterGradient:
 
 def _register(op_type: str, fn: Callable | None) -> None:
     if op_type in _gradient_registry:
-        raise KeyError(f"Registering two gradient with name '{op_type}'! (Previous "
-                       f"registration was in {_registered_at[op_type]})")
+        raise KeyError(
+            f"Registering two gradient with name '{op_type}'! (Previous "
+            f"registration was in {_registered_at[op_type]})"
+        )
     code = getattr(fn, "__code__", None)
     _registered_at[op_type] = f"{code.co_filename}:{code.co_firstlineno}" if code else "?"
     _gradient_registry[op_type] = fn
@@ -69,8 +71,10 @@ def get_gradient_function(op: Operation) -> Callable | None:
     override = op._attrs.get("_gradient_op_type")
     if override is not None:
         if override not in _gradient_registry:
-            raise LookupError(f"No gradient defined for operation '{op.name}' (op type: "
-                              f"{op.type}): override '{override}' is not registered")
+            raise LookupError(
+                f"No gradient defined for operation '{op.name}' (op type: "
+                f"{op.type}): override '{override}' is not registered"
+            )
         return _gradient_registry[override]
     if op.type in _gradient_registry:
         return _gradient_registry[op.type]
@@ -92,17 +96,23 @@ def _vjp_gradient(op: Operation, *grads) -> list:
     kernel = registry.lookup(op.type)
     inputs = list(op.inputs)
     static = tuple(i for i in range(len(inputs)) if kernel.is_static_input(i, op._attrs))
-    wrt = tuple(i for i, t in enumerate(inputs)
-                if i not in static and _differentiable(t.dtype))
+    wrt = tuple(i for i, t in enumerate(inputs) if i not in static and _differentiable(t.dtype))
     out = [None] * len(inputs)
     if not wrt:
         return out
-    cotangents = [g if g is not None else array_ops.zeros_like(t)
-                  for g, t in zip(grads, op.outputs)]
+    cotangents = [
+        g if g is not None else array_ops.zeros_like(t) for g, t in zip(grads, op.outputs)
+    ]
     attrs = tuple(sorted((k, v) for k, v in op._attrs.items() if k in kernel.attr_names))
-    result = apply_op("VJP", inputs + [_dense(c) for c in cotangents], forward=op.type,
-                      forward_attrs=attrs, num_inputs=len(inputs), wrt=wrt,
-                      static_inputs=static)
+    result = apply_op(
+        "VJP",
+        inputs + [_dense(c) for c in cotangents],
+        forward=op.type,
+        forward_attrs=attrs,
+        num_inputs=len(inputs),
+        wrt=wrt,
+        static_inputs=static,
+    )
     results = result if isinstance(result, tuple) else (result,)
     for i, g in zip(wrt, results):
         out[i] = g
@@ -153,10 +163,31 @@ def _constant(t: Tensor):
     return None if value is None else int(np.asarray(value))
 
 
-for _op_type in ("Shape", "Size", "Rank", "Range", "Const", "Placeholder", "Where",
-                 "ZerosLike", "OnesLike", "Equal", "NotEqual", "Less", "LessEqual",
-                 "Greater", "GreaterEqual", "LogicalAnd", "LogicalOr", "LogicalNot",
-                 "IsVariableInitialized", "AsString", "StringJoin"):
+for _op_type in (
+    "Shape",
+    "Size",
+    "Rank",
+    "Range",
+    "Const",
+    "Placeholder",
+    "Where",
+    "ZerosLike",
+    "OnesLike",
+    "Round",
+    "Rint",
+    "Equal",
+    "NotEqual",
+    "Less",
+    "LessEqual",
+    "Greater",
+    "GreaterEqual",
+    "LogicalAnd",
+    "LogicalOr",
+    "LogicalNot",
+    "IsVariableInitialized",
+    "AsString",
+    "StringJoin",
+):
     no_gradient(_op_type)
 del _op_type
 
@@ -175,9 +206,17 @@ def _as_x(x) -> Tensor:
     return convert_to_tensor(x)
 
 
-def gradients(ys, xs, grad_ys=None, name="gradients", colocate_gradients_with_ops=False,
-              gate_gradients=False, aggregation_method=None, stop_gradients=None,
-              unconnected_gradients="none"):
+def gradients(
+    ys,
+    xs,
+    grad_ys=None,
+    name="gradients",
+    colocate_gradients_with_ops=False,
+    gate_gradients=False,
+    aggregation_method=None,
+    stop_gradients=None,
+    unconnected_gradients="none",
+):
     """Symbolic derivatives of the sum of `ys` with respect to each of `xs`.
 
     Adds the backward ops to the graph under the `gradients` name scope and returns one
@@ -208,18 +247,20 @@ def _result(grad, x: Tensor, unconnected: str):
 
 def _backprop(graph, ys, xs, grad_ys, stop_ops, scope, gate) -> dict:
     between = _between_ops([y.op for y in ys], [x.op for x in xs])
-    pending = collections.Counter(
-        t.op for op in between for t in op.inputs if t.op in between)
+    pending = collections.Counter(t.op for op in between for t in op.inputs if t.op in between)
     grads: dict[Tensor, list] = collections.defaultdict(list)
     for i, (y, gy) in enumerate(zip(ys, grad_ys)):
         if gy is None:
-            gy = array_ops.fill(array_ops.shape(y), convert_to_tensor(
-                np.ones((), y.dtype.base_dtype.numpy_dtype), name=f"grad_ys_{i}"))
+            gy = array_ops.fill(
+                array_ops.shape(y),
+                convert_to_tensor(np.ones((), y.dtype.base_dtype.numpy_dtype), name=f"grad_ys_{i}"),
+            )
         grads[y].append(convert_to_tensor(gy) if not isinstance(gy, IndexedSlices) else gy)
     from_ops = {x.op for x in xs}
     stop_ops = stop_ops | {op for op in from_ops if not any(pending[t.op] for t in op.inputs)}
     ready = collections.deque(
-        dict.fromkeys(y.op for y in ys if y.op in between and pending[y.op] == 0))
+        dict.fromkeys(y.op for y in ys if y.op in between and pending[y.op] == 0)
+    )
     seen: set[Operation] = set()
     while ready:
         op = ready.popleft()
@@ -267,8 +308,10 @@ def _op_gradients(op: Operation, out_grads: list, stop_ops, gate) -> list:
     with name_scope(op.name + "_grad"):
         in_grads = list(fn(op, *out_grads))
     if len(in_grads) != len(op.inputs):
-        raise ValueError(f"Num gradients {len(in_grads)} generated for op {op.node_def} do "
-                         f"not match num inputs {len(op.inputs)}")
+        raise ValueError(
+            f"Num gradients {len(in_grads)} generated for op {op.node_def} do "
+            f"not match num inputs {len(op.inputs)}"
+        )
     for t, g in zip(op.inputs, in_grads):
         if isinstance(g, Tensor) and t.shape.is_compatible_with(g.shape):
             g.set_shape(t.shape)
@@ -286,17 +329,25 @@ def _aggregate(grads: list | None):
     if len(grads) == 1:
         return grads[0]
     if all(isinstance(g, IndexedSlices) for g in grads):
-        return IndexedSlices(array_ops.concat([g.values for g in grads], 0),
-                             array_ops.concat([g.indices for g in grads], 0),
-                             grads[0].dense_shape)
+        return IndexedSlices(
+            array_ops.concat([g.values for g in grads], 0),
+            array_ops.concat([g.indices for g in grads], 0),
+            grads[0].dense_shape,
+        )
     return math_ops.add_n([_dense(g) for g in grads])
 
 
 # -- hessians and custom gradients ------------------------------------------------------------
 
 
-def hessians(ys, xs, name="hessians", colocate_gradients_with_ops=False,
-             gate_gradients=False, aggregation_method=None):
+def hessians(
+    ys,
+    xs,
+    name="hessians",
+    colocate_gradients_with_ops=False,
+    gate_gradients=False,
+    aggregation_method=None,
+):
     """The Hessian of the sum of `ys` with respect to each x (x's size must be static).
 
     Returns, per x, a tensor of shape `x.shape + x.shape`.
@@ -338,16 +389,18 @@ def custom_gradient(f: Callable) -> Callable:
 
         @RegisterGradient(op_name)
         def _grad(op, *result_grads):
-            input_grads = _as_list(grad_fn(*result_grads[:len(flat)]))
+            input_grads = _as_list(grad_fn(*result_grads[: len(flat)]))
             if len(input_grads) != len(args):
-                raise ValueError(f"custom_gradient function expected to return {len(args)} "
-                                 f"gradients, but returned {len(input_grads)} instead.")
+                raise ValueError(
+                    f"custom_gradient function expected to return {len(args)} "
+                    f"gradients, but returned {len(input_grads)} instead."
+                )
             return [None] * len(flat) + input_grads
 
         graph = get_default_graph()
         with graph.gradient_override_map({"IdentityN": op_name}):
             outs = array_ops.identity_n(flat + args)
-        outs = outs[:len(flat)]
+        outs = outs[: len(flat)]
         return outs if isinstance(result, (list, tuple)) else outs[0]
 
     return decorated
