@@ -8,9 +8,23 @@ import pytest
 import flowgraph as tf
 from tests.gradient_checker import check_gradients
 
-OP_TYPES_TESTED = {"SparseToDense", "SparseTensorDenseMatMul"}
-GRADIENT_CHECKED = {"SparseToDense", "SparseTensorDenseMatMul"}
-NOT_DIFFERENTIABLE: dict = {}
+OP_TYPES_TESTED = {
+    "SparseToDense", "SparseTensorDenseMatMul", "SparseReduceSum", "SparseReduceSumSparse",
+    "SparseAdd", "SparseAddGrad", "SparseTensorDenseAdd", "SparseReorder", "SparseReshape",
+    "SparseConcat", "SparseSlice", "SparseSplit", "SparseFillEmptyRows", "SparseSoftmax",
+}
+GRADIENT_CHECKED = {
+    "SparseToDense", "SparseTensorDenseMatMul", "SparseReduceSum", "SparseAdd",
+    "SparseTensorDenseAdd", "SparseReorder", "SparseFillEmptyRows", "SparseSoftmax",
+}
+NOT_DIFFERENTIABLE: dict = {
+    "SparseReduceSumSparse": "NotDifferentiable in TF (a sparse result's structure)",
+    "SparseAddGrad": "a gradient op (NotDifferentiable in TF)",
+    "SparseReshape": "int64 indices and shapes only (values pass through unchanged)",
+    "SparseConcat": "NotDifferentiable in TF1",
+    "SparseSlice": "no gradient yet (TF added SparseSliceGrad late in 1.x)",
+    "SparseSplit": "no gradient in TF1",
+}
 
 IDX = np.array([[0, 1], [2, 3]], np.int64)
 VALS = np.array([1.0, 2.0], np.float32)
@@ -90,3 +104,176 @@ def test_sparse_gradients(graph):
         np.array([1.0, 2.0]),
         b,
     )
+
+
+# -- the SparseTensor algebra ---------------------------------------------------------------
+
+IDX3 = np.array([[0, 0, 1], [0, 2, 0], [1, 1, 1], [1, 2, 3]], np.int64)
+VALS3 = np.array([1.0, 2.0, 3.0, 4.0], np.float32)
+SHAPE3 = (2, 3, 4)
+
+
+def _run(x):
+    with tf.Session() as sess:
+        return sess.run(x)
+
+
+def _to_dense(v):
+    if len(v.dense_shape) == 0:
+        return np.sum(v.values)
+    return _dense(np.asarray(v.indices).reshape(-1, len(v.dense_shape)), v.values,
+                  tuple(v.dense_shape))
+
+
+@pytest.mark.parametrize("axis, keepdims", [(None, False), (1, False), ([0, 2], True), (-1, True)])
+def test_sparse_reduce_sum(graph, axis, keepdims):
+    st = tf.SparseTensor(IDX3, VALS3, SHAPE3)
+    out = tf.sparse_reduce_sum(st, axis=axis, keepdims=keepdims)
+    sp = tf.sparse.reduce_sum_sparse(st, axis=axis, keepdims=keepdims)
+    ref = _dense(IDX3, VALS3, SHAPE3).sum(axis=None if axis is None else tuple(np.atleast_1d(axis)),
+                                          keepdims=keepdims)
+    got, got_sp = _run([out, sp])
+    assert out.shape.as_list() == list(np.shape(ref))
+    np.testing.assert_allclose(got, ref)
+    np.testing.assert_allclose(_to_dense(got_sp), np.reshape(ref, got_sp.dense_shape))
+    flat = [tuple(r) for r in got_sp.indices]
+    assert flat == sorted(flat)
+
+
+def test_sparse_reduce_sum_bad_axis(graph):
+    with pytest.raises(ValueError, match="Invalid reduction dimension"):
+        tf.sparse_reduce_sum(tf.SparseTensor(IDX, VALS, [3, 4]), axis=2)
+
+
+def test_sparse_add_sparse_and_dense(graph):
+    a = tf.SparseTensor([[0, 1], [1, 0], [2, 2]], [1.0, 2.0, 3.0], [3, 3])
+    b = tf.SparseTensor([[0, 0], [1, 0], [2, 2]], [5.0, -1.9, -3.0], [3, 3])
+    s0, s1, d = tf.sparse_add(a, b), tf.sparse.add(a, b, thresh=0.5), tf.sparse_add(
+        np.ones((3, 3), np.float32), a)
+    v0, v1, dv = _run([s0, s1, d])
+    np.testing.assert_array_equal(v0.indices, [[0, 0], [0, 1], [1, 0], [2, 2]])
+    np.testing.assert_allclose(v0.values, [5.0, 1.0, 0.1, 0.0], atol=1e-6)
+    np.testing.assert_array_equal(v1.indices, [[0, 0], [0, 1]])
+    np.testing.assert_allclose(dv, 1 + _dense(np.array([[0, 1], [1, 0], [2, 2]]),
+                                              np.array([1.0, 2.0, 3.0], np.float32), (3, 3)))
+    with pytest.raises(TypeError, match="SparseTensor"):
+        tf.sparse_add(tf.ones([2]), tf.ones([2]))
+
+
+def test_sparse_reorder_transpose_reshape(graph):
+    perm = [2, 0, 3, 1]
+    st = tf.SparseTensor(IDX3[perm], VALS3[perm], SHAPE3)
+    r = tf.sparse_reorder(st)
+    t = tf.sparse.transpose(tf.SparseTensor(IDX3, VALS3, SHAPE3), [2, 0, 1])
+    rs = tf.sparse_reshape(tf.SparseTensor(IDX3, VALS3, SHAPE3), [-1, 4])
+    rv, tv, rsv = _run([r, t, rs])
+    np.testing.assert_array_equal(rv.indices, IDX3)
+    np.testing.assert_array_equal(rv.values, VALS3)
+    dense = _dense(IDX3, VALS3, SHAPE3)
+    np.testing.assert_array_equal(_to_dense(tv), dense.transpose(2, 0, 1))
+    flat = [tuple(x) for x in tv.indices]
+    assert flat == sorted(flat)
+    np.testing.assert_array_equal(rsv.dense_shape, [6, 4])
+    np.testing.assert_array_equal(_to_dense(rsv), dense.reshape(6, 4))
+    with pytest.raises(ValueError, match="reshape"):
+        tf.sparse_reshape(tf.SparseTensor(IDX3, VALS3, SHAPE3), [5, -1])
+
+
+def test_sparse_reshape_fed_shape_errors(graph):
+    sp = tf.sparse_placeholder(tf.float32)
+    rs = tf.sparse_reshape(sp, [7])
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.InvalidArgumentError, match="dense values"):
+            sess.run(rs, {sp: (IDX, VALS, np.array([3, 4]))})
+
+
+def test_sparse_retain_and_default_transpose(graph):
+    st = tf.SparseTensor(IDX3, VALS3, SHAPE3)
+    kept = tf.sparse_retain(st, [True, False, False, True])
+    t = tf.sparse_transpose(tf.SparseTensor(IDX, VALS, [3, 4]))
+    kv, tv = _run([kept, t])
+    np.testing.assert_array_equal(kv.indices, IDX3[[0, 3]])
+    np.testing.assert_array_equal(kv.values, VALS3[[0, 3]])
+    np.testing.assert_array_equal(_to_dense(tv), _dense(IDX, VALS, (3, 4)).T)
+
+
+def test_sparse_concat(graph):
+    a = tf.SparseTensor([[0, 2], [1, 0], [1, 1]], [1, 2, 3], [2, 3])
+    b = tf.SparseTensor([[0, 1], [0, 2]], [4, 5], [2, 4])
+    c = tf.SparseTensor([[2, 0]], [6], [3, 1])
+    out, wide = tf.sparse_concat(1, [a, b]), tf.sparse.concat(1, [a, c], expand_nonconcat_dim=True)
+    v, w = _run([out, wide])
+    np.testing.assert_array_equal(v.indices, [[0, 2], [0, 4], [0, 5], [1, 0], [1, 1]])
+    np.testing.assert_array_equal(v.values, [1, 4, 5, 2, 3])
+    np.testing.assert_array_equal(v.dense_shape, [2, 7])
+    np.testing.assert_array_equal(w.dense_shape, [3, 4])
+    np.testing.assert_array_equal(w.indices, [[0, 2], [1, 0], [1, 1], [2, 3]])
+
+
+def test_sparse_slice_and_split(graph):
+    st = tf.SparseTensor(IDX3, VALS3, SHAPE3)
+    sl = tf.sparse_slice(st, [0, 1, 1], [5, 2, 2])
+    parts = tf.sparse_split(sp_input=st, num_split=2, axis=2)
+    odd = tf.sparse.split(sp_input=st, num_split=2, axis=1)
+    sv, pv, ov = _run([sl, parts, odd])
+    dense = _dense(IDX3, VALS3, SHAPE3)
+    np.testing.assert_array_equal(sv.dense_shape, [2, 2, 2])
+    np.testing.assert_array_equal(_to_dense(sv), dense[:, 1:3, 1:3])
+    np.testing.assert_array_equal(_to_dense(pv[0]), dense[:, :, :2])
+    np.testing.assert_array_equal(_to_dense(pv[1]), dense[:, :, 2:])
+    np.testing.assert_array_equal(_to_dense(ov[0]), dense[:, :2])
+    np.testing.assert_array_equal(_to_dense(ov[1]), dense[:, 2:])
+    with pytest.raises(ValueError, match="Keyword"):
+        tf.sparse_split(st, 2, 1)
+
+
+def test_sparse_fill_empty_rows(graph):
+    st = tf.SparseTensor([[1, 0], [1, 3], [3, 1]], [1.0, 2.0, 3.0], [5, 4])
+    sp, empty = tf.sparse_fill_empty_rows(st, -1.0)
+    v, e = _run([sp, empty])
+    np.testing.assert_array_equal(v.indices, [[0, 0], [1, 0], [1, 3], [2, 0], [3, 1], [4, 0]])
+    np.testing.assert_array_equal(v.values, [-1, 1, 2, -1, 3, -1])
+    np.testing.assert_array_equal(e, [True, False, True, False, True])
+
+
+def test_sparse_softmax(graph):
+    st = tf.SparseTensor(IDX3, VALS3, SHAPE3)
+    idx = np.array([[0, 0], [0, 2], [1, 1]], np.int64)
+    v2 = _run(tf.sparse_softmax(tf.SparseTensor(idx, [1.0, 2.0, 3.0], [2, 3])))
+    e = np.exp([1.0, 2.0])
+    np.testing.assert_allclose(v2.values, [e[0] / e.sum(), e[1] / e.sum(), 1.0], rtol=1e-6)
+    np.testing.assert_allclose(_run(tf.sparse.softmax(st)).values, np.ones(4))
+
+
+def test_sparse_to_indicator_and_mask(graph):
+    st = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [0, 3, 2], [2, 2])
+    ind = tf.sparse.to_indicator(st, 4)
+    a = tf.IndexedSlices(tf.constant([[1.0], [2.0], [3.0]]), tf.constant([12, 26, 37]),
+                         tf.constant([50, 1]))
+    m = tf.sparse_mask(a, [12, 45])
+    iv, mv, mi = _run([ind, m.values, m.indices])
+    np.testing.assert_array_equal(iv, [[1, 0, 0, 1], [0, 0, 1, 0]])
+    assert iv.dtype == bool
+    np.testing.assert_array_equal(mi, [26, 37])
+    np.testing.assert_array_equal(mv, [[2.0], [3.0]])
+
+
+def test_sparse_algebra_gradients(graph):
+    check_gradients(lambda v: tf.sparse_reduce_sum(tf.SparseTensor(IDX3, v, SHAPE3), axis=1),
+                    VALS3.astype(np.float64))
+    check_gradients(lambda v: tf.sparse_add(tf.SparseTensor(IDX, v, [3, 4]), tf.ones([3, 4],
+                    tf.float64)), np.array([1.0, 2.0]))
+    check_gradients(lambda d: tf.sparse_add(tf.SparseTensor(IDX, np.array([1.0, 2.0]), [3, 4]), d),
+                    np.ones((3, 4)))
+    b_idx = np.array([[0, 1], [1, 1]], np.int64)
+    check_gradients(lambda u, v: tf.sparse_add(tf.SparseTensor(IDX, u, [3, 4]),
+                                               tf.SparseTensor(b_idx, v, [3, 4])).values,
+                    np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    check_gradients(lambda v: tf.sparse_reorder(tf.SparseTensor(IDX3[::-1], v, SHAPE3)).values,
+                    VALS3.astype(np.float64))
+    check_gradients(lambda v, d: tf.sparse_fill_empty_rows(
+        tf.SparseTensor(IDX, v, [4, 4]), d)[0].values, np.array([1.0, 2.0]), np.array(0.5))
+    check_gradients(lambda v: tf.sparse_softmax(tf.SparseTensor(IDX3, v, SHAPE3)).values,
+                    np.array([1.0, 2.0, 3.0, 4.0]))
+    check_gradients(lambda v: tf.sparse_softmax(tf.SparseTensor(
+        [[0, 0], [0, 2], [1, 1]], v, [2, 3])).values, np.array([0.5, 2.0, 3.0]))
