@@ -11,6 +11,7 @@ from flowgraph import (
     errors as errors,
     initializers as initializers,
     linalg as linalg,
+    math as math,  # noqa: E402
     nn as nn,
     random as random,
     signal as signal,
@@ -88,14 +89,17 @@ from flowgraph.framework.tensor_shape import (
     Dimension as Dimension,
     TensorShape as TensorShape,
 )
-from flowgraph.ops.array_ops import (  # noqa: E402
+from flowgraph.ops.array_ops import (  # noqa: E402  # noqa: E402
     argsort as argsort,
+    batch_to_space as batch_to_space,
+    batch_to_space_nd as batch_to_space_nd,
     bitcast as bitcast,
     boolean_mask as boolean_mask,
     broadcast_dynamic_shape as broadcast_dynamic_shape,
     broadcast_static_shape as broadcast_static_shape,
     broadcast_to as broadcast_to,
     concat as concat,
+    depth_to_space as depth_to_space,
     dynamic_partition as dynamic_partition,
     dynamic_stitch as dynamic_stitch,
     expand_dims as expand_dims,
@@ -130,6 +134,9 @@ from flowgraph.ops.array_ops import (  # noqa: E402
     size as size,
     slice as slice,
     sort as sort,
+    space_to_batch as space_to_batch,
+    space_to_batch_nd as space_to_batch_nd,
+    space_to_depth as space_to_depth,
     split as split,
     squeeze as squeeze,
     stack as stack,
@@ -151,7 +158,7 @@ from flowgraph.ops.array_ops import (  # noqa: E402
     zeros as zeros,
     zeros_like as zeros_like,
 )
-from flowgraph.ops.check_ops import (
+from flowgraph.ops.check_ops import (  # noqa: E402
     Assert as Assert,
     assert_equal as assert_equal,
     assert_greater as assert_greater,
@@ -164,7 +171,9 @@ from flowgraph.ops.check_ops import (
     assert_none_equal as assert_none_equal,
     assert_positive as assert_positive,
     assert_rank as assert_rank,
+    assert_rank_at_least as assert_rank_at_least,
     assert_scalar as assert_scalar,
+    assert_shape as assert_shape,
     assert_type as assert_type,
     check_numerics as check_numerics,
     is_numeric_tensor as is_numeric_tensor,
@@ -236,7 +245,7 @@ from flowgraph.ops.logging_ops import (
     Print as Print,
     print_v2 as print,  # noqa: F401  (tf.print shadows the builtin, as in TF)
 )
-from flowgraph.ops.math_ops import (
+from flowgraph.ops.math_ops import (  # noqa: E402
     abs as abs,
     accumulate_n as accumulate_n,
     acos as acos,
@@ -250,6 +259,7 @@ from flowgraph.ops.math_ops import (
     atan as atan,
     atan2 as atan2,
     atanh as atanh,
+    bincount as bincount,
     cast as cast,
     ceil as ceil,
     cos as cos,
@@ -257,6 +267,7 @@ from flowgraph.ops.math_ops import (
     count_nonzero as count_nonzero,
     cumprod as cumprod,
     cumsum as cumsum,
+    dequantize as dequantize,
     digamma as digamma,
     div as div,
     divide as divide,
@@ -265,6 +276,8 @@ from flowgraph.ops.math_ops import (
     erfc as erfc,
     exp as exp,
     expm1 as expm1,
+    fake_quant_with_min_max_args as fake_quant_with_min_max_args,
+    fake_quant_with_min_max_args_gradient as fake_quant_with_min_max_args_gradient,
     floor as floor,
     floordiv as floordiv,
     floormod as floormod,
@@ -291,6 +304,8 @@ from flowgraph.ops.math_ops import (
     negative as negative,
     not_equal as not_equal,
     pow as pow,
+    quantize as quantize,
+    quantize_v2 as quantize_v2,
     realdiv as realdiv,
     reciprocal as reciprocal,
     reduce_all as reduce_all,
@@ -339,11 +354,25 @@ from flowgraph.ops.random_ops import (
     random_uniform as random_uniform,
     truncated_normal as truncated_normal,
 )
-from flowgraph.ops.sparse_ops import (
+from flowgraph.ops.sparse_ops import (  # noqa: E402  (re-exports)
+    sparse_add as sparse_add,
+    sparse_concat as sparse_concat,
+    sparse_fill_empty_rows as sparse_fill_empty_rows,
+    sparse_mask as sparse_mask,
     sparse_placeholder as sparse_placeholder,
+    sparse_reduce_sum as sparse_reduce_sum,
+    sparse_reduce_sum_sparse as sparse_reduce_sum_sparse,
+    sparse_reorder as sparse_reorder,
+    sparse_reshape as sparse_reshape,
+    sparse_retain as sparse_retain,
+    sparse_slice as sparse_slice,
+    sparse_softmax as sparse_softmax,
+    sparse_split as sparse_split,
     sparse_tensor_dense_matmul as sparse_tensor_dense_matmul,
     sparse_tensor_to_dense as sparse_tensor_to_dense,
     sparse_to_dense as sparse_to_dense,
+    sparse_to_indicator as sparse_to_indicator,
+    sparse_transpose as sparse_transpose,
 )
 from flowgraph.ops.spectral_ops import (
     angle as angle,

@@ -983,3 +983,187 @@ def _bitcast_shape(specs, attrs, static_values):
 @register("Bitcast", shape=_bitcast_shape)
 def bitcast(input, *, type: np.dtype):
     return jax.lax.bitcast_convert_type(input, type)
+
+
+# -- Space <-> batch and space <-> depth ------------------------------------------------------
+
+
+def _block_and_pads(block_shape, pads, what: str):
+    block = np.asarray(block_shape).astype(np.int64).reshape(-1)
+    pads = np.asarray(pads).astype(np.int64)
+    if np.ndim(block_shape) != 1:
+        raise ValueError(f"block_shape must be 1-D, got shape {list(np.shape(block_shape))}")
+    if pads.shape != (len(block), 2):
+        raise ValueError(
+            f"{what} must have shape [{len(block)}, 2] (one row per block dimension), got "
+            f"{list(pads.shape)}"
+        )
+    if (block < 1).any():
+        raise ValueError(f"All values in block_shape must be positive, got {block.tolist()}")
+    if (pads < 0).any():
+        raise ValueError(f"All values in {what} must be non-negative, got {pads.tolist()}")
+    return [int(b) for b in block], pads.tolist()
+
+
+def _space_to_batch_dims(shape, block, pads):
+    m = len(block)
+    if len(shape) < m + 1:
+        raise ValueError(f"input rank should be >= {m + 1} instead of {len(shape)}")
+    spatial = []
+    for i, (b, (lo, hi)) in enumerate(zip(block, pads)):
+        d = shape[i + 1]
+        if d is None:
+            spatial.append(None)
+            continue
+        if (d + lo + hi) % b:
+            raise ValueError(
+                f"padded_shape[{i}]={d + lo + hi} is not divisible by block_shape[{i}]={b}"
+            )
+        spatial.append((d + lo + hi) // b)
+    batch = None if shape[0] is None else shape[0] * int(np.prod(block))
+    return (batch, *spatial, *shape[m + 1 :])
+
+
+def _space_to_batch_nd_shape(specs, attrs, static_values):
+    shape, (block, pads) = specs[0].shape, static_values[1:]
+    if block is None or pads is None:
+        return [Spec(shape and (None,) * len(shape), specs[0].dtype)]
+    block, pads = _block_and_pads(block, pads, "paddings")
+    if shape is None:
+        return [Spec(None, specs[0].dtype)]
+    return [Spec(_space_to_batch_dims(shape, block, pads), specs[0].dtype)]
+
+
+@register("SpaceToBatchND", static=("block_shape", "paddings"), shape=_space_to_batch_nd_shape)
+def space_to_batch_nd(input, block_shape, paddings):
+    block, pads = _block_and_pads(block_shape, paddings, "paddings")
+    m, shape = len(block), input.shape
+    _space_to_batch_dims(shape, block, pads)  # validates
+    x = jnp.pad(input, [(0, 0)] + pads + [(0, 0)] * (len(shape) - m - 1))
+    padded, rest = x.shape[1 : m + 1], x.shape[m + 1 :]
+    split = [shape[0]]
+    for d, b in zip(padded, block):
+        split += [d // b, b]
+    x = x.reshape(split + list(rest))
+    perm = [2 + 2 * i for i in range(m)] + [0] + [1 + 2 * i for i in range(m)]
+    x = x.transpose(perm + list(range(1 + 2 * m, x.ndim)))
+    out = [shape[0] * int(np.prod(block))] + [d // b for d, b in zip(padded, block)]
+    return x.reshape(out + list(rest))
+
+
+def _batch_to_space_dims(shape, block, crops):
+    m = len(block)
+    if len(shape) < m + 1:
+        raise ValueError(f"input rank should be >= {m + 1} instead of {len(shape)}")
+    n = int(np.prod(block))
+    if shape[0] is not None and shape[0] % n:
+        raise ValueError(
+            f"Input batch dimension ({shape[0]}) is not divisible by product of block sizes ({n})"
+        )
+    spatial = []
+    for i, (b, (lo, hi)) in enumerate(zip(block, crops)):
+        d = shape[i + 1]
+        if d is not None and d * b < lo + hi:
+            raise ValueError(
+                f"crops must be less than or equal to the block-multiplied input size: "
+                f"crop_start[{i}]={lo}, crop_end[{i}]={hi}, block_shape[{i}]={b}, "
+                f"input_shape[{i + 1}]={d}"
+            )
+        spatial.append(None if d is None else d * b - lo - hi)
+    batch = None if shape[0] is None else shape[0] // n
+    return (batch, *spatial, *shape[m + 1 :])
+
+
+def _batch_to_space_nd_shape(specs, attrs, static_values):
+    shape, (block, crops) = specs[0].shape, static_values[1:]
+    if block is None or crops is None:
+        return [Spec(shape and (None,) * len(shape), specs[0].dtype)]
+    block, crops = _block_and_pads(block, crops, "crops")
+    if shape is None:
+        return [Spec(None, specs[0].dtype)]
+    return [Spec(_batch_to_space_dims(shape, block, crops), specs[0].dtype)]
+
+
+@register("BatchToSpaceND", static=("block_shape", "crops"), shape=_batch_to_space_nd_shape)
+def batch_to_space_nd(input, block_shape, crops):
+    block, crops = _block_and_pads(block_shape, crops, "crops")
+    m, shape = len(block), input.shape
+    out_shape = _batch_to_space_dims(shape, block, crops)  # validates
+    batch, spatial, rest = out_shape[0], shape[1 : m + 1], shape[m + 1 :]
+    x = input.reshape(block + [batch] + list(spatial) + list(rest))
+    perm = [m]
+    for i in range(m):
+        perm += [m + 1 + i, i]
+    x = x.transpose(perm + list(range(2 * m + 1, x.ndim)))
+    x = x.reshape([batch] + [d * b for d, b in zip(spatial, block)] + list(rest))
+    index = (slice(None),) + tuple(
+        slice(lo, d * b - hi) for (lo, hi), d, b in zip(crops, spatial, block)
+    )
+    return x[index]
+
+
+def _check_block_size(block_size: int) -> None:
+    if block_size < 2:
+        raise ValueError(f"Value for attr 'block_size' of {block_size} must be at least minimum 2")
+
+
+def _to_nhwc(x, data_format):
+    return x if data_format == "NHWC" else jnp.transpose(x, (0, 2, 3, 1))
+
+
+def _from_nhwc(x, data_format):
+    return x if data_format == "NHWC" else jnp.transpose(x, (0, 3, 1, 2))
+
+
+def _space_to_depth_dims(shape, block_size, data_format):
+    if len(shape) != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {len(shape)}")
+    n, h, w, c = shape if data_format == "NHWC" else (shape[0], shape[2], shape[3], shape[1])
+    for d in (h, w):
+        if d is not None and d % block_size:
+            raise ValueError(
+                f"Image width {w} and height {h} should be divisible by block_size: {block_size}"
+            )
+    out = (n, h and h // block_size, w and w // block_size, c and c * block_size**2)
+    return out if data_format == "NHWC" else (out[0], out[3], out[1], out[2])
+
+
+def _depth_to_space_dims(shape, block_size, data_format):
+    if len(shape) != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {len(shape)}")
+    n, h, w, c = shape if data_format == "NHWC" else (shape[0], shape[2], shape[3], shape[1])
+    if c is not None and c % block_size**2:
+        raise ValueError(f"Dimension size must be evenly divisible by {block_size**2} but is {c}")
+    out = (n, h and h * block_size, w and w * block_size, c and c // block_size**2)
+    return out if data_format == "NHWC" else (out[0], out[3], out[1], out[2])
+
+
+def _depth_shape(dims_fn):
+    def shape_fn(specs, attrs, static_values):
+        _check_block_size(attrs["block_size"])
+        shape = specs[0].shape
+        if shape is None:
+            return [Spec(None, specs[0].dtype)]
+        return [Spec(dims_fn(shape, attrs["block_size"], attrs["data_format"]), specs[0].dtype)]
+
+    return shape_fn
+
+
+@register("SpaceToDepth", shape=_depth_shape(_space_to_depth_dims))
+def space_to_depth(input, *, block_size: int, data_format: str = "NHWC"):
+    _space_to_depth_dims(input.shape, block_size, data_format)
+    x = _to_nhwc(input, data_format)
+    n, h, w, c = x.shape
+    b = block_size
+    x = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5)
+    return _from_nhwc(x.reshape(n, h // b, w // b, b * b * c), data_format)
+
+
+@register("DepthToSpace", shape=_depth_shape(_depth_to_space_dims))
+def depth_to_space(input, *, block_size: int, data_format: str = "NHWC"):
+    _depth_to_space_dims(input.shape, block_size, data_format)
+    x = _to_nhwc(input, data_format)
+    n, h, w, c = x.shape
+    b = block_size
+    x = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5)
+    return _from_nhwc(x.reshape(n, h * b, w * b, c // (b * b)), data_format)

@@ -635,3 +635,141 @@ for _op_type, _fn in {
 }.items():
     register(_op_type, static=("num_segments",), shape=_segment_sum_shape)(_unsorted_segment(_fn))
 del _op_type, _fn
+
+
+# -- Bincount (host: the output length depends on the values) --------------------------------
+
+
+def _bincount_shape(specs, attrs, static_values):
+    return [Spec((None,), specs[2].dtype)]
+
+
+@register("Bincount", kind="host", shape=_bincount_shape)
+def bincount(arr, size, weights):
+    arr, size, weights = np.asarray(arr), int(np.asarray(size)), np.asarray(weights)
+    if size < 0:
+        raise ValueError(f"size ({size}) must be non-negative")
+    if arr.size and arr.min() < 0:
+        raise ValueError("Input arr must be non-negative!")
+    if weights.size and weights.shape != arr.shape:
+        raise ValueError(
+            f"If weights are passed, they must have the same shape ({list(weights.shape)}) "
+            f"as arr ({list(arr.shape)})"
+        )
+    keep = arr.reshape(-1) < size
+    w = weights.reshape(-1)[keep] if weights.size else None
+    out = np.bincount(arr.reshape(-1)[keep], weights=w, minlength=size)[:size]
+    return out.astype(weights.dtype)
+
+
+# -- Quantization ------------------------------------------------------------------------------
+
+
+def _int_of(qdtype) -> np.dtype:
+    """The plain integer dtype under a quantized one (qint8 -> int8)."""
+    qdtype = np.dtype(qdtype)
+    return qdtype.fields[qdtype.names[0]][0] if qdtype.names else qdtype
+
+
+def _round_half_away(x):
+    return jnp.sign(x) * jnp.floor(jnp.abs(x) + 0.5)
+
+
+def _quantize_shape(specs, attrs, static_values):
+    scalar = Spec((), np.dtype(np.float32))
+    return [Spec(specs[0].shape, np.dtype(attrs["T"])), scalar, scalar]
+
+
+@register("QuantizeV2", shape=_quantize_shape)
+def quantize_v2(input, min_range, max_range, *, T, mode: str, round_mode: str):
+    it = np.iinfo(_int_of(T))
+    f32 = jnp.float32
+    x, lo, hi = input.astype(f32), min_range.astype(f32), max_range.astype(f32)
+    # TF widens a too-narrow range and makes it include 0.
+    min_r = jnp.minimum(f32(0), lo)
+    eps = jnp.maximum(f32(1), jnp.maximum(jnp.abs(lo), jnp.abs(hi))) / f32(100)
+    max_r = jnp.maximum(f32(0), jnp.maximum(hi, min_r + eps))
+    if mode == "MIN_COMBINED":
+        scale = (f32(float(it.max) - float(it.min)) / (max_r - min_r)).astype(f32)
+        shifted = (jnp.clip(x, min_r, max_r) - min_r) * scale
+        if it.min < 0:
+            half = f32((float(it.max) - float(it.min) + 1) / 2)
+            q = _round_half_away(shifted - half)
+        else:
+            q = jnp.floor(shifted + f32(0.5))
+    elif mode == "MIN_FIRST":
+        steps = float(2**it.bits)
+        range_scale = jnp.where(max_r == min_r, f32(0), f32(steps - 1) / (max_r - min_r))
+        min_scaled = _round_half_away(min_r * range_scale)
+        q = _round_half_away(x * range_scale) - (min_scaled - f32(it.min))
+        q = jnp.clip(q, max(float(it.min), -2.147483648e09), min(float(it.max), 2.147483520e09))
+    else:  # SCALED
+        big = f32(np.finfo(np.float32).max)
+        from_min = jnp.where(it.min * min_r > 0, f32(it.min) / min_r, big)
+        from_max = jnp.where(it.max * max_r > 0, f32(it.max) / max_r, big)
+        scale = jnp.minimum(from_min, from_max)
+        min_r, max_r = f32(it.min) / scale, f32(it.max) / scale
+        y = jnp.clip(x, min_r, max_r) * scale
+        q = jnp.round(y) if round_mode == "HALF_TO_EVEN" else _round_half_away(y)
+    return q.astype(jnp.int64).astype(_int_of(T)), min_r, max_r
+
+
+@register(
+    "Dequantize",
+    shape=lambda specs, attrs, static_values: [Spec(specs[0].shape, np.dtype(np.float32))],
+)
+def dequantize(input, min_range, max_range, *, mode: str):
+    it = np.iinfo(input.dtype)
+    f32 = jnp.float32
+    x, lo, hi = input.astype(f32), min_range.astype(f32), max_range.astype(f32)
+    if mode == "MIN_COMBINED":
+        scale = (hi - lo) / f32(float(it.max) - float(it.min))
+        half = f32((float(it.max) - float(it.min) + 1) / 2) if it.min < 0 else f32(0)
+        return (x + half) * scale + lo
+    if mode == "MIN_FIRST":
+        steps = float(2**it.bits)
+        return (x - f32(it.min)) * ((hi - lo) / f32(steps - 1)) + lo
+    if it.min == 0:
+        return x * (hi / f32(it.max))
+    return x * jnp.maximum(lo / f32(it.min), hi / f32(it.max))
+
+
+def fake_quant_nudge(min: float, max: float, num_bits: int, narrow_range: bool):
+    """TF's nudged (min, max, scale): the float range moved so that 0 is exactly
+    representable (fake_quant_ops_functor.h, in float32)."""
+    f32 = np.float32
+    quant_min, quant_max = f32(1 if narrow_range else 0), f32((1 << num_bits) - 1)
+    scale = (f32(max) - f32(min)) / (quant_max - quant_min)
+    zero_point = quant_min - f32(min) / scale
+    if zero_point < quant_min:
+        nudged_zero = quant_min
+    elif zero_point > quant_max:
+        nudged_zero = quant_max
+    else:
+        nudged_zero = f32(np.sign(zero_point) * np.floor(np.abs(zero_point) + f32(0.5)))
+    return (quant_min - nudged_zero) * scale, (quant_max - nudged_zero) * scale, scale
+
+
+@register("FakeQuantWithMinMaxArgs", shape=same_as_first)
+def fake_quant_with_min_max_args(
+    inputs, *, min: float, max: float, num_bits: int, narrow_range: bool
+):
+    lo, hi, scale = fake_quant_nudge(min, max, num_bits, narrow_range)
+    clamped = jnp.clip(inputs, lo, hi)
+    q = jnp.floor((clamped - lo) * (np.float32(1) / scale) + 0.5) * scale + lo
+    inside = (inputs >= lo) & (inputs <= hi)
+    # Straight through inside [nudged_min, nudged_max], as TF's gradient op: (for the VJP).
+    return jnp.where(inside, inputs + lax.stop_gradient(q - inputs), lax.stop_gradient(q))
+
+
+@register(
+    "FakeQuantWithMinMaxArgsGradient",
+    shape=lambda specs, attrs, static_values: [
+        Spec(merge_shapes([specs[0].shape, specs[1].shape]), specs[0].dtype)
+    ],
+)
+def fake_quant_with_min_max_args_gradient(
+    gradients, inputs, *, min: float, max: float, num_bits: int, narrow_range: bool
+):
+    lo, hi, _ = fake_quant_nudge(min, max, num_bits, narrow_range)
+    return jnp.where((inputs >= lo) & (inputs <= hi), gradients, jnp.zeros_like(gradients))

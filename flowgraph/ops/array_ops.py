@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
@@ -867,50 +869,62 @@ def sequence_mask(lengths, maxlen=None, dtype=dtypes.bool, name=None) -> Tensor:
         return result if dtype == dtypes.bool else math_ops.cast(result, dtype)
 
 
-class _UniqueOutput(tuple):
-    """`(y, idx)`, also as attributes."""
-
-    __slots__ = ()
-
-    def __new__(cls, y, idx):
-        return super().__new__(cls, (y, idx))
-
-    y = property(lambda self: self[0])
-    idx = property(lambda self: self[1])
+# TF1 returns these as namedtuples: fields by name, unpacking, and fetchable as structures.
+_UniqueOutput = collections.namedtuple("Unique", ["y", "idx"])
+_UniqueWithCountsOutput = collections.namedtuple("UniqueWithCounts", ["y", "idx", "count"])
+_ListDiffOutput = collections.namedtuple("ListDiff", ["out", "idx"])
+_TopKOutput = collections.namedtuple("TopKV2", ["values", "indices"])
 
 
-class _UniqueWithCountsOutput(tuple):
-    """`(y, idx, count)`, also as attributes."""
-
-    __slots__ = ()
-
-    def __new__(cls, y, idx, count):
-        return super().__new__(cls, (y, idx, count))
-
-    y = property(lambda self: self[0])
-    idx = property(lambda self: self[1])
-    count = property(lambda self: self[2])
+# -- Space <-> batch and space <-> depth ------------------------------------------------------
 
 
-class _ListDiffOutput(tuple):
-    """`(out, idx)`, also as attributes."""
-
-    __slots__ = ()
-
-    def __new__(cls, out, idx):
-        return super().__new__(cls, (out, idx))
-
-    out = property(lambda self: self[0])
-    idx = property(lambda self: self[1])
+def space_to_batch_nd(input, block_shape, paddings, name=None) -> Tensor:  # noqa: A002
+    """Zero-pads the spatial dims of `input` (dims 1..M, M = len(block_shape)) by `paddings`
+    and moves `block_shape` blocks of them into the batch dimension."""
+    input = convert_to_tensor(input)
+    block = _index_tensor(block_shape, "block_shape")
+    paddings = _index_tensor(paddings, "paddings")
+    return apply_op("SpaceToBatchND", [input, block, paddings], name=name)
 
 
-class _TopKOutput(tuple):
-    """`(values, indices)`, also as attributes."""
+def batch_to_space_nd(input, block_shape, crops, name=None) -> Tensor:  # noqa: A002
+    """The inverse of `space_to_batch_nd`: moves batch blocks back into the spatial dims,
+    then crops them by `crops`."""
+    input = convert_to_tensor(input)
+    block = _index_tensor(block_shape, "block_shape")
+    crops = _index_tensor(crops, "crops")
+    return apply_op("BatchToSpaceND", [input, block, crops], name=name)
 
-    __slots__ = ()
 
-    def __new__(cls, values, indices):
-        return super().__new__(cls, (values, indices))
+def space_to_batch(input, paddings, block_size, name=None) -> Tensor:  # noqa: A002
+    """`space_to_batch_nd` of a 4-D NHWC `input` with the block `[block_size, block_size]`."""
+    return space_to_batch_nd(input, [int(block_size)] * 2, paddings, name=name)
 
-    values = property(lambda self: self[0])
-    indices = property(lambda self: self[1])
+
+def batch_to_space(input, crops, block_size, name=None) -> Tensor:  # noqa: A002
+    """`batch_to_space_nd` of a 4-D NHWC `input` with the block `[block_size, block_size]`."""
+    return batch_to_space_nd(input, [int(block_size)] * 2, crops, name=name)
+
+
+def _depth_op(op_type, input, block_size, name, data_format):
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(
+            f"Value for attr 'data_format' of \"{data_format}\" is not in the list of allowed "
+            f'values: "NHWC", "NCHW"'
+        )
+    input = convert_to_tensor(input)
+    return apply_op(
+        op_type, [input], name=name, block_size=int(block_size), data_format=data_format
+    )
+
+
+def space_to_depth(input, block_size, name=None, data_format="NHWC") -> Tensor:  # noqa: A002
+    """Moves `block_size` x `block_size` spatial blocks into the depth dimension."""
+    return _depth_op("SpaceToDepth", input, block_size, name, data_format)
+
+
+def depth_to_space(input, block_size, name=None, data_format="NHWC") -> Tensor:  # noqa: A002
+    """Moves depth into `block_size` x `block_size` spatial blocks (inverse of
+    `space_to_depth`)."""
+    return _depth_op("DepthToSpace", input, block_size, name, data_format)

@@ -283,3 +283,73 @@ _NUMERIC = {
     dtypes.complex64,
     dtypes.complex128,
 }
+
+
+def assert_rank_at_least(x, rank, data=None, summarize=None, message=None, name=None):
+    """Checks that `x` has rank `rank` or higher: ValueError now if the static rank is lower,
+    else an Assert op (a NoOp when the static rank already suffices)."""
+    with name_scope(name, "assert_rank_at_least", [x, rank] + list(data or [])):
+        x = convert_to_tensor(x, name="x")
+        rank = convert_to_tensor(rank, name="rank")
+        message = message or ""
+        if rank.shape.ndims not in (None, 0):
+            raise ValueError(f"Rank must be a scalar, got shape {rank.shape}")
+        if not rank.dtype.base_dtype.is_integer:
+            raise TypeError(f"{message}  Tensor {rank.name} must be of integer type")
+        static_rank, x_rank = constant_value(rank), x.shape.ndims
+        if static_rank is not None and x_rank is not None:
+            if x_rank < int(static_rank):
+                raise ValueError(
+                    f"{message}.  Tensor {x.name} must have rank at least {int(static_rank)}.  "
+                    f"Received rank {x_rank}, shape {x.shape}"
+                )
+            return no_op()
+        from flowgraph.ops.array_ops import rank as rank_of
+
+        if data is None:
+            data = [
+                message,
+                f"Tensor {x.name} must have rank at least",
+                rank,
+                "Received shape: ",
+                apply_op("Shape", [x], out_type=np.dtype(np.int32)),
+            ]
+        condition = math_ops.greater_equal(rank_of(x), math_ops.cast(rank, dtypes.int32))
+        return Assert(condition, data, summarize=summarize)
+
+
+def assert_shape(x, shape, message=None, name=None):
+    """Checks that `x` has `shape` (a list; None or -1 matches any size): ValueError now if
+    the static shape contradicts it, else an Assert op (a NoOp when already known)."""
+    with name_scope(name, "assert_shape", [x]):
+        x = convert_to_tensor(x, name="x")
+        want = [None if d is None or int(d) < 0 else int(d) for d in shape]
+        prefix = f"{message}  " if message else ""
+        have = x.shape.as_list() if x.shape.ndims is not None else None
+        if have is not None and (
+            len(have) != len(want)
+            or any(w is not None and h is not None and w != h for h, w in zip(have, want))
+        ):
+            raise ValueError(f"{prefix}Tensor {x.name} must have shape {want}, got {have}")
+        if have is not None and all(w is None or h == w for h, w in zip(have, want)):
+            return no_op()
+        from flowgraph.ops import array_ops
+
+        check = assert_rank(x, len(want), message=message)
+        with control_dependencies_of([check]):
+            actual = array_ops.shape(x)
+            known = [i for i, w in enumerate(want) if w is not None]
+            if not known:
+                return no_op()
+            got = array_ops.gather(actual, known)
+            expected = np.asarray([want[i] for i in known], np.int32)
+            condition = math_ops.reduce_all(math_ops.equal(got, expected))
+            return Assert(
+                condition, [f"{prefix}Tensor {x.name} must have shape {want}; got: ", actual]
+            )
+
+
+def control_dependencies_of(ops):
+    from flowgraph.framework.scopes import control_dependencies
+
+    return control_dependencies(ops)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 from flowgraph.framework import dtypes
@@ -781,3 +783,167 @@ unsorted_segment_min = _unsorted_segment_fn(
 unsorted_segment_prod = _unsorted_segment_fn(
     "UnsortedSegmentProd", "product (1 for an empty segment)"
 )
+
+
+# -- Bincount ----------------------------------------------------------------------------------
+
+
+def bincount(arr, weights=None, minlength=None, maxlength=None, dtype=dtypes.int32, name=None):
+    """How often each value in `arr` occurs (weighted by `weights` if given): a vector of
+    length `max(arr) + 1` (0 for an empty `arr`), at least `minlength`, at most `maxlength`.
+
+    Example:
+      >>> tf.bincount([1, 1, 3])   # [0, 2, 0, 1]
+    """
+    with name_scope(name or "bincount"):
+        arr = convert_to_tensor(arr, name="arr", dtype=dtypes.int32)
+        nonempty = reduce_prod(array_ops.shape(arr)) > 0
+        size = cast(nonempty, dtypes.int32) * (reduce_max(arr) + 1)
+        if minlength is not None:
+            size = maximum(convert_to_tensor(minlength, dtypes.int32, name="minlength"), size)
+        if maxlength is not None:
+            size = minimum(convert_to_tensor(maxlength, dtypes.int32, name="maxlength"), size)
+        if weights is None:
+            weights = constant([], dtypes.as_dtype(dtype))
+        else:
+            weights = convert_to_tensor(weights, name="weights")
+        allowed = (dtypes.int32, dtypes.int64, dtypes.float32, dtypes.float64)
+        _check_dtype("Bincount", weights, allowed)
+        return apply_op("Bincount", [arr, size, weights], name="Bincount")
+
+
+# -- Quantization ------------------------------------------------------------------------------
+
+_QUANTIZED = (dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16, dtypes.qint32)
+_QUANTIZE_MODES = ("MIN_COMBINED", "MIN_FIRST", "SCALED")
+
+
+_QuantizeOutput = collections.namedtuple("QuantizeV2", ["output", "output_min", "output_max"])
+
+
+def _check_mode(mode: str) -> None:
+    if mode not in _QUANTIZE_MODES:
+        raise ValueError(
+            f"Mode string must be 'MIN_COMBINED', 'MIN_FIRST', or 'SCALED', is '{mode}'"
+        )
+
+
+def _quantized_dtype(T, what: str) -> dtypes.DType:
+    T = dtypes.as_dtype(T).base_dtype
+    if T not in _QUANTIZED:
+        raise TypeError(
+            f"Value passed to parameter '{what}' has DataType {T.name} not in list of allowed "
+            "values: qint8, quint8, qint32, qint16, quint16"
+        )
+    return T
+
+
+def quantize_v2(
+    input,
+    min_range,
+    max_range,
+    T,
+    mode="MIN_COMBINED",
+    name=None,  # noqa: A002
+    round_mode="HALF_AWAY_FROM_ZERO",
+):
+    """Quantizes float `input` in [min_range, max_range] to the quantized type `T`:
+    `(output, output_min, output_max)` (TF's QuantizeV2; the range may be widened)."""
+    T = _quantized_dtype(T, "T")
+    _check_mode(mode)
+    if round_mode not in ("HALF_AWAY_FROM_ZERO", "HALF_TO_EVEN"):
+        raise ValueError(
+            f"Round mode string must be 'HALF_AWAY_FROM_ZERO' or 'HALF_TO_EVEN', is '{round_mode}'"
+        )
+    if round_mode == "HALF_TO_EVEN" and mode != "SCALED":
+        raise ValueError(
+            f"Round mode 'HALF_TO_EVEN' only supported for mode 'SCALED', but mode is '{mode}'."
+        )
+    input = convert_to_tensor(input, dtype=dtypes.float32, name="input")
+    lo = convert_to_tensor(min_range, dtype=dtypes.float32, name="min_range")
+    hi = convert_to_tensor(max_range, dtype=dtypes.float32, name="max_range")
+    out = apply_op(
+        "QuantizeV2", [input, lo, hi], name=name, T=T.numpy_dtype, mode=mode, round_mode=round_mode
+    )
+    return _QuantizeOutput(*out)
+
+
+def quantize(
+    input,
+    min_range,
+    max_range,
+    T,
+    mode="MIN_COMBINED",  # noqa: A002
+    round_mode="HALF_AWAY_FROM_ZERO",
+    name=None,
+):
+    """`quantize_v2` (TF1's `tf.quantization.quantize`)."""
+    return quantize_v2(input, min_range, max_range, T, mode, name, round_mode)
+
+
+def dequantize(input, min_range, max_range, mode="MIN_COMBINED", name=None) -> Tensor:  # noqa: A002
+    """Maps quantized `input` back to float32 over [min_range, max_range] (TF's Dequantize)."""
+    _check_mode(mode)
+    input = convert_to_tensor(input)
+    _quantized_dtype(input.dtype, "T")
+    lo = convert_to_tensor(min_range, dtype=dtypes.float32, name="min_range")
+    hi = convert_to_tensor(max_range, dtype=dtypes.float32, name="max_range")
+    return apply_op("Dequantize", [input, lo, hi], name=name, T=input.dtype.numpy_dtype, mode=mode)
+
+
+def _fake_quant_attrs(min, max, num_bits, narrow_range) -> dict:  # noqa: A002
+    if not 2 <= int(num_bits) <= 16:
+        raise ValueError(f"num_bits is out of range, expected between 2 and 16, was: {num_bits}")
+    if not float(min) < float(max):
+        raise ValueError(f"min has to be smaller than max, was: {min} >= {max}")
+    return {
+        "min": float(min),
+        "max": float(max),
+        "num_bits": int(num_bits),
+        "narrow_range": bool(narrow_range),
+    }
+
+
+def fake_quant_with_min_max_args(
+    inputs,
+    min=-6,
+    max=6,
+    num_bits=8,  # noqa: A002
+    narrow_range=False,
+    name=None,
+) -> Tensor:
+    """Quantizes float32 `inputs` to `num_bits` over [min, max] (nudged so that 0 is exact)
+    and back to float32; the gradient passes straight through inside the nudged range."""
+    inputs = convert_to_tensor(inputs, dtype=dtypes.float32, name="inputs")
+    attrs = _fake_quant_attrs(min, max, num_bits, narrow_range)
+    return apply_op("FakeQuantWithMinMaxArgs", [inputs], name=name, **attrs)
+
+
+def fake_quant_with_min_max_args_gradient(
+    gradients,
+    inputs,
+    min=-6,
+    max=6,  # noqa: A002
+    num_bits=8,
+    narrow_range=False,
+    name=None,
+) -> Tensor:
+    """`gradients` where `inputs` lie in the nudged [min, max], else 0."""
+    gradients = convert_to_tensor(gradients, dtype=dtypes.float32, name="gradients")
+    inputs = convert_to_tensor(inputs, dtype=dtypes.float32, name="inputs")
+    attrs = _fake_quant_attrs(min, max, num_bits, narrow_range)
+    return apply_op("FakeQuantWithMinMaxArgsGradient", [gradients, inputs], name=name, **attrs)
+
+
+def _fake_quant_grad(op, grad):
+    attrs = {k: op.get_attr(k) for k in ("min", "max", "num_bits", "narrow_range")}
+    return [fake_quant_with_min_max_args_gradient(grad, op.inputs[0], **attrs)]
+
+
+def _register_late_gradients() -> None:
+    from flowgraph.ops.gradients import RegisterGradient  # gradients imports this module
+
+    RegisterGradient("FakeQuantWithMinMaxArgs")(_fake_quant_grad)
+
+
+_register_late_gradients()

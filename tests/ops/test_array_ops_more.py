@@ -375,3 +375,13 @@ def test_run_time_errors(sess):
         sess.run(parts, {x: [1.0, 2.0], p: [0, 5]})
     with pytest.raises(tf.errors.InvalidArgumentError, match="Unique.*1D"):
         sess.run(s.y, {s.y.op.inputs[0]: [[1, 2]]})
+
+
+def test_namedtuple_results_fetch_as_namedtuples():
+    with tf.Graph().as_default():
+        top = tf.nn.top_k([1.0, 3.0, 2.0], 2)
+        uniq = tf.unique([4, 4, 5])
+        with tf.Session() as sess:
+            got_top, got_uniq = sess.run([top, uniq])
+    assert got_top.values.tolist() == [3.0, 2.0] and got_top.indices.tolist() == [1, 2]
+    assert got_uniq.y.tolist() == [4, 5] and got_uniq.idx.tolist() == [0, 0, 1]
