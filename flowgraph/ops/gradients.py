@@ -156,6 +156,28 @@ def _gather_v2_grad(op, grad):
     return [IndexedSlices(values, array_ops.reshape(indices, size), params_shape), None, None]
 
 
+@RegisterGradient("DynamicStitch")
+def _dynamic_stitch_grad(op, grad):
+    """Each data input gets the gradient rows at its indices (TF1's `_DynamicStitchGrads`)."""
+    n = len(op.inputs) // 2
+    indices = op.inputs[:n]
+    return [None] * n + [array_ops.gather(_dense(grad), i) for i in indices]
+
+
+@RegisterGradient("DynamicPartition")
+def _dynamic_partition_grad(op, *grads):
+    """Stitches the partitions' gradients back in the data's order (TF1's formula)."""
+    data, partitions = op.inputs
+    prefix = array_ops.shape(partitions)
+    original = array_ops.reshape(
+        array_ops.range(math_ops.reduce_prod(prefix)), prefix)
+    parts = array_ops.dynamic_partition(original, partitions, op.get_attr("num_partitions"))
+    grads = [array_ops.zeros_like(out) if g is None else _dense(g)
+             for g, out in zip(grads, op.outputs)]
+    stitched = array_ops.dynamic_stitch(parts, grads)
+    return [array_ops.reshape(stitched, array_ops.shape(data)), None]
+
+
 def _constant(t: Tensor):
     from flowgraph.framework.ops import constant_value
 

@@ -246,6 +246,22 @@ def to_int64(x, name="ToInt64") -> Tensor:
     return cast(x, dtypes.int64, name=name)
 
 
+def to_double(x, name="ToDouble") -> Tensor:
+    return cast(x, dtypes.float64, name=name)
+
+
+def to_bfloat16(x, name="ToBFloat16") -> Tensor:
+    return cast(x, dtypes.bfloat16, name=name)
+
+
+def to_complex64(x, name="ToComplex64") -> Tensor:
+    return cast(x, dtypes.complex64, name=name)
+
+
+def to_complex128(x, name="ToComplex128") -> Tensor:
+    return cast(x, dtypes.complex128, name=name)
+
+
 def matmul(
     a,
     b,

@@ -35,15 +35,14 @@ OP_TYPES_TESTED = {
 GRADIENT_CHECKED = {
     "Unpack", "Split", "SplitV", "Slice", "Tile", "Pad", "PadV2", "MirrorPad", "GatherNd",
     "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "ReverseV2",
-    "ReverseSequence", "TopKV2", "BroadcastTo", "OneHot", "LinSpace",
+    "ReverseSequence", "TopKV2", "BroadcastTo", "OneHot", "LinSpace", "DynamicPartition",
+    "DynamicStitch",
 }
 NOT_DIFFERENTIABLE = {
     "ShapeN": "an integer result from the inputs' shapes only",
     "Unique": "host op with data-dependent size (TF has no gradient for it)",
     "UniqueWithCounts": "host op with data-dependent size (TF has no gradient for it)",
     "ListDiff": "host op with data-dependent size; integer indices",
-    "DynamicPartition": "host op; flowgraph gives host kernels no gradient yet",
-    "DynamicStitch": "host op; flowgraph gives host kernels no gradient yet",
     "BroadcastArgs": "integer shapes in and out",
     "Bitcast": "reinterprets bits: not differentiable in TF",
 }
@@ -385,3 +384,11 @@ def test_namedtuple_results_fetch_as_namedtuples():
             got_top, got_uniq = sess.run([top, uniq])
     assert got_top.values.tolist() == [3.0, 2.0] and got_top.indices.tolist() == [1, 2]
     assert got_uniq.y.tolist() == [4, 5] and got_uniq.idx.tolist() == [0, 0, 1]
+
+
+def test_dynamic_partition_and_stitch_gradients():
+    # TF1's hand-written gradients: partitions stitched back; each stitched input gathered.
+    check_gradients(lambda x: tf.dynamic_partition(x, [0, 1, 0, 1], 2)[1] * 3.0,
+                    np.arange(8.0).reshape(4, 2))
+    check_gradients(lambda x, y: tf.dynamic_stitch([[0, 2], [1]], [x, y]) ** 2,
+                    np.array([[1.0], [2.0]]), np.array([[3.0]]))

@@ -407,3 +407,14 @@ def test_gradients_of_argmax_and_round_are_none_or_zero():
     assert got[0].tolist() == [1, 1, 1]
     if g_round is not None:
         assert got[1].tolist() == [0, 0, 0]
+
+
+def test_to_dtype_shorthands():
+    with tf.Graph().as_default():
+        x = tf.constant([1, 2])
+        outs = [tf.to_double(x), tf.to_bfloat16(x), tf.to_complex64(x), tf.to_complex128(x)]
+        assert [t.dtype for t in outs] == [tf.float64, tf.bfloat16, tf.complex64, tf.complex128]
+        with tf.Session() as sess:
+            values = sess.run(outs)
+    assert [v.tolist() for v in values] == [[1.0, 2.0], [1.0, 2.0], [1 + 0j, 2 + 0j],
+                                            [1 + 0j, 2 + 0j]]
