@@ -688,7 +688,18 @@ def _check_nd(params_shape, indices_shape, what: str) -> int:
 
 
 @register("GatherNd")
-def gather_nd(params, indices):
+def gather_nd(params, indices, *, batch_dims: int = 0):
+    if batch_dims:
+        if params.shape[:batch_dims] != indices.shape[:batch_dims]:
+            raise ValueError(
+                f"batch dimensions of params {list(params.shape[:batch_dims])} "
+                f"and indices {list(indices.shape[:batch_dims])} must match"
+            )
+        # The leading batch_dims dimensions pair up: one gather per batch element.
+        inner = lambda p, i: gather_nd(p, i)
+        for _ in range(batch_dims):
+            inner = jax.vmap(inner)
+        return inner(jnp.asarray(params), jnp.asarray(indices))
     _check_nd(params.shape, indices.shape, "params")
     # Out-of-range index tuples give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
     params = jnp.asarray(params)

@@ -548,10 +548,12 @@ def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
     Example:
       >>> tf.gather_nd([[1, 2], [3, 4]], [[1, 0], [0, 1]])   # [3, 2]
     """
-    if batch_dims != 0:
-        raise NotImplementedError("tf.gather_nd with batch_dims != 0")
     params = convert_to_tensor(params)
-    return apply_op("GatherNd", [params, _index_tensor(indices)], name=name)
+    if batch_dims < 0:
+        raise ValueError(f"batch_dims must be non-negative, got {batch_dims}")
+    return apply_op(
+        "GatherNd", [params, _index_tensor(indices)], name=name, batch_dims=int(batch_dims)
+    )
 
 
 def scatter_nd(indices, updates, shape, name=None) -> Tensor:

@@ -169,11 +169,11 @@ def _dynamic_partition_grad(op, *grads):
     """Stitches the partitions' gradients back in the data's order (TF1's formula)."""
     data, partitions = op.inputs
     prefix = array_ops.shape(partitions)
-    original = array_ops.reshape(
-        array_ops.range(math_ops.reduce_prod(prefix)), prefix)
+    original = array_ops.reshape(array_ops.range(math_ops.reduce_prod(prefix)), prefix)
     parts = array_ops.dynamic_partition(original, partitions, op.get_attr("num_partitions"))
-    grads = [array_ops.zeros_like(out) if g is None else _dense(g)
-             for g, out in zip(grads, op.outputs)]
+    grads = [
+        array_ops.zeros_like(out) if g is None else _dense(g) for g, out in zip(grads, op.outputs)
+    ]
     stitched = array_ops.dynamic_stitch(parts, grads)
     return [array_ops.reshape(stitched, array_ops.shape(data)), None]
 

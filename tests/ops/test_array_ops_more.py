@@ -392,3 +392,15 @@ def test_dynamic_partition_and_stitch_gradients():
                     np.arange(8.0).reshape(4, 2))
     check_gradients(lambda x, y: tf.dynamic_stitch([[0, 2], [1]], [x, y]) ** 2,
                     np.array([[1.0], [2.0]]), np.array([[3.0]]))
+
+
+def test_gather_nd_with_batch_dims():
+    params = np.arange(24.0).reshape(2, 3, 4)
+    indices = np.array([[[1], [2]], [[0], [0]]])  # per batch element: rows of that element
+    expected = np.stack([params[b][indices[b][:, 0]] for b in range(2)])
+    with tf.Graph().as_default():
+        out = tf.gather_nd(params, indices, batch_dims=1)
+        assert out.shape.as_list() == [2, 2, 4]
+        with tf.Session() as sess:
+            np.testing.assert_array_equal(sess.run(out), expected)
+    check_gradients(lambda p: tf.gather_nd(p, indices, batch_dims=1) * 2.0, params)
