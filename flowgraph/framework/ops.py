@@ -68,14 +68,21 @@ class GraphKeys:
     WHILE_CONTEXT = "while_context"
 
 
+_internal_code: dict = {}  # code object -> whether it belongs to flowgraph itself
+
+
 def _user_frames() -> tuple[tuple[str, int, str], ...]:
     """The caller's stack outside flowgraph, outermost first (cheap: no source reading)."""
     frames = []
     f = sys._getframe(2)
+    internal = _internal_code
     while f is not None and len(frames) < 40:
-        filename = f.f_code.co_filename
-        if not filename.startswith(_INTERNAL_DIRS):
-            frames.append((filename, f.f_lineno, f.f_code.co_name))
+        code = f.f_code
+        hidden = internal.get(code)
+        if hidden is None:
+            hidden = internal[code] = code.co_filename.startswith(_INTERNAL_DIRS)
+        if not hidden:
+            frames.append((code.co_filename, f.f_lineno, code.co_name))
         f = f.f_back
     frames.reverse()
     return tuple(frames)
