@@ -89,3 +89,68 @@ def sparse_softmax_cross_entropy_with_logits(features, labels):
     picked = jnp.take_along_axis(log_probs, labels[..., None].astype(np.int32), axis=-1)
     one_hot = jax.nn.one_hot(labels, features.shape[-1], dtype=features.dtype)
     return -picked[..., 0], jnp.exp(log_probs) - one_hot
+
+
+@register("LRN", shape=same_as_first)
+def lrn(input, *, depth_radius: int = 5, bias: float = 1.0, alpha: float = 1.0, beta: float = 0.5):
+    # sqr_sum[..., d] = sum(input[..., d - r : d + r + 1] ** 2) over the last (depth) axis.
+    sq = jnp.square(input.astype(jnp.float32) if input.dtype == jnp.float16 else input)
+    window = (1,) * (input.ndim - 1) + (2 * depth_radius + 1,)
+    pads = ((0, 0),) * (input.ndim - 1) + ((depth_radius, depth_radius),)
+    sqr_sum = jax.lax.reduce_window(sq, 0.0, jax.lax.add, window, (1,) * input.ndim, pads)
+    return (input / jnp.power(bias + alpha * sqr_sum, beta)).astype(input.dtype)
+
+
+def _in_top_k_shape(specs, attrs, static_values):
+    rows = [s.shape[0] for s in specs[:2] if s.shape is not None and s.shape[0] is not None]
+    return [Spec((rows[0] if rows else None,), np.dtype(bool))]
+
+
+@register("InTopKV2", static=("k",), shape=_in_top_k_shape)
+def in_top_k(predictions, targets, k):
+    # TF: true when fewer than k classes score strictly higher than the target's class;
+    # false for an out-of-range target or a non-finite target score.
+    n = predictions.shape[-1]
+    valid = (targets >= 0) & (targets < n)
+    safe = jnp.clip(targets, 0, n - 1).astype(jnp.int32)
+    target_score = jnp.take_along_axis(predictions, safe[:, None], axis=1)
+    higher = jnp.sum(predictions > target_score, axis=1)
+    return valid & jnp.isfinite(target_score[:, 0]) & (higher < int(k))
+
+
+def _fused_batch_norm_shape(specs, attrs, static_values):
+    x, scale = specs[0], specs[1]
+    channels = scale.shape if scale.shape is not None else (None,)
+    if x.shape is not None and channels == (None,):
+        channels = (x.shape[1 if attrs.get("data_format") == "NCHW" else 3],)
+    stat = Spec(channels, np.dtype(np.float32) if x.dtype.itemsize < 4 else x.dtype)
+    return [Spec(x.shape, x.dtype)] + [stat] * 4
+
+
+@register("FusedBatchNorm", shape=_fused_batch_norm_shape)
+def fused_batch_norm(
+    x,
+    scale,
+    offset,
+    mean,
+    variance,
+    *,
+    epsilon: float = 1e-4,
+    data_format: str = "NHWC",
+    is_training: bool = True,
+):
+    channel = 1 if data_format == "NCHW" else x.ndim - 1
+    axes = tuple(i for i in range(x.ndim) if i != channel)
+    bshape = [1] * x.ndim
+    bshape[channel] = x.shape[channel]
+    xf = x.astype(jnp.float32) if x.dtype in (jnp.float16, jnp.bfloat16) else x
+    if is_training:
+        mean = jnp.mean(xf, axis=axes)
+        variance = jnp.mean(jnp.square(xf - mean.reshape(bshape)), axis=axes)
+        n = xf.size // xf.shape[channel]
+        saved_var = variance * (n / max(n - 1, 1))  # Bessel-corrected, as TF reports it
+    else:
+        saved_var = variance
+    inv = jax.lax.rsqrt(variance + epsilon) * scale
+    y = (xf - mean.reshape(bshape)) * inv.reshape(bshape) + offset.reshape(bshape)
+    return y.astype(x.dtype), mean, saved_var, mean, variance

@@ -190,3 +190,270 @@ def sigmoid_cross_entropy_with_logits(
         return math_ops.add(
             relu_logits - logits * labels, math_ops.log1p(math_ops.exp(neg_abs)), name=scope
         )
+
+
+# -- Dropout, normalisation, more activations ------------------------------------------
+
+
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None) -> Tensor:
+    """Zeroes each element with probability `rate` (= 1 - `keep_prob`) and scales the rest
+    by 1 / keep_prob; `noise_shape` broadcasts one draw over dimensions of size 1."""
+    import numbers
+
+    from flowgraph.framework.ops import constant_value
+    from flowgraph.ops import random_ops
+
+    if keep_prob is not None:
+        if rate is not None:
+            raise ValueError("Cannot specify both 'rate' and 'keep_prob'")
+        try:
+            rate = 1.0 - keep_prob
+        except TypeError as e:
+            raise ValueError(
+                f"keep_prob must be a floating point number or Tensor (got {keep_prob!r})"
+            ) from e
+    if rate is None:
+        raise ValueError("You must provide a rate to dropout.")
+    with name_scope(name, "dropout", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        if not x.dtype.is_floating:
+            raise ValueError(
+                "x has to be a floating point tensor since it's going to be scaled. "
+                f"Got a {x.dtype.name} tensor instead."
+            )
+        if isinstance(rate, numbers.Real):
+            if not 0 <= rate < 1:
+                raise ValueError(
+                    f"rate must be a scalar tensor or a float in the range [0, 1), got {rate:g}"
+                )
+        else:
+            rate = convert_to_tensor(rate, dtype=x.dtype, name="rate")
+            rate.shape.assert_is_compatible_with([])
+        rate_value = rate if isinstance(rate, numbers.Real) else constant_value(rate)
+        if rate_value is not None and float(rate_value) == 0:
+            return x
+        shape = array_ops.shape(x) if noise_shape is None else noise_shape
+        random_tensor = random_ops.random_uniform(shape, seed=seed, dtype=x.dtype)
+        keep_mask = math_ops.cast(random_tensor >= rate, x.dtype)
+        ret = math_ops.multiply(x * (1 / (1 - rate)), keep_mask, name=scope)
+        ret.set_shape(x.shape)
+        return ret
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None) -> Tensor:
+    """x / sqrt(max(sum(x ** 2, axis), epsilon)); TF1 also takes `dim`."""
+    if axis is not None and dim is not None:
+        raise ValueError("Cannot specify both 'axis' and 'dim'")
+    axis = dim if axis is None else axis
+    with name_scope(name, "l2_normalize", [x]) as scope:
+        x = convert_to_tensor(x, name="x")
+        square_sum = math_ops.reduce_sum(math_ops.square(x), axis, keepdims=True)
+        x_inv_norm = math_ops.rsqrt(math_ops.maximum(square_sum, epsilon))
+        return math_ops.multiply(x, x_inv_norm, name=scope)
+
+
+def crelu(features, name=None, axis=-1) -> Tensor:
+    """relu(concat([features, -features], axis)): twice the channels."""
+    with name_scope(name, "CRelu", [features]) as scope:
+        features = convert_to_tensor(features, name="features")
+        c = array_ops.concat([features, -features], axis, name="concat")
+        return relu(c, name=scope)
+
+
+def swish(features, name=None) -> Tensor:
+    """features * sigmoid(features)."""
+    with name_scope(name, "swish", [features]) as scope:
+        features = convert_to_tensor(features, name="features")
+        return math_ops.multiply(features, math_ops.sigmoid(features), name=scope)
+
+
+def local_response_normalization(
+    input, depth_radius=5, bias=1.0, alpha=1.0, beta=0.5, name=None
+) -> Tensor:
+    """input / (bias + alpha * sum(input[..., d-r:d+r+1] ** 2)) ** beta over the last axis
+    of a 4-D float tensor."""
+    input = convert_to_tensor(input, name="input")
+    if input.dtype.base_dtype not in (dtypes.float16, dtypes.bfloat16, dtypes.float32):
+        raise TypeError(f"LRN: input must be float32, float16 or bfloat16, got {input.dtype.name}")
+    if input.shape.ndims is not None and input.shape.ndims != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {input.shape.ndims} for 'LRN'")
+    return apply_op(
+        "LRN",
+        [input],
+        name=name,
+        depth_radius=int(depth_radius),
+        bias=float(bias),
+        alpha=float(alpha),
+        beta=float(beta),
+        T=input.dtype.numpy_dtype,
+    )
+
+
+lrn = local_response_normalization
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """(x - mean) * scale / sqrt(variance + variance_epsilon) + offset, broadcasting."""
+    with name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+        x = convert_to_tensor(x, name="x")
+        inv = math_ops.rsqrt(convert_to_tensor(variance) + variance_epsilon)
+        if scale is not None:
+            inv = inv * scale
+        shift = -convert_to_tensor(mean) * inv if offset is None else offset - mean * inv
+        return x * math_ops.cast(inv, x.dtype) + math_ops.cast(shift, x.dtype)
+
+
+def fused_batch_norm(
+    x,
+    scale,
+    offset=None,
+    mean=None,
+    variance=None,
+    epsilon=0.001,
+    data_format="NHWC",
+    is_training=True,
+    name=None,
+):
+    """Batch normalisation of a 4-D `x` over all but its channel axis, as one op.
+
+    Returns `(y, batch_mean, batch_variance)`: with `is_training` the batch statistics
+    (the variance Bessel-corrected, as TF reports it), otherwise `mean` and `variance`.
+    """
+    if data_format not in ("NHWC", "NCHW"):
+        raise ValueError(f"FusedBatchNorm: data_format must be NHWC or NCHW, got {data_format!r}")
+    x = convert_to_tensor(x, name="input")
+    scale = convert_to_tensor(scale, name="scale")
+    offset = (
+        array_ops.zeros_like(scale) if offset is None else convert_to_tensor(offset, name="offset")
+    )
+    if is_training:
+        if mean is not None or variance is not None:
+            raise ValueError("Both 'mean' and 'variance' must be None if is_training is True.")
+        mean = convert_to_tensor([], dtype=dtypes.float32)
+        variance = convert_to_tensor([], dtype=dtypes.float32)
+    elif mean is None or variance is None:
+        raise ValueError(
+            "Both 'mean' and 'variance' must be a 1D tensor when is_training is False."
+        )
+    else:
+        mean = convert_to_tensor(mean, name="mean")
+        variance = convert_to_tensor(variance, name="variance")
+    if x.shape.ndims is not None and x.shape.ndims != 4:
+        raise ValueError(f"Shape must be rank 4 but is rank {x.shape.ndims} for 'FusedBatchNorm'")
+    if x.dtype.base_dtype not in (dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64):
+        raise TypeError(f"FusedBatchNorm: x must be a float type, got {x.dtype.name}")
+    epsilon = max(float(epsilon), 1.001e-5)  # cuDNN's minimum, as TF enforces
+    y, batch_mean, batch_var, _, _ = apply_op(
+        "FusedBatchNorm",
+        [x, scale, offset, mean, variance],
+        name=name,
+        epsilon=epsilon,
+        data_format=data_format,
+        is_training=bool(is_training),
+        T=x.dtype.numpy_dtype,
+    )
+    return y, batch_mean, batch_var
+
+
+def weighted_moments(x, axes, frequency_weights, name=None, keep_dims=None, keepdims=None):
+    """The weighted mean and variance of `x` across `axes` (weights broadcast against x)."""
+    if keep_dims is not None and keepdims is not None:
+        raise ValueError("Cannot specify both 'keep_dims' and 'keepdims'")
+    keep_dims = bool(keepdims if keep_dims is None else keep_dims)
+    with name_scope(name, "weighted_moments", [x, frequency_weights, axes]):
+        x = convert_to_tensor(x, name="x")
+        weights = convert_to_tensor(frequency_weights, name="frequency_weights")
+        needs_cast = x.dtype.base_dtype == dtypes.float16
+        if needs_cast:
+            x = math_ops.cast(x, dtypes.float32)
+        weights = math_ops.cast(weights, x.dtype)
+        weighted_input_sum = math_ops.reduce_sum(
+            weights * x, axes, name="weighted_input_sum", keepdims=True
+        )
+        broadcasted_weights = weights + array_ops.zeros_like(x)
+        sum_of_weights = math_ops.reduce_sum(
+            broadcasted_weights, axes, name="sum_of_weights", keepdims=True
+        )
+        divisor = math_ops.divide(1.0, sum_of_weights, name="inv_weight_sum")
+        mean = math_ops.multiply(weighted_input_sum, divisor)
+        distsq = math_ops.reduce_sum(
+            weights * math_ops.squared_difference(x, mean),
+            axes,
+            name="weighted_distsq",
+            keepdims=True,
+        )
+        variance = math_ops.multiply(distsq, divisor)
+        if not keep_dims:
+            mean, variance = array_ops.squeeze(mean, axes), array_ops.squeeze(variance, axes)
+        if needs_cast:
+            mean, variance = (
+                math_ops.cast(mean, dtypes.float16),
+                math_ops.cast(variance, dtypes.float16),
+            )
+        return mean, variance
+
+
+def in_top_k(predictions, targets, k, name=None) -> Tensor:
+    """Whether `targets[i]` is among the top `k` of `predictions[i]` (ties count for it)."""
+    predictions = convert_to_tensor(predictions, name="predictions")
+    targets = convert_to_tensor(targets, name="targets")
+    if predictions.dtype.base_dtype != dtypes.float32:
+        raise TypeError(f"InTopKV2: predictions must be float32, got {predictions.dtype.name}")
+    if targets.dtype.base_dtype not in (dtypes.int32, dtypes.int64):
+        raise TypeError(f"InTopKV2: targets must be int32 or int64, got {targets.dtype.name}")
+    predictions.shape.with_rank(2)
+    targets.shape.with_rank(1)
+    predictions.shape[0].merge_with(targets.shape[0])
+    k = convert_to_tensor(k, dtype=targets.dtype, name="k")
+    return apply_op("InTopKV2", [predictions, targets, k], name=name, T=targets.dtype.numpy_dtype)
+
+
+# -- More losses -------------------------------------------------------------------------
+
+
+def weighted_cross_entropy_with_logits(
+    targets=None, logits=None, pos_weight=None, name=None, labels=None
+) -> Tensor:
+    """Sigmoid cross entropy with positive examples weighted by `pos_weight`:
+    (1 - z) * x + (1 + (q - 1) * z) * (log1p(exp(-|x|)) + max(-x, 0))."""
+    if labels is not None:
+        if targets is not None:
+            raise ValueError("Cannot specify both 'labels' and 'targets'")
+        targets = labels
+    with name_scope(name, "logistic_loss", [logits, targets]) as scope:
+        logits = convert_to_tensor(logits, name="logits")
+        targets = convert_to_tensor(targets, dtype=logits.dtype, name="targets")
+        if not logits.shape.is_compatible_with(targets.shape):
+            raise ValueError(
+                f"logits and targets must have the same shape ({logits.shape} vs {targets.shape})"
+            )
+        log_weight = 1 + (pos_weight - 1) * targets
+        return math_ops.add(
+            (1 - targets) * logits,
+            log_weight * (math_ops.log1p(math_ops.exp(-math_ops.abs(logits))) + relu(-logits)),
+            name=scope,
+        )
+
+
+def log_poisson_loss(targets, log_input, compute_full_loss=False, name=None) -> Tensor:
+    """exp(log_input) - log_input * targets, plus Stirling's approximation of
+    log(targets!) for targets > 1 when `compute_full_loss`."""
+    import math
+
+    with name_scope(name, "log_poisson_loss", [log_input, targets]) as scope:
+        log_input = convert_to_tensor(log_input, name="log_input")
+        targets = convert_to_tensor(targets, dtype=log_input.dtype, name="targets")
+        if not log_input.shape.is_compatible_with(targets.shape):
+            raise ValueError(
+                f"log_input and targets must have the same shape ({log_input.shape} vs "
+                f"{targets.shape})"
+            )
+        result = math_ops.exp(log_input) - log_input * targets
+        if not compute_full_loss:
+            return array_ops.identity(result, name=scope)
+        stirling = (
+            targets * math_ops.log(targets) - targets + 0.5 * math_ops.log(2 * math.pi * targets)
+        )
+        zeros, ones = array_ops.zeros_like(targets), array_ops.ones_like(targets)
+        small = math_ops.logical_and(targets >= zeros, targets <= ones)
+        return math_ops.add(result, array_ops.where(small, zeros, stirling), name=scope)
