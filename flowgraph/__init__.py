@@ -6,17 +6,22 @@ import jax as _jax
 _jax.config.update("jax_enable_x64", True)
 
 from device.spec import DeviceSpec as DeviceSpec
+
+# tf.image and the image ops TF1 also exports at top level.
 from flowgraph import (
     debugging as debugging,
     errors as errors,
+    image as image,  # noqa: E402
     initializers as initializers,
     linalg as linalg,
+    losses as losses,  # noqa: E402
     math as math,  # noqa: E402
     nn as nn,
     random as random,
     signal as signal,
     sparse as sparse,
     spectral as spectral,
+    strings as strings,  # noqa: E402
     train as train,
 )
 from flowgraph.client.config import (
@@ -205,6 +210,10 @@ from flowgraph.ops.gradients import (
     gradients as gradients,
     hessians as hessians,
     no_gradient as no_gradient,
+)
+from flowgraph.ops.image_ops import (  # noqa: E402
+    extract_image_patches as extract_image_patches,
+    random_crop as random_crop,
 )
 from flowgraph.ops.init_ops import (
     constant_initializer as constant_initializer,
@@ -399,9 +408,20 @@ from flowgraph.ops.state_ops import (
     scatter_sub as scatter_sub,
     scatter_update as scatter_update,
 )
-from flowgraph.ops.string_ops import (
+from flowgraph.ops.string_ops import (  # noqa: E402  (re-exports)
     as_string as as_string,
+    decode_base64 as decode_base64,
+    encode_base64 as encode_base64,
+    reduce_join as reduce_join,
+    regex_replace as regex_replace,
     string_join as string_join,
+    string_split as string_split,
+    string_strip as string_strip,
+    string_to_hash_bucket as string_to_hash_bucket,
+    string_to_hash_bucket_fast as string_to_hash_bucket_fast,
+    string_to_hash_bucket_strong as string_to_hash_bucket_strong,
+    string_to_number as string_to_number,
+    substr as substr,
 )
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE as AUTO_REUSE,
