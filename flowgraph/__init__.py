@@ -8,11 +8,13 @@ _jax.config.update("jax_enable_x64", True)
 from device.spec import DeviceSpec as DeviceSpec
 
 # tf.image and the image ops TF1 also exports at top level.
+# tf.layers: the functional layers (dense, conv2d, batch_normalization, ...).
 from flowgraph import (
     debugging as debugging,
     errors as errors,
     image as image,  # noqa: E402
     initializers as initializers,
+    layers as layers,
     linalg as linalg,
     losses as losses,  # noqa: E402
     math as math,  # noqa: E402
