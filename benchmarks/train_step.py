@@ -1,9 +1,18 @@
-"""Training-step time: a 784-512-512-10 ReLU MLP, softmax cross entropy, Adam, batch 128.
+"""Training-step time of flowgraph against hand-written `jax.jit` train steps.
 
+MLP (`--model mlp`): a 784-512-512-10 ReLU MLP, softmax cross entropy, Adam, batch 128.
 Two cases, each against a hand-written `jax.jit` train step (parameters and Adam state
 donated, the same Adam, data and initial weights) measured in the same run:
   (a) feed:     the batch is fed through `feed_dict` each step;
   (b) resident: the batch lives in the graph (a constant).
+
+CNN (`--model cnn`): 28x28x1 NHWC input, batch 64; conv 5x5x32 SAME + bias, ReLU, 2x2 max
+pool; conv 5x5x64 SAME + bias, ReLU, 2x2 max pool; dense 1024 + ReLU; dense 10; sparse
+softmax cross entropy; Momentum (lr 0.01, momentum 0.9, TF's update: accum = accum *
+momentum + grad; var -= lr * accum). The batch is fed through `feed_dict`, as in (a). The
+jax step uses lax.conv_general_dilated (NHWC/HWIO), max pool as reshape + max, the same
+precision as flowgraph (HIGHEST for float32), and donates parameters and momentum buffers.
+
 Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4.
 """
@@ -108,9 +117,121 @@ def jax_step(weights, x_value, y_value, resident: bool):
 
     def step():
         x, y = (x_dev, y_dev) if resident else (x_value, y_int)
-        p, m, v, t, loss = _adam_donated(state["params"], state["m"], state["v"], state["t"],
-                                         x, y)
+        p, m, v, t, loss = _adam_donated(state["params"], state["m"], state["v"], state["t"], x, y)
         state.update(params=p, m=m, v=v, t=t)
+        return np.asarray(loss)
+
+    return step
+
+
+# -- CNN ---------------------------------------------------------------------------------
+
+CNN_BATCH = 64
+CNN_LR, CNN_MOMENTUM = 0.01, 0.9
+CNN_SHAPES = (
+    (5, 5, 1, 32),
+    (32,),  # conv1 + bias
+    (5, 5, 32, 64),
+    (64,),  # conv2 + bias
+    (7 * 7 * 64, 1024),
+    (1024,),  # dense 1024
+    (1024, 10),
+    (10,),  # dense 10
+)
+CNN_NAMES = ("conv1/w", "conv1/b", "conv2/w", "conv2/b", "fc1/w", "fc1/b", "fc2/w", "fc2/b")
+_PRECISION = jax.lax.Precision.HIGHEST  # what kernels/conv.py and kernels/math.py use
+
+
+def cnn_initial_weights(seed: int = 0) -> list[np.ndarray]:
+    """Glorot-uniform-like kernels (fans from the receptive field), zero biases."""
+    rng = np.random.default_rng(seed)
+    params = []
+    for shape in CNN_SHAPES:
+        if len(shape) == 1:
+            params.append(np.zeros(shape, np.float32))
+            continue
+        receptive = int(np.prod(shape[:-2]))
+        fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
+        limit = np.sqrt(6.0 / (fan_in + fan_out))
+        params.append(rng.uniform(-limit, limit, shape).astype(np.float32))
+    return params
+
+
+def cnn_batch(seed: int = 1, size: int = CNN_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return (
+        rng.normal(size=(size, 28, 28, 1)).astype(np.float32),
+        rng.integers(0, 10, size).astype(np.int32),
+    )
+
+
+def cnn_flowgraph_step(weights, x_value, y_value):
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
+        y = tf.placeholder(tf.int32, [None], name="y")
+        p = [tf.get_variable(n, initializer=w) for n, w in zip(CNN_NAMES, weights)]
+        h = x
+        for i in (0, 2):
+            h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, p[i], [1, 1, 1, 1], "SAME"), p[i + 1]))
+            h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
+        h = tf.reshape(h, [-1, 7 * 7 * 64])
+        h = tf.nn.relu(tf.matmul(h, p[4]) + p[5])
+        logits = tf.matmul(h, p[6]) + p[7]
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
+        )
+        train = tf.train.MomentumOptimizer(CNN_LR, CNN_MOMENTUM).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    fetches, feed = [train, loss], {x: x_value, y: y_value}
+    return lambda: sess.run(fetches, feed)[1]
+
+
+def _max_pool_2x2(h):
+    n, hh, ww, c = h.shape
+    return jnp.max(h.reshape(n, hh // 2, 2, ww // 2, 2, c), axis=(2, 4))
+
+
+def _cnn_loss(params, x, y):
+    h = x
+    for i in (0, 2):
+        h = jax.lax.conv_general_dilated(
+            h,
+            params[i],
+            (1, 1),
+            "SAME",
+            dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            precision=_PRECISION,
+        )
+        h = _max_pool_2x2(jax.nn.relu(h + params[i + 1]))
+    h = h.reshape(h.shape[0], -1)
+    h = jax.nn.relu(jnp.matmul(h, params[4], precision=_PRECISION) + params[5])
+    logits = jnp.matmul(h, params[6], precision=_PRECISION) + params[7]
+    logp = jax.nn.log_softmax(logits)
+    return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+
+def _momentum(params, accum, x, y):
+    loss, grads = jax.value_and_grad(_cnn_loss)(params, x, y)
+    accum = [a * CNN_MOMENTUM + g for a, g in zip(accum, grads)]
+    params = [p - CNN_LR * a for p, a in zip(params, accum)]
+    return params, accum, loss
+
+
+_momentum_donated = jax.jit(_momentum, donate_argnums=(0, 1))
+
+
+def cnn_jax_step(weights, x_value, y_value):
+    state = {
+        "params": [jnp.asarray(w) for w in weights],
+        "accum": [jnp.zeros_like(w) for w in weights],
+    }
+
+    def step():
+        p, a, loss = _momentum_donated(state["params"], state["accum"], x_value, y_value)
+        state.update(params=p, accum=a)
         return np.asarray(loss)
 
     return step
@@ -135,23 +256,48 @@ def interleaved_medians(fg, jx, steps: int, repeats: int):
     return statistics.median(fg_ms), fg_loss, statistics.median(jx_ms), jx_loss
 
 
+def report(label, fg, jx, steps: int, repeats: int) -> None:
+    fg(), jx()  # compile both
+    fg_ms, fg_loss, jx_ms, jx_loss = interleaved_medians(fg, jx, steps, repeats)
+    agree = "agree" if abs(fg_loss - jx_loss) <= 1e-4 else "DIFFER"
+    print(
+        f"{label}: jax.jit {jx_ms:7.3f} ms/step, flowgraph {fg_ms:7.3f} ms/step "
+        f"(medians of {repeats}x{steps}); ratio flowgraph/jax: "
+        f"{fg_ms / jx_ms:.3f}x; final losses {fg_loss:.6f} vs {jx_loss:.6f} ({agree})",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=20)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--model", choices=("mlp", "cnn", "all"), default="all")
+    parser.add_argument("--steps", type=int, default=20, help="MLP steps per block")
+    parser.add_argument("--repeats", type=int, default=15, help="MLP blocks per side")
+    parser.add_argument("--cnn-steps", type=int, default=5, help="CNN steps per block")
+    parser.add_argument("--cnn-repeats", type=int, default=11, help="CNN blocks per side")
     args = parser.parse_args()
-    weights = initial_weights()
-    x_value, y_value = batch()
     print(f"device: {jax.devices()[0].device_kind} ({jax.devices()[0].platform})")
-    for resident, label in ((False, "(a) feed_dict"), (True, "(b) resident ")):
-        fg, jx = flowgraph_step(weights, x_value, y_value, resident), jax_step(
-            weights, x_value, y_value, resident)
-        fg(), jx()  # compile both
-        fg_ms, fg_loss, jx_ms, jx_loss = interleaved_medians(fg, jx, args.steps, args.repeats)
-        agree = "agree" if abs(fg_loss - jx_loss) <= 1e-4 else "DIFFER"
-        print(f"{label}: jax.jit {jx_ms:7.3f} ms/step, flowgraph {fg_ms:7.3f} ms/step "
-              f"(medians of {args.repeats}x{args.steps}); ratio flowgraph/jax: "
-              f"{fg_ms / jx_ms:.3f}x; final losses {fg_loss:.6f} vs {jx_loss:.6f} ({agree})")
+    if args.model in ("mlp", "all"):
+        weights = initial_weights()
+        x_value, y_value = batch()
+        for resident, label in ((False, "(a) feed_dict"), (True, "(b) resident ")):
+            report(
+                label,
+                flowgraph_step(weights, x_value, y_value, resident),
+                jax_step(weights, x_value, y_value, resident),
+                args.steps,
+                args.repeats,
+            )
+    if args.model in ("cnn", "all"):
+        weights = cnn_initial_weights()
+        x_value, y_value = cnn_batch()
+        report(
+            "(c) cnn feed ",
+            cnn_flowgraph_step(weights, x_value, y_value),
+            cnn_jax_step(weights, x_value, y_value),
+            args.cnn_steps,
+            args.cnn_repeats,
+        )
 
 
 if __name__ == "__main__":
