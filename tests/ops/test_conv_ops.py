@@ -12,11 +12,7 @@ import flowgraph as tf
 from tests.gradient_checker import check_gradients
 from tests.ops.test_op_table import (
     B,
-    _check_fed_and_constant,
-    _check_partially_known,
-    _ids,
-    _placeholder,
-    _values,
+    check_rows_in_one_run,
     f32,
     row,
 )
@@ -245,28 +241,7 @@ def sess():
 
 
 def test_table(sess):
-    graph, builds, feeds = sess.graph, [], {}
-    with graph.as_default():
-        for r in ROWS:
-            known, partial = _values(r, 4), _values(r, 3)
-            first = len(graph.get_operations())
-            fed = [_placeholder(s, 4) for s in r.inputs]
-            outs = [r.build(*fed)]
-            assert r.op_type in {op.type for op in graph.get_operations()[first:]}, r
-            outs.append(r.build(*[tf.constant(v) for v in known]))
-            fed_partial = [_placeholder(s, None) for s in r.inputs]
-            fed_unknown = [tf.placeholder(tf.as_dtype(s.dtype)) for s in r.inputs]
-            outs += [r.build(*fed_partial), r.build(*fed_unknown)]
-            feeds.update({**dict(zip(fed, known)), **dict(zip(fed_partial, partial)),
-                          **dict(zip(fed_unknown, partial))})
-            builds.append((r, known, partial, outs))
-    got = sess.run([outs for _, _, _, outs in builds], feeds)
-    for (r, known, partial, outs), values in zip(builds, got):
-        try:
-            _check_fed_and_constant(r, known, outs[:2], values[:2])
-            _check_partially_known(r, partial, outs[2:], values[2:])
-        except AssertionError as e:
-            raise AssertionError(f"row {_ids([r])[0]}: {e}") from e
+    check_rows_in_one_run(sess, ROWS)
 
 
 # -- gradients -------------------------------------------------------------------------------

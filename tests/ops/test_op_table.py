@@ -485,6 +485,33 @@ def _check_partially_known(r: Row, values, outs, got) -> None:
     assert _dims(outs[0]) == (known if r.partial is None else r.partial)
 
 
+def check_rows_in_one_run(sess, rows) -> None:
+    """Builds every row (fed known, constant, fed partial, fed unknown) in `sess`'s graph
+    and checks them all from one run: one compile for a whole table."""
+    graph, builds, feeds = sess.graph, [], {}
+    with graph.as_default():
+        for r in rows:
+            known, partial = _values(r, 4), _values(r, 3)
+            first = len(graph.get_operations())
+            fed = [_placeholder(s, 4) for s in r.inputs]
+            outs = [r.build(*fed)]
+            assert r.op_type in {op.type for op in graph.get_operations()[first:]}, r
+            outs.append(r.build(*[tf.constant(v) for v in known]))
+            fed_partial = [_placeholder(s, None) for s in r.inputs]
+            fed_unknown = [tf.placeholder(tf.as_dtype(s.dtype)) for s in r.inputs]
+            outs += [r.build(*fed_partial), r.build(*fed_unknown)]
+            feeds.update({**dict(zip(fed, known)), **dict(zip(fed_partial, partial)),
+                          **dict(zip(fed_unknown, partial))})
+            builds.append((r, known, partial, outs))
+    got = sess.run([outs for _, _, _, outs in builds], feeds)
+    for (r, known, partial, outs), values in zip(builds, got):
+        try:
+            _check_fed_and_constant(r, known, outs[:2], values[:2])
+            _check_partially_known(r, partial, outs[2:], values[2:])
+        except AssertionError as e:
+            raise AssertionError(f"row {_ids([r])[0]}: {e}") from e
+
+
 def _tested_elsewhere() -> set[str]:
     """Op types that other test modules (anywhere under tests/) list in `OP_TYPES_TESTED`."""
     root = pathlib.Path(__file__).resolve().parent.parent
