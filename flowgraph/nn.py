@@ -1,6 +1,12 @@
 """`tf.nn`: neural-network ops."""
 
 from flowgraph.ops.array_ops import top_k as top_k  # noqa: E402
+from flowgraph.ops.candidate_sampling_ops import (  # noqa: E402
+    log_uniform_candidate_sampler as log_uniform_candidate_sampler,
+    nce_loss as nce_loss,
+    sampled_softmax_loss as sampled_softmax_loss,
+    uniform_candidate_sampler as uniform_candidate_sampler,
+)
 from flowgraph.ops.conv_ops import (  # noqa: E402
     atrous_conv2d as atrous_conv2d,
     avg_pool as avg_pool,

@@ -2,6 +2,7 @@
 
 from kernels import (  # noqa: F401  (registrations)
     array,
+    candidate_sampling,
     check,
     control_flow,
     conv,
