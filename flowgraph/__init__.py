@@ -69,7 +69,10 @@ from flowgraph.framework.dtypes import (
     uint64 as uint64,
     variant as variant,
 )
-from flowgraph.framework.indexed_slices import IndexedSlices as IndexedSlices
+from flowgraph.framework.indexed_slices import (
+    IndexedSlices as IndexedSlices,
+    IndexedSlicesValue as IndexedSlicesValue,
+)
 from flowgraph.framework.ops import (
     Graph as Graph,
     GraphKeys as GraphKeys,

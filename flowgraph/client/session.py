@@ -13,6 +13,7 @@ from device import PlacementOptions, Store, make_plan
 from device.place import device_name
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
+from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from flowgraph.ops.constant_op import to_numpy
@@ -398,6 +399,13 @@ def _flatten(fetches, graph: Graph) -> tuple[list, Callable]:
         leaves = [leaf for p in parts for leaf in p[0]]
         cls = type(fetches)
         return leaves, lambda it: _make_dict(cls, keys, [b(it) for _, b in parts])
+    if isinstance(fetches, IndexedSlices):  # values, indices (and dense_shape) as a value
+        parts = [fetches.values, fetches.indices]
+        if fetches.dense_shape is not None:
+            parts.append(fetches.dense_shape)
+        return parts, lambda it: IndexedSlicesValue(
+            next(it), next(it), next(it) if fetches.dense_shape is not None else None
+        )
     if isinstance(fetches, SparseTensor):  # fetched as its three tensors, rebuilt as a value
         return [fetches.indices, fetches.values, fetches.dense_shape], lambda it: SparseTensorValue(
             next(it), next(it), next(it)

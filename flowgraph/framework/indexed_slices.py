@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+
+# What fetching IndexedSlices returns, as in TF1.
+IndexedSlicesValue = collections.namedtuple(
+    "IndexedSlicesValue", ["values", "indices", "dense_shape"]
+)
+
 
 class IndexedSlices:
     """Rows `values[i]` of a dense tensor of shape `dense_shape` at rows `indices[i]`.

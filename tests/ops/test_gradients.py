@@ -185,3 +185,12 @@ def test_backward_compiles_into_the_forward_segment(graph):
         sess.run([y, g], {x: np.ones(4, np.float32)})
         (only,) = sess._runs.values()
         assert [s.kind for s in only.plan.segments] == ["xla"]
+
+
+def test_fetching_indexed_slices_gives_an_indexed_slices_value(graph):
+    params = tf.Variable(np.ones((4, 2), np.float32))
+    (g,) = tf.gradients(tf.reduce_sum(tf.gather(params, [2, 0])), params)
+    value = run(g)
+    assert isinstance(value, tf.IndexedSlicesValue)
+    assert value.indices.tolist() == [2, 0] and value.dense_shape.tolist() == [4, 2]
+    np.testing.assert_array_equal(value.values, np.ones((2, 2)))
