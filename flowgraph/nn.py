@@ -64,3 +64,9 @@ from flowgraph.ops.nn_ops import (  # noqa: E402
     weighted_moments as weighted_moments,
     xw_plus_b as xw_plus_b,
 )
+
+# isort: split
+from flowgraph.ops.ctc_ops import (  # noqa: E402
+    ctc_greedy_decoder as ctc_greedy_decoder,
+    ctc_loss as ctc_loss,
+)

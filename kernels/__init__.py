@@ -6,6 +6,7 @@ from kernels import (  # noqa: F401  (registrations)
     check,
     control_flow,
     conv,
+    ctc,
     gradients,
     image,
     linalg,

@@ -36,19 +36,22 @@ def _log_uniform_prob(ids, range_max):
 
 def _expected(p, num_sampled, num_tries):
     # TF's ExpectedCountHelper: p * n with replacement, else 1 - (1 - p)^num_tries.
-    return jnp.where(num_tries == num_sampled, p * num_sampled,
-                     -jnp.expm1(num_tries * jnp.log1p(-p)))
+    return jnp.where(
+        num_tries == num_sampled, p * num_sampled, -jnp.expm1(num_tries * jnp.log1p(-p))
+    )
 
 
 def _sample(key, true_classes, num_sampled, unique, range_max, draw, prob):
     if unique and num_sampled > range_max:
-        raise ValueError(f"unique sampling needs num_sampled ({num_sampled}) <= range_max "
-                         f"({range_max})")
+        raise ValueError(
+            f"unique sampling needs num_sampled ({num_sampled}) <= range_max ({range_max})"
+        )
     key, sub = _split(key)
     if not unique:
         sampled = draw(sub, (num_sampled,), range_max).astype(jnp.int64)
         tries = jnp.asarray(num_sampled, jnp.float32)
     else:
+
         def cond(state):
             return state[1] < num_sampled
 
@@ -69,14 +72,16 @@ def _sample(key, true_classes, num_sampled, unique, range_max, draw, prob):
 
 
 @register("UniformCandidateSampler", state=RNG)
-def uniform_candidate_sampler(key, true_classes, *, num_true, num_sampled, unique, range_max,
-                              seed=0, seed2=0):
-    return _sample(key, true_classes, num_sampled, unique, range_max, _uniform_draw,
-                   _uniform_prob)
+def uniform_candidate_sampler(
+    key, true_classes, *, num_true, num_sampled, unique, range_max, seed=0, seed2=0
+):
+    return _sample(key, true_classes, num_sampled, unique, range_max, _uniform_draw, _uniform_prob)
 
 
 @register("LogUniformCandidateSampler", state=RNG)
-def log_uniform_candidate_sampler(key, true_classes, *, num_true, num_sampled, unique,
-                                  range_max, seed=0, seed2=0):
-    return _sample(key, true_classes, num_sampled, unique, range_max, _log_uniform_draw,
-                   _log_uniform_prob)
+def log_uniform_candidate_sampler(
+    key, true_classes, *, num_true, num_sampled, unique, range_max, seed=0, seed2=0
+):
+    return _sample(
+        key, true_classes, num_sampled, unique, range_max, _log_uniform_draw, _log_uniform_prob
+    )
