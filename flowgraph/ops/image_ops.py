@@ -17,7 +17,6 @@ for _op_type in (
     "DecodeImage",
     "EncodePng",
     "EncodeJpeg",
-    "ResizeNearestNeighbor",
     "DrawBoundingBoxes",
     "NonMaxSuppressionV3",
 ):

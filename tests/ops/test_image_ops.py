@@ -20,13 +20,11 @@ OP_TYPES_TESTED = {
 }
 GRADIENT_CHECKED = {
     "ResizeBilinear", "ResizeBicubic", "ResizeArea", "RGBToHSV", "HSVToRGB", "AdjustHue",
-    "AdjustSaturation", "AdjustContrastv2", "ExtractImagePatches",
+    "AdjustSaturation", "AdjustContrastv2", "ExtractImagePatches", "ResizeNearestNeighbor",
 }
 NOT_DIFFERENTIABLE = {
     "DecodePng": "string input", "EncodePng": "string output", "DecodeJpeg": "string input",
     "EncodeJpeg": "string output", "DecodeImage": "string input",
-    "ResizeNearestNeighbor": "TF1 has a gradient op; flowgraph registers none (integer-valued "
-                             "selection)",
     "DrawBoundingBoxes": "host op; TF1 registers no gradient",
     "NonMaxSuppressionV3": "integer output",
 }
@@ -332,3 +330,12 @@ def test_gradients():
     check_gradients(lambda x: [tf.image.adjust_hue(x, 0.2), tf.image.adjust_saturation(x, 0.7),
                                tf.image.adjust_contrast(x, 1.5)], rgb.astype(np.float32),
                     atol=1e-2, rtol=1e-2)
+
+
+def test_resize_nearest_neighbor_gradient_sums_into_the_chosen_pixels():
+    # The generic gradient scatters each output's gradient back to its source pixel, which is
+    # what TF's ResizeNearestNeighborGrad computes.
+    image = np.arange(12.0).reshape(1, 3, 4, 1)
+    check_gradients(lambda x: tf.image.resize_nearest_neighbor(x, [5, 2]) * 2.0, image)
+    check_gradients(lambda x: tf.image.resize_nearest_neighbor(x, [6, 8], align_corners=True),
+                    image)
