@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flowgraph.ops import math_ops
-from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.ops.constant_op import constant
 from flowgraph.train import optimizer
+from flowgraph.train.proximal_gradient_descent import ProximalGradientDescentOptimizer
 
 
 class ProximalAdagradOptimizer(optimizer.Optimizer):
@@ -67,23 +67,9 @@ class ProximalAdagradOptimizer(optimizer.Optimizer):
                 )
             self._get_or_make_slot(v, val, "accumulator", self._name)
 
-    def _prepare(self):
-        self._learning_rate_tensor = convert_to_tensor(self._learning_rate, name="learning_rate")
-        self._l1_regularization_strength_tensor = convert_to_tensor(
-            self._l1_regularization_strength, name="l1_regularization_strength"
-        )
-        self._l2_regularization_strength_tensor = convert_to_tensor(
-            self._l2_regularization_strength, name="l2_regularization_strength"
-        )
-
-    def _hyper(self, var):
-        dtype = var.dtype.base_dtype
-        values = (
-            self._learning_rate_tensor,
-            self._l1_regularization_strength_tensor,
-            self._l2_regularization_strength_tensor,
-        )
-        return [math_ops.cast(x, dtype) for x in values]
+    # The same hyper-parameters as proximal gradient descent, prepared the same way.
+    _prepare = ProximalGradientDescentOptimizer._prepare
+    _hyper = ProximalGradientDescentOptimizer._hyper
 
     def _apply_dense(self, grad, var):
         return optimizer.training_op(
