@@ -1,0 +1,1 @@
+"""TensorFlow's `core` protos that flowgraph defines itself (mirroring `tensorflow.core`)."""

@@ -1,0 +1,1 @@
+"""TensorFlow's Example protos: `tensorflow/core/example/{feature,example}.proto`."""

@@ -1,0 +1,166 @@
+"""The TFRecord file format: length-prefixed records with masked CRC32C checksums.
+
+Each record is `uint64 length | uint32 masked_crc32c(length) | data | uint32
+masked_crc32c(data)`, little endian; a GZIP or ZLIB file is one compressed stream of such
+records (tensorflow/core/lib/io/record_writer.cc, record_reader.cc).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from tensorboardX.crc32c import crc32c
+
+from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
+
+_MASK_DELTA = 0xA282EAD8
+_HEADER = struct.Struct("<QI")
+_FOOTER = struct.Struct("<I")
+_READ_CHUNK = 1 << 16
+
+# The zlib `wbits` of each compression type TF knows: 31 writes a gzip header, 15 a zlib one.
+_WBITS = {"GZIP": 31, "ZLIB": 15}
+
+
+def masked_crc32c(data: bytes) -> int:
+    """TF's masked CRC32C of `data` (a checksum that stays valid when stored beside data)."""
+    crc = crc32c(data)
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+
+
+def encode_record(data: bytes) -> bytes:
+    """The bytes of one TFRecord holding `data`."""
+    length = struct.pack("<Q", len(data))
+    return length + _FOOTER.pack(masked_crc32c(length)) + data + _FOOTER.pack(masked_crc32c(data))
+
+
+def _check_compression(compression_type: str | None) -> str:
+    kind = compression_type or ""
+    if kind and kind not in _WBITS:
+        raise InvalidArgumentError(
+            None, None, f"Unsupported compression type {kind!r}; expected '', 'GZIP' or 'ZLIB'"
+        )
+    return kind
+
+
+def _open(path: str, mode: str) -> BinaryIO:
+    try:
+        return open(path, mode)
+    except FileNotFoundError:
+        raise NotFoundError(None, None, f"{path}; No such file or directory") from None
+    except IsADirectoryError:
+        raise InvalidArgumentError(None, None, f"{path} is a directory") from None
+
+
+class _Inflater:
+    """A file-like `read(n)` over a GZIP or ZLIB compressed file."""
+
+    def __init__(self, raw: BinaryIO, wbits: int, path: str):
+        self._raw, self._path = raw, path
+        self._inflate = zlib.decompressobj(wbits)
+        self._buffer = b""
+
+    def read(self, n: int) -> bytes:
+        while len(self._buffer) < n and not self._inflate.eof:
+            chunk = self._raw.read(_READ_CHUNK)
+            if not chunk:
+                break
+            try:
+                self._buffer += self._inflate.decompress(chunk)
+            except zlib.error as e:
+                raise DataLossError(None, None, f"{self._path}: {e}") from None
+        out, self._buffer = self._buffer[:n], self._buffer[n:]
+        return out
+
+    def close(self) -> None:
+        self._raw.close()
+
+
+def iter_records(path: str, compression_type: str = "") -> Iterator[bytes]:
+    """Yields the data of each record of the TFRecord file at `path`, in order.
+
+    Raises:
+      NotFoundError: `path` does not exist.
+      DataLossError: a record is truncated or fails its checksum (names file and offset).
+    """
+    kind = _check_compression(compression_type)
+    raw = _open(path, "rb")
+    stream = _Inflater(raw, _WBITS[kind], path) if kind else raw
+    try:
+        offset = 0
+        while True:
+            data = _read_record(stream, path, offset)
+            if data is None:
+                return
+            yield data
+            offset += _HEADER.size + len(data) + _FOOTER.size
+    finally:
+        stream.close()
+
+
+def _read_record(stream, path: str, offset: int) -> bytes | None:
+    """One record's data starting at `offset` (None at a clean end of file)."""
+    header = stream.read(_HEADER.size)
+    if not header:
+        return None
+    if len(header) < _HEADER.size:
+        raise _truncated(path, offset)
+    length, length_crc = _HEADER.unpack(header)
+    if masked_crc32c(header[:8]) != length_crc:
+        hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
+        raise DataLossError(None, None, f"{path}: corrupted record at {offset}{hint}")
+    body = stream.read(length + _FOOTER.size)
+    if len(body) < length + _FOOTER.size:
+        raise _truncated(path, offset)
+    data = body[:length]
+    if masked_crc32c(data) != _FOOTER.unpack(body[length:])[0]:
+        # TF names the data's offset here, the record's for a bad length.
+        raise DataLossError(None, None, f"{path}: corrupted record at {offset + _HEADER.size}")
+    return data
+
+
+def _truncated(path: str, offset: int) -> DataLossError:
+    return DataLossError(None, None, f"{path}: truncated record at {offset}")
+
+
+class RecordWriter:
+    """Writes TFRecords to a new file at `path`, optionally GZIP or ZLIB compressed.
+
+    Args:
+      path: the file to create (an existing file is overwritten).
+      compression_type: "", "GZIP" or "ZLIB".
+      compression_level: zlib's level, 0-9 (-1: zlib's default, as TF's).
+    """
+
+    def __init__(self, path: str, compression_type: str = "", compression_level: int = -1):
+        kind = _check_compression(compression_type)
+        self._file = _open(path, "wb")
+        self._deflate = (
+            zlib.compressobj(compression_level, zlib.DEFLATED, _WBITS[kind]) if kind else None
+        )
+
+    def write(self, record: bytes) -> None:
+        """Appends one record holding `record`."""
+        self._put(encode_record(bytes(record)))
+
+    def flush(self) -> None:
+        """Pushes what was written so far to the file, readable as complete records."""
+        if self._deflate is not None:
+            self._file.write(self._deflate.flush(zlib.Z_SYNC_FLUSH))
+        self._file.flush()
+
+    def close(self) -> None:
+        """Finishes the compressed stream, if any, and closes the file."""
+        if self._file.closed:
+            return
+        if self._deflate is not None:
+            self._file.write(self._deflate.flush(zlib.Z_FINISH))
+        self._file.close()
+
+    def _put(self, data: bytes) -> None:
+        if self._file.closed:
+            raise ValueError("Write to a closed TFRecord writer")
+        self._file.write(self._deflate.compress(data) if self._deflate is not None else data)
