@@ -17,4 +17,10 @@ from flowgraph.ops.string_ops import (  # noqa: F401  (re-exports)
     string_to_number as to_number,
     string_upper as upper,
     substr as substr,
+    unicode_decode as unicode_decode,
+    unicode_decode_with_offsets as unicode_decode_with_offsets,
+    unicode_encode as unicode_encode,
+    unicode_split as unicode_split,
+    unicode_split_with_offsets as unicode_split_with_offsets,
+    unicode_transcode as unicode_transcode,
 )

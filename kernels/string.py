@@ -682,3 +682,155 @@ def decode_base64(input):
         return base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
 
     return _map(input, decode)
+
+
+# -- unicode ------------------------------------------------------------------------------------
+# TF decodes with ICU; Python's codecs cut malformed input into the same maximal invalid
+# subsequences (Unicode's recommended practice), so each becomes one error.
+
+UNICODE_CODECS = {"UTF-8": "utf-8", "UTF-16-BE": "utf-16-be", "UTF-32-BE": "utf-32-be"}
+
+
+def _decode_one(data: bytes, encoding: str, errors: str, replacement: int, control: bool):
+    """The code points of `data` and the byte offset where each starts."""
+    codec, chars, starts, pos = UNICODE_CODECS[encoding], [], [], 0
+    while pos < len(data):
+        try:
+            text, bad = data[pos:].decode(codec), None
+        except UnicodeDecodeError as e:
+            text, bad = data[pos : pos + e.start].decode(codec), (pos + e.start, pos + e.end)
+        for ch in text:
+            c = ord(ch)
+            if control and c <= 0x1F:  # TF replaces the C0 controls, or drops them ("ignore")
+                c = None if errors == "ignore" else replacement
+            if c is not None:
+                chars.append(c)
+                starts.append(pos)
+            pos += len(ch.encode(codec))
+        if bad is not None:
+            if errors == "strict":
+                raise InvalidArgumentError(None, None, "Invalid formatting on input string")
+            if errors == "replace":
+                chars.append(replacement)
+                starts.append(bad[0])
+            pos = bad[1]
+    return chars, starts
+
+
+def _decode_all(input, input_encoding, errors, replacement_char, replace_control_characters):
+    rows = [
+        _decode_one(
+            _as_bytes(s), input_encoding, errors, replacement_char, replace_control_characters
+        )
+        for s in np.asarray(input, dtype=object).reshape(-1)
+    ]
+    splits = np.cumsum([0] + [len(chars) for chars, _ in rows], dtype=np.int64)
+    chars = np.array([c for row, _ in rows for c in row], np.int32)
+    starts = np.array([s for _, row in rows for s in row], np.int64)
+    return splits, chars, starts
+
+
+def _unicode_decode_shape(outputs: int):
+    """Row splits, then `outputs - 1` vectors: char values (int32) and byte starts (int64)."""
+
+    def shape(specs, attrs, static_values):
+        shape, splits = specs[0].shape, np.dtype(attrs.get("Tsplits", np.int64))
+        nrows = None if shape is None or None in shape else int(np.prod(shape))
+        rows = Spec((None if nrows is None else nrows + 1,), splits)
+        values = [Spec((None,), np.dtype(t)) for t in (np.int32, np.int64)[: outputs - 1]]
+        return [rows, *values]
+
+    return shape
+
+
+@register("UnicodeDecode", kind=HOST, shape=_unicode_decode_shape(2))
+def unicode_decode(
+    input,
+    *,
+    input_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 0xFFFD,
+    replace_control_characters: bool = False,
+    Tsplits=np.int64,
+):
+    splits, chars, _ = _decode_all(
+        input, input_encoding, errors, replacement_char, replace_control_characters
+    )
+    return splits.astype(Tsplits), chars
+
+
+@register("UnicodeDecodeWithOffsets", kind=HOST, shape=_unicode_decode_shape(3))
+def unicode_decode_with_offsets(
+    input,
+    *,
+    input_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 0xFFFD,
+    replace_control_characters: bool = False,
+    Tsplits=np.int64,
+):
+    splits, chars, starts = _decode_all(
+        input, input_encoding, errors, replacement_char, replace_control_characters
+    )
+    return splits.astype(Tsplits), chars, starts
+
+
+def _encode_one(codes, encoding: str, errors: str, replacement: int) -> bytes:
+    chars = []
+    for c in codes:
+        if not (0 <= c < 0xD800 or 0xDFFF < c <= 0x10FFFF):
+            if errors == "strict":
+                raise InvalidArgumentError(
+                    None, None, "Code point is out of range for Unicode, or is a surrogate."
+                )
+            if errors == "ignore":
+                continue
+            c = replacement
+        chars.append(chr(c))
+    # surrogatepass: a surrogate replacement_char is written as is (TF allows any code point)
+    return "".join(chars).encode(UNICODE_CODECS[encoding], "surrogatepass")
+
+
+def _unicode_encode_shape(specs, attrs, static_values):
+    shape = specs[1].shape
+    rows = None if shape is None or shape[0] is None else shape[0] - 1
+    return [Spec((rows,), _STRING)]
+
+
+@register("UnicodeEncode", kind=HOST, shape=_unicode_encode_shape)
+def unicode_encode(
+    input_values,
+    input_splits,
+    *,
+    output_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 0xFFFD,
+):
+    values, splits = np.asarray(input_values).tolist(), np.asarray(input_splits).tolist()
+    if not splits or splits[0] != 0 or splits[-1] != len(values) or splits != sorted(splits):
+        raise InvalidArgumentError(
+            None, None, f"input_splits {splits} do not partition {len(values)} input_values"
+        )
+    out = np.empty(len(splits) - 1, dtype=object)
+    for i, (start, limit) in enumerate(zip(splits[:-1], splits[1:])):
+        out[i] = _encode_one(values[start:limit], output_encoding, errors, replacement_char)
+    return out
+
+
+@register("UnicodeTranscode", kind=HOST, shape=_same_shape_string)
+def unicode_transcode(
+    input,
+    *,
+    input_encoding: str,
+    output_encoding: str,
+    errors: str = "replace",
+    replacement_char: int = 0xFFFD,
+    replace_control_characters: bool = False,
+):
+    def transcode(data: bytes) -> bytes:
+        codes, _ = _decode_one(
+            data, input_encoding, errors, replacement_char, replace_control_characters
+        )
+        return _encode_one(codes, output_encoding, errors, replacement_char)
+
+    return _map(input, transcode)

@@ -576,7 +576,16 @@ def pool(
     name=None,
     data_format=None,
 ) -> Tensor:
-    """N-d (1 to 3 spatial dims) max or average pooling."""
+    """N-d (1 to 3 spatial dims) max or average pooling, optionally dilated.
+
+    As in TF1, a dilated pooling (`dilation_rate` > 1, VALID padding only) moves each of the
+    `dilation_rate` phases of the input into the batch (`space_to_batch_nd`), pools them
+    undilated and interleaves the results back (`batch_to_space_nd`).
+
+    Example:
+      >>> x = tf.reshape(tf.range(7.0), [1, 7, 1])
+      >>> tf.nn.pool(x, [2], "MAX", "VALID", dilation_rate=[2])   # [[[2.], [3.], ..., [6.]]]
+    """
     if pooling_type not in ("MAX", "AVG"):
         raise ValueError(f"Invalid pooling_type: {pooling_type}")
     with name_scope(name, f"{pooling_type.lower()}_pool", [input]) as scope:
@@ -591,33 +600,66 @@ def pool(
         rate = [1] * n if dilation_rate is None else [int(r) for r in np.ravel(dilation_rate)]
         if len(strides) != n or len(rate) != n:
             raise ValueError(f"strides and dilation_rate must have length {n}")
+        if min(rate) < 1:
+            raise ValueError("all values of dilation_rate must be positive")
+        if max(strides) > 1 and max(rate) > 1:
+            raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
+        if padding == "SAME" and max(rate) > 1:
+            raise ValueError("pooling with SAME padding is not implemented for dilation_rate > 1")
         if any(s > w for s, w in zip(strides, window_shape)):
             raise ValueError(
                 "strides > window_shape not supported due to inconsistency "
                 "between CPU and GPU implementations"
             )
-        if max(rate) > 1:
-            if max(strides) > 1:
-                raise ValueError("strides > 1 not supported in conjunction with dilation_rate > 1")
-            raise NotImplementedError("pool: dilation_rate > 1 is not supported yet")
         channels_first = data_format is not None and data_format.startswith("NC")
-        if n == 1:
-            spatial_start = 2 if channels_first else 1
-            x = array_ops.expand_dims(input, spatial_start)
-            fmt = "NCHW" if channels_first else "NHWC"
-            window_shape, strides = [1] + window_shape, [1] + strides
-        else:
-            x, spatial_start = input, None
-            fmt = _FORMATS[n][1 if channels_first else 0]
-        build = {
-            ("MAX", 2): max_pool,
-            ("AVG", 2): avg_pool,
-            ("MAX", 3): max_pool3d,
-            ("AVG", 3): avg_pool3d,
-        }[pooling_type, max(n, 2)]
-        out = build(
-            x, window_shape, strides, padding, data_format=fmt, name=scope if n > 1 else None
+        args = (pooling_type, window_shape, strides, padding, channels_first, scope)
+        if max(rate) == 1:
+            return _pool_undilated(input, *args)
+        return _with_space_to_batch(
+            input, rate, channels_first, lambda x: _pool_undilated(x, *args)
         )
-        if n == 1:
-            return array_ops.squeeze(out, [spatial_start], name=scope)
-        return out
+
+
+def _pool_undilated(x, pooling_type, window_shape, strides, padding, channels_first, scope):
+    """`pool` without dilation: the 2-D or 3-D pooling op (1-D pools a height-1 image)."""
+    n = len(window_shape)
+    if n == 1:
+        spatial_start = 2 if channels_first else 1
+        x = array_ops.expand_dims(x, spatial_start)
+        fmt = "NCHW" if channels_first else "NHWC"
+        window_shape, strides = [1] + window_shape, [1] + strides
+    else:
+        fmt = _FORMATS[n][1 if channels_first else 0]
+    build = {
+        ("MAX", 2): max_pool,
+        ("AVG", 2): avg_pool,
+        ("MAX", 3): max_pool3d,
+        ("AVG", 3): avg_pool3d,
+    }[pooling_type, max(n, 2)]
+    out = build(x, window_shape, strides, padding, data_format=fmt, name=scope if n > 1 else None)
+    if n == 1:
+        return array_ops.squeeze(out, [spatial_start], name=scope)
+    return out
+
+
+def _with_space_to_batch(x, rate, channels_first, op) -> Tensor:
+    """`op` (a VALID op) applied with `rate` dilation: TF's `with_space_to_batch`. The spatial
+    dims are zero-padded at the end to multiples of `rate`; the padding is cropped again and
+    never reaches a kept output, since a VALID window only covers real elements."""
+    first = 2 if channels_first else 1
+    spatial = x.shape.as_list()[first : first + len(rate)] if x.shape.ndims else [None]
+    block = [1] * (first - 1) + list(rate)  # channels first: no blocks over the channel dim
+    if None not in spatial:
+        pad_ends = [0] * (first - 1) + [-size % r for size, r in zip(spatial, rate)]
+        paddings = np.array([[0, p] for p in pad_ends], np.int32)
+    else:
+        sizes = array_ops.shape(x)[1 : first + len(rate)]
+        pad_ends = -sizes % np.array(block, np.int32)
+        paddings = array_ops.stack([array_ops.zeros_like(pad_ends), pad_ends], axis=1)
+    blocks = array_ops.space_to_batch_nd(x, block, paddings)
+    result = array_ops.batch_to_space_nd(op(blocks), block, paddings)
+    if x.shape.ndims is not None:  # the batch and channel dims, which computed paddings hide
+        dims = x.shape.as_list()
+        dims[first : first + len(rate)] = [None] * len(rate)
+        result.set_shape(dims)
+    return result

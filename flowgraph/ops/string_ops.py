@@ -7,8 +7,14 @@ import numpy as np
 
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.ragged_tensor import (
+    RaggedTensor,
+    convert_to_tensor_or_ragged_tensor,
+    is_ragged,
+)
 from flowgraph.framework.scopes import name_scope
 from flowgraph.framework.sparse_tensor import SparseTensor
+from flowgraph.ops import array_ops
 from flowgraph.ops.constant_op import convert_to_tensor
 
 
@@ -327,3 +333,207 @@ def string_format(template, inputs, placeholder="{}", summarize=3, name=None) ->
         summarize=-1 if summarize is None else int(summarize),
         T=[t.dtype.numpy_dtype for t in tensors],
     )
+
+
+# -- unicode ------------------------------------------------------------------------------------
+# The kernels take flat vectors; these wrappers (TF's ragged_string_ops) shape ragged results.
+
+_UNICODE_ENCODINGS = ("UTF-8", "UTF-16-BE", "UTF-32-BE")
+
+
+def _unicode_attrs(op_type: str, errors: str, replacement_char: int, **encodings) -> dict:
+    """The attrs of a unicode op, checked as TF's kernels check them."""
+    for attr, encoding in encodings.items():
+        if encoding not in _UNICODE_ENCODINGS:
+            raise ValueError(
+                f"{op_type}: {attr} {encoding!r} is not supported; flowgraph supports "
+                + ", ".join(repr(e) for e in _UNICODE_ENCODINGS)
+            )
+    if errors not in ("strict", "replace", "ignore"):
+        raise ValueError(
+            f"Value for attr 'errors' of {errors!r} is not in the list of allowed values: "
+            '"strict", "replace", "ignore"'
+        )
+    if not 0 <= int(replacement_char) <= 0x10FFFF:
+        raise ValueError(f"{op_type}: replacement_char out of unicode codepoint range")
+    return dict(encodings, errors=errors, replacement_char=int(replacement_char))
+
+
+def unicode_decode(
+    input,
+    input_encoding,
+    errors="replace",
+    replacement_char=0xFFFD,
+    replace_control_characters=False,
+    name=None,
+):
+    """The Unicode code points (int32) of each string: a RaggedTensor with one more dim than
+    `input` (a dense vector for a scalar `input`). Malformed input is an error ("strict"),
+    `replacement_char` ("replace") or dropped ("ignore").
+
+    Example:
+      >>> tf.strings.unicode_decode(["héllo", "ok"], "UTF-8")   # [[104, 233, 108, 108, 111],
+      ...                                                        #  [111, 107]]
+    """
+    with name_scope(name, "UnicodeDecode", [input]):
+        return _unicode_decode(
+            input, input_encoding, errors, replacement_char, replace_control_characters, False
+        )
+
+
+def unicode_decode_with_offsets(
+    input,
+    input_encoding,
+    errors="replace",
+    replacement_char=0xFFFD,
+    replace_control_characters=False,
+    name=None,
+):
+    """`unicode_decode`, plus the byte offset (int64) where each character starts."""
+    with name_scope(name, "UnicodeDecodeWithOffsets", [input]):
+        return _unicode_decode(
+            input, input_encoding, errors, replacement_char, replace_control_characters, True
+        )
+
+
+def _unicode_decode(input, encoding, errors, replacement_char, replace_control, with_offsets):
+    op_type = "UnicodeDecodeWithOffsets" if with_offsets else "UnicodeDecode"
+    attrs = _unicode_attrs(op_type, errors, replacement_char, input_encoding=encoding)
+    input = _strings_or_ragged(input, op_type)
+    ndims = input.shape.ndims
+    if ndims is None:
+        raise ValueError("Rank of `input` must be statically known.")
+    if ndims > 1:  # every dim but the first ragged, so the flat values are a vector
+        if not is_ragged(input):
+            input = RaggedTensor.from_tensor(input, ragged_rank=ndims - 1)
+        elif input.ragged_rank < ndims - 1:
+            inner = ndims - input.ragged_rank - 1
+            input = input.with_flat_values(
+                RaggedTensor.from_tensor(input.flat_values, ragged_rank=inner)
+            )
+    flat = array_ops.reshape(input.flat_values if is_ragged(input) else input, [-1])
+    splits, *outputs = apply_op(
+        op_type,
+        [flat],
+        replace_control_characters=bool(replace_control),
+        Tsplits=np.int64,
+        **attrs,
+    )
+    if ndims > 0:
+        outputs = [RaggedTensor.from_row_splits(t, splits, validate=False) for t in outputs]
+    if ndims > 1:
+        outputs = [input.with_flat_values(t) for t in outputs]
+    return tuple(outputs) if with_offsets else outputs[0]
+
+
+def unicode_encode(input, output_encoding, errors="replace", replacement_char=65533, name=None):
+    """Encodes each innermost row of int32 code points as one string: a tensor of the shape
+    of `input` without its last dim (dense or ragged as `input` is).
+
+    Example:
+      >>> tf.strings.unicode_encode(tf.ragged.constant([[104, 105], [233]]), "UTF-8")
+      ... # [b"hi", b"\xc3\xa9"]
+    """
+    attrs = _unicode_attrs(
+        "UnicodeEncode", errors, replacement_char, output_encoding=output_encoding
+    )
+    with name_scope(name, "UnicodeEncode", [input]):
+        input = convert_to_tensor_or_ragged_tensor(input, name="input")
+        if input.dtype.base_dtype != dtypes.int32:
+            raise TypeError(
+                f"Value passed to parameter 'input_values' has DataType {input.dtype.name} not "
+                "in list of allowed values: int32 (op 'UnicodeEncode')"
+            )
+        return _unicode_encode(input, attrs)
+
+
+def _unicode_encode(input, attrs):
+    ndims = input.shape.ndims
+    if ndims is None:
+        raise ValueError("Rank of input_tensor must be statically known.")
+    if is_ragged(input):
+        if input.flat_values.shape.ndims > 1:  # the code point rows are in the flat values
+            return input.with_flat_values(_unicode_encode(input.flat_values, attrs))
+        if input.ragged_rank > 1:
+            return input.with_values(_unicode_encode(input.values, attrs))
+        return apply_op(
+            "UnicodeEncode", [input.values, input.row_splits], Tsplits=np.int64, **attrs
+        )
+    if ndims == 0:
+        raise ValueError("input_tensor's rank must be at least 1.")
+    if ndims == 1:  # one row: the scalar string
+        splits = array_ops.concat(
+            [array_ops.zeros([1], dtypes.int64), array_ops.shape(input, out_type=dtypes.int64)], 0
+        )
+        row = RaggedTensor.from_row_splits(input, splits, validate=False)
+        return array_ops.reshape(_unicode_encode(row, attrs), [])
+    if ndims == 2:
+        return _unicode_encode(RaggedTensor.from_tensor(input), attrs)
+    shape = array_ops.shape(input)
+    rows = array_ops.reshape(input, array_ops.stack([-1, shape[-1]]))
+    return array_ops.reshape(_unicode_encode(rows, attrs), shape[:-1])
+
+
+def unicode_split(input, input_encoding, errors="replace", replacement_char=65533, name=None):
+    """Each string split into its characters (each a string in `input_encoding`): a
+    RaggedTensor with one more dim than `input`."""
+    with name_scope(name, "UnicodeSplit", [input]):
+        codepoints = _unicode_decode(input, input_encoding, errors, replacement_char, False, False)
+        return _encode_each(codepoints, input_encoding, errors, replacement_char)
+
+
+def unicode_split_with_offsets(
+    input, input_encoding, errors="replace", replacement_char=65533, name=None
+):
+    """`unicode_split`, plus the byte offset (int64) where each character starts."""
+    with name_scope(name, "UnicodeSplitWithOffsets", [input]):
+        codepoints, offsets = _unicode_decode(
+            input, input_encoding, errors, replacement_char, False, True
+        )
+        chars = _encode_each(codepoints, input_encoding, errors, replacement_char)
+        return chars, offsets
+
+
+def _encode_each(codepoints, encoding, errors, replacement_char):
+    """Each code point encoded on its own (a trailing dim of 1 makes each a row)."""
+    if is_ragged(codepoints):
+        singles = codepoints.with_flat_values(array_ops.expand_dims(codepoints.flat_values, -1))
+    else:
+        singles = array_ops.expand_dims(codepoints, -1)
+    return unicode_encode(singles, encoding, errors, replacement_char)
+
+
+def unicode_transcode(
+    input,
+    input_encoding,
+    output_encoding,
+    errors="replace",
+    replacement_char=65533,
+    replace_control_characters=False,
+    name=None,
+) -> Tensor:
+    """Each string re-encoded from `input_encoding` to `output_encoding` (same shape)."""
+    attrs = _unicode_attrs(
+        "UnicodeTranscode",
+        errors,
+        replacement_char,
+        input_encoding=input_encoding,
+        output_encoding=output_encoding,
+    )
+    return apply_op(
+        "UnicodeTranscode",
+        [_strings(input, "UnicodeTranscode")],
+        name=name,
+        replace_control_characters=bool(replace_control_characters),
+        **attrs,
+    )
+
+
+def _strings_or_ragged(value, op_type: str):
+    """`value` as a string Tensor or a RaggedTensor of strings."""
+    value = convert_to_tensor_or_ragged_tensor(
+        value, dtypes.string if not isinstance(value, (Tensor, RaggedTensor)) else None
+    )
+    if is_ragged(value):
+        return value.with_flat_values(_strings(value.flat_values, op_type))
+    return _strings(value, op_type)
