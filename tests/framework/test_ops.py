@@ -482,7 +482,7 @@ def test_control_dependencies_order_execution(g):
     with g.control_dependencies([a]):
         noop = tf.no_op(name="after_a")
     assert noop.control_inputs == [a.op]
-    assert noop.node_def["input"] == ["^Const"]
+    assert noop.node_def.input == ["^Const"]
     assert _run([noop, a])[1] == 1.0
 
 
@@ -702,13 +702,13 @@ def test_node_def(g):
     with g.control_dependencies([b]), g.device("/job:ps/cpu:0"):
         s = tf.add(a, a, name="s")
     nd = s.op.node_def
-    assert nd["name"] == "s"
-    assert nd["op"] == "Add"
-    assert nd["input"] == ["a", "a", "^b"]
-    assert nd["device"] == "/job:ps/device:CPU:0"
-    assert nd["attr"] == {"T": tf.float32}
-    assert a.op.node_def["input"] == [] and a.op.node_def["device"] == ""
-    assert a.op.node_def["attr"]["dtype"] == tf.float32
+    assert nd.name == "s"
+    assert nd.op == "Add"
+    assert nd.input == ["a", "a", "^b"]
+    assert nd.device == "/job:ps/device:CPU:0"
+    assert dict(nd.attr) == {"T": tf.AttrValue(type=tf.float32.as_datatype_enum)}
+    assert a.op.node_def.input == [] and a.op.node_def.device == ""
+    assert a.op.node_def.attr["dtype"].type == tf.float32.as_datatype_enum
 
 
 def test_operation_run(g):

@@ -1,0 +1,274 @@
+"""`tf.import_graph_def`: recreates the ops of a `GraphDef` in the default graph."""
+
+from __future__ import annotations
+
+from tensorboard.compat.proto import graph_pb2
+
+from device.spec import DeviceSpec
+from flowgraph.framework import graph_def as graph_def_lib
+from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from kernels import registry
+
+
+def import_graph_def(
+    graph_def,
+    input_map=None,
+    return_elements=None,
+    name=None,
+    op_dict=None,
+    producer_op_list=None,
+):
+    """Imports the graph from `graph_def` into the current default `Graph`.
+
+    Each node becomes an op built as the op constructors build them, so output dtypes and
+    shapes are inferred by the kernels and the imported graph runs like the original.
+
+    Example:
+      >>> gd = g.as_graph_def()
+      >>> with tf.Graph().as_default():
+      ...     y, = tf.import_graph_def(gd, input_map={"x:0": x2}, return_elements=["y:0"])
+
+    Args:
+      graph_def: a `GraphDef` proto.
+      input_map: maps tensor names in `graph_def` ("x:0", "x", or "^x" for a control
+        input) to Tensors (or values) used in their place.
+      return_elements: op names and tensor names in `graph_def` to return.
+      name: the prefix of the imported names (default "import"; "" for none).
+      op_dict: unused (as in TF).
+      producer_op_list: an `OpList` of the producer's OpDefs: attrs the kernels do not read
+        that hold their default value there are dropped.
+
+    Returns:
+      The Operations and Tensors named by `return_elements`, or None.
+
+    Raises:
+      TypeError: if `graph_def`, `input_map` or `return_elements` have the wrong type.
+      ValueError: if a node's op type has no kernel, an input or an `input_map` or
+        `return_elements` name is not in `graph_def`, or an op cannot be built.
+    """
+    del op_dict
+    if not isinstance(graph_def, graph_pb2.GraphDef):
+        raise TypeError(f"graph_def must be a GraphDef proto, got {type(graph_def).__name__}.")
+    input_map = _check_input_map(input_map)
+    return_elements = _check_return_elements(return_elements)
+    graph = get_default_graph()
+    with graph.name_scope("import" if name is None else name) as scope:
+        input_map = _convert_input_map(graph, input_map, name)
+    importer = _Importer(graph, graph_def, scope, input_map, producer_op_list)
+    with graph.name_scope(None):
+        importer.import_nodes()
+    unused = sorted(set(input_map) - importer.used_inputs)
+    if unused:
+        raise ValueError(
+            f"Attempted to map inputs that were not found in graph_def: [{', '.join(unused)}]"
+        )
+    if return_elements is None:
+        return None
+    return [importer.element(e) for e in return_elements]
+
+
+def _check_input_map(input_map) -> dict:
+    if input_map is None:
+        return {}
+    if not isinstance(input_map, dict) or not all(isinstance(k, str) for k in input_map):
+        raise TypeError("input_map must be a dictionary mapping strings to Tensor objects.")
+    return {_tensor_key(k): v for k, v in input_map.items()}
+
+
+def _tensor_key(name: str) -> str:
+    return name if name.startswith("^") or ":" in name else name + ":0"
+
+
+def _check_return_elements(return_elements):
+    if return_elements is None:
+        return None
+    if isinstance(return_elements, str) or not all(isinstance(x, str) for x in return_elements):
+        raise TypeError("return_elements must be a list of strings.")
+    return list(return_elements)
+
+
+def _convert_input_map(graph, input_map: dict, name) -> dict:
+    from flowgraph.ops.constant_op import convert_to_tensor
+
+    if all(isinstance(v, (Tensor, Operation)) for v in input_map.values()):
+        return input_map
+    if name == "":
+        raise ValueError(
+            "tf.import_graph_def() requires a non-empty `name` if `input_map` contains "
+            "non-Tensor values. Try calling tf.convert_to_tensor() on `input_map` values "
+            "before calling tf.import_graph_def()."
+        )
+    with graph.name_scope("_inputs"):
+        return {
+            k: v if isinstance(v, (Tensor, Operation)) else convert_to_tensor(v)
+            for k, v in input_map.items()
+        }
+
+
+class _Importer:
+    """Builds the nodes of one GraphDef, producers first, under the name prefix `scope`."""
+
+    def __init__(self, graph, graph_def, scope: str, input_map: dict, producer_op_list):
+        self.graph = graph
+        self.graph_def = graph_def
+        self.prefix = scope
+        self.input_map = input_map
+        self.used_inputs: set[str] = set()
+        self.nodes = {}
+        for node in graph_def.node:
+            if node.name in self.nodes:
+                raise ValueError(f"graph_def is invalid: node '{node.name}' appears twice.")
+            self.nodes[node.name] = node
+        self.defaults = _producer_defaults(producer_op_list)
+        self.ops: dict[str, Operation] = {}
+
+    def import_nodes(self) -> None:
+        for node in _topological_order(self.graph_def.node, self.nodes):
+            self.ops[node.name] = self._import(node)
+
+    def _import(self, node) -> Operation:
+        inputs, controls = [], []
+        for i, name in enumerate(node.input):
+            if name.startswith("^"):
+                controls.append(self._control_input(node, name))
+            else:
+                inputs.append(self._input(node, i, name))
+        try:
+            kernel = registry.lookup(node.op)
+        except KeyError:
+            raise ValueError(
+                f"Node '{node.name}': Op type not registered '{node.op}' (flowgraph has no "
+                "kernel for it)"
+            ) from None
+        attrs = self._attrs(node, kernel)
+        shapes = attrs.pop("_output_shapes", None)
+        full_name = self.graph.unique_name(self.prefix + node.name)
+        op = self.graph.create_op(node.op, inputs, full_name + "/", attrs)
+        _mark_refs(op, kernel)
+        _refine_shapes(op, shapes)
+        if node.device:
+            merged = DeviceSpec.from_string(op.device).make_merged_spec(
+                DeviceSpec.from_string(node.device)
+            )
+            op._set_device(merged)
+        op._add_control_inputs(controls)
+        return op
+
+    def _attrs(self, node, kernel) -> dict:
+        defaults = self.defaults.get(node.op, {})
+        attrs = {}
+        for key, value in node.attr.items():
+            if key in defaults and key not in kernel.attr_names and value == defaults[key]:
+                continue
+            attrs[key] = graph_def_lib.attr_python(value, key, self.graph_def.library)
+        if "_class" in attrs:  # colocation groups name imported ops
+            attrs["_class"] = tuple(self._colocation(c) for c in attrs["_class"])
+        return attrs
+
+    def _colocation(self, group: bytes) -> bytes:
+        if group.startswith(b"loc:@") and group[5:].decode() in self.nodes:
+            return b"loc:@" + (self.prefix + group[5:].decode()).encode()
+        return group
+
+    def _input(self, node, index: int, name: str) -> Tensor:
+        key = _tensor_key(name)
+        if key in self.input_map:
+            self.used_inputs.add(key)
+            return self.input_map[key]
+        op_name, _, out = key.rpartition(":")
+        op = self._producer(node, op_name)
+        if not out.isdigit() or int(out) >= len(op.outputs):
+            raise ValueError(
+                f"Node '{node.name}': Connecting to invalid output {out} of source node "
+                f"{op_name} which has {len(op.outputs)} outputs."
+            )
+        return op.outputs[int(out)]
+
+    def _control_input(self, node, name: str) -> Operation:
+        if name in self.input_map:
+            self.used_inputs.add(name)
+            mapped = self.input_map[name]
+            return mapped.op if isinstance(mapped, Tensor) else mapped
+        return self._producer(node, name[1:])
+
+    def _producer(self, node, name: str) -> Operation:
+        op = self.ops.get(name)
+        if op is None:
+            raise ValueError(f"Node '{node.name}': Unknown input node '{name}'")
+        return op
+
+    def element(self, name: str):
+        if ":" in name:
+            op_name, _, out = name.rpartition(":")
+            op = self.ops.get(op_name)
+            if op is None or not out.isdigit() or int(out) >= len(op.outputs):
+                raise ValueError(f"Requested return tensor '{name}' not found in graph def")
+            return op.outputs[int(out)]
+        if name not in self.ops:
+            raise ValueError(f"Requested return node '{name}' not found in graph def")
+        return self.ops[name]
+
+
+def _topological_order(nodes, by_name: dict) -> list:
+    """The nodes with every producer before its consumers, otherwise in GraphDef order."""
+    order, state = [], {}
+    for root in nodes:
+        stack = [(root, False)]
+        while stack:
+            node, done = stack.pop()
+            if done:
+                state[node.name] = True
+                order.append(node)
+                continue
+            if node.name in state:
+                if state[node.name] is False:
+                    raise ValueError(
+                        f"graph_def is invalid: node '{node.name}' is in a cycle (cycles "
+                        "need control flow frames, which import does not support)"
+                    )
+                continue
+            state[node.name] = False
+            stack.append((node, True))
+            for name in reversed(node.input):
+                producer = by_name.get(name.lstrip("^").rpartition(":")[0] or name.lstrip("^"))
+                if producer is not None and state.get(producer.name) is not True:
+                    if state.get(producer.name) is False:
+                        raise ValueError(
+                            f"graph_def is invalid: node '{producer.name}' is in a cycle"
+                        )
+                    stack.append((producer, False))
+    return order
+
+
+def _producer_defaults(producer_op_list) -> dict:
+    if producer_op_list is None:
+        return {}
+    return {
+        op.name: {a.name: a.default_value for a in op.attr if a.HasField("default_value")}
+        for op in producer_op_list.op
+    }
+
+
+def _mark_refs(op: Operation, kernel) -> None:
+    """Gives an imported op's outputs the ref dtypes its constructor would have set."""
+    outputs = op._outputs
+    if kernel.state == registry.VARIABLE:
+        for t in outputs:
+            t._dtype = t._dtype._as_ref
+        return
+    modes = (registry.WRITE, registry.READ_WRITE)
+    writes = [i for i, mode in kernel.refs_of(op._attrs) if mode in modes]
+    if writes and outputs and op.inputs[writes[0]].dtype._is_ref_dtype:
+        outputs[0]._dtype = op.inputs[writes[0]].dtype
+
+
+def _refine_shapes(op: Operation, shapes) -> None:
+    """Merges the recorded `_output_shapes` into the inferred ones (they may know more)."""
+    if not shapes or len(shapes) != len(op._outputs):
+        return
+    for t, shape in zip(op._outputs, shapes):
+        if shape is not None and t._shape_tuple != shape:
+            try:
+                t.set_shape(shape)
+            except ValueError:
+                pass  # the kernel's inference wins over a stale record
