@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from device.ir import Edge
+import jax
+
+from device.ir import Edge, Node
 from device.partition import Segment
 from kernels import errors
 
@@ -18,26 +21,59 @@ class Step:
     in_slots: tuple[int, ...]
     out_slots: tuple[int, ...]
     segment: Segment
+    moves: tuple[int, ...] = ()  # inputs made on another device: `jax.device_put` them here
+
+
+@dataclass
+class PlanInfo:
+    """What planning decided and cost, for `Session.explain` (never read by `run`)."""
+
+    nodes: list[Node] = field(default_factory=list)  # the pruned nodes, in run order
+    placement: dict[str, jax.Device] = field(default_factory=dict)
+    build_seconds: float = 0.0  # prune + place + partition + lower
+    segment_cache_hits: list[bool] = field(default_factory=list)  # lowered fn reused
+    first_call_seconds: list[float | None] = field(default_factory=list)  # trace+compile
 
 
 class Plan:
     """A compiled run: feeds fill the first slots, steps fill the rest, fetches are read.
 
-    Building a plan walks the graph once; `run` walks nothing.
+    Building a plan walks the graph once; `run` walks nothing. Its first run times each
+    step (tracing and compiling happen then); `run_traced` records step stats.
     """
 
-    def __init__(self, feeds: Sequence[Edge], fetches: Sequence[Edge], segments, lowered):
+    def __init__(
+        self,
+        feeds: Sequence[Edge],
+        fetches: Sequence[Edge],
+        segments,
+        lowered,
+        info: PlanInfo | None = None,
+    ):
         slots: dict[Edge, int] = {e: i for i, e in enumerate(feeds)}
+        made_on: dict[int, Any] = {}  # slot -> device of the segment that makes it
         steps = []
         for seg, call in zip(segments, lowered):
             ins = tuple(slots[e] for e in seg.inputs)
             outs = tuple(slots.setdefault(e, len(slots)) for e in seg.outputs)
-            steps.append(Step(call, ins, outs, seg))
+            moves = tuple(
+                i
+                for i, (e, slot) in enumerate(zip(seg.inputs, ins))
+                if seg.device is not None
+                and made_on.get(slot, seg.device) not in (None, seg.device)
+                and e not in seg.static
+            )
+            made_on.update((slot, seg.device) for slot in outs)
+            steps.append(Step(call, ins, outs, seg, moves))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
         self.n_feeds = len(feeds)
         self.fetch_slots = tuple(slots[e] for e in fetches)
+        self.slot_of = slots
+        self.info = info or PlanInfo()
+        self.info.first_call_seconds = [None] * len(steps)
+        self._first = bool(steps)
         self._direct = (
             len(steps) == 1
             and steps[0].in_slots == tuple(range(len(feeds)))
@@ -46,19 +82,57 @@ class Plan:
 
     def run(self, feed_values: list[Any]) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy)."""
+        if self._first:
+            return self._run_steps(feed_values, _FirstCallTimer(self.info))
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
             outs = _call(self.steps[0], feed_values)
             base = self.n_feeds
             return [outs[i - base] for i in self.fetch_slots]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         for step in self.steps:
-            outs = _call(step, [env[i] for i in step.in_slots])
+            args = [env[i] for i in step.in_slots]
+            for i in step.moves:  # a cross-device edge: an async copy, no host sync
+                args[i] = jax.device_put(args[i], step.segment.device)
+            outs = _call(step, args)
             for slot, value in zip(step.out_slots, outs):
                 env[slot] = value
         return [env[i] for i in self.fetch_slots]
 
+    def run_traced(self, feed_values: list[Any], recorder) -> list[Any]:
+        """Runs every step under `recorder` (a `device.trace.StepRecorder`), which moves
+        inputs to each step's device and times transfers and steps (waiting for each)."""
+        return self._run_steps(feed_values, recorder)
+
+    def _run_steps(self, feed_values: list[Any], hooks) -> list[Any]:
+        env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
+        for index, step in enumerate(self.steps):
+            args = hooks.inputs(step, [env[i] for i in step.in_slots])
+            outs = hooks.call(index, step, args)
+            for slot, value in zip(step.out_slots, outs):
+                env[slot] = value
+        self._first = False
+        return [env[i] for i in self.fetch_slots]
+
     def __repr__(self) -> str:
         return "\n".join(repr(s) for s in self.segments)
+
+
+class _FirstCallTimer:
+    """Times each step of a plan's first run: jax traces and compiles on a first call."""
+
+    def __init__(self, info: PlanInfo):
+        self.info = info
+
+    def inputs(self, step: Step, args: list) -> list:
+        for i in step.moves:
+            args[i] = jax.device_put(args[i], step.segment.device)
+        return args
+
+    def call(self, index: int, step: Step, args: list) -> tuple:
+        start = time.perf_counter()
+        outs = _call(step, args)
+        self.info.first_call_seconds[index] = time.perf_counter() - start
+        return outs
 
 
 def _call(step: Step, args: list[Any]) -> tuple:

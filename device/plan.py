@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import Sequence
 
-from device.executor import Plan
+from device.executor import Plan, PlanInfo
 from device.ir import Edge, GraphIR
 from device.lower import SegmentFn, lower
 from device.partition import Segment, partition
@@ -25,24 +26,38 @@ def make_plan(
     options: PlacementOptions = PlacementOptions(),
     cache: dict | None = None,
     store: Store | None = None,
+    placements: dict | None = None,
 ) -> Plan:
     """Compiles a run of `ir` into a plan.
 
-    `cache` reuses lowered segments across plans; `store` holds the session's variables
-    and RNG keys (needed by plans that touch state).
+    `cache` reuses lowered segments across plans and `placements` the graph's placement;
+    `store` holds the session's variables and RNG keys (needed by plans that touch state).
     """
+    start = time.perf_counter()
     fed = frozenset(feeds)
     nodes = _show("prune", prune(ir, fetches, fed, targets))
-    devices = _show("place", place(nodes, options))
+    devices = _show("place", _placement(ir, options, placements))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
+    hits = [cache is not None and _key(seg) in cache for seg in segments]
     lowered = [_lower_cached(seg, cache, store) for seg in segments]
-    return Plan(feeds, fetches, segments, lowered)
+    info = PlanInfo(nodes, devices, time.perf_counter() - start, hits)
+    return Plan(feeds, fetches, segments, lowered, info)
 
 
-def _lower_cached(seg: Segment, cache: dict | None, store: Store | None) -> SegmentFn:
+def _placement(ir: GraphIR, options: PlacementOptions, cache: dict | None) -> dict:
+    """The whole graph's placement, computed once per graph version (and options)."""
     if cache is None:
-        return lower(seg, store)
-    key = (
+        return place(ir, options)
+    known = cache.get("graph")
+    if known is not None and known[0] is ir and known[1] == options:
+        return known[2]
+    placed = place(ir, options)
+    cache["graph"] = (ir, options, placed)
+    return placed
+
+
+def _key(seg: Segment) -> tuple:
+    return (
         seg.kind,
         seg.device,
         tuple(seg.nodes),
@@ -50,6 +65,12 @@ def _lower_cached(seg: Segment, cache: dict | None, store: Store | None) -> Segm
         seg.static,
         tuple(seg.outputs),
     )
+
+
+def _lower_cached(seg: Segment, cache: dict | None, store: Store | None) -> SegmentFn:
+    if cache is None:
+        return lower(seg, store)
+    key = _key(seg)
     fn = cache.get(key)
     if fn is None:
         fn = cache[key] = lower(seg, store)

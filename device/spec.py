@@ -19,7 +19,7 @@ class DeviceSpec:
         self.job = job
         self.replica = None if replica is None else int(replica)
         self.task = None if task is None else int(task)
-        self.device_type = device_type.upper() if device_type in ("cpu", "gpu") else device_type
+        self.device_type = _canonical_type(device_type)
         self.device_index = None if device_index is None else int(device_index)
 
     @classmethod
@@ -39,15 +39,20 @@ class DeviceSpec:
             setattr(self, y[0], y[1] if y[0] == "job" else int(y[1]))
         elif n in (1, 2) and y[0].upper() in ("CPU", "GPU"):
             self._set_type(y[0].upper(), y[1] if n == 2 else "*", spec)
-        elif n == 3 and y[0] == "device":
-            self._set_type(y[1], y[2], spec)
+        elif n in (2, 3) and y[0] == "device":
+            self._set_type(y[1], y[2] if n == 3 else "*", spec)
         elif y[0] != "":
-            raise ValueError(f"Unknown attribute: '{y[0]}' in '{spec}'")
+            raise ValueError(
+                f"Unknown attribute '{y[0]}' is encountered while parsing the device spec: "
+                f"'{spec}'."
+            )
 
     def _set_type(self, device_type: str, index: str, spec: str) -> None:
         if self.device_type is not None:
-            raise ValueError(f"Cannot specify multiple device types: {spec}")
-        self.device_type = device_type
+            raise ValueError(
+                f"Multiple device types are not allowed while parsing the device spec: {spec}."
+            )
+        self.device_type = _canonical_type(device_type)
         if index != "*":
             self.device_index = int(index)
 
@@ -95,6 +100,13 @@ class DeviceSpec:
 
     def __repr__(self) -> str:
         return f"DeviceSpec({self.to_string()!r})"
+
+
+def _canonical_type(device_type: str | None) -> str | None:
+    """`cpu`/`gpu` are spelled upper-case, as TF does; other types keep their spelling."""
+    if device_type is not None and device_type.upper() in ("CPU", "GPU"):
+        return device_type.upper()
+    return device_type
 
 
 def canonical(spec: str) -> str:

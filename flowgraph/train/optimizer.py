@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices
 from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_default_graph
@@ -22,13 +20,8 @@ def _var_key(var):
 
 
 def colocate_with(var):
-    """Ops built in the block request `var`'s device (and only it), like TF's colocation."""
-    graph = get_default_graph()
-    stack = contextlib.ExitStack()
-    stack.enter_context(graph.device(None))
-    if var.device:
-        stack.enter_context(graph.device(var.device))
-    return stack
+    """Ops built in the block are colocated with `var` (its device and `loc:@` group)."""
+    return get_default_graph().colocate_with(var)
 
 
 def init_scope():

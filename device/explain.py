@@ -1,0 +1,168 @@
+"""Plan inspection: what a run executes, where, in which segments, and what it cost."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from device.executor import Plan
+from device.lower import state_use
+from device.place import device_name, short_name
+from kernels import registry
+
+
+@dataclass(frozen=True)
+class OpPlacement:
+    """One pruned op: its type, the device it asked for and the one it got."""
+
+    name: str
+    op: str
+    requested: str
+    assigned: str
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A value a segment reads from another device (or a feed, or a variable's buffer)."""
+
+    tensor: str
+    source: str
+    destination: str
+
+
+@dataclass
+class SegmentPlan:
+    """One segment: a `jax.jit` function (xla) or a Python loop (host) on one device."""
+
+    index: int
+    kind: str
+    device: str
+    ops: list[str]
+    inputs: list[str]
+    outputs: list[str]
+    transfers: list[Transfer] = field(default_factory=list)
+    donated: list[str] = field(default_factory=list)  # variables updated in place
+    cache_hit: bool = False  # the lowered function came from the session's cache
+    first_call_seconds: float | None = None  # tracing + compiling happen on a first call
+
+
+@dataclass
+class Explanation:
+    """The plan of one `Session.run` signature; prints as text, renders as HTML in Jupyter."""
+
+    ops: list[OpPlacement]
+    segments: list[SegmentPlan]
+    build_seconds: float
+    plan_cache_hit: bool
+
+    @property
+    def devices(self) -> dict[str, str]:
+        """Op name → assigned device."""
+        return {op.name: op.assigned for op in self.ops}
+
+    @property
+    def compile_seconds(self) -> float:
+        """Time of the segments' first calls so far (tracing and compiling)."""
+        return sum(s.first_call_seconds or 0.0 for s in self.segments)
+
+    def __str__(self) -> str:
+        lines = [
+            f"Plan: {len(self.ops)} ops in {len(self.segments)} segments; planned in "
+            f"{self.build_seconds * 1e3:.2f} ms (plan cache {_hit(self.plan_cache_hit)}); "
+            f"first calls {self.compile_seconds * 1e3:.2f} ms",
+        ]
+        for s in self.segments:
+            lines.append(
+                f"segment {s.index} ({s.kind}) on {s.device}: {len(s.ops)} ops, "
+                f"lowering cache {_hit(s.cache_hit)}, first call {_ms(s.first_call_seconds)}"
+            )
+            lines.append(f"  ops: {', '.join(s.ops)}")
+            lines.append(f"  inputs: {', '.join(s.inputs) or '-'}")
+            lines.append(f"  outputs: {', '.join(s.outputs) or '-'}")
+            for t in s.transfers:
+                lines.append(f"  transfer: {t.tensor} {t.source} -> {t.destination}")
+            if s.donated:
+                lines.append(f"  donated variables: {', '.join(s.donated)}")
+        lines.append("ops:")
+        for op in self.ops:
+            asked = f" (requested {op.requested})" if op.requested else ""
+            lines.append(f"  {op.name} ({op.op}): {op.assigned}{asked}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        e = html.escape
+        rows = "".join(
+            f"<tr><td>{s.index}</td><td>{s.kind}</td><td>{e(s.device)}</td>"
+            f"<td>{e(', '.join(s.ops))}</td><td>{e(', '.join(s.inputs))}</td>"
+            f"<td>{e(', '.join(s.outputs))}</td>"
+            f"<td>{e('; '.join(f'{t.tensor}: {t.source} → {t.destination}' for t in s.transfers))}"
+            f"</td><td>{e(', '.join(s.donated))}</td><td>{_hit(s.cache_hit)}</td>"
+            f"<td>{_ms(s.first_call_seconds)}</td></tr>"
+            for s in self.segments
+        )
+        ops = "".join(
+            f"<tr><td>{e(o.name)}</td><td>{e(o.op)}</td><td>{e(o.requested)}</td>"
+            f"<td>{e(o.assigned)}</td></tr>"
+            for o in self.ops
+        )
+        return (
+            f"<p><b>Plan</b>: {len(self.ops)} ops in {len(self.segments)} segments; planned "
+            f"in {self.build_seconds * 1e3:.2f} ms (plan cache {_hit(self.plan_cache_hit)})</p>"
+            "<table><tr><th>segment</th><th>kind</th><th>device</th><th>ops</th>"
+            "<th>inputs</th><th>outputs</th><th>transfers</th><th>donated</th>"
+            f"<th>lowering cache</th><th>first call</th></tr>{rows}</table>"
+            "<table><tr><th>op</th><th>type</th><th>requested</th><th>assigned</th></tr>"
+            f"{ops}</table>"
+        )
+
+
+def explain_plan(plan: Plan, plan_cache_hit: bool = False) -> Explanation:
+    """Describes `plan` (built by `make_plan`) without running it."""
+    info = plan.info
+    ops = [
+        OpPlacement(n.name, n.op, n.device, device_name(info.placement[n.name])) for n in info.nodes
+    ]
+    where = {e: _device_of(s) for s in plan.segments for e in s.outputs}
+    segments = []
+    for i, seg in enumerate(plan.segments):
+        here = _device_of(seg)
+        transfers = [
+            Transfer(f"{e[0]}:{e[1]}", where.get(e, "feed"), here)
+            for e in seg.inputs
+            if e not in seg.static and where.get(e, "feed") != here
+        ]
+        transfers += [
+            Transfer(f"{name}:0", short_name(info.placement[name]), here)
+            for name in seg.variables
+            if name in info.placement and short_name(info.placement[name]) != here
+        ]
+        use = state_use(seg)
+        written = {v.name for v in use.writes}
+        donated = [v.name for v in use.reads if v.name in written]
+        segments.append(
+            SegmentPlan(
+                index=seg.index,
+                kind=seg.kind,
+                device=here,
+                ops=[n.name for n in seg.nodes],
+                inputs=[f"{n}:{k}" for n, k in seg.inputs],
+                outputs=[f"{n}:{k}" for n, k in seg.outputs],
+                transfers=transfers,
+                donated=donated if seg.kind == registry.XLA else [],
+                cache_hit=info.segment_cache_hits[i] if info.segment_cache_hits else False,
+                first_call_seconds=info.first_call_seconds[i],
+            )
+        )
+    return Explanation(ops, segments, info.build_seconds, plan_cache_hit)
+
+
+def _device_of(seg) -> str:
+    return short_name(seg.device)
+
+
+def _hit(hit: bool) -> str:
+    return "hit" if hit else "miss"
+
+
+def _ms(seconds: float | None) -> str:
+    return "not yet run" if seconds is None else f"{seconds * 1e3:.2f} ms"
