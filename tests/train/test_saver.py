@@ -1,0 +1,359 @@
+"""tf.train.Saver: save/restore through SaveV2/RestoreV2 on orbax, the state file, keeping
+and deleting checkpoints, SaverDefs, and TF1's errors."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from flowgraph.train.saver import BaseSaverBuilder
+from kernels import io_checkpoint
+
+OP_TYPES_TESTED = {"SaveV2", "RestoreV2"}
+NOT_DIFFERENTIABLE = {
+    "SaveV2": "writes a checkpoint file; no tensor output",
+    "RestoreV2": "reads tensors from a file; no differentiable input",
+}
+
+
+@pytest.fixture(autouse=True)
+def graph():
+    g = tf.Graph()
+    with g.as_default():
+        yield g
+
+
+def _model():
+    """A small Adam-trained regression with a global step; returns (loss, train, w)."""
+    rng = np.random.RandomState(0)
+    x = tf.constant(rng.randn(8, 3).astype(np.float32))
+    y = tf.constant(rng.randn(8, 2).astype(np.float32))
+    with tf.variable_scope("dense"):
+        w = tf.get_variable("kernel", [3, 2], initializer=tf.ones_initializer())
+    step = tf.train.get_or_create_global_step()
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) - y))
+    train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
+    return loss, train, w
+
+
+def _values(sess):
+    return {v.op.name: sess.run(v) for v in tf.global_variables()}
+
+
+def test_training_resumes_exactly_with_adam_slots_and_global_step(tmp_path):
+    loss, train, _ = _model()
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        for _ in range(3):
+            sess.run(train)
+        path = saver.save(
+            sess, str(tmp_path / "model.ckpt"), global_step=tf.train.get_global_step()
+        )
+        saved = _values(sess)
+        continued = [sess.run([train, loss])[1] for _ in range(3)]
+    assert path == str(tmp_path / "model.ckpt-3")
+    assert sorted(n for n, _ in tf.train.list_variables(path)) == [
+        "beta1_power", "beta2_power", "dense/kernel", "dense/kernel/Adam",
+        "dense/kernel/Adam_1", "global_step",
+    ]  # fmt: skip
+    with tf.Session() as sess:  # a fresh session: nothing initialized
+        saver.restore(sess, path)
+        restored = _values(sess)
+        resumed = [sess.run([train, loss])[1] for _ in range(3)]
+        assert sess.run(tf.train.get_global_step()) == 6
+    for name, value in saved.items():
+        np.testing.assert_array_equal(restored[name], value, err_msg=name)
+        assert restored[name].dtype == value.dtype
+    np.testing.assert_array_equal(resumed, continued)
+
+
+def test_state_file_is_tf_text_format_and_names_recent_checkpoints(tmp_path):
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver(max_to_keep=2)
+    prefix = str(tmp_path / "model.ckpt")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        paths = [saver.save(sess, prefix, global_step=i) for i in (10, 20, 30)]
+    assert paths == [prefix + "-10", prefix + "-20", prefix + "-30"]
+    assert (tmp_path / "checkpoint").read_text() == (
+        f'model_checkpoint_path: "{prefix}-30"\n'
+        f'all_model_checkpoint_paths: "{prefix}-20"\n'
+        f'all_model_checkpoint_paths: "{prefix}-30"\n'
+    )
+    assert saver.last_checkpoints == paths[1:]
+    assert not tf.train.checkpoint_exists(paths[0])  # deleted: past max_to_keep
+    assert not [f for f in os.listdir(tmp_path) if f.startswith("model.ckpt-10")]
+    assert tf.train.latest_checkpoint(str(tmp_path)) == paths[2]
+
+
+def test_relative_paths_padded_steps_and_latest_filename(tmp_path):
+    v = tf.Variable(3, name="v")
+    saver = tf.train.Saver(save_relative_paths=True, pad_step_number=True)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "m"), global_step=7, latest_filename="latest")
+    assert path == str(tmp_path / "m-00000007")
+    assert (tmp_path / "latest").read_text() == (
+        'model_checkpoint_path: "m-00000007"\nall_model_checkpoint_paths: "m-00000007"\n'
+    )
+    assert tf.train.latest_checkpoint(str(tmp_path), "latest") == path
+    assert tf.train.latest_checkpoint(str(tmp_path)) is None  # no "checkpoint" file
+
+
+def test_max_to_keep_zero_keeps_everything_and_hours_keep_old_ones(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    keep_all = tf.train.Saver(max_to_keep=0)
+    hourly = tf.train.Saver(max_to_keep=1, keep_checkpoint_every_n_hours=1e-9)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        a = [keep_all.save(sess, str(tmp_path / "a"), global_step=i) for i in range(3)]
+        b = [hourly.save(sess, str(tmp_path / "b"), global_step=i) for i in range(3)]
+    assert keep_all.last_checkpoints == []
+    assert all(tf.train.checkpoint_exists(p) for p in a)
+    assert hourly.last_checkpoints == b[-1:]
+    assert all(tf.train.checkpoint_exists(p) for p in b)  # each one was "N hours" newer
+
+
+def test_recover_last_checkpoints_skips_missing_and_resumes_deletion(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    first = tf.train.Saver(max_to_keep=3)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        paths = [first.save(sess, str(tmp_path / "m"), global_step=i) for i in range(3)]
+        tf.train.remove_checkpoint(paths[0])
+        second = tf.train.Saver(max_to_keep=2)
+        state = tf.train.get_checkpoint_state(str(tmp_path))
+        second.recover_last_checkpoints(list(state.all_model_checkpoint_paths))
+        assert second.last_checkpoints == paths[1:]
+        newest = second.save(sess, str(tmp_path / "m"), global_step=3)
+    assert second.last_checkpoints == [paths[2], newest]
+    assert not tf.train.checkpoint_exists(paths[1])
+    second.set_last_checkpoints_with_time([(paths[2], 1.0)])
+    assert second.last_checkpoints == [paths[2]]
+
+
+def test_var_list_dict_names_and_restoring_into_other_variables(tmp_path):
+    a = tf.Variable([1, 2, 3], dtype=tf.int64, name="a")
+    b = tf.Variable([True, False], name="b")
+    saver = tf.train.Saver({"renamed/a": a, "flag": b})
+    with tf.Session() as sess:
+        sess.run([a.initializer, b.initializer])
+        path = saver.save(sess, str(tmp_path / "m"))
+    assert tf.train.list_variables(path) == [("flag", [2]), ("renamed/a", [3])]
+    with tf.Graph().as_default():
+        other = tf.Variable([0, 0, 0], dtype=tf.int64, name="other")
+        with tf.Session() as sess:
+            tf.train.Saver({"renamed/a": other}).restore(sess, path)
+            np.testing.assert_array_equal(sess.run(other), [1, 2, 3])
+
+
+def test_missing_variable_raises_not_found_naming_it(tmp_path):
+    v = tf.Variable([1.0, 2.0], name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.Variable([1.0, 2.0], name="v")
+        tf.Variable([1.0], name="u")
+        with tf.Session() as sess, pytest.raises(tf.errors.NotFoundError, match="Key u not found"):
+            tf.train.Saver().restore(sess, path)
+
+
+def test_shape_mismatch_raises_invalid_argument_naming_both_shapes(tmp_path):
+    v = tf.Variable([1.0, 2.0], name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.Variable([1.0, 2.0, 3.0], name="v")
+        saver = tf.train.Saver()
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"\[3\].*\[2\]"):
+                saver.restore(sess, path)
+
+
+def test_dtype_mismatch_raises_invalid_argument(tmp_path):
+    v = tf.Variable([1.0, 2.0], dtype=tf.float64, name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        tf.Variable([1.0, 2.0], name="v")
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="float32.*float64"):
+                tf.train.Saver().restore(sess, path)
+
+
+def test_reshape_restores_same_size_other_shape(tmp_path):
+    v = tf.Variable(np.arange(6.0).reshape(2, 3), name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = tf.train.Saver().save(sess, str(tmp_path / "m"))
+    with tf.Graph().as_default():
+        w = tf.Variable(np.zeros((3, 2)), name="v")
+        with tf.Session() as sess:
+            tf.train.Saver(reshape=True).restore(sess, path)
+            np.testing.assert_array_equal(sess.run(w), np.arange(6.0).reshape(3, 2))
+
+
+def test_saver_def_names_tf_ops_and_rebuilds_a_saver(tmp_path, graph):
+    v = tf.Variable([1.0, 2.0], name="v")
+    saver = tf.train.Saver(max_to_keep=4, keep_checkpoint_every_n_hours=2.0, sharded=True)
+    second = tf.train.Saver([v])
+    sd = saver.as_saver_def()
+    assert (sd.filename_tensor_name, sd.save_tensor_name, sd.restore_op_name) == (
+        "save/Const:0",
+        "save/control_dependency:0",
+        "save/restore_all",
+    )
+    assert (sd.max_to_keep, sd.keep_checkpoint_every_n_hours, sd.sharded) == (4, 2.0, True)
+    assert sd.version == tf.train.SaverDef.V2
+    assert second.as_saver_def().restore_op_name == "save_1/restore_all"
+    assert graph.get_operation_by_name("save/SaveV2").type == "SaveV2"
+    assert graph.get_operation_by_name("save/RestoreV2").type == "RestoreV2"
+    n_ops = len(graph.get_operations())
+    rebuilt = tf.train.Saver(saver_def=sd)  # only names: no new ops
+    assert len(graph.get_operations()) == n_ops
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = rebuilt.save(sess, str(tmp_path / "m"), global_step=1)
+        sess.run(v.assign([5.0, 6.0]))
+        rebuilt.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 2.0])
+    assert tf.train.Saver.from_proto(sd).as_saver_def() == sd
+    assert saver.to_proto("save").restore_op_name == "restore_all"
+
+
+def test_saveable_objects_collection(tmp_path):
+    class DoubledSaveable(BaseSaverBuilder.SaveableObject):
+        """Saves a variable's value doubled; restores half of it."""
+
+        def __init__(self, var):
+            self.var = var
+            spec = BaseSaverBuilder.SaveSpec(var.value() * 2.0, "", "doubled")
+            super().__init__(var.value(), [spec], "doubled")
+
+        def restore(self, restored_tensors, restored_shapes):
+            return self.var.assign(restored_tensors[0] / 2.0)
+
+    v = tf.Variable([1.0, 3.0], name="v", collections=[])
+    tf.add_to_collection(tf.GraphKeys.SAVEABLE_OBJECTS, DoubledSaveable(v))
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "m"))
+        sess.run(v.assign([0.0, 0.0]))
+        saver.restore(sess, path)
+        np.testing.assert_array_equal(sess.run(v), [1.0, 3.0])
+    np.testing.assert_array_equal(tf.train.load_variable(path, "doubled"), [2.0, 6.0])
+
+
+def test_resaving_a_prefix_replaces_it_and_leaves_no_debris(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    prefix = str(tmp_path / "m")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver.save(sess, prefix)
+        # An interrupted save of this prefix left a half-written data dir and index temp.
+        os.makedirs(prefix + ".data-deadbeef.orbax-checkpoint-tmp-1")
+        (tmp_path / "m.index.tmp-x").write_text("{")
+        sess.run(v.assign(2.0))
+        saver.save(sess, prefix)
+    assert tf.train.load_variable(prefix, "v") == 2.0
+    names = sorted(f.split("-")[0] for f in os.listdir(tmp_path))
+    assert names == ["checkpoint", "m.data", "m.index", "m.meta"]  # one data dir, no temporaries
+
+
+def test_interrupted_save_leaves_previous_checkpoint_readable(tmp_path, monkeypatch):
+    v = tf.Variable([1.0], name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        first = saver.save(sess, str(tmp_path / "m"), global_step=1)
+        sess.run(v.assign([2.0]))
+
+        def crash(*args):
+            raise KeyboardInterrupt  # dies after the data is written, before the index
+
+        monkeypatch.setattr(io_checkpoint, "_atomic_write", crash)
+        with pytest.raises(KeyboardInterrupt):
+            saver.save(sess, str(tmp_path / "m"), global_step=2)
+    assert not tf.train.checkpoint_exists(str(tmp_path / "m-2"))
+    assert tf.train.latest_checkpoint(str(tmp_path)) == first
+    np.testing.assert_array_equal(tf.train.load_variable(first, "v"), [1.0])
+
+
+def test_empty_and_deferred_savers():
+    with pytest.raises(ValueError, match="No variables to save"):
+        tf.train.Saver()
+    empty = tf.train.Saver(allow_empty=True)
+    with tf.Session() as sess:
+        assert empty.save(sess, "/nonexistent/m", write_meta_graph=False) is None
+        empty.restore(sess, "/nonexistent/m")
+    v = tf.Variable(1.0, name="v")
+    with pytest.raises(ValueError, match="cannot be deferred"):
+        tf.train.Saver([v], defer_build=True)
+    deferred = tf.train.Saver(defer_build=True)
+    with tf.Session() as sess, pytest.raises(RuntimeError, match="build"):
+        deferred.save(sess, "/tmp/m")
+    deferred.build()
+    assert deferred.as_saver_def().restore_op_name == "save/restore_all"
+
+
+def test_bad_arguments_raise_tf_errors(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    with pytest.raises(ValueError, match="same name: v"):
+        tf.train.Saver([v, v])
+    with pytest.raises(TypeError, match="not a Variable"):
+        tf.train.Saver([v.value()])
+    with pytest.raises(ValueError, match="saver_def must specify"):
+        tf.train.Saver(saver_def=tf.train.SaverDef())
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
+            saver.save(sess, str(tmp_path / "m"))
+        sess.run(v.initializer)
+        with pytest.raises(ValueError, match="Parent directory of .* doesn't exist"):
+            saver.save(sess, str(tmp_path / "no" / "m"))
+        with pytest.raises(ValueError, match="path components"):
+            saver.save(sess, str(tmp_path / "m"), latest_filename="a/b")
+        with pytest.raises(ValueError, match="collides"):
+            saver.save(sess, str(tmp_path / "checkpoint"))
+        with pytest.raises(TypeError, match="must be a Session"):
+            saver.save("sess", str(tmp_path / "m"))
+        with pytest.raises(ValueError, match="None"):
+            saver.restore(sess, None)
+        with pytest.raises(ValueError, match="not a valid checkpoint"):
+            saver.restore(sess, str(tmp_path / "missing"))
+
+
+def test_write_meta_graph_false_writes_no_meta_file(tmp_path):
+    v = tf.Variable(1.0, name="v")
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        tf.train.Saver().save(sess, str(tmp_path / "m"), write_meta_graph=False)
+    assert not (tmp_path / "m.meta").exists()
+    assert (tmp_path / "m.index").exists()
+
+
+def test_save_writes_a_meta_graph_that_imports_without_the_model_code(tmp_path):
+    loss, train, w = _model()
+    tf.add_to_collection("train_op", train)
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "m"), global_step=0)
+        want = sess.run(w)
+    assert os.listdir(tmp_path).count("m-0.meta") == 1
+    with tf.Graph().as_default():
+        imported = tf.train.import_meta_graph(path + ".meta", import_scope="net")
+        assert imported.as_saver_def().restore_op_name == "net/save/restore_all"
+        with tf.Session() as sess:
+            imported.restore(sess, path)
+            got = sess.run("net/dense/kernel:0")
+    np.testing.assert_array_equal(got, want)
