@@ -1,11 +1,13 @@
-"""The session's state: variable buffers and per-node RNG keys, behind one short lock."""
+"""The session's state: variable buffers and per-node RNG keys behind one short lock, and
+host resources (queues, readers, accumulators) with locks of their own."""
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Callable
 
 import jax
+import numpy as np
 
 from device.ir import Node
 from kernels import errors
@@ -17,12 +19,17 @@ class Store:
 
     The lock covers reading buffer references, dispatching the segment that consumes
     (and donates) them, and committing the new buffers: never a blocking host op.
+    `resources` maps a resource's name to its Python object (a queue, a reader); each
+    object has its own lock, so a run waiting on a queue holds nothing others need.
     """
 
     def __init__(self):
         self.lock = threading.RLock()
         self.variables: dict[str, jax.Array] = {}
         self.keys: dict[str, Any] = {}
+        self.resources: dict[str, Any] = {}
+        self._resources_lock = threading.Lock()
+        self._closed = False
 
     def read(self, node: Node) -> jax.Array:
         """The variable's current buffer; FailedPreconditionError if never assigned."""
@@ -43,3 +50,46 @@ class Store:
         if key is None:
             key = initial_key(int(node.attrs.get("seed", 0)), int(node.attrs.get("seed2", 0)))
         return key
+
+    def resource(self, node: Node, factory: Callable[[str], Any]) -> np.ndarray:
+        """The handle of the resource `node` makes, calling `factory(name)` on its first use.
+
+        Ops with the same `shared_name` (and `container`) share one resource; otherwise
+        each op has its own, named after the op.
+        """
+        name = resource_name(node)
+        with self._resources_lock:
+            if self._closed:
+                raise errors.CancelledError(node, None, "Session has been closed.")
+            if name not in self.resources:
+                self.resources[name] = factory(name)
+        return np.array(name.encode(), dtype=object)
+
+    def lookup(self, handle: Any) -> Any:
+        """The resource a handle (from `resource`) names; NotFoundError if there is none."""
+        name = np.asarray(handle, dtype=object).item()
+        name = name.decode() if isinstance(name, bytes) else str(name)
+        try:
+            return self.resources[name]
+        except KeyError:
+            raise errors.NotFoundError(
+                None, None, f"Resource {name} does not exist in this session."
+            ) from None
+
+    def close(self) -> None:
+        """Cancels every resource's pending and future waits (the session is closing)."""
+        with self._resources_lock:
+            self._closed = True
+            resources = list(self.resources.values())
+        for resource in resources:
+            cancel = getattr(resource, "cancel", None)
+            if cancel is not None:
+                cancel()
+
+
+def resource_name(node: Node) -> str:
+    """`container/shared_name`, as TF's resource manager keys a resource (the op's name
+    when it has no shared name)."""
+    name = node.attrs.get("shared_name") or node.name
+    container = node.attrs.get("container") or ""
+    return f"{container}/{name}" if container else name

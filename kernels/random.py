@@ -48,6 +48,8 @@ def random_shuffle(key, value, *, seed=0, seed2=0):
     key, sub = _split(key)
     if value.ndim == 0:
         return value, key
+    if isinstance(value, np.ndarray) and value.dtype == object:  # strings, on the host
+        return value[np.asarray(jax.random.permutation(sub, value.shape[0]))], key
     return jax.random.permutation(sub, value, axis=0, independent=False), key
 
 

@@ -1,0 +1,626 @@
+"""Queue and accumulator kernels (host): session resources whose ops wait, close and cancel.
+
+A queue holds tuples of numpy arrays. Its ops wait on the queue's own condition, never on a
+lock other runs need; a wait ends when it can proceed, when the run's deadline passes
+(`RunOptions.timeout_in_ms`: DeadlineExceededError) or when the session closes
+(CancelledError). Waiters are served in arrival order, as TF's queues serve their attempts.
+"""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import contextvars
+import heapq
+import itertools
+import threading
+import time
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from kernels.errors import (
+    CancelledError,
+    DeadlineExceededError,
+    InvalidArgumentError,
+    OutOfRangeError,
+)
+from kernels.registry import HANDLE, HOST, READ_WRITE, RESOURCE, Spec, register
+
+_OBJECT = np.dtype(object)
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
+
+
+@contextlib.contextmanager
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Makes waits in this thread give up after `seconds` (None or <= 0: wait forever)."""
+    token = _deadline.set(time.monotonic() + seconds if seconds and seconds > 0 else None)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+class Waitable:
+    """A resource whose ops wait on one condition; `cancel` wakes and fails every waiter."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._cancelled = False
+
+    def _wait(self, ready: Callable[[], bool], what: str) -> None:
+        """Waits (holding the condition) until `ready()`, the deadline, or cancellation."""
+        end = _deadline.get()
+        while not ready():
+            if self._cancelled:
+                raise CancelledError(None, None, f"{what} operation was cancelled")
+            if end is None:
+                self._cond.wait()
+                continue
+            left = end - time.monotonic()
+            if left <= 0:
+                raise DeadlineExceededError(None, None, "Timed out waiting for notification")
+            self._cond.wait(left)
+
+    def cancel(self) -> None:
+        """Fails every pending and future wait with CancelledError (the session closed)."""
+        with self._cond:
+            self._cancelled = True
+            self._cond.notify_all()
+
+
+# -- queues ----------------------------------------------------------------------------------
+
+
+class FIFOQueue(Waitable):
+    """A bounded first-in first-out queue of tuples (TF's FIFOQueue)."""
+
+    type_name = "FIFOQueue"
+
+    def __init__(self, name: str, component_types, shapes, capacity: int):
+        super().__init__()
+        self.name = name
+        self.dtypes = tuple(np.dtype(t) for t in component_types)
+        self.shapes = tuple(tuple(s) for s in shapes) if shapes else None
+        self.capacity = capacity
+        self.closed = False
+        self._cancel_enqueues = False
+        self._enqueuers: collections.deque = collections.deque()
+        self._dequeuers: collections.deque = collections.deque()
+        self._elements: collections.deque = collections.deque()
+
+    # Storage: subclasses change the order elements leave in.
+    def _put(self, element: tuple) -> None:
+        self._elements.append(element)
+
+    def _take(self) -> tuple:
+        return self._elements.popleft()
+
+    def _restore(self, taken: list) -> None:
+        self._elements.extendleft(reversed(taken))
+
+    def _can_take(self) -> bool:
+        return bool(self._elements)
+
+    def size(self) -> int:
+        return len(self._elements)
+
+    def _has_room(self) -> bool:
+        return self.capacity < 0 or self.size() < self.capacity
+
+    def _check_shape(self, i: int, shape: tuple, many: bool = False) -> None:
+        if self.shapes is None:
+            return
+        want = self.shapes[i]
+        if len(want) != len(shape) or any(w is not None and w != s for w, s in zip(want, shape)):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"Shape mismatch in tuple component {i}. Expected {_dims(want)}, "
+                f"got {_dims(shape)}",
+            )
+
+    def elements(self, components: Sequence, many: bool) -> list[tuple]:
+        """The elements an enqueue (or enqueue_many: split along dim 0) adds, checked."""
+        if len(components) != len(self.dtypes):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"{self.type_name} '{self.name}' expects {len(self.dtypes)} components, "
+                f"got {len(components)}",
+            )
+        arrays = [np.asarray(c, dtype=t) for c, t in zip(components, self.dtypes)]
+        if not many:
+            for i, a in enumerate(arrays):
+                self._check_shape(i, a.shape)
+            return [tuple(arrays)]
+        sizes = {a.shape[0] if a.ndim else None for a in arrays}
+        if None in sizes or len(sizes) != 1:
+            raise InvalidArgumentError(
+                None,
+                None,
+                "QueueEnqueueMany requires all components to have the same size in the 0th "
+                f"dimension; got shapes {', '.join(_dims(a.shape) for a in arrays)}",
+            )
+        for i, a in enumerate(arrays):
+            self._check_shape(i, a.shape[1:])
+        return [tuple(np.asarray(a[j], a.dtype) for a in arrays) for j in range(len(arrays[0]))]
+
+    def enqueue(self, elements: list[tuple]) -> None:
+        """Adds `elements` in order, waiting for room; CancelledError once closed."""
+        with self._cond:
+            if self.closed:
+                raise CancelledError(None, None, f"{self.type_name} '{self.name}' is closed.")
+            ticket = object()
+            self._enqueuers.append(ticket)
+            try:
+                for element in elements:
+                    self._wait(
+                        lambda: (
+                            self._cancel_enqueues
+                            or (self._enqueuers[0] is ticket and self._has_room())
+                        ),
+                        "Enqueue",
+                    )
+                    if self._cancel_enqueues:
+                        raise CancelledError(None, None, "Enqueue operation was cancelled")
+                    self._put(element)
+                    self._cond.notify_all()
+            finally:
+                self._enqueuers.remove(ticket)
+                self._cond.notify_all()
+
+    def dequeue(self, n: int, allow_smaller: bool = False) -> list[tuple]:
+        """Takes `n` elements, waiting for them; OutOfRangeError once closed without enough
+        (unless `allow_smaller` and some were taken: dequeue_up_to)."""
+        with self._cond:
+            ticket = object()
+            self._dequeuers.append(ticket)
+            taken: list[tuple] = []
+            try:
+                while len(taken) < n:
+                    self._wait(
+                        lambda: self._dequeuers[0] is ticket and (self._can_take() or self.closed),
+                        "Dequeue",
+                    )
+                    if not self._can_take():
+                        break  # closed
+                    taken.append(self._take())
+                    self._cond.notify_all()
+            except BaseException:
+                self._restore(taken)
+                raise
+            finally:
+                self._dequeuers.remove(ticket)
+                self._cond.notify_all()
+            if len(taken) < n and not (allow_smaller and taken):
+                self._restore(taken)
+                raise OutOfRangeError(
+                    None,
+                    None,
+                    f"{self.type_name} '{self.name}' is closed and has insufficient elements "
+                    f"(requested {n}, current size {self.size()})",
+                )
+            return taken
+
+    def close(self, cancel_pending_enqueues: bool) -> None:
+        """Refuses further enqueues; pending ones finish unless cancelled."""
+        with self._cond:
+            self.closed = True
+            self._cancel_enqueues = self._cancel_enqueues or cancel_pending_enqueues
+            self._cond.notify_all()
+
+    def batch(self, elements: list[tuple]) -> tuple[np.ndarray, ...]:
+        """Stacks elements into one array per component (dequeue_many's result)."""
+        if not elements:
+            return tuple(
+                np.zeros((0,) + self._known_shape(i), t) for i, t in enumerate(self.dtypes)
+            )
+        return tuple(np.stack(column) for column in zip(*elements))
+
+    def _known_shape(self, i: int) -> tuple:
+        shape = self.shapes[i] if self.shapes else None
+        if shape is None or None in shape:
+            raise InvalidArgumentError(
+                None, None, "Cannot dequeue 0 elements from a queue without fully defined shapes"
+            )
+        return shape
+
+
+class PaddingFIFOQueue(FIFOQueue):
+    """A FIFOQueue whose dequeue_many pads each component to the batch's largest shape."""
+
+    type_name = "PaddingFIFOQueue"
+
+    def batch(self, elements: list[tuple]) -> tuple[np.ndarray, ...]:
+        if not elements:
+            return tuple(
+                np.zeros((0,) + tuple(d or 0 for d in self.shapes[i]), t)
+                for i, t in enumerate(self.dtypes)
+            )
+        return tuple(_pad_stack(column, t) for column, t in zip(zip(*elements), self.dtypes))
+
+
+def _pad_stack(arrays: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
+    shape = tuple(max(dims) for dims in zip(*(a.shape for a in arrays)))
+    out = np.full((len(arrays),) + shape, b"" if dtype == _OBJECT else 0, dtype=dtype)
+    for i, a in enumerate(arrays):
+        out[(i,) + tuple(slice(0, d) for d in a.shape)] = a
+    return out
+
+
+class RandomShuffleQueue(FIFOQueue):
+    """A queue that hands out a random element, keeping `min_after_dequeue` until closed."""
+
+    type_name = "RandomShuffleQueue"
+
+    def __init__(self, name, component_types, shapes, capacity, min_after_dequeue, seed, seed2):
+        super().__init__(name, component_types, shapes, capacity)
+        self.min_after_dequeue = min_after_dequeue
+        self._elements = []
+        self._rng = np.random.default_rng([seed, seed2] if seed or seed2 else None)
+
+    def _put(self, element: tuple) -> None:
+        self._elements.append(element)
+
+    def _take(self) -> tuple:
+        i = int(self._rng.integers(len(self._elements)))
+        elements = self._elements
+        elements[i], elements[-1] = elements[-1], elements[i]
+        return elements.pop()
+
+    def _restore(self, taken: list) -> None:
+        self._elements.extend(taken)
+
+    def _can_take(self) -> bool:
+        if self.closed:
+            return bool(self._elements)
+        return len(self._elements) > self.min_after_dequeue
+
+
+class PriorityQueue(FIFOQueue):
+    """A queue that hands out the element with the smallest int64 priority (component 0)."""
+
+    type_name = "PriorityQueue"
+
+    def __init__(self, name, component_types, shapes, capacity):
+        shapes = ((),) + tuple(shapes) if shapes else ()
+        super().__init__(name, (np.int64,) + tuple(component_types), shapes, capacity)
+        self._elements = []
+        self._order = itertools.count()  # equal priorities leave in arrival order
+
+    def _check_shape(self, i: int, shape: tuple, many: bool = False) -> None:
+        if i == 0 and shape != ():
+            raise InvalidArgumentError(
+                None, None, f"Expected the priority element to be a scalar, got {_dims(shape)}"
+            )
+        super()._check_shape(i, shape)
+
+    def _put(self, element: tuple) -> None:
+        heapq.heappush(self._elements, (int(element[0]), next(self._order), element))
+
+    def _take(self) -> tuple:
+        return heapq.heappop(self._elements)[2]
+
+    def _restore(self, taken: list) -> None:
+        for element in taken:
+            self._put(element)
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _handle_shape(specs, attrs, static_values):
+    return [Spec((), _OBJECT)]
+
+
+def _no_outputs(specs, attrs, static_values):
+    return []
+
+
+def _components(specs, attrs, static_values):
+    return [Spec(None, np.dtype(t)) for t in attrs["component_types"]]
+
+
+@register("FIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
+    return FIFOQueue(name, component_types, shapes, capacity)
+
+
+@register("PaddingFIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def padding_fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
+    return PaddingFIFOQueue(name, component_types, shapes, capacity)
+
+
+@register("RandomShuffleQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def random_shuffle_queue_v2(
+    name, *, component_types, shapes=(), capacity=-1, min_after_dequeue=0, seed=0, seed2=0
+):
+    return RandomShuffleQueue(
+        name, component_types, shapes, capacity, min_after_dequeue, seed, seed2
+    )
+
+
+@register("PriorityQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def priority_queue_v2(name, *, component_types=(), shapes=(), capacity=-1):
+    return PriorityQueue(name, component_types, shapes, capacity)
+
+
+@register("QueueEnqueueV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def queue_enqueue_v2(handle, *components, timeout_ms=-1):
+    handle.enqueue(handle.elements(components, many=False))
+    return ()
+
+
+@register("QueueEnqueueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def queue_enqueue_many_v2(handle, *components, timeout_ms=-1):
+    handle.enqueue(handle.elements(components, many=True))
+    return ()
+
+
+@register("QueueDequeueV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1):
+    return handle.dequeue(1)[0]
+
+
+@register("QueueDequeueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1):
+    return handle.batch(handle.dequeue(_count(n)))
+
+
+@register("QueueDequeueUpToV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1):
+    return handle.batch(handle.dequeue(_count(n), allow_smaller=True))
+
+
+def _count(n) -> int:
+    n = int(n)
+    if n < 0:
+        raise InvalidArgumentError(None, None, f"Number of elements must be >= 0, got {n}")
+    return n
+
+
+@register("QueueCloseV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def queue_close_v2(handle, *, cancel_pending_enqueues=False):
+    handle.close(cancel_pending_enqueues)
+    return ()
+
+
+@register(
+    "QueueSizeV2",
+    kind=HOST,
+    refs={"handle": HANDLE},
+    shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
+)
+def queue_size_v2(handle):
+    return np.int32(handle.size())
+
+
+@register(
+    "QueueIsClosedV2",
+    kind=HOST,
+    refs={"handle": HANDLE},
+    shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))],
+)
+def queue_is_closed_v2(handle):
+    return np.bool_(handle.closed)
+
+
+# -- accumulators ----------------------------------------------------------------------------
+
+
+class ConditionalAccumulator(Waitable):
+    """Sums gradients newer than its global step; take_grad waits for enough, averages."""
+
+    type_name = "ConditionalAccumulator"
+
+    def __init__(self, name: str, dtype, shape, reduction_type: str):
+        super().__init__()
+        self.name = name
+        self.dtype = np.dtype(dtype)
+        self.shape = None if shape is None else tuple(shape)
+        self.mean = reduction_type == "MEAN"
+        self.global_step = 0
+        self.count = 0
+        self._sum = None
+
+    def num_accumulated(self) -> int:
+        with self._cond:
+            return self.count
+
+    def set_global_step(self, step: int) -> None:
+        with self._cond:
+            self.global_step = int(step)
+
+    def apply(self, local_step: int, grad: np.ndarray) -> None:
+        """Adds `grad` unless it was computed before the current global step (stale)."""
+        grad = np.asarray(grad, self.dtype)
+        self._check_shape(grad.shape)
+        with self._cond:
+            if int(local_step) < self.global_step:
+                return  # a stale gradient: dropped, as TF does
+            if self._sum is not None and self._sum.shape != grad.shape:
+                raise InvalidArgumentError(
+                    None,
+                    None,
+                    f"Shape mismatch: expected {_dims(self._sum.shape)}, got {_dims(grad.shape)}",
+                )
+            self._sum = grad.copy() if self._sum is None else self._sum + grad
+            self.count += 1
+            self._cond.notify_all()
+
+    def _check_shape(self, shape: tuple) -> None:
+        want = self.shape
+        if want is None:
+            return
+        if len(want) != len(shape) or any(
+            None not in (w, s) and w != s for w, s in zip(want, shape)
+        ):
+            raise InvalidArgumentError(
+                None, None, f"Shape mismatch: expected {_dims(want)}, got {_dims(shape)}"
+            )
+
+    def take(self, num_required: int):
+        """Waits for `num_required` gradients; returns their mean (or sum) and resets."""
+        num_required = int(num_required)
+        if num_required < 1:
+            raise InvalidArgumentError(
+                None, None, f"Argument num_required must be positive, but was {num_required}"
+            )
+        with self._cond:
+            self._wait(lambda: self.count >= num_required, "TakeGrad")
+            result = self._result()
+            self._sum, self.count = None, 0
+            self.global_step += 1
+            return result
+
+    def _result(self):
+        total = self._sum
+        return (total / self.count).astype(self.dtype) if self.mean else total
+
+
+class SparseConditionalAccumulator(ConditionalAccumulator):
+    """A ConditionalAccumulator of IndexedSlices: each row is averaged over the gradients
+    that held it."""
+
+    type_name = "SparseConditionalAccumulator"
+
+    def apply(self, local_step, grad) -> None:
+        indices, values, shape = grad
+        indices = np.asarray(indices, np.int64).reshape(-1)
+        values = np.asarray(values, self.dtype)
+        if values.shape[:1] != indices.shape:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"Shape mismatch: indices {_dims(indices.shape)} and values "
+                f"{_dims(values.shape)} must agree in their first dimension",
+            )
+        if shape is not None:
+            self._check_shape(tuple(int(d) for d in shape))
+        elif self.shape is not None:
+            self._check_shape((None,) + values.shape[1:])
+        with self._cond:
+            if int(local_step) < self.global_step:
+                return
+            rows = self._sum if self._sum is not None else {}
+            for i, row in zip(indices.tolist(), values):
+                total, count = rows.get(i, (0, 0))
+                rows[i] = (total + row, count + 1)
+            self._sum = rows
+            self.count += 1
+            self._cond.notify_all()
+
+    def _result(self):
+        indices = np.array(sorted(self._sum), np.int64)
+        rows = [self._sum[i] for i in indices.tolist()]
+        width = self.shape[1:] if self.shape is not None and None not in self.shape else ()
+        if rows:
+            values = np.stack([t / c if self.mean else t for t, c in rows]).astype(self.dtype)
+        else:
+            values = np.zeros((0,) + width, self.dtype)
+        return indices, values, self._dense_shape(values)
+
+    def _dense_shape(self, values) -> np.ndarray:
+        # TF: the declared shape (-1 for an unknown dim), else -1 rows of the values' width.
+        if self.shape is None:
+            return np.array((-1,) + values.shape[1:], np.int64)
+        return np.array([-1 if d is None else d for d in self.shape], np.int64)
+
+
+@register("ResourceConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def resource_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
+    return ConditionalAccumulator(name, dtype, shape, reduction_type)
+
+
+@register("SparseConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+def sparse_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
+    return SparseConditionalAccumulator(name, dtype, shape, reduction_type)
+
+
+@register("ResourceAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def resource_accumulator_apply_gradient(handle, local_step, gradient):
+    handle.apply(local_step, gradient)
+    return ()
+
+
+@register("SparseAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def sparse_accumulator_apply_gradient(
+    handle, local_step, gradient_indices, gradient_values, gradient_shape, *, has_known_shape
+):
+    shape = gradient_shape if has_known_shape else None
+    handle.apply(local_step, (gradient_indices, gradient_values, shape))
+    return ()
+
+
+def _int32_scalar(specs, attrs, static_values):
+    return [Spec((), np.dtype(np.int32))]
+
+
+@register(
+    "ResourceAccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar
+)
+def resource_accumulator_num_accumulated(handle):
+    return np.int32(handle.num_accumulated())
+
+
+@register("AccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar)
+def accumulator_num_accumulated(handle):
+    return np.int32(handle.num_accumulated())
+
+
+@register("ResourceAccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def resource_accumulator_set_global_step(handle, new_global_step):
+    handle.set_global_step(new_global_step)
+    return ()
+
+
+@register("AccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+def accumulator_set_global_step(handle, new_global_step):
+    handle.set_global_step(new_global_step)
+    return ()
+
+
+@register(
+    "ResourceAccumulatorTakeGradient",
+    kind=HOST,
+    refs={"handle": HANDLE},
+    shape=lambda specs, attrs, static_values: [Spec(None, np.dtype(attrs["dtype"]))],
+)
+def resource_accumulator_take_gradient(handle, num_required, *, dtype):
+    return handle.take(num_required)
+
+
+@register(
+    "SparseAccumulatorTakeGradient",
+    kind=HOST,
+    refs={"handle": HANDLE},
+    shape=lambda specs, attrs, static_values: [
+        Spec((None,), np.dtype(np.int64)),
+        Spec(None, np.dtype(attrs["dtype"])),
+        Spec((None,), np.dtype(np.int64)),
+    ],
+)
+def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
+    return handle.take(num_required)
+
+
+# -- epoch counting ---------------------------------------------------------------------------
+
+
+# CountUpTo outputs the counter's old value, so (like a functional op, whose convention
+# `refs_attr` switches on) it returns its output and then the ref's new value. No node sets
+# the attr: the ref is fixed. A host kernel: reaching the limit must raise from Python.
+@register(
+    "CountUpTo",
+    kind=HOST,
+    refs={"ref": READ_WRITE},
+    refs_attr="_no_extra_refs",
+    shape=lambda specs, attrs, static_values: [Spec(specs[0].shape, specs[0].dtype)],
+)
+def count_up_to(ref, *, limit):
+    ref = np.asarray(ref)
+    if ref >= limit:
+        raise OutOfRangeError(None, None, f"Reached limit of {limit}")
+    return ref, ref + 1
