@@ -57,3 +57,27 @@ class GraphIR:
 
 
 Edge = tuple[str, int]
+
+
+@dataclass(frozen=True, eq=False)
+class Function:
+    """A sub-graph held by a functional op (a cond branch, a loop body) as an attr.
+
+    `graph` holds the body's nodes. `inputs[i]` is the placeholder node that receives the
+    op's i-th function argument (None where this body does not use that argument);
+    `outputs` are the edges it returns. `refs` are the argument positions that carry a
+    variable (their placeholders stand for the variable inside the body) and `writes` the
+    subset the body assigns: the function returns their final values after its outputs.
+    `rng` names the argument that carries an RNG key for the body's random ops, if any.
+    """
+
+    name: str
+    graph: GraphIR
+    inputs: tuple[str | None, ...]
+    outputs: tuple[Edge, ...]
+    refs: tuple[int, ...] = ()
+    writes: tuple[int, ...] = ()
+    rng: int | None = None
+
+    def __repr__(self) -> str:
+        return f"Function({self.name}: {len(self.graph.nodes)} nodes)"

@@ -46,6 +46,8 @@ def kind_of(ir: GraphIR, node: Node) -> str:
     kernel = registry.lookup(node.op)
     if kernel.kind == registry.HOST or _STRING in node.output_dtypes:
         return registry.HOST
+    if node.attrs.get("_host"):  # a loop whose shapes change: stepped from the host
+        return registry.HOST
     if any(ir[p].output_dtypes[i] == _STRING for p, i in node.inputs):
         return registry.HOST
     return registry.XLA

@@ -1,10 +1,234 @@
-"""Control-flow kernels: NoOp (the op that `tf.group` and control dependencies hang on)."""
+"""Control-flow kernels: NoOp (the op that `tf.group` and control dependencies hang on) and
+the functional ops If, Case and While, lowered to lax.cond, lax.switch and loops."""
 
 from __future__ import annotations
 
-from kernels.registry import register
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from kernels.registry import RNG, Spec, register
 
 
 @register("NoOp", shape=lambda specs, attrs, static_values: [])
 def no_op() -> tuple:
     return ()
+
+
+# -- functional control flow ----------------------------------------------------------------
+#
+# Branches and bodies arrive as callables `f(*args) -> outputs + written ref values` (the
+# runtime turns the ops' function attrs into them). Every op's outputs are its declared
+# outputs followed by the new values of the variables its bodies assign (`_writes`).
+
+
+def _declared_outputs(specs, attrs, static_values):
+    types = attrs["Tout"] if "Tout" in attrs else attrs["T"]
+    return [
+        Spec(tuple(s) if s is not None else None, np.dtype(t))
+        for t, s in zip(types, attrs["output_shapes"])
+    ]
+
+
+@register("If", shape=_declared_outputs, refs_attr="_writes")
+def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writes=(), _host=False):
+    """lax.cond; a cond whose branches hold host ops runs on the host, one branch only."""
+    if _host:
+        pred = np.asarray(cond)
+        taken = bool(pred) if pred.ndim == 0 else pred.size > 0
+        return tuple(then_branch(*input) if taken else else_branch(*input))
+    pred = jnp.asarray(cond)
+    pred = pred.astype(bool) if pred.ndim == 0 else pred.size > 0  # TF: non-empty is true
+    return tuple(lax.cond(pred, then_branch, else_branch, *input))
+
+
+@register("Case", shape=_declared_outputs, refs_attr="_writes")
+def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), _host=False):
+    n = len(branches)
+    if _host:
+        index = int(np.asarray(branch_index))
+        return tuple(branches[index if 0 <= index < n else n - 1](*input))
+    index = jnp.asarray(branch_index, jnp.int32)
+    index = jnp.where((index < 0) | (index >= n), n - 1, index)  # out of range: the last
+    return tuple(lax.switch(index, branches, *input))
+
+
+@register("While", shape=_declared_outputs, refs_attr="_writes", static_attr="_static")
+def while_(
+    *input,
+    cond,
+    body,
+    T=(),
+    output_shapes=(),
+    _writes=(),
+    _loop_vars: int,
+    _rng: int = -1,
+    _limit: int = -1,
+    _bound: int = -1,
+    _static: tuple = (),
+    _count: tuple = (),
+    _trip_count: int = -1,
+    _stacked: tuple = (),
+    _stacked_from: tuple = (),
+    maximum_iterations: int = -1,
+    parallel_iterations: int = 10,
+    back_prop: bool = True,
+    _host: bool = False,
+):
+    """TF's While: loop variables first, then the values the bodies capture.
+
+    A counting loop whose trip count the graph fixes (`_trip_count`) is a plain
+    `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
+    stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
+    a `lax.while_loop`, bounded by the input `_limit` if there is one. `_host` loops
+    (shapes that change between iterations) run in Python, each step a compiled call.
+    """
+    n = _loop_vars
+    limit = input[_limit] if _limit >= 0 else None
+    if limit is not None and _limit in _static:  # known when compiled: a static bound
+        maximum_iterations, limit = max(int(np.asarray(limit)), 0), None
+    if _bound >= 0:  # a counting loop whose bound is computed from shapes
+        _trip_count = _counted_trips(np.asarray(input[_bound]), _count)
+    if _trip_count >= 0 and maximum_iterations >= 0:
+        _trip_count = min(_trip_count, maximum_iterations)
+    writes = list(_writes)
+    captured = list(input[n:])
+
+    def args_for(i, loop_vars, ref_values):
+        args = list(loop_vars) + captured
+        for pos, value in zip(writes, ref_values):
+            args[pos] = value
+        if _rng >= 0:
+            key = jax.random.wrap_key_data(args[_rng], impl="threefry2x32")
+            args[_rng] = jax.random.key_data(jax.random.fold_in(key, i))
+        return args
+
+    def pred(i, loop_vars, ref_values):
+        p = jnp.asarray(cond(*args_for(i, loop_vars, ref_values))[0]).astype(bool).reshape(())
+        return p if limit is None else jnp.logical_and(p, i < limit)
+
+    def step(i, loop_vars, ref_values):
+        out = body(*args_for(i, loop_vars, ref_values))
+        return tuple(out[:n]), tuple(out[n:])
+
+    loop_vars = tuple(input[:n])
+    ref_values = tuple(input[p] for p in writes)
+    if _host:
+        return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
+    if _trip_count >= 0:  # a counting loop: exactly this many steps, no test
+        stacked = dict(zip(_stacked, _stacked_from))
+        return _counted_loop(step, loop_vars, ref_values, _trip_count, stacked)
+    if maximum_iterations >= 0:
+
+        def masked(carry, _):
+            i, done, vs, rs = carry
+            go = jnp.logical_and(jnp.logical_not(done), pred(i, vs, rs))
+            vs, rs = lax.cond(go, step, lambda i, vs, rs: (vs, rs), i, vs, rs)
+            return (i + go.astype(jnp.int32), jnp.logical_not(go), vs, rs), None
+
+        init = (jnp.int32(0), jnp.bool_(False), loop_vars, ref_values)
+        (_, _, vs, rs), _ = lax.scan(masked, init, None, length=maximum_iterations)
+        return vs + rs
+
+    def go(carry):
+        return pred(*carry)
+
+    def next_(carry):
+        i, vs, rs = carry
+        vs, rs = step(i, vs, rs)
+        return i + 1, vs, rs
+
+    _, vs, rs = lax.while_loop(go, next_, (jnp.int32(0), loop_vars, ref_values))
+    return vs + rs
+
+
+def _counted_trips(bound, count) -> int:
+    start, stride, less, inclusive = count
+    span = (float(bound) - start) if less else (start - float(bound))
+    return max(0, int(np.ceil((span + inclusive) / abs(stride))))
+
+
+def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tuple:
+    """`trips` steps of a `lax.scan`. Loop variables in `stacked` are TensorArrays written
+    at the counter: the body yields their elements, which the scan stacks (scan outputs
+    instead of a buffer carried and updated every step), written once after the loop."""
+    n = len(loop_vars)
+
+    def counted(carry, _):
+        i, vs, rs = carry
+        args = tuple(loop_vars[j] if j in stacked else vs[j] for j in range(n))
+        new, rs = step(i, args, rs)
+        vs = tuple(None if j in stacked else new[j] for j in range(n))
+        return (i + 1, vs, rs), tuple(new[j] for j in stacked)
+
+    init_vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
+    (_, vs, rs), ys = lax.scan(counted, (jnp.int32(0), init_vs, ref_values), None, length=trips)
+    out = list(vs)
+    for (j, first), elements in zip(stacked.items(), ys):
+        buffer = loop_vars[j]
+        elements = elements.astype(buffer.dtype)
+        if first == 0 and elements.shape == buffer.shape:
+            out[j] = elements
+        else:
+            out[j] = lax.dynamic_update_slice_in_dim(jnp.asarray(buffer), elements, first, 0)
+    return tuple(out) + tuple(rs)
+
+
+def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
+    # Shapes may change between iterations: each step is a compiled call (cached per shape).
+    pred, step = jax.jit(pred), jax.jit(step)
+    i = 0
+    while (maximum_iterations < 0 or i < maximum_iterations) and bool(
+        pred(i, loop_vars, ref_values)
+    ):
+        loop_vars, ref_values = step(i, loop_vars, ref_values)
+        i += 1
+    return tuple(loop_vars) + tuple(ref_values)
+
+
+@register("RngKey", state=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
+def rng_key(key, *, seed=0, seed2=0):
+    """A fresh key for the random ops inside a function body (the body folds its own
+    streams out of it), so a recomputation in a gradient draws the same numbers."""
+    new, sub = jax.random.split(jax.random.wrap_key_data(key, impl="threefry2x32"))
+    return jax.random.key_data(sub), jax.random.key_data(new)
+
+
+# -- TensorArray storage: a dense [size, *element_shape] buffer updated functionally --------
+
+
+def _list_item_shape(specs, attrs, static_values):
+    shape = specs[0].shape
+    return [Spec(None if shape is None else tuple(shape[1:]), specs[0].dtype)]
+
+
+def _list_set_shape(specs, attrs, static_values):
+    buffer, item = specs[0], specs[2]
+    if buffer.shape is not None:
+        return [Spec(tuple(buffer.shape), item.dtype)]
+    size = attrs.get("size", -1)
+    shape = None if item.shape is None else (size if size >= 0 else None, *item.shape)
+    return [Spec(shape, item.dtype)]
+
+
+@register("TensorListGetItem", shape=_list_item_shape)
+def tensor_list_get_item(input_handle, index):
+    return lax.dynamic_index_in_dim(input_handle, jnp.asarray(index), 0, keepdims=False)
+
+
+@register("TensorListSetItem", shape=_list_set_shape)
+def tensor_list_set_item(input_handle, index, item, *, size: int = -1):
+    return lax.dynamic_update_index_in_dim(
+        input_handle, jnp.asarray(item, input_handle.dtype), jnp.asarray(index), 0
+    )
+
+
+@register("TensorListGather")
+def tensor_list_gather(input_handle, indices):
+    return jnp.take(input_handle, indices, axis=0)
+
+
+@register("TensorListScatterIntoExistingList")
+def tensor_list_scatter(input_handle, tensor, indices):
+    return jnp.asarray(input_handle).at[indices].set(jnp.asarray(tensor, input_handle.dtype))

@@ -2,8 +2,9 @@
 
 A backward graph holds one VJP node per differentiated forward op. Its inputs are the
 forward op's inputs followed by the cotangents of the forward op's outputs; its outputs
-are the gradients of the inputs listed in `wrt`. Inside one compiled segment XLA merges
-the recomputed forward with the original, so this costs what `jax.grad` would.
+are the gradients of the inputs listed in `wrt`. When the forward op runs in the same
+compiled segment, the runtime linearizes it once and the VJP node reuses that pullback
+(device/lower.py), so a training step costs what `jax.grad` would.
 """
 
 from __future__ import annotations
@@ -29,16 +30,35 @@ def vjp(
     static_inputs: tuple = (),
 ):
     kernel = lookup(forward)
-    attrs = dict(forward_attrs)
     primals, cotangents = list(args[:num_inputs]), args[num_inputs:]
+    out, pull, _ = linearize(kernel, dict(forward_attrs), primals, wrt)
+    return pull_back(pull, out, cotangents)
+
+
+def linearize(kernel, attrs: dict, primals: list, wrt: tuple):
+    """`(outputs, pullback, written)` of `kernel` at `primals`, differentiable in `wrt`.
+
+    `written` holds the new values of variables a functional op assigns: they follow its
+    outputs but carry no gradient.
+    """
+    n_written = sum(1 for _, mode in kernel.refs_of(attrs) if mode in ("w", "rw"))
 
     def f(*differentiated):
         inputs = list(primals)
         for i, value in zip(wrt, differentiated):
             inputs[i] = value
-        return kernel.fn(*inputs, **attrs)
+        out = kernel.fn(*inputs, **attrs)
+        if kernel.refs_attr:
+            cut = len(out) - n_written
+            return out[:cut], out[cut:]
+        return out, ()
 
-    out, pull = jax.vjp(f, *[primals[i] for i in wrt])
+    out, pull, written = jax.vjp(f, *[primals[i] for i in wrt], has_aux=True)
+    return out, pull, written
+
+
+def pull_back(pull, out, cotangents):
+    """The gradients of the differentiated inputs, given the outputs' cotangents."""
     if isinstance(out, tuple):
         cts = tuple(_cotangent(c, o) for c, o in zip(cotangents, out))
     else:

@@ -8,7 +8,7 @@ import numpy as np
 
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices
-from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.ops import Tensor, apply_op, encloses, get_default_graph
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops
 from flowgraph.ops.constant_op import (
@@ -388,19 +388,25 @@ reduce_any = _reduction("Any", "Logical OR across `axis`.", (dtypes.bool,))
 # -- Tensor operators --------------------------------------------------------------------
 
 
+def _graph_for(x: Tensor):
+    # Inside a function body built in x's graph, the operator's op belongs to the body.
+    current = get_default_graph()
+    return current if encloses(x.graph, current) else x.graph
+
+
 def _binary_operator(fn, op_name: str):
     """TF1's operator wrappers: ops built under `name_scope(None, op_name)`, so `x + 1.0`
     is "add" with its constant "add/y", and `2.0 - x` is "sub" with "sub/x"."""
 
     def forward(x, y):
-        graph = x.graph
+        graph = _graph_for(x)
         with graph.name_scope(op_name) as scope:
             if not isinstance(y, Tensor):
                 y = _convert_operand(y, x, "y")
             return fn(x, y, name=scope)
 
     def reverse(y, x):
-        graph = y.graph
+        graph = _graph_for(y)
         with graph.name_scope(op_name) as scope:
             x = _convert_operand(x, y, "x")
             return fn(x, y, name=scope)

@@ -1,0 +1,297 @@
+"""Function bodies: the sub-graphs that cond branches and loop bodies are built into.
+
+A `FuncGraph` is a Graph built inside another (its `outer_graph`). An op in the body that
+reads a tensor of an enclosing graph captures it: the body gets a placeholder, and the
+functional op that holds the body takes the outer tensor as an input. Small constants are
+copied instead, so values that must be known when the body is compiled (shapes, axes)
+stay known. `to_function` freezes a finished body into the runtime's `Function`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import weakref
+from typing import Sequence
+
+import numpy as np
+from tensorboard.compat.proto import function_pb2
+
+from device.ir import Function, GraphIR, Node
+from flowgraph.framework import dtypes
+from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
+from kernels import registry
+from kernels.registry import READ_WRITE, RNG, WRITE
+
+_COPIED_CONSTANT_SIZE = 1024  # constants up to this many elements are copied, not captured
+
+
+class FuncGraph(Graph):
+    """The graph of one function body, built while `outer_graph` is being built.
+
+    It shares the outer graph's collections (so `tf.trainable_variables()` and the variable
+    store work inside a body), its seed and its current name scope.
+    """
+
+    def __init__(self, name: str, outer_graph: Graph):
+        super().__init__()
+        self.name = name
+        self.outer_graph = outer_graph
+        self._collections = outer_graph._collections
+        self._seed = outer_graph._seed
+        self._gradient_override_map = dict(outer_graph._gradient_override_map)
+        self._local.name_stack = outer_graph._local.name_stack
+        self._building_function = True
+        self.captures: dict[Tensor, Tensor] = {}  # tensor of outer_graph -> its placeholder
+        self.control_captures: list[Operation] = []  # ops of outer_graph to run first
+        self.inputs: list[Tensor] = []  # the explicit arguments' placeholders
+
+    def capture(self, tensor: Tensor) -> Tensor:
+        """The body's stand-in for `tensor` of an enclosing graph."""
+        if tensor.graph is self:
+            return tensor
+        if tensor.graph is not self.outer_graph:
+            if not encloses(tensor.graph, self.outer_graph):
+                raise ValueError(f"Tensor {tensor} is not an element of this graph.")
+            tensor = self.outer_graph.capture(tensor)
+        inner = self.captures.get(tensor)
+        if inner is not None:
+            return inner
+        with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+            value = _small_constant(tensor)
+            if value is not None:
+                inner = _constant(value, tensor.dtype)
+                self.captures[tensor] = inner  # memoised, but not an input of the op
+                return inner
+            inner = _placeholder(tensor)
+        self.captures[tensor] = inner
+        return inner
+
+    def add_argument(self, dtype: dtypes.DType, shape, name: str) -> Tensor:
+        """A placeholder for the function's next explicit argument."""
+        with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+            ph = _apply_placeholder(dtypes.as_dtype(dtype).base_dtype, shape, name)
+        self.inputs.append(ph)
+        return ph
+
+    def control_dependencies(self, control_inputs):
+        """Control dependencies on ops of enclosing graphs become dependencies of the
+        functional op (they run before the body); the rest apply inside the body."""
+        if control_inputs is None:
+            return super().control_dependencies(None)
+        inner = []
+        for c in control_inputs:
+            op = c.op if isinstance(c, Tensor) else c
+            if isinstance(op, Operation) and op.graph is not self and encloses(op.graph, self):
+                self._capture_control(op)
+            else:
+                inner.append(c)
+        return super().control_dependencies(inner)
+
+    def _capture_control(self, op: Operation) -> None:
+        if op.graph is not self.outer_graph:
+            self.outer_graph._capture_control(op)  # the enclosing op will wait for it
+            return
+        if op not in self.control_captures:
+            self.control_captures.append(op)
+
+    @property
+    def captured_outer(self) -> list[Tensor]:
+        """The outer tensors the body reads, in capture order (constants excluded)."""
+        return [t for t, ph in self.captures.items() if ph.op.type == "Placeholder"]
+
+    def written_captures(self) -> set[Tensor]:
+        """The captured variables (ref tensors of the outer graph) the body assigns."""
+        by_placeholder = {ph: t for t, ph in self.captures.items()}
+        written = set()
+        for op in self._ops:
+            kernel = registry.lookup(op.type)
+            for i, mode in kernel.refs_of(op._attrs):
+                if mode in (WRITE, READ_WRITE) and op.inputs[i] in by_placeholder:
+                    written.add(by_placeholder[op.inputs[i]])
+        return written
+
+    def uses_rng(self) -> bool:
+        """Whether any op of the body draws random numbers."""
+        return any(registry.lookup(op.type).state == RNG for op in self._ops)
+
+    def host_ops(self) -> list[Operation]:
+        """Ops of the body that cannot be compiled (host kernels, strings)."""
+        out = []
+        for op in self._ops:
+            kernel = registry.lookup(op.type)
+            strings = any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
+                t.dtype.base_dtype == dtypes.string for t in op.inputs
+            )
+            if kernel.kind == registry.HOST or strings:
+                out.append(op)
+        return out
+
+
+def to_function(
+    graph: FuncGraph,
+    arguments: Sequence[Tensor | None],
+    outputs: Sequence[Tensor],
+    op_inputs: Sequence[Tensor],
+    writes: Sequence[int],
+    rng: int | None,
+) -> Function:
+    """Freezes `graph` into a Function called with the functional op's inputs.
+
+    `arguments[i]` is the body's placeholder for the op's i-th function argument (None if
+    unused); the op's captured inputs follow, matched by outer tensor through `op_inputs`.
+    """
+    names = [a.op.name if a is not None else None for a in arguments]
+    refs = []
+    for i, outer in enumerate(op_inputs[len(arguments) :], start=len(arguments)):
+        ph = graph.captures.get(outer)
+        names.append(ph.op.name if ph is not None and ph.op.type == "Placeholder" else None)
+        if outer.dtype._is_ref_dtype:
+            refs.append(i)
+    return Function(
+        name=graph.name,
+        graph=graph._as_ir(),
+        inputs=tuple(names),
+        outputs=tuple((t.op.name, t.value_index) for t in outputs),
+        refs=tuple(refs),
+        writes=tuple(writes),
+        rng=rng,
+    )
+
+
+def _small_constant(tensor: Tensor):
+    if tensor.op.type != "Const" or tensor.dtype._is_ref_dtype:
+        return None
+    value = tensor.op._attrs.get("value")
+    if value is None or np.size(value) > _COPIED_CONSTANT_SIZE:
+        return None
+    return value
+
+
+def _constant(value, dtype: dtypes.DType) -> Tensor:
+    from flowgraph.ops.constant_op import constant
+
+    return constant(value, dtype=dtype.base_dtype)
+
+
+def _placeholder(tensor: Tensor) -> Tensor:
+    ph = _apply_placeholder(tensor.dtype.base_dtype, tensor._shape_tuple, "captured")
+    if tensor.dtype._is_ref_dtype:
+        ph._dtype = tensor.dtype  # the body assigns through it: it stands for the variable
+    return ph
+
+
+def _apply_placeholder(dtype: dtypes.DType, shape, name: str) -> Tensor:
+    from flowgraph.ops.array_ops import placeholder
+
+    return placeholder(dtype, shape, name=name)
+
+
+# -- functions in a GraphDef's library ---------------------------------------------------------
+#
+# A Function becomes a FunctionDef: one NodeDef per body node (with its output types and
+# shapes, so reading it back needs no shape inference), `ret` naming the outputs, and attrs
+# recording which arguments the body binds and which carry variables or the RNG key.
+
+_function_names: "weakref.WeakKeyDictionary[Function, str]" = weakref.WeakKeyDictionary()
+
+
+def _function_name(fn: Function) -> str:
+    name = _function_names.get(fn)
+    if name is None:
+        base = re.sub(r"[^A-Za-z0-9_]", "_", fn.name.strip("/")) or "fn"
+        name = _function_names[fn] = f"{base}_{next(_function_ids)}"
+    return name
+
+
+_function_ids = itertools.count()
+
+
+def to_function_def(fn: Function, library) -> function_pb2.FunctionDef:
+    """The FunctionDef of `fn` (functions it calls go into `library` too)."""
+    from flowgraph.framework import graph_def
+
+    fdef = function_pb2.FunctionDef()
+    fdef.signature.name = _function_name(fn)
+    nodes = fn.graph.by_name
+    for i, name in enumerate(fn.inputs):
+        arg = fdef.signature.input_arg.add(name=f"arg{i}")
+        if name is not None:
+            arg.type = dtypes.as_dtype(nodes[name].output_dtypes[0]).as_datatype_enum
+    for j, _ in enumerate(fn.outputs):
+        fdef.signature.output_arg.add(name=f"out{j}")
+        fdef.ret[f"out{j}"] = "%s:%d" % fn.outputs[j]
+    for node in fn.graph.nodes:
+        nd = fdef.node_def.add(name=node.name, op=node.op, device=node.device)
+        nd.input.extend("%s:%d" % e for e in node.inputs)
+        nd.input.extend("^" + c for c in node.control_inputs)
+        for key, value in node.attrs.items():
+            nd.attr[key].CopyFrom(graph_def.attr_value(value, key, library))
+        nd.attr["_output_types"].list.type.extend(
+            dtypes.as_dtype(d).as_datatype_enum for d in node.output_dtypes
+        )
+        nd.attr["_output_shapes"].list.shape.extend(
+            graph_def._shape_proto(s) for s in node.output_shapes
+        )
+    fdef.attr["_inputs"].list.s.extend((n or "").encode() for n in fn.inputs)
+    fdef.attr["_refs"].list.i.extend(fn.refs)
+    fdef.attr["_writes"].list.i.extend(fn.writes)
+    fdef.attr["_rng"].i = -1 if fn.rng is None else fn.rng
+    return fdef
+
+
+def from_function_def(name: str, library) -> Function:
+    """The Function `name` of `library`."""
+    from flowgraph.framework import graph_def
+
+    fdef = next((f for f in library.function if f.signature.name == name), None)
+    if fdef is None:
+        raise ValueError(f"function '{name}' is not in the graph's function library")
+    nodes = []
+    for nd in fdef.node_def:
+        attrs = {
+            k: graph_def.attr_python(v, k, library)
+            for k, v in nd.attr.items()
+            if k not in ("_output_types", "_output_shapes")
+        }
+        inputs = [i for i in nd.input if not i.startswith("^")]
+        nodes.append(
+            Node(
+                name=nd.name,
+                op=nd.op,
+                inputs=tuple((i.rsplit(":", 1)[0], int(i.rsplit(":", 1)[1])) for i in inputs),
+                control_inputs=tuple(i[1:] for i in nd.input if i.startswith("^")),
+                attrs=attrs,
+                device=nd.device,
+                output_dtypes=tuple(
+                    dtypes.as_dtype(t).numpy_dtype for t in nd.attr["_output_types"].list.type
+                ),
+                output_shapes=tuple(
+                    graph_def._shape(s) for s in nd.attr["_output_shapes"].list.shape
+                ),
+            )
+        )
+    rng = fdef.attr["_rng"].i
+    return Function(
+        name=name,
+        graph=GraphIR(tuple(nodes)),
+        inputs=tuple(n.decode() or None for n in fdef.attr["_inputs"].list.s),
+        outputs=tuple(
+            (fdef.ret[a.name].rsplit(":", 1)[0], int(fdef.ret[a.name].rsplit(":", 1)[1]))
+            for a in fdef.signature.output_arg
+        ),
+        refs=tuple(fdef.attr["_refs"].list.i),
+        writes=tuple(fdef.attr["_writes"].list.i),
+        rng=None if rng < 0 else rng,
+    )
+
+
+def _register_codec() -> None:
+    from flowgraph.framework import graph_def
+
+    graph_def.register_function_codec(
+        graph_def.FunctionCodec(Function, to_function_def, from_function_def)
+    )
+
+
+_register_codec()
