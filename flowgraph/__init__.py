@@ -5,25 +5,42 @@ import jax as _jax
 # TF has 64-bit types (int64 steps, float64 math); jax keeps them only with x64 enabled.
 _jax.config.update("jax_enable_x64", True)
 
+# GraphDef / MetaGraph protos and graph serialisation (issue 9).
+from tensorboard.compat.proto.attr_value_pb2 import AttrValue as AttrValue  # noqa: E402
+from tensorboard.compat.proto.graph_pb2 import GraphDef as GraphDef  # noqa: E402
+from tensorboard.compat.proto.meta_graph_pb2 import MetaGraphDef as MetaGraphDef  # noqa: E402
+from tensorboard.compat.proto.node_def_pb2 import NodeDef as NodeDef  # noqa: E402
+
 from device.spec import DeviceSpec as DeviceSpec
 
 # tf.image and the image ops TF1 also exports at top level.
 # tf.layers: the functional layers (dense, conv2d, batch_normalization, ...).
-from flowgraph import (
+# Input formats and files (issue 8): tf.io, tf.python_io, tf.gfile and the TF1 top-level names.
+from flowgraph import (  # noqa: E402  # noqa: E402  # noqa: E402  (tf.app, ...)
+    app as app,
+    contrib as contrib,
     debugging as debugging,
     errors as errors,
+    flags as flags,
+    gfile as gfile,
+    graph_util as graph_util,  # noqa: E402
     image as image,  # noqa: E402
     initializers as initializers,
+    io as io,
     layers as layers,
     linalg as linalg,
+    logging as logging,
     losses as losses,  # noqa: E402
     math as math,  # noqa: E402
     nn as nn,
+    python_io as python_io,
+    ragged as ragged,  # noqa: E402
     random as random,
     signal as signal,
     sparse as sparse,
     spectral as spectral,
     strings as strings,  # noqa: E402
+    summary as summary,
     train as train,
 )
 from flowgraph.client.config import (
@@ -69,6 +86,7 @@ from flowgraph.framework.dtypes import (
     uint64 as uint64,
     variant as variant,
 )
+from flowgraph.framework.importer import import_graph_def as import_graph_def  # noqa: E402
 from flowgraph.framework.indexed_slices import (
     IndexedSlices as IndexedSlices,
     IndexedSlicesValue as IndexedSlicesValue,
@@ -81,10 +99,12 @@ from flowgraph.framework.ops import (
     get_default_graph as get_default_graph,
     reset_default_graph as reset_default_graph,
 )
+from flowgraph.framework.ragged_tensor import RaggedTensor as RaggedTensor  # noqa: E402
 from flowgraph.framework.random_seed import set_random_seed as set_random_seed
 from flowgraph.framework.scopes import (
     add_to_collection as add_to_collection,
     add_to_collections as add_to_collections,
+    colocate_with as colocate_with,  # noqa: E402
     control_dependencies as control_dependencies,
     device as device,
     get_collection as get_collection,
@@ -202,11 +222,33 @@ from flowgraph.ops.constant_op import (
     is_tensor as is_tensor,
     register_tensor_conversion_function as register_tensor_conversion_function,
 )
-from flowgraph.ops.control_flow_ops import (
+from flowgraph.ops.control_flow_ops import (  # noqa: E402,F401
+    case,
+    cond,
     group as group,
     no_op as no_op,
     tuple as tuple,
+    while_loop,
 )
+
+# Queues, accumulators and readers: session resources (issue 8).
+from flowgraph.ops.data_flow_ops import (  # noqa: E402
+    ConditionalAccumulator as ConditionalAccumulator,
+    ConditionalAccumulatorBase as ConditionalAccumulatorBase,
+    FIFOQueue as FIFOQueue,
+    PaddingFIFOQueue as PaddingFIFOQueue,
+    PriorityQueue as PriorityQueue,
+    QueueBase as QueueBase,
+    RandomShuffleQueue as RandomShuffleQueue,
+    SparseConditionalAccumulator as SparseConditionalAccumulator,
+    count_up_to as count_up_to,
+)
+from flowgraph.ops.file_io_ops import (  # noqa: E402
+    matching_files as matching_files,
+    read_file as read_file,
+    write_file as write_file,
+)
+from flowgraph.ops.functional_ops import foldl, foldr, map_fn, scan  # noqa: E402,F401
 from flowgraph.ops.gradients import (
     NoGradient as NoGradient,
     NotDifferentiable as NotDifferentiable,
@@ -232,6 +274,14 @@ from flowgraph.ops.init_ops import (
     uniform_unit_scaling_initializer as uniform_unit_scaling_initializer,
     variance_scaling_initializer as variance_scaling_initializer,
     zeros_initializer as zeros_initializer,
+)
+from flowgraph.ops.io_ops import (  # noqa: E402
+    FixedLengthRecordReader as FixedLengthRecordReader,
+    IdentityReader as IdentityReader,
+    ReaderBase as ReaderBase,
+    TextLineReader as TextLineReader,
+    TFRecordReader as TFRecordReader,
+    WholeFileReader as WholeFileReader,
 )
 from flowgraph.ops.linalg_ops import (
     cholesky as cholesky,
@@ -364,6 +414,19 @@ from flowgraph.ops.math_ops import (  # noqa: E402
     unsorted_segment_prod as unsorted_segment_prod,
     unsorted_segment_sum as unsorted_segment_sum,
 )
+from flowgraph.ops.parsing_ops import (  # noqa: E402
+    FixedLenFeature as FixedLenFeature,
+    FixedLenSequenceFeature as FixedLenSequenceFeature,
+    SparseFeature as SparseFeature,
+    VarLenFeature as VarLenFeature,
+    decode_csv as decode_csv,
+    decode_raw as decode_raw,
+    parse_example as parse_example,
+    parse_single_example as parse_single_example,
+    parse_single_sequence_example as parse_single_sequence_example,
+    parse_tensor as parse_tensor,
+    serialize_tensor as serialize_tensor,
+)
 from flowgraph.ops.random_ops import (
     multinomial as multinomial,
     random_gamma as random_gamma,
@@ -428,6 +491,7 @@ from flowgraph.ops.string_ops import (  # noqa: E402  (re-exports)
     string_to_number as string_to_number,
     substr as substr,
 )
+from flowgraph.ops.tensor_array_ops import TensorArray  # noqa: E402,F401
 from flowgraph.ops.variable_scope import (
     AUTO_REUSE as AUTO_REUSE,
     VariableScope as VariableScope,
@@ -453,4 +517,9 @@ from flowgraph.ops.variables import (
     report_uninitialized_variables as report_uninitialized_variables,
     trainable_variables as trainable_variables,
     variables_initializer as variables_initializer,
+)
+from flowgraph.summary import (  # noqa: E402
+    Event as Event,
+    SessionLog as SessionLog,
+    Summary as Summary,
 )

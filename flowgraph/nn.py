@@ -70,3 +70,15 @@ from flowgraph.ops.ctc_ops import (  # noqa: E402
     ctc_greedy_decoder as ctc_greedy_decoder,
     ctc_loss as ctc_loss,
 )
+
+# Recurrent networks (issue 12).
+# isort: split
+from flowgraph.ops import rnn_cell_impl as rnn_cell  # noqa: E402,F401
+from flowgraph.ops.rnn import (  # noqa: E402
+    bidirectional_dynamic_rnn as bidirectional_dynamic_rnn,
+    dynamic_rnn as dynamic_rnn,
+    raw_rnn as raw_rnn,
+    static_bidirectional_rnn as static_bidirectional_rnn,
+    static_rnn as static_rnn,
+    static_state_saving_rnn as static_state_saving_rnn,
+)

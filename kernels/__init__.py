@@ -23,3 +23,11 @@ from kernels import (  # noqa: F401  (registrations)
 )
 
 lookup = registry.lookup
+from kernels import (  # noqa: E402,F401  (ReadFile, DecodeCSV, ParseExample, ...)  # noqa: E402,F401  (queues, accumulators, readers)
+    data_flow,
+    file_io,
+    io_checkpoint,  # noqa: E402,F401  (SaveV2, RestoreV2)
+    parsing,
+    readers,
+    summary,  # noqa: E402,F401  (summary kernels)
+)

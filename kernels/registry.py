@@ -15,11 +15,15 @@ HOST = "host"
 # What a kernel does with session state (device/lower.py threads it through segments).
 VARIABLE = "variable"  # the node is a variable: its value lives in the session's store
 RNG = "rng"  # the kernel takes and returns a per-node RNG key: fn(key, *inputs) -> (out, key)
+# The kernel makes a session resource (a queue, a reader): the runtime calls it once per
+# session and resource name, `fn(name, *inputs)`; the op outputs a handle naming the result.
+RESOURCE = "resource"
 
 # How a kernel uses a ref input (a variable's output edge).
 WRITE = "w"  # overwrites the variable; the kernel returns the new value
 READ_WRITE = "rw"  # updates the variable from its old value; returns the new value
 PROBE = "probe"  # only asks whether the variable is initialized (gets a bool)
+HANDLE = "handle"  # a resource handle: the kernel gets the resource it names (may block on it)
 
 
 class Spec(NamedTuple):
@@ -51,10 +55,17 @@ class Kernel:
     refs: tuple[tuple[int, str], ...] = ()
     static_attr: str | None = None
     shape_only: bool = False
+    refs_attr: str | None = None
 
-    def ref_mode(self, index: int) -> str | None:
+    def refs_of(self, attrs=None) -> tuple[tuple[int, str], ...]:
+        """(input index, mode) of every ref input, given the node's attrs."""
+        if self.refs_attr and attrs:
+            return self.refs + tuple((i, READ_WRITE) for i in attrs.get(self.refs_attr, ()))
+        return self.refs
+
+    def ref_mode(self, index: int, attrs=None) -> str | None:
         """How input `index` is used if it is a variable's edge (None: a plain read)."""
-        for i, mode in self.refs:
+        for i, mode in self.refs_of(attrs):
             if i == index:
                 return mode
         return None
@@ -80,6 +91,7 @@ def register(
     refs: dict[str, str] | None = None,
     static_attr: str | None = None,
     shape_only: bool = False,
+    refs_attr: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Registers `fn` as the kernel of `op_type`.
 
@@ -92,8 +104,10 @@ def register(
       stateful: the op has side effects, so it is never folded or merged away.
       shape: `shape(specs, attrs, static_values) -> list[Spec]`, for kernels that
         `jax.eval_shape` cannot describe (all host kernels) or as a fast rule.
-      state: VARIABLE for variable nodes, RNG for kernels that consume randomness.
-      refs: input name -> WRITE / READ_WRITE / PROBE for inputs that are variable refs.
+      state: VARIABLE for variable nodes, RNG for kernels that consume randomness,
+        RESOURCE for kernels that make a session resource.
+      refs: input name -> WRITE / READ_WRITE / PROBE for inputs that are variable refs,
+        HANDLE for inputs that are resource handles.
         A kernel that writes one ref returns its new value (also the op's output); one
         that writes several returns a tuple of their new values in `refs` order (the op's
         output is the first) and needs a `shape` function.
@@ -101,6 +115,9 @@ def register(
         whose static inputs depend on the node (a variadic op's last input, a VJP node).
       shape_only: the kernel reads only its inputs' shapes (Shape, Size, Rank): its value
         is known at trace time whatever its inputs' values are.
+      refs_attr: an attr of the node listing the inputs that are variables it updates
+        (READ_WRITE), for functional ops whose bodies assign variables. Such a kernel
+        returns its outputs followed by the new values of those variables, in order.
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
@@ -118,7 +135,7 @@ def register(
             stateful or bool(state or refs),
             shape,
             where,
-            skip_key=state == RNG,
+            skip_key=state in (RNG, RESOURCE),
         )
         unknown = set(refs or ()) - set(kernel.input_names)
         if unknown:
@@ -129,7 +146,12 @@ def register(
         ref_modes = tuple((kernel.input_names.index(n), m) for n, m in (refs or {}).items())
         _add(
             replace(
-                kernel, state=state, refs=ref_modes, static_attr=static_attr, shape_only=shape_only
+                kernel,
+                state=state,
+                refs=ref_modes,
+                static_attr=static_attr,
+                shape_only=shape_only,
+                refs_attr=refs_attr,
             )
         )
         return fn
@@ -140,7 +162,7 @@ def register(
 def _make_kernel(op_type, fn, kind, static, stateful, shape, where, skip_key=False) -> Kernel:
     params = inspect.signature(fn).parameters.values()
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if skip_key:  # an RNG kernel's first parameter is its key, not an op input
+    if skip_key:  # an RNG kernel's first parameter is its key (a resource's: its name)
         positional = positional[1:]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
     attrs = frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY)

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 from typing import Any, Callable
 
 import jax
 import numpy as np
 
-from device import PlacementOptions, Store, make_plan
-from device.place import device_name
+from device import PlacementOptions, Store, make_plan, trace
+from device.explain import Explanation, explain_plan
+from device.place import apply_gpu_options, device_mapping, device_name, session_devices
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
+from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
+from kernels.data_flow import deadline
 
 
 class _FeedSpec:
@@ -99,11 +103,11 @@ class _Run:
             i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
         )
 
-    def __call__(self, feed_values) -> Any:
+    def __call__(self, feed_values, trace: Callable | None = None) -> Any:
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        fetched = self.plan.run(values)
+        fetched = self.plan.run(values) if trace is None else trace(self.plan, values)
         for i in self.fed_fetches:
             fetched[i] = np.array(fetched[i])
         return self.build(_to_numpy(fetched))
@@ -169,12 +173,15 @@ class BaseSession:
         self._closed = False
         self._runs: dict[Any, _Run] = {}
         self._segments: dict = {}
+        self._placements: dict = {}  # the graph's placement, per graph version
         self._store = Store()  # this session's variable values and RNG keys
         self._lock = threading.Lock()
         self._placement = PlacementOptions(
             allow_soft_placement=self._config.allow_soft_placement,
             log_device_placement=self._config.log_device_placement,
+            device_count=tuple(sorted(self._config.device_count.items())),
         )
+        _start_devices(self._config, self._placement)
 
     @property
     def graph(self) -> Graph:
@@ -187,7 +194,7 @@ class BaseSession:
 
     def list_devices(self) -> list["_DeviceAttributes"]:
         """The devices this session can place ops on."""
-        return [_DeviceAttributes(d) for d in jax.devices()]
+        return [_DeviceAttributes(d) for d in session_devices(self._placement.device_count)]
 
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops needed for `fetches` and returns their values.
@@ -217,27 +224,59 @@ class BaseSession:
             run = self._make_run(fetches, feed_keys)
             if key is not None:
                 self._runs[key] = run
-        return run(feed_dict.values() if feed_dict else ())
+        values = feed_dict.values() if feed_dict else ()
+        trace = None if run_metadata is None else _tracer(options, run_metadata)
+        if options is not None and options.timeout_in_ms > 0:  # blocking ops may time out
+            with deadline(options.timeout_in_ms / 1000):
+                return run(values, trace)
+        return run(values, trace)
+
+    def explain(self, fetches, feed_dict=None) -> Explanation:
+        """How `run(fetches, feed_dict)` executes: the pruned ops and their devices, the
+        segments (kind, device, ops, inputs, outputs, transfers, donated variables), the
+        time spent planning and on first calls, and what came from caches. Runs nothing.
+
+        Example:
+          >>> print(sess.explain(loss, {x: batch}))      # or display it in Jupyter
+        """
+        feed_keys = tuple(feed_dict) if feed_dict else ()
+        try:
+            key = (
+                fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
+                feed_keys,
+            )
+            run = self._runs.get(key)
+        except TypeError:
+            key = run = None
+        hit = run is not None and run.epoch == self._graph._epoch
+        if not hit:
+            run = self._make_run(fetches, feed_keys)
+            if key is not None:
+                self._runs[key] = run
+        return explain_plan(run.plan, plan_cache_hit=hit)
 
     def make_callable(self, fetches, feed_list=None, accept_options=False) -> Callable:
         """A function that runs `fetches` with positional values for `feed_list`."""
         feed_keys = tuple(feed_list or ())
         run = self._make_run(fetches, feed_keys)
 
-        def call(*args):
+        def call(*args, _trace=None):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(args) != len(feed_keys):
                 raise errors.InvalidArgumentError(
                     None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}"
                 )
-            return run(args)
+            return run(args, _trace)
 
         if not accept_options:
             return call
 
         def call_with_options(*args, options=None, run_metadata=None):
-            return call(*args)
+            timeout = options.timeout_in_ms / 1000 if options is not None else None
+            trace = None if run_metadata is None else _tracer(options, run_metadata)
+            with deadline(timeout):
+                return call(*args, _trace=trace)
 
         return call_with_options
 
@@ -269,6 +308,7 @@ class BaseSession:
                 targets=targets,
                 options=self._placement,
                 cache=self._segments,
+                placements=self._placements,
                 store=self._store,
             )
             return _Run(
@@ -284,6 +324,7 @@ class BaseSession:
         self._closed = True
         self._runs.clear()
         self._segments.clear()
+        self._store.close()  # wakes runs waiting on its queues with CancelledError
         self._store = Store()
 
     @contextlib.contextmanager
@@ -331,6 +372,38 @@ class InteractiveSession(BaseSession):
     def close(self) -> None:
         super().close()
         self._defaults.close()
+
+
+def _tracer(options, run_metadata) -> Callable | None:
+    """How to run a plan so that `run_metadata` gets what `options` asks for: step stats
+    (any `trace_level`) and each segment's graph (`output_partition_graphs` or a trace)."""
+    if options is None or not (options.trace_level or options.output_partition_graphs):
+        return None
+
+    def run_traced(plan, values):
+        if not options.trace_level:
+            fetched = plan.run(values)
+        else:
+            recorder = trace.StepRecorder(plan)
+            fetched = plan.run_traced(values, recorder)
+            run_metadata.step_stats.CopyFrom(recorder.stats)
+        del run_metadata.partition_graphs[:]
+        run_metadata.partition_graphs.extend(trace.partition_graphs(plan))
+        return fetched
+
+    return run_traced
+
+
+def _start_devices(config: ConfigProto, placement: PlacementOptions) -> None:
+    """Applies `gpu_options` (a warning if jax started too early) and, when placement is
+    logged, prints the device mapping as TF does when a session starts."""
+    if config.HasField("gpu_options"):
+        gpu = config.gpu_options
+        apply_gpu_options(
+            gpu.per_process_gpu_memory_fraction, gpu.allow_growth, gpu.visible_device_list
+        )
+    if placement.log_device_placement:
+        print(device_mapping(session_devices(placement.device_count)), file=sys.stderr)
 
 
 class _DeviceAttributes:
@@ -410,8 +483,18 @@ def _flatten(fetches, graph: Graph) -> tuple[list, Callable]:
         return [fetches.indices, fetches.values, fetches.dense_shape], lambda it: SparseTensorValue(
             next(it), next(it), next(it)
         )
+    if isinstance(fetches, RaggedTensor):  # its flat values and row splits, rebuilt as a value
+        splits = fetches.nested_row_splits
+        return [fetches.flat_values, *splits], lambda it: _ragged_value(next(it), len(splits), it)
     leaf = _fetch_element(fetches, graph)
     return [leaf], next
+
+
+def _ragged_value(flat_values, ragged_rank: int, it) -> RaggedTensorValue:
+    value = flat_values
+    for splits in reversed([next(it) for _ in range(ragged_rank)]):
+        value = RaggedTensorValue(value, splits)
+    return value
 
 
 def _sequence_maker(fetches) -> Callable[[list], Any]:

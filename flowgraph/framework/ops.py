@@ -173,22 +173,19 @@ class Operation:
         return [(f, n, fn, linecache.getline(f, n).strip()) for f, n, fn in self._frames]
 
     @property
-    def node_def(self) -> dict:
-        """A NodeDef-like description: name, op, input, device, attr."""
-        inputs = [t.name if t.value_index else t.op.name for t in self._inputs]
-        return {
-            "name": self._name,
-            "op": self._type,
-            "input": inputs + ["^" + c.name for c in self._control_inputs],
-            "device": self._device,
-            "attr": {k: self.get_attr(k) for k in self._attrs},
-        }
+    def node_def(self):
+        """This op as a `NodeDef` proto: name, op type, inputs, device and attrs."""
+        from flowgraph.framework import graph_def
+
+        return graph_def.node_def(self)
 
     def get_attr(self, name: str) -> Any:
         """The value of attr `name`; ValueError if this op has no such attr."""
         if name not in self._attrs:
             raise ValueError(f"Operation '{self._name}' has no attr named '{name}'.")
         value = self._attrs[name]
+        if name == "_class":  # stored as a tuple (hashable); TF hands back a list
+            return list(value)
         if isinstance(value, np.dtype):
             return dtypes.as_dtype(value)
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], np.dtype):
@@ -202,6 +199,11 @@ class Operation:
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
         _run_with_session(self._graph, self, feed_dict, session)
+
+    def colocation_groups(self) -> list[bytes]:
+        """The colocation groups of this op: its `_class` `loc:@` entries, else its own."""
+        groups = [c for c in self._attrs.get("_class", ()) if c.startswith(b"loc:@")]
+        return groups or [b"loc:@" + self._name.encode()]
 
     def _set_device(self, device) -> None:
         spec = device.to_string() if isinstance(device, DeviceSpec) else (device or "")
@@ -404,6 +406,7 @@ class _BuilderState(threading.local):
         self.name_stack = ""
         self.control_controllers: list[_ControlDependencies] = []
         self.device_functions: list[Callable | None] = []
+        self.colocation_stack: list[Operation] = []
 
 
 class Graph:
@@ -622,6 +625,8 @@ class Graph:
                 if c not in op._control_inputs
             )
         self._apply_device_functions(op)
+        if local.colocation_stack:
+            self._apply_colocation(op)
         with self._lock:
             self._check_not_finalized()
             if op._name in self._ops_by_name:
@@ -728,6 +733,46 @@ class Graph:
                 else (DeviceSpec.from_string(device).to_string() if device else "")
             )
 
+    @contextlib.contextmanager
+    def colocate_with(self, op, ignore_existing: bool = False):
+        """Ops created in the block are placed with `op` (an Operation, Tensor or Variable).
+
+        They get its device and the `_class` attr `loc:@<op name>`; enclosing device scopes
+        do not apply inside the block (scopes opened inside it do, until colocation wins).
+        `ignore_existing` drops enclosing colocations; `op=None` with it clears them.
+        """
+        if op is None and not ignore_existing:
+            raise ValueError(
+                "Trying to reset colocation (op is None) but ignore_existing is not True"
+            )
+        op = None if op is None else self.as_graph_element(op.op if hasattr(op, "op") else op)
+        local = self._local
+        saved = local.device_functions, local.colocation_stack
+        local.device_functions = []
+        if ignore_existing:
+            local.colocation_stack = []
+        if op is not None:
+            local.colocation_stack = local.colocation_stack + [op]
+        try:
+            yield
+        finally:
+            local.device_functions, local.colocation_stack = saved
+
+    def _colocate_with_for_gradient(self, op, gradient_uid=None, ignore_existing=False):
+        """`colocate_with` for gradient ops (TF's name; the uid serves control flow there)."""
+        return self.colocate_with(op, ignore_existing)
+
+    def _apply_colocation(self, op: Operation) -> None:
+        # The innermost colocation with a device decides it; every group is recorded.
+        groups = set()
+        device_set = False
+        for target in reversed(self._local.colocation_stack):
+            groups.update(target.colocation_groups())
+            if target._device and not device_set:
+                op._device = target._device
+                device_set = True
+        op._attrs = {**op._attrs, "_class": tuple(sorted(groups))}
+
     # -- feeding and fetching --------------------------------------------------------
 
     def prevent_feeding(self, tensor: Tensor) -> None:
@@ -758,6 +803,20 @@ class Graph:
             yield
         finally:
             self._gradient_override_map = saved
+
+    # -- serialisation --------------------------------------------------------------
+
+    def as_graph_def(self, from_version=None, add_shapes=False):
+        """This graph as a `GraphDef` proto (see `flowgraph.framework.graph_def`).
+
+        Args:
+          from_version: only ops added since `self.version` had this value.
+          add_shapes: record each op's output shapes in its `_output_shapes` attr.
+        """
+        from flowgraph.framework import graph_def
+
+        with self._lock:
+            return graph_def.as_graph_def(self, from_version, add_shapes)
 
     # -- the runtime's view ----------------------------------------------------------
 
@@ -835,6 +894,37 @@ def get_default_graph() -> Graph:
     return _global_default_graph
 
 
+def encloses(graph: Graph, inner: Graph) -> bool:
+    """Whether `inner` is `graph` or a function body built (at any depth) inside it."""
+    while inner is not None:
+        if inner is graph:
+            return True
+        inner = getattr(inner, "outer_graph", None)
+    return False
+
+
+@contextlib.contextmanager
+def init_scope():
+    """Builds ops in the outermost graph, without control dependencies, keeping the name
+    scope: variables and their initializers created inside a cond branch or loop body
+    belong to the graph the loop runs in, as in TF1."""
+    inner = get_default_graph()
+    outer = inner
+    while getattr(outer, "outer_graph", None) is not None:
+        outer = outer.outer_graph
+    if outer is inner:
+        with inner.control_dependencies(None):
+            yield inner
+        return
+    saved = outer._local.name_stack
+    outer._local.name_stack = inner._local.name_stack
+    try:
+        with outer.as_default(), outer.control_dependencies(None):
+            yield outer
+    finally:
+        outer._local.name_stack = saved
+
+
 def reset_default_graph() -> None:
     """Clears the global default graph; AssertionError inside a `with g.as_default()`."""
     if _default_graphs.stack:
@@ -855,8 +945,13 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
         if graph is None:
             graph = t.graph
         elif t.graph is not graph:
-            raise ValueError(f"Tensor {t} must be from the same graph as {inputs[0]}.")
+            if encloses(graph, t.graph):  # a body's tensor and one it captures: the body
+                graph = t.graph
+            elif not encloses(t.graph, graph):
+                raise ValueError(f"Tensor {t} must be from the same graph as {inputs[0]}.")
     current = get_default_graph()
+    if graph is not None and graph is not current and encloses(graph, current):
+        return current  # a function body built inside `graph`: its inputs get captured
     if graph is not None and graph is not current and _default_graphs.stack:
         raise ValueError(
             f"Tensor {inputs[0]} must be from the same graph as the default "
@@ -879,6 +974,8 @@ def _build_op(
     graph: Graph, op_type: str, inputs: list[Tensor], name: str | None, attrs: dict
 ) -> Operation:
     graph._check_not_finalized()
+    if graph._building_function:
+        inputs = [t if t._op._graph is graph else graph.capture(t) for t in inputs]
     frames = _user_frames()
     full_name = _op_name(graph, name or op_type)
     kernel = registry.lookup(op_type)
@@ -896,6 +993,13 @@ def _build_op(
     except ValueError as e:
         raise ValueError(_build_error(op_type, full_name, e, specs, frames)) from None
     op = Operation(graph, full_name, op_type, inputs, attrs, out_specs, [], frames)
+    refs = kernel.refs_of(attrs)
+    if refs:  # an op updating a variable sits with it (TF's op_def_library does the same)
+        with contextlib.ExitStack() as stack:
+            for i, _ in refs:
+                stack.enter_context(graph.colocate_with(inputs[i]._op))
+            graph._add_op(op, [t._op for t in inputs])
+        return op
     graph._add_op(op, [t._op for t in inputs])
     return op
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 
-from flowgraph.framework.ops import Graph, Operation, Tensor, get_default_graph
+from flowgraph.framework.ops import Graph, Operation, Tensor, encloses, get_default_graph
 
 
 @contextlib.contextmanager
@@ -26,7 +26,9 @@ def name_scope(name, default_name=None, values=None):
     default = get_default_graph()
     graph = _graph_of(values) or default
     with contextlib.ExitStack() as stack:
-        if graph is not default:
+        if encloses(graph, default):
+            graph = default  # inside a function body: name ops in the body
+        elif graph is not default:
             stack.enter_context(graph.as_default())
         yield stack.enter_context(graph.name_scope(scope))
 
@@ -46,7 +48,10 @@ def _graph_of(values):
         if first is None:
             first = v
         elif v.graph is not first.graph:
-            raise ValueError(f"{v} must be from the same graph as {first}.")
+            if encloses(first.graph, v.graph):  # a body's element and one it captures
+                first = v
+            elif not encloses(v.graph, first.graph):
+                raise ValueError(f"{v} must be from the same graph as {first}.")
     return first.graph if first is not None else None
 
 
@@ -58,6 +63,16 @@ def control_dependencies(control_inputs):
 def device(device_name_or_function):
     """`get_default_graph().device(...)`: ops created in the block request that device."""
     return get_default_graph().device(device_name_or_function)
+
+
+def colocate_with(op, ignore_existing=False):
+    """`get_default_graph().colocate_with(...)`: ops created in the block sit with `op`.
+
+    Example:
+      >>> with tf.colocate_with(v):          # v's device and `_class` [b"loc:@v"]
+      ...     s = tf.identity(v)
+    """
+    return get_default_graph().colocate_with(op, ignore_existing)
 
 
 def add_to_collection(name, value) -> None:

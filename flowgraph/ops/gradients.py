@@ -8,6 +8,8 @@ or its cost (StopGradient, gathers giving IndexedSlices, user overrides).
 from __future__ import annotations
 
 import collections
+import contextlib
+import contextvars
 import itertools
 from typing import Callable
 
@@ -96,7 +98,12 @@ def _vjp_gradient(op: Operation, *grads) -> list:
     kernel = registry.lookup(op.type)
     inputs = list(op.inputs)
     static = tuple(i for i in range(len(inputs)) if kernel.is_static_input(i, op._attrs))
-    wrt = tuple(i for i, t in enumerate(inputs) if i not in static and _differentiable(t.dtype))
+    needed = _needed_ops.get()  # inside tf.gradients: only inputs on a path from some x
+    wrt = tuple(
+        i
+        for i, t in enumerate(inputs)
+        if i not in static and _differentiable(t.dtype) and (needed is None or t.op in needed)
+    )
     out = [None] * len(inputs)
     if not wrt:
         return out
@@ -112,6 +119,7 @@ def _vjp_gradient(op: Operation, *grads) -> list:
         num_inputs=len(inputs),
         wrt=wrt,
         static_inputs=static,
+        forward_node=op.name,  # lets the runtime reuse the forward's linearization
     )
     results = result if isinstance(result, tuple) else (result,)
     for i, g in zip(wrt, results):
@@ -257,7 +265,9 @@ def gradients(
     stops = {_as_x(t).op for t in _as_list(stop_gradients or [])}
     graph = ys[0].graph
     with graph.as_default(), name_scope(name, "gradients") as scope:
-        grads = _backprop(graph, ys, xs, grad_ys, stops, scope, gate_gradients)
+        grads = _backprop(
+            graph, ys, xs, grad_ys, stops, scope, gate_gradients, colocate_gradients_with_ops
+        )
     return [_result(grads.get(x), x, unconnected_gradients) for x in xs]
 
 
@@ -267,7 +277,7 @@ def _result(grad, x: Tensor, unconnected: str):
     return grad
 
 
-def _backprop(graph, ys, xs, grad_ys, stop_ops, scope, gate) -> dict:
+def _backprop(graph, ys, xs, grad_ys, stop_ops, scope, gate, colocate=False) -> dict:
     between = _between_ops([y.op for y in ys], [x.op for x in xs])
     pending = collections.Counter(t.op for op in between for t in op.inputs if t.op in between)
     grads: dict[Tensor, list] = collections.defaultdict(list)
@@ -290,7 +300,7 @@ def _backprop(graph, ys, xs, grad_ys, stop_ops, scope, gate) -> dict:
             continue
         seen.add(op)
         out_grads = [_aggregate(grads.get(t)) for t in op.outputs]
-        in_grads = _op_gradients(op, out_grads, stop_ops, gate)
+        in_grads = _op_gradients(op, out_grads, stop_ops, gate, colocate, between)
         for t, g in zip(op.inputs, in_grads):
             if g is not None and t.op in between:
                 grads[t].append(g)
@@ -321,13 +331,26 @@ def _between_ops(to_ops: list[Operation], from_ops: list[Operation]) -> set[Oper
     return between
 
 
-def _op_gradients(op: Operation, out_grads: list, stop_ops, gate) -> list:
+# The ops between the xs and ys of the running `tf.gradients`: the generic gradient
+# differentiates only inputs that lead back to some x (a loop's data inputs need none).
+_needed_ops: contextvars.ContextVar[set | None] = contextvars.ContextVar("needed_ops", default=None)
+
+
+def _op_gradients(
+    op: Operation, out_grads: list, stop_ops, gate, colocate=False, between=None
+) -> list:
     if op in stop_ops or all(g is None for g in out_grads):
         return [None] * len(op.inputs)
     fn = get_gradient_function(op)
     if fn is None:
         return [None] * len(op.inputs)
-    with name_scope(op.name + "_grad"):
+    with contextlib.ExitStack() as scopes:
+        if between is not None:
+            token = _needed_ops.set(between)
+            scopes.callback(_needed_ops.reset, token)
+        if colocate:  # TF's colocate_gradients_with_ops: a gradient sits with its forward op
+            scopes.enter_context(op.graph._colocate_with_for_gradient(op))
+        scopes.enter_context(name_scope(op.name + "_grad"))
         in_grads = list(fn(op, *out_grads))
     if len(in_grads) != len(op.inputs):
         raise ValueError(

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
+from tensorboard.compat.proto import variable_pb2
 
-from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import GraphKeys, Operation, Tensor, get_default_graph
+from flowgraph.framework import dtypes, meta_graph, tensor_shape
+from flowgraph.framework.ops import (
+    GraphKeys,
+    Operation,
+    Tensor,
+    get_default_graph,
+    init_scope,
+)
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, control_flow_ops, math_ops, state_ops
 from flowgraph.ops.constant_op import convert_to_tensor, register_tensor_conversion_function
@@ -41,6 +48,11 @@ class Variable:
         aggregation=None,
         shape=None,
     ):
+        if variable_def is not None:
+            if initial_value is not None:
+                raise ValueError("variable_def and initial_value are mutually exclusive.")
+            self._init_from_proto(variable_def, import_scope)
+            return
         if initial_value is None:
             raise ValueError("initial_value must be specified.")
         if collections is None:
@@ -54,13 +66,9 @@ class Variable:
             collections = list(collections) + [GraphKeys.TRAINABLE_VARIABLES]
         self._trainable = trainable
         self._constraint = constraint
-        graph = get_default_graph()
-        # Like TF1's init_scope: a variable never inherits enclosing control dependencies.
-        with (
-            graph.as_default(),
-            graph.control_dependencies(None),
-            name_scope(name, "Variable") as scope,
-        ):
+        # A variable never inherits enclosing control dependencies, and one created inside
+        # a cond branch or loop body belongs to the graph the loop runs in (TF1's init_scope).
+        with init_scope() as graph, name_scope(name, "Variable") as scope:
             var_name = scope[:-1]
             if callable(initial_value):
                 with name_scope("Initializer"):
@@ -85,10 +93,48 @@ class Variable:
             self._initializer_op = state_ops._assign_op(
                 self._variable, self._initial_value, validate_shape, None, "Assign"
             ).op
-            with graph.name_scope(None), graph.device(self._variable.device):
+            with graph.name_scope(None), graph.colocate_with(self._variable.op):
                 self._snapshot = array_ops.identity(self._variable, name=var_name + "/read")
         graph.add_to_collections(collections, self)
         self._graph = graph
+
+    def _init_from_proto(self, variable_def, import_scope=None) -> None:
+        """Binds this Variable to the existing ops a `VariableDef` names (a MetaGraph's)."""
+        graph = get_default_graph()
+
+        def element(name):
+            return graph.as_graph_element(meta_graph.prepend_name_scope(name, import_scope))
+
+        self._variable = element(variable_def.variable_name)
+        self._initializer_op = element(variable_def.initializer_name)
+        self._snapshot = element(variable_def.snapshot_name)
+        initial = variable_def.initial_value_name
+        self._initial_value = element(initial) if initial else None
+        self._trainable = variable_def.trainable
+        self._constraint = None
+        self._graph = graph
+
+    def to_proto(self, export_scope=None):
+        """This variable as a `VariableDef` (names relative to `export_scope`), or None if
+        it is not under `export_scope`."""
+        if export_scope is not None and not self._variable.name.startswith(export_scope):
+            return None
+        names = (self._variable, self._initializer_op, self._snapshot, self._initial_value)
+        variable, initializer, snapshot, initial = (
+            "" if x is None else meta_graph.strip_name_scope(x.name, export_scope) for x in names
+        )
+        return variable_pb2.VariableDef(
+            variable_name=variable,
+            initial_value_name=initial,
+            initializer_name=initializer,
+            snapshot_name=snapshot,
+            trainable=self._trainable,
+        )
+
+    @staticmethod
+    def from_proto(variable_def, import_scope=None) -> "Variable":
+        """The Variable a `VariableDef` describes, bound to ops already in the graph."""
+        return Variable(variable_def=variable_def, import_scope=import_scope)
 
     # -- identity -------------------------------------------------------------------------
 
