@@ -544,6 +544,7 @@ class Saver:
                 save_relative_paths=self._save_relative_paths,
             )
             self._maybe_delete_old_checkpoints(meta_graph_suffix)
+        _refresh_projector(os.path.dirname(save_path) or ".")
         return path
 
     def _checkpoint_file(self, sess, save_path, global_step, latest_filename) -> str:
@@ -647,3 +648,10 @@ def _all_saveable_objects() -> list:
     return graph.get_collection(GraphKeys.GLOBAL_VARIABLES) + graph.get_collection(
         GraphKeys.SAVEABLE_OBJECTS
     )
+
+
+def _refresh_projector(logdir: str) -> None:
+    # A logdir set up for TensorBoard's projector gets the new embeddings' values as TSVs.
+    from flowgraph.contrib.tensorboard.plugins import projector
+
+    projector.export_checkpoint_embeddings(logdir)

@@ -136,3 +136,45 @@ def test_embeddings_from_a_checkpoint(tmp_path):
     reader = tf.train.NewCheckpointReader(written.model_checkpoint_path)
     assert reader.get_variable_to_shape_map()[embedding.tensor_name] == [len(LABELS), 5]
     np.testing.assert_array_equal(reader.get_tensor(embedding.tensor_name), values)
+
+
+def test_checkpoint_embeddings_reach_tensorboards_projector(tmp_path):
+    # Configured before training, as TF1 scripts do: each save exports the embedding's
+    # values, so TensorBoard's projector (which cannot read orbax checkpoints) shows them.
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((len(LABELS), 5)).astype(np.float32)
+    graph = tf.Graph()
+    with graph.as_default(), tf.Session() as sess:
+        embeddings = tf.Variable(values, name="emb/words")
+        step = tf.assign_add(embeddings, tf.ones_like(embeddings))
+        sess.run(tf.global_variables_initializer())
+        writer = tf.summary.FileWriter(str(tmp_path), sess.graph)
+        config = projector.ProjectorConfig()
+        config.embeddings.add(tensor_name=embeddings.name, metadata_path="metadata.tsv")
+        _write_embedding_assets(str(tmp_path), values)
+        projector.visualize_embeddings(writer, config)  # no checkpoint yet: nothing exported
+        assert not list(tmp_path.glob("*.projector.tsv"))
+        saver = tf.train.Saver()
+        sess.run(step)
+        saver.save(sess, str(tmp_path / "model.ckpt"), global_step=1)
+        writer.close()
+    with open(tmp_path / "projector_config.pbtxt") as f:
+        (embedding,) = text_format.Parse(f.read(), projector.ProjectorConfig()).embeddings
+    assert embedding.tensor_path == "emb_words.projector.tsv"
+    assert list(embedding.tensor_shape) == [len(LABELS), 5]
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(str(tmp_path))
+    multiplexer.Reload()
+    context = base_plugin.TBContext(
+        logdir=str(tmp_path),
+        data_provider=data_provider.MultiplexerDataProvider(multiplexer, str(tmp_path)),
+    )
+    apps = projector_plugin.ProjectorPlugin(context).get_plugin_apps()
+    client = werkzeug_test.Client(apps["/tensor"], wrappers.Response)
+    (run,) = json.loads(
+        werkzeug_test.Client(apps["/runs"], wrappers.Response).get("/runs").get_data()
+    )
+    response = client.get("/tensor", query_string={"run": run, "name": "emb/words"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    tensor = np.frombuffer(response.get_data(), np.float32).reshape(values.shape)
+    np.testing.assert_allclose(tensor, values + 1, rtol=1e-6)
