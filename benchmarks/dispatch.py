@@ -11,26 +11,17 @@ Prints the median per-call times and the ratio flowgraph / jax for each.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import jax
 import numpy as np
+from timing import per_call
 
 import flowgraph as tf
 
 
 def per_call_us(fn, calls: int, repeats: int) -> float:
     """Median over `repeats` of the mean time of `calls` calls, in microseconds."""
-    for _ in range(100):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls * 1e6)
-    return statistics.median(samples)
+    return per_call(fn, calls, repeats, warmup=100) * 1e6
 
 
 def report(name: str, jax_us: float, fg_us: float, repeats: int) -> None:

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
-import time
 
 os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=4")
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import per_call  # noqa: E402
 
 import flowgraph as tf  # noqa: E402
 from device.spec import DeviceSpec  # noqa: E402
@@ -33,15 +32,7 @@ BATCH, FEATURES, FIRST_HALF = 256, 784, 2
 
 def per_call_ms(fn, calls: int, repeats: int) -> float:
     """Median over `repeats` of the mean time of `calls` calls, in milliseconds."""
-    for _ in range(5):
-        fn()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(calls):
-            fn()
-        samples.append((time.perf_counter() - start) / calls * 1e3)
-    return statistics.median(samples)
+    return per_call(fn, calls, repeats) * 1e3
 
 
 def _params() -> list[np.ndarray]:

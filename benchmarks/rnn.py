@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import interleaved_times
 
 import flowgraph as tf
 
@@ -97,20 +97,6 @@ def jax_step(xs, ys, params):
         return np.asarray(loss)
 
     return run
-
-
-def interleaved_times(fg, jx, steps: int) -> tuple[float, float, float, float]:
-    """Median step times of `fg` and `jx` run alternately (the order flipping every pair),
-    so load changes on a shared machine hit both alike; and their last losses."""
-    times = {fg: [], jx: []}
-    losses = {}
-    for i in range(steps):
-        for fn in (fg, jx) if i % 2 else (jx, fg):
-            start = time.perf_counter()
-            losses[fn] = fn()
-            times[fn].append(time.perf_counter() - start)
-    return (statistics.median(times[fg]), statistics.median(times[jx]),
-            float(losses[fg]), float(losses[jx]))  # fmt: skip
 
 
 def main() -> None:

@@ -2,21 +2,23 @@
 
 The model: h_t = tanh(x_t W + h_{t-1} U + b), hidden 256, input 64, batch 64, 100 steps;
 loss = mean((h_T - y)^2) + mean(h_1..h_T); one plain gradient-descent step per run.
-flowgraph builds the loop with `maximum_iterations=100` (so it is a bounded scan that
-gradients pass through); the hand-written step is `jax.value_and_grad` of a `lax.scan`
-under `jax.jit` with the parameters donated. Both fetch the loss every step. Prints the
-median step times, their ratio (flowgraph / jax) and the final losses (must agree).
+flowgraph's loop `t < 100` is a counting loop, so it compiles to a plain `lax.scan` (the
+output TensorArray written at `t` becomes the scan's outputs) that gradients pass
+through; the hand-written step is `jax.value_and_grad` of a `lax.scan`
+under `jax.jit` with the parameters donated. Both fetch the loss every step; their steps
+alternate. Prints the median step times, their ratio (flowgraph / jax) and the losses
+(which must agree).
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from timing import interleaved_times
 
 import flowgraph as tf
 
@@ -86,17 +88,6 @@ def jax_step(xs, ys, params):
     return run
 
 
-def median_time(fn, steps: int, warmup: int = 3) -> tuple[float, float]:
-    for _ in range(warmup):
-        loss = fn()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        loss = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), float(loss)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=30)
@@ -104,10 +95,11 @@ def main() -> None:
     args = parser.parse_args()
     xs, ys, params = data()
     fg, jx = flowgraph_step(xs, ys, params), jax_step(xs, ys, params)
+    for _ in range(3):  # compile and warm up both
+        fg(), jx()
     ratios = []
-    for _ in range(args.rounds):  # interleaved rounds: machine noise hits both sides
-        t_fg, loss_fg = median_time(fg, args.steps)
-        t_jx, loss_jx = median_time(jx, args.steps)
+    for _ in range(args.rounds):  # steps alternate between the sides: noise hits both
+        t_fg, t_jx, loss_fg, loss_jx = interleaved_times(fg, jx, args.steps)
         ratios.append(t_fg / t_jx)
         print(
             f"flowgraph {t_fg * 1e3:8.2f} ms   jax {t_jx * 1e3:8.2f} ms   "

@@ -103,46 +103,10 @@ def scan(
     Without `initializer` the first element starts the accumulator (and is the first
     output).
     """
-    if not callable(fn):
-        raise TypeError("fn must be callable.")
-    leaves, structure = _flatten(elems)
-    with name_scope(name, "scan", [x for x in leaves if isinstance(x, Tensor)]):
-        tensors = [convert_to_tensor(x, name="elem") for x in leaves]
-        n = _length(tensors)
-        inputs = _unstacked(tensors, n)
-        first = (n - 1) if reverse else 0
-        if initializer is None:
-            init = [ta.read(first) for ta in inputs]
-            init_structure = structure
-            start = 1
-        else:
-            init_leaves, init_structure = _flatten(initializer)
-            init = [convert_to_tensor(x) for x in init_leaves]
-            start = 0
-        outputs = [TensorArray(t.dtype, size=n, infer_shape=infer_shape) for t in init]
-        if initializer is None:
-            outputs = [ta.write(first, v) for ta, v in zip(outputs, init)]
-        k = len(init)
-
-        def body(i, *state):
-            acc, tas = list(state[:k]), list(state[k:])
-            index = (n - 1 - i) if reverse else i
-            x = jax.tree_util.tree_unflatten(structure, [ta.read(index) for ta in inputs])
-            a = jax.tree_util.tree_unflatten(init_structure, acc)
-            new = [convert_to_tensor(v) for v in _flatten(fn(a, x))[0]]
-            return (i + 1, *new, *[ta.write(index, v) for ta, v in zip(tas, new)])
-
-        steps = n - start
-        result = while_loop(
-            lambda i, *_: i < n,
-            body,
-            [convert_to_tensor(start, dtypes.int32), *init, *outputs],
-            parallel_iterations=parallel_iterations,
-            back_prop=back_prop,
-            maximum_iterations=steps,
-        )
-        stacked = [ta.stack() for ta in result[1 + k :]]
-        return jax.tree_util.tree_unflatten(init_structure, stacked)
+    return _accumulate(
+        fn, elems, initializer, parallel_iterations, back_prop, reverse, name or "scan", True,
+        infer_shape,
+    )  # fmt: skip
 
 
 def foldl(
@@ -155,7 +119,9 @@ def foldl(
     name=None,
 ):
     """The final `a = fn(a, x)` over the slices of `elems`, first to last."""
-    return _fold(fn, elems, initializer, parallel_iterations, back_prop, False, name or "foldl")
+    return _accumulate(
+        fn, elems, initializer, parallel_iterations, back_prop, False, name or "foldl", False
+    )
 
 
 def foldr(
@@ -168,10 +134,17 @@ def foldr(
     name=None,
 ):
     """The final `a = fn(a, x)` over the slices of `elems`, last to first."""
-    return _fold(fn, elems, initializer, parallel_iterations, back_prop, True, name or "foldr")
+    return _accumulate(
+        fn, elems, initializer, parallel_iterations, back_prop, True, name or "foldr", False
+    )
 
 
-def _fold(fn, elems, initializer, parallel_iterations, back_prop, reverse: bool, name: str):
+def _accumulate(
+    fn, elems, initializer, parallel_iterations, back_prop, reverse, name, keep_all,
+    infer_shape=True,
+):  # fmt: skip
+    """`a = fn(a, x)` over the slices of `elems` in one counting loop: every `a` stacked
+    (`keep_all`, scan) or the last one (folds)."""
     if not callable(fn):
         raise TypeError("fn must be callable.")
     leaves, structure = _flatten(elems)
@@ -179,27 +152,36 @@ def _fold(fn, elems, initializer, parallel_iterations, back_prop, reverse: bool,
         tensors = [convert_to_tensor(x, name="elem") for x in leaves]
         n = _length(tensors)
         inputs = _unstacked(tensors, n)
-        if initializer is None:
-            init = [ta.read(n - 1 if reverse else 0) for ta in inputs]
-            init_structure = structure
-            start = 1
+        first = (n - 1) if reverse else 0
+        if initializer is None:  # the first element starts the accumulator
+            init = [ta.read(first) for ta in inputs]
+            init_structure, start = structure, 1
         else:
             init_leaves, init_structure = _flatten(initializer)
             init = [convert_to_tensor(x) for x in init_leaves]
             start = 0
+        outputs = []
+        if keep_all:
+            outputs = [TensorArray(t.dtype, size=n, infer_shape=infer_shape) for t in init]
+            if initializer is None:
+                outputs = [ta.write(first, v) for ta, v in zip(outputs, init)]
+        k = len(init)
 
-        def body(i, *acc):
+        def body(i, *state):
+            acc, tas = list(state[:k]), list(state[k:])
             index = (n - 1 - i) if reverse else i
             x = jax.tree_util.tree_unflatten(structure, [ta.read(index) for ta in inputs])
-            a = jax.tree_util.tree_unflatten(init_structure, list(acc))
-            return (i + 1, *[convert_to_tensor(v) for v in _flatten(fn(a, x))[0]])
+            a = jax.tree_util.tree_unflatten(init_structure, acc)
+            new = [convert_to_tensor(v) for v in _flatten(fn(a, x))[0]]
+            return (i + 1, *new, *[ta.write(index, v) for ta, v in zip(tas, new)])
 
         result = while_loop(
             lambda i, *_: i < n,
             body,
-            [convert_to_tensor(start, dtypes.int32), *init],
+            [convert_to_tensor(start, dtypes.int32), *init, *outputs],
             parallel_iterations=parallel_iterations,
             back_prop=back_prop,
             maximum_iterations=n - start,
         )
-        return jax.tree_util.tree_unflatten(init_structure, list(result[1:]))
+        values = [ta.stack() for ta in result[1 + k :]] if keep_all else list(result[1 : 1 + k])
+        return jax.tree_util.tree_unflatten(init_structure, values)
