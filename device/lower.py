@@ -324,7 +324,7 @@ def _shared_linearizations(nodes: list[Node], folded) -> tuple[dict, dict]:
         if node.inputs[:n] != forward.inputs or linearized.get(forward.name, wrt) != wrt:
             continue
         kernel = registry.lookup(forward.op)
-        if kernel.state is not None or (kernel.refs and not kernel.refs_attr):
+        if kernel.state is not None or (kernel.refs and not kernel.outputs_then_refs):
             continue
         linearized[forward.name] = wrt
         pullbacks[node.name] = forward.name
@@ -335,7 +335,7 @@ def _linearizing(name: str, wrt: tuple, frame) -> Callable:
     def call(kernel, args, attrs):
         out, pull, written = gradients.linearize(kernel, attrs, args, wrt)
         frame.pullbacks[name] = (pull, out)
-        if kernel.refs_attr:
+        if kernel.outputs_then_refs:
             return tuple(out) + tuple(written)
         return out
 
@@ -373,7 +373,7 @@ def run_node(node: Node, frame: _Frame, call: Callable | None = None) -> None:
     except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
         raise errors.InvalidArgumentError(node, None, _cite(node, str(e))) from None
     written = [i for i, mode in kernel.refs_of(node.attrs) if mode in (WRITE, READ_WRITE)]
-    if kernel.refs_attr:  # a functional op: its outputs, then the written refs' new values
+    if kernel.outputs_then_refs:  # its outputs, then the written refs' new values
         cut = len(out) - len(written)
         outs, new_values = out[:cut], out[cut:]
     elif len(written) > 1:  # one new value per written ref, in `refs` order; output 0 first

@@ -609,14 +609,13 @@ def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
 # -- epoch counting ---------------------------------------------------------------------------
 
 
-# CountUpTo outputs the counter's old value, so (like a functional op, whose convention
-# `refs_attr` switches on) it returns its output and then the ref's new value. No node sets
-# the attr: the ref is fixed. A host kernel: reaching the limit must raise from Python.
+# CountUpTo outputs the counter's old value, so it returns its output and then the ref's
+# new value. A host kernel: reaching the limit must raise from Python.
 @register(
     "CountUpTo",
     kind=HOST,
     refs={"ref": READ_WRITE},
-    refs_attr="_no_extra_refs",
+    outputs_then_refs=True,
     shape=lambda specs, attrs, static_values: [Spec(specs[0].shape, specs[0].dtype)],
 )
 def count_up_to(ref, *, limit):

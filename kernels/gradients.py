@@ -48,7 +48,7 @@ def linearize(kernel, attrs: dict, primals: list, wrt: tuple):
         for i, value in zip(wrt, differentiated):
             inputs[i] = value
         out = kernel.fn(*inputs, **attrs)
-        if kernel.refs_attr:
+        if kernel.outputs_then_refs:
             cut = len(out) - n_written
             return out[:cut], out[cut:]
         return out, ()

@@ -56,6 +56,7 @@ class Kernel:
     static_attr: str | None = None
     shape_only: bool = False
     refs_attr: str | None = None
+    outputs_then_refs: bool = False
 
     def refs_of(self, attrs=None) -> tuple[tuple[int, str], ...]:
         """(input index, mode) of every ref input, given the node's attrs."""
@@ -92,6 +93,7 @@ def register(
     static_attr: str | None = None,
     shape_only: bool = False,
     refs_attr: str | None = None,
+    outputs_then_refs: bool = False,
 ) -> Callable[[Callable], Callable]:
     """Registers `fn` as the kernel of `op_type`.
 
@@ -118,6 +120,9 @@ def register(
       refs_attr: an attr of the node listing the inputs that are variables it updates
         (READ_WRITE), for functional ops whose bodies assign variables. Such a kernel
         returns its outputs followed by the new values of those variables, in order.
+      outputs_then_refs: the kernel returns its outputs followed by the new values of the
+        refs it writes (implied by `refs_attr`), for ops whose output is not the new
+        value (CountUpTo outputs the old one).
     """
     if kind not in (XLA, HOST):
         raise ValueError(f"kernel kind must be 'xla' or 'host', got {kind!r}")
@@ -152,6 +157,7 @@ def register(
                 static_attr=static_attr,
                 shape_only=shape_only,
                 refs_attr=refs_attr,
+                outputs_then_refs=outputs_then_refs or bool(refs_attr),
             )
         )
         return fn
