@@ -231,74 +231,63 @@ class QueueBase:
     def dequeue(self, name=None):
         """Dequeues one element; the op waits while the queue is empty and fails with
         `OutOfRangeError` once it is closed and empty."""
-        if name is None:
-            name = f"{self._name}_Dequeue"
-        ret = self._outputs(
-            apply_op(
-                "QueueDequeueV2",
-                [self._queue_ref],
-                name=name,
-                component_types=self._component_types(),
-                timeout_ms=-1,
-            )
-        )
-        for t, shape in zip(ret, self._shapes):
-            t.set_shape(shape)
-        return self._dequeue_return_value(ret)
+        name = self._op_name(name, "Dequeue")
+        return self._dequeue("QueueDequeueV2", [], name, tensor_shape.TensorShape([]))
 
     def dequeue_many(self, n, name=None):
         """Dequeues `n` elements stacked along a new dimension 0 (waits for all `n`)."""
-        if name is None:
-            name = f"{self._name}_DequeueMany"
+        name = self._op_name(name, "DequeueMany")
         return self._dequeue_n("QueueDequeueManyV2", n, name, known_batch=True)
 
     def dequeue_up_to(self, n, name=None):
         """Like `dequeue_many`, but once the queue is closed returns the fewer elements
         left (OutOfRangeError only when none are)."""
-        if name is None:
-            name = f"{self._name}_DequeueUpTo"
+        name = self._op_name(name, "DequeueUpTo")
         return self._dequeue_n("QueueDequeueUpToV2", n, name, known_batch=False)
 
     def _dequeue_n(self, op_type, n, name, known_batch: bool):
         n = convert_to_tensor(n, dtype=_dtypes.int32, name="n")
+        value = constant_value(n) if known_batch else None
+        batch = tensor_shape.TensorShape([None if value is None else int(value)])
+        return self._dequeue(op_type, [n], name, batch)
+
+    def _dequeue(self, op_type, inputs, name, batch_shape):
+        """Runs `op_type` on the queue; each component's static shape is `batch_shape`
+        followed by the queue's shape for it."""
         ret = self._outputs(
             apply_op(
                 op_type,
-                [self._queue_ref, n],
+                [self._queue_ref, *inputs],
                 name=name,
                 component_types=self._component_types(),
                 timeout_ms=-1,
             )
         )
-        value = constant_value(n) if known_batch else None
-        batch = tensor_shape.TensorShape([None if value is None else int(value)])
         for t, shape in zip(ret, self._shapes):
-            t.set_shape(batch.concatenate(shape))
+            t.set_shape(batch_shape.concatenate(shape))
         return self._dequeue_return_value(ret)
+
+    def _op_name(self, name, suffix) -> str:
+        """`name`, or the queue's name followed by `suffix` when None."""
+        return f"{self._name}_{suffix}" if name is None else name
 
     def close(self, cancel_pending_enqueues=False, name=None):
         """Closes the queue: later enqueues fail; dequeues drain what is left, then fail
         with OutOfRangeError. `cancel_pending_enqueues` fails waiting enqueues too."""
-        if name is None:
-            name = f"{self._name}_Close"
         return apply_op(
             "QueueCloseV2",
             [self._queue_ref],
-            name=name,
+            name=self._op_name(name, "Close"),
             cancel_pending_enqueues=bool(cancel_pending_enqueues),
         )
 
     def is_closed(self, name=None) -> Tensor:
         """A bool scalar: whether the queue is closed."""
-        if name is None:
-            name = f"{self._name}_IsClosed"
-        return apply_op("QueueIsClosedV2", [self._queue_ref], name=name)
+        return apply_op("QueueIsClosedV2", [self._queue_ref], name=self._op_name(name, "IsClosed"))
 
     def size(self, name=None) -> Tensor:
         """An int32 scalar: the number of elements in the queue."""
-        if name is None:
-            name = f"{self._name}_Size"
-        return apply_op("QueueSizeV2", [self._queue_ref], name=name)
+        return apply_op("QueueSizeV2", [self._queue_ref], name=self._op_name(name, "Size"))
 
 
 def _shape_common(s1, s2) -> tensor_shape.TensorShape:
@@ -312,6 +301,20 @@ def _shape_common(s1, s2) -> tensor_shape.TensorShape:
 
 def _shared(shared_name) -> str:
     return shared_name or ""
+
+
+def _queue_handle(op_type, name, dtypes, shapes, capacity, shared_name, **attrs) -> Tensor:
+    """The handle of a new queue of `op_type` whose elements have `dtypes` and `shapes`."""
+    return _handle(
+        op_type,
+        name,
+        component_types=tuple(t.numpy_dtype for t in dtypes),
+        shapes=_shape_attr(shapes),
+        capacity=int(capacity),
+        container="",
+        shared_name=_shared(shared_name),
+        **attrs,
+    )
 
 
 class FIFOQueue(QueueBase):
@@ -329,15 +332,7 @@ class FIFOQueue(QueueBase):
         dtypes = _as_type_list(dtypes)
         shapes = _as_shape_list(shapes)
         names = _as_name_list(names, dtypes)
-        ref = _handle(
-            "FIFOQueueV2",
-            name,
-            component_types=tuple(t.numpy_dtype for t in dtypes),
-            shapes=_shape_attr(shapes),
-            capacity=int(capacity),
-            container="",
-            shared_name=_shared(shared_name),
-        )
+        ref = _queue_handle("FIFOQueueV2", name, dtypes, shapes, capacity, shared_name)
         super().__init__(dtypes, shapes, names, ref)
 
 
@@ -356,15 +351,7 @@ class PaddingFIFOQueue(QueueBase):
                 "Shapes must be provided for all components, but received "
                 f"{len(dtypes)} dtypes and {len(shapes)} shapes."
             )
-        ref = _handle(
-            "PaddingFIFOQueueV2",
-            name,
-            component_types=tuple(t.numpy_dtype for t in dtypes),
-            shapes=_shape_attr(shapes),
-            capacity=int(capacity),
-            container="",
-            shared_name=_shared(shared_name),
-        )
+        ref = _queue_handle("PaddingFIFOQueueV2", name, dtypes, shapes, capacity, shared_name)
         super().__init__(dtypes, shapes, names, ref)
 
 
@@ -387,17 +374,16 @@ class RandomShuffleQueue(QueueBase):
         shapes = _as_shape_list(shapes)
         names = _as_name_list(names, dtypes)
         seed1, seed2 = random_seed.get_seed(seed)
-        ref = _handle(
+        ref = _queue_handle(
             "RandomShuffleQueueV2",
             name,
-            component_types=tuple(t.numpy_dtype for t in dtypes),
-            shapes=_shape_attr(shapes),
-            capacity=int(capacity),
+            dtypes,
+            shapes,
+            capacity,
+            shared_name,
             min_after_dequeue=int(min_after_dequeue),
             seed=int(seed1 or 0),
             seed2=int(seed2 or 0),
-            container="",
-            shared_name=_shared(shared_name),
         )
         super().__init__(dtypes, shapes, names, ref)
 
@@ -414,15 +400,7 @@ class PriorityQueue(QueueBase):
     ):
         types = _as_type_list(types)
         shapes = _as_shape_list(shapes)
-        ref = _handle(
-            "PriorityQueueV2",
-            name,
-            component_types=tuple(t.numpy_dtype for t in types),
-            shapes=_shape_attr(shapes),
-            capacity=int(capacity),
-            container="",
-            shared_name=_shared(shared_name),
-        )
+        ref = _queue_handle("PriorityQueueV2", name, types, shapes, capacity, shared_name)
         priority_dtypes = [_dtypes.int64] + types
         priority_shapes = [()] + shapes if shapes else shapes
         super().__init__(priority_dtypes, priority_shapes, names, ref)
@@ -455,34 +433,47 @@ class ConditionalAccumulatorBase:
         """The dtype of the gradients."""
         return self._dtype
 
-    def _is_resource(self) -> bool:
-        return self._accumulator_ref.dtype == _dtypes.resource
+    def _generic_op(self, op_type, inputs, name) -> Tensor:
+        """`op_type` on the handle, as its Resource variant for a resource handle."""
+        if self._accumulator_ref.dtype == _dtypes.resource:
+            op_type = f"Resource{op_type}"
+        return apply_op(op_type, [self._accumulator_ref, *inputs], name=name)
+
+    def _typed_op(self, op_type, inputs, name, **attrs):
+        """`op_type` on the handle and `inputs`, for gradients of the accumulator's dtype."""
+        return apply_op(
+            op_type,
+            [self._accumulator_ref, *inputs],
+            name=name,
+            dtype=self._dtype.numpy_dtype,
+            **attrs,
+        )
 
     def num_accumulated(self, name=None) -> Tensor:
         """An int32 scalar: how many gradients were applied since the last take."""
-        op_type = (
-            "ResourceAccumulatorNumAccumulated"
-            if self._is_resource()
-            else "AccumulatorNumAccumulated"
-        )
-        return apply_op(op_type, [self._accumulator_ref], name=name)
+        return self._generic_op("AccumulatorNumAccumulated", [], name)
 
     def set_global_step(self, new_global_step, name=None):
         """Sets the step below which applied gradients count as stale (dropped)."""
-        op_type = (
-            "ResourceAccumulatorSetGlobalStep"
-            if self._is_resource()
-            else "AccumulatorSetGlobalStep"
-        )
-        step = math_ops.cast(convert_to_tensor(new_global_step), _dtypes.int64)
-        return apply_op(op_type, [self._accumulator_ref, step], name=name)
+        return self._generic_op("AccumulatorSetGlobalStep", [_int64(new_global_step)], name)
 
 
-def _accumulator_attrs(dtype, shape, shared_name, reduction_type) -> dict:
+def _int64(value) -> Tensor:
+    return math_ops.cast(convert_to_tensor(value), _dtypes.int64)
+
+
+def _int32(value) -> Tensor:
+    return convert_to_tensor(value, _dtypes.int32)
+
+
+def _accumulator_handle(op_type, name, dtype, shape, shared_name, reduction_type) -> Tensor:
+    """The handle of a new accumulator of `op_type` for gradients of `dtype` and `shape`."""
     if reduction_type not in ("MEAN", "SUM"):
         raise ValueError(f"reduction_type must be 'MEAN' or 'SUM', got {reduction_type!r}")
     shape = tensor_shape.TensorShape(shape)
-    return dict(
+    return _handle(
+        op_type,
+        name,
         dtype=dtype.numpy_dtype,
         shape=shape.as_tuple() if shape.ndims is not None else None,
         container="",
@@ -510,8 +501,9 @@ class ConditionalAccumulator(ConditionalAccumulatorBase):
         reduction_type="MEAN",
     ):
         dtype = _dtypes.as_dtype(dtype)
-        attrs = _accumulator_attrs(dtype, shape, shared_name, reduction_type)
-        ref = _handle("ResourceConditionalAccumulator", name, **attrs)
+        ref = _accumulator_handle(
+            "ResourceConditionalAccumulator", name, dtype, shape, shared_name, reduction_type
+        )
         super().__init__(dtype, shape, ref)
 
     def apply_grad(self, grad, local_step=0, name=None):
@@ -519,23 +511,12 @@ class ConditionalAccumulator(ConditionalAccumulatorBase):
         grad = convert_to_tensor(grad, self._dtype)
         if self._shape is not None:
             grad.shape.assert_is_compatible_with(self._shape)
-        local_step = math_ops.cast(convert_to_tensor(local_step), _dtypes.int64)
-        return apply_op(
-            "ResourceAccumulatorApplyGradient",
-            [self._accumulator_ref, local_step, grad],
-            name=name,
-            dtype=self._dtype.numpy_dtype,
-        )
+        return self._typed_op("ResourceAccumulatorApplyGradient", [_int64(local_step), grad], name)
 
     def take_grad(self, num_required, name=None) -> Tensor:
         """Waits until `num_required` gradients are applied; returns their average, resets
         the accumulator and increments its global step."""
-        out = apply_op(
-            "ResourceAccumulatorTakeGradient",
-            [self._accumulator_ref, convert_to_tensor(num_required, _dtypes.int32)],
-            name=name,
-            dtype=self._dtype.numpy_dtype,
-        )
+        out = self._typed_op("ResourceAccumulatorTakeGradient", [_int32(num_required)], name)
         if self._shape is not None:
             out.set_shape(self._shape)
         return out
@@ -553,9 +534,9 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
         reduction_type="MEAN",
     ):
         dtype = _dtypes.as_dtype(dtype)
-        attrs = _accumulator_attrs(dtype, shape, shared_name, reduction_type)
-        with init_scope():
-            ref = apply_op("SparseConditionalAccumulator", [], name=name, **attrs)
+        ref = _accumulator_handle(
+            "SparseConditionalAccumulator", name, dtype, shape, shared_name, reduction_type
+        )
         ref._dtype = _dtypes.string._as_ref  # TF1's ref-string handle
         super().__init__(dtype, shape, ref)
 
@@ -567,31 +548,24 @@ class SparseConditionalAccumulator(ConditionalAccumulatorBase):
 
     def apply_grad(self, grad_indices, grad_values, grad_shape=None, local_step=0, name=None):
         """Applies the sparse gradient `grad_values` at rows `grad_indices`."""
-        local_step = math_ops.cast(convert_to_tensor(local_step), _dtypes.int64)
+        local_step = _int64(local_step)
         values = convert_to_tensor(grad_values, self._dtype)
         shape = [] if grad_shape is None else grad_shape
-        return apply_op(
+        return self._typed_op(
             "SparseAccumulatorApplyGradient",
             [
-                self._accumulator_ref,
                 local_step,
-                math_ops.cast(convert_to_tensor(grad_indices), _dtypes.int64),
+                _int64(grad_indices),
                 values,
                 math_ops.cast(convert_to_tensor(shape, dtype_hint=_dtypes.int64), _dtypes.int64),
             ],
-            name=name,
-            dtype=self._dtype.numpy_dtype,
+            name,
             has_known_shape=grad_shape is not None,
         )
 
     def take_grad(self, num_required, name=None):
         """Waits for `num_required` gradients; returns (indices, values, shape)."""
-        return apply_op(
-            "SparseAccumulatorTakeGradient",
-            [self._accumulator_ref, convert_to_tensor(num_required, _dtypes.int32)],
-            name=name,
-            dtype=self._dtype.numpy_dtype,
-        )
+        return self._typed_op("SparseAccumulatorTakeGradient", [_int32(num_required)], name)
 
     def take_indexed_slices_grad(self, num_required, name=None) -> IndexedSlices:
         """Like `take_grad`, as an IndexedSlices."""
