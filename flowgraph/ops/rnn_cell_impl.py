@@ -245,8 +245,14 @@ class RNNCell:
     def weights(self) -> list:
         return self.trainable_weights + self.non_trainable_weights
 
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
+    @property
+    def trainable_variables(self) -> list:
+        return self.trainable_weights
+
+    @property
+    def non_trainable_variables(self) -> list:
+        return self.non_trainable_weights
+
     variables = weights
 
     # -- calling -------------------------------------------------------------------------
@@ -340,8 +346,12 @@ class RNNCell:
 
     def zero_state(self, batch_size, dtype):
         """Zero-filled state tensor(s): `[batch_size, s]` for each `s` in `state_size`."""
-        with name_scope(type(self).__name__ + "ZeroState", values=_tensors(batch_size)):
+        with self._zero_state_scope(batch_size):
             return _zero_state_tensors(self.state_size, batch_size, dtype)
+
+    def _zero_state_scope(self, batch_size):
+        """The name scope `zero_state` builds in: `<class name>ZeroState`."""
+        return name_scope(type(self).__name__ + "ZeroState", values=_tensors(batch_size))
 
     def get_initial_state(self, inputs=None, batch_size=None, dtype=None):
         if inputs is not None:
@@ -385,22 +395,25 @@ class LayerRNNCell(RNNCell):
     def __call__(self, inputs, state, scope=None, *args, **kwargs):
         return self._layer_call(inputs, state, scope, **kwargs)
 
+    def _add_kernel_and_bias(self, kernel_shape, initializer=None):
+        """The cell's `kernel` variable of `kernel_shape` and its zero-initialized `bias`
+        (one entry per kernel column)."""
+        kernel = self.add_variable(
+            _WEIGHTS_VARIABLE_NAME, shape=kernel_shape, initializer=initializer
+        )
+        bias = self.add_variable(
+            _BIAS_VARIABLE_NAME,
+            shape=[kernel_shape[-1]],
+            initializer=init_ops.zeros_initializer(dtype=self.dtype),
+        )
+        return kernel, bias
 
-# -- the cells --------------------------------------------------------------------------------
 
+class _UnitsCell(LayerRNNCell):
+    """A cell of `num_units` units with an `activation`, both state and output of size
+    `num_units` unless a subclass says otherwise."""
 
-class BasicRNNCell(LayerRNNCell):
-    """The most basic RNN cell: `output = new_state = act(W [input, state] + b)`.
-
-    Args:
-      num_units: int, the number of units in the RNN cell.
-      activation: nonlinearity to use; default `tanh`.
-      reuse: whether to reuse variables in an existing scope.
-      name: the name of the layer (its variable scope).
-      dtype: default dtype of the layer (else the first input's).
-    """
-
-    def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kwargs):
+    def __init__(self, num_units, activation, reuse, name, dtype, **kwargs):
         super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
         _check_supported_dtypes(self.dtype)
         self._num_units = num_units
@@ -414,26 +427,48 @@ class BasicRNNCell(LayerRNNCell):
     def output_size(self):
         return self._num_units
 
+
+def _linear(args, kernel, bias):
+    """`concat(args, 1) @ kernel + bias`: the affine map every cell applies to its input
+    and state."""
+    return nn_ops.bias_add(math_ops.matmul(array_ops.concat(args, 1), kernel), bias)
+
+
+def _lstm_state(c, h, state_is_tuple):
+    """An LSTM cell's new state: `LSTMStateTuple(c, h)`, or `c` and `h` side by side."""
+    return LSTMStateTuple(c, h) if state_is_tuple else array_ops.concat([c, h], 1)
+
+
+# -- the cells --------------------------------------------------------------------------------
+
+
+class BasicRNNCell(_UnitsCell):
+    """The most basic RNN cell: `output = new_state = act(W [input, state] + b)`.
+
+    Args:
+      num_units: int, the number of units in the RNN cell.
+      activation: nonlinearity to use; default `tanh`.
+      reuse: whether to reuse variables in an existing scope.
+      name: the name of the layer (its variable scope).
+      dtype: default dtype of the layer (else the first input's).
+    """
+
+    def __init__(self, num_units, activation=None, reuse=None, name=None, dtype=None, **kwargs):
+        super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
+
     def build(self, inputs_shape):
         _check_supported_dtypes(self.dtype)
         depth = _last_dim(inputs_shape)
-        self._kernel = self.add_variable(
-            _WEIGHTS_VARIABLE_NAME, shape=[depth + self._num_units, self._num_units]
-        )
-        self._bias = self.add_variable(
-            _BIAS_VARIABLE_NAME,
-            shape=[self._num_units],
-            initializer=init_ops.zeros_initializer(dtype=self.dtype),
-        )
+        n = self._num_units
+        self._kernel, self._bias = self._add_kernel_and_bias([depth + n, n])
 
     def call(self, inputs, state):
         _check_rnn_cell_input_dtypes([inputs, state])
-        gate_inputs = math_ops.matmul(array_ops.concat([inputs, state], 1), self._kernel)
-        output = self._activation(nn_ops.bias_add(gate_inputs, self._bias))
+        output = self._activation(_linear([inputs, state], self._kernel, self._bias))
         return output, output
 
 
-class GRUCell(LayerRNNCell):
+class GRUCell(_UnitsCell):
     """Gated Recurrent Unit cell (Cho et al., 2014), with TF's `gates/` (reset, update)
     and `candidate/` variables; the gate bias starts at 1.
 
@@ -458,20 +493,9 @@ class GRUCell(LayerRNNCell):
         dtype=None,
         **kwargs,
     ):
-        super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
-        _check_supported_dtypes(self.dtype)
-        self._num_units = num_units
-        self._activation = _activation(activation)
+        super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
         self._kernel_initializer = kernel_initializer
         self._bias_initializer = bias_initializer
-
-    @property
-    def state_size(self):
-        return self._num_units
-
-    @property
-    def output_size(self):
-        return self._num_units
 
     def build(self, inputs_shape):
         _check_supported_dtypes(self.dtype)
@@ -497,18 +521,16 @@ class GRUCell(LayerRNNCell):
 
     def call(self, inputs, state):
         _check_rnn_cell_input_dtypes([inputs, state])
-        gate_inputs = math_ops.matmul(array_ops.concat([inputs, state], 1), self._gate_kernel)
-        value = math_ops.sigmoid(nn_ops.bias_add(gate_inputs, self._gate_bias))
+        value = math_ops.sigmoid(_linear([inputs, state], self._gate_kernel, self._gate_bias))
         r, u = array_ops.split(value=value, num_or_size_splits=2, axis=1)
-        candidate = math_ops.matmul(
-            array_ops.concat([inputs, r * state], 1), self._candidate_kernel
+        c = self._activation(
+            _linear([inputs, r * state], self._candidate_kernel, self._candidate_bias)
         )
-        c = self._activation(nn_ops.bias_add(candidate, self._candidate_bias))
         new_h = u * state + (1 - u) * c
         return new_h, new_h
 
 
-class BasicLSTMCell(LayerRNNCell):
+class BasicLSTMCell(_UnitsCell):
     """Basic LSTM cell (no peepholes, no clipping, no projection); `forget_bias` is added
     to the forget gate's pre-activation.
 
@@ -534,32 +556,20 @@ class BasicLSTMCell(LayerRNNCell):
         dtype=None,
         **kwargs,
     ):
-        super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
-        _check_supported_dtypes(self.dtype)
-        self._num_units = num_units
+        super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
         self._forget_bias = forget_bias
         self._state_is_tuple = state_is_tuple
-        self._activation = _activation(activation)
 
     @property
     def state_size(self):
         n = self._num_units
         return LSTMStateTuple(n, n) if self._state_is_tuple else 2 * n
 
-    @property
-    def output_size(self):
-        return self._num_units
-
     def build(self, inputs_shape):
         _check_supported_dtypes(self.dtype)
         depth = _last_dim(inputs_shape)
         n = self._num_units
-        self._kernel = self.add_variable(_WEIGHTS_VARIABLE_NAME, shape=[depth + n, 4 * n])
-        self._bias = self.add_variable(
-            _BIAS_VARIABLE_NAME,
-            shape=[4 * n],
-            initializer=init_ops.zeros_initializer(dtype=self.dtype),
-        )
+        self._kernel, self._bias = self._add_kernel_and_bias([depth + n, 4 * n])
 
     def call(self, inputs, state):
         _check_rnn_cell_input_dtypes([inputs, state])
@@ -567,19 +577,16 @@ class BasicLSTMCell(LayerRNNCell):
             c, h = state
         else:
             c, h = array_ops.split(value=state, num_or_size_splits=2, axis=1)
-        gate_inputs = math_ops.matmul(array_ops.concat([inputs, h], 1), self._kernel)
-        gate_inputs = nn_ops.bias_add(gate_inputs, self._bias)
+        gate_inputs = _linear([inputs, h], self._kernel, self._bias)
         i, j, f, o = array_ops.split(value=gate_inputs, num_or_size_splits=4, axis=1)
         forget_bias = convert_to_tensor(self._forget_bias, dtype=f.dtype)
         sigmoid = math_ops.sigmoid
         new_c = c * sigmoid(f + forget_bias) + sigmoid(i) * self._activation(j)
         new_h = self._activation(new_c) * sigmoid(o)
-        if self._state_is_tuple:
-            return new_h, LSTMStateTuple(new_c, new_h)
-        return new_h, array_ops.concat([new_c, new_h], 1)
+        return new_h, _lstm_state(new_c, new_h, self._state_is_tuple)
 
 
-class LSTMCell(LayerRNNCell):
+class LSTMCell(_UnitsCell):
     """LSTM cell with optional peepholes (Sak et al., 2014), cell clipping and an output
     projection.
 
@@ -619,14 +626,12 @@ class LSTMCell(LayerRNNCell):
         dtype=None,
         **kwargs,
     ):
-        super().__init__(_reuse=reuse, name=name, dtype=dtype, **kwargs)
-        _check_supported_dtypes(self.dtype)
+        super().__init__(num_units, activation, reuse, name, dtype, **kwargs)
         if num_unit_shards is not None or num_proj_shards is not None:
             raise ValueError(
                 "num_unit_shards and num_proj_shards are not supported (partitioned "
                 "variables do not exist in flowgraph); leave them None."
             )
-        self._num_units = num_units
         self._use_peepholes = use_peepholes
         self._cell_clip = cell_clip
         self._initializer = initializer
@@ -634,7 +639,6 @@ class LSTMCell(LayerRNNCell):
         self._proj_clip = proj_clip
         self._forget_bias = forget_bias
         self._state_is_tuple = state_is_tuple
-        self._activation = _activation(activation)
         out = num_proj or num_units
         self._output_size = out
         self._state_size = LSTMStateTuple(num_units, out) if state_is_tuple else num_units + out
@@ -651,13 +655,8 @@ class LSTMCell(LayerRNNCell):
         _check_supported_dtypes(self.dtype)
         depth = _last_dim(inputs_shape)
         n, init = self._num_units, self._initializer
-        self._kernel = self.add_variable(
-            _WEIGHTS_VARIABLE_NAME, shape=[depth + self._output_size, 4 * n], initializer=init
-        )
-        self._bias = self.add_variable(
-            _BIAS_VARIABLE_NAME,
-            shape=[4 * n],
-            initializer=init_ops.zeros_initializer(dtype=self.dtype),
+        self._kernel, self._bias = self._add_kernel_and_bias(
+            [depth + self._output_size, 4 * n], initializer=init
         )
         if self._use_peepholes:
             self._w_f_diag = self.add_variable("w_f_diag", shape=[n], initializer=init)
@@ -680,8 +679,7 @@ class LSTMCell(LayerRNNCell):
             m_prev = array_ops.slice(state, [0, self._num_units], [-1, self._output_size])
         if tensor_shape.dimension_value(inputs.shape.with_rank(2)[1]) is None:
             raise ValueError("Could not infer input size from inputs.get_shape()[-1]")
-        lstm_matrix = math_ops.matmul(array_ops.concat([inputs, m_prev], 1), self._kernel)
-        lstm_matrix = nn_ops.bias_add(lstm_matrix, self._bias)
+        lstm_matrix = _linear([inputs, m_prev], self._kernel, self._bias)
         i, j, f, o = array_ops.split(value=lstm_matrix, num_or_size_splits=4, axis=1)
         if self._use_peepholes:
             c = sigmoid(f + self._forget_bias + self._w_f_diag * c_prev) * c_prev + sigmoid(
@@ -699,8 +697,7 @@ class LSTMCell(LayerRNNCell):
             m = math_ops.matmul(m, self._proj_kernel)
             if self._proj_clip is not None:
                 m = clip_ops.clip_by_value(m, -self._proj_clip, self._proj_clip)
-        new_state = LSTMStateTuple(c, m) if self._state_is_tuple else array_ops.concat([c, m], 1)
-        return m, new_state
+        return m, _lstm_state(c, m, self._state_is_tuple)
 
 
 class MultiRNNCell(RNNCell):
@@ -737,7 +734,7 @@ class MultiRNNCell(RNNCell):
         return self._cells[-1].output_size
 
     def zero_state(self, batch_size, dtype):
-        with name_scope(type(self).__name__ + "ZeroState", values=_tensors(batch_size)):
+        with self._zero_state_scope(batch_size):
             if self._state_is_tuple:
                 return tuple(cell.zero_state(batch_size, dtype) for cell in self._cells)
             return _zero_state_tensors(self.state_size, batch_size, dtype)
@@ -754,9 +751,6 @@ class MultiRNNCell(RNNCell):
         if not self.trainable:
             return [w for cell in self._cells for w in cell.trainable_weights] + weights
         return weights
-
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
 
     def call(self, inputs, state):
         position, current, new_states = 0, inputs, []
@@ -810,11 +804,8 @@ class _RNNCellWrapper(RNNCell):
     def non_trainable_weights(self) -> list:
         return self.cell.non_trainable_weights
 
-    trainable_variables = trainable_weights
-    non_trainable_variables = non_trainable_weights
-
     def zero_state(self, batch_size, dtype):
-        with name_scope(type(self).__name__ + "ZeroState", values=_tensors(batch_size)):
+        with self._zero_state_scope(batch_size):
             return self.cell.zero_state(batch_size, dtype)
 
     def build(self, inputs_shape):
@@ -1031,7 +1022,7 @@ class DeviceWrapper(_RNNCellWrapper):
         self._device = device
 
     def zero_state(self, batch_size, dtype):
-        with name_scope(type(self).__name__ + "ZeroState", values=_tensors(batch_size)):
+        with self._zero_state_scope(batch_size):
             with get_default_graph().device(self._device):
                 return self.cell.zero_state(batch_size, dtype)
 

@@ -51,14 +51,25 @@ def _require_global_step(hook_name: str):
     return step
 
 
+def _check_exactly_one(a, b, neither_message: str, both_message: str) -> None:
+    """Raises ValueError with `neither_message` if `a` and `b` are both None, with
+    `both_message` if neither is."""
+    if a is None and b is None:
+        raise ValueError(neither_message)
+    if a is not None and b is not None:
+        raise ValueError(both_message)
+
+
 class SecondOrStepTimer:
     """Triggers at most once every `every_secs` seconds or once every `every_steps` steps."""
 
     def __init__(self, every_secs=None, every_steps=None):
-        if every_secs is None and every_steps is None:
-            raise ValueError("Either every_secs or every_steps should be provided.")
-        if every_secs is not None and every_steps is not None:
-            raise ValueError("Can not provide both every_secs and every_steps.")
+        _check_exactly_one(
+            every_secs,
+            every_steps,
+            "Either every_secs or every_steps should be provided.",
+            "Can not provide both every_secs and every_steps.",
+        )
         self._every_secs = every_secs
         self._every_steps = every_steps
         self.reset()
@@ -224,10 +235,12 @@ class StopAtStepHook(SessionRunHook):
         Raises:
           ValueError: unless exactly one of the two is given.
         """
-        if num_steps is None and last_step is None:
-            raise ValueError("One of num_steps or last_step must be specified.")
-        if num_steps is not None and last_step is not None:
-            raise ValueError("Only one of num_steps or last_step can be specified.")
+        _check_exactly_one(
+            num_steps,
+            last_step,
+            "One of num_steps or last_step must be specified.",
+            "Only one of num_steps or last_step can be specified.",
+        )
         self._num_steps = num_steps
         self._last_step = last_step
 

@@ -27,7 +27,7 @@ _PREEMPTION_ERRORS = (errors.AbortedError, errors.UnavailableError)
 USE_DEFAULT = object()
 
 
-class Scaffold:
+class Scaffold(sm_lib._SessionOps):
     """The pieces a training session needs beside the model: init, ready and local-init ops,
     the summary op and the saver. `finalize()` builds the ones not given (TF's defaults,
     or the graph's collections) and finalizes the graph.
@@ -128,36 +128,12 @@ class Scaffold:
         return self._init_fn
 
     @property
-    def init_op(self):
-        return self._init_op
-
-    @property
-    def ready_op(self):
-        return self._ready_op
-
-    @property
-    def ready_for_local_init_op(self):
-        return self._ready_for_local_init_op
-
-    @property
     def local_init_op(self):
         return self._local_init_op
 
     @property
     def local_init_feed_dict(self):
         return self._local_init_feed_dict
-
-    @property
-    def summary_op(self):
-        return self._summary_op
-
-    @property
-    def saver(self):
-        return self._saver
-
-    @property
-    def init_feed_dict(self):
-        return self._init_feed_dict
 
     @staticmethod
     def get_or_default(arg_name, collection_key, default_constructor):
@@ -219,7 +195,29 @@ class SessionCreator:
         raise NotImplementedError(f"create_session is not implemented for {self}.")
 
 
-class ChiefSessionCreator(SessionCreator):
+class _ScaffoldSessionCreator(SessionCreator):
+    """A creator whose sessions a `SessionManager` prepares with the scaffold's ops (the
+    manager is made on first use, once the scaffold is finalized)."""
+
+    def __init__(self, scaffold, master, config):
+        self._scaffold = scaffold or Scaffold()
+        self._session_manager = None
+        self._master = master
+        self._config = config
+
+    def _get_session_manager(self):
+        if self._session_manager is None:
+            self._session_manager = sm_lib.SessionManager(
+                local_init_op=self._scaffold.local_init_op,
+                local_init_feed_dict=self._scaffold.local_init_feed_dict,
+                ready_op=self._scaffold.ready_op,
+                ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
+                graph=get_default_graph(),
+            )
+        return self._session_manager
+
+
+class ChiefSessionCreator(_ScaffoldSessionCreator):
     """Creates a session restored from the newest checkpoint of `checkpoint_dir`, or
     initialized by the scaffold's ops when there is none."""
 
@@ -231,17 +229,9 @@ class ChiefSessionCreator(SessionCreator):
         checkpoint_dir=None,
         checkpoint_filename_with_path=None,
     ):
+        super().__init__(scaffold, master, config)
         self._checkpoint_dir = checkpoint_dir
         self._checkpoint_filename_with_path = checkpoint_filename_with_path
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = _session_manager_for(self._scaffold)
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
@@ -257,37 +247,19 @@ class ChiefSessionCreator(SessionCreator):
         )
 
 
-class WorkerSessionCreator(SessionCreator):
+class WorkerSessionCreator(_ScaffoldSessionCreator):
     """Creates a session once a chief has made the model ready (waits up to
     `max_wait_secs`)."""
 
     def __init__(self, scaffold=None, master="", config=None, max_wait_secs=30 * 60):
-        self._scaffold = scaffold or Scaffold()
-        self._session_manager = None
-        self._master = master
-        self._config = config
+        super().__init__(scaffold, master, config)
         self._max_wait_secs = max_wait_secs
-
-    def _get_session_manager(self):
-        if self._session_manager is None:
-            self._session_manager = _session_manager_for(self._scaffold)
-        return self._session_manager
 
     def create_session(self):
         self._scaffold.finalize()
         return self._get_session_manager().wait_for_session(
             self._master, config=self._config, max_wait_secs=self._max_wait_secs
         )
-
-
-def _session_manager_for(scaffold):
-    return sm_lib.SessionManager(
-        local_init_op=scaffold.local_init_op,
-        local_init_feed_dict=scaffold.local_init_feed_dict,
-        ready_op=scaffold.ready_op,
-        ready_for_local_init_op=scaffold.ready_for_local_init_op,
-        graph=get_default_graph(),
-    )
 
 
 class StepContext:

@@ -19,6 +19,36 @@ def _maybe_name(obj) -> str:
     return getattr(obj, "name", f"<no name for {type(obj)}>")
 
 
+class _SessionOps:
+    """Read-only access to the ops a training session is set up with, shared by `Scaffold`
+    and `Supervisor` (each sets the underscored attributes): the init op and its feed dict,
+    the two ready checks, the summary op and the saver."""
+
+    @property
+    def init_op(self):
+        return self._init_op
+
+    @property
+    def init_feed_dict(self):
+        return self._init_feed_dict
+
+    @property
+    def ready_op(self):
+        return self._ready_op
+
+    @property
+    def ready_for_local_init_op(self):
+        return self._ready_for_local_init_op
+
+    @property
+    def summary_op(self):
+        return self._summary_op
+
+    @property
+    def saver(self):
+        return self._saver
+
+
 class SessionManager:
     """Creates a session whose model is ready: restored from the newest checkpoint when
     there is one, else initialized; or (for workers) waits for one that is.

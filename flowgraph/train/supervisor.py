@@ -20,7 +20,7 @@ from flowgraph.train import coordinator, session_manager as session_manager_mod,
 from flowgraph.train.saver import Saver
 
 
-class Supervisor:
+class Supervisor(session_manager_mod._SessionOps):
     """A training helper that checkpoints models and computes summaries (TF1's, superseded
     there by `MonitoredTrainingSession`).
 
@@ -203,7 +203,7 @@ class Supervisor:
                     f"When using replicas, all Variables must have their device set: {op}"
                 )
 
-    # -- properties -------------------------------------------------------------------
+    # -- properties (init_op, ready_op, saver, ... come from `_SessionOps`) ------------
 
     @property
     def is_chief(self):
@@ -219,28 +219,8 @@ class Supervisor:
         return self._coord
 
     @property
-    def init_op(self):
-        return self._init_op
-
-    @property
-    def init_feed_dict(self):
-        return self._init_feed_dict
-
-    @property
-    def ready_op(self):
-        return self._ready_op
-
-    @property
-    def ready_for_local_init_op(self):
-        return self._ready_for_local_init_op
-
-    @property
     def summary_writer(self):
         return self._summary_writer
-
-    @property
-    def summary_op(self):
-        return self._summary_op
 
     @property
     def save_summaries_secs(self):
@@ -249,10 +229,6 @@ class Supervisor:
     @property
     def global_step(self):
         return self._global_step
-
-    @property
-    def saver(self):
-        return self._saver
 
     @property
     def save_model_secs(self):
@@ -471,13 +447,21 @@ def _default_global_step_tensor():
     return None
 
 
-class SVSummaryThread(coordinator.LooperThread):
+class _SVLooperThread(coordinator.LooperThread):
+    """A thread of supervisor `sv` that runs its loop on `sess` every `timer_interval_secs`,
+    stopped by the supervisor's coordinator."""
+
+    def __init__(self, sv, sess, timer_interval_secs):
+        super().__init__(sv.coord, timer_interval_secs)
+        self._sv = sv
+        self._sess = sess
+
+
+class SVSummaryThread(_SVLooperThread):
     """Runs the supervisor's summary op every `save_summaries_secs` and writes it."""
 
     def __init__(self, sv, sess):
-        super().__init__(sv.coord, sv.save_summaries_secs)
-        self._sv = sv
-        self._sess = sess
+        super().__init__(sv, sess, sv.save_summaries_secs)
 
     def run_loop(self):
         if self._sv.global_step is not None:
@@ -489,13 +473,11 @@ class SVSummaryThread(coordinator.LooperThread):
             self._sv.summary_writer.add_summary(summary, step)
 
 
-class SVStepCounterThread(coordinator.LooperThread):
+class SVStepCounterThread(_SVLooperThread):
     """Writes the training speed, `<global step>/sec`, every `save_summaries_secs`."""
 
     def __init__(self, sv, sess, step_counter=None):
-        super().__init__(sv.coord, sv.save_summaries_secs)
-        self._sv = sv
-        self._sess = sess
+        super().__init__(sv, sess, sv.save_summaries_secs)
         self._step_counter = sv.global_step if step_counter is None else step_counter
         self._summary_tag = f"{self._step_counter.op.name}/sec"
         self._last_time = 0.0
@@ -517,13 +499,11 @@ class SVStepCounterThread(coordinator.LooperThread):
         logging.log_first_n(logging.INFO, "%s: %g", 10, self._summary_tag, steps_per_sec)
 
 
-class SVTimerCheckpointThread(coordinator.LooperThread):
+class SVTimerCheckpointThread(_SVLooperThread):
     """Saves a checkpoint every `save_model_secs`."""
 
     def __init__(self, sv, sess):
-        super().__init__(sv.coord, sv.save_model_secs)
-        self._sv = sv
-        self._sess = sess
+        super().__init__(sv, sess, sv.save_model_secs)
 
     def run_loop(self):
         logging.info("Saving checkpoint to path %s", self._sv.save_path)

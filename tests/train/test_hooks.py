@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from tests.train.training_models import model, w_after
 
 
 @pytest.fixture
@@ -18,19 +19,6 @@ def graph():
     g = tf.Graph()
     with g.as_default():
         yield g
-
-
-def _model():
-    """global step, w (5.0), loss w², and a train op: one SGD step of rate 0.1 (w ← 0.8·w)."""
-    step = tf.train.get_or_create_global_step()
-    w = tf.Variable(5.0, name="w")
-    loss = tf.square(w, name="loss")
-    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
-    return step, w, loss, train
-
-
-def _w_after(n: int) -> float:
-    return 5.0 * 0.8**n
 
 
 def _train(hooks, train) -> int:
@@ -87,7 +75,7 @@ class _Recorder(tf.train.SessionRunHook):
 
 
 def test_hook_protocol_order_args_and_stop(graph):
-    step, w, _, train = _model()
+    step, w, _, train = model()
     hook = _Recorder(w, stop_after=3)
     assert _train([hook], train) == 3
     assert hook.calls == ["begin", "after_create_session"] + ["before_run", "after_run"] * 3 + [
@@ -96,8 +84,8 @@ def test_hook_protocol_order_args_and_stop(graph):
     assert hook.original == tf.train.SessionRunArgs(train, None, None)
     # The hook's fetch of w runs in the same run as the train op: w before or after it.
     for i, value in enumerate(hook.values):
-        assert np.isclose(value, _w_after(i), rtol=1e-6) or np.isclose(value, _w_after(i + 1))
-    np.testing.assert_allclose(hook.final_w, _w_after(3), rtol=1e-6)
+        assert np.isclose(value, w_after(i), rtol=1e-6) or np.isclose(value, w_after(i + 1))
+    np.testing.assert_allclose(hook.final_w, w_after(3), rtol=1e-6)
     assert not graph.finalized  # MonitoredSession unfinalizes what it finalized
 
 
@@ -116,11 +104,11 @@ def test_second_or_step_timer():
 
 
 def test_stop_at_step_hook(graph):
-    step, w, _, train = _model()
+    step, w, _, train = model()
     final = tf.train.FinalOpsHook([step, w])
     assert _train([tf.train.StopAtStepHook(num_steps=4), final], train) == 4
     assert final.final_ops_values[0] == 4
-    np.testing.assert_allclose(final.final_ops_values[1], _w_after(4), rtol=1e-6)
+    np.testing.assert_allclose(final.final_ops_values[1], w_after(4), rtol=1e-6)
     assert _train([tf.train.StopAtStepHook(last_step=2), final], train) == 2
     with pytest.raises(ValueError, match="One of num_steps or last_step"):
         tf.train.StopAtStepHook()
@@ -153,7 +141,7 @@ class _Listener(tf.train.CheckpointSaverListener):
 
 
 def test_checkpoint_saver_hook_saves_every_n_steps_and_at_end(graph, tmp_path):
-    step, w, _, train = _model()
+    step, w, _, train = model()
     listener = _Listener()
     saver = tf.train.Saver(max_to_keep=10)
     hooks = [
@@ -171,14 +159,14 @@ def test_checkpoint_saver_hook_saves_every_n_steps_and_at_end(graph, tmp_path):
         tmp_path / "model.ckpt-5.meta"
     )
     np.testing.assert_allclose(
-        tf.train.load_variable(str(tmp_path / "model.ckpt-2"), "w"), _w_after(2), rtol=1e-6
+        tf.train.load_variable(str(tmp_path / "model.ckpt-2"), "w"), w_after(2), rtol=1e-6
     )
     logs = [e.session_log for e in _events(tmp_path) if e.HasField("session_log")]
     assert [log.checkpoint_path for log in logs][:3] == [str(tmp_path / "model.ckpt")] * 3
 
 
 def test_checkpoint_listener_can_stop_training(graph, tmp_path):
-    _, _, _, train = _model()
+    _, _, _, train = model()
     hook = tf.train.CheckpointSaverHook(str(tmp_path), save_steps=3, listeners=[_Listener(3)])
     assert _train([hook], train) == 3
     with pytest.raises(ValueError, match="both saver and scaffold"):
@@ -188,7 +176,7 @@ def test_checkpoint_listener_can_stop_training(graph, tmp_path):
 
 
 def test_summary_saver_hook(graph, tmp_path):
-    step, w, loss, train = _model()
+    step, w, loss, train = model()
     summary = tf.summary.scalar("w2", loss)
     hooks = [
         tf.train.SummarySaverHook(save_steps=2, output_dir=str(tmp_path), summary_op=summary),
@@ -196,7 +184,7 @@ def test_summary_saver_hook(graph, tmp_path):
     ]
     _train(hooks, train)
     # Written at the step the run made (1, then every 2), each with that run's loss.
-    expected = [(s, _w_after(s - 1) ** 2) for s in (1, 3, 5)]
+    expected = [(s, w_after(s - 1) ** 2) for s in (1, 3, 5)]
     got = _scalars(tmp_path, "w2")
     assert [s for s, _ in got] == [s for s, _ in expected]
     np.testing.assert_allclose([v for _, v in got], [v for _, v in expected], rtol=1e-5)
@@ -207,7 +195,7 @@ def test_summary_saver_hook(graph, tmp_path):
 
 
 def test_step_counter_hook_writes_steps_per_second(graph, tmp_path):
-    _, _, _, train = _model()
+    _, _, _, train = model()
     writer = tf.summary.FileWriter(str(tmp_path))
     hooks = [
         tf.train.StepCounterHook(every_n_steps=2, summary_writer=writer),
@@ -225,7 +213,7 @@ def test_step_counter_hook_writes_steps_per_second(graph, tmp_path):
 
 
 def test_logging_tensor_hook(graph):
-    step, w, loss, train = _model()
+    step, w, loss, train = model()
     logged = []
     hook = tf.train.LoggingTensorHook(
         {"step": step, "w": "w"}, every_n_iter=2, at_end=True, formatter=logged.append
@@ -233,7 +221,7 @@ def test_logging_tensor_hook(graph):
     _train([hook, tf.train.StopAtStepHook(last_step=5)], train)
     # Logged at local iterations 0, 2, 4 (values read in that run) and at the end.
     assert [int(d["step"]) for d in logged] == [1, 3, 5, 5]
-    np.testing.assert_allclose(logged[-1]["w"], _w_after(5), rtol=1e-6)
+    np.testing.assert_allclose(logged[-1]["w"], w_after(5), rtol=1e-6)
     with pytest.raises(ValueError, match="exactly one of every_n_iter and every_n_secs"):
         tf.train.LoggingTensorHook([loss])
     with pytest.raises(ValueError, match="invalid every_n_iter"):
@@ -280,7 +268,7 @@ def test_two_hooks_feeding_one_tensor_is_an_error(graph):
 
 
 def test_profiler_hook_writes_timelines(graph, tmp_path):
-    _, _, _, train = _model()
+    _, _, _, train = model()
     hooks = [
         tf.train.ProfilerHook(save_steps=2, output_dir=str(tmp_path)),
         tf.train.StopAtStepHook(last_step=5),
@@ -297,6 +285,6 @@ def test_profiler_hook_writes_timelines(graph, tmp_path):
 
 
 def test_global_step_waiter_hook_passes_a_reached_step(graph):
-    step, _, _, train = _model()
+    step, _, _, train = model()
     hook = tf.train.GlobalStepWaiterHook(wait_until_step=0)
     assert _train([hook, tf.train.StopAtStepHook(last_step=2)], train) == 2

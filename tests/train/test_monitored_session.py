@@ -12,6 +12,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 
 import flowgraph as tf
+from tests.train.training_models import model, w_after
 
 
 @pytest.fixture
@@ -19,19 +20,6 @@ def graph():
     g = tf.Graph()
     with g.as_default():
         yield g
-
-
-def _model():
-    """global step, w (5.0), loss w², and a train op: one SGD step of rate 0.1 (w ← 0.8·w)."""
-    step = tf.train.get_or_create_global_step()
-    w = tf.Variable(5.0, name="w")
-    loss = tf.square(w, name="loss")
-    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
-    return step, w, loss, train
-
-
-def _w_after(n: int) -> float:
-    return 5.0 * 0.8**n
 
 
 def _run_until_stop(sess, fetches) -> list:
@@ -45,7 +33,7 @@ def test_training_resumes_from_the_checkpoint(tmp_path):
     """Train 3 steps, close, rebuild the graph, reopen: the step and w continue."""
     for start, last in ((0, 3), (3, 5)):
         with tf.Graph().as_default():
-            step, w, _, train = _model()
+            step, w, _, train = model()
             with tf.train.MonitoredTrainingSession(
                 checkpoint_dir=str(tmp_path),
                 save_checkpoint_secs=None,
@@ -54,16 +42,16 @@ def test_training_resumes_from_the_checkpoint(tmp_path):
             ) as sess:
                 values = _run_until_stop(sess, {"train": train, "step": step, "w": w})
         assert [int(v["step"]) for v in values] == list(range(start + 1, last + 1))
-        np.testing.assert_allclose(values[-1]["w"], _w_after(last), rtol=1e-6)
+        np.testing.assert_allclose(values[-1]["w"], w_after(last), rtol=1e-6)
         # The hook saved when the session started and when it ended.
         assert tf.train.latest_checkpoint(str(tmp_path)) == str(tmp_path / f"model.ckpt-{last}")
         np.testing.assert_allclose(
-            tf.train.load_variable(str(tmp_path), "w"), _w_after(last), rtol=1e-6
+            tf.train.load_variable(str(tmp_path), "w"), w_after(last), rtol=1e-6
         )
 
 
 def test_summaries_and_step_rate_are_written(graph, tmp_path):
-    step, w, loss, train = _model()
+    step, w, loss, train = model()
     tf.summary.scalar("w_squared", loss)
     with tf.train.MonitoredTrainingSession(
         checkpoint_dir=str(tmp_path),
@@ -80,7 +68,7 @@ def test_summaries_and_step_rate_are_written(graph, tmp_path):
     scalars = acc.Scalars("w_squared")
     assert [s.step for s in scalars] == [1, 3, 5]
     np.testing.assert_allclose(
-        [s.value for s in scalars], [_w_after(n) ** 2 for n in (0, 2, 4)], rtol=1e-5
+        [s.value for s in scalars], [w_after(n) ** 2 for n in (0, 2, 4)], rtol=1e-5
     )
     assert [s.step for s in acc.Scalars("global_step/sec")] == [3, 5]
     assert acc.Graph() is not None
@@ -88,7 +76,7 @@ def test_summaries_and_step_rate_are_written(graph, tmp_path):
 
 
 def test_summaries_go_to_summary_dir(graph, tmp_path):
-    _, _, loss, train = _model()
+    _, _, loss, train = model()
     tf.summary.scalar("w_squared", loss)
     with tf.train.MonitoredTrainingSession(
         summary_dir=str(tmp_path / "s"), hooks=[tf.train.StopAtStepHook(last_step=1)]
@@ -120,7 +108,7 @@ class _AbortOnce(tf.train.SessionRunHook):
 
 
 def test_aborted_error_recreates_the_session_from_the_last_checkpoint(graph, tmp_path):
-    step, w, _, train = _model()
+    step, w, _, train = model()
     hook = _AbortOnce(step, at_step=3)
     with tf.train.MonitoredTrainingSession(
         checkpoint_dir=str(tmp_path),
@@ -135,12 +123,12 @@ def test_aborted_error_recreates_the_session_from_the_last_checkpoint(graph, tmp
         hook.sessions[0].run(w)
     # The retried run is the first of the new session: w continues from the checkpoint.
     np.testing.assert_allclose(
-        [v[1] for v in values][-3:], [_w_after(n) for n in (3, 4, 5)], rtol=1e-6
+        [v[1] for v in values][-3:], [w_after(n) for n in (3, 4, 5)], rtol=1e-6
     )
 
 
 def test_singular_session_does_not_recover(graph):
-    step, _, _, train = _model()
+    step, _, _, train = model()
     with pytest.raises(tf.errors.AbortedError):
         with tf.train.SingularMonitoredSession(hooks=[_AbortOnce(step, at_step=1)]) as sess:
             sess.run(train)
@@ -161,7 +149,7 @@ def test_end_of_input_ends_the_loop(graph):
 
 
 def test_an_error_in_the_loop_skips_end_and_closes(graph):
-    _, w, _, train = _model()
+    _, w, _, train = model()
     final = tf.train.FinalOpsHook(w)
     with pytest.raises(ValueError, match="boom"):
         with tf.train.MonitoredSession(hooks=[final]) as sess:
@@ -175,7 +163,7 @@ def test_an_error_in_the_loop_skips_end_and_closes(graph):
 
 
 def test_run_after_stop_is_an_error(graph):
-    step, _, _, train = _model()
+    step, _, _, train = model()
     sess = tf.train.MonitoredSession(hooks=[tf.train.StopAtStepHook(num_steps=1)])
     sess.run(train)
     assert sess.should_stop()
@@ -187,7 +175,7 @@ def test_run_after_stop_is_an_error(graph):
 
 
 def test_singular_session_raw_session_and_run_step_fn(graph):
-    step, w, _, train = _model()
+    step, w, _, train = model()
 
     def step_fn(step_context):
         before = step_context.session.run(w)  # no hooks
@@ -202,7 +190,7 @@ def test_singular_session_raw_session_and_run_step_fn(graph):
         results = []
         while not sess.should_stop():
             results.append(sess.run_step_fn(step_fn))
-    np.testing.assert_allclose(results, [_w_after(0)], rtol=1e-6)
+    np.testing.assert_allclose(results, [w_after(0)], rtol=1e-6)
     assert counter.final_ops_values == 2
     with pytest.raises(ValueError, match="step_context"):
         with tf.train.SingularMonitoredSession() as sess:
@@ -210,7 +198,7 @@ def test_singular_session_raw_session_and_run_step_fn(graph):
 
 
 def test_scaffold_finalize_builds_defaults_and_finalizes(graph):
-    _model()
+    model()
     local = tf.Variable(7.0, name="local", collections=[tf.GraphKeys.LOCAL_VARIABLES])
     scaffold = tf.train.Scaffold().finalize()
     assert graph.finalized
@@ -228,7 +216,7 @@ def test_scaffold_finalize_builds_defaults_and_finalizes(graph):
 
 
 def test_scaffold_refuses_two_savers_in_the_collection(graph):
-    _model()
+    model()
     graph.add_to_collection(tf.GraphKeys.SAVERS, tf.train.Saver())
     graph.add_to_collection(tf.GraphKeys.SAVERS, tf.train.Saver())
     with pytest.raises(RuntimeError, match="More than one item in collection"):
@@ -249,7 +237,7 @@ def test_scaffold_init_fn_and_feed(graph):
 
 
 def test_session_manager_prepare_recover_and_wait(graph, tmp_path):
-    step, w, _, train = _model()
+    step, w, _, train = model()
     saver = tf.train.Saver()
     init = tf.global_variables_initializer()
     manager = tf.train.SessionManager(
@@ -264,7 +252,7 @@ def test_session_manager_prepare_recover_and_wait(graph, tmp_path):
     sess, restored = manager.recover_session("", saver=saver, checkpoint_dir=str(tmp_path))
     assert restored and sess.run(step) == 1
     sess = manager.prepare_session("", init_op=init, saver=saver, checkpoint_dir=str(tmp_path))
-    np.testing.assert_allclose(sess.run(w), _w_after(1), rtol=1e-6)  # restored, not init
+    np.testing.assert_allclose(sess.run(w), w_after(1), rtol=1e-6)  # restored, not init
     # A fresh session of this process is never initialized by anyone else.
     with pytest.raises(tf.errors.DeadlineExceededError, match="not ready"):
         manager.wait_for_session("", max_wait_secs=0)
@@ -277,13 +265,13 @@ def test_session_manager_prepare_recover_and_wait(graph, tmp_path):
 
 
 def test_worker_session_waits_for_a_ready_model(graph):
-    _model()
+    model()
     with pytest.raises(tf.errors.DeadlineExceededError):
         tf.train.MonitoredTrainingSession(is_chief=False, max_wait_secs=0)
 
 
 def test_chief_only_hooks_run_only_on_the_chief(graph):
-    step, _, _, train = _model()
+    step, _, _, train = model()
     final = tf.train.FinalOpsHook(step)
     with tf.train.MonitoredTrainingSession(
         chief_only_hooks=[final], hooks=[tf.train.StopAtStepHook(last_step=2)]

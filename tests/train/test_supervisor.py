@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from tests.train.training_models import model, w_after
 
 _WAIT = 60  # seconds: an upper bound, reached only on failure
 
@@ -23,19 +24,6 @@ def graph():
     g = tf.Graph()
     with g.as_default():
         yield g
-
-
-def _model():
-    """global step, w (5.0), loss w², and a train op: one SGD step of rate 0.1 (w ← 0.8·w)."""
-    step = tf.train.get_or_create_global_step()
-    w = tf.Variable(5.0, name="w")
-    loss = tf.square(w, name="loss")
-    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss, global_step=step)
-    return step, w, loss, train
-
-
-def _w_after(n: int) -> float:
-    return 5.0 * 0.8**n
 
 
 def _events(logdir) -> list:
@@ -76,11 +64,11 @@ class _SignallingWriter(tf.summary.FileWriter):
 def test_restart_continues_the_global_step(tmp_path):
     for start in (0, 3):
         with tf.Graph().as_default():
-            step, w, _, train = _model()
+            step, w, _, train = model()
             sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=None)
             with sv.managed_session() as sess:
                 assert sess.run(step) == start
-                np.testing.assert_allclose(sess.run(w), _w_after(start), rtol=1e-6)
+                np.testing.assert_allclose(sess.run(w), w_after(start), rtol=1e-6)
                 for _ in range(3):
                     sess.run(train)
                 sv.saver.save(sess, sv.save_path, global_step=sv.global_step)
@@ -90,7 +78,7 @@ def test_restart_continues_the_global_step(tmp_path):
 
 
 def test_background_threads_checkpoint_summaries_and_step_rate(graph, tmp_path):
-    step, w, loss, train = _model()
+    step, w, loss, train = model()
     tf.summary.scalar("w_squared", loss)
     saver = _SignallingSaver()
     writer = _SignallingWriter(str(tmp_path))
@@ -115,7 +103,7 @@ def test_background_threads_checkpoint_summaries_and_step_rate(graph, tmp_path):
 
 
 def test_exception_in_managed_session_stops_closes_and_reraises(graph, tmp_path):
-    _, w, _, train = _model()
+    _, w, _, train = model()
     sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=None)
     with pytest.raises(ValueError, match="boom"):
         with sv.managed_session() as sess:
@@ -139,7 +127,7 @@ def test_out_of_range_ends_managed_session_normally(graph, tmp_path):
 
 
 def test_loop_runs_until_a_stop_is_requested(graph):
-    _model()
+    model()
     sv = tf.train.Supervisor(logdir=None)
     calls = []
 
@@ -157,21 +145,21 @@ def test_loop_runs_until_a_stop_is_requested(graph):
 
 
 def test_summary_computed_writes_at_the_global_step(graph, tmp_path):
-    step, _, loss, train = _model()
+    step, _, loss, train = model()
     summary = tf.summary.scalar("w_squared", loss)
     sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=None, save_summaries_secs=None)
     with sv.managed_session() as sess:
         sess.run(train)
         sv.summary_computed(sess, sess.run(summary))
     values = [(e.step, v.simple_value) for e in _events(tmp_path) for v in e.summary.value]
-    assert values == [(1, pytest.approx(_w_after(1) ** 2))]
+    assert values == [(1, pytest.approx(w_after(1) ** 2))]
     no_writer = tf.train.Supervisor(logdir=None)  # the ops now come from the collections
     with pytest.raises(RuntimeError, match="requires a summary writer"):
         no_writer.summary_computed(None, b"")
 
 
 def test_defaults_come_from_the_graph(graph, tmp_path):
-    step, _, _, _ = _model()
+    step, _, _, _ = model()
     sv = tf.train.Supervisor(logdir=str(tmp_path), save_model_secs=None, save_summaries_secs=None)
     assert sv.global_step is step
     assert graph.get_collection(tf.GraphKeys.INIT_OP) == [sv.init_op]
@@ -183,13 +171,13 @@ def test_defaults_come_from_the_graph(graph, tmp_path):
 
 def test_start_standard_services_needs_a_chief(graph):
     with tf.device("/cpu:0"):
-        _model()
+        model()
     sv = tf.train.Supervisor(is_chief=False)
     with pytest.raises(RuntimeError, match="Only chief supervisor"):
         sv.start_standard_services(None)
 
 
 def test_replicas_need_placed_variables(graph):
-    _model()
+    model()
     with pytest.raises(ValueError, match="all Variables must have their device set"):
         tf.train.Supervisor(is_chief=False)
