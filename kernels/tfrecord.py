@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from tensorboardX.crc32c import crc32c
+import google_crc32c
 
 from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
 
@@ -27,7 +27,7 @@ _WBITS = {"GZIP": 31, "ZLIB": 15}
 
 def masked_crc32c(data: bytes) -> int:
     """TF's masked CRC32C of `data` (a checksum that stays valid when stored beside data)."""
-    crc = crc32c(data)
+    crc = google_crc32c.value(data)
     return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
