@@ -7,10 +7,10 @@ import collections
 import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.framework.ops import Tensor, apply_op, constant_value
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops.constant_op import constant, convert_to_tensor, to_numpy
-from flowgraph.ops.slicing import slice_spec
+from flowgraph.ops.slicing import _SLICE_TYPE_ERROR, slice_spec
 
 newaxis = None
 
@@ -192,6 +192,10 @@ def strided_slice(
 
 
 def _slice_helper(tensor: Tensor, index) -> Tensor:
+    items = index if isinstance(index, (tuple, list)) else (index,)
+    if any(isinstance(i, Tensor) and constant_value(i) is None for i in items):
+        return _dynamic_index(tensor, list(items))
+    index = [constant_value(i) if isinstance(i, Tensor) else i for i in items]
     begin, end, strides, masks = slice_spec(index)
     return strided_slice(
         tensor,
@@ -201,6 +205,34 @@ def _slice_helper(tensor: Tensor, index) -> Tensor:
         name="strided_slice",
         **masks,
     )
+
+
+_builtin_slice = slice  # `slice` below is tf.slice
+_ALL = _builtin_slice(None)
+
+
+def _dynamic_index(tensor: Tensor, items: list) -> Tensor:
+    """`x[..., i, ...]` with scalar integer tensors `i` known only at run time (a loop
+    counter): the other items slice first, then each tensor picks along its axis (a gather,
+    compiled as a dynamic slice)."""
+    if any(i is Ellipsis or i is None for i in items):
+        raise TypeError(
+            "Indexing with a run-time tensor together with `...` or tf.newaxis is not "
+            "supported; use tf.gather"
+        )
+    picks = {}
+    for position, item in enumerate(items):
+        if isinstance(item, Tensor) and constant_value(item) is None:
+            if item.shape.ndims not in (None, 0) or not item.dtype.base_dtype.is_integer:
+                raise TypeError(f"{_SLICE_TYPE_ERROR}, got {item!r}")
+            picks[position] = item
+            items[position] = _ALL
+    rest = [i for i in items if i != _ALL]
+    result = _slice_helper(tensor, items) if rest else tensor
+    for n, (position, index) in enumerate(picks.items()):
+        shrunk = sum(1 for i in items[:position] if not isinstance(i, _builtin_slice))
+        result = gather(result, index, axis=position - shrunk - n)
+    return result
 
 
 Tensor._override_operator("__getitem__", _slice_helper)

@@ -424,17 +424,13 @@ def while_loop(
         loop_body = _trace(scope + "body", body_fn, structure, specs)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
-            if e.deferred:  # a TensorArray first written in the loop: allocate it now
+            if e.deferred and not e.growing:  # first written in the loop: allocate it now
                 e.tensor = e.array._allocate_like(r)
         host = any(  # a looser invariant: the shapes may change between iterations
             inv.as_tuple() != e.tensor.shape.as_tuple()
             for e, inv in zip(entries, invariants)
             if not e.deferred
         )
-        outs = [
-            (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
-            for e, inv in zip(entries, invariants)
-        ]
         cond_body.results = [cond_body.results[0]]
         counting = None if host else _counting_loop(cond_body, loop_body, entries)
         if limit_tensor is not None and not _foldable(limit_tensor):
@@ -443,6 +439,11 @@ def while_loop(
         trips = -1 if counting is None or counting.bound is None else counting.trips()
         if trips >= 0 and limit >= 0:
             trips = min(trips, limit)
+        _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
+        outs = [
+            (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
+            for e, inv in zip(entries, invariants)
+        ]
         extra = []  # a run-time limit is static when computed from shapes only
         if limit_tensor is not None:
             extra.append(("limit", limit_tensor, _foldable(limit_tensor)))
@@ -621,12 +622,45 @@ class _Entry:
             self.tensor = convert_to_tensor(value)
             self.dtype = self.tensor.dtype.base_dtype
         self.deferred = self.tensor is None  # unallocated until the body's first write
+        self.growing = self.array is not None and self.array._dynamic_size
+        if self.growing and not self.deferred:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "A TensorArray(dynamic_size=True) written before a while_loop cannot grow "
+                "inside it; pass its final `size`.",
+            )
 
     @property
     def shape(self) -> tensor_shape.TensorShape:
         if self.deferred:
             return tensor_shape.unknown_shape()
         return self.tensor.shape
+
+
+def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, limit: int):
+    """Buffers for `dynamic_size` TensorArrays: one element per iteration of a counting
+    loop that writes them at its counter (their length is then known when compiled)."""
+    for j, e in enumerate(entries):
+        if not e.growing:
+            continue
+        if j not in stacked:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                "A TensorArray(dynamic_size=True) can grow inside a while_loop only when the "
+                "loop counts (`i < n`, n known when the graph is compiled) and writes it at "
+                "the counter, once per iteration; otherwise pass its final `size`.",
+            )
+        if trips >= 0:
+            length = stacked[j] + trips
+        else:  # the bound is computed from shapes: so is the length
+            bound = math_ops.cast(counting.bound_tensor, dtypes.int32)
+            steps = math_ops.maximum(bound - counting.start + int(counting.inclusive), 0)
+            if limit >= 0:
+                steps = math_ops.minimum(steps, limit)
+            length = steps + stacked[j]
+        e.tensor = e.array._sized(length)._zeros(loop_body.results[j].shape)
 
 
 def _entry(value) -> _Entry:

@@ -18,7 +18,9 @@ from flowgraph.ops.constant_op import convert_to_tensor
 
 
 class TensorArray:
-    """TF1's TensorArray (fixed size; element shape fixed by the first write)."""
+    """TF1's TensorArray; its element shape is fixed by the first write. A `dynamic_size`
+    array grows when written at constant indices, and in a counting `while_loop` that
+    writes it at the counter it gets one element per iteration."""
 
     def __init__(
         self,
@@ -48,14 +50,10 @@ class TensorArray:
             self._element_shape = self._buffer.shape[1:]
         if size is None:
             raise ValueError("Size must be provided if handle is not provided")
-        if self._dynamic_size:
-            raise errors_unimplemented(
-                "TensorArray(dynamic_size=True): XLA buffers have a fixed size; pass the "
-                "number of elements as `size` (e.g. the loop's maximum_iterations)."
-            )
         self._size = size
         if (
             self._buffer is None
+            and not self._dynamic_size  # a growing array is allocated by its writes or loop
             and self._element_shape.is_fully_defined()
             and _static_int(size) is not None
         ):
@@ -116,6 +114,8 @@ class TensorArray:
 
     def stack(self, name=None) -> Tensor:
         """All elements stacked into one tensor of shape [size, *element_shape]."""
+        if self._buffer is None and self._dynamic_size and self._element_shape.is_fully_defined():
+            return self._zeros(self._element_shape)  # never written: [size, ...] of zeros
         return array_ops.identity(self._buffer_or_error(), name=name or "TensorArrayStack")
 
     def concat(self, name=None) -> Tensor:
@@ -133,6 +133,8 @@ class TensorArray:
             value = convert_to_tensor(value, dtype=self._dtype, name="value")
             self._check_element_shape(value.shape, index)
             index = convert_to_tensor(index, dtype=dtypes.int32)
+            if self._dynamic_size and not self._in_loop():
+                self = self._grown_to(index, value.shape)
             buffer = self._buffer if self._buffer is not None else self._zeros(value.shape)
             size = _static_int(self._size)
             new = apply_op(
@@ -183,8 +185,44 @@ class TensorArray:
         out._buffer = buffer
         if buffer.shape.ndims is not None:
             out._element_shape = buffer.shape[1:]
+            if self._dynamic_size:
+                out._size = _leading(buffer)  # a growing array is as long as its buffer
         elif element_shape is not None:
             out._element_shape = self._element_shape.merge_with(element_shape)
+        return out
+
+    def _in_loop(self) -> bool:
+        # Inside a loop body a growing array's buffer is allocated by the loop.
+        return (
+            self._buffer is not None
+            and self._buffer.graph._building_function
+            and (self._buffer.shape.ndims is None)
+        )
+
+    def _grown_to(self, index: Tensor, element_shape) -> "TensorArray":
+        """This growing array, long enough to write at the constant `index`."""
+        position = constant_value(index)
+        if position is None:
+            raise errors_unimplemented(
+                f"TensorArray {self._name} (dynamic_size=True): writing at an index only "
+                "known at run time outside a counting while_loop; pass `size`."
+            )
+        needed = int(position) + 1
+        current = _static_int(self._size) or 0
+        if self._buffer is None:
+            out = self._with_buffer(self._sized(max(current, needed))._zeros(element_shape))
+        elif needed > current:
+            padding = self._sized(needed - current)._zeros(self._buffer.shape[1:])
+            out = self._with_buffer(array_ops.concat([self._buffer, padding], 0))
+        else:
+            return self
+        out._size = max(current, needed)
+        return out
+
+    def _sized(self, size) -> "TensorArray":
+        out = object.__new__(TensorArray)
+        out.__dict__.update(self.__dict__)
+        out._size = size
         return out
 
     def _buffer_or_error(self) -> Tensor:

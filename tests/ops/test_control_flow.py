@@ -558,3 +558,31 @@ def test_loops_bounded_by_shapes_known_only_when_compiled_are_differentiable():
             np.testing.assert_allclose(sess.run(y, {x: xs}), h + acc)
             assert sess.run(g, {x: xs}).shape == (steps, 2)
     check_gradients(build, np.linspace(-1, 1, 8).reshape(4, 2))
+
+
+def test_dynamic_size_tensor_arrays(sess):
+    # Grown by a counting loop, one element per iteration (also with a shape-derived bound).
+    x = tf.placeholder(tf.float32, [None, 2])
+    n = tf.shape(x)[0]
+    grown = tf.while_loop(
+        lambda i, ta: i < 4,
+        lambda i, ta: (i + 1, ta.write(i, tf.cast(i, tf.float32) * tf.ones([2]))),
+        [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )[1]
+    rows = tf.while_loop(
+        lambda i, ta: i < n,
+        lambda i, ta: (i + 1, ta.write(i, x[i] * 2.0)),
+        [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )[1]
+    outside = tf.TensorArray(tf.float32, size=0, dynamic_size=True).write(0, [1.0]).write(2, [3.0])
+    np.testing.assert_allclose(sess.run(grown.stack()), [[0, 0], [1, 1], [2, 2], [3, 3]])
+    assert sess.run(grown.size()) == 4
+    xs = np.arange(6, dtype=np.float32).reshape(3, 2)
+    np.testing.assert_allclose(sess.run(rows.stack(), {x: xs}), 2 * xs)
+    np.testing.assert_allclose(sess.run(outside.stack()).ravel(), [1, 0, 3])
+    with pytest.raises(tf.errors.UnimplementedError, match="loop counts"):
+        tf.while_loop(
+            lambda i, ta: tf.reduce_sum(x) > tf.cast(i, tf.float32),
+            lambda i, ta: (i + 1, ta.write(i, 1.0)),
+            [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+        )

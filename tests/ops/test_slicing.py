@@ -104,3 +104,26 @@ def test_invalid_index_type(index, bad):
     with pytest.raises(TypeError) as error:
         slice_spec(index)
     assert str(error.value) == message
+
+
+def test_indexing_with_run_time_tensors():
+    # x[i] with a scalar tensor known only at run time (a loop counter, a fed index).
+    import flowgraph as tf
+
+    a = np.arange(24.0).reshape(2, 3, 4)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.constant(a)
+        i = tf.placeholder(tf.int32, [])
+        j = tf.placeholder(tf.int64, [])
+        cases = [
+            (x[i], {i: 1}, a[1]),
+            (x[1, j], {j: 2}, a[1, 2]),
+            (x[:, j, 1:3], {j: 0}, a[:, 0, 1:3]),
+            (x[i, :, j], {i: 1, j: 3}, a[1, :, 3]),
+        ]
+        for tensor, feed, expected in cases:
+            np.testing.assert_array_equal(sess.run(tensor, feed), expected)
+        with pytest.raises(TypeError, match="valid indices"):
+            x[tf.placeholder(tf.float32, [])]
+        with pytest.raises(TypeError, match="tf.gather"):
+            x[i, ...]
