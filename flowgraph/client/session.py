@@ -225,7 +225,7 @@ class BaseSession:
             if key is not None:
                 self._runs[key] = run
         values = feed_dict.values() if feed_dict else ()
-        trace = None if run_metadata is None else _tracer(options, run_metadata)
+        trace = None if run_metadata is None else _tracer(options, run_metadata, self._graph)
         if options is not None and options.timeout_in_ms > 0:  # blocking ops may time out
             with deadline(options.timeout_in_ms / 1000):
                 return run(values, trace)
@@ -274,7 +274,7 @@ class BaseSession:
 
         def call_with_options(*args, options=None, run_metadata=None):
             timeout = options.timeout_in_ms / 1000 if options is not None else None
-            trace = None if run_metadata is None else _tracer(options, run_metadata)
+            trace = None if run_metadata is None else _tracer(options, run_metadata, self._graph)
             with deadline(timeout):
                 return call(*args, _trace=trace)
 
@@ -374,7 +374,7 @@ class InteractiveSession(BaseSession):
         self._defaults.close()
 
 
-def _tracer(options, run_metadata) -> Callable | None:
+def _tracer(options, run_metadata, graph: Graph) -> Callable | None:
     """How to run a plan so that `run_metadata` gets what `options` asks for: step stats
     (any `trace_level`) and each segment's graph (`output_partition_graphs` or a trace)."""
     if options is None or not (options.trace_level or options.output_partition_graphs):
@@ -388,10 +388,23 @@ def _tracer(options, run_metadata) -> Callable | None:
             fetched = plan.run_traced(values, recorder)
             run_metadata.step_stats.CopyFrom(recorder.stats)
         del run_metadata.partition_graphs[:]
-        run_metadata.partition_graphs.extend(trace.partition_graphs(plan))
+        run_metadata.partition_graphs.extend(_with_attrs(trace.partition_graphs(plan), graph))
         return fetched
 
     return run_traced
+
+
+def _with_attrs(graph_defs: list, graph: Graph) -> list:
+    """The runtime's partition graphs with each node's attrs, as the one serializer writes
+    them (functions go into each partition's library)."""
+    from flowgraph.framework import graph_def
+
+    for gd in graph_defs:
+        for node in gd.node:
+            op = graph._ops_by_name.get(node.name)
+            for key, value in (op._attrs.items() if op is not None else ()):
+                node.attr[key].CopyFrom(graph_def.attr_value(value, key, gd.library))
+    return graph_defs
 
 
 def _start_devices(config: ConfigProto, placement: PlacementOptions) -> None:

@@ -59,6 +59,8 @@ def test_partition_graphs_hold_each_segment_with_its_device(traced_run):
     nodes = {n.name: n for gd in meta.partition_graphs for n in gd.node}
     assert nodes["h"].device == CPU(1) and list(nodes["h"].input) == ["x", "w/read"]
     assert nodes["y"].device == CPU(2)
+    assert nodes["h"].attr["transpose_a"].b is False  # attrs as in as_graph_def
+    assert nodes["label"].attr["precision"].i == -1
 
 
 def test_untraced_runs_leave_metadata_alone_and_make_callable_traces(traced_run):
