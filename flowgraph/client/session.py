@@ -402,7 +402,7 @@ def _with_attrs(graph_defs: list, graph: Graph) -> list:
     for gd in graph_defs:
         for node in gd.node:
             op = graph._ops_by_name.get(node.name)
-            for key, value in (op._attrs.items() if op is not None else ()):
+            for key, value in op._attrs.items() if op is not None else ():
                 node.attr[key].CopyFrom(graph_def.attr_value(value, key, gd.library))
     return graph_defs
 
