@@ -46,10 +46,8 @@ def _infer(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
     missing = [
         i for i in range(len(specs)) if _is_static(kernel, i, attrs) and static_values[i] is None
     ]
-    if missing:
-        # Shapes depend on a value not known yet; the dtype follows the first data input.
-        data = [s for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)]
-        return (Spec(None, data[0].dtype if data else specs[0].dtype),)
+    if missing:  # shapes depend on values not known yet
+        return _with_unknown_values(kernel, specs, attrs, static_values, missing)
     if all(s.shape is not None and None not in s.shape for s in specs):
         return _eval(kernel, [s.shape for s in specs], specs, attrs, static_values)
     if any(s.shape is None for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)):
@@ -58,6 +56,29 @@ def _infer(kernel, specs, attrs, static_values) -> tuple[Spec, ...]:
         return _eval(kernel, _symbolic_shapes(specs), specs, attrs, static_values)
     except Exception:  # symbolic dims undecidable (broadcasting): compare two guesses
         return _compare_guesses(kernel, specs, attrs, static_values)
+
+
+def _with_unknown_values(kernel, specs, attrs, static_values, missing) -> tuple[Spec, ...]:
+    """Outputs of a kernel whose static inputs are not all known: their dtypes and ranks
+    come from stand-in values (a `shape` vector of ones, an axis of zero), their dims stay
+    unknown. Without a stand-in that the kernel accepts, the dtype follows the first data
+    input and the rank is unknown."""
+    known = all(specs[i].shape is not None and None not in specs[i].shape for i in missing)
+    dynamic_known = all(
+        s.shape is not None for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)
+    )
+    if known and dynamic_known:
+        for fill in (1, 0):
+            values = list(static_values)
+            for i in missing:
+                values[i] = np.full(specs[i].shape, fill, specs[i].dtype)
+            try:
+                outs = _eval(kernel, _guess(specs, 2), specs, attrs, values)
+            except ValueError:
+                continue
+            return tuple(Spec(tuple(None for _ in o.shape), o.dtype) for o in outs)
+    data = [s for i, s in enumerate(specs) if not _is_static(kernel, i, attrs)]
+    return (Spec(None, data[0].dtype if data else specs[0].dtype),)
 
 
 def _is_static(kernel: Kernel, i: int, attrs: dict) -> bool:

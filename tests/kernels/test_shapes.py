@@ -168,3 +168,14 @@ def test_matmul_rule_catches_a_mismatch_with_unknown_batch_dim():
         infer("MatMul", f32(None, 3), f32(4, 5))
     assert infer("MatMul", f32(None, 3), f32(3, 5)) == (f32(None, 5),)
     assert infer("MatMul", f32(3, None), f32(3, 5), transpose_a=True) == (f32(None, 5),)
+
+
+def test_unknown_static_values_keep_dtype_and_rank():
+    # tf.random_uniform(tf.shape(x)) with x's batch unknown: float32 of rank 2, not int32.
+    uniform, reshape = registry.lookup("RandomUniform"), registry.lookup("Reshape")
+    shape_spec = Spec((2,), np.dtype(np.int32))
+    (out,) = shapes.infer(uniform, (shape_spec,), {"dtype": np.dtype(np.float32)}, [None])
+    assert out == Spec((None, None), np.dtype(np.float32))
+    x = Spec((None, 4), np.dtype(np.float64))
+    (out,) = shapes.infer(reshape, (x, Spec((3,), np.dtype(np.int32))), {}, [None, None])
+    assert out == Spec((None, None, None), np.dtype(np.float64))

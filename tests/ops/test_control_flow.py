@@ -586,3 +586,14 @@ def test_dynamic_size_tensor_arrays(sess):
             lambda i, ta: (i + 1, ta.write(i, 1.0)),
             [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
         )
+
+
+def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):
+    x = tf.placeholder(tf.float32, [None, 3])
+    training = tf.placeholder_with_default(False, [])
+    y = tf.cond(training, lambda: tf.nn.dropout(x, keep_prob=0.5), lambda: x)
+    assert y.dtype == tf.float32 and y.shape.as_list() == [None, 3]
+    xs = np.ones((4, 3), np.float32)
+    np.testing.assert_array_equal(sess.run(y, {x: xs}), xs)
+    dropped = sess.run(y, {x: xs, training: True})
+    assert set(np.unique(dropped)) <= {0.0, 2.0}
