@@ -112,6 +112,7 @@ from flowgraph.train.proximal_gradient_descent import (
 )
 from flowgraph.train.queue_runner import (  # noqa: E402
     QueueRunner as QueueRunner,
+    QueueRunnerDef as QueueRunnerDef,
     add_queue_runner as add_queue_runner,
     start_queue_runners as start_queue_runners,
 )

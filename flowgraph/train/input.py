@@ -4,6 +4,8 @@ QueueRunner whose threads (`start_queue_runners`) keep its queue full."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import GraphKeys, Tensor, constant_value
 from flowgraph.framework.scopes import control_dependencies, name_scope
@@ -104,8 +106,8 @@ def string_input_producer(
       >>> key, line = tf.TextLineReader().read(queue)
     """
     not_null_err = "string_input_producer requires a non-null input tensor"
-    if not isinstance(string_tensor, Tensor) and not len(string_tensor):
-        raise ValueError(not_null_err)
+    if isinstance(string_tensor, (list, tuple, np.ndarray)) and not len(string_tensor):
+        raise ValueError(not_null_err)  # a Tensor or Variable is checked when run
     with name_scope(name, "input_producer", [string_tensor]) as name:
         string_tensor = convert_to_tensor(string_tensor, dtype=dtypes.string)
         with control_dependencies(

@@ -6,9 +6,13 @@ import logging
 import threading
 import weakref
 
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+
 from flowgraph.client.session import BaseSession, get_default_session
-from flowgraph.framework.ops import GraphKeys
+from flowgraph.framework import meta_graph
+from flowgraph.framework.ops import GraphKeys, get_default_graph
 from flowgraph.framework.scopes import add_to_collection, get_collection
+from flowgraph.ops import data_flow_ops
 from kernels import errors
 
 _log = logging.getLogger("flowgraph")
@@ -39,7 +43,11 @@ class QueueRunner:
         import_scope=None,
     ):
         if queue_runner_def is not None:
-            raise NotImplementedError("QueueRunner from a QueueRunnerDef is not supported")
+            if queue or enqueue_ops:
+                raise ValueError("queue_runner_def and queue are mutually exclusive.")
+            queue, enqueue_ops, close_op, cancel_op, queue_closed_exception_types = _from_def(
+                queue_runner_def, import_scope
+            )
         if not queue or not enqueue_ops:
             raise ValueError("Must provide queue and enqueue_ops.")
         if queue_closed_exception_types is not None and (
@@ -93,6 +101,26 @@ class QueueRunner:
     def name(self) -> str:
         """The name of the queue."""
         return self._queue.name
+
+    def to_proto(self, export_scope=None):
+        """This runner as a `QueueRunnerDef` (None if it is outside `export_scope`)."""
+        names = [self._queue.queue_ref.op.name, self._close_op.name, self._cancel_op.name]
+        names += [op.name for op in self._enqueue_ops]
+        if export_scope and not all(n.startswith(export_scope) for n in names):
+            return None
+        strip = lambda n: meta_graph.strip_name_scope(n, export_scope)  # noqa: E731
+        return QueueRunnerDef(
+            queue_name=strip(self._queue.queue_ref.op.name),
+            enqueue_op_name=[strip(op.name) for op in self._enqueue_ops],
+            close_op_name=strip(self._close_op.name),
+            cancel_op_name=strip(self._cancel_op.name),
+            queue_closed_exception_types=[t.code for t in self._queue_closed_exception_types],
+        )
+
+    @staticmethod
+    def from_proto(queue_runner_def, import_scope=None) -> "QueueRunner":
+        """The QueueRunner a `QueueRunnerDef` describes, over ops of the default graph."""
+        return QueueRunner(queue_runner_def=queue_runner_def, import_scope=import_scope)
 
     def _run(self, sess, enqueue_op, coord=None) -> None:
         """Runs `enqueue_op` until the input ends (then closes the queue if last) or fails."""
@@ -215,3 +243,65 @@ def start_queue_runners(
         for qr in get_collection(collection):
             threads.extend(qr.create_threads(sess, coord=coord, daemon=daemon, start=start))
     return threads
+
+
+# -- QueueRunnerDef (tensorflow/core/protobuf/queue_runner.proto) ------------------------------
+#
+# tensorboard's compat protos leave this file out; the message is described field by field
+# with TF's package and field numbers (the error-code enum is read as its int32 values, the
+# same bytes), so MetaGraphs carry queue runners as TensorFlow's do.
+
+
+def _queue_runner_def_class():
+    f = descriptor_pb2.FileDescriptorProto(
+        name="tensorflow/core/protobuf/queue_runner.proto", package="tensorflow", syntax="proto3"
+    )
+    message = f.message_type.add(name="QueueRunnerDef")
+    field = descriptor_pb2.FieldDescriptorProto
+    for number, name, label, type_ in (
+        (1, "queue_name", field.LABEL_OPTIONAL, field.TYPE_STRING),
+        (2, "enqueue_op_name", field.LABEL_REPEATED, field.TYPE_STRING),
+        (3, "close_op_name", field.LABEL_OPTIONAL, field.TYPE_STRING),
+        (4, "cancel_op_name", field.LABEL_OPTIONAL, field.TYPE_STRING),
+        (5, "queue_closed_exception_types", field.LABEL_REPEATED, field.TYPE_INT32),
+    ):
+        message.field.add(name=name, number=number, label=label, type=type_)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    return message_factory.GetMessageClass(pool.FindMessageTypeByName("tensorflow.QueueRunnerDef"))
+
+
+QueueRunnerDef = _queue_runner_def_class()
+
+
+def _from_def(queue_runner_def, import_scope):
+    graph = get_default_graph()
+
+    def element(name):
+        return graph.as_graph_element(meta_graph.prepend_name_scope(name, import_scope))
+
+    handle = element(queue_runner_def.queue_name).outputs[0]
+    dtypes_attr = handle.op.get_attr("component_types")
+    queue = data_flow_ops.QueueBase(list(dtypes_attr), None, None, handle)
+    codes = {c.code: c for c in _error_classes()}
+    closed = tuple(codes[c] for c in queue_runner_def.queue_closed_exception_types) or None
+    return (
+        queue,
+        [element(n) for n in queue_runner_def.enqueue_op_name],
+        element(queue_runner_def.close_op_name),
+        element(queue_runner_def.cancel_op_name),
+        closed,
+    )
+
+
+def _error_classes() -> list:
+    return [
+        c
+        for c in vars(errors).values()
+        if isinstance(c, type) and issubclass(c, errors.OpError) and hasattr(c, "code")
+    ]
+
+
+meta_graph.register_proto_function(
+    GraphKeys.QUEUE_RUNNERS, QueueRunnerDef, QueueRunner.to_proto, QueueRunner.from_proto
+)

@@ -193,3 +193,33 @@ def test_start_queue_runners_needs_a_session():
             tf.train.start_queue_runners()
         with pytest.raises(TypeError, match="queue_closed_exception_types"):
             tf.train.QueueRunner(tf.FIFOQueue(1, tf.int32), [tf.no_op()], None, None, (KeyError,))
+
+
+def test_queue_runners_survive_a_meta_graph_round_trip():
+    # QueueRunnerDef (TF's field numbers) carries the runner; the imported one fills the queue.
+    with tf.Graph().as_default():
+        queue = tf.FIFOQueue(10, tf.int32, name="q")
+        counter = tf.Variable(0, name="counter")
+        enqueue = queue.enqueue(tf.assign_add(counter, 1))
+        qr = tf.train.QueueRunner(queue, [enqueue], queue_closed_exception_types=(
+            tf.errors.OutOfRangeError, tf.errors.CancelledError))
+        tf.train.add_queue_runner(qr)
+        tf.identity(queue.dequeue(), name="taken")
+        meta = tf.train.export_meta_graph()
+    (item,) = meta.collection_def[tf.GraphKeys.QUEUE_RUNNERS].bytes_list.value
+    proto = tf.train.QueueRunnerDef.FromString(item)
+    assert proto.queue_name == "q" and list(proto.enqueue_op_name) == [enqueue.name]
+    assert list(proto.queue_closed_exception_types) == [11, 1]  # OUT_OF_RANGE, CANCELLED
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.train.import_meta_graph(meta)
+        (runner,) = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
+        assert runner.queue_closed_exception_types == (
+            tf.errors.OutOfRangeError, tf.errors.CancelledError)
+        sess.run("counter/Assign")
+        coord = tf.train.Coordinator()
+        threads = runner.create_threads(sess, coord=coord, start=True)
+        got = sorted(sess.run("taken:0") for _ in range(3))
+        assert got[0] >= 1 and len(set(got)) == 3
+        coord.request_stop()
+        sess.run(runner.cancel_op)
+        coord.join(threads, stop_grace_period_secs=10)
