@@ -31,3 +31,24 @@ def interleaved_times(fg, jx, steps: int) -> tuple[float, float, float, float]:
             times[fn].append(time.perf_counter() - start)
     return (statistics.median(times[fg]), statistics.median(times[jx]),
             float(losses[fg]), float(losses[jx]))  # fmt: skip
+
+
+def jax_sgd_step(loss_fn, params, lr: float, *data):
+    """A hand-written training step: `jax.value_and_grad` of `loss_fn(params, *data)` and
+    plain gradient descent under `jax.jit`, parameters donated. Returns `run() -> loss`."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    def step(params, *data):
+        loss, grads = jax.value_and_grad(loss_fn)(params, *data)
+        return [p - lr * g for p, g in zip(params, grads)], loss
+
+    step = jax.jit(step, donate_argnums=0)
+    state = {"params": [jnp.asarray(p) for p in params]}
+
+    def run():
+        state["params"], loss = step(state["params"], *data)
+        return np.asarray(loss)
+
+    return run

@@ -18,7 +18,7 @@ import statistics
 import jax
 import jax.numpy as jnp
 import numpy as np
-from timing import interleaved_times
+from timing import interleaved_times, jax_sgd_step
 
 import flowgraph as tf
 
@@ -73,19 +73,7 @@ def jax_step(xs, ys, params):
         h, hs = jax.lax.scan(cell, jnp.zeros((B, H), jnp.float32), xs)
         return jnp.mean(jnp.square(h - ys)) + jnp.mean(hs)
 
-    @jax.jit
-    def step(params, xs, ys):
-        loss, grads = jax.value_and_grad(loss_fn)(params, xs, ys)
-        return [p - LR * g for p, g in zip(params, grads)], loss
-
-    step = jax.jit(step, donate_argnums=0)
-    state = {"params": [jnp.asarray(p) for p in params]}
-
-    def run():
-        state["params"], loss = step(state["params"], xs, ys)
-        return np.asarray(loss)
-
-    return run
+    return jax_sgd_step(loss_fn, params, LR, xs, ys)
 
 
 def main() -> None:

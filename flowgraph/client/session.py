@@ -211,19 +211,7 @@ class BaseSession:
         """
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
-        feed_keys = tuple(feed_dict) if feed_dict else ()
-        try:
-            key = (
-                fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
-                feed_keys,
-            )
-            run = self._runs.get(key)
-        except TypeError:  # an unhashable fetch: let the slow path name it
-            key = run = None
-        if run is None or run.epoch != self._graph._epoch:
-            run = self._make_run(fetches, feed_keys)
-            if key is not None:
-                self._runs[key] = run
+        run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
         values = feed_dict.values() if feed_dict else ()
         trace = None if run_metadata is None else _tracer(options, run_metadata, self._graph)
         if options is not None and options.timeout_in_ms > 0:  # blocking ops may time out
@@ -239,21 +227,26 @@ class BaseSession:
         Example:
           >>> print(sess.explain(loss, {x: batch}))      # or display it in Jupyter
         """
-        feed_keys = tuple(feed_dict) if feed_dict else ()
+        run, hit = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
+        return explain_plan(run.plan, plan_cache_hit=hit)
+
+    def _cached_run(self, fetches, feed_keys: tuple) -> tuple["_Run", bool]:
+        """The cached run of (fetches, feed keys), planned again if the graph changed;
+        and whether it came from the cache."""
         try:
             key = (
                 fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
                 feed_keys,
             )
             run = self._runs.get(key)
-        except TypeError:
+        except TypeError:  # an unhashable fetch: let the slow path name it
             key = run = None
-        hit = run is not None and run.epoch == self._graph._epoch
-        if not hit:
-            run = self._make_run(fetches, feed_keys)
-            if key is not None:
-                self._runs[key] = run
-        return explain_plan(run.plan, plan_cache_hit=hit)
+        if run is not None and run.epoch == self._graph._epoch:
+            return run, True
+        run = self._make_run(fetches, feed_keys)
+        if key is not None:
+            self._runs[key] = run
+        return run, False
 
     def make_callable(self, fetches, feed_list=None, accept_options=False) -> Callable:
         """A function that runs `fetches` with positional values for `feed_list`."""
