@@ -20,6 +20,7 @@ from flowgraph import (  # noqa: E402  # noqa: E402  # noqa: E402  (tf.app, ...)
     app as app,
     contrib as contrib,
     debugging as debugging,
+    display as display,
     errors as errors,
     flags as flags,
     gfile as gfile,

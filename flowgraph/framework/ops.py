@@ -245,6 +245,11 @@ class Operation:
     def __repr__(self) -> str:
         return f"<tf.Operation '{self._name}' type={self._type}>"
 
+    def _repr_html_(self) -> str:  # Jupyter
+        from flowgraph import display
+
+        return display.operation_html(self)
+
     def __str__(self) -> str:
         return repr(self._as_node())
 
@@ -330,6 +335,11 @@ class Tensor:
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from flowgraph import display
+
+        return display.tensor_html(self)
 
     def __str__(self) -> str:
         return f'Tensor("{self.name}", shape={self.shape}, dtype={self._dtype.name})'
@@ -478,6 +488,16 @@ class Graph:
     def _check_not_finalized(self) -> None:
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
+
+    def _repr_html_(self) -> str:  # Jupyter: drawn with name scopes collapsed
+        from flowgraph import display
+
+        return display.GraphView(self)._repr_html_()
+
+    def _repr_svg_(self) -> str:
+        from flowgraph import display
+
+        return display.GraphView(self).svg()
 
     def _mutated(self) -> None:
         self._epoch += 1
