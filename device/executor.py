@@ -8,6 +8,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 
+from device.compile_notice import announce_slow_compile
 from device.ir import Edge, Node
 from device.partition import Segment
 from kernels import errors
@@ -130,7 +131,8 @@ class _FirstCallTimer:
 
     def call(self, index: int, step: Step, args: list) -> tuple:
         start = time.perf_counter()
-        outs = _call(step, args)
+        with announce_slow_compile(step.segment):
+            outs = _call(step, args)
         self.info.first_call_seconds[index] = time.perf_counter() - start
         return outs
 

@@ -104,6 +104,7 @@ from flowgraph.train.monitored_session import (  # noqa: E402
     WorkerSessionCreator as WorkerSessionCreator,
 )
 from flowgraph.train.optimizer import Optimizer as Optimizer
+from flowgraph.train.progress_bar_hook import ProgressBarHook as ProgressBarHook
 from flowgraph.train.proximal_adagrad import (
     ProximalAdagradOptimizer as ProximalAdagradOptimizer,
 )
