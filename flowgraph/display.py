@@ -81,7 +81,7 @@ class GraphView:
         return (
             f"<div style='font:13px sans-serif'><b>Graph</b>: {len(ops)} ops "
             f"(version {self.graph.version}); {where}, name scopes collapsed</div>"
-            f"<div style='overflow:auto;max-height:900px'>{self.svg()}</div>"
+            f"<div style='overflow:auto'>{self.svg()}</div>"
         )
 
     def _repr_svg_(self) -> str:
@@ -257,7 +257,7 @@ def _edge_svg(src: _Box, dst: _Box, tensors: list, ports: tuple[float, float]) -
     dash = "" if data else " stroke-dasharray='4 3'"
     label = _edge_label(data) if dst.layer == src.layer + 1 else ""
     text = (
-        f"<text x='{(x1 + x2) / 2 + 4:.1f}' y='{(y1 + y2) / 2:.1f}' font-size='9' "
+        f"<text x='{x1 + 3:.1f}' y='{y1 + 12:.1f}' font-size='9' "
         f"fill='#888'>{html.escape(label)}</text>"
         if label
         else ""
