@@ -21,7 +21,7 @@ _ROW_H, _GAP_X, _GAP_Y, _MARGIN = 38, 26, 46, 14
 _STYLE = (
     "<style>.fg-card{font:13px sans-serif;border:1px solid #ccc;border-radius:6px;"
     "padding:6px 10px;display:inline-block}.fg-card table{border-collapse:collapse}"
-    ".fg-card td,.fg-card th{padding:1px 8px;text-align:left;vertical-align:top}"
+    ".fg-card td,.fg-card th{padding:1px 8px;text-align:left!important;vertical-align:top}"
     ".fg-card th{color:#666;font-weight:normal}</style>"
 )
 
