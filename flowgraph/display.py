@@ -128,7 +128,8 @@ def _collapse(ops, scope: str) -> tuple[dict[str, _Box], dict]:
             _connect(edges, box_of(t.op), box_of(op), t, inside or t.op.name.startswith(prefix))
         for c in op.control_inputs:
             _connect(edges, box_of(c), box_of(op), None, inside or c.name.startswith(prefix))
-    shown = [b for b in boxes.values() if not b.outside or _touches(b.key, edges)]
+    linked = {key for pair in edges for key in pair}
+    shown = [b for b in boxes.values() if not b.outside or b.key in linked]
     return {b.key: b for b in sorted(shown, key=lambda b: b.first)}, edges
 
 
@@ -137,22 +138,21 @@ def _connect(edges: dict, src: _Box, dst: _Box, tensor, relevant: bool) -> None:
         edges.setdefault((src.key, dst.key), []).append(tensor)
 
 
-def _touches(key: str, edges: dict) -> bool:
-    return any(key in pair for pair in edges)
-
-
 def _layout(boxes: dict[str, _Box], edges: dict) -> list[list[_Box]]:
     """Layers by longest path (creation order breaks cycles), sources just above their
     first reader, and each layer ordered under the boxes it reads from."""
     order = {k: i for i, k in enumerate(boxes)}
     forward = [(s, d) for s, d in edges if order[s] < order[d]]
+    preds: dict[str, list[str]] = {}
+    succs: dict[str, list[str]] = {}
+    for s, d in forward:
+        preds.setdefault(d, []).append(s)
+        succs.setdefault(s, []).append(d)
     for key in boxes:  # boxes are in creation order of their first op: a topological order
-        preds = [s for s, d in forward if d == key]
-        boxes[key].layer = max((boxes[p].layer + 1 for p in preds), default=0)
+        boxes[key].layer = max((boxes[p].layer + 1 for p in preds.get(key, ())), default=0)
     for key in reversed(boxes):  # constants and variables sit next to what reads them
-        succs = [boxes[d].layer for s, d in forward if s == key]
-        if succs and not any(d == key for _, d in forward):
-            boxes[key].layer = min(succs) - 1
+        if key in succs and key not in preds:
+            boxes[key].layer = min(boxes[d].layer for d in succs[key]) - 1
     depth = max((b.layer for b in boxes.values()), default=-1) + 1
     layers: list[list[_Box]] = [[] for _ in range(depth)]
     for box in boxes.values():
