@@ -185,7 +185,8 @@ def _html(plan: Explanation) -> str:
 _STYLE = (
     "<style>.fg-plan{font:13px sans-serif}.fg-plan table{border-collapse:collapse}"
     ".fg-plan td,.fg-plan th{border:1px solid #ddd;padding:2px 6px;text-align:left!important;"
-    "vertical-align:top}.fg-plan th{background:#f3f3f3}.fg-plan summary{cursor:pointer}</style>"
+    "vertical-align:top;max-width:240px;overflow-wrap:anywhere}"
+    ".fg-plan th{background:#f3f3f3}.fg-plan summary{cursor:pointer}</style>"
 )
 
 
