@@ -10,7 +10,7 @@ import pytest
 
 import flowgraph as tf
 from flowgraph.train.saver import BaseSaverBuilder
-from kernels import io_checkpoint
+from kernels import tensor_bundle
 
 OP_TYPES_TESTED = {"SaveV2", "RestoreV2"}
 NOT_DIFFERENTIABLE = {
@@ -205,11 +205,13 @@ def test_saver_def_names_tf_ops_and_rebuilds_a_saver(tmp_path, graph):
     saver = tf.train.Saver(max_to_keep=4, keep_checkpoint_every_n_hours=2.0, sharded=True)
     second = tf.train.Saver([v])
     sd = saver.as_saver_def()
+    # A sharded saver's save tensor follows MergeV2Checkpoints: TF names it save/Identity.
     assert (sd.filename_tensor_name, sd.save_tensor_name, sd.restore_op_name) == (
         "save/Const:0",
-        "save/control_dependency:0",
+        "save/Identity:0",
         "save/restore_all",
     )
+    assert graph.get_operation_by_name("save/MergeV2Checkpoints").type == "MergeV2Checkpoints"
     assert (sd.max_to_keep, sd.keep_checkpoint_every_n_hours, sd.sharded) == (4, 2.0, True)
     assert sd.version == tf.train.SaverDef.V2
     assert second.as_saver_def().restore_op_name == "save_1/restore_all"
@@ -280,7 +282,7 @@ def test_interrupted_save_leaves_previous_checkpoint_readable(tmp_path, monkeypa
         def crash(*args):
             raise KeyboardInterrupt  # dies after the data is written, before the index
 
-        monkeypatch.setattr(io_checkpoint, "_atomic_write", crash)
+        monkeypatch.setattr(tensor_bundle, "write_index", crash)
         with pytest.raises(KeyboardInterrupt):
             saver.save(sess, str(tmp_path / "m"), global_step=2)
     assert not tf.train.checkpoint_exists(str(tmp_path / "m-2"))
@@ -318,8 +320,10 @@ def test_bad_arguments_raise_tf_errors(tmp_path):
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
             saver.save(sess, str(tmp_path / "m"))
         sess.run(v.initializer)
+        # TF's SaveV2 makes a missing last directory (tmp/no/m saves), not a deeper one.
         with pytest.raises(ValueError, match="Parent directory of .* doesn't exist"):
-            saver.save(sess, str(tmp_path / "no" / "m"))
+            saver.save(sess, str(tmp_path / "no" / "deeper" / "m"))
+        assert saver.save(sess, str(tmp_path / "no" / "m")) == str(tmp_path / "no" / "m")
         with pytest.raises(ValueError, match="path components"):
             saver.save(sess, str(tmp_path / "m"), latest_filename="a/b")
         with pytest.raises(ValueError, match="collides"):
