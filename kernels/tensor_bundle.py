@@ -142,38 +142,36 @@ def data_type(array: np.ndarray) -> int:
 def parse_shape_and_slice(spec: str) -> tuple[list[int], list[tuple[int, int]]]:
     """TF's `shape_and_slice` string, e.g. "7 2 0,3:-": (full shape, [(start, length)]).
 
-    A full extent ("-") is returned as (0, full dim).
+    A full extent ("-") is (0, -1), as TF encodes it in keys and protos.
     """
     parts = spec.split()
     try:
         shape = [int(d) for d in parts[:-1]]
         extents = parts[-1].split(":")
-        slices = [
-            (0, dim) if e == "-" else tuple(int(x) for x in e.split(","))
-            for e, dim in zip(extents, shape)
-        ]
-    except ValueError:
+        slices = [(0, -1) if e == "-" else tuple(int(x) for x in e.split(",")) for e in extents]
+    except (ValueError, IndexError):
         slices = None
-    if slices is None or len(extents) != len(shape) or len(parts) < 2:
+    if slices is None or len(extents) != len(shape) or any(len(e) != 2 for e in slices):
         raise InvalidArgumentError(None, None, f"Invalid shape and slice spec: {spec!r}")
     return shape, slices
 
 
-def _slice_proto(slices, full_shape):
+def resolve(slices, full_shape) -> list[tuple[int, int]]:
+    """`slices` with full extents (length -1) made explicit: (0, dim)."""
+    return [(0, dim) if n == -1 else (s, n) for (s, n), dim in zip(slices, full_shape)]
+
+
+def _slice_proto(slices):
     proto = TensorSliceProto()
-    for (start, length), dim in zip(slices, full_shape):
+    for start, length in slices:
         extent = proto.extent.add()
-        if (start, length) != (0, dim):
-            extent.start = start
-            extent.length = length
+        if length != -1:
+            extent.start, extent.length = start, length
     return proto
 
 
-def _slice_extents(proto, full_shape) -> list[tuple[int, int]]:
-    return [
-        (e.start, e.length) if e.HasField("length") else (0, dim)
-        for e, dim in zip(proto.extent, full_shape)
-    ]
+def _slice_extents(proto) -> list[tuple[int, int]]:
+    return [(e.start, e.length) if e.HasField("length") else (0, -1) for e in proto.extent]
 
 
 def _ordered_signed(value: int) -> bytes:
@@ -191,7 +189,7 @@ def _ordered_unsigned(value: int) -> bytes:
     return bytes([len(raw)]) + raw
 
 
-def slice_key(name: str, slices, full_shape) -> bytes:
+def slice_key(name: str, slices) -> bytes:
     """checkpoint::EncodeTensorNameSlice: the table key of one slice of `name`."""
     escaped = name.encode().replace(b"\xff", b"\xff\x00").replace(b"\x00", b"\x00\xff")
     key = _ordered_unsigned(0) + escaped + b"\x00\x01" + _ordered_unsigned(len(slices))
@@ -285,8 +283,8 @@ class BundleWriter:
         )
         if full.dtype != data_type(array) or list(full_shape) != [d.size for d in full.shape.dim]:
             raise InvalidArgumentError(None, None, f"Inconsistent slices of {name}")
-        full.slices.append(_slice_proto(slices, full_shape))
-        self._entries[slice_key(name, slices, full_shape)] = self._write(array)
+        full.slices.append(_slice_proto(slices))
+        self._entries[slice_key(name, slices)] = self._write(array)
 
     def _write(self, array: np.ndarray):
         dt = data_type(array)
@@ -423,7 +421,7 @@ class BundleReader:
         full_shape = [d.size for d in entry.shape.dim]
         if not entry.slices and slices is None:
             return self._read_entry(entry)
-        wanted = slices or [(0, d) for d in full_shape]
+        wanted = resolve(slices or [(0, -1)] * len(full_shape), full_shape)
         if not entry.slices:
             return self._read_entry(entry)[tuple(slice(s, s + n) for s, n in wanted)]
         return self._assemble(name, entry, full_shape, wanted)
@@ -432,12 +430,13 @@ class BundleReader:
         out = np.zeros([n for _, n in wanted], dtype=numpy_dtype(entry.dtype))
         covered = np.zeros(out.shape, dtype=bool)
         for proto in entry.slices:
-            stored = _slice_extents(proto, full_shape)
+            key = slice_key(name, _slice_extents(proto))
+            stored = resolve(_slice_extents(proto), full_shape)
             lo = [max(s, w) for (s, _), (w, _) in zip(stored, wanted)]
             hi = [min(s + n, w + m) for (s, n), (w, m) in zip(stored, wanted)]
             if any(a >= b for a, b in zip(lo, hi)) and out.size:
                 continue
-            part = self._read_entry(self._raw[slice_key(name, stored, full_shape)])
+            part = self._read_entry(self._raw[key])
             src = tuple(slice(a - s, b - s) for a, b, (s, _) in zip(lo, hi, stored))
             dst = tuple(slice(a - w, b - w) for a, b, (w, _) in zip(lo, hi, wanted))
             out[dst] = part[src]
