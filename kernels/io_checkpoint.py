@@ -171,8 +171,9 @@ def metadata(prefix: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     return {name: reader.shape_and_dtype(name) for name in reader.names()}
 
 
-def read(prefix: str, names: list[str], slices=None) -> dict[str, np.ndarray]:
-    """The tensors `names` of the checkpoint at `prefix` (NotFoundError naming a missing one).
+def read(prefix: str, names: list[str], slices=None) -> list[np.ndarray]:
+    """The tensors `names` of the checkpoint at `prefix` (NotFoundError naming a missing one),
+    in order (a name may repeat with different slices).
 
     Args:
       prefix: the checkpoint prefix.
@@ -183,13 +184,16 @@ def read(prefix: str, names: list[str], slices=None) -> dict[str, np.ndarray]:
     slices = slices or [None] * len(names)
     if _orbax_data_dir(prefix) is not None:
         whole = _read_orbax(prefix, names)
-        return {n: _cut(whole[n], s) for n, s in zip(names, slices)}
+        return [_cut(whole[n], s) for n, s in zip(names, slices)]
     reader = tensor_bundle.BundleReader(prefix)
-    return {n: reader.read(n, s) for n, s in zip(names, slices)}
+    return [reader.read(n, s) for n, s in zip(names, slices)]
 
 
 def _cut(value: np.ndarray, part) -> np.ndarray:
-    return value if part is None else value[tuple(slice(s, s + n) for s, n in part)]
+    if part is None:
+        return value
+    part = tensor_bundle.resolve(part, value.shape)
+    return value[tuple(slice(s, s + n) for s, n in part)]
 
 
 def _orbax_data_dir(prefix: str) -> str | None:
@@ -286,9 +290,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     """Reads the tensors `tensor_names` (or their slices) of `prefix`, checking their dtypes."""
     names, parts = _texts(tensor_names), _parse_slices(shape_and_slices)
     values = read(_text(prefix), names, [p and p[1] for p in parts])
-    out = []
-    for name, dtype in zip(names, dtypes):
-        value = values[name]
+    for name, dtype, value in zip(names, dtypes, values):
         if value.dtype != np.dtype(dtype):
             raise InvalidArgumentError(
                 None,
@@ -296,8 +298,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
                 f"tensor_name = {name}; expected dtype {np.dtype(dtype).name} does not equal "
                 f"original dtype {value.dtype.name}",
             )
-        out.append(value)
-    return tuple(out)
+    return tuple(values)
 
 
 @register(
