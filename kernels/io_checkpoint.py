@@ -14,7 +14,9 @@ while the bytes go to disk. Every reader of a prefix (`RestoreV2`, `read`, `exis
 `Saver.save` before it records the checkpoint) first waits for the writes pending on it.
 
 Checkpoints written by earlier flowgraph versions (an orbax PyTree directory
-`P.data-<token>/` named by a JSON `P.index`) are still read; `write_orbax` writes one.
+`P.data-<token>/` named by a JSON `P.index`, which may record each data file's size and
+CRC32C) are still read, damage being a DataLossError naming the file; `write_orbax`
+writes one.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import shutil
 import threading
 import uuid
 
+import google_crc32c
 import numpy as np
 
 from kernels import tensor_bundle
-from kernels.errors import InvalidArgumentError, NotFoundError
+from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
 from kernels.registry import HOST, Spec, register
 
 _ORBAX_FORMAT = "flowgraph.orbax.v1"
@@ -165,7 +168,7 @@ def metadata(prefix: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """`{tensor name: (shape, dtype)}` of the checkpoint at `prefix` (full shapes of slices)."""
     wait(prefix)
     if _orbax_data_dir(prefix) is not None:
-        tree = _checkpointer().metadata(_orbax_data_dir(prefix)).item_metadata.tree
+        tree = _stored(_orbax_data_dir(prefix))
         return {name: (tuple(m.shape), np.dtype(m.dtype)) for name, m in tree.items()}
     reader = tensor_bundle.BundleReader(prefix)
     return {name: reader.shape_and_dtype(name) for name in reader.names()}
@@ -197,24 +200,81 @@ def _cut(value: np.ndarray, part) -> np.ndarray:
 
 
 def _orbax_data_dir(prefix: str) -> str | None:
-    """The data directory of an earlier flowgraph (orbax) checkpoint, or None."""
+    """The data directory of an earlier flowgraph (orbax) checkpoint, or None; its files
+    are checked against the sizes and CRC32Cs its index records (DataLossError naming one)."""
     if tensor_bundle.is_bundle(prefix) or not os.path.exists(index_path(prefix)):
         return None
     try:
         with open(index_path(prefix)) as f:
             index = json.load(f)
-    except ValueError as e:
-        raise InvalidArgumentError(
-            None, None, f"{index_path(prefix)} is not a checkpoint index: {e}"
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DataLossError(
+            None, None, f"{index_path(prefix)} is not a checkpoint index (corrupted?): {e}"
         ) from None
-    return os.path.abspath(os.path.join(os.path.dirname(prefix), index["data"]))
+    if not isinstance(index, dict) or not isinstance(index.get("data"), str):
+        raise DataLossError(None, None, f"{index_path(prefix)} is not a checkpoint index")
+    data = os.path.abspath(os.path.join(os.path.dirname(prefix), index["data"]))
+    _verify(data, index.get("files", {}))  # the oldest checkpoints recorded none
+    return data
+
+
+def _verify(data: str, files: dict[str, list[int]]) -> None:
+    """Raises DataLossError naming the first missing, truncated or corrupted data file."""
+    for rel, (size, crc) in sorted(files.items()):
+        path = os.path.join(data, rel)
+        try:
+            with open(path, "rb") as f:
+                content = f.read()
+        except OSError as e:
+            raise DataLossError(
+                None, None, f"{path}: checkpoint data file is missing: {e}"
+            ) from None
+        if len(content) != size:
+            raise DataLossError(
+                None,
+                None,
+                f"{path}: checkpoint data file has {len(content)} bytes, expected {size} "
+                "(truncated or overwritten)",
+            )
+        if google_crc32c.value(content) != crc:
+            raise DataLossError(
+                None,
+                None,
+                f"{path}: Checksum does not match: stored {crc} vs. calculated on the restored "
+                f"bytes {google_crc32c.value(content)}",
+            )
+
+
+def _checksums(data: str) -> dict[str, list[int]]:
+    """`{path relative to data: [size, crc32c]}` of every file under `data`."""
+    out = {}
+    for root, _, files in os.walk(data):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, data)] = [
+                    os.path.getsize(path),
+                    google_crc32c.value(f.read()),
+                ]
+    return out
+
+
+def _stored(data: str) -> dict:
+    """The orbax data directory's `{tensor name: metadata}` (DataLossError if unreadable)."""
+    try:
+        tree = _checkpointer().metadata(data).item_metadata.tree
+    except (OSError, ValueError, AttributeError) as e:
+        raise DataLossError(None, None, f"{data}: checkpoint data is unreadable: {e}") from None
+    if tree is None:
+        raise DataLossError(None, None, f"{data}: checkpoint data has no readable metadata")
+    return tree
 
 
 def _read_orbax(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
     import orbax.checkpoint as ocp
 
     data = _orbax_data_dir(prefix)
-    stored = _checkpointer().metadata(data).item_metadata.tree
+    stored = _stored(data)
     for name in names:
         if name not in stored:
             raise NotFoundError(None, None, f"Key {name} not found in checkpoint")
@@ -224,7 +284,10 @@ def _read_orbax(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
         restore_args={n: ocp.RestoreArgs(restore_type=np.ndarray) for n in wanted},
         partial_restore=True,
     )
-    return _checkpointer().restore(data, args=args)
+    try:
+        return _checkpointer().restore(data, args=args)
+    except (OSError, ValueError) as e:
+        raise DataLossError(None, None, f"{data}: checkpoint data is unreadable: {e}") from None
 
 
 def write_orbax(prefix: str, tensors: dict[str, np.ndarray]) -> None:
@@ -233,9 +296,10 @@ def write_orbax(prefix: str, tensors: dict[str, np.ndarray]) -> None:
     _check_parent(prefix)
     data = f"{prefix}.data-{uuid.uuid4().hex[:12]}"
     _checkpointer().save(os.path.abspath(data), {k: np.asarray(v) for k, v in tensors.items()})
+    index = {"format": _ORBAX_FORMAT, "data": os.path.basename(data), "files": _checksums(data)}
     tmp = f"{index_path(prefix)}.tmp-{uuid.uuid4().hex[:12]}"
     with open(tmp, "w") as f:
-        f.write(json.dumps({"format": _ORBAX_FORMAT, "data": os.path.basename(data)}))
+        f.write(json.dumps(index))
     os.replace(tmp, index_path(prefix))
     _remove_leftovers(prefix, keep={data})
 

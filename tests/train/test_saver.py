@@ -532,3 +532,16 @@ def test_save_writes_outside_the_state_lock_from_a_snapshot(tmp_path, monkeypatc
         saver_thread.join(30)
     assert not saver_thread.is_alive()
     assert tf.train.load_variable(str(tmp_path / "m"), "v") == 1.0  # the value when saved
+
+
+def test_a_damaged_earlier_flowgraph_checkpoint_is_data_loss_naming_the_file(tmp_path):
+    prefix = str(tmp_path / "old.ckpt")
+    io_checkpoint.write_orbax(prefix, {"v": np.arange(1000, dtype=np.float32)})
+    data = [p for p in tmp_path.rglob("*") if p.is_file() and ".data-" in str(p)]
+    victim = max(data, key=lambda p: p.stat().st_size)
+    victim.write_bytes(victim.read_bytes()[:-10])
+    with pytest.raises(errors.DataLossError, match=str(victim)):
+        tf.train.load_variable(prefix, "v")
+    (tmp_path / "old.ckpt.index").write_text('{"data": ')
+    with pytest.raises(errors.DataLossError, match="old.ckpt.index"):
+        tf.train.load_variable(prefix, "v")
