@@ -69,15 +69,6 @@ def wait(prefix: str) -> None:
         future.result()
 
 
-def wait_all() -> None:
-    """Blocks until every pending checkpoint write is done."""
-    with _pending_lock:
-        futures = list(_pending.values())
-        _pending.clear()
-    for future in futures:
-        future.result()
-
-
 def write(prefix: str, tensors: dict, slices: dict | None = None) -> None:
     """Stores `tensors` as the bundle `prefix` (synchronously).
 

@@ -53,8 +53,8 @@ def _message_classes():
             versions_pb2.DESCRIPTOR.name,
         ],
     )
-    opt, rep = descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL, 3
     t = descriptor_pb2.FieldDescriptorProto
+    opt, rep = t.LABEL_OPTIONAL, t.LABEL_REPEATED
 
     def field(msg, name, number, ftype, type_name=None, label=opt, oneof=None):
         fd = msg.field.add(name=name, number=number, type=ftype, label=label)
@@ -87,8 +87,9 @@ def _message_classes():
     pool = descriptor_pool.Default()
     try:
         fd = pool.FindFileByName(f.name)
-    except KeyError:
-        fd = pool.Add(f) and pool.FindFileByName(f.name)
+    except KeyError:  # first import (a reloaded module finds it registered)
+        pool.Add(f)
+        fd = pool.FindFileByName(f.name)
     names = ("TensorSliceProto", "BundleHeaderProto", "BundleEntryProto")
     return [message_factory.GetMessageClass(fd.message_types_by_name[n]) for n in names]
 
@@ -394,26 +395,21 @@ class BundleReader:
 
     def __init__(self, prefix: str):
         self._prefix = prefix
-        self._header, entries = _read_index(prefix)
-        self._entries = {k.decode("latin-1"): v for k, v in entries.items()}
-        self._raw = entries
+        self._header, self._entries = _read_index(prefix)
 
     def names(self) -> list[str]:
         """The tensors' names (whole tensors; slices are read through their tensor)."""
-        return sorted(k for k in self._entries if not k.startswith("\x00"))
+        return sorted(k.decode() for k in self._entries if not k.startswith(b"\x00"))
 
     def shape_and_dtype(self, name: str) -> tuple[tuple[int, ...], np.dtype]:
         """`(shape, numpy dtype)` of tensor `name` (its full shape if saved in slices)."""
         entry = self._entry(name)
         return tuple(d.size for d in entry.shape.dim), numpy_dtype(entry.dtype)
 
-    def has(self, name: str) -> bool:
-        return name in self._entries
-
     def _entry(self, name: str):
-        if name not in self._entries:
+        if name.encode() not in self._entries:
             raise NotFoundError(None, None, f"Key {name} not found in checkpoint")
-        return self._entries[name]
+        return self._entries[name.encode()]
 
     def read(self, name: str, slices=None) -> np.ndarray:
         """Tensor `name`, or its part `slices` ((start, length) per dim), as a numpy array."""
@@ -436,7 +432,7 @@ class BundleReader:
             hi = [min(s + n, w + m) for (s, n), (w, m) in zip(stored, wanted)]
             if any(a >= b for a, b in zip(lo, hi)) and out.size:
                 continue
-            part = self._read_entry(self._raw[key])
+            part = self._read_entry(self._entries[key])
             src = tuple(slice(a - s, b - s) for a, b, (s, _) in zip(lo, hi, stored))
             dst = tuple(slice(a - w, b - w) for a, b, (w, _) in zip(lo, hi, wanted))
             out[dst] = part[src]

@@ -109,9 +109,12 @@ def test_strings_round_trip(tmp_path):
     value = np.array([[b"", b"a\x00b"], [b"\xff" * 300, "unicode: \u00e9".encode()]], dtype=object)
     writer = tb.BundleWriter(str(tmp_path / "m"))
     writer.add("s", value)
+    writer.add("na\u00efve/\u00fc", np.float32(1.5))  # names are UTF-8 in the index
     writer.finish()
-    got = tb.BundleReader(str(tmp_path / "m")).read("s")
+    reader = tb.BundleReader(str(tmp_path / "m"))
+    got = reader.read("s")
     assert got.dtype == object and got.shape == (2, 2) and got.tolist() == value.tolist()
+    assert reader.names() == ["na\u00efve/\u00fc", "s"] and reader.read("na\u00efve/\u00fc") == 1.5
 
 
 def _copy(tmp_path) -> str:
