@@ -58,6 +58,9 @@ def exists(prefix: str) -> bool:
 
 def _submit(prefix: str, fn, *args) -> None:
     with _pending_lock:
+        # Writes nobody waited for (a save op run directly) are forgotten once they succeed.
+        for key in [k for k, f in _pending.items() if f.done() and f.exception() is None]:
+            del _pending[key]
         _pending[os.path.abspath(prefix)] = _writer.submit(fn, *args)
 
 
