@@ -7,8 +7,11 @@ import subprocess
 import sys
 
 import jax
+import numpy as np
 import pytest
+from jax._src import monitoring
 
+import flowgraph as tf
 from flowgraph import compile_cache
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,3 +98,40 @@ def test_switched_off_process_writes_nothing(tmp_path):
     off = _run(tmp_path, 2.0, **{compile_cache.SWITCH: "0"})
     assert off["dir"] is None and off["hits"] == 0
     assert _entries(tmp_path) == []
+
+
+def _compiles(run):
+    """How many XLA compiles `run()` caused (cached in memory or on disk or not)."""
+    events = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            events.append(event)
+
+    monitoring.register_event_duration_secs_listener(listen)
+    try:
+        run()
+    finally:
+        monitoring.unregister_event_duration_listener(listen)
+    return len(events)
+
+
+def test_feed_shapes_reuse_plans_and_each_batch_size_compiles_once():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        w = tf.Variable(np.ones((4, 2), np.float32))
+        loss = tf.reduce_sum(tf.matmul(x, w))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+
+            def steps(*sizes):
+                for n in sizes:
+                    sess.run([train, loss], {x: np.ones((n, 4), np.float32)})
+
+            assert _compiles(lambda: steps(8)) >= 1
+            assert _compiles(lambda: steps(8, 8, 8)) == 0  # same shapes: nothing compiles
+            new_size = _compiles(lambda: steps(5))  # a partial last batch
+            assert new_size >= 1
+            assert _compiles(lambda: steps(8, 5, 8, 5)) == 0  # each size compiled once
+            assert _compiles(lambda: steps(3)) == new_size
