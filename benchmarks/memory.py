@@ -4,7 +4,8 @@ Each sample is a fresh process (Linux) that imports both sides' code (so both pa
 imports), builds one side's training step from `train_step.py`, runs it once (compiling),
 resets the kernel's peak-RSS mark (`/proc/self/clear_refs`), runs more steps and reports:
   step peak:  the peak RSS while stepping (after compiling), from VmHWM;
-  whole peak: the process's peak RSS including compiling (`getrusage` ru_maxrss).
+  whole peak: the process's peak RSS including building and compiling (VmHWM before the
+              reset, or the step peak if higher).
 Cases: `mlp` (784-W-W-10 ReLU MLP, Adam, batch 128, fed; W = --width, default 4096, so
 parameters and slots are 320 MB and a second copy would show) and `cnn` (the CNN of
 `train_step.py --model cnn`, Momentum, fed). The jax baseline donates parameters and
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -48,12 +48,13 @@ def make_step(model: str, side: str, width: int):
 def worker(model: str, side: str, width: int, steps: int) -> dict:
     step = make_step(model, side, width)
     step()  # compiles
+    compiled_peak = _rss_mb("VmHWM")
     with open("/proc/self/clear_refs", "w") as refs:
-        refs.write("5")  # resets VmHWM to the current RSS
+        refs.write("5")  # resets VmHWM (and ru_maxrss) to the current RSS
     for _ in range(steps):
         step()
-    whole = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"step_peak": _rss_mb("VmHWM"), "whole_peak": whole}
+    step_peak = _rss_mb("VmHWM")
+    return {"step_peak": step_peak, "whole_peak": max(compiled_peak, step_peak)}
 
 
 def sample(model: str, side: str, width: int, steps: int) -> dict:
