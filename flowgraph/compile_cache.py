@@ -12,7 +12,8 @@ turned on when flowgraph is imported:
 Both are read once, at `import flowgraph`. An entry's key is jax's: a hash of the lowered
 program (every constant folded into it included), the compile options, the devices and
 the jax/jaxlib versions, so a changed graph, shape or version compiles afresh and never
-reuses a stale executable. Entries are not evicted; delete the directory to empty it.
+reuses a stale executable. Entries are not evicted; delete the directory to empty it. The
+setting is jax's and process-wide: the process's own `jax.jit` functions are cached too.
 """
 
 from __future__ import annotations
