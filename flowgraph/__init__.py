@@ -5,6 +5,11 @@ import jax as _jax
 # TF has 64-bit types (int64 steps, float64 math); jax keeps them only with x64 enabled.
 _jax.config.update("jax_enable_x64", True)
 
+# Compiled segments are cached on disk, so a new process does not compile them again.
+from flowgraph import compile_cache as _compile_cache  # noqa: E402
+
+_compile_cache.configure()
+
 # GraphDef / MetaGraph protos and graph serialisation (issue 9).
 from tensorboard.compat.proto.attr_value_pb2 import AttrValue as AttrValue  # noqa: E402
 from tensorboard.compat.proto.graph_pb2 import GraphDef as GraphDef  # noqa: E402
