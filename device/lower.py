@@ -21,16 +21,7 @@ from device.partition import Segment
 from device.store import Store
 from device.trace import HOST_OP_TIMER
 from kernels import errors, gradients, registry
-from kernels.registry import (
-    HANDLE,
-    PROBE,
-    READ_WRITE,
-    RESOURCE,
-    RNG,
-    VARIABLE,
-    WRITE,
-    StaticArray,
-)
+from kernels.registry import HANDLE, PROBE, READ_WRITE, WRITE, StaticArray
 
 SegmentFn = Callable[..., tuple]
 
@@ -62,11 +53,11 @@ def state_use(segment: Segment) -> StateUse:
     rngs: list[Node] = []
     for node in segment.nodes:
         kernel = registry.lookup(node.op)
-        if kernel.state == VARIABLE:
+        if kernel.effects.variable:
             if (node.name, 0) in segment.outputs and node.name not in writes:
                 reads.setdefault(node.name, node)
             continue
-        if kernel.state == RNG:
+        if kernel.effects.rng:
             rngs.append(node)
         for i, (producer, _) in enumerate(node.inputs):
             var = segment.variables.get(producer)
@@ -91,7 +82,7 @@ def state_use(segment: Segment) -> StateUse:
 
 
 def _uses_resource(kernel) -> bool:
-    return kernel.state == RESOURCE or any(mode == HANDLE for _, mode in kernel.refs)
+    return kernel.effects.makes_resource or bool(kernel.effects.resources)
 
 
 def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
@@ -250,7 +241,7 @@ def _run_timed(node: Node, frame: _Frame, timer) -> None:
 def _load_state(node: Node, frame: _Frame, store: Store, wanted: set) -> None:
     """Puts the current values of the variables, probes and RNG key `node` uses in `frame`."""
     kernel = registry.lookup(node.op)
-    if kernel.state == VARIABLE:
+    if kernel.effects.variable:
         if (node.name, 0) in wanted:
             frame.env[(node.name, 0)] = _to_numpy(store.read(node))
         return
@@ -263,7 +254,7 @@ def _load_state(node: Node, frame: _Frame, store: Store, wanted: set) -> None:
             frame.probes[producer] = np.bool_(store.is_initialized(producer))
         elif mode != WRITE:
             frame.env[(producer, 0)] = _to_numpy(store.read(var))
-    if kernel.state == RNG:
+    if kernel.effects.rng:
         frame.keys[node.name] = store.key(node)
 
 
@@ -274,7 +265,7 @@ def _commit_state(node: Node, frame: _Frame, store: Store) -> None:
         var = node.inputs[i][0]
         if mode in (WRITE, READ_WRITE) and var in frame.variables:
             store.variables[var] = _to_device(frame.env[node.inputs[i]])
-    if kernel.state == RNG:
+    if kernel.effects.rng:
         store.keys[node.name] = frame.keys[node.name]
 
 
@@ -324,7 +315,7 @@ def _shared_linearizations(nodes: list[Node], folded) -> tuple[dict, dict]:
         if node.inputs[:n] != forward.inputs or linearized.get(forward.name, wrt) != wrt:
             continue
         kernel = registry.lookup(forward.op)
-        if kernel.state is not None or (kernel.refs and not kernel.outputs_then_refs):
+        if kernel.effects.variable or kernel.effects.rng or kernel.ref_modes:
             continue
         linearized[forward.name] = wrt
         pullbacks[node.name] = forward.name
@@ -335,7 +326,7 @@ def _linearizing(name: str, wrt: tuple, frame) -> Callable:
     def call(kernel, args, attrs):
         out, pull, written = gradients.linearize(kernel, attrs, args, wrt)
         frame.pullbacks[name] = (pull, out)
-        if kernel.outputs_then_refs:
+        if kernel.written(attrs):
             return tuple(out) + tuple(written)
         return out
 
@@ -354,15 +345,15 @@ def run_node(node: Node, frame: _Frame, call: Callable | None = None) -> None:
     """Runs one node's kernel on values from `frame` and stores its outputs there
     (`call(kernel, args, attrs)` in place of the kernel's own function, if given)."""
     kernel = registry.lookup(node.op)
-    if kernel.state == VARIABLE:
+    if kernel.effects.variable:
         return  # its value is already in the frame (read from the store) if anyone needs it
     env = frame.env
     args = [_input(node, kernel, i, e, frame) for i, e in enumerate(node.inputs)]
     attrs = {k: _callable_attr(v) for k, v in node.attrs.items() if k in kernel.attr_names}
     try:
-        if kernel.state == RNG:
+        if kernel.effects.rng:
             out, frame.keys[node.name] = kernel.fn(frame.keys[node.name], *args, **attrs)
-        elif kernel.state == RESOURCE:
+        elif kernel.effects.makes_resource:
             out = frame.store.resource(node, lambda name: kernel.fn(name, *args, **attrs))
         elif call is not None:
             out = call(kernel, args, attrs)
@@ -372,18 +363,10 @@ def run_node(node: Node, frame: _Frame, call: Callable | None = None) -> None:
         raise type(e)(node, None, _cite(node, e.message)) from None
     except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
         raise errors.InvalidArgumentError(node, None, _cite(node, str(e))) from None
-    written = [i for i, mode in kernel.refs_of(node.attrs) if mode in (WRITE, READ_WRITE)]
-    if kernel.outputs_then_refs:  # its outputs, then the written refs' new values
-        cut = len(out) - len(written)
-        outs, new_values = out[:cut], out[cut:]
-    elif len(written) > 1:  # one new value per written ref, in `refs` order; output 0 first
-        new_values, outs = out, out[:1]
-    else:
-        outs = out if isinstance(out, tuple) else (out,)
-        new_values = outs[:1]
+    outs, new_values = kernel.split_results(out, node.attrs)
     for i, value in enumerate(outs):
         env[(node.name, i)] = value
-    for i, value in zip(written, new_values):
+    for i, value in zip(kernel.written(node.attrs), new_values):
         env[node.inputs[i]] = value  # the variable's new value
 
 
@@ -396,7 +379,7 @@ def _input(node: Node, kernel, index: int, edge: Edge, frame: _Frame) -> Any:
         if mode == WRITE:
             return frame.env.get(edge) if edge in frame.env else _declared(var)
     value = frame.env[edge]
-    if kernel.refs and kernel.ref_mode(index) == HANDLE:
+    if kernel.ref_modes and kernel.ref_mode(index) == HANDLE:
         try:
             return frame.store.lookup(value)
         except errors.NotFoundError as e:
@@ -463,7 +446,7 @@ def function_callable(fn: Function) -> Callable[..., tuple]:
     nodes = [n for n in fn.graph.nodes if n.name not in inputs]
     folded = _static_closure(nodes, inputs)
     variables = {fn.inputs[i]: fn.graph[fn.inputs[i]] for i in fn.refs if fn.inputs[i]}
-    rng_nodes = [n for n in nodes if registry.lookup(n.op).state == RNG]
+    rng_nodes = [n for n in nodes if registry.lookup(n.op).effects.rng]
 
     def call(*args):
         frame = _FunctionFrame(variables)
@@ -517,6 +500,6 @@ def _static_closure(nodes: list[Node], inputs: dict[str, int]) -> frozenset[str]
         if name in needed or name not in by_name:
             continue
         needed.add(name)
-        if not registry.lookup(by_name[name].op).shape_only:
+        if not registry.lookup(by_name[name].op).effects.shape_only:
             stack.extend(e[0] for e in by_name[name].inputs)
     return frozenset(needed)

@@ -66,7 +66,7 @@ def partition(
     """
     segments: list[Segment] = []
     owner: dict[str, Segment] = {}
-    variables = {n.name for n in nodes if registry.lookup(n.op).state == registry.VARIABLE}
+    variables = {n.name for n in nodes if registry.lookup(n.op).effects.variable}
     for node in nodes:
         kind = kind_of(ir, node)
         device = devices[node.name] if kind == registry.XLA else None
@@ -165,7 +165,7 @@ def _needed_static(seg: Segment, inputs) -> frozenset[str]:
 
 
 def _shape_only(node: Node) -> bool:
-    return registry.lookup(node.op).shape_only
+    return registry.lookup(node.op).effects.shape_only
 
 
 def _ordered(segments: list[Segment]) -> list[Segment]:

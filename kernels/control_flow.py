@@ -8,7 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.registry import RNG, Spec, register
+from kernels.registry import RNG, Effects, Spec, register
+
+_FUNCTIONAL = Effects(updates_listed_in="_writes")
 
 
 @register("NoOp", shape=lambda specs, attrs, static_values: [])
@@ -31,7 +33,7 @@ def _declared_outputs(specs, attrs, static_values):
     ]
 
 
-@register("If", shape=_declared_outputs, refs_attr="_writes")
+@register("If", shape=_declared_outputs, effects=_FUNCTIONAL)
 def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writes=(), _host=False):
     """lax.cond; a cond whose branches hold host ops runs on the host, one branch only."""
     if _host:
@@ -43,7 +45,7 @@ def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writ
     return tuple(lax.cond(pred, then_branch, else_branch, *input))
 
 
-@register("Case", shape=_declared_outputs, refs_attr="_writes")
+@register("Case", shape=_declared_outputs, effects=_FUNCTIONAL)
 def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), _host=False):
     n = len(branches)
     if _host:
@@ -54,7 +56,7 @@ def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), 
     return tuple(lax.switch(index, branches, *input))
 
 
-@register("While", shape=_declared_outputs, refs_attr="_writes", static_attr="_static")
+@register("While", shape=_declared_outputs, static=("@_static",), effects=_FUNCTIONAL)
 def while_(
     *input,
     cond,
@@ -187,7 +189,7 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
     return tuple(loop_vars) + tuple(ref_values)
 
 
-@register("RngKey", state=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
+@register("RngKey", effects=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
 def rng_key(key, *, seed=0, seed2=0):
     """A fresh key for the random ops inside a function body (the body folds its own
     streams out of it), so a recomputation in a gradient draws the same numbers."""

@@ -25,9 +25,10 @@ from kernels.errors import (
     InvalidArgumentError,
     OutOfRangeError,
 )
-from kernels.registry import HANDLE, HOST, READ_WRITE, RESOURCE, Spec, register
+from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
 _OBJECT = np.dtype(object)
+_USES_HANDLE = Effects(resources=("handle",))
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
 
 
@@ -323,17 +324,17 @@ def _components(specs, attrs, static_values):
     return [Spec(None, np.dtype(t)) for t in attrs["component_types"]]
 
 
-@register("FIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("FIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
     return FIFOQueue(name, component_types, shapes, capacity)
 
 
-@register("PaddingFIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("PaddingFIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def padding_fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
     return PaddingFIFOQueue(name, component_types, shapes, capacity)
 
 
-@register("RandomShuffleQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("RandomShuffleQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def random_shuffle_queue_v2(
     name, *, component_types, shapes=(), capacity=-1, min_after_dequeue=0, seed=0, seed2=0
 ):
@@ -342,34 +343,34 @@ def random_shuffle_queue_v2(
     )
 
 
-@register("PriorityQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("PriorityQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def priority_queue_v2(name, *, component_types=(), shapes=(), capacity=-1):
     return PriorityQueue(name, component_types, shapes, capacity)
 
 
-@register("QueueEnqueueV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("QueueEnqueueV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def queue_enqueue_v2(handle, *components, timeout_ms=-1):
     handle.enqueue(handle.elements(components, many=False))
     return ()
 
 
-@register("QueueEnqueueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("QueueEnqueueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def queue_enqueue_many_v2(handle, *components, timeout_ms=-1):
     handle.enqueue(handle.elements(components, many=True))
     return ()
 
 
-@register("QueueDequeueV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+@register("QueueDequeueV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1):
     return handle.dequeue(1)[0]
 
 
-@register("QueueDequeueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+@register("QueueDequeueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1):
     return handle.batch(handle.dequeue(_count(n)))
 
 
-@register("QueueDequeueUpToV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
+@register("QueueDequeueUpToV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1):
     return handle.batch(handle.dequeue(_count(n), allow_smaller=True))
 
@@ -381,7 +382,7 @@ def _count(n) -> int:
     return n
 
 
-@register("QueueCloseV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("QueueCloseV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def queue_close_v2(handle, *, cancel_pending_enqueues=False):
     handle.close(cancel_pending_enqueues)
     return ()
@@ -390,7 +391,7 @@ def queue_close_v2(handle, *, cancel_pending_enqueues=False):
 @register(
     "QueueSizeV2",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
 )
 def queue_size_v2(handle):
@@ -400,7 +401,7 @@ def queue_size_v2(handle):
 @register(
     "QueueIsClosedV2",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))],
 )
 def queue_is_closed_v2(handle):
@@ -529,23 +530,23 @@ class SparseConditionalAccumulator(ConditionalAccumulator):
         return np.array([-1 if d is None else d for d in self.shape], np.int64)
 
 
-@register("ResourceConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("ResourceConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def resource_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
     return ConditionalAccumulator(name, dtype, shape, reduction_type)
 
 
-@register("SparseConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("SparseConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def sparse_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
     return SparseConditionalAccumulator(name, dtype, shape, reduction_type)
 
 
-@register("ResourceAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("ResourceAccumulatorApplyGradient", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def resource_accumulator_apply_gradient(handle, local_step, gradient):
     handle.apply(local_step, gradient)
     return ()
 
 
-@register("SparseAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("SparseAccumulatorApplyGradient", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def sparse_accumulator_apply_gradient(
     handle, local_step, gradient_indices, gradient_values, gradient_shape, *, has_known_shape
 ):
@@ -558,25 +559,23 @@ def _int32_scalar(specs, attrs, static_values):
     return [Spec((), np.dtype(np.int32))]
 
 
-@register(
-    "ResourceAccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar
-)
+@register("ResourceAccumulatorNumAccumulated", kind=HOST, effects=_USES_HANDLE, shape=_int32_scalar)
 def resource_accumulator_num_accumulated(handle):
     return np.int32(handle.num_accumulated())
 
 
-@register("AccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar)
+@register("AccumulatorNumAccumulated", kind=HOST, effects=_USES_HANDLE, shape=_int32_scalar)
 def accumulator_num_accumulated(handle):
     return np.int32(handle.num_accumulated())
 
 
-@register("ResourceAccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("ResourceAccumulatorSetGlobalStep", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def resource_accumulator_set_global_step(handle, new_global_step):
     handle.set_global_step(new_global_step)
     return ()
 
 
-@register("AccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("AccumulatorSetGlobalStep", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def accumulator_set_global_step(handle, new_global_step):
     handle.set_global_step(new_global_step)
     return ()
@@ -585,7 +584,7 @@ def accumulator_set_global_step(handle, new_global_step):
 @register(
     "ResourceAccumulatorTakeGradient",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec(None, np.dtype(attrs["dtype"]))],
 )
 def resource_accumulator_take_gradient(handle, num_required, *, dtype):
@@ -595,7 +594,7 @@ def resource_accumulator_take_gradient(handle, num_required, *, dtype):
 @register(
     "SparseAccumulatorTakeGradient",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [
         Spec((None,), np.dtype(np.int64)),
         Spec(None, np.dtype(attrs["dtype"])),
@@ -614,8 +613,7 @@ def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
 @register(
     "CountUpTo",
     kind=HOST,
-    refs={"ref": READ_WRITE},
-    outputs_then_refs=True,
+    effects=Effects(updates=("ref",)),
     shape=lambda specs, attrs, static_values: [Spec(specs[0].shape, specs[0].dtype)],
 )
 def count_up_to(ref, *, limit):

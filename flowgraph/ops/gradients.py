@@ -81,9 +81,10 @@ def get_gradient_function(op: Operation) -> Callable | None:
     if op.type in _gradient_registry:
         return _gradient_registry[op.type]
     kernel = registry.lookup(op.type)
-    if kernel.state == registry.RNG:
+    if kernel.effects.rng:
         return None  # random draws have no gradient (TF: NotDifferentiable)
-    if kernel.kind == registry.XLA and not kernel.refs and kernel.state is None:
+    # Functional ops qualify: the variables their bodies assign carry no gradient.
+    if kernel.kind == registry.XLA and not (kernel.ref_modes or kernel.effects.variable):
         return _vjp_gradient
     raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
 
