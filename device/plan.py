@@ -1,4 +1,4 @@
-"""The planning pipeline: prune → place → partition → lower, in that order."""
+"""The planning pipeline: prune → place → partition → pair linearizations → lower."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Sequence
 
 from device.executor import Plan, PlanInfo
 from device.ir import Edge, GraphIR
+from device.linearize import pair_linearizations
 from device.lower import SegmentFn, lower
 from device.partition import Segment, partition
 from device.place import PlacementOptions, place
@@ -38,6 +39,7 @@ def make_plan(
     nodes = _show("prune", prune(ir, fetches, fed, targets))
     devices = _show("place", _placement(ir, options, placements))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
+    segments = _show("pair linearizations", pair_linearizations(segments))
     hits = [cache is not None and _key(seg) in cache for seg in segments]
     lowered = [_lower_cached(seg, cache, store) for seg in segments]
     info = PlanInfo(nodes, devices, time.perf_counter() - start, hits)

@@ -2,20 +2,19 @@
 
 A queue holds tuples of numpy arrays. Its ops wait on the queue's own condition, never on a
 lock other runs need; a wait ends when it can proceed, when the run's deadline passes
-(`RunOptions.timeout_in_ms`: DeadlineExceededError) or when the session closes
-(CancelledError). Waiters are served in arrival order, as TF's queues serve their attempts.
+(`RunOptions.timeout_in_ms`: DeadlineExceededError; the runtime hands each waiting kernel
+its `deadline`) or when the session closes (CancelledError). Waiters are served in arrival
+order, as TF's queues serve their attempts.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
-import contextvars
 import heapq
 import itertools
 import threading
 import time
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -29,17 +28,6 @@ from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
 _OBJECT = np.dtype(object)
 _USES_HANDLE = Effects(resources=("handle",))
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
-
-
-@contextlib.contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Makes waits in this thread give up after `seconds` (None or <= 0: wait forever)."""
-    token = _deadline.set(time.monotonic() + seconds if seconds and seconds > 0 else None)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
 
 
 class Waitable:
@@ -49,9 +37,9 @@ class Waitable:
         self._cond = threading.Condition()
         self._cancelled = False
 
-    def _wait(self, ready: Callable[[], bool], what: str) -> None:
-        """Waits (holding the condition) until `ready()`, the deadline, or cancellation."""
-        end = _deadline.get()
+    def _wait(self, ready: Callable[[], bool], what: str, end: float | None) -> None:
+        """Waits (holding the condition) until `ready()`, the deadline `end` (a
+        `time.monotonic()`; None: none), or cancellation."""
         while not ready():
             if self._cancelled:
                 raise CancelledError(None, None, f"{what} operation was cancelled")
@@ -147,7 +135,7 @@ class FIFOQueue(Waitable):
             self._check_shape(i, a.shape[1:])
         return [tuple(np.asarray(a[j], a.dtype) for a in arrays) for j in range(len(arrays[0]))]
 
-    def enqueue(self, elements: list[tuple]) -> None:
+    def enqueue(self, elements: list[tuple], deadline: float | None = None) -> None:
         """Adds `elements` in order, waiting for room; CancelledError once closed."""
         with self._cond:
             if self.closed:
@@ -162,6 +150,7 @@ class FIFOQueue(Waitable):
                             or (self._enqueuers[0] is ticket and self._has_room())
                         ),
                         "Enqueue",
+                        deadline,
                     )
                     if self._cancel_enqueues:
                         raise CancelledError(None, None, "Enqueue operation was cancelled")
@@ -171,7 +160,9 @@ class FIFOQueue(Waitable):
                 self._enqueuers.remove(ticket)
                 self._cond.notify_all()
 
-    def dequeue(self, n: int, allow_smaller: bool = False) -> list[tuple]:
+    def dequeue(
+        self, n: int, allow_smaller: bool = False, deadline: float | None = None
+    ) -> list[tuple]:
         """Takes `n` elements, waiting for them; OutOfRangeError once closed without enough
         (unless `allow_smaller` and some were taken: dequeue_up_to)."""
         with self._cond:
@@ -183,6 +174,7 @@ class FIFOQueue(Waitable):
                     self._wait(
                         lambda: self._dequeuers[0] is ticket and (self._can_take() or self.closed),
                         "Dequeue",
+                        deadline,
                     )
                     if not self._can_take():
                         break  # closed
@@ -349,30 +341,30 @@ def priority_queue_v2(name, *, component_types=(), shapes=(), capacity=-1):
 
 
 @register("QueueEnqueueV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
-def queue_enqueue_v2(handle, *components, timeout_ms=-1):
-    handle.enqueue(handle.elements(components, many=False))
+def queue_enqueue_v2(handle, *components, timeout_ms=-1, deadline=None):
+    handle.enqueue(handle.elements(components, many=False), deadline)
     return ()
 
 
 @register("QueueEnqueueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
-def queue_enqueue_many_v2(handle, *components, timeout_ms=-1):
-    handle.enqueue(handle.elements(components, many=True))
+def queue_enqueue_many_v2(handle, *components, timeout_ms=-1, deadline=None):
+    handle.enqueue(handle.elements(components, many=True), deadline)
     return ()
 
 
 @register("QueueDequeueV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
-def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1):
-    return handle.dequeue(1)[0]
+def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.dequeue(1, deadline=deadline)[0]
 
 
 @register("QueueDequeueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
-def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1):
-    return handle.batch(handle.dequeue(_count(n)))
+def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.batch(handle.dequeue(_count(n), deadline=deadline))
 
 
 @register("QueueDequeueUpToV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
-def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1):
-    return handle.batch(handle.dequeue(_count(n), allow_smaller=True))
+def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.batch(handle.dequeue(_count(n), allow_smaller=True, deadline=deadline))
 
 
 def _count(n) -> int:
@@ -462,7 +454,7 @@ class ConditionalAccumulator(Waitable):
                 None, None, f"Shape mismatch: expected {_dims(want)}, got {_dims(shape)}"
             )
 
-    def take(self, num_required: int):
+    def take(self, num_required: int, deadline: float | None = None):
         """Waits for `num_required` gradients; returns their mean (or sum) and resets."""
         num_required = int(num_required)
         if num_required < 1:
@@ -470,7 +462,7 @@ class ConditionalAccumulator(Waitable):
                 None, None, f"Argument num_required must be positive, but was {num_required}"
             )
         with self._cond:
-            self._wait(lambda: self.count >= num_required, "TakeGrad")
+            self._wait(lambda: self.count >= num_required, "TakeGrad", deadline)
             result = self._result()
             self._sum, self.count = None, 0
             self.global_step += 1
@@ -587,8 +579,8 @@ def accumulator_set_global_step(handle, new_global_step):
     effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec(None, np.dtype(attrs["dtype"]))],
 )
-def resource_accumulator_take_gradient(handle, num_required, *, dtype):
-    return handle.take(num_required)
+def resource_accumulator_take_gradient(handle, num_required, *, dtype, deadline=None):
+    return handle.take(num_required, deadline)
 
 
 @register(
@@ -601,8 +593,8 @@ def resource_accumulator_take_gradient(handle, num_required, *, dtype):
         Spec((None,), np.dtype(np.int64)),
     ],
 )
-def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
-    return handle.take(num_required)
+def sparse_accumulator_take_gradient(handle, num_required, *, dtype, deadline=None):
+    return handle.take(num_required, deadline)
 
 
 # -- epoch counting ---------------------------------------------------------------------------

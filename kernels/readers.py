@@ -50,15 +50,15 @@ class Reader:
     def records(self, work: bytes) -> Iterator[Record]:
         raise NotImplementedError
 
-    def read_up_to(self, queue, n: int) -> list[Record]:
+    def read_up_to(self, queue, n: int, deadline: float | None = None) -> list[Record]:
         """Up to `n` records of the current work unit (dequeuing one from `queue` when none
-        is in progress); fewer when the unit ends. OutOfRangeError once the queue is closed
-        and empty."""
+        is in progress, waiting until `deadline`); fewer when the unit ends.
+        OutOfRangeError once the queue is closed and empty."""
         with self._lock:
             out: list[Record] = []
             while len(out) < n:
                 if self.work_finished >= self.work_started:
-                    self._start(queue)
+                    self._start(queue, deadline)
                 at_end = False
                 while len(out) < n:
                     record = next(self._records, None)
@@ -77,8 +77,8 @@ class Reader:
                         break
             return out
 
-    def _start(self, queue) -> None:
-        (work,) = queue.dequeue(1)[0]
+    def _start(self, queue, deadline: float | None) -> None:
+        (work,) = queue.dequeue(1, deadline=deadline)[0]
         self.work = _as_bytes(work.item() if isinstance(work, np.ndarray) else work)
         self.work_started += 1
         self._records = self.records(self.work)
@@ -334,8 +334,8 @@ _READER = Effects(resources=("reader_handle",))
     effects=_READER_AND_QUEUE,
     shape=lambda specs, attrs, static_values: [Spec((), _OBJECT), Spec((), _OBJECT)],
 )
-def reader_read_v2(reader_handle, queue_handle):
-    ((key, value),) = reader_handle.read_up_to(queue_handle, 1)
+def reader_read_v2(reader_handle, queue_handle, *, deadline=None):
+    ((key, value),) = reader_handle.read_up_to(queue_handle, 1, deadline)
     return np.array(key, _OBJECT), np.array(value, _OBJECT)
 
 
@@ -345,11 +345,11 @@ def reader_read_v2(reader_handle, queue_handle):
     effects=_READER_AND_QUEUE,
     shape=lambda specs, attrs, static_values: [Spec((None,), _OBJECT), Spec((None,), _OBJECT)],
 )
-def reader_read_up_to_v2(reader_handle, queue_handle, num_records):
+def reader_read_up_to_v2(reader_handle, queue_handle, num_records, *, deadline=None):
     n = int(num_records)
     if n <= 0:
         raise InvalidArgumentError(None, None, f"num_records must be positive, got {n}")
-    records = reader_handle.read_up_to(queue_handle, n)
+    records = reader_handle.read_up_to(queue_handle, n, deadline)
     keys, values = np.empty(len(records), _OBJECT), np.empty(len(records), _OBJECT)
     for i, (key, value) in enumerate(records):
         keys[i], values[i] = key, value

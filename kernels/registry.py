@@ -88,6 +88,7 @@ class Kernel:
     effects: Effects = PURE
     ref_modes: tuple[tuple[int, str], ...] = ()  # (input index, mode), in input order
     static_listed_in: str = ""  # an attr listing more static input positions
+    takes_deadline: bool = False  # a waiting kernel: gets the run's `deadline=` keyword
 
     @property
     def stateful(self) -> bool:
@@ -178,7 +179,9 @@ def register(
     | probes=                         | gets a bool: whether the variable is initialized  |
     | rng=True                        | `fn(key, *inputs) -> (outputs, new key)`          |
     | makes_resource=True             | `fn(name, *inputs)` once per session and name     |
-    | resources=                      | gets the resource a handle names (may block)      |
+    | resources=                      | gets the resource a handle names (may block); a   |
+    |                                 | keyword `deadline` gets the run's deadline        |
+    |                                 | (`time.monotonic()` at which waits end, or None)  |
     | side_effects=True               | as PURE, but never folded away (Print, SaveV2)    |
     | shape_only=True (SHAPE_ONLY)    | as PURE; known at trace time from shapes alone    |
     """
@@ -206,6 +209,7 @@ def _make_kernel(op_type, fn, kind, static, shape, where, effects: Effects) -> K
         positional = positional[1:]
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
     attrs = frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY)
+    takes_deadline = "deadline" in attrs  # not an attr: the run's deadline (waiting ops)
     listed = [s[1:] for s in static if s.startswith("@")]
     static = tuple(s for s in static if not s.startswith("@"))
     _check_inputs(op_type, "static inputs", set(static) - {"*"}, positional)
@@ -217,13 +221,14 @@ def _make_kernel(op_type, fn, kind, static, shape, where, effects: Effects) -> K
         kind,
         tuple(positional),
         variadic,
-        attrs,
+        attrs - {"deadline"},
         frozenset(positional.index(s) if s != "*" else "*" for s in static),
         shape,
         where,
         effects,
         tuple(sorted((positional.index(n), m) for n, m in refs.items())),
         listed[0] if listed else "",
+        takes_deadline,
     )
 
 
@@ -250,6 +255,11 @@ def lookup(op_type: str) -> Kernel:
         return _KERNELS[op_type]
     except KeyError:
         raise KeyError(f"no kernel is registered for op type {op_type!r}") from None
+
+
+def find(op_type: str) -> Kernel | None:
+    """The kernel of `op_type`, or None if there is none."""
+    return _KERNELS.get(op_type)
 
 
 def all_kernels() -> dict[str, Kernel]:
