@@ -74,7 +74,6 @@ class GraphIR:
     """A whole graph: its nodes in creation order."""
 
     nodes: tuple[Node, ...]
-    version: int = 0
     by_name: Mapping[str, Node] = field(init=False, repr=False)
     order: Mapping[str, int] = field(init=False, repr=False)
 

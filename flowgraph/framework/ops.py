@@ -480,6 +480,9 @@ class Graph:
             raise RuntimeError("Graph is finalized and cannot be modified.")
 
     def _mutated(self) -> None:
+        # The one counter of changes to existing ops (devices, control inputs): a session's
+        # cached runs and placements are planned again. Adding ops keeps them valid; the
+        # public `version` (TF's) counts ops.
         self._epoch += 1
         self._ir = None
 
@@ -823,12 +826,8 @@ class Graph:
     def _as_ir(self) -> ir.GraphIR:
         with self._lock:
             if self._ir is None:
-                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops), self._epoch)
+                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops))
             return self._ir
-
-    @property
-    def _mutation_epoch(self) -> int:
-        return self._epoch
 
 
 def _merge_device(spec) -> Callable[[Operation], DeviceSpec]:

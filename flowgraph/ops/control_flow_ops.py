@@ -22,7 +22,7 @@ from flowgraph.framework.ops import (
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
-from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient
+from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
 
@@ -758,7 +758,8 @@ def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> No
 
 
 @RegisterGradient("While")
-def _while_grad(op: Operation, *grads):
+@path_aware
+def _while_grad(op: Operation, *grads, needed=None):
     if not op._attrs["back_prop"]:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
     static = op._attrs.get("_static", ())
@@ -774,4 +775,4 @@ def _while_grad(op: Operation, *grads):
             "count is not known when the graph is compiled. Pass a constant "
             "`maximum_iterations` to tf.while_loop."
         )
-    return _vjp_gradient(op, *grads)
+    return _vjp_gradient(op, *grads, needed=needed)

@@ -29,8 +29,11 @@ def test_backward_ops_live_under_the_gradients_scope_one_vjp_per_op(graph):
     (g,) = tf.gradients(y, [x])
     new = [op for op in graph.get_operations() if op.name.startswith("gradients/")]
     vjps = [op.name for op in new if op.type == "VJP"]
-    assert sorted(vjps) == ["gradients/Sum_grad/VJP", "gradients/Tanh_grad/VJP",
-                            "gradients/mul_grad/VJP"]
+    assert sorted(vjps) == [
+        "gradients/Sum_grad/VJP",
+        "gradients/Tanh_grad/VJP",
+        "gradients/mul_grad/VJP",
+    ]
     xv = np.array([0.5, -1.0, 2.0], np.float32)
     expected = np.tanh(xv) + xv * (1 - np.tanh(xv) ** 2)
     np.testing.assert_allclose(run(g, {x: xv}), expected, rtol=1e-5)
@@ -90,8 +93,9 @@ def test_stop_gradient_op_and_stop_gradients_argument(graph):
 
 def test_no_gradient_for_integer_paths(graph):
     x = tf.placeholder(tf.float32, [3])
-    y = tf.reduce_sum(tf.cast(tf.cast(x, tf.int32), tf.float32) + tf.cast(tf.shape(x)[0],
-                                                                          tf.float32))
+    y = tf.reduce_sum(
+        tf.cast(tf.cast(x, tf.int32), tf.float32) + tf.cast(tf.shape(x)[0], tf.float32)
+    )
     assert tf.gradients(y, x) == [None]
 
 
@@ -194,3 +198,16 @@ def test_fetching_indexed_slices_gives_an_indexed_slices_value(graph):
     assert isinstance(value, tf.IndexedSlicesValue)
     assert value.indices.tolist() == [2, 0] and value.dense_shape.tolist() == [4, 2]
     np.testing.assert_array_equal(value.values, np.ones((2, 2)))
+
+
+def test_the_generic_gradient_differentiates_only_inputs_on_a_path_from_the_xs(graph):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    c = tf.placeholder(tf.float32, [2], name="c")
+    (g,) = tf.gradients(tf.reduce_sum(x * c), [x])
+    (vjp,) = [op for op in graph.get_operations() if op.name.startswith("gradients/mul_grad")]
+    assert vjp.get_attr("wrt") == (0,)  # c is off the path: no gradient is built for it
+    np.testing.assert_allclose(run(g, {x: [1.0, 2.0], c: [3.0, 4.0]}), [3.0, 4.0])
+    (both,) = [tf.gradients(tf.reduce_sum(x * c), [x, c])]
+    vjps = [op for op in graph.get_operations() if op.type == "VJP" and op is not vjp]
+    assert [op.get_attr("wrt") for op in vjps if "mul" in op.name] == [(0, 1)]
+    np.testing.assert_allclose(run(both, {x: [1.0, 2.0], c: [3.0, 4.0]}), [[3, 4], [1, 2]])
