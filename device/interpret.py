@@ -6,6 +6,7 @@ loop bodies) all run their nodes through `run_node`.
 
 from __future__ import annotations
 
+import os
 import weakref
 from typing import Any, Callable, Mapping
 
@@ -52,13 +53,47 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
         out = _call_kernel(node, args, attrs, frame, call)
     except errors.OpError as e:
         raise type(e)(node, None, cite(node, e.message)) from None
-    except (ValueError, TypeError, IndexError, ZeroDivisionError) as e:
+    except Exception as e:
+        if not _bad_input(e):
+            raise _kernel_bug(node, e) from e  # the cause stays, for whoever fixes it
         raise errors.InvalidArgumentError(node, None, cite(node, str(e))) from None
     outs, new_values = kernel.split_results(out, node.attrs)
     for i, value in enumerate(outs):
         frame.env[(node.name, i)] = value
     for i, value in zip(node.written, new_values):
         frame.env[node.inputs[i]] = value  # the variable's new value
+
+
+_JAX_DIR = os.path.dirname(os.path.abspath(jax.__file__)) + os.sep
+
+
+def _bad_input(e: Exception) -> bool:
+    """Whether a kernel's exception says its inputs were bad (TF's InvalidArgumentError):
+    its own checks raise ValueError (the same checks reject a graph while it is built);
+    values fail with IndexError or ZeroDivisionError; jax rejects operands' shapes and
+    dtypes with TypeError. Anything else is a bug in the kernel."""
+    if isinstance(e, (ValueError, IndexError, ZeroDivisionError)):
+        return True
+    return isinstance(e, TypeError) and _innermost_file(e).startswith(_JAX_DIR)
+
+
+def _innermost_file(e: Exception) -> str:
+    tb = e.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_filename
+
+
+def _kernel_bug(node: Node, e: Exception) -> errors.InternalError:
+    return errors.InternalError(
+        node,
+        None,
+        cite(
+            node,
+            f"the kernel failed with {type(e).__name__}: {e}. This is a bug in "
+            f"flowgraph's kernel for {node.op}, not in your graph; please report it.",
+        ),
+    )
 
 
 def _call_kernel(node: Node, args: list, attrs: dict, frame: Frame, call) -> Any:

@@ -20,6 +20,7 @@ from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
 from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from flowgraph.framework.traceback_util import api_boundary
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
 
@@ -201,6 +202,7 @@ class BaseSession:
         """The devices this session can place ops on."""
         return [_DeviceAttributes(d) for d in session_devices(self._placement.device_count)]
 
+    @api_boundary
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops needed for `fetches` and returns their values.
 
@@ -253,6 +255,7 @@ class BaseSession:
         feed_keys = tuple(feed_list or ())
         run = self._make_run(fetches, feed_keys)
 
+        @api_boundary
         def call(*args, options=None, run_metadata=None):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")

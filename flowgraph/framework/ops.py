@@ -15,6 +15,7 @@ import numpy as np
 from device import ir
 from device.spec import DeviceSpec
 from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.traceback_util import api_boundary
 from kernels import registry
 from kernels.registry import Spec
 from kernels.shapes import infer
@@ -196,6 +197,7 @@ class Operation:
         """The output tensors (TF1's `Operation.values()`)."""
         return self._outputs
 
+    @api_boundary
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
         _run_with_session(self._graph, self, feed_dict, session)
@@ -324,6 +326,7 @@ class Tensor:
         """The operations that read this tensor."""
         return list(self._consumers)
 
+    @api_boundary
     def eval(self, feed_dict=None, session=None):
         """This tensor's value in `session` (default: the default session)."""
         return _run_with_session(self.graph, self, feed_dict, session)
@@ -959,6 +962,7 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
     return graph or current
 
 
+@api_boundary
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
     """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation."""
     graph = _graph_of(inputs)
