@@ -98,7 +98,7 @@ class Kernel:
         """(input index, mode) of every ref input, given the node's attrs."""
         listed = self.effects.updates_listed_in
         if listed and attrs:
-            return self.ref_modes + tuple((i, READ_WRITE) for i in attrs.get(listed, ()))
+            return self.ref_modes + tuple((i, READ_WRITE) for i in _listed(attrs, listed))
         return self.ref_modes
 
     def ref_mode(self, index: int, attrs=None) -> str | None:
@@ -125,7 +125,15 @@ class Kernel:
         if index in self.static or (self.variadic and "*" in self.static):
             return True
         listed = self.static_listed_in
-        return bool(listed and attrs and index in attrs.get(listed, ()))
+        return bool(listed and attrs and index in _listed(attrs, listed))
+
+
+def _listed(attrs, path: str) -> tuple:
+    """The positions an attr lists: `ATTR`, or `ATTR.FIELD` of an attr of (field, value)
+    pairs (a typed attr such as While's `_loop`)."""
+    name, _, field = path.partition(".")
+    value = attrs.get(name, ())
+    return dict(value).get(field, ()) if field else value
 
 
 _KERNELS: dict[str, Kernel] = {}
@@ -159,7 +167,8 @@ def register(
       static: names of inputs that must be known when the segment is compiled (TF's
         HostMemory inputs: axes, shapes, permutations); the kernel gets them as numpy.
         "*" marks every input of a variadic kernel static; "@ATTR" the positions the
-        node's attr ATTR lists (a variadic op's last input, a VJP node's).
+        node's attr ATTR lists (a variadic op's last input, a VJP node's), "@ATTR.FIELD"
+        those a field of a typed attr lists (While's `_loop.static`).
       shape: `shape(specs, attrs, static_values) -> list[Spec]`, for kernels that
         `jax.eval_shape` cannot describe (all host kernels) or as a fast rule.
       effects: what the op does besides computing outputs (default: nothing).
