@@ -264,3 +264,14 @@ def test_gradient_pairing_is_a_listed_pass(monkeypatch):
     np.testing.assert_allclose([y, dx], [np.sin(0.5), np.cos(0.5)], rtol=1e-6)
     (seg,) = plan.segments
     assert seg.linearized == {"y": (0,)} and seg.pullbacks == {"g": "y"}
+
+
+def test_no_side_channels_a_run_needs_comes_in_its_context():
+    import pathlib
+
+    import device
+    import kernels
+
+    for package in (device, kernels):
+        for path in pathlib.Path(package.__file__).parent.glob("*.py"):
+            assert "ContextVar" not in path.read_text(), path
