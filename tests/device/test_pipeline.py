@@ -275,3 +275,9 @@ def test_no_side_channels_a_run_needs_comes_in_its_context():
     for package in (device, kernels):
         for path in pathlib.Path(package.__file__).parent.glob("*.py"):
             assert "ContextVar" not in path.read_text(), path
+
+
+def test_running_an_op_type_with_no_kernel_is_not_found():
+    g = GraphIR((const("a", 1.0), op("b", "FgNoSuchOp", "a")))
+    with pytest.raises(errors.NotFoundError, match="Op type not registered 'FgNoSuchOp'"):
+        run(g, ["b"])
