@@ -216,7 +216,21 @@ def run_nodes(nodes, frame: Frame, folded=frozenset(), calls: Mapping[str, Calla
     for node in nodes:
         with jax.named_scope(node.name):
             if node.name in folded:
-                with jax.ensure_compile_time_eval():
-                    run_node(node, frame)
+                run_folded(node, frame)
             else:
                 run_node(node, frame, calls.get(node.name))
+
+
+def run_folded(node: Node, frame: Frame) -> None:
+    """The one constant folder: runs `node` now, even while tracing, so that its outputs
+    are concrete values (static inputs need them when the code is compiled)."""
+    with jax.ensure_compile_time_eval():
+        run_node(node, frame)
+
+
+def fold(node: Node, values: list) -> tuple:
+    """`node`'s outputs on the known values of its inputs (folding while a graph is built)."""
+    frame = Frame({})
+    frame.env.update(zip(node.inputs, values))
+    run_folded(node, frame)
+    return tuple(frame.env[(node.name, i)] for i in range(len(node.output_dtypes)))
