@@ -16,7 +16,7 @@ from device import ir
 from device.interpret import fold
 from device.spec import DeviceSpec
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.traceback_util import api_boundary
+from flowgraph.framework.traceback_util import api_boundary, at_boundary
 from kernels import registry
 from kernels.registry import Spec
 from kernels.shapes import infer
@@ -963,11 +963,13 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
     return graph or current
 
 
-@api_boundary
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
     """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation."""
-    graph = _graph_of(inputs)
-    op = _build_op(graph, op_type, inputs, name, attrs)
+    try:  # an API boundary, inlined: building ops is the hot path
+        graph = _graph_of(inputs)
+        op = _build_op(graph, op_type, inputs, name, attrs)
+    except Exception as e:
+        raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)
     outputs = op._outputs
     if not outputs:
         return op

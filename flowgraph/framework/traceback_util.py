@@ -37,11 +37,14 @@ def api_boundary(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except Exception as e:
-            if not filtering_enabled():
-                raise
-            raise filtered(e)  # noqa: B904  (its own cause and context stay as they were)
+            raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)
 
     return boundary
+
+
+def at_boundary(e: BaseException) -> BaseException:
+    """`e` as it leaves the API: filtered, unless `FLOWGRAPH_TRACEBACK_FILTERING` is off."""
+    return filtered(e) if filtering_enabled() else e
 
 
 def filtered(e: BaseException) -> BaseException:
