@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from kernels.errors import InvalidArgumentError
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SHAPE_ONLY, Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
 
@@ -109,7 +109,7 @@ def _shape_of_shape(specs, attrs, static_values):
     return [Spec((rank,), attrs["out_type"])]
 
 
-@register("Shape", shape=_shape_of_shape, shape_only=True)
+@register("Shape", shape=_shape_of_shape, effects=SHAPE_ONLY)
 def shape(input, *, out_type: np.dtype):
     # Shapes are concrete even while tracing: the result stays a numpy constant.
     return np.asarray(input.shape, dtype=out_type)
@@ -119,7 +119,7 @@ def _scalar_of(attr):
     return lambda specs, attrs, static_values: [Spec((), np.dtype(attrs[attr]))]
 
 
-@register("Size", shape=_scalar_of("out_type"), shape_only=True)
+@register("Size", shape=_scalar_of("out_type"), effects=SHAPE_ONLY)
 def size(input, *, out_type: np.dtype):
     return np.asarray(np.prod(input.shape, dtype=np.int64), dtype=out_type)
 
@@ -127,7 +127,7 @@ def size(input, *, out_type: np.dtype):
 @register(
     "Rank",
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
-    shape_only=True,
+    effects=SHAPE_ONLY,
 )
 def rank(input):
     return np.asarray(input.ndim, dtype=np.int32)
@@ -406,7 +406,7 @@ def _concat_shape(specs, attrs, static_values):
     return [Spec(rest[:a] + (total,) + rest[a:], specs[0].dtype)]
 
 
-@register("ConcatV2", shape=_concat_shape, static_attr="static_inputs")
+@register("ConcatV2", shape=_concat_shape, static=("@static_inputs",))
 def concat_v2(*values_and_axis, N: int, static_inputs: tuple = ()):
     values, axis = values_and_axis[:-1], int(np.asarray(values_and_axis[-1]))
     if _strings(values[0]):
@@ -431,7 +431,7 @@ def _shape_n_shape(specs, attrs, static_values):
     return [Spec((None if s.shape is None else len(s.shape),), attrs["out_type"]) for s in specs]
 
 
-@register("ShapeN", shape=_shape_n_shape, shape_only=True)
+@register("ShapeN", shape=_shape_n_shape, effects=SHAPE_ONLY)
 def shape_n(*input, N: int, out_type: np.dtype):
     return tuple(np.asarray(x.shape, dtype=out_type) for x in input)
 

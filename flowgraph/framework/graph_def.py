@@ -369,16 +369,22 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
 
 def node_def(op, add_shapes: bool = False, library=None) -> node_def_pb2.NodeDef:
     """The `NodeDef` of `op`: name, TF op type, inputs (`name:i`, `^ctrl`), device, attrs."""
-    node = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
-    node.input.extend(t._as_node_def_input() for t in op.inputs)
-    node.input.extend("^" + c.name for c in op.control_inputs)
-    encoder = _Encoder(f"Operation '{op.name}' (op: '{op.type}')", library)
-    for key, value in op._attrs.items():
-        node.attr[key].CopyFrom(encoder.attr(key, value))
+    node = ir_node_def(op._as_node(), op.device, library)
     if add_shapes:
         shapes = node.attr["_output_shapes"].list.shape
         shapes.extend(_shape_proto(t._shape_tuple) for t in op.outputs)
     return node
+
+
+def ir_node_def(node, device: str, library=None) -> node_def_pb2.NodeDef:
+    """The `NodeDef` of a runtime IR node (`device.ir.Node`) placed on `device`."""
+    out = node_def_pb2.NodeDef(name=node.name, op=node.op, device=device)
+    out.input.extend(name if i == 0 else f"{name}:{i}" for name, i in node.inputs)
+    out.input.extend("^" + c for c in node.control_inputs)
+    encoder = _Encoder(f"Operation '{node.name}' (op: '{node.op}')", library)
+    for key, value in node.attrs.items():
+        out.attr[key].CopyFrom(encoder.attr(key, value))
+    return out
 
 
 def as_graph_def(graph, from_version: int | None = None, add_shapes: bool = False):

@@ -252,13 +252,12 @@ def _producer_defaults(producer_op_list) -> dict:
 def _mark_refs(op: Operation, kernel) -> None:
     """Gives an imported op's outputs the ref dtypes its constructor would have set."""
     outputs = op._outputs
-    if kernel.state == registry.VARIABLE:
+    if kernel.effects.variable:
         for t in outputs:
             t._dtype = t._dtype._as_ref
         return
-    modes = (registry.WRITE, registry.READ_WRITE)
-    writes = [i for i, mode in kernel.refs_of(op._attrs) if mode in modes]
-    if writes and outputs and op.inputs[writes[0]].dtype._is_ref_dtype:
+    writes = kernel.written(op._attrs)
+    if kernel.effects.ref_output and op.inputs[writes[0]].dtype._is_ref_dtype:
         outputs[0]._dtype = op.inputs[writes[0]].dtype
 
 

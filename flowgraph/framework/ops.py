@@ -13,8 +13,10 @@ from typing import Any, Callable, Iterable
 import numpy as np
 
 from device import ir
+from device.interpret import fold
 from device.spec import DeviceSpec
 from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.traceback_util import api_boundary, at_boundary
 from kernels import registry
 from kernels.registry import Spec
 from kernels.shapes import infer
@@ -196,6 +198,7 @@ class Operation:
         """The output tensors (TF1's `Operation.values()`)."""
         return self._outputs
 
+    @api_boundary
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
         _run_with_session(self._graph, self, feed_dict, session)
@@ -329,6 +332,7 @@ class Tensor:
         """The operations that read this tensor."""
         return list(self._consumers)
 
+    @api_boundary
     def eval(self, feed_dict=None, session=None):
         """This tensor's value in `session` (default: the default session)."""
         return _run_with_session(self.graph, self, feed_dict, session)
@@ -500,6 +504,9 @@ class Graph:
         return display.GraphView(self).svg()
 
     def _mutated(self) -> None:
+        # The one counter of changes to existing ops (devices, control inputs): a session's
+        # cached runs and placements are planned again. Adding ops keeps them valid; the
+        # public `version` (TF's) counts ops.
         self._epoch += 1
         self._ir = None
 
@@ -843,12 +850,8 @@ class Graph:
     def _as_ir(self) -> ir.GraphIR:
         with self._lock:
             if self._ir is None:
-                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops), self._epoch)
+                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops))
             return self._ir
-
-    @property
-    def _mutation_epoch(self) -> int:
-        return self._epoch
 
 
 def _merge_device(spec) -> Callable[[Operation], DeviceSpec]:
@@ -982,8 +985,11 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
 
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
     """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation."""
-    graph = _graph_of(inputs)
-    op = _build_op(graph, op_type, inputs, name, attrs)
+    try:  # an API boundary, inlined: building ops is the hot path
+        graph = _graph_of(inputs)
+        op = _build_op(graph, op_type, inputs, name, attrs)
+    except Exception as e:
+        raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)
     outputs = op._outputs
     if not outputs:
         return op
@@ -1083,13 +1089,11 @@ def _fold(op: Operation, index: int):
         if v is None or np.size(v) > 1024:
             return None
         values.append(v)
-    attrs = {k: v for k, v in op._attrs.items() if k in kernel.attr_names}
     try:
         import jax
 
         with jax.default_device(jax.devices("cpu")[0]):
-            out = kernel.fn(*values, **attrs)
+            outs = fold(op._as_node(), values)  # the runtime's folder, run now
     except Exception:  # not foldable here; the runtime will report any real error
         return None
-    outs = out if isinstance(out, tuple) else (out,)
     return np.asarray(outs[index])

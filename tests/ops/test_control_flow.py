@@ -597,3 +597,25 @@ def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):
     np.testing.assert_array_equal(sess.run(y, {x: xs}), xs)
     dropped = sess.run(y, {x: xs, training: True})
     assert set(np.unique(dropped)) <= {0.0, 2.0}
+
+
+def test_a_loops_metadata_is_one_typed_attr_that_round_trips_through_a_graph_def():
+    from kernels.control_flow import LoopSpec
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        i, v = tf.while_loop(lambda i, v: i < 5, lambda i, v: (i + 1, v * 2.0), [0, x])
+    op = v.op
+    private = sorted(k for k in op.node_def.attr if k.startswith("_"))
+    assert private == ["_host", "_loop", "_writes"]
+    spec = LoopSpec(op.get_attr("_loop"))
+    assert (spec.loop_vars, spec.trip_count, spec.counting) == (2, 5, (0, 1, 1, 0))
+    imported = tf.Graph()
+    with imported.as_default():
+        tf.import_graph_def(g.as_graph_def(), name="")
+        assert imported.get_operation_by_name(op.name).get_attr("_loop") == tuple(spec)
+        with tf.Session() as sess:
+            out = sess.run([i.name, v.name], {"x:0": np.ones(3, np.float32)})
+    assert out[0] == 5
+    np.testing.assert_allclose(out[1], [32.0, 32.0, 32.0])
