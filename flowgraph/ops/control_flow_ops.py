@@ -456,12 +456,11 @@ def while_loop(
             len(entries),
             "While",
             _bodies={"cond": cond_body, "body": loop_body},
-            T=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
             _loop_vars=len(entries),
-            maximum_iterations=limit,
+            _maximum_iterations=limit,
             parallel_iterations=parallel_iterations,
-            back_prop=bool(back_prop),
+            _back_prop=bool(back_prop),
             _host=host,
             _trip_count=trips,
             _count=counting.attr if counting is not None else (),
@@ -590,7 +589,7 @@ def _stacked_writes(cond_body: _Body, loop_body: _Body, counting) -> tuple:
     counter = loop_body.arguments[k]
     out = []
     for j, (arg, result) in enumerate(zip(loop_body.arguments, loop_body.results)):
-        if j == k or result is None or result.op.type != "TensorListSetItem":
+        if j == k or result is None or result.op.type != "DenseListSetItem":
             continue
         buffer, index, item = result.op.inputs
         only_write = buffer is arg and len(arg.consumers()) == 1
@@ -759,11 +758,11 @@ def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> No
 
 @RegisterGradient("While")
 def _while_grad(op: Operation, *grads):
-    if not op._attrs["back_prop"]:
+    if not op._attrs["_back_prop"]:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
     static = op._attrs.get("_static", ())
     bounded = (
-        op._attrs["maximum_iterations"] >= 0
+        op._attrs["_maximum_iterations"] >= 0
         or op._attrs["_trip_count"] >= 0
         or op._attrs.get("_limit", -1) in static
         or op._attrs.get("_bound", -1) in static
