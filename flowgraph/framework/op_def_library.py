@@ -237,19 +237,21 @@ def _check_attr(sig: Signature, a: _Attr, value):
     except _Mismatch as e:
         raise OpDefError(
             f"AttrValue had value with type '{e.args[0]}' when '{a.kind}' expected for attr "
-            f"'{a.name}'"
+            f"'{a.name}'; {sig.text}"
         ) from None
     if a.allowed is not None:
-        _check_allowed(a, value)
+        _check_allowed(sig, a, value)
     if a.minimum is not None:
         size = len(value) if isinstance(value, tuple) else value
         if size < a.minimum:
             what = "Length for attr" if isinstance(value, tuple) else "Value for attr"
-            raise OpDefError(f"{what} '{a.name}' of {size} must be at least minimum {a.minimum}")
+            raise OpDefError(
+                f"{what} '{a.name}' of {size} must be at least minimum {a.minimum}; {sig.text}"
+            )
     return value
 
 
-def _check_allowed(a: _Attr, value) -> None:
+def _check_allowed(sig: Signature, a: _Attr, value) -> None:
     values = value if isinstance(value, tuple) else (value,)
     for v in values:
         key = v if isinstance(v, (str, bytes)) else dtypes.as_dtype(v).base_dtype._type_enum
@@ -257,7 +259,7 @@ def _check_allowed(a: _Attr, value) -> None:
         if key not in a.allowed:
             raise OpDefError(
                 f"Value for attr '{a.name}' of {_show(key)} is not in the list of allowed "
-                f"values: {', '.join(sorted(_show(x) for x in a.allowed))}"
+                f"values: {', '.join(sorted(_show(x) for x in a.allowed))}; {sig.text}"
             )
 
 
