@@ -287,8 +287,9 @@ def bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs=frozens
       OpDefTypeError (a TypeError): an input dtype the OpDef does not allow.
     """
     out = dict(attrs)
+    declared = sig.attrs
     for key, value in attrs.items():
-        a = sig.attrs.get(key)
+        a = declared.get(key)
         if a is not None:
             if value is None and a.kind != "shape" and key in sig.defaults:
                 out[key] = sig.defaults[key]
@@ -300,16 +301,18 @@ def bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs=frozens
     for key, value in sig.defaults.items():
         if key not in out:
             out[key] = value
-    missing = sig.required - out.keys() - (sig.output_only - kernel_attrs)
-    if missing:
-        raise OpDefError(f"NodeDef missing attr '{min(missing)}' from {sig.text}")
+    if sig.required and not sig.required <= out.keys():
+        missing = sig.required - out.keys() - (sig.output_only - kernel_attrs)
+        if missing:
+            raise OpDefError(f"NodeDef missing attr '{min(missing)}' from {sig.text}")
     return out
 
 
-def bind_outputs(sig: Signature, output_dtypes, attrs: dict) -> None:
-    """Fills the type attrs that only the outputs determine (from the inferred dtypes)."""
+def bind_outputs(sig: Signature, output_specs, attrs: dict) -> None:
+    """Fills the type attrs that only the outputs determine (from the inferred specs)."""
     if not sig.output_only or sig.output_only <= attrs.keys():
         return
+    output_dtypes = [dtypes.as_dtype(s.dtype) for s in output_specs]
     index = 0
     for arg in sig.outputs:
         if arg.list_attr:

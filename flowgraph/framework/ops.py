@@ -1077,7 +1077,7 @@ def _build_op(
         out_specs = infer(kernel, specs, kernel_attrs, static)
     except ValueError as e:
         raise ValueError(_build_error(op_type, full_name, e, specs, frames)) from None
-    op_def_library.bind_outputs(sig, [dtypes.as_dtype(s.dtype) for s in out_specs], attrs)
+    op_def_library.bind_outputs(sig, out_specs, attrs)
     op = Operation(graph, full_name, op_type, inputs, attrs, out_specs, [], frames)
     refs = kernel.refs_of(attrs)
     if refs:  # an op updating a variable sits with it (TF's op_def_library does the same)
