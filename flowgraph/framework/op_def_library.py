@@ -51,6 +51,7 @@ class Signature(NamedTuple):
     required: frozenset[str]
     output_only: frozenset[str]  # type attrs that only output args use
     outputs: tuple[_Arg, ...]
+    handle_outputs: tuple[tuple[int, dtypes.DType], ...]  # resource/variant outputs
     kinds: dict[str, str]  # attr name -> its OpDef type ("shape", "list(int)", …)
     text: str  # "Op<name=…; signature=…>", for errors
 
@@ -86,9 +87,21 @@ def _compile(op_def) -> Signature:
         frozenset(attrs) - set(defaults) - by_input,
         frozenset(by_output - by_input - set(defaults) - {""}),
         outputs,
+        _handle_outputs(outputs),
         {a.name: a.type for a in op_def.attr},
         _text(op_def),
     )
+
+
+def _handle_outputs(outputs) -> tuple:
+    # numpy has no resource or variant dtype: the OpDef says which outputs are handles.
+    out = []
+    for i, arg in enumerate(outputs):
+        if arg.number_attr or arg.list_attr:
+            break  # later positions depend on the node
+        if arg.dtype in _HANDLE_TYPES:
+            out.append((i, dtypes.as_dtype(arg.dtype)))
+    return tuple(out)
 
 
 def _arg(a) -> _Arg:

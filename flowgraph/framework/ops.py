@@ -1079,6 +1079,8 @@ def _build_op(
         raise ValueError(_build_error(op_type, full_name, e, specs, frames)) from None
     op_def_library.bind_outputs(sig, out_specs, attrs)
     op = Operation(graph, full_name, op_type, inputs, attrs, out_specs, [], frames)
+    for i, dtype in sig.handle_outputs:
+        op._outputs[i]._dtype = dtype
     refs = kernel.refs_of(attrs)
     if refs:  # an op updating a variable sits with it (TF's op_def_library does the same)
         with contextlib.ExitStack() as stack:
