@@ -26,7 +26,7 @@ def _greedy_shape(specs, attrs, static_values):
 
 
 @register("CTCGreedyDecoder", kind=HOST, shape=_greedy_shape)
-def ctc_greedy_decoder(inputs, sequence_length, *, merge_repeated: bool = True):
+def ctc_greedy_decoder(inputs, sequence_length, *, merge_repeated: bool = False):
     inputs = np.asarray(inputs)
     seq_len = np.asarray(sequence_length)
     if inputs.ndim != 3:

@@ -82,3 +82,24 @@ def test_declare_refuses_tensorflow_names_and_duplicates():
         op_def.declare("VJP")
     with pytest.raises(ValueError, match="cannot parse attr"):
         op_def.declare("_TestBad", attrs=("not an attr",))
+
+
+def test_kernel_keyword_defaults_agree_with_the_op_defs():
+    # Building fills omitted attrs with the OpDef's defaults, so a kernel's own default for
+    # a declared attr must say the same (or it would mislead its reader).
+    import inspect
+
+    import numpy as np
+
+    from flowgraph.framework import op_def_library
+
+    for op_type, kernel in registry.all_kernels().items():
+        defaults = op_def_library.signature(op_type).defaults
+        for p in inspect.signature(kernel.fn).parameters.values():
+            if p.kind is p.KEYWORD_ONLY and p.default is not p.empty and p.name in defaults:
+                ours, theirs = p.default, defaults[p.name]
+                if isinstance(theirs, tuple):
+                    ours = tuple(ours or ())
+                if isinstance(theirs, np.ndarray) or isinstance(ours, np.ndarray):
+                    continue  # tensors: compared by the kernels' own tests
+                assert ours == theirs, (op_type, p.name, ours, theirs)
