@@ -1059,11 +1059,7 @@ def _build_op(
     frames = _user_frames()
     kernel, sig = _definition(op_type, frames)
     full_name = _op_name(graph, name or op_type)
-    try:
-        attrs = op_def_library.bind(sig, inputs, attrs, strict, kernel.attr_names)
-    except (op_def_library.OpDefError, op_def_library.OpDefTypeError) as e:
-        cls = TypeError if isinstance(e, TypeError) else ValueError
-        raise cls(f"{e}; NodeDef: {{{{node {full_name}}}}}{_defined_at(frames)}") from None
+    attrs = _checked_attrs(sig, kernel, inputs, attrs, strict, full_name, frames)
     specs = tuple(Spec(t._shape_tuple, t._dtype.numpy_dtype) for t in inputs)
     static = [
         constant_value(t) if kernel.is_static_input(i, attrs) else None
@@ -1090,6 +1086,15 @@ def _build_op(
         return op
     graph._add_op(op, [t._op for t in inputs], compute_device)
     return op
+
+
+def _checked_attrs(sig, kernel, inputs, attrs, strict, name, frames) -> dict:
+    """The node's attrs, checked against its OpDef and completed (errors name the node)."""
+    try:
+        return op_def_library.bind(sig, inputs, attrs, strict, kernel.attr_names)
+    except (op_def_library.OpDefError, op_def_library.OpDefTypeError) as e:
+        cls = TypeError if isinstance(e, TypeError) else ValueError
+        raise cls(f"{e}; NodeDef: {{{{node {name}}}}}{_defined_at(frames)}") from None
 
 
 def _definition(op_type: str, frames) -> tuple[registry.Kernel, op_def_library.Signature]:
