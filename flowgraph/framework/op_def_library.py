@@ -303,13 +303,20 @@ def bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs=frozens
     declared = sig.attrs
     for key, value in attrs.items():
         a = declared.get(key)
-        if a is not None:
-            if value is None and a.kind != "shape" and key in sig.defaults:
-                out[key] = sig.defaults[key]
-            else:
-                out[key] = _check_attr(sig, a, value)
-        elif strict and key[:1] != "_":
-            raise OpDefError(f"NodeDef mentions attr '{key}' not in {sig.text}")
+        if a is None:
+            if strict and key[:1] != "_":
+                raise OpDefError(f"NodeDef mentions attr '{key}' not in {sig.text}")
+        elif value is None and a.kind != "shape" and key in sig.defaults:
+            out[key] = sig.defaults[key]
+        elif (
+            a.allowed is None
+            and a.minimum is None
+            and a.check is _check_bool
+            and (value is True or value is False)
+        ):
+            pass  # the commonest attr, checked without a call
+        else:
+            out[key] = _check_attr(sig, a, value)
     _bind_inputs(sig, inputs, out)
     for key, value in sig.defaults.items():
         if key not in out:
@@ -413,15 +420,10 @@ def _bind_one(sig: Signature, arg: _Arg, dtype: dtypes.DType, attrs: dict) -> No
         given = attrs.get(arg.type_attr)
         if given is None:
             a = sig.attrs[arg.type_attr]
-            base = dtype.base_dtype
-            if a.allowed is not None and base._type_enum not in a.allowed:
-                raise OpDefTypeError(
-                    f"Value passed to parameter '{arg.name}' has DataType {base.name} not in "
-                    f"list of allowed values: "
-                    f"{', '.join(dtypes.as_dtype(t).name for t in sorted(a.allowed))}"
-                )
-            attrs[arg.type_attr] = _type_value(base)
-        elif not _same_type(given, dtype):
+            if a.allowed is not None and dtype._type_enum not in a.allowed:
+                _check_input_type(arg, a, dtype.base_dtype)
+            attrs[arg.type_attr] = _type_value(dtype)
+        elif given is not _type_values.get(dtype) and not _same_type(given, dtype):
             raise OpDefTypeError(
                 f"Input '{arg.name}' of '{sig.op_type}' Op has type {dtype.base_dtype.name} "
                 f"that does not match type {dtypes.as_dtype(given).name} of attr "
@@ -434,10 +436,25 @@ def _bind_one(sig: Signature, arg: _Arg, dtype: dtypes.DType, attrs: dict) -> No
         )
 
 
+def _check_input_type(arg: _Arg, a: _Attr, base: dtypes.DType) -> None:
+    if base._type_enum not in a.allowed:
+        raise OpDefTypeError(
+            f"Value passed to parameter '{arg.name}' has DataType {base.name} not in list of "
+            f"allowed values: {', '.join(dtypes.as_dtype(t).name for t in sorted(a.allowed))}"
+        )
+
+
 def _type_value(dtype: dtypes.DType):
     """A type attr's stored value: the numpy dtype (the DType where numpy has none)."""
-    base = dtype.base_dtype
-    return base if base._type_enum in _HANDLE_TYPES else base.numpy_dtype
+    value = _type_values.get(dtype)
+    if value is None:
+        base = dtype.base_dtype
+        value = base if base._type_enum in _HANDLE_TYPES else base.numpy_dtype
+        _type_values[dtype] = value
+    return value
+
+
+_type_values: dict[dtypes.DType, object] = {}  # DType (ref types too) -> its type attr value
 
 
 _HANDLE_TYPES = frozenset({dtypes.DT_RESOURCE, dtypes.DT_VARIANT})
