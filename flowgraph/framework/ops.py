@@ -1099,6 +1099,16 @@ def _checked_attrs(sig, kernel, inputs, attrs, strict, name, frames) -> dict:
 
 def _definition(op_type: str, frames) -> tuple[registry.Kernel, op_def_library.Signature]:
     """The kernel and compiled OpDef of `op_type`; NotFoundError if it has either not."""
+    found = _definitions.get(op_type)
+    if found is None:
+        found = _definitions[op_type] = _find_definition(op_type, frames)
+    return found
+
+
+_definitions: dict[str, tuple[registry.Kernel, op_def_library.Signature]] = {}
+
+
+def _find_definition(op_type: str, frames) -> tuple[registry.Kernel, op_def_library.Signature]:
     try:
         sig = op_def_library.signature(op_type)
     except errors.NotFoundError:
