@@ -8,7 +8,7 @@ from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
 
-from kernels import registry
+from kernels import op_def, registry
 from kernels.registry import Kernel
 
 
@@ -23,7 +23,7 @@ class Node:
     A node is bound to its kernel when it is made, as a JAX equation carries its
     primitive: every pass reads `kernel`, `refs` and `static_inputs` (None: an op type
     with no kernel here, which only placement tolerates). `op_def` is the op's declared
-    definition, once the op-definition registry binds it.
+    definition, bound on first use.
     """
 
     name: str
@@ -36,10 +36,14 @@ class Node:
     output_shapes: tuple[tuple | None, ...] = ()
     source: str = ""
     kernel: Kernel | None = field(init=False, repr=False)
-    op_def: Any = field(init=False, repr=False, default=None)
 
     def __post_init__(self):
         object.__setattr__(self, "kernel", registry.find(self.op))
+
+    @cached_property
+    def op_def(self) -> Any:
+        """The op's declared `OpDef` (TensorFlow's, or flowgraph's own); None if it has none."""
+        return op_def.find(self.op)
 
     @cached_property
     def refs(self) -> Mapping[int, str]:

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kernels.op_def import declare
 from kernels.registry import RNG, Effects, Spec, register
 
 _FUNCTIONAL = Effects(updates_listed_in="_writes")
@@ -68,6 +69,7 @@ class LoopSpec(tuple):
 
 
 def _declared_outputs(specs, attrs, static_values):
+    # While's T lists every input's type: the loop variables (its outputs) come first.
     types = attrs["Tout"] if "Tout" in attrs else attrs["T"]
     return [
         Spec(tuple(s) if s is not None else None, np.dtype(t))
@@ -107,21 +109,22 @@ def while_(
     output_shapes=(),
     _writes=(),
     _loop=(),
-    maximum_iterations: int = -1,
+    _maximum_iterations: int = -1,
     parallel_iterations: int = 10,
-    back_prop: bool = True,
+    _back_prop: bool = True,
     _host: bool = False,
 ):
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
+    `lax.scan`. With a static `_maximum_iterations` the loop is a `lax.scan` of that many steps that
     stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
     a `lax.while_loop`, bounded by the input `limit` if there is one. `_host` loops
     (shapes that change between iterations) run in Python, each step a compiled call.
     """
     spec = LoopSpec(_loop)
     n, rng, trip_count = spec.loop_vars, spec.rng, spec.trip_count
+    maximum_iterations = _maximum_iterations
     limit = input[spec.limit] if spec.limit >= 0 else None
     if limit is not None and spec.limit in spec.static:  # known when compiled: a static bound
         maximum_iterations, limit = max(int(np.asarray(limit)), 0), None
@@ -224,6 +227,12 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
     return tuple(loop_vars) + tuple(ref_values)
 
 
+# flowgraph-specific: a function body's random ops fold their streams out of this key.
+declare(
+    "RngKey", outputs=("key: uint32",), attrs=("seed: int = 0", "seed2: int = 0"), stateful=True
+)
+
+
 @register("RngKey", effects=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
 def rng_key(key, *, seed=0, seed2=0):
     """A fresh key for the random ops inside a function body (the body folds its own
@@ -249,23 +258,57 @@ def _list_set_shape(specs, attrs, static_values):
     return [Spec(shape, item.dtype)]
 
 
-@register("TensorListGetItem", shape=_list_item_shape)
-def tensor_list_get_item(input_handle, index):
-    return lax.dynamic_index_in_dim(input_handle, jnp.asarray(index), 0, keepdims=False)
+# flowgraph-specific: a TensorArray is a dense [size, *element_shape] buffer (TF's TensorList
+# ops take a variant handle and an element_shape input).
+declare(
+    "DenseListGetItem",
+    inputs=("buffer: T", "index: int32"),
+    outputs=("item: T",),
+    attrs=("T: type",),
+)
 
 
-@register("TensorListSetItem", shape=_list_set_shape)
-def tensor_list_set_item(input_handle, index, item, *, size: int = -1):
+@register("DenseListGetItem", shape=_list_item_shape)
+def dense_list_get_item(buffer, index):
+    return lax.dynamic_index_in_dim(buffer, jnp.asarray(index), 0, keepdims=False)
+
+
+declare(
+    "DenseListSetItem",
+    inputs=("buffer: T", "index: int32", "item: Titem"),
+    outputs=("output: T",),
+    attrs=("T: type", "Titem: type", "size: int = -1"),
+)
+
+
+@register("DenseListSetItem", shape=_list_set_shape)
+def dense_list_set_item(buffer, index, item, *, size: int = -1):
     return lax.dynamic_update_index_in_dim(
-        input_handle, jnp.asarray(item, input_handle.dtype), jnp.asarray(index), 0
+        buffer, jnp.asarray(item, buffer.dtype), jnp.asarray(index), 0
     )
 
 
-@register("TensorListGather")
-def tensor_list_gather(input_handle, indices):
-    return jnp.take(input_handle, indices, axis=0)
+declare(
+    "DenseListGather",
+    inputs=("buffer: T", "indices: int32"),
+    outputs=("values: T",),
+    attrs=("T: type",),
+)
 
 
-@register("TensorListScatterIntoExistingList")
-def tensor_list_scatter(input_handle, tensor, indices):
-    return jnp.asarray(input_handle).at[indices].set(jnp.asarray(tensor, input_handle.dtype))
+@register("DenseListGather")
+def dense_list_gather(buffer, indices):
+    return jnp.take(buffer, indices, axis=0)
+
+
+declare(
+    "DenseListScatter",
+    inputs=("buffer: T", "tensor: Ttensor", "indices: int32"),
+    outputs=("output: T",),
+    attrs=("T: type", "Ttensor: type"),
+)
+
+
+@register("DenseListScatter")
+def dense_list_scatter(buffer, tensor, indices):
+    return jnp.asarray(buffer).at[indices].set(jnp.asarray(tensor, buffer.dtype))

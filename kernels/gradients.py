@@ -13,11 +13,30 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels.op_def import declare
 from kernels.registry import Spec, lookup, register
 
 
 def _vjp_shape(specs, attrs, static_values):
     return [Spec(specs[i].shape, specs[i].dtype) for i in attrs["wrt"]]
+
+
+# flowgraph-specific: TF builds each op's gradient from its registered gradient function.
+declare(
+    "VJP",
+    inputs=("args: Targs",),
+    outputs=("grads: Tgrads",),
+    attrs=(
+        "forward: string",
+        "forward_attrs: func",
+        "num_inputs: int >= 0",
+        "wrt: list(int)",
+        "static_inputs: list(int) = []",
+        "forward_node: string = ''",
+        "Targs: list(type)",
+        "Tgrads: list(type)",
+    ),
+)
 
 
 @register("VJP", shape=_vjp_shape, static=("@static_inputs",))

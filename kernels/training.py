@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from kernels.op_def import declare
 from kernels.registry import Effects, Spec, register
 
 Array = jax.Array
@@ -39,6 +40,15 @@ def _sparse(rule: Callable, indices: Array, *refs: Array):
     new_rows = rule(*rows)
     new = tuple(r.at[indices].set(n, mode="drop") for r, n in zip(refs, new_rows))
     return new if len(new) > 1 else new[0]
+
+
+# flowgraph-specific: TF1 sums repeated rows with Unique + UnsortedSegmentSum.
+declare(
+    "DeduplicateIndexedSlices",
+    inputs=("values: T", "indices: Tindices"),
+    outputs=("unique_values: T", "unique_indices: Tindices"),
+    attrs=("T: type", "Tindices: {int32, int64}"),
+)
 
 
 @register("DeduplicateIndexedSlices", shape=_dedup_shape)

@@ -464,11 +464,10 @@ def while_loop(
             len(entries),
             "While",
             _bodies={"cond": cond_body, "body": loop_body},
-            T=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            maximum_iterations=limit,
+            _maximum_iterations=limit,
             parallel_iterations=parallel_iterations,
-            back_prop=bool(back_prop),
+            _back_prop=bool(back_prop),
             _host=host,
             loop={
                 "loop_vars": len(entries),
@@ -600,7 +599,7 @@ def _stacked_writes(cond_body: _Body, loop_body: _Body, counting) -> tuple:
     counter = loop_body.arguments[k]
     out = []
     for j, (arg, result) in enumerate(zip(loop_body.arguments, loop_body.results)):
-        if j == k or result is None or result.op.type != "TensorListSetItem":
+        if j == k or result is None or result.op.type != "DenseListSetItem":
             continue
         buffer, index, item = result.op.inputs
         only_write = buffer is arg and len(arg.consumers()) == 1
@@ -770,11 +769,11 @@ def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> No
 @RegisterGradient("While")
 @path_aware
 def _while_grad(op: Operation, *grads, needed=None):
-    if not op._attrs["back_prop"]:
+    if not op._attrs["_back_prop"]:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
     spec = LoopSpec(op._attrs["_loop"])
     bounded = (
-        op._attrs["maximum_iterations"] >= 0
+        op._attrs["_maximum_iterations"] >= 0
         or spec.trip_count >= 0
         or spec.limit in spec.static
         or spec.bound in spec.static
