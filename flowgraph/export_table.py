@@ -13,17 +13,23 @@ EXPORTS = {
     },
     "flowgraph": {
         "app": "app",
+        "compat": "compat",
         "flags": "flags",
         "gfile": "gfile io.gfile",
         "graph_util": "graph_util",
         "layers": "layers",
         "logging": "logging",
         "python_io": "python_io",
+        "test": "test",
     },
     "flowgraph.client.session": {
         "get_default_session": "get_default_session",
         "InteractiveSession": "InteractiveSession",
         "Session": "Session",
+    },
+    "flowgraph.compat": {
+        "dimension_at_index": "dimension_at_index",
+        "dimension_value": "dimension_value",
     },
     "flowgraph.contrib.tensorboard": {
         "plugins": "contrib.tensorboard.plugins",
@@ -40,6 +46,12 @@ EXPORTS = {
         "Features": "train.Features",
         "FloatList": "train.FloatList",
         "Int64List": "train.Int64List",
+    },
+    "flowgraph.deprecated": {
+        "arg_max": "arg_max",
+        "arg_min": "arg_min",
+        "op_scope": "op_scope",
+        "variable_op_scope": "variable_op_scope",
     },
     "flowgraph.framework": {
         "dtypes": "dtypes",
@@ -119,8 +131,32 @@ EXPORTS = {
         "Dimension": "Dimension",
         "TensorShape": "TensorShape",
     },
-    "flowgraph.linalg": {
-        "adjoint": "linalg.adjoint",
+    "flowgraph.framework.v2_toggles": {
+        "control_flow_v2_enabled": "control_flow_v2_enabled",
+        "disable_control_flow_v2": "disable_control_flow_v2",
+        "disable_eager_execution": "disable_eager_execution",
+        "disable_resource_variables": "disable_resource_variables",
+        "disable_tensor_equality": "disable_tensor_equality",
+        "disable_v2_behavior": "disable_v2_behavior",
+        "disable_v2_tensorshape": "disable_v2_tensorshape",
+        "enable_control_flow_v2": "enable_control_flow_v2",
+        "enable_eager_execution": "enable_eager_execution",
+        "enable_resource_variables": "enable_resource_variables",
+        "enable_tensor_equality": "enable_tensor_equality",
+        "enable_v2_behavior": "enable_v2_behavior",
+        "enable_v2_tensorshape": "enable_v2_tensorshape",
+        "executing_eagerly": "executing_eagerly",
+        "resource_variables_enabled": "resource_variables_enabled",
+    },
+    "flowgraph.framework.versions": {
+        "__version__": "__version__",
+        "GRAPH_DEF_VERSION": "GRAPH_DEF_VERSION",
+        "GRAPH_DEF_VERSION_MIN_CONSUMER": "GRAPH_DEF_VERSION_MIN_CONSUMER",
+        "GRAPH_DEF_VERSION_MIN_PRODUCER": "GRAPH_DEF_VERSION_MIN_PRODUCER",
+        "VERSION": "VERSION",
+    },
+    "flowgraph.logging": {
+        "get_logger": "get_logger",
     },
     "flowgraph.ops": {
         "rnn_cell_impl": "nn.rnn_cell",
@@ -283,6 +319,10 @@ EXPORTS = {
         "foldr": "foldr",
         "map_fn": "map_fn",
         "scan": "scan",
+    },
+    "flowgraph.ops.gradient_checker": {
+        "compute_gradient": "test.compute_gradient",
+        "compute_gradient_error": "test.compute_gradient_error",
     },
     "flowgraph.ops.gradients": {
         "custom_gradient": "custom_gradient",
@@ -692,7 +732,7 @@ EXPORTS = {
         "report_uninitialized_variables": "report_uninitialized_variables",
         "trainable_variables": "trainable_variables",
         "Variable": "Variable",
-        "variables_initializer": "variables_initializer initializers.variables",
+        "variables_initializer": "variables_initializer initializers.variables initialize_variables",
     },
     "flowgraph.python_io": {
         "tf_record_iterator": "io.tf_record_iterator",
