@@ -888,6 +888,9 @@ EXPORTS = {
         "SingularMonitoredSession": "train.SingularMonitoredSession",
         "WorkerSessionCreator": "train.WorkerSessionCreator",
     },
+    "flowgraph.train.moving_averages": {
+        "ExponentialMovingAverage": "train.ExponentialMovingAverage",
+    },
     "flowgraph.train.optimizer": {
         "Optimizer": "train.Optimizer",
     },
