@@ -101,6 +101,7 @@ EXPORTS = {
         "get_default_graph": "get_default_graph",
         "Graph": "Graph",
         "GraphKeys": "GraphKeys",
+        "init_scope": "init_scope",
         "Operation": "Operation",
         "reset_default_graph": "reset_default_graph",
         "Tensor": "Tensor",
@@ -111,6 +112,7 @@ EXPORTS = {
         "RaggedTensorValue": "ragged.RaggedTensorValue",
     },
     "flowgraph.framework.random_seed": {
+        "get_seed": "get_seed random.get_seed",
         "set_random_seed": "set_random_seed random.set_random_seed",
     },
     "flowgraph.framework.scopes": {
@@ -753,6 +755,9 @@ EXPORTS = {
         "scalar": "summary.scalar",
         "tensor_summary": "summary.tensor_summary",
         "text": "summary.text",
+    },
+    "flowgraph.ops.template": {
+        "make_template": "make_template",
     },
     "flowgraph.ops.tensor_array_ops": {
         "TensorArray": "TensorArray",
