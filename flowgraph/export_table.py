@@ -626,6 +626,9 @@ EXPORTS = {
         "weighted_moments": "nn.weighted_moments",
         "xw_plus_b": "nn.xw_plus_b",
     },
+    "flowgraph.ops.numerics": {
+        "add_check_numerics_ops": "add_check_numerics_ops",
+    },
     "flowgraph.ops.parsing_ops": {
         "decode_csv": "decode_csv io.decode_csv",
         "decode_raw": "decode_raw io.decode_raw",
@@ -810,6 +813,9 @@ EXPORTS = {
     "flowgraph.train.adam": {
         "AdamOptimizer": "train.AdamOptimizer",
     },
+    "flowgraph.train.basic_loops": {
+        "basic_train_loop": "train.basic_train_loop",
+    },
     "flowgraph.train.basic_session_run_hooks": {
         "CheckpointSaverHook": "train.CheckpointSaverHook",
         "CheckpointSaverListener": "train.CheckpointSaverListener",
@@ -840,6 +846,9 @@ EXPORTS = {
         "load_checkpoint": "train.load_checkpoint",
         "load_variable": "train.load_variable",
         "NewCheckpointReader": "train.NewCheckpointReader",
+    },
+    "flowgraph.train.checkpoints_iterator": {
+        "checkpoints_iterator": "train.checkpoints_iterator",
     },
     "flowgraph.train.coordinator": {
         "Coordinator": "train.Coordinator",
@@ -878,7 +887,7 @@ EXPORTS = {
         "linear_cosine_decay": "train.linear_cosine_decay",
         "natural_exp_decay": "train.natural_exp_decay",
         "noisy_linear_cosine_decay": "train.noisy_linear_cosine_decay",
-        "piecewise_constant": "train.piecewise_constant",
+        "piecewise_constant": "train.piecewise_constant train.piecewise_constant_decay",
         "polynomial_decay": "train.polynomial_decay",
     },
     "flowgraph.train.momentum": {
