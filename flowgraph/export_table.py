@@ -948,6 +948,10 @@ EXPORTS = {
         "get_or_create_global_step": "train.get_or_create_global_step",
         "global_step": "train.global_step",
     },
+    "flowgraph.train.warm_starting_util": {
+        "VocabInfo": "train.VocabInfo",
+        "warm_start": "train.warm_start",
+    },
     "kernels.errors": {
         "ABORTED": "errors.ABORTED",
         "AbortedError": "errors.AbortedError",
