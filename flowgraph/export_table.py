@@ -831,6 +831,10 @@ EXPORTS = {
         "StopAtStepHook": "train.StopAtStepHook",
         "SummarySaverHook": "train.SummarySaverHook",
     },
+    "flowgraph.train.checkpoint": {
+        "Checkpoint": "train.Checkpoint",
+        "CheckpointManager": "train.CheckpointManager",
+    },
     "flowgraph.train.checkpoint_management": {
         "checkpoint_exists": "train.checkpoint_exists",
         "generate_checkpoint_state_proto": "train.generate_checkpoint_state_proto",
