@@ -20,7 +20,10 @@ def test_list_of_x_gives_one_pair_each():
     a, b = tf.placeholder(tf.float64, [1, 2]), tf.placeholder(tf.float64, [2, 1])
     with tf.Session():
         pairs = tf.test.compute_gradient(
-            [a, b], [[1, 2], [2, 1]], tf.matmul(a, b), [1, 1],
+            [a, b],
+            [[1, 2], [2, 1]],
+            tf.matmul(a, b),
+            [1, 1],
             x_init_value=[np.array([[1.0, 2.0]]), np.array([[3.0], [4.0]])],
         )
     (ta, na), (tb, nb) = pairs
