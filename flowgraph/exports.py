@@ -37,9 +37,8 @@ def exported_names(table=EXPORTS) -> dict[str, tuple[str, str]]:
     for module, objects in table.items():
         for attribute, public in objects.items():
             for name in public.split():
-                if name in names:
+                if names.setdefault(name, (module, attribute)) != (module, attribute):
                     raise ValueError(f"{name} is exported twice: {names[name]} and {module}")
-                names[name] = (module, attribute)
     return names
 
 

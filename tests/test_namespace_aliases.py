@@ -31,6 +31,23 @@ ALIASES = [
     ("io.write_graph", "train.write_graph"),
     ("graph_util.import_graph_def", "import_graph_def"),
     ("rnn_cell", "nn.rnn_cell"),
+    ("image.transpose", "image.transpose_image"),
+    ("linalg.global_norm", "global_norm"),
+    ("linalg.l2_normalize", "nn.l2_normalize"),
+    ("linalg.matrix_transpose", "linalg.transpose"),
+    ("math.l2_normalize", "nn.l2_normalize"),
+    ("math.in_top_k", "nn.in_top_k"),
+    ("math.log_softmax", "nn.log_softmax"),
+    ("math.softmax", "nn.softmax"),
+    ("math.softplus", "nn.softplus"),
+    ("math.softsign", "nn.softsign"),
+    ("nn.depth_to_space", "depth_to_space"),
+    ("nn.space_to_batch", "space_to_batch"),
+    ("nn.space_to_depth", "space_to_depth"),
+    ("random.log_uniform_candidate_sampler", "nn.log_uniform_candidate_sampler"),
+    ("random.uniform_candidate_sampler", "nn.uniform_candidate_sampler"),
+    ("sparse.SparseConditionalAccumulator", "SparseConditionalAccumulator"),
+    ("sparse.matmul", "sparse_tensor_dense_matmul"),
 ]
 
 
@@ -55,9 +72,21 @@ def test_aliases_work():
         encoded = tf.io.decode_base64(tf.io.encode_base64(tf.constant(b"flowgraph")))
         cast = tf.dtypes.saturate_cast(tf.constant([300.0, -5.0]), tf.uint8)
         cell = tf.rnn_cell.BasicRNNCell(2)
+        logits = tf.constant([[1.0, 2.0, 3.0]])
+        soft = [tf.math.softmax(logits), tf.math.log_softmax(logits), tf.math.softplus(logits)]
+        sparse_product = tf.sparse.matmul(
+            tf.SparseTensor([[0, 1]], [2.0], [1, 2]), tf.constant([[1.0], [3.0]])
+        )
+        image_t = tf.image.transpose(tf.zeros([2, 3, 1]))
         with tf.Session() as sess:
             f, inf, nan = sess.run(flags)
             image, text, saturated = sess.run([decoded, encoded, cast])
+            softmax, log_softmax, softplus, product = sess.run(soft + [sparse_product])
+    e = np.exp([1.0, 2.0, 3.0])
+    np.testing.assert_allclose(softmax[0], e / e.sum(), rtol=1e-6)
+    np.testing.assert_allclose(log_softmax[0], np.log(e / e.sum()), rtol=1e-6)
+    np.testing.assert_allclose(softplus[0], np.log1p(e), rtol=1e-6)
+    assert product.tolist() == [[6.0]] and image_t.shape.as_list() == [3, 2, 1]
     np.testing.assert_array_equal([f, inf, nan], [[1, 0, 0], [0, 1, 0], [0, 0, 1]])
     np.testing.assert_array_equal(image, np.arange(12).reshape(2, 2, 3))
     assert text == b"flowgraph" and saturated.tolist() == [255, 0]
