@@ -318,6 +318,15 @@ EXPORTS = {
         "zeros": "zeros",
         "zeros_like": "zeros_like",
     },
+    "flowgraph.ops.assertions": {
+        "assert_integer": "assert_integer debugging.assert_integer",
+        "assert_near": "assert_near debugging.assert_near",
+        "assert_proper_iterable": "assert_proper_iterable debugging.assert_proper_iterable",
+        "assert_rank_in": "assert_rank_in debugging.assert_rank_in",
+        "assert_same_float_dtype": "assert_same_float_dtype debugging.assert_same_float_dtype",
+        "is_non_decreasing": "is_non_decreasing debugging.is_non_decreasing",
+        "is_strictly_increasing": "is_strictly_increasing debugging.is_strictly_increasing",
+    },
     "flowgraph.ops.candidate_sampling_ops": {
         "log_uniform_candidate_sampler": "nn.log_uniform_candidate_sampler random.log_uniform_candidate_sampler",
         "nce_loss": "nn.nce_loss",
