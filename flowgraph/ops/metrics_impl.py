@@ -11,8 +11,15 @@ from __future__ import annotations
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import GraphKeys
 from flowgraph.framework.scopes import add_to_collections, control_dependencies
-from flowgraph.ops import array_ops, init_ops, math_ops, state_ops, variable_scope as vs
-from flowgraph.ops.constant_op import convert_to_tensor
+from flowgraph.ops import (
+    array_ops,
+    check_ops,
+    init_ops,
+    math_ops,
+    state_ops,
+    variable_scope as vs,
+)
+from flowgraph.ops.constant_op import constant, convert_to_tensor
 
 
 def metric_variable(shape, dtype, validate_shape=True, name=None):
@@ -224,3 +231,310 @@ def recall(labels, predictions, weights=None, metrics_collections=None,
     """Computes the recall of the predictions with respect to the labels: tp / (tp + fn)."""
     return _ratio("recall", "false_negatives", labels, predictions, weights,
                   metrics_collections, updates_collections, name)  # fmt: skip
+
+
+# -- metrics over thresholds ---------------------------------------------------------------
+
+_COUNTS = {  # per count: its variable name, then the label and the prediction it counts
+    "tp": ("true_positives", True, True),
+    "fn": ("false_negatives", True, False),
+    "tn": ("true_negatives", False, False),
+    "fp": ("false_positives", False, True),
+}
+
+
+def _confusion_at_thresholds(labels, predictions, thresholds, weights=None, includes=None):
+    """TF1's `_confusion_matrix_at_thresholds`: counts per threshold, `prediction > t`."""
+    predictions = math_ops.cast(predictions, dtypes.float32)
+    checks = [
+        check_ops.assert_greater_equal(predictions, 0.0, message="predictions must be in [0, 1]"),
+        check_ops.assert_less_equal(predictions, 1.0, message="predictions must be in [0, 1]"),
+    ]
+    with control_dependencies(checks):
+        predictions = array_ops.reshape(predictions, [1, -1])
+    labels = array_ops.reshape(math_ops.cast(labels, dtypes.bool), [1, -1])
+    above = math_ops.greater(predictions, array_ops.reshape(constant(thresholds), [-1, 1]))
+    hits_weight = None
+    if weights is not None:
+        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(predictions)
+        hits_weight = array_ops.reshape(weights, [1, -1])
+    values, updates = {}, {}
+    for key in includes or ("tp", "fn", "tn", "fp"):
+        name, want_label, want_above = _COUNTS[key]
+        hits = math_ops.cast(
+            math_ops.logical_and(
+                math_ops.equal(labels, want_label), math_ops.equal(above, want_above)
+            ),
+            dtypes.float32,
+        )
+        if hits_weight is not None:
+            hits = hits * hits_weight
+        values[key] = metric_variable([len(thresholds)], dtypes.float32, name=name)
+        updates[key] = state_ops.assign_add(values[key], math_ops.reduce_sum(hits, 1))
+    return values, updates
+
+
+def auc(
+    labels,
+    predictions,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    curve="ROC",
+    name=None,
+    summation_method="trapezoidal",
+    thresholds=None,
+):
+    """Computes the approximate AUC (area under the ROC or PR curve) via a Riemann sum.
+
+    `predictions` must be in [0, 1]; they are compared with `num_thresholds` thresholds
+    spread evenly over [0, 1] (or the given `thresholds`). `summation_method` is
+    'trapezoidal', 'careful_interpolation' (PR curve), 'minoring' or 'majoring'.
+
+    Example:
+      >>> auc, update = tf.metrics.auc(labels, tf.sigmoid(logits))
+    """
+    with vs.variable_scope(name, "auc", (labels, predictions, weights)):
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
+        if thresholds is not None:
+            inner, num_thresholds = sorted(thresholds), len(thresholds) + 2
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        edges = [0.0 - _KEPSILON] + list(inner) + [1.0 + _KEPSILON]
+        values, updates = _confusion_at_thresholds(labels, predictions, edges, weights)
+        area = _AreaUnderCurve(curve, summation_method, num_thresholds)
+        value = area(values, "value")
+        update_op = area(updates, "update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+_KEPSILON = 1e-7  # thresholds just outside [0, 1], for floating point imprecision
+
+
+class _AreaUnderCurve:
+    """TF1's `compute_auc` for one curve and summation method."""
+
+    def __init__(self, curve, summation_method, num_thresholds):
+        if summation_method not in ("trapezoidal", "careful_interpolation", "minoring", "majoring"):
+            raise ValueError(f"Invalid summation_method: {summation_method}")
+        self.curve, self.method, self.n = curve, summation_method, num_thresholds
+
+    def __call__(self, counts, name):
+        tp, fn, tn, fp = (counts[k] for k in ("tp", "fn", "tn", "fp"))
+        if self.curve == "PR" and self.method == "careful_interpolation":
+            return self._interpolate_pr(tp, fp, fn, name)
+        epsilon = 1.0e-6
+        recall = (tp + epsilon) / (tp + fn + epsilon)
+        if self.curve == "ROC":
+            x, y = fp / (fp + tn + epsilon), recall
+        else:
+            x, y = recall, (tp + epsilon) / (tp + fp + epsilon)
+        heights = {"minoring": math_ops.minimum, "majoring": math_ops.maximum}.get(
+            self.method, lambda a, b: (a + b) / 2.0
+        )(y[: self.n - 1], y[1:])
+        return math_ops.reduce_sum((x[: self.n - 1] - x[1:]) * heights, name=name)
+
+    def _interpolate_pr(self, tp, fp, fn, name):
+        """Davis & Goadrich's interpolation of the PR curve between thresholds."""
+        n = self.n
+        dtp = tp[: n - 1] - tp[1:]
+        p = tp + fp
+        slope = _div_no_nan(dtp, math_ops.maximum(p[: n - 1] - p[1:], 0.0))
+        intercept = tp[1:] - slope * p[1:]
+        both = math_ops.logical_and(p[: n - 1] > 0, p[1:] > 0)
+        ratio = array_ops.where(
+            both, _div_no_nan(p[: n - 1], math_ops.maximum(p[1:], 0.0)), array_ops.ones_like(p[1:])
+        )
+        increments = _div_no_nan(
+            slope * (dtp + intercept * math_ops.log(ratio)), math_ops.maximum(tp[1:] + fn[1:], 0.0)
+        )
+        return math_ops.reduce_sum(increments, name=name)
+
+
+def _div_no_nan(x, y):
+    nonzero = math_ops.not_equal(y, 0.0)
+    safe = array_ops.where(nonzero, y, array_ops.ones_like(y))
+    return array_ops.where(nonzero, x / safe, array_ops.zeros_like(x))
+
+
+def _counts_at_thresholds(
+    key,
+    default_name,
+    labels,
+    predictions,
+    thresholds,
+    weights,
+    metrics_collections,
+    updates_collections,
+    name,
+):
+    with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, thresholds, weights, includes=(key,)
+        )
+        return _publish(values[key], updates[key], metrics_collections, updates_collections)
+
+
+def true_positives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes true positives at provided threshold values (`prediction > threshold`)."""
+    return _counts_at_thresholds(
+        "tp",
+        "true_positives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def false_positives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes false positives at provided threshold values."""
+    return _counts_at_thresholds(
+        "fp",
+        "false_positives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def true_negatives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes true negatives at provided threshold values."""
+    return _counts_at_thresholds(
+        "tn",
+        "true_negatives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def false_negatives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes false negatives at provided threshold values."""
+    return _counts_at_thresholds(
+        "fn",
+        "false_negatives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def _ratio_at_thresholds(
+    default_name,
+    miss,
+    labels,
+    predictions,
+    thresholds,
+    weights,
+    metrics_collections,
+    updates_collections,
+    name,
+):
+    with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, thresholds, weights, includes=("tp", miss)
+        )
+        epsilon = 1e-7
+        value = math_ops.divide(
+            values["tp"], epsilon + values["tp"] + values[miss], name=default_name.split("_")[0]
+        )
+        update_op = math_ops.divide(
+            updates["tp"], epsilon + updates["tp"] + updates[miss], name="update_op"
+        )
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def precision_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes precision values for different `thresholds` on `predictions`."""
+    return _ratio_at_thresholds(
+        "precision_at_thresholds",
+        "fp",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def recall_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes various recall values for different `thresholds` on `predictions`."""
+    return _ratio_at_thresholds(
+        "recall_at_thresholds",
+        "fn",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )

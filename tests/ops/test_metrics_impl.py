@@ -71,3 +71,64 @@ def test_metric_name_sets_its_scope(name):
         args = ([1.0], [1.0]) if name != "recall" else ([True], [True])
         fn(*args, name="custom")
         assert all(v.name.startswith("custom/") for v in tf.local_variables())
+
+
+THRESHOLD_BATCHES = [
+    ([1, 0, 1, 1, 0], [0.9, 0.4, 0.35, 0.8, 0.1], [1.0, 2.0, 1.0, 0.5, 1.0]),
+    ([0, 0, 1, 0, 1], [0.6, 0.2, 0.7, 0.3, 0.55], [1.0, 1.0, 1.0, 1.0, 2.0]),
+]
+# From TF 2.21 compat.v1 running this same graph.
+THRESHOLD_EXPECTED = {
+    "roc": 0.88, "roc_w": 0.848485, "pr": 0.893711, "pr_trap": 0.893095, "minor": 0.8,
+    "major": 0.88, "tp": [5.0, 3.0], "fp": [3.0, 0.0], "tn": [3.0, 5.0], "fn": [0.0, 2.0],
+    "prec": [0.714286, 1.0], "rec": [1.0, 0.454545],
+}  # fmt: skip
+
+
+def test_auc_and_threshold_metrics_match_tensorflow():
+    with tf.Graph().as_default():
+        labels, preds = tf.placeholder(tf.int64, [None]), tf.placeholder(tf.float32, [None])
+        w = tf.placeholder(tf.float32, [None])
+        cuts = [0.3, 0.6]
+        metrics = {
+            "roc": tf.metrics.auc(labels, preds),
+            "roc_w": tf.metrics.auc(labels, preds, weights=w, num_thresholds=50),
+            "pr": tf.metrics.auc(labels, preds, curve="PR",
+                                 summation_method="careful_interpolation"),
+            "pr_trap": tf.metrics.auc(labels, preds, curve="PR"),
+            "minor": tf.metrics.auc(labels, preds, summation_method="minoring",
+                                    thresholds=[0.25, 0.5, 0.75]),
+            "major": tf.metrics.auc(labels, preds, summation_method="majoring"),
+            "tp": tf.metrics.true_positives_at_thresholds(labels, preds, cuts),
+            "fp": tf.metrics.false_positives_at_thresholds(labels, preds, cuts, weights=w),
+            "tn": tf.metrics.true_negatives_at_thresholds(labels, preds, cuts),
+            "fn": tf.metrics.false_negatives_at_thresholds(labels, preds, cuts),
+            "prec": tf.metrics.precision_at_thresholds(labels, preds, cuts),
+            "rec": tf.metrics.recall_at_thresholds(labels, preds, cuts, weights=w),
+        }  # fmt: skip
+        names = sorted(v.name for v in tf.local_variables())
+        assert names[:4] == ["auc/false_negatives:0", "auc/false_positives:0",
+                             "auc/true_negatives:0", "auc/true_positives:0"]  # fmt: skip
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            for label, pred, weight in THRESHOLD_BATCHES:
+                updates = sess.run({k: u for k, (_, u) in metrics.items()},
+                                   {labels: label, preds: pred, w: weight})  # fmt: skip
+            values = sess.run({k: m for k, (m, _) in metrics.items()})
+    for key, expected in THRESHOLD_EXPECTED.items():
+        np.testing.assert_allclose(updates[key], expected, rtol=1e-5, err_msg=key)
+        np.testing.assert_allclose(values[key], expected, rtol=1e-5, err_msg=key)
+
+
+def test_auc_checks_its_arguments_and_prediction_range():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="curve must be either ROC or PR"):
+            tf.metrics.auc([1], [0.5], curve="XY")
+        with pytest.raises(ValueError, match="Invalid summation_method"):
+            tf.metrics.auc([1], [0.5], summation_method="simpson")
+        preds = tf.placeholder(tf.float32, [None])
+        _, update = tf.metrics.auc(tf.constant([1, 0]), preds)
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be in \[0, 1\]"):
+                sess.run(update, {preds: [0.5, 1.5]})
