@@ -1059,6 +1059,9 @@ EXPORTS = {
     "flowgraph.train.saver": {
         "Saver": "train.Saver",
     },
+    "flowgraph.train.server_lib": {
+        "ClusterSpec": "train.ClusterSpec",
+    },
     "flowgraph.train.session_manager": {
         "SessionManager": "train.SessionManager",
     },
@@ -1126,6 +1129,10 @@ EXPORTS = {
     "tensorboard.compat.proto.attr_value_pb2": {
         "AttrValue": "AttrValue",
         "NameAttrList": "NameAttrList",
+    },
+    "tensorboard.compat.proto.cluster_pb2": {
+        "ClusterDef": "train.ClusterDef",
+        "JobDef": "train.JobDef",
     },
     "tensorboard.compat.proto.config_pb2": {
         "ConfigProto": "ConfigProto",
