@@ -428,6 +428,9 @@ EXPORTS = {
         "compute_gradient": "test.compute_gradient",
         "compute_gradient_error": "test.compute_gradient_error",
     },
+    "flowgraph.ops.gradient_utils": {
+        "grad_pass_through": "grad_pass_through",
+    },
     "flowgraph.ops.gradients": {
         "custom_gradient": "custom_gradient",
         "gradients": "gradients",
