@@ -1,4 +1,4 @@
-"""The export table: every public name of flowgraph, by the object it names.
+"""The export table: flowgraph's public names, by the object each one names.
 
 Each group is one source module; each line is one of its objects (a function, class,
 constant or module) and the public names it gets, top-level names bare and the others
