@@ -922,6 +922,9 @@ EXPORTS = {
         "main_op": "saved_model.main_op.main_op",
         "main_op_with_restore": "saved_model.main_op_with_restore saved_model.main_op.main_op_with_restore",
     },
+    "flowgraph.saved_model.method_name_updater": {
+        "MethodNameUpdater": "saved_model.signature_def_utils.MethodNameUpdater",
+    },
     "flowgraph.saved_model.signature_def_utils": {
         "build_signature_def": "saved_model.build_signature_def saved_model.signature_def_utils.build_signature_def",
         "classification_signature_def": "saved_model.classification_signature_def saved_model.signature_def_utils.classification_signature_def",
