@@ -66,9 +66,11 @@ def test_a_build_error_shows_the_users_line_and_few_of_our_frames():
 
 def test_a_kernel_bug_is_an_internal_error_naming_the_op_with_its_cause(monkeypatch):
     from flowgraph.framework.ops import apply_op
-    from kernels import registry
+    from kernels import op_def, registry
 
     monkeypatch.setattr(registry, "_KERNELS", dict(registry._KERNELS))
+    monkeypatch.setattr(op_def, "_declared", dict(op_def._declared))
+    op_def.declare("FgBuggyKernel", inputs=("x: float",), outputs=("y: float",))
 
     @registry.register("FgBuggyKernel", shape=lambda specs, attrs, sv: [specs[0]])
     def buggy(x):
