@@ -41,10 +41,12 @@ class LoopSpec(tuple):
     """
 
     DEFAULTS = {
+        "back_prop": True,
         "bound": -1,
         "counting": (),
         "limit": -1,
         "loop_vars": 0,
+        "maximum_iterations": -1,
         "rng": -1,
         "stacked": (),
         "stacked_from": (),
@@ -109,22 +111,20 @@ def while_(
     output_shapes=(),
     _writes=(),
     _loop=(),
-    _maximum_iterations: int = -1,
     parallel_iterations: int = 10,
-    _back_prop: bool = True,
     _host: bool = False,
 ):
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `_maximum_iterations` the loop is a `lax.scan` of that many steps that
+    `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
     stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
     a `lax.while_loop`, bounded by the input `limit` if there is one. `_host` loops
     (shapes that change between iterations) run in Python, each step a compiled call.
     """
     spec = LoopSpec(_loop)
     n, rng, trip_count = spec.loop_vars, spec.rng, spec.trip_count
-    maximum_iterations = _maximum_iterations
+    maximum_iterations = spec.maximum_iterations
     limit = input[spec.limit] if spec.limit >= 0 else None
     if limit is not None and spec.limit in spec.static:  # known when compiled: a static bound
         maximum_iterations, limit = max(int(np.asarray(limit)), 0), None

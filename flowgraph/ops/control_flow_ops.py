@@ -465,12 +465,12 @@ def while_loop(
             "While",
             _bodies={"cond": cond_body, "body": loop_body},
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            _maximum_iterations=limit,
             parallel_iterations=parallel_iterations,
-            _back_prop=bool(back_prop),
             _host=host,
             loop={
                 "loop_vars": len(entries),
+                "maximum_iterations": limit,
+                "back_prop": bool(back_prop),
                 "trip_count": trips,
                 "counting": counting.attr if counting is not None else (),
                 "stacked": builtins.tuple(j for j, _ in stacked),
@@ -769,11 +769,11 @@ def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> No
 @RegisterGradient("While")
 @path_aware
 def _while_grad(op: Operation, *grads, needed=None):
-    if not op._attrs["_back_prop"]:
-        return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
     spec = LoopSpec(op._attrs["_loop"])
+    if not spec.back_prop:
+        return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
     bounded = (
-        op._attrs["_maximum_iterations"] >= 0
+        spec.maximum_iterations >= 0
         or spec.trip_count >= 0
         or spec.limit in spec.static
         or spec.bound in spec.static
