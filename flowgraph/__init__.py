@@ -19,6 +19,7 @@ from device.spec import DeviceSpec as DeviceSpec
 from flowgraph import (  # noqa: E402  # noqa: E402  # noqa: E402  (tf.app, ...)
     app as app,
     contrib as contrib,
+    data as data,
     debugging as debugging,
     errors as errors,
     flags as flags,
