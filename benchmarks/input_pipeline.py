@@ -126,9 +126,16 @@ def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float, fl
             return _measure(sess, train, xb, yb, batch)
 
 
+HIDDEN = [0]  # hidden layer width of the trained model (0: a linear model)
+
+
 def _train_step(xb, yb):
-    w = tf.Variable(tf.zeros([WIDTH, 1]))
-    logits = tf.squeeze(tf.matmul(xb, w), 1)
+    h = xb
+    if HIDDEN[0]:
+        for i in range(2):
+            h = tf.layers.dense(h, HIDDEN[0], tf.nn.relu, name=f"hidden{i}")
+    w = tf.Variable(tf.zeros([h.shape[1].value, 1]))
+    logits = tf.squeeze(tf.matmul(h, w), 1)
     labels = tf.cast(yb, tf.float32)
     loss = tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
     return tf.train.GradientDescentOptimizer(0.1).minimize(loss)
@@ -208,7 +215,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--tensorflow", help="a Python with TensorFlow, to compare tf.data")
+    parser.add_argument("--hidden", type=int, default=0, help="train a 2-hidden-layer MLP")
     args = parser.parse_args()
+    HIDDEN[0] = args.hidden
     with tempfile.TemporaryDirectory() as directory:
         paths = write_files(directory, args.files, args.records)
         plain = python_loop(paths * args.epochs)
