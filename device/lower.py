@@ -220,6 +220,12 @@ def _lower_host_resources(segment: Segment, store: Store) -> SegmentFn:
     reads a value another has changed but not yet committed.
     """
     waits = {n.name for n in segment.nodes if _uses_resource(registry.lookup(n.op))}
+    stateless = {
+        n.name
+        for n in segment.nodes
+        if registry.lookup(n.op).state not in (VARIABLE, RNG)
+        and not any(p in segment.variables for p, _ in n.inputs)
+    }
     wanted = set(segment.outputs)
     no_state = StateUse((), (), (), ())
 
@@ -228,7 +234,7 @@ def _lower_host_resources(segment: Segment, store: Store) -> SegmentFn:
         frame.store = store
         timer = HOST_OP_TIMER.get()  # set only by a traced run
         for node in segment.nodes:
-            if node.name in waits:
+            if node.name in waits or node.name in stateless:  # parsing, decoding: no lock
                 _run_timed(node, frame, timer)
                 continue
             with store.lock:

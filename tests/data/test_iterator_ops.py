@@ -168,3 +168,16 @@ def test_map_after_batch_runs_once_per_batch():
         nxt = ds.make_one_shot_iterator().get_next()
         with tf.Session() as sess:
             assert [sess.run(nxt), sess.run(nxt)] == [10, 35]
+
+
+def test_pipeline_survives_a_graph_def_round_trip():
+    with tf.Graph().as_default() as g:
+        ds = tf.data.Dataset.range(5).map(lambda x: x * 2).filter(lambda x: tf.greater(x, 2))
+        ds.batch(2).make_one_shot_iterator().get_next(name="next_batch")
+        graph_def = g.as_graph_def()
+    assert {"OneShotIterator", "IteratorGetNext"} <= {n.op for n in graph_def.node}
+    with tf.Graph().as_default() as g2:
+        tf.import_graph_def(graph_def, name="")
+        nxt = g2.get_tensor_by_name("next_batch:0")
+        with tf.Session() as sess:
+            assert [sess.run(nxt).tolist(), sess.run(nxt).tolist()] == [[4, 6], [8]]
