@@ -756,8 +756,11 @@ class Shuffle(DatasetValue):
             buffer.append(element)
             if len(buffer) == self.buffer_size:
                 break
-        for element in upstream:
-            i = int(rng.integers(len(buffer)))
+        draws: list = []
+        for element in upstream:  # the buffer is full: its size stays fixed, draw in blocks
+            if not draws:
+                draws = rng.integers(len(buffer), size=1024).tolist()[::-1]
+            i = draws.pop()
             yield buffer[i]
             buffer[i] = element
         order = rng.permutation(len(buffer))
@@ -1143,7 +1146,7 @@ class IteratorResource:
                     None,
                     "GetNext() failed because the iterator has not been "
                     "initialized. Ensure that you have run the initializer operation for this "
-                    "iterator before getting the next element.",
+                    f"iterator before getting the next element (iterator '{self.name}').",
                 )
             try:
                 element = next(self._elements)

@@ -1,6 +1,7 @@
 """tf.data iterators: one-shot, initializable (fed parameters), reinitializable, feedable
 string handles, their errors, and a TFRecord pipeline feeding MonitoredTrainingSession."""
 
+import numpy as np
 import pytest
 
 import flowgraph as tf
@@ -62,7 +63,9 @@ def test_uninitialized_iterator_is_a_failed_precondition_naming_it():
         it = tf.data.Dataset.range(2).make_initializable_iterator()
         nxt = it.get_next()
         with tf.Session() as sess:
-            with pytest.raises(tf.errors.FailedPreconditionError, match="not been initialized"):
+            with pytest.raises(
+                tf.errors.FailedPreconditionError, match="not been initialized.*iterator .Iterator"
+            ):
                 sess.run(nxt)
 
 
@@ -120,7 +123,7 @@ def _write_examples(path, n):
         for i in range(n):
             feature = {
                 "x": tf.train.Feature(float_list=tf.train.FloatList(value=[i, 2.0 * i])),
-                "y": tf.train.Feature(int64_list=tf.train.Int64List(value=[i % 2])),
+                "y": tf.train.Feature(int64_list=tf.train.Int64List(value=[int(2 * i >= n)])),
             }
             example = tf.train.Example(features=tf.train.Features(feature=feature))
             writer.write(example.SerializeToString())
@@ -153,7 +156,7 @@ def test_tfrecord_pipeline_trains_until_out_of_range_in_monitored_training_sessi
                 losses.append(sess.run([train, loss])[1])  # the 21st run ends the input
                 steps += 1
         assert steps == 2 * 80 // 8 and sess.should_stop()
-        assert losses[-1] < losses[0]
+        assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.01
 
 
 def test_map_after_batch_runs_once_per_batch():
