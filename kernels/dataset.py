@@ -1172,10 +1172,14 @@ class IteratorResource:
         self._elements = None
 
     def cancel(self) -> None:
+        """Stops background work (the session is closing); a running get_next finishes."""
         self._cancelled = True
         close = getattr(self._elements, "close", None)
         if close is not None:
-            close()
+            try:
+                close()
+            except ValueError:  # a generator running in another thread: it ends with it
+                pass
 
 
 def _handle_shape(specs, attrs, static_values):
