@@ -28,7 +28,8 @@ from kernels.errors import (
     OpError,
     OutOfRangeError,
 )
-from kernels.registry import HANDLE, HOST, RESOURCE, Spec, register
+from kernels.op_def import declare
+from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
 _OBJECT = np.dtype(object)
 Element = tuple
@@ -254,7 +255,21 @@ class Generated(DatasetValue):
         return tuple(out)
 
 
-@_dataset_op("GeneratorDataset")
+# flowgraph-specific: TF's GeneratorDataset calls py_func'd init/next/finalize functions;
+# this one names a Python generator kept in the process (so the graph is not serialisable).
+declare(
+    "PyGeneratorDataset",
+    outputs=("handle: variant",),
+    attrs=(
+        "_generator_token: int",
+        "output_types: list(type) >= 1",
+        "output_shapes: list(shape) >= 1",
+    ),
+    stateful=True,
+)
+
+
+@_dataset_op("PyGeneratorDataset")
 def generator_dataset(*, _generator_token, output_types=(), output_shapes=()):
     return Generated(_GENERATORS[_generator_token], output_types, output_shapes)
 
@@ -1193,25 +1208,27 @@ def _element_specs(specs, attrs, static_values):
     ]
 
 
-@register("IteratorV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("IteratorV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def iterator_v2(name, *, shared_name="", container="", output_types=(), output_shapes=()):
     return IteratorResource(name, output_types, output_shapes)
 
 
-@register("OneShotIterator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("OneShotIterator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def one_shot_iterator(
     name, *, dataset_factory, output_types=(), output_shapes=(), container="", shared_name=""
 ):
     return IteratorResource(name, output_types, output_shapes, factory=dataset_factory)
 
 
-@register("MakeIterator", kind=HOST, refs={"iterator": HANDLE}, shape=lambda *a: [])
+@register("MakeIterator", kind=HOST, effects=Effects(resources=("iterator",)), shape=lambda *a: [])
 def make_iterator(dataset, iterator):
     iterator.initialize(as_dataset(dataset))
     return ()
 
 
-@register("IteratorGetNext", kind=HOST, refs={"iterator": HANDLE}, shape=_element_specs)
+@register(
+    "IteratorGetNext", kind=HOST, effects=Effects(resources=("iterator",)), shape=_element_specs
+)
 def iterator_get_next(iterator, *, output_types=(), output_shapes=()):
     return iterator.get_next()
 
@@ -1219,7 +1236,7 @@ def iterator_get_next(iterator, *, output_types=(), output_shapes=()):
 @register(
     "IteratorToStringHandle",
     kind=HOST,
-    refs={"resource_handle": HANDLE},
+    effects=Effects(resources=("resource_handle",)),
     shape=lambda *a: [Spec((), _OBJECT)],
 )
 def iterator_to_string_handle(resource_handle):

@@ -213,7 +213,7 @@ class Dataset:
                     yield tuple(leaves) if len(leaves) > 1 else leaves[0]
 
         token = dataset_kernels.register_generator(flat)
-        return Dataset(specs, "GeneratorDataset", _generator_token=token)
+        return Dataset(specs, "PyGeneratorDataset", _generator_token=token)
 
     @staticmethod
     def list_files(file_pattern, shuffle=None, seed=None):

@@ -38,7 +38,7 @@ OP_TYPES_TESTED = [
     "ReduceDataset",
     "ShuffleDataset",
     "ShuffleAndRepeatDataset",
-    "GeneratorDataset",
+    "PyGeneratorDataset",
 ]
 NOT_DIFFERENTIABLE = {t: "a dataset op: variant output" for t in OP_TYPES_TESTED}
 
