@@ -220,7 +220,8 @@ def _lower_host_resources(segment: Segment, store: Store) -> SegmentFn:
             Frame(segment.variables, store, ctx), segment, StateUse(), inputs, _to_numpy
         )
         for node, use in uses:
-            if use.resources:
+            # A waiting op holds no lock; nor does parsing or decoding (no state at all).
+            if use.resources or (use.empty and not node.kernel.effects.variable):
                 _run_timed(node, frame)
                 continue
             with store.lock:

@@ -48,6 +48,7 @@ EXPORTS = {
     "flowgraph": {
         "app": "app",
         "compat": "compat",
+        "data": "data",
         "display": "display",
         "flags": "flags",
         "gfile": "gfile io.gfile",

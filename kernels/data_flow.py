@@ -133,7 +133,7 @@ class FIFOQueue(Waitable):
             )
         for i, a in enumerate(arrays):
             self._check_shape(i, a.shape[1:])
-        return [tuple(np.asarray(a[j], a.dtype) for a in arrays) for j in range(len(arrays[0]))]
+        return list(zip(*(list(a) for a in arrays)))  # rows: views (or scalars) of the batch
 
     def enqueue(self, elements: list[tuple], deadline: float | None = None) -> None:
         """Adds `elements` in order, waiting for room; CancelledError once closed."""
@@ -143,7 +143,8 @@ class FIFOQueue(Waitable):
             ticket = object()
             self._enqueuers.append(ticket)
             try:
-                for element in elements:
+                pending = collections.deque(elements)
+                while pending:
                     self._wait(
                         lambda: (
                             self._cancel_enqueues
@@ -154,7 +155,8 @@ class FIFOQueue(Waitable):
                     )
                     if self._cancel_enqueues:
                         raise CancelledError(None, None, "Enqueue operation was cancelled")
-                    self._put(element)
+                    while pending and self._has_room():  # all that fit, then one wake-up
+                        self._put(pending.popleft())
                     self._cond.notify_all()
             finally:
                 self._enqueuers.remove(ticket)
@@ -178,7 +180,8 @@ class FIFOQueue(Waitable):
                     )
                     if not self._can_take():
                         break  # closed
-                    taken.append(self._take())
+                    while len(taken) < n and self._can_take():  # all available, one wake-up
+                        taken.append(self._take())
                     self._cond.notify_all()
             except BaseException:
                 self._restore(taken)

@@ -23,13 +23,16 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
       >>> sess.run(x * 2, {x: [[1, 2, 3]]})
     """
     dtype = dtypes.as_dtype(dtype)
-    return apply_op(
+    out = apply_op(
         "Placeholder",
         [],
         name=name,
         dtype=dtype.numpy_dtype,
         shape=tensor_shape.as_shape(shape).as_tuple(),
     )
+    if dtype in (dtypes.variant, dtypes.resource):  # numpy has no such dtype: say it here
+        out._dtype = dtype
+    return out
 
 
 def placeholder_with_default(input, shape, name=None) -> Tensor:
