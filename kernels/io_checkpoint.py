@@ -34,7 +34,7 @@ import numpy as np
 
 from kernels import tensor_bundle
 from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 
 _ORBAX_FORMAT = "flowgraph.orbax.v1"
 _writer = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="checkpoint-writer")
@@ -320,7 +320,7 @@ def _parse_slices(shape_and_slices) -> list:
     return [tensor_bundle.parse_shape_and_slice(s) if s else None for s in _texts(shape_and_slices)]
 
 
-@register("SaveV2", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: [])
+@register("SaveV2", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: [])
 def save_v2(prefix, tensor_names, shape_and_slices, *tensors, dtypes=()):
     """Writes `tensors` under `tensor_names` (slices per `shape_and_slices`) as `prefix`."""
     names, parts = _texts(tensor_names), _parse_slices(shape_and_slices)
@@ -343,7 +343,7 @@ def _restore_shape(specs, attrs, static_values):
     return [Spec(None, np.dtype(d)) for d in attrs["dtypes"]]
 
 
-@register("RestoreV2", kind=HOST, stateful=True, shape=_restore_shape)
+@register("RestoreV2", kind=HOST, effects=SIDE_EFFECTS, shape=_restore_shape)
 def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     """Reads the tensors `tensor_names` (or their slices) of `prefix`, checking their dtypes."""
     names, parts = _texts(tensor_names), _parse_slices(shape_and_slices)
@@ -360,7 +360,7 @@ def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
 
 
 @register(
-    "MergeV2Checkpoints", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: []
+    "MergeV2Checkpoints", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: []
 )
 def merge_v2_checkpoints(
     checkpoint_prefixes, destination_prefix, *, delete_old_dirs=True, allow_missing_files=False
