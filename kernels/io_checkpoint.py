@@ -360,7 +360,10 @@ def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
 
 
 @register(
-    "MergeV2Checkpoints", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: []
+    "MergeV2Checkpoints",
+    kind=HOST,
+    effects=SIDE_EFFECTS,
+    shape=lambda specs, attrs, static_values: [],
 )
 def merge_v2_checkpoints(
     checkpoint_prefixes, destination_prefix, *, delete_old_dirs=True, allow_missing_files=False
