@@ -174,3 +174,17 @@ def test_info_logs_of_a_checkpoint_save_are_ours_not_orbaxs(verbosity, caplog, t
     logger = tf.logging.get_logger()
     record = std_logging.LogRecord("absl", 30, "/x/orbax/checkpoint/y.py", 1, "warn", (), None)
     assert logger.filter(record)  # orbax's warnings still show
+
+
+def test_get_logger_is_the_logger_tf_logging_writes_to(caplog):
+    logger = tf.get_logger()
+    assert logger is tf.logging.get_logger() and isinstance(logger, std_logging.Logger)
+    old = logger.level
+    try:
+        logger.setLevel(std_logging.ERROR)
+        with caplog.at_level(std_logging.ERROR, logger=logger.name):
+            tf.logging.info("hidden")
+            tf.logging.error("shown %d", 7)
+        assert [r.getMessage() for r in caplog.records] == ["shown 7"]
+    finally:
+        logger.setLevel(old)
