@@ -915,7 +915,8 @@ def average_precision_at_k(labels, predictions, k, weights=None, metrics_collect
         row_weights = array_ops.ones_like(average)
         if weights is not None:
             row_weights = row_weights * math_ops.cast(weights, dtypes.float64)
-        most, most_update = _streaming_sum(row_weights, None, "max")
+        # TF1 opens a name scope `max` and names the variable inside it, which makes `max_1`.
+        most, most_update = _streaming_sum(row_weights, None, "max_1")
         total, total_update = _streaming_sum(average * row_weights, None, "total")
         return _publish(_div_no_nan(total, most), _div_no_nan(total_update, most_update),
                         metrics_collections, updates_collections)  # fmt: skip
