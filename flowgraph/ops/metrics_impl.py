@@ -8,6 +8,8 @@ new value, reading `value` gives the value so far.
 
 from __future__ import annotations
 
+import numpy as np
+
 from flowgraph.framework import dtypes
 from flowgraph.framework.conversion import convert_to_tensor_or_sparse_tensor
 from flowgraph.framework.ops import GraphKeys
@@ -54,8 +56,67 @@ def _weighted(values, weights):
     """(weighted values, their weight total) with `weights` broadcast to `values`."""
     if weights is None:
         return values, math_ops.cast(array_ops.size(values), dtypes.float32)
-    weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(values)
+    weights = _broadcast_weights(weights, values)
     return values * weights, math_ops.reduce_sum(weights)
+
+
+def _remove_squeezable_dimensions(predictions, labels, weights):
+    """TF1's: drops a size-1 last dimension that only one of predictions and labels has,
+    checks that their shapes agree, and squeezes or expands `weights` by one dimension to
+    the rank of predictions."""
+    predictions = convert_to_tensor(predictions)
+    if labels is not None:
+        labels = convert_to_tensor(labels)
+        predictions, labels = _squeeze_last(predictions, labels)
+        predictions.get_shape().assert_is_compatible_with(labels.get_shape())
+    if weights is None:
+        return predictions, labels, None
+    weights = convert_to_tensor(weights)
+    rank, weights_rank = predictions.shape.ndims, weights.shape.ndims
+    if rank is None or weights_rank is None or weights_rank == 0:
+        return predictions, labels, weights
+    if weights_rank - rank == 1:
+        weights = array_ops.squeeze(weights, [-1])
+    elif rank - weights_rank == 1:
+        weights = array_ops.expand_dims(weights, -1)
+    return predictions, labels, weights
+
+
+def _squeeze_last(predictions, labels):
+    """(predictions, labels), the one with an extra last dimension of size 1 squeezed."""
+    rank, labels_rank = predictions.shape.ndims, labels.shape.ndims
+    if rank is None or labels_rank is None:
+        return predictions, labels
+    if rank - labels_rank == 1 and predictions.shape.as_list()[-1] in (1, None):
+        return array_ops.squeeze(predictions, [-1]), labels
+    if labels_rank - rank == 1 and labels.shape.as_list()[-1] in (1, None):
+        return predictions, array_ops.squeeze(labels, [-1])
+    return predictions, labels
+
+
+def _broadcast_weights(weights, values):
+    """float32 `weights` broadcast to `values`, with TF1's checks of their static shapes."""
+    weights = math_ops.cast(weights, dtypes.float32)
+    shape, values_shape = weights.shape, values.shape
+    if shape.ndims in (None, 0) or values_shape.ndims is None:
+        return weights * array_ops.ones_like(values)
+    received = f"Received weights={weights}, values={values}"
+    if shape.ndims != values_shape.ndims:
+        raise ValueError(
+            f"{_CANNOT_BROADCAST} values.rank={values_shape.ndims}. weights.rank={shape.ndims}."
+            f" values.shape={values_shape}. weights.shape={shape}. {received}"
+        )
+    for i, (size, values_size) in enumerate(zip(shape.as_list(), values_shape.as_list())):
+        if None not in (size, values_size) and size not in (1, values_size):
+            raise ValueError(
+                f"{_CANNOT_BROADCAST} Mismatch at dim {i}. values.shape="
+                f"{np.array(values_shape.as_list())}, weights.shape={np.array(shape.as_list())}."
+                f" {received}"
+            )
+    return weights * array_ops.ones_like(values)
+
+
+_CANNOT_BROADCAST = "weights can not be broadcast to values."
 
 
 def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
@@ -68,6 +129,7 @@ def mean(values, weights=None, metrics_collections=None, updates_collections=Non
       >>> loss_mean, update = tf.metrics.mean(loss)
     """
     with vs.variable_scope(name, "mean", (values, weights)):
+        values, _, weights = _remove_squeezable_dimensions(values, None, weights)
         values = math_ops.cast(values, dtypes.float32)
         total = metric_variable([], dtypes.float32, name="total")
         count = metric_variable([], dtypes.float32, name="count")
@@ -84,12 +146,13 @@ def mean_tensor(values, weights=None, metrics_collections=None, updates_collecti
                 name=None):  # fmt: skip
     """Computes the element-wise (weighted) mean of the given tensors over the batches."""
     with vs.variable_scope(name, "mean", (values, weights)):
+        values, _, weights = _remove_squeezable_dimensions(values, None, weights)
         values = math_ops.cast(values, dtypes.float32)
         total = metric_variable(values.get_shape(), dtypes.float32, name="total_tensor")
         count = metric_variable(values.get_shape(), dtypes.float32, name="count_tensor")
         if weights is None:
             weights = array_ops.ones_like(values)
-        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(values)
+        weights = _broadcast_weights(weights, values)
         update_total = state_ops.assign_add(total, values * weights)
         with control_dependencies([values]):
             update_count = state_ops.assign_add(count, weights)
@@ -105,8 +168,8 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None,
     Example:
       >>> acc, update = tf.metrics.accuracy(labels, tf.argmax(logits, 1))
     """
-    predictions = convert_to_tensor(predictions)
-    labels = math_ops.cast(labels, predictions.dtype.base_dtype)
+    predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
+    predictions = math_ops.cast(predictions, labels.dtype.base_dtype)
     is_correct = math_ops.cast(math_ops.equal(predictions, labels), dtypes.float32)
     return mean(is_correct, weights, metrics_collections, updates_collections,
                 name or "accuracy")  # fmt: skip
@@ -115,6 +178,7 @@ def accuracy(labels, predictions, weights=None, metrics_collections=None,
 def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None,
                         updates_collections=None, name=None):  # fmt: skip
     """Computes the mean absolute error between the labels and predictions."""
+    predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     errors = math_ops.abs(_float(predictions) - _float(labels))
     return mean(errors, weights, metrics_collections, updates_collections,
                 name or "mean_absolute_error")  # fmt: skip
@@ -123,6 +187,7 @@ def mean_absolute_error(labels, predictions, weights=None, metrics_collections=N
 def mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
                        updates_collections=None, name=None):  # fmt: skip
     """Computes the mean squared error between the labels and predictions."""
+    predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     errors = math_ops.squared_difference(_float(predictions), _float(labels))
     return mean(errors, weights, metrics_collections, updates_collections,
                 name or "mean_squared_error")  # fmt: skip
@@ -162,8 +227,9 @@ def _confusion(kind, labels, predictions, weights, metrics_collections, updates_
                name):  # fmt: skip
     want_label, want_prediction = _CONFUSION[kind]
     with vs.variable_scope(name, kind, (predictions, labels, weights)):
-        labels = math_ops.cast(labels, dtypes.bool)
-        predictions = math_ops.cast(predictions, dtypes.bool)
+        predictions, labels, weights = _remove_squeezable_dimensions(
+            math_ops.cast(predictions, dtypes.bool), math_ops.cast(labels, dtypes.bool), weights
+        )
         condition = math_ops.logical_and(
             math_ops.equal(labels, want_label), math_ops.equal(predictions, want_prediction)
         )
@@ -249,7 +315,9 @@ _COUNTS = {  # per count: its variable name, then the label and the prediction i
 
 def _confusion_at_thresholds(labels, predictions, thresholds, weights=None, includes=None):
     """TF1's `_confusion_matrix_at_thresholds`: counts per threshold, `prediction > t`."""
-    predictions = math_ops.cast(predictions, dtypes.float32)
+    predictions, labels, weights = _remove_squeezable_dimensions(
+        math_ops.cast(predictions, dtypes.float32), labels, weights
+    )
     checks = [
         check_ops.assert_greater_equal(predictions, 0.0, message="predictions must be in [0, 1]"),
         check_ops.assert_less_equal(predictions, 1.0, message="predictions must be in [0, 1]"),
@@ -301,7 +369,7 @@ def auc(
     """
     with vs.variable_scope(name, "auc", (labels, predictions, weights)):
         if curve not in ("ROC", "PR"):
-            raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
+            raise ValueError(f"Curve must be either ROC or PR. Curve {curve} is unknown.")
         if thresholds is not None:
             inner, num_thresholds = sorted(thresholds), len(thresholds) + 2
         else:
@@ -322,7 +390,10 @@ class _AreaUnderCurve:
 
     def __init__(self, curve, summation_method, num_thresholds):
         if summation_method not in ("trapezoidal", "careful_interpolation", "minoring", "majoring"):
-            raise ValueError(f"Invalid summation_method: {summation_method}")
+            raise ValueError(
+                f"Invalid summation_method: {summation_method} summation_method should be "
+                "'trapezoidal', 'careful_interpolation', 'minoring', or 'majoring'."
+            )
         self.curve, self.method, self.n = curve, summation_method, num_thresholds
 
     def __call__(self, counts, name):
@@ -558,6 +629,9 @@ def mean_relative_error(
 ):
     """Computes the mean relative error `|labels - predictions| / normalizer` (0 where the
     normalizer is 0)."""
+    predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
+    predictions, normalizer = _squeeze_last(predictions, convert_to_tensor(normalizer))
+    predictions.get_shape().assert_is_compatible_with(normalizer.get_shape())
     labels, predictions = _float(labels), _float(predictions)
     normalizer = _float(normalizer) * array_ops.ones_like(labels)
     zero = math_ops.equal(normalizer, 0.0)
@@ -580,6 +654,7 @@ def mean_cosine_distance(
     name=None,
 ):
     """Computes the cosine distance `1 - sum(labels * predictions, dim)` of unit vectors."""
+    predictions, labels, weights = _remove_squeezable_dimensions(predictions, labels, weights)
     radial = math_ops.reduce_sum(_float(predictions) * _float(labels), axis=[dim], keepdims=True)
     distance, update_op = mean(radial, weights, None, None, name or "mean_cosine_distance")
     value, update_op = 1.0 - distance, 1.0 - update_op
@@ -603,6 +678,7 @@ def mean_per_class_accuracy(
     with vs.variable_scope(name, "mean_accuracy", (predictions, labels, weights)):
         labels = array_ops.reshape(math_ops.cast(labels, dtypes.int64), [-1])
         predictions = array_ops.reshape(math_ops.cast(predictions, dtypes.int64), [-1])
+        predictions.get_shape().assert_is_compatible_with(labels.get_shape())
         total = metric_variable([num_classes], dtypes.float32, name="total")
         count = metric_variable([num_classes], dtypes.float32, name="count")
         ones = array_ops.ones_like(labels, dtype=dtypes.float32)
@@ -632,6 +708,8 @@ def mean_iou(
       `(mean_iou, update_op)`; `update_op` gives the accumulated confusion matrix.
     """
     with vs.variable_scope(name, "mean_iou", (predictions, labels, weights)):
+        predictions, labels = convert_to_tensor(predictions), convert_to_tensor(labels)
+        predictions.get_shape().assert_is_compatible_with(labels.get_shape())
         total_cm = metric_variable(
             [num_classes, num_classes], dtypes.float64, name="total_confusion_matrix"
         )

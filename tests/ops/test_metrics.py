@@ -57,3 +57,54 @@ def test_metric_matches_tensorflow(case):
                 got = sess.run(update, _feed(holders, step, case["inputs"]))
                 np.testing.assert_allclose(got, expected, rtol=2e-5, atol=1e-6, err_msg=step)
             np.testing.assert_allclose(sess.run(value), case["value"], rtol=2e-5, atol=1e-6)
+
+
+# TF 2.21's ValueError texts, for the same calls (TF raises these while building).
+SHAPE_ERRORS = [
+    ("accuracy", ([1, 0, 1], [1, 0]), {}, "Shapes (2,) and (3,) are incompatible"),
+    ("mean_squared_error", ([[1.0, 0.0]], [1.0, 0.0, 2.0]), {},
+     "Shapes (3,) and (1, 2) are incompatible"),
+    ("precision", ([True, False], [True]), {}, "Shapes (1,) and (2,) are incompatible"),
+    ("mean_cosine_distance", ([[1.0, 0.0]], [[1.0, 0.0, 0.0]]), {"dim": 1},
+     "Shapes (1, 3) and (1, 2) are incompatible"),
+    ("mean_relative_error", ([1.0, 2.0], [1.0, 2.0], [1.0, 2.0, 3.0]), {},
+     "Shapes (2,) and (3,) are incompatible"),
+    ("mean", ([1.0, 2.0, 3.0],), {"weights": [1.0, 2.0]},
+     "weights can not be broadcast to values. Mismatch at dim 0. values.shape=[3], "
+     "weights.shape=[2]. Received weights="),
+    ("mean_tensor", ([[1.0, 2.0]],), {"weights": [1.0, 2.0, 3.0]},
+     "weights can not be broadcast to values. Mismatch at dim 0. values.shape=[1 2], "
+     "weights.shape=[3 1]. Received weights="),
+    ("auc", ([1, 0], [0.5, 0.2]), {"curve": "XY"}, "Curve must be either ROC or PR. Curve XY is "
+     "unknown."),
+    ("auc", ([1, 0], [0.5, 0.2]), {"summation_method": "simpson"},
+     "Invalid summation_method: simpson summation_method should be 'trapezoidal', "
+     "'careful_interpolation', 'minoring', or 'majoring'."),
+    ("average_precision_at_k", ([[1]], [[0.5, 0.2]], 0), {}, "Invalid k=0. `k` should be >= 1."),
+    ("precision_at_k", ([[[1]]], [[0.5, 0.2]], 1), {},
+     "Unexpected labels shape (1, 1, 1) for predictions shape (1, 1). Predictions rank should "
+     "be the same rank as labels rank or labels rank plus one ."),
+    ("sensitivity_at_specificity", ([1, 0], [0.5, 0.2], 1.5), {},
+     "`specificity` must be in the range [0, 1]. Currently, `specificity` got 1.5."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("metric, args, kwargs, message", SHAPE_ERRORS)
+def test_bad_arguments_raise_tensorflows_value_errors(metric, args, kwargs, message):
+    with tf.Graph().as_default():
+        args = [tf.constant(a) for a in args[:2]] + list(args[2:])
+        with pytest.raises(ValueError) as raised:
+            getattr(tf.metrics, metric)(*args, **kwargs)
+    assert str(raised.value).startswith(message)
+
+
+def test_weights_with_a_trailing_unit_dimension_are_squeezed_like_tensorflows():
+    with tf.Graph().as_default():
+        values, weights = tf.constant([1.0, 2.0, 4.0]), tf.constant([[1.0], [0.0], [3.0]])
+        mean, update = tf.metrics.mean(values, weights)
+        accuracy, acc_update = tf.metrics.accuracy([[1], [2], [3]], [1.2, 2.0, 2.9])
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            sess.run([update, acc_update])
+            # (1 + 12) / 4; predictions are cast to the labels' int32 (1, 2, 2) as TF1 does.
+            np.testing.assert_allclose(sess.run([mean, accuracy]), [3.25, 2 / 3], rtol=1e-6)
