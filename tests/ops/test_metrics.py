@@ -108,3 +108,45 @@ def test_weights_with_a_trailing_unit_dimension_are_squeezed_like_tensorflows():
             sess.run([update, acc_update])
             # (1 + 12) / 4; predictions are cast to the labels' int32 (1, 2, 2) as TF1 does.
             np.testing.assert_allclose(sess.run([mean, accuracy]), [3.25, 2 / 3], rtol=1e-6)
+
+
+def _numpy_at_k(labels, scores, k):
+    """(tp, fp, fn, sum of AveP@k, rows) of one batch, with Python sets as TF1's set ops."""
+    tp = fp = fn = average = 0.0
+    for row_labels, row_scores in zip(labels, scores):
+        top = [int(i) for i in np.argsort(-row_scores, kind="stable")[:k]]
+        wanted = set(int(label) for label in row_labels)
+        tp, fp = tp + len(set(top) & wanted), fp + len(set(top) - wanted)
+        fn += len(wanted - set(top))
+        hits = np.cumsum([i in wanted for i in top])
+        precision_sum = sum(hits[i] / (i + 1) for i, c in enumerate(top) if c in wanted)
+        relevant = min(k, sum(label >= 0 for label in row_labels))
+        average += precision_sum / relevant
+    return np.array([tp, fp, fn, average, len(labels)])
+
+
+def test_top_k_metrics_match_numpy_over_several_batches():
+    rng = np.random.RandomState(7)
+    k = 3
+    with tf.Graph().as_default():
+        labels, scores = tf.placeholder(tf.int64, [5, 3]), tf.placeholder(tf.float32, [5, 8])
+        metrics = [
+            tf.metrics.precision_at_k(labels, scores, k, metrics_collections=["values"]),
+            tf.metrics.recall_at_k(labels, scores, k, updates_collections=["updates"]),
+            tf.metrics.average_precision_at_k(labels, scores, k),
+        ]
+        assert tf.get_collection("values") == [metrics[0][0]]
+        assert tf.get_collection("updates") == [metrics[1][1]]
+        totals = np.zeros(5)
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            for _ in range(4):  # labels repeat within a row: a set counts them once
+                batch_labels, batch_scores = rng.randint(0, 8, [5, 3]), rng.permutation(40)
+                batch_scores = batch_scores.reshape(5, 8).astype(np.float32)
+                totals += _numpy_at_k(batch_labels, batch_scores, k)
+                feed = {labels: batch_labels, scores: batch_scores}
+                updates = sess.run([update for _, update in metrics], feed)
+                tp, fp, fn, average, rows = totals
+                expected = [tp / (tp + fp), tp / (tp + fn), average / rows]
+                np.testing.assert_allclose(updates, expected, rtol=1e-12)
+            np.testing.assert_allclose(sess.run([v for v, _ in metrics]), expected, rtol=1e-12)
