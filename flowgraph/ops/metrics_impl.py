@@ -449,7 +449,7 @@ def _counts_at_thresholds(
         values, updates = _confusion_at_thresholds(
             labels, predictions, thresholds, weights, includes=(key,)
         )
-        return _publish(values[key], updates[key], metrics_collections, updates_collections)
+        return _publish(values[key].value(), updates[key], metrics_collections, updates_collections)
 
 
 def true_positives_at_thresholds(

@@ -49,6 +49,7 @@ def test_metric_matches_tensorflow(case):
         holders = {name: _placeholder(b[0]) for name, b in case["inputs"].items()}
         value, update = getattr(tf.metrics, case["metric"])(**holders, **case["kwargs"])
         assert sorted(v.name for v in tf.local_variables()) == case["variables"]
+        assert [value.dtype.name, update.dtype.name] == case["dtypes"]
         assert tf.get_collection(tf.GraphKeys.METRIC_VARIABLES) == tf.local_variables()
         assert not tf.global_variables()
         with tf.Session() as sess:
