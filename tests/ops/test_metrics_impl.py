@@ -122,7 +122,9 @@ def test_auc_and_threshold_metrics_match_tensorflow():
 
 def test_auc_checks_its_arguments_and_prediction_range():
     with tf.Graph().as_default():
-        with pytest.raises(ValueError, match="curve must be either ROC or PR"):
+        with pytest.raises(
+            ValueError, match="^Curve must be either ROC or PR. Curve XY is unknown.$"
+        ):
             tf.metrics.auc([1], [0.5], curve="XY")
         with pytest.raises(ValueError, match="Invalid summation_method"):
             tf.metrics.auc([1], [0.5], summation_method="simpson")
