@@ -1,5 +1,6 @@
 """`tf.saved_model`: build, save and load a SavedModel; signatures; TF's proto parses."""
 
+import json
 import os
 import pathlib
 
@@ -151,3 +152,16 @@ def test_method_name_updater(tmp_path):
     assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/regress"
     (original,) = read_saved_model(export_dir).meta_graphs
     assert original.signature_def["serving_default"].method_name.endswith("predict")
+
+
+def test_a_saved_model_exported_by_tensorflow_loads_and_computes_tensorflows_values():
+    expected = json.loads((FIXTURE / "expected.json").read_text())
+    with tf.Session(graph=tf.Graph()) as sess:
+        meta = tf.saved_model.loader.load(
+            sess, [tf.saved_model.tag_constants.SERVING], str(FIXTURE)
+        )
+        signature = meta.signature_def["serving_default"]
+        got = sess.run(signature.outputs["y"].name, {signature.inputs["x"].name: expected["x"]})
+        (w,) = tf.global_variables()
+        assert w.op.name == "w" and sess.run(w).tolist() == [[1.0], [2.0]]
+    np.testing.assert_allclose(got, expected["y"])
