@@ -10,6 +10,7 @@ import numpy as np
 from jax import lax
 
 from kernels.array import merge_shapes
+from kernels.conventions import select_derivative, with_scaled_derivative
 from kernels.registry import Spec, register
 from kernels.shapes import broadcast, broadcast_to_bool, reduction, same_as_first
 
@@ -72,12 +73,17 @@ def _pow_jvp(primals, tangents):
     return z, y * jnp.power(x, y - 1) * tx + z * log_x * ty
 
 
+# TF's MaximumGrad/MinimumGrad give a tie's whole gradient to x (jax splits it).
+_maximum = select_derivative(jnp.maximum, jnp.greater_equal)
+_minimum = select_derivative(jnp.minimum, jnp.less_equal)
+
+
 def maximum(x, y):
-    return jnp.maximum(x, y)
+    return _maximum(x, y)
 
 
 def minimum(x, y):
-    return jnp.minimum(x, y)
+    return _minimum(x, y)
 
 
 def squared_difference(x, y):
@@ -168,7 +174,7 @@ _register_table(
         op_type: _unary(f)
         for op_type, f in {
             "Neg": jnp.negative,
-            "Abs": jnp.abs,
+            "Abs": with_scaled_derivative(jnp.abs, jnp.sign),  # TF: abs'(0) = 0
             "Sign": jnp.sign,
             "Square": jnp.square,
             "Sqrt": jnp.sqrt,
@@ -312,12 +318,19 @@ def _prod(x, axes, keepdims):
 
 
 def _max(x, axes, keepdims):
-    # The initial value makes an empty reduction give TF's identity (-inf, the lowest int).
-    return jnp.max(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=True))
+    initial = _extreme(x.dtype, low=True) if _empty(x, axes) else None
+    return jnp.max(x, axis=axes, keepdims=keepdims, initial=initial)
 
 
 def _min(x, axes, keepdims):
-    return jnp.min(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=False))
+    initial = _extreme(x.dtype, low=False) if _empty(x, axes) else None
+    return jnp.min(x, axis=axes, keepdims=keepdims, initial=initial)
+
+
+def _empty(x, axes) -> bool:
+    # Only an empty reduction takes TF's identity (-inf, the lowest int) as its start: an
+    # initial value would share the gradient of inputs equal to it (TF splits among inputs).
+    return any(x.shape[a] == 0 for a in axes)
 
 
 def _extreme(dtype, low: bool):

@@ -6,18 +6,23 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels.conventions import with_derivative
 from kernels.registry import Spec, register
 from kernels.shapes import same_as_first
+
+# TF's ReluGrad/Relu6Grad pass the gradient only strictly inside the linear part.
+_relu = with_derivative(lambda x: jnp.maximum(x, 0), lambda x: x > 0)
+_relu6 = with_derivative(lambda x: jnp.clip(x, 0, 6), lambda x: (x > 0) & (x < 6))
 
 
 @register("Relu", shape=same_as_first)
 def relu(features):
-    return jnp.maximum(features, 0)
+    return _relu(features)
 
 
 @register("Relu6", shape=same_as_first)
 def relu6(features):
-    return jnp.clip(features, 0, 6)
+    return _relu6(features)
 
 
 @register("Elu", shape=same_as_first)
@@ -28,7 +33,8 @@ def elu(features):
 @register("Selu", shape=same_as_first)
 def selu(features):
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    return scale * jnp.where(features > 0, features, alpha * jnp.expm1(features))
+    # >= : TF's SeluGrad takes the linear branch's slope at 0.
+    return scale * jnp.where(features >= 0, features, alpha * jnp.expm1(features))
 
 
 @register("Softplus", shape=same_as_first)

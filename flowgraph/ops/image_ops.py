@@ -19,6 +19,7 @@ for _op_type in (
     "EncodeJpeg",
     "DrawBoundingBoxes",
     "NonMaxSuppressionV3",
+    "HSVToRGB",
 ):
     no_gradient(_op_type)
 
