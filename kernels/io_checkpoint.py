@@ -5,8 +5,10 @@ like TensorFlow's V2 bundles:
 
 - `P.data-<token>/`: an orbax PyTree checkpoint of `{tensor name: array}`; orbax writes it
   under a temporary name and renames it when complete.
-- `P.index`: a small JSON file naming the complete data directory, replaced atomically
-  (write to a temporary file, `os.replace`) only after the data directory is complete.
+- `P.index`: a small JSON file naming the complete data directory and the size and CRC32C
+  of each of its files (TF's bundles checksum their data too), replaced atomically (write
+  to a temporary file, `os.replace`) only after the data directory is complete. A restore
+  checks them first, so a truncated or corrupted file is a DataLossError naming it.
 
 So a process killed at any point of a save leaves either the previous checkpoint at `P`
 or the new one, never a torn one; re-saving to the same prefix is safe the same way.
@@ -22,9 +24,10 @@ import os
 import shutil
 import uuid
 
+import google_crc32c
 import numpy as np
 
-from kernels.errors import InvalidArgumentError, NotFoundError, UnimplementedError
+from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError, UnimplementedError
 from kernels.registry import HOST, Spec, register
 
 _FORMAT = "flowgraph.orbax.v1"
@@ -47,9 +50,8 @@ def write(prefix: str, tensors: dict[str, np.ndarray]) -> None:
         raise NotFoundError(None, None, f"{parent}; No such file or directory")
     data = f"{prefix}.data-{uuid.uuid4().hex[:12]}"
     _checkpointer().save(os.path.abspath(data), {k: np.asarray(v) for k, v in tensors.items()})
-    _atomic_write(
-        index_path(prefix), json.dumps({"format": _FORMAT, "data": os.path.basename(data)})
-    )
+    index = {"format": _FORMAT, "data": os.path.basename(data), "files": _checksums(data)}
+    _atomic_write(index_path(prefix), json.dumps(index))
     _remove_leftovers(prefix, keep=data)
 
 
@@ -62,7 +64,7 @@ def remove(prefix: str) -> None:
 
 def metadata(prefix: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     """`{tensor name: (shape, dtype)}` of the checkpoint at `prefix`."""
-    tree = _checkpointer().metadata(_data_dir(prefix)).item_metadata.tree
+    tree = _stored(_data_dir(prefix))
     return {name: (tuple(m.shape), np.dtype(m.dtype)) for name, m in tree.items()}
 
 
@@ -71,7 +73,7 @@ def read(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
     import orbax.checkpoint as ocp
 
     data = _data_dir(prefix)
-    stored = _checkpointer().metadata(data).item_metadata.tree
+    stored = _stored(data)
     for name in names:
         if name not in stored:
             raise NotFoundError(None, None, f"Key {name} not found in checkpoint")
@@ -81,7 +83,63 @@ def read(prefix: str, names: list[str]) -> dict[str, np.ndarray]:
         restore_args={n: ocp.RestoreArgs(restore_type=np.ndarray) for n in wanted},
         partial_restore=True,
     )
-    return _checkpointer().restore(data, args=args)
+    try:
+        return _checkpointer().restore(data, args=args)
+    except (OSError, ValueError) as e:
+        raise DataLossError(None, None, f"{data}: checkpoint data is unreadable: {e}") from None
+
+
+def _stored(data: str) -> dict:
+    """The data directory's `{tensor name: metadata}` (DataLossError if unreadable)."""
+    try:
+        tree = _checkpointer().metadata(data).item_metadata.tree
+    except (OSError, ValueError, AttributeError) as e:
+        raise DataLossError(None, None, f"{data}: checkpoint data is unreadable: {e}") from None
+    if tree is None:
+        raise DataLossError(None, None, f"{data}: checkpoint data has no readable metadata")
+    return tree
+
+
+def _checksums(data: str) -> dict[str, list[int]]:
+    """`{path relative to data: [size, crc32c]}` of every file under `data`."""
+    out = {}
+    for root, _, files in os.walk(data):
+        for name in files:
+            path = os.path.join(root, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, data)] = [os.path.getsize(path), _crc(f.read())]
+    return out
+
+
+def _crc(data: bytes) -> int:
+    return google_crc32c.value(data)
+
+
+def _verify(data: str, files: dict[str, list[int]]) -> None:
+    """Raises DataLossError naming the first missing, truncated or corrupted data file."""
+    for rel, (size, crc) in sorted(files.items()):
+        path = os.path.join(data, rel)
+        try:
+            with open(path, "rb") as f:
+                content = f.read()
+        except OSError as e:
+            raise DataLossError(
+                None, None, f"{path}: checkpoint data file is missing: {e}"
+            ) from None
+        if len(content) != size:
+            raise DataLossError(
+                None,
+                None,
+                f"{path}: checkpoint data file has {len(content)} bytes, "
+                f"expected {size} (truncated or overwritten)",
+            )
+        if _crc(content) != crc:
+            raise DataLossError(
+                None,
+                None,
+                f"{path}: Checksum does not match: stored {crc} vs. calculated on "
+                f"the restored bytes {_crc(content)}",
+            )
 
 
 def _data_dir(prefix: str) -> str:
@@ -95,11 +153,15 @@ def _data_dir(prefix: str) -> str:
             "Unsuccessful TensorSliceReader constructor: Failed to find any matching files "
             f"for {prefix}",
         ) from None
-    except ValueError as e:
-        raise InvalidArgumentError(
-            None, None, f"{index_path(prefix)} is not a checkpoint index: {e}"
+    except (ValueError, UnicodeDecodeError) as e:
+        raise DataLossError(
+            None, None, f"{index_path(prefix)} is not a checkpoint index (corrupted?): {e}"
         ) from None
-    return os.path.abspath(os.path.join(os.path.dirname(prefix), index["data"]))
+    if not isinstance(index, dict) or not isinstance(index.get("data"), str):
+        raise DataLossError(None, None, f"{index_path(prefix)} is not a checkpoint index")
+    data = os.path.abspath(os.path.join(os.path.dirname(prefix), index["data"]))
+    _verify(data, index.get("files", {}))  # checkpoints written before checksums have none
+    return data
 
 
 def _checkpointer():

@@ -51,14 +51,16 @@ class _FeedSpec:
             if isinstance(value, (Tensor, Operation)):
                 raise TypeError(
                     "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
-                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles."
+                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
+                    f"For reference, the tensor object was {value} which was passed to the "
+                    f"argument `feed_dict` with key {self.tensor}."
                 )
             try:
                 array = np.asarray(value, dtype=self.dtype)
             except OverflowError:  # numpy 2 refuses out-of-range Python ints
                 array = None
-            except (TypeError, ValueError) as e:
-                raise ValueError(
+            except (TypeError, ValueError) as e:  # numpy's error class, as TF raises it
+                raise type(e)(
                     f"Cannot feed value {value!r} to Tensor "
                     f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}"
                 ) from None
