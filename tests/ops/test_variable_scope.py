@@ -96,12 +96,8 @@ def test_reentering_a_scope_object_keeps_variable_names_but_opens_a_new_name_sco
         c = tf.constant(0.0, name="c")
     assert (v.name, w.name, c.name) == ("foo/v:0", "foo/w:0", "foo_1/c:0")
     assert again.name == "foo" and again.original_name_scope == "foo/"
-    assert _op_names(graph)[4:8] == [
-        "foo/w/Initializer/Const",
-        "foo/w",
-        "foo/w/Assign",
-        "foo/w/read",
-    ]
+    assert _op_names(graph)[4:8] == ["foo/w/Initializer/Const", "foo/w", "foo/w/Assign",
+                                     "foo/w/read"]
 
 
 def test_reentering_a_scope_object_inside_another_scope_is_absolute(graph):
@@ -131,19 +127,12 @@ def test_initializer_values(graph):
     b = tf.get_variable("b", initializer=np.arange(3, dtype=np.float64))
     c = tf.get_variable("c", initializer=[1, 2])
     d = tf.get_variable("d", initializer=5.0)
-    e = tf.get_variable(
-        "e", [2, 2], initializer=lambda shape, dtype: tf.constant(np.full(shape, 7.0), dtype=dtype)
-    )
+    e = tf.get_variable("e", [2, 2], initializer=lambda shape, dtype: tf.constant(
+        np.full(shape, 7.0), dtype=dtype))
     f = tf.get_variable("f", initializer=lambda: tf.constant([4.0]))
     assert a.shape.as_list() == [1, 2]
     assert [x.dtype.base_dtype for x in (a, b, c, d, e, f)] == [
-        tf.float32,
-        tf.float64,
-        tf.int32,
-        tf.float32,
-        tf.float32,
-        tf.float32,
-    ]
+        tf.float32, tf.float64, tf.int32, tf.float32, tf.float32, tf.float32]
     va, vb, vc, vd, ve, vf = _values(a, b, c, d, e, f)
     np.testing.assert_array_equal(va, [[1.0, 2.0]])
     np.testing.assert_array_equal(vb, [0.0, 1.0, 2.0])
@@ -198,9 +187,8 @@ def test_no_shape_and_no_initializer_names_the_variable(graph):
 def test_initializer_dtype_must_match_explicit_dtype(graph):
     with pytest.raises(ValueError) as err:
         tf.get_variable("v", dtype=tf.float32, initializer=[1, 2])
-    assert str(err.value) == (
-        "Initializer type '<dtype: 'int32'>' and explicit dtype '<dtype: 'float32'>' don't match."
-    )
+    assert str(err.value) == ("Initializer type '<dtype: 'int32'>' and explicit dtype "
+                              "'<dtype: 'float32'>' don't match.")
     assert graph.get_operations() == []  # no stray Const is built for the check
 
 
@@ -218,9 +206,8 @@ def test_default_initializers(graph):
 
 
 def test_complex_variable_needs_an_initializer(graph):
-    with pytest.raises(
-        ValueError, match="An initializer for variable c of <dtype: 'complex64'> is required"
-    ):
+    with pytest.raises(ValueError, match="An initializer for variable c of "
+                                         "<dtype: 'complex64'> is required"):
         tf.get_variable("c", [1], dtype=tf.complex64)
 
 
@@ -247,11 +234,7 @@ def test_scope_dtype_is_inherited(graph):
         d = tf.get_variable("d", [1], dtype=tf.float16, initializer=_const([1.0]))
     assert foo.dtype == tf.int32 and tf.get_variable_scope().dtype == tf.float32
     assert [x.dtype.base_dtype for x in (a, b, c, d)] == [
-        tf.float64,
-        tf.float64,
-        tf.int32,
-        tf.float16,
-    ]
+        tf.float64, tf.float64, tf.int32, tf.float16]
 
 
 # -- collections ----------------------------------------------------------------------------
@@ -260,12 +243,9 @@ def test_scope_dtype_is_inherited(graph):
 def test_collections(graph):
     v = tf.get_variable("v", [1], initializer=_const([1.0]))
     frozen = tf.get_variable("frozen", [1], initializer=_const([2.0]), trainable=False)
-    model = tf.get_variable(
-        "model",
-        [1],
-        initializer=_const([3.0]),
-        collections=[tf.GraphKeys.MODEL_VARIABLES, tf.GraphKeys.GLOBAL_VARIABLES],
-    )
+    model = tf.get_variable("model", [1], initializer=_const([3.0]),
+                            collections=[tf.GraphKeys.MODEL_VARIABLES,
+                                         tf.GraphKeys.GLOBAL_VARIABLES])
     with tf.variable_scope("loc"):
         local = tf.get_local_variable("local", [1], initializer=_const([4.0]), trainable=True)
     assert tf.global_variables() == [v, frozen, model]
@@ -305,11 +285,9 @@ def test_accidental_reuse_is_an_error(graph):
         with tf.variable_scope("foo"):
             tf.get_variable("v", [1], initializer=_const([0.0]))
     message = str(err.value)
-    assert message.startswith(
-        "Variable foo/v already exists, disallowed. Did you mean to set "
-        "reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally "
-        "defined at:"
-    )
+    assert message.startswith("Variable foo/v already exists, disallowed. Did you mean to set "
+                              "reuse=True or reuse=tf.AUTO_REUSE in VarScope? Originally "
+                              "defined at:")
     assert "test_variable_scope.py" in message and "test_accidental_reuse" in message
 
 
@@ -317,11 +295,9 @@ def test_reusing_a_missing_variable_is_an_error(graph):
     with pytest.raises(ValueError) as err:
         with tf.variable_scope("foo", reuse=True):
             tf.get_variable("v", [1])
-    assert str(err.value) == (
-        "Variable foo/v does not exist, or was not created with "
-        "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
-        "VarScope?"
-    )
+    assert str(err.value) == ("Variable foo/v does not exist, or was not created with "
+                              "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
+                              "VarScope?")
 
 
 def test_reusing_with_another_shape_or_dtype_is_an_error(graph):
@@ -330,14 +306,12 @@ def test_reusing_with_another_shape_or_dtype_is_an_error(graph):
     with tf.variable_scope("foo", reuse=True):
         with pytest.raises(ValueError) as err:
             tf.get_variable("v", [2])
-        assert str(err.value) == (
-            "Trying to share variable foo/v, but specified shape (2,) and found shape (1,)."
-        )
+        assert str(err.value) == ("Trying to share variable foo/v, but specified shape (2,) "
+                                  "and found shape (1,).")
         with pytest.raises(ValueError) as err:
             tf.get_variable("v", [1], dtype=tf.int32)
-        assert str(err.value) == (
-            "Trying to share variable foo/v, but specified dtype int32 and found dtype float32_ref."
-        )
+        assert str(err.value) == ("Trying to share variable foo/v, but specified dtype int32 "
+                                  "and found dtype float32_ref.")
 
 
 def test_reuse_true_returns_the_same_variable(graph):
@@ -413,9 +387,8 @@ def test_variable_scope_argument_errors(graph):
 
 def test_partitioner_is_not_supported(graph):
     with pytest.raises(NotImplementedError, match="Partitioned variables"):
-        tf.get_variable(
-            "v", [4], initializer=_const(np.zeros(4)), partitioner=lambda shape, dtype: [2]
-        )
+        tf.get_variable("v", [4], initializer=_const(np.zeros(4)),
+                        partitioner=lambda shape, dtype: [2])
 
 
 # -- get_variable_scope ---------------------------------------------------------------------
@@ -485,9 +458,8 @@ def test_values_select_the_graph():
 def test_variables_ignore_enclosing_control_dependencies(graph):
     c = tf.constant(1.0)
     with tf.control_dependencies([c]):
-        v = tf.get_variable(
-            "v", [1], initializer=_const([0.0]), regularizer=lambda w: tf.reduce_sum(w)
-        )
+        v = tf.get_variable("v", [1], initializer=_const([0.0]),
+                            regularizer=lambda w: tf.reduce_sum(w))
     new_ops = graph.get_operations()[1:]
     assert v.op in new_ops and all(op.control_inputs == [] for op in new_ops)
 
@@ -497,12 +469,8 @@ def test_variables_ignore_enclosing_control_dependencies(graph):
 
 def test_regularizer_loss_is_collected(graph):
     with tf.variable_scope("foo"):
-        v = tf.get_variable(
-            "v",
-            [2],
-            initializer=_const([1.0, 2.0]),
-            regularizer=lambda w: tf.reduce_sum(tf.square(w)),
-        )
+        v = tf.get_variable("v", [2], initializer=_const([1.0, 2.0]),
+                            regularizer=lambda w: tf.reduce_sum(tf.square(w)))
     (loss,) = tf.get_collection(tf.GraphKeys.REGULARIZATION_LOSSES)
     assert loss.op.name.startswith("foo/v/Regularizer/")
     assert loss.op.inputs[0].op.inputs[0] is v.value()
@@ -558,7 +526,6 @@ def test_nested_custom_getters_compose_inner_first(graph):
         def getter(getter, *args, **kwargs):
             order.append(tag)
             return getter(*args, **kwargs)
-
         return getter
 
     with tf.variable_scope("outer", custom_getter=named("outer")):
