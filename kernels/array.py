@@ -10,6 +10,7 @@ from kernels.errors import InvalidArgumentError
 from kernels.registry import HOST, Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
+from kernels.string_codes import moves_strings
 
 
 def merge_shapes(shapes, what: str = "shapes") -> tuple | None:
@@ -621,11 +622,13 @@ def _pad_shape(specs, attrs, static_values):
 
 
 @register("Pad", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def pad(input, paddings):
     return jnp.pad(input, _paddings(paddings, input.ndim))
 
 
 @register("PadV2", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def pad_v2(input, paddings, constant_values):
     if np.ndim(constant_values) != 0:
         raise ValueError(
@@ -645,6 +648,7 @@ def _check_mirror(shape, paddings, mode: str) -> None:
 
 
 @register("MirrorPad", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def mirror_pad(input, paddings, *, mode: str):
     p = _paddings(paddings, input.ndim)
     _check_mirror(input.shape, p, mode)
@@ -688,6 +692,7 @@ def _check_nd(params_shape, indices_shape, what: str) -> int:
 
 
 @register("GatherNd")
+@moves_strings
 def gather_nd(params, indices, *, batch_dims: int = 0):
     if batch_dims:
         if params.shape[:batch_dims] != indices.shape[:batch_dims]:
@@ -773,6 +778,7 @@ def reverse_v2(tensor, axis):
 
 
 @register("ReverseSequence", shape=same_as_first)
+@moves_strings
 def reverse_sequence(input, seq_lengths, *, seq_dim: int, batch_dim: int = 0):
     steps = jnp.arange(input.shape[seq_dim])
     lengths = seq_lengths.astype(steps.dtype)[:, None]  # [batch, time]
@@ -937,6 +943,7 @@ def _broadcast_to_shape(specs, attrs, static_values):
 
 
 @register("BroadcastTo", static=("shape",), shape=_broadcast_to_shape)
+@moves_strings
 def broadcast_to(input, shape):
     target = _dims(shape)
     _broadcast_dims(input.shape, target, "BroadcastTo")

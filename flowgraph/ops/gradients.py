@@ -209,8 +209,6 @@ for _op_type in (
     "Ceil",
     "FloorDiv",
     "TruncateDiv",
-    "OneHot",
-    "LinSpace",
     "ShapeN",
     "Equal",
     "NotEqual",
