@@ -12,7 +12,13 @@ import numpy as np
 
 from device import PlacementOptions, Store, make_plan, trace
 from device.explain import Explanation, explain_plan
-from device.place import apply_gpu_options, device_mapping, device_name, session_devices
+from device.place import (
+    apply_cpu_device_count,
+    apply_gpu_options,
+    device_mapping,
+    device_name,
+    session_devices,
+)
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
@@ -403,8 +409,11 @@ def _with_attrs(graph_defs: list, graph: Graph) -> list:
 
 
 def _start_devices(config: ConfigProto, placement: PlacementOptions) -> None:
-    """Applies `gpu_options` (a warning if jax started too early) and, when placement is
-    logged, prints the device mapping as TF does when a session starts."""
+    """Applies `device_count` and `gpu_options` (a warning if jax started too early) and,
+    when placement is logged, prints the device mapping as TF does when a session starts."""
+    cpus = dict(placement.device_count).get("CPU")
+    if cpus:
+        apply_cpu_device_count(cpus)
     if config.HasField("gpu_options"):
         gpu = config.gpu_options
         apply_gpu_options(
