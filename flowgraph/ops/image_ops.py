@@ -19,7 +19,6 @@ for _op_type in (
     "EncodeJpeg",
     "DrawBoundingBoxes",
     "NonMaxSuppressionV3",
-    "HSVToRGB",
 ):
     no_gradient(_op_type)
 
