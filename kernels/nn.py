@@ -8,7 +8,7 @@ import numpy as np
 
 from kernels.conventions import with_derivative
 from kernels.registry import Spec, register
-from kernels.shapes import same_as_first
+from kernels.shapes import broadcast_shapes, same_as_first
 
 # TF's ReluGrad/Relu6Grad pass the gradient only strictly inside the linear part.
 _relu = with_derivative(lambda x: jnp.maximum(x, 0), lambda x: x > 0)
@@ -62,7 +62,21 @@ def log_softmax(logits):
     return jax.nn.log_softmax(logits, axis=-1)
 
 
-@register("BiasAdd", shape=same_as_first)
+def _bias_add_shape(specs, attrs, static_values):
+    """TF's BiasAddShape: the bias is a vector as long as the value's channel dim."""
+    value, bias = specs[0].shape, specs[1].shape
+    if value is not None and len(value) < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {len(value)}")
+    if bias is not None and len(bias) != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {len(bias)}")
+    if value is not None and bias is not None:
+        channel = value[1] if attrs.get("data_format") == "NCHW" and len(value) > 2 else value[-1]
+        if None not in (channel, bias[0]) and channel != bias[0]:
+            raise ValueError(f"Dimensions must be equal, but are {channel} and {bias[0]}")
+    return [specs[0]]
+
+
+@register("BiasAdd", shape=_bias_add_shape)
 def bias_add(value, bias, *, data_format: str = "NHWC"):
     if bias.ndim != 1:
         raise ValueError(f"Shape must be rank 1 but is rank {bias.ndim}")
@@ -78,6 +92,8 @@ def l2_loss(t):
 
 def _xent_shape(specs, attrs, static_values):
     shape = specs[0].shape
+    if specs[1].dtype == specs[0].dtype:  # dense labels broadcast against the logits (TF)
+        broadcast_shapes(shape, specs[1].shape)
     batch = None if shape is None else shape[:-1]
     return [Spec(batch, specs[0].dtype), Spec(shape, specs[0].dtype)]
 
