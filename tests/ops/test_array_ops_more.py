@@ -156,10 +156,10 @@ ROWS = [
     row("BroadcastTo", lambda x: tf.broadcast_to(x, [2, 4, 3]),
         lambda x: np.broadcast_to(x, (2, 4, 3)), f32(4, 1)),
     row("BroadcastTo", lambda x, y: tf.meshgrid(x, y)[0], lambda x, y: np.meshgrid(x, y)[0],
-        f32(B), f32(2), partial=(None, None), id="meshgrid-xy"),
+        f32(B), f32(2), partial=(2, None), id="meshgrid-xy"),  # TF's static shape
     row("BroadcastTo", lambda x, y, z: tf.meshgrid(x, y, z, indexing="ij")[2],
         lambda x, y, z: np.meshgrid(x, y, z, indexing="ij")[2], i32(B), i32(2), i32(3),
-        partial=(None, None, None), id="meshgrid-ij"),
+        partial=(None, 2, 3), id="meshgrid-ij"),  # TF's static shape
     row("BroadcastArgs", lambda x, y: tf.broadcast_dynamic_shape(tf.shape(x), tf.shape(y)),
         lambda x, y: np.array(np.broadcast_shapes(x.shape, y.shape), np.int32),
         f32(B, 1), f32(3), dtype=np.int32, partial=(2,)),

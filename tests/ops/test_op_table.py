@@ -95,9 +95,9 @@ ROWS = [
     row("Reshape", lambda x: tf.reshape(x, [3, -1]), lambda x: x.reshape(3, -1), f32(B, 3)),
     row("Reshape", lambda x: tf.reshape(x, [-1, 1, 3]), lambda x: x.reshape(-1, 1, 3),
         f32(B, 3), id="new-axis"),
-    # The target is computed from tf.shape: TF1 cannot see through the Pack, so (?, ?).
+    # The target is computed from tf.shape: TF sees through the Pack (constant_value_as_shape).
     row("Reshape", lambda x: tf.reshape(x, [tf.shape(x)[1], -1]), lambda x: x.reshape(3, -1),
-        f32(B, 3), partial=(None, None), id="from-tf.shape"),
+        f32(B, 3), partial=(3, None), id="from-tf.shape"),
     row("Shape", tf.shape, lambda x: np.array(x.shape, np.int32), f32(B, 3), dtype=np.int32),
     row("Shape", lambda x: tf.shape(x, out_type=tf.int64), lambda x: np.array(x.shape),
         bools(B, 2, 3), dtype=np.int64, id="int64"),
@@ -132,9 +132,9 @@ ROWS = [
     row("StridedSlice", lambda x: x[..., tf.newaxis, :2], lambda x: x[..., None, :2],
         f32(B, 3), id="newaxis"),
     row("Fill", lambda x: tf.fill([2, 3], x), lambda x: np.full((2, 3), x), f32()),
-    # TF1 would know (?, 3) here through constant_value_as_shape; flowgraph knows the rank.
+    # TF knows (?, 3) here through constant_value_as_shape, and so does flowgraph.
     row("Fill", lambda x: tf.fill(tf.shape(x), 7), lambda x: np.full(x.shape, 7, np.int32),
-        f32(B, 3), dtype=np.int32, partial=(None, None), id="dims-from-shape"),
+        f32(B, 3), dtype=np.int32, partial=(None, 3), id="dims-from-shape"),
     row("ZerosLike", lambda x: tf.zeros_like(x, optimize=False), np.zeros_like, f32(B, 3)),
     row("ZerosLike", lambda x: tf.zeros_like(x, optimize=False), lambda x: np.full(
         x.shape, b"", dtype=object), strs(B, 2), id="strings"),
