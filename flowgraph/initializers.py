@@ -1,21 +1,27 @@
-"""`tf.initializers`: TF1's initializer namespace."""
+"""`tf.initializers`: TF1's initializer namespace.
 
-from flowgraph.ops.init_ops import (  # noqa: F401  (re-exported)
-    Constant as constant,
-    GlorotNormal as glorot_normal,
-    GlorotUniform as glorot_uniform,
-    Identity as identity,
-    Ones as ones,
-    Orthogonal as orthogonal,
-    RandomNormal as random_normal,
-    RandomUniform as random_uniform,
-    TruncatedNormal as truncated_normal,
-    UniformUnitScaling as uniform_unit_scaling,
-    VarianceScaling as variance_scaling,
-    Zeros as zeros,
-)
-from flowgraph.ops.variables import (  # noqa: F401
-    global_variables_initializer as global_variables,
-    local_variables_initializer as local_variables,
-    variables_initializer as variables,
-)
+Its names are exported by `flowgraph/export_table.py`, except the He and LeCun
+initializers, defined here on `VarianceScaling` as in TF1.
+"""
+
+from flowgraph.ops.init_ops import VarianceScaling
+
+
+def he_normal(seed=None):
+    """He normal initializer: truncated normal with stddev `sqrt(2 / fan_in)`."""
+    return VarianceScaling(scale=2.0, mode="fan_in", distribution="truncated_normal", seed=seed)
+
+
+def he_uniform(seed=None):
+    """He uniform initializer: uniform in `[-sqrt(6 / fan_in), sqrt(6 / fan_in)]`."""
+    return VarianceScaling(scale=2.0, mode="fan_in", distribution="uniform", seed=seed)
+
+
+def lecun_normal(seed=None):
+    """LeCun normal initializer: truncated normal with stddev `sqrt(1 / fan_in)`."""
+    return VarianceScaling(scale=1.0, mode="fan_in", distribution="truncated_normal", seed=seed)
+
+
+def lecun_uniform(seed=None):
+    """LeCun uniform initializer: uniform in `[-sqrt(3 / fan_in), sqrt(3 / fan_in)]`."""
+    return VarianceScaling(scale=1.0, mode="fan_in", distribution="uniform", seed=seed)

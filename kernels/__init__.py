@@ -25,6 +25,8 @@ from kernels import (  # noqa: F401  (registrations)
 lookup = registry.lookup
 from kernels import (  # noqa: E402,F401  (ReadFile, DecodeCSV, ParseExample, ...)  # noqa: E402,F401  (queues, accumulators, readers)
     data_flow,
+    dataset,
+    dataset_readers,
     file_io,
     io_checkpoint,  # noqa: E402,F401  (SaveV2, RestoreV2)
     parsing,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 
 import ml_dtypes
@@ -49,6 +50,9 @@ def decode_csv(
     records = np.asarray(records, dtype=object)
     delim, na = field_delim.encode(), na_value.encode()
     defaults = [np.asarray(d).reshape(-1) for d in record_defaults]
+    fast = None if select_cols else _decode_csv_batch(records, delim, na, defaults)
+    if fast is not None:
+        return fast
     outputs = [np.empty(records.shape, d.dtype) for d in defaults]
     flat_out = [o.reshape(-1) for o in outputs]
     with np.errstate(over="ignore"):  # a float too large for float32 becomes inf, as in TF
@@ -59,6 +63,40 @@ def decode_csv(
             for f, (field, default) in enumerate(zip(fields, defaults)):
                 flat_out[f][i] = _csv_value(field, default, na, f, i)
     return tuple(outputs)
+
+
+_PLAIN_FIELDS = re.compile(rb'["\r\n_]')  # quotes, line ends, digit separators: per record
+
+
+def _decode_csv_batch(records, delim: bytes, na: bytes, defaults) -> tuple | None:
+    """DecodeCSV of plain records (every field present) one column at a time, converted by
+    numpy; None where a record needs the per-record path (its errors and defaults)."""
+    flat = records.reshape(-1).tolist()
+    if not flat or any(_PLAIN_FIELDS.search(r) for r in flat):
+        return None
+    rows = [r.split(delim) for r in flat]
+    if any(len(row) != len(defaults) for row in rows):
+        return None
+    outputs = []
+    for column, default in zip(zip(*rows), defaults):
+        if b"" in column or (na and na in column):
+            return None
+        outputs.append(_csv_column(column, default.dtype))
+        if outputs[-1] is None:
+            return None
+    return tuple(o.reshape(records.shape) for o in outputs)
+
+
+def _csv_column(column, dtype: np.dtype) -> np.ndarray | None:
+    if dtype == _STRING:
+        out = np.empty(len(column), _STRING)
+        out[:] = column
+        return out
+    try:
+        with np.errstate(over="ignore"):
+            return np.array(column, dtype="S").astype(dtype)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _csv_value(field: bytes, default: np.ndarray, na: bytes, f: int, i: int):
@@ -340,15 +378,91 @@ def parse_example(
     dense_keys = [_key(k) for k in keys_and_defaults[Nsparse : Nsparse + Ndense]]
     defaults = keys_and_defaults[Nsparse + Ndense :]
     serialized = np.asarray(serialized, dtype=object)
+    dense = [_Dense(*args) for args in zip(dense_keys, Tdense, dense_shapes, defaults)]
+    sparse = list(zip(sparse_keys, map(np.dtype, sparse_types)))
+    try:
+        features = [Example.FromString(s).features.feature for s in serialized]
+    except (DecodeError, TypeError):
+        features = None
+    fast = None if features is None else _parse_batch(features, sparse, dense)
+    if fast is not None:
+        return fast
     names = np.asarray(names, dtype=object).reshape(-1)
     prefixes = [
         f"Name: {names[i].decode() if names.size else '<unknown>'}, "
         for i in range(serialized.shape[0])
     ]
     features = [_parse_proto(Example, s).features.feature for s in serialized]
-    dense = [_Dense(*args) for args in zip(dense_keys, Tdense, dense_shapes, defaults)]
-    sparse = list(zip(sparse_keys, map(np.dtype, sparse_types)))
     return _parse_features(features, prefixes, sparse, dense, serialized.shape)
+
+
+def _parse_batch(features, sparse, dense) -> tuple | None:
+    """ParseExample's outputs with one C-level pass per feature over the whole batch, or
+    None where a record needs the per-record path (defaults, padding, bad data: its
+    errors)."""
+    sparse_parts = []
+    for key, dtype in sparse:
+        lists = _value_lists(features, key, dtype, allow_missing=True)
+        if lists is None:
+            return None
+        sparse_parts.append(_sparse_batch(lists, dtype))
+    dense_values = []
+    for d in dense:
+        lists = None if d.padded else _value_lists(features, d.key, d.dtype)
+        if lists is None:
+            return None
+        lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+        if lengths.size and (lengths != d.row).any():
+            return None
+        dense_values.append(
+            _concatenated(lists, d.dtype, int(lengths.sum())).reshape((len(lists), *d.shape))
+        )
+    return (*(p for group in zip(*sparse_parts) for p in group), *dense_values)
+
+
+_LIST_FIELD = {_INT64: "int64_list", np.dtype(np.float32): "float_list", _STRING: "bytes_list"}
+
+
+def _value_lists(features, key: str, dtype: np.dtype, allow_missing=False) -> list | None:
+    """Each record's repeated value container of `key` (None if one lacks it, or, for
+    sparse features, holds another type; a dense one of another type comes out empty and
+    fails the caller's length check)."""
+    field = _LIST_FIELD[dtype]
+    if not allow_missing:
+        try:
+            return [getattr(f[key], field).value for f in features]
+        except KeyError:
+            return None
+    out = []
+    for feature_map in features:
+        feature = feature_map.get(key)
+        if feature is None:
+            out.append(())
+            continue
+        kind = feature.WhichOneof("kind")
+        if kind != field and kind is not None:
+            return None
+        out.append(getattr(feature, field).value)
+    return out
+
+
+def _concatenated(lists, dtype: np.dtype, total: int) -> np.ndarray:
+    if dtype == _STRING:
+        out = np.empty(total, _STRING)
+        out[:] = list(itertools.chain.from_iterable(lists))
+        return out
+    return np.fromiter(itertools.chain.from_iterable(lists), dtype, total)
+
+
+def _sparse_batch(lists, dtype: np.dtype) -> tuple:
+    lengths = np.fromiter(map(len, lists), np.int64, len(lists))
+    total = int(lengths.sum())
+    values = _concatenated(lists, dtype, total)
+    rows = np.repeat(np.arange(len(lists), dtype=np.int64), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    indices = np.stack([rows, np.arange(total, dtype=np.int64) - starts], axis=1)
+    shape = np.array([len(lists), lengths.max(initial=0)], np.int64)
+    return indices, values, shape
 
 
 def _parse_single_example_shape(specs, attrs, static_values):

@@ -7,6 +7,7 @@ records (tensorflow/core/lib/io/record_writer.cc, record_reader.cc).
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")
 _FOOTER = struct.Struct("<I")
 _READ_CHUNK = 1 << 16
+_WHOLE_FILE = 1 << 28  # uncompressed files up to this size are read in one call
 
 # The zlib `wbits` of each compression type TF knows: 31 writes a gzip header, 15 a zlib one.
 _WBITS = {"GZIP": 31, "ZLIB": 15}
@@ -27,8 +29,7 @@ _WBITS = {"GZIP": 31, "ZLIB": 15}
 
 def masked_crc32c(data: bytes) -> int:
     """TF's masked CRC32C of `data` (a checksum that stays valid when stored beside data)."""
-    crc = google_crc32c.value(data)
-    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
+    return _mask(google_crc32c.value(data))
 
 
 def encode_record(data: bytes) -> bytes:
@@ -88,6 +89,11 @@ def iter_records(path: str, compression_type: str = "") -> Iterator[bytes]:
     """
     kind = _check_compression(compression_type)
     raw = _open(path, "rb")
+    if not kind and os.fstat(raw.fileno()).st_size <= _WHOLE_FILE:
+        with raw:
+            data = raw.read()
+        yield from _records_in(data, path)
+        return
     stream = _Inflater(raw, _WBITS[kind], path) if kind else raw
     try:
         offset = 0
@@ -99,6 +105,32 @@ def iter_records(path: str, compression_type: str = "") -> Iterator[bytes]:
             offset += _HEADER.size + len(data) + _FOOTER.size
     finally:
         stream.close()
+
+
+def _records_in(data: bytes, path: str) -> Iterator[bytes]:
+    """The records of a whole file's bytes: one slice and two C checksums per record."""
+    end, offset = len(data), 0
+    unpack, crc = _HEADER.unpack_from, google_crc32c.value
+    while offset < end:
+        if end - offset < _HEADER.size:
+            raise _truncated(path, offset)
+        length, length_crc = unpack(data, offset)
+        if _mask(crc(data[offset : offset + 8])) != length_crc:
+            hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
+            raise DataLossError(None, None, f"{path}: corrupted record at {offset}{hint}")
+        start = offset + _HEADER.size
+        stop = start + length
+        if stop + _FOOTER.size > end:
+            raise _truncated(path, offset)
+        record = data[start:stop]
+        if _mask(crc(record)) != _FOOTER.unpack_from(data, stop)[0]:
+            raise DataLossError(None, None, f"{path}: corrupted record at {start}")
+        yield record
+        offset = stop + _FOOTER.size
+
+
+def _mask(crc: int) -> int:
+    return (((crc >> 15) | (crc << 17)) + _MASK_DELTA) & 0xFFFFFFFF
 
 
 def _read_record(stream, path: str, offset: int) -> bytes | None:

@@ -24,13 +24,16 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
       >>> sess.run(x * 2, {x: [[1, 2, 3]]})
     """
     dtype = dtypes.as_dtype(dtype)
-    return apply_op(
+    out = apply_op(
         "Placeholder",
         [],
         name=name,
         dtype=dtype.numpy_dtype,
         shape=tensor_shape.as_shape(shape).as_tuple(),
     )
+    if dtype in (dtypes.variant, dtypes.resource):  # numpy has no such dtype: say it here
+        out._dtype = dtype
+    return out
 
 
 def placeholder_with_default(input, shape, name=None) -> Tensor:
@@ -407,7 +410,7 @@ def concat(values, axis, name="concat") -> Tensor:
         tensors + [axis_t],
         name=name,
         N=n,
-        static_inputs=(n,),
+        _static_inputs=(n,),
         T=tensors[0].dtype.numpy_dtype,
     )
 
@@ -599,9 +602,10 @@ def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
     params = convert_to_tensor(params)
     if batch_dims < 0:
         raise ValueError(f"batch_dims must be non-negative, got {batch_dims}")
-    return apply_op(
-        "GatherNd", [params, _index_tensor(indices)], name=name, batch_dims=int(batch_dims)
-    )
+    if batch_dims:
+        indices = _index_tensor(indices)
+        return apply_op("BatchGatherNd", [params, indices], name=name, batch_dims=int(batch_dims))
+    return apply_op("GatherNd", [params, _index_tensor(indices)], name=name)
 
 
 def scatter_nd(indices, updates, shape, name=None) -> Tensor:

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+from tensorboard.compat.proto import types_pb2
+
 from flowgraph import logging
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.scopes import device
@@ -15,7 +18,9 @@ from kernels import errors, io_checkpoint
 
 
 class CheckpointReader:
-    """Reads the tensors of one checkpoint (TF's `pywrap_tensorflow.CheckpointReader`).
+    """Reads the tensors of one checkpoint (TF's `pywrap_tensorflow.CheckpointReader`):
+    a tensor bundle written by TensorFlow or flowgraph (sharded or not; a partitioned
+    variable reads as its full tensor), or an earlier flowgraph (orbax) checkpoint.
 
     Raises:
       NotFoundError: no checkpoint exists at `filepattern`.
@@ -40,14 +45,14 @@ class CheckpointReader:
         """The value of the tensor `tensor_str` as a numpy array (NotFoundError if absent)."""
         if tensor_str not in self._metadata:
             raise errors.NotFoundError(None, None, f"Key {tensor_str} not found in checkpoint")
-        return io_checkpoint.read(self._prefix, [tensor_str])[tensor_str]
+        return np.array(io_checkpoint.read(self._prefix, [tensor_str])[0])
 
     def debug_string(self) -> bytes:
-        """One line per tensor: `name (DT_...) [shape]`."""
+        """One line per tensor, as TF prints it: `name (DT_FLOAT) [2,3]`."""
         lines = []
         for name, (shape, dtype) in sorted(self._metadata.items()):
-            dt = dtypes.as_dtype(dtype)
-            lines.append(f"{name} ({dt.name}) {list(shape)}")
+            enum = types_pb2.DataType.Name(dtypes.as_dtype(dtype).as_datatype_enum)
+            lines.append(f"{name} ({enum}) [{','.join(str(d) for d in shape)}]")
         return ("\n".join(lines) + "\n").encode()
 
 

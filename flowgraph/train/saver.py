@@ -4,6 +4,11 @@ The saver is graph, as in TF: a filename tensor `save/Const`, a save op whose fe
 result `save/control_dependency` is the path written, and a restore op `save/restore_all`
 that assigns every variable from a `RestoreV2`. Its `SaverDef` names these, so a saver
 rebuilt from a MetaGraph (`Saver(saver_def=...)`) works without the Python that built it.
+
+Checkpoints are TensorFlow's V2 tensor bundles, so TensorFlow reads ours and we read its.
+With `sharded=True` each device's variables go to their own `SaveV2` (one data file per
+device) under `<prefix>_temp/part-<i>-of-<n>`, and `MergeV2Checkpoints` merges them into
+`<prefix>`, as TF does.
 """
 
 from __future__ import annotations
@@ -20,11 +25,11 @@ from flowgraph import logging
 from flowgraph.client.session import BaseSession
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_default_graph
-from flowgraph.framework.scopes import control_dependencies, name_scope
-from flowgraph.ops import array_ops, control_flow_ops, state_ops, variables
+from flowgraph.framework.scopes import control_dependencies, device, name_scope
+from flowgraph.ops import array_ops, control_flow_ops, state_ops, string_ops, variables
 from flowgraph.ops.constant_op import constant, convert_to_tensor
 from flowgraph.train import checkpoint_management, training_util
-from kernels import errors
+from kernels import errors, io_checkpoint
 
 _VARIABLE_OPS = ("Variable", "VariableV2", "AutoReloadVariable")
 
@@ -52,6 +57,33 @@ def restore_v2(prefix, tensor_names, shape_and_slices, dtypes_, name=None) -> li
     return list(out) if isinstance(out, tuple) else [out]
 
 
+def sharded_filename(basename, shard, num_shards, name=None) -> Tensor:
+    """A `ShardedFilename` op: `<basename>-<shard>-of-<num_shards>` (five digits each)."""
+    with name_scope(name, "ShardedFilename") as scope:
+        return apply_op(
+            "ShardedFilename",
+            [_string(basename), convert_to_tensor(shard, dtypes.int32), num_shards],
+            name=scope,
+        )
+
+
+def merge_v2_checkpoints(checkpoint_prefixes, destination_prefix, name=None) -> Operation:
+    """A `MergeV2Checkpoints` op: one checkpoint `destination_prefix` from the shards."""
+    with name_scope(name, "MergeV2Checkpoints") as scope:
+        prefixes = (
+            array_ops.stack(list(checkpoint_prefixes))
+            if isinstance(checkpoint_prefixes, (list, tuple))
+            else checkpoint_prefixes
+        )
+        return apply_op(
+            "MergeV2Checkpoints",
+            [prefixes, _string(destination_prefix)],
+            name=scope,
+            delete_old_dirs=True,
+            allow_missing_files=False,
+        )
+
+
 def _string(value) -> Tensor:
     return convert_to_tensor(value, dtype=dtypes.string)
 
@@ -75,11 +107,12 @@ class BaseSaverBuilder:
     class SaveSpec:
         """One tensor to save: the tensor, its slice spec ("" for all of it) and its name."""
 
-        def __init__(self, tensor, slice_spec, name, dtype=None):
+        def __init__(self, tensor, slice_spec, name, dtype=None, device=None):
             self.tensor = tensor
             self.slice_spec = slice_spec
             self.name = name
             self.dtype = dtype or tensor.dtype.base_dtype
+            self.device = tensor.device if device is None else device
 
     class SaveableObject:
         """Something saved as `specs` and restored by `restore(restored_tensors, shapes)`."""
@@ -107,6 +140,23 @@ class BaseSaverBuilder:
             [s.slice_spec for s in specs],
             [s.tensor for s in specs],
         )
+
+    def sharded_save_op(self, checkpoint_prefix, saveables) -> Tensor:
+        """TF's sharded V2 save: a `SaveV2` per device into a temporary prefix, then
+        `MergeV2Checkpoints`; returns the prefix once merged."""
+        tmp_prefix = string_ops.string_join([checkpoint_prefix, os.path.normpath("_temp/part")])
+        per_device = _group_by_device(saveables)
+        num_shards = constant(len(per_device), dtype=dtypes.int32, name="num_shards")
+        prefixes, saves = [], []
+        for shard, (device_name, shard_saveables) in enumerate(per_device):
+            with device(device_name):
+                prefixes.append(sharded_filename(tmp_prefix, shard, num_shards))
+                with control_dependencies([self.save_op(prefixes[-1], shard_saveables)]):
+                    saves.append(array_ops.identity(prefixes[-1], name="control_dependency"))
+        with control_dependencies(saves):
+            merge = merge_v2_checkpoints(prefixes, checkpoint_prefix)
+        with control_dependencies([merge]):
+            return array_ops.identity(checkpoint_prefix)
 
     def bulk_restore(self, filename_tensor, saveables, preferred_shard, restore_sequentially):
         """One `RestoreV2` reading every spec of `saveables`; returns its tensors in order."""
@@ -136,8 +186,7 @@ class BaseSaverBuilder:
             from checkpoint names to variables or SaveableObjects.
           reshape: restore a tensor saved with a different shape but the same number of
             elements by reshaping it.
-          sharded: recorded in the SaverDef (this process holds every variable, so there
-            is one shard).
+          sharded: write one data file per device (merged by `MergeV2Checkpoints`).
           max_to_keep, keep_checkpoint_every_n_hours: recorded in the SaverDef.
           name: the name scope of the ops (default "save").
           restore_sequentially: accepted for TF compatibility (one bulk restore is used).
@@ -151,9 +200,12 @@ class BaseSaverBuilder:
             filename_tensor = array_ops.placeholder_with_default(
                 filename_tensor, shape=(), name="Const"
             )
-            save = self.save_op(filename_tensor, saveables)
-            with control_dependencies([save]):
-                save_tensor = array_ops.identity(filename_tensor, name="control_dependency")
+            if sharded:
+                save_tensor = self.sharded_save_op(filename_tensor, saveables)
+            else:
+                save = self.save_op(filename_tensor, saveables)
+                with control_dependencies([save]):
+                    save_tensor = array_ops.identity(filename_tensor, name="control_dependency")
             restored = self.bulk_restore(filename_tensor, saveables, 0, restore_sequentially)
             restore_op = control_flow_ops.group(
                 *self._restore_ops(saveables, restored, reshape), name="restore_all"
@@ -181,6 +233,14 @@ class BaseSaverBuilder:
 BulkSaverBuilder = BaseSaverBuilder
 
 
+def _group_by_device(saveables) -> list[tuple[str, list]]:
+    """`[(device, saveables)]` sorted by device name (TF's shard order)."""
+    per_device: dict[str, list] = {}
+    for saveable in saveables:
+        per_device.setdefault(saveable.specs[0].device, []).append(saveable)
+    return sorted(per_device.items(), key=lambda item: item[0])
+
+
 def _shape_of(tensor):
     shape = tensor.get_shape()
     return shape.as_list() if shape.is_fully_defined() else array_ops.shape(tensor)
@@ -206,6 +266,9 @@ class ReferenceVariableSaveable(BaseSaverBuilder.SaveableObject):
 def op_list_to_dict(op_list) -> dict:
     """`{checkpoint name: variable}` for a list of variables (named by their op names).
 
+    Slices of a partitioned variable (variables with a `_save_slice_info`) share their
+    full variable's name: `{full name: [slice variables]}`.
+
     Raises:
       TypeError: an element is not a variable or SaveableObject.
       ValueError: two of them have the same name.
@@ -216,6 +279,12 @@ def op_list_to_dict(op_list) -> dict:
     for var in sorted(op_list, key=lambda x: x.name):
         if isinstance(var, BaseSaverBuilder.SaveableObject):
             name = var.name
+        elif _slice_info(var) is not None:
+            slices = names.setdefault(_slice_info(var).full_name, [])
+            if not isinstance(slices, list):
+                raise ValueError(f"Mixing slices and non-slices with the same name: {var.name}")
+            slices.append(var)
+            continue
         else:
             if not _is_variable(var):
                 raise TypeError(f"Variable to save is not a Variable: {var}")
@@ -232,20 +301,32 @@ def validate_and_slice_inputs(names_to_saveables) -> list:
         names_to_saveables = op_list_to_dict(names_to_saveables)
     saveables, seen = [], set()
     for name, op in sorted(names_to_saveables.items(), key=lambda item: item[0]):
-        saveable = op if isinstance(op, BaseSaverBuilder.SaveableObject) else None
-        if saveable is None:
-            if not _is_variable(op):
-                raise TypeError(
-                    "names_to_saveables must be a dict mapping string names to "
-                    f"Tensors/Variables. Not a variable: {op}"
-                )
-            saveable = ReferenceVariableSaveable(_ref(op), "", name)
-        key = saveable.op if isinstance(saveable.op, (Tensor, Operation)) else id(saveable)
-        if key in seen:
-            raise ValueError(f"The same saveable will be restored with two names: {name}")
-        seen.add(key)
-        saveables.append(saveable)
+        for saveable in _saveables_for(op, name):
+            key = saveable.op if isinstance(saveable.op, (Tensor, Operation)) else id(saveable)
+            if key in seen:
+                raise ValueError(f"The same saveable will be restored with two names: {name}")
+            seen.add(key)
+            saveables.append(saveable)
     return saveables
+
+
+def _saveables_for(op, name) -> list:
+    if isinstance(op, BaseSaverBuilder.SaveableObject):
+        return [op]
+    for var in op if isinstance(op, list) else [op]:
+        if not _is_variable(var):
+            raise TypeError(
+                "names_to_saveables must be a dict mapping string names to "
+                f"Tensors/Variables. Not a variable: {var}"
+            )
+    if isinstance(op, list):  # the slices of one partitioned variable
+        return [ReferenceVariableSaveable(_ref(v), _slice_info(v).spec, name) for v in op]
+    return [ReferenceVariableSaveable(_ref(op), "", name)]
+
+
+def _slice_info(var):
+    """A sliced variable's `SaveSliceInfo` (full_name, spec), or None."""
+    return getattr(var, "_save_slice_info", None)
 
 
 def _is_variable(x) -> bool:
@@ -267,8 +348,11 @@ class Saver:
       '/tmp/run/model.ckpt-1000'
       >>> saver.restore(sess, tf.train.latest_checkpoint("/tmp/run"))
 
-    Checkpoints are written through orbax-checkpoint, atomically: a process killed while
-    saving leaves the previous checkpoint and the `checkpoint` state file intact.
+    Checkpoints are TensorFlow's V2 tensor bundles (`<path>.index`,
+    `<path>.data-00000-of-00001`), written atomically: a process killed while saving leaves
+    the previous checkpoint and the `checkpoint` state file intact. The save op copies the
+    variables and writes them on a background thread, so other steps run meanwhile;
+    `save` returns once the files are complete.
     """
 
     def __init__(
@@ -295,7 +379,7 @@ class Saver:
           var_list: a list of variables or a dict from checkpoint names to variables;
             default: every global variable and SaveableObject.
           reshape: allow restoring a tensor saved with another shape of the same size.
-          sharded: recorded in the SaverDef.
+          sharded: write one data file per device, merged into one checkpoint.
           max_to_keep: how many recent checkpoints to keep (0 or None: all).
           keep_checkpoint_every_n_hours: also keep one checkpoint per this many hours.
           name: the name scope of the saver's ops (with `saver_def`: an import scope).
@@ -530,6 +614,7 @@ class Saver:
                 ) from None
             raise e
         path = path.decode() if isinstance(path, bytes) else str(path)
+        io_checkpoint.wait(path)  # SaveV2 writes on a writer thread: the files are whole now
         # The MetaGraph goes before the state file names the checkpoint, so the newest
         # checkpoint a reader can find always has its MetaGraph.
         if write_meta_graph:

@@ -10,6 +10,7 @@ import pytest
 
 import flowgraph as tf
 from flowgraph.train import checkpoint_management
+from tests import tf_checkpoints as fixtures
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +52,7 @@ def test_reader_maps_and_tensors(ckpt, tmp_path):
     assert reader.has_tensor("step") and not reader.has_tensor("nope")
     np.testing.assert_array_equal(reader.get_tensor("old/dense/kernel"), KERNEL)
     assert reader.get_tensor("step") == 42 and reader.get_tensor("step").dtype == np.int64
-    assert b"old/dense/bias (float32) [3]" in reader.debug_string()
+    assert b"old/dense/bias (DT_FLOAT) [3]\n" in reader.debug_string()  # TF's text
     with pytest.raises(tf.errors.NotFoundError, match="Key nope not found in checkpoint"):
         reader.get_tensor("nope")
 
@@ -176,3 +177,49 @@ def test_exists_mtimes_remove_and_meta_filename(ckpt):
     assert not [f for f in os.listdir(os.path.dirname(ckpt)) if f.startswith("model.ckpt-5.")]
     assert checkpoint_management.meta_graph_filename("/r/model.ckpt-5") == "/r/model.ckpt-5.meta"
     assert checkpoint_management.meta_graph_filename("/r/m-00000-of-00002", "txt") == "/r/m.txt"
+
+
+# -- checkpoints written by TensorFlow --------------------------------------------------------
+
+
+def test_tf_checkpoints_list_and_load():
+    values = fixtures.expected("dtypes")
+    directory = os.path.dirname(fixtures.path("dtypes"))
+    assert tf.train.list_variables(directory) == [
+        (name, list(values[name].shape)) for name in sorted(values)
+    ]
+    assert tf.train.load_variable(directory, "s_vec").tolist() == values["s_vec"].tolist()
+    reader = tf.train.NewCheckpointReader(fixtures.path("dtypes"))
+    assert reader.get_variable_to_dtype_map()["c64"] == tf.complex64
+    assert reader.get_variable_to_dtype_map()["s_scalar"] == tf.string
+    np.testing.assert_array_equal(reader.get_tensor("f16"), values["f16"])
+    got = reader.get_tensor("i32")
+    got[0, 0] = 99  # the caller's own copy
+    assert reader.get_tensor("i32")[0, 0] == 1
+    assert reader.debug_string().startswith(  # TF's text
+        b"b (DT_BOOL) [3]\nc128 (DT_COMPLEX128) [1,1]\nc64 (DT_COMPLEX64) [2]\n"
+        b"empty (DT_FLOAT) [0,3]\nf16 (DT_HALF) [2,2]\nf32 (DT_FLOAT) [2,3]\n"
+    )
+
+
+def test_tf_sharded_and_partitioned_checkpoints_read_whole():
+    reader = tf.train.load_checkpoint(os.path.dirname(fixtures.path("sharded")))
+    for name, value in fixtures.expected("sharded").items():
+        assert reader.get_tensor(name).tolist() == value.tolist()
+    emb = fixtures.expected("partitioned")["emb"]
+    assert tf.train.list_variables(fixtures.path("partitioned")) == [("emb", [7, 2])]
+    np.testing.assert_array_equal(tf.train.load_variable(fixtures.path("partitioned"), "emb"), emb)
+
+
+def test_init_from_a_tf_checkpoint():
+    with tf.variable_scope("new"):
+        kernel = tf.get_variable("kernel", [3, 1])
+    step = tf.get_variable("step", [], dtype=tf.int64)
+    directory = os.path.dirname(fixtures.path("resume"))
+    tf.train.init_from_checkpoint(directory, {"dense/": "new/", "global_step": step})
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        np.testing.assert_array_equal(
+            sess.run(kernel), tf.train.load_variable(directory, "dense/kernel")
+        )
+        assert sess.run(step) == 3

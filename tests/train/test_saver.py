@@ -1,21 +1,26 @@
-"""tf.train.Saver: save/restore through SaveV2/RestoreV2 on orbax, the state file, keeping
-and deleting checkpoints, SaverDefs, and TF1's errors."""
+"""tf.train.Saver: save/restore through SaveV2/RestoreV2 in TensorFlow's bundle format
+(TF's bytes; TF-written checkpoints, sharded and sliced, restore; earlier orbax ones too),
+the state file, keeping and deleting checkpoints, SaverDefs, and TF1's errors."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 import pytest
 
 import flowgraph as tf
 from flowgraph.train.saver import BaseSaverBuilder
-from kernels import io_checkpoint
+from kernels import errors, io_checkpoint, tensor_bundle
+from tests import tf_checkpoints as fixtures
 
-OP_TYPES_TESTED = {"SaveV2", "RestoreV2"}
+OP_TYPES_TESTED = {"SaveV2", "RestoreV2", "MergeV2Checkpoints", "ShardedFilename"}
 NOT_DIFFERENTIABLE = {
     "SaveV2": "writes a checkpoint file; no tensor output",
     "RestoreV2": "reads tensors from a file; no differentiable input",
+    "MergeV2Checkpoints": "merges checkpoint files; no tensor output",
+    "ShardedFilename": "a string",
 }
 
 
@@ -239,11 +244,13 @@ def test_saver_def_names_tf_ops_and_rebuilds_a_saver(tmp_path, graph):
     saver = tf.train.Saver(max_to_keep=4, keep_checkpoint_every_n_hours=2.0, sharded=True)
     second = tf.train.Saver([v])
     sd = saver.as_saver_def()
+    # A sharded saver's save tensor follows MergeV2Checkpoints: TF names it save/Identity.
     assert (sd.filename_tensor_name, sd.save_tensor_name, sd.restore_op_name) == (
         "save/Const:0",
-        "save/control_dependency:0",
+        "save/Identity:0",
         "save/restore_all",
     )
+    assert graph.get_operation_by_name("save/MergeV2Checkpoints").type == "MergeV2Checkpoints"
     assert (sd.max_to_keep, sd.keep_checkpoint_every_n_hours, sd.sharded) == (4, 2.0, True)
     assert sd.version == tf.train.SaverDef.V2
     assert second.as_saver_def().restore_op_name == "save_1/restore_all"
@@ -314,7 +321,7 @@ def test_interrupted_save_leaves_previous_checkpoint_readable(tmp_path, monkeypa
         def crash(*args):
             raise KeyboardInterrupt  # dies after the data is written, before the index
 
-        monkeypatch.setattr(io_checkpoint, "_atomic_write", crash)
+        monkeypatch.setattr(tensor_bundle, "write_index", crash)
         with pytest.raises(KeyboardInterrupt):
             saver.save(sess, str(tmp_path / "m"), global_step=2)
     assert not tf.train.checkpoint_exists(str(tmp_path / "m-2"))
@@ -352,8 +359,10 @@ def test_bad_arguments_raise_tf_errors(tmp_path):
         with pytest.raises(tf.errors.FailedPreconditionError, match="uninitialized value v"):
             saver.save(sess, str(tmp_path / "m"))
         sess.run(v.initializer)
+        # TF's SaveV2 makes a missing last directory (tmp/no/m saves), not a deeper one.
         with pytest.raises(ValueError, match="Parent directory of .* doesn't exist"):
-            saver.save(sess, str(tmp_path / "no" / "m"))
+            saver.save(sess, str(tmp_path / "no" / "deeper" / "m"))
+        assert saver.save(sess, str(tmp_path / "no" / "m")) == str(tmp_path / "no" / "m")
         with pytest.raises(ValueError, match="path components"):
             saver.save(sess, str(tmp_path / "m"), latest_filename="a/b")
         with pytest.raises(ValueError, match="collides"):
@@ -391,3 +400,182 @@ def test_save_writes_a_meta_graph_that_imports_without_the_model_code(tmp_path):
             imported.restore(sess, path)
             got = sess.run("net/dense/kernel:0")
     np.testing.assert_array_equal(got, want)
+
+
+# -- TensorFlow's format --------------------------------------------------------------------
+
+
+def _bytes(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def _variables_for(values: dict) -> dict:
+    return {
+        name: tf.Variable(v, name=name, dtype=tf.string if v.dtype == object else None)
+        for name, v in values.items()
+    }
+
+
+def test_saver_writes_tf_bytes_and_restores_tf_checkpoints_of_every_dtype(tmp_path):
+    values = fixtures.expected("dtypes")
+    variables = _variables_for(values)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = tf.train.Saver().save(sess, str(tmp_path / "model.ckpt"), write_meta_graph=False)
+        for suffix in (".index", ".data-00000-of-00001"):
+            assert _bytes(path + suffix) == _bytes(fixtures.path("dtypes") + suffix)
+    with tf.Graph().as_default():
+        zeros = {
+            n: np.zeros_like(v) if v.dtype != object else np.full(v.shape, b"", object)
+            for n, v in values.items()
+        }
+        variables = _variables_for(zeros)
+        with tf.Session() as sess:
+            tf.train.Saver().restore(sess, fixtures.path("dtypes"))
+            for name, value in values.items():
+                got = np.asarray(sess.run(variables[name]))
+                assert got.shape == value.shape, name
+                np.testing.assert_array_equal(got.astype(value.dtype), value)
+
+
+def test_sharded_saver_writes_a_data_file_per_device_as_tf_does(tmp_path):
+    values = fixtures.expected("sharded")
+    with tf.device("/cpu:0"):
+        first = _variables_for({k: values[k] for k in "ab"})
+    with tf.device("/cpu:1"):
+        second = _variables_for({k: values[k] for k in "cd"})
+    saver = tf.train.Saver(sharded=True)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "model.ckpt"))
+        assert path == str(tmp_path / "model.ckpt")
+        for suffix in (".index", ".data-00000-of-00002", ".data-00001-of-00002"):
+            assert _bytes(path + suffix) == _bytes(fixtures.path("sharded") + suffix)
+        assert not os.path.exists(path + "_temp")  # the shards' directory is merged away
+        sess.run([v.assign(np.zeros_like(values[n])) for n, v in first.items()])
+        saver.restore(sess, fixtures.path("sharded"))  # TF's own sharded checkpoint
+        for name, var in {**first, **second}.items():
+            np.testing.assert_array_equal(np.asarray(sess.run(var)), values[name])
+    assert tf.train.latest_checkpoint(str(tmp_path)) == path
+
+
+class _SliceInfo:
+    """What a partitioned variable's slice carries (TF's Variable.SaveSliceInfo)."""
+
+    def __init__(self, full_name, spec):
+        self.full_name, self.spec = full_name, spec
+
+
+def test_sliced_variables_save_as_tf_partitioned_ones_and_restore(tmp_path):
+    full = fixtures.expected("partitioned")["emb"]
+    parts = []
+    for i, (start, rows) in enumerate(((0, 3), (3, 2), (5, 2))):
+        part = tf.Variable(full[start : start + rows], name=f"emb/part_{i}")
+        part._save_slice_info = _SliceInfo("emb", f"7 2 {start},{rows}:0,2")
+        parts.append(part)
+    saver = tf.train.Saver(parts)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        path = saver.save(sess, str(tmp_path / "model.ckpt"), write_meta_graph=False)
+        for suffix in (".index", ".data-00000-of-00001"):
+            assert _bytes(path + suffix) == _bytes(fixtures.path("partitioned") + suffix)
+        sess.run([p.assign(np.zeros_like(sess.run(p))) for p in parts])
+        saver.restore(sess, fixtures.path("partitioned"))
+        np.testing.assert_array_equal(np.concatenate(sess.run(parts)), full)
+    np.testing.assert_array_equal(tf.train.load_variable(path, "emb"), full)
+
+
+def test_training_resumed_from_a_tf_checkpoint_continues_with_tf_losses():
+    data = fixtures.raw("resume")
+    x = tf.constant(np.array(data["x"], np.float32))
+    with tf.variable_scope("dense"):
+        w = tf.get_variable("kernel", [3, 1], initializer=tf.zeros_initializer())
+        b = tf.get_variable("bias", [1], initializer=tf.zeros_initializer())
+    step = tf.train.get_or_create_global_step()
+    loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - np.array(data["y"], np.float32)))
+    train = tf.train.AdamOptimizer(0.1).minimize(loss, global_step=step)
+    with tf.Session() as sess:
+        latest = tf.train.latest_checkpoint(os.path.dirname(fixtures.path("resume")))
+        assert os.path.basename(latest) == data["saved"]
+        tf.train.Saver().restore(sess, latest)
+        assert sess.run(step) == 3
+        losses = [sess.run([loss, train])[0] for _ in range(5)]
+    np.testing.assert_allclose(losses, data["next_losses"], rtol=1e-5)
+
+
+def test_checkpoints_of_earlier_flowgraph_versions_still_restore(tmp_path):
+    prefix = str(tmp_path / "old.ckpt")
+    io_checkpoint.write_orbax(prefix, {"v": np.array([3.0, 4.0], np.float32)})
+    assert _bytes(prefix + ".index").startswith(b"{")  # the old JSON index
+    v = tf.Variable([0.0, 0.0], name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        saver.restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run(v), [3.0, 4.0])
+        saver.save(sess, prefix)  # re-saved: now a bundle, the orbax directory gone
+    assert not _bytes(prefix + ".index").startswith(b"{")
+    assert sorted(os.listdir(tmp_path)) == [
+        "checkpoint",
+        "old.ckpt.data-00000-of-00001",
+        "old.ckpt.index",
+        "old.ckpt.meta",
+    ]
+    np.testing.assert_array_equal(tf.train.load_variable(prefix, "v"), [3.0, 4.0])
+
+
+def test_restoring_a_corrupted_checkpoint_is_data_loss_naming_the_file(tmp_path):
+    v = tf.Variable(np.arange(100, dtype=np.float32), name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        path = saver.save(sess, str(tmp_path / "m"))
+        data = bytearray(_bytes(path + ".data-00000-of-00001"))
+        data[123] ^= 0xFF
+        with open(path + ".data-00000-of-00001", "wb") as f:
+            f.write(data)
+        with pytest.raises(errors.DataLossError, match=r"m\.data-00000-of-00001.*Checksum"):
+            saver.restore(sess, path)
+        with open(path + ".index", "wb") as f:
+            f.write(_bytes(path + ".index")[:-9])
+        with pytest.raises(errors.DataLossError, match=r"m\.index"):
+            saver.restore(sess, path)
+
+
+def test_save_writes_outside_the_state_lock_from_a_snapshot(tmp_path, monkeypatch):
+    v = tf.Variable(1.0, name="v")
+    bump = v.assign_add(1.0)
+    saver = tf.train.Saver()
+    release, writing = threading.Event(), threading.Event()
+    finish = tensor_bundle.BundleWriter.finish
+
+    def slow_finish(self):
+        writing.set()
+        assert release.wait(30)
+        finish(self)
+
+    monkeypatch.setattr(tensor_bundle.BundleWriter, "finish", slow_finish)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        saver_thread = threading.Thread(target=saver.save, args=(sess, str(tmp_path / "m")))
+        saver_thread.start()
+        assert writing.wait(30)
+        assert [sess.run(bump) for _ in range(3)] == [2.0, 3.0, 4.0]  # steps run meanwhile
+        assert not tf.train.checkpoint_exists(str(tmp_path / "m")) or not saver_thread.is_alive()
+        release.set()
+        saver_thread.join(30)
+    assert not saver_thread.is_alive()
+    assert tf.train.load_variable(str(tmp_path / "m"), "v") == 1.0  # the value when saved
+
+
+def test_a_damaged_earlier_flowgraph_checkpoint_is_data_loss_naming_the_file(tmp_path):
+    prefix = str(tmp_path / "old.ckpt")
+    io_checkpoint.write_orbax(prefix, {"v": np.arange(1000, dtype=np.float32)})
+    data = [p for p in tmp_path.rglob("*") if p.is_file() and ".data-" in str(p)]
+    victim = max(data, key=lambda p: p.stat().st_size)
+    victim.write_bytes(victim.read_bytes()[:-10])
+    with pytest.raises(errors.DataLossError, match=str(victim)):
+        tf.train.load_variable(prefix, "v")
+    (tmp_path / "old.ckpt.index").write_text('{"data": ')
+    with pytest.raises(errors.DataLossError, match="old.ckpt.index"):
+        tf.train.load_variable(prefix, "v")

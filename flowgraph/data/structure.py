@@ -1,0 +1,195 @@
+"""Element structures of datasets: nests of tuples, dicts and namedtuples whose leaves are
+Tensors or SparseTensors, flattened into the components dataset ops carry.
+
+A SparseTensor leaf travels as three components (indices, values, dense_shape); lists are
+values, not structure, as in tf.data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import Tensor
+from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One leaf of an element: its dtype, static (dense) shape and class."""
+
+    dtype: dtypes.DType
+    shape: tensor_shape.TensorShape
+    cls: type
+
+    @property
+    def components(self) -> list[tuple[dtypes.DType, tuple | None]]:
+        """(dtype, shape tuple) of the components this leaf travels as."""
+        shape = self.shape.as_tuple() if self.shape.ndims is not None else None
+        if self.cls is SparseTensor:
+            rank = None if shape is None else len(shape)
+            return [(dtypes.int64, (None, rank)), (self.dtype, (None,)), (dtypes.int64, (rank,))]
+        return [(self.dtype, shape)]
+
+
+def _is_namedtuple(x) -> bool:
+    return isinstance(x, tuple) and hasattr(x, "_fields")
+
+
+def flatten(structure) -> list:
+    """The leaves of `structure` in TF's nest order (dict keys sorted)."""
+    if isinstance(structure, dict):
+        return [leaf for k in sorted(structure) for leaf in flatten(structure[k])]
+    if isinstance(structure, tuple):
+        return [leaf for item in structure for leaf in flatten(item)]
+    return [structure]
+
+
+def pack(structure, leaves: list):
+    """`leaves` arranged like `structure`."""
+    it = iter(leaves)
+    out = _pack(structure, it)
+    return out
+
+
+def _pack(structure, it):
+    if isinstance(structure, dict):
+        values = {k: _pack(structure[k], it) for k in sorted(structure)}
+        return type(structure)((k, values[k]) for k in structure)
+    if _is_namedtuple(structure):
+        return type(structure)(*(_pack(s, it) for s in structure))
+    if isinstance(structure, tuple):
+        return tuple(_pack(s, it) for s in structure)
+    return next(it)
+
+
+def map_structure(fn, structure):
+    return pack(structure, [fn(leaf) for leaf in flatten(structure)])
+
+
+def same_structure(a, b) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (
+            isinstance(a, dict)
+            and isinstance(b, dict)
+            and sorted(a) == sorted(b)
+            and all(same_structure(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return (
+            isinstance(a, tuple)
+            and isinstance(b, tuple)
+            and len(a) == len(b)
+            and all(same_structure(x, y) for x, y in zip(a, b))
+        )
+    return True
+
+
+def spec_of(value) -> Spec:
+    """The Spec of a Tensor or SparseTensor."""
+    if isinstance(value, SparseTensor):
+        return Spec(value.dtype.base_dtype, value.shape, SparseTensor)
+    return Spec(value.dtype.base_dtype, value.shape, Tensor)
+
+
+def to_tensors(value):
+    """`value` (nested) with every leaf a Tensor or SparseTensor (lists become tensors)."""
+    from flowgraph.ops.constant_op import convert_to_tensor
+
+    def leaf(x):
+        if isinstance(x, (Tensor, SparseTensor)):
+            return x
+        if isinstance(x, SparseTensorValue):
+            return SparseTensor.from_value(x)
+        return convert_to_tensor(x)
+
+    return map_structure(leaf, value)
+
+
+def components(value) -> list[Tensor]:
+    """The flat component tensors of a structure of Tensors and SparseTensors."""
+    out = []
+    for leaf in flatten(value):
+        if isinstance(leaf, SparseTensor):
+            out += [leaf.indices, leaf.values, leaf.dense_shape]
+        else:
+            out.append(leaf)
+    return out
+
+
+def from_components(specs, tensors: list):
+    """The structure of `specs` rebuilt from flat component tensors."""
+    it = iter(tensors)
+    leaves = []
+    for spec in flatten(specs):
+        if spec.cls is SparseTensor:
+            leaves.append(_sparse(spec, next(it), next(it), next(it)))
+        elif hasattr(spec.cls, "wrap"):  # a nested dataset
+            leaves.append(spec.cls.wrap(next(it)))
+        else:
+            t = next(it)
+            t.set_shape(spec.shape)
+            leaves.append(t)
+    return pack(specs, leaves)
+
+
+def _sparse(spec: Spec, indices, values, dense_shape) -> SparseTensor:
+    st = SparseTensor(indices, values, dense_shape)
+    rank = spec.shape.ndims
+    if rank is not None:
+        indices.set_shape([None, rank])
+        dense_shape.set_shape([rank])
+    return st
+
+
+def component_specs(specs) -> list[tuple[dtypes.DType, tuple | None]]:
+    return [c for spec in flatten(specs) for c in spec.components]
+
+
+def types_attr(specs) -> tuple:
+    return tuple(d.numpy_dtype for d, _ in component_specs(specs))
+
+
+def shapes_attr(specs) -> tuple:
+    return tuple(s for _, s in component_specs(specs))
+
+
+def output_types(specs):
+    return map_structure(lambda s: s.dtype, specs)
+
+
+def output_shapes(specs):
+    return map_structure(lambda s: s.shape, specs)
+
+
+def output_classes(specs):
+    return map_structure(lambda s: s.cls, specs)
+
+
+def specs_from(types, shapes=None, classes=None) -> Any:
+    """Specs from TF1's output_types / output_shapes / output_classes structures."""
+    shapes = map_structure(lambda _: None, types) if shapes is None else shapes
+    classes = map_structure(lambda _: Tensor, types) if classes is None else classes
+    t, s, c = flatten(types), flatten(shapes), flatten(classes)
+    if not len(t) == len(s) == len(c):
+        raise ValueError("output_types, output_shapes and output_classes must match")
+    leaves = [
+        Spec(
+            dtypes.as_dtype(dt),
+            tensor_shape.as_shape(sh) if sh is not None else tensor_shape.unknown_shape(),
+            cl,
+        )
+        for dt, sh, cl in zip(t, s, c)
+    ]
+    return pack(types, leaves)
+
+
+def describe(specs) -> str:
+    return str(map_structure(lambda s: s.dtype.name, specs))
+
+
+def numpy_component(value) -> np.ndarray:
+    return np.asarray(value)

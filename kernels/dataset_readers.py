@@ -1,0 +1,206 @@
+"""tf.data file sources (host): TFRecord, text-line, fixed-length and CSV datasets.
+
+Each reads its files in order. An error in one file (a corrupt record: DataLossError
+naming the file and offset) is raised for that element; the next element starts at the
+next file, so `ignore_errors` skips the rest of a corrupt file.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zlib
+from typing import Callable, Iterator
+
+import numpy as np
+
+from kernels import parsing
+from kernels.dataset import DatasetValue, _dataset_op
+from kernels.errors import InvalidArgumentError, NotFoundError, OpError
+from kernels.tfrecord import iter_records
+
+_OBJECT = np.dtype(object)
+
+
+def _names(filenames) -> list[str]:
+    names = np.asarray(filenames, dtype=object).reshape(-1)
+    return [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+
+
+def _string(value) -> str:
+    value = np.asarray(value, dtype=object).item()
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+class FileRecords(DatasetValue):
+    """The records of each file in turn, as scalar strings."""
+
+    def __init__(self, filenames, records: Callable[[str], Iterator]):
+        self.filenames, self.records = filenames, records
+
+    def iterate(self):
+        return _FileIterator(self.filenames, self.records)
+
+
+class _FileIterator:
+    def __init__(self, filenames, records):
+        self._files = iter(filenames)
+        self._records = records
+        self._current = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while True:
+            if self._current is None:
+                self._current = iter(self.records_of(next(self._files)))
+            try:
+                return next(self._current)
+            except StopIteration:
+                self._current = None
+            except OpError:
+                self._current = None  # the rest of a corrupt file is skipped
+                raise
+
+    def records_of(self, name: str):
+        return (_scalar(r) for r in self._records(name))
+
+
+def _scalar(record: bytes) -> tuple:
+    out = np.empty((), _OBJECT)
+    out[()] = record
+    return (out,)
+
+
+@_dataset_op("TFRecordDataset")
+def tf_record_dataset(filenames, compression_type, buffer_size):
+    kind = _string(compression_type)
+    return FileRecords(_names(filenames), lambda name: iter_records(name, kind))
+
+
+def _open(name: str, compression: str):
+    try:
+        f = open(name, "rb")
+    except FileNotFoundError:
+        raise NotFoundError(None, None, f"{name}; No such file or directory") from None
+    if compression == "GZIP":
+        return gzip.GzipFile(fileobj=f)
+    if compression == "ZLIB":
+        data = zlib.decompress(f.read())
+        f.close()
+        return io.BytesIO(data)
+    if compression:
+        raise InvalidArgumentError(None, None, f"Unsupported compression type {compression!r}")
+    return f
+
+
+def _lines(name: str, compression: str, skip: int = 0):
+    with _open(name, compression) as f:
+        for number, line in enumerate(f):
+            if number < skip:
+                continue
+            if line.endswith(b"\n"):
+                line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
+            yield line
+
+
+@_dataset_op("TextLineDataset")
+def text_line_dataset(filenames, compression_type, buffer_size):
+    kind = _string(compression_type)
+    return FileRecords(_names(filenames), lambda name: _lines(name, kind))
+
+
+def _fixed_records(name, header, record, footer, compression):
+    with _open(name, compression) as f:
+        data = f.read()
+    end = len(data) - footer
+    for start in range(header, end - record + 1, record):
+        yield data[start : start + record]
+
+
+@_dataset_op("FixedLengthRecordDataset")
+def fixed_length_record_dataset(filenames, header_bytes, record_bytes, footer_bytes, buffer_size):
+    header, record, footer = (
+        int(np.asarray(v)) for v in (header_bytes, record_bytes, footer_bytes)
+    )
+    if record <= 0:
+        raise InvalidArgumentError(None, None, "record_bytes must be greater than zero.")
+    return FileRecords(
+        _names(filenames), lambda name: _fixed_records(name, header, record, footer, "")
+    )
+
+
+@_dataset_op("FixedLengthRecordDatasetV2")
+def fixed_length_record_dataset_v2(
+    filenames, header_bytes, record_bytes, footer_bytes, buffer_size, compression_type
+):
+    header, record, footer = (
+        int(np.asarray(v)) for v in (header_bytes, record_bytes, footer_bytes)
+    )
+    if record <= 0:
+        raise InvalidArgumentError(None, None, "record_bytes must be greater than zero.")
+    kind = _string(compression_type)
+    return FileRecords(
+        _names(filenames), lambda name: _fixed_records(name, header, record, footer, kind)
+    )
+
+
+class CsvRows(DatasetValue):
+    """CSV records decoded a chunk of lines at a time by DecodeCSV's kernel."""
+
+    _CHUNK = 1024
+
+    def __init__(self, filenames, compression, header, options, defaults):
+        self.filenames, self.compression, self.header = filenames, compression, header
+        self.options, self.defaults = options, defaults
+
+    def iterate(self):
+        for name in self.filenames:
+            lines = _lines(name, self.compression, 1 if self.header else 0)
+            chunk = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) == self._CHUNK:
+                    yield from self._rows(chunk)
+                    chunk = []
+            yield from self._rows(chunk)
+
+    def _rows(self, lines: list[bytes]):
+        lines = [line for line in lines if line]
+        if not lines:
+            return
+        records = np.empty(len(lines), _OBJECT)
+        records[:] = lines
+        columns = parsing.decode_csv(records, *self.defaults, **self.options)
+        for i in range(len(lines)):
+            yield tuple(c[i] for c in columns)
+
+
+@_dataset_op("CSVDataset")
+def csv_dataset(
+    filenames,
+    compression_type,
+    buffer_size,
+    header,
+    field_delim,
+    use_quote_delim,
+    na_value,
+    select_cols,
+    *defaults,
+    output_types=(),
+    output_shapes=(),
+):
+    options = dict(
+        field_delim=_string(field_delim),
+        use_quote_delim=bool(np.asarray(use_quote_delim)),
+        na_value=_string(na_value),
+        select_cols=tuple(int(c) for c in np.asarray(select_cols).reshape(-1)),
+    )
+    return CsvRows(
+        _names(filenames),
+        _string(compression_type),
+        bool(np.asarray(header)),
+        options,
+        [np.asarray(d) for d in defaults],
+    )

@@ -1,0 +1,53 @@
+"""tf.data kernels: a compiled map before a batch runs once per batch; prefetching keeps
+order and hands errors over in place."""
+
+import numpy as np
+import pytest
+
+from kernels import dataset
+from kernels.errors import InvalidArgumentError
+
+
+class _Spy(dataset.Function):
+    calls: list = []
+
+    def __call__(self, components):
+        _Spy.calls.append(np.shape(components[0]))
+        return super().__call__(components)
+
+    def vectorized(self):
+        out = super().vectorized()
+        if out is not None:
+            out.__class__ = _Spy
+        return out
+
+
+def test_map_then_batch_runs_the_compiled_function_once_per_batch():
+    _Spy.calls = []
+    fn = _Spy(lambda x: (x * 2 + 1,), (), host=False)
+    source = dataset.TensorSlices([np.arange(10)])
+    batches = list(dataset.Batch(dataset.Map(source, fn), 4, False).iterate())
+    assert [b[0].tolist() for b in batches] == [[1, 3, 5, 7], [9, 11, 13, 15], [17, 19]]
+    assert _Spy.calls == [(4,), (4,), (2,)]
+
+
+def test_a_host_function_is_mapped_element_by_element():
+    _Spy.calls = []
+    fn = _Spy(lambda x: (np.asarray(x) * 2,), (), host=True)
+    batches = list(
+        dataset.Batch(dataset.Map(dataset.TensorSlices([np.arange(3)]), fn), 2, True).iterate()
+    )
+    assert [b[0].tolist() for b in batches] == [[0, 2]] and _Spy.calls == [(), (), ()]
+
+
+def test_prefetch_keeps_order_and_raises_errors_in_place():
+    def elements():
+        yield (np.int64(1),)
+        raise InvalidArgumentError(None, None, "bad element")
+
+    prefetched = dataset._Prefetcher(elements(), 4)
+    assert next(prefetched) == (1,)
+    with pytest.raises(InvalidArgumentError, match="bad element"):
+        next(prefetched)
+    with pytest.raises(StopIteration):
+        next(prefetched)
