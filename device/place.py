@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 import warnings
 from dataclasses import dataclass
@@ -250,6 +251,48 @@ def apply_gpu_options(
 
 def _visible_devices() -> str:
     return str(jax.config.read("jax_cuda_visible_devices"))
+
+
+_cpu_count_warned = False
+
+
+def apply_cpu_device_count(count: int) -> bool:
+    """Makes jax start at least `count` CPU devices (TF's `device_count={'CPU': N}`).
+
+    jax fixes its CPU device count when it starts its backends, so this applies only
+    before that; later, a count above the one in force gives one warning per process.
+    Returns whether the count was raised.
+    """
+    global _cpu_count_warned
+    if count <= _cpu_devices_configured():
+        return False
+    if not xla_bridge.backends_are_initialized():
+        jax.config.update("jax_num_cpu_devices", int(count))
+        return True
+    if len(jax.devices("cpu")) < count and not _cpu_count_warned:
+        _cpu_count_warned = True
+        warnings.warn(
+            f"ConfigProto.device_count={{'CPU': {count}}} cannot be applied: jax has already "
+            f"started its backends in this process with {len(jax.devices('cpu'))} CPU "
+            "device(s). Create the Session before any jax computation runs, or set "
+            f"XLA_FLAGS=--xla_force_host_platform_device_count={count}.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return False
+
+
+def _cpu_devices_configured() -> int:
+    """The CPU device count jax starts (or started) with: its config, else XLA_FLAGS, else 1."""
+    if xla_bridge.backends_are_initialized():
+        return len(jax.devices("cpu"))
+    configured = int(jax.config.jax_num_cpu_devices)
+    if configured > 0:
+        return configured
+    found = re.search(
+        r"--xla_force_host_platform_device_count=(\d+)", os.environ.get("XLA_FLAGS", "")
+    )
+    return int(found.group(1)) if found else 1
 
 
 def device_mapping(devices: list[jax.Device]) -> str:

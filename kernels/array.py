@@ -11,27 +11,44 @@ from kernels.op_def import declare
 from kernels.registry import HOST, SHAPE_ONLY, Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
+from kernels.string_codes import moves_strings
 
 
-def merge_shapes(shapes, what: str = "shapes") -> tuple | None:
-    """The most specific shape compatible with all of `shapes`; ValueError if there is none."""
+def merge_shapes(shapes, what: str = "") -> tuple | None:
+    """The most specific shape compatible with all of `shapes`; ValueError if there is none.
+
+    The error is TF's (`InferenceContext::Merge`), followed by `what` as TF adds context.
+    """
     out = None
-    for shape in shapes:
+    for i, shape in enumerate(shapes):
         if shape is None:
             continue
         if out is None:
             out = tuple(shape)
-        elif len(out) != len(shape):
-            raise ValueError(f"{what} must be equal rank, but are {len(out)} and {len(shape)}")
-        else:
-            out = tuple(_merge_dim(a, b, i, what) for i, (a, b) in enumerate(zip(out, shape)))
+            continue
+        try:
+            out = _merge(out, tuple(shape))
+        except ValueError as e:
+            context = f"\n\t{what.format(i - 1)}" if what else ""
+            raise ValueError(f"{e}{context}") from None
     return out
 
 
-def _merge_dim(a, b, i: int, what: str):
-    if a is not None and b is not None and a != b:
-        raise ValueError(f"Dimension {i} in both {what} must be equal, but are {a} and {b}")
-    return a if a is not None else b
+def _merge(a: tuple, b: tuple) -> tuple:
+    if len(a) != len(b):
+        raise ValueError(f"Shapes must be equal rank, but are {len(a)} and {len(b)}")
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x is not None and y is not None and x != y:
+            raise ValueError(
+                f"Dimension {i} in both shapes must be equal, but are {x} and {y}. "
+                f"Shapes are {format_shape(a)} and {format_shape(b)}."
+            )
+    return tuple(x if x is not None else y for x, y in zip(a, b))
+
+
+def format_shape(shape) -> str:
+    """A shape as TF's shape inference prints it: `[2,?,3]`."""
+    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def _const_shape(specs, attrs, static_values):
@@ -88,7 +105,7 @@ def _reshape_shape(specs, attrs, static_values):
         )
     shape = specs[0].shape
     if shape is not None and None not in shape:
-        return None  # fully known input: jax.eval_shape checks the element count
+        return _known_reshape(shape, target, specs[0].dtype)
     known = int(np.prod([d for d in shape or () if d is not None], dtype=np.int64))
     size = int(np.prod(target, dtype=np.int64))
     if -1 not in target and shape is not None and known and size % known:
@@ -100,9 +117,28 @@ def _reshape_shape(specs, attrs, static_values):
     return [Spec(tuple(None if d == -1 else d for d in target), specs[0].dtype)]
 
 
+def _known_reshape(shape, target, dtype) -> list[Spec]:
+    size = int(np.prod(shape, dtype=np.int64))
+    wanted = int(np.prod(target, dtype=np.int64))
+    if -1 not in target and size != wanted:
+        raise ValueError(
+            f"Cannot reshape a tensor with {size} elements to shape "
+            f"{format_shape(target)} ({wanted} elements)"
+        )
+    if -1 in target and (wanted == 0 or size % -wanted):
+        return None  # jax's check and message for the -1 that cannot be inferred
+    return [Spec(tuple(size // -wanted if d == -1 else d for d in target), dtype)]
+
+
 @register("Reshape", static=("shape",), shape=_reshape_shape)
 def reshape(tensor, shape):
-    return tensor.reshape(tuple(int(d) for d in shape))
+    target = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    size, wanted = int(np.prod(tensor.shape, dtype=np.int64)), int(np.prod(target, dtype=np.int64))
+    if -1 not in target and size != wanted:
+        raise ValueError(
+            f"Input to reshape is a tensor with {size} values, but the requested shape has {wanted}"
+        )
+    return tensor.reshape(target)
 
 
 def _shape_of_shape(specs, attrs, static_values):
@@ -176,7 +212,7 @@ def range_(start, limit, delta, *, Tidx: np.dtype):
 
 
 def _pack_shape(specs, attrs, static_values):
-    shape = merge_shapes((s.shape for s in specs), "shapes of the values to pack")
+    shape = merge_shapes((s.shape for s in specs), "From merging shape {} with other shapes.")
     if shape is None:
         return [Spec(None, specs[0].dtype)]
     axis, rank = attrs["axis"], len(shape)
@@ -207,6 +243,11 @@ def _transpose_shape(specs, attrs, static_values):
 
 def _permutation(perm, rank: int) -> tuple[int, ...]:
     perm = tuple(int(p) for p in np.asarray(perm).reshape(-1))
+    if len(perm) != rank:
+        raise ValueError(f"Dimension must be {rank} but is {len(perm)}")
+    for p in perm:
+        if not 0 <= p < rank:
+            raise ValueError(f"perm dim {p} is out of range of input rank {rank}")
     if sorted(perm) != list(range(rank)):
         raise ValueError(
             f"perm {list(perm)} is not a permutation of 0..{rank - 1} for an input of rank {rank}"
@@ -216,6 +257,9 @@ def _permutation(perm, rank: int) -> tuple[int, ...]:
 
 @register("Transpose", static=("perm",), shape=_transpose_shape)
 def transpose(x, perm):
+    for p in np.asarray(perm).reshape(-1).tolist():  # TF's run-time text
+        if not 0 <= p < np.ndim(x):
+            raise ValueError(f"{p} is out of range [0 .. {np.ndim(x)})")
     perm = _permutation(perm, np.ndim(x))
     if _strings(x):
         return np.transpose(x, perm)  # strings, on the host
@@ -273,9 +317,15 @@ def ones_like(x):
 
 
 def _select_shape(specs, attrs, static_values):
-    return [
-        Spec(merge_shapes([specs[1].shape, specs[2].shape], "then/else shapes"), specs[1].dtype)
-    ]
+    """TF's SelectShapeFn: `cond` a scalar, a vector over the first dim, or the same shape."""
+    data = merge_shapes([specs[1].shape, specs[2].shape])
+    cond = specs[0].shape
+    if cond is None or data is None or len(cond) == 0:
+        return [Spec(data, specs[1].dtype)]
+    if len(cond) != 1 or len(data) == 0:
+        return [Spec(merge_shapes([data, cond]), specs[1].dtype)]
+    merge_shapes([cond, data[:1]])
+    return [Spec(data, specs[1].dtype)]
 
 
 @register("Select", shape=_select_shape)
@@ -401,15 +451,31 @@ def _concat_shape(specs, attrs, static_values):
             f"[{-rank}, {rank}), but got {a}"
         )
     a %= rank
-    rest = merge_shapes([s[:a] + s[a + 1 :] for s in shapes], "concat shapes")
+    for s in shapes:
+        if len(s) != rank:
+            raise ValueError(f"Shape must be rank {rank} but is rank {len(s)}")
+    rest = merge_shapes([s[:a] + s[a + 1 :] for s in shapes])
     sizes = [s[a] for s in shapes]
     total = None if None in sizes else sum(sizes)
     return [Spec(rest[:a] + (total,) + rest[a:], specs[0].dtype)]
 
 
+def _check_concat(values, axis: int) -> None:
+    """TF's run-time check: every dim but `axis` agrees with the first input's."""
+    first = values[0].shape
+    for i, v in enumerate(values[1:], 1):
+        for d, (a, b) in enumerate(zip(first, v.shape)):
+            if d != axis and a != b:
+                raise ValueError(
+                    f"ConcatOp : Dimension {d} in both shapes must be equal: shape[0] = "
+                    f"{format_shape(first)} vs. shape[{i}] = {format_shape(v.shape)}"
+                )
+
+
 @register("ConcatV2", shape=_concat_shape, static=("@_static_inputs",))
 def concat_v2(*values_and_axis, N: int, _static_inputs: tuple = ()):
     values, axis = values_and_axis[:-1], int(np.asarray(values_and_axis[-1]))
+    _check_concat(values, axis % max(values[0].ndim, 1))
     if _strings(values[0]):
         return np.concatenate(values, axis=axis)
     return jnp.concatenate(values, axis=axis)
@@ -490,7 +556,10 @@ def _split_shape(specs, attrs, static_values):
         return [Spec(None if rank is None else (None,) * rank, specs[1].dtype)] * num
     a = _axis(axis, len(shape))
     if shape[a] is not None and shape[a] % num:
-        raise ValueError(f"Dimension size must be evenly divisible by {num} but is {shape[a]}")
+        raise ValueError(
+            f"Dimension size must be evenly divisible by {num} but is {shape[a]}\n\tNumber of "
+            "ways to split should evenly divide the split dimension"
+        )
     size = None if shape[a] is None else shape[a] // num
     return _split_outputs(shape, a, [size] * num, specs[1].dtype)
 
@@ -569,8 +638,10 @@ def slice_(input, begin, size):
     return input[tuple(slice(b, e) for b, e in bounds)]
 
 
-def _multiples(multiples, rank: int) -> tuple[int, ...]:
+def _multiples(multiples, rank: int, at_build: bool = False) -> tuple[int, ...]:
     m = tuple(int(v) for v in np.asarray(multiples).reshape(-1))
+    if len(m) != rank and at_build:
+        raise ValueError(f"Shape must be rank {rank} but is rank {len(m)}")
     if len(m) != rank:
         raise ValueError(
             f"Expected multiples argument to be a vector of length {rank} but got length {len(m)}"
@@ -585,7 +656,7 @@ def _tile_shape(specs, attrs, static_values):
     if m is None or shape is None:
         n = len(shape) if shape is not None else (specs[1].shape or (None,))[0]
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
-    m = _multiples(m, len(shape))
+    m = _multiples(m, len(shape), at_build=True)
     return [Spec(tuple(None if d is None else d * k for d, k in zip(shape, m)), specs[0].dtype)]
 
 
@@ -622,11 +693,13 @@ def _pad_shape(specs, attrs, static_values):
 
 
 @register("Pad", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def pad(input, paddings):
     return jnp.pad(input, _paddings(paddings, input.ndim))
 
 
 @register("PadV2", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def pad_v2(input, paddings, constant_values):
     if np.ndim(constant_values) != 0:
         raise ValueError(
@@ -646,6 +719,7 @@ def _check_mirror(shape, paddings, mode: str) -> None:
 
 
 @register("MirrorPad", static=("paddings",), shape=_pad_shape)
+@moves_strings
 def mirror_pad(input, paddings, *, mode: str):
     p = _paddings(paddings, input.ndim)
     _check_mirror(input.shape, p, mode)
@@ -712,6 +786,7 @@ def batch_gather_nd(params, indices, *, batch_dims: int):
 
 
 @register("GatherNd")
+@moves_strings
 def gather_nd(params, indices):
     _check_nd(params.shape, indices.shape, "params")
     # Out-of-range index tuples give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
@@ -767,7 +842,11 @@ def tensor_scatter_sub(tensor, indices, updates):
 
 
 def _reverse_axes(axis, rank: int) -> tuple[int, ...]:
-    axes = [_axis(a, rank) for a in np.asarray(axis).reshape(-1)]
+    axes = np.asarray(axis).reshape(-1).tolist()
+    for i, a in enumerate(axes):
+        if not -rank <= a < rank:  # TF's text, its missing bracket included
+            raise ValueError(f"'axis'[{i}] = {a} is out of valid range [0, {rank - 1}")
+    axes = [a % rank for a in axes]
     if len(set(axes)) != len(axes):
         raise ValueError(f"axis {sorted(axes)} specified more than once")
     return tuple(axes)
@@ -786,6 +865,7 @@ def reverse_v2(tensor, axis):
 
 
 @register("ReverseSequence", shape=same_as_first)
+@moves_strings
 def reverse_sequence(input, seq_lengths, *, seq_dim: int, batch_dim: int = 0):
     steps = jnp.arange(input.shape[seq_dim])
     lengths = seq_lengths.astype(steps.dtype)[:, None]  # [batch, time]
@@ -911,8 +991,12 @@ def _top_k_shape(specs, attrs, static_values):
     if not shape:
         raise ValueError("input must be at least 1-D")
     k = None if k is None else int(np.asarray(k))
-    if k is not None and (k < 0 or (shape[-1] is not None and shape[-1] < k)):
-        raise ValueError(f"input must have at least k={k} columns, got {shape[-1]}")
+    if k is not None and k < 0:
+        raise ValueError(
+            f"Dimension size, given by scalar input 1, must be non-negative but is {k}"
+        )
+    if k is not None and shape[-1] is not None and shape[-1] < k:
+        raise ValueError(f"input must have last dimension >= k = {k} but is {shape[-1]}")
     out = shape[:-1] + (k,)
     return [Spec(out, specs[0].dtype), Spec(out, np.dtype(np.int32))]
 
@@ -921,7 +1005,7 @@ def _top_k_shape(specs, attrs, static_values):
 def top_k_v2(input, k, *, sorted: bool = True):
     k = int(np.asarray(k))
     if input.shape[-1] < k:
-        raise ValueError(f"input must have at least k={k} columns, got {input.shape[-1]}")
+        raise ValueError(f"input must have at least k columns. Had {input.shape[-1]}, needed {k}")
     # lax.top_k orders ties by lower index first, as TF does.
     values, indices = jax.lax.top_k(input, k)
     return values, indices.astype(np.int32)
@@ -935,7 +1019,7 @@ def _broadcast_dims(shape, target, what: str) -> None:
         )
     for d, t in zip(shape[::-1], target[::-1]):
         if d not in (1, t, None) and t is not None:
-            raise ValueError(f"Incompatible shapes: {list(shape)} vs. {list(target)} ({what})")
+            raise ValueError(f"Dimensions must be equal, but are {d} and {t}")
 
 
 def _broadcast_to_shape(specs, attrs, static_values):
@@ -950,8 +1034,15 @@ def _broadcast_to_shape(specs, attrs, static_values):
 
 
 @register("BroadcastTo", static=("shape",), shape=_broadcast_to_shape)
+@moves_strings
 def broadcast_to(input, shape):
     target = _dims(shape)
+    if len(input.shape) <= len(target) and any(
+        d not in (1, t) for d, t in zip(input.shape[::-1], target[::-1])
+    ):
+        raise ValueError(
+            f"Incompatible shapes: {format_shape(input.shape)} vs. {format_shape(target)}"
+        )
     _broadcast_dims(input.shape, target, "BroadcastTo")
     return jnp.broadcast_to(input, target)
 

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kernels.conventions import window_max
 from kernels.op_def import allow_types
 from kernels.registry import Spec, register
 
@@ -266,6 +267,13 @@ def _tiles(x, ksize):
     return x.reshape(shape), tuple(axes)
 
 
+def _windows_last(tiles, axes):
+    """Tiles with each window's elements moved onto one last axis, in row-major order."""
+    rest = tuple(a for a in range(tiles.ndim) if a not in axes)
+    moved = jnp.transpose(tiles, rest + axes)
+    return moved.reshape(moved.shape[: len(rest)] + (-1,))
+
+
 def _lowest(dtype):
     if jnp.issubdtype(dtype, jnp.floating):
         return -jnp.inf
@@ -275,7 +283,9 @@ def _lowest(dtype):
 def _max_pool(x, ksize, strides, padding):
     if _non_overlapping(x, ksize, strides, padding):
         tiles, axes = _tiles(x, ksize)
-        return jnp.max(tiles, axis=axes) if axes else tiles
+        return window_max(_windows_last(tiles, axes), x.ndim == 5) if axes else tiles
+    # reduce_window's gradient goes to the first max of a window, as TF's MaxPoolGrad
+    # (MaxPool3DGrad's gift to every tie is matched only on non-overlapping windows).
     init = np.array(_lowest(x.dtype), x.dtype)
     return lax.reduce_window(x, init, lax.max, tuple(ksize), tuple(strides), padding)
 

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels import png
 from kernels.registry import HOST, Spec, register
 from kernels.shapes import same_as_first
 
@@ -103,21 +104,9 @@ def _image_for_encoding(image, op: str):
 @register("EncodePng", kind=HOST, shape=_string_scalar)
 def encode_png(image, *, compression: int = -1):
     image = _image_for_encoding(image, "EncodePng")
-    buffer = io.BytesIO()
-    level = 6 if compression < 0 else compression
-    if image.dtype == np.uint16:
-        if image.shape[2] != 1:
-            raise ValueError(
-                "EncodePng: 16-bit images with more than one channel are not "
-                "supported by flowgraph's Pillow encoder"
-            )
-        pil = _pil().fromarray(np.ascontiguousarray(image[..., 0].astype("<u2")))
-    else:
-        pil = _pil().fromarray(
-            image if image.shape[2] > 1 else image[..., 0], _MODES[image.shape[2]]
-        )
-    pil.save(buffer, format="PNG", compress_level=level)
-    return np.array(buffer.getvalue(), dtype=object)
+    if image.dtype not in (np.uint8, np.uint16):
+        raise ValueError(f"EncodePng: image must be uint8 or uint16, got {image.dtype.name}")
+    return np.array(png.encode(image, compression), dtype=object)
 
 
 @register("EncodeJpeg", kind=HOST, shape=_string_scalar)

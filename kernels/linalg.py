@@ -46,10 +46,11 @@ def _adjoint(x):
 
 
 def _square(op_type: str, x) -> None:
-    if x.ndim < 2 or x.shape[-1] != x.shape[-2]:
-        raise ValueError(
-            f"Input to {op_type} must be a batch of square matrices, got shape {list(x.shape)}"
-        )
+    """TF's shape check for batches of square matrices (`op_type` for the caller's record)."""
+    if x.ndim < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {x.ndim}")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"Dimensions must be equal, but are {x.shape[-2]} and {x.shape[-1]}")
 
 
 def _hermitian_from_lower(a):
@@ -198,4 +199,17 @@ def cross(a, b):
 
 @register("Einsum")
 def einsum(*inputs, equation: str):
+    _check_labels(equation, inputs)
     return jnp.einsum(equation, *inputs, precision=_PRECISION)
+
+
+def _check_labels(equation: str, inputs) -> None:
+    """TF's message where one label has two sizes (jax's names the label instead)."""
+    sizes: dict[str, int] = {}
+    for labels, x in zip(equation.split("->")[0].split(","), inputs):
+        if "." in labels or len(labels.strip()) != x.ndim:
+            continue  # ellipses and rank errors: jax's own checks
+        for label, size in zip(labels.strip(), x.shape):
+            seen = sizes.setdefault(label, size)
+            if seen != size:
+                raise ValueError(f"Dimensions must be equal, but are {seen} and {size}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -9,14 +10,35 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.array import merge_shapes
+from kernels.array import format_shape, merge_shapes
+from kernels.conventions import select_derivative, with_scaled_derivative
 from kernels.registry import Spec, register
-from kernels.shapes import broadcast, broadcast_to_bool, reduction, same_as_first
+from kernels.shapes import (
+    broadcast,
+    broadcast_shapes,
+    broadcast_to_bool,
+    reduction,
+    same_as_first,
+)
 
 
 def _register_table(table: dict[str, Callable], shape: Callable) -> None:
+    binary = shape in (broadcast, broadcast_to_bool)
     for op_type, fn in table.items():
-        register(op_type, shape=shape)(fn)
+        register(op_type, shape=shape)(_broadcast_checked(fn) if binary else fn)
+
+
+def _broadcast_checked(fn: Callable) -> Callable:
+    """A binary kernel that rejects shapes TF cannot broadcast with TF's run-time text."""
+
+    @functools.wraps(fn)
+    def kernel(x, y):
+        a, b = np.shape(x), np.shape(y)
+        if any(p != q and 1 not in (p, q) for p, q in zip(a[::-1], b[::-1])):
+            raise ValueError(f"Incompatible shapes: {format_shape(a)} vs. {format_shape(b)}")
+        return fn(x, y)
+
+    return kernel
 
 
 def add(x, y):
@@ -72,12 +94,17 @@ def _pow_jvp(primals, tangents):
     return z, y * jnp.power(x, y - 1) * tx + z * log_x * ty
 
 
+# TF's MaximumGrad/MinimumGrad give a tie's whole gradient to x (jax splits it).
+_maximum = select_derivative(jnp.maximum, jnp.greater_equal)
+_minimum = select_derivative(jnp.minimum, jnp.less_equal)
+
+
 def maximum(x, y):
-    return jnp.maximum(x, y)
+    return _maximum(x, y)
 
 
 def minimum(x, y):
-    return jnp.minimum(x, y)
+    return _minimum(x, y)
 
 
 def squared_difference(x, y):
@@ -168,7 +195,7 @@ _register_table(
         op_type: _unary(f)
         for op_type, f in {
             "Neg": jnp.negative,
-            "Abs": jnp.abs,
+            "Abs": with_scaled_derivative(jnp.abs, jnp.sign),  # TF: abs'(0) = 0
             "Sign": jnp.sign,
             "Square": jnp.square,
             "Sqrt": jnp.sqrt,
@@ -213,7 +240,7 @@ def complex_abs(x, *, Tout: np.dtype):
 
 
 def _add_n_shape(specs, attrs, static_values):
-    shape = merge_shapes((s.shape for s in specs), "shapes of the inputs")
+    shape = merge_shapes(s.shape for s in specs)
     return [Spec(shape, specs[0].dtype)]
 
 
@@ -267,7 +294,27 @@ def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
     return jnp.matmul(a, b, precision=_PRECISION)
 
 
-@register("BatchMatMulV2")
+def _batch_matmul_shape(specs, attrs, static_values):
+    """TF's BatchMatMulV2 shape function: broadcast batch dims, inner dims equal."""
+    x, y = specs[0].shape, specs[1].shape
+    if x is None or y is None:
+        return None  # the generic inference
+    for shape in (x, y):
+        if len(shape) < 2:
+            raise ValueError(f"Shape must be at least rank 2 but is rank {len(shape)}")
+    m, k1 = _matrix_dims(x, attrs.get("adj_x", False))
+    k2, n = _matrix_dims(y, attrs.get("adj_y", False))
+    if k1 is not None and k2 is not None and k1 != k2:
+        raise ValueError(f"Dimensions must be equal, but are {k1} and {k2}")
+    batch = broadcast_shapes(x[:-2], y[:-2])
+    return [Spec(batch + (m, n), specs[0].dtype)]
+
+
+def _matrix_dims(shape, adjoint: bool):
+    return (shape[-1], shape[-2]) if adjoint else (shape[-2], shape[-1])
+
+
+@register("BatchMatMulV2", shape=_batch_matmul_shape)
 def batch_mat_mul_v2(x, y, *, adj_x: bool = False, adj_y: bool = False):
     for i, v in enumerate((x, y)):
         if v.ndim < 2:
@@ -282,7 +329,7 @@ def _axes(reduction_indices, rank: int) -> tuple[int, ...]:
     axes = set()
     for a in np.asarray(reduction_indices).reshape(-1).tolist():
         if not -rank <= a < max(rank, 1):
-            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions")
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
         axes.add(a % rank if rank else 0)
     return tuple(sorted(axes)) if rank else ()
 
@@ -312,12 +359,19 @@ def _prod(x, axes, keepdims):
 
 
 def _max(x, axes, keepdims):
-    # The initial value makes an empty reduction give TF's identity (-inf, the lowest int).
-    return jnp.max(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=True))
+    initial = _extreme(x.dtype, low=True) if _empty(x, axes) else None
+    return jnp.max(x, axis=axes, keepdims=keepdims, initial=initial)
 
 
 def _min(x, axes, keepdims):
-    return jnp.min(x, axis=axes, keepdims=keepdims, initial=_extreme(x.dtype, low=False))
+    initial = _extreme(x.dtype, low=False) if _empty(x, axes) else None
+    return jnp.min(x, axis=axes, keepdims=keepdims, initial=initial)
+
+
+def _empty(x, axes) -> bool:
+    # Only an empty reduction takes TF's identity (-inf, the lowest int) as its start: an
+    # initial value would share the gradient of inputs equal to it (TF splits among inputs).
+    return any(x.shape[a] == 0 for a in axes)
 
 
 def _extreme(dtype, low: bool):
@@ -479,13 +533,23 @@ def _arg_shape(specs, attrs, static_values) -> list[Spec]:
     dtype = np.dtype(attrs["output_type"])
     if shape is None or axis is None:
         return [Spec(None, dtype)]
-    a = _scan_axis(axis, max(len(shape), 1), "dimension")
+    a = _arg_axis(axis, max(len(shape), 1))
     return [Spec(shape[:a] + shape[a + 1 :], dtype)]
+
+
+def _arg_axis(axis, rank: int) -> int:
+    a = int(np.asarray(axis).reshape(()))
+    if not -rank <= a < rank:
+        raise ValueError(
+            f"Dimension ({a}) must be in the range [{-rank}, {rank}), where {rank} is the "
+            "number of dimensions in the input."
+        )
+    return a % rank
 
 
 def _arg_reducer(arg: Callable) -> Callable:
     def kernel(input, dimension, *, output_type: np.dtype):
-        a = _scan_axis(dimension, max(input.ndim, 1), "dimension")
+        a = _scan_axis(dimension, max(input.ndim, 1), "dimension")  # TF's run-time text
         if input.ndim and input.shape[a] == 0:
             raise ValueError(f"Reduction axis {a} is empty in shape {list(input.shape)}")
         return arg(input, axis=a if input.ndim else None).astype(output_type)

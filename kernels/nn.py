@@ -6,19 +6,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels.conventions import with_derivative
 from kernels.op_def import allow_types
 from kernels.registry import Spec, register
-from kernels.shapes import same_as_first
+from kernels.shapes import broadcast_shapes, same_as_first
+
+# TF's ReluGrad/Relu6Grad pass the gradient only strictly inside the linear part.
+_relu = with_derivative(lambda x: jnp.maximum(x, 0), lambda x: x > 0)
+_relu6 = with_derivative(lambda x: jnp.clip(x, 0, 6), lambda x: (x > 0) & (x < 6))
 
 
 @register("Relu", shape=same_as_first)
 def relu(features):
-    return jnp.maximum(features, 0)
+    return _relu(features)
 
 
 @register("Relu6", shape=same_as_first)
 def relu6(features):
-    return jnp.clip(features, 0, 6)
+    return _relu6(features)
 
 
 @register("Elu", shape=same_as_first)
@@ -29,7 +34,8 @@ def elu(features):
 @register("Selu", shape=same_as_first)
 def selu(features):
     alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
-    return scale * jnp.where(features > 0, features, alpha * jnp.expm1(features))
+    # >= : TF's SeluGrad takes the linear branch's slope at 0.
+    return scale * jnp.where(features >= 0, features, alpha * jnp.expm1(features))
 
 
 @register("Softplus", shape=same_as_first)
@@ -57,7 +63,21 @@ def log_softmax(logits):
     return jax.nn.log_softmax(logits, axis=-1)
 
 
-@register("BiasAdd", shape=same_as_first)
+def _bias_add_shape(specs, attrs, static_values):
+    """TF's BiasAddShape: the bias is a vector as long as the value's channel dim."""
+    value, bias = specs[0].shape, specs[1].shape
+    if value is not None and len(value) < 2:
+        raise ValueError(f"Shape must be at least rank 2 but is rank {len(value)}")
+    if bias is not None and len(bias) != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {len(bias)}")
+    if value is not None and bias is not None:
+        channel = value[1] if attrs.get("data_format") == "NCHW" and len(value) > 2 else value[-1]
+        if None not in (channel, bias[0]) and channel != bias[0]:
+            raise ValueError(f"Dimensions must be equal, but are {channel} and {bias[0]}")
+    return [specs[0]]
+
+
+@register("BiasAdd", shape=_bias_add_shape)
 def bias_add(value, bias, *, data_format: str = "NHWC"):
     if bias.ndim != 1:
         raise ValueError(f"Shape must be rank 1 but is rank {bias.ndim}")
@@ -73,6 +93,8 @@ def l2_loss(t):
 
 def _xent_shape(specs, attrs, static_values):
     shape = specs[0].shape
+    if specs[1].dtype == specs[0].dtype:  # dense labels broadcast against the logits (TF)
+        broadcast_shapes(shape, specs[1].shape)
     batch = None if shape is None else shape[:-1]
     return [Spec(batch, specs[0].dtype), Spec(shape, specs[0].dtype)]
 

@@ -189,10 +189,10 @@ def broadcast_shapes(a: tuple | None, b: tuple | None) -> tuple | None:
     n = max(len(a), len(b))
     a = (1,) * (n - len(a)) + a
     b = (1,) * (n - len(b)) + b
-    return tuple(_broadcast_dim(x, y, a, b) for x, y in zip(a, b))
+    return tuple(_broadcast_dim(x, y) for x, y in zip(a, b))
 
 
-def _broadcast_dim(x, y, a, b):
+def _broadcast_dim(x, y):
     if x == 1:
         return y
     if y == 1:
@@ -202,26 +202,22 @@ def _broadcast_dim(x, y, a, b):
     if y is None:
         return x
     if x != y:
-        raise ValueError(
-            f"Dimensions must be equal, but are {x} and {y}; input shapes: {_fmt(a)}, {_fmt(b)}"
-        )
+        raise ValueError(f"Dimensions must be equal, but are {x} and {y}")
     return x
-
-
-def _fmt(shape) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
 
 
 def reduction(specs, attrs, static_values) -> list[Spec]:
     """Reductions over a static `axis` input with `keep_dims`."""
     shape, axis = specs[0].shape, static_values[1]
+    if shape is not None and axis is None and attrs.get("keep_dims"):
+        return [Spec((None,) * len(shape), specs[0].dtype)]  # TF keeps the rank
     if shape is None or axis is None:
         return [Spec(None, specs[0].dtype)]
     rank = len(shape)
     axes = set()
     for a in np.atleast_1d(axis).tolist():
         if not -rank <= a < max(rank, 1):
-            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions")
+            raise ValueError(f"Invalid reduction dimension {a} for input with {rank} dimensions.")
         axes.add(a % rank if rank else 0)
     if attrs.get("keep_dims"):
         out = tuple(1 if i in axes else d for i, d in enumerate(shape))

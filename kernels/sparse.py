@@ -8,6 +8,7 @@ import numpy as np
 
 from kernels.errors import InvalidArgumentError
 from kernels.registry import HOST, Spec, register
+from kernels.string_codes import moves_strings
 
 
 def _to_dense_shape(specs, attrs, static_values):
@@ -19,6 +20,7 @@ def _to_dense_shape(specs, attrs, static_values):
 
 
 @register("SparseToDense", static=("output_shape",), shape=_to_dense_shape)
+@moves_strings
 def sparse_to_dense(
     sparse_indices, output_shape, sparse_values, default_value, *, validate_indices: bool = True
 ):
@@ -208,6 +210,7 @@ def sparse_tensor_dense_add(a_indices, a_values, a_shape, b):
 
 
 @register("SparseReorder")
+@moves_strings
 def sparse_reorder(input_indices, input_values, input_shape):
     indices = jnp.asarray(input_indices)
     if indices.shape[0] == 0 or indices.shape[1] == 0:

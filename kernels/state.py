@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from kernels.array import merge_shapes
 from kernels.registry import Effects, Spec, register
 
 _UPDATES_REF = Effects(updates=("ref",), ref_output=True)
@@ -17,10 +18,6 @@ def _variable_shape(specs, attrs, static_values):
 def variable_v2(*, shape, dtype, container="", shared_name=""):
     # Never called: a variable's value comes from the session's store (device/lower.py).
     raise AssertionError("VariableV2 is resolved by the runtime")
-
-
-def _ref_shape(specs, attrs, static_values):
-    return [specs[0]]
 
 
 def _assign_shape(specs, attrs, static_values):
@@ -39,12 +36,17 @@ def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True)
     return value
 
 
-@register("AssignAdd", effects=_UPDATES_REF, shape=_ref_shape)
+def _merged_shape(specs, attrs, static_values):
+    """TF's MergeBothInputsShapeFn: the update has the variable's shape."""
+    return [Spec(merge_shapes([specs[0].shape, specs[1].shape]), specs[0].dtype)]
+
+
+@register("AssignAdd", effects=_UPDATES_REF, shape=_merged_shape)
 def assign_add(ref, value, *, use_locking: bool = False):
     return ref + value
 
 
-@register("AssignSub", effects=_UPDATES_REF, shape=_ref_shape)
+@register("AssignSub", effects=_UPDATES_REF, shape=_merged_shape)
 def assign_sub(ref, value, *, use_locking: bool = False):
     return ref - value
 

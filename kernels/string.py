@@ -60,7 +60,7 @@ def _join_shape(specs, attrs, static_values):
     # TF: scalars broadcast; all other inputs must have one shape (no general broadcasting).
     if all(s.shape == () for s in specs):
         return [Spec((), _STRING)]
-    shape = merge_shapes((s.shape for s in specs if s.shape != ()), "shapes of the inputs")
+    shape = merge_shapes(s.shape for s in specs if s.shape != ())
     return [Spec(shape, _STRING)]
 
 
@@ -368,7 +368,7 @@ def string_split_v2(input, sep, *, maxsplit: int = -1):
 
 
 def _substr_shape(specs, attrs, static_values):
-    a, b = specs[0].shape, merge_shapes((specs[1].shape, specs[2].shape), "pos and len shapes")
+    a, b = specs[0].shape, merge_shapes((specs[1].shape, specs[2].shape))
     if a is None or b is None:
         return [Spec(None, _STRING)]
     if len(b) == 0:
@@ -673,6 +673,8 @@ def encode_base64(input, *, pad: bool = False):
 def decode_base64(input):
     def decode(s: bytes) -> bytes:
         body = s.rstrip(b"=")
+        if len(s) % 4 == 1:  # TF checks the length before the characters
+            raise InvalidArgumentError(None, None, "Base64 string length cannot be 1 modulo 4.")
         if (
             len(body) % 4 == 1
             or not re.fullmatch(rb"[A-Za-z0-9_-]*={0,2}", s)

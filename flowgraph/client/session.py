@@ -13,7 +13,13 @@ import numpy as np
 from device import PlacementOptions, Store, make_plan, trace
 from device.context import NO_CONTEXT, RunContext
 from device.explain import Explanation, explain_plan
-from device.place import apply_gpu_options, device_mapping, device_name, session_devices
+from device.place import (
+    apply_cpu_device_count,
+    apply_gpu_options,
+    device_mapping,
+    device_name,
+    session_devices,
+)
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
@@ -52,14 +58,16 @@ class _FeedSpec:
             if isinstance(value, (Tensor, Operation)):
                 raise TypeError(
                     "The value of a feed cannot be a tf.Tensor object. Acceptable feed values "
-                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles."
+                    "include Python scalars, strings, lists, numpy ndarrays, or TensorHandles. "
+                    f"For reference, the tensor object was {value} which was passed to the "
+                    f"argument `feed_dict` with key {self.tensor}."
                 )
             try:
                 array = np.asarray(value, dtype=self.dtype)
             except OverflowError:  # numpy 2 refuses out-of-range Python ints
                 array = None
-            except (TypeError, ValueError) as e:
-                raise ValueError(
+            except (TypeError, ValueError) as e:  # numpy's error class, as TF raises it
+                raise type(e)(
                     f"Cannot feed value {value!r} to Tensor "
                     f"'{self.tensor.name}' of dtype {self.dtype.name}: {e}"
                 ) from None
@@ -387,8 +395,11 @@ def _fill_metadata(plan, options, run_metadata, ctx: RunContext) -> None:
 
 
 def _start_devices(config: ConfigProto, placement: PlacementOptions) -> None:
-    """Applies `gpu_options` (a warning if jax started too early) and, when placement is
-    logged, prints the device mapping as TF does when a session starts."""
+    """Applies `device_count` and `gpu_options` (a warning if jax started too early) and,
+    when placement is logged, prints the device mapping as TF does when a session starts."""
+    cpus = dict(placement.device_count).get("CPU")
+    if cpus:
+        apply_cpu_device_count(cpus)
     if config.HasField("gpu_options"):
         gpu = config.gpu_options
         apply_gpu_options(

@@ -9,6 +9,7 @@ import numpy as np
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor, apply_op, constant_value
 from flowgraph.framework.scopes import name_scope
+from flowgraph.framework.tensor_util import constant_value_as_shape
 from flowgraph.ops.constant_op import constant, convert_to_tensor, to_numpy
 from flowgraph.ops.slicing import _SLICE_TYPE_ERROR, slice_spec
 
@@ -58,7 +59,20 @@ def identity(input, name=None) -> Tensor:
 def reshape(tensor, shape, name=None) -> Tensor:
     """Reshapes `tensor` to `shape` (one entry may be -1)."""
     tensor = convert_to_tensor(tensor)
-    return apply_op("Reshape", [tensor, shape_tensor(shape)], name=name)
+    shape = shape_tensor(shape)
+    return _with_static_dims(apply_op("Reshape", [tensor, shape], name=name), shape)
+
+
+def _with_static_dims(out: Tensor, shape: Tensor) -> Tensor:
+    """`out` with the dims that the shape tensor `shape` fixes at build time (TF keeps
+    them: `tf.zeros(tf.shape(x))` has `x`'s static dims)."""
+    if not out.shape.is_fully_defined():
+        known = constant_value_as_shape(shape)
+        if known.ndims is not None and known.is_compatible_with(out.shape):
+            merged = out.shape.merge_with(known)
+            if merged.as_list() != out.shape.as_list():
+                out.set_shape(merged)
+    return out
 
 
 def shape_tensor(shape, name="Const") -> Tensor:
@@ -252,7 +266,9 @@ def _filled(shape, value, dtype, name, default_name) -> Tensor:
             if dims.is_fully_defined() and dims.num_elements() < _SMALL:
                 return constant(value, dtype=dtype, shape=dims.as_list(), name=scope)
         dims_t = shape_tensor(shape)
-        return apply_op("Fill", [dims_t, constant(value, dtype=dtype)], name=scope)
+        return _with_static_dims(
+            apply_op("Fill", [dims_t, constant(value, dtype=dtype)], name=scope), dims_t
+        )
 
 
 def _zero(dtype) -> object:
@@ -273,8 +289,8 @@ def ones(shape, dtype=dtypes.float32, name=None) -> Tensor:
 
 def fill(dims, value, name=None) -> Tensor:
     """A tensor of shape `dims` filled with the scalar `value`."""
-    value = convert_to_tensor(value)
-    return apply_op("Fill", [shape_tensor(dims), value], name=name)
+    value, dims = convert_to_tensor(value), shape_tensor(dims)
+    return _with_static_dims(apply_op("Fill", [dims, value], name=name), dims)
 
 
 def _like(op_type: str, make, tensor, dtype, name, optimize, default_name) -> Tensor:
@@ -784,8 +800,8 @@ def argsort(values, axis=-1, direction="ASCENDING", stable=False, name=None) -> 
 
 def broadcast_to(input, shape, name=None) -> Tensor:
     """`input` broadcast to `shape` (numpy's broadcasting rules)."""
-    input = convert_to_tensor(input)
-    return apply_op("BroadcastTo", [input, _index_tensor(shape_tensor(shape), "shape")], name=name)
+    input, shape = convert_to_tensor(input), _index_tensor(shape_tensor(shape), "shape")
+    return _with_static_dims(apply_op("BroadcastTo", [input, shape], name=name), shape)
 
 
 def broadcast_dynamic_shape(shape_x, shape_y) -> Tensor:

@@ -280,6 +280,11 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         raise TypeError("pred must not be a Python bool")
     with name_scope(name, "cond", [pred]) as scope:
         pred = convert_to_tensor(pred)
+        if pred.dtype.base_dtype != dtypes.bool:  # TF1's Switch takes a bool pred only
+            raise TypeError(
+                f"Input 'pred' of 'Switch' Op has type {pred.dtype.base_dtype.name} that does "
+                "not match expected type of bool."
+            )
         if pred.shape.ndims not in (None, 0):
             raise ValueError(f"pred must be a scalar, got shape {pred.shape}")
         bodies = [

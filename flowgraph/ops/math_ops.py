@@ -284,7 +284,7 @@ def matmul(
         raise ValueError("Only one of transpose_b and adjoint_b can be True.")
     a, b = _as_tensors("MatMul", ("a", "b"), [a, b])
     ra, rb = a.shape.ndims, b.shape.ndims
-    if ra == 2 and rb == 2:
+    if ra is not None and rb is not None and ra <= 2 and rb <= 2:  # TF's choice of MatMul
         if adjoint_a and a.dtype.is_complex or adjoint_b and b.dtype.is_complex:
             return _batch_matmul(a, b, transpose_a or adjoint_a, transpose_b or adjoint_b, name)
         return apply_op(
@@ -338,12 +338,15 @@ def _reduce(
     keepdims = _deprecated("keepdims", keepdims, "keep_dims", keep_dims)
     x = convert_to_tensor(input_tensor)
     _check_dtype(op_type, x, allowed)
-    return apply_op(
+    out = apply_op(
         op_type,
         [x, _reduction_axes(x, axis)],
         name=name,
         keep_dims=bool(keepdims),
     )
+    if axis is None and not keepdims and out.shape.ndims is None:
+        out.set_shape([])  # all axes: a scalar whatever the rank (TF's _may_reduce_to_scalar)
+    return out
 
 
 def _deprecated(new_name: str, new, old_name: str, old):

@@ -46,7 +46,7 @@ def assign(ref, value, validate_shape=None, use_locking=None, name=None) -> Tens
     Example:
       >>> sess.run(tf.assign(v, [1.0, 2.0]))
     """
-    if hasattr(ref, "assign") and not isinstance(ref, Tensor):
+    if hasattr(ref, "assign") and not isinstance(ref, Tensor) and validate_shape is not False:
         return ref.assign(value, use_locking=use_locking, name=name)
     return _assign_op(ref, value, validate_shape, use_locking, name)
 
@@ -56,9 +56,11 @@ def _assign_op(ref, value, validate_shape, use_locking, name) -> Tensor:
     tensor = _ref_tensor(ref)
     value = convert_to_tensor(value, dtype=tensor.dtype.base_dtype)
     if validate and not tensor.shape.is_compatible_with(value.shape):
+        op_name = tensor.graph.unique_name(name or "Assign", mark_as_used=False)
         raise ValueError(
-            f"Shapes {tensor.shape} and {value.shape} are incompatible "
-            f"(assigning to '{tensor.op.name}')"
+            f"Cannot assign value to variable ' {tensor.name}': Shape mismatch.The variable "
+            f"shape {tensor.shape}, and the assigned value shape {value.shape} are "
+            f"incompatible. (for 'Assign' op '{op_name}')"
         )
     return _update(
         "Assign",

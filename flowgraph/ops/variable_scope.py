@@ -173,6 +173,11 @@ def _format_traceback(var) -> str:
 
 def _initial_value(initializer, name, shape, dtype):
     """The `initial_value` and `dtype` to build the Variable with (TF1's rules)."""
+    if initializer is None and shape.ndims is None:
+        raise ValueError(
+            f"Variable {name} did not get an initializer, so its `shape` argument must be "
+            "specified."
+        )
     if initializer is None:
         initializer = _default_initializer(name, dtype)
     if not callable(initializer):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 import flowgraph as tf
@@ -112,3 +116,56 @@ def test_run_accepts_options_and_metadata(graph):
         options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
         assert sess.run(y, {x: 1.0}, options=options, run_metadata=metadata) == 2.0
         assert sess.run(y, feed_dict={x: 2.0}, options=tf.RunOptions()) == 3.0
+
+
+# -- device_count: how many CPU devices jax starts ---------------------------------------------
+
+_DEVICE_COUNT_SCRIPT = """
+import warnings
+import jax
+import flowgraph as tf
+if {started}:
+    jax.numpy.zeros(1).block_until_ready()  # something else started jax's backends first
+x = tf.constant([1.0, 2.0])
+outs = []
+for i in range(3):
+    with tf.device("/cpu:%d" % i):
+        outs.append(tf.reduce_sum(x * (i + 1)))
+config = tf.ConfigProto(device_count={{"CPU": 3}}, allow_soft_placement={started})
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for _ in range(2):
+        with tf.Session(config=config) as sess:
+            print(sess.run(outs), len(sess.list_devices()))
+print(len(caught), caught[0].message if caught else "")
+"""
+
+
+def _run_device_count_script(started: bool) -> list[str]:
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root, JAX_PLATFORMS="cpu")
+    env.pop("XLA_FLAGS", None)  # the suite's 4 forced devices must not hide the effect
+    out = subprocess.run(
+        [sys.executable, "-c", _DEVICE_COUNT_SCRIPT.format(started=started)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip().splitlines()
+
+
+def test_device_count_cpu_starts_that_many_cpu_devices():
+    lines = _run_device_count_script(started=False)
+    assert lines[:2] == ["[np.float32(3.0), np.float32(6.0), np.float32(9.0)] 3"] * 2
+    assert lines[2] == "0"  # no warning
+
+
+def test_device_count_after_jax_started_warns_once_and_says_why():
+    lines = _run_device_count_script(started=True)
+    assert lines[0].endswith(" 1")  # the one CPU jax started with; soft placement
+    count, message = lines[2].split(" ", 1)
+    assert count == "1"
+    assert "device_count={'CPU': 3} cannot be applied: jax has already started" in message
+    assert "--xla_force_host_platform_device_count=3" in message

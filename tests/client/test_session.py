@@ -225,6 +225,24 @@ def test_feed_of_wrong_shape_to_intermediate_tensor(sess):
         sess.run(b * 2, {b: [1.0, 2.0]})
 
 
+def test_feed_numpy_cannot_convert_is_a_type_error(sess):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    with pytest.raises(TypeError, match="float\\(\\) argument must be a string or a real number"):
+        sess.run(x * 2, {x: object()})
+    with pytest.raises(TypeError, match="Tensor 'x:0'"):
+        sess.run(x * 2, {x: {"a": 1}})
+
+
+def test_feed_of_a_tensor_names_the_placeholder(sess):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    with pytest.raises(TypeError) as info:
+        sess.run(x * 2, {x: tf.constant([1.0, 2.0], name="c")})
+    message = str(info.value)
+    assert message.startswith("The value of a feed cannot be a tf.Tensor object.")
+    assert 'the tensor object was Tensor("c:0"' in message
+    assert 'with key Tensor("x:0", shape=(2,), dtype=float32)' in message
+
+
 def test_feed_with_unknown_rank_accepts_any_shape(sess):
     x = tf.placeholder(tf.float32)
     assert sess.run(x * 2, {x: 3.0}) == 6.0

@@ -73,6 +73,15 @@ def test_cond_strict_keeps_singletons(sess):
     assert sess.run(loose) == 1.0
 
 
+@pytest.mark.parametrize("pred", [1, 1.0])
+def test_cond_with_a_non_boolean_predicate_is_a_type_error(sess, pred):
+    # TF1 builds a Switch, whose pred input must be bool.
+    kind = "int32" if isinstance(pred, int) else "float32"
+    message = f"Input 'pred' of 'Switch' Op has type {kind} that does not match expected type"
+    with pytest.raises(TypeError, match=message):
+        tf.cond(tf.constant(pred), lambda: 1.0, lambda: 2.0)
+
+
 def test_cond_errors():
     with tf.Graph().as_default():
         with pytest.raises(TypeError, match="Python bool"):

@@ -178,6 +178,12 @@ def test_initializer_needing_a_shape_without_one_is_an_error(graph):
         tf.get_variable("v", initializer=_const([1.0]))
 
 
+def test_no_shape_and_no_initializer_names_the_variable(graph):
+    message = "Variable scope/w did not get an initializer, so its `shape` argument must be"
+    with tf.variable_scope("scope"), pytest.raises(ValueError, match=message):
+        tf.get_variable("w", dtype=tf.float32)
+
+
 def test_initializer_dtype_must_match_explicit_dtype(graph):
     with pytest.raises(ValueError) as err:
         tf.get_variable("v", dtype=tf.float32, initializer=[1, 2])

@@ -106,6 +106,22 @@ def test_assign_family_methods_and_functions(graph):
         assert t.dtype.name == "float32_ref"
 
 
+def test_assign_of_a_mismatched_shape_names_the_variable_and_the_op(graph):
+    v = tf.Variable([1.0, 2.0], name="v")
+    message = (
+        "Cannot assign value to variable ' v:0': Shape mismatch.The variable shape (2,), and "
+        "the assigned value shape (3,) are incompatible. (for 'Assign' op 'grow')"
+    )
+    for assign in (
+        lambda: tf.assign(v, [1.0, 2.0, 3.0], name="grow"),
+        lambda: v.assign([1.0, 2.0, 3.0], name="grow"),
+    ):
+        with pytest.raises(ValueError) as info:
+            assign()
+        assert str(info.value) == message
+    tf.assign(v, [1.0, 2.0, 3.0], validate_shape=False)  # TF: no check asked for, none made
+
+
 def test_assign_checks_shape_unless_validate_shape_false(graph):
     v = tf.Variable([1.0, 2.0], name="v")
     with pytest.raises(ValueError, match="incompatible"):

@@ -76,6 +76,40 @@ def test_training_resumes_exactly_with_adam_slots_and_global_step(tmp_path):
     np.testing.assert_array_equal(resumed, continued)
 
 
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_damaged_checkpoint_is_a_data_loss_error_naming_the_file(tmp_path, damage):
+    v = tf.Variable(np.arange(1000.0), name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        prefix = saver.save(sess, str(tmp_path / "model"))
+        data = [p for p in tmp_path.rglob("*") if p.is_file() and ".data-" in str(p)]
+        victim = max(data, key=lambda p: p.stat().st_size)  # the tensor bytes
+        raw = victim.read_bytes()
+        if damage == "truncate":
+            victim.write_bytes(raw[: len(raw) // 2])
+        else:
+            victim.write_bytes(raw[:-20] + bytes(b ^ 0xFF for b in raw[-20:]))
+        with pytest.raises(tf.errors.DataLossError, match=str(victim)):
+            saver.restore(sess, prefix)
+        victim.write_bytes(raw)
+        sess.run(v.assign(v * 0))
+        saver.restore(sess, prefix)
+        np.testing.assert_array_equal(sess.run(v), np.arange(1000.0))
+
+
+def test_corrupted_checkpoint_index_is_a_data_loss_error_naming_it(tmp_path):
+    tf.Variable(1.0, name="v")
+    saver = tf.train.Saver()
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        prefix = saver.save(sess, str(tmp_path / "model"))
+        index = tmp_path / "model.index"
+        index.write_bytes(index.read_bytes()[:20])
+        with pytest.raises(tf.errors.DataLossError, match=str(index)):
+            saver.restore(sess, prefix)
+
+
 def test_state_file_is_tf_text_format_and_names_recent_checkpoints(tmp_path):
     v = tf.Variable([1.0, 2.0], name="v")
     saver = tf.train.Saver(max_to_keep=2)
