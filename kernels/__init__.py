@@ -16,6 +16,7 @@ from kernels import (  # noqa: F401  (registrations)
     random,
     registry,
     sparse,
+    special_math,
     spectral,
     state,
     string,
