@@ -2,6 +2,7 @@
 
 from kernels import (  # noqa: F401  (registrations)
     array,
+    bitwise,
     candidate_sampling,
     check,
     control_flow,
@@ -11,6 +12,7 @@ from kernels import (  # noqa: F401  (registrations)
     image,
     linalg,
     logging,
+    manip,
     math,
     nn,
     random,

@@ -94,3 +94,50 @@ def scatter_sub(ref, indices, updates, *, use_locking: bool = False):
 @register("ScatterUpdate", refs={"ref": READ_WRITE}, shape=_scatter_shape)
 def scatter_update(ref, indices, updates, *, use_locking: bool = True):
     return ref.at[indices].set(updates, mode="drop")
+
+
+@register("ScatterMul", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_mul(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].multiply(updates, mode="drop")
+
+
+@register("ScatterDiv", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_div(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].divide(updates, mode="drop")
+
+
+@register("ScatterMin", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_min(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].min(updates, mode="drop")
+
+
+@register("ScatterMax", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+def scatter_max(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].max(updates, mode="drop")
+
+
+def _nd_index(ref, indices, updates):
+    k = indices.shape[-1]
+    want = tuple(indices.shape[:-1]) + tuple(ref.shape[k:])
+    if k > ref.ndim or tuple(updates.shape) != want:
+        raise ValueError(
+            f"updates.shape {list(updates.shape)} must be indices.shape[:-1] + ref.shape"
+            f"[indices.shape[-1]:] = {list(want)} (indices.shape {list(indices.shape)}, "
+            f"ref.shape {list(ref.shape)})"
+        )
+    return tuple(indices[..., i] for i in range(k))
+
+
+@register("ScatterNdAdd", refs={"ref": READ_WRITE}, shape=_ref_shape)
+def scatter_nd_add(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[_nd_index(ref, indices, updates)].add(updates, mode="drop")
+
+
+@register("ScatterNdSub", refs={"ref": READ_WRITE}, shape=_ref_shape)
+def scatter_nd_sub(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[_nd_index(ref, indices, updates)].add(-updates, mode="drop")
+
+
+@register("ScatterNdUpdate", refs={"ref": READ_WRITE}, shape=_ref_shape)
+def scatter_nd_update(ref, indices, updates, *, use_locking: bool = True):
+    return ref.at[_nd_index(ref, indices, updates)].set(updates, mode="drop")
