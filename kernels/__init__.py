@@ -17,6 +17,7 @@ from kernels import (  # noqa: F401  (registrations)
     nn,
     random,
     registry,
+    script,
     sparse,
     special_math,
     spectral,
