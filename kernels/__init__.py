@@ -12,6 +12,7 @@ from kernels import (  # noqa: F401  (registrations)
     image,
     linalg,
     logging,
+    lookup_table,
     manip,
     math,
     nn,

@@ -18,8 +18,12 @@ _tokens = itertools.count()
 _lock = threading.Lock()
 
 # TF's DataTypeString names, for messages about returned values.
-_TF_NAMES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
-             np.dtype(object): "string", np.dtype(np.float16): "half"}  # fmt: skip
+_TF_NAMES = {
+    np.dtype(np.float32): "float",
+    np.dtype(np.float64): "double",
+    np.dtype(object): "string",
+    np.dtype(np.float16): "half",
+}
 
 # The error class a Python exception from the function becomes (TF's py_func.cc mapping).
 _ERROR_CLASSES = (
@@ -61,8 +65,7 @@ def _call(token: str, args: list):
 def _as_op_error(e: Exception) -> errors.OpError:
     if isinstance(e, errors.OpError):
         return e
-    cls = next((c for kinds, c in _ERROR_CLASSES if isinstance(e, kinds)),
-               errors.UnknownError)  # fmt: skip
+    cls = next((c for kinds, c in _ERROR_CLASSES if isinstance(e, kinds)), errors.UnknownError)
     trace = "".join(traceback.format_exception(type(e), e, e.__traceback__))
     return cls(None, None, f"{type(e).__name__}: {e}\n{trace}")
 

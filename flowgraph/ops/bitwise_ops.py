@@ -8,11 +8,24 @@ from flowgraph.ops import math_ops
 from flowgraph.ops.gradients import no_gradient
 
 _INTEGERS = (
-    dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64,
-    dtypes.uint8, dtypes.uint16, dtypes.uint32, dtypes.uint64,
-)  # fmt: skip
-_OPS = ("BitwiseAnd", "BitwiseOr", "BitwiseXor", "Invert", "LeftShift", "RightShift",
-        "PopulationCount")  # fmt: skip
+    dtypes.int8,
+    dtypes.int16,
+    dtypes.int32,
+    dtypes.int64,
+    dtypes.uint8,
+    dtypes.uint16,
+    dtypes.uint32,
+    dtypes.uint64,
+)
+_OPS = (
+    "BitwiseAnd",
+    "BitwiseOr",
+    "BitwiseXor",
+    "Invert",
+    "LeftShift",
+    "RightShift",
+    "PopulationCount",
+)
 for _op_type in _OPS:
     no_gradient(_op_type)  # integer inputs and outputs
 del _op_type
