@@ -1,40 +1,4 @@
-"""TensorFlow's error classes and codes (`tf.errors`)."""
+"""TensorFlow's error classes and codes (`tf.errors`).
 
-from kernels.errors import (  # noqa: F401  (re-exported)
-    ABORTED,
-    ALREADY_EXISTS,
-    CANCELLED,
-    DATA_LOSS,
-    DEADLINE_EXCEEDED,
-    FAILED_PRECONDITION,
-    INTERNAL,
-    INVALID_ARGUMENT,
-    NOT_FOUND,
-    OK,
-    OUT_OF_RANGE,
-    PERMISSION_DENIED,
-    RESOURCE_EXHAUSTED,
-    UNAUTHENTICATED,
-    UNAVAILABLE,
-    UNIMPLEMENTED,
-    UNKNOWN,
-    AbortedError,
-    AlreadyExistsError,
-    CancelledError,
-    DataLossError,
-    DeadlineExceededError,
-    FailedPreconditionError,
-    InternalError,
-    InvalidArgumentError,
-    NotFoundError,
-    OpError,
-    OutOfRangeError,
-    PermissionDeniedError,
-    ResourceExhaustedError,
-    UnauthenticatedError,
-    UnavailableError,
-    UnimplementedError,
-    UnknownError,
-    error_code_from_exception_type,
-    exception_type_from_error_code,
-)
+Its names are exported by `flowgraph/export_table.py`.
+"""

@@ -1,31 +1,9 @@
-"""`tf.linalg`: linear-algebra functions under their TF1 `tf.linalg` names."""
+"""`tf.linalg`: linear-algebra functions under their TF1 `tf.linalg` names.
+
+Its names are exported by `flowgraph/export_table.py`; `adjoint` is defined here.
+"""
 
 from flowgraph.ops import linalg_ops
-from flowgraph.ops.linalg_ops import (
-    cholesky as cholesky,
-    cross as cross,
-    einsum as einsum,
-    eye as eye,
-    norm as norm,
-    qr as qr,
-    slogdet as slogdet,
-    svd as svd,
-    tensordot as tensordot,
-    trace as trace,
-)
-from flowgraph.ops.math_ops import matmul as matmul
-
-band_part = linalg_ops.matrix_band_part
-det = linalg_ops.matrix_determinant
-diag = linalg_ops.matrix_diag
-diag_part = linalg_ops.matrix_diag_part
-eigh = linalg_ops.self_adjoint_eig
-eigvalsh = linalg_ops.self_adjoint_eigvals
-inv = linalg_ops.matrix_inverse
-set_diag = linalg_ops.matrix_set_diag
-solve = linalg_ops.matrix_solve
-transpose = linalg_ops.matrix_transpose
-triangular_solve = linalg_ops.matrix_triangular_solve
 
 
 def adjoint(matrix, name=None):

@@ -1,26 +1,4 @@
-"""`tf.strings`: string ops (joining, formatting, hashing, splitting, regexes, parsing)."""
+"""`tf.strings`: string ops (joining, formatting, hashing, splitting, regexes, parsing).
 
-from flowgraph.ops.string_ops import (  # noqa: F401  (re-exports)
-    as_string as as_string,
-    reduce_join as reduce_join,
-    regex_full_match as regex_full_match,
-    regex_replace as regex_replace,
-    string_format as format,
-    string_join as join,
-    string_length as length,
-    string_lower as lower,
-    string_split_v2 as split,
-    string_strip as strip,
-    string_to_hash_bucket as to_hash_bucket,
-    string_to_hash_bucket_fast as to_hash_bucket_fast,
-    string_to_hash_bucket_strong as to_hash_bucket_strong,
-    string_to_number as to_number,
-    string_upper as upper,
-    substr as substr,
-    unicode_decode as unicode_decode,
-    unicode_decode_with_offsets as unicode_decode_with_offsets,
-    unicode_encode as unicode_encode,
-    unicode_split as unicode_split,
-    unicode_split_with_offsets as unicode_split_with_offsets,
-    unicode_transcode as unicode_transcode,
-)
+Its names are exported by `flowgraph/export_table.py`.
+"""

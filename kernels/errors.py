@@ -1,4 +1,8 @@
-"""TensorFlow's error classes (`tf.errors`), shared by every layer."""
+"""TensorFlow's error classes (`tf.errors`), shared by every layer.
+
+They are defined here, below every layer that raises them, and report `flowgraph.errors`
+as their module: users meet them as `tf.errors.InvalidArgumentError`.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +25,9 @@ DATA_LOSS = 15
 UNAUTHENTICATED = 16
 
 
+_PUBLIC_MODULE = "flowgraph.errors"
+
+
 class OpError(Exception):
     """A generic error raised while running a graph.
 
@@ -31,6 +38,8 @@ class OpError(Exception):
       error_code: one of the codes in this module.
     """
 
+    __module__ = _PUBLIC_MODULE
+
     def __init__(self, node_def, op, message: str, error_code: int = UNKNOWN, *args):
         super().__init__(message, *args)
         self._node_def = node_def
@@ -39,7 +48,9 @@ class OpError(Exception):
         self._error_code = error_code
 
     def __reduce__(self):
-        return type(self), (self._node_def, None, self._message) + self._extra_args()
+        # By name in this module, so unpickling needs neither flowgraph nor its __module__.
+        args = (self._node_def, None, self._message) + self._extra_args()
+        return _rebuild, (type(self).__name__, args)
 
     def _extra_args(self) -> tuple:
         return (self._error_code,) if type(self) is OpError else ()
@@ -72,7 +83,12 @@ def _error_class(name: str, code: int, doc: str) -> type[OpError]:
     def __init__(self, node_def, op, message, *args):
         OpError.__init__(self, node_def, op, message, code, *args)
 
-    return type(name, (OpError,), {"__init__": __init__, "__doc__": doc, "code": code})
+    namespace = {"__init__": __init__, "__doc__": doc, "code": code, "__module__": _PUBLIC_MODULE}
+    return type(name, (OpError,), namespace)
+
+
+def _rebuild(class_name: str, args: tuple) -> OpError:
+    return globals()[class_name](*args)
 
 
 CancelledError = _error_class("CancelledError", CANCELLED, "An operation was cancelled.")

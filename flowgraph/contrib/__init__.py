@@ -1,6 +1,4 @@
-"""`tf.contrib`: the parts of TF1's contrib that flowgraph provides."""
+"""`tf.contrib`: the parts of TF1's contrib that flowgraph provides.
 
-from flowgraph.contrib import tensorboard as tensorboard
-
-# isort: split
-from flowgraph.contrib import rnn as rnn  # noqa: E402
+Its names are exported by `flowgraph/export_table.py`.
+"""

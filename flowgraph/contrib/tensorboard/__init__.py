@@ -1,3 +1,4 @@
-"""`tf.contrib.tensorboard`: TensorBoard plugin helpers."""
+"""`tf.contrib.tensorboard`: TensorBoard plugin helpers.
 
-from flowgraph.contrib.tensorboard import plugins as plugins
+Its names are exported by `flowgraph/export_table.py`.
+"""
