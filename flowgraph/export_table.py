@@ -592,6 +592,12 @@ EXPORTS = {
         "SparseFeature": "SparseFeature io.SparseFeature",
         "VarLenFeature": "VarLenFeature io.VarLenFeature",
     },
+    "flowgraph.ops.partitioned_variables": {
+        "create_partitioned_variables": "create_partitioned_variables",
+        "fixed_size_partitioner": "fixed_size_partitioner",
+        "min_max_variable_partitioner": "min_max_variable_partitioner",
+        "variable_axis_size_partitioner": "variable_axis_size_partitioner",
+    },
     "flowgraph.ops.ragged_ops": {
         "constant": "ragged.constant",
         "constant_value": "ragged.constant_value",

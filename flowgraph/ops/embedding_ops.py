@@ -9,6 +9,7 @@ from flowgraph.framework.scopes import name_scope
 from flowgraph.framework.sparse_tensor import SparseTensor
 from flowgraph.ops import array_ops, clip_ops, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
+from flowgraph.ops.partitioned_variables import PartitionedVariable
 
 
 def _clip(params: Tensor, ids: Tensor, max_norm) -> Tensor:
@@ -52,7 +53,10 @@ def embedding_lookup(
     `ids.shape + params.shape[1:]`. Its gradient is IndexedSlices (only the rows read)."""
     if params is None or (isinstance(params, (list, tuple)) and not params):
         raise ValueError("Need at least one param")
-    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    if isinstance(params, (list, tuple, PartitionedVariable)):
+        params = list(params)  # a PartitionedVariable's slices are the shards
+    else:
+        params = [params]
     with name_scope(name, "embedding_lookup", params + [ids]) as scope:
         params = [convert_to_tensor(p, name="params") for p in params]
         ids = convert_to_tensor(ids, name="ids")
