@@ -640,6 +640,12 @@ EXPORTS = {
         "py_func": "py_func",
         "py_function": "py_function",
     },
+    "flowgraph.ops.sets_ops": {
+        "set_difference": "sets.set_difference sets.difference",
+        "set_intersection": "sets.set_intersection sets.intersection",
+        "set_size": "sets.set_size sets.size",
+        "set_union": "sets.set_union sets.union",
+    },
     "flowgraph.ops.sparse_ops": {
         "sparse_add": "sparse_add sparse.add",
         "sparse_concat": "sparse_concat sparse.concat",

@@ -19,6 +19,7 @@ from kernels import (  # noqa: F401  (registrations)
     random,
     registry,
     script,
+    sets,
     sparse,
     special_math,
     spectral,
