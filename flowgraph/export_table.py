@@ -119,6 +119,10 @@ EXPORTS = {
         "Dimension": "Dimension",
         "TensorShape": "TensorShape",
     },
+    "flowgraph.framework.tensor_util": {
+        "make_ndarray": "make_ndarray",
+        "make_tensor_proto": "make_tensor_proto",
+    },
     "flowgraph.linalg": {
         "adjoint": "linalg.adjoint",
     },
@@ -277,6 +281,9 @@ EXPORTS = {
         "RandomShuffleQueue": "RandomShuffleQueue",
         "SparseConditionalAccumulator": "SparseConditionalAccumulator",
     },
+    "flowgraph.ops.edit_distance_ops": {
+        "edit_distance": "edit_distance",
+    },
     "flowgraph.ops.embedding_ops": {
         "embedding_lookup": "nn.embedding_lookup",
         "embedding_lookup_sparse": "nn.embedding_lookup_sparse",
@@ -298,6 +305,11 @@ EXPORTS = {
         "hessians": "hessians",
         "no_gradient": "NoGradient NotDifferentiable no_gradient",
         "RegisterGradient": "RegisterGradient",
+    },
+    "flowgraph.ops.histogram_ops": {
+        "confusion_matrix": "confusion_matrix math.confusion_matrix",
+        "histogram_fixed_width": "histogram_fixed_width",
+        "histogram_fixed_width_bins": "histogram_fixed_width_bins",
     },
     "flowgraph.ops.image_ops": {
         "adjust_brightness": "image.adjust_brightness",
@@ -549,6 +561,14 @@ EXPORTS = {
         "unsorted_segment_min": "unsorted_segment_min math.unsorted_segment_min",
         "unsorted_segment_prod": "unsorted_segment_prod math.unsorted_segment_prod",
         "unsorted_segment_sum": "unsorted_segment_sum math.unsorted_segment_sum",
+    },
+    "flowgraph.ops.nn_impl": {
+        "compute_average_loss": "nn.compute_average_loss",
+        "normalize_moments": "nn.normalize_moments",
+        "relu_layer": "nn.relu_layer",
+        "scale_regularization_loss": "nn.scale_regularization_loss",
+        "sufficient_statistics": "nn.sufficient_statistics",
+        "zero_fraction": "nn.zero_fraction math.zero_fraction",
     },
     "flowgraph.ops.nn_ops": {
         "batch_normalization": "nn.batch_normalization",
