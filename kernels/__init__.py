@@ -12,6 +12,7 @@ from kernels import (  # noqa: F401  (registrations)
     gradients,
     histogram,
     image,
+    image_extra,
     linalg,
     logging,
     lookup_table,
