@@ -719,6 +719,16 @@ EXPORTS = {
         "sparse_to_indicator": "sparse_to_indicator sparse.to_indicator",
         "sparse_transpose": "sparse_transpose sparse.transpose",
     },
+    "flowgraph.ops.sparse_segment_ops": {
+        "expand_dims": "sparse.expand_dims",
+        "eye": "sparse.eye",
+        "from_dense": "sparse.from_dense",
+        "sparse_merge": "sparse_merge sparse.merge",
+        "sparse_reset_shape": "sparse_reset_shape sparse.reset_shape",
+        "sparse_segment_mean": "sparse_segment_mean sparse.segment_mean",
+        "sparse_segment_sqrt_n": "sparse_segment_sqrt_n sparse.segment_sqrt_n",
+        "sparse_segment_sum": "sparse_segment_sum sparse.segment_sum",
+    },
     "flowgraph.ops.special_math_ops": {
         "bessel_i0": "math.bessel_i0",
         "bessel_i0e": "math.bessel_i0e",

@@ -24,6 +24,7 @@ from kernels import (  # noqa: F401  (registrations)
     script,
     sets,
     sparse,
+    sparse_segment,
     special_math,
     spectral,
     state,
