@@ -248,6 +248,15 @@ EXPORTS = {
         "tuple": "tuple",
         "while_loop": "while_loop",
     },
+    "flowgraph.ops.conv_backprop_ops": {
+        "conv2d_backprop_filter": "nn.conv2d_backprop_filter",
+        "conv2d_backprop_filter_v2": "conv2d_backprop_filter_v2",
+        "conv2d_backprop_input": "nn.conv2d_backprop_input",
+        "conv2d_backprop_input_v2": "conv2d_backprop_input_v2",
+        "conv3d_backprop_filter": "nn.conv3d_backprop_filter nn.conv3d_backprop_filter_v2",
+        "depthwise_conv2d_native_backprop_filter": "nn.depthwise_conv2d_native_backprop_filter nn.depthwise_conv2d_backprop_filter",
+        "depthwise_conv2d_native_backprop_input": "nn.depthwise_conv2d_native_backprop_input nn.depthwise_conv2d_backprop_input",
+    },
     "flowgraph.ops.conv_ops": {
         "atrous_conv2d": "nn.atrous_conv2d",
         "avg_pool": "nn.avg_pool",

@@ -7,6 +7,7 @@ from kernels import (  # noqa: F401  (registrations)
     check,
     control_flow,
     conv,
+    conv_backprop,
     ctc,
     edit_distance,
     gradients,
