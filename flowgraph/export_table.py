@@ -296,6 +296,7 @@ EXPORTS = {
     "flowgraph.ops.embedding_ops": {
         "embedding_lookup": "nn.embedding_lookup",
         "embedding_lookup_sparse": "nn.embedding_lookup_sparse",
+        "safe_embedding_lookup_sparse": "nn.safe_embedding_lookup_sparse",
     },
     "flowgraph.ops.file_io_ops": {
         "matching_files": "matching_files io.matching_files",
@@ -641,6 +642,16 @@ EXPORTS = {
         "fixed_size_partitioner": "fixed_size_partitioner",
         "min_max_variable_partitioner": "min_max_variable_partitioner",
         "variable_axis_size_partitioner": "variable_axis_size_partitioner",
+    },
+    "flowgraph.ops.pooling_ops": {
+        "avg_pool1d": "nn.avg_pool1d",
+        "avg_pool2d": "nn.avg_pool2d",
+        "avg_pool_v2": "nn.avg_pool_v2",
+        "dilation2d": "nn.dilation2d",
+        "erosion2d": "nn.erosion2d",
+        "max_pool1d": "nn.max_pool1d",
+        "max_pool2d": "nn.max_pool2d",
+        "max_pool_v2": "nn.max_pool_v2",
     },
     "flowgraph.ops.ragged_ops": {
         "constant": "ragged.constant",

@@ -19,6 +19,7 @@ from kernels import (  # noqa: F401  (registrations)
     lookup_table,
     manip,
     math,
+    morphology,
     nn,
     random,
     registry,
