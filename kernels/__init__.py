@@ -15,6 +15,7 @@ from kernels import (  # noqa: F401  (registrations)
     image,
     image_extra,
     linalg,
+    linalg_extra,
     logging,
     lookup_table,
     manip,
