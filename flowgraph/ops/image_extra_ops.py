@@ -11,6 +11,7 @@ from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, conv_ops, image_ops, math_ops, nn_ops, string_ops
 from flowgraph.ops.constant_op import constant, convert_to_tensor
 from flowgraph.ops.gradients import no_gradient
+from flowgraph.ops.random_ops import _seeds
 
 for _op_type in ("DecodeBmp", "DecodeGif", "ExtractJpegShape"):
     no_gradient(_op_type)  # byte strings in (TF: NotDifferentiable)
@@ -226,3 +227,82 @@ def is_jpeg(contents, name=None) -> Tensor:
         contents = convert_to_tensor(contents, dtype=dtypes.string)
         substr = string_ops.substr(contents, 0, 3)
         return math_ops.equal(substr, b"\xff\xd8\xff", name=name)
+
+
+# -- random crops ------------------------------------------------------------------------------
+
+no_gradient("SampleDistortedBoundingBoxV2")  # a random draw
+
+
+def sample_distorted_bounding_box(
+    image_size,
+    bounding_boxes,
+    seed=None,
+    seed2=None,
+    min_object_covered=0.1,
+    aspect_ratio_range=None,
+    area_range=None,
+    max_attempts=None,
+    use_image_if_no_bounding_boxes=None,
+    name=None,
+):
+    """A random crop of an image of `image_size` [h, w, c] that covers at least
+    `min_object_covered` of one of `bounding_boxes` [batch, N, 4] (normalized y1, x1, y2,
+    x2), with an aspect ratio in `aspect_ratio_range` and an area fraction in
+    `area_range`; the whole image when `max_attempts` draws find none.
+
+    Returns `(begin, size, bboxes)`: `tf.slice(image, begin, size)` is the crop, and
+    `bboxes` [1, 1, 4] its box (for `tf.image.draw_bounding_boxes`).
+    """
+    with name_scope(name, "sample_distorted_bounding_box", [image_size, bounding_boxes]):
+        image_size = convert_to_tensor(image_size, name="image_size")
+        boxes = convert_to_tensor(bounding_boxes, dtype=dtypes.float32, name="bounding_boxes")
+        covered = convert_to_tensor(min_object_covered, dtype=dtypes.float32)
+        seeds = _seeds(seed) if seed2 is None else {"seed": seed or 0, "seed2": seed2}
+        return apply_op(
+            "SampleDistortedBoundingBoxV2",
+            [image_size, boxes, covered],
+            T=image_size.dtype.base_dtype.numpy_dtype,
+            aspect_ratio_range=tuple(float(v) for v in aspect_ratio_range or (0.75, 1.33)),
+            area_range=tuple(float(v) for v in area_range or (0.05, 1.0)),
+            max_attempts=int(max_attempts or 100),
+            use_image_if_no_bounding_boxes=bool(use_image_if_no_bounding_boxes),
+            **seeds,
+        )
+
+
+def resize_image_with_pad(
+    image, target_height, target_width, method=image_ops.ResizeMethod.BILINEAR, align_corners=False
+):
+    """Resizes `image` to fit in target_height x target_width keeping its aspect ratio,
+    then pads it with zeros (centered) to exactly that size."""
+    with name_scope(None, "resize_image_with_pad", [image]):
+        image = convert_to_tensor(image, name="image")
+        batched = image.shape.ndims == 4
+        images = image if batched else array_ops.expand_dims(image, 0)
+        shape = array_ops.shape(images)
+        height, width = (math_ops.cast(shape[i], dtypes.float64) for i in (1, 2))
+        target_h = math_ops.cast(convert_to_tensor(target_height), dtypes.float64)
+        target_w = math_ops.cast(convert_to_tensor(target_width), dtypes.float64)
+        ratio = math_ops.maximum(width / target_w, height / target_h)
+        # TF pads by half the gap to the unrounded resized size.
+        float_h, float_w = height / ratio, width / ratio
+        new_h = math_ops.cast(math_ops.floor(float_h), dtypes.int32)
+        new_w = math_ops.cast(math_ops.floor(float_w), dtypes.int32)
+        pad_h = math_ops.cast(
+            math_ops.maximum(math_ops.floor((target_h - float_h) / 2), 0), dtypes.int32
+        )
+        pad_w = math_ops.cast(
+            math_ops.maximum(math_ops.floor((target_w - float_w) / 2), 0), dtypes.int32
+        )
+        resized = image_ops.resize_images(
+            images, array_ops.stack([new_h, new_w]), method, align_corners
+        )
+        after_h = convert_to_tensor(target_height, dtypes.int32) - new_h - pad_h
+        after_w = convert_to_tensor(target_width, dtypes.int32) - new_w - pad_w
+        zeros = array_ops.zeros([2], dtypes.int32)
+        paddings = array_ops.stack(
+            [zeros, array_ops.stack([pad_h, after_h]), array_ops.stack([pad_w, after_w]), zeros]
+        )
+        padded = array_ops.pad(resized, paddings)
+        return padded if batched else array_ops.squeeze(padded, [0])
