@@ -298,6 +298,12 @@ EXPORTS = {
         "embedding_lookup_sparse": "nn.embedding_lookup_sparse",
         "safe_embedding_lookup_sparse": "nn.safe_embedding_lookup_sparse",
     },
+    "flowgraph.ops.fake_quant_ops": {
+        "fake_quant_with_min_max_vars": "fake_quant_with_min_max_vars quantization.fake_quant_with_min_max_vars",
+        "fake_quant_with_min_max_vars_gradient": "fake_quant_with_min_max_vars_gradient quantization.fake_quant_with_min_max_vars_gradient",
+        "fake_quant_with_min_max_vars_per_channel": "fake_quant_with_min_max_vars_per_channel quantization.fake_quant_with_min_max_vars_per_channel",
+        "fake_quant_with_min_max_vars_per_channel_gradient": "fake_quant_with_min_max_vars_per_channel_gradient quantization.fake_quant_with_min_max_vars_per_channel_gradient",
+    },
     "flowgraph.ops.file_io_ops": {
         "matching_files": "matching_files io.matching_files",
         "read_file": "read_file io.read_file",

@@ -10,6 +10,7 @@ from kernels import (  # noqa: F401  (registrations)
     conv_backprop,
     ctc,
     edit_distance,
+    fake_quant,
     gradients,
     histogram,
     image,
