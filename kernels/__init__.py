@@ -32,6 +32,7 @@ from kernels import (  # noqa: F401  (registrations)
     special_math,
     spectral,
     state,
+    stateless_random,
     string,
     training,
 )
