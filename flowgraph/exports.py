@@ -16,7 +16,8 @@ new module: a new group, in order). That is the whole act: `flowgraph/__init__.p
 the namespace modules are derived from the table by `build`, so nothing is listed twice.
 A namespace exists as soon as one name is exported into it. It is the module
 `flowgraph/<namespace>.py` (or package) when there is one, which documents it and may
-define names of its own (then also listed here), and otherwise a module made here.
+define names of its own (those are public there and not listed again here), and otherwise
+a module made here.
 `tests/test_exports.py` checks that every entry resolves, and counts and floors the share
 of TensorFlow 1.x's names that exist (raise its floor when you add names).
 """
@@ -36,9 +37,8 @@ def exported_names(table=EXPORTS) -> dict[str, tuple[str, str]]:
     for module, objects in table.items():
         for attribute, public in objects.items():
             for name in public.split():
-                if name in names:
+                if names.setdefault(name, (module, attribute)) != (module, attribute):
                     raise ValueError(f"{name} is exported twice: {names[name]} and {module}")
-                names[name] = (module, attribute)
     return names
 
 

@@ -1,6 +1,6 @@
 """`tf.linalg`: linear-algebra functions under their TF1 `tf.linalg` names.
 
-Its names are exported by `flowgraph/export_table.py`; `adjoint` is defined here.
+Its names are exported by `flowgraph/export_table.py`, except `adjoint`, defined here.
 """
 
 from flowgraph.ops import linalg_ops

@@ -158,3 +158,17 @@ def test_log_every_n_and_first_n_count_per_call_site(verbosity, caplog):
         (20, "every 9"),
     ]
     assert {r.filename for r in caplog.records} == {os.path.basename(__file__)}
+
+
+def test_get_logger_is_the_logger_tf_logging_writes_to(caplog):
+    logger = tf.get_logger()
+    assert logger is tf.logging.get_logger() and isinstance(logger, std_logging.Logger)
+    old = logger.level
+    try:
+        logger.setLevel(std_logging.ERROR)
+        with caplog.at_level(std_logging.ERROR, logger=logger.name):
+            tf.logging.info("hidden")
+            tf.logging.error("shown %d", 7)
+        assert [r.getMessage() for r in caplog.records] == ["shown 7"]
+    finally:
+        logger.setLevel(old)

@@ -13,7 +13,7 @@ from flowgraph import exports
 # where a TF1 graph-mode program may use it.
 NAMES_FILE = pathlib.Path(__file__).parent / "fixtures" / "tf1_api_names.txt"
 # The number of 'in' names that exist today: raise it as names are added, never lower it.
-COVERAGE_FLOOR = 1299
+COVERAGE_FLOOR = 1595
 
 
 def _lookup(name):
@@ -59,6 +59,14 @@ def test_a_name_exported_twice_is_refused():
     table = {"flowgraph.ops.math_ops": {"sqrt": "sqrt"}, "flowgraph.ops.nn_ops": {"relu": "sqrt"}}
     with pytest.raises(ValueError, match="sqrt is exported twice"):
         exports.exported_names(table)
+
+
+def test_a_name_listed_twice_for_the_same_object_is_one_name():
+    table = {"flowgraph.ops.math_ops": {"sqrt": "sqrt math.sqrt sqrt"}}
+    assert exports.exported_names(table) == {
+        "sqrt": ("flowgraph.ops.math_ops", "sqrt"),
+        "math.sqrt": ("flowgraph.ops.math_ops", "sqrt"),
+    }
 
 
 def test_an_unknown_entry_names_module_and_attribute():

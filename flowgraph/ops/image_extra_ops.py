@@ -1,4 +1,4 @@
-"""More of `tf.image`: YUV/YIQ color spaces, PSNR and SSIM, Sobel edges, transposes,
+"""More of `tf.image`: YUV/YIQ color spaces, PSNR and SSIM, Sobel edges,
 crops resized by boxes, padding resizes, and BMP/GIF decoding and JPEG sniffing."""
 
 from __future__ import annotations
@@ -150,18 +150,6 @@ def sobel_edges(image) -> Tensor:
 
 
 # -- geometry ----------------------------------------------------------------------------------
-
-
-def transpose(image, name=None) -> Tensor:
-    """Swaps the height and width of an image [h, w, c] or batch [n, h, w, c]."""
-    with name_scope(name, "transpose", [image]):
-        image = convert_to_tensor(image, name="image")
-        rank = image.shape.ndims
-        if rank == 3:
-            return array_ops.transpose(image, [1, 0, 2], name=name)
-        if rank == 4:
-            return array_ops.transpose(image, [0, 2, 1, 3], name=name)
-        raise ValueError(f"'image' (shape {image.shape}) must have either 3 or 4 dimensions.")
 
 
 def crop_and_resize(

@@ -75,8 +75,8 @@ def test_color_round_trips_and_transpose():
         outs = [
             im.yiq_to_rgb(im.rgb_to_yiq(rgb)),
             im.yuv_to_rgb(im.rgb_to_yuv(rgb)),
-            im.transpose(rgb),
-            im.transpose(rgb[0]),
+            tf.image.transpose(rgb),
+            tf.image.transpose(rgb[0]),
         ]
         with tf.Session() as sess:
             got = sess.run(outs)

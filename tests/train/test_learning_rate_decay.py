@@ -283,3 +283,13 @@ def test_noisy_linear_cosine_decay(graph):
         got, [_np_linear_cosine(n, 0.1, 20, 0.5, 0.0, 0.001) for n in STEPS], rtol=1e-5, atol=1e-7
     )
     assert len(set(samples)) > 1 and np.all(np.isfinite(samples))
+
+
+def test_piecewise_constant_decay_is_piecewise_constant():
+    assert tf.train.piecewise_constant_decay is tf.train.piecewise_constant
+    with tf.Graph().as_default():
+        step = tf.placeholder(tf.int32, [])
+        rate = tf.train.piecewise_constant_decay(step, [10, 20], [1.0, 0.5, 0.1])
+        with tf.Session() as sess:
+            got = [sess.run(rate, {step: s}) for s in (0, 10, 11, 20, 21)]
+    np.testing.assert_allclose(got, [1.0, 1.0, 0.5, 0.5, 0.1])

@@ -1,0 +1,540 @@
+"""`tf.metrics`: streaming metrics, each a value tensor and an update op over local variables.
+
+Every metric keeps its state in local variables (`LOCAL_VARIABLES` and
+`METRIC_VARIABLES`, under the metric's variable scope, e.g. `mean/total`), initialized by
+`tf.local_variables_initializer()`; running `update_op` folds a batch in and returns the
+new value, reading `value` gives the value so far.
+"""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes
+from flowgraph.framework.ops import GraphKeys
+from flowgraph.framework.scopes import add_to_collections, control_dependencies
+from flowgraph.ops import (
+    array_ops,
+    check_ops,
+    init_ops,
+    math_ops,
+    state_ops,
+    variable_scope as vs,
+)
+from flowgraph.ops.constant_op import constant, convert_to_tensor
+
+
+def metric_variable(shape, dtype, validate_shape=True, name=None):
+    """A zero-initialized local variable holding a metric's state."""
+    return vs.get_variable(
+        name, shape=shape, dtype=dtype, initializer=init_ops.zeros_initializer(),
+        trainable=False, collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
+        validate_shape=validate_shape,
+    )  # fmt: skip
+
+
+def _safe_div(numerator, denominator, name):
+    """`numerator / denominator`, or 0 where the denominator is not positive."""
+    positive = math_ops.greater(denominator, 0.0)
+    safe = array_ops.where(positive, denominator, array_ops.ones_like(denominator))
+    return array_ops.where(positive, numerator / safe, array_ops.zeros_like(numerator), name=name)
+
+
+def _publish(value, update_op, metrics_collections, updates_collections):
+    if metrics_collections:
+        add_to_collections(metrics_collections, value)
+    if updates_collections:
+        add_to_collections(updates_collections, update_op)
+    return value, update_op
+
+
+def _weighted(values, weights):
+    """(weighted values, their weight total) with `weights` broadcast to `values`."""
+    if weights is None:
+        return values, math_ops.cast(array_ops.size(values), dtypes.float32)
+    weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(values)
+    return values * weights, math_ops.reduce_sum(weights)
+
+
+def mean(values, weights=None, metrics_collections=None, updates_collections=None, name=None):
+    """Computes the (weighted) mean of the given values.
+
+    Returns:
+      `(mean, update_op)`: the mean so far (`total / count`), and the op that adds a batch.
+
+    Example:
+      >>> loss_mean, update = tf.metrics.mean(loss)
+    """
+    with vs.variable_scope(name, "mean", (values, weights)):
+        values = math_ops.cast(values, dtypes.float32)
+        total = metric_variable([], dtypes.float32, name="total")
+        count = metric_variable([], dtypes.float32, name="count")
+        weighted, num_values = _weighted(values, weights)
+        update_total = state_ops.assign_add(total, math_ops.reduce_sum(weighted))
+        with control_dependencies([values]):
+            update_count = state_ops.assign_add(count, num_values)
+        value = _safe_div(total, count, name="value")
+        update_op = _safe_div(update_total, update_count, name="update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def mean_tensor(values, weights=None, metrics_collections=None, updates_collections=None,
+                name=None):  # fmt: skip
+    """Computes the element-wise (weighted) mean of the given tensors over the batches."""
+    with vs.variable_scope(name, "mean", (values, weights)):
+        values = math_ops.cast(values, dtypes.float32)
+        total = metric_variable(values.get_shape(), dtypes.float32, name="total_tensor")
+        count = metric_variable(values.get_shape(), dtypes.float32, name="count_tensor")
+        if weights is None:
+            weights = array_ops.ones_like(values)
+        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(values)
+        update_total = state_ops.assign_add(total, values * weights)
+        with control_dependencies([values]):
+            update_count = state_ops.assign_add(count, weights)
+        value = _safe_div(total, count, name="value")
+        update_op = _safe_div(update_total, update_count, name="update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def accuracy(labels, predictions, weights=None, metrics_collections=None,
+             updates_collections=None, name=None):  # fmt: skip
+    """Calculates how often `predictions` matches `labels` (a weighted mean of equality).
+
+    Example:
+      >>> acc, update = tf.metrics.accuracy(labels, tf.argmax(logits, 1))
+    """
+    predictions = convert_to_tensor(predictions)
+    labels = math_ops.cast(labels, predictions.dtype.base_dtype)
+    is_correct = math_ops.cast(math_ops.equal(predictions, labels), dtypes.float32)
+    return mean(is_correct, weights, metrics_collections, updates_collections,
+                name or "accuracy")  # fmt: skip
+
+
+def mean_absolute_error(labels, predictions, weights=None, metrics_collections=None,
+                        updates_collections=None, name=None):  # fmt: skip
+    """Computes the mean absolute error between the labels and predictions."""
+    errors = math_ops.abs(_float(predictions) - _float(labels))
+    return mean(errors, weights, metrics_collections, updates_collections,
+                name or "mean_absolute_error")  # fmt: skip
+
+
+def mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
+                       updates_collections=None, name=None):  # fmt: skip
+    """Computes the mean squared error between the labels and predictions."""
+    errors = math_ops.squared_difference(_float(predictions), _float(labels))
+    return mean(errors, weights, metrics_collections, updates_collections,
+                name or "mean_squared_error")  # fmt: skip
+
+
+def root_mean_squared_error(labels, predictions, weights=None, metrics_collections=None,
+                            updates_collections=None, name=None):  # fmt: skip
+    """Computes the root mean squared error between the labels and predictions."""
+    mse, update_mse = mean_squared_error(labels, predictions, weights, None, None,
+                                         name or "root_mean_squared_error")  # fmt: skip
+    value, update_op = math_ops.sqrt(mse), math_ops.sqrt(update_mse)
+    return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def percentage_below(values, threshold, weights=None, metrics_collections=None,
+                     updates_collections=None, name=None):  # fmt: skip
+    """Computes the percentage of values less than the given threshold."""
+    below = math_ops.cast(math_ops.less(_float(values), threshold), dtypes.float32)
+    return mean(below, weights, metrics_collections, updates_collections,
+                name or "percentage_below_threshold")  # fmt: skip
+
+
+def _float(x):
+    return math_ops.cast(x, dtypes.float32)
+
+
+def _count_condition(condition, weights, metrics_collections, updates_collections):
+    count = metric_variable([], dtypes.float32, name="count")
+    hits = math_ops.cast(condition, dtypes.float32)
+    if weights is not None:
+        hits = hits * math_ops.cast(weights, dtypes.float32)
+    update_op = state_ops.assign_add(count, math_ops.reduce_sum(hits))
+    return _publish(count.value(), update_op, metrics_collections, updates_collections)
+
+
+def _confusion(kind, labels, predictions, weights, metrics_collections, updates_collections,
+               name):  # fmt: skip
+    want_label, want_prediction = _CONFUSION[kind]
+    with vs.variable_scope(name, kind, (predictions, labels, weights)):
+        labels = math_ops.cast(labels, dtypes.bool)
+        predictions = math_ops.cast(predictions, dtypes.bool)
+        condition = math_ops.logical_and(
+            math_ops.equal(labels, want_label), math_ops.equal(predictions, want_prediction)
+        )
+        return _count_condition(condition, weights, metrics_collections, updates_collections)
+
+
+# Per count: the label and the prediction it counts.
+_CONFUSION = {
+    "true_positives": (True, True),
+    "false_positives": (False, True),
+    "true_negatives": (False, False),
+    "false_negatives": (True, False),
+}
+
+
+def true_positives(labels, predictions, weights=None, metrics_collections=None,
+                   updates_collections=None, name=None):  # fmt: skip
+    """Sum the weights of true positives (label and prediction both true)."""
+    return _confusion("true_positives", labels, predictions, weights, metrics_collections,
+                      updates_collections, name)  # fmt: skip
+
+
+def false_positives(labels, predictions, weights=None, metrics_collections=None,
+                    updates_collections=None, name=None):  # fmt: skip
+    """Sum the weights of false positives (label false, prediction true)."""
+    return _confusion("false_positives", labels, predictions, weights, metrics_collections,
+                      updates_collections, name)  # fmt: skip
+
+
+def true_negatives(labels, predictions, weights=None, metrics_collections=None,
+                   updates_collections=None, name=None):  # fmt: skip
+    """Sum the weights of true negatives (label and prediction both false)."""
+    return _confusion("true_negatives", labels, predictions, weights, metrics_collections,
+                      updates_collections, name)  # fmt: skip
+
+
+def false_negatives(labels, predictions, weights=None, metrics_collections=None,
+                    updates_collections=None, name=None):  # fmt: skip
+    """Sum the weights of false negatives (label true, prediction false)."""
+    return _confusion("false_negatives", labels, predictions, weights, metrics_collections,
+                      updates_collections, name)  # fmt: skip
+
+
+def _ratio(default_name, miss_kind, labels, predictions, weights, metrics_collections,
+           updates_collections, name):  # fmt: skip
+    """`tp / (tp + miss)`: precision with false positives, recall with false negatives."""
+    with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+        tp, update_tp = true_positives(labels, predictions, weights, name="true_positives")
+        miss, update_miss = _confusion(miss_kind, labels, predictions, weights, None, None,
+                                       miss_kind)  # fmt: skip
+        value = _safe_div(tp, tp + miss, name="value")
+        update_op = _safe_div(update_tp, update_tp + update_miss, name="update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def precision(labels, predictions, weights=None, metrics_collections=None,
+              updates_collections=None, name=None):  # fmt: skip
+    """Computes the precision of the predictions with respect to the labels: tp / (tp + fp).
+
+    Example:
+      >>> value, update = tf.metrics.precision(labels, predictions)
+    """
+    return _ratio("precision", "false_positives", labels, predictions, weights,
+                  metrics_collections, updates_collections, name)  # fmt: skip
+
+
+def recall(labels, predictions, weights=None, metrics_collections=None,
+           updates_collections=None, name=None):  # fmt: skip
+    """Computes the recall of the predictions with respect to the labels: tp / (tp + fn)."""
+    return _ratio("recall", "false_negatives", labels, predictions, weights,
+                  metrics_collections, updates_collections, name)  # fmt: skip
+
+
+# -- metrics over thresholds ---------------------------------------------------------------
+
+_COUNTS = {  # per count: its variable name, then the label and the prediction it counts
+    "tp": ("true_positives", True, True),
+    "fn": ("false_negatives", True, False),
+    "tn": ("true_negatives", False, False),
+    "fp": ("false_positives", False, True),
+}
+
+
+def _confusion_at_thresholds(labels, predictions, thresholds, weights=None, includes=None):
+    """TF1's `_confusion_matrix_at_thresholds`: counts per threshold, `prediction > t`."""
+    predictions = math_ops.cast(predictions, dtypes.float32)
+    checks = [
+        check_ops.assert_greater_equal(predictions, 0.0, message="predictions must be in [0, 1]"),
+        check_ops.assert_less_equal(predictions, 1.0, message="predictions must be in [0, 1]"),
+    ]
+    with control_dependencies(checks):
+        predictions = array_ops.reshape(predictions, [1, -1])
+    labels = array_ops.reshape(math_ops.cast(labels, dtypes.bool), [1, -1])
+    above = math_ops.greater(predictions, array_ops.reshape(constant(thresholds), [-1, 1]))
+    hits_weight = None
+    if weights is not None:
+        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(predictions)
+        hits_weight = array_ops.reshape(weights, [1, -1])
+    values, updates = {}, {}
+    for key in includes or ("tp", "fn", "tn", "fp"):
+        name, want_label, want_above = _COUNTS[key]
+        hits = math_ops.cast(
+            math_ops.logical_and(
+                math_ops.equal(labels, want_label), math_ops.equal(above, want_above)
+            ),
+            dtypes.float32,
+        )
+        if hits_weight is not None:
+            hits = hits * hits_weight
+        values[key] = metric_variable([len(thresholds)], dtypes.float32, name=name)
+        updates[key] = state_ops.assign_add(values[key], math_ops.reduce_sum(hits, 1))
+    return values, updates
+
+
+def auc(
+    labels,
+    predictions,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    curve="ROC",
+    name=None,
+    summation_method="trapezoidal",
+    thresholds=None,
+):
+    """Computes the approximate AUC (area under the ROC or PR curve) via a Riemann sum.
+
+    `predictions` must be in [0, 1]; they are compared with `num_thresholds` thresholds
+    spread evenly over [0, 1] (or the given `thresholds`). `summation_method` is
+    'trapezoidal', 'careful_interpolation' (PR curve), 'minoring' or 'majoring'.
+
+    Example:
+      >>> auc, update = tf.metrics.auc(labels, tf.sigmoid(logits))
+    """
+    with vs.variable_scope(name, "auc", (labels, predictions, weights)):
+        if curve not in ("ROC", "PR"):
+            raise ValueError(f"curve must be either ROC or PR, {curve} unknown")
+        if thresholds is not None:
+            inner, num_thresholds = sorted(thresholds), len(thresholds) + 2
+        else:
+            inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+        edges = [0.0 - _KEPSILON] + list(inner) + [1.0 + _KEPSILON]
+        values, updates = _confusion_at_thresholds(labels, predictions, edges, weights)
+        area = _AreaUnderCurve(curve, summation_method, num_thresholds)
+        value = area(values, "value")
+        update_op = area(updates, "update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+_KEPSILON = 1e-7  # thresholds just outside [0, 1], for floating point imprecision
+
+
+class _AreaUnderCurve:
+    """TF1's `compute_auc` for one curve and summation method."""
+
+    def __init__(self, curve, summation_method, num_thresholds):
+        if summation_method not in ("trapezoidal", "careful_interpolation", "minoring", "majoring"):
+            raise ValueError(f"Invalid summation_method: {summation_method}")
+        self.curve, self.method, self.n = curve, summation_method, num_thresholds
+
+    def __call__(self, counts, name):
+        tp, fn, tn, fp = (counts[k] for k in ("tp", "fn", "tn", "fp"))
+        if self.curve == "PR" and self.method == "careful_interpolation":
+            return self._interpolate_pr(tp, fp, fn, name)
+        epsilon = 1.0e-6
+        recall = (tp + epsilon) / (tp + fn + epsilon)
+        if self.curve == "ROC":
+            x, y = fp / (fp + tn + epsilon), recall
+        else:
+            x, y = recall, (tp + epsilon) / (tp + fp + epsilon)
+        heights = {"minoring": math_ops.minimum, "majoring": math_ops.maximum}.get(
+            self.method, lambda a, b: (a + b) / 2.0
+        )(y[: self.n - 1], y[1:])
+        return math_ops.reduce_sum((x[: self.n - 1] - x[1:]) * heights, name=name)
+
+    def _interpolate_pr(self, tp, fp, fn, name):
+        """Davis & Goadrich's interpolation of the PR curve between thresholds."""
+        n = self.n
+        dtp = tp[: n - 1] - tp[1:]
+        p = tp + fp
+        slope = _div_no_nan(dtp, math_ops.maximum(p[: n - 1] - p[1:], 0.0))
+        intercept = tp[1:] - slope * p[1:]
+        both = math_ops.logical_and(p[: n - 1] > 0, p[1:] > 0)
+        ratio = array_ops.where(
+            both, _div_no_nan(p[: n - 1], math_ops.maximum(p[1:], 0.0)), array_ops.ones_like(p[1:])
+        )
+        increments = _div_no_nan(
+            slope * (dtp + intercept * math_ops.log(ratio)), math_ops.maximum(tp[1:] + fn[1:], 0.0)
+        )
+        return math_ops.reduce_sum(increments, name=name)
+
+
+def _div_no_nan(x, y):
+    nonzero = math_ops.not_equal(y, 0.0)
+    safe = array_ops.where(nonzero, y, array_ops.ones_like(y))
+    return array_ops.where(nonzero, x / safe, array_ops.zeros_like(x))
+
+
+def _counts_at_thresholds(
+    key,
+    default_name,
+    labels,
+    predictions,
+    thresholds,
+    weights,
+    metrics_collections,
+    updates_collections,
+    name,
+):
+    with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, thresholds, weights, includes=(key,)
+        )
+        return _publish(values[key], updates[key], metrics_collections, updates_collections)
+
+
+def true_positives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes true positives at provided threshold values (`prediction > threshold`)."""
+    return _counts_at_thresholds(
+        "tp",
+        "true_positives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def false_positives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes false positives at provided threshold values."""
+    return _counts_at_thresholds(
+        "fp",
+        "false_positives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def true_negatives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes true negatives at provided threshold values."""
+    return _counts_at_thresholds(
+        "tn",
+        "true_negatives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def false_negatives_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes false negatives at provided threshold values."""
+    return _counts_at_thresholds(
+        "fn",
+        "false_negatives",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def _ratio_at_thresholds(
+    default_name,
+    miss,
+    labels,
+    predictions,
+    thresholds,
+    weights,
+    metrics_collections,
+    updates_collections,
+    name,
+):
+    with vs.variable_scope(name, default_name, (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, thresholds, weights, includes=("tp", miss)
+        )
+        epsilon = 1e-7
+        value = math_ops.divide(
+            values["tp"], epsilon + values["tp"] + values[miss], name=default_name.split("_")[0]
+        )
+        update_op = math_ops.divide(
+            updates["tp"], epsilon + updates["tp"] + updates[miss], name="update_op"
+        )
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def precision_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes precision values for different `thresholds` on `predictions`."""
+    return _ratio_at_thresholds(
+        "precision_at_thresholds",
+        "fp",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
+
+
+def recall_at_thresholds(
+    labels,
+    predictions,
+    thresholds,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes various recall values for different `thresholds` on `predictions`."""
+    return _ratio_at_thresholds(
+        "recall_at_thresholds",
+        "fn",
+        labels,
+        predictions,
+        thresholds,
+        weights,
+        metrics_collections,
+        updates_collections,
+        name,
+    )
