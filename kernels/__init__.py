@@ -31,6 +31,7 @@ from kernels import (  # noqa: F401  (registrations)
     sparse_segment,
     special_math,
     spectral,
+    spectral_nd,
     state,
     stateless_random,
     string,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 import jax.scipy.special as special
+import numpy as np
 from jax import lax
 
 from kernels.registry import Spec, register
@@ -115,3 +116,19 @@ def bessel_i0e(x):
 @register("BesselI1e", shape=same_as_first)
 def bessel_i1e(x):
     return special.i1e(x)
+
+
+@register("CumulativeLogsumexp", static=("axis",), shape=same_as_first)
+def cumulative_logsumexp(x, axis, *, exclusive=False, reverse=False):
+    a = int(np.asarray(axis))
+    if not -x.ndim <= a < x.ndim:
+        raise ValueError(f"axis {a} is out of range for input of rank {x.ndim}")
+    a %= x.ndim
+    out = lax.cumlogsumexp(x, axis=a, reverse=reverse)
+    if not exclusive:
+        return out
+    # Exclusive: each position sums the ones strictly before it (log 0 = -inf at the start).
+    first = jnp.full_like(lax.slice_in_dim(out, 0, 1, axis=a), -jnp.inf)
+    if reverse:
+        return jnp.concatenate([lax.slice_in_dim(out, 1, None, axis=a), first], axis=a)
+    return jnp.concatenate([first, lax.slice_in_dim(out, 0, -1, axis=a)], axis=a)

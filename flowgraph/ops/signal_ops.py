@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from flowgraph.framework import dtypes
-from flowgraph.framework.ops import Tensor, constant_value
+from flowgraph.framework.ops import Tensor, apply_op, constant_value
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, math_ops, spectral_ops
 from flowgraph.ops.constant_op import constant, convert_to_tensor
@@ -341,3 +341,39 @@ def _shift(x, axes, name, default_name, amount) -> Tensor:
         shape = array_ops.shape(x)
         shifts = [amount(shape[a]) for a in axes]
         return roll(x, array_ops.stack(shifts), axes)
+
+
+def _real_fft_nd(op_type: str, rank: int, inverse: bool):
+    def fn(input_tensor, fft_length=None, name=None) -> Tensor:
+        with name_scope(name, op_type.lower(), [input_tensor]) as scope:
+            x = convert_to_tensor(input_tensor, name="input_tensor")
+            if fft_length is None:
+                dims = x.shape.as_list()[-rank:]
+                if inverse:
+                    dims = dims[:-1] + [2 * (dims[-1] - 1)]
+                fft_length = dims
+            length = convert_to_tensor(fft_length, dtype=dtypes.int32, name="fft_length")
+            real, complex_ = (
+                (dtypes.float64, dtypes.complex128)
+                if x.dtype.base_dtype in (dtypes.float64, dtypes.complex128)
+                else (dtypes.float32, dtypes.complex64)
+            )
+            return apply_op(
+                op_type,
+                [x, length],
+                name=scope,
+                Treal=real.numpy_dtype,
+                Tcomplex=complex_.numpy_dtype,
+            )
+
+    fn.__doc__ = (
+        f"The {'inverse ' if inverse else ''}real FFT over the inner {rank} "
+        "dimensions (`fft_length` defaults to the input's sizes)."
+    )
+    return fn
+
+
+rfft2d = _real_fft_nd("RFFT2D", 2, inverse=False)
+irfft2d = _real_fft_nd("IRFFT2D", 2, inverse=True)
+rfft3d = _real_fft_nd("RFFT3D", 3, inverse=False)
+irfft3d = _real_fft_nd("IRFFT3D", 3, inverse=True)

@@ -144,3 +144,18 @@ def unsorted_segment_sqrt_n(data, segment_ids, num_segments, name=None) -> Tenso
         total = math_ops.unsorted_segment_sum(data, ids, num_segments)
         count = math_ops.maximum(_segment_count(ids, num_segments, data.dtype), 1)
         return total / _per_row(math_ops.sqrt(count), total)
+
+
+def cumulative_logsumexp(x, axis=0, exclusive=False, reverse=False, name=None) -> Tensor:
+    """log(cumsum(exp(x))) along `axis`, computed stably."""
+    x = convert_to_tensor(x, name="x")
+    axis = convert_to_tensor(axis, dtype=dtypes.int32, name="axis")
+    return apply_op(
+        "CumulativeLogsumexp",
+        [x, axis],
+        name=name,
+        exclusive=bool(exclusive),
+        reverse=bool(reverse),
+        T=x.dtype.base_dtype.numpy_dtype,
+        Tidx=np.dtype(np.int32),
+    )

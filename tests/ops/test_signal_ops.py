@@ -29,7 +29,8 @@ CASES = {
     "stft": lambda x, m: sig.stft(x, 16, 6),
     "stft_pad_end": lambda x, m: sig.stft(x, 10, 4, fft_length=16, pad_end=True),
     "inverse_stft": lambda x, m: sig.inverse_stft(
-        sig.stft(x, 16, 6), 16, 6, window_fn=sig.inverse_stft_window_fn(6)),
+        sig.stft(x, 16, 6), 16, 6, window_fn=sig.inverse_stft_window_fn(6)
+    ),
     "mel": lambda x, m: sig.linear_to_mel_weight_matrix(10, 33, 16000, 20.0, 7000.0),
     "mfccs": lambda x, m: sig.mfccs_from_log_mel_spectrograms(m),
     "dct2": lambda x, m: sig.dct(x),
@@ -66,9 +67,11 @@ def test_frame_of_a_fed_signal(results):
 
 
 def test_inverse_stft_reconstructs_the_inner_samples(results):
-    np.testing.assert_allclose(results["inverse_stft"][:, 16:-16],
-                               TF["signal"][:, 16:results["inverse_stft"].shape[1] - 16],
-                               atol=1e-5)
+    np.testing.assert_allclose(
+        results["inverse_stft"][:, 16:-16],
+        TF["signal"][:, 16 : results["inverse_stft"].shape[1] - 16],
+        atol=1e-5,
+    )
 
 
 def test_unsupported_dct_arguments_raise():
@@ -77,7 +80,47 @@ def test_unsupported_dct_arguments_raise():
             sig.dct(tf.zeros([4]), type=1)
 
 
+OP_TYPES_TESTED = {"RFFT2D", "IRFFT2D", "RFFT3D", "IRFFT3D"}
+GRADIENT_CHECKED = OP_TYPES_TESTED
+
+
+def test_real_ffts_over_two_and_three_dimensions():
+    x = np.random.default_rng(3).normal(size=(2, 4, 6, 5))
+    with tf.Graph().as_default():
+        spectrum2, spectrum3 = sig.rfft2d(x, [4, 8]), sig.rfft3d(x, [3, 6, 4])
+        outs = [
+            spectrum2,
+            spectrum3,
+            sig.irfft2d(sig.rfft2d(x), [6, 5]),
+            sig.irfft3d(spectrum3, [3, 6, 4]),
+        ]
+        with tf.Session() as sess:
+            got = sess.run(outs)
+    np.testing.assert_allclose(got[0], np.fft.rfftn(x, s=[4, 8], axes=(-2, -1)), atol=1e-10)
+    np.testing.assert_allclose(got[1], np.fft.rfftn(x, s=[3, 6, 4], axes=(-3, -2, -1)), atol=1e-10)
+    np.testing.assert_allclose(got[2], x, atol=1e-10)
+    np.testing.assert_allclose(
+        got[3],
+        np.fft.irfftn(
+            np.fft.rfftn(x, s=[3, 6, 4], axes=(-3, -2, -1)), s=[3, 6, 4], axes=(-3, -2, -1)
+        ),
+        atol=1e-10,
+    )
+    assert got[0].dtype == np.complex128 and got[2].dtype == np.float64
+
+
 def test_gradients():
     x = np.random.default_rng(1).uniform(-1, 1, (2, 12))
-    check_gradients(lambda x: [sig.frame(x, 4, 3), sig.overlap_and_add(tf.reshape(x, [2, 3, 4]), 2),
-                               tf.abs(sig.stft(x, 4, 2)), sig.dct(x, norm="ortho")], x)
+    check_gradients(
+        lambda x: [
+            sig.frame(x, 4, 3),
+            sig.overlap_and_add(tf.reshape(x, [2, 3, 4]), 2),
+            tf.abs(sig.stft(x, 4, 2)),
+            sig.dct(x, norm="ortho"),
+            tf.abs(sig.rfft2d(x, [2, 6])),
+            tf.abs(sig.rfft3d(x[None], [1, 2, 8])),
+            sig.irfft2d(tf.complex(x, x), [2, 10]),
+            sig.irfft3d(tf.complex(x, -x)[None], [1, 2, 12]),
+        ],
+        x,
+    )

@@ -93,6 +93,23 @@ ROWS = [
     row("BesselI1", sm.bessel_i1, _f32(special.i1), f32(B, 3)),
     row("BesselI0e", sm.bessel_i0e, _f32(special.i0e), f32(B, 3)),
     row("BesselI1e", sm.bessel_i1e, _f32(special.i1e), f32(B, 3)),
+    row(
+        "CumulativeLogsumexp",
+        lambda x: sm.cumulative_logsumexp(x, 1),
+        _f32(lambda x: np.logaddexp.accumulate(x, 1)),
+        f32(B, 3),
+    ),
+    row(
+        "CumulativeLogsumexp",
+        lambda x: sm.cumulative_logsumexp(x, 0, exclusive=True, reverse=True),
+        _f32(
+            lambda x: np.concatenate(
+                [np.logaddexp.accumulate(x[::-1], 0)[::-1][1:], np.full_like(x[:1], -np.inf)]
+            )
+        ),
+        f32(B, 3),
+        id="exclusive-reverse",
+    ),
     # Composites of existing ops.
     row("Ndtri", sm.erfcinv, _f32(special.erfcinv), f32(B, 3, low=0.05, high=1.95), id="erfcinv"),
     row(
