@@ -1016,6 +1016,11 @@ EXPORTS = {
         "stateless_truncated_normal": "random.stateless_truncated_normal",
         "stateless_uniform": "random.stateless_uniform",
     },
+    "flowgraph.ops.string_ngrams_ops": {
+        "bytes_split": "strings.bytes_split",
+        "ngrams": "strings.ngrams",
+        "unsorted_segment_join": "strings.unsorted_segment_join",
+    },
     "flowgraph.ops.string_ops": {
         "as_string": "as_string strings.as_string dtypes.as_string",
         "decode_base64": "decode_base64 io.decode_base64",

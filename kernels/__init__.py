@@ -35,6 +35,7 @@ from kernels import (  # noqa: F401  (registrations)
     state,
     stateless_random,
     string,
+    string_ngrams,
     training,
 )
 
