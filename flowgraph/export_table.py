@@ -945,6 +945,11 @@ EXPORTS = {
         "sparse_segment_sqrt_n": "sparse_segment_sqrt_n sparse.segment_sqrt_n",
         "sparse_segment_sum": "sparse_segment_sum sparse.segment_sum",
     },
+    "flowgraph.ops.sparse_serialize_ops": {
+        "deserialize_many_sparse": "deserialize_many_sparse io.deserialize_many_sparse",
+        "serialize_many_sparse": "serialize_many_sparse io.serialize_many_sparse",
+        "serialize_sparse": "serialize_sparse io.serialize_sparse",
+    },
     "flowgraph.ops.special_math_ops": {
         "bessel_i0": "math.bessel_i0",
         "bessel_i0e": "math.bessel_i0e",

@@ -29,6 +29,7 @@ from kernels import (  # noqa: F401  (registrations)
     sets,
     sparse,
     sparse_segment,
+    sparse_serialize,
     special_math,
     spectral,
     spectral_nd,
