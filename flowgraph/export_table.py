@@ -776,6 +776,11 @@ EXPORTS = {
         "true_positives": "metrics.true_positives",
         "true_positives_at_thresholds": "metrics.true_positives_at_thresholds",
     },
+    "flowgraph.ops.nms_ops": {
+        "non_max_suppression_overlaps": "image.non_max_suppression_overlaps",
+        "non_max_suppression_padded": "image.non_max_suppression_padded",
+        "non_max_suppression_with_scores": "image.non_max_suppression_with_scores",
+    },
     "flowgraph.ops.nn_impl": {
         "compute_average_loss": "nn.compute_average_loss",
         "normalize_moments": "nn.normalize_moments",

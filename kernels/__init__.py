@@ -22,6 +22,7 @@ from kernels import (  # noqa: F401  (registrations)
     manip,
     math,
     morphology,
+    nms,
     nn,
     random,
     registry,
