@@ -1028,6 +1028,7 @@ EXPORTS = {
     },
     "flowgraph.ops.string_ngrams_ops": {
         "bytes_split": "strings.bytes_split",
+        "fingerprint": "fingerprint",
         "ngrams": "strings.ngrams",
         "unsorted_segment_join": "strings.unsorted_segment_join",
     },

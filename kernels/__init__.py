@@ -11,6 +11,7 @@ from kernels import (  # noqa: F401  (registrations)
     ctc,
     edit_distance,
     fake_quant,
+    fingerprint,
     gradients,
     histogram,
     image,

@@ -1,4 +1,5 @@
-"""`tf.strings.ngrams`, `tf.strings.unsorted_segment_join` and `tf.strings.bytes_split`."""
+"""`tf.strings.ngrams`, `tf.strings.unsorted_segment_join`, `tf.strings.bytes_split` and
+`tf.fingerprint`."""
 
 from __future__ import annotations
 
@@ -116,3 +117,14 @@ def bytes_split(input, name=None):  # noqa: A002
         return RaggedTensor.from_row_lengths(
             chars, math_ops.cast(lengths, dtypes.int64), validate=False
         )
+
+
+no_gradient("Fingerprint")  # TF: NotDifferentiable
+
+
+def fingerprint(data, method="farmhash64", name=None):
+    """An 8-byte uint8 fingerprint of each row of `data` (TF's farmhash Fingerprint64: the
+    same values as TF)."""
+    data = convert_to_tensor(data, name="data")
+    method = convert_to_tensor(method, dtype=dtypes.string, name="method")
+    return apply_op("Fingerprint", [data, method], name=name, T=data.dtype.base_dtype.numpy_dtype)

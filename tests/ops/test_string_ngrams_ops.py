@@ -7,7 +7,7 @@ import pytest
 import flowgraph as tf
 from flowgraph.ops import string_ngrams_ops as sn
 
-OP_TYPES_TESTED = {"StringNGrams", "UnsortedSegmentJoin"}
+OP_TYPES_TESTED = {"StringNGrams", "UnsortedSegmentJoin", "Fingerprint"}
 NOT_DIFFERENTIABLE = {t: "strings" for t in OP_TYPES_TESTED}
 
 
@@ -50,3 +50,23 @@ def test_errors():
         with tf.Session() as sess:
             with pytest.raises(tf.errors.InvalidArgumentError, match="out of range"):
                 sess.run(bad)
+
+
+def test_fingerprint_matches_tf():
+    with tf.Graph().as_default():
+        outs = [
+            sn.fingerprint(tf.constant([[1, 2], [3, 4]], tf.int32)),
+            sn.fingerprint(["ab", "c"]),
+            sn.fingerprint([["ab", "c"]]),
+        ]
+        with tf.Session() as sess:
+            got = sess.run(outs)
+    assert got[0].tolist() == [
+        [76, 18, 253, 133, 168, 204, 240, 10],
+        [254, 162, 60, 240, 103, 244, 53, 255],
+    ]
+    assert got[1].tolist() == [
+        [30, 165, 173, 66, 82, 110, 141, 170],
+        [40, 123, 203, 224, 169, 24, 161, 158],
+    ]
+    assert got[2].tolist() == [[65, 83, 39, 149, 164, 245, 170, 22]]
