@@ -568,6 +568,8 @@ class MutableHashTable(LookupInterface):
         else:
             self._resource_handle = _handle("MutableHashTableV2", name, **attrs)
         self._name = self._resource_handle.op.name.split("/")[-1]
+        if checkpoint:
+            _add_saveable(self)
 
     def lookup(self, keys, name=None) -> Tensor:
         """The values of `keys` (the default value for missing ones)."""
@@ -636,6 +638,40 @@ class DenseHashTable(MutableHashTable):
                 use_node_name_sharing=False,
             )
         self._name = self._resource_handle.op.name.split("/")[-1]
+        if checkpoint:
+            _add_saveable(self)
+
+
+def _add_saveable(table: MutableHashTable) -> None:
+    """Puts `table` in SAVEABLE_OBJECTS, as TF does: a Saver writes its exported keys and
+    values as `<name>-keys` and `<name>-values` and restores them with an import.
+
+    Tables with string keys or values are left out for now: flowgraph's checkpoint writer
+    cannot store string tensors yet (TF's bundle format, a later issue).
+    """
+    from flowgraph.train.saver import BaseSaverBuilder  # the saver builds on these ops
+
+    if dtypes.string in (table.key_dtype, table.value_dtype):
+        return
+
+    class _Saveable(BaseSaverBuilder.SaveableObject):
+        def restore(self, restored_tensors, restored_shapes):
+            keys, values = restored_tensors
+            return apply_op(
+                "LookupTableImportV2",
+                [table.resource_handle, keys, values],
+                Tin=table.key_dtype.numpy_dtype,
+                Tout=table.value_dtype.numpy_dtype,
+            )
+
+    keys, values = table.export()
+    name = table.resource_handle.op.name
+    specs = [
+        BaseSaverBuilder.SaveSpec(keys, "", name + "-keys"),
+        BaseSaverBuilder.SaveSpec(values, "", name + "-values"),
+    ]
+    saveable = _Saveable(table.resource_handle, specs, name)
+    get_default_graph().add_to_collection(GraphKeys.SAVEABLE_OBJECTS, saveable)
 
 
 def _handle_with_inputs(op_type: str, name: str, inputs: list, **attrs) -> Tensor:
