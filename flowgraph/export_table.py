@@ -1,4 +1,4 @@
-"""The export table: every public name of flowgraph, by the object it names.
+"""The export table: flowgraph's public names, by the object each one names.
 
 Each group is one source module; each line is one of its objects (a function, class,
 constant or module) and the public names it gets, top-level names bare and the others
@@ -54,6 +54,7 @@ EXPORTS = {
         "layers": "layers",
         "logging": "logging",
         "python_io": "python_io",
+        "resource_loader": "resource_loader",
         "saved_model": "saved_model",
         "test": "test",
     },
@@ -423,11 +424,11 @@ EXPORTS = {
         "ConditionalAccumulator": "ConditionalAccumulator",
         "ConditionalAccumulatorBase": "ConditionalAccumulatorBase",
         "count_up_to": "count_up_to",
-        "FIFOQueue": "FIFOQueue",
-        "PaddingFIFOQueue": "PaddingFIFOQueue io.PaddingFIFOQueue",
-        "PriorityQueue": "PriorityQueue io.PriorityQueue",
-        "QueueBase": "QueueBase io.QueueBase",
-        "RandomShuffleQueue": "RandomShuffleQueue io.RandomShuffleQueue",
+        "FIFOQueue": "FIFOQueue queue.FIFOQueue",
+        "PaddingFIFOQueue": "PaddingFIFOQueue io.PaddingFIFOQueue queue.PaddingFIFOQueue",
+        "PriorityQueue": "PriorityQueue io.PriorityQueue queue.PriorityQueue",
+        "QueueBase": "QueueBase io.QueueBase queue.QueueBase",
+        "RandomShuffleQueue": "RandomShuffleQueue io.RandomShuffleQueue queue.RandomShuffleQueue",
         "SparseConditionalAccumulator": "SparseConditionalAccumulator sparse.SparseConditionalAccumulator",
     },
     "flowgraph.ops.edit_distance_ops": {
@@ -458,6 +459,9 @@ EXPORTS = {
     "flowgraph.ops.gradient_checker": {
         "compute_gradient": "test.compute_gradient",
         "compute_gradient_error": "test.compute_gradient_error",
+    },
+    "flowgraph.ops.gradient_utils": {
+        "grad_pass_through": "grad_pass_through",
     },
     "flowgraph.ops.gradients": {
         "custom_gradient": "custom_gradient",
@@ -763,6 +767,10 @@ EXPORTS = {
         "false_positives_at_thresholds": "metrics.false_positives_at_thresholds",
         "mean": "metrics.mean",
         "mean_absolute_error": "metrics.mean_absolute_error",
+        "mean_cosine_distance": "metrics.mean_cosine_distance",
+        "mean_iou": "metrics.mean_iou",
+        "mean_per_class_accuracy": "metrics.mean_per_class_accuracy",
+        "mean_relative_error": "metrics.mean_relative_error",
         "mean_squared_error": "metrics.mean_squared_error",
         "mean_tensor": "metrics.mean_tensor",
         "percentage_below": "metrics.percentage_below",
@@ -771,6 +779,8 @@ EXPORTS = {
         "recall": "metrics.recall",
         "recall_at_thresholds": "metrics.recall_at_thresholds",
         "root_mean_squared_error": "metrics.root_mean_squared_error",
+        "sensitivity_at_specificity": "metrics.sensitivity_at_specificity",
+        "specificity_at_sensitivity": "metrics.specificity_at_sensitivity",
         "true_negatives": "metrics.true_negatives",
         "true_negatives_at_thresholds": "metrics.true_negatives_at_thresholds",
         "true_positives": "metrics.true_positives",
@@ -1143,6 +1153,9 @@ EXPORTS = {
     "flowgraph.saved_model.main_op": {
         "main_op": "saved_model.main_op.main_op",
         "main_op_with_restore": "saved_model.main_op_with_restore saved_model.main_op.main_op_with_restore",
+    },
+    "flowgraph.saved_model.method_name_updater": {
+        "MethodNameUpdater": "saved_model.signature_def_utils.MethodNameUpdater",
     },
     "flowgraph.saved_model.signature_def_utils": {
         "build_signature_def": "saved_model.build_signature_def saved_model.signature_def_utils.build_signature_def",

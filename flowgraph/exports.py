@@ -1,7 +1,8 @@
 """Builds flowgraph's public namespaces from the export table (TF's `tf_export`, as a table).
 
-Every public name of flowgraph is one entry of `EXPORTS` in `flowgraph/export_table.py`,
-grouped by the module that defines the object:
+Every public name of flowgraph, apart from those a namespace module defines itself (see
+below), is one entry of `EXPORTS` in `flowgraph/export_table.py`, grouped by the module
+that defines the object:
 
     "flowgraph.ops.math_ops": {
         "cumsum": "cumsum math.cumsum",    # the object, then each public name it gets
@@ -12,8 +13,10 @@ A name without a dot is top-level (`tf.cumsum`); the others are `namespace.name`
 constant or module (`"flowgraph": {"gfile": "gfile io.gfile"}` exports a module).
 
 To export something: add its line under its module's group, keeping the group sorted (a
-new module: a new group, in order). That is the whole act: `flowgraph/__init__.py` and
-the namespace modules are derived from the table by `build`, so nothing is listed twice.
+new module: a new group, in order), or add a name to its object's line. That is the whole
+act: `flowgraph/__init__.py` and the namespace modules are derived from the table by
+`build`, so nothing is listed twice. A name given to two different objects is an error at
+import; the same name listed twice for one object (e.g. after a merge) is accepted.
 A namespace exists as soon as one name is exported into it. It is the module
 `flowgraph/<namespace>.py` (or package) when there is one, which documents it and may
 define names of its own (those are public there and not listed again here), and otherwise

@@ -145,3 +145,9 @@ def must_run_on_cpu(node, pin_variables_on_cpu=False) -> bool:
     if node_def.op == "Const":
         return dtype in (types_pb2.DT_STRING, types_pb2.DT_INT32)
     return dtype == types_pb2.DT_INT32
+
+
+def tensor_shape_from_node_def_name(graph, input_name):
+    """The static shape of the tensor a NodeDef input string names (`"Mul"` is `"Mul:0"`)."""
+    canonical_name = input_name if ":" in input_name else input_name + ":0"
+    return graph.get_tensor_by_name(canonical_name).get_shape()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import atexit
 import collections.abc
 import contextlib
+import os
+import platform
 import re
 import shutil
 import tempfile
@@ -35,6 +37,8 @@ from flowgraph.framework import dtypes, ops, random_seed
 from flowgraph.framework.ops import Tensor
 from kernels import errors
 
+# The repository: the directory holding the flowgraph package.
+_SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # TF's seed for the graph of every test (python/framework/random_seed.py).
 DEFAULT_GRAPH_SEED = 87654321
 
@@ -77,6 +81,21 @@ def is_built_with_gpu_support():
 def is_built_with_xla():
     """Whether XLA compiles the graphs: always, in flowgraph."""
     return True
+
+
+def is_cpu_target_available(target):
+    """Whether the host CPU is of the architecture family `target` ("x86", "aarch64", ...)."""
+    machine = platform.machine().lower()
+    families = {"x86": ("x86_64", "amd64", "i386", "i686"), "aarch64": ("aarch64", "arm64")}
+    return machine in families.get(target.lower(), (target.lower(),))
+
+
+def test_src_dir_path(relative_path):
+    """The absolute path of `relative_path` in flowgraph's source tree (the repository)."""
+    return os.path.join(_SOURCE_ROOT, relative_path)
+
+
+test_src_dir_path.__test__ = False  # a helper, not a test, for pytest
 
 
 def benchmark_config():
@@ -518,9 +537,9 @@ def _temp_root():
 
 def _gpus(platforms):
     found = []
-    for platform in platforms:
+    for name in platforms:
         try:
-            found += jax.devices(platform)
+            found += jax.devices(name)
         except RuntimeError:  # jax has no backend for that platform here
             pass
     return found

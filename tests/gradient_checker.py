@@ -35,11 +35,8 @@ def compute_gradient(xs, ys, x_values, session=None, delta=None, extra_feed_dict
         grads = [tf.convert_to_tensor(g) for g in grads]
 
     def run(x_vals, cotangents):
-        feed = {
-            **(extra_feed_dict or {}),
-            **dict(zip(xs, x_vals)),
-            **dict(zip(grad_ys, cotangents)),
-        }
+        feed = {**(extra_feed_dict or {}), **dict(zip(xs, x_vals)),
+                **dict(zip(grad_ys, cotangents))}
         return session.run([ys, grads], feed)
 
     zeros = [np.zeros_like(y) for y in _output_values(session, ys, xs, values, extra_feed_dict)]
@@ -47,9 +44,8 @@ def compute_gradient(xs, ys, x_values, session=None, delta=None, extra_feed_dict
     return list(zip(_theoretical(run, values, zeros), _numerical(run, values, zeros, delta)))
 
 
-def compute_gradient_error(
-    xs, ys, x_values, session=None, delta=None, extra_feed_dict=None
-) -> float:
+def compute_gradient_error(xs, ys, x_values, session=None, delta=None,
+                           extra_feed_dict=None) -> float:
     """The largest absolute difference between the theoretical and numerical Jacobians."""
     pairs = compute_gradient(xs, ys, x_values, session, delta, extra_feed_dict)
     return max(np.max(np.abs(t - n), initial=0.0) for t, n in pairs)
@@ -58,9 +54,8 @@ def compute_gradient_error(
 def gradient_error(fn: Callable, *values, delta=None) -> float:
     """Builds `fn` on placeholders shaped and typed like `values` (in a new graph and
     session) and returns `compute_gradient_error` of its outputs at `values`."""
-    return _on_placeholders(
-        fn, values, lambda xs, ys, s: compute_gradient_error(xs, ys, values, s, delta)
-    )
+    return _on_placeholders(fn, values, lambda xs, ys, s: compute_gradient_error(
+        xs, ys, values, s, delta))
 
 
 def check_gradients(fn: Callable, *values, atol=None, rtol=None, delta=None) -> None:
@@ -75,9 +70,8 @@ def check_gradients(fn: Callable, *values, atol=None, rtol=None, delta=None) -> 
         tol_r = _TOLERANCE[precision] if rtol is None else rtol
         pairs = compute_gradient(xs, ys, values, session, delta)
         for x, (theoretical, numerical) in zip(xs, pairs):
-            _assert_close(
-                x, theoretical, numerical, tol_a + tol_r * np.max(np.abs(numerical), initial=0.0)
-            )
+            _assert_close(x, theoretical, numerical, tol_a + tol_r * np.max(
+                np.abs(numerical), initial=0.0))
 
     _on_placeholders(fn, values, check)
 
@@ -100,18 +94,15 @@ def _assert_close(x, theoretical, numerical, tolerance) -> None:
         f"gradient of {x.name} (shape {x.shape}): max abs error {error[at]:.3g} > "
         f"{tolerance:.3g} at Jacobian entry {at} (x component, y component): theoretical "
         f"{theoretical[at]:.6g}, numerical {numerical[at]:.6g}\n"
-        f"theoretical:\n{np.round(theoretical, 6)}\nnumerical:\n{np.round(numerical, 6)}"
-    )
+        f"theoretical:\n{np.round(theoretical, 6)}\nnumerical:\n{np.round(numerical, 6)}")
 
 
 def _theoretical(run, values, zeros) -> list[np.ndarray]:
     """Column j: the gradients for grad_ys one-hot at the j-th real output component."""
     columns = [[_reals(g) for g in run(values, unit)[1]] for unit in _units(zeros)]
     sizes = [_reals(v).size for v in values]
-    return [
-        np.stack([c[i] for c in columns], axis=1) if columns else np.zeros((n, 0))
-        for i, n in enumerate(sizes)
-    ]
+    return [np.stack([c[i] for c in columns], axis=1) if columns else np.zeros((n, 0))
+            for i, n in enumerate(sizes)]
 
 
 def _numerical(run, values, zeros, delta) -> list[np.ndarray]:
@@ -122,8 +113,8 @@ def _numerical(run, values, zeros, delta) -> list[np.ndarray]:
         for (unit,) in _units([np.zeros_like(x)]):
             plus, minus = (x + delta * unit).astype(x.dtype), (x - delta * unit).astype(x.dtype)
             step = np.sum(_reals(plus) - _reals(minus))  # the step as rounded in x's dtype
-            y_plus = _flat(run(values[:i] + [plus] + values[i + 1 :], zeros)[0])
-            y_minus = _flat(run(values[:i] + [minus] + values[i + 1 :], zeros)[0])
+            y_plus = _flat(run(values[:i] + [plus] + values[i + 1:], zeros)[0])
+            y_minus = _flat(run(values[:i] + [minus] + values[i + 1:], zeros)[0])
             rows.append((y_plus - y_minus) / step)
         out.append(np.stack(rows) if rows else np.zeros((0, sum(z.size for z in zeros))))
     return out

@@ -48,3 +48,15 @@ def test_errors_pickle_by_name(cls):
     restored = pickle.loads(pickle.dumps(error))
     assert type(restored) is cls
     assert (restored.message, restored.error_code) == ("msg", error.error_code)
+
+
+def test_raise_exception_on_not_ok_status():
+    with tf.errors.raise_exception_on_not_ok_status() as status:
+        assert status.code == tf.errors.OK  # nothing raised for OK
+    with pytest.raises(tf.errors.NotFoundError, match="no such file"):
+        with tf.errors.raise_exception_on_not_ok_status() as status:
+            status.code, status.message = tf.errors.NOT_FOUND, "no such file"
+    with pytest.raises(ValueError, match="own error"):  # the block's own error wins
+        with tf.errors.raise_exception_on_not_ok_status() as status:
+            status.code = tf.errors.INTERNAL
+            raise ValueError("own error")

@@ -48,6 +48,11 @@ ALIASES = [
     ("random.uniform_candidate_sampler", "nn.uniform_candidate_sampler"),
     ("sparse.SparseConditionalAccumulator", "SparseConditionalAccumulator"),
     ("sparse.matmul", "sparse_tensor_dense_matmul"),
+    ("queue.FIFOQueue", "FIFOQueue"),
+    ("queue.PaddingFIFOQueue", "PaddingFIFOQueue"),
+    ("queue.PriorityQueue", "PriorityQueue"),
+    ("queue.QueueBase", "QueueBase"),
+    ("queue.RandomShuffleQueue", "RandomShuffleQueue"),
 ]
 
 
@@ -116,3 +121,16 @@ def test_absl_flag_names_are_absls_and_work():
     values(["prog", "--ids=3", "--ids=4"])
     assert holder.value == [3, 4]
     assert list(tf.flags.flag_dict_to_args({"a": 1, "b": True})) == ["--a=1", "--b"]
+
+
+def test_queue_namespace_and_graph_util_shape():
+    with tf.Graph().as_default() as graph:
+        queue = tf.queue.FIFOQueue(2, tf.float32)
+        enqueue = queue.enqueue([1.5])
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        tf.identity(x, name="y")
+        with tf.Session() as sess:
+            sess.run(enqueue)
+            assert sess.run(queue.dequeue()) == 1.5
+        assert tf.graph_util.tensor_shape_from_node_def_name(graph, "y").as_list() == [None, 3]
+        assert tf.graph_util.tensor_shape_from_node_def_name(graph, "x:0").as_list() == [None, 3]

@@ -202,3 +202,12 @@ def test_disable_with_predicate_and_mock():
     result = T("testSkipped").run()
     assert len(result.skipped) == 1 and result.wasSuccessful()
     assert tf.test.mock.MagicMock()(1) is not None
+
+
+def test_cpu_target_and_source_paths():
+    import platform
+
+    machine = platform.machine().lower()
+    assert tf.test.is_cpu_target_available("x86") is (machine in ("x86_64", "amd64"))
+    assert tf.test.is_cpu_target_available("aarch64") is (machine in ("aarch64", "arm64"))
+    assert os.path.isfile(tf.test.test_src_dir_path("flowgraph/test.py"))

@@ -9,7 +9,7 @@ import weakref
 
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import GraphKeys, get_default_graph
-from flowgraph.framework.scopes import add_to_collection, get_collection, name_scope
+from flowgraph.framework.scopes import add_to_collection, name_scope
 from flowgraph.ops import array_ops, math_ops, variable_scope as vs
 from flowgraph.ops.constant_op import convert_to_tensor
 
@@ -129,7 +129,7 @@ class Layer:
 
     def _call_in_scope(self, inputs, *args, **kwargs):
         graph = get_default_graph()
-        before = {key: len(get_collection(key)) for key in _TRACKED}
+        before = {key: len(graph.get_collection_ref(key)) for key in _TRACKED}
         if not isinstance(inputs, (list, tuple)):
             inputs = convert_to_tensor(inputs, name="inputs")
         first = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
@@ -144,7 +144,8 @@ class Layer:
             self._regularize_activity(outputs)
         for key, attribute in _TRACKED.items():
             tracked = getattr(self, attribute)
-            tracked += [t for t in graph.get_collection(key)[before[key] :] if t not in tracked]
+            new = graph.get_collection_ref(key)[before[key] :]
+            tracked += [t for t in new if t not in tracked]
         return outputs
 
     def _regularize_activity(self, outputs):

@@ -15,6 +15,7 @@ from flowgraph.ops import (
     array_ops,
     check_ops,
     init_ops,
+    linalg_ops,
     math_ops,
     state_ops,
     variable_scope as vs,
@@ -538,3 +539,188 @@ def recall_at_thresholds(
         updates_collections,
         name,
     )
+
+
+# -- more means ------------------------------------------------------------------------------
+
+
+def mean_relative_error(
+    labels,
+    predictions,
+    normalizer,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes the mean relative error `|labels - predictions| / normalizer` (0 where the
+    normalizer is 0)."""
+    labels, predictions = _float(labels), _float(predictions)
+    normalizer = _float(normalizer) * array_ops.ones_like(labels)
+    zero = math_ops.equal(normalizer, 0.0)
+    safe = array_ops.where(zero, array_ops.ones_like(normalizer), normalizer)
+    errors = array_ops.where(
+        zero, array_ops.zeros_like(labels), math_ops.abs(labels - predictions) / safe
+    )
+    return mean(
+        errors, weights, metrics_collections, updates_collections, name or "mean_relative_error"
+    )
+
+
+def mean_cosine_distance(
+    labels,
+    predictions,
+    dim,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes the cosine distance `1 - sum(labels * predictions, dim)` of unit vectors."""
+    radial = math_ops.reduce_sum(_float(predictions) * _float(labels), axis=[dim], keepdims=True)
+    distance, update_op = mean(radial, weights, None, None, name or "mean_cosine_distance")
+    value, update_op = 1.0 - distance, 1.0 - update_op
+    return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def mean_per_class_accuracy(
+    labels,
+    predictions,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Calculates the mean of the per-class accuracies.
+
+    Returns:
+      `(mean_accuracy, update_op)`; `update_op` gives the per-class accuracies.
+    """
+    with vs.variable_scope(name, "mean_accuracy", (predictions, labels, weights)):
+        labels = array_ops.reshape(math_ops.cast(labels, dtypes.int64), [-1])
+        predictions = array_ops.reshape(math_ops.cast(predictions, dtypes.int64), [-1])
+        total = metric_variable([num_classes], dtypes.float32, name="total")
+        count = metric_variable([num_classes], dtypes.float32, name="count")
+        ones = array_ops.ones_like(labels, dtype=dtypes.float32)
+        is_correct = math_ops.cast(math_ops.equal(predictions, labels), dtypes.float32)
+        if weights is not None:
+            weights = array_ops.reshape(_float(weights), [-1])
+            is_correct, ones = is_correct * weights, ones * weights
+        update_total = state_ops.scatter_add(total, labels, ones)
+        update_count = state_ops.scatter_add(count, labels, is_correct)
+        value = math_ops.reduce_mean(_safe_div(count, total, name=None), name="mean_accuracy")
+        update_op = _safe_div(update_count, update_total, name="update_op")
+        return _publish(value, update_op, metrics_collections, updates_collections)
+
+
+def mean_iou(
+    labels,
+    predictions,
+    num_classes,
+    weights=None,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Calculates the per-step mean Intersection-Over-Union over the classes present.
+
+    Returns:
+      `(mean_iou, update_op)`; `update_op` gives the accumulated confusion matrix.
+    """
+    with vs.variable_scope(name, "mean_iou", (predictions, labels, weights)):
+        total_cm = metric_variable(
+            [num_classes, num_classes], dtypes.float64, name="total_confusion_matrix"
+        )
+        labels = array_ops.reshape(math_ops.cast(labels, dtypes.int64), [-1])
+        predictions = array_ops.reshape(math_ops.cast(predictions, dtypes.int64), [-1])
+        counts = array_ops.ones_like(labels, dtype=dtypes.float64)
+        if weights is not None:
+            counts = array_ops.reshape(math_ops.cast(weights, dtypes.float64), [-1])
+        cells = math_ops.unsorted_segment_sum(
+            counts, labels * num_classes + predictions, num_classes * num_classes
+        )
+        update_op = state_ops.assign_add(
+            total_cm, array_ops.reshape(cells, [num_classes, num_classes])
+        )
+        return _publish(_mean_iou(total_cm), update_op, metrics_collections, updates_collections)
+
+
+def _mean_iou(total_cm):
+    cm = math_ops.cast(total_cm, dtypes.float32)
+    diagonal = linalg_ops.matrix_diag_part(cm)
+    denominator = math_ops.reduce_sum(cm, 0) + math_ops.reduce_sum(cm, 1) - diagonal
+    valid = math_ops.reduce_sum(math_ops.cast(math_ops.not_equal(denominator, 0.0), dtypes.float32))
+    iou = _safe_div(diagonal, denominator, name=None)
+    return _safe_div(math_ops.reduce_sum(iou, name="mean_iou"), valid, name=None)
+
+
+def sensitivity_at_specificity(
+    labels,
+    predictions,
+    specificity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes the sensitivity (recall) at the threshold whose specificity is nearest."""
+    if not 0 <= specificity <= 1:
+        raise ValueError(
+            "`specificity` must be in the range [0, 1]. Currently, `specificity` "
+            f"got {specificity}."
+        )
+    with vs.variable_scope(name, "sensitivity_at_specificity", (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, _even_thresholds(num_thresholds), weights
+        )
+
+        def at(counts, name):
+            tp, tn, fp, fn = (counts[k] for k in ("tp", "tn", "fp", "fn"))
+            specificities = tn / (tn + fp + _KEPSILON)
+            index = math_ops.argmin(math_ops.abs(specificities - specificity), 0)
+            index = math_ops.cast(index, dtypes.int32)
+            return math_ops.divide(tp[index], tp[index] + fn[index] + _KEPSILON, name=name)
+
+        return _publish(
+            at(values, "value"), at(updates, "update_op"), metrics_collections, updates_collections
+        )
+
+
+def specificity_at_sensitivity(
+    labels,
+    predictions,
+    sensitivity,
+    weights=None,
+    num_thresholds=200,
+    metrics_collections=None,
+    updates_collections=None,
+    name=None,
+):
+    """Computes the specificity at the threshold whose sensitivity is nearest (the last
+    such threshold on ties, as TF1)."""
+    if not 0 <= sensitivity <= 1:
+        raise ValueError(
+            f"`sensitivity` must be in the range [0, 1]. Currently, `sensitivity` is {sensitivity}."
+        )
+    with vs.variable_scope(name, "specificity_at_sensitivity", (predictions, labels, weights)):
+        values, updates = _confusion_at_thresholds(
+            labels, predictions, _even_thresholds(num_thresholds), weights
+        )
+
+        def at(counts, name):
+            tp, tn, fp, fn = (counts[k] for k in ("tp", "tn", "fp", "fn"))
+            gaps = math_ops.abs(tp / (tp + fn + _KEPSILON) - sensitivity)
+            ties = math_ops.cast(math_ops.equal(gaps, math_ops.reduce_min(gaps)), dtypes.int64)
+            index = math_ops.cast(math_ops.argmax(math_ops.cumsum(ties), 0), dtypes.int32)
+            return math_ops.divide(tn[index], tn[index] + fp[index] + _KEPSILON, name=name)
+
+        return _publish(
+            at(values, "value"), at(updates, "update_op"), metrics_collections, updates_collections
+        )
+
+
+def _even_thresholds(num_thresholds):
+    inner = [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+    return [0.0 - _KEPSILON] + inner + [1.0 + _KEPSILON]

@@ -19,38 +19,19 @@ STR = np.dtype(object)
 
 def const(name, value, **kw):
     value = np.asarray(value)
-    return Node(
-        name,
-        "Const",
-        attrs={"value": value, "dtype": value.dtype},
-        output_dtypes=(value.dtype,),
-        output_shapes=(value.shape,),
-        **kw,
-    )
+    return Node(name, "Const", attrs={"value": value, "dtype": value.dtype},
+                output_dtypes=(value.dtype,), output_shapes=(value.shape,), **kw)
 
 
 def placeholder(name, dtype=F32, shape=None):
-    return Node(
-        name,
-        "Placeholder",
-        attrs={"dtype": dtype, "shape": shape},
-        output_dtypes=(dtype,),
-        output_shapes=(shape,),
-    )
+    return Node(name, "Placeholder", attrs={"dtype": dtype, "shape": shape},
+                output_dtypes=(dtype,), output_shapes=(shape,))
 
 
 def op(name, op_type, *inputs, dtype=F32, control=(), device="", **attrs):
-    return Node(
-        name,
-        op_type,
-        inputs=tuple((i, 0) if isinstance(i, str) else i for i in inputs),
-        control_inputs=tuple(control),
-        attrs=attrs,
-        output_dtypes=(dtype,),
-        output_shapes=(None,),
-        device=device,
-        source=f"test.py:1 in {name}",
-    )
+    return Node(name, op_type, inputs=tuple((i, 0) if isinstance(i, str) else i for i in inputs),
+                control_inputs=tuple(control), attrs=attrs, output_dtypes=(dtype,),
+                output_shapes=(None,), device=device, source=f"test.py:1 in {name}")
 
 
 def run(graph, fetches, feeds=None, targets=(), options=PlacementOptions()):
@@ -60,14 +41,9 @@ def run(graph, fetches, feeds=None, targets=(), options=PlacementOptions()):
 
 
 def test_prune_keeps_only_what_fetches_need_and_feeds_cut_producers():
-    g = GraphIR(
-        (
-            placeholder("a"),
-            op("b", "Neg", "a"),
-            op("c", "Exp", "b"),
-            op("unused", "Sin", "a"),
-        )
-    )
+    g = GraphIR((
+        placeholder("a"), op("b", "Neg", "a"), op("c", "Exp", "b"), op("unused", "Sin", "a"),
+    ))
     names = [n.name for n in prune(g, [("c", 0)], frozenset({("b", 0)}), [])]
     assert names == ["c"]
     names = [n.name for n in prune(g, [("c", 0)], frozenset(), ["unused"])]
@@ -87,15 +63,8 @@ def test_a_cycle_is_an_invalid_argument():
 
 
 def test_xla_ops_compile_into_one_segment_and_match_numpy():
-    g = GraphIR(
-        (
-            placeholder("a"),
-            placeholder("b"),
-            op("s", "AddV2", "a", "b"),
-            op("m", "Mul", "s", "a"),
-            op("t", "Tanh", "m"),
-        )
-    )
+    g = GraphIR((placeholder("a"), placeholder("b"), op("s", "AddV2", "a", "b"),
+                 op("m", "Mul", "s", "a"), op("t", "Tanh", "m")))
     a, b = np.float32([1, 2]), np.float32([3, -4])
     plan, (t,) = run(g, ["t"], {"a": a, "b": b})
     assert [s.kind for s in plan.segments] == ["xla"]
@@ -103,21 +72,12 @@ def test_xla_ops_compile_into_one_segment_and_match_numpy():
 
 
 def test_host_op_between_xla_ops_makes_three_segments_in_order():
-    g = GraphIR(
-        (
-            placeholder("a"),
-            op("x", "Mul", "a", "a"),
-            Node(
-                "p",
-                "Print",
-                inputs=(("x", 0), ("x", 0)),
-                attrs={"message": "x=", "summarize": 3},
-                output_dtypes=(F32,),
-                output_shapes=(None,),
-            ),
-            op("y", "AddV2", "p", "a"),
-        )
-    )
+    g = GraphIR((
+        placeholder("a"), op("x", "Mul", "a", "a"),
+        Node("p", "Print", inputs=(("x", 0), ("x", 0)), attrs={"message": "x=", "summarize": 3},
+             output_dtypes=(F32,), output_shapes=(None,)),
+        op("y", "AddV2", "p", "a"),
+    ))
     plan, (y,) = run(g, ["y"], {"a": np.float32([2.0])})
     assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]
     np.testing.assert_allclose(np.asarray(y), [6.0])
@@ -125,21 +85,12 @@ def test_host_op_between_xla_ops_makes_three_segments_in_order():
 
 def test_joining_a_segment_never_closes_a_cycle():
     # x1 -> host -> x2 while x3 reads both x1 and the host op: x3 cannot join x1's segment.
-    g = GraphIR(
-        (
-            placeholder("a"),
-            op("x1", "Neg", "a"),
-            Node(
-                "h",
-                "Print",
-                inputs=(("x1", 0),),
-                attrs={"message": ""},
-                output_dtypes=(F32,),
-                output_shapes=(None,),
-            ),
-            op("x3", "AddV2", "x1", "h"),
-        )
-    )
+    g = GraphIR((
+        placeholder("a"), op("x1", "Neg", "a"),
+        Node("h", "Print", inputs=(("x1", 0),), attrs={"message": ""},
+             output_dtypes=(F32,), output_shapes=(None,)),
+        op("x3", "AddV2", "x1", "h"),
+    ))
     nodes = prune(g, [("x3", 0)], frozenset({("a", 0)}), [])
     devices = place(nodes, PlacementOptions())
     segments = partition(g, nodes, devices, frozenset({("a", 0)}), [("x3", 0)])
@@ -155,12 +106,8 @@ def test_independent_ops_share_one_segment():
 
 
 def test_strings_force_host_kind():
-    g = GraphIR(
-        (
-            const("s", np.array(b"hi", dtype=object)),
-            Node("i", "Identity", inputs=(("s", 0),), output_dtypes=(STR,), output_shapes=((),)),
-        )
-    )
+    g = GraphIR((const("s", np.array(b"hi", dtype=object)), Node(
+        "i", "Identity", inputs=(("s", 0),), output_dtypes=(STR,), output_shapes=((),))))
     plan, (value,) = run(g, ["i"])
     assert [s.kind for s in plan.segments] == ["host"]
     assert value == b"hi"
@@ -168,57 +115,29 @@ def test_strings_force_host_kind():
 
 def test_static_input_computed_from_shape_is_folded_while_tracing():
     # reshape(a, shape(b)) with b's shape only known when fed.
-    g = GraphIR(
-        (
-            placeholder("a"),
-            placeholder("b"),
-            Node(
-                "sh",
-                "Shape",
-                inputs=(("b", 0),),
-                attrs={"out_type": I32},
-                output_dtypes=(I32,),
-                output_shapes=((None,),),
-            ),
-            op("r", "Reshape", "a", "sh"),
-        )
-    )
-    _, (r,) = run(
-        g, ["r"], {"a": np.arange(6, dtype=np.float32), "b": np.zeros((2, 3), np.float32)}
-    )
+    g = GraphIR((
+        placeholder("a"), placeholder("b"),
+        Node("sh", "Shape", inputs=(("b", 0),), attrs={"out_type": I32},
+             output_dtypes=(I32,), output_shapes=((None,),)),
+        op("r", "Reshape", "a", "sh"),
+    ))
+    _, (r,) = run(g, ["r"], {"a": np.arange(6, dtype=np.float32),
+                             "b": np.zeros((2, 3), np.float32)})
     assert np.asarray(r).shape == (2, 3)
 
 
 def test_static_input_computed_from_a_fed_value_specialises_on_that_value():
-    g = GraphIR(
-        (
-            placeholder("a"),
-            placeholder("n", I32),
-            op("m", "Mul", "n", "n", dtype=I32),
-            op("r", "Reshape", "a", "m"),
-        )
-    )
+    g = GraphIR((placeholder("a"), placeholder("n", I32), op("m", "Mul", "n", "n", dtype=I32),
+                 op("r", "Reshape", "a", "m")))
     _, (r,) = run(g, ["r"], {"a": np.zeros(4, np.float32), "n": np.int32([2, 1])})
     assert np.asarray(r).shape == (4, 1)
 
 
 def test_static_input_computed_from_state_is_a_clear_error():
-    shape_var = Node(
-        "s",
-        "VariableV2",
-        attrs={"shape": (1,), "dtype": I32},
-        output_dtypes=(I32,),
-        output_shapes=((1,),),
-    )
-    g = GraphIR(
-        (
-            placeholder("a"),
-            shape_var,
-            const("four", np.int32([4])),
-            op("init", "Assign", "s", "four", dtype=I32),
-            op("r", "Reshape", "a", "s"),
-        )
-    )
+    shape_var = Node("s", "VariableV2", attrs={"shape": (1,), "dtype": I32},
+                     output_dtypes=(I32,), output_shapes=((1,),))
+    g = GraphIR((placeholder("a"), shape_var, const("four", np.int32([4])),
+                 op("init", "Assign", "s", "four", dtype=I32), op("r", "Reshape", "a", "s")))
     store = Store()
     make_plan(g, [], [], ["init"], store=store).run([])
     with pytest.raises(errors.InvalidArgumentError) as info:
@@ -244,9 +163,8 @@ def test_kernel_errors_name_the_node_and_its_source():
 
 def test_unfed_placeholder_is_invalid_argument_naming_it():
     g = GraphIR((placeholder("x", shape=(None, 3)), op("y", "Neg", "x")))
-    with pytest.raises(
-        errors.InvalidArgumentError, match=r"Placeholder op 'x'.*You must feed a value.*\[\?,3\]"
-    ):
+    with pytest.raises(errors.InvalidArgumentError,
+                       match=r"Placeholder op 'x'.*You must feed a value.*\[\?,3\]"):
         run(g, ["y"])
 
 
@@ -269,9 +187,8 @@ def test_unsatisfiable_device_errors_unless_soft_placement():
     g = GraphIR((placeholder("a"), op("n", "Neg", "a", device="/device:CPU:99")))
     with pytest.raises(errors.InvalidArgumentError, match="Cannot assign a device for operation n"):
         run(g, ["n"], {"a": np.float32(1)})
-    _, (n,) = run(
-        g, ["n"], {"a": np.float32(1)}, options=PlacementOptions(allow_soft_placement=True)
-    )
+    _, (n,) = run(g, ["n"], {"a": np.float32(1)},
+                  options=PlacementOptions(allow_soft_placement=True))
     assert n == -1
 
 
@@ -291,22 +208,14 @@ def test_feeding_a_node_satisfies_control_edges_on_it():
 
 def test_static_input_computed_from_another_segments_output():
     # A host op's integer output feeds a static computation in the next xla segment.
-    g = GraphIR(
-        (
-            placeholder("a"),
-            Node(
-                "p",
-                "Print",
-                inputs=(("k", 0),),
-                attrs={"message": ""},
-                output_dtypes=(I32,),
-                output_shapes=((1,),),
-            ),
-            const("k", np.int32([3])),
-            op("twice", "Mul", "p", "p", dtype=I32),
-            op("r", "Reshape", "a", "twice"),
-        )
-    )
+    g = GraphIR((
+        placeholder("a"),
+        Node("p", "Print", inputs=(("k", 0),), attrs={"message": ""},
+             output_dtypes=(I32,), output_shapes=((1,),)),
+        const("k", np.int32([3])),
+        op("twice", "Mul", "p", "p", dtype=I32),
+        op("r", "Reshape", "a", "twice"),
+    ))
     plan, (r,) = run(g, ["r"], {"a": np.zeros(9, np.float32)})
     assert np.asarray(r).shape == (9,)
     assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]

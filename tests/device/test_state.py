@@ -15,55 +15,33 @@ I32 = np.dtype(np.int32)
 
 
 def variable(name, shape=(2,), dtype=F32):
-    return Node(
-        name,
-        "VariableV2",
-        attrs={"shape": shape, "dtype": dtype},
-        output_dtypes=(dtype,),
-        output_shapes=(shape,),
-        source=f"test.py:7 in {name}",
-    )
+    return Node(name, "VariableV2", attrs={"shape": shape, "dtype": dtype},
+                output_dtypes=(dtype,), output_shapes=(shape,), source=f"test.py:7 in {name}")
 
 
 def const(name, value, dtype=F32):
     value = np.asarray(value, dtype)
-    return Node(
-        name,
-        "Const",
-        attrs={"value": value, "dtype": value.dtype},
-        output_dtypes=(value.dtype,),
-        output_shapes=(value.shape,),
-    )
+    return Node(name, "Const", attrs={"value": value, "dtype": value.dtype},
+                output_dtypes=(value.dtype,), output_shapes=(value.shape,))
 
 
 def op(name, op_type, *inputs, dtype=F32, control=(), **attrs):
-    return Node(
-        name,
-        op_type,
-        inputs=tuple((i, 0) for i in inputs),
-        control_inputs=tuple(control),
-        attrs=attrs,
-        output_dtypes=(dtype,),
-        output_shapes=(None,),
-    )
+    return Node(name, op_type, inputs=tuple((i, 0) for i in inputs),
+                control_inputs=tuple(control), attrs=attrs, output_dtypes=(dtype,),
+                output_shapes=(None,))
 
 
-GRAPH = GraphIR(
-    (
-        variable("v"),
-        const("init", [1.0, 2.0]),
-        op("v/Assign", "Assign", "v", "init"),
-        op("v/read", "Identity", "v"),
-        const("one", [1.0, 1.0]),
-        op("inc", "AssignAdd", "v", "one"),
-        op("double", "Mul", "v/read", "v/read"),
-        op("probe", "IsVariableInitialized", "v", dtype=np.dtype(bool)),
-    )
-)
+GRAPH = GraphIR((
+    variable("v"), const("init", [1.0, 2.0]), op("v/Assign", "Assign", "v", "init"),
+    op("v/read", "Identity", "v"), const("one", [1.0, 1.0]),
+    op("inc", "AssignAdd", "v", "one"), op("double", "Mul", "v/read", "v/read"),
+    op("probe", "IsVariableInitialized", "v", dtype=np.dtype(bool)),
+))
 
 
 def run(store, fetches=(), targets=(), cache=None):
-    plan = make_plan(GRAPH, [(f, 0) for f in fetches], [], list(targets), store=store, cache=cache)
+    plan = make_plan(GRAPH, [(f, 0) for f in fetches], [], list(targets), store=store,
+                     cache=cache)
     return plan.run([])
 
 
@@ -78,10 +56,8 @@ def test_assign_then_read_and_update():
 
 
 def test_reading_an_uninitialized_variable_names_it():
-    with pytest.raises(
-        errors.FailedPreconditionError,
-        match=r"Attempting to use uninitialized value v \(defined at test.py:7",
-    ):
+    with pytest.raises(errors.FailedPreconditionError,
+                       match=r"Attempting to use uninitialized value v \(defined at test.py:7"):
         run(Store(), ["v/read"])
 
 
@@ -105,17 +81,12 @@ def test_an_update_donates_the_old_buffer():
 
 def test_reads_and_writes_in_one_run_follow_canonical_order():
     # read -> (control) assign_add -> read again: the second read sees the update.
-    g = GraphIR(
-        (
-            variable("v"),
-            const("init", [1.0, 2.0]),
-            op("a", "Assign", "v", "init"),
-            op("r1", "Identity", "v"),
-            const("one", [1.0, 1.0]),
-            op("inc", "AssignAdd", "v", "one", control=("r1",)),
-            op("r2", "Identity", "v", control=("inc",)),
-        )
-    )
+    g = GraphIR((
+        variable("v"), const("init", [1.0, 2.0]), op("a", "Assign", "v", "init"),
+        op("r1", "Identity", "v"), const("one", [1.0, 1.0]),
+        op("inc", "AssignAdd", "v", "one", control=("r1",)),
+        op("r2", "Identity", "v", control=("inc",)),
+    ))
     store = Store()
     make_plan(g, [], [], ["a"], store=store).run([])
     r1, r2 = make_plan(g, [("r1", 0), ("r2", 0)], [], [], store=store).run([])
@@ -142,19 +113,9 @@ def test_concurrent_updates_are_not_lost():
 
 def rng_graph(seed, seed2):
     shape = const("shape", [3], I32)
-    return GraphIR(
-        (
-            shape,
-            Node(
-                "r",
-                "RandomStandardNormal",
-                inputs=(("shape", 0),),
-                attrs={"dtype": F32, "seed": seed, "seed2": seed2},
-                output_dtypes=(F32,),
-                output_shapes=((3,),),
-            ),
-        )
-    )
+    return GraphIR((shape, Node("r", "RandomStandardNormal", inputs=(("shape", 0),),
+                                attrs={"dtype": F32, "seed": seed, "seed2": seed2},
+                                output_dtypes=(F32,), output_shapes=((3,),))))
 
 
 def test_seeded_random_streams_repeat_across_stores_and_advance_per_run():
@@ -168,7 +129,6 @@ def test_seeded_random_streams_repeat_across_stores_and_advance_per_run():
 
 def test_unseeded_random_streams_differ_between_stores():
     g = rng_graph(0, 0)
-    values = [
-        np.asarray(make_plan(g, [("r", 0)], [], [], store=Store()).run([])[0]) for _ in range(2)
-    ]
+    values = [np.asarray(make_plan(g, [("r", 0)], [], [], store=Store()).run([])[0])
+              for _ in range(2)]
     assert not np.array_equal(values[0], values[1])

@@ -51,21 +51,15 @@ def test_variadic_kernels_mark_every_input_static_with_a_star():
 def test_duplicate_registration_names_where_the_first_one_is():
     line = inspect.currentframe().f_lineno + 1
     register("FgTestDup")(lambda x: x)
-    with pytest.raises(
-        KeyError,
-        match=rf"'FgTestDup' already has a kernel, registered at "
-        rf".*test_registry\.py:{line}",
-    ):
+    with pytest.raises(KeyError, match=rf"'FgTestDup' already has a kernel, registered at "
+                                       rf".*test_registry\.py:{line}"):
         register("FgTestDup")(lambda x: -x)
     assert registry.lookup("FgTestDup").fn(3) == 3  # the first registration stays
 
 
 def test_duplicate_of_a_real_kernel_names_its_file():
-    with pytest.raises(
-        KeyError,
-        match=r"'MatMul' already has a kernel, registered at "
-        r".*kernels[/\\]math\.py:\d+",
-    ):
+    with pytest.raises(KeyError, match=r"'MatMul' already has a kernel, registered at "
+                                       r".*kernels[/\\]math\.py:\d+"):
         register("MatMul")(lambda a, b: a)
 
 
@@ -82,11 +76,8 @@ def test_unknown_kinds_are_refused():
 
 
 def test_static_inputs_must_be_inputs():
-    with pytest.raises(
-        ValueError,
-        match=r"'FgTestStatic': static inputs \['axes', 'perm'\] "
-        r"are not inputs",
-    ):
+    with pytest.raises(ValueError, match=r"'FgTestStatic': static inputs \['axes', 'perm'\] "
+                                         r"are not inputs"):
         register("FgTestStatic", static=("x", "perm", "axes"))(lambda x, axis: x)
     with pytest.raises(KeyError):  # nothing was registered
         registry.lookup("FgTestStatic")

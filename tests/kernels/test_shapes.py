@@ -57,10 +57,9 @@ def test_elementwise_kernels_broadcast_and_keep_or_set_the_dtype():
     assert infer("Add", UNKNOWN, f32(3)) == (UNKNOWN,)
 
 
-@pytest.mark.parametrize(
-    "a, b, dims",
-    [((2, 3), (3, 2), "2 and 3"), ((None, 3), (4,), "3 and 4"), ((5, None), (3, 1), "5 and 3")],
-)
+@pytest.mark.parametrize("a, b, dims", [((2, 3), (3, 2), "2 and 3"),
+                                        ((None, 3), (4,), "3 and 4"),
+                                        ((5, None), (3, 1), "5 and 3")])
 def test_broadcast_mismatch_is_a_value_error(a, b, dims):
     with pytest.raises(ValueError, match=f"Dimensions must be equal, but are {dims}"):
         shapes.broadcast_shapes(a, b)
@@ -85,20 +84,23 @@ REDUCTIONS = [
 @pytest.mark.parametrize("shape, axes, keep_dims, expected", REDUCTIONS)
 def test_reduction_rule(shape, axes, keep_dims, expected):
     axes = np.array(axes, np.int32)
-    out = infer("Sum", f32(*shape), Spec(axes.shape, I32), static=[None, axes], keep_dims=keep_dims)
+    out = infer("Sum", f32(*shape), Spec(axes.shape, I32), static=[None, axes],
+                keep_dims=keep_dims)
     assert out == (f32(*expected),)
 
 
 def test_reductions_with_unknown_axes_or_rank_have_unknown_shapes():
     axes = Spec((1,), I32)
     assert infer("Max", f32(None, 3), axes, static=[None, None], keep_dims=False) == (UNKNOWN,)
-    assert infer("Mean", UNKNOWN, axes, static=[None, np.array([0])], keep_dims=False) == (UNKNOWN,)
+    assert infer("Mean", UNKNOWN, axes, static=[None, np.array([0])], keep_dims=False) == (
+        UNKNOWN,)
 
 
 @pytest.mark.parametrize("axis", [2, -3])
 def test_reduction_axis_out_of_range(axis):
     with pytest.raises(ValueError, match=f"Invalid reduction dimension {axis} for input with 2"):
-        infer("Sum", f32(None, 3), Spec((), I32), static=[None, np.array(axis)], keep_dims=False)
+        infer("Sum", f32(None, 3), Spec((), I32), static=[None, np.array(axis)],
+              keep_dims=False)
 
 
 def test_symbolic_dims_flow_through_kernels_without_a_shape_rule():
@@ -106,8 +108,7 @@ def test_symbolic_dims_flow_through_kernels_without_a_shape_rule():
     assert infer("MatMul", f32(3, None), f32(3, 4), transpose_a=True) == (f32(None, 4),)
     assert infer("MatMul", f32(None, 3), f32(None, 3), transpose_b=True) == (f32(None, None),)
     assert infer("ExpandDims", f32(None, 3), Spec((), I32), static=[None, np.array(-1)]) == (
-        f32(None, 3, 1),
-    )
+        f32(None, 3, 1),)
     # Batch dims that broadcast against each other are decided by two substitutions.
     assert infer("BatchMatMulV2", f32(None, 2, 3), f32(None, 3, 4)) == (f32(None, 2, 4),)
     assert infer("BatchMatMulV2", f32(None, 2, 3), f32(3, 4)) == (f32(None, 2, 4),)
@@ -123,30 +124,22 @@ def test_kernel_errors_on_known_shapes_are_value_errors():
 def test_unknown_static_values_give_unknown_shapes_of_the_right_dtype():
     out = infer("Reshape", f32(2, 3), Spec((2,), I32), static=[None, None])
     assert out == (f32(None, None),)  # the length of the shape vector gives the rank
-    ranges = infer(
-        "Range",
-        *[Spec((), I32)] * 3,
-        static=[np.array(0), None, np.array(1)],
-        Tidx=np.dtype(np.int64),
-    )
+    ranges = infer("Range", *[Spec((), I32)] * 3, static=[np.array(0), None, np.array(1)],
+                   Tidx=np.dtype(np.int64))
     assert ranges == (Spec((None,), np.dtype(np.int64)),)
 
 
 def test_fast_rules_for_array_ops():
     shape = np.array([-1, 3], np.int32)
     assert infer("Reshape", f32(None, 2, 3), Spec((2,), I32), static=[None, shape]) == (
-        f32(None, 3),
-    )
+        f32(None, 3),)
     assert infer("Pack", f32(None, 3), f32(2, None), axis=-1) == (f32(2, 3, 2),)
     assert infer("AddN", f32(None, 3), f32(2, None), f32(None, None)) == (f32(2, 3),)
     with pytest.raises(ValueError, match="must be equal rank, but are 2 and 1"):
         infer("Pack", f32(None, 3), f32(3), axis=0)
-    assert infer(
-        "Range",
-        *[Spec((), F32)] * 3,
-        static=[np.float32(0), np.float32(1), np.float32(0.3)],
-        Tidx=F32,
-    ) == (f32(4),)
+    assert infer("Range", *[Spec((), F32)] * 3, static=[np.float32(0), np.float32(1),
+                                                        np.float32(0.3)],
+                 Tidx=F32) == (f32(4),)
 
 
 def test_results_are_cached_by_op_type_specs_attrs_and_static_values():
@@ -155,16 +148,12 @@ def test_results_are_cached_by_op_type_specs_attrs_and_static_values():
     assert infer("MatMul", f32(None, 7), f32(7, 2), transpose_a=False) is not first
     axes = np.array([1], np.int32)
     sums = infer("Sum", f32(5, 7), Spec((1,), I32), static=[None, axes], keep_dims=False)
-    again = infer("Sum", f32(5, 7), Spec((1,), I32), static=[None, axes.copy()], keep_dims=False)
+    again = infer("Sum", f32(5, 7), Spec((1,), I32), static=[None, axes.copy()],
+                  keep_dims=False)
     assert again is sums
-    other = infer(
-        "Sum", f32(5, 7), Spec((1,), I32), static=[None, np.array([0], np.int32)], keep_dims=False
-    )
-    assert other == (
-        f32(
-            7,
-        ),
-    )
+    other = infer("Sum", f32(5, 7), Spec((1,), I32), static=[None, np.array([0], np.int32)],
+                  keep_dims=False)
+    assert other == (f32(7,),)
 
 
 def test_unhashable_attrs_skip_the_cache():

@@ -23,9 +23,8 @@ def _load(name: str, relative_path: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            f"_standalone_{name.replace('.', '_')}", _ROOT / relative_path
-        )
+        spec = importlib.util.spec_from_file_location(f"_standalone_{name.replace('.', '_')}",
+                                                      _ROOT / relative_path)
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
@@ -41,93 +40,43 @@ slice_spec = _slicing.slice_spec
 # (input shape, Python index) pairs; every one is compared against numpy's `x[index]`.
 CASES = [
     # Integers.
-    ((5,), 0),
-    ((5,), 4),
-    ((5,), -1),
-    ((5,), -5),
-    ((3, 4), 1),
-    ((3, 4), (1, 2)),
-    ((3, 4), (-1, -4)),
-    ((2, 3, 4), (1, -2, 3)),
+    ((5,), 0), ((5,), 4), ((5,), -1), ((5,), -5),
+    ((3, 4), 1), ((3, 4), (1, 2)), ((3, 4), (-1, -4)), ((2, 3, 4), (1, -2, 3)),
     # Slices: negative, zero-length, reversed and out-of-range bounds.
-    ((5,), slice(None)),
-    ((5,), slice(1, 3)),
-    ((5,), slice(-3, -1)),
-    ((5,), slice(-3, None)),
-    ((5,), slice(None, -2)),
-    ((5,), slice(2, 2)),
-    ((5,), slice(3, 1)),
-    ((5,), slice(-1, -3)),
-    ((5,), slice(-100, 100)),
-    ((5,), slice(7, 10)),
-    ((5,), slice(-10, -7)),
-    ((5,), slice(100, None)),
-    ((5,), slice(None, -100)),
-    ((0,), slice(None)),
-    ((0,), slice(1, 3)),
-    ((0,), slice(None, None, -1)),
+    ((5,), slice(None)), ((5,), slice(1, 3)), ((5,), slice(-3, -1)), ((5,), slice(-3, None)),
+    ((5,), slice(None, -2)), ((5,), slice(2, 2)), ((5,), slice(3, 1)), ((5,), slice(-1, -3)),
+    ((5,), slice(-100, 100)), ((5,), slice(7, 10)), ((5,), slice(-10, -7)),
+    ((5,), slice(100, None)), ((5,), slice(None, -100)), ((0,), slice(None)),
+    ((0,), slice(1, 3)), ((0,), slice(None, None, -1)),
     # Steps > 1 and negative steps.
-    ((7,), slice(None, None, 2)),
-    ((7,), slice(1, None, 3)),
-    ((7,), slice(1, 6, 4)),
-    ((7,), slice(None, None, 100)),
-    ((7,), slice(None, None, -1)),
-    ((7,), slice(None, None, -2)),
-    ((7,), slice(5, 1, -1)),
-    ((7,), slice(5, 1, -3)),
-    ((7,), slice(-2, None, -1)),
-    ((7,), slice(None, -6, -1)),
-    ((7,), slice(1, 5, -1)),
-    ((7,), slice(100, -100, -1)),
-    ((7,), slice(-100, None, -1)),
-    ((7,), slice(None, 100, -1)),
-    ((7,), slice(6, -8, -2)),
-    ((7,), slice(0, None, -1)),
-    ((7,), slice(None, 0, -1)),
-    ((7,), slice(2, -1, -1)),
+    ((7,), slice(None, None, 2)), ((7,), slice(1, None, 3)), ((7,), slice(1, 6, 4)),
+    ((7,), slice(None, None, 100)), ((7,), slice(None, None, -1)), ((7,), slice(None, None, -2)),
+    ((7,), slice(5, 1, -1)), ((7,), slice(5, 1, -3)), ((7,), slice(-2, None, -1)),
+    ((7,), slice(None, -6, -1)), ((7,), slice(1, 5, -1)), ((7,), slice(100, -100, -1)),
+    ((7,), slice(-100, None, -1)), ((7,), slice(None, 100, -1)), ((7,), slice(6, -8, -2)),
+    ((7,), slice(0, None, -1)), ((7,), slice(None, 0, -1)), ((7,), slice(2, -1, -1)),
     # Ellipsis in front, middle and end.
-    ((2, 3, 4), E),
-    ((2, 3, 4), (E, 1)),
-    ((2, 3, 4), (E, slice(1, 3))),
-    ((2, 3, 4), (0, E)),
-    ((2, 3, 4), (slice(None, None, -1), E)),
-    ((2, 3, 4), (0, E, 1)),
-    ((2, 3, 4, 5), (1, E, slice(None, None, 2))),
-    ((2, 3, 4), (0, 1, 2, E)),
-    ((2, 3, 4), (E, 0, 1, 2)),
-    ((2, 3), (E, -1, -1)),
+    ((2, 3, 4), E), ((2, 3, 4), (E, 1)), ((2, 3, 4), (E, slice(1, 3))), ((2, 3, 4), (0, E)),
+    ((2, 3, 4), (slice(None, None, -1), E)), ((2, 3, 4), (0, E, 1)),
+    ((2, 3, 4, 5), (1, E, slice(None, None, 2))), ((2, 3, 4), (0, 1, 2, E)),
+    ((2, 3, 4), (E, 0, 1, 2)), ((2, 3), (E, -1, -1)),
     # New axes anywhere, with and without an ellipsis.
-    ((3,), None),
-    ((3,), (None, None)),
-    ((3,), (slice(None), None)),
-    ((3,), (None, 1)),
-    ((3, 4), (None, 1, None, slice(1, None), None)),
-    ((2, 3, 4), (None, E)),
-    ((2, 3, 4), (E, None)),
-    ((2, 3, 4), (E, None, 1)),
-    ((2, 3, 4), (E, 1, None)),
-    ((2, 3, 4), (None, E, None, 2, None)),
-    ((2, 3, 4), (1, None, E, None, slice(None, 2))),
-    ((2, 3, 4), (None, 0, E, None, None, -1)),
-    ((), None),
-    ((), (None, E, None)),
-    ((), E),
+    ((3,), None), ((3,), (None, None)), ((3,), (slice(None), None)), ((3,), (None, 1)),
+    ((3, 4), (None, 1, None, slice(1, None), None)), ((2, 3, 4), (None, E)),
+    ((2, 3, 4), (E, None)), ((2, 3, 4), (E, None, 1)), ((2, 3, 4), (E, 1, None)),
+    ((2, 3, 4), (None, E, None, 2, None)), ((2, 3, 4), (1, None, E, None, slice(None, 2))),
+    ((2, 3, 4), (None, 0, E, None, None, -1)), ((), None), ((), (None, E, None)), ((), E),
     ((), ()),
     # Mixed combinations on 1-D..4-D inputs.
-    ((4,), (slice(1, None, 2),)),
-    ((3, 4), (slice(1, None), slice(None, None, 2))),
-    ((3, 4), (E, 0)),
-    ((3, 4), (slice(None, None, -1), 1)),
-    ((3, 4), (slice(None), -1)),
-    ((3, 4), (2, slice(-1, 0, -2))),
-    ((2, 3, 4), (slice(None), slice(None, None, -1), 0)),
+    ((4,), (slice(1, None, 2),)), ((3, 4), (slice(1, None), slice(None, None, 2))),
+    ((3, 4), (E, 0)), ((3, 4), (slice(None, None, -1), 1)), ((3, 4), (slice(None), -1)),
+    ((3, 4), (2, slice(-1, 0, -2))), ((2, 3, 4), (slice(None), slice(None, None, -1), 0)),
     ((2, 3, 4), (-1, slice(-2, None), slice(None, None, 3))),
     ((2, 3, 4), (slice(0, 1), None, slice(5, 1, -1), slice(1, 3))),
     ((2, 3, 4, 5), (1, slice(None), E, slice(4, 0, -2))),
     ((2, 3, 4, 5), (slice(None, None, -1), 2, None, E, 3)),
     ((2, 3, 4, 5), (E, slice(1, -1), None, slice(None, None, -3))),
-    ((2, 3, 4, 5), (0, 0, 0, 0)),
-    ((2, 3, 4, 5), (-1, E, None, -1, slice(10, None, -1))),
+    ((2, 3, 4, 5), (0, 0, 0, 0)), ((2, 3, 4, 5), (-1, E, None, -1, slice(10, None, -1))),
     ((2, 3, 4, 5), (None, slice(0, 0), E, None)),
 ]
 
@@ -197,13 +146,11 @@ class TestAgainstNumpy:
     def test_shape_inference(self, shape, index):
         begin, end, strides, masks = _spec(index)
         assert strided_slice_shape(shape, begin, end, strides, **masks) == np.shape(
-            _array(shape)[index]
-        )
+            _array(shape)[index])
 
 
-@pytest.mark.parametrize(
-    "shape, index, message", ERROR_CASES, ids=[_case_id(c) for c in ERROR_CASES]
-)
+@pytest.mark.parametrize("shape, index, message", ERROR_CASES,
+                         ids=[_case_id(c) for c in ERROR_CASES])
 def test_errors(shape, index, message):
     begin, end, strides, masks = _spec(index)
     with pytest.raises(ValueError, match=message):
@@ -221,14 +168,11 @@ def _raw(x, begin, end, strides, **masks):
 T = np.array([[[1, 1, 1], [2, 2, 2]], [[3, 3, 3], [4, 4, 4]], [[5, 5, 5], [6, 6, 6]]])
 
 
-@pytest.mark.parametrize(
-    "begin, end, strides, expected",
-    [
-        ([1, 0, 0], [2, 1, 3], [1, 1, 1], [[[3, 3, 3]]]),
-        ([1, 0, 0], [2, 2, 3], [1, 1, 1], [[[3, 3, 3], [4, 4, 4]]]),
-        ([1, -1, 0], [2, -3, 3], [1, -1, 1], [[[4, 4, 4], [3, 3, 3]]]),
-    ],
-)
+@pytest.mark.parametrize("begin, end, strides, expected", [
+    ([1, 0, 0], [2, 1, 3], [1, 1, 1], [[[3, 3, 3]]]),
+    ([1, 0, 0], [2, 2, 3], [1, 1, 1], [[[3, 3, 3], [4, 4, 4]]]),
+    ([1, -1, 0], [2, -3, 3], [1, -1, 1], [[[4, 4, 4], [3, 3, 3]]]),
+])
 def test_tf_documentation_examples(begin, end, strides, expected):
     np.testing.assert_array_equal(_raw(T, begin, end, strides), expected)
 
@@ -259,22 +203,15 @@ def test_new_axis_wins_over_shrink_and_ignores_its_values():
 
 def test_ellipsis_wins_over_new_axis_on_the_same_position():
     x = _array((2, 3))
-    result = _raw(x, [0, 1], [0, 2], [1, 1], ellipsis_mask=1, new_axis_mask=1, shrink_axis_mask=2)
+    result = _raw(x, [0, 1], [0, 2], [1, 1], ellipsis_mask=1, new_axis_mask=1,
+                  shrink_axis_mask=2)
     np.testing.assert_array_equal(result, x[..., 1])
 
 
 def test_mask_bits_past_the_spec_are_ignored():
     x = _array((2, 3))
-    result = _raw(
-        x,
-        [1],
-        [2],
-        [1],
-        begin_mask=0b110,
-        end_mask=0b100,
-        new_axis_mask=0b1000,
-        shrink_axis_mask=0b10,
-    )
+    result = _raw(x, [1], [2], [1], begin_mask=0b110, end_mask=0b100, new_axis_mask=0b1000,
+                  shrink_axis_mask=0b10)
     np.testing.assert_array_equal(result, x[1:2])
 
 
@@ -297,17 +234,15 @@ def test_spec_vectors_must_match():
 
 def test_shape_with_unknown_dimensions():
     begin, end, strides, masks = _spec((None, 0, slice(1, None), E, slice(None, None, 2)))
-    assert strided_slice_shape((None, None, 7, 5), begin, end, strides, **masks) == (1, None, 7, 3)
+    assert strided_slice_shape((None, None, 7, 5), begin, end, strides, **masks) == (
+        1, None, 7, 3)
     assert strided_slice_shape((4, None, None, 5), begin, end, strides, **masks) == (
-        1,
-        None,
-        None,
-        3,
-    )
+        1, None, None, 3)
 
 
 def test_shape_accepts_plain_sequences():
-    assert strided_slice_shape([4, 6], [1, 0], [0, 0], [1, 2], begin_mask=2, end_mask=3) == (3, 3)
+    assert strided_slice_shape([4, 6], [1, 0], [0, 0], [1, 2], begin_mask=2, end_mask=3) == (
+        3, 3)
 
 
 def test_fully_shrunk_numpy_result_is_a_0d_array():

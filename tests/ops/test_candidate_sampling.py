@@ -50,7 +50,8 @@ def test_unique_log_uniform_sampler_draws_distinct_classes_and_repeats_with_a_se
     if tries == 6:
         np.testing.assert_allclose(sampled_exp, 6 * p_sampled, rtol=1e-5)
     else:
-        np.testing.assert_allclose(sampled_exp, -np.expm1(tries * np.log1p(-p_sampled)), rtol=1e-4)
+        np.testing.assert_allclose(sampled_exp, -np.expm1(tries * np.log1p(-p_sampled)),
+                                   rtol=1e-4)
         np.testing.assert_allclose(true_exp, -np.expm1(tries * np.log1p(-p_true)), rtol=1e-4)
 
 
@@ -88,9 +89,8 @@ def _np_sampled_logits(w, b, labels, x, sampled, true_exp, sampled_exp, remove_h
     sampled_logits = sampled_logits - np.log(sampled_exp)
     num_true = labels.shape[1]
     logits = np.concatenate([true_logits, sampled_logits], 1)
-    targets = np.concatenate(
-        [np.full(true_logits.shape, 1.0 / num_true), np.zeros(sampled_logits.shape)], 1
-    )
+    targets = np.concatenate([np.full(true_logits.shape, 1.0 / num_true),
+                              np.zeros(sampled_logits.shape)], 1)
     return logits, targets
 
 
@@ -111,24 +111,15 @@ def _losses_against_numpy(loss_fn, np_loss, num_true, remove_hits):
     labels = rng.randint(0, classes, (batch, num_true)).astype(np.int64)
     with tf.Graph().as_default():
         wt, bt, xt = tf.constant(w), tf.constant(b), tf.constant(x)
-        sv = cs.log_uniform_candidate_sampler(labels, num_true, num_sampled, True, classes, seed=11)
-        loss = loss_fn(
-            wt,
-            bt,
-            labels,
-            xt,
-            num_sampled,
-            classes,
-            num_true=num_true,
-            sampled_values=sv,
-            remove_accidental_hits=remove_hits,
-        )
+        sv = cs.log_uniform_candidate_sampler(labels, num_true, num_sampled, True, classes,
+                                              seed=11)
+        loss = loss_fn(wt, bt, labels, xt, num_sampled, classes, num_true=num_true,
+                       sampled_values=sv, remove_accidental_hits=remove_hits)
         grads = [tf.convert_to_tensor(g) for g in tf.gradients(tf.reduce_sum(loss), [wt, bt, xt])]
         got, (sampled, true_exp, sampled_exp), g = _run([loss, sv, grads])
     assert loss.shape.as_list() == [batch]
-    expected = np_loss(
-        *_np_sampled_logits(w, b, labels, x, sampled, true_exp, sampled_exp, remove_hits)
-    )
+    expected = np_loss(*_np_sampled_logits(w, b, labels, x, sampled, true_exp, sampled_exp,
+                                           remove_hits))
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
     gw, gb, gx = (_dense(v) for v in g)
     used = np.zeros(classes, bool)
@@ -161,15 +152,11 @@ def test_sampled_losses_gradients_match_finite_differences():
 
     classes, dim, batch = 6, 2, 3
     labels = np.array([[1], [4], [0]], np.int64)
-    sampled = (
-        np.array([2, 5, 3], np.int64),
-        np.full([3, 1], 0.4, np.float32),
-        np.full([3], 0.3, np.float32),
-    )  # a fixed sampled set
+    sampled = (np.array([2, 5, 3], np.int64), np.full([3, 1], 0.4, np.float32),
+               np.full([3], 0.3, np.float32))  # a fixed sampled set
     w = rng.randn(classes, dim)
     b = rng.randn(classes)
     x = rng.randn(batch, dim)
     for fn in (cs.nce_loss, cs.sampled_softmax_loss):
-        check_gradients(
-            lambda w, b, x, fn=fn: fn(w, b, labels, x, 3, classes, sampled_values=sampled), w, b, x
-        )
+        check_gradients(lambda w, b, x, fn=fn: fn(w, b, labels, x, 3, classes,
+                                                  sampled_values=sampled), w, b, x)

@@ -318,9 +318,8 @@ def test_back_prop_false_stops_gradients():
     with tf.Graph().as_default():
         x = tf.constant([1.0, 2.0])
         y = tf.foldl(lambda a, v: a * v, x, initializer=tf.constant(3.0), back_prop=False)
-        z = tf.while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * x), [0, x], back_prop=False)[
-            1
-        ]
+        z = tf.while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * x), [0, x],
+                          back_prop=False)[1]
         assert tf.gradients(y, x) == [None]
         assert tf.gradients(z, x) == [None]
 
@@ -540,8 +539,7 @@ def test_loops_bounded_by_shapes_known_only_when_compiled_are_differentiable():
             return t + 1, h, out.write(t, h)
 
         _, h, out = tf.while_loop(
-            lambda t, h, out: t < n,
-            body,
+            lambda t, h, out: t < n, body,
             [0, tf.zeros_like(x[0]), tf.TensorArray(tf.float64, size=n, element_shape=[2])],
             maximum_iterations=n,
         )

@@ -18,15 +18,8 @@ from tests.ops.test_op_table import (
 )
 
 OP_TYPES_TESTED = {
-    "Conv2D",
-    "Conv3D",
-    "DepthwiseConv2dNative",
-    "Conv2DBackpropInput",
-    "Conv3DBackpropInputV2",
-    "MaxPool",
-    "AvgPool",
-    "MaxPool3D",
-    "AvgPool3D",
+    "Conv2D", "Conv3D", "DepthwiseConv2dNative", "Conv2DBackpropInput",
+    "Conv3DBackpropInputV2", "MaxPool", "AvgPool", "MaxPool3D", "AvgPool3D",
     "MaxPoolWithArgmax",
 }
 GRADIENT_CHECKED = set(OP_TYPES_TESTED)
@@ -76,10 +69,8 @@ def np_conv(x, w, strides, padding, dilations=None):
 
 def np_depthwise(x, w, strides, padding, dilations=None):
     """w is [h, w, in, multiplier]; output channel c * multiplier + m."""
-    outs = [
-        np_conv(x[..., c : c + 1], w[:, :, c : c + 1, :], strides, padding, dilations)
-        for c in range(x.shape[-1])
-    ]
+    outs = [np_conv(x[..., c:c + 1], w[:, :, c:c + 1, :], strides, padding, dilations)
+            for c in range(x.shape[-1])]
     return np.concatenate(outs, -1)
 
 
@@ -118,24 +109,14 @@ def _argmax_ref(x, window, strides, padding, include_batch):
     flat = np.arange(x.size).reshape(x.shape) % (x.size if include_batch else h * w * c)
     xp = np.pad(x.astype(np.float64), [(0, 0), *pads, (0, 0)], constant_values=-np.inf)
     ip = np.pad(flat, [(0, 0), *pads, (0, 0)], constant_values=-1)
-    oh, ow = (
-        -(-h // strides[0]) if padding == "SAME" else (h - window[0]) // strides[0] + 1,
-        -(-w // strides[1]) if padding == "SAME" else (w - window[1]) // strides[1] + 1,
-    )
+    oh, ow = -(-h // strides[0]) if padding == "SAME" else (h - window[0]) // strides[0] + 1, \
+        -(-w // strides[1]) if padding == "SAME" else (w - window[1]) // strides[1] + 1
     out = np.zeros((b, oh, ow, c), np.int64)
     for n, i, j, k in itertools.product(range(b), range(oh), range(ow), range(c)):
-        vals = xp[
-            n,
-            i * strides[0] : i * strides[0] + window[0],
-            j * strides[1] : j * strides[1] + window[1],
-            k,
-        ].ravel()
-        ids = ip[
-            n,
-            i * strides[0] : i * strides[0] + window[0],
-            j * strides[1] : j * strides[1] + window[1],
-            k,
-        ].ravel()
+        vals = xp[n, i * strides[0]:i * strides[0] + window[0],
+                  j * strides[1]:j * strides[1] + window[1], k].ravel()
+        ids = ip[n, i * strides[0]:i * strides[0] + window[0],
+                 j * strides[1]:j * strides[1] + window[1], k].ravel()
         out[n, i, j, k] = ids[np.argmax(vals)]  # the first maximum in row-major order
     return out
 
@@ -150,239 +131,106 @@ _W1 = np.random.default_rng(11).uniform(-1, 1, (3, 2, 4)).astype(np.float32)
 _EXPLICIT = [[0, 0], [1, 2], [0, 3], [0, 0]]
 
 ROWS = [
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv2d(x, _W, [1, 2, 2, 1], "SAME"),
-        _cast(lambda x: np_conv(x, _W, [2, 2], "SAME")),
-        f32(B, 5, 7, 2),
-        id="same-odd-stride2",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv2d(x, _W, [1, 1, 1, 1], "VALID", dilations=[1, 2, 1, 1]),
-        _cast(lambda x: np_conv(x, _W, [1, 1], "VALID", [2, 1])),
-        f32(B, 6, 5, 2),
-        id="valid-dilated",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv2d(x, _W, 3, "SAME", data_format="NCHW", dilations=2),
-        _cast(_nchw(lambda x: np_conv(x, _W, [3, 3], "SAME", [2, 2]))),
-        f32(B, 2, 7, 8),
-        id="nchw-dilated-stride3",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv2d(x, _W, [1, 2, 1, 1], _EXPLICIT),
-        _cast(lambda x: np_conv(x, _W, [2, 1], [(1, 2), (0, 3)])),
-        f32(B, 4, 3, 2),
-        id="explicit",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv1d(x, _W1, 2, "SAME"),
-        _cast(lambda x: np_conv(x[:, None], _W1[None], [1, 2], "SAME")[:, 0]),
-        f32(B, 7, 2),
-        id="conv1d",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.conv1d(x, _W1, 1, "VALID", data_format="NCW", dilations=2),
-        _cast(
-            lambda x: np.moveaxis(
-                np_conv(np.moveaxis(x, 1, -1)[:, None], _W1[None], [1, 1], "VALID", [1, 2])[:, 0],
-                -1,
-                1,
-            )
-        ),
-        f32(B, 2, 8),
-        id="conv1d-ncw",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.atrous_conv2d(x, _W, 2, "SAME"),
-        _cast(lambda x: np_conv(x, _W, [1, 1], "SAME", [2, 2])),
-        f32(B, 5, 6, 2),
-        id="atrous",
-    ),
-    row(
-        "Conv2D",
-        lambda x: tf.nn.convolution(x, _W1, "SAME", strides=[2]),
-        _cast(lambda x: np_conv(x[:, None], _W1[None], [1, 2], "SAME")[:, 0]),
-        f32(B, 5, 2),
-        id="convolution-1d",
-    ),
-    row(
-        "Conv3D",
-        lambda x: tf.nn.conv3d(x, _W3, [1, 2, 1, 2, 1], "SAME"),
-        _cast(lambda x: np_conv(x, _W3, [2, 1, 2], "SAME")),
-        f32(B, 3, 4, 5, 2),
-    ),
-    row(
-        "Conv3D",
-        lambda x: tf.nn.convolution(x, _W3, "VALID", dilation_rate=[1, 2, 1], data_format="NCDHW"),
+    row("Conv2D", lambda x: tf.nn.conv2d(x, _W, [1, 2, 2, 1], "SAME"),
+        _cast(lambda x: np_conv(x, _W, [2, 2], "SAME")), f32(B, 5, 7, 2), id="same-odd-stride2"),
+    row("Conv2D", lambda x: tf.nn.conv2d(x, _W, [1, 1, 1, 1], "VALID", dilations=[1, 2, 1, 1]),
+        _cast(lambda x: np_conv(x, _W, [1, 1], "VALID", [2, 1])), f32(B, 6, 5, 2),
+        id="valid-dilated"),
+    row("Conv2D", lambda x: tf.nn.conv2d(x, _W, 3, "SAME", data_format="NCHW", dilations=2),
+        _cast(_nchw(lambda x: np_conv(x, _W, [3, 3], "SAME", [2, 2]))), f32(B, 2, 7, 8),
+        id="nchw-dilated-stride3"),
+    row("Conv2D", lambda x: tf.nn.conv2d(x, _W, [1, 2, 1, 1], _EXPLICIT),
+        _cast(lambda x: np_conv(x, _W, [2, 1], [(1, 2), (0, 3)])), f32(B, 4, 3, 2),
+        id="explicit"),
+    row("Conv2D", lambda x: tf.nn.conv1d(x, _W1, 2, "SAME"),
+        _cast(lambda x: np_conv(x[:, None], _W1[None], [1, 2], "SAME")[:, 0]), f32(B, 7, 2),
+        id="conv1d"),
+    row("Conv2D", lambda x: tf.nn.conv1d(x, _W1, 1, "VALID", data_format="NCW", dilations=2),
+        _cast(lambda x: np.moveaxis(np_conv(np.moveaxis(x, 1, -1)[:, None], _W1[None],
+                                            [1, 1], "VALID", [1, 2])[:, 0], -1, 1)),
+        f32(B, 2, 8), id="conv1d-ncw"),
+    row("Conv2D", lambda x: tf.nn.atrous_conv2d(x, _W, 2, "SAME"),
+        _cast(lambda x: np_conv(x, _W, [1, 1], "SAME", [2, 2])), f32(B, 5, 6, 2), id="atrous"),
+    row("Conv2D", lambda x: tf.nn.convolution(x, _W1, "SAME", strides=[2]),
+        _cast(lambda x: np_conv(x[:, None], _W1[None], [1, 2], "SAME")[:, 0]), f32(B, 5, 2),
+        id="convolution-1d"),
+    row("Conv3D", lambda x: tf.nn.conv3d(x, _W3, [1, 2, 1, 2, 1], "SAME"),
+        _cast(lambda x: np_conv(x, _W3, [2, 1, 2], "SAME")), f32(B, 3, 4, 5, 2)),
+    row("Conv3D", lambda x: tf.nn.convolution(x, _W3, "VALID", dilation_rate=[1, 2, 1],
+                                              data_format="NCDHW"),
         _cast(_nchw(lambda x: np_conv(x, _W3, [1, 1, 1], "VALID", [1, 2, 1]))),
-        f32(B, 2, 3, 4, 3),
-        id="convolution-ncdhw",
-    ),
-    row(
-        "DepthwiseConv2dNative",
-        lambda x: tf.nn.depthwise_conv2d(x, _DW, [1, 2, 2, 1], "SAME"),
-        _cast(lambda x: np_depthwise(x, _DW, [2, 2], "SAME")),
-        f32(B, 5, 4, 2),
-    ),
-    row(
-        "DepthwiseConv2dNative",
-        lambda x: tf.nn.depthwise_conv2d(
-            x, _DW, [1, 1, 1, 1], "VALID", rate=[1, 2], data_format="NCHW"
-        ),
+        f32(B, 2, 3, 4, 3), id="convolution-ncdhw"),
+    row("DepthwiseConv2dNative", lambda x: tf.nn.depthwise_conv2d(x, _DW, [1, 2, 2, 1], "SAME"),
+        _cast(lambda x: np_depthwise(x, _DW, [2, 2], "SAME")), f32(B, 5, 4, 2)),
+    row("DepthwiseConv2dNative",
+        lambda x: tf.nn.depthwise_conv2d(x, _DW, [1, 1, 1, 1], "VALID", rate=[1, 2],
+                                         data_format="NCHW"),
         _cast(_nchw(lambda x: np_depthwise(x, _DW, [1, 1], "VALID", [1, 2]))),
-        f32(B, 2, 4, 5),
-        id="nchw-rate",
-    ),
-    row(
-        "DepthwiseConv2dNative",
+        f32(B, 2, 4, 5), id="nchw-rate"),
+    row("DepthwiseConv2dNative",
         lambda x: tf.nn.separable_conv2d(x, _DW, _PW, [1, 1, 1, 1], "SAME"),
         _cast(lambda x: np_conv(np_depthwise(x, _DW, [1, 1], "SAME"), _PW, [1, 1], "VALID")),
-        f32(B, 4, 3, 2),
-        id="separable",
-    ),
-    row(
-        "Conv2DBackpropInput",
+        f32(B, 4, 3, 2), id="separable"),
+    row("Conv2DBackpropInput",
         lambda y, w: tf.nn.conv2d_transpose(y, w, [2, 5, 7, 2], [1, 2, 2, 1], "SAME"),
         _cast(lambda y, w: np_conv_transpose(y, w, (2, 5, 7, 2), [2, 2], "SAME")),
-        f32(2, 3, 4, 3),
-        f32(3, 3, 2, 3),
-    ),
-    row(
-        "Conv2DBackpropInput",
-        lambda y, w: tf.nn.conv2d_transpose(
-            y, w, [1, 2, 6, 5], [1, 1, 2, 1], "VALID", data_format="NCHW", dilations=[1, 1, 1, 2]
-        ),
-        _cast(
-            lambda y, w: np.moveaxis(
-                np_conv_transpose(np.moveaxis(y, 1, -1), w, (1, 6, 5, 2), [2, 1], "VALID", [1, 2]),
-                -1,
-                1,
-            )
-        ),
-        f32(1, 3, 2, 1),
-        f32(3, 3, 2, 3),
-        id="nchw-valid-dilated",
-    ),
-    row(
-        "Conv3DBackpropInputV2",
+        f32(2, 3, 4, 3), f32(3, 3, 2, 3)),
+    row("Conv2DBackpropInput",
+        lambda y, w: tf.nn.conv2d_transpose(y, w, [1, 2, 6, 5], [1, 1, 2, 1], "VALID",
+                                            data_format="NCHW", dilations=[1, 1, 1, 2]),
+        _cast(lambda y, w: np.moveaxis(np_conv_transpose(
+            np.moveaxis(y, 1, -1), w, (1, 6, 5, 2), [2, 1], "VALID", [1, 2]), -1, 1)),
+        f32(1, 3, 2, 1), f32(3, 3, 2, 3), id="nchw-valid-dilated"),
+    row("Conv3DBackpropInputV2",
         lambda y, w: tf.nn.conv3d_transpose(y, w, [1, 3, 3, 4, 3], [1, 2, 1, 2, 1]),
         _cast(lambda y, w: np_conv_transpose(y, w, (1, 3, 3, 4, 3), [2, 1, 2], "SAME")),
-        f32(1, 2, 3, 2, 2),
-        f32(2, 2, 2, 3, 2),
-    ),
-    row(
-        "MaxPool",
-        lambda x: tf.nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
-        lambda x: np_pool(x, [3, 3], [2, 2], "SAME", "MAX"),
-        f32(B, 5, 7, 2),
-        id="same-overlap",
-    ),
-    row(
-        "MaxPool",
-        lambda x: tf.nn.max_pool(x, 2, 2, "VALID"),
-        lambda x: np_pool(x, [2, 2], [2, 2], "VALID", "MAX"),
-        f32(B, 5, 6, 2),
-        id="valid-tiles-cropped",
-    ),
-    row(
-        "MaxPool",
-        lambda x: tf.nn.max_pool(x, [1, 1, 2, 3], [1, 1, 2, 3], "SAME", data_format="NCHW"),
-        _nchw(lambda x: np_pool(x, [2, 3], [2, 3], "SAME", "MAX")),
-        f32(B, 2, 4, 6),
-        id="nchw-tiles",
-    ),
-    row(
-        "MaxPool",
-        lambda x: tf.nn.pool(x, [3], "MAX", "SAME", strides=[2]),
-        lambda x: np_pool(x[:, None], [1, 3], [1, 2], "SAME", "MAX")[:, 0],
-        f32(B, 6, 2),
-        id="pool-1d",
-    ),
-    row(
-        "AvgPool",
-        lambda x: tf.nn.avg_pool(x, [1, 3, 2, 1], [1, 2, 1, 1], "SAME"),
-        lambda x: np_pool(x, [3, 2], [2, 1], "SAME", "AVG"),
-        f32(B, 5, 4, 2),
-        id="same-counts-valid-only",
-    ),
-    row(
-        "AvgPool",
-        lambda x: tf.nn.avg_pool(x, 2, 2, "SAME"),
-        lambda x: np_pool(x, [2, 2], [2, 2], "SAME", "AVG"),
-        f32(B, 5, 3, 2),
-        id="same-tiles-padded",
-    ),
-    row(
-        "AvgPool",
-        lambda x: tf.nn.pool(x, [2, 2], "AVG", "VALID", strides=[2, 2], data_format="NCHW"),
-        _nchw(lambda x: np_pool(x, [2, 2], [2, 2], "VALID", "AVG")),
-        f32(B, 3, 4, 4),
-        id="pool-nchw-tiles",
-    ),
-    row(
-        "MaxPool3D",
-        lambda x: tf.nn.max_pool3d(x, [1, 2, 2, 2, 1], [1, 1, 2, 2, 1], "SAME"),
-        lambda x: np_pool(x, [2, 2, 2], [1, 2, 2], "SAME", "MAX"),
-        f32(B, 3, 3, 4, 2),
-    ),
-    row(
-        "MaxPool3D",
-        lambda x: tf.nn.pool(x, [2, 2, 2], "MAX", "VALID", strides=[2, 2, 2]),
-        lambda x: np_pool(x, [2, 2, 2], [2, 2, 2], "VALID", "MAX"),
-        f32(B, 4, 2, 5, 1),
-        id="pool-tiles",
-    ),
-    row(
-        "AvgPool3D",
-        lambda x: tf.nn.avg_pool3d(x, [1, 2, 3, 2, 1], [1, 2, 2, 1, 1], "SAME"),
-        lambda x: np_pool(x, [2, 3, 2], [2, 2, 1], "SAME", "AVG"),
-        f32(B, 3, 5, 2, 2),
-    ),
-    row(
-        "AvgPool3D",
-        lambda x: tf.nn.avg_pool3d(
-            x, [1, 1, 1, 1, 2], [1, 1, 1, 1, 2], "VALID", data_format="NCDHW"
-        ),
+        f32(1, 2, 3, 2, 2), f32(2, 2, 2, 3, 2)),
+    row("MaxPool", lambda x: tf.nn.max_pool(x, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
+        lambda x: np_pool(x, [3, 3], [2, 2], "SAME", "MAX"), f32(B, 5, 7, 2), id="same-overlap"),
+    row("MaxPool", lambda x: tf.nn.max_pool(x, 2, 2, "VALID"),
+        lambda x: np_pool(x, [2, 2], [2, 2], "VALID", "MAX"), f32(B, 5, 6, 2),
+        id="valid-tiles-cropped"),
+    row("MaxPool", lambda x: tf.nn.max_pool(x, [1, 1, 2, 3], [1, 1, 2, 3], "SAME",
+                                            data_format="NCHW"),
+        _nchw(lambda x: np_pool(x, [2, 3], [2, 3], "SAME", "MAX")), f32(B, 2, 4, 6),
+        id="nchw-tiles"),
+    row("MaxPool", lambda x: tf.nn.pool(x, [3], "MAX", "SAME", strides=[2]),
+        lambda x: np_pool(x[:, None], [1, 3], [1, 2], "SAME", "MAX")[:, 0], f32(B, 6, 2),
+        id="pool-1d"),
+    row("AvgPool", lambda x: tf.nn.avg_pool(x, [1, 3, 2, 1], [1, 2, 1, 1], "SAME"),
+        lambda x: np_pool(x, [3, 2], [2, 1], "SAME", "AVG"), f32(B, 5, 4, 2),
+        id="same-counts-valid-only"),
+    row("AvgPool", lambda x: tf.nn.avg_pool(x, 2, 2, "SAME"),
+        lambda x: np_pool(x, [2, 2], [2, 2], "SAME", "AVG"), f32(B, 5, 3, 2),
+        id="same-tiles-padded"),
+    row("AvgPool", lambda x: tf.nn.pool(x, [2, 2], "AVG", "VALID", strides=[2, 2],
+                                        data_format="NCHW"),
+        _nchw(lambda x: np_pool(x, [2, 2], [2, 2], "VALID", "AVG")), f32(B, 3, 4, 4),
+        id="pool-nchw-tiles"),
+    row("MaxPool3D", lambda x: tf.nn.max_pool3d(x, [1, 2, 2, 2, 1], [1, 1, 2, 2, 1], "SAME"),
+        lambda x: np_pool(x, [2, 2, 2], [1, 2, 2], "SAME", "MAX"), f32(B, 3, 3, 4, 2)),
+    row("MaxPool3D", lambda x: tf.nn.pool(x, [2, 2, 2], "MAX", "VALID", strides=[2, 2, 2]),
+        lambda x: np_pool(x, [2, 2, 2], [2, 2, 2], "VALID", "MAX"), f32(B, 4, 2, 5, 1),
+        id="pool-tiles"),
+    row("AvgPool3D", lambda x: tf.nn.avg_pool3d(x, [1, 2, 3, 2, 1], [1, 2, 2, 1, 1], "SAME"),
+        lambda x: np_pool(x, [2, 3, 2], [2, 2, 1], "SAME", "AVG"), f32(B, 3, 5, 2, 2)),
+    row("AvgPool3D", lambda x: tf.nn.avg_pool3d(x, [1, 1, 1, 1, 2], [1, 1, 1, 1, 2], "VALID",
+                                                data_format="NCDHW"),
         _nchw(lambda x: np_pool(x, [1, 1, 2], [1, 1, 2], "VALID", "AVG")),
-        f32(B, 2, 2, 3, 4),
-        id="ncdhw-tiles",
-    ),
-    row(
-        "MaxPoolWithArgmax",
+        f32(B, 2, 2, 3, 4), id="ncdhw-tiles"),
+    row("MaxPoolWithArgmax",
         lambda x: tf.nn.max_pool_with_argmax(x, [1, 3, 2, 1], [1, 2, 2, 1], "SAME")[0],
-        lambda x: np_pool(x, [3, 2], [2, 2], "SAME", "MAX"),
-        f32(B, 5, 5, 2),
-    ),
-    row(
-        "MaxPoolWithArgmax",
+        lambda x: np_pool(x, [3, 2], [2, 2], "SAME", "MAX"), f32(B, 5, 5, 2)),
+    row("MaxPoolWithArgmax",
         lambda x: tf.nn.max_pool_with_argmax(x, [1, 3, 2, 1], [1, 2, 2, 1], "SAME")[1],
-        lambda x: _argmax_ref(x, [3, 2], [2, 2], "SAME", False),
-        f32(B, 5, 5, 2),
-        dtype=np.int64,
-        id="argmax",
-    ),
-    row(
-        "MaxPoolWithArgmax",
-        lambda x: tf.nn.max_pool_with_argmax(
-            x,
-            [1, 2, 2, 1],
-            [1, 1, 2, 1],
-            "VALID",
-            output_dtype=tf.int32,
-            include_batch_in_index=True,
-        )[1],
+        lambda x: _argmax_ref(x, [3, 2], [2, 2], "SAME", False), f32(B, 5, 5, 2),
+        dtype=np.int64, id="argmax"),
+    row("MaxPoolWithArgmax",
+        lambda x: tf.nn.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 1, 2, 1], "VALID",
+                                             output_dtype=tf.int32,
+                                             include_batch_in_index=True)[1],
         lambda x: _argmax_ref(x, [2, 2], [1, 2], "VALID", True).astype(np.int32),
-        f32(B, 3, 5, 2),
-        dtype=np.int32,
-        id="argmax-with-batch",
-    ),
+        f32(B, 3, 5, 2), dtype=np.int32, id="argmax-with-batch"),
 ]
 
 
@@ -405,20 +253,12 @@ def _rand(*shape, seed=0):
 
 def test_conv_gradients():
     check_gradients(
-        lambda x, w: [
-            tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"),
-            tf.nn.conv2d(x, w, 1, "VALID", dilations=[1, 1, 2, 1]),
-            tf.nn.conv2d(
-                tf.transpose(x, [0, 3, 1, 2]),
-                w,
-                2,
-                [[0, 0], [0, 0], [1, 0], [2, 1]],
-                data_format="NCHW",
-            ),
-        ],
-        _rand(1, 3, 5, 2),
-        _rand(2, 2, 2, 1, seed=1),
-    )
+        lambda x, w: [tf.nn.conv2d(x, w, [1, 2, 2, 1], "SAME"),
+                      tf.nn.conv2d(x, w, 1, "VALID", dilations=[1, 1, 2, 1]),
+                      tf.nn.conv2d(tf.transpose(x, [0, 3, 1, 2]), w, 2, [[0, 0], [0, 0],
+                                                                          [1, 0], [2, 1]],
+                                   data_format="NCHW")],
+        _rand(1, 3, 5, 2), _rand(2, 2, 2, 1, seed=1))
 
 
 def test_conv3d_depthwise_and_transpose_gradients():
@@ -427,14 +267,9 @@ def test_conv3d_depthwise_and_transpose_gradients():
             tf.nn.conv3d(x, w, [1, 1, 2, 1, 1], "SAME"),
             tf.nn.depthwise_conv2d(x[:, 0], dw, [1, 2, 1, 1], "SAME"),
             tf.nn.conv2d_transpose(y, tw, [1, 3, 3, 1], [1, 2, 2, 1], "SAME"),
-            tf.nn.conv3d_transpose(y[:, None], tw[None], [1, 1, 3, 3, 1], [1, 1, 2, 2, 1]),
-        ],
-        _rand(1, 2, 3, 2, 2),
-        _rand(1, 2, 2, 2, 1, seed=1),
-        _rand(2, 2, 2, 2, seed=2),
-        _rand(1, 2, 2, 2, seed=3),
-        _rand(2, 2, 1, 2, seed=4),
-    )
+            tf.nn.conv3d_transpose(y[:, None], tw[None], [1, 1, 3, 3, 1], [1, 1, 2, 2, 1])],
+        _rand(1, 2, 3, 2, 2), _rand(1, 2, 2, 2, 1, seed=1), _rand(2, 2, 2, 2, seed=2),
+        _rand(1, 2, 2, 2, seed=3), _rand(2, 2, 1, 2, seed=4))
 
 
 def test_pool_gradients():
@@ -442,18 +277,13 @@ def test_pool_gradients():
     x = np.random.default_rng(5).permutation(2 * 5 * 4).reshape(1, 5, 4, 2) / 10.0
     x3 = np.random.default_rng(6).permutation(16).reshape(1, 2, 2, 4, 1) / 10.0
     check_gradients(
-        lambda x, x3: [
-            tf.nn.max_pool(x, 3, 2, "SAME"),
-            tf.nn.max_pool(x, 2, 2, "VALID"),
-            tf.nn.avg_pool(x, [1, 3, 2, 1], [1, 2, 1, 1], "SAME"),
-            tf.nn.avg_pool(x, 2, 2, "VALID"),
-            tf.nn.max_pool_with_argmax(x, [1, 2, 3, 1], [1, 2, 2, 1], "SAME")[0],
-            tf.nn.max_pool3d(x3, 2, [1, 1, 1, 2, 1], "SAME"),
-            tf.nn.avg_pool3d(x3, [1, 1, 2, 2, 1], [1, 1, 2, 2, 1], "SAME"),
-        ],
-        x,
-        x3,
-    )
+        lambda x, x3: [tf.nn.max_pool(x, 3, 2, "SAME"), tf.nn.max_pool(x, 2, 2, "VALID"),
+                       tf.nn.avg_pool(x, [1, 3, 2, 1], [1, 2, 1, 1], "SAME"),
+                       tf.nn.avg_pool(x, 2, 2, "VALID"),
+                       tf.nn.max_pool_with_argmax(x, [1, 2, 3, 1], [1, 2, 2, 1], "SAME")[0],
+                       tf.nn.max_pool3d(x3, 2, [1, 1, 1, 2, 1], "SAME"),
+                       tf.nn.avg_pool3d(x3, [1, 1, 2, 2, 1], [1, 1, 2, 2, 1], "SAME")],
+        x, x3)
 
 
 # -- edge cases ------------------------------------------------------------------------------
@@ -462,9 +292,8 @@ def test_pool_gradients():
 def test_argmax_ties_pick_the_first_and_padding_is_never_chosen(sess):
     with sess.graph.as_default():
         x = tf.constant(np.full((2, 3, 3, 1), -5.0, np.float32))
-        out, arg = tf.nn.max_pool_with_argmax(
-            x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME", include_batch_in_index=True
-        )
+        out, arg = tf.nn.max_pool_with_argmax(x, [1, 2, 2, 1], [1, 2, 2, 1], "SAME",
+                                              include_batch_in_index=True)
     got, index = sess.run([out, arg])
     assert (got == -5).all()
     assert index[..., 0].tolist() == [[[0, 2], [6, 8]], [[9, 11], [15, 17]]]
@@ -506,9 +335,8 @@ def test_build_errors_name_the_op(sess):
         with pytest.raises(ValueError, match="strides should be of length 1, 2 or 4"):
             tf.nn.conv2d(x, _W, [1, 1, 1], "SAME")
         with pytest.raises(TypeError, match="Conv2D"):
-            tf.nn.conv2d(
-                tf.zeros([1, 4, 4, 2], tf.int32), tf.zeros([3, 3, 2, 3], tf.int32), 1, "SAME"
-            )
+            tf.nn.conv2d(tf.zeros([1, 4, 4, 2], tf.int32), tf.zeros([3, 3, 2, 3], tf.int32),
+                         1, "SAME")
         with pytest.raises(ValueError, match="Pooling is not yet supported on the batch"):
             tf.nn.max_pool(x, [2, 2, 2, 1], 1, "SAME")
         with pytest.raises(ValueError, match="Negative dimension size.*'MaxPool'"):
@@ -545,10 +373,8 @@ def test_run_time_shape_errors(sess):
 
 def test_float16_and_float64_keep_their_dtype(sess):
     with sess.graph.as_default():
-        outs = [
-            tf.nn.conv2d(tf.ones([1, 3, 3, 2], dt), tf.ones([2, 2, 2, 1], dt), 1, "SAME")
-            for dt in (tf.float16, tf.float64)
-        ]
+        outs = [tf.nn.conv2d(tf.ones([1, 3, 3, 2], dt), tf.ones([2, 2, 2, 1], dt), 1, "SAME")
+                for dt in (tf.float16, tf.float64)]
         outs.append(tf.nn.avg_pool(tf.ones([1, 3, 3, 1], tf.float16), 2, 2, "SAME"))
     got = sess.run(outs)
     assert [v.dtype for v in got] == [np.float16, np.float64, np.float16]

@@ -31,11 +31,8 @@ def _np_greedy(x, seq_len, merge):
     for b in range(x.shape[1]):
         best = x[: seq_len[b], b].argmax(-1)
         neg[b, 0] = -x[: seq_len[b], b].max(-1).sum()
-        out = [
-            k
-            for t, k in enumerate(best)
-            if k != blank and not (merge and t > 0 and best[t - 1] == k)
-        ]
+        out = [k for t, k in enumerate(best)
+               if k != blank and not (merge and t > 0 and best[t - 1] == k)]
         decoded.append(out)
     return decoded, neg
 
@@ -54,8 +51,7 @@ def test_greedy_decoder_matches_numpy():
         longest = max(len(d) for d in expected)
         np.testing.assert_array_equal(got.dense_shape, [3, longest])
         np.testing.assert_array_equal(
-            got.indices, [[b, j] for b, d in enumerate(expected) for j in range(len(d))]
-        )
+            got.indices, [[b, j] for b, d in enumerate(expected) for j in range(len(d))])
         np.testing.assert_array_equal(got.values, [k for d in expected for k in d])
         np.testing.assert_allclose(got_neg, expected_neg, rtol=1e-6)
 
@@ -88,7 +84,8 @@ def _np_ctc(logits, labels, seq_len, merge=True, collapse=False):
             label = [k for i, k in enumerate(label) if i == 0 or label[i - 1] != k]
         total = 0.0
         for path in itertools.product(range(classes), repeat=int(seq_len[b])):
-            seq = [k for t, k in enumerate(path) if not (merge and t > 0 and path[t - 1] == k)]
+            seq = [k for t, k in enumerate(path)
+                   if not (merge and t > 0 and path[t - 1] == k)]
             if [k for k in seq if k != blank] == label:
                 total += np.exp(sum(logp[t, b, k] for t, k in enumerate(path)))
         out.append(-np.log(total) if total > 0 else np.inf)
@@ -99,9 +96,8 @@ def _sparse(labels):
     indices = [[b, j] for b, row in enumerate(labels) for j in range(len(row))]
     values = [k for row in labels for k in row]
     width = max(len(row) for row in labels)
-    return tf.SparseTensor(
-        np.array(indices, np.int64).reshape(-1, 2), np.array(values, np.int32), [len(labels), width]
-    )
+    return tf.SparseTensor(np.array(indices, np.int64).reshape(-1, 2),
+                           np.array(values, np.int32), [len(labels), width])
 
 
 CASES = [  # (max_time, classes, labels, seq_len)
@@ -119,13 +115,8 @@ def test_ctc_loss_matches_brute_force(case, merge, collapse):
     max_time, classes, labels, seq_len = CASES[case]
     x = rng.randn(max_time, 2, classes)
     with tf.Graph().as_default():
-        loss = tf.nn.ctc_loss(
-            _sparse(labels),
-            x,
-            seq_len,
-            preprocess_collapse_repeated=collapse,
-            ctc_merge_repeated=merge,
-        )
+        loss = tf.nn.ctc_loss(_sparse(labels), x, seq_len, preprocess_collapse_repeated=collapse,
+                              ctc_merge_repeated=merge)
         assert loss.shape.as_list() == [2] and loss.dtype == tf.float64
         got = _run(loss)
     np.testing.assert_allclose(got, _np_ctc(x, labels, seq_len, merge, collapse), rtol=1e-10)
@@ -135,11 +126,11 @@ def test_ctc_loss_batch_major_float32_and_ignored_entries():
     x = rng.randn(4, 2, 3).astype(np.float32)
     labels = [[0, 1, 0], [1]]
     with tf.Graph().as_default():
-        major = tf.nn.ctc_loss(
-            _sparse(labels), np.transpose(x, [1, 0, 2]), [4, 2], time_major=False
-        )
+        major = tf.nn.ctc_loss(_sparse(labels), np.transpose(x, [1, 0, 2]), [4, 2],
+                               time_major=False)
         strict = tf.nn.ctc_loss(_sparse(labels), x, [2, 2])
-        ignored = tf.nn.ctc_loss(_sparse(labels), x, [2, 2], ignore_longer_outputs_than_inputs=True)
+        ignored = tf.nn.ctc_loss(_sparse(labels), x, [2, 2],
+                                 ignore_longer_outputs_than_inputs=True)
         got = _run([major, strict, ignored])
     np.testing.assert_allclose(got[0], _np_ctc(x.astype(np.float64), labels, [4, 2]), rtol=1e-5)
     assert got[1][0] == np.inf and np.isfinite(got[1][1])
@@ -158,22 +149,16 @@ def test_ctc_loss_needs_a_sparse_label_with_a_constant_shape():
 @pytest.mark.parametrize("merge", [True, False])
 def test_ctc_loss_gradients_match_finite_differences(merge):
     x = rng.randn(4, 2, 3)
-    check_gradients(
-        lambda x: tf.nn.ctc_loss(_sparse([[0, 1], [1, 1]]), x, [4, 3], ctc_merge_repeated=merge), x
-    )
+    check_gradients(lambda x: tf.nn.ctc_loss(_sparse([[0, 1], [1, 1]]), x, [4, 3],
+                                             ctc_merge_repeated=merge), x)
 
 
 def test_ctc_loss_gradients_float32_and_ignored_entries_get_none():
     x = rng.randn(3, 2, 3).astype(np.float32)
     labels = [[0, 1, 0], [1]]
-    check_gradients(
-        lambda x: tf.nn.ctc_loss(
-            _sparse(labels), x, [3, 2], ignore_longer_outputs_than_inputs=True
-        ),
-        x,
-        atol=5e-3,
-        rtol=5e-3,
-    )
+    check_gradients(lambda x: tf.nn.ctc_loss(_sparse(labels), x, [3, 2],
+                                             ignore_longer_outputs_than_inputs=True), x,
+                    atol=5e-3, rtol=5e-3)
     with tf.Graph().as_default():
         xt = tf.constant(x)
         loss = tf.nn.ctc_loss(_sparse(labels), xt, [2, 3], ignore_longer_outputs_than_inputs=True)

@@ -24,19 +24,10 @@ GRID = 1 / 128  # float inputs are distinct points of this grid, offset per inpu
 _SKIP_GROUPS = {
     "no inputs: a constant or a graph input": ("Const", "Placeholder"),
     "an integer result from the input's shape only (NotDifferentiable in TF)": (
-        "Shape",
-        "Size",
-        "Rank",
-    ),
+        "Shape", "Size", "Rank"),
     "an integer sequence from scalar bounds (NotDifferentiable in TF)": ("Range",),
     "a comparison: bool output": (
-        "Equal",
-        "NotEqual",
-        "Less",
-        "LessEqual",
-        "Greater",
-        "GreaterEqual",
-    ),
+        "Equal", "NotEqual", "Less", "LessEqual", "Greater", "GreaterEqual"),
     "bool inputs and output": ("LogicalAnd", "LogicalOr", "LogicalNot", "All", "Any"),
     "a string output (host op)": ("AsString", "StringJoin"),
     "the int64 coordinates of true elements (host op; NotDifferentiable in TF)": ("Where",),
@@ -44,49 +35,20 @@ _SKIP_GROUPS = {
     "its gradient is None by definition, which finite differences cannot see "
     "(test_stop_gradient_blocks_its_input checks it)": ("StopGradient",),
     "variable state: reads or writes a variable's ref, no gradient": (
-        "VariableV2",
-        "Assign",
-        "AssignAdd",
-        "AssignSub",
-        "IsVariableInitialized",
-        "ScatterAdd",
-        "ScatterSub",
-        "ScatterUpdate",
-    ),
+        "VariableV2", "Assign", "AssignAdd", "AssignSub", "IsVariableInitialized",
+        "ScatterAdd", "ScatterSub", "ScatterUpdate"),
     "an optimizer's update of a variable and its slots: a training op, never differentiated": (
-        "ApplyAdadelta",
-        "ApplyAdagrad",
-        "ApplyAdagradDA",
-        "ApplyAdam",
-        "ApplyCenteredRMSProp",
-        "ApplyFtrl",
-        "ApplyFtrlV2",
-        "ApplyGradientDescent",
-        "ApplyMomentum",
-        "ApplyProximalAdagrad",
-        "ApplyProximalGradientDescent",
-        "ApplyRMSProp",
-        "SparseApplyAdadelta",
-        "SparseApplyAdagrad",
-        "SparseApplyAdagradDA",
-        "SparseApplyCenteredRMSProp",
-        "SparseApplyFtrl",
-        "SparseApplyFtrlV2",
-        "SparseApplyMomentum",
-        "SparseApplyProximalAdagrad",
-        "SparseApplyProximalGradientDescent",
-        "SparseApplyRMSProp",
-    ),
+        "ApplyAdadelta", "ApplyAdagrad", "ApplyAdagradDA", "ApplyAdam", "ApplyCenteredRMSProp",
+        "ApplyFtrl", "ApplyFtrlV2", "ApplyGradientDescent", "ApplyMomentum",
+        "ApplyProximalAdagrad", "ApplyProximalGradientDescent", "ApplyRMSProp",
+        "SparseApplyAdadelta", "SparseApplyAdagrad", "SparseApplyAdagradDA",
+        "SparseApplyCenteredRMSProp", "SparseApplyFtrl", "SparseApplyFtrlV2",
+        "SparseApplyMomentum", "SparseApplyProximalAdagrad",
+        "SparseApplyProximalGradientDescent", "SparseApplyRMSProp"),
     "a random draw: flowgraph gives RNG kernels no gradient, and a session's RNG state moves "
     "on every run, so finite differences cannot be taken": (
-        "RandomStandardNormal",
-        "RandomUniform",
-        "RandomUniformInt",
-        "TruncatedNormal",
-        "RandomGamma",
-        "RandomShuffle",
-        "Multinomial",
-    ),
+        "RandomStandardNormal", "RandomUniform", "RandomUniformInt", "TruncatedNormal",
+        "RandomGamma", "RandomShuffle", "Multinomial"),
 }
 # Op types whose gradients are not checked here, and why.
 SKIPPED = {op: reason for reason, ops in _SKIP_GROUPS.items() for op in ops}
@@ -122,9 +84,8 @@ def _smooth(spec: In, dtype, k: int, count: int, rng) -> np.ndarray:
     frac = points - np.floor(points)
     points = points[(frac > 0.1) & (frac < 0.9)]
     shape = _shape(spec)
-    reals = rng.choice(
-        points, (2 if np.issubdtype(dtype, np.complexfloating) else 1,) + shape, replace=False
-    )
+    reals = rng.choice(points, (2 if np.issubdtype(dtype, np.complexfloating) else 1,) + shape,
+                       replace=False)
     return (reals[0] + 1j * reals[1] if len(reals) == 2 else reals[0]).astype(dtype)
 
 
@@ -172,9 +133,8 @@ def _check(build: Callable, values: list) -> None:
 def _param(value, test_id: str):
     marks = []
     if test_id in KNOWN_BUGS:
-        marks.append(
-            pytest.mark.xfail(strict=True, raises=AssertionError, reason=KNOWN_BUGS[test_id])
-        )
+        marks.append(pytest.mark.xfail(strict=True, raises=AssertionError,
+                                       reason=KNOWN_BUGS[test_id]))
     return pytest.param(value, id=test_id, marks=marks)
 
 
@@ -194,9 +154,8 @@ def _row_skip(r: Row) -> str | None:
 
 # Rows with no gradient to check (listed with their reason by `_row_skip`) are not
 # collected at all, rather than reported as skipped tests.
-@pytest.mark.parametrize(
-    "r", [_param(r, i) for r, i in zip(ROWS, _ids(ROWS)) if _row_skip(r) is None]
-)
+@pytest.mark.parametrize("r", [_param(r, i) for r, i in zip(ROWS, _ids(ROWS))
+                               if _row_skip(r) is None])
 def test_row_gradient(r: Row):
     key = repr((r.op_type, r.id, r.inputs))
     _check(r.build, _values(r.inputs, key, r.op_type, promote=True))
@@ -239,36 +198,19 @@ _W = np.array([[0.5, -1.0], [1.5, 0.25], [-0.75, 1.0]])
 CASES = [
     # tf.gather: IndexedSlices along axis 0 (densified by the checker), a VJP elsewhere.
     case("GatherV2", lambda x: tf.gather(x, [2, 0, 2]), f64(3, 2), id="gather-axis0-repeats"),
-    case(
-        "GatherV2",
-        lambda x: tf.gather(x, [[0, 1], [1, 1]]),
-        f64(3, 2),
-        id="gather-axis0-2d-indices",
-    ),
+    case("GatherV2", lambda x: tf.gather(x, [[0, 1], [1, 1]]), f64(3, 2),
+         id="gather-axis0-2d-indices"),
     case("GatherV2", lambda x: tf.gather(x, [1, 1, 0], axis=1), f64(2, 3), id="gather-axis1"),
-    case("GatherV2", lambda x: tf.gather(x, [0, 2], axis=-1), f64(2, 3, 2), id="gather-axis-1"),
-    case(
-        "GatherV2",
-        lambda x: tf.concat([tf.gather(x, [0, 2]), tf.gather(x, [2])], 0),
-        f64(3, 2),
-        id="gather-two-slices-summed",
-    ),
-    case(
-        "GatherV2",
-        lambda x: tf.gather(tf.tanh(x), [1]) * 3.0,
-        f64(3, 2),
-        id="gather-slices-into-a-vjp",
-    ),
+    case("GatherV2", lambda x: tf.gather(x, [0, 2], axis=-1), f64(2, 3, 2),
+         id="gather-axis-1"),
+    case("GatherV2", lambda x: tf.concat([tf.gather(x, [0, 2]), tf.gather(x, [2])], 0),
+         f64(3, 2), id="gather-two-slices-summed"),
+    case("GatherV2", lambda x: tf.gather(tf.tanh(x), [1]) * 3.0, f64(3, 2),
+         id="gather-slices-into-a-vjp"),
     # Joining and rearranging.
     case("ConcatV2", lambda x, y: tf.concat([x, y], 0), f64(1, 3), f64(2, 3), id="concat-axis0"),
-    case(
-        "ConcatV2",
-        lambda x, y, z: tf.concat([x, y, z], -1),
-        f64(2, 1),
-        f64(2, 2),
-        f64(2, 1),
-        id="concat-three-axis-1",
-    ),
+    case("ConcatV2", lambda x, y, z: tf.concat([x, y, z], -1), f64(2, 1), f64(2, 2), f64(2, 1),
+         id="concat-three-axis-1"),
     case("Pack", lambda x, y: tf.stack([x, y], axis=1), f64(2, 3), f64(2, 3), id="stack-axis1"),
     case("Pack", lambda x, y: tf.stack([x, y, x]), f64(3), f64(3), id="stack-reused-input"),
     case("Transpose", tf.transpose, f64(2, 3), id="transpose"),
@@ -281,14 +223,10 @@ CASES = [
     case("ExpandDims", lambda x: tf.expand_dims(x, -1), f64(2, 3), id="expand_dims-1"),
     case("Identity", tf.identity, f64(2, 3), id="identity"),
     case("IdentityN", lambda x, y: tf.identity_n([x, y]), f64(2, 3), f64(3), id="identity_n"),
-    case(
-        "IdentityN",
-        lambda x, y: tf.identity_n([x, y])[1] * 2.0,
-        f64(2),
-        f64(3),
-        id="identity_n-one-output-used",
-    ),
-    case("OnesLike", lambda x: tf.ones_like(x, optimize=False) + 0 * x, f64(2, 3), id="ones_like"),
+    case("IdentityN", lambda x, y: tf.identity_n([x, y])[1] * 2.0, f64(2), f64(3),
+         id="identity_n-one-output-used"),
+    case("OnesLike", lambda x: tf.ones_like(x, optimize=False) + 0 * x, f64(2, 3),
+         id="ones_like"),
     # Slicing.
     case("StridedSlice", lambda x: x[1:, ::2], f64(3, 4), id="slice-1:-::2"),
     case("StridedSlice", lambda x: x[..., 0], f64(2, 3, 2), id="slice-ellipsis-0"),
@@ -296,71 +234,30 @@ CASES = [
     case("StridedSlice", lambda x: x[:, tf.newaxis, 1], f64(2, 3), id="slice-newaxis"),
     # Matrix products.
     case("MatMul", tf.matmul, f64(2, 3), f64(3, 2), id="matmul"),
-    case(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, transpose_a=True),
-        f64(3, 2),
-        f64(3, 2),
-        id="matmul-transpose_a",
-    ),
-    case(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, transpose_b=True),
-        f64(2, 3),
-        f64(2, 3),
-        id="matmul-transpose_b",
-    ),
-    case(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True),
-        f64(3, 2),
-        f64(2, 3),
-        id="matmul-transpose-both",
-    ),
-    case(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, adjoint_a=True),
-        f64(3, 2),
-        f64(3, 2),
-        id="matmul-adjoint_a",
-    ),
-    case(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, adjoint_b=True),
-        f64(2, 3),
-        f64(2, 3),
-        id="matmul-adjoint_b",
-    ),
+    case("MatMul", lambda a, b: tf.matmul(a, b, transpose_a=True), f64(3, 2), f64(3, 2),
+         id="matmul-transpose_a"),
+    case("MatMul", lambda a, b: tf.matmul(a, b, transpose_b=True), f64(2, 3), f64(2, 3),
+         id="matmul-transpose_b"),
+    case("MatMul", lambda a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True),
+         f64(3, 2), f64(2, 3), id="matmul-transpose-both"),
+    case("MatMul", lambda a, b: tf.matmul(a, b, adjoint_a=True), f64(3, 2), f64(3, 2),
+         id="matmul-adjoint_a"),
+    case("MatMul", lambda a, b: tf.matmul(a, b, adjoint_b=True), f64(2, 3), f64(2, 3),
+         id="matmul-adjoint_b"),
     case("BatchMatMulV2", tf.matmul, f64(2, 2, 3), f64(2, 3, 2), id="batch-matmul"),
-    case(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, adjoint_a=True),
-        f64(2, 3, 2),
-        f64(2, 3, 2),
-        id="batch-matmul-adjoint_a",
-    ),
-    case(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, adjoint_b=True),
-        f64(2, 2, 3),
-        f64(2, 2, 3),
-        id="batch-matmul-adjoint_b",
-    ),
-    case(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, adjoint_a=True, adjoint_b=True),
-        f64(2, 3, 2),
-        f64(2, 2, 3),
-        id="batch-matmul-adjoint-both",
-    ),
+    case("BatchMatMulV2", lambda a, b: tf.matmul(a, b, adjoint_a=True), f64(2, 3, 2),
+         f64(2, 3, 2), id="batch-matmul-adjoint_a"),
+    case("BatchMatMulV2", lambda a, b: tf.matmul(a, b, adjoint_b=True), f64(2, 2, 3),
+         f64(2, 2, 3), id="batch-matmul-adjoint_b"),
+    case("BatchMatMulV2", lambda a, b: tf.matmul(a, b, adjoint_a=True, adjoint_b=True),
+         f64(2, 3, 2), f64(2, 2, 3), id="batch-matmul-adjoint-both"),
     case("BatchMatMulV2", tf.matmul, f64(2, 2, 3), f64(3, 2), id="batch-matmul-broadcast-b"),
     case("BatchMatMulV2", tf.matmul, f64(1, 2, 3), f64(2, 3, 2), id="batch-matmul-broadcast-a"),
     # Reductions keeping their dims.
     case("Sum", lambda x: tf.reduce_sum(x, 1, keepdims=True), f64(2, 3), id="sum-keepdims"),
     case("Sum", lambda x: tf.reduce_sum(x, keepdims=True), f64(2, 3), id="sum-all-keepdims"),
-    case(
-        "Mean", lambda x: tf.reduce_mean(x, [0, 2], keepdims=True), f64(2, 3, 2), id="mean-keepdims"
-    ),
+    case("Mean", lambda x: tf.reduce_mean(x, [0, 2], keepdims=True), f64(2, 3, 2),
+         id="mean-keepdims"),
     case("Prod", lambda x: tf.reduce_prod(x, 0, keepdims=True), f64(2, 3), id="prod-keepdims"),
     case("Max", lambda x: tf.reduce_max(x, keepdims=True), f64(2, 3), id="max-keepdims"),
     case("Min", lambda x: tf.reduce_min(x, -1, keepdims=True), f64(2, 3), id="min-keepdims"),
@@ -373,87 +270,39 @@ CASES = [
     case("Pow", tf.pow, f64(2, 3, low=0.5), f64(3), id="pow-broadcast"),
     case("Maximum", tf.maximum, f64(2, 3), f64(1, 3), id="maximum-broadcast"),
     case("Minimum", tf.minimum, f64(3), f64(2, 1), id="minimum-broadcast"),
-    case(
-        "SquaredDifference",
-        tf.squared_difference,
-        f64(3),
-        f64(2, 1),
-        id="squared_difference-broadcast",
-    ),
+    case("SquaredDifference", tf.squared_difference, f64(3), f64(2, 1),
+         id="squared_difference-broadcast"),
     case("FloorMod", tf.floormod, f64(2, 3), f64(3, low=0.5), id="floormod-broadcast"),
     # Selection.
-    case(
-        "Select",
-        lambda c, x, y: tf.where(c > 0, x, y),
-        f64(2, 3),
-        f64(2, 3),
-        f64(2, 3),
-        id="where-computed-condition",
-    ),
-    case(
-        "Select",
-        lambda x, y: tf.where([True, False], x, y),
-        f64(2, 3),
-        f64(2, 3),
-        id="where-row-condition",
-    ),
-    case(
-        "UnsortedSegmentSum",
-        lambda x: tf.unsorted_segment_sum(x, [0, 2, 0, 2], 4),
-        f64(4, 2),
-        id="unsorted_segment_sum-empty-segments",
-    ),
+    case("Select", lambda c, x, y: tf.where(c > 0, x, y), f64(2, 3), f64(2, 3), f64(2, 3),
+         id="where-computed-condition"),
+    case("Select", lambda x, y: tf.where([True, False], x, y), f64(2, 3), f64(2, 3),
+         id="where-row-condition"),
+    case("UnsortedSegmentSum", lambda x: tf.unsorted_segment_sum(x, [0, 2, 0, 2], 4),
+         f64(4, 2), id="unsorted_segment_sum-empty-segments"),
     # Linear algebra (outside the table: tested through the orthogonal initializer).
     case("Qr", lambda x: list(apply_op("Qr", [x], full_matrices=False)), f64(4, 3), id="qr"),
-    case(
-        "MatrixDiagPart",
-        lambda x: apply_op("MatrixDiagPart", [x]),
-        f64(2, 3, 3),
-        id="matrix_diag_part",
-    ),
+    case("MatrixDiagPart", lambda x: apply_op("MatrixDiagPart", [x]), f64(2, 3, 3),
+         id="matrix_diag_part"),
     # The optimizers' merge of repeated IndexedSlices rows.
-    case(
-        "DeduplicateIndexedSlices",
-        lambda v: apply_op("DeduplicateIndexedSlices", [v, tf.constant([2, 0, 2, 1])])[0],
-        f64(4, 2),
-        id="deduplicate_indexed_slices",
-    ),
+    case("DeduplicateIndexedSlices",
+         lambda v: apply_op("DeduplicateIndexedSlices", [v, tf.constant([2, 0, 2, 1])])[0],
+         f64(4, 2), id="deduplicate_indexed_slices"),
     # float32, and casts between float types (float32 tolerances).
     case("Cast", lambda x: tf.cast(x, tf.float32) * 2.0, f64(2, 3), id="cast-to-float32"),
     case("Cast", lambda x: tf.cast(x, tf.float64), f32(2, 3), id="cast-from-float32"),
-    case(
-        ("Tanh", "MatMul"),
-        lambda x, w: tf.tanh(tf.matmul(x, w)),
-        f32(2, 3),
-        f32(3, 2),
-        id="float32-tanh-matmul",
-    ),
+    case(("Tanh", "MatMul"), lambda x, w: tf.tanh(tf.matmul(x, w)), f32(2, 3), f32(3, 2),
+         id="float32-tanh-matmul"),
     # Second derivatives: the gradient of a gradient goes through VJP nodes.
-    case(
-        "VJP",
-        _second(lambda x: tf.reduce_sum(tf.tanh(tf.matmul(x, _W)))),
-        f64(2, 3),
-        id="second-tanh-matmul",
-    ),
-    case(
-        "VJP",
-        _second(lambda x: tf.reduce_sum(tf.nn.softmax(x) * [1.0, -2.0, 0.5])),
-        f64(2, 3),
-        id="second-softmax",
-    ),
-    case(
-        "VJP",
-        _second(lambda x: tf.reduce_sum(tf.sin(tf.gather(x, [0, 0, 2])))),
-        f64(3, 2),
-        id="second-through-indexed-slices",
-    ),
+    case("VJP", _second(lambda x: tf.reduce_sum(tf.tanh(tf.matmul(x, _W)))), f64(2, 3),
+         id="second-tanh-matmul"),
+    case("VJP", _second(lambda x: tf.reduce_sum(tf.nn.softmax(x) * [1.0, -2.0, 0.5])),
+         f64(2, 3), id="second-softmax"),
+    case("VJP", _second(lambda x: tf.reduce_sum(tf.sin(tf.gather(x, [0, 0, 2])))), f64(3, 2),
+         id="second-through-indexed-slices"),
     # Complex inputs (see KNOWN_BUGS).
-    case(
-        "Mul",
-        lambda z: z * tf.constant(np.array([1j, 2 - 1j])),
-        In((2,), np.complex128),
-        id="complex-mul",
-    ),
+    case("Mul", lambda z: z * tf.constant(np.array([1j, 2 - 1j])), In((2,), np.complex128),
+         id="complex-mul"),
 ]
 
 
@@ -487,8 +336,7 @@ def test_hessians_of_a_matrix_square_match_numpy():
         got = sess.run(h, {x: xv})
     eye = np.eye(2)
     expected = np.einsum("cb,da->abcd", eye, np.ones((2, 2))) + np.einsum(
-        "da,cb->abcd", eye, np.ones((2, 2))
-    )
+        "da,cb->abcd", eye, np.ones((2, 2)))
     np.testing.assert_array_equal(got, expected)
 
 
@@ -555,25 +403,19 @@ def _count_compiles(run: Callable) -> int:
     return events.count("/jax/core/compile/backend_compile_duration")
 
 
-@pytest.mark.parametrize(
-    "gradient",
-    [
-        lambda x: tf.gradients(tf.reduce_sum(tf.tanh(x)), x)[0],
-        lambda x: tf.convert_to_tensor(
-            tf.gradients(tf.gather(x, [1, 0]), x, grad_ys=tf.ones([2, 3], tf.float64))[0]
-        ),
-    ],
-    ids=["default-grad_ys", "densified-gather"],
-)
+@pytest.mark.parametrize("gradient", [
+    lambda x: tf.gradients(tf.reduce_sum(tf.tanh(x)), x)[0],
+    lambda x: tf.convert_to_tensor(tf.gradients(tf.gather(x, [1, 0]), x,
+                                                grad_ys=tf.ones([2, 3], tf.float64))[0]),
+], ids=["default-grad_ys", "densified-gather"])
 def test_gradients_do_not_recompile_per_feed_value(gradient):
     with tf.Graph().as_default() as graph:
         x = tf.placeholder(tf.float64, [2, 3])
         g = gradient(x)
     with tf.Session(graph=graph) as sess:
         sess.run(g, {x: np.zeros((2, 3))})
-        compiles = _count_compiles(
-            lambda: [sess.run(g, {x: np.full((2, 3), v)}) for v in (1.0, 2.0, 3.0)]
-        )
+        compiles = _count_compiles(lambda: [sess.run(g, {x: np.full((2, 3), v)})
+                                            for v in (1.0, 2.0, 3.0)])
     assert compiles == 0, f"{compiles} compiles for 3 runs of one plan"
 
 
@@ -602,10 +444,8 @@ def _declared_elsewhere() -> set[str]:
 def test_every_kernel_is_gradient_checked_or_skipped():
     registered, checked = set(registry.all_kernels()), _checked()
     missing = sorted(registered - checked - set(SKIPPED))
-    assert not missing, (
-        f"op types neither gradient-checked nor in SKIPPED ({__file__}): "
-        f"{missing}; add a row to ROWS or a case to CASES, or a skip reason"
-    )
+    assert not missing, (f"op types neither gradient-checked nor in SKIPPED ({__file__}): "
+                         f"{missing}; add a row to ROWS or a case to CASES, or a skip reason")
     both = sorted(checked & set(SKIPPED))
     assert not both, f"op types both checked and in SKIPPED: {both}"
     stale = sorted(set(SKIPPED) - registered)

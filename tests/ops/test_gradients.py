@@ -29,11 +29,8 @@ def test_backward_ops_live_under_the_gradients_scope_one_vjp_per_op(graph):
     (g,) = tf.gradients(y, [x])
     new = [op for op in graph.get_operations() if op.name.startswith("gradients/")]
     vjps = [op.name for op in new if op.type == "VJP"]
-    assert sorted(vjps) == [
-        "gradients/Sum_grad/VJP",
-        "gradients/Tanh_grad/VJP",
-        "gradients/mul_grad/VJP",
-    ]
+    assert sorted(vjps) == ["gradients/Sum_grad/VJP", "gradients/Tanh_grad/VJP",
+                            "gradients/mul_grad/VJP"]
     xv = np.array([0.5, -1.0, 2.0], np.float32)
     expected = np.tanh(xv) + xv * (1 - np.tanh(xv) ** 2)
     np.testing.assert_allclose(run(g, {x: xv}), expected, rtol=1e-5)
@@ -93,9 +90,8 @@ def test_stop_gradient_op_and_stop_gradients_argument(graph):
 
 def test_no_gradient_for_integer_paths(graph):
     x = tf.placeholder(tf.float32, [3])
-    y = tf.reduce_sum(
-        tf.cast(tf.cast(x, tf.int32), tf.float32) + tf.cast(tf.shape(x)[0], tf.float32)
-    )
+    y = tf.reduce_sum(tf.cast(tf.cast(x, tf.int32), tf.float32) + tf.cast(tf.shape(x)[0],
+                                                                          tf.float32))
     assert tf.gradients(y, x) == [None]
 
 

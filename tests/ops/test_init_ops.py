@@ -57,13 +57,15 @@ def test_uniform_unit_scaling_limit(graph):
     assert np.abs(w).max() <= limit and np.abs(w).max() > 0.9 * limit
 
 
-@pytest.mark.parametrize("mode,fan", [("fan_in", 60 * 9), ("fan_out", 40 * 9), ("fan_avg", 50 * 9)])
+@pytest.mark.parametrize("mode,fan", [("fan_in", 60 * 9), ("fan_out", 40 * 9),
+                                      ("fan_avg", 50 * 9)])
 def test_variance_scaling_modes_on_a_conv_kernel(graph, mode, fan):
     shape = [3, 3, 60, 40]  # receptive field 9
     uniform = value(tf.variance_scaling_initializer(2.0, mode, "uniform", seed=3), shape)
     limit = math.sqrt(3.0 * 2.0 / fan)
     assert np.abs(uniform).max() <= limit and np.abs(uniform).max() > 0.95 * limit
-    normal = value(tf.variance_scaling_initializer(2.0, mode, "untruncated_normal", seed=3), shape)
+    normal = value(tf.variance_scaling_initializer(2.0, mode, "untruncated_normal", seed=3),
+                   shape)
     assert abs(normal.std() - math.sqrt(2.0 / fan)) < 0.05 * math.sqrt(2.0 / fan)
     trunc = value(tf.variance_scaling_initializer(2.0, mode, "truncated_normal", seed=3), shape)
     stddev = math.sqrt(2.0 / fan) / 0.87962566103423978
@@ -99,9 +101,8 @@ def test_orthogonal_is_orthogonal(graph, shape):
 
 
 def test_identity_initializer(graph):
-    np.testing.assert_array_equal(
-        value(tf.initializers.identity(gain=3.0), [2, 3]), 3.0 * np.eye(2, 3)
-    )
+    np.testing.assert_array_equal(value(tf.initializers.identity(gain=3.0), [2, 3]),
+                                  3.0 * np.eye(2, 3))
     with pytest.raises(ValueError, match="2D"):
         tf.initializers.identity()([2, 2, 2])
 

@@ -36,15 +36,13 @@ _REFS = {
     "absolute_difference": lambda y, p: np.abs(p - y),
     "log_loss": lambda y, p: -y * np.log(p + 1e-7) - (1 - y) * np.log(1 - p + 1e-7),
     "hinge_loss": lambda y, p: np.maximum(0, 1 - (2 * np.round(y) - 1) * p),
-    "huber_loss": lambda y, p: np.where(
-        np.abs(p - y) <= 1.0, 0.5 * (p - y) ** 2, np.abs(p - y) - 0.5
-    ),
+    "huber_loss": lambda y, p: np.where(np.abs(p - y) <= 1.0, 0.5 * (p - y) ** 2,
+                                        np.abs(p - y) - 0.5),
 }
 
 
-@pytest.mark.parametrize(
-    "reduction", [R.NONE, R.SUM, R.MEAN, R.SUM_OVER_BATCH_SIZE, R.SUM_BY_NONZERO_WEIGHTS]
-)
+@pytest.mark.parametrize("reduction", [R.NONE, R.SUM, R.MEAN, R.SUM_OVER_BATCH_SIZE,
+                                       R.SUM_BY_NONZERO_WEIGHTS])
 @pytest.mark.parametrize("name", sorted(_REFS))
 def test_loss_against_numpy(name, reduction):
     y = np.round(Y) if name == "hinge_loss" else Y
@@ -62,8 +60,10 @@ def test_cross_entropies_with_label_smoothing():
     logits = rng.randn(4, 3).astype(np.float32)
     onehot = np.eye(3, dtype=np.float32)[[0, 2, 1, 2]]
     with tf.Graph().as_default():
-        s = tf.losses.softmax_cross_entropy(onehot, logits, label_smoothing=0.3, weights=W[:, 0])
-        sp = tf.losses.sparse_softmax_cross_entropy([0, 2, 1, 2], logits, reduction=R.NONE)
+        s = tf.losses.softmax_cross_entropy(onehot, logits, label_smoothing=0.3,
+                                            weights=W[:, 0])
+        sp = tf.losses.sparse_softmax_cross_entropy([0, 2, 1, 2], logits,
+                                                    reduction=R.NONE)
         sg = tf.losses.sigmoid_cross_entropy(onehot, logits, label_smoothing=0.2)
         with tf.Session() as sess:
             got_s, got_sp, got_sg = sess.run([s, sp, sg])
@@ -76,13 +76,8 @@ def test_cross_entropies_with_label_smoothing():
     z = onehot * 0.8 + 0.1
     ref = np.maximum(logits, 0) - logits * z + np.log1p(np.exp(-np.abs(logits)))
     np.testing.assert_allclose(got_sg, ref.mean(), 1e-5)
-    check_gradients(
-        lambda x: tf.losses.softmax_cross_entropy(onehot, x, label_smoothing=0.1),
-        logits.astype(np.float64),
-        atol=2e-3,
-        rtol=2e-3,
-        delta=1e-2,
-    )
+    check_gradients(lambda x: tf.losses.softmax_cross_entropy(onehot, x, label_smoothing=0.1),
+                    logits.astype(np.float64), atol=2e-3, rtol=2e-3, delta=1e-2)
 
 
 def test_cosine_distance_and_errors():
@@ -109,9 +104,8 @@ def test_cosine_distance_and_errors():
 def test_all_zero_weights_give_zero_and_collections():
     with tf.Graph().as_default():
         zero = tf.losses.absolute_difference(Y, P, weights=0.0)
-        mean0 = tf.losses.absolute_difference(
-            Y, P, weights=np.zeros([4, 1]), reduction=R.MEAN, loss_collection=None
-        )
+        mean0 = tf.losses.absolute_difference(Y, P, weights=np.zeros([4, 1]), reduction=R.MEAN,
+                                              loss_collection=None)
         assert tf.losses.get_losses() == [zero]
         tf.add_to_collection(tf.GraphKeys.REGULARIZATION_LOSSES, tf.constant(2.0))
         tf.losses.add_loss(tf.constant(3.0))

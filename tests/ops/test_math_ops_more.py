@@ -20,62 +20,16 @@ from tests.ops.test_op_table import (
 )
 
 OP_TYPES_TESTED = {
-    "TruncateDiv",
-    "TruncateMod",
-    "Atan2",
-    "Asin",
-    "Acos",
-    "Atan",
-    "Sinh",
-    "Cosh",
-    "Asinh",
-    "Acosh",
-    "Atanh",
-    "Erf",
-    "Erfc",
-    "Lgamma",
-    "Digamma",
-    "Round",
-    "Rint",
-    "IsFinite",
-    "IsNan",
-    "IsInf",
-    "Cumsum",
-    "Cumprod",
-    "ArgMax",
-    "ArgMin",
-    "SegmentSum",
-    "SegmentMean",
-    "SegmentMax",
-    "SegmentMin",
-    "SegmentProd",
-    "UnsortedSegmentMax",
-    "UnsortedSegmentMin",
+    "TruncateDiv", "TruncateMod", "Atan2", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh",
+    "Acosh", "Atanh", "Erf", "Erfc", "Lgamma", "Digamma", "Round", "Rint", "IsFinite", "IsNan",
+    "IsInf", "Cumsum", "Cumprod", "ArgMax", "ArgMin", "SegmentSum", "SegmentMean",
+    "SegmentMax", "SegmentMin", "SegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin",
     "UnsortedSegmentProd",
 }
 GRADIENT_CHECKED = {
-    "Atan2",
-    "Asin",
-    "Acos",
-    "Atan",
-    "Sinh",
-    "Cosh",
-    "Asinh",
-    "Acosh",
-    "Atanh",
-    "Erf",
-    "Erfc",
-    "Lgamma",
-    "Digamma",
-    "Cumsum",
-    "Cumprod",
-    "SegmentSum",
-    "SegmentMean",
-    "SegmentMax",
-    "SegmentMin",
-    "SegmentProd",
-    "UnsortedSegmentMax",
-    "UnsortedSegmentMin",
+    "Atan2", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Erf", "Erfc",
+    "Lgamma", "Digamma", "Cumsum", "Cumprod", "SegmentSum", "SegmentMean", "SegmentMax",
+    "SegmentMin", "SegmentProd", "UnsortedSegmentMax", "UnsortedSegmentMin",
     "UnsortedSegmentProd",
 }
 NOT_DIFFERENTIABLE = {
@@ -116,10 +70,8 @@ def _exclusive_cumsum(x):
 
 def _segment_ref(reduce, ids, rows, empty):
     def ref(x):
-        out = [
-            reduce(x[ids == k], 0) if (ids == k).any() else np.full(x.shape[1:], empty)
-            for k in range(rows)
-        ]
+        out = [reduce(x[ids == k], 0) if (ids == k).any() else np.full(x.shape[1:], empty)
+               for k in range(rows)]
         return np.stack(out).astype(x.dtype)
 
     return ref
@@ -129,21 +81,10 @@ _IDS = np.array([0, 0, 2, 3, 3])
 _LOW_F32 = np.finfo(np.float32).min
 
 ROWS = [
-    row(
-        "TruncateDiv",
-        tf.truncatediv,
-        lambda x, y: np.fix(x / y).astype(np.int32),
-        i32(B, 3),
-        i32(3, nonzero=True),
-    ),
-    row(
-        "TruncateDiv",
-        tf.truncatediv,
-        lambda x, y: np.fix(x / y),
-        f32(B, 3),
-        f32(B, 3, low=0.5),
-        id="float32",
-    ),
+    row("TruncateDiv", tf.truncatediv, lambda x, y: np.fix(x / y).astype(np.int32), i32(B, 3),
+        i32(3, nonzero=True)),
+    row("TruncateDiv", tf.truncatediv, lambda x, y: np.fix(x / y), f32(B, 3),
+        f32(B, 3, low=0.5), id="float32"),
     row("TruncateMod", tf.truncatemod, np.fmod, i32(B, 3), i32(B, 3, nonzero=True)),
     row("TruncateMod", tf.truncatemod, np.fmod, f32(B, 3), f32(1, 3, low=0.5), id="float32"),
     row("Atan2", tf.atan2, np.arctan2, f32(B, 3), f32(B, 3)),
@@ -161,180 +102,71 @@ ROWS = [
     row("Digamma", tf.digamma, _as(_digamma), f32(B, 3, low=0.2, high=5)),
     row("Round", tf.round, np.round, f32(B, 3, low=-4, high=4)),
     row("Rint", tf.rint, np.rint, f32(B, 3, low=-4, high=4)),
-    row(
-        "IsFinite",
-        lambda x: tf.is_finite(1 / x),
-        lambda x: np.isfinite(1 / x),
-        f32(B, 3, low=-1, high=1),
-        dtype=np.bool_,
-    ),
+    row("IsFinite", lambda x: tf.is_finite(1 / x), lambda x: np.isfinite(1 / x),
+        f32(B, 3, low=-1, high=1), dtype=np.bool_),
     row("IsNan", lambda x: tf.is_nan(tf.sqrt(x)), lambda x: x < 0, f32(B, 3), dtype=np.bool_),
-    row(
-        "IsInf",
-        lambda x: tf.is_inf(tf.exp(x)),
-        lambda x: x > np.log(np.finfo(np.float32).max),
-        f32(B, 3, low=-100, high=100),
-        dtype=np.bool_,
-    ),
+    row("IsInf", lambda x: tf.is_inf(tf.exp(x)), lambda x: x > np.log(np.finfo(np.float32).max),
+        f32(B, 3, low=-100, high=100), dtype=np.bool_),
     row("Cumsum", tf.cumsum, lambda x: np.cumsum(x, 0), f32(B, 3)),
-    row(
-        "Cumsum",
-        lambda x: tf.cumsum(x, -1),
-        lambda x: np.cumsum(x, -1, dtype=np.int32),
-        i32(B, 3),
-        id="int32-negative-axis",
-    ),
-    row(
-        "Cumsum",
-        lambda x: tf.cumsum(x, 1, exclusive=True),
-        _exclusive_cumsum,
-        f32(B, 3),
-        id="exclusive",
-    ),
-    row(
-        "Cumsum",
-        lambda x: tf.cumsum(x, 1, reverse=True),
-        lambda x: np.cumsum(x[:, ::-1], 1)[:, ::-1],
-        f32(B, 3),
-        id="reverse",
-    ),
-    row(
-        "Cumsum",
-        lambda x: tf.cumsum(x, 1, exclusive=True, reverse=True),
-        lambda x: _exclusive_cumsum(x[:, ::-1])[:, ::-1],
-        f32(B, 3),
-        id="exclusive-reverse",
-    ),
+    row("Cumsum", lambda x: tf.cumsum(x, -1), lambda x: np.cumsum(x, -1, dtype=np.int32),
+        i32(B, 3), id="int32-negative-axis"),
+    row("Cumsum", lambda x: tf.cumsum(x, 1, exclusive=True), _exclusive_cumsum, f32(B, 3),
+        id="exclusive"),
+    row("Cumsum", lambda x: tf.cumsum(x, 1, reverse=True),
+        lambda x: np.cumsum(x[:, ::-1], 1)[:, ::-1], f32(B, 3), id="reverse"),
+    row("Cumsum", lambda x: tf.cumsum(x, 1, exclusive=True, reverse=True),
+        lambda x: _exclusive_cumsum(x[:, ::-1])[:, ::-1], f32(B, 3), id="exclusive-reverse"),
     row("Cumprod", lambda x: tf.cumprod(x, 1), lambda x: np.cumprod(x, 1), f32(B, 3)),
-    row(
-        "Cumprod",
-        lambda x: tf.cumprod(x, 0, exclusive=True, reverse=True),
+    row("Cumprod", lambda x: tf.cumprod(x, 0, exclusive=True, reverse=True),
         lambda x: np.concatenate([np.cumprod(x[::-1], 0)[::-1][1:], np.ones_like(x[:1])]),
-        i32(B, 3, low=-3, high=4),
-        id="int32-exclusive-reverse",
-    ),
-    row("ArgMax", lambda x: tf.argmax(x, 1), lambda x: np.argmax(x, 1), f32(B, 3), dtype=np.int64),
-    row(
-        "ArgMax",
-        tf.argmax,
-        lambda x: np.argmax(x, 0),
-        i32(B, 3),
-        dtype=np.int64,
-        id="default-axis-0",
-    ),
-    row(
-        "ArgMax",
-        lambda x: tf.argmax(x, dimension=-1, output_type=tf.int32),
-        lambda x: np.argmax(x, -1).astype(np.int32),
-        f32(B, 2, 3),
-        dtype=np.int32,
-        id="dimension-int32",
-    ),
-    row("ArgMin", lambda x: tf.argmin(x, 1), lambda x: np.argmin(x, 1), f32(B, 3), dtype=np.int64),
-    row(
-        "ArgMin",
-        lambda x: tf.argmin(x, axis=0, output_type=tf.int32),
-        lambda x: np.argmin(x, 0).astype(np.int32),
-        i32(B, 3),
-        dtype=np.int32,
-        id="int32",
-    ),
-    row(
-        "SegmentSum", lambda x: tf.segment_sum(x, _IDS), _segment_ref(np.sum, _IDS, 4, 0), f32(5, B)
-    ),
-    row(
-        "SegmentSum",
-        lambda x: tf.segment_sum(x, _IDS),
-        _segment_ref(np.sum, _IDS, 4, 0),
-        i32(5, B, 2),
-        id="int32",
-    ),
-    row(
-        "SegmentMean",
-        lambda x: tf.segment_mean(x, _IDS),
-        _segment_ref(np.mean, _IDS, 4, 0),
-        f32(5, B),
-    ),
-    row(
-        "SegmentMax", lambda x: tf.segment_max(x, _IDS), _segment_ref(np.max, _IDS, 4, 0), f32(5, B)
-    ),
-    row(
-        "SegmentMin", lambda x: tf.segment_min(x, _IDS), _segment_ref(np.min, _IDS, 4, 0), i32(5, B)
-    ),
-    row(
-        "SegmentProd",
-        lambda x: tf.segment_prod(x, _IDS),
-        _segment_ref(np.prod, _IDS, 4, 1),
-        f32(5, B),
-    ),
-    row(
-        "UnsortedSegmentMax",
-        lambda x, i: tf.unsorted_segment_max(x, i, 3),
-        lambda x, i: _segment_ref(np.max, i, 3, _LOW_F32)(x),
-        f32(5, B),
-        i32(5, low=0, high=3),
-    ),
-    row(
-        "UnsortedSegmentMin",
-        lambda x, i: tf.unsorted_segment_min(x, i, 3),
-        lambda x, i: _segment_ref(np.min, i, 3, np.iinfo(np.int32).max)(x),
-        i32(5, B),
-        i32(5, low=-1, high=3),
-    ),
-    row(
-        "UnsortedSegmentProd",
-        lambda x, i: tf.unsorted_segment_prod(x, i, 3),
-        lambda x, i: _segment_ref(np.prod, i, 3, 1)(x),
-        f32(5, B),
-        i32(5, low=0, high=3),
-    ),
+        i32(B, 3, low=-3, high=4), id="int32-exclusive-reverse"),
+    row("ArgMax", lambda x: tf.argmax(x, 1), lambda x: np.argmax(x, 1), f32(B, 3),
+        dtype=np.int64),
+    row("ArgMax", tf.argmax, lambda x: np.argmax(x, 0), i32(B, 3), dtype=np.int64,
+        id="default-axis-0"),
+    row("ArgMax", lambda x: tf.argmax(x, dimension=-1, output_type=tf.int32),
+        lambda x: np.argmax(x, -1).astype(np.int32), f32(B, 2, 3), dtype=np.int32,
+        id="dimension-int32"),
+    row("ArgMin", lambda x: tf.argmin(x, 1), lambda x: np.argmin(x, 1), f32(B, 3),
+        dtype=np.int64),
+    row("ArgMin", lambda x: tf.argmin(x, axis=0, output_type=tf.int32),
+        lambda x: np.argmin(x, 0).astype(np.int32), i32(B, 3), dtype=np.int32, id="int32"),
+    row("SegmentSum", lambda x: tf.segment_sum(x, _IDS), _segment_ref(np.sum, _IDS, 4, 0),
+        f32(5, B)),
+    row("SegmentSum", lambda x: tf.segment_sum(x, _IDS), _segment_ref(np.sum, _IDS, 4, 0),
+        i32(5, B, 2), id="int32"),
+    row("SegmentMean", lambda x: tf.segment_mean(x, _IDS), _segment_ref(np.mean, _IDS, 4, 0),
+        f32(5, B)),
+    row("SegmentMax", lambda x: tf.segment_max(x, _IDS), _segment_ref(np.max, _IDS, 4, 0),
+        f32(5, B)),
+    row("SegmentMin", lambda x: tf.segment_min(x, _IDS), _segment_ref(np.min, _IDS, 4, 0),
+        i32(5, B)),
+    row("SegmentProd", lambda x: tf.segment_prod(x, _IDS), _segment_ref(np.prod, _IDS, 4, 1),
+        f32(5, B)),
+    row("UnsortedSegmentMax", lambda x, i: tf.unsorted_segment_max(x, i, 3),
+        lambda x, i: _segment_ref(np.max, i, 3, _LOW_F32)(x), f32(5, B), i32(5, low=0, high=3)),
+    row("UnsortedSegmentMin", lambda x, i: tf.unsorted_segment_min(x, i, 3),
+        lambda x, i: _segment_ref(np.min, i, 3, np.iinfo(np.int32).max)(x), i32(5, B),
+        i32(5, low=-1, high=3)),
+    row("UnsortedSegmentProd", lambda x, i: tf.unsorted_segment_prod(x, i, 3),
+        lambda x, i: _segment_ref(np.prod, i, 3, 1)(x), f32(5, B), i32(5, low=0, high=3)),
     # Composites of existing ops.
-    row(
-        "Sum",
-        lambda x: tf.reduce_logsumexp(x, 1),
-        lambda x: np.log(np.exp(x.astype(np.float64)).sum(1)),
-        f32(B, 3, low=-50, high=50),
-        id="reduce_logsumexp",
-    ),
-    row(
-        "Sum",
-        lambda x: tf.count_nonzero(x, 1),
-        lambda x: np.count_nonzero(x, 1),
-        i32(B, 3, low=-1, high=2),
-        dtype=np.int64,
-        id="count_nonzero",
-    ),
-    row(
-        "Mean",
-        lambda x: math_ops.reduce_variance(x, 0),
-        lambda x: np.var(x, 0),
-        f32(B, 3),
-        id="reduce_variance",
-    ),
-    row(
-        "Mean",
-        lambda x: math_ops.reduce_std(x, -1, keepdims=True),
-        lambda x: np.std(x, -1, keepdims=True),
-        f32(B, 3),
-        id="reduce_std",
-    ),
-    row(
-        "Mean",
-        lambda x: tf.nn.moments(x, [0])[1],
-        lambda x: np.var(x, 0),
-        f32(B, 3),
-        id="moments-variance",
-    ),
+    row("Sum", lambda x: tf.reduce_logsumexp(x, 1),
+        lambda x: np.log(np.exp(x.astype(np.float64)).sum(1)), f32(B, 3, low=-50, high=50),
+        id="reduce_logsumexp"),
+    row("Sum", lambda x: tf.count_nonzero(x, 1), lambda x: np.count_nonzero(x, 1),
+        i32(B, 3, low=-1, high=2), dtype=np.int64, id="count_nonzero"),
+    row("Mean", lambda x: math_ops.reduce_variance(x, 0), lambda x: np.var(x, 0), f32(B, 3),
+        id="reduce_variance"),
+    row("Mean", lambda x: math_ops.reduce_std(x, -1, keepdims=True),
+        lambda x: np.std(x, -1, keepdims=True), f32(B, 3), id="reduce_std"),
+    row("Mean", lambda x: tf.nn.moments(x, [0])[1], lambda x: np.var(x, 0), f32(B, 3),
+        id="moments-variance"),
     row("Mul", lambda x: tf.scalar_mul(2.0, x), lambda x: 2 * x, f32(B, 3), id="scalar_mul"),
-    row("Softplus", tf.log_sigmoid, lambda x: -np.log1p(np.exp(-x)), f32(B, 3), id="log_sigmoid"),
-    row(
-        "AddN",
-        lambda x, y: tf.accumulate_n([x, y, x]),
-        lambda x, y: 2 * x + y,
-        f32(B, 3),
-        f32(B, 3),
-        id="accumulate_n",
-    ),
+    row("Softplus", tf.log_sigmoid, lambda x: -np.log1p(np.exp(-x)), f32(B, 3),
+        id="log_sigmoid"),
+    row("AddN", lambda x, y: tf.accumulate_n([x, y, x]), lambda x, y: 2 * x + y, f32(B, 3),
+        f32(B, 3), id="accumulate_n"),
 ]
 
 
@@ -358,41 +190,18 @@ def _rand(*shape, low=-2.0, high=2.0, seed=0):
 
 def test_elementwise_gradients():
     check_gradients(
-        lambda x, y, z, p: [
-            tf.atan2(x, y),
-            tf.asin(z),
-            tf.acos(z),
-            tf.atan(x),
-            tf.sinh(x),
-            tf.cosh(x),
-            tf.asinh(x),
-            tf.acosh(p),
-            tf.atanh(z),
-            tf.erf(x),
-            tf.erfc(x),
-            tf.lgamma(p),
-            tf.digamma(p),
-        ],
-        _rand(2, 3),
-        _rand(2, 3, seed=1),
-        _rand(2, 3, low=-0.8, high=0.8),
-        _rand(2, 3, low=1.2, high=4),
-        atol=1e-5,
-        rtol=1e-5,
-    )
+        lambda x, y, z, p: [tf.atan2(x, y), tf.asin(z), tf.acos(z), tf.atan(x), tf.sinh(x),
+                            tf.cosh(x), tf.asinh(x), tf.acosh(p), tf.atanh(z), tf.erf(x),
+                            tf.erfc(x), tf.lgamma(p), tf.digamma(p)],
+        _rand(2, 3), _rand(2, 3, seed=1), _rand(2, 3, low=-0.8, high=0.8),
+        _rand(2, 3, low=1.2, high=4), atol=1e-5, rtol=1e-5)
 
 
 def test_scan_gradients():
     x = _rand(2, 3, low=0.5, high=2)
-    check_gradients(
-        lambda x: [
-            tf.cumsum(x, 1, exclusive=True),
-            tf.cumsum(x, 0, reverse=True),
-            tf.cumprod(x, 1),
-            tf.cumprod(x, 1, exclusive=True, reverse=True),
-        ],
-        x,
-    )
+    check_gradients(lambda x: [tf.cumsum(x, 1, exclusive=True), tf.cumsum(x, 0, reverse=True),
+                               tf.cumprod(x, 1), tf.cumprod(x, 1, exclusive=True, reverse=True)],
+                    x)
 
 
 def test_cumprod_gradient_with_zeros_is_finite():
@@ -402,32 +211,17 @@ def test_cumprod_gradient_with_zeros_is_finite():
 def test_segment_gradients():
     x = _rand(5, 2)
     ids = np.array([1, 2, 0, 2, 5])
-    check_gradients(
-        lambda x: [
-            tf.segment_sum(x, _IDS),
-            tf.segment_mean(x, _IDS),
-            tf.segment_max(x, _IDS),
-            tf.segment_min(x, _IDS),
-            tf.segment_prod(x, _IDS),
-            tf.unsorted_segment_max(x, ids, 4),
-            tf.unsorted_segment_min(x, ids, 4),
-            tf.unsorted_segment_prod(x, ids, 4),
-        ],
-        x,
-    )
+    check_gradients(lambda x: [tf.segment_sum(x, _IDS), tf.segment_mean(x, _IDS),
+                               tf.segment_max(x, _IDS), tf.segment_min(x, _IDS),
+                               tf.segment_prod(x, _IDS), tf.unsorted_segment_max(x, ids, 4),
+                               tf.unsorted_segment_min(x, ids, 4),
+                               tf.unsorted_segment_prod(x, ids, 4)], x)
 
 
 def test_composite_gradients():
     x = _rand(2, 3)
-    check_gradients(
-        lambda x: [
-            tf.reduce_logsumexp(x, 1),
-            *tf.nn.moments(x, [0]),
-            math_ops.reduce_std(x),
-            tf.log_sigmoid(x),
-        ],
-        x,
-    )
+    check_gradients(lambda x: [tf.reduce_logsumexp(x, 1), *tf.nn.moments(x, [0]),
+                               math_ops.reduce_std(x), tf.log_sigmoid(x)], x)
 
 
 # -- edge cases ------------------------------------------------------------------------------
@@ -458,11 +252,8 @@ def test_nan_and_inf_predicates(sess):
         with pytest.raises(TypeError, match="IsNan"):
             tf.is_nan(tf.constant([1, 2]))
     got = [v.tolist() for v in sess.run(outs)]
-    assert got == [
-        [True, False, False, False],
-        [False, True, False, False],
-        [False, False, True, True],
-    ]
+    assert got == [[True, False, False, False], [False, True, False, False],
+                   [False, False, True, True]]
 
 
 def test_scans_of_empty_tensors_and_fed_axis(sess):
@@ -470,11 +261,8 @@ def test_scans_of_empty_tensors_and_fed_axis(sess):
         empty = tf.placeholder(tf.float32, [0, 3])
         x = tf.placeholder(tf.float32, [None, None])
         axis = tf.placeholder(tf.int32, [])
-        outs = [
-            tf.cumsum(empty, 0, exclusive=True),
-            tf.cumprod(empty, 1, exclusive=True),
-            tf.cumsum(x, axis),
-        ]
+        outs = [tf.cumsum(empty, 0, exclusive=True), tf.cumprod(empty, 1, exclusive=True),
+                tf.cumsum(x, axis)]
     assert outs[2].shape.as_list() == [None, None]
     value = np.arange(6, dtype=np.float32).reshape(2, 3)
     got = sess.run(outs, {empty: np.zeros((0, 3)), x: value, axis: -1})
@@ -513,12 +301,9 @@ def test_reduce_logsumexp_is_stable_and_handles_infinities(sess):
     with sess.graph.as_default():
         big = tf.constant([[1000.0, 1000.0], [-np.inf, -np.inf]])
         mixed = tf.constant([np.inf, 1.0])
-        outs = [
-            tf.reduce_logsumexp(big, 1),
-            tf.reduce_logsumexp(big, keepdims=True),
-            tf.reduce_logsumexp(mixed),
-            tf.reduce_logsumexp(big, reduction_indices=[1], keep_dims=True),
-        ]
+        outs = [tf.reduce_logsumexp(big, 1), tf.reduce_logsumexp(big, keepdims=True),
+                tf.reduce_logsumexp(mixed), tf.reduce_logsumexp(big, reduction_indices=[1],
+                                                                keep_dims=True)]
     got = sess.run(outs)
     np.testing.assert_allclose(got[0], [1000 + np.log(2), -np.inf])
     assert got[1].shape == (1, 1) and got[2] == np.inf
@@ -606,9 +391,5 @@ def test_to_dtype_shorthands():
         assert [t.dtype for t in outs] == [tf.float64, tf.bfloat16, tf.complex64, tf.complex128]
         with tf.Session() as sess:
             values = sess.run(outs)
-    assert [v.tolist() for v in values] == [
-        [1.0, 2.0],
-        [1.0, 2.0],
-        [1 + 0j, 2 + 0j],
-        [1 + 0j, 2 + 0j],
-    ]
+    assert [v.tolist() for v in values] == [[1.0, 2.0], [1.0, 2.0], [1 + 0j, 2 + 0j],
+                                            [1 + 0j, 2 + 0j]]

@@ -132,3 +132,51 @@ def test_auc_checks_its_arguments_and_prediction_range():
             sess.run(tf.local_variables_initializer())
             with pytest.raises(tf.errors.InvalidArgumentError, match=r"must be in \[0, 1\]"):
                 sess.run(update, {preds: [0.5, 1.5]})
+
+
+MORE_BATCHES = [
+    ([1, 0, 2, 1], [1, 1, 2, 0], [1.0, 2.0, 1.0, 0.5], [0.9, 0.2, 0.6, 0.4],
+     [[1, 0], [0, 1], [0.6, 0.8], [1, 0]], [[1, 0], [1, 0], [0.6, 0.8], [0, 1]]),
+    ([2, 0, 1, 2], [2, 0, 0, 1], [1.0, 1.0, 3.0, 1.0], [0.7, 0.3, 0.35, 0.8],
+     [[0, 1], [1, 0], [0, 1], [1, 0]], [[0, 1], [0.6, 0.8], [0, 1], [1, 0]]),
+]  # fmt: skip
+# (update op, value) after both batches, from TF 2.21 compat.v1 running this same graph.
+MORE_EXPECTED = {
+    "rel": (0.53125, 0.53125),
+    "cos": (0.3, 0.3),
+    "mpca": ([0.33333, 0.22222, 0.66667], 0.40741),
+    "iou": ([[1.0, 1.0, 0.0], [2.0, 1.0, 0.0], [0.0, 1.0, 2.0]], 0.37222),
+    "iou_w": ([[1.0, 2.0, 0.0], [3.5, 1.0, 0.0], [0.0, 1.0, 2.0]], 0.31795),
+    "sens": (1.0, 1.0),
+    "spec": (1.0, 1.0),
+}
+
+
+def test_more_metrics_match_tensorflow():
+    with tf.Graph().as_default():
+        labels, preds = tf.placeholder(tf.int64, [None]), tf.placeholder(tf.int64, [None])
+        w, probs = tf.placeholder(tf.float32, [None]), tf.placeholder(tf.float32, [None])
+        vec_l, vec_p = tf.placeholder(tf.float32, [None, 2]), tf.placeholder(tf.float32, [None, 2])
+        fl, fp = tf.cast(labels, tf.float32), tf.cast(preds, tf.float32)
+        positive = tf.cast(labels > 0, tf.int64)
+        metrics = {
+            "rel": tf.metrics.mean_relative_error(fl, fp * 0.5, normalizer=fl),
+            "cos": tf.metrics.mean_cosine_distance(vec_l, vec_p, dim=1),
+            "mpca": tf.metrics.mean_per_class_accuracy(labels, preds, 3, weights=w),
+            "iou": tf.metrics.mean_iou(labels, preds, 3),
+            "iou_w": tf.metrics.mean_iou(labels, preds, 3, weights=w),
+            "sens": tf.metrics.sensitivity_at_specificity(positive, probs, 0.5),
+            "spec": tf.metrics.specificity_at_sensitivity(positive, probs, 0.7, num_thresholds=20),
+        }
+        assert "mean_iou/total_confusion_matrix:0" in [v.name for v in tf.local_variables()]
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            for label, pred, weight, prob, vl, vp in MORE_BATCHES:
+                feed = {labels: label, preds: pred, w: weight, probs: prob, vec_l: vl, vec_p: vp}
+                updates = sess.run({k: u for k, (_, u) in metrics.items()}, feed)
+            values = sess.run({k: m for k, (m, _) in metrics.items()})
+    for key, (update, value) in MORE_EXPECTED.items():
+        np.testing.assert_allclose(updates[key], update, rtol=1e-4, err_msg=key)
+        np.testing.assert_allclose(values[key], value, rtol=1e-4, err_msg=key)
+    with pytest.raises(ValueError, match="`specificity` must be in the range"):
+        tf.metrics.sensitivity_at_specificity([1], [0.5], 1.5)

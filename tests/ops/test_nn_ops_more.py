@@ -94,7 +94,7 @@ def test_l2_normalize_crelu_swish():
 def _lrn_ref(x, r, bias, alpha, beta):
     sq = np.square(x)
     d = x.shape[-1]
-    s = np.stack([sq[..., max(0, i - r) : i + r + 1].sum(-1) for i in range(d)], -1)
+    s = np.stack([sq[..., max(0, i - r): i + r + 1].sum(-1) for i in range(d)], -1)
     return x / (bias + alpha * s) ** beta
 
 
@@ -108,9 +108,8 @@ def test_lrn_against_numpy_and_gradient():
         with pytest.raises(ValueError, match="rank 4"):
             tf.nn.local_response_normalization(tf.ones([2, 3]))
     np.testing.assert_allclose(got, _lrn_ref(x, 2, 1.5, 0.3, 0.75), 1e-5)
-    check_gradients(
-        lambda t: tf.nn.lrn(t, 1, 1.0, 0.5, 0.75), x[:1, :2, :2, :4], atol=5e-3, rtol=5e-3
-    )
+    check_gradients(lambda t: tf.nn.lrn(t, 1, 1.0, 0.5, 0.75), x[:1, :2, :2, :4],
+                    atol=5e-3, rtol=5e-3)
 
 
 def test_batch_normalization():
@@ -136,9 +135,8 @@ def test_fused_batch_norm_training_and_inference(data_format):
         p = tf.placeholder(tf.float32, [None, None, None, None])
         y, m, v = tf.nn.fused_batch_norm(p, scale, offset, data_format=data_format)
         mi, vi = np.arange(c, dtype=np.float32), np.arange(1, c + 1, dtype=np.float32)
-        yi, m2, v2 = tf.nn.fused_batch_norm(
-            x, scale, offset, mi, vi, epsilon=1e-9, data_format=data_format, is_training=False
-        )
+        yi, m2, v2 = tf.nn.fused_batch_norm(x, scale, offset, mi, vi, epsilon=1e-9,
+                                            data_format=data_format, is_training=False)
         assert y.op.type == "FusedBatchNorm"
         got = _run([y, m, v, yi, m2, v2], {p: x})
     mean, var = x.mean(axes), x.var(axes)
@@ -146,13 +144,11 @@ def test_fused_batch_norm_training_and_inference(data_format):
     np.testing.assert_allclose(got[1], mean, 1e-5, 1e-6)
     np.testing.assert_allclose(got[2], var * n / (n - 1), 1e-5)
     ref = (x - mean.reshape(bshape)) / np.sqrt(var.reshape(bshape) + 1e-3)
-    np.testing.assert_allclose(
-        got[0], ref * scale.reshape(bshape) + offset.reshape(bshape), 1e-4, 1e-5
-    )
+    np.testing.assert_allclose(got[0], ref * scale.reshape(bshape) + offset.reshape(bshape),
+                               1e-4, 1e-5)
     ref = (x - mi.reshape(bshape)) / np.sqrt(vi.reshape(bshape) + 1.001e-5)
-    np.testing.assert_allclose(
-        got[3], ref * scale.reshape(bshape) + offset.reshape(bshape), 1e-4, 1e-5
-    )
+    np.testing.assert_allclose(got[3], ref * scale.reshape(bshape) + offset.reshape(bshape),
+                               1e-4, 1e-5)
     np.testing.assert_array_equal(got[4], mi)
     np.testing.assert_array_equal(got[5], vi)
 
@@ -195,9 +191,8 @@ def test_embedding_lookup_sharded(strategy):
         shards = [table[:4], table[4:8], table[8:]]
     ids = np.array([[0, 5, 10], [3, 3, 7]])
     with tf.Graph().as_default():
-        out = tf.nn.embedding_lookup(
-            [tf.constant(s) for s in shards], ids, partition_strategy=strategy
-        )
+        out = tf.nn.embedding_lookup([tf.constant(s) for s in shards], ids,
+                                     partition_strategy=strategy)
         assert out.shape.as_list() == [2, 3, 3]
         got = _run(out)
     np.testing.assert_allclose(got, table[ids])
@@ -220,7 +215,8 @@ def test_embedding_lookup_gradient_is_indexed_slices_and_max_norm():
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     np.testing.assert_allclose(got, rows * np.minimum(1, 1 / norms), 1e-5)
     np.testing.assert_allclose(gp, table[[[4]]])
-    check_gradients(lambda t: tf.nn.embedding_lookup([t[:3], t[3:]], [0, 4, 2, 4]), rng.randn(5, 2))
+    check_gradients(lambda t: tf.nn.embedding_lookup([t[:3], t[3:]], [0, 4, 2, 4]),
+                    rng.randn(5, 2))
 
 
 @pytest.mark.parametrize("combiner", ["sum", "mean", "sqrtn"])
@@ -233,13 +229,9 @@ def test_embedding_lookup_sparse(combiner):
         sp_ids = SparseTensor(indices, tf.constant(ids, tf.int64), [3, 3])
         sp_w = SparseTensor(indices, tf.constant(wts, tf.float64), [3, 3])
         a = tf.nn.embedding_lookup_sparse(tf.constant(table), sp_ids, sp_w, combiner=combiner)
-        b = tf.nn.embedding_lookup_sparse(
-            [tf.constant(table[:3]), tf.constant(table[3:])],
-            sp_ids,
-            None,
-            combiner=combiner,
-            partition_strategy="div",
-        )
+        b = tf.nn.embedding_lookup_sparse([tf.constant(table[:3]), tf.constant(table[3:])],
+                                          sp_ids, None, combiner=combiner,
+                                          partition_strategy="div")
         with pytest.raises(ValueError, match="combiner"):
             tf.nn.embedding_lookup_sparse(table, sp_ids, None, combiner="max")
         with pytest.raises(TypeError, match="SparseTensor"):
@@ -250,7 +242,7 @@ def test_embedding_lookup_sparse(combiner):
         for sel in (slice(0, 2), slice(0, 0), slice(2, 5)):
             e, ww = table[ids[sel]], w[sel]
             total = (e * ww[:, None]).sum(0)
-            div = {"sum": 1.0, "mean": ww.sum(), "sqrtn": np.sqrt((ww**2).sum())}[combiner]
+            div = {"sum": 1.0, "mean": ww.sum(), "sqrtn": np.sqrt((ww ** 2).sum())}[combiner]
             rows.append(total / div if len(ww) else np.zeros(2))
         ref = np.stack(rows)
         np.testing.assert_allclose(got[[0, 2]], ref[[0, 2]], 1e-10)
@@ -286,7 +278,7 @@ def test_weighted_cross_entropy_and_log_poisson():
         b = tf.nn.log_poisson_loss(z * 3, x)
         c = tf.nn.log_poisson_loss(z * 3, x, compute_full_loss=True)
         with pytest.raises(ValueError, match="same shape"):
-            tf.nn.weighted_cross_entropy_with_logits(targets=z[:1, :2], logits=x, pos_weight=2.0)
+            tf.nn.weighted_cross_entropy_with_logits(targets=z[:1, :2], logits=x, pos_weight=2.)
         got = _run([a, b, c])
     sig = 1 / (1 + np.exp(-x))
     np.testing.assert_allclose(got[0], -(2.5 * z * np.log(sig) + (1 - z) * np.log(1 - sig)))
@@ -294,6 +286,5 @@ def test_weighted_cross_entropy_and_log_poisson():
     np.testing.assert_allclose(got[1], np.exp(x) - x * t)
     stirling = t * np.log(t) - t + 0.5 * np.log(2 * np.pi * t)
     np.testing.assert_allclose(got[2], np.exp(x) - x * t + np.where(t <= 1, 0, stirling))
-    check_gradients(
-        lambda a: tf.nn.weighted_cross_entropy_with_logits(targets=z, logits=a, pos_weight=2.5), x
-    )
+    check_gradients(lambda a: tf.nn.weighted_cross_entropy_with_logits(
+        targets=z, logits=a, pos_weight=2.5), x)

@@ -70,9 +70,8 @@ def _as_strings(fmt: str) -> Callable:
 
 
 def _join(sep: bytes) -> Callable:
-    return lambda *xs: np.asarray(
-        np.frompyfunc(lambda *a: sep.join(a), len(xs), 1)(*xs), dtype=object
-    )
+    return lambda *xs: np.asarray(np.frompyfunc(lambda *a: sep.join(a), len(xs), 1)(*xs),
+                                  dtype=object)
 
 
 def _int_mean(x, axis=None, keepdims=False):
@@ -89,264 +88,108 @@ ROWS = [
     # Array ops.
     row("Const", lambda: tf.constant([[1.5, 2.0]]), lambda: np.array([[1.5, 2.0]], np.float32)),
     row("Placeholder", lambda x: x, lambda x: x, f32(B, 3)),
-    row(
-        "PlaceholderWithDefault",
-        lambda x: tf.placeholder_with_default(x, x.shape),
-        lambda x: x,
-        f32(B, 3),
-    ),
+    row("PlaceholderWithDefault", lambda x: tf.placeholder_with_default(x, x.shape),
+        lambda x: x, f32(B, 3)),
     row("Identity", tf.identity, lambda x: x, i32(B, 3)),
     row("Reshape", lambda x: tf.reshape(x, [-1]), lambda x: x.reshape(-1), f32(B, 3)),
     row("Reshape", lambda x: tf.reshape(x, [3, -1]), lambda x: x.reshape(3, -1), f32(B, 3)),
-    row(
-        "Reshape",
-        lambda x: tf.reshape(x, [-1, 1, 3]),
-        lambda x: x.reshape(-1, 1, 3),
-        f32(B, 3),
-        id="new-axis",
-    ),
+    row("Reshape", lambda x: tf.reshape(x, [-1, 1, 3]), lambda x: x.reshape(-1, 1, 3),
+        f32(B, 3), id="new-axis"),
     # The target is computed from tf.shape: TF1 cannot see through the Pack, so (?, ?).
-    row(
-        "Reshape",
-        lambda x: tf.reshape(x, [tf.shape(x)[1], -1]),
-        lambda x: x.reshape(3, -1),
-        f32(B, 3),
-        partial=(None, None),
-        id="from-tf.shape",
-    ),
+    row("Reshape", lambda x: tf.reshape(x, [tf.shape(x)[1], -1]), lambda x: x.reshape(3, -1),
+        f32(B, 3), partial=(None, None), id="from-tf.shape"),
     row("Shape", tf.shape, lambda x: np.array(x.shape, np.int32), f32(B, 3), dtype=np.int32),
-    row(
-        "Shape",
-        lambda x: tf.shape(x, out_type=tf.int64),
-        lambda x: np.array(x.shape),
-        bools(B, 2, 3),
-        dtype=np.int64,
-        id="int64",
-    ),
+    row("Shape", lambda x: tf.shape(x, out_type=tf.int64), lambda x: np.array(x.shape),
+        bools(B, 2, 3), dtype=np.int64, id="int64"),
     row("Size", tf.size, lambda x: np.int32(x.size), f32(B, 3), dtype=np.int32),
     row("Rank", tf.rank, lambda x: np.int32(x.ndim), strs(B, 3), dtype=np.int32),
     row("ExpandDims", lambda x: tf.expand_dims(x, 0), lambda x: x[None], f32(B, 3)),
-    row(
-        "ExpandDims",
-        lambda x: tf.expand_dims(x, -1),
-        lambda x: x[..., None],
-        i32(B, 3),
-        id="negative",
-    ),
-    row(
-        "ExpandDims", lambda x: tf.expand_dims(x, dim=1), lambda x: x[:, None], f32(B, 3), id="dim"
-    ),
-    row(
-        "Range", tf.range, lambda n: np.arange(n, dtype=np.int32), i32(low=0, high=6), by_value=True
-    ),
-    row(
-        "Range",
-        lambda n: tf.range(n, -3, -2),
-        lambda n: np.arange(n, -3, -2, dtype=np.int32),
-        i32(low=0, high=6),
-        by_value=True,
-        id="down",
-    ),
-    row("Pack", lambda x, y: tf.stack([x, y]), lambda x, y: np.stack([x, y]), f32(B, 3), f32(B, 3)),
-    row(
-        "Pack",
-        lambda x, y: tf.stack([x, y], axis=1),
-        lambda x, y: np.stack([x, y], 1),
-        i32(B, 3),
-        i32(B, 3),
-        id="axis1",
-    ),
-    row(
-        "Pack",
-        lambda x, y: tf.stack([x, y], axis=-1),
-        lambda x, y: np.stack([x, y], -1),
-        f32(B, 3),
-        f32(B, 3),
-        id="axis-1",
-    ),
-    row(
-        "Pack",
-        lambda x, y: tf.stack([x, y, 7]),
-        lambda x, y: np.stack([x, y, 7]).astype(x.dtype),
-        i32(),
-        i32(),
-        id="scalars",
-    ),
-    row(
-        "Pack",
-        lambda x, y: tf.stack([x, y], 1),
-        lambda x, y: np.stack([x, y], 1),
-        strs(B, 3),
-        strs(B, 3),
-        id="strings",
-    ),
+    row("ExpandDims", lambda x: tf.expand_dims(x, -1), lambda x: x[..., None], i32(B, 3),
+        id="negative"),
+    row("ExpandDims", lambda x: tf.expand_dims(x, dim=1), lambda x: x[:, None], f32(B, 3),
+        id="dim"),
+    row("Range", tf.range, lambda n: np.arange(n, dtype=np.int32), i32(low=0, high=6),
+        by_value=True),
+    row("Range", lambda n: tf.range(n, -3, -2), lambda n: np.arange(n, -3, -2, dtype=np.int32),
+        i32(low=0, high=6), by_value=True, id="down"),
+    row("Pack", lambda x, y: tf.stack([x, y]), lambda x, y: np.stack([x, y]),
+        f32(B, 3), f32(B, 3)),
+    row("Pack", lambda x, y: tf.stack([x, y], axis=1), lambda x, y: np.stack([x, y], 1),
+        i32(B, 3), i32(B, 3), id="axis1"),
+    row("Pack", lambda x, y: tf.stack([x, y], axis=-1), lambda x, y: np.stack([x, y], -1),
+        f32(B, 3), f32(B, 3), id="axis-1"),
+    row("Pack", lambda x, y: tf.stack([x, y, 7]), lambda x, y: np.stack([x, y, 7]).astype(x.dtype),
+        i32(), i32(), id="scalars"),
+    row("Pack", lambda x, y: tf.stack([x, y], 1), lambda x, y: np.stack([x, y], 1),
+        strs(B, 3), strs(B, 3), id="strings"),
     row("Transpose", array_ops.transpose, np.transpose, f32(B, 3)),
-    row(
-        "Transpose",
-        lambda x: array_ops.transpose(x, [1, 2, 0]),
-        lambda x: np.transpose(x, [1, 2, 0]),
-        i32(B, 2, 3),
-        id="perm",
-    ),
-    row(
-        "Transpose",
-        lambda x: array_ops.transpose(x, [1, 0]),
-        np.transpose,
-        strs(B, 3),
-        id="strings",
-    ),
+    row("Transpose", lambda x: array_ops.transpose(x, [1, 2, 0]),
+        lambda x: np.transpose(x, [1, 2, 0]), i32(B, 2, 3), id="perm"),
+    row("Transpose", lambda x: array_ops.transpose(x, [1, 0]), np.transpose, strs(B, 3),
+        id="strings"),
     row("StridedSlice", lambda x: x[1:, ::-1], lambda x: x[1:, ::-1], f32(B, 3)),
     row("StridedSlice", lambda x: x[:, 1], lambda x: x[:, 1], i32(B, 3), id="shrink"),
-    row(
-        "StridedSlice",
-        lambda x: x[..., tf.newaxis, :2],
-        lambda x: x[..., None, :2],
-        f32(B, 3),
-        id="newaxis",
-    ),
+    row("StridedSlice", lambda x: x[..., tf.newaxis, :2], lambda x: x[..., None, :2],
+        f32(B, 3), id="newaxis"),
     row("Fill", lambda x: tf.fill([2, 3], x), lambda x: np.full((2, 3), x), f32()),
     # TF1 would know (?, 3) here through constant_value_as_shape; flowgraph knows the rank.
-    row(
-        "Fill",
-        lambda x: tf.fill(tf.shape(x), 7),
-        lambda x: np.full(x.shape, 7, np.int32),
-        f32(B, 3),
-        dtype=np.int32,
-        partial=(None, None),
-        id="dims-from-shape",
-    ),
+    row("Fill", lambda x: tf.fill(tf.shape(x), 7), lambda x: np.full(x.shape, 7, np.int32),
+        f32(B, 3), dtype=np.int32, partial=(None, None), id="dims-from-shape"),
     row("ZerosLike", lambda x: tf.zeros_like(x, optimize=False), np.zeros_like, f32(B, 3)),
-    row(
-        "ZerosLike",
-        lambda x: tf.zeros_like(x, optimize=False),
-        lambda x: np.full(x.shape, b"", dtype=object),
-        strs(B, 2),
-        id="strings",
-    ),
+    row("ZerosLike", lambda x: tf.zeros_like(x, optimize=False), lambda x: np.full(
+        x.shape, b"", dtype=object), strs(B, 2), id="strings"),
     row("OnesLike", lambda x: tf.ones_like(x, optimize=False), np.ones_like, i32(B, 3)),
     row("Select", tf.where, np.where, bools(B, 3), f32(B, 3), f32(B, 3), dtype=np.float32),
-    row(
-        "Select",
-        tf.where,
-        lambda c, x, y: np.where(c[:, None], x, y),
-        bools(B),
-        i32(B, 3),
-        i32(B, 3),
-        dtype=np.int32,
-        id="row-vector",
-    ),
+    row("Select", tf.where, lambda c, x, y: np.where(c[:, None], x, y), bools(B), i32(B, 3),
+        i32(B, 3), dtype=np.int32, id="row-vector"),
     row("GatherV2", lambda x: tf.gather(x, [1, 0, 1]), lambda x: x[[1, 0, 1]], f32(B, 3)),
-    row(
-        "GatherV2",
-        lambda x, i: tf.gather(x, i, axis=1),
-        lambda x, i: np.take(x, i, axis=1),
-        f32(B, 3),
-        i32(2, low=0, high=3),
-        id="axis1-fed",
-    ),
-    row("GatherV2", lambda x: tf.gather(x, [1, 0]), lambda x: x[[1, 0]], strs(B, 2), id="strings"),
+    row("GatherV2", lambda x, i: tf.gather(x, i, axis=1), lambda x, i: np.take(x, i, axis=1),
+        f32(B, 3), i32(2, low=0, high=3), id="axis1-fed"),
+    row("GatherV2", lambda x: tf.gather(x, [1, 0]), lambda x: x[[1, 0]], strs(B, 2),
+        id="strings"),
     row("Squeeze", tf.squeeze, np.squeeze, f32(1, 3, 1)),
-    row(
-        "Squeeze", lambda x: tf.squeeze(x, [2]), lambda x: np.squeeze(x, 2), f32(B, 3, 1), id="axis"
-    ),
-    row(
-        "ConcatV2",
-        lambda x, y: tf.concat([x, y], 0),
-        lambda x, y: np.concatenate([x, y]),
-        f32(B, 3),
-        f32(2, 3),
-        partial=(None, 3),
-    ),
-    row(
-        "ConcatV2",
-        lambda x, y: tf.concat([x, y], -1),
-        lambda x, y: np.concatenate([x, y], -1),
-        i32(B, 3),
-        i32(B, 2),
-        id="axis-1",
-    ),
-    row(
-        "ConcatV2",
-        lambda x, y: tf.concat([x, y], 1),
-        lambda x, y: np.concatenate([x, y], 1),
-        strs(B, 1),
-        strs(B, 2),
-        id="strings",
-    ),
-    row(
-        "IdentityN",
-        lambda x, y: tf.identity_n([x, y])[1],
-        lambda x, y: y,
-        f32(B, 3),
-        i32(2),
-        dtype=np.int32,
-    ),
+    row("Squeeze", lambda x: tf.squeeze(x, [2]), lambda x: np.squeeze(x, 2), f32(B, 3, 1),
+        id="axis"),
+    row("ConcatV2", lambda x, y: tf.concat([x, y], 0), lambda x, y: np.concatenate([x, y]),
+        f32(B, 3), f32(2, 3), partial=(None, 3)),
+    row("ConcatV2", lambda x, y: tf.concat([x, y], -1), lambda x, y: np.concatenate([x, y], -1),
+        i32(B, 3), i32(B, 2), id="axis-1"),
+    row("ConcatV2", lambda x, y: tf.concat([x, y], 1), lambda x, y: np.concatenate([x, y], 1),
+        strs(B, 1), strs(B, 2), id="strings"),
+    row("IdentityN", lambda x, y: tf.identity_n([x, y])[1], lambda x, y: y, f32(B, 3), i32(2),
+        dtype=np.int32),
     row("StopGradient", tf.stop_gradient, lambda x: x, f32(B, 3)),
-    row(
-        "UnsortedSegmentSum",
-        lambda x, i: tf.unsorted_segment_sum(x, i, 3),
-        lambda x, i: np.stack([x[i == k].sum(0) for k in range(3)]),
-        f32(5, 2),
-        i32(5, low=0, high=3),
-    ),
+    row("UnsortedSegmentSum", lambda x, i: tf.unsorted_segment_sum(x, i, 3),
+        lambda x, i: np.stack([x[i == k].sum(0) for k in range(3)]), f32(5, 2),
+        i32(5, low=0, high=3)),
     # Neural-network ops.
     row("Relu", tf.nn.relu, lambda x: np.maximum(x, 0), f32(B, 3)),
     row("Relu6", tf.nn.relu6, lambda x: np.clip(x, 0, 6), f32(B, 3, low=-3, high=9)),
     row("Elu", tf.nn.elu, lambda x: np.where(x > 0, x, np.expm1(x)), f32(B, 3)),
-    row(
-        "Selu",
-        tf.nn.selu,
-        lambda x: 1.0507009873554805 * np.where(x > 0, x, 1.6732632423543772 * np.expm1(x)),
-        f32(B, 3),
-    ),
+    row("Selu", tf.nn.selu, lambda x: 1.0507009873554805 * np.where(
+        x > 0, x, 1.6732632423543772 * np.expm1(x)), f32(B, 3)),
     row("Softplus", tf.nn.softplus, lambda x: np.log1p(np.exp(x)), f32(B, 3)),
     row("Softsign", tf.nn.softsign, lambda x: x / (1 + np.abs(x)), f32(B, 3)),
-    row(
-        "LeakyRelu",
-        lambda x: tf.nn.leaky_relu(x, 0.1),
-        lambda x: np.where(x > 0, x, 0.1 * x),
-        f32(B, 3),
-    ),
-    row(
-        "Softmax", tf.nn.softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True), f32(B, 3)
-    ),
-    row(
-        "Softmax",
-        lambda x: tf.nn.softmax(x, axis=0),
-        lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True),
-        f32(B, 3),
-        id="axis0",
-    ),
-    row(
-        "LogSoftmax",
-        tf.nn.log_softmax,
-        lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)),
-        f32(B, 3),
-    ),
+    row("LeakyRelu", lambda x: tf.nn.leaky_relu(x, 0.1), lambda x: np.where(x > 0, x, 0.1 * x),
+        f32(B, 3)),
+    row("Softmax", tf.nn.softmax, lambda x: np.exp(x) / np.exp(x).sum(-1, keepdims=True),
+        f32(B, 3)),
+    row("Softmax", lambda x: tf.nn.softmax(x, axis=0),
+        lambda x: np.exp(x) / np.exp(x).sum(0, keepdims=True), f32(B, 3), id="axis0"),
+    row("LogSoftmax", tf.nn.log_softmax,
+        lambda x: x - np.log(np.exp(x).sum(-1, keepdims=True)), f32(B, 3)),
     row("BiasAdd", tf.nn.bias_add, lambda x, b: x + b, f32(B, 3), f32(3)),
-    row(
-        "BiasAdd",
-        lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"),
-        lambda x, b: x + b[:, None, None],
-        f32(B, 3, 2, 2),
-        f32(3),
-        id="NCHW",
-    ),
-    row("L2Loss", tf.nn.l2_loss, lambda x: np.float32((x**2).sum() / 2), f32(B, 3)),
-    row(
-        "SoftmaxCrossEntropyWithLogits",
+    row("BiasAdd", lambda x, b: tf.nn.bias_add(x, b, data_format="NCHW"),
+        lambda x, b: x + b[:, None, None], f32(B, 3, 2, 2), f32(3), id="NCHW"),
+    row("L2Loss", tf.nn.l2_loss, lambda x: np.float32((x ** 2).sum() / 2), f32(B, 3)),
+    row("SoftmaxCrossEntropyWithLogits",
         lambda x, p: tf.nn.softmax_cross_entropy_with_logits_v2(labels=p, logits=x),
         lambda x, p: -(p * (x - np.log(np.exp(x).sum(-1, keepdims=True)))).sum(-1),
-        f32(B, 3),
-        f32(B, 3, low=0.0, high=1.0),
-    ),
-    row(
-        "SparseSoftmaxCrossEntropyWithLogits",
+        f32(B, 3), f32(B, 3, low=0.0, high=1.0)),
+    row("SparseSoftmaxCrossEntropyWithLogits",
         lambda x, i: tf.nn.sparse_softmax_cross_entropy_with_logits(labels=i, logits=x),
         lambda x, i: -(x - np.log(np.exp(x).sum(-1, keepdims=True)))[np.arange(len(i)), i],
-        f32(B, 3),
-        i32(B, low=0, high=3),
-    ),
+        f32(B, 3), i32(B, low=0, high=3)),
     # Elementwise binary ops, with broadcasting.
     row("Add", tf.add, np.add, f32(B, 3), f32(B, 3)),
     row("Add", lambda x, y: x + y, np.add, f32(B, 1), f32(1, 3), id="broadcast"),
@@ -361,35 +204,16 @@ ROWS = [
     row("RealDiv", tf.div, np.divide, f32(B, 3), f32(B, 3, low=0.5), id="div"),
     row("RealDiv", lambda x, y: x / y, np.divide, f32(B, 3), f32(3, low=0.5), id="operator"),
     # truediv of int32 casts both to float64 (TF1's _TRUEDIV_TABLE).
-    row(
-        "RealDiv",
-        tf.truediv,
-        np.divide,
-        i32(B, 3),
-        i32(B, 3, nonzero=True),
-        dtype=np.float64,
-        id="truediv-int32",
-    ),
+    row("RealDiv", tf.truediv, np.divide, i32(B, 3), i32(B, 3, nonzero=True), dtype=np.float64,
+        id="truediv-int32"),
     row("RealDiv", tf.divide, np.divide, f32(B, 3), f32(B, 3, low=0.5), id="divide"),
     # TF's integer RealDiv (the C++ Div functor) truncates toward zero and keeps the dtype.
-    row(
-        "RealDiv",
-        tf.realdiv,
-        lambda x, y: np.fix(x / y).astype(np.int32),
-        i32(B, 3),
-        i32(B, 3, nonzero=True),
-        id="int32",
-    ),
+    row("RealDiv", tf.realdiv, lambda x, y: np.fix(x / y).astype(np.int32), i32(B, 3),
+        i32(B, 3, nonzero=True), id="int32"),
     row("FloorDiv", tf.floordiv, np.floor_divide, i32(B, 3), i32(B, 3, nonzero=True)),
     row("FloorDiv", tf.div, np.floor_divide, i32(B, 3), i32(3, nonzero=True), id="div-int32"),
-    row(
-        "FloorDiv",
-        lambda x, y: x // y,
-        lambda x, y: np.floor(x / y),
-        f32(B, 3),
-        f32(B, 3, low=0.5),
-        id="operator",
-    ),
+    row("FloorDiv", lambda x, y: x // y, lambda x, y: np.floor(x / y), f32(B, 3),
+        f32(B, 3, low=0.5), id="operator"),
     row("FloorMod", tf.mod, np.mod, i32(B, 3), i32(B, 3, nonzero=True)),
     row("FloorMod", lambda x, y: x % y, np.mod, f32(B, 3), f32(3, low=0.5), id="operator"),
     row("Pow", tf.pow, np.power, f32(B, 3, low=0.5), f32(B, 3)),
@@ -397,68 +221,31 @@ ROWS = [
     row("Maximum", tf.maximum, np.maximum, f32(B, 3), f32(B, 3)),
     row("Maximum", tf.maximum, np.maximum, i32(B, 3), i32(), id="int32"),
     row("Minimum", tf.minimum, np.minimum, f32(B, 3), f32(3)),
-    row(
-        "SquaredDifference",
-        tf.squared_difference,
-        lambda x, y: np.square(x - y),
-        f32(B, 3),
-        f32(B, 3),
-    ),
-    row(
-        "SquaredDifference",
-        tf.squared_difference,
-        lambda x, y: (x - y) * np.conj(x - y),
-        c64(B, 3),
-        c64(3),
-        id="complex64",
-    ),
+    row("SquaredDifference", tf.squared_difference, lambda x, y: np.square(x - y),
+        f32(B, 3), f32(B, 3)),
+    row("SquaredDifference", tf.squared_difference, lambda x, y: (x - y) * np.conj(x - y),
+        c64(B, 3), c64(3), id="complex64"),
     row("LogicalAnd", tf.logical_and, np.logical_and, bools(B, 3), bools(B, 3)),
     row("LogicalAnd", lambda x, y: x & y, np.logical_and, bools(B, 3), bools(3), id="operator"),
     row("LogicalAnd", tf.logical_xor, np.logical_xor, bools(B, 3), bools(B, 3), id="xor"),
     row("LogicalOr", tf.logical_or, np.logical_or, bools(B, 3), bools(B, 3)),
     row("LogicalOr", lambda x, y: x | y, np.logical_or, bools(B, 3), bools(), id="operator"),
     # Comparisons: small ints make ties common.
-    row(
-        "Equal", tf.equal, np.equal, i32(B, 3, low=0, high=3), i32(3, low=0, high=3), dtype=np.bool_
-    ),
-    row(
-        "Equal",
-        lambda x, y: tf.equal(x, y),
-        lambda x, y: (x == y).astype(bool),
-        strs(B, 3),
-        strs(B, 3),
-        dtype=np.bool_,
-        id="strings",
-    ),
-    row(
-        "NotEqual",
-        tf.not_equal,
-        np.not_equal,
-        i32(B, 3, low=0, high=3),
-        i32(B, 3, low=0, high=3),
-        dtype=np.bool_,
-    ),
+    row("Equal", tf.equal, np.equal, i32(B, 3, low=0, high=3), i32(3, low=0, high=3),
+        dtype=np.bool_),
+    row("Equal", lambda x, y: tf.equal(x, y), lambda x, y: (x == y).astype(bool),
+        strs(B, 3), strs(B, 3), dtype=np.bool_, id="strings"),
+    row("NotEqual", tf.not_equal, np.not_equal, i32(B, 3, low=0, high=3),
+        i32(B, 3, low=0, high=3), dtype=np.bool_),
     row("Less", tf.less, np.less, f32(B, 3), f32(B, 3), dtype=np.bool_),
     row("Less", lambda x: x < 0, lambda x: x < 0, i32(B, 3), dtype=np.bool_, id="operator"),
-    row(
-        "LessEqual",
-        lambda x, y: x <= y,
-        np.less_equal,
-        i32(B, 3, low=0, high=3),
-        i32(B, 3, low=0, high=3),
-        dtype=np.bool_,
-    ),
+    row("LessEqual", lambda x, y: x <= y, np.less_equal, i32(B, 3, low=0, high=3),
+        i32(B, 3, low=0, high=3), dtype=np.bool_),
     row("Greater", tf.greater, np.greater, f32(B, 3), f32(3), dtype=np.bool_),
     row("Greater", lambda x: x > 1, lambda x: x > 1, i32(B, 3), dtype=np.bool_, id="operator"),
     row("Less", lambda x: 1 > x, lambda x: 1 > x, i32(B, 3), dtype=np.bool_, id="reflected"),
-    row(
-        "GreaterEqual",
-        tf.greater_equal,
-        np.greater_equal,
-        i32(B, 3, low=0, high=3),
-        i32(B, 3, low=0, high=3),
-        dtype=np.bool_,
-    ),
+    row("GreaterEqual", tf.greater_equal, np.greater_equal, i32(B, 3, low=0, high=3),
+        i32(B, 3, low=0, high=3), dtype=np.bool_),
     # Elementwise unary ops.
     row("Neg", tf.negative, np.negative, f32(B, 3)),
     row("Neg", lambda x: -x, np.negative, i32(B, 3), id="operator"),
@@ -483,190 +270,70 @@ ROWS = [
     row("Floor", tf.floor, np.floor, f32(B, 3)),
     row("Ceil", tf.ceil, np.ceil, f32(B, 3)),
     row("Reciprocal", tf.reciprocal, np.reciprocal, f32(B, 3, low=0.5)),
-    row(
-        "Reciprocal",
-        tf.reciprocal,
-        lambda x: np.fix(1 / x).astype(np.int32),
-        i32(B, 3, low=-2, high=3, nonzero=True),
-        id="int32",
-    ),
+    row("Reciprocal", tf.reciprocal, lambda x: np.fix(1 / x).astype(np.int32),
+        i32(B, 3, low=-2, high=3, nonzero=True), id="int32"),
     row("LogicalNot", tf.logical_not, np.logical_not, bools(B, 3)),
     row("LogicalNot", lambda x: ~x, np.logical_not, bools(B, 3), id="operator"),
     # Casts: float to int truncates toward zero.
-    row(
-        "Cast",
-        lambda x: tf.cast(x, tf.int32),
-        lambda x: x.astype(np.int32),
-        f32(B, 3, low=-5, high=5),
-        dtype=np.int32,
-    ),
-    row(
-        "Cast",
-        tf.to_float,
-        lambda x: x.astype(np.float32),
-        i32(B, 3),
-        dtype=np.float32,
-        id="to_float",
-    ),
-    row(
-        "Cast",
-        tf.to_int64,
-        lambda x: x.astype(np.int64),
-        f32(B, 3, low=-5, high=5),
-        dtype=np.int64,
-        id="to_int64",
-    ),
-    row(
-        "Cast",
-        lambda x: tf.cast(x, tf.bool),
-        lambda x: x != 0,
-        i32(B, 3, low=-1, high=2),
-        dtype=np.bool_,
-        id="to-bool",
-    ),
-    row(
-        "Cast",
-        lambda x: tf.cast(x, tf.float64),
-        lambda x: x.astype(np.float64),
-        bools(B, 3),
-        dtype=np.float64,
-        id="from-bool",
-    ),
-    row(
-        "Cast",
-        lambda x: tf.cast(x, tf.float32),
-        np.real,
-        c64(B, 3),
-        dtype=np.float32,
-        id="complex-keeps-the-real-part",
-    ),
-    row(
-        "AddN",
-        lambda x, y, z: tf.add_n([x, y, z]),
-        lambda x, y, z: x + y + z,
-        f32(B, 3),
-        f32(B, 3),
-        f32(B, 3),
-    ),
+    row("Cast", lambda x: tf.cast(x, tf.int32), lambda x: x.astype(np.int32),
+        f32(B, 3, low=-5, high=5), dtype=np.int32),
+    row("Cast", tf.to_float, lambda x: x.astype(np.float32), i32(B, 3), dtype=np.float32,
+        id="to_float"),
+    row("Cast", tf.to_int64, lambda x: x.astype(np.int64), f32(B, 3, low=-5, high=5),
+        dtype=np.int64, id="to_int64"),
+    row("Cast", lambda x: tf.cast(x, tf.bool), lambda x: x != 0, i32(B, 3, low=-1, high=2),
+        dtype=np.bool_, id="to-bool"),
+    row("Cast", lambda x: tf.cast(x, tf.float64), lambda x: x.astype(np.float64), bools(B, 3),
+        dtype=np.float64, id="from-bool"),
+    row("Cast", lambda x: tf.cast(x, tf.float32), np.real, c64(B, 3), dtype=np.float32,
+        id="complex-keeps-the-real-part"),
+    row("AddN", lambda x, y, z: tf.add_n([x, y, z]), lambda x, y, z: x + y + z,
+        f32(B, 3), f32(B, 3), f32(B, 3)),
     row("AddN", lambda x, y: tf.add_n([x, y]), np.add, i32(B, 3), i32(B, 3), id="int32"),
     # Matrix products.
     row("MatMul", tf.matmul, np.matmul, f32(B, 3), f32(3, 4)),
     row("MatMul", lambda a, b: a @ b, np.matmul, f32(2, 3), f32(3, B), id="operator"),
-    row(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, transpose_a=True),
-        _tdot,
-        f32(3, B),
-        f32(3, 4),
-        id="transpose_a",
-    ),
-    row(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, transpose_b=True),
-        lambda a, b: a @ b.T,
-        f32(B, 3),
-        f32(4, 3),
-        id="transpose_b",
-    ),
-    row(
-        "MatMul",
-        lambda a, b: tf.matmul(a, b, adjoint_a=True, transpose_b=True),
-        lambda a, b: a.T @ b.T,
-        f32(3, B),
-        f32(4, 3),
-        id="adjoint_a-transpose_b",
-    ),
+    row("MatMul", lambda a, b: tf.matmul(a, b, transpose_a=True), _tdot, f32(3, B), f32(3, 4),
+        id="transpose_a"),
+    row("MatMul", lambda a, b: tf.matmul(a, b, transpose_b=True), lambda a, b: a @ b.T,
+        f32(B, 3), f32(4, 3), id="transpose_b"),
+    row("MatMul", lambda a, b: tf.matmul(a, b, adjoint_a=True, transpose_b=True),
+        lambda a, b: a.T @ b.T, f32(3, B), f32(4, 3), id="adjoint_a-transpose_b"),
     row("MatMul", tf.matmul, np.matmul, i32(B, 3), i32(3, 2), id="int32"),
     row("BatchMatMulV2", tf.matmul, np.matmul, f32(B, 2, 3), f32(B, 3, 4)),
     row("BatchMatMulV2", tf.matmul, np.matmul, f32(B, 2, 3), f32(3, 4), id="broadcast"),
-    row(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, adjoint_a=True),
-        _tdot,
-        f32(B, 3, 2),
-        f32(B, 3, 4),
-        id="adjoint_a",
-    ),
-    row(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, adjoint_b=True),
-        lambda a, b: a @ np.swapaxes(b, -1, -2),
-        f32(B, 2, 3),
-        f32(B, 4, 3),
-        id="adjoint_b",
-    ),
-    row(
-        "BatchMatMulV2",
-        lambda a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True),
-        lambda a, b: np.swapaxes(a, -1, -2) @ np.swapaxes(b, -1, -2),
-        f32(2, 3, B),
-        f32(2, 4, 3),
-        id="transpose-both",
-    ),
+    row("BatchMatMulV2", lambda a, b: tf.matmul(a, b, adjoint_a=True), _tdot,
+        f32(B, 3, 2), f32(B, 3, 4), id="adjoint_a"),
+    row("BatchMatMulV2", lambda a, b: tf.matmul(a, b, adjoint_b=True),
+        lambda a, b: a @ np.swapaxes(b, -1, -2), f32(B, 2, 3), f32(B, 4, 3), id="adjoint_b"),
+    row("BatchMatMulV2", lambda a, b: tf.matmul(a, b, transpose_a=True, transpose_b=True),
+        lambda a, b: np.swapaxes(a, -1, -2) @ np.swapaxes(b, -1, -2), f32(2, 3, B),
+        f32(2, 4, 3), id="transpose-both"),
     # Reductions.
     row("Sum", tf.reduce_sum, np.sum, f32(B, 3)),
     row("Sum", lambda x: tf.reduce_sum(x, 0), lambda x: x.sum(0), f32(B, 3), id="axis0"),
-    row(
-        "Sum",
-        lambda x: tf.reduce_sum(x, axis=-1),
-        lambda x: x.sum(-1),
-        f32(B, 3),
-        id="negative-axis",
-    ),
-    row(
-        "Sum",
-        lambda x: tf.reduce_sum(x, [0, 2], keepdims=True),
-        lambda x: x.sum((0, 2), keepdims=True),
-        f32(B, 2, 3),
-        id="keepdims",
-    ),
-    row(
-        "Sum",
-        lambda x: tf.reduce_sum(x, reduction_indices=[1], keep_dims=True),
-        lambda x: x.sum(1, keepdims=True),
-        f32(B, 3),
-        id="tf1-names",
-    ),
-    row(
-        "Sum",
-        lambda x: tf.reduce_sum(x, 1),
-        lambda x: x.sum(1, dtype=np.int32),
-        i32(B, 3),
-        id="int32",
-    ),
+    row("Sum", lambda x: tf.reduce_sum(x, axis=-1), lambda x: x.sum(-1), f32(B, 3),
+        id="negative-axis"),
+    row("Sum", lambda x: tf.reduce_sum(x, [0, 2], keepdims=True),
+        lambda x: x.sum((0, 2), keepdims=True), f32(B, 2, 3), id="keepdims"),
+    row("Sum", lambda x: tf.reduce_sum(x, reduction_indices=[1], keep_dims=True),
+        lambda x: x.sum(1, keepdims=True), f32(B, 3), id="tf1-names"),
+    row("Sum", lambda x: tf.reduce_sum(x, 1), lambda x: x.sum(1, dtype=np.int32), i32(B, 3),
+        id="int32"),
     row("Sum", lambda x: tf.reduce_sum(x, []), lambda x: x, f32(B, 3), id="no-axes"),
     row("Mean", tf.reduce_mean, np.mean, f32(B, 3)),
-    row(
-        "Mean",
-        lambda x: tf.reduce_mean(x, 0, keepdims=True),
-        lambda x: x.mean(0, keepdims=True),
-        f32(B, 3),
-        id="keepdims",
-    ),
+    row("Mean", lambda x: tf.reduce_mean(x, 0, keepdims=True), lambda x: x.mean(0, keepdims=True),
+        f32(B, 3), id="keepdims"),
     row("Mean", tf.reduce_mean, _int_mean, i32(B, 3), id="int32-truncates"),
-    row(
-        "Mean",
-        lambda x: tf.reduce_mean(x, 1),
-        lambda x: _int_mean(x, 1),
-        i32(B, 3),
-        id="int32-axis",
-    ),
+    row("Mean", lambda x: tf.reduce_mean(x, 1), lambda x: _int_mean(x, 1), i32(B, 3),
+        id="int32-axis"),
     row("Prod", lambda x: tf.reduce_prod(x, 1), lambda x: x.prod(1), f32(B, 3)),
-    row(
-        "Prod",
-        tf.reduce_prod,
-        lambda x: x.prod(dtype=np.int32),
-        i32(B, 3, low=-3, high=4),
-        id="int32",
-    ),
+    row("Prod", tf.reduce_prod, lambda x: x.prod(dtype=np.int32), i32(B, 3, low=-3, high=4),
+        id="int32"),
     row("Max", tf.reduce_max, np.max, f32(B, 3)),
     row("Max", lambda x: tf.reduce_max(x, -2), lambda x: x.max(-2), i32(B, 3), id="int32"),
-    row(
-        "Min",
-        lambda x: tf.reduce_min(x, 1, keepdims=True),
-        lambda x: x.min(1, keepdims=True),
-        f32(B, 3),
-    ),
+    row("Min", lambda x: tf.reduce_min(x, 1, keepdims=True), lambda x: x.min(1, keepdims=True),
+        f32(B, 3)),
     row("Min", tf.reduce_min, np.min, i32(B, 3), id="int32"),
     row("All", lambda x: tf.reduce_all(x, 1), lambda x: x.all(1), bools(B, 3)),
     row("All", tf.reduce_all, np.all, bools(B, 3), id="all-axes"),
@@ -679,55 +346,19 @@ ROWS = [
     # Strings (host kernels).
     row("AsString", tf.as_string, _as_strings("%f"), f32(B, 3), dtype=object),
     row("AsString", tf.as_string, _as_strings("%d"), i32(B, 3), dtype=object, id="int32"),
-    row(
-        "AsString",
-        tf.as_string,
-        lambda x: np.where(x, b"true", b"false").astype(object),
-        bools(B, 3),
-        dtype=object,
-        id="bool",
-    ),
-    row(
-        "AsString",
-        lambda x: tf.as_string(x, precision=2),
-        _as_strings("%.2f"),
-        f32(B, 3),
-        dtype=object,
-        id="precision",
-    ),
-    row(
-        "AsString",
-        lambda x: tf.as_string(x, scientific=True),
-        _as_strings("%e"),
-        f32(B, 3),
-        dtype=object,
-        id="scientific",
-    ),
-    row(
-        "AsString",
-        lambda x: tf.as_string(x, shortest=True),
-        _as_strings("%g"),
-        f32(B, 3),
-        dtype=object,
-        id="shortest",
-    ),
-    row(
-        "AsString",
-        lambda x: tf.as_string(x, width=4, fill="0"),
-        _as_strings("%04d"),
-        i32(B, 3),
-        dtype=object,
-        id="width-fill",
-    ),
+    row("AsString", tf.as_string, lambda x: np.where(x, b"true", b"false").astype(object),
+        bools(B, 3), dtype=object, id="bool"),
+    row("AsString", lambda x: tf.as_string(x, precision=2), _as_strings("%.2f"), f32(B, 3),
+        dtype=object, id="precision"),
+    row("AsString", lambda x: tf.as_string(x, scientific=True), _as_strings("%e"), f32(B, 3),
+        dtype=object, id="scientific"),
+    row("AsString", lambda x: tf.as_string(x, shortest=True), _as_strings("%g"), f32(B, 3),
+        dtype=object, id="shortest"),
+    row("AsString", lambda x: tf.as_string(x, width=4, fill="0"), _as_strings("%04d"),
+        i32(B, 3), dtype=object, id="width-fill"),
     row("StringJoin", lambda x, y: tf.string_join([x, y]), _join(b""), strs(B, 3), strs(B, 3)),
-    row(
-        "StringJoin",
-        lambda x, y: tf.string_join([x, "!", y], separator="-"),
-        lambda x, y: _join(b"-")(x, b"!", y),
-        strs(B, 3),
-        strs(),
-        id="scalars-separator",
-    ),
+    row("StringJoin", lambda x, y: tf.string_join([x, "!", y], separator="-"),
+        lambda x, y: _join(b"-")(x, b"!", y), strs(B, 3), strs(), id="scalars-separator"),
 ]
 
 # Kernels registered before their op constructors had rows; each needs one (here, or in a
@@ -784,9 +415,8 @@ def _dims(t: tf.Tensor) -> tuple | None:
 
 
 def _compatible(dims: tuple | None, shape: tuple) -> bool:
-    return dims is None or (
-        len(dims) == len(shape) and all(d is None or d == s for d, s in zip(dims, shape))
-    )
+    return dims is None or (len(dims) == len(shape)
+                            and all(d is None or d == s for d, s in zip(dims, shape)))
 
 
 def _check_value(got, expected: np.ndarray, dtype) -> None:
@@ -820,11 +450,8 @@ def test_row(r: Row, sess):
         fed_unknown = [tf.placeholder(tf.as_dtype(s.dtype)) for s in r.inputs]
         out_partial, out_unknown = r.build(*fed_partial), r.build(*fed_unknown)
     assert r.op_type in created
-    feeds = {
-        **dict(zip(fed, known)),
-        **dict(zip(fed_partial, partial)),
-        **dict(zip(fed_unknown, partial)),
-    }
+    feeds = {**dict(zip(fed, known)), **dict(zip(fed_partial, partial)),
+             **dict(zip(fed_unknown, partial))}
     got = sess.run([out_fed, out_const, out_partial, out_unknown], feeds)
     if r.ref is None:  # an Operation: running it gives None
         assert isinstance(out_fed, tf.Operation) and got == [None] * 4
@@ -873,13 +500,8 @@ def check_rows_in_one_run(sess, rows) -> None:
             fed_partial = [_placeholder(s, None) for s in r.inputs]
             fed_unknown = [tf.placeholder(tf.as_dtype(s.dtype)) for s in r.inputs]
             outs += [r.build(*fed_partial), r.build(*fed_unknown)]
-            feeds.update(
-                {
-                    **dict(zip(fed, known)),
-                    **dict(zip(fed_partial, partial)),
-                    **dict(zip(fed_unknown, partial)),
-                }
-            )
+            feeds.update({**dict(zip(fed, known)), **dict(zip(fed_partial, partial)),
+                          **dict(zip(fed_unknown, partial))})
             builds.append((r, known, partial, outs))
     got = sess.run([outs for _, _, _, outs in builds], feeds)
     for (r, known, partial, outs), values in zip(builds, got):
@@ -938,7 +560,8 @@ def test_reduction_axis_out_of_range(sess):
 def test_reductions_of_empty_tensors_give_the_identity(sess):
     with sess.graph.as_default():
         empty = tf.placeholder(tf.float32, [0, 2])
-        outs = [f(empty, 0) for f in (tf.reduce_sum, tf.reduce_prod, tf.reduce_max, tf.reduce_min)]
+        outs = [f(empty, 0) for f in (tf.reduce_sum, tf.reduce_prod, tf.reduce_max,
+                                      tf.reduce_min)]
     got = sess.run(outs, {empty: np.zeros((0, 2), np.float32)})
     assert [v.tolist() for v in got] == [[0, 0], [1, 1], [-np.inf] * 2, [np.inf] * 2]
 
@@ -1037,31 +660,20 @@ def test_constant(value, kwargs, expected, sess):
     np.testing.assert_array_equal(got, expected)
 
 
-@pytest.mark.parametrize(
-    "value, kwargs, error, match",
-    [
-        (1.5, {"dtype": tf.int32}, TypeError, "Expected int32, got 1.5 of type 'float'"),
-        ([1, 2.5], {"dtype": tf.int64}, TypeError, "Expected int64, got 2.5 of type 'float'"),
-        (1, {"dtype": tf.bool}, TypeError, "Expected bool, got 1 of type 'int'"),
-        ("a", {"dtype": tf.float32}, TypeError, "Expected float32, got 'a' of type 'str'"),
-        (2.5, {"dtype": tf.string}, TypeError, "Expected string"),
-        (2**40, {"dtype": tf.int32}, TypeError, "does not fit in int32"),
-        (
-            [1, 2, 3],
-            {"shape": [2]},
-            ValueError,
-            "Too many elements provided. Needed at most 2, but received 3",
-        ),
-        (
-            [1, 2, 3],
-            {"shape": [3, 1], "verify_shape": True},
-            TypeError,
-            r"Expected Tensor's shape: \(3, 1\), got \(3,\)",
-        ),
-        ([[1], [2, 3]], {}, ValueError, "dense tensor"),
-        (None, {}, ValueError, "None values not supported"),
-    ],
-)
+@pytest.mark.parametrize("value, kwargs, error, match", [
+    (1.5, {"dtype": tf.int32}, TypeError, "Expected int32, got 1.5 of type 'float'"),
+    ([1, 2.5], {"dtype": tf.int64}, TypeError, "Expected int64, got 2.5 of type 'float'"),
+    (1, {"dtype": tf.bool}, TypeError, "Expected bool, got 1 of type 'int'"),
+    ("a", {"dtype": tf.float32}, TypeError, "Expected float32, got 'a' of type 'str'"),
+    (2.5, {"dtype": tf.string}, TypeError, "Expected string"),
+    (2**40, {"dtype": tf.int32}, TypeError, "does not fit in int32"),
+    ([1, 2, 3], {"shape": [2]}, ValueError, "Too many elements provided. Needed at most 2, but "
+                                            "received 3"),
+    ([1, 2, 3], {"shape": [3, 1], "verify_shape": True}, TypeError,
+     r"Expected Tensor's shape: \(3, 1\), got \(3,\)"),
+    ([[1], [2, 3]], {}, ValueError, "dense tensor"),
+    (None, {}, ValueError, "None values not supported"),
+])
 def test_constant_errors(value, kwargs, error, match, sess):
     with sess.graph.as_default(), pytest.raises(error, match=match):
         tf.constant(value, **kwargs)
@@ -1118,9 +730,8 @@ def test_stack(sess):
     with sess.graph.as_default():
         values = tf.stack([[1, 2], [3, 4]])
         single = tf.stack([tf.constant(2.0)])
-        mixed = tf.stack(
-            [tf.placeholder(tf.float32, [None, 3]), tf.placeholder(tf.float32, [2, None])], axis=1
-        )
+        mixed = tf.stack([tf.placeholder(tf.float32, [None, 3]),
+                          tf.placeholder(tf.float32, [2, None])], axis=1)
         assert mixed.shape.as_list() == [2, 2, 3]
         with pytest.raises(ValueError, match=r"axis = 2 not in \[-2, 2\)"):
             tf.stack([tf.constant([1, 2])], axis=2)
@@ -1152,14 +763,8 @@ def test_add_n(sess):
 
 def test_truediv_result_types(sess):
     with sess.graph.as_default():
-        cases = {
-            tf.int8: tf.float32,
-            tf.int16: tf.float32,
-            tf.int32: tf.float64,
-            tf.int64: tf.float64,
-            tf.float16: tf.float16,
-            tf.float32: tf.float32,
-        }
+        cases = {tf.int8: tf.float32, tf.int16: tf.float32, tf.int32: tf.float64,
+                 tf.int64: tf.float64, tf.float16: tf.float16, tf.float32: tf.float32}
         for dtype, result in cases.items():
             assert tf.truediv(tf.constant([3], dtype), tf.constant([2], dtype)).dtype == result
         quotient = tf.constant([7, -7]) / 2
@@ -1171,41 +776,23 @@ def test_truediv_result_types(sess):
 
 def test_as_string_formats(sess):
     with sess.graph.as_default():
-        outs = [
-            tf.as_string(3.5),
-            tf.as_string(True),
-            tf.as_string(-7),
-            tf.as_string(np.int64(2**40)),
-            tf.as_string(1e10, shortest=True),
-            tf.as_string(np.float64(2.0), precision=3, scientific=True),
-            tf.as_string([1, 22], width=3),
-            tf.as_string(5, width=3, fill="-"),
-            tf.as_string(np.complex64(1 - 2j), precision=1),
-        ]
+        outs = [tf.as_string(3.5), tf.as_string(True), tf.as_string(-7),
+                tf.as_string(np.int64(2**40)), tf.as_string(1e10, shortest=True),
+                tf.as_string(np.float64(2.0), precision=3, scientific=True),
+                tf.as_string([1, 22], width=3), tf.as_string(5, width=3, fill="-"),
+                tf.as_string(np.complex64(1 - 2j), precision=1)]
     got = [v.tolist() if isinstance(v, np.ndarray) else v for v in sess.run(outs)]
-    assert got == [
-        b"3.500000",
-        b"true",
-        b"-7",
-        b"1099511627776",
-        b"1e+10",
-        b"2.000e+00",
-        [b"  1", b" 22"],
-        b"5  ",
-        b"(1.0,-2.0)",
-    ]
+    assert got == [b"3.500000", b"true", b"-7", b"1099511627776", b"1e+10", b"2.000e+00",
+                   [b"  1", b" 22"], b"5  ", b"(1.0,-2.0)"]
 
 
-@pytest.mark.parametrize(
-    "kwargs, value, match",
-    [
-        ({"scientific": True, "shortest": True}, 1.0, "both scientific and shortest"),
-        ({"fill": "ab"}, 1, "one or fewer characters"),
-        ({"fill": "x"}, 1, "fill argument not supported"),
-        ({"precision": 2}, 1, "precision not supported for datatype int32"),
-        ({"scientific": True}, True, "not supported for datatype bool"),
-    ],
-)
+@pytest.mark.parametrize("kwargs, value, match", [
+    ({"scientific": True, "shortest": True}, 1.0, "both scientific and shortest"),
+    ({"fill": "ab"}, 1, "one or fewer characters"),
+    ({"fill": "x"}, 1, "fill argument not supported"),
+    ({"precision": 2}, 1, "precision not supported for datatype int32"),
+    ({"scientific": True}, True, "not supported for datatype bool"),
+])
 def test_as_string_rejects_bad_formats(kwargs, value, match, sess):
     with sess.graph.as_default(), pytest.raises(ValueError, match=match):
         tf.as_string(value, **kwargs)
@@ -1235,22 +822,19 @@ def test_string_join_shapes(sess):
 # -- tf.Print ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "data, kwargs, printed",
-    [
-        ([[1, 2, 3]], {}, "msg[1 2 3]"),
-        ([[1, 2, 3, 4]], {}, "msg[1 2 3...]"),
-        ([[1, 2, 3, 4]], {"summarize": 2}, "msg[1 2...]"),
-        ([[1, 2, 3, 4]], {"summarize": -1}, "msg[1 2 3 4]"),
-        ([[[1, 2], [3, 4]]], {}, "msg[[1 2][3...]...]"),
-        ([[[1, 2, 3], [4, 5, 6]]], {"summarize": 4}, "msg[[1 2 3][4...]...]"),
-        ([7, [True, False]], {}, "msg[7][1 0]"),
-        ([np.array([0.1, 1 / 3], np.float32)], {}, "msg[0.1 0.333333343]"),
-        ([np.array([0.1, 1 / 3])], {}, "msg[0.1 0.33333333333333331]"),
-        ([[b"a\nb", b"q'"]], {}, "msg[a\\nb q\\']"),
-        ([], {}, "msg"),
-    ],
-)
+@pytest.mark.parametrize("data, kwargs, printed", [
+    ([[1, 2, 3]], {}, "msg[1 2 3]"),
+    ([[1, 2, 3, 4]], {}, "msg[1 2 3...]"),
+    ([[1, 2, 3, 4]], {"summarize": 2}, "msg[1 2...]"),
+    ([[1, 2, 3, 4]], {"summarize": -1}, "msg[1 2 3 4]"),
+    ([[[1, 2], [3, 4]]], {}, "msg[[1 2][3...]...]"),
+    ([[[1, 2, 3], [4, 5, 6]]], {"summarize": 4}, "msg[[1 2 3][4...]...]"),
+    ([7, [True, False]], {}, "msg[7][1 0]"),
+    ([np.array([0.1, 1 / 3], np.float32)], {}, "msg[0.1 0.333333343]"),
+    ([np.array([0.1, 1 / 3])], {}, "msg[0.1 0.33333333333333331]"),
+    ([[b"a\nb", b"q'"]], {}, "msg[a\\nb q\\']"),
+    ([], {}, "msg"),
+])
 def test_print_writes_tf_format_to_stderr(data, kwargs, printed, sess, capfd):
     with sess.graph.as_default():
         x = tf.constant([1.0, 2.0])

@@ -9,21 +9,11 @@ import flowgraph as tf
 from tests.gradient_checker import check_gradients
 
 OP_TYPES_TESTED = {
-    "Bincount",
-    "SpaceToBatchND",
-    "BatchToSpaceND",
-    "SpaceToDepth",
-    "DepthToSpace",
-    "QuantizeV2",
-    "Dequantize",
-    "FakeQuantWithMinMaxArgs",
-    "FakeQuantWithMinMaxArgsGradient",
+    "Bincount", "SpaceToBatchND", "BatchToSpaceND", "SpaceToDepth", "DepthToSpace",
+    "QuantizeV2", "Dequantize", "FakeQuantWithMinMaxArgs", "FakeQuantWithMinMaxArgsGradient",
 }
 GRADIENT_CHECKED = {
-    "SpaceToBatchND",
-    "BatchToSpaceND",
-    "SpaceToDepth",
-    "DepthToSpace",
+    "SpaceToBatchND", "BatchToSpaceND", "SpaceToDepth", "DepthToSpace",
     "FakeQuantWithMinMaxArgs",
 }
 NOT_DIFFERENTIABLE = {
@@ -40,7 +30,7 @@ def _s2b_ref(x, block, pads):
     parts = []
     for i in range(block[0]):
         for j in range(block[1]):
-            parts.append(x[:, i :: block[0], j :: block[1]])
+            parts.append(x[:, i::block[0], j::block[1]])
     return np.concatenate(parts)[: n * block[0] * block[1]]
 
 
@@ -49,7 +39,7 @@ def _s2d_ref(x, b):
     out = np.zeros((n, h // b, w // b, c * b * b), x.dtype)
     for i in range(b):
         for j in range(b):
-            out[..., (i * b + j) * c : (i * b + j + 1) * c] = x[:, i::b, j::b]
+            out[..., (i * b + j) * c:(i * b + j + 1) * c] = x[:, i::b, j::b]
     return out
 
 
@@ -60,20 +50,8 @@ def sess():
 
 
 def test_math_namespace():
-    for name in [
-        "add",
-        "reduce_std",
-        "reduce_variance",
-        "bincount",
-        "top_k",
-        "real",
-        "angle",
-        "unsorted_segment_prod",
-        "log_sigmoid",
-        "truncatemod",
-        "floormod",
-        "mod",
-    ]:
+    for name in ["add", "reduce_std", "reduce_variance", "bincount", "top_k", "real", "angle",
+                 "unsorted_segment_prod", "log_sigmoid", "truncatemod", "floormod", "mod"]:
         assert callable(getattr(tf.math, name)), name
     assert tf.math.add is tf.add and tf.math.top_k is tf.nn.top_k
 
@@ -81,14 +59,10 @@ def test_math_namespace():
 def test_bincount(sess):
     with sess.graph.as_default():
         arr = tf.placeholder(tf.int32, [None])
-        outs = [
-            tf.bincount(arr),
-            tf.math.bincount(arr, minlength=7),
-            tf.bincount(arr, maxlength=2),
-            tf.bincount(arr, dtype=tf.float32),
-            tf.bincount(arr, weights=tf.cast(arr, tf.float64) + 0.5),
-            tf.bincount(tf.zeros([0], tf.int32)),
-        ]
+        outs = [tf.bincount(arr), tf.math.bincount(arr, minlength=7),
+                tf.bincount(arr, maxlength=2), tf.bincount(arr, dtype=tf.float32),
+                tf.bincount(arr, weights=tf.cast(arr, tf.float64) + 0.5),
+                tf.bincount(tf.zeros([0], tf.int32))]
         assert outs[0].op.type == "Bincount" and outs[0].shape.as_list() == [None]
         assert outs[3].dtype == tf.float32 and outs[4].dtype == tf.float64
         neg = tf.bincount(tf.placeholder_with_default([-1, 2], [2]))
@@ -119,11 +93,8 @@ def test_space_batch_depth_values_and_shapes(known, sess):
         legacy = tf.space_to_batch(p, [[0, 0], [0, 0]], 2)
     expect = {s2b: (12, 3, 3, 3), b2s: x.shape, s2d: (2, 2, 3, 12), nchw: (2, 12, 2, 3)}
     for t, shape in expect.items():
-        want = (
-            list(shape)
-            if known
-            else [None if i in (0, 2 + (t is nchw)) else d for i, d in enumerate(shape)]
-        )
+        want = list(shape) if known else [None if i in (0, 2 + (t is nchw)) else d
+                                          for i, d in enumerate(shape)]
         assert t.shape.as_list() == want
     got = sess.run([s2b, b2s, s2d, d2s, nchw, back, legacy], {p: x})
     np.testing.assert_array_equal(got[0], _s2b_ref(x, [2, 3], [[0, 2], [1, 2]]))
@@ -135,27 +106,17 @@ def test_space_batch_depth_values_and_shapes(known, sess):
     np.testing.assert_array_equal(got[6], _s2b_ref(x, [2, 2], [[0, 0], [0, 0]]))
 
 
-@pytest.mark.parametrize(
-    "build, match",
-    [
-        (
-            lambda: tf.space_to_batch_nd(tf.zeros([1, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
-            "not divisible by block_shape",
-        ),
-        (
-            lambda: tf.batch_to_space_nd(tf.zeros([3, 2, 2, 1]), [2, 2], [[0, 0], [0, 0]]),
-            "not divisible by product of block sizes",
-        ),
-        (
-            lambda: tf.space_to_batch_nd(tf.zeros([1, 4, 4, 1]), [2, 2], [[0, 0]]),
-            "shape \\[2, 2\\]",
-        ),
-        (lambda: tf.space_to_depth(tf.zeros([1, 5, 4, 1]), 2), "divisible by block_size"),
-        (lambda: tf.depth_to_space(tf.zeros([1, 2, 2, 3]), 2), "evenly divisible by 4"),
-        (lambda: tf.space_to_depth(tf.zeros([1, 4, 4, 1]), 1), "must be at least minimum 2"),
-        (lambda: tf.space_to_depth(tf.zeros([1, 4, 4, 1]), 2, data_format="NWHC"), "data_format"),
-    ],
-)
+@pytest.mark.parametrize("build, match", [
+    (lambda: tf.space_to_batch_nd(tf.zeros([1, 5, 4, 1]), [2, 2], [[0, 0], [0, 0]]),
+     "not divisible by block_shape"),
+    (lambda: tf.batch_to_space_nd(tf.zeros([3, 2, 2, 1]), [2, 2], [[0, 0], [0, 0]]),
+     "not divisible by product of block sizes"),
+    (lambda: tf.space_to_batch_nd(tf.zeros([1, 4, 4, 1]), [2, 2], [[0, 0]]), "shape \\[2, 2\\]"),
+    (lambda: tf.space_to_depth(tf.zeros([1, 5, 4, 1]), 2), "divisible by block_size"),
+    (lambda: tf.depth_to_space(tf.zeros([1, 2, 2, 3]), 2), "evenly divisible by 4"),
+    (lambda: tf.space_to_depth(tf.zeros([1, 4, 4, 1]), 1), "must be at least minimum 2"),
+    (lambda: tf.space_to_depth(tf.zeros([1, 4, 4, 1]), 2, data_format="NWHC"), "data_format"),
+])
 def test_space_depth_build_errors(build, match):
     with tf.Graph().as_default(), pytest.raises(ValueError, match=match):
         build()
@@ -164,16 +125,12 @@ def test_space_depth_build_errors(build, match):
 _X = (np.arange(2 * 4 * 4 * 2, dtype=np.float64).reshape(2, 4, 4, 2) / 11) - 1
 
 
-@pytest.mark.parametrize(
-    "fn",
-    [
-        lambda x: tf.space_to_batch_nd(x, [2, 2], [[0, 2], [1, 1]]),
-        lambda x: tf.batch_to_space_nd(x, [2, 1], [[1, 2], [0, 1]]),
-        lambda x: tf.space_to_depth(x, 2),
-        lambda x: tf.depth_to_space(tf.reshape(x, [2, 8, 2, 2]), 2, data_format="NCHW"),
-    ],
-    ids=["space_to_batch_nd", "batch_to_space_nd", "space_to_depth", "depth_to_space"],
-)
+@pytest.mark.parametrize("fn", [
+    lambda x: tf.space_to_batch_nd(x, [2, 2], [[0, 2], [1, 1]]),
+    lambda x: tf.batch_to_space_nd(x, [2, 1], [[1, 2], [0, 1]]),
+    lambda x: tf.space_to_depth(x, 2),
+    lambda x: tf.depth_to_space(tf.reshape(x, [2, 8, 2, 2]), 2, data_format="NCHW"),
+], ids=["space_to_batch_nd", "batch_to_space_nd", "space_to_depth", "depth_to_space"])
 def test_gradients(fn):
     check_gradients(fn, _X)
 
@@ -189,12 +146,8 @@ def test_fake_quant_gradient_is_straight_through():
         with tf.Session() as s:
             got = s.run(g)
     np.testing.assert_array_equal(got, ((x >= lo) & (x <= hi)).astype(np.float32))
-    check_gradients(
-        lambda v: tf.fake_quant_with_min_max_args(tf.cast(v, tf.float32)) * 1.0,
-        np.array([-7.0, 7.0]),
-        atol=1e-3,
-        rtol=1e-3,
-    )  # outside: zero gradient
+    check_gradients(lambda v: tf.fake_quant_with_min_max_args(tf.cast(v, tf.float32)) * 1.0,
+                    np.array([-7.0, 7.0]), atol=1e-3, rtol=1e-3)  # outside: zero gradient
 
 
 def _fake_quant_ref(x, mn, mx, bits, narrow):
@@ -208,9 +161,8 @@ def _fake_quant_ref(x, mn, mx, bits, narrow):
     return (np.floor((c - lo) * inv + np.float32(0.5)) * scale + lo).astype(np.float32)
 
 
-@pytest.mark.parametrize(
-    "args", [(-6, 6, 8, False), (-0.1, 5.9, 8, False), (0.5, 3.0, 4, True), (-3.0, -1.0, 8, False)]
-)
+@pytest.mark.parametrize("args", [(-6, 6, 8, False), (-0.1, 5.9, 8, False), (0.5, 3.0, 4, True),
+                                  (-3.0, -1.0, 8, False)])
 def test_fake_quant_values(args, sess):
     x = np.linspace(-7, 7, 57).astype(np.float32)
     with sess.graph.as_default():
@@ -239,30 +191,21 @@ def _quantize_ref(x, lo, hi, dtype, mode):
         scale = (2.0**info.bits - 1) / (hi - lo)
         q = np.clip(np.round(x * scale) - np.round(lo * scale) + info.min, info.min, info.max)
     else:
-        scale = min(
-            info.min / lo if info.min * lo > 0 else np.inf,
-            info.max / hi if info.max * hi > 0 else np.inf,
-        )
+        scale = min(info.min / lo if info.min * lo > 0 else np.inf,
+                    info.max / hi if info.max * hi > 0 else np.inf)
         lo, hi = info.min / scale, info.max / scale
         q = np.round(np.clip(x, lo, hi) * scale)
     return q.astype(dtype), lo, hi
 
 
-@pytest.mark.parametrize(
-    "T, np_type", [(tf.quint8, np.uint8), (tf.qint8, np.int8), (tf.qint16, np.int16)]
-)
+@pytest.mark.parametrize("T, np_type", [(tf.quint8, np.uint8), (tf.qint8, np.int8),
+                                        (tf.qint16, np.int16)])
 @pytest.mark.parametrize("mode", ["MIN_COMBINED", "MIN_FIRST", "SCALED"])
 def test_quantize_dequantize(T, np_type, mode, sess):
     x = np.array([-1.3, -1.0, 0.0, 0.3, 0.71, 2.5, 6.0, 6.2], np.float32)
     with sess.graph.as_default():
-        q = tf.quantize_v2(
-            x,
-            -1.0,
-            6.0,
-            T,
-            mode,
-            round_mode="HALF_TO_EVEN" if mode == "SCALED" else "HALF_AWAY_FROM_ZERO",
-        )
+        q = tf.quantize_v2(x, -1.0, 6.0, T, mode, round_mode="HALF_TO_EVEN"
+                           if mode == "SCALED" else "HALF_AWAY_FROM_ZERO")
         assert q.output.dtype == T and q.output.op.type == "QuantizeV2"
         d = tf.dequantize(q.output, q.output_min, q.output_max, mode=mode)
         assert d.dtype == tf.float32

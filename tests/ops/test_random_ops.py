@@ -7,15 +7,8 @@ import pytest
 
 import flowgraph as tf
 
-OP_TYPES_TESTED = {
-    "RandomStandardNormal",
-    "RandomUniform",
-    "RandomUniformInt",
-    "TruncatedNormal",
-    "RandomShuffle",
-    "Multinomial",
-    "RandomGamma",
-}
+OP_TYPES_TESTED = {"RandomStandardNormal", "RandomUniform", "RandomUniformInt", "TruncatedNormal",
+                   "RandomShuffle", "Multinomial", "RandomGamma"}
 
 
 @pytest.fixture
@@ -33,10 +26,8 @@ def draw(t, runs=1):
 def test_random_normal_moments_shape_dtype_and_names(graph):
     t = tf.random_normal([200, 50], mean=3.0, stddev=2.0, seed=7)
     assert t.op.name == "random_normal" and t.shape.as_list() == [200, 50]
-    assert (
-        graph.get_operation_by_name("random_normal/RandomStandardNormal").type
-        == "RandomStandardNormal"
-    )
+    assert graph.get_operation_by_name("random_normal/RandomStandardNormal").type == \
+        "RandomStandardNormal"
     (x,) = draw(t)
     assert x.dtype == np.float32 and x.shape == (200, 50)
     assert abs(x.mean() - 3.0) < 0.1 and abs(x.std() - 2.0) < 0.1
@@ -97,7 +88,7 @@ def test_graph_seed_makes_unseeded_ops_repeatable(graph):
     tf.set_random_seed(1234)
     a = tf.random_uniform([3])
     b = tf.random_uniform([3])
-    ((x, y),) = draw([a, b])
+    (x, y), = draw([a, b])
     assert not np.array_equal(x, y)  # distinct op seeds from the op count
     np.testing.assert_array_equal(draw(a)[0], x)
 

@@ -21,9 +21,8 @@ def _load_slicing() -> ModuleType:
     try:
         return importlib.import_module("flowgraph.ops.slicing")
     except ImportError:
-        spec = importlib.util.spec_from_file_location(
-            "_standalone_flowgraph_ops_slicing", _ROOT / "flowgraph/ops/slicing.py"
-        )
+        spec = importlib.util.spec_from_file_location("_standalone_flowgraph_ops_slicing",
+                                                      _ROOT / "flowgraph/ops/slicing.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
@@ -34,13 +33,8 @@ slice_spec = _load_slicing().slice_spec
 
 
 def _masks(begin=0, end=0, ellipsis=0, new_axis=0, shrink=0) -> dict[str, int]:
-    return {
-        "begin_mask": begin,
-        "end_mask": end,
-        "ellipsis_mask": ellipsis,
-        "new_axis_mask": new_axis,
-        "shrink_axis_mask": shrink,
-    }
+    return {"begin_mask": begin, "end_mask": end, "ellipsis_mask": ellipsis,
+            "new_axis_mask": new_axis, "shrink_axis_mask": shrink}
 
 
 # (index, begin, end, strides, masks) as TF1 produces them.
@@ -62,28 +56,17 @@ CASES = [
     (E, [0], [0], [1], _masks(ellipsis=0b1)),
     (None, [0], [0], [1], _masks(new_axis=0b1)),
     ((slice(None), None), [0, 0], [0, 0], [1, 1], _masks(0b1, 0b1, new_axis=0b10)),
-    (
-        (None, E, None, -2, slice(1, 3)),
-        [0, 0, 0, -2, 1],
-        [0, 0, 0, -1, 3],
-        [1, 1, 1, 1, 1],
-        _masks(ellipsis=0b10, new_axis=0b101, shrink=0b1000),
-    ),
-    (
-        (0, slice(None, -1), E, slice(None, None, 3)),
-        [0, 0, 0, 0],
-        [1, -1, 0, 0],
-        [1, 1, 1, 3],
-        _masks(begin=0b1010, end=0b1000, ellipsis=0b100, shrink=0b1),
-    ),
+    ((None, E, None, -2, slice(1, 3)), [0, 0, 0, -2, 1], [0, 0, 0, -1, 3], [1, 1, 1, 1, 1],
+     _masks(ellipsis=0b10, new_axis=0b101, shrink=0b1000)),
+    ((0, slice(None, -1), E, slice(None, None, 3)), [0, 0, 0, 0], [1, -1, 0, 0], [1, 1, 1, 3],
+     _masks(begin=0b1010, end=0b1000, ellipsis=0b100, shrink=0b1)),
     ([1, 2], [1, 2], [2, 3], [1, 1], _masks(shrink=0b11)),
     ((), [], [], [], _masks()),
 ]
 
 
-@pytest.mark.parametrize(
-    "index, begin, end, strides, masks", CASES, ids=[repr(c[0]).replace(" ", "") for c in CASES]
-)
+@pytest.mark.parametrize("index, begin, end, strides, masks", CASES,
+                         ids=[repr(c[0]).replace(" ", "") for c in CASES])
 def test_matches_tf1(index, begin, end, strides, masks):
     got_begin, got_end, got_strides, got_masks = slice_spec(index)
     assert got_begin == begin
@@ -99,35 +82,25 @@ def test_values_are_python_ints():
 
 
 def test_mask_keys_are_in_op_attribute_order():
-    assert list(slice_spec(0)[3]) == [
-        "begin_mask",
-        "end_mask",
-        "ellipsis_mask",
-        "new_axis_mask",
-        "shrink_axis_mask",
-    ]
+    assert list(slice_spec(0)[3]) == ["begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask",
+                                      "shrink_axis_mask"]
 
 
-@pytest.mark.parametrize(
-    "index, bad",
-    [
-        (1.5, 1.5),
-        ("a", "a"),
-        ((0, "x"), "x"),
-        (slice(0.5, None), 0.5),
-        (slice(None, 2.0), 2.0),
-        (slice(None, None, 1.0), 1.0),
-        (True, True),
-        ((0, np.True_), np.True_),
-        (np.array([1, 2]), np.array([1, 2])),
-        (np.float32(2.0), np.float32(2.0)),
-    ],
-)
+@pytest.mark.parametrize("index, bad", [
+    (1.5, 1.5),
+    ("a", "a"),
+    ((0, "x"), "x"),
+    (slice(0.5, None), 0.5),
+    (slice(None, 2.0), 2.0),
+    (slice(None, None, 1.0), 1.0),
+    (True, True),
+    ((0, np.True_), np.True_),
+    (np.array([1, 2]), np.array([1, 2])),
+    (np.float32(2.0), np.float32(2.0)),
+])
 def test_invalid_index_type(index, bad):
-    message = (
-        "Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
-        f"tf.int32/tf.int64 tensors are valid indices, got {bad!r}"
-    )
+    message = ("Only integers, slices (`:`), ellipsis (`...`), tf.newaxis (`None`) and scalar "
+               f"tf.int32/tf.int64 tensors are valid indices, got {bad!r}")
     with pytest.raises(TypeError) as error:
         slice_spec(index)
     assert str(error.value) == message

@@ -9,30 +9,13 @@ import flowgraph as tf
 from tests.gradient_checker import check_gradients
 
 OP_TYPES_TESTED = {
-    "SparseToDense",
-    "SparseTensorDenseMatMul",
-    "SparseReduceSum",
-    "SparseReduceSumSparse",
-    "SparseAdd",
-    "SparseAddGrad",
-    "SparseTensorDenseAdd",
-    "SparseReorder",
-    "SparseReshape",
-    "SparseConcat",
-    "SparseSlice",
-    "SparseSplit",
-    "SparseFillEmptyRows",
-    "SparseSoftmax",
+    "SparseToDense", "SparseTensorDenseMatMul", "SparseReduceSum", "SparseReduceSumSparse",
+    "SparseAdd", "SparseAddGrad", "SparseTensorDenseAdd", "SparseReorder", "SparseReshape",
+    "SparseConcat", "SparseSlice", "SparseSplit", "SparseFillEmptyRows", "SparseSoftmax",
 }
 GRADIENT_CHECKED = {
-    "SparseToDense",
-    "SparseTensorDenseMatMul",
-    "SparseReduceSum",
-    "SparseAdd",
-    "SparseTensorDenseAdd",
-    "SparseReorder",
-    "SparseFillEmptyRows",
-    "SparseSoftmax",
+    "SparseToDense", "SparseTensorDenseMatMul", "SparseReduceSum", "SparseAdd",
+    "SparseTensorDenseAdd", "SparseReorder", "SparseFillEmptyRows", "SparseSoftmax",
 }
 NOT_DIFFERENTIABLE: dict = {
     "SparseReduceSumSparse": "NotDifferentiable in TF (a sparse result's structure)",
@@ -138,9 +121,8 @@ def _run(x):
 def _to_dense(v):
     if len(v.dense_shape) == 0:
         return np.sum(v.values)
-    return _dense(
-        np.asarray(v.indices).reshape(-1, len(v.dense_shape)), v.values, tuple(v.dense_shape)
-    )
+    return _dense(np.asarray(v.indices).reshape(-1, len(v.dense_shape)), v.values,
+                  tuple(v.dense_shape))
 
 
 @pytest.mark.parametrize("axis, keepdims", [(None, False), (1, False), ([0, 2], True), (-1, True)])
@@ -148,9 +130,8 @@ def test_sparse_reduce_sum(graph, axis, keepdims):
     st = tf.SparseTensor(IDX3, VALS3, SHAPE3)
     out = tf.sparse_reduce_sum(st, axis=axis, keepdims=keepdims)
     sp = tf.sparse.reduce_sum_sparse(st, axis=axis, keepdims=keepdims)
-    ref = _dense(IDX3, VALS3, SHAPE3).sum(
-        axis=None if axis is None else tuple(np.atleast_1d(axis)), keepdims=keepdims
-    )
+    ref = _dense(IDX3, VALS3, SHAPE3).sum(axis=None if axis is None else tuple(np.atleast_1d(axis)),
+                                          keepdims=keepdims)
     got, got_sp = _run([out, sp])
     assert out.shape.as_list() == list(np.shape(ref))
     np.testing.assert_allclose(got, ref)
@@ -167,20 +148,14 @@ def test_sparse_reduce_sum_bad_axis(graph):
 def test_sparse_add_sparse_and_dense(graph):
     a = tf.SparseTensor([[0, 1], [1, 0], [2, 2]], [1.0, 2.0, 3.0], [3, 3])
     b = tf.SparseTensor([[0, 0], [1, 0], [2, 2]], [5.0, -1.9, -3.0], [3, 3])
-    s0, s1, d = (
-        tf.sparse_add(a, b),
-        tf.sparse.add(a, b, thresh=0.5),
-        tf.sparse_add(np.ones((3, 3), np.float32), a),
-    )
+    s0, s1, d = tf.sparse_add(a, b), tf.sparse.add(a, b, thresh=0.5), tf.sparse_add(
+        np.ones((3, 3), np.float32), a)
     v0, v1, dv = _run([s0, s1, d])
     np.testing.assert_array_equal(v0.indices, [[0, 0], [0, 1], [1, 0], [2, 2]])
     np.testing.assert_allclose(v0.values, [5.0, 1.0, 0.1, 0.0], atol=1e-6)
     np.testing.assert_array_equal(v1.indices, [[0, 0], [0, 1]])
-    np.testing.assert_allclose(
-        dv,
-        1
-        + _dense(np.array([[0, 1], [1, 0], [2, 2]]), np.array([1.0, 2.0, 3.0], np.float32), (3, 3)),
-    )
+    np.testing.assert_allclose(dv, 1 + _dense(np.array([[0, 1], [1, 0], [2, 2]]),
+                                              np.array([1.0, 2.0, 3.0], np.float32), (3, 3)))
     with pytest.raises(TypeError, match="SparseTensor"):
         tf.sparse_add(tf.ones([2]), tf.ones([2]))
 
@@ -273,9 +248,8 @@ def test_sparse_softmax(graph):
 def test_sparse_to_indicator_and_mask(graph):
     st = tf.SparseTensor([[0, 0], [0, 1], [1, 0]], [0, 3, 2], [2, 2])
     ind = tf.sparse.to_indicator(st, 4)
-    a = tf.IndexedSlices(
-        tf.constant([[1.0], [2.0], [3.0]]), tf.constant([12, 26, 37]), tf.constant([50, 1])
-    )
+    a = tf.IndexedSlices(tf.constant([[1.0], [2.0], [3.0]]), tf.constant([12, 26, 37]),
+                         tf.constant([50, 1]))
     m = tf.sparse_mask(a, [12, 45])
     iv, mv, mi = _run([ind, m.values, m.indices])
     np.testing.assert_array_equal(iv, [[1, 0, 0, 1], [0, 0, 1, 0]])
@@ -285,40 +259,21 @@ def test_sparse_to_indicator_and_mask(graph):
 
 
 def test_sparse_algebra_gradients(graph):
-    check_gradients(
-        lambda v: tf.sparse_reduce_sum(tf.SparseTensor(IDX3, v, SHAPE3), axis=1),
-        VALS3.astype(np.float64),
-    )
-    check_gradients(
-        lambda v: tf.sparse_add(tf.SparseTensor(IDX, v, [3, 4]), tf.ones([3, 4], tf.float64)),
-        np.array([1.0, 2.0]),
-    )
-    check_gradients(
-        lambda d: tf.sparse_add(tf.SparseTensor(IDX, np.array([1.0, 2.0]), [3, 4]), d),
-        np.ones((3, 4)),
-    )
+    check_gradients(lambda v: tf.sparse_reduce_sum(tf.SparseTensor(IDX3, v, SHAPE3), axis=1),
+                    VALS3.astype(np.float64))
+    check_gradients(lambda v: tf.sparse_add(tf.SparseTensor(IDX, v, [3, 4]), tf.ones([3, 4],
+                    tf.float64)), np.array([1.0, 2.0]))
+    check_gradients(lambda d: tf.sparse_add(tf.SparseTensor(IDX, np.array([1.0, 2.0]), [3, 4]), d),
+                    np.ones((3, 4)))
     b_idx = np.array([[0, 1], [1, 1]], np.int64)
-    check_gradients(
-        lambda u, v: (
-            tf.sparse_add(tf.SparseTensor(IDX, u, [3, 4]), tf.SparseTensor(b_idx, v, [3, 4])).values
-        ),
-        np.array([1.0, 2.0]),
-        np.array([3.0, 4.0]),
-    )
-    check_gradients(
-        lambda v: tf.sparse_reorder(tf.SparseTensor(IDX3[::-1], v, SHAPE3)).values,
-        VALS3.astype(np.float64),
-    )
-    check_gradients(
-        lambda v, d: tf.sparse_fill_empty_rows(tf.SparseTensor(IDX, v, [4, 4]), d)[0].values,
-        np.array([1.0, 2.0]),
-        np.array(0.5),
-    )
-    check_gradients(
-        lambda v: tf.sparse_softmax(tf.SparseTensor(IDX3, v, SHAPE3)).values,
-        np.array([1.0, 2.0, 3.0, 4.0]),
-    )
-    check_gradients(
-        lambda v: tf.sparse_softmax(tf.SparseTensor([[0, 0], [0, 2], [1, 1]], v, [2, 3])).values,
-        np.array([0.5, 2.0, 3.0]),
-    )
+    check_gradients(lambda u, v: tf.sparse_add(tf.SparseTensor(IDX, u, [3, 4]),
+                                               tf.SparseTensor(b_idx, v, [3, 4])).values,
+                    np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    check_gradients(lambda v: tf.sparse_reorder(tf.SparseTensor(IDX3[::-1], v, SHAPE3)).values,
+                    VALS3.astype(np.float64))
+    check_gradients(lambda v, d: tf.sparse_fill_empty_rows(
+        tf.SparseTensor(IDX, v, [4, 4]), d)[0].values, np.array([1.0, 2.0]), np.array(0.5))
+    check_gradients(lambda v: tf.sparse_softmax(tf.SparseTensor(IDX3, v, SHAPE3)).values,
+                    np.array([1.0, 2.0, 3.0, 4.0]))
+    check_gradients(lambda v: tf.sparse_softmax(tf.SparseTensor(
+        [[0, 0], [0, 2], [1, 1]], v, [2, 3])).values, np.array([0.5, 2.0, 3.0]))

@@ -10,21 +10,8 @@ from tests.gradient_checker import check_gradients
 from tests.ops import test_op_table as table
 from tests.ops.test_op_table import B, In, f32, row
 
-OP_TYPES_TESTED = {
-    "FFT",
-    "IFFT",
-    "FFT2D",
-    "IFFT2D",
-    "FFT3D",
-    "IFFT3D",
-    "RFFT",
-    "IRFFT",
-    "Complex",
-    "Real",
-    "Imag",
-    "Conj",
-    "Angle",
-}
+OP_TYPES_TESTED = {"FFT", "IFFT", "FFT2D", "IFFT2D", "FFT3D", "IFFT3D", "RFFT", "IRFFT",
+                   "Complex", "Real", "Imag", "Conj", "Angle"}
 GRADIENT_CHECKED = set(OP_TYPES_TESTED)
 NOT_DIFFERENTIABLE: dict[str, str] = {}
 
@@ -48,47 +35,20 @@ ROWS = [
     row("FFT2D", tf.fft2d, _c64(np.fft.fft2), c64(B, 2, 3)),
     row("IFFT2D", tf.signal.ifft2d, _c64(np.fft.ifft2), c64(B, 3, 2)),
     row("FFT3D", tf.fft3d, _c64(lambda x: np.fft.fftn(x, axes=(-3, -2, -1))), c64(2, B, 2, 3)),
-    row("IFFT3D", tf.ifft3d, _c64(lambda x: np.fft.ifftn(x, axes=(-3, -2, -1))), c64(2, 2, 2)),
+    row("IFFT3D", tf.ifft3d, _c64(lambda x: np.fft.ifftn(x, axes=(-3, -2, -1))),
+        c64(2, 2, 2)),
     row("RFFT", tf.signal.rfft, _c64(np.fft.rfft), f32(B, 5), dtype=np.complex64),
-    row(
-        "RFFT",
-        lambda x: tf.spectral.rfft(x, [4]),
-        _c64(lambda x: np.fft.rfft(x, 4)),
-        f32(B, 6),
-        dtype=np.complex64,
-        id="cropped",
-    ),
-    row(
-        "RFFT",
-        lambda x: tf.spectral.rfft(x, [8]),
-        _c64(lambda x: np.fft.rfft(x, 8)),
-        f32(B, 3),
-        dtype=np.complex64,
-        id="padded",
-    ),
-    row(
-        "IRFFT",
-        tf.signal.irfft,
-        lambda x: np.fft.irfft(x).astype(np.float32),
-        c64(B, 3),
-        dtype=np.float32,
-    ),
-    row(
-        "IRFFT",
-        lambda x: tf.spectral.irfft(x, [5]),
-        lambda x: np.fft.irfft(x, 5).astype(np.float32),
-        c64(B, 4),
-        dtype=np.float32,
-        id="odd-length",
-    ),
-    row(
-        "Complex",
-        tf.complex,
-        lambda a, b: (a + 1j * b).astype(np.complex64),
-        f32(B, 3),
-        f32(3),
-        dtype=np.complex64,
-    ),
+    row("RFFT", lambda x: tf.spectral.rfft(x, [4]), _c64(lambda x: np.fft.rfft(x, 4)),
+        f32(B, 6), dtype=np.complex64, id="cropped"),
+    row("RFFT", lambda x: tf.spectral.rfft(x, [8]), _c64(lambda x: np.fft.rfft(x, 8)),
+        f32(B, 3), dtype=np.complex64, id="padded"),
+    row("IRFFT", tf.signal.irfft, lambda x: np.fft.irfft(x).astype(np.float32), c64(B, 3),
+        dtype=np.float32),
+    row("IRFFT", lambda x: tf.spectral.irfft(x, [5]),
+        lambda x: np.fft.irfft(x, 5).astype(np.float32), c64(B, 4), dtype=np.float32,
+        id="odd-length"),
+    row("Complex", tf.complex, lambda a, b: (a + 1j * b).astype(np.complex64), f32(B, 3),
+        f32(3), dtype=np.complex64),
     row("Real", tf.real, lambda x: x.real, c64(B, 3), dtype=np.float32),
     row("Imag", tf.imag, lambda x: x.imag, c128(B, 3), dtype=np.float64),
     row("Conj", tf.conj, np.conj, c64(B, 3)),
@@ -112,13 +72,8 @@ def test_real_inputs_and_edge_cases():
     with tf.Graph().as_default(), tf.Session() as sess:
         t = tf.constant(x)
         assert tf.real(t) is t and tf.conj(t) is t
-        ops = [
-            tf.imag(t),
-            tf.angle(t),
-            tf.complex(np.inf, [np.nan, 1.0]),
-            tf.fft(tf.zeros([2, 0], tf.complex64)),
-            tf.complex(1.0, 2.0, name="c"),
-        ]
+        ops = [tf.imag(t), tf.angle(t), tf.complex(np.inf, [np.nan, 1.0]),
+               tf.fft(tf.zeros([2, 0], tf.complex64)), tf.complex(1.0, 2.0, name="c")]
         assert ops[-1].op.name == "c" and ops[-1].dtype == tf.complex64
         assert tf.complex(np.float64(1), np.float64(2)).dtype == tf.complex128
         got = sess.run(ops)

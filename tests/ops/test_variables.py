@@ -54,9 +54,8 @@ def test_collections_and_trainable(graph):
     v = tf.Variable(1.0, name="v")
     frozen = tf.Variable(2.0, name="frozen", trainable=False)
     local = tf.Variable(3.0, name="local", collections=[tf.GraphKeys.LOCAL_VARIABLES])
-    model = tf.Variable(
-        4.0, name="model", collections=[tf.GraphKeys.MODEL_VARIABLES, tf.GraphKeys.GLOBAL_VARIABLES]
-    )
+    model = tf.Variable(4.0, name="model",
+                        collections=[tf.GraphKeys.MODEL_VARIABLES, tf.GraphKeys.GLOBAL_VARIABLES])
     assert tf.global_variables() == [v, frozen, model]
     assert tf.trainable_variables() == [v, local, model]
     assert tf.local_variables() == [local]
@@ -82,10 +81,8 @@ def test_values_live_in_the_session(graph):
 def test_uninitialized_read_is_failed_precondition_naming_the_variable(graph):
     v = tf.Variable([1.0], name="weights")
     with tf.Session() as sess:
-        with pytest.raises(
-            tf.errors.FailedPreconditionError,
-            match=r"uninitialized value weights .*test_variables.py",
-        ):
+        with pytest.raises(tf.errors.FailedPreconditionError,
+                           match=r"uninitialized value weights .*test_variables.py"):
             sess.run(v.value() * 2)
         assert sess.run(tf.is_variable_initialized(v)) == False  # noqa: E712
         sess.run(v.initializer)
@@ -100,9 +97,8 @@ def test_assign_family_methods_and_functions(graph):
         np.testing.assert_array_equal(sess.run(v.assign_sub([0.5, 0.5])), [1.5, 2.5])
         np.testing.assert_array_equal(sess.run(tf.assign(v, [7.0, 8.0])), [7.0, 8.0])
         np.testing.assert_array_equal(sess.run(tf.assign_add(v, [1.0, 1.0])), [8.0, 9.0])
-        np.testing.assert_array_equal(
-            sess.run(tf.assign_sub(v, [8.0, 9.0], use_locking=True)), [0.0, 0.0]
-        )
+        np.testing.assert_array_equal(sess.run(tf.assign_sub(v, [8.0, 9.0], use_locking=True)),
+                                      [0.0, 0.0])
         op = v.assign([3.0, 3.0], read_value=False)
         assert isinstance(op, tf.Operation) and sess.run(op) is None
         np.testing.assert_array_equal(sess.run(v), [3.0, 3.0])
@@ -123,7 +119,7 @@ def test_assign_checks_shape_unless_validate_shape_false(graph):
 
 def test_operators_make_new_tensors_and_leave_the_variable(graph):
     v = tf.Variable([1.0, -2.0], name="v")
-    exprs = [v + 1, 1 + v, v * 2, v - 1, -v, abs(v), v[1], v / 2, v**2]
+    exprs = [v + 1, 1 + v, v * 2, v - 1, -v, abs(v), v[1], v / 2, v ** 2]
     with tf.Session() as sess:
         sess.run(v.initializer)
         values = sess.run(exprs)

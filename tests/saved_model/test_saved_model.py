@@ -132,3 +132,22 @@ def test_main_op_initializes_global_and_local_variables():
         with tf.Session() as sess:
             sess.run(op)
             assert sess.run([v, local]) == [2.0, 3.0]
+
+
+def test_method_name_updater(tmp_path):
+    export_dir, new_dir = str(tmp_path / "model"), str(tmp_path / "renamed")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, w, y = _model()
+        sess.run(tf.global_variables_initializer())
+        tf.saved_model.simple_save(sess, export_dir, {"x": x}, {"y": y})
+    updater = tf.saved_model.signature_def_utils.MethodNameUpdater(export_dir)
+    with pytest.raises(ValueError, match="does not have a signature_def with key: 'nope'"):
+        updater.replace_method_name("nope", "regress")
+    with pytest.raises(ValueError, match="could not be found in SavedModel"):
+        updater.replace_method_name("serving_default", "regress", tags="train")
+    updater.replace_method_name("serving_default", "tensorflow/serving/regress", tags="serve")
+    updater.save(new_dir)
+    (meta,) = read_saved_model(new_dir).meta_graphs
+    assert meta.signature_def["serving_default"].method_name == "tensorflow/serving/regress"
+    (original,) = read_saved_model(export_dir).meta_graphs
+    assert original.signature_def["serving_default"].method_name.endswith("predict")

@@ -201,11 +201,8 @@ def test_queue_runners_survive_a_meta_graph_round_trip():
         queue = tf.FIFOQueue(10, tf.int32, name="q")
         counter = tf.Variable(0, name="counter")
         enqueue = queue.enqueue(tf.assign_add(counter, 1))
-        qr = tf.train.QueueRunner(
-            queue,
-            [enqueue],
-            queue_closed_exception_types=(tf.errors.OutOfRangeError, tf.errors.CancelledError),
-        )
+        qr = tf.train.QueueRunner(queue, [enqueue], queue_closed_exception_types=(
+            tf.errors.OutOfRangeError, tf.errors.CancelledError))
         tf.train.add_queue_runner(qr)
         tf.identity(queue.dequeue(), name="taken")
         meta = tf.train.export_meta_graph()
@@ -217,9 +214,7 @@ def test_queue_runners_survive_a_meta_graph_round_trip():
         tf.train.import_meta_graph(meta)
         (runner,) = tf.get_collection(tf.GraphKeys.QUEUE_RUNNERS)
         assert runner.queue_closed_exception_types == (
-            tf.errors.OutOfRangeError,
-            tf.errors.CancelledError,
-        )
+            tf.errors.OutOfRangeError, tf.errors.CancelledError)
         sess.run("counter/Assign")
         coord = tf.train.Coordinator()
         threads = runner.create_threads(sess, coord=coord, start=True)

@@ -11,32 +11,13 @@ import flowgraph as tf
 from flowgraph.train.optimizer import _deduplicate_indexed_slices
 
 OP_TYPES_TESTED = {
-    "ApplyGradientDescent",
-    "ApplyMomentum",
-    "SparseApplyMomentum",
-    "ApplyAdam",
-    "ApplyAdagrad",
-    "SparseApplyAdagrad",
-    "ApplyAdagradDA",
-    "SparseApplyAdagradDA",
-    "ApplyRMSProp",
-    "SparseApplyRMSProp",
-    "ApplyCenteredRMSProp",
-    "SparseApplyCenteredRMSProp",
-    "ApplyAdadelta",
-    "SparseApplyAdadelta",
-    "ApplyFtrl",
-    "SparseApplyFtrl",
-    "ApplyFtrlV2",
-    "SparseApplyFtrlV2",
-    "ApplyProximalGradientDescent",
-    "SparseApplyProximalGradientDescent",
-    "ApplyProximalAdagrad",
-    "SparseApplyProximalAdagrad",
-    "ScatterAdd",
-    "ScatterSub",
-    "ScatterUpdate",
-    "DeduplicateIndexedSlices",
+    "ApplyGradientDescent", "ApplyMomentum", "SparseApplyMomentum", "ApplyAdam",
+    "ApplyAdagrad", "SparseApplyAdagrad", "ApplyAdagradDA", "SparseApplyAdagradDA",
+    "ApplyRMSProp", "SparseApplyRMSProp", "ApplyCenteredRMSProp", "SparseApplyCenteredRMSProp",
+    "ApplyAdadelta", "SparseApplyAdadelta", "ApplyFtrl", "SparseApplyFtrl", "ApplyFtrlV2",
+    "SparseApplyFtrlV2", "ApplyProximalGradientDescent", "SparseApplyProximalGradientDescent",
+    "ApplyProximalAdagrad", "SparseApplyProximalAdagrad", "ScatterAdd", "ScatterSub",
+    "ScatterUpdate", "DeduplicateIndexedSlices",
 }
 
 SHAPE = (4, 2)
@@ -131,9 +112,9 @@ def _adadelta(lr, rho, eps):
 def _ftrl(lr, power, l1, l2, shrinkage=0.0):
     def rule(var, s, g, t):
         new_accum = s["accum"] + g * g
-        sigma = (new_accum**-power - s["accum"] ** -power) / lr
+        sigma = (new_accum ** -power - s["accum"] ** -power) / lr
         linear = s["linear"] + g + 2 * shrinkage * var - sigma * var
-        quadratic = new_accum**-power / lr + 2 * l2
+        quadratic = new_accum ** -power / lr + 2 * l2
         var = np.where(np.abs(linear) > l1, (l1 * np.sign(linear) - linear) / quadratic, 0.0)
         return var, {"accum": new_accum, "linear": linear}
 
@@ -175,99 +156,70 @@ class Case(NamedTuple):
 CASES = {
     "sgd": Case(lambda lr: tf.train.GradientDescentOptimizer(lr), 0.1, _gd, {}, True),
     "momentum": Case(
-        lambda lr: tf.train.MomentumOptimizer(lr, 0.9),
-        0.1,
-        lambda lr: _momentum(lr, 0.9),
+        lambda lr: tf.train.MomentumOptimizer(lr, 0.9), 0.1, lambda lr: _momentum(lr, 0.9),
         {"momentum": ("w/Momentum", 0.0)},
     ),
     "nesterov": Case(
-        lambda lr: tf.train.MomentumOptimizer(lr, 0.5, use_nesterov=True),
-        0.1,
-        lambda lr: _momentum(lr, 0.5, nesterov=True),
-        {"momentum": ("w/Momentum", 0.0)},
+        lambda lr: tf.train.MomentumOptimizer(lr, 0.5, use_nesterov=True), 0.1,
+        lambda lr: _momentum(lr, 0.5, nesterov=True), {"momentum": ("w/Momentum", 0.0)},
     ),
     "adam": Case(
-        lambda lr: tf.train.AdamOptimizer(lr),
-        0.1,
-        _adam,
-        {"m": ("w/Adam", 0.0), "v": ("w/Adam_1", 0.0)},
-        True,
+        lambda lr: tf.train.AdamOptimizer(lr), 0.1, _adam,
+        {"m": ("w/Adam", 0.0), "v": ("w/Adam_1", 0.0)}, True,
     ),
     "adagrad": Case(
-        lambda lr: tf.train.AdagradOptimizer(lr),
-        0.1,
-        _adagrad,
+        lambda lr: tf.train.AdagradOptimizer(lr), 0.1, _adagrad,
         {"accumulator": ("w/Adagrad", 0.1)},
     ),
     "adagrad_da": Case(
         lambda lr: tf.train.AdagradDAOptimizer(
-            lr,
-            tf.train.get_or_create_global_step(),
-            l1_regularization_strength=0.01,
-            l2_regularization_strength=0.02,
-        ),
-        0.1,
-        lambda lr: _adagrad_da(lr, 0.01, 0.02),
-        {
-            "gradient_accumulator": ("w/AdagradDA", 0.0),
-            "gradient_squared_accumulator": ("w/AdagradDA_1", 0.1),
-        },
+            lr, tf.train.get_or_create_global_step(), l1_regularization_strength=0.01,
+            l2_regularization_strength=0.02),
+        0.1, lambda lr: _adagrad_da(lr, 0.01, 0.02),
+        {"gradient_accumulator": ("w/AdagradDA", 0.0),
+         "gradient_squared_accumulator": ("w/AdagradDA_1", 0.1)},
         global_step=True,
     ),
     "rmsprop": Case(
-        lambda lr: tf.train.RMSPropOptimizer(lr, momentum=0.5),
-        0.01,
+        lambda lr: tf.train.RMSPropOptimizer(lr, momentum=0.5), 0.01,
         lambda lr: _rmsprop(lr, 0.9, 0.5, 1e-10),
         {"rms": ("w/RMSProp", 1.0), "momentum": ("w/RMSProp_1", 0.0)},
     ),
     "rmsprop_centered": Case(
-        lambda lr: tf.train.RMSPropOptimizer(
-            lr, decay=0.8, momentum=0.3, epsilon=1e-3, centered=True
-        ),
-        0.01,
-        lambda lr: _rmsprop(lr, 0.8, 0.3, 1e-3, centered=True),
-        {"rms": ("w/RMSProp", 1.0), "mg": ("w/RMSProp_1", 0.0), "momentum": ("w/RMSProp_2", 0.0)},
+        lambda lr: tf.train.RMSPropOptimizer(lr, decay=0.8, momentum=0.3, epsilon=1e-3,
+                                             centered=True),
+        0.01, lambda lr: _rmsprop(lr, 0.8, 0.3, 1e-3, centered=True),
+        {"rms": ("w/RMSProp", 1.0), "mg": ("w/RMSProp_1", 0.0),
+         "momentum": ("w/RMSProp_2", 0.0)},
     ),
     "adadelta": Case(
-        lambda lr: tf.train.AdadeltaOptimizer(lr, rho=0.9, epsilon=1e-4),
-        1.0,
+        lambda lr: tf.train.AdadeltaOptimizer(lr, rho=0.9, epsilon=1e-4), 1.0,
         lambda lr: _adadelta(lr, 0.9, 1e-4),
         {"accum": ("w/Adadelta", 0.0), "accum_update": ("w/Adadelta_1", 0.0)},
     ),
     "ftrl": Case(
-        lambda lr: tf.train.FtrlOptimizer(
-            lr, l1_regularization_strength=0.01, l2_regularization_strength=0.02
-        ),
-        0.5,
-        lambda lr: _ftrl(lr, -0.5, 0.01, 0.02),
+        lambda lr: tf.train.FtrlOptimizer(lr, l1_regularization_strength=0.01,
+                                          l2_regularization_strength=0.02),
+        0.5, lambda lr: _ftrl(lr, -0.5, 0.01, 0.02),
         {"accum": ("w/Ftrl", 0.1), "linear": ("w/Ftrl_1", 0.0)},
     ),
     "ftrl_v2_power": Case(
-        lambda lr: tf.train.FtrlOptimizer(
-            lr,
-            learning_rate_power=-0.7,
-            initial_accumulator_value=0.5,
-            l1_regularization_strength=0.01,
-            l2_shrinkage_regularization_strength=0.03,
-        ),
-        0.5,
-        lambda lr: _ftrl(lr, -0.7, 0.01, 0.0, shrinkage=0.03),
+        lambda lr: tf.train.FtrlOptimizer(lr, learning_rate_power=-0.7,
+                                          initial_accumulator_value=0.5,
+                                          l1_regularization_strength=0.01,
+                                          l2_shrinkage_regularization_strength=0.03),
+        0.5, lambda lr: _ftrl(lr, -0.7, 0.01, 0.0, shrinkage=0.03),
         {"accum": ("w/Ftrl", 0.5), "linear": ("w/Ftrl_1", 0.0)},
     ),
     "proximal_gd": Case(
         lambda lr: tf.train.ProximalGradientDescentOptimizer(
-            lr, l1_regularization_strength=0.05, l2_regularization_strength=0.1
-        ),
-        0.1,
-        lambda lr: _proximal_gd(lr, 0.05, 0.1),
-        {},
+            lr, l1_regularization_strength=0.05, l2_regularization_strength=0.1),
+        0.1, lambda lr: _proximal_gd(lr, 0.05, 0.1), {},
     ),
     "proximal_adagrad": Case(
         lambda lr: tf.train.ProximalAdagradOptimizer(
-            lr, l1_regularization_strength=0.05, l2_regularization_strength=0.1
-        ),
-        0.1,
-        lambda lr: _proximal_adagrad(lr, 0.05, 0.1),
+            lr, l1_regularization_strength=0.05, l2_regularization_strength=0.1),
+        0.1, lambda lr: _proximal_adagrad(lr, 0.05, 0.1),
         {"accumulator": ("w/ProximalAdagrad", 0.1)},
     ),
 }
@@ -407,8 +359,7 @@ def test_learning_rate_as_tensor_placeholder_and_callable(graph):
     by_placeholder = tf.train.GradientDescentOptimizer(lr).apply_gradients([(grad, w)])
     by_tensor = tf.train.AdamOptimizer(tf.constant(0.5) * 2).apply_gradients([(grad, w)])
     by_callable = tf.train.MomentumOptimizer(lambda: tf.constant(0.25), 0.0).apply_gradients(
-        [(grad, w)]
-    )
+        [(grad, w)])
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(by_placeholder, {lr: 0.5})
@@ -425,8 +376,7 @@ def test_global_step_is_incremented_after_the_updates(graph):
     w = tf.Variable([1.0, 2.0], name="w")
     step = tf.train.get_or_create_global_step()
     train = tf.train.AdagradOptimizer(0.1).apply_gradients(
-        [(tf.constant([1.0, 1.0]), w)], global_step=step
-    )
+        [(tf.constant([1.0, 1.0]), w)], global_step=step)
     assert train.name == "Adagrad" and train.type == "AssignAdd"
     assert train in tf.get_collection(tf.GraphKeys.TRAIN_OP)
     # TF1 builds the constant 1 under the control dependency, which orders the increment.
@@ -464,8 +414,7 @@ def test_all_none_gradients_raise(graph):
 def test_use_locking_is_accepted_and_recorded(graph):
     w = tf.Variable([1.0, 2.0], name="w")
     step = tf.train.AdamOptimizer(0.1, use_locking=True).apply_gradients(
-        [(tf.constant([1.0, 1.0]), w)]
-    )
+        [(tf.constant([1.0, 1.0]), w)])
     op = graph.get_operation_by_name("Adam/update_w/ApplyAdam")
     assert op.get_attr("use_locking") is True
     with tf.Session() as sess:
@@ -574,7 +523,8 @@ def test_invalid_dtypes_and_arguments(graph):
 
 def test_constraint_is_applied_after_a_dense_update(graph):
     w = tf.Variable([1.0, -3.0], name="w", constraint=lambda t: tf.clip_by_value(t, -1.0, 1.0))
-    train = tf.train.GradientDescentOptimizer(1.0).apply_gradients([(tf.constant([-1.0, -1.0]), w)])
+    train = tf.train.GradientDescentOptimizer(1.0).apply_gradients(
+        [(tf.constant([-1.0, -1.0]), w)])
     with tf.Session() as sess:
         sess.run(tf.global_variables_initializer())
         sess.run(train)
@@ -587,11 +537,7 @@ def test_slots_are_shared_between_apply_calls(graph):
     opt.apply_gradients([(tf.constant([1.0]), w)])
     opt.apply_gradients([(tf.constant([2.0]), w)])
     assert [v.op.name for v in opt.variables()] == [
-        "beta1_power",
-        "beta2_power",
-        "w/Adam",
-        "w/Adam_1",
-    ]
+        "beta1_power", "beta2_power", "w/Adam", "w/Adam_1"]
 
 
 # -- scatter ops -----------------------------------------------------------------------------
