@@ -1,20 +1,34 @@
-"""Graph-building speed: ops per second for a graph of repeated dense layers.
+"""Graph-building speed, and the first run of a big graph.
 
-TF1 builds about 2,600 ops/s on such graphs; flowgraph aims for at least 20,000. Prints the
-median ops/s over several builds and the ratio to TF1's figure.
+Build speed: ops per second for a graph of repeated dense layers. TF1 builds about 2,600
+ops/s on such graphs; flowgraph aims for at least 20,000. Prints the median ops/s over
+several builds and the ratio to TF1's figure.
+
+First run (`--first-run`): the seconds from building a 5,000-op graph of such layers to the
+first result of `Session.run` (build, prune, place, lower, trace, compile, run), against
+`jax.jit` tracing, compiling and running the same computation written as a Python loop,
+alternating; with `--tf-python`, also TensorFlow's compat.v1 graph mode building and running
+it (`tf_graph_first_run.py`, in a subprocess of that interpreter). This process turns the
+persistent compile cache off: every first run here compiles (`compile_cache.py` measures the
+cache).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import time
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 import flowgraph as tf
 
 TF1_OPS_PER_SECOND = 2600.0
+FIRST_RUN_LAYERS = 1666  # 3 ops a layer and 3 inputs: 5,001 ops
 
 
 def build(n_layers: int) -> tf.Graph:
@@ -30,11 +44,59 @@ def build(n_layers: int) -> tf.Graph:
     return graph
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--layers", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=7)
-    args = parser.parse_args()
+def flowgraph_first_run(n_layers: int, x_value) -> float:
+    start = time.perf_counter()
+    graph = build(n_layers)
+    with tf.Session(graph=graph) as sess:
+        sess.run(graph.get_operations()[-1].outputs[0], {"x:0": x_value})
+    return time.perf_counter() - start
+
+
+def jax_first_run(n_layers: int, x_value) -> float:
+    start = time.perf_counter()
+    w, b = np.ones((64, 64), np.float32), np.ones((64,), np.float32)
+
+    def forward(h):
+        for _ in range(n_layers):
+            h = jnp.tanh(jnp.matmul(h, w, precision=jax.lax.Precision.HIGHEST) + b)
+        return h
+
+    np.asarray(jax.jit(forward)(x_value))
+    return time.perf_counter() - start
+
+
+def tensorflow_first_run(python: str, n_layers: int) -> float:
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_graph_first_run.py")
+    out = subprocess.run(
+        [python, script, str(n_layers)], capture_output=True, text=True, timeout=600, check=True
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def first_run(args) -> None:
+    # Every first run here compiles: the persistent cache is off in this process (jax reads
+    # the switch at its first compile, which comes after this).
+    jax.config.update("jax_enable_compilation_cache", False)
+    x_value = np.ones((8, 64), np.float32)
+    sides = {
+        "flowgraph": lambda: flowgraph_first_run(args.layers, x_value),
+        "jax": lambda: jax_first_run(args.layers, x_value),
+    }
+    if args.tf_python:
+        sides["tensorflow"] = lambda: tensorflow_first_run(args.tf_python, args.layers)
+    times = {name: [] for name in sides}
+    for _ in range(args.repeats):
+        for name, run in sides.items():
+            times[name].append(run())
+    med = {name: statistics.median(t) for name, t in times.items()}
+    ops = len(build(args.layers).get_operations())
+    line = ", ".join(f"{name} {s:.2f} s" for name, s in med.items())
+    print(f"first run of a {ops:,}-op graph: {line} (medians of {args.repeats}, alternating)")
+    for other in [n for n in med if n != "flowgraph"]:
+        print(f"ratio flowgraph/{other}: {med['flowgraph'] / med[other]:.2f}x")
+
+
+def build_speed(args) -> None:
     build(10)  # warm the shape-inference cache as a real model's first layer would
     rates = []
     for _ in range(args.repeats):
@@ -44,6 +106,21 @@ def main() -> None:
     median = statistics.median(rates)
     print(f"graph build: {median:,.0f} ops/s (median of {args.repeats})")
     print(f"ratio flowgraph/TF1 (2,600 ops/s): {median / TF1_OPS_PER_SECOND:.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--layers", type=int, help="default 2000; 1666 with --first-run")
+    parser.add_argument("--repeats", type=int, help="default 7; 3 with --first-run")
+    parser.add_argument("--first-run", action="store_true", help="time a big graph's first run")
+    parser.add_argument("--tf-python", help="a Python with TensorFlow (with --first-run)")
+    args = parser.parse_args()
+    if args.first_run:
+        args.layers, args.repeats = args.layers or FIRST_RUN_LAYERS, args.repeats or 3
+        first_run(args)
+    else:
+        args.layers, args.repeats = args.layers or 2000, args.repeats or 7
+        build_speed(args)
 
 
 if __name__ == "__main__":

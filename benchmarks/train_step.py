@@ -20,12 +20,15 @@ Both sides fetch the loss every step. Prints median step times, their ratio
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from cnn_model import CNN_LR, CNN_MOMENTUM, cnn_batch, cnn_graph, cnn_initial_weights
 
 import flowgraph as tf
 
@@ -126,62 +129,13 @@ def jax_step(weights, x_value, y_value, resident: bool):
 
 # -- CNN ---------------------------------------------------------------------------------
 
-CNN_BATCH = 64
-CNN_LR, CNN_MOMENTUM = 0.01, 0.9
-CNN_SHAPES = (
-    (5, 5, 1, 32),
-    (32,),  # conv1 + bias
-    (5, 5, 32, 64),
-    (64,),  # conv2 + bias
-    (7 * 7 * 64, 1024),
-    (1024,),  # dense 1024
-    (1024, 10),
-    (10,),  # dense 10
-)
-CNN_NAMES = ("conv1/w", "conv1/b", "conv2/w", "conv2/b", "fc1/w", "fc1/b", "fc2/w", "fc2/b")
 _PRECISION = jax.lax.Precision.HIGHEST  # what kernels/conv.py and kernels/math.py use
-
-
-def cnn_initial_weights(seed: int = 0) -> list[np.ndarray]:
-    """Glorot-uniform-like kernels (fans from the receptive field), zero biases."""
-    rng = np.random.default_rng(seed)
-    params = []
-    for shape in CNN_SHAPES:
-        if len(shape) == 1:
-            params.append(np.zeros(shape, np.float32))
-            continue
-        receptive = int(np.prod(shape[:-2]))
-        fan_in, fan_out = shape[-2] * receptive, shape[-1] * receptive
-        limit = np.sqrt(6.0 / (fan_in + fan_out))
-        params.append(rng.uniform(-limit, limit, shape).astype(np.float32))
-    return params
-
-
-def cnn_batch(seed: int = 1, size: int = CNN_BATCH) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    return (
-        rng.normal(size=(size, 28, 28, 1)).astype(np.float32),
-        rng.integers(0, 10, size).astype(np.int32),
-    )
 
 
 def cnn_flowgraph_step(weights, x_value, y_value):
     graph = tf.Graph()
     with graph.as_default():
-        x = tf.placeholder(tf.float32, [None, 28, 28, 1], name="x")
-        y = tf.placeholder(tf.int32, [None], name="y")
-        p = [tf.get_variable(n, initializer=w) for n, w in zip(CNN_NAMES, weights)]
-        h = x
-        for i in (0, 2):
-            h = tf.nn.relu(tf.nn.bias_add(tf.nn.conv2d(h, p[i], [1, 1, 1, 1], "SAME"), p[i + 1]))
-            h = tf.nn.max_pool(h, [1, 2, 2, 1], [1, 2, 2, 1], "SAME")
-        h = tf.reshape(h, [-1, 7 * 7 * 64])
-        h = tf.nn.relu(tf.matmul(h, p[4]) + p[5])
-        logits = tf.matmul(h, p[6]) + p[7]
-        loss = tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits)
-        )
-        train = tf.train.MomentumOptimizer(CNN_LR, CNN_MOMENTUM).minimize(loss)
+        x, y, loss, train = cnn_graph(tf, weights)
         init = tf.global_variables_initializer()
     sess = tf.Session(graph=graph)
     sess.run(init)
@@ -245,20 +199,49 @@ def block_ms(step, steps: int) -> tuple[float, float]:
     return (time.perf_counter() - start) / steps * 1e3, float(loss)
 
 
-def interleaved_medians(fg, jx, steps: int, repeats: int):
-    """Blocks of both sides alternate, so machine noise falls on both alike."""
-    fg_ms, jx_ms = [], []
+class TensorFlowWorker:
+    """TensorFlow's CNN steps in a subprocess under another interpreter (`tf_cnn_worker.py`),
+    asked for blocks of steps so they interleave with ours."""
+
+    def __init__(self, python: str):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tf_cnn_worker.py")
+        self.proc = subprocess.Popen(
+            [python, script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        if self.proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the TensorFlow worker did not start")
+
+    def __call__(self, steps: int) -> tuple[float, float]:
+        self.proc.stdin.write(f"{steps}\n")
+        self.proc.stdin.flush()
+        seconds, loss = self.proc.stdout.readline().split()
+        return float(seconds) / steps * 1e3, float(loss)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
+def interleaved_medians(blocks, steps: int, repeats: int):
+    """Blocks of every side alternate, so machine noise falls on all alike. `blocks` maps a
+    name to `f(steps) -> (ms per step, last loss)`; returns name -> (median ms, last loss)."""
+    times = {name: [] for name in blocks}
+    losses = {}
     for _ in range(repeats):
-        t, fg_loss = block_ms(fg, steps)
-        fg_ms.append(t)
-        t, jx_loss = block_ms(jx, steps)
-        jx_ms.append(t)
-    return statistics.median(fg_ms), fg_loss, statistics.median(jx_ms), jx_loss
+        for name, block in blocks.items():
+            ms, losses[name] = block(steps)
+            times[name].append(ms)
+    return {name: (statistics.median(times[name]), losses[name]) for name in blocks}
 
 
-def report(label, fg, jx, steps: int, repeats: int) -> None:
+def report(label, fg, jx, steps: int, repeats: int, tf_worker=None) -> None:
     fg(), jx()  # compile both
-    fg_ms, fg_loss, jx_ms, jx_loss = interleaved_medians(fg, jx, steps, repeats)
+    blocks = {"flowgraph": lambda n: block_ms(fg, n), "jax": lambda n: block_ms(jx, n)}
+    if tf_worker is not None:
+        tf_worker(1)
+        blocks["tensorflow"] = tf_worker
+    result = interleaved_medians(blocks, steps, repeats)
+    (fg_ms, fg_loss), (jx_ms, jx_loss) = result["flowgraph"], result["jax"]
     agree = "agree" if abs(fg_loss - jx_loss) <= 1e-4 else "DIFFER"
     print(
         f"{label}: jax.jit {jx_ms:7.3f} ms/step, flowgraph {fg_ms:7.3f} ms/step "
@@ -266,6 +249,14 @@ def report(label, fg, jx, steps: int, repeats: int) -> None:
         f"{fg_ms / jx_ms:.3f}x; final losses {fg_loss:.6f} vs {jx_loss:.6f} ({agree})",
         flush=True,
     )
+    if tf_worker is not None:
+        tf_ms, tf_loss = result["tensorflow"]
+        print(
+            f"{label}: tensorflow {tf_ms:7.3f} ms/step; ratio flowgraph/tensorflow: "
+            f"{fg_ms / tf_ms:.3f}x, jax/tensorflow: {jx_ms / tf_ms:.3f}x; "
+            f"final loss {tf_loss:.6f}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -275,6 +266,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=15, help="MLP blocks per side")
     parser.add_argument("--cnn-steps", type=int, default=5, help="CNN steps per block")
     parser.add_argument("--cnn-repeats", type=int, default=11, help="CNN blocks per side")
+    parser.add_argument(
+        "--tf-python",
+        help="a Python with TensorFlow: also time TF's compat.v1 CNN step, interleaved",
+    )
     args = parser.parse_args()
     print(f"device: {jax.devices()[0].device_kind} ({jax.devices()[0].platform})")
     if args.model in ("mlp", "all"):
@@ -291,13 +286,17 @@ def main() -> None:
     if args.model in ("cnn", "all"):
         weights = cnn_initial_weights()
         x_value, y_value = cnn_batch()
+        worker = TensorFlowWorker(args.tf_python) if args.tf_python else None
         report(
             "(c) cnn feed ",
             cnn_flowgraph_step(weights, x_value, y_value),
             cnn_jax_step(weights, x_value, y_value),
             args.cnn_steps,
             args.cnn_repeats,
+            worker,
         )
+        if worker is not None:
+            worker.close()
 
 
 if __name__ == "__main__":

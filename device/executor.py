@@ -8,9 +8,11 @@ from typing import Any, Callable, Sequence
 
 import jax
 
+from device.compile_notice import announce_slow_compile
+from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
 from device.partition import Segment
-from kernels import errors
+from kernels import errors, registry
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Step:
     out_slots: tuple[int, ...]
     segment: Segment
     moves: tuple[int, ...] = ()  # inputs made on another device: `jax.device_put` them here
+    host: bool = False  # a host segment: its callable takes the run's context first
 
 
 @dataclass
@@ -39,7 +42,8 @@ class Plan:
     """A compiled run: feeds fill the first slots, steps fill the rest, fetches are read.
 
     Building a plan walks the graph once; `run` walks nothing. Its first run times each
-    step (tracing and compiling happen then); `run_traced` records step stats.
+    step (tracing and compiling happen then); a run whose context has a recorder records
+    step stats.
     """
 
     def __init__(
@@ -64,7 +68,7 @@ class Plan:
                 and e not in seg.static
             )
             made_on.update((slot, seg.device) for slot in outs)
-            steps.append(Step(call, ins, outs, seg, moves))
+            steps.append(Step(call, ins, outs, seg, moves, seg.kind == registry.HOST))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -80,12 +84,19 @@ class Plan:
             and all(s >= len(feeds) for s in self.fetch_slots)
         )
 
-    def run(self, feed_values: list[Any]) -> list[Any]:
-        """Runs every step; returns the fetched values (jax arrays or numpy)."""
+    def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
+        """Runs every step; returns the fetched values (jax arrays or numpy).
+
+        `ctx` carries the run's deadline for waiting ops and, if it has one, a recorder
+        (`device.trace.StepRecorder`) that moves inputs to each step's device and times
+        transfers and steps (waiting for each).
+        """
+        if ctx.recorder is not None:
+            return self._run_steps(feed_values, ctx.recorder, ctx)
         if self._first:
-            return self._run_steps(feed_values, _FirstCallTimer(self.info))
+            return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            outs = _call(self.steps[0], feed_values)
+            outs = _call(self.steps[0], feed_values, ctx)
             base = self.n_feeds
             return [outs[i - base] for i in self.fetch_slots]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
@@ -93,21 +104,16 @@ class Plan:
             args = [env[i] for i in step.in_slots]
             for i in step.moves:  # a cross-device edge: an async copy, no host sync
                 args[i] = jax.device_put(args[i], step.segment.device)
-            outs = _call(step, args)
+            outs = _call(step, args, ctx)
             for slot, value in zip(step.out_slots, outs):
                 env[slot] = value
         return [env[i] for i in self.fetch_slots]
 
-    def run_traced(self, feed_values: list[Any], recorder) -> list[Any]:
-        """Runs every step under `recorder` (a `device.trace.StepRecorder`), which moves
-        inputs to each step's device and times transfers and steps (waiting for each)."""
-        return self._run_steps(feed_values, recorder)
-
-    def _run_steps(self, feed_values: list[Any], hooks) -> list[Any]:
+    def _run_steps(self, feed_values: list[Any], hooks, ctx: RunContext) -> list[Any]:
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         for index, step in enumerate(self.steps):
             args = hooks.inputs(step, [env[i] for i in step.in_slots])
-            outs = hooks.call(index, step, args)
+            outs = hooks.call(index, step, args, ctx)
             for slot, value in zip(step.out_slots, outs):
                 env[slot] = value
         self._first = False
@@ -128,16 +134,17 @@ class _FirstCallTimer:
             args[i] = jax.device_put(args[i], step.segment.device)
         return args
 
-    def call(self, index: int, step: Step, args: list) -> tuple:
+    def call(self, index: int, step: Step, args: list, ctx: RunContext) -> tuple:
         start = time.perf_counter()
-        outs = _call(step, args)
+        with announce_slow_compile(step.segment):
+            outs = _call(step, args, ctx)
         self.info.first_call_seconds[index] = time.perf_counter() - start
         return outs
 
 
-def _call(step: Step, args: list[Any]) -> tuple:
+def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
     try:
-        return step.call(*args)
+        return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
         # The error already names the node and the user's line; drop jax's tracing notes.
         e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]

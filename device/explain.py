@@ -89,31 +89,8 @@ class Explanation:
             lines.append(f"  {op.name} ({op.op}): {op.assigned}{asked}")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        e = html.escape
-        rows = "".join(
-            f"<tr><td>{s.index}</td><td>{s.kind}</td><td>{e(s.device)}</td>"
-            f"<td>{e(', '.join(s.ops))}</td><td>{e(', '.join(s.inputs))}</td>"
-            f"<td>{e(', '.join(s.outputs))}</td>"
-            f"<td>{e('; '.join(f'{t.tensor}: {t.source} → {t.destination}' for t in s.transfers))}"
-            f"</td><td>{e(', '.join(s.donated))}</td><td>{_hit(s.cache_hit)}</td>"
-            f"<td>{_ms(s.first_call_seconds)}</td></tr>"
-            for s in self.segments
-        )
-        ops = "".join(
-            f"<tr><td>{e(o.name)}</td><td>{e(o.op)}</td><td>{e(o.requested)}</td>"
-            f"<td>{e(o.assigned)}</td></tr>"
-            for o in self.ops
-        )
-        return (
-            f"<p><b>Plan</b>: {len(self.ops)} ops in {len(self.segments)} segments; planned "
-            f"in {self.build_seconds * 1e3:.2f} ms (plan cache {_hit(self.plan_cache_hit)})</p>"
-            "<table><tr><th>segment</th><th>kind</th><th>device</th><th>ops</th>"
-            "<th>inputs</th><th>outputs</th><th>transfers</th><th>donated</th>"
-            f"<th>lowering cache</th><th>first call</th></tr>{rows}</table>"
-            "<table><tr><th>op</th><th>type</th><th>requested</th><th>assigned</th></tr>"
-            f"{ops}</table>"
-        )
+    def _repr_html_(self) -> str:  # Jupyter
+        return _html(self)
 
 
 def explain_plan(plan: Plan, plan_cache_hit: bool = False) -> Explanation:
@@ -166,3 +143,57 @@ def _hit(hit: bool) -> str:
 
 def _ms(seconds: float | None) -> str:
     return "not yet run" if seconds is None else f"{seconds * 1e3:.2f} ms"
+
+
+def _html(plan: Explanation) -> str:
+    """A table of segments (long lists folded into `<details>`), then every op's device."""
+    e = html.escape
+    per_device: dict[str, int] = {}
+    for op in plan.ops:
+        per_device[op.assigned] = per_device.get(op.assigned, 0) + 1
+    devices = ", ".join(
+        f"{e(d.replace('/job:localhost/replica:0/task:0', ''))}: {n} ops"
+        for d, n in per_device.items()
+    )
+    rows = "".join(
+        f"<tr><td>{s.index}</td><td>{s.kind}</td><td>{e(s.device)}</td>"
+        f"<td>{_fold(s.ops)}</td><td>{_fold(s.inputs)}</td><td>{_fold(s.outputs)}</td>"
+        f"<td>{_fold([f'{t.tensor}: {t.source} → {t.destination}' for t in s.transfers])}</td>"
+        f"<td>{_fold(s.donated)}</td><td>{_hit(s.cache_hit)}</td>"
+        f"<td>{_ms(s.first_call_seconds)}</td></tr>"
+        for s in plan.segments
+    )
+    ops = "".join(
+        f"<tr><td>{e(o.name)}</td><td>{e(o.op)}</td><td>{e(o.requested)}</td>"
+        f"<td>{e(o.assigned)}</td></tr>"
+        for o in plan.ops
+    )
+    return (
+        f"{_STYLE}<div class='fg-plan'><p><b>Plan</b>: {len(plan.ops)} ops in "
+        f"{len(plan.segments)} segments on {devices}; planned in "
+        f"{plan.build_seconds * 1e3:.2f} ms (plan cache {_hit(plan.plan_cache_hit)}); "
+        f"first calls {plan.compile_seconds * 1e3:.2f} ms</p>"
+        "<table><tr><th>segment</th><th>kind</th><th>device</th><th>ops</th>"
+        "<th>inputs</th><th>outputs</th><th>transfers</th><th>donated</th>"
+        f"<th>lowering cache</th><th>first call</th></tr>{rows}</table>"
+        f"<details><summary>placement of all {len(plan.ops)} ops</summary>"
+        "<table><tr><th>op</th><th>type</th><th>requested</th><th>assigned</th></tr>"
+        f"{ops}</table></details></div>"
+    )
+
+
+_STYLE = (
+    "<style>.fg-plan{font:13px sans-serif}.fg-plan table{border-collapse:collapse}"
+    ".fg-plan td,.fg-plan th{border:1px solid #ddd;padding:2px 6px;text-align:left!important;"
+    "vertical-align:top;max-width:240px;overflow-wrap:anywhere}"
+    ".fg-plan th{background:#f3f3f3}.fg-plan summary{cursor:pointer}</style>"
+)
+
+
+def _fold(items: list[str], shown: int = 3) -> str:
+    """The first few items, the rest behind a `<details>` toggle."""
+    head = html.escape(", ".join(items[:shown])) or "-"
+    if len(items) <= shown:
+        return head
+    rest = html.escape(", ".join(items[shown:]))
+    return f"{head}<details><summary>{len(items) - shown} more</summary>{rest}</details>"

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from functools import cached_property
+from typing import Any, Collection, Mapping, Sequence
 
 import numpy as np
+
+from kernels import op_def, registry
+from kernels.registry import Kernel
 
 
 @dataclass(frozen=True, eq=False)
@@ -15,6 +19,11 @@ class Node:
     `inputs` are `(producer name, output index)` pairs; `control_inputs` are node names.
     Nodes compare by identity: the API makes one per operation and reuses it, so a node
     is a cheap cache key for everything compiled from it.
+
+    A node is bound to its kernel when it is made, as a JAX equation carries its
+    primitive: every pass reads `kernel`, `refs` and `static_inputs` (None: an op type
+    with no kernel here, which only placement tolerates). `op_def` is the op's declared
+    definition, bound on first use.
     """
 
     name: str
@@ -26,6 +35,31 @@ class Node:
     output_dtypes: tuple[np.dtype, ...] = ()
     output_shapes: tuple[tuple | None, ...] = ()
     source: str = ""
+    kernel: Kernel | None = field(init=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "kernel", registry.find(self.op))
+
+    @cached_property
+    def op_def(self) -> Any:
+        """The op's declared `OpDef` (TensorFlow's, or flowgraph's own); None if it has none."""
+        return op_def.find(self.op)
+
+    @cached_property
+    def refs(self) -> Mapping[int, str]:
+        """Input position -> how the kernel uses that ref input (`registry.WRITE`, ...)."""
+        return dict(self.kernel.refs_of(self.attrs))
+
+    @cached_property
+    def written(self) -> tuple[int, ...]:
+        """Input positions of the refs the node writes, in the order its kernel returns them."""
+        return tuple(self.kernel.written(self.attrs))
+
+    @cached_property
+    def static_inputs(self) -> frozenset[int]:
+        """Input positions whose values must be known when the node is compiled."""
+        k = self.kernel
+        return frozenset(i for i in range(len(self.inputs)) if k.is_static_input(i, self.attrs))
 
     def __repr__(self) -> str:
         ins = ", ".join(f"{n}:{i}" for n, i in self.inputs)
@@ -44,7 +78,6 @@ class GraphIR:
     """A whole graph: its nodes in creation order."""
 
     nodes: tuple[Node, ...]
-    version: int = 0
     by_name: Mapping[str, Node] = field(init=False, repr=False)
     order: Mapping[str, int] = field(init=False, repr=False)
 
@@ -81,3 +114,21 @@ class Function:
 
     def __repr__(self) -> str:
         return f"Function({self.name}: {len(self.graph.nodes)} nodes)"
+
+
+def static_closure(nodes: Sequence[Node], boundary: Collection[Edge] = ()) -> frozenset[str]:
+    """Names of the `nodes` whose values some static input among them needs: they are
+    evaluated while tracing. The walk stays inside `nodes`, stops at `boundary` edges
+    (a segment's inputs) and at shape-only ops (Shape(x) needs x's shape, not its value)."""
+    by_name = {n.name: n for n in nodes}
+    stack = [n.inputs[i][0] for n in nodes for i in n.static_inputs if n.inputs[i] not in boundary]
+    needed: set[str] = set()
+    while stack:
+        name = stack.pop()
+        if name in needed or name not in by_name:
+            continue
+        needed.add(name)
+        node = by_name[name]
+        if not node.kernel.effects.shape_only:
+            stack.extend(e[0] for e in node.inputs if e not in boundary)
+    return frozenset(needed)

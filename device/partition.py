@@ -8,7 +8,7 @@ from typing import Collection, Iterable
 import jax
 import numpy as np
 
-from device.ir import Edge, GraphIR, Node
+from device.ir import Edge, GraphIR, Node, static_closure
 from kernels import registry
 
 _STRING = np.dtype(object)
@@ -23,6 +23,8 @@ class Segment:
     `variables` are the variable nodes whose edges it reads or assigns: those values come
     from the session's store, never from another segment. `folded` are the nodes whose
     values feed static inputs: they are evaluated while the segment is traced.
+    `linearized` and `pullbacks` pair VJP nodes with their forward ops
+    (`device.linearize.pair_linearizations`).
     """
 
     kind: str
@@ -33,6 +35,8 @@ class Segment:
     outputs: list[Edge] = field(default_factory=list)
     variables: dict[str, Node] = field(default_factory=dict)
     folded: frozenset[str] = frozenset()
+    linearized: dict[str, tuple] = field(default_factory=dict)
+    pullbacks: dict[str, str] = field(default_factory=dict)
     deps: set[int] = field(default_factory=set)
     index: int = 0
 
@@ -43,8 +47,7 @@ class Segment:
 
 def kind_of(ir: GraphIR, node: Node) -> str:
     """The node's kernel kind; anything touching strings runs on the host (XLA has none)."""
-    kernel = registry.lookup(node.op)
-    if kernel.kind == registry.HOST or _STRING in node.output_dtypes:
+    if node.kernel.kind == registry.HOST or _STRING in node.output_dtypes:
         return registry.HOST
     if node.attrs.get("_host"):  # a loop whose shapes change: stepped from the host
         return registry.HOST
@@ -66,7 +69,7 @@ def partition(
     """
     segments: list[Segment] = []
     owner: dict[str, Segment] = {}
-    variables = {n.name for n in nodes if registry.lookup(n.op).state == registry.VARIABLE}
+    variables = {n.name for n in nodes if n.kernel.effects.variable}
     for node in nodes:
         kind = kind_of(ir, node)
         device = devices[node.name] if kind == registry.XLA else None
@@ -114,7 +117,6 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
         inputs: dict[Edge, None] = {}
         static: set[Edge] = set()
         for node in seg.nodes:
-            kernel = registry.lookup(node.op)
             if node.name in variables:
                 seg.variables[node.name] = node
             for i, edge in enumerate(node.inputs):
@@ -124,14 +126,14 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
                 if edge in feeds or owner[edge[0]] is not seg:
                     inputs[edge] = None
                     consumed_outside.add(edge)
-                    if kernel.is_static_input(i, node.attrs):
+                    if i in node.static_inputs:
                         static.add(edge)
-        seg.folded = _needed_static(seg, inputs)
+        seg.folded = static_closure(seg.nodes, inputs)
         # An input whose value a folded node reads must be concrete too: a static argument.
         static |= {
             e
             for n in seg.nodes
-            if n.name in seg.folded and not _shape_only(n)
+            if n.name in seg.folded and not n.kernel.effects.shape_only
             for e in n.inputs
             if e in inputs
         }
@@ -143,29 +145,6 @@ def _wire(ir, segments, owner, feeds, fetches: set[Edge], variables: set[str]) -
             for i in range(len(n.output_dtypes))
             if (n.name, i) in consumed_outside and (n.name, i) not in feeds
         ]
-
-
-def _needed_static(seg: Segment, inputs) -> frozenset[str]:
-    """Nodes of `seg` whose values some static input needs, through in-segment edges."""
-    by_name = {n.name: n for n in seg.nodes}
-    stack = [
-        e[0]
-        for n in seg.nodes
-        for i, e in enumerate(n.inputs)
-        if registry.lookup(n.op).is_static_input(i, n.attrs) and e not in inputs
-    ]
-    needed: set[str] = set()
-    while stack:
-        name = stack.pop()
-        if name not in needed and name in by_name:
-            needed.add(name)
-            if not _shape_only(by_name[name]):  # Shape(x) needs x's shape, not its value
-                stack.extend(e[0] for e in by_name[name].inputs if e not in inputs)
-    return frozenset(needed)
-
-
-def _shape_only(node: Node) -> bool:
-    return registry.lookup(node.op).shape_only
 
 
 def _ordered(segments: list[Segment]) -> list[Segment]:

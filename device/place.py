@@ -83,8 +83,7 @@ def colocation_groups(ir: GraphIR) -> list[list[Node]]:
             target = group[5:].decode() if group.startswith(b"loc:@") else None
             if target in parent:
                 union(node.name, target)
-        kernel = _kernel(node)
-        for i, _ in kernel.refs_of(node.attrs) if kernel is not None else ():
+        for i in node.refs if node.kernel is not None else ():
             union(node.name, node.inputs[i][0])
     groups: dict[str, list[Node]] = {}
     for node in ir.nodes:
@@ -92,17 +91,10 @@ def colocation_groups(ir: GraphIR) -> list[list[Node]]:
     return list(groups.values())
 
 
-def _kernel(node: Node):
-    try:
-        return registry.lookup(node.op)
-    except (KeyError, LookupError, ValueError):  # e.g. an imported op with no kernel here
-        return None
-
-
 def _host_only(ir: GraphIR, node: Node) -> bool:
     """Whether the node runs in Python (host kernels, strings): only CPUs can run it."""
-    kernel = _kernel(node)
-    if kernel is None:
+    kernel = node.kernel
+    if kernel is None:  # e.g. an imported op with no kernel here
         return False
     if kernel.kind == registry.HOST or any(d.kind == "O" for d in node.output_dtypes):
         return True

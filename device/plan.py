@@ -1,4 +1,4 @@
-"""The planning pipeline: prune → place → partition → lower, in that order."""
+"""The planning pipeline: prune → place → partition → pair linearizations → lower."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ import time
 from typing import Sequence
 
 from device.executor import Plan, PlanInfo
-from device.ir import Edge, GraphIR
+from device.ir import Edge, GraphIR, Node
+from device.linearize import pair_linearizations
 from device.lower import SegmentFn, lower
 from device.partition import Segment, partition
 from device.place import PlacementOptions, place
 from device.prune import prune
 from device.store import Store
+from kernels.errors import NotFoundError
 
 DEBUG = bool(os.environ.get("FLOWGRAPH_DEBUG_PASSES"))
 
@@ -35,13 +37,22 @@ def make_plan(
     """
     start = time.perf_counter()
     fed = frozenset(feeds)
-    nodes = _show("prune", prune(ir, fetches, fed, targets))
+    nodes = _show("prune", _bound(prune(ir, fetches, fed, targets)))
     devices = _show("place", _placement(ir, options, placements))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
+    segments = _show("pair linearizations", pair_linearizations(segments))
     hits = [cache is not None and _key(seg) in cache for seg in segments]
     lowered = [_lower_cached(seg, cache, store) for seg in segments]
     info = PlanInfo(nodes, devices, time.perf_counter() - start, hits)
     return Plan(feeds, fetches, segments, lowered, info)
+
+
+def _bound(nodes: list[Node]) -> list[Node]:
+    """`nodes`, every one bound to a kernel (NotFoundError naming those that are not)."""
+    unbound = sorted({n.op for n in nodes if n.kernel is None})
+    if unbound:
+        raise NotFoundError(None, None, f"Op type not registered '{', '.join(unbound)}'")
+    return nodes
 
 
 def _placement(ir: GraphIR, options: PlacementOptions, cache: dict | None) -> dict:

@@ -3,7 +3,7 @@ segment, host-op and transfer times with bytes — and each segment as a `GraphD
 
 from __future__ import annotations
 
-import contextvars
+import dataclasses
 import time
 from typing import Any, Callable
 
@@ -11,16 +11,10 @@ import jax
 import numpy as np
 from tensorboard.compat.proto import graph_pb2, step_stats_pb2, types_pb2
 
+from device.context import RunContext
 from device.executor import Plan, Step, _call
 from device.ir import Edge, Node
 from device.place import device_name
-from kernels import registry
-
-# Set while a traced run executes a host segment: `timer(node, run_node, frame)` runs and
-# times one host op. Unset (None) otherwise, so untraced runs pay one lookup per segment.
-HOST_OP_TIMER: contextvars.ContextVar[Callable | None] = contextvars.ContextVar(
-    "HOST_OP_TIMER", default=None
-)
 
 _HOST = "/job:localhost/replica:0/task:0/device:CPU:0"  # where TF runs host kernels
 _DTYPES = {
@@ -69,7 +63,8 @@ def segment_label(step: Step) -> str:
 
 
 class StepRecorder:
-    """Collects a traced run's `StepStats`: the hooks `Plan.run_traced` calls per step.
+    """Collects a traced run's `StepStats`: the hooks `Plan.run` calls per step when its
+    context has this recorder.
 
     Each step's inputs are first moved to its device (timed, with their bytes, as transfer
     nodes on `<device>/memcpy`), then the step runs and is waited for, so its end time is
@@ -115,17 +110,12 @@ class StepRecorder:
         _describe_output(stats.output.add(slot=0), moved, nbytes)
         return moved
 
-    def call(self, index: int, step: Step, args: list) -> tuple:
+    def call(self, index: int, step: Step, args: list, ctx: RunContext) -> tuple:
         dest = segment_device(self.plan, step)
-        token = None
-        if step.segment.kind == registry.HOST:
-            token = HOST_OP_TIMER.set(self._host_timer(dest))
+        if step.host:  # time each host op too
+            ctx = dataclasses.replace(ctx, host_timer=self._host_timer(dest))
         start = _now_ns()
-        try:
-            outs = jax.block_until_ready(_call(step, args))
-        finally:
-            if token is not None:
-                HOST_OP_TIMER.reset(token)
+        outs = jax.block_until_ready(_call(step, args, ctx))
         end = _now_ns()
         if self.plan.info.first_call_seconds[index] is None:
             self.plan.info.first_call_seconds[index] = (end - start) / 1e9
@@ -176,19 +166,13 @@ def _describe_output(out: step_stats_pb2.NodeOutput, value: Any, nbytes: int | N
     desc.allocation_description.allocated_bytes = size
 
 
-def partition_graphs(plan: Plan) -> list[graph_pb2.GraphDef]:
-    """One GraphDef per segment: its nodes with their inputs and assigned device."""
+def partition_graphs(plan: Plan, node_def: Callable) -> list[graph_pb2.GraphDef]:
+    """One GraphDef per segment, each node written whole by the one serializer:
+    `node_def(node, device, library) -> NodeDef` (functions go into `library`)."""
     out = []
     for step in plan.steps:
         device = segment_device(plan, step)
         graph = graph_pb2.GraphDef()
-        for node in step.segment.nodes:
-            inputs = [name if i == 0 else f"{name}:{i}" for name, i in node.inputs]
-            graph.node.add(
-                name=node.name,
-                op=node.op,
-                input=inputs + ["^" + c for c in node.control_inputs],
-                device=device,
-            )
+        graph.node.extend(node_def(n, device, graph.library) for n in step.segment.nodes)
         out.append(graph)
     return out

@@ -11,6 +11,11 @@ import jax as _jax
 # TF has 64-bit types (int64 steps, float64 math); jax keeps them only with x64 enabled.
 _jax.config.update("jax_enable_x64", True)
 
+# Compiled segments are cached on disk, so a new process does not compile them again.
+from flowgraph import compile_cache as _compile_cache
+
+_compile_cache.configure()
+
 from flowgraph import exports as _exports
 
 _exports.build(_sys.modules[__name__])

@@ -48,6 +48,7 @@ EXPORTS = {
     "flowgraph": {
         "app": "app",
         "compat": "compat",
+        "display": "display",
         "flags": "flags",
         "gfile": "gfile io.gfile",
         "graph_util": "graph_util",
@@ -1285,6 +1286,9 @@ EXPORTS = {
     },
     "flowgraph.train.optimizer": {
         "Optimizer": "train.Optimizer",
+    },
+    "flowgraph.train.progress_bar_hook": {
+        "ProgressBarHook": "train.ProgressBarHook",
     },
     "flowgraph.train.proximal_adagrad": {
         "ProximalAdagradOptimizer": "train.ProximalAdagradOptimizer",

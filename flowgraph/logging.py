@@ -27,6 +27,17 @@ def get_logger() -> _std_logging.Logger:
     return _absl.get_absl_logger()
 
 
+class _QuietCheckpointLibrary(_std_logging.Filter):
+    """Drops orbax's INFO records (dozens per checkpoint, through absl's logger like ours):
+    at `tf.logging.INFO` a save logs TF1's one line, not orbax's internals."""
+
+    def filter(self, record: _std_logging.LogRecord) -> bool:
+        return record.levelno >= WARN or "/orbax/" not in record.pathname.replace("\\", "/")
+
+
+get_logger().addFilter(_QuietCheckpointLibrary())
+
+
 def set_verbosity(v: int) -> None:
     """Sets the threshold for what messages will be logged (e.g. `tf.logging.INFO`)."""
     _absl.set_verbosity(_converter.standard_to_absl(v))

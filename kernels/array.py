@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from kernels.errors import InvalidArgumentError
-from kernels.registry import HOST, Spec, register
+from kernels.op_def import declare
+from kernels.registry import HOST, SHAPE_ONLY, Spec, register
 from kernels.shapes import same_as_first
 from kernels.strided_slice import strided_slice, strided_slice_shape
 
@@ -109,7 +110,7 @@ def _shape_of_shape(specs, attrs, static_values):
     return [Spec((rank,), attrs["out_type"])]
 
 
-@register("Shape", shape=_shape_of_shape, shape_only=True)
+@register("Shape", shape=_shape_of_shape, effects=SHAPE_ONLY)
 def shape(input, *, out_type: np.dtype):
     # Shapes are concrete even while tracing: the result stays a numpy constant.
     return np.asarray(input.shape, dtype=out_type)
@@ -119,7 +120,7 @@ def _scalar_of(attr):
     return lambda specs, attrs, static_values: [Spec((), np.dtype(attrs[attr]))]
 
 
-@register("Size", shape=_scalar_of("out_type"), shape_only=True)
+@register("Size", shape=_scalar_of("out_type"), effects=SHAPE_ONLY)
 def size(input, *, out_type: np.dtype):
     return np.asarray(np.prod(input.shape, dtype=np.int64), dtype=out_type)
 
@@ -127,15 +128,15 @@ def size(input, *, out_type: np.dtype):
 @register(
     "Rank",
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
-    shape_only=True,
+    effects=SHAPE_ONLY,
 )
 def rank(input):
     return np.asarray(input.ndim, dtype=np.int32)
 
 
-@register("ExpandDims", static=("axis",))
-def expand_dims(input, axis):
-    a = int(np.asarray(axis).reshape(()))
+@register("ExpandDims", static=("dim",))
+def expand_dims(input, dim):
+    a = int(np.asarray(dim).reshape(()))
     rank = input.ndim
     if not -rank - 1 <= a <= rank:
         raise ValueError(
@@ -406,8 +407,8 @@ def _concat_shape(specs, attrs, static_values):
     return [Spec(rest[:a] + (total,) + rest[a:], specs[0].dtype)]
 
 
-@register("ConcatV2", shape=_concat_shape, static_attr="static_inputs")
-def concat_v2(*values_and_axis, N: int, static_inputs: tuple = ()):
+@register("ConcatV2", shape=_concat_shape, static=("@_static_inputs",))
+def concat_v2(*values_and_axis, N: int, _static_inputs: tuple = ()):
     values, axis = values_and_axis[:-1], int(np.asarray(values_and_axis[-1]))
     if _strings(values[0]):
         return np.concatenate(values, axis=axis)
@@ -431,7 +432,7 @@ def _shape_n_shape(specs, attrs, static_values):
     return [Spec((None if s.shape is None else len(s.shape),), attrs["out_type"]) for s in specs]
 
 
-@register("ShapeN", shape=_shape_n_shape, shape_only=True)
+@register("ShapeN", shape=_shape_n_shape, effects=SHAPE_ONLY)
 def shape_n(*input, N: int, out_type: np.dtype):
     return tuple(np.asarray(x.shape, dtype=out_type) for x in input)
 
@@ -687,19 +688,31 @@ def _check_nd(params_shape, indices_shape, what: str) -> int:
     return k
 
 
+# flowgraph-specific: TF builds `gather_nd(..., batch_dims > 0)` from reshapes around GatherNd.
+declare(
+    "BatchGatherNd",
+    inputs=("params: Tparams", "indices: Tindices"),
+    outputs=("output: Tparams",),
+    attrs=("Tparams: type", "Tindices: {int16, int32, int64}", "batch_dims: int >= 1"),
+)
+
+
+@register("BatchGatherNd")
+def batch_gather_nd(params, indices, *, batch_dims: int):
+    if params.shape[:batch_dims] != indices.shape[:batch_dims]:
+        raise ValueError(
+            f"batch dimensions of params {list(params.shape[:batch_dims])} "
+            f"and indices {list(indices.shape[:batch_dims])} must match"
+        )
+    # The leading batch_dims dimensions pair up: one gather per batch element.
+    inner = gather_nd
+    for _ in range(batch_dims):
+        inner = jax.vmap(inner)
+    return inner(jnp.asarray(params), jnp.asarray(indices))
+
+
 @register("GatherNd")
-def gather_nd(params, indices, *, batch_dims: int = 0):
-    if batch_dims:
-        if params.shape[:batch_dims] != indices.shape[:batch_dims]:
-            raise ValueError(
-                f"batch dimensions of params {list(params.shape[:batch_dims])} "
-                f"and indices {list(indices.shape[:batch_dims])} must match"
-            )
-        # The leading batch_dims dimensions pair up: one gather per batch element.
-        inner = lambda p, i: gather_nd(p, i)
-        for _ in range(batch_dims):
-            inner = jax.vmap(inner)
-        return inner(jnp.asarray(params), jnp.asarray(indices))
+def gather_nd(params, indices):
     _check_nd(params.shape, indices.shape, "params")
     # Out-of-range index tuples give zeros, as TF does on GPUs (XLA cannot raise mid-kernel).
     params = jnp.asarray(params)

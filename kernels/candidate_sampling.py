@@ -71,14 +71,14 @@ def _sample(key, true_classes, num_sampled, unique, range_max, draw, prob):
     return (sampled, true_exp.astype(jnp.float32), sampled_exp.astype(jnp.float32)), key
 
 
-@register("UniformCandidateSampler", state=RNG)
+@register("UniformCandidateSampler", effects=RNG)
 def uniform_candidate_sampler(
     key, true_classes, *, num_true, num_sampled, unique, range_max, seed=0, seed2=0
 ):
     return _sample(key, true_classes, num_sampled, unique, range_max, _uniform_draw, _uniform_prob)
 
 
-@register("LogUniformCandidateSampler", state=RNG)
+@register("LogUniformCandidateSampler", effects=RNG)
 def log_uniform_candidate_sampler(
     key, true_classes, *, num_true, num_sampled, unique, range_max, seed=0, seed2=0
 ):

@@ -6,7 +6,7 @@ import numpy as np
 
 from kernels.errors import InvalidArgumentError
 from kernels.logging import summarize_value
-from kernels.registry import HOST, register
+from kernels.registry import HOST, SIDE_EFFECTS, register
 from kernels.shapes import same_as_first
 
 
@@ -24,7 +24,7 @@ def check_numerics(tensor, *, message: str):
     return tensor
 
 
-@register("Assert", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: [])
+@register("Assert", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: [])
 def assert_(condition, *data, summarize: int = 3) -> tuple:
     condition = np.asarray(condition)
     if condition.ndim != 0:

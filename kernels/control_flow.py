@@ -8,7 +8,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.registry import RNG, Spec, register
+from kernels.op_def import declare
+from kernels.registry import RNG, Effects, Spec, register
+
+_FUNCTIONAL = Effects(updates_listed_in="_writes")
 
 
 @register("NoOp", shape=lambda specs, attrs, static_values: [])
@@ -20,10 +23,55 @@ def no_op() -> tuple:
 #
 # Branches and bodies arrive as callables `f(*args) -> outputs + written ref values` (the
 # runtime turns the ops' function attrs into them). Every op's outputs are its declared
-# outputs followed by the new values of the variables its bodies assign (`_writes`).
+# outputs followed by the new values of the variables its bodies assign (`_writes`); `_host`
+# marks one stepped from the host (the runtime puts it in a host segment).
+
+
+class LoopSpec(tuple):
+    """How a `While` loop runs, as its one `_loop` attr: `(field, value)` pairs sorted by
+    field, a plain value that the GraphDef serializer writes as an attr map and reads back
+    (as the same pairs). Positions index the op's inputs.
+
+    Fields: `loop_vars` (how many inputs are loop variables), `rng` (the RNG key input, or
+    -1), `limit` (an input bounding the iterations, or -1), `bound` (an input holding a
+    counting loop's bound, or -1), `static` (inputs known at compile time), `counting`
+    (a counting loop's `(start, stride, less, inclusive)`), `trip_count` (its steps when
+    the graph fixes them, or -1), `stacked`/`stacked_from` (TensorArray loop variables
+    written at the counter, and the first index written).
+    """
+
+    DEFAULTS = {
+        "back_prop": True,
+        "bound": -1,
+        "counting": (),
+        "limit": -1,
+        "loop_vars": 0,
+        "maximum_iterations": -1,
+        "rng": -1,
+        "stacked": (),
+        "stacked_from": (),
+        "static": (),
+        "trip_count": -1,
+    }
+
+    @classmethod
+    def of(cls, **fields) -> "LoopSpec":
+        unknown = set(fields) - set(cls.DEFAULTS)
+        if unknown:
+            raise TypeError(f"LoopSpec has no fields {sorted(unknown)}")
+        return cls(sorted({**cls.DEFAULTS, **fields}.items()))
+
+    def __getattr__(self, name: str):
+        for key, value in self:
+            if key == name:
+                return value
+        if name in self.DEFAULTS:
+            return self.DEFAULTS[name]
+        raise AttributeError(name)
 
 
 def _declared_outputs(specs, attrs, static_values):
+    # While's T lists every input's type: the loop variables (its outputs) come first.
     types = attrs["Tout"] if "Tout" in attrs else attrs["T"]
     return [
         Spec(tuple(s) if s is not None else None, np.dtype(t))
@@ -31,7 +79,7 @@ def _declared_outputs(specs, attrs, static_values):
     ]
 
 
-@register("If", shape=_declared_outputs, refs_attr="_writes")
+@register("If", shape=_declared_outputs, effects=_FUNCTIONAL)
 def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writes=(), _host=False):
     """lax.cond; a cond whose branches hold host ops runs on the host, one branch only."""
     if _host:
@@ -43,7 +91,7 @@ def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writ
     return tuple(lax.cond(pred, then_branch, else_branch, *input))
 
 
-@register("Case", shape=_declared_outputs, refs_attr="_writes")
+@register("Case", shape=_declared_outputs, effects=_FUNCTIONAL)
 def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), _host=False):
     n = len(branches)
     if _host:
@@ -54,7 +102,7 @@ def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), 
     return tuple(lax.switch(index, branches, *input))
 
 
-@register("While", shape=_declared_outputs, refs_attr="_writes", static_attr="_static")
+@register("While", shape=_declared_outputs, static=("@_loop.static",), effects=_FUNCTIONAL)
 def while_(
     *input,
     cond,
@@ -62,36 +110,28 @@ def while_(
     T=(),
     output_shapes=(),
     _writes=(),
-    _loop_vars: int,
-    _rng: int = -1,
-    _limit: int = -1,
-    _bound: int = -1,
-    _static: tuple = (),
-    _count: tuple = (),
-    _trip_count: int = -1,
-    _stacked: tuple = (),
-    _stacked_from: tuple = (),
-    maximum_iterations: int = -1,
+    _loop=(),
     parallel_iterations: int = 10,
-    back_prop: bool = True,
     _host: bool = False,
 ):
     """TF's While: loop variables first, then the values the bodies capture.
 
-    A counting loop whose trip count the graph fixes (`_trip_count`) is a plain
+    A counting loop whose trip count the graph fixes (`trip_count`) is a plain
     `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
     stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
-    a `lax.while_loop`, bounded by the input `_limit` if there is one. `_host` loops
+    a `lax.while_loop`, bounded by the input `limit` if there is one. `_host` loops
     (shapes that change between iterations) run in Python, each step a compiled call.
     """
-    n = _loop_vars
-    limit = input[_limit] if _limit >= 0 else None
-    if limit is not None and _limit in _static:  # known when compiled: a static bound
+    spec = LoopSpec(_loop)
+    n, rng, trip_count = spec.loop_vars, spec.rng, spec.trip_count
+    maximum_iterations = spec.maximum_iterations
+    limit = input[spec.limit] if spec.limit >= 0 else None
+    if limit is not None and spec.limit in spec.static:  # known when compiled: a static bound
         maximum_iterations, limit = max(int(np.asarray(limit)), 0), None
-    if _bound >= 0:  # a counting loop whose bound is computed from shapes
-        _trip_count = _counted_trips(np.asarray(input[_bound]), _count)
-    if _trip_count >= 0 and maximum_iterations >= 0:
-        _trip_count = min(_trip_count, maximum_iterations)
+    if spec.bound >= 0:  # a counting loop whose bound is computed from shapes
+        trip_count = _counted_trips(np.asarray(input[spec.bound]), spec.counting)
+    if trip_count >= 0 and maximum_iterations >= 0:
+        trip_count = min(trip_count, maximum_iterations)
     writes = list(_writes)
     captured = list(input[n:])
 
@@ -99,9 +139,9 @@ def while_(
         args = list(loop_vars) + captured
         for pos, value in zip(writes, ref_values):
             args[pos] = value
-        if _rng >= 0:
-            key = jax.random.wrap_key_data(args[_rng], impl="threefry2x32")
-            args[_rng] = jax.random.key_data(jax.random.fold_in(key, i))
+        if rng >= 0:
+            key = jax.random.wrap_key_data(args[rng], impl="threefry2x32")
+            args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
         return args
 
     def pred(i, loop_vars, ref_values):
@@ -116,9 +156,9 @@ def while_(
     ref_values = tuple(input[p] for p in writes)
     if _host:
         return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
-    if _trip_count >= 0:  # a counting loop: exactly this many steps, no test
-        stacked = dict(zip(_stacked, _stacked_from))
-        return _counted_loop(step, loop_vars, ref_values, _trip_count, stacked)
+    if trip_count >= 0:  # a counting loop: exactly this many steps, no test
+        stacked = dict(zip(spec.stacked, spec.stacked_from))
+        return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
     if maximum_iterations >= 0:
 
         def masked(carry, _):
@@ -187,7 +227,13 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
     return tuple(loop_vars) + tuple(ref_values)
 
 
-@register("RngKey", state=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
+# flowgraph-specific: a function body's random ops fold their streams out of this key.
+declare(
+    "RngKey", outputs=("key: uint32",), attrs=("seed: int = 0", "seed2: int = 0"), stateful=True
+)
+
+
+@register("RngKey", effects=RNG, shape=lambda specs, attrs, sv: [Spec((2,), np.dtype(np.uint32))])
 def rng_key(key, *, seed=0, seed2=0):
     """A fresh key for the random ops inside a function body (the body folds its own
     streams out of it), so a recomputation in a gradient draws the same numbers."""
@@ -212,23 +258,57 @@ def _list_set_shape(specs, attrs, static_values):
     return [Spec(shape, item.dtype)]
 
 
-@register("TensorListGetItem", shape=_list_item_shape)
-def tensor_list_get_item(input_handle, index):
-    return lax.dynamic_index_in_dim(input_handle, jnp.asarray(index), 0, keepdims=False)
+# flowgraph-specific: a TensorArray is a dense [size, *element_shape] buffer (TF's TensorList
+# ops take a variant handle and an element_shape input).
+declare(
+    "DenseListGetItem",
+    inputs=("buffer: T", "index: int32"),
+    outputs=("item: T",),
+    attrs=("T: type",),
+)
 
 
-@register("TensorListSetItem", shape=_list_set_shape)
-def tensor_list_set_item(input_handle, index, item, *, size: int = -1):
+@register("DenseListGetItem", shape=_list_item_shape)
+def dense_list_get_item(buffer, index):
+    return lax.dynamic_index_in_dim(buffer, jnp.asarray(index), 0, keepdims=False)
+
+
+declare(
+    "DenseListSetItem",
+    inputs=("buffer: T", "index: int32", "item: Titem"),
+    outputs=("output: T",),
+    attrs=("T: type", "Titem: type", "size: int = -1"),
+)
+
+
+@register("DenseListSetItem", shape=_list_set_shape)
+def dense_list_set_item(buffer, index, item, *, size: int = -1):
     return lax.dynamic_update_index_in_dim(
-        input_handle, jnp.asarray(item, input_handle.dtype), jnp.asarray(index), 0
+        buffer, jnp.asarray(item, buffer.dtype), jnp.asarray(index), 0
     )
 
 
-@register("TensorListGather")
-def tensor_list_gather(input_handle, indices):
-    return jnp.take(input_handle, indices, axis=0)
+declare(
+    "DenseListGather",
+    inputs=("buffer: T", "indices: int32"),
+    outputs=("values: T",),
+    attrs=("T: type",),
+)
 
 
-@register("TensorListScatterIntoExistingList")
-def tensor_list_scatter(input_handle, tensor, indices):
-    return jnp.asarray(input_handle).at[indices].set(jnp.asarray(tensor, input_handle.dtype))
+@register("DenseListGather")
+def dense_list_gather(buffer, indices):
+    return jnp.take(buffer, indices, axis=0)
+
+
+declare(
+    "DenseListScatter",
+    inputs=("buffer: T", "tensor: Ttensor", "indices: int32"),
+    outputs=("output: T",),
+    attrs=("T: type", "Ttensor: type"),
+)
+
+
+@register("DenseListScatter")
+def dense_list_scatter(buffer, tensor, indices):
+    return jnp.asarray(buffer).at[indices].set(jnp.asarray(tensor, buffer.dtype))

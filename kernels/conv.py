@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kernels.op_def import allow_types
 from kernels.registry import Spec, register
 
 _PRECISION = lax.Precision.HIGHEST
@@ -94,7 +95,20 @@ def _conv_nd(op):
 
 
 conv2d = register("Conv2D")(_conv_nd("Conv2D"))
-conv3d = register("Conv3D")(_conv_nd("Conv3D"))
+_conv3d = _conv_nd("Conv3D")
+
+
+@register("Conv3D")
+def conv3d(input, filter, *, strides, padding, data_format, dilations):
+    # TF's 3-D convolutions have no `explicit_paddings` attr.
+    return _conv3d(
+        input,
+        filter,
+        strides=strides,
+        padding=padding,
+        data_format=data_format,
+        dilations=dilations,
+    )
 
 
 @register("DepthwiseConv2dNative")
@@ -196,11 +210,26 @@ conv2d_backprop_input = register(
     static=("input_sizes",),
     shape=_backprop_input_shape("Conv2DBackpropInput"),
 )(_backprop_input("Conv2DBackpropInput"))
-conv3d_backprop_input_v2 = register(
+_conv3d_backprop_input = _backprop_input("Conv3DBackpropInputV2")
+
+
+@register(
     "Conv3DBackpropInputV2",
     static=("input_sizes",),
     shape=_backprop_input_shape("Conv3DBackpropInputV2"),
-)(_backprop_input("Conv3DBackpropInputV2"))
+)
+def conv3d_backprop_input_v2(
+    input_sizes, filter, out_backprop, *, strides, padding, data_format, dilations
+):
+    return _conv3d_backprop_input(
+        input_sizes,
+        filter,
+        out_backprop,
+        strides=strides,
+        padding=padding,
+        data_format=data_format,
+        dilations=dilations,
+    )
 
 
 # -- pooling ---------------------------------------------------------------------------------
@@ -275,7 +304,18 @@ def _pool(reduce, op):
 
 
 max_pool = register("MaxPool")(_pool(_max_pool, "max_pool"))
-avg_pool = register("AvgPool")(_pool(_avg_pool, "avg_pool"))
+_avg_pool_2d = _pool(_avg_pool, "avg_pool")
+
+
+@register("AvgPool")
+def avg_pool(value, *, ksize, strides, padding, data_format):  # TF calls this input `value`
+    return _avg_pool_2d(
+        value, ksize=ksize, strides=strides, padding=padding, data_format=data_format
+    )
+
+
+# flowgraph computes in float64 too (TF's MaxPool3D: half, bfloat16 and float only).
+allow_types("MaxPool3D", "T", "double")
 max_pool3d = register("MaxPool3D")(_pool(_max_pool, "max_pool3d"))
 avg_pool3d = register("AvgPool3D")(_pool(_avg_pool, "avg_pool3d"))
 

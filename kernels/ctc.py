@@ -26,7 +26,7 @@ def _greedy_shape(specs, attrs, static_values):
 
 
 @register("CTCGreedyDecoder", kind=HOST, shape=_greedy_shape)
-def ctc_greedy_decoder(inputs, sequence_length, *, merge_repeated: bool = True):
+def ctc_greedy_decoder(inputs, sequence_length, *, merge_repeated: bool = False):
     inputs = np.asarray(inputs)
     seq_len = np.asarray(sequence_length)
     if inputs.ndim != 3:
@@ -139,14 +139,14 @@ def _ctc_loss(inputs, indices, values, seq_len, max_len, collapse, merge, ignore
     return nll.astype(inputs.dtype)
 
 
-@register("CTCLoss", static=("max_label_length",))
+@register("CTCLoss")
 def ctc_loss(
     inputs,
     labels_indices,
     labels_values,
     sequence_length,
-    max_label_length,
     *,
+    _max_label_length: int,
     preprocess_collapse_repeated: bool = False,
     ctc_merge_repeated: bool = True,
     ignore_longer_outputs_than_inputs: bool = False,
@@ -155,7 +155,7 @@ def ctc_loss(
         labels_indices,
         labels_values,
         sequence_length,
-        int(max_label_length),
+        _max_label_length,
         bool(preprocess_collapse_repeated),
         bool(ctc_merge_repeated),
         bool(ignore_longer_outputs_than_inputs),

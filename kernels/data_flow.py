@@ -2,20 +2,19 @@
 
 A queue holds tuples of numpy arrays. Its ops wait on the queue's own condition, never on a
 lock other runs need; a wait ends when it can proceed, when the run's deadline passes
-(`RunOptions.timeout_in_ms`: DeadlineExceededError) or when the session closes
-(CancelledError). Waiters are served in arrival order, as TF's queues serve their attempts.
+(`RunOptions.timeout_in_ms`: DeadlineExceededError; the runtime hands each waiting kernel
+its `deadline`) or when the session closes (CancelledError). Waiters are served in arrival
+order, as TF's queues serve their attempts.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
-import contextvars
 import heapq
 import itertools
 import threading
 import time
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -25,20 +24,10 @@ from kernels.errors import (
     InvalidArgumentError,
     OutOfRangeError,
 )
-from kernels.registry import HANDLE, HOST, READ_WRITE, RESOURCE, Spec, register
+from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
 _OBJECT = np.dtype(object)
-_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("deadline", default=None)
-
-
-@contextlib.contextmanager
-def deadline(seconds: float | None) -> Iterator[None]:
-    """Makes waits in this thread give up after `seconds` (None or <= 0: wait forever)."""
-    token = _deadline.set(time.monotonic() + seconds if seconds and seconds > 0 else None)
-    try:
-        yield
-    finally:
-        _deadline.reset(token)
+_USES_HANDLE = Effects(resources=("handle",))
 
 
 class Waitable:
@@ -48,9 +37,9 @@ class Waitable:
         self._cond = threading.Condition()
         self._cancelled = False
 
-    def _wait(self, ready: Callable[[], bool], what: str) -> None:
-        """Waits (holding the condition) until `ready()`, the deadline, or cancellation."""
-        end = _deadline.get()
+    def _wait(self, ready: Callable[[], bool], what: str, end: float | None) -> None:
+        """Waits (holding the condition) until `ready()`, the deadline `end` (a
+        `time.monotonic()`; None: none), or cancellation."""
         while not ready():
             if self._cancelled:
                 raise CancelledError(None, None, f"{what} operation was cancelled")
@@ -146,7 +135,7 @@ class FIFOQueue(Waitable):
             self._check_shape(i, a.shape[1:])
         return [tuple(np.asarray(a[j], a.dtype) for a in arrays) for j in range(len(arrays[0]))]
 
-    def enqueue(self, elements: list[tuple]) -> None:
+    def enqueue(self, elements: list[tuple], deadline: float | None = None) -> None:
         """Adds `elements` in order, waiting for room; CancelledError once closed."""
         with self._cond:
             if self.closed:
@@ -161,6 +150,7 @@ class FIFOQueue(Waitable):
                             or (self._enqueuers[0] is ticket and self._has_room())
                         ),
                         "Enqueue",
+                        deadline,
                     )
                     if self._cancel_enqueues:
                         raise CancelledError(None, None, "Enqueue operation was cancelled")
@@ -170,7 +160,9 @@ class FIFOQueue(Waitable):
                 self._enqueuers.remove(ticket)
                 self._cond.notify_all()
 
-    def dequeue(self, n: int, allow_smaller: bool = False) -> list[tuple]:
+    def dequeue(
+        self, n: int, allow_smaller: bool = False, deadline: float | None = None
+    ) -> list[tuple]:
         """Takes `n` elements, waiting for them; OutOfRangeError once closed without enough
         (unless `allow_smaller` and some were taken: dequeue_up_to)."""
         with self._cond:
@@ -182,6 +174,7 @@ class FIFOQueue(Waitable):
                     self._wait(
                         lambda: self._dequeuers[0] is ticket and (self._can_take() or self.closed),
                         "Dequeue",
+                        deadline,
                     )
                     if not self._can_take():
                         break  # closed
@@ -323,17 +316,17 @@ def _components(specs, attrs, static_values):
     return [Spec(None, np.dtype(t)) for t in attrs["component_types"]]
 
 
-@register("FIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("FIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
     return FIFOQueue(name, component_types, shapes, capacity)
 
 
-@register("PaddingFIFOQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("PaddingFIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def padding_fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
     return PaddingFIFOQueue(name, component_types, shapes, capacity)
 
 
-@register("RandomShuffleQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("RandomShuffleQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def random_shuffle_queue_v2(
     name, *, component_types, shapes=(), capacity=-1, min_after_dequeue=0, seed=0, seed2=0
 ):
@@ -342,36 +335,36 @@ def random_shuffle_queue_v2(
     )
 
 
-@register("PriorityQueueV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("PriorityQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def priority_queue_v2(name, *, component_types=(), shapes=(), capacity=-1):
     return PriorityQueue(name, component_types, shapes, capacity)
 
 
-@register("QueueEnqueueV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
-def queue_enqueue_v2(handle, *components, timeout_ms=-1):
-    handle.enqueue(handle.elements(components, many=False))
+@register("QueueEnqueueV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
+def queue_enqueue_v2(handle, *components, timeout_ms=-1, deadline=None):
+    handle.enqueue(handle.elements(components, many=False), deadline)
     return ()
 
 
-@register("QueueEnqueueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
-def queue_enqueue_many_v2(handle, *components, timeout_ms=-1):
-    handle.enqueue(handle.elements(components, many=True))
+@register("QueueEnqueueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
+def queue_enqueue_many_v2(handle, *components, timeout_ms=-1, deadline=None):
+    handle.enqueue(handle.elements(components, many=True), deadline)
     return ()
 
 
-@register("QueueDequeueV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
-def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1):
-    return handle.dequeue(1)[0]
+@register("QueueDequeueV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
+def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.dequeue(1, deadline=deadline)[0]
 
 
-@register("QueueDequeueManyV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
-def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1):
-    return handle.batch(handle.dequeue(_count(n)))
+@register("QueueDequeueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
+def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.batch(handle.dequeue(_count(n), deadline=deadline))
 
 
-@register("QueueDequeueUpToV2", kind=HOST, refs={"handle": HANDLE}, shape=_components)
-def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1):
-    return handle.batch(handle.dequeue(_count(n), allow_smaller=True))
+@register("QueueDequeueUpToV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
+def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    return handle.batch(handle.dequeue(_count(n), allow_smaller=True, deadline=deadline))
 
 
 def _count(n) -> int:
@@ -381,7 +374,7 @@ def _count(n) -> int:
     return n
 
 
-@register("QueueCloseV2", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("QueueCloseV2", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def queue_close_v2(handle, *, cancel_pending_enqueues=False):
     handle.close(cancel_pending_enqueues)
     return ()
@@ -390,7 +383,7 @@ def queue_close_v2(handle, *, cancel_pending_enqueues=False):
 @register(
     "QueueSizeV2",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int32))],
 )
 def queue_size_v2(handle):
@@ -400,7 +393,7 @@ def queue_size_v2(handle):
 @register(
     "QueueIsClosedV2",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))],
 )
 def queue_is_closed_v2(handle):
@@ -461,7 +454,7 @@ class ConditionalAccumulator(Waitable):
                 None, None, f"Shape mismatch: expected {_dims(want)}, got {_dims(shape)}"
             )
 
-    def take(self, num_required: int):
+    def take(self, num_required: int, deadline: float | None = None):
         """Waits for `num_required` gradients; returns their mean (or sum) and resets."""
         num_required = int(num_required)
         if num_required < 1:
@@ -469,7 +462,7 @@ class ConditionalAccumulator(Waitable):
                 None, None, f"Argument num_required must be positive, but was {num_required}"
             )
         with self._cond:
-            self._wait(lambda: self.count >= num_required, "TakeGrad")
+            self._wait(lambda: self.count >= num_required, "TakeGrad", deadline)
             result = self._result()
             self._sum, self.count = None, 0
             self.global_step += 1
@@ -529,23 +522,23 @@ class SparseConditionalAccumulator(ConditionalAccumulator):
         return np.array([-1 if d is None else d for d in self.shape], np.int64)
 
 
-@register("ResourceConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("ResourceConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def resource_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
     return ConditionalAccumulator(name, dtype, shape, reduction_type)
 
 
-@register("SparseConditionalAccumulator", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("SparseConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def sparse_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
     return SparseConditionalAccumulator(name, dtype, shape, reduction_type)
 
 
-@register("ResourceAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("ResourceAccumulatorApplyGradient", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def resource_accumulator_apply_gradient(handle, local_step, gradient):
     handle.apply(local_step, gradient)
     return ()
 
 
-@register("SparseAccumulatorApplyGradient", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("SparseAccumulatorApplyGradient", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def sparse_accumulator_apply_gradient(
     handle, local_step, gradient_indices, gradient_values, gradient_shape, *, has_known_shape
 ):
@@ -558,25 +551,23 @@ def _int32_scalar(specs, attrs, static_values):
     return [Spec((), np.dtype(np.int32))]
 
 
-@register(
-    "ResourceAccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar
-)
+@register("ResourceAccumulatorNumAccumulated", kind=HOST, effects=_USES_HANDLE, shape=_int32_scalar)
 def resource_accumulator_num_accumulated(handle):
     return np.int32(handle.num_accumulated())
 
 
-@register("AccumulatorNumAccumulated", kind=HOST, refs={"handle": HANDLE}, shape=_int32_scalar)
+@register("AccumulatorNumAccumulated", kind=HOST, effects=_USES_HANDLE, shape=_int32_scalar)
 def accumulator_num_accumulated(handle):
     return np.int32(handle.num_accumulated())
 
 
-@register("ResourceAccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("ResourceAccumulatorSetGlobalStep", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def resource_accumulator_set_global_step(handle, new_global_step):
     handle.set_global_step(new_global_step)
     return ()
 
 
-@register("AccumulatorSetGlobalStep", kind=HOST, refs={"handle": HANDLE}, shape=_no_outputs)
+@register("AccumulatorSetGlobalStep", kind=HOST, effects=_USES_HANDLE, shape=_no_outputs)
 def accumulator_set_global_step(handle, new_global_step):
     handle.set_global_step(new_global_step)
     return ()
@@ -585,25 +576,25 @@ def accumulator_set_global_step(handle, new_global_step):
 @register(
     "ResourceAccumulatorTakeGradient",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [Spec(None, np.dtype(attrs["dtype"]))],
 )
-def resource_accumulator_take_gradient(handle, num_required, *, dtype):
-    return handle.take(num_required)
+def resource_accumulator_take_gradient(handle, num_required, *, dtype, deadline=None):
+    return handle.take(num_required, deadline)
 
 
 @register(
     "SparseAccumulatorTakeGradient",
     kind=HOST,
-    refs={"handle": HANDLE},
+    effects=_USES_HANDLE,
     shape=lambda specs, attrs, static_values: [
         Spec((None,), np.dtype(np.int64)),
         Spec(None, np.dtype(attrs["dtype"])),
         Spec((None,), np.dtype(np.int64)),
     ],
 )
-def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
-    return handle.take(num_required)
+def sparse_accumulator_take_gradient(handle, num_required, *, dtype, deadline=None):
+    return handle.take(num_required, deadline)
 
 
 # -- epoch counting ---------------------------------------------------------------------------
@@ -614,8 +605,7 @@ def sparse_accumulator_take_gradient(handle, num_required, *, dtype):
 @register(
     "CountUpTo",
     kind=HOST,
-    refs={"ref": READ_WRITE},
-    outputs_then_refs=True,
+    effects=Effects(updates=("ref",)),
     shape=lambda specs, attrs, static_values: [Spec(specs[0].shape, specs[0].dtype)],
 )
 def count_up_to(ref, *, limit):

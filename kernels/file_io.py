@@ -8,7 +8,7 @@ import os
 import numpy as np
 
 from kernels import errors
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 
 _STRING = np.dtype(object)
 
@@ -43,7 +43,9 @@ def read_file(filename):
         raise os_error(e, path) from None
 
 
-@register("WriteFile", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: [])
+@register(
+    "WriteFile", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: []
+)
 def write_file(filename, contents):
     """Writes `contents` to `filename`, creating its directory as TF does."""
     path = _path(filename)

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels.op_def import declare
 from kernels.registry import Spec, lookup, register
 
 
@@ -20,7 +21,25 @@ def _vjp_shape(specs, attrs, static_values):
     return [Spec(specs[i].shape, specs[i].dtype) for i in attrs["wrt"]]
 
 
-@register("VJP", shape=_vjp_shape, static_attr="static_inputs")
+# flowgraph-specific: TF builds each op's gradient from its registered gradient function.
+declare(
+    "VJP",
+    inputs=("args: Targs",),
+    outputs=("grads: Tgrads",),
+    attrs=(
+        "forward: string",
+        "forward_attrs: func",
+        "num_inputs: int >= 0",
+        "wrt: list(int)",
+        "static_inputs: list(int) = []",
+        "forward_node: string = ''",
+        "Targs: list(type)",
+        "Tgrads: list(type)",
+    ),
+)
+
+
+@register("VJP", shape=_vjp_shape, static=("@static_inputs",))
 def vjp(
     *args,
     forward: str,
@@ -41,17 +60,15 @@ def linearize(kernel, attrs: dict, primals: list, wrt: tuple):
     `written` holds the new values of variables a functional op assigns: they follow its
     outputs but carry no gradient.
     """
-    n_written = sum(1 for _, mode in kernel.refs_of(attrs) if mode in ("w", "rw"))
 
     def f(*differentiated):
         inputs = list(primals)
         for i, value in zip(wrt, differentiated):
             inputs[i] = value
         out = kernel.fn(*inputs, **attrs)
-        if kernel.outputs_then_refs:
-            cut = len(out) - n_written
-            return out[:cut], out[cut:]
-        return out, ()
+        if not kernel.written(attrs):
+            return out, ()
+        return kernel.split_results(out, attrs)
 
     out, pull, written = jax.vjp(f, *[primals[i] for i in wrt], has_aux=True)
     return out, pull, written

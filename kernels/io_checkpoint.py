@@ -25,7 +25,7 @@ import uuid
 import numpy as np
 
 from kernels.errors import InvalidArgumentError, NotFoundError, UnimplementedError
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 
 _FORMAT = "flowgraph.orbax.v1"
 
@@ -149,7 +149,7 @@ def _check_whole(shape_and_slices) -> None:
 # -- kernels -------------------------------------------------------------------------------------
 
 
-@register("SaveV2", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: [])
+@register("SaveV2", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: [])
 def save_v2(prefix, tensor_names, shape_and_slices, *tensors, dtypes=()):
     """Writes `tensors` under `tensor_names` as the checkpoint `prefix`."""
     _check_whole(shape_and_slices)
@@ -169,7 +169,7 @@ def _restore_shape(specs, attrs, static_values):
     return [Spec(None, np.dtype(d)) for d in attrs["dtypes"]]
 
 
-@register("RestoreV2", kind=HOST, stateful=True, shape=_restore_shape)
+@register("RestoreV2", kind=HOST, effects=SIDE_EFFECTS, shape=_restore_shape)
 def restore_v2(prefix, tensor_names, shape_and_slices, *, dtypes):
     """Reads the tensors `tensor_names` of the checkpoint `prefix`, checking their dtypes."""
     _check_whole(shape_and_slices)

@@ -6,11 +6,11 @@ import sys
 
 import numpy as np
 
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 from kernels.shapes import same_as_first
 
 
-@register("Print", kind=HOST, stateful=True, shape=same_as_first)
+@register("Print", kind=HOST, effects=SIDE_EFFECTS, shape=same_as_first)
 def print_(input, *data, message: str = "", first_n: int = -1, summarize: int = 3):
     text = message + "".join("[" + summarize_value(np.asarray(d), summarize) + "]" for d in data)
     print(text, file=sys.stderr, flush=True)
@@ -154,7 +154,7 @@ def _format_input(array: np.ndarray, summarize: int) -> str:
     return summarize_value_v2(array, summarize)
 
 
-@register("PrintV2", kind=HOST, stateful=True, shape=lambda specs, attrs, static_values: [])
+@register("PrintV2", kind=HOST, effects=SIDE_EFFECTS, shape=lambda specs, attrs, static_values: [])
 def print_v2(input, *, output_stream: str = "stderr", end: str = "\n") -> tuple:
     text = np.asarray(input)[()]
     text = (text.decode(errors="replace") if isinstance(text, bytes) else str(text)) + end

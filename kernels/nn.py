@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels.op_def import allow_types
 from kernels.registry import Spec, register
 from kernels.shapes import same_as_first
 
@@ -125,6 +126,10 @@ def _fused_batch_norm_shape(specs, attrs, static_values):
         channels = (x.shape[1 if attrs.get("data_format") == "NCHW" else 3],)
     stat = Spec(channels, np.dtype(np.float32) if x.dtype.itemsize < 4 else x.dtype)
     return [Spec(x.shape, x.dtype)] + [stat] * 4
+
+
+# flowgraph computes in float64 too (TF's FusedBatchNorm: float only).
+allow_types("FusedBatchNorm", "T", "double")
 
 
 @register("FusedBatchNorm", shape=_fused_batch_norm_shape)

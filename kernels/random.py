@@ -18,32 +18,32 @@ def _dims(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in np.asarray(shape).reshape(-1))
 
 
-@register("RandomStandardNormal", state=RNG, static=("shape",))
+@register("RandomStandardNormal", effects=RNG, static=("shape",))
 def random_standard_normal(key, shape, *, dtype, seed=0, seed2=0):
     key, sub = _split(key)
     return jax.random.normal(sub, _dims(shape), dtype), key
 
 
-@register("RandomUniform", state=RNG, static=("shape",))
+@register("RandomUniform", effects=RNG, static=("shape",))
 def random_uniform(key, shape, *, dtype, seed=0, seed2=0):
     key, sub = _split(key)
     return jax.random.uniform(sub, _dims(shape), dtype), key
 
 
-@register("RandomUniformInt", state=RNG, static=("shape",))
+@register("RandomUniformInt", effects=RNG, static=("shape",))
 def random_uniform_int(key, shape, minval, maxval, *, seed=0, seed2=0):
     key, sub = _split(key)
     return jax.random.randint(sub, _dims(shape), minval, maxval, dtype=minval.dtype), key
 
 
-@register("TruncatedNormal", state=RNG, static=("shape",))
+@register("TruncatedNormal", effects=RNG, static=("shape",))
 def truncated_normal(key, shape, *, dtype, seed=0, seed2=0):
     key, sub = _split(key)
     # TF redraws values more than two standard deviations from the mean.
     return jax.random.truncated_normal(sub, -2.0, 2.0, _dims(shape), dtype), key
 
 
-@register("RandomShuffle", state=RNG)
+@register("RandomShuffle", effects=RNG)
 def random_shuffle(key, value, *, seed=0, seed2=0):
     key, sub = _split(key)
     if value.ndim == 0:
@@ -53,7 +53,7 @@ def random_shuffle(key, value, *, seed=0, seed2=0):
     return jax.random.permutation(sub, value, axis=0, independent=False), key
 
 
-@register("Multinomial", state=RNG, static=("num_samples",))
+@register("Multinomial", effects=RNG, static=("num_samples",))
 def multinomial(key, logits, num_samples, *, output_dtype=np.dtype(np.int64), seed=0, seed2=0):
     key, sub = _split(key)
     n = int(np.asarray(num_samples))
@@ -61,7 +61,7 @@ def multinomial(key, logits, num_samples, *, output_dtype=np.dtype(np.int64), se
     return jnp.transpose(draws).astype(output_dtype), key
 
 
-@register("RandomGamma", state=RNG, static=("shape",))
+@register("RandomGamma", effects=RNG, static=("shape",))
 def random_gamma(key, shape, alpha, *, seed=0, seed2=0):
     key, sub = _split(key)
     dims = _dims(shape) + tuple(alpha.shape)

@@ -15,7 +15,7 @@ from kernels.errors import (
     NotFoundError,
     UnimplementedError,
 )
-from kernels.registry import HANDLE, HOST, RESOURCE, Spec, register
+from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 from kernels.tfrecord import iter_records
 
 _OBJECT = np.dtype(object)
@@ -50,15 +50,15 @@ class Reader:
     def records(self, work: bytes) -> Iterator[Record]:
         raise NotImplementedError
 
-    def read_up_to(self, queue, n: int) -> list[Record]:
+    def read_up_to(self, queue, n: int, deadline: float | None = None) -> list[Record]:
         """Up to `n` records of the current work unit (dequeuing one from `queue` when none
-        is in progress); fewer when the unit ends. OutOfRangeError once the queue is closed
-        and empty."""
+        is in progress, waiting until `deadline`); fewer when the unit ends.
+        OutOfRangeError once the queue is closed and empty."""
         with self._lock:
             out: list[Record] = []
             while len(out) < n:
                 if self.work_finished >= self.work_started:
-                    self._start(queue)
+                    self._start(queue, deadline)
                 at_end = False
                 while len(out) < n:
                     record = next(self._records, None)
@@ -77,8 +77,8 @@ class Reader:
                         break
             return out
 
-    def _start(self, queue) -> None:
-        (work,) = queue.dequeue(1)[0]
+    def _start(self, queue, deadline: float | None) -> None:
+        (work,) = queue.dequeue(1, deadline=deadline)[0]
         self.work = _as_bytes(work.item() if isinstance(work, np.ndarray) else work)
         self.work_started += 1
         self._records = self.records(self.work)
@@ -295,17 +295,17 @@ def _no_outputs(specs, attrs, static_values):
     return []
 
 
-@register("TextLineReaderV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("TextLineReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def text_line_reader_v2(name, *, skip_header_lines=0):
     return TextLineReader(name, skip_header_lines)
 
 
-@register("TFRecordReaderV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("TFRecordReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def tf_record_reader_v2(name, *, compression_type=""):
     return TFRecordReader(name, compression_type)
 
 
-@register("FixedLengthRecordReaderV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("FixedLengthRecordReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def fixed_length_record_reader_v2(
     name, *, record_bytes, header_bytes=0, footer_bytes=0, hop_bytes=0, encoding=""
 ):
@@ -314,41 +314,42 @@ def fixed_length_record_reader_v2(
     )
 
 
-@register("WholeFileReaderV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("WholeFileReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def whole_file_reader_v2(name):
     return WholeFileReader(name)
 
 
-@register("IdentityReaderV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("IdentityReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def identity_reader_v2(name):
     return IdentityReader(name)
 
 
-_READER_AND_QUEUE = {"reader_handle": HANDLE, "queue_handle": HANDLE}
+_READER_AND_QUEUE = Effects(resources=("reader_handle", "queue_handle"))
+_READER = Effects(resources=("reader_handle",))
 
 
 @register(
     "ReaderReadV2",
     kind=HOST,
-    refs=_READER_AND_QUEUE,
+    effects=_READER_AND_QUEUE,
     shape=lambda specs, attrs, static_values: [Spec((), _OBJECT), Spec((), _OBJECT)],
 )
-def reader_read_v2(reader_handle, queue_handle):
-    ((key, value),) = reader_handle.read_up_to(queue_handle, 1)
+def reader_read_v2(reader_handle, queue_handle, *, deadline=None):
+    ((key, value),) = reader_handle.read_up_to(queue_handle, 1, deadline)
     return np.array(key, _OBJECT), np.array(value, _OBJECT)
 
 
 @register(
     "ReaderReadUpToV2",
     kind=HOST,
-    refs=_READER_AND_QUEUE,
+    effects=_READER_AND_QUEUE,
     shape=lambda specs, attrs, static_values: [Spec((None,), _OBJECT), Spec((None,), _OBJECT)],
 )
-def reader_read_up_to_v2(reader_handle, queue_handle, num_records):
+def reader_read_up_to_v2(reader_handle, queue_handle, num_records, *, deadline=None):
     n = int(num_records)
     if n <= 0:
         raise InvalidArgumentError(None, None, f"num_records must be positive, got {n}")
-    records = reader_handle.read_up_to(queue_handle, n)
+    records = reader_handle.read_up_to(queue_handle, n, deadline)
     keys, values = np.empty(len(records), _OBJECT), np.empty(len(records), _OBJECT)
     for i, (key, value) in enumerate(records):
         keys[i], values[i] = key, value
@@ -358,7 +359,7 @@ def reader_read_up_to_v2(reader_handle, queue_handle, num_records):
 @register(
     "ReaderNumRecordsProducedV2",
     kind=HOST,
-    refs={"reader_handle": HANDLE},
+    effects=_READER,
     shape=_scalar(_INT64),
 )
 def reader_num_records_produced_v2(reader_handle):
@@ -368,27 +369,25 @@ def reader_num_records_produced_v2(reader_handle):
 @register(
     "ReaderNumWorkUnitsCompletedV2",
     kind=HOST,
-    refs={"reader_handle": HANDLE},
+    effects=_READER,
     shape=_scalar(_INT64),
 )
 def reader_num_work_units_completed_v2(reader_handle):
     return np.int64(reader_handle.num_work_units_completed())
 
 
-@register(
-    "ReaderSerializeStateV2", kind=HOST, refs={"reader_handle": HANDLE}, shape=_scalar(_OBJECT)
-)
+@register("ReaderSerializeStateV2", kind=HOST, effects=_READER, shape=_scalar(_OBJECT))
 def reader_serialize_state_v2(reader_handle):
     return np.array(reader_handle.serialize_state(), _OBJECT)
 
 
-@register("ReaderRestoreStateV2", kind=HOST, refs={"reader_handle": HANDLE}, shape=_no_outputs)
+@register("ReaderRestoreStateV2", kind=HOST, effects=_READER, shape=_no_outputs)
 def reader_restore_state_v2(reader_handle, state):
     reader_handle.restore_state(_as_bytes(np.asarray(state, _OBJECT).item()))
     return ()
 
 
-@register("ReaderResetV2", kind=HOST, refs={"reader_handle": HANDLE}, shape=_no_outputs)
+@register("ReaderResetV2", kind=HOST, effects=_READER, shape=_no_outputs)
 def reader_reset_v2(reader_handle):
     reader_handle.reset()
     return ()

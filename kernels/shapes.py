@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import jax
 import numpy as np
 
-from kernels.registry import RNG, Kernel, Spec, static_key
+from kernels.registry import Kernel, Spec, static_key
 
 _cache: dict[Any, tuple[Spec, ...]] = {}
 
@@ -92,7 +92,7 @@ def _eval(kernel, shapes, specs, attrs, static_values) -> tuple[Spec, ...]:
         args = list(static_values)
         for i, v in zip(dynamic, values):
             args[i] = v
-        if kernel.state == RNG:  # infer from a dummy key; the new key is not an output
+        if kernel.effects.rng:  # infer from a dummy key; the new key is not an output
             return kernel.fn(jax.numpy.zeros((2,), jax.numpy.uint32), *args, **attrs)[0]
         return kernel.fn(*args, **attrs)
 

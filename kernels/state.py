@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.registry import PROBE, READ_WRITE, VARIABLE, WRITE, Spec, register
+from kernels.registry import Effects, Spec, register
+
+_UPDATES_REF = Effects(updates=("ref",), ref_output=True)
 
 
 def _variable_shape(specs, attrs, static_values):
     return [Spec(attrs["shape"], attrs["dtype"])]
 
 
-@register("VariableV2", state=VARIABLE, shape=_variable_shape)
+@register("VariableV2", effects=Effects(variable=True), shape=_variable_shape)
 def variable_v2(*, shape, dtype, container="", shared_name=""):
     # Never called: a variable's value comes from the session's store (device/lower.py).
     raise AssertionError("VariableV2 is resolved by the runtime")
@@ -27,7 +29,7 @@ def _assign_shape(specs, attrs, static_values):
     return [specs[1]]
 
 
-@register("Assign", refs={"ref": WRITE}, shape=_assign_shape)
+@register("Assign", effects=Effects(writes=("ref",), ref_output=True), shape=_assign_shape)
 def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True):
     if validate_shape and ref is not None and tuple(ref.shape) != tuple(value.shape):
         raise ValueError(
@@ -37,19 +39,19 @@ def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True)
     return value
 
 
-@register("AssignAdd", refs={"ref": READ_WRITE}, shape=_ref_shape)
+@register("AssignAdd", effects=_UPDATES_REF, shape=_ref_shape)
 def assign_add(ref, value, *, use_locking: bool = False):
     return ref + value
 
 
-@register("AssignSub", refs={"ref": READ_WRITE}, shape=_ref_shape)
+@register("AssignSub", effects=_UPDATES_REF, shape=_ref_shape)
 def assign_sub(ref, value, *, use_locking: bool = False):
     return ref - value
 
 
 @register(
     "IsVariableInitialized",
-    refs={"ref": PROBE},
+    effects=Effects(probes=("ref",)),
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(bool))],
 )
 def is_variable_initialized(ref, *, dtype=None):
@@ -81,17 +83,17 @@ def _dims(shape) -> str:
 
 
 # Indices past the first dimension are dropped (TF raises; a compiled step cannot).
-@register("ScatterAdd", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterAdd", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_add(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].add(updates, mode="drop")
 
 
-@register("ScatterSub", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterSub", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_sub(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].add(-updates, mode="drop")
 
 
-@register("ScatterUpdate", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterUpdate", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_update(ref, indices, updates, *, use_locking: bool = True):
     return ref.at[indices].set(updates, mode="drop")
 

@@ -8,13 +8,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from kernels.registry import READ_WRITE, Spec, register
+from kernels.op_def import declare
+from kernels.registry import Effects, Spec, register
 
 Array = jax.Array
 
 
-def _refs(*names: str) -> dict[str, str]:
-    return {name: READ_WRITE for name in names}
+def _refs(*names: str) -> Effects:
+    return Effects(updates=names, ref_output=True)
 
 
 def _var_shape(specs, attrs, static_values) -> list[Spec]:
@@ -39,6 +40,15 @@ def _sparse(rule: Callable, indices: Array, *refs: Array):
     new_rows = rule(*rows)
     new = tuple(r.at[indices].set(n, mode="drop") for r, n in zip(refs, new_rows))
     return new if len(new) > 1 else new[0]
+
+
+# flowgraph-specific: TF1 sums repeated rows with Unique + UnsortedSegmentSum.
+declare(
+    "DeduplicateIndexedSlices",
+    inputs=("values: T", "indices: Tindices"),
+    outputs=("unique_values: T", "unique_indices: Tindices"),
+    attrs=("T: type", "Tindices: {int32, int64}"),
+)
 
 
 @register("DeduplicateIndexedSlices", shape=_dedup_shape)
@@ -144,27 +154,27 @@ def _adam(var, m, v, beta1_power, beta2_power, lr, beta1, beta2, epsilon, grad, 
 # -- the op types: dense Apply* and their Sparse* twins ----------------------------------------
 
 
-@register("ApplyGradientDescent", refs=_refs("var"), shape=_var_shape)
+@register("ApplyGradientDescent", effects=_refs("var"), shape=_var_shape)
 def apply_gradient_descent(var, alpha, delta, *, use_locking=False):
     return var - delta * alpha
 
 
-@register("ApplyProximalGradientDescent", refs=_refs("var"), shape=_var_shape)
+@register("ApplyProximalGradientDescent", effects=_refs("var"), shape=_var_shape)
 def apply_proximal_gradient_descent(var, alpha, l1, l2, delta, *, use_locking=False):
     return _proximal_gradient_descent(var, alpha, l1, l2, delta)
 
 
-@register("SparseApplyProximalGradientDescent", refs=_refs("var"), shape=_var_shape)
+@register("SparseApplyProximalGradientDescent", effects=_refs("var"), shape=_var_shape)
 def sparse_apply_proximal_gradient_descent(var, alpha, l1, l2, grad, indices, *, use_locking=False):
     return _sparse(lambda v: (_proximal_gradient_descent(v, alpha, l1, l2, grad),), indices, var)
 
 
-@register("ApplyMomentum", refs=_refs("var", "accum"), shape=_var_shape)
+@register("ApplyMomentum", effects=_refs("var", "accum"), shape=_var_shape)
 def apply_momentum(var, accum, lr, grad, momentum, *, use_locking=False, use_nesterov=False):
     return _momentum(var, accum, lr, grad, momentum, use_nesterov)
 
 
-@register("SparseApplyMomentum", refs=_refs("var", "accum"), shape=_var_shape)
+@register("SparseApplyMomentum", effects=_refs("var", "accum"), shape=_var_shape)
 def sparse_apply_momentum(
     var, accum, lr, grad, indices, momentum, *, use_locking=False, use_nesterov=False
 ):
@@ -174,22 +184,22 @@ def sparse_apply_momentum(
     return _sparse(rule, indices, var, accum)
 
 
-@register("ApplyAdagrad", refs=_refs("var", "accum"), shape=_var_shape)
+@register("ApplyAdagrad", effects=_refs("var", "accum"), shape=_var_shape)
 def apply_adagrad(var, accum, lr, grad, *, use_locking=False, update_slots=True):
     return _adagrad(var, accum, lr, grad, update_slots)
 
 
-@register("SparseApplyAdagrad", refs=_refs("var", "accum"), shape=_var_shape)
+@register("SparseApplyAdagrad", effects=_refs("var", "accum"), shape=_var_shape)
 def sparse_apply_adagrad(var, accum, lr, grad, indices, *, use_locking=False, update_slots=True):
     return _sparse(lambda v, a: _adagrad(v, a, lr, grad, update_slots), indices, var, accum)
 
 
-@register("ApplyProximalAdagrad", refs=_refs("var", "accum"), shape=_var_shape)
+@register("ApplyProximalAdagrad", effects=_refs("var", "accum"), shape=_var_shape)
 def apply_proximal_adagrad(var, accum, lr, l1, l2, grad, *, use_locking=False):
     return _proximal_adagrad(var, accum, lr, l1, l2, grad)
 
 
-@register("SparseApplyProximalAdagrad", refs=_refs("var", "accum"), shape=_var_shape)
+@register("SparseApplyProximalAdagrad", effects=_refs("var", "accum"), shape=_var_shape)
 def sparse_apply_proximal_adagrad(var, accum, lr, l1, l2, grad, indices, *, use_locking=False):
     return _sparse(lambda v, a: _proximal_adagrad(v, a, lr, l1, l2, grad), indices, var, accum)
 
@@ -197,7 +207,7 @@ def sparse_apply_proximal_adagrad(var, accum, lr, l1, l2, grad, indices, *, use_
 _DA_REFS = _refs("var", "gradient_accumulator", "gradient_squared_accumulator")
 
 
-@register("ApplyAdagradDA", refs=_DA_REFS, shape=_var_shape)
+@register("ApplyAdagradDA", effects=_DA_REFS, shape=_var_shape)
 def apply_adagrad_da(
     var,
     gradient_accumulator,
@@ -215,7 +225,7 @@ def apply_adagrad_da(
     )
 
 
-@register("SparseApplyAdagradDA", refs=_DA_REFS, shape=_var_shape)
+@register("SparseApplyAdagradDA", effects=_DA_REFS, shape=_var_shape)
 def sparse_apply_adagrad_da(
     var,
     gradient_accumulator,
@@ -238,12 +248,12 @@ def sparse_apply_adagrad_da(
 _ADADELTA_REFS = _refs("var", "accum", "accum_update")
 
 
-@register("ApplyAdadelta", refs=_ADADELTA_REFS, shape=_var_shape)
+@register("ApplyAdadelta", effects=_ADADELTA_REFS, shape=_var_shape)
 def apply_adadelta(var, accum, accum_update, lr, rho, epsilon, grad, *, use_locking=False):
     return _adadelta(var, accum, accum_update, lr, rho, epsilon, grad)
 
 
-@register("SparseApplyAdadelta", refs=_ADADELTA_REFS, shape=_var_shape)
+@register("SparseApplyAdadelta", effects=_ADADELTA_REFS, shape=_var_shape)
 def sparse_apply_adadelta(
     var, accum, accum_update, lr, rho, epsilon, grad, indices, *, use_locking=False
 ):
@@ -253,12 +263,12 @@ def sparse_apply_adadelta(
     return _sparse(rule, indices, var, accum, accum_update)
 
 
-@register("ApplyRMSProp", refs=_refs("var", "ms", "mom"), shape=_var_shape)
+@register("ApplyRMSProp", effects=_refs("var", "ms", "mom"), shape=_var_shape)
 def apply_rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad, *, use_locking=False):
     return _rms_prop(var, ms, mom, lr, rho, momentum, epsilon, grad)
 
 
-@register("SparseApplyRMSProp", refs=_refs("var", "ms", "mom"), shape=_var_shape)
+@register("SparseApplyRMSProp", effects=_refs("var", "ms", "mom"), shape=_var_shape)
 def sparse_apply_rms_prop(
     var, ms, mom, lr, rho, momentum, epsilon, grad, indices, *, use_locking=False
 ):
@@ -271,14 +281,14 @@ def sparse_apply_rms_prop(
 _CENTERED_REFS = _refs("var", "mg", "ms", "mom")
 
 
-@register("ApplyCenteredRMSProp", refs=_CENTERED_REFS, shape=_var_shape)
+@register("ApplyCenteredRMSProp", effects=_CENTERED_REFS, shape=_var_shape)
 def apply_centered_rms_prop(
     var, mg, ms, mom, lr, rho, momentum, epsilon, grad, *, use_locking=False
 ):
     return _centered_rms_prop(var, mg, ms, mom, lr, rho, momentum, epsilon, grad)
 
 
-@register("SparseApplyCenteredRMSProp", refs=_CENTERED_REFS, shape=_var_shape)
+@register("SparseApplyCenteredRMSProp", effects=_CENTERED_REFS, shape=_var_shape)
 def sparse_apply_centered_rms_prop(
     var, mg, ms, mom, lr, rho, momentum, epsilon, grad, indices, *, use_locking=False
 ):
@@ -291,12 +301,12 @@ def sparse_apply_centered_rms_prop(
 _FTRL_REFS = _refs("var", "accum", "linear")
 
 
-@register("ApplyFtrl", refs=_FTRL_REFS, shape=_var_shape)
+@register("ApplyFtrl", effects=_FTRL_REFS, shape=_var_shape)
 def apply_ftrl(var, accum, linear, grad, lr, l1, l2, lr_power, *, use_locking=False):
     return _ftrl(var, accum, linear, grad, lr, l1, l2, lr_power)
 
 
-@register("SparseApplyFtrl", refs=_FTRL_REFS, shape=_var_shape)
+@register("SparseApplyFtrl", effects=_FTRL_REFS, shape=_var_shape)
 def sparse_apply_ftrl(
     var, accum, linear, grad, indices, lr, l1, l2, lr_power, *, use_locking=False
 ):
@@ -306,14 +316,14 @@ def sparse_apply_ftrl(
     return _sparse(rule, indices, var, accum, linear)
 
 
-@register("ApplyFtrlV2", refs=_FTRL_REFS, shape=_var_shape)
+@register("ApplyFtrlV2", effects=_FTRL_REFS, shape=_var_shape)
 def apply_ftrl_v2(
     var, accum, linear, grad, lr, l1, l2, l2_shrinkage, lr_power, *, use_locking=False
 ):
     return _ftrl(var, accum, linear, grad, lr, l1, l2, lr_power, l2_shrinkage)
 
 
-@register("SparseApplyFtrlV2", refs=_FTRL_REFS, shape=_var_shape)
+@register("SparseApplyFtrlV2", effects=_FTRL_REFS, shape=_var_shape)
 def sparse_apply_ftrl_v2(
     var, accum, linear, grad, indices, lr, l1, l2, l2_shrinkage, lr_power, *, use_locking=False
 ):
@@ -323,7 +333,7 @@ def sparse_apply_ftrl_v2(
     return _sparse(rule, indices, var, accum, linear)
 
 
-@register("ApplyAdam", refs=_refs("var", "m", "v"), shape=_var_shape)
+@register("ApplyAdam", effects=_refs("var", "m", "v"), shape=_var_shape)
 def apply_adam(
     var,
     m,

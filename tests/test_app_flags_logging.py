@@ -160,6 +160,22 @@ def test_log_every_n_and_first_n_count_per_call_site(verbosity, caplog):
     assert {r.filename for r in caplog.records} == {os.path.basename(__file__)}
 
 
+def test_info_logs_of_a_checkpoint_save_are_ours_not_orbaxs(verbosity, caplog, tmp_path):
+    caplog.set_level(std_logging.DEBUG)
+    tf.logging.set_verbosity(tf.logging.INFO)
+    with tf.Graph().as_default():
+        v = tf.Variable(1.0, name="v")
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            tf.train.Saver().save(sess, str(tmp_path / "model.ckpt"))
+            tf.logging.info("saved")
+    assert not [r for r in caplog.records if "orbax" in r.pathname]
+    assert (20, "saved") in _messages(caplog)
+    logger = tf.logging.get_logger()
+    record = std_logging.LogRecord("absl", 30, "/x/orbax/checkpoint/y.py", 1, "warn", (), None)
+    assert logger.filter(record)  # orbax's warnings still show
+
+
 def test_get_logger_is_the_logger_tf_logging_writes_to(caplog):
     logger = tf.get_logger()
     assert logger is tf.logging.get_logger() and isinstance(logger, std_logging.Logger)

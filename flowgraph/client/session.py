@@ -11,6 +11,7 @@ import jax
 import numpy as np
 
 from device import PlacementOptions, Store, make_plan, trace
+from device.context import NO_CONTEXT, RunContext
 from device.explain import Explanation, explain_plan
 from device.place import apply_gpu_options, device_mapping, device_name, session_devices
 from flowgraph.client.config import ConfigProto
@@ -19,9 +20,9 @@ from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
 from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
+from flowgraph.framework.traceback_util import api_boundary
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
-from kernels.data_flow import deadline
 
 
 class _FeedSpec:
@@ -103,11 +104,16 @@ class _Run:
             i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
         )
 
-    def __call__(self, feed_values, trace: Callable | None = None) -> Any:
+    def __call__(self, feed_values, options=None, run_metadata=None) -> Any:
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        fetched = self.plan.run(values) if trace is None else trace(self.plan, values)
+        if options is None:
+            fetched = self.plan.run(values)
+        else:
+            ctx = _run_context(self.plan, options, run_metadata)
+            fetched = self.plan.run(values, ctx)
+            _fill_metadata(self.plan, options, run_metadata, ctx)
         for i in self.fed_fetches:
             fetched[i] = np.array(fetched[i])
         return self.build(_to_numpy(fetched))
@@ -196,6 +202,7 @@ class BaseSession:
         """The devices this session can place ops on."""
         return [_DeviceAttributes(d) for d in session_devices(self._placement.device_count)]
 
+    @api_boundary
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops needed for `fetches` and returns their values.
 
@@ -212,12 +219,7 @@ class BaseSession:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
-        values = feed_dict.values() if feed_dict else ()
-        trace = None if run_metadata is None else _tracer(options, run_metadata, self._graph)
-        if options is not None and options.timeout_in_ms > 0:  # blocking ops may time out
-            with deadline(options.timeout_in_ms / 1000):
-                return run(values, trace)
-        return run(values, trace)
+        return run(feed_dict.values() if feed_dict else (), options, run_metadata)
 
     def explain(self, fetches, feed_dict=None) -> Explanation:
         """How `run(fetches, feed_dict)` executes: the pruned ops and their devices, the
@@ -253,25 +255,19 @@ class BaseSession:
         feed_keys = tuple(feed_list or ())
         run = self._make_run(fetches, feed_keys)
 
-        def call(*args, _trace=None):
+        @api_boundary
+        def call(*args, options=None, run_metadata=None):
             if self._closed:
                 raise RuntimeError("Attempted to use a closed Session.")
             if len(args) != len(feed_keys):
                 raise errors.InvalidArgumentError(
                     None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}"
                 )
-            return run(args, _trace)
+            return run(args, options, run_metadata)
 
         if not accept_options:
-            return call
-
-        def call_with_options(*args, options=None, run_metadata=None):
-            timeout = options.timeout_in_ms / 1000 if options is not None else None
-            trace = None if run_metadata is None else _tracer(options, run_metadata, self._graph)
-            with deadline(timeout):
-                return call(*args, _trace=trace)
-
-        return call_with_options
+            return lambda *args: call(*args)
+        return call
 
     def _make_run(self, fetches, feed_keys) -> _Run:
         graph = self._graph
@@ -367,37 +363,27 @@ class InteractiveSession(BaseSession):
         self._defaults.close()
 
 
-def _tracer(options, run_metadata, graph: Graph) -> Callable | None:
-    """How to run a plan so that `run_metadata` gets what `options` asks for: step stats
-    (any `trace_level`) and each segment's graph (`output_partition_graphs` or a trace)."""
-    if options is None or not (options.trace_level or options.output_partition_graphs):
-        return None
-
-    def run_traced(plan, values):
-        if not options.trace_level:
-            fetched = plan.run(values)
-        else:
-            recorder = trace.StepRecorder(plan)
-            fetched = plan.run_traced(values, recorder)
-            run_metadata.step_stats.CopyFrom(recorder.stats)
-        del run_metadata.partition_graphs[:]
-        run_metadata.partition_graphs.extend(_with_attrs(trace.partition_graphs(plan), graph))
-        return fetched
-
-    return run_traced
+def _run_context(plan, options, run_metadata) -> RunContext:
+    """What a run needs from `options`: the deadline of its waiting ops
+    (`timeout_in_ms`) and, for a traced run with `run_metadata`, a step recorder."""
+    tracing = run_metadata is not None and options.trace_level
+    recorder = trace.StepRecorder(plan) if tracing else None
+    if options.timeout_in_ms <= 0 and recorder is None:
+        return NO_CONTEXT
+    return RunContext.with_timeout(options.timeout_in_ms / 1000, recorder)
 
 
-def _with_attrs(graph_defs: list, graph: Graph) -> list:
-    """The runtime's partition graphs with each node's attrs, as the one serializer writes
-    them (functions go into each partition's library)."""
+def _fill_metadata(plan, options, run_metadata, ctx: RunContext) -> None:
+    """Gives `run_metadata` what `options` asked for: step stats (any `trace_level`) and
+    each segment's graph (`output_partition_graphs` or a trace)."""
+    if run_metadata is None or not (options.trace_level or options.output_partition_graphs):
+        return
     from flowgraph.framework import graph_def
 
-    for gd in graph_defs:
-        for node in gd.node:
-            op = graph._ops_by_name.get(node.name)
-            for key, value in op._attrs.items() if op is not None else ():
-                node.attr[key].CopyFrom(graph_def.attr_value(value, key, gd.library))
-    return graph_defs
+    if ctx.recorder is not None:
+        run_metadata.step_stats.CopyFrom(ctx.recorder.stats)
+    del run_metadata.partition_graphs[:]
+    run_metadata.partition_graphs.extend(trace.partition_graphs(plan, graph_def.ir_node_def))
 
 
 def _start_devices(config: ConfigProto, placement: PlacementOptions) -> None:

@@ -60,6 +60,11 @@ class Timeline:
             events += _flows(ops)
         return json.dumps({"traceEvents": events})
 
+    def _repr_html_(self) -> str:  # Jupyter: a Gantt chart of segments and transfers
+        from flowgraph import display
+
+        return display.timeline_svg(self.generate_chrome_trace_format(show_dataflow=False))
+
 
 def _meta(name: str, pid: int, args: dict) -> dict:
     return {"ph": "M", "name": name, "pid": pid, "tid": 0, "args": args}

@@ -21,7 +21,6 @@ from device.ir import Function, GraphIR, Node
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
 from kernels import registry
-from kernels.registry import READ_WRITE, RNG, WRITE
 
 _COPIED_CONSTANT_SIZE = 1024  # constants up to this many elements are copied, not captured
 
@@ -106,14 +105,14 @@ class FuncGraph(Graph):
         written = set()
         for op in self._ops:
             kernel = registry.lookup(op.type)
-            for i, mode in kernel.refs_of(op._attrs):
-                if mode in (WRITE, READ_WRITE) and op.inputs[i] in by_placeholder:
+            for i in kernel.written(op._attrs):
+                if op.inputs[i] in by_placeholder:
                     written.add(by_placeholder[op.inputs[i]])
         return written
 
     def uses_rng(self) -> bool:
         """Whether any op of the body draws random numbers."""
-        return any(registry.lookup(op.type).state == RNG for op in self._ops)
+        return any(registry.lookup(op.type).effects.rng for op in self._ops)
 
     def host_ops(self) -> list[Operation]:
         """Ops of the body that cannot be compiled (host kernels, strings)."""

@@ -92,16 +92,27 @@ def register_function_codec(codec: FunctionCodec) -> None:
 
 
 class _Encoder:
-    """Encodes the attrs of one op (`where` names it in errors); functions go to `library`."""
+    """Encodes the attrs of one op (`where` names it in errors); functions go to `library`.
 
-    def __init__(self, where: str, library: function_pb2.FunctionDefLibrary | None):
+    `kinds` maps attr names to their OpDef types, so that shapes encode as shapes whatever
+    the attr is called (without it, the names in `_SHAPE_ATTRS` and `_SHAPE_LIST_ATTRS`).
+    """
+
+    def __init__(self, where: str, library: function_pb2.FunctionDefLibrary | None, kinds=None):
         self.where = where
         self.library = library
+        self.kinds = kinds or {}
+
+    def _shape_attr(self, name: str) -> bool:
+        return self.kinds.get(name) == "shape" or name in _SHAPE_ATTRS
+
+    def _shape_list_attr(self, name: str) -> bool:
+        return self.kinds.get(name) == "list(shape)" or name in _SHAPE_LIST_ATTRS
 
     def attr(self, name: str, value) -> attr_value_pb2.AttrValue:
         out = attr_value_pb2.AttrValue()
         if value is None:
-            if name in _SHAPE_ATTRS:
+            if self._shape_attr(name):
                 out.shape.unknown_rank = True
             return out  # no value set: None
         if isinstance(value, (tuple, list)):
@@ -136,11 +147,11 @@ class _Encoder:
             raise self._error(name, value)
 
     def _sequence(self, out, name, value) -> None:
-        if name in _SHAPE_ATTRS or (any(v is None for v in value) and _is_shape(value)):
+        if self._shape_attr(name) or (any(v is None for v in value) and _is_shape(value)):
             if not _is_shape(value):
                 raise self._error(name, value)
             out.shape.CopyFrom(_shape_proto(value))
-        elif name in _SHAPE_LIST_ATTRS or (value and all(isinstance(v, tuple) for v in value)):
+        elif self._shape_list_attr(name) or (value and all(isinstance(v, tuple) for v in value)):
             if value and _is_attr_map(value):  # ((name, value), ...) by name: a NameAttrList
                 for key, v in value:
                     out.func.attr[key].CopyFrom(self.attr(key, v))
@@ -371,16 +382,30 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
 
 def node_def(op, add_shapes: bool = False, library=None) -> node_def_pb2.NodeDef:
     """The `NodeDef` of `op`: name, TF op type, inputs (`name:i`, `^ctrl`), device, attrs."""
-    node = node_def_pb2.NodeDef(name=op.name, op=op.type, device=op.device)
-    node.input.extend(t._as_node_def_input() for t in op.inputs)
-    node.input.extend("^" + c.name for c in op.control_inputs)
-    encoder = _Encoder(f"Operation '{op.name}' (op: '{op.type}')", library)
-    for key, value in op._attrs.items():
-        node.attr[key].CopyFrom(encoder.attr(key, value))
+    node = ir_node_def(op._as_node(), op.device, library)
     if add_shapes:
         shapes = node.attr["_output_shapes"].list.shape
         shapes.extend(_shape_proto(t._shape_tuple) for t in op.outputs)
     return node
+
+
+def ir_node_def(node, device: str, library=None) -> node_def_pb2.NodeDef:
+    """The `NodeDef` of a runtime IR node (`device.ir.Node`) placed on `device`."""
+    out = node_def_pb2.NodeDef(name=node.name, op=node.op, device=device)
+    out.input.extend(name if i == 0 else f"{name}:{i}" for name, i in node.inputs)
+    out.input.extend("^" + c for c in node.control_inputs)
+    encoder = _Encoder(
+        f"Operation '{node.name}' (op: '{node.op}')", library, _attr_kinds(node.op)
+    )
+    for key, value in node.attrs.items():
+        out.attr[key].CopyFrom(encoder.attr(key, value))
+    return out
+
+
+def _attr_kinds(op_type: str) -> dict:
+    from flowgraph.framework import op_def_library
+
+    return op_def_library.signature(op_type).kinds
 
 
 def as_graph_def(graph, from_version: int | None = None, add_shapes: bool = False):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from tensorboard.compat.proto import graph_pb2
 
 from device.spec import DeviceSpec
-from flowgraph.framework import graph_def as graph_def_lib
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
-from kernels import registry
+from flowgraph.framework import graph_def as graph_def_lib, op_def_library
+from flowgraph.framework.ops import Operation, Tensor, _build_op, get_default_graph
+from kernels import errors, op_def as op_def_registry, registry
 
 
 def import_graph_def(
@@ -35,16 +35,18 @@ def import_graph_def(
       return_elements: op names and tensor names in `graph_def` to return.
       name: the prefix of the imported names (default "import"; "" for none).
       op_dict: unused (as in TF).
-      producer_op_list: an `OpList` of the producer's OpDefs: attrs the kernels do not read
-        that hold their default value there are dropped.
+      producer_op_list: an `OpList` of the producer's OpDefs: attrs our OpDefs do not
+        declare that hold their default value there are dropped.
 
     Returns:
       The Operations and Tensors named by `return_elements`, or None.
 
     Raises:
       TypeError: if `graph_def`, `input_map` or `return_elements` have the wrong type.
-      ValueError: if a node's op type has no kernel, an input or an `input_map` or
+      ValueError: if a node does not match its OpDef, an input or an `input_map` or
         `return_elements` name is not in `graph_def`, or an op cannot be built.
+      NotFoundError: listing every op type of `graph_def` that is not registered, or that
+        is TensorFlow's but has no kernel in flowgraph.
     """
     del op_dict
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -123,6 +125,7 @@ class _Importer:
         self.ops: dict[str, Operation] = {}
 
     def import_nodes(self) -> None:
+        _check_op_types(self.graph_def)
         for node in _topological_order(self.graph_def.node, self.nodes):
             self.ops[node.name] = self._import(node)
 
@@ -133,17 +136,15 @@ class _Importer:
                 controls.append(self._control_input(node, name))
             else:
                 inputs.append(self._input(node, i, name))
-        try:
-            kernel = registry.lookup(node.op)
-        except KeyError:
-            raise ValueError(
-                f"Node '{node.name}': Op type not registered '{node.op}' (flowgraph has no "
-                "kernel for it)"
-            ) from None
-        attrs = self._attrs(node, kernel)
+        kernel = registry.lookup(node.op)
+        attrs = self._attrs(node)
         shapes = attrs.pop("_output_shapes", None)
         full_name = self.graph.unique_name(self.prefix + node.name)
-        op = self.graph.create_op(node.op, inputs, full_name + "/", attrs)
+        try:
+            op = _build_op(self.graph, node.op, inputs, full_name + "/", attrs, strict=False)
+        except (ValueError, TypeError) as e:  # TF's importer names the node
+            cls = TypeError if isinstance(e, TypeError) else ValueError
+            raise cls(f"Node '{node.name}': {e}") from None
         _mark_refs(op, kernel)
         _refine_shapes(op, shapes)
         if node.device:
@@ -154,11 +155,14 @@ class _Importer:
         op._add_control_inputs(controls)
         return op
 
-    def _attrs(self, node, kernel) -> dict:
+    def _attrs(self, node) -> dict:
+        # As TF's importer: an attr our OpDef lacks that holds the producer's default is
+        # one a newer TF added; it is dropped. Other undeclared attrs pass through.
         defaults = self.defaults.get(node.op, {})
+        declared = op_def_library.signature(node.op).attrs
         attrs = {}
         for key, value in node.attr.items():
-            if key in defaults and key not in kernel.attr_names and value == defaults[key]:
+            if key in defaults and key not in declared and value == defaults[key]:
                 continue
             attrs[key] = graph_def_lib.attr_python(value, key, self.graph_def.library)
         if "_class" in attrs:  # colocation groups name imported ops
@@ -209,6 +213,24 @@ class _Importer:
         return self.ops[name]
 
 
+def _check_op_types(graph_def) -> None:
+    """NotFoundError listing every op type of `graph_def` that flowgraph cannot build."""
+    types = sorted({node.op for node in graph_def.node})
+    unknown = [t for t in types if not op_def_registry.is_registered(t)]
+    kernels = registry.all_kernels()
+    lacking = [t for t in types if t not in kernels and t not in unknown]
+    if not (unknown or lacking):
+        return
+    message = op_def_registry.not_registered(unknown).message if unknown else ""
+    if lacking:
+        names = ", ".join(f"'{t}'" for t in lacking)
+        message += (" " if message else "") + (
+            f"TensorFlow op type{'s' if len(lacking) > 1 else ''} {names} "
+            f"{'have' if len(lacking) > 1 else 'has'} no kernel in flowgraph."
+        )
+    raise errors.NotFoundError(None, None, message)
+
+
 def _topological_order(nodes, by_name: dict) -> list:
     """The nodes with every producer before its consumers, otherwise in GraphDef order."""
     order, state = [], {}
@@ -252,13 +274,12 @@ def _producer_defaults(producer_op_list) -> dict:
 def _mark_refs(op: Operation, kernel) -> None:
     """Gives an imported op's outputs the ref dtypes its constructor would have set."""
     outputs = op._outputs
-    if kernel.state == registry.VARIABLE:
+    if kernel.effects.variable:
         for t in outputs:
             t._dtype = t._dtype._as_ref
         return
-    modes = (registry.WRITE, registry.READ_WRITE)
-    writes = [i for i, mode in kernel.refs_of(op._attrs) if mode in modes]
-    if writes and outputs and op.inputs[writes[0]].dtype._is_ref_dtype:
+    writes = kernel.written(op._attrs)
+    if kernel.effects.ref_output and op.inputs[writes[0]].dtype._is_ref_dtype:
         outputs[0]._dtype = op.inputs[writes[0]].dtype
 
 

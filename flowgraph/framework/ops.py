@@ -11,11 +11,14 @@ import threading
 from typing import Any, Callable, Iterable
 
 import numpy as np
+from tensorboard.compat.proto import attr_value_pb2
 
 from device import ir
+from device.interpret import fold
 from device.spec import DeviceSpec
-from flowgraph.framework import dtypes, tensor_shape
-from kernels import registry
+from flowgraph.framework import dtypes, graph_def, op_def_library, tensor_shape
+from flowgraph.framework.traceback_util import api_boundary, at_boundary
+from kernels import errors, op_def as op_def_registry, registry
 from kernels.registry import Spec
 from kernels.shapes import infer
 
@@ -175,8 +178,6 @@ class Operation:
     @property
     def node_def(self):
         """This op as a `NodeDef` proto: name, op type, inputs, device and attrs."""
-        from flowgraph.framework import graph_def
-
         return graph_def.node_def(self)
 
     def get_attr(self, name: str) -> Any:
@@ -196,6 +197,7 @@ class Operation:
         """The output tensors (TF1's `Operation.values()`)."""
         return self._outputs
 
+    @api_boundary
     def run(self, feed_dict=None, session=None) -> None:
         """Runs this op in `session` (default: the default session)."""
         _run_with_session(self._graph, self, feed_dict, session)
@@ -244,6 +246,11 @@ class Operation:
 
     def __repr__(self) -> str:
         return f"<tf.Operation '{self._name}' type={self._type}>"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from flowgraph import display
+
+        return display.operation_html(self)
 
     def __str__(self) -> str:
         return repr(self._as_node())
@@ -324,12 +331,18 @@ class Tensor:
         """The operations that read this tensor."""
         return list(self._consumers)
 
+    @api_boundary
     def eval(self, feed_dict=None, session=None):
         """This tensor's value in `session` (default: the default session)."""
         return _run_with_session(self.graph, self, feed_dict, session)
 
     def __repr__(self) -> str:
         return f"<tf.Tensor '{self.name}' shape={self.shape} dtype={self._dtype.name}>"
+
+    def _repr_html_(self) -> str:  # Jupyter
+        from flowgraph import display
+
+        return display.tensor_html(self)
 
     def __str__(self) -> str:
         return f'Tensor("{self.name}", shape={self.shape}, dtype={self._dtype.name})'
@@ -479,7 +492,20 @@ class Graph:
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
 
+    def _repr_html_(self) -> str:  # Jupyter: drawn with name scopes collapsed
+        from flowgraph import display
+
+        return display.GraphView(self)._repr_html_()
+
+    def _repr_svg_(self) -> str:
+        from flowgraph import display
+
+        return display.GraphView(self).svg()
+
     def _mutated(self) -> None:
+        # The one counter of changes to existing ops (devices, control inputs): a session's
+        # cached runs and placements are planned again. Adding ops keeps them valid; the
+        # public `version` (TF's) counts ops.
         self._epoch += 1
         self._ir = None
 
@@ -610,13 +636,63 @@ class Graph:
         )
 
     def create_op(
-        self, op_type: str, inputs: list[Tensor], name: str | None = None, attrs: dict | None = None
+        self,
+        op_type: str,
+        inputs: list[Tensor],
+        dtypes=None,
+        input_types=None,
+        name: str | None = None,
+        attrs: dict | None = None,
+        op_def=None,
+        compute_shapes: bool = True,
+        compute_device: bool = True,
     ) -> Operation:
-        """Adds an op of `op_type` (low level; op constructors call `apply_op`)."""
-        op = _build_op(self, op_type, list(inputs), name, attrs or {})
-        return op
+        """Creates an `Operation` in this graph.
 
-    def _add_op(self, op: Operation, input_ops: list[Operation]) -> None:
+        This is a low-level interface for creating an `Operation`. Most programs will not
+        call this method directly, and instead use the Python op constructors, such as
+        `tf.constant()`, which add ops to the default graph. The op is checked against the
+        `OpDef` of `op_type`, and attrs it omits that have defaults are filled.
+
+        Example:
+          >>> g.create_op("MatMul", [a, b], name="mm",
+          ...             attrs={"transpose_a": attr_value_pb2.AttrValue(b=True)})
+
+        Args:
+          op_type: The `Operation` type to create (the `OpDef.name` of its op).
+          inputs: A list of `Tensor` objects that will be inputs to the `Operation`.
+          dtypes: (Optional) The `DType`s of the outputs; ignored, as in TF (the OpDef and
+            the inputs determine them).
+          input_types: (Optional.) A list of `DType`s that will be the types of the
+            tensors that the operation consumes. By default, the base `DType` of each input.
+          name: (Optional.) A string name for the operation. If not specified, a name is
+            generated based on `op_type`; a name ending in "/" is used as it is.
+          attrs: (Optional.) A dictionary from attr name to its value, an `AttrValue`
+            proto (or the Python value flowgraph's own attrs hold).
+          op_def: (Optional.) The `OpDef` proto of `op_type`; ignored (the registered one
+            is used).
+          compute_shapes: (Optional.) Deprecated; shapes are always computed.
+          compute_device: (Optional.) If True, device functions will be executed to
+            compute the device property of the Operation.
+
+        Returns:
+          An `Operation` object.
+
+        Raises:
+          TypeError: if an input is not a `Tensor`, or does not match `input_types`.
+          ValueError: if the op does not match its OpDef (an attr of the wrong type, a
+            missing attr, the wrong number of inputs).
+          NotFoundError: if no op type `op_type` is registered.
+        """
+        del dtypes, op_def, compute_shapes
+        inputs = list(inputs)
+        _check_input_types(op_type, inputs, input_types)
+        attrs = {k: _attr_python(k, v) for k, v in (attrs or {}).items()}
+        return _build_op(self, op_type, inputs, name, attrs, True, compute_device)
+
+    def _add_op(
+        self, op: Operation, input_ops: list[Operation], compute_device: bool = True
+    ) -> None:
         local = self._local
         if local.control_controllers:
             op._control_inputs.extend(
@@ -624,7 +700,8 @@ class Graph:
                 for c in self._control_dependencies_for_inputs(input_ops)
                 if c not in op._control_inputs
             )
-        self._apply_device_functions(op)
+        if compute_device:
+            self._apply_device_functions(op)
         if local.colocation_stack:
             self._apply_colocation(op)
         with self._lock:
@@ -813,8 +890,6 @@ class Graph:
           from_version: only ops added since `self.version` had this value.
           add_shapes: record each op's output shapes in its `_output_shapes` attr.
         """
-        from flowgraph.framework import graph_def
-
         with self._lock:
             return graph_def.as_graph_def(self, from_version, add_shapes)
 
@@ -823,12 +898,8 @@ class Graph:
     def _as_ir(self) -> ir.GraphIR:
         with self._lock:
             if self._ir is None:
-                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops), self._epoch)
+                self._ir = ir.GraphIR(tuple(op._as_node() for op in self._ops))
             return self._ir
-
-    @property
-    def _mutation_epoch(self) -> int:
-        return self._epoch
 
 
 def _merge_device(spec) -> Callable[[Operation], DeviceSpec]:
@@ -961,24 +1032,60 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
 
 
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
-    """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation."""
-    graph = _graph_of(inputs)
-    op = _build_op(graph, op_type, inputs, name, attrs)
+    """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation.
+
+    The op is checked against the OpDef of `op_type` (an attr it does not declare is an
+    error), and its attrs are completed as TensorFlow's NodeDefs carry them.
+    """
+    try:  # an API boundary, inlined: building ops is the hot path
+        graph = _graph_of(inputs)
+        op = _build_op(graph, op_type, inputs, name, attrs, strict=True)
+    except Exception as e:
+        raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)
     outputs = op._outputs
     if not outputs:
         return op
     return outputs[0] if len(outputs) == 1 else outputs
 
 
+def _check_input_types(op_type: str, inputs: list, input_types) -> None:
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"Input #{inputs.index(t)} is not a tensor: {t!r}")
+    if input_types is None:
+        return
+    expected = [dtypes.as_dtype(d) for d in input_types]
+    if len(expected) != len(inputs) or not all(
+        x.is_compatible_with(t.dtype) for t, x in zip(inputs, expected)
+    ):
+        raise TypeError(
+            f"In op '{op_type}', input types ({[t.dtype for t in inputs]}) are not compatible "
+            f"with expected types ({expected})"
+        )
+
+
+def _attr_python(name: str, value):
+    if isinstance(value, attr_value_pb2.AttrValue):
+        return graph_def.attr_python(value, name)
+    return value
+
+
 def _build_op(
-    graph: Graph, op_type: str, inputs: list[Tensor], name: str | None, attrs: dict
+    graph: Graph,
+    op_type: str,
+    inputs: list[Tensor],
+    name: str | None,
+    attrs: dict,
+    strict: bool,
+    compute_device: bool = True,
 ) -> Operation:
     graph._check_not_finalized()
     if graph._building_function:
         inputs = [t if t._op._graph is graph else graph.capture(t) for t in inputs]
     frames = _user_frames()
+    kernel, sig = _definition(op_type, frames)
     full_name = _op_name(graph, name or op_type)
-    kernel = registry.lookup(op_type)
+    attrs = _checked_attrs(sig, kernel, inputs, attrs, strict, full_name, frames)
     specs = tuple(Spec(t._shape_tuple, t._dtype.numpy_dtype) for t in inputs)
     static = [
         constant_value(t) if kernel.is_static_input(i, attrs) else None
@@ -992,16 +1099,55 @@ def _build_op(
         out_specs = infer(kernel, specs, kernel_attrs, static)
     except ValueError as e:
         raise ValueError(_build_error(op_type, full_name, e, specs, frames)) from None
+    op_def_library.bind_outputs(sig, out_specs, attrs)
     op = Operation(graph, full_name, op_type, inputs, attrs, out_specs, [], frames)
+    for i, dtype in sig.handle_outputs:
+        op._outputs[i]._dtype = dtype
     refs = kernel.refs_of(attrs)
     if refs:  # an op updating a variable sits with it (TF's op_def_library does the same)
         with contextlib.ExitStack() as stack:
             for i, _ in refs:
                 stack.enter_context(graph.colocate_with(inputs[i]._op))
-            graph._add_op(op, [t._op for t in inputs])
+            graph._add_op(op, [t._op for t in inputs], compute_device)
         return op
-    graph._add_op(op, [t._op for t in inputs])
+    graph._add_op(op, [t._op for t in inputs], compute_device)
     return op
+
+
+def _checked_attrs(sig, kernel, inputs, attrs, strict, name, frames) -> dict:
+    """The node's attrs, checked against its OpDef and completed (errors name the node)."""
+    try:
+        return op_def_library.bind(sig, inputs, attrs, strict, kernel.attr_names)
+    except (op_def_library.OpDefError, op_def_library.OpDefTypeError) as e:
+        cls = TypeError if isinstance(e, TypeError) else ValueError
+        raise cls(f"{e}; NodeDef: {{{{node {name}}}}}{_defined_at(frames)}") from None
+
+
+def _definition(op_type: str, frames) -> tuple[registry.Kernel, op_def_library.Signature]:
+    """The kernel and compiled OpDef of `op_type`; NotFoundError if it has either not."""
+    found = _definitions.get(op_type)
+    if found is None:
+        found = _definitions[op_type] = _find_definition(op_type, frames)
+    return found
+
+
+_definitions: dict[str, tuple[registry.Kernel, op_def_library.Signature]] = {}
+
+
+def _find_definition(op_type: str, frames) -> tuple[registry.Kernel, op_def_library.Signature]:
+    try:
+        sig = op_def_library.signature(op_type)
+    except errors.NotFoundError:
+        raise op_def_registry.not_registered([op_type], _defined_at(frames)) from None
+    try:
+        return registry.lookup(op_type), sig
+    except KeyError:
+        raise errors.NotFoundError(
+            None,
+            None,
+            f"No kernel is registered for TensorFlow op type '{op_type}' in flowgraph (the op "
+            f"exists in TensorFlow; flowgraph does not implement it).{_defined_at(frames)}",
+        ) from None
 
 
 def _op_name(graph: Graph, name: str) -> str:
@@ -1016,11 +1162,16 @@ def _op_name(graph: Graph, name: str) -> str:
 
 def _build_error(op_type, name, error, specs, frames) -> str:
     shapes = ", ".join(_format_shape(s.shape) for s in specs)
-    where = ""
-    if frames:
-        f, line, func = frames[-1]
-        where = f" (defined at {os.path.basename(f)}:{line} in {func})"
-    return f"{error} for '{name}' (op: '{op_type}') with input shapes: {shapes}.{where}"
+    return (
+        f"{error} for '{name}' (op: '{op_type}') with input shapes: {shapes}.{_defined_at(frames)}"
+    )
+
+
+def _defined_at(frames) -> str:
+    if not frames:
+        return ""
+    f, line, func = frames[-1]
+    return f" (defined at {os.path.basename(f)}:{line} in {func})"
 
 
 def _format_shape(shape) -> str:
@@ -1063,13 +1214,11 @@ def _fold(op: Operation, index: int):
         if v is None or np.size(v) > 1024:
             return None
         values.append(v)
-    attrs = {k: v for k, v in op._attrs.items() if k in kernel.attr_names}
     try:
         import jax
 
         with jax.default_device(jax.devices("cpu")[0]):
-            out = kernel.fn(*values, **attrs)
+            outs = fold(op._as_node(), values)  # the runtime's folder, run now
     except Exception:  # not foldable here; the runtime will report any real error
         return None
-    outs = out if isinstance(out, tuple) else (out,)
     return np.asarray(outs[index])

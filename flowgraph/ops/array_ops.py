@@ -391,7 +391,7 @@ def concat(values, axis, name="concat") -> Tensor:
         tensors + [axis_t],
         name=name,
         N=n,
-        static_inputs=(n,),
+        _static_inputs=(n,),
         T=tensors[0].dtype.numpy_dtype,
     )
 
@@ -583,9 +583,10 @@ def gather_nd(params, indices, name=None, batch_dims=0) -> Tensor:
     params = convert_to_tensor(params)
     if batch_dims < 0:
         raise ValueError(f"batch_dims must be non-negative, got {batch_dims}")
-    return apply_op(
-        "GatherNd", [params, _index_tensor(indices)], name=name, batch_dims=int(batch_dims)
-    )
+    if batch_dims:
+        indices = _index_tensor(indices)
+        return apply_op("BatchGatherNd", [params, indices], name=name, batch_dims=int(batch_dims))
+    return apply_op("GatherNd", [params, _index_tensor(indices)], name=name)
 
 
 def scatter_nd(indices, updates, shape, name=None) -> Tensor:

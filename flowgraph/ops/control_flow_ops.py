@@ -22,9 +22,10 @@ from flowgraph.framework.ops import (
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
-from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient
+from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
+from kernels.control_flow import LoopSpec
 
 
 def no_op(name=None) -> Operation:
@@ -163,10 +164,18 @@ def _where(op: Operation) -> str:
 
 
 def _functional_op(
-    op_type: str, leading: list[Tensor], bodies: list[_Body], n_args: int, name, **attrs
+    op_type: str,
+    leading: list[Tensor],
+    bodies: list[_Body],
+    n_args: int,
+    name,
+    loop: dict | None = None,
+    extra: tuple = (),
+    **attrs,
 ):
     """Adds `op_type` whose function arguments are `n_args` explicit values followed by
-    everything the bodies capture; returns the op."""
+    everything the bodies capture; returns the op. A loop's `extra` inputs, `(role,
+    tensor, static)`, follow them: `loop` (LoopSpec fields) gets their positions."""
     captured: dict[Tensor, None] = {}
     controls: dict[Operation, None] = {}
     written: set[Tensor] = set()
@@ -186,12 +195,12 @@ def _functional_op(
         args.append(key)
     writes = builtins.tuple(i for i, t in enumerate(args) if t in written)
     offset = len(leading) - n_args
-    extra = attrs.pop("_extra", [])  # (role, tensor, static): inputs the kernel reads itself
-    first = offset + len(args)
-    for i, (role, _, _) in enumerate(extra):
-        attrs[f"_{role}"] = first + i
-    if extra:
-        attrs["_static"] = builtins.tuple(first + i for i, e in enumerate(extra) if e[2])
+    if loop is not None:
+        first = offset + len(args)
+        positions = {role: first + i for i, (role, _, _) in enumerate(extra)}
+        static = builtins.tuple(first + i for i, e in enumerate(extra) if e[2])
+        rng = -1 if rng_position is None else rng_position
+        attrs["_loop"] = LoopSpec.of(**loop, **positions, static=static, rng=rng)
     functions = {}
     for key_name, body in attrs.pop("_bodies").items():
         results = [r for r in body.results if r is not None]
@@ -207,7 +216,6 @@ def _functional_op(
         leading + args[n_args:] + [t for _, t, _ in extra],
         name=name,
         _writes=builtins.tuple(offset + i for i in writes),
-        _rng=-1 if rng_position is None else rng_position,
         **attrs,
     )
     op = op if isinstance(op, Operation) else _op_of(op)
@@ -456,18 +464,19 @@ def while_loop(
             len(entries),
             "While",
             _bodies={"cond": cond_body, "body": loop_body},
-            T=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            _loop_vars=len(entries),
-            maximum_iterations=limit,
             parallel_iterations=parallel_iterations,
-            back_prop=bool(back_prop),
             _host=host,
-            _trip_count=trips,
-            _count=counting.attr if counting is not None else (),
-            _stacked=builtins.tuple(j for j, _ in stacked),
-            _stacked_from=builtins.tuple(f for _, f in stacked),
-            _extra=extra,
+            loop={
+                "loop_vars": len(entries),
+                "maximum_iterations": limit,
+                "back_prop": bool(back_prop),
+                "trip_count": trips,
+                "counting": counting.attr if counting is not None else (),
+                "stacked": builtins.tuple(j for j, _ in stacked),
+                "stacked_from": builtins.tuple(f for _, f in stacked),
+            },
+            extra=extra,
         )
         results = [
             e.array._with_buffer(t) if e.array is not None else t
@@ -590,7 +599,7 @@ def _stacked_writes(cond_body: _Body, loop_body: _Body, counting) -> tuple:
     counter = loop_body.arguments[k]
     out = []
     for j, (arg, result) in enumerate(zip(loop_body.arguments, loop_body.results)):
-        if j == k or result is None or result.op.type != "TensorListSetItem":
+        if j == k or result is None or result.op.type != "DenseListSetItem":
             continue
         buffer, index, item = result.op.inputs
         only_write = buffer is arg and len(arg.consumers()) == 1
@@ -758,15 +767,16 @@ def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> No
 
 
 @RegisterGradient("While")
-def _while_grad(op: Operation, *grads):
-    if not op._attrs["back_prop"]:
+@path_aware
+def _while_grad(op: Operation, *grads, needed=None):
+    spec = LoopSpec(op._attrs["_loop"])
+    if not spec.back_prop:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
-    static = op._attrs.get("_static", ())
     bounded = (
-        op._attrs["maximum_iterations"] >= 0
-        or op._attrs["_trip_count"] >= 0
-        or op._attrs.get("_limit", -1) in static
-        or op._attrs.get("_bound", -1) in static
+        spec.maximum_iterations >= 0
+        or spec.trip_count >= 0
+        or spec.limit in spec.static
+        or spec.bound in spec.static
     )
     if not bounded or op._attrs["_host"]:
         raise LookupError(
@@ -774,4 +784,4 @@ def _while_grad(op: Operation, *grads):
             "count is not known when the graph is compiled. Pass a constant "
             "`maximum_iterations` to tf.while_loop."
         )
-    return _vjp_gradient(op, *grads)
+    return _vjp_gradient(op, *grads, needed=needed)

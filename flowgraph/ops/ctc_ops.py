@@ -9,7 +9,7 @@ from flowgraph.framework.ops import Tensor, apply_op, constant_value
 from flowgraph.framework.scopes import name_scope
 from flowgraph.framework.sparse_tensor import SparseTensor
 from flowgraph.ops import array_ops, math_ops
-from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import no_gradient
 
 no_gradient("CTCGreedyDecoder")  # TF: NotDifferentiable
@@ -86,10 +86,10 @@ def ctc_loss(
         sequence_length = math_ops.cast(
             convert_to_tensor(sequence_length, name="sequence_length"), dtypes.int32
         )
-        max_len = constant(int(shape[1]), dtypes.int32, name="max_label_length")
         loss, _ = apply_op(
             "CTCLoss",
-            [inputs, labels.indices, values, sequence_length, max_len],
+            [inputs, labels.indices, values, sequence_length],
+            _max_label_length=int(shape[1]),
             preprocess_collapse_repeated=bool(preprocess_collapse_repeated),
             ctc_merge_repeated=bool(ctc_merge_repeated),
             ignore_longer_outputs_than_inputs=bool(ignore_longer_outputs_than_inputs),

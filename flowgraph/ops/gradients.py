@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import contextvars
 import itertools
 from typing import Callable
 
@@ -81,9 +80,10 @@ def get_gradient_function(op: Operation) -> Callable | None:
     if op.type in _gradient_registry:
         return _gradient_registry[op.type]
     kernel = registry.lookup(op.type)
-    if kernel.state == registry.RNG:
+    if kernel.effects.rng:
         return None  # random draws have no gradient (TF: NotDifferentiable)
-    if kernel.kind == registry.XLA and not kernel.refs and kernel.state is None:
+    # Functional ops qualify: the variables their bodies assign carry no gradient.
+    if kernel.kind == registry.XLA and not (kernel.ref_modes or kernel.effects.variable):
         return _vjp_gradient
     raise LookupError(f"No gradient defined for operation '{op.name}' (op type: {op.type})")
 
@@ -93,12 +93,20 @@ def _differentiable(dtype: dtypes.DType) -> bool:
     return base.is_floating or base.is_complex
 
 
-def _vjp_gradient(op: Operation, *grads) -> list:
-    """The generic gradient: one VJP node whose kernel is jax.vjp of the op's kernel."""
+def path_aware(fn: Callable) -> Callable:
+    """Marks a gradient function that takes `needed`: the ops on a path between the xs and
+    ys of the running `tf.gradients` (it may skip inputs off those paths)."""
+    fn.takes_needed = True
+    return fn
+
+
+@path_aware
+def _vjp_gradient(op: Operation, *grads, needed: set | None = None) -> list:
+    """The generic gradient: one VJP node whose kernel is jax.vjp of the op's kernel,
+    differentiating only the inputs in `needed` (a loop's data inputs need none)."""
     kernel = registry.lookup(op.type)
     inputs = list(op.inputs)
     static = tuple(i for i in range(len(inputs)) if kernel.is_static_input(i, op._attrs))
-    needed = _needed_ops.get()  # inside tf.gradients: only inputs on a path from some x
     wrt = tuple(
         i
         for i, t in enumerate(inputs)
@@ -152,11 +160,12 @@ def _identity_n_grad(op, *grads):
 
 
 @RegisterGradient("GatherV2")
-def _gather_v2_grad(op, grad):
+@path_aware
+def _gather_v2_grad(op, grad, needed=None):
     """Gathering rows along axis 0 gives IndexedSlices: only those rows get gradient."""
     params, indices, axis = op.inputs
     if _constant(axis) != 0 or params.shape.ndims is None:
-        return _vjp_gradient(op, grad)
+        return _vjp_gradient(op, grad, needed=needed)
     params_shape = array_ops.shape(params)
     size = array_ops.expand_dims(array_ops.size(indices), 0)
     rest = [array_ops.shape(params)[i] for i in range(1, params.shape.ndims)]
@@ -331,11 +340,6 @@ def _between_ops(to_ops: list[Operation], from_ops: list[Operation]) -> set[Oper
     return between
 
 
-# The ops between the xs and ys of the running `tf.gradients`: the generic gradient
-# differentiates only inputs that lead back to some x (a loop's data inputs need none).
-_needed_ops: contextvars.ContextVar[set | None] = contextvars.ContextVar("needed_ops", default=None)
-
-
 def _op_gradients(
     op: Operation, out_grads: list, stop_ops, gate, colocate=False, between=None
 ) -> list:
@@ -344,14 +348,12 @@ def _op_gradients(
     fn = get_gradient_function(op)
     if fn is None:
         return [None] * len(op.inputs)
+    path = {"needed": between} if getattr(fn, "takes_needed", False) else {}
     with contextlib.ExitStack() as scopes:
-        if between is not None:
-            token = _needed_ops.set(between)
-            scopes.callback(_needed_ops.reset, token)
         if colocate:  # TF's colocate_gradients_with_ops: a gradient sits with its forward op
             scopes.enter_context(op.graph._colocate_with_for_gradient(op))
         scopes.enter_context(name_scope(op.name + "_grad"))
-        in_grads = list(fn(op, *out_grads))
+        in_grads = list(fn(op, *out_grads, **path))
     if len(in_grads) != len(op.inputs):
         raise ValueError(
             f"Num gradients {len(in_grads)} generated for op {op.node_def} do "

@@ -30,8 +30,10 @@ class Initializer:
 
 
 def _full(shape, value, dtype, name):
+    # As TF's zeros/ones: a Fill beyond a small size, so the graph holds no full-size array.
     shape = [int(d) for d in _as_list(shape)]
-    return constant(np.full(shape, value, dtype=dtype.numpy_dtype), dtype=dtype, name=name)
+    full = array_ops.zeros if value == 0 else array_ops.ones
+    return full(shape, dtype=dtype, name=name)
 
 
 def _as_list(shape) -> list:

@@ -51,13 +51,13 @@ def _check_dtype(op_type: str, t: Tensor, allowed) -> None:
 def _binary(op_type: str, x, y, name, allowed=None) -> Tensor:
     x, y = _as_tensors(op_type, ("x", "y"), [x, y])
     _check_dtype(op_type, x, allowed)
-    return apply_op(op_type, [x, y], name=name, T=x.dtype.base_dtype.numpy_dtype)
+    return apply_op(op_type, [x, y], name=name)
 
 
 def _unary(op_type: str, x, name, allowed=None) -> Tensor:
     x = convert_to_tensor(x)
     _check_dtype(op_type, x, allowed)
-    return apply_op(op_type, [x], name=name, T=x.dtype.base_dtype.numpy_dtype)
+    return apply_op(op_type, [x], name=name)
 
 
 def add(x, y, name=None) -> Tensor:
@@ -343,7 +343,6 @@ def _reduce(
         [x, _reduction_axes(x, axis)],
         name=name,
         keep_dims=bool(keepdims),
-        T=x.dtype.numpy_dtype,
     )
 
 

@@ -329,8 +329,9 @@ def fused_batch_norm(
     if is_training:
         if mean is not None or variance is not None:
             raise ValueError("Both 'mean' and 'variance' must be None if is_training is True.")
-        mean = convert_to_tensor([], dtype=dtypes.float32)
-        variance = convert_to_tensor([], dtype=dtypes.float32)
+        # FusedBatchNorm's inputs share one type T (V3 gives mean and variance their own).
+        mean = convert_to_tensor([], dtype=scale.dtype.base_dtype)
+        variance = convert_to_tensor([], dtype=scale.dtype.base_dtype)
     elif mean is None or variance is None:
         raise ValueError(
             "Both 'mean' and 'variance' must be a 1D tensor when is_training is False."

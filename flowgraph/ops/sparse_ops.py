@@ -50,11 +50,14 @@ def sparse_to_dense(
 ) -> Tensor:
     """A dense tensor of `output_shape` with `sparse_values` at `sparse_indices`."""
     values = convert_to_tensor(sparse_values)
+    indices = convert_to_tensor(sparse_indices)
+    if not isinstance(output_shape, Tensor):  # converted to the indices' type, as TF does
+        output_shape = convert_to_tensor(output_shape, dtype=indices.dtype.base_dtype)
     return apply_op(
         "SparseToDense",
         [
-            convert_to_tensor(sparse_indices),
-            convert_to_tensor(output_shape),
+            indices,
+            output_shape,
             values,
             convert_to_tensor(default_value, dtype=values.dtype.base_dtype),
         ],

@@ -101,7 +101,7 @@ class TensorArray:
         buffer = self._buffer_or_error()
         with name_scope(name, "TensorArrayRead", [buffer, index]):
             index = convert_to_tensor(index, dtype=dtypes.int32)
-            value = apply_op("TensorListGetItem", [buffer, index])
+            value = apply_op("DenseListGetItem", [buffer, index])
             if self._element_shape.ndims is not None:
                 value.set_shape(self._element_shape)
             return value
@@ -110,7 +110,7 @@ class TensorArray:
         """The elements at `indices`, stacked."""
         buffer = self._buffer_or_error()
         indices = convert_to_tensor(indices, dtype=dtypes.int32)
-        return apply_op("TensorListGather", [buffer, indices], name=name or "TensorArrayGather")
+        return apply_op("DenseListGather", [buffer, indices], name=name or "TensorArrayGather")
 
     def stack(self, name=None) -> Tensor:
         """All elements stacked into one tensor of shape [size, *element_shape]."""
@@ -138,7 +138,7 @@ class TensorArray:
             buffer = self._buffer if self._buffer is not None else self._zeros(value.shape)
             size = _static_int(self._size)
             new = apply_op(
-                "TensorListSetItem", [buffer, index, value], size=-1 if size is None else size
+                "DenseListSetItem", [buffer, index, value], size=-1 if size is None else size
             )
             return self._with_buffer(new, value.shape)
 
@@ -157,7 +157,7 @@ class TensorArray:
         indices = convert_to_tensor(indices, dtype=dtypes.int32)
         buffer = self._buffer if self._buffer is not None else self._zeros(value.shape[1:])
         new = apply_op(
-            "TensorListScatterIntoExistingList",
+            "DenseListScatter",
             [buffer, value, indices],
             name=name or "TensorArrayScatter",
         )

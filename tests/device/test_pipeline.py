@@ -10,7 +10,7 @@ from device import GraphIR, Node, PlacementOptions, Store, make_plan
 from device.partition import partition
 from device.place import place
 from device.prune import prune
-from kernels import errors
+from kernels import errors, registry
 
 F32 = np.dtype(np.float32)
 I32 = np.dtype(np.int32)
@@ -219,3 +219,65 @@ def test_static_input_computed_from_another_segments_output():
     plan, (r,) = run(g, ["r"], {"a": np.zeros(9, np.float32)})
     assert np.asarray(r).shape == (9,)
     assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]
+
+
+# -- bind once: nodes carry their kernels; no pass looks one up by op type ------------------
+
+
+def test_nodes_are_bound_to_their_kernels_when_made():
+    node = op("n", "Neg", "a")
+    assert node.kernel is registry.lookup("Neg") and node.static_inputs == frozenset()
+    assert op("t", "Transpose", "a", "p").static_inputs == {1}
+    assert op("w", "Assign", "v", "x").refs == {0: registry.WRITE}
+    assert Node("x", "FgNoSuchOp").kernel is None  # placement tolerates unknown op types
+
+
+def test_no_pass_looks_kernels_up_by_op_type(monkeypatch):
+    g = GraphIR((
+        placeholder("a"), const("two", 2.0), op("b", "Mul", "a", "two"),
+        op("s", "Shape", "b", dtype=I32, out_type=I32), op("r", "Reshape", "b", "s"),
+        op("text", "AsString", "r", dtype=STR),
+    ))
+    calls = []
+
+    def counting(op_type):
+        calls.append(op_type)
+        return registry._KERNELS.get(op_type)
+
+    monkeypatch.setattr(registry, "lookup", counting)
+    monkeypatch.setattr(registry, "find", counting)
+    plan, (value, text) = run(g, ["r", "text"], {"a": np.float32(3.0)})
+    assert value == 6.0 and text == b"6.000000" and len(plan.segments) == 2
+    assert calls == []
+
+
+def test_gradient_pairing_is_a_listed_pass(monkeypatch):
+    from device import plan as plan_module
+
+    assert "pair_linearizations" in plan_module.make_plan.__code__.co_names
+    g = GraphIR((
+        placeholder("x"), op("y", "Sin", "x"), const("dy", 1.0),
+        op("g", "VJP", "x", "dy", forward="Sin", forward_attrs=(), num_inputs=1, wrt=(0,),
+           static_inputs=(), forward_node="y"),
+    ))
+    plan, (y, dx) = run(g, ["y", "g"], {"x": np.float32(0.5)})
+    np.testing.assert_allclose([y, dx], [np.sin(0.5), np.cos(0.5)], rtol=1e-6)
+    (seg,) = plan.segments
+    assert seg.linearized == {"y": (0,)} and seg.pullbacks == {"g": "y"}
+
+
+def test_no_side_channels_a_run_needs_comes_in_its_context():
+    import pathlib
+
+    import device
+    import kernels
+
+    for package in (device, kernels):
+        for path in pathlib.Path(package.__file__).parent.glob("*.py"):
+            assert "ContextVar" not in path.read_text(), path
+
+
+def test_running_an_op_type_with_no_kernel_is_not_found():
+    g = GraphIR((const("a", 1.0), op("b", "FgNoSuchOp", "a")))
+    with pytest.raises(errors.NotFoundError, match="Op type not registered 'FgNoSuchOp'"):
+        run(g, ["b"])

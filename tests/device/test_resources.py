@@ -4,13 +4,14 @@ handles, cancelled when the session closes, and used without holding the store's
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
 
 from device import GraphIR, Node, Store, make_plan
+from device.context import NO_CONTEXT, RunContext
 from kernels import errors
-from kernels.data_flow import deadline
 
 I64 = np.dtype(np.int64)
 OBJ = np.dtype(object)
@@ -76,9 +77,9 @@ GRAPH = GraphIR(
 )
 
 
-def run(store, fetches=(), targets=()):
+def run(store, fetches=(), targets=(), ctx=NO_CONTEXT):
     plan = make_plan(GRAPH, [(f, 0) for f in fetches], [], list(targets), store=store)
-    return plan.run([])
+    return plan.run([], ctx)
 
 
 def test_a_resource_is_made_once_per_store_and_name():
@@ -120,9 +121,9 @@ def test_a_waiting_queue_op_holds_no_lock_other_runs_need():
     blocked = threading.Thread(target=lambda: _capture(outcome, run, store, [], ["enqueue_count"]))
     blocked.start()
     _wait_until(lambda: store.resources["q"]._enqueuers)
-    with deadline(20):  # the variable and the queue stay usable meanwhile
-        assert run(store, ["inc"]) == [9]  # 2 counts (the blocked run committed its own) + 7
-        assert run(store, ["dequeue"]) == [0]
+    bounded = RunContext.with_timeout(20)  # the variable and the queue stay usable meanwhile
+    assert run(store, ["inc"], ctx=bounded) == [9]  # 2 counts (the blocked run's own) + 7
+    assert run(store, ["dequeue"], ctx=bounded) == [0]
     blocked.join(20)
     assert outcome == [[]] and run(store, ["dequeue"]) == [1]
 
@@ -142,3 +143,14 @@ def _wait_until(condition, timeout=20.0):
             return
         done.wait(0.01)
     raise AssertionError("condition never held")
+
+
+def test_the_run_context_carries_the_deadline_of_waiting_ops():
+    store = Store()
+    start = time.monotonic()
+    with pytest.raises(errors.DeadlineExceededError, match="QueueDequeueV2 op 'dequeue'"):
+        run(store, ["dequeue"], ctx=RunContext.with_timeout(0.2))  # the queue is empty
+    assert 0.2 <= time.monotonic() - start < 10
+    # The deadline belonged to that run only: a later run with a deadline still waits.
+    run(store, targets=["enqueue"])
+    assert run(store, ["dequeue"], ctx=RunContext.with_timeout(20)) == [7]

@@ -27,14 +27,14 @@ from tests.ops.test_op_table import (
 
 OP_TYPES_TESTED = {
     "ShapeN", "Unpack", "Split", "SplitV", "Slice", "Tile", "Pad", "PadV2", "MirrorPad",
-    "OneHot", "GatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd",
+    "OneHot", "GatherNd", "BatchGatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd",
     "TensorScatterSub", "ReverseV2", "ReverseSequence", "Unique", "UniqueWithCounts",
     "ListDiff", "DynamicPartition", "DynamicStitch", "TopKV2", "BroadcastTo", "BroadcastArgs",
     "LinSpace", "Bitcast",
 }
 GRADIENT_CHECKED = {
     "Unpack", "Split", "SplitV", "Slice", "Tile", "Pad", "PadV2", "MirrorPad", "GatherNd",
-    "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "ReverseV2",
+    "BatchGatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "ReverseV2",
     "ReverseSequence", "TopKV2", "BroadcastTo", "OneHot", "LinSpace", "DynamicPartition",
     "DynamicStitch",
 }
@@ -120,6 +120,9 @@ ROWS = [
         f32(B, 3)),
     row("GatherNd", lambda x, i: tf.gather_nd(x, i), lambda x, i: x[i[..., 0]],
         f32(3, B), _i(B, 2, 1), partial=(None, 2, None)),
+    row("BatchGatherNd", lambda p, i: tf.gather_nd(p, i, batch_dims=1),
+        lambda p, i: np.stack([p[b][i[b][..., 0]] for b in range(len(p))]),
+        f32(B, 3, 2), _i(B, 2, 1)),
     row("GatherV2", lambda p, i: tf.gather(p, i, axis=2, batch_dims=1), _gather_batch_ref,
         f32(B, 2, 3), _i(B, 2), id="batch_dims"),
     row("GatherV2", lambda p, i: tf.gather(p, i, axis=-1, batch_dims=-1), _gather_batch_ref,

@@ -14,19 +14,19 @@ OP_TYPES_TESTED = {
     "Case",
     "While",
     "RngKey",
-    "TensorListGetItem",
-    "TensorListSetItem",
-    "TensorListGather",
-    "TensorListScatterIntoExistingList",
+    "DenseListGetItem",
+    "DenseListSetItem",
+    "DenseListGather",
+    "DenseListScatter",
 }
 GRADIENT_CHECKED = {
     "If",
     "Case",
     "While",
-    "TensorListGetItem",
-    "TensorListSetItem",
-    "TensorListGather",
-    "TensorListScatterIntoExistingList",
+    "DenseListGetItem",
+    "DenseListSetItem",
+    "DenseListGather",
+    "DenseListScatter",
 }
 NOT_DIFFERENTIABLE = {"RngKey": "produces a random key (integers)"}
 
@@ -318,8 +318,9 @@ def test_back_prop_false_stops_gradients():
     with tf.Graph().as_default():
         x = tf.constant([1.0, 2.0])
         y = tf.foldl(lambda a, v: a * v, x, initializer=tf.constant(3.0), back_prop=False)
-        z = tf.while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * x), [0, x],
-                          back_prop=False)[1]
+        z = tf.while_loop(lambda i, s: i < 2, lambda i, s: (i + 1, s * x), [0, x], back_prop=False)[
+            1
+        ]
         assert tf.gradients(y, x) == [None]
         assert tf.gradients(z, x) == [None]
 
@@ -539,7 +540,8 @@ def test_loops_bounded_by_shapes_known_only_when_compiled_are_differentiable():
             return t + 1, h, out.write(t, h)
 
         _, h, out = tf.while_loop(
-            lambda t, h, out: t < n, body,
+            lambda t, h, out: t < n,
+            body,
             [0, tf.zeros_like(x[0]), tf.TensorArray(tf.float64, size=n, element_shape=[2])],
             maximum_iterations=n,
         )
@@ -597,3 +599,25 @@ def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):
     np.testing.assert_array_equal(sess.run(y, {x: xs}), xs)
     dropped = sess.run(y, {x: xs, training: True})
     assert set(np.unique(dropped)) <= {0.0, 2.0}
+
+
+def test_a_loops_metadata_is_one_typed_attr_that_round_trips_through_a_graph_def():
+    from kernels.control_flow import LoopSpec
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [3], name="x")
+        i, v = tf.while_loop(lambda i, v: i < 5, lambda i, v: (i + 1, v * 2.0), [0, x])
+    op = v.op
+    private = sorted(k for k in op.node_def.attr if k.startswith("_"))
+    assert private == ["_host", "_loop", "_writes"]
+    spec = LoopSpec(op.get_attr("_loop"))
+    assert (spec.loop_vars, spec.trip_count, spec.counting) == (2, 5, (0, 1, 1, 0))
+    imported = tf.Graph()
+    with imported.as_default():
+        tf.import_graph_def(g.as_graph_def(), name="")
+        assert imported.get_operation_by_name(op.name).get_attr("_loop") == tuple(spec)
+        with tf.Session() as sess:
+            out = sess.run([i.name, v.name], {"x:0": np.ones(3, np.float32)})
+    assert out[0] == 5
+    np.testing.assert_allclose(out[1], [32.0, 32.0, 32.0])

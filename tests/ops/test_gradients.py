@@ -194,3 +194,16 @@ def test_fetching_indexed_slices_gives_an_indexed_slices_value(graph):
     assert isinstance(value, tf.IndexedSlicesValue)
     assert value.indices.tolist() == [2, 0] and value.dense_shape.tolist() == [4, 2]
     np.testing.assert_array_equal(value.values, np.ones((2, 2)))
+
+
+def test_the_generic_gradient_differentiates_only_inputs_on_a_path_from_the_xs(graph):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    c = tf.placeholder(tf.float32, [2], name="c")
+    (g,) = tf.gradients(tf.reduce_sum(x * c), [x])
+    (vjp,) = [op for op in graph.get_operations() if op.name.startswith("gradients/mul_grad")]
+    assert vjp.get_attr("wrt") == (0,)  # c is off the path: no gradient is built for it
+    np.testing.assert_allclose(run(g, {x: [1.0, 2.0], c: [3.0, 4.0]}), [3.0, 4.0])
+    (both,) = [tf.gradients(tf.reduce_sum(x * c), [x, c])]
+    vjps = [op for op in graph.get_operations() if op.type == "VJP" and op is not vjp]
+    assert [op.get_attr("wrt") for op in vjps if "mul" in op.name] == [(0, 1)]
+    np.testing.assert_allclose(run(both, {x: [1.0, 2.0], c: [3.0, 4.0]}), [[3, 4], [1, 2]])

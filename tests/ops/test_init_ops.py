@@ -42,6 +42,17 @@ def test_initializer_op_names(graph):
     assert z.op.name == "zeros"
 
 
+def test_large_zeros_ones_are_fills_not_full_constants(graph):
+    # An optimizer slot of a big variable must not hold a full-size array in the graph
+    # (TF's zeros/ones: Const below 1,000 elements, Fill from there).
+    big = tf.zeros_initializer()([64, 64])
+    assert big.op.type == "Fill" and big.op.name == "zeros"
+    assert tf.zeros_initializer()([10, 10]).op.type == "Const"
+    np.testing.assert_array_equal(value(tf.zeros_initializer(), [40, 30]), np.zeros((40, 30)))
+    ones = value(tf.ones_initializer(), [1000], dtype=tf.int32)
+    assert ones.dtype == np.int32 and ones.tolist() == [1] * 1000
+
+
 def test_random_initializers_statistics(graph):
     n = value(tf.random_normal_initializer(1.0, 0.5, seed=1), [4000])
     assert abs(n.mean() - 1.0) < 0.05 and abs(n.std() - 0.5) < 0.05

@@ -1,0 +1,108 @@
+"""`Graph.create_op` with TF1's signature, and imports checked against the OpDefs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from google.protobuf import text_format
+
+import flowgraph as tf
+
+
+@pytest.fixture
+def graph():
+    with tf.Graph().as_default() as g:
+        yield g
+
+
+def _mat():
+    return tf.constant(np.ones((2, 2), np.float32))
+
+
+def test_create_op_takes_attr_value_protos(graph):
+    a = _mat()
+    op = graph.create_op("MatMul", [a, a], name="mm", attrs={"transpose_a": tf.AttrValue(b=True)})
+    assert op.name == "mm" and op.get_attr("transpose_a") is True
+    assert op.get_attr("transpose_b") is False and op.get_attr("T") == tf.float32
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(op.outputs[0]), np.full((2, 2), 2.0))
+
+
+def test_create_op_positional_arguments_are_tf1s(graph):
+    a = _mat()
+    # op_type, inputs, dtypes, input_types, name, attrs, op_def, compute_shapes, compute_device
+    op = graph.create_op("Identity", [a], [tf.float32], [tf.float32], "ident", None, None, True)
+    assert op.name == "ident" and op.outputs[0].dtype == tf.float32
+    assert graph.create_op("Identity", [a], name="scope/").name == "scope"
+
+
+def test_create_op_errors_are_tfs(graph):
+    a = _mat()
+    with pytest.raises(ValueError, match="type 'int' when 'bool' expected for attr 'transpose_a'"):
+        graph.create_op("MatMul", [a, a], attrs={"transpose_a": tf.AttrValue(i=1)})
+    with pytest.raises(ValueError, match="NodeDef missing attr 'dtype' from Op<name=Placeholder"):
+        graph.create_op("Placeholder", [])
+    with pytest.raises(ValueError, match="do not match 1 inputs specified"):
+        graph.create_op("MatMul", [a])
+    with pytest.raises(tf.errors.NotFoundError, match="Op type not registered 'Bogus'"):
+        graph.create_op("Bogus", [a])
+    with pytest.raises(TypeError, match="are not compatible with expected types"):
+        graph.create_op("Identity", [a], input_types=[tf.int32])
+
+
+def test_create_op_compute_device(graph):
+    a = _mat()
+    with graph.device("/cpu:0"):
+        placed = graph.create_op("Identity", [a])
+        unplaced = graph.create_op("Identity", [a], compute_device=False)
+    assert placed.device.endswith("CPU:0") and unplaced.device == ""
+
+
+def _import(text: str, **kwargs):
+    gd = text_format.Parse(text, tf.GraphDef())
+    with tf.Graph().as_default() as g:
+        tf.import_graph_def(gd, name="", **kwargs)
+    return g
+
+
+_CONST = """
+  node { name: "c" op: "Const" attr { key: "dtype" value { type: DT_FLOAT } }
+         attr { key: "value" value { tensor { dtype: DT_FLOAT tensor_shape { dim { size: 2 }
+                dim { size: 2 } } float_val: 1.0 } } } }
+"""
+
+
+def test_import_fills_omitted_defaults():
+    g = _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" }')
+    m = g.get_operation_by_name("m")
+    assert set(m.node_def.attr) == {"T", "transpose_a", "transpose_b", "grad_a", "grad_b"}
+    assert m.get_attr("transpose_a") is False
+
+
+def test_import_tolerates_undeclared_attrs_as_tf_does():
+    g = _import(
+        _CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" '
+        'attr { key: "from_the_future" value { i: 3 } } }'
+    )
+    assert g.get_operation_by_name("m").get_attr("from_the_future") == 3
+
+
+def test_import_checks_attr_types():
+    with pytest.raises(ValueError, match="Node 'm': AttrValue had value with type 'int' when 'b"):
+        _import(
+            _CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" '
+            'attr { key: "transpose_a" value { i: 1 } } }'
+        )
+
+
+def test_import_lists_every_missing_op_type_at_once():
+    text = _CONST + (
+        'node { name: "a" op: "Bogus" input: "c" } node { name: "b" op: "Nope" input: "c" } '
+        'node { name: "d" op: "ResourceApplyAdam" input: "c" }'
+    )
+    with pytest.raises(tf.errors.NotFoundError) as e:
+        _import(text)
+    message = str(e.value)
+    assert "Op types not registered 'Bogus', 'Nope'" in message
+    # A TensorFlow op flowgraph lacks is told apart from a name that is no op at all.
+    assert "TensorFlow op type 'ResourceApplyAdam' has no kernel in flowgraph" in message

@@ -1,0 +1,137 @@
+"""The persistent compile cache: its location and switch, and executables reused across
+processes only for the same program."""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+from jax._src import monitoring
+
+import flowgraph as tf
+from flowgraph import compile_cache
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# A fresh process: one graph whose constant comes from argv, run once; prints the result and
+# how many compiles the persistent cache answered (hits) or not (misses).
+_SCRIPT = """
+import json, sys
+import jax
+from jax._src import monitoring
+counts = {"hits": 0, "requests": 0}
+def listen(event, **kwargs):
+    if event == "/jax/compilation_cache/cache_hits":
+        counts["hits"] += 1
+    if event == "/jax/compilation_cache/compile_requests_use_cache":
+        counts["requests"] += 1
+monitoring.register_event_listener(listen)
+import numpy as np
+import flowgraph as tf
+x = tf.placeholder(tf.float32, [None, 3])
+y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)
+with tf.Session() as sess:
+    value = sess.run(y, {x: np.ones((2, 3), np.float32)})
+print(json.dumps({"value": value.tolist(), "dir": tf.compile_cache.directory(), **counts}))
+"""
+
+
+def _run(cache_dir, constant, **env):
+    env = {**os.environ, "FLOWGRAPH_COMPILE_CACHE_DIR": str(cache_dir), **env}
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT, str(constant)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _entries(cache_dir):
+    return sorted(name for name in os.listdir(cache_dir) if name.endswith("-cache"))
+
+
+def test_default_dir_follows_xdg():
+    assert compile_cache.default_dir({"XDG_CACHE_HOME": "/x/cache"}) == "/x/cache/flowgraph/xla"
+    home = os.path.expanduser("~")
+    assert compile_cache.default_dir({}) == os.path.join(home, ".cache", "flowgraph", "xla")
+
+
+@pytest.mark.parametrize("value", ["0", "false", "OFF", " no "])
+def test_switch_off_leaves_jax_alone(value, monkeypatch):
+    monkeypatch.setattr(jax.config, "update", lambda *a: pytest.fail(f"configured {a}"))
+    assert compile_cache.configure({compile_cache.SWITCH: value}) is None
+
+
+def test_tests_cache_in_their_own_directory():
+    # tests/conftest.py points the cache away from the user's home.
+    assert compile_cache.directory() == os.environ[compile_cache.DIRECTORY]
+    assert compile_cache.directory() != compile_cache.default_dir()
+    assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
+
+
+def test_second_process_reuses_and_changed_constant_recompiles(tmp_path):
+    cold = _run(tmp_path, 2.0)
+    assert cold["dir"] == str(tmp_path)
+    assert cold["requests"] >= 1 and cold["hits"] == 0
+    written = _entries(tmp_path)
+    assert written
+
+    warm = _run(tmp_path, 2.0)
+    assert warm["hits"] == warm["requests"] >= 1
+    assert warm["value"] == cold["value"]
+    assert _entries(tmp_path) == written
+
+    changed = _run(tmp_path, 3.0)
+    assert changed["hits"] < changed["requests"]
+    assert changed["value"] == pytest.approx([v * 1.5 for v in cold["value"]], rel=1e-6)
+    assert len(_entries(tmp_path)) > len(written)
+
+
+def test_switched_off_process_writes_nothing(tmp_path):
+    off = _run(tmp_path, 2.0, **{compile_cache.SWITCH: "0"})
+    assert off["dir"] is None and off["hits"] == 0
+    assert _entries(tmp_path) == []
+
+
+def _compiles(run):
+    """How many XLA compiles `run()` caused (cached in memory or on disk or not)."""
+    events = []
+
+    def listen(event, duration, **kwargs):
+        if event == "/jax/core/compile/backend_compile_duration":
+            events.append(event)
+
+    monitoring.register_event_duration_secs_listener(listen)
+    try:
+        run()
+    finally:
+        monitoring.unregister_event_duration_listener(listen)
+    return len(events)
+
+
+def test_feed_shapes_reuse_plans_and_each_batch_size_compiles_once():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 4])
+        w = tf.Variable(np.ones((4, 2), np.float32))
+        loss = tf.reduce_sum(tf.matmul(x, w))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+
+            def steps(*sizes):
+                for n in sizes:
+                    sess.run([train, loss], {x: np.ones((n, 4), np.float32)})
+
+            assert _compiles(lambda: steps(8)) >= 1
+            assert _compiles(lambda: steps(8, 8, 8)) == 0  # same shapes: nothing compiles
+            new_size = _compiles(lambda: steps(5))  # a partial last batch
+            assert new_size >= 1
+            assert _compiles(lambda: steps(8, 5, 8, 5)) == 0  # each size compiled once
+            assert _compiles(lambda: steps(3)) == new_size
