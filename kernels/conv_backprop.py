@@ -33,40 +33,49 @@ def _check_out(op, forward, like, out_backprop) -> None:
         )
 
 
-def _backprop_filter(op):
-    def fn(
-        input,
-        filter_sizes,
-        out_backprop,
-        *,
-        strides,
-        padding,
-        data_format,
-        dilations,
-        explicit_paddings=(),
-        use_cudnn_on_gpu=True,
-    ):
-        sizes = tuple(int(v) for v in np.asarray(filter_sizes).reshape(-1))
-        w = jax.ShapeDtypeStruct(sizes, out_backprop.dtype)
-        groups = _check_conv(op, input, w, data_format, dilations, padding)
+def _filter_gradient(op, input, filter_sizes, out_backprop, strides, padding, attrs):
+    """The gradient wrt a filter of shape `filter_sizes`; `attrs`: data_format, dilations
+    and explicit_paddings."""
+    data_format, dilations = attrs["data_format"], attrs["dilations"]
+    sizes = tuple(int(v) for v in np.asarray(filter_sizes).reshape(-1))
+    w = jax.ShapeDtypeStruct(sizes, out_backprop.dtype)
+    groups = _check_conv(op, input, w, data_format, dilations, padding)
 
-        def forward(v):
-            return _conv(
-                input, v, strides, padding, explicit_paddings, data_format, dilations, groups
-            )
+    def forward(v):
+        pads = attrs.get("explicit_paddings", ())
+        return _conv(input, v, strides, padding, pads, data_format, dilations, groups)
 
-        _check_out(op, forward, w, out_backprop)
-        return jax.linear_transpose(forward, w)(out_backprop)[0]
-
-    return fn
+    _check_out(op, forward, w, out_backprop)
+    return jax.linear_transpose(forward, w)(out_backprop)[0]
 
 
-register("Conv2DBackpropFilter", static=("filter_sizes",), shape=_sizes_shape(1))(
-    _backprop_filter("Conv2DBackpropFilter")
-)
-register("Conv3DBackpropFilterV2", static=("filter_sizes",), shape=_sizes_shape(1))(
-    _backprop_filter("Conv3DBackpropFilterV2")
-)
+@register("Conv2DBackpropFilter", static=("filter_sizes",), shape=_sizes_shape(1))
+def conv2d_backprop_filter(
+    input,
+    filter_sizes,
+    out_backprop,
+    *,
+    strides,
+    padding,
+    data_format,
+    dilations,
+    explicit_paddings=(),
+    use_cudnn_on_gpu=True,
+):
+    attrs = dict(data_format=data_format, dilations=dilations, explicit_paddings=explicit_paddings)
+    return _filter_gradient(
+        "Conv2DBackpropFilter", input, filter_sizes, out_backprop, strides, padding, attrs
+    )
+
+
+@register("Conv3DBackpropFilterV2", static=("filter_sizes",), shape=_sizes_shape(1))
+def conv3d_backprop_filter_v2(
+    input, filter_sizes, out_backprop, *, strides, padding, data_format, dilations
+):
+    attrs = dict(data_format=data_format, dilations=dilations)
+    return _filter_gradient(
+        "Conv3DBackpropFilterV2", input, filter_sizes, out_backprop, strides, padding, attrs
+    )
 
 
 def _depthwise(input, filter, attrs):

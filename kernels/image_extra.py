@@ -149,7 +149,7 @@ def _sample_shape(specs, attrs, static_values):
     return [Spec((3,), dtype), Spec((3,), dtype), Spec((1, 1, 4), np.dtype(np.float32))]
 
 
-@register("SampleDistortedBoundingBoxV2", state=RNG, shape=_sample_shape)
+@register("SampleDistortedBoundingBoxV2", effects=RNG, shape=_sample_shape)
 def sample_distorted_bounding_box_v2(
     key,
     image_size,

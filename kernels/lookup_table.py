@@ -8,7 +8,9 @@ import threading
 import numpy as np
 
 from kernels.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
-from kernels.registry import HANDLE, HOST, RESOURCE, Spec, register
+from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
+
+_USES_TABLE = Effects(resources=("table_handle",))
 
 _OBJECT = np.dtype(object)
 WHOLE_LINE, LINE_NUMBER = -2, -1  # TF's TextFileIndex
@@ -119,21 +121,21 @@ def _no_outputs(specs, attrs, static_values):
     return []
 
 
-@register("HashTableV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("HashTableV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def hash_table_v2(
     name, *, key_dtype, value_dtype, container="", shared_name="", use_node_name_sharing=False
 ):
     return Table(key_dtype, value_dtype)
 
 
-@register("MutableHashTableV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("MutableHashTableV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def mutable_hash_table_v2(
     name, *, key_dtype, value_dtype, container="", shared_name="", use_node_name_sharing=False
 ):
     return Table(key_dtype, value_dtype, mutable=True)
 
 
-@register("MutableHashTableOfTensorsV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("MutableHashTableOfTensorsV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def mutable_hash_table_of_tensors_v2(
     name,
     *,
@@ -147,7 +149,7 @@ def mutable_hash_table_of_tensors_v2(
     return Table(key_dtype, value_dtype, value_shape, mutable=True)
 
 
-@register("MutableDenseHashTableV2", kind=HOST, state=RESOURCE, shape=_handle_shape)
+@register("MutableDenseHashTableV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def mutable_dense_hash_table_v2(
     name,
     empty_key,
@@ -176,14 +178,14 @@ def _check_sizes(keys, values, value_shape) -> None:
         )
 
 
-@register("LookupTableImportV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_no_outputs)
+@register("LookupTableImportV2", kind=HOST, effects=_USES_TABLE, shape=_no_outputs)
 def lookup_table_import_v2(table_handle, keys, values, *, Tin=None, Tout=None):
     _check_sizes(keys, values, table_handle.value_shape)
     table_handle.replace(keys, values)
     return ()
 
 
-@register("InitializeTableV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_no_outputs)
+@register("InitializeTableV2", kind=HOST, effects=_USES_TABLE, shape=_no_outputs)
 def initialize_table_v2(table_handle, keys, values, *, Tkey=None, Tval=None):
     if table_handle.initialized:
         raise FailedPreconditionError(None, None, "Table already initialized.")
@@ -250,9 +252,7 @@ def read_text_file(
     return keys, values
 
 
-@register(
-    "InitializeTableFromTextFileV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_no_outputs
-)
+@register("InitializeTableFromTextFileV2", kind=HOST, effects=_USES_TABLE, shape=_no_outputs)
 def initialize_table_from_text_file_v2(
     table_handle, filename, *, key_index, value_index, vocab_size=-1, delimiter="\t", offset=0
 ):
@@ -279,12 +279,12 @@ def _find_shape(specs, attrs, static_values):
     return [Spec(shape, np.dtype(attrs["Tout"]))]
 
 
-@register("LookupTableFindV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_find_shape)
+@register("LookupTableFindV2", kind=HOST, effects=_USES_TABLE, shape=_find_shape)
 def lookup_table_find_v2(table_handle, keys, default_value, *, Tin=None, Tout=None):
     return table_handle.find(keys, default_value)
 
 
-@register("LookupTableInsertV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_no_outputs)
+@register("LookupTableInsertV2", kind=HOST, effects=_USES_TABLE, shape=_no_outputs)
 def lookup_table_insert_v2(table_handle, keys, values, *, Tin=None, Tout=None):
     if not table_handle.mutable:
         raise InvalidArgumentError(None, None, "This table does not support inserts")
@@ -293,7 +293,7 @@ def lookup_table_insert_v2(table_handle, keys, values, *, Tin=None, Tout=None):
     return ()
 
 
-@register("LookupTableRemoveV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_no_outputs)
+@register("LookupTableRemoveV2", kind=HOST, effects=_USES_TABLE, shape=_no_outputs)
 def lookup_table_remove_v2(table_handle, keys, *, Tin=None):
     if not table_handle.mutable:
         raise InvalidArgumentError(None, None, "This table does not support removals")
@@ -304,7 +304,7 @@ def lookup_table_remove_v2(table_handle, keys, *, Tin=None):
 @register(
     "LookupTableSizeV2",
     kind=HOST,
-    refs={"table_handle": HANDLE},
+    effects=_USES_TABLE,
     shape=lambda specs, attrs, static_values: [Spec((), np.dtype(np.int64))],
 )
 def lookup_table_size_v2(table_handle):
@@ -315,6 +315,6 @@ def _export_shape(specs, attrs, static_values):
     return [Spec((None,), np.dtype(attrs["Tkeys"])), Spec(None, np.dtype(attrs["Tvalues"]))]
 
 
-@register("LookupTableExportV2", kind=HOST, refs={"table_handle": HANDLE}, shape=_export_shape)
+@register("LookupTableExportV2", kind=HOST, effects=_USES_TABLE, shape=_export_shape)
 def lookup_table_export_v2(table_handle, *, Tkeys, Tvalues):
     return table_handle.export()

@@ -11,7 +11,7 @@ from typing import Callable
 import numpy as np
 
 from kernels import errors
-from kernels.registry import HOST, Spec, register
+from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 
 _callbacks: dict[str, Callable] = {}
 _tokens = itertools.count()
@@ -108,7 +108,7 @@ def _py_func_shape(specs, attrs, static_values):
     return [Spec(None, np.dtype(t)) for t in attrs["Tout"]]
 
 
-@register("PyFunc", kind=HOST, stateful=True, shape=_py_func_shape)
+@register("PyFunc", kind=HOST, effects=SIDE_EFFECTS, shape=_py_func_shape)
 def py_func(*input, token: str, Tout=(), Tin=()):
     return _outputs(token, _call(token, list(input)), Tout)
 
@@ -126,7 +126,7 @@ class EagerValue(np.ndarray):
         return self.view(np.ndarray)
 
 
-@register("EagerPyFunc", kind=HOST, stateful=True, shape=_py_func_shape)
+@register("EagerPyFunc", kind=HOST, effects=SIDE_EFFECTS, shape=_py_func_shape)
 def eager_py_func(*input, token: str, Tout=(), Tin=(), is_async: bool = False):
     args = [np.asarray(v).view(EagerValue) for v in input]
     return _outputs(token, _call(token, args), Tout, cast=True)

@@ -98,22 +98,22 @@ def scatter_update(ref, indices, updates, *, use_locking: bool = True):
     return ref.at[indices].set(updates, mode="drop")
 
 
-@register("ScatterMul", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterMul", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_mul(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].multiply(updates, mode="drop")
 
 
-@register("ScatterDiv", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterDiv", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_div(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].divide(updates, mode="drop")
 
 
-@register("ScatterMin", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterMin", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_min(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].min(updates, mode="drop")
 
 
-@register("ScatterMax", refs={"ref": READ_WRITE}, shape=_scatter_shape)
+@register("ScatterMax", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_max(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[indices].max(updates, mode="drop")
 
@@ -130,16 +130,16 @@ def _nd_index(ref, indices, updates):
     return tuple(indices[..., i] for i in range(k))
 
 
-@register("ScatterNdAdd", refs={"ref": READ_WRITE}, shape=_ref_shape)
+@register("ScatterNdAdd", effects=_UPDATES_REF, shape=_ref_shape)
 def scatter_nd_add(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[_nd_index(ref, indices, updates)].add(updates, mode="drop")
 
 
-@register("ScatterNdSub", refs={"ref": READ_WRITE}, shape=_ref_shape)
+@register("ScatterNdSub", effects=_UPDATES_REF, shape=_ref_shape)
 def scatter_nd_sub(ref, indices, updates, *, use_locking: bool = False):
     return ref.at[_nd_index(ref, indices, updates)].add(-updates, mode="drop")
 
 
-@register("ScatterNdUpdate", refs={"ref": READ_WRITE}, shape=_ref_shape)
+@register("ScatterNdUpdate", effects=_UPDATES_REF, shape=_ref_shape)
 def scatter_nd_update(ref, indices, updates, *, use_locking: bool = True):
     return ref.at[_nd_index(ref, indices, updates)].set(updates, mode="drop")

@@ -78,7 +78,7 @@ def stateless_parameterized_truncated_normal(
     return means + stddevs * unit
 
 
-@register("RandomPoissonV2", state=RNG, static=("shape",))
+@register("RandomPoissonV2", effects=RNG, static=("shape",))
 def random_poisson_v2(key, shape, rate, *, dtype=np.int64, seed=0, seed2=0):
     new_key, sub = jax.random.split(jax.random.wrap_key_data(key, impl="threefry2x32"))
     dims = _dims(shape) + tuple(rate.shape)

@@ -76,7 +76,13 @@ def _join_shape(specs, attrs, static_values):
 
 @register("UnsortedSegmentJoin", kind=HOST, shape=_join_shape)
 def unsorted_segment_join(
-    inputs, segment_ids, num_segments, *, separator="", Tindices=None, Tnumsegments=None
+    inputs,
+    segment_ids,
+    num_segments,
+    *,
+    separator="",
+    Tindices=None,
+    Tnumsegments=np.dtype(np.int32),
 ):
     inputs, ids = np.asarray(inputs, dtype=object), np.asarray(segment_ids)
     n = int(np.asarray(num_segments))
