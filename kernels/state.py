@@ -36,6 +36,10 @@ def assign(ref, value, *, validate_shape: bool = True, use_locking: bool = True)
     return value
 
 
+def _ref_shape(specs, attrs, static_values):
+    return [specs[0]]
+
+
 def _merged_shape(specs, attrs, static_values):
     """TF's MergeBothInputsShapeFn: the update has the variable's shape."""
     return [Spec(merge_shapes([specs[0].shape, specs[1].shape]), specs[0].dtype)]
@@ -98,3 +102,50 @@ def scatter_sub(ref, indices, updates, *, use_locking: bool = False):
 @register("ScatterUpdate", effects=_UPDATES_REF, shape=_scatter_shape)
 def scatter_update(ref, indices, updates, *, use_locking: bool = True):
     return ref.at[indices].set(updates, mode="drop")
+
+
+@register("ScatterMul", effects=_UPDATES_REF, shape=_scatter_shape)
+def scatter_mul(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].multiply(updates, mode="drop")
+
+
+@register("ScatterDiv", effects=_UPDATES_REF, shape=_scatter_shape)
+def scatter_div(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].divide(updates, mode="drop")
+
+
+@register("ScatterMin", effects=_UPDATES_REF, shape=_scatter_shape)
+def scatter_min(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].min(updates, mode="drop")
+
+
+@register("ScatterMax", effects=_UPDATES_REF, shape=_scatter_shape)
+def scatter_max(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[indices].max(updates, mode="drop")
+
+
+def _nd_index(ref, indices, updates):
+    k = indices.shape[-1]
+    want = tuple(indices.shape[:-1]) + tuple(ref.shape[k:])
+    if k > ref.ndim or tuple(updates.shape) != want:
+        raise ValueError(
+            f"updates.shape {list(updates.shape)} must be indices.shape[:-1] + ref.shape"
+            f"[indices.shape[-1]:] = {list(want)} (indices.shape {list(indices.shape)}, "
+            f"ref.shape {list(ref.shape)})"
+        )
+    return tuple(indices[..., i] for i in range(k))
+
+
+@register("ScatterNdAdd", effects=_UPDATES_REF, shape=_ref_shape)
+def scatter_nd_add(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[_nd_index(ref, indices, updates)].add(updates, mode="drop")
+
+
+@register("ScatterNdSub", effects=_UPDATES_REF, shape=_ref_shape)
+def scatter_nd_sub(ref, indices, updates, *, use_locking: bool = False):
+    return ref.at[_nd_index(ref, indices, updates)].add(-updates, mode="drop")
+
+
+@register("ScatterNdUpdate", effects=_UPDATES_REF, shape=_ref_shape)
+def scatter_nd_update(ref, indices, updates, *, use_locking: bool = True):
+    return ref.at[_nd_index(ref, indices, updates)].set(updates, mode="drop")

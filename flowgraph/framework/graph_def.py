@@ -9,6 +9,8 @@ needs nothing but the AttrValue (and the attr's name, for shapes).
 
 from __future__ import annotations
 
+import logging
+import weakref
 from typing import Any, Callable, NamedTuple
 
 import numpy as np
@@ -415,4 +417,25 @@ def as_graph_def(graph, from_version: int | None = None, add_shapes: bool = Fals
     )
     ops = graph.get_operations()[from_version or 0 :]
     out.node.extend(node_def(op, add_shapes, out.library) for op in ops)
+    _warn_python_functions(graph, ops)
     return out
+
+
+# Ops that call a Python function by a token: the function is not in the GraphDef.
+_PYTHON_OP_TYPES = frozenset(("PyFunc", "PyFuncStateless", "EagerPyFunc"))
+_warned: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _warn_python_functions(graph, ops) -> None:
+    """Says (once per op) that a py_func's Python function is not serialised."""
+    seen = _warned.setdefault(graph, set())
+    names = [op.name for op in ops if op.type in _PYTHON_OP_TYPES and op.name not in seen]
+    if names:
+        seen.update(names)
+        logging.getLogger("flowgraph").warning(
+            "The GraphDef holds %d op(s) that call Python functions (%s): py_func's function "
+            "is not serialisable, so the graph runs only in this process; imported "
+            "elsewhere, running those ops fails with 'callback ... is not found'.",
+            len(names),
+            ", ".join(names[:5]),
+        )

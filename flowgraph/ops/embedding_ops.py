@@ -7,8 +7,9 @@ from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor
 from flowgraph.framework.scopes import name_scope
 from flowgraph.framework.sparse_tensor import SparseTensor
-from flowgraph.ops import array_ops, clip_ops, math_ops
+from flowgraph.ops import array_ops, clip_ops, math_ops, sparse_ops
 from flowgraph.ops.constant_op import convert_to_tensor
+from flowgraph.ops.partitioned_variables import PartitionedVariable
 
 
 def _clip(params: Tensor, ids: Tensor, max_norm) -> Tensor:
@@ -52,7 +53,10 @@ def embedding_lookup(
     `ids.shape + params.shape[1:]`. Its gradient is IndexedSlices (only the rows read)."""
     if params is None or (isinstance(params, (list, tuple)) and not params):
         raise ValueError("Need at least one param")
-    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    if isinstance(params, (list, tuple, PartitionedVariable)):
+        params = list(params)  # a PartitionedVariable's slices are the shards
+    else:
+        params = [params]
     with name_scope(name, "embedding_lookup", params + [ids]) as scope:
         params = [convert_to_tensor(p, name="params") for p in params]
         ids = convert_to_tensor(ids, name="ids")
@@ -91,7 +95,7 @@ def embedding_lookup_sparse(
     combiner = "mean" if combiner is None else combiner
     if combiner not in ("mean", "sqrtn", "sum"):
         raise ValueError("combiner must be one of 'mean', 'sqrtn' or 'sum'")
-    params = list(params) if isinstance(params, (list, tuple)) else [params]
+    params = list(params) if isinstance(params, (list, tuple, PartitionedVariable)) else [params]
     if not isinstance(sp_ids, SparseTensor):
         raise TypeError("sp_ids must be SparseTensor")
     if sp_weights is not None and not isinstance(sp_weights, SparseTensor):
@@ -121,3 +125,74 @@ def embedding_lookup_sparse(
             return math_ops.divide(summed, math_ops.segment_sum(weights, segment_ids), name=scope)
         norm = math_ops.sqrt(math_ops.segment_sum(weights * weights, segment_ids))
         return math_ops.divide(summed, norm, name=scope)
+
+
+def safe_embedding_lookup_sparse(
+    embedding_weights,
+    sparse_ids,
+    sparse_weights=None,
+    combiner="mean",
+    default_id=None,
+    name=None,
+    partition_strategy="div",
+    max_norm=None,
+    allow_fast_lookup=False,
+) -> Tensor:
+    """`embedding_lookup_sparse` that tolerates invalid ids and empty rows.
+
+    Ids below 0 (and, unless `combiner` is "sum", weights of 0 or less) are dropped; rows
+    left empty get the embedding of `default_id`, or zeros when it is None. `sparse_ids`
+    may have any rank >= 2: the result has its shape without the last dimension, followed
+    by the embedding dimensions.
+    """
+    if isinstance(embedding_weights, (list, tuple, PartitionedVariable)):
+        embedding_weights = list(embedding_weights)
+    else:
+        embedding_weights = [embedding_weights]
+    if not embedding_weights:
+        raise ValueError("Missing embedding_weights.")
+    with name_scope(name, "embedding_lookup", embedding_weights + [sparse_ids]) as scope:
+        shape = sparse_ids.dense_shape
+        rank = sparse_ids.dense_shape.shape.as_list()[0]
+        outer = shape[: rank - 1] if rank is not None else shape[:-1]
+        rows = math_ops.reduce_prod(outer)
+        sparse_ids = sparse_ops.sparse_reshape(sparse_ids, array_ops.stack([rows, shape[-1]]))
+        if sparse_weights is not None:
+            sparse_weights = SparseTensor(
+                sparse_ids.indices, sparse_weights.values, sparse_ids.dense_shape
+            )
+        sparse_ids, sparse_weights = _prune(
+            sparse_ids, sparse_weights, math_ops.greater_equal, "ids"
+        )
+        if combiner != "sum" and sparse_weights is not None:
+            sparse_ids, sparse_weights = _prune(
+                sparse_ids, sparse_weights, math_ops.greater, "weights"
+            )
+        sparse_ids, is_row_empty = sparse_ops.sparse_fill_empty_rows(sparse_ids, default_id or 0)
+        if sparse_weights is not None:
+            sparse_weights, _ = sparse_ops.sparse_fill_empty_rows(sparse_weights, 1.0)
+        result = embedding_lookup_sparse(
+            embedding_weights,
+            sparse_ids,
+            sparse_weights,
+            combiner=combiner,
+            partition_strategy=partition_strategy,
+            max_norm=max_norm,
+        )
+        if default_id is None:
+            empty = array_ops.reshape(is_row_empty, [-1, 1])
+            empty = array_ops.tile(empty, array_ops.stack([1, array_ops.shape(result)[1]]))
+            result = array_ops.where(empty, array_ops.zeros_like(result), result)
+        tail = array_ops.shape(result)[1:]
+        out_shape = array_ops.concat([math_ops.cast(outer, dtypes.int32), tail], 0)
+        return array_ops.reshape(result, out_shape, name=scope)
+
+
+def _prune(sparse_ids, sparse_weights, keep, what):
+    """Drops the entries whose id (or weight) fails `keep(value, 0)`."""
+    values = sparse_ids.values if what == "ids" else sparse_weights.values
+    valid = keep(values, array_ops.zeros_like(values))
+    sparse_ids = sparse_ops.sparse_retain(sparse_ids, valid)
+    if sparse_weights is not None:
+        sparse_weights = sparse_ops.sparse_retain(sparse_weights, valid)
+    return sparse_ids, sparse_weights

@@ -145,3 +145,47 @@ def scatter_update(ref, indices, updates, use_locking=True, name=None) -> Tensor
     last is undefined, as in TF. Returns `ref` after the update.
     """
     return _scatter("ScatterUpdate", ref, indices, updates, use_locking, name)
+
+
+def scatter_mul(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Multiplies the rows `indices` of the variable `ref` by `updates`; returns `ref`.
+
+    `ref[indices[i, ...], ...] *= updates[i, ...]`; duplicate indices multiply together.
+    """
+    return _scatter("ScatterMul", ref, indices, updates, use_locking, name)
+
+
+def scatter_div(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Divides the rows `indices` of the variable `ref` by `updates`; returns `ref`."""
+    return _scatter("ScatterDiv", ref, indices, updates, use_locking, name)
+
+
+def scatter_min(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """`ref[indices[i, ...], ...] = min(ref[...], updates[i, ...])`; returns `ref`."""
+    return _scatter("ScatterMin", ref, indices, updates, use_locking, name)
+
+
+def scatter_max(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """`ref[indices[i, ...], ...] = max(ref[...], updates[i, ...])`; returns `ref`."""
+    return _scatter("ScatterMax", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_add(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Adds `updates` to the elements or slices of the variable `ref` at the index tuples
+    `indices[..., :]` (the last dimension indexes `ref`'s leading dimensions); returns `ref`.
+
+    Example:
+      >>> v = tf.Variable([1, 2, 3, 4])
+      >>> sess.run(tf.scatter_nd_add(v, [[3], [1]], [9, 10]))   # [1, 12, 3, 13]
+    """
+    return _scatter("ScatterNdAdd", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_sub(ref, indices, updates, use_locking=False, name=None) -> Tensor:
+    """Subtracts `updates` at the index tuples `indices` of the variable `ref`."""
+    return _scatter("ScatterNdSub", ref, indices, updates, use_locking, name)
+
+
+def scatter_nd_update(ref, indices, updates, use_locking=True, name=None) -> Tensor:
+    """Writes `updates` at the index tuples `indices` of the variable `ref`."""
+    return _scatter("ScatterNdUpdate", ref, indices, updates, use_locking, name)

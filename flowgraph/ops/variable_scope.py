@@ -12,8 +12,8 @@ import traceback
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import GraphKeys, Tensor, get_default_graph
 from flowgraph.framework.scopes import _graph_of
-from flowgraph.ops import variables
-from flowgraph.ops.constant_op import to_numpy
+from flowgraph.ops import array_ops, partitioned_variables, variables
+from flowgraph.ops.constant_op import convert_to_tensor, to_numpy
 
 # Graph collections holding the per-graph stores (tuple keys, as TF1: never exported).
 _VARSTORE_KEY = ("__variable_store",)
@@ -43,6 +43,7 @@ class _VariableStore:
 
     def __init__(self):
         self._vars: dict[str, variables.Variable] = {}
+        self._partitioned_vars: dict[str, partitioned_variables.PartitionedVariable] = {}
 
     def get_variable(
         self,
@@ -109,10 +110,58 @@ class _VariableStore:
     ):
         is_scalar = isinstance(shape, (list, tuple)) and not shape
         if partitioner is not None and not is_scalar:
-            raise NotImplementedError(
-                f"Partitioned variables are not supported: variable "
-                f"{name} was given partitioner={partitioner!r}."
+            if not callable(partitioner):
+                raise ValueError(f"Partitioner must be callable, but received: {partitioner}")
+            single = dict(
+                regularizer=regularizer,
+                trainable=trainable,
+                collections=collections,
+                caching_device=caching_device,
+                validate_shape=validate_shape,
+                use_resource=use_resource,
+                constraint=constraint,
+                synchronization=synchronization,
+                aggregation=aggregation,
             )
+            with get_default_graph().name_scope(None):
+                return self._partitioned_variable(
+                    name, partitioner, shape, dtype, initializer, reuse, single
+                )
+        return self._single_variable(
+            name,
+            shape,
+            dtype,
+            initializer,
+            regularizer,
+            reuse,
+            trainable,
+            collections,
+            caching_device,
+            validate_shape,
+            use_resource,
+            constraint,
+            synchronization,
+            aggregation,
+        )
+
+    def _single_variable(
+        self,
+        name,
+        shape,
+        dtype,
+        initializer,
+        regularizer,
+        reuse,
+        trainable,
+        collections,
+        caching_device,
+        validate_shape,
+        use_resource,
+        constraint,
+        synchronization,
+        aggregation,
+        partition_info=None,
+    ):
         if initializer is not None and not callable(initializer) and shape is not None:
             raise ValueError("If initializer is a constant, do not specify shape.")
         dtype = dtypes.as_dtype(dtype)
@@ -125,7 +174,7 @@ class _VariableStore:
                 "tf.get_variable(). Did you mean to set reuse=tf.AUTO_REUSE in "
                 "VarScope?"
             )
-        init_val, variable_dtype = _initial_value(initializer, name, shape, dtype)
+        init_val, variable_dtype = _initial_value(initializer, name, shape, dtype, partition_info)
         graph = get_default_graph()
         with graph.control_dependencies(None):  # TF1's init_scope: no enclosing control deps
             v = variables.Variable(
@@ -145,6 +194,67 @@ class _VariableStore:
             if regularizer:
                 _regularize(graph, v, name, regularizer)
         return v
+
+    def _partitioned_variable(self, name, partitioner, shape, dtype, initializer, reuse, single):
+        """Gets or creates the slices `name/part_<i>` of the variable `name` (TF1's rules)."""
+        if name in self._vars:
+            raise ValueError(
+                f"A partitioner was provided, but an unpartitioned version of the variable was "
+                f"found: {name}.  Perhaps a variable of the same name was already created "
+                "without partitioning?"
+            )
+        dtype = dtypes.as_dtype(dtype)
+        shape = tensor_shape.as_shape(shape)
+        if isinstance(initializer, Tensor):
+            shape = shape.merge_with(initializer.get_shape())
+        slicing = partitioned_variables.slicing_of(partitioner, shape, dtype)
+        if name in self._partitioned_vars:
+            return self._existing_partitioned(name, shape, dtype, reuse, slicing)
+        if reuse is True:
+            raise ValueError(
+                f"PartitionedVariable {name} does not exist, or was not created with "
+                "tf.get_variable(). Did you mean to set reuse=False or reuse=tf.AUTO_REUSE in "
+                "VarScope?"
+            )
+        parts = []
+        for offset, part_shape in partitioned_variables.slices(shape.as_list(), slicing):
+            part_name = f"{name}/part_{len(parts)}"
+            init, init_shape = _slice_initializer(initializer, part_name, offset, part_shape, dtype)
+            info = partitioned_variables.PartitionInfo(shape.as_list(), offset)
+            part = self._single_variable(
+                part_name, init_shape, dtype, init, reuse=reuse, partition_info=info, **single
+            )
+            part._save_slice_info = partitioned_variables.SaveSliceInfo(
+                name, shape.as_list(), offset, part_shape
+            )
+            parts.append(part)
+        found = partitioned_variables.PartitionedVariable(name, shape, dtype, parts, slicing)
+        self._partitioned_vars[name] = found
+        return found
+
+    def _existing_partitioned(self, name, shape, dtype, reuse, slicing):
+        found = self._partitioned_vars[name]
+        if reuse is False:
+            raise ValueError(
+                f"Partitioned variable with name {name} already exists. Did you mean to set "
+                "reuse=True or reuse=tf.AUTO_REUSE in VarScope?"
+            )
+        if not shape.is_compatible_with(found.get_shape()):
+            raise ValueError(
+                f"Trying to reuse partitioned variable {name}, but specified shape {shape} "
+                f"and found shape {found.get_shape()}."
+            )
+        if not dtype.is_compatible_with(found.dtype):
+            raise ValueError(
+                f"Trying to reuse partitioned variable {name}, but specified dtype "
+                f"{dtype.name} and found dtype {found.dtype.name}."
+            )
+        if slicing != found._get_partitions():
+            raise ValueError(
+                f"Trying to reuse partitioned variable {name}, but specified partitions "
+                f"{slicing} and found partitions {found._get_partitions()}."
+            )
+        return found
 
     def _existing_variable(self, name, shape, dtype, reuse):
         found = self._vars[name]
@@ -167,11 +277,22 @@ class _VariableStore:
         return found
 
 
+def _slice_initializer(initializer, part_name, offset, part_shape, dtype):
+    """The initializer of one slice and the shape to pass with it: a callable is called
+    per slice (with `partition_info`); a value is sliced."""
+    if initializer is None or callable(initializer):
+        return initializer, part_shape
+    graph = get_default_graph()
+    with graph.name_scope(part_name + "/PartitionedInitializer/"):
+        value = convert_to_tensor(initializer, dtype=dtype)
+        return array_ops.slice(value, offset, part_shape), None
+
+
 def _format_traceback(var) -> str:
     return "".join(traceback.format_list(var.op.traceback[::-1][:5]))
 
 
-def _initial_value(initializer, name, shape, dtype):
+def _initial_value(initializer, name, shape, dtype, partition_info=None):
     """The `initial_value` and `dtype` to build the Variable with (TF1's rules)."""
     if initializer is None and shape.ndims is None:
         raise ValueError(
@@ -187,7 +308,7 @@ def _initial_value(initializer, name, shape, dtype):
     if shape.is_fully_defined():
         kwargs = {"dtype": dtype}
         if _takes_argument(initializer, "partition_info"):
-            kwargs["partition_info"] = None
+            kwargs["partition_info"] = partition_info
         return functools.partial(initializer, shape.as_list(), **kwargs), dtype.base_dtype
     if _needs_no_arguments(initializer):
         return initializer, None
@@ -560,7 +681,9 @@ def get_variable(
       collections: List of graph collections keys to add the Variable to. Defaults to
         `[GraphKeys.GLOBAL_VARIABLES]`.
       caching_device: Accepted for compatibility.
-      partitioner: Not supported (a non-scalar partitioned variable raises).
+      partitioner: Optional callable `(shape, dtype) -> partitions per axis` (e.g.
+        `tf.fixed_size_partitioner(3)`); a non-scalar variable then becomes a
+        `PartitionedVariable` of slices `name/part_<i>` along one axis.
       validate_shape: If False, allows the variable to be initialized with a value of
         unknown shape.
       use_resource: Accepted for compatibility; variables are always TF1 ref variables.
@@ -574,7 +697,7 @@ def get_variable(
       aggregation: Accepted for compatibility.
 
     Returns:
-      The created or existing `Variable`.
+      The created or existing `Variable` (a `PartitionedVariable` with a partitioner).
 
     Raises:
       ValueError: when creating a new variable and shape is not declared, when violating

@@ -385,10 +385,15 @@ def test_variable_scope_argument_errors(graph):
     assert tf.get_variable_scope().name == "" and graph.get_name_scope() == ""
 
 
-def test_partitioner_is_not_supported(graph):
-    with pytest.raises(NotImplementedError, match="Partitioned variables"):
-        tf.get_variable("v", [4], initializer=_const(np.zeros(4)),
-                        partitioner=lambda shape, dtype: [2])
+def test_partitioner_of_the_scope_or_the_call_slices_the_variable(graph):
+    # More in tests/ops/test_partitioned_variables.py.
+    with tf.variable_scope("p", partitioner=lambda shape, dtype: [2]):
+        v = tf.get_variable("v", [4], initializer=tf.zeros_initializer())
+        scalar = tf.get_variable("s", [], initializer=tf.zeros_initializer())
+    w = tf.get_variable("w", [3], partitioner=lambda shape, dtype: [3])
+    assert [p.name for p in v] == ["p/v/part_0:0", "p/v/part_1:0"] and v.name == "p/v"
+    assert scalar.name == "p/s:0"  # scalars are never partitioned
+    assert [p.shape.as_list() for p in w] == [[1], [1], [1]]
 
 
 # -- get_variable_scope ---------------------------------------------------------------------
