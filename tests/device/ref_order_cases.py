@@ -119,6 +119,32 @@ def in_while_body(tf):
     return _run(tf, [total], steps=2)
 
 
+def write_then_read_in_cond_branch(tf):
+    """Inside a branch: a write, then reads under a dependency on it."""
+    v = tf.Variable(1.0, name="v")
+
+    def branch():
+        inc = v.assign_add(1.0)
+        with tf.control_dependencies([inc]):
+            return v.read_value() * 10.0, tf.identity(v) * 100.0
+
+    other = (tf.constant(0.0), tf.constant(0.0))
+    return _run(tf, [tf.cond(tf.constant(True), branch, lambda: other)], steps=2)
+
+
+def write_then_read_in_while_body(tf):
+    """Inside a loop body: a write, then a read under a dependency on it."""
+    v = tf.Variable(1.0, name="v")
+
+    def body(i, t):
+        inc = v.assign_add(1.0)
+        with tf.control_dependencies([inc]):
+            return i + 1, t + tf.identity(v)
+
+    _, total = tf.while_loop(lambda i, t: i < 3, body, [0, tf.constant(0.0)], parallel_iterations=1)
+    return _run(tf, [total], steps=2)
+
+
 def resource_read(tf):
     """A resource variable's reads under a dependency on its write."""
     with tf.variable_scope("r", use_resource=True):
@@ -151,6 +177,8 @@ CASES = (
     moving_average_by_hand,
     in_cond_branch,
     in_while_body,
+    write_then_read_in_cond_branch,
+    write_then_read_in_while_body,
     resource_read,
     across_devices,
 )
