@@ -131,3 +131,24 @@ def test_a_fed_value_tensor_is_not_replaced():
     run(g, store, [], ["v/Assign"])
     plan = make_plan(g, [("ordered_id", 0)], [("v/read", 0)], [], store=store)
     assert [float(np.asarray(x)) for x in plan.run([np.float32(7.0)])] == [7.0]
+
+
+def test_a_rewritten_loop_body_is_the_same_in_every_plan():
+    g = tf.Graph()
+    with g.as_default():
+        v = tf.Variable(1.0, name="v")
+
+        def body(i):
+            with tf.control_dependencies([v.assign_add(1.0)]):
+                return i + tf.identity(v)
+
+        total = tf.while_loop(lambda i: i < 10.0, body, [tf.constant(0.0)])
+    ir = g._as_ir()
+    nodes = prune(ir, [(total.op.name, total.value_index)], frozenset(), [])
+    first, again = (order_reads(ir, nodes, frozenset()) for _ in range(2))
+    loop = [n for n in first if n.op == "While"][0]
+    assert loop is [n for n in again if n.op == "While"][0]
+    original = ir[loop.name].attrs["body"]
+    assert loop.attrs["body"] is not original and loop.attrs["cond"] is ir[loop.name].attrs["cond"]
+    reads = [n for n in loop.attrs["body"].graph.nodes if n.op == "Identity"]
+    assert [n.inputs for n in reads] == [((original.inputs[original.refs[0]], 0),)]
