@@ -18,6 +18,8 @@ def _run(tf, fetches, steps=1, config=None):
 def _lists(value):
     if isinstance(value, (list, tuple)):
         return [_lists(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode()
     return value.tolist() if hasattr(value, "tolist") else value
 
 
@@ -145,6 +147,16 @@ def write_then_read_in_while_body(tf):
     return _run(tf, [total], steps=2)
 
 
+def read_in_host_segment(tf):
+    """A host op (strings) ordered after the write, and an xla op after it."""
+    v = tf.Variable(1.0, name="v")
+    inc = v.assign_add(1.0)
+    with tf.control_dependencies([inc]):
+        text = tf.as_string(v, precision=1)
+        total = tf.strings.to_number(text) + v
+    return _run(tf, [text, total], steps=2)
+
+
 def resource_read(tf):
     """A resource variable's reads under a dependency on its write."""
     with tf.variable_scope("r", use_resource=True):
@@ -179,6 +191,7 @@ CASES = (
     in_while_body,
     write_then_read_in_cond_branch,
     write_then_read_in_while_body,
+    read_in_host_segment,
     resource_read,
     across_devices,
 )

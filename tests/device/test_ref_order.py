@@ -36,7 +36,7 @@ def test_idiom_gives_tensorflows_values(case):
 def _flat(value):
     if isinstance(value, list):
         return [x for v in value for x in _flat(v)]
-    return [float(value)]
+    return [float(value)]  # strings too: "2.0"
 
 
 def variable(name, device=""):
