@@ -2,7 +2,7 @@
 
 XLA clamps or drops out-of-range indices and gives garbage for an integer division by
 zero, where TensorFlow raises `InvalidArgumentError` naming the op and the bad value. An
-xla segment computes, with its step, one small int32 report per checked node
+xla segment computes, with its step, one flag and a small int32 report per checked node
 (`[bad, rank, *position, size, *value, rank, *bound]`, the `checkify` approach; a node may
 add arrays its message quotes, fetched only when it fails). After the step (its variables
 committed, as TF's earlier ops have run) the host raises the first failed check's error
@@ -46,12 +46,14 @@ def _applies(node: Node) -> bool:
 
 
 def reports(nodes: Sequence[Node], frame: Frame) -> tuple:
-    """`(every checked node's report in one array, each node's quoted arrays)`, traced from
-    the nodes' input values in `frame`: one small transfer per step (none: no nodes)."""
+    """`(one array: whether any check failed, then every checked node's report; each node's
+    quoted arrays)`, traced from the nodes' input values in `frame`: one small transfer
+    per step (none: no nodes)."""
     if not nodes:
         return ()
     made = [_report(n, [_shaped(frame, e) for e in n.inputs]) for n in nodes]
-    return jnp.concatenate([m[0] for m in made]), tuple(m[1:] for m in made)
+    failed = jnp.any(jnp.stack([m[0][0] for m in made]) != 0).astype(jnp.int32)
+    return jnp.concatenate([failed[None]] + [m[0] for m in made]), tuple(m[1:] for m in made)
 
 
 def _shaped(frame: Frame, edge) -> Any:
@@ -71,7 +73,10 @@ def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...]) -> Callable[..., 
 
     def call(*args):
         outs = fn(*args)
-        packed = [int(x) for x in np.asarray(outs[-2])]
+        packed = np.asarray(outs[-2])
+        if not packed[0]:  # the step's one flag: whether any check failed
+            return outs[:-2]
+        packed = [int(x) for x in packed[1:]]
         for node, quoted in zip(nodes, outs[-1]):
             (bad, position, value, bound), packed = _unpack(packed)
             if bad:
