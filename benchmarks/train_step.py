@@ -13,6 +13,14 @@ momentum + grad; var -= lr * accum). The batch is fed through `feed_dict`, as in
 jax step uses lax.conv_general_dilated (NHWC/HWIO), max pool as reshape + max, the same
 precision as flowgraph (HIGHEST for float32), and donates parameters and momentum buffers.
 
+Embedding (`--model embedding`): an `embedding_lookup`-heavy step: a 50000x64 table, a
+batch of 256 rows of 32 ids, mean-pooled, a 64x10 dense layer, sparse softmax cross
+entropy, plain SGD (sparse updates of the table).
+
+`--model checks` times the compiled-in run-time checks (`device/checks.py`: indices,
+labels, integer divisors): each of the MLP (fed), CNN and embedding steps in two sessions,
+checks on and `FLOWGRAPH_CHECKS=0`, interleaved; prints the ratio on/off.
+
 Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4.
 """
@@ -191,6 +199,56 @@ def cnn_jax_step(weights, x_value, y_value):
     return step
 
 
+VOCAB, DIM, IDS = 50000, 64, (256, 32)
+
+
+def embedding_step():
+    rng = np.random.default_rng(2)
+    ids_value = rng.integers(0, VOCAB, IDS).astype(np.int32)
+    labels_value = rng.integers(0, 10, IDS[0]).astype(np.int32)
+    graph = tf.Graph()
+    with graph.as_default():
+        ids = tf.placeholder(tf.int32, [None, IDS[1]], name="ids")
+        labels = tf.placeholder(tf.int32, [None], name="labels")
+        table = tf.Variable(rng.normal(0, 0.1, (VOCAB, DIM)).astype(np.float32), name="table")
+        dense = tf.Variable(rng.normal(0, 0.1, (DIM, 10)).astype(np.float32), name="dense")
+        pooled = tf.reduce_mean(tf.nn.embedding_lookup(table, ids), axis=1)
+        logits = tf.matmul(pooled, dense)
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        )
+        train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+        init = tf.global_variables_initializer()
+    sess = tf.Session(graph=graph)
+    sess.run(init)
+    feed = {ids: ids_value, labels: labels_value}
+    return lambda: sess.run([train, loss], feed)[1]
+
+
+def checks_cost(label, make_step, steps: int, repeats: int) -> None:
+    """Checks on against off: two sessions of one step, each compiled under its setting."""
+    sides = {}
+    for name, value in (("on", "1"), ("off", "0")):
+        before = os.environ.get("FLOWGRAPH_CHECKS")
+        os.environ["FLOWGRAPH_CHECKS"] = value
+        try:
+            step = make_step()
+            step()  # lowered and compiled now, under this setting
+        finally:
+            os.environ.pop("FLOWGRAPH_CHECKS")
+            if before is not None:
+                os.environ["FLOWGRAPH_CHECKS"] = before
+        sides[name] = lambda n, step=step: block_ms(step, n)
+    result = interleaved_medians(sides, steps, repeats)
+    (on_ms, on_loss), (off_ms, off_loss) = result["on"], result["off"]
+    print(
+        f"{label}: checks on {on_ms:8.3f} ms/step, off {off_ms:8.3f} ms/step (medians of "
+        f"{repeats}x{steps}); ratio on/off: {on_ms / off_ms:.3f}x; losses {on_loss:.6f} vs "
+        f"{off_loss:.6f}",
+        flush=True,
+    )
+
+
 def block_ms(step, steps: int) -> tuple[float, float]:
     """The mean step time in ms over `steps` steps, and the last loss."""
     start = time.perf_counter()
@@ -261,7 +319,9 @@ def report(label, fg, jx, steps: int, repeats: int, tf_worker=None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", choices=("mlp", "cnn", "all"), default="all")
+    parser.add_argument(
+        "--model", choices=("mlp", "cnn", "embedding", "checks", "all"), default="all"
+    )
     parser.add_argument("--steps", type=int, default=20, help="MLP steps per block")
     parser.add_argument("--repeats", type=int, default=15, help="MLP blocks per side")
     parser.add_argument("--cnn-steps", type=int, default=5, help="CNN steps per block")
@@ -297,6 +357,19 @@ def main() -> None:
         )
         if worker is not None:
             worker.close()
+    if args.model in ("embedding", "all"):
+        step = embedding_step()
+        step()
+        ms, loss = interleaved_medians({"e": lambda n: block_ms(step, n)}, args.steps, 3)["e"]
+        print(f"(d) embedding: flowgraph {ms:7.3f} ms/step; final loss {loss:.6f}", flush=True)
+    if args.model == "checks":
+        x_value, y_value = batch()
+        mlp = lambda: flowgraph_step(initial_weights(), x_value, y_value, False)  # noqa: E731
+        checks_cost("(a) mlp feed ", mlp, args.steps, args.repeats)
+        cx, cy = cnn_batch()
+        cnn = lambda: cnn_flowgraph_step(cnn_initial_weights(), cx, cy)  # noqa: E731
+        checks_cost("(c) cnn feed ", cnn, args.cnn_steps, args.cnn_repeats)
+        checks_cost("(d) embedding", embedding_step, args.steps, args.repeats)
 
 
 if __name__ == "__main__":

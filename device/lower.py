@@ -5,6 +5,9 @@ store, returns the new ones (donating the old buffers) and commits them, all und
 store's lock. A host segment with a queue or reader op, which may wait for another run,
 takes the lock node by node, never while such an op waits. Host segments take the run's
 context (`device.context.RunContext`) as their first argument.
+
+An xla segment with nodes the compiled-in checks watch (`device.checks`) also returns
+their reports; its callable raises a failed check's error after the step.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
+from device import checks
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -106,11 +110,14 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
+    watched = ()
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
-        fn = _lower_xla(segment, use)
-    return fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
+        watched = checks.checked(segment.nodes, segment.folded)
+        fn = _lower_xla(segment, use, watched)
+    fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
+    return checks.raising(fn, watched) if watched else fn
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -125,8 +132,8 @@ def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_v
     return frame
 
 
-def _results(frame: Frame, segment: Segment, use: StateUse) -> tuple:
-    outs = tuple(frame.env[e] for e in segment.outputs)
+def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ()) -> tuple:
+    outs = tuple(frame.env[e] for e in segment.outputs) + reports  # reports: after outputs
     if use.empty:
         return outs
     return (
@@ -136,7 +143,7 @@ def _results(frame: Frame, segment: Segment, use: StateUse) -> tuple:
     )
 
 
-def _lower_xla(segment: Segment, use: StateUse) -> SegmentFn:
+def _lower_xla(segment: Segment, use: StateUse, watched: tuple[Node, ...]) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
         n_state + i for i, e in enumerate(segment.inputs) if e in segment.static
@@ -151,7 +158,7 @@ def _lower_xla(segment: Segment, use: StateUse) -> SegmentFn:
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
         calls.update((n, linearizing(n, wrt, frame)) for n, wrt in segment.linearized.items())
         run_nodes(segment.nodes, frame, segment.folded, calls)
-        return _results(frame, segment, use)
+        return _results(frame, segment, use, checks.reports(watched, frame))
 
     # A segment placed off the default device runs there even when no input is (constants).
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)

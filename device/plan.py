@@ -1,4 +1,5 @@
-"""The planning pipeline: prune → place → partition → pair linearizations → lower."""
+"""The planning pipeline: prune → order reads → place → partition → pair linearizations →
+lower."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from device.lower import SegmentFn, lower
 from device.partition import Segment, partition
 from device.place import PlacementOptions, place
 from device.prune import prune
+from device.ref_order import order_reads
 from device.store import Store
 from kernels.errors import NotFoundError
 
@@ -38,6 +40,7 @@ def make_plan(
     start = time.perf_counter()
     fed = frozenset(feeds)
     nodes = _show("prune", _bound(prune(ir, fetches, fed, targets)))
+    nodes = _show("order reads", order_reads(ir, nodes, fed))
     devices = _show("place", _placement(ir, options, placements))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
     segments = _show("pair linearizations", pair_linearizations(segments))

@@ -426,7 +426,13 @@ def unsorted_segment_sum(data, segment_ids, num_segments):
 def _c_div(x, y):
     # lax.div neither broadcasts nor promotes (x is a tracer, y may be a numpy constant).
     x, y = jnp.broadcast_arrays(x, jnp.asarray(y, x.dtype))
-    return lax.div(x, y)
+    return lax.div(x, _nonzero(y))
+
+
+def _nonzero(y):
+    # A zero divisor traps the CPU (SIGFPE kills the process); TF raises instead, and the
+    # runtime's compiled-in check reports it (device/checks.py), so any value will do here.
+    return jnp.where(y == 0, jnp.ones_like(y), y)
 
 
 def truncate_div(x, y):
@@ -437,6 +443,8 @@ def truncate_div(x, y):
 
 def truncate_mod(x, y):
     x, y = jnp.broadcast_arrays(x, jnp.asarray(y, x.dtype))
+    if jnp.issubdtype(x.dtype, jnp.integer):
+        y = _nonzero(y)
     return lax.rem(x, y)  # C's fmod: the sign of x
 
 

@@ -1,0 +1,93 @@
+"""The checks XLA skips, compiled into segments (`device.checks`): TensorFlow's error class
+and text for bad index and divisor values (`tests/fixtures/checks.json`, made by
+`tests/fixtures/make_checks.py`), naming the op and the user's line; the off switch."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from tests.ops.checks_cases import CASES
+
+FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "checks.json")
+
+with open(FIXTURE) as f:
+    EXPECTED = json.load(f)
+
+
+def run(tensor):
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        return sess.run(tensor)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bad_value_raises_tensorflows_error(name):
+    tf.reset_default_graph()
+    tensor = CASES[name](tf)
+    error, text = EXPECTED[name]
+    with pytest.raises(getattr(tf.errors, error)) as caught:
+        run(tensor)
+    message = caught.value.message
+    assert text in message
+    # The op (its type and name), and the user's line that made it.
+    assert re.match(r"\w+ op '[\w/]+': ", message), message
+    assert re.search(r"defined at .*checks_cases\.py:\d+", message), message
+
+
+def test_good_values_pass_and_give_the_values():
+    tf.reset_default_graph()
+    params = tf.constant([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    out = run(
+        [
+            tf.gather(params, [2, 0]),
+            tf.gather_nd(params, [[1, 1]]),
+            tf.floordiv(tf.constant([7, -7]), tf.constant([2, 2])),
+            tf.nn.sparse_softmax_cross_entropy_with_logits(labels=[1], logits=[[0.0, 0.0]]),
+        ]
+    )
+    np.testing.assert_allclose(out[0], [[5.0, 6.0], [1.0, 2.0]])
+    np.testing.assert_allclose(out[1], [4.0])
+    np.testing.assert_array_equal(out[2], [3, -4])
+    np.testing.assert_allclose(out[3], [np.log(2.0)], rtol=1e-6)
+
+
+def test_a_failed_check_in_a_training_step_names_the_op():
+    tf.reset_default_graph()
+    table = tf.Variable(tf.ones([4, 3]))
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {ids: [0, 3]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in"):
+            sess.run(train, {ids: [1, 4]})
+        sess.run(train, {ids: [1, 2]})  # the session goes on
+
+
+def test_the_switch_compiles_the_checks_out(monkeypatch):
+    monkeypatch.setenv("FLOWGRAPH_CHECKS", "0")
+    tf.reset_default_graph()
+    out = run(tf.gather(tf.constant([1.0, 2.0, 3.0]), tf.constant([0, 5])))
+    np.testing.assert_allclose(out, [1.0, 0.0])  # XLA's fill value, unchecked
+
+
+def test_sparse_updates_of_repeated_rows_pass():
+    # Adam sums repeated rows first (DeduplicateIndexedSlices), padding with rows past the
+    # table that its scatter_adds leave alone: not bad indices.
+    tf.reset_default_graph()
+    table = tf.Variable(tf.ones([4, 2]))
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, tf.constant([1, 1, 3])))
+    train = tf.train.AdamOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        got = sess.run(table)
+    np.testing.assert_allclose(got[[0, 2]], 1.0)
+    np.testing.assert_allclose(got[[1, 3]], 0.9, rtol=1e-5)  # Adam's first step: lr * sign
