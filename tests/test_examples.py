@@ -5,6 +5,7 @@ import os
 import pathlib
 
 import numpy as np
+import pytest
 
 import flowgraph as tf
 
@@ -44,6 +45,25 @@ def test_digits_cnn_reads_held_out_digits_and_leaves_logs_and_checkpoints(tmp_pa
         for v in e.summary.value
     }
     assert {"loss", "accuracy", "predictions"} <= tags
+    export_dir = os.path.join(logdir, "saved_model", "200")
+    assert f"SavedModel (serving_default: images -> classes, probabilities): {export_dir}/" in out
+    assert os.path.isfile(os.path.join(export_dir, "saved_model.pb"))
+    assert os.path.isfile(os.path.join(export_dir, "variables", "variables.index"))
+    test_x, test_y = digits.load_data()[2:]
+    with tf.Session(graph=tf.Graph()) as sess:  # loads as a server would, from the files alone
+        meta_graph = tf.saved_model.loader.load(sess, ["serve"], export_dir)
+        signature = meta_graph.signature_def["serving_default"]
+        assert signature.method_name == "tensorflow/serving/predict"
+        assert set(signature.outputs) == {"classes", "probabilities"}
+        classes, probabilities = sess.run(
+            [signature.outputs["classes"].name, signature.outputs["probabilities"].name],
+            {signature.inputs["images"].name: test_x},
+        )
+        op_types = {op.type for op in sess.graph.get_operations()}
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(classes, probabilities.argmax(axis=1))
+    assert np.mean(classes == test_y) == pytest.approx(accuracy, abs=1e-6)
+    assert not {"VJP", "ApplyAdam"} & op_types  # the serving graph only: TF can load it too
     with tf.Graph().as_default():  # a second run resumes from the checkpoint
         model = digits.build_graph()
         digits.train(model, digits.load_data(), logdir, steps=220, progress=False)

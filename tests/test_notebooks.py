@@ -31,7 +31,15 @@ EXPECTED = {
         "compiled segment",  # the timeline's legend
         "(transfer)",
     ],
-    "04_input_pipelines": ["wrote 20,000 records", "step 300: loss", "records/s", "image/png"],
+    "04_input_pipelines": [
+        "wrote 20,000 records",
+        "step 300: loss",
+        "tf.data step 150: loss",
+        "tf.data: end of input after 157 steps (OutOfRangeError: IteratorGetNext",
+        "tf.data, parse after batch: end of input after 157 steps",
+        "records/s, tf.data ",  # the queue and tf.data throughputs side by side
+        "image/png",
+    ],
 }
 
 
