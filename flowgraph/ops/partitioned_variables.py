@@ -2,9 +2,8 @@
 the partitioners that choose the slicing, and `PartitionedVariable`.
 
 Each slice is an ordinary variable named `<name>/part_<i>` that records where it sits in
-the full variable (`SaveSliceInfo`). flowgraph's Saver saves the slices as separate
-variables under their own names; TF's Saver writes them as slices of one full variable,
-which needs TF's checkpoint format.
+the full variable (`SaveSliceInfo`). The Saver writes them, as TF's does, as slices of
+one full variable under its name in TF's checkpoint format.
 """
 
 from __future__ import annotations
