@@ -2,11 +2,13 @@
 
 XLA clamps or drops out-of-range indices and gives garbage for an integer division by
 zero, where TensorFlow raises `InvalidArgumentError` naming the op and the bad value. An
-xla segment computes, with its step, one flag and a small int32 report per checked node
-(`[bad, rank, *position, size, *value, rank, *bound]`, the `checkify` approach; a node may
-add arrays its message quotes, fetched only when it fails). After the step (its variables
-committed, as TF's earlier ops have run) the host raises the first failed check's error
-with the op's name and the line that made it.
+xla segment computes, with its step, one scalar flag (any check failed) and, only when it
+is set (`lax.cond`), a small int32 report per checked node (`[bad, rank, *position, size,
+*value, rank, *bound]`, the `checkify` approach; a node may add arrays its message quotes,
+fetched only when it fails). After the step (its variables committed, as TF's earlier ops
+have run) the host reads the flag and raises the first failed check's error with the op's
+name and the line that made it: a run's last segment reads it together with the run's
+fetches (`deferred`), so a step without errors costs no host sync of its own.
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
