@@ -2,11 +2,13 @@
 
 XLA clamps or drops out-of-range indices and gives garbage for an integer division by
 zero, where TensorFlow raises `InvalidArgumentError` naming the op and the bad value. An
-xla segment computes, with its step, one flag and a small int32 report per checked node
-(`[bad, rank, *position, size, *value, rank, *bound]`, the `checkify` approach; a node may
-add arrays its message quotes, fetched only when it fails). After the step (its variables
-committed, as TF's earlier ops have run) the host raises the first failed check's error
-with the op's name and the line that made it.
+xla segment computes, with its step, one scalar flag (any check failed) and, only when it
+is set (`lax.cond`), a small int32 report per checked node (`[bad, rank, *position, size,
+*value, rank, *bound]`, the `checkify` approach; a node may add arrays its message quotes,
+fetched only when it fails). After the step (its variables committed, as TF's earlier ops
+have run) the host reads the flag and raises the first failed check's error with the op's
+name and the line that made it: a run's last segment reads it together with the run's
+fetches (`deferred`), so a step without errors costs no host sync of its own.
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
@@ -15,7 +17,10 @@ run to compile them out (a run then gives XLA's clamped values). Host segments n
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 import jax
@@ -42,18 +47,24 @@ def checked(nodes: Sequence[Node], folded: frozenset[str]) -> tuple[Node, ...]:
 def _applies(node: Node) -> bool:
     if node.op in _DIVISIONS:
         return node.output_dtypes[0].kind in "iu"
-    return node.op in _REPORTS
+    return node.op in _SPECS
 
 
 def reports(nodes: Sequence[Node], frame: Frame) -> tuple:
-    """`(one array: whether any check failed, then every checked node's report; each node's
-    quoted arrays)`, traced from the nodes' input values in `frame`: one small transfer
-    per step (none: no nodes)."""
+    """`(one scalar: whether any check failed, every checked node's report in one array,
+    each node's quoted arrays)`, traced from the nodes' input values in `frame` (none: no
+    nodes). A step without errors computes only the scalar (the reports are zeros then)."""
     if not nodes:
         return ()
-    made = [_report(n, [_shaped(frame, e) for e in n.inputs]) for n in nodes]
-    failed = jnp.any(jnp.stack([m[0][0] for m in made]) != 0).astype(jnp.int32)
-    return jnp.concatenate([failed[None]] + [m[0] for m in made]), tuple(m[1:] for m in made)
+    specs = [_spec(n, [_shaped(frame, e) for e in n.inputs]) for n in nodes]
+    failed = jnp.any(jnp.stack([jnp.any(_bad(s)) for s in specs]))
+
+    def full():
+        return jnp.concatenate([_packed(s) for s in specs])
+
+    shape = jax.eval_shape(full)
+    packed = jax.lax.cond(failed, full, lambda: jnp.zeros(shape.shape, shape.dtype))
+    return failed, packed, tuple(s.quoted for s in specs)
 
 
 def _shaped(frame: Frame, edge) -> Any:
@@ -61,29 +72,109 @@ def _shaped(frame: Frame, edge) -> Any:
     return np.asarray(value) if isinstance(value, (int, float, np.generic)) else value
 
 
-def _report(node: Node, args: list) -> tuple:
+@dataclass(frozen=True)
+class _Spec:
+    """What one node's check watches: `indices` (index tuples on the last axis if `tuples`)
+    in [0, `bound`); `padded`: the largest integer is the padding of
+    `DeduplicateIndexedSlices` (the rows a sparse update leaves alone), not a bad index.
+    A division's divisors are `indices` with no bound (zero is bad)."""
+
+    indices: Any
+    bound: tuple = ()
+    tuples: bool = False
+    padded: bool = False
+    quoted: tuple = ()  # arrays its message quotes
+
+
+def _spec(node: Node, args: list) -> _Spec:
     if node.op in _DIVISIONS:
-        return (_pack(jnp.any(args[1] == 0), (), (), ()),)
-    return _REPORTS[node.op](node, args)
+        return _Spec(jnp.asarray(args[1]))
+    return _SPECS[node.op](node, args)
+
+
+def _bad(spec: _Spec):
+    """Which indices (rows of index tuples) are bad."""
+    indices = spec.indices
+    if indices.size == 0:
+        return jnp.zeros((0,), bool)
+    if not spec.bound:
+        return indices == 0
+    if spec.tuples:
+        k = indices.shape[-1]
+        rows = indices.reshape(-1, k)
+        return jnp.any((rows < 0) | (rows >= jnp.asarray(spec.bound[:k], rows.dtype)), axis=-1)
+    bad = (indices < 0) | (indices >= spec.bound[0])
+    if spec.padded:
+        bad &= indices != jnp.iinfo(indices.dtype).max
+    return bad
+
+
+def _packed(spec: _Spec) -> jax.Array:
+    """The node's report: its first bad index's position and value, and the bound."""
+    bad = _bad(spec).reshape(-1)
+    if not spec.bound:
+        return _pack(jnp.any(bad), (), (), ())
+    if bad.size == 0:
+        return _pack(False, (), (), ())
+    first = jnp.argmax(bad)
+    outer = spec.indices.shape[:-1] if spec.tuples else spec.indices.shape
+    where = jnp.unravel_index(first, outer) if outer else ()
+    if spec.tuples:
+        row = spec.indices.reshape(-1, spec.indices.shape[-1])[first]
+        value = tuple(row[j] for j in range(row.shape[0]))
+    else:
+        value = (spec.indices.reshape(-1)[first],)
+    return _pack(jnp.any(bad), where, value, spec.bound)
 
 
 def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...]) -> Callable[..., tuple]:
-    """`fn`, whose outputs end with the reports of `nodes` (`reports`), raising the first
-    failed check's error after it has run, and returning its other outputs."""
+    """`fn`, whose outputs end with the reports of `nodes` (`reports`), returning its other
+    outputs and raising the first failed check's error after it has run: at once, or inside
+    `deferred()` when that settles (no host sync of its own)."""
 
     def call(*args):
         outs = fn(*args)
-        packed = np.asarray(outs[-2])
-        if not packed[0]:  # the step's one flag: whether any check failed
-            return outs[:-2]
-        packed = [int(x) for x in packed[1:]]
-        for node, quoted in zip(nodes, outs[-1]):
-            (bad, position, value, bound), packed = _unpack(packed)
-            if bad:
-                raise _error(node, position, value, bound, jax.device_get(quoted))
-        return outs[:-2]
+        pending = _local.__dict__.get("pending")
+        if pending is None:
+            _raise_failed(nodes, *outs[-3:])
+        else:
+            pending.append((nodes, *outs[-3:]))
+        return outs[:-3]
 
     return call
+
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def deferred(fetched: Callable[[], list]):
+    """Checks of the segments called inside wait until the block ends; their flags are
+    then read with `fetched()`'s values (every copy to the host started together, one
+    wait), and the first failed check raises. For a run's last segment, whose outputs are
+    read next anyway."""
+    _local.pending = pending = []
+    try:
+        yield
+    finally:
+        _local.pending = None
+    if pending:
+        flags = [p[1] for p in pending]
+        for value in fetched() + flags:
+            if isinstance(value, jax.Array):
+                value.copy_to_host_async()
+        for nodes, flag, packed, quoted in pending:
+            _raise_failed(nodes, flag, packed, quoted)
+
+
+def _raise_failed(nodes: tuple[Node, ...], flag, packed, quoted) -> None:
+    if not np.asarray(flag):  # the step's one flag: whether any check failed
+        return
+    packed = [int(x) for x in np.asarray(packed)]
+    for node, details in zip(nodes, quoted):
+        (bad, position, value, bound), packed = _unpack(packed)
+        if bad:
+            raise _error(node, position, value, bound, jax.device_get(details))
 
 
 def _error(node: Node, position, value, bound, details: tuple) -> errors.OpError:
@@ -122,73 +213,34 @@ def _unpack(packed: list[int]) -> tuple[tuple, list[int]]:
     return (bad, *out), rest
 
 
-def _in_range(indices, limit: int, padded: bool = False):
-    """(any bad, position of the first bad index, its value) for indices in [0, limit);
-    `padded`: the largest integer is the padding of `DeduplicateIndexedSlices` (the rows a
-    sparse update leaves alone), not a bad index."""
-    indices = jnp.asarray(indices)
-    if indices.size == 0:
-        return False, (), ()
-    bad = (indices < 0) | (indices >= limit)
-    if padded:
-        bad &= indices != jnp.iinfo(indices.dtype).max
-    first = jnp.argmax(bad.reshape(-1))
-    where = jnp.unravel_index(first, indices.shape) if indices.ndim else ()
-    return jnp.any(bad), where, (indices.reshape(-1)[first],)
+def _gather(node: Node, args: list) -> _Spec:
+    params, axis = args[0], int(np.asarray(args[2]))
+    return _Spec(jnp.asarray(args[1]), (np.shape(params)[axis % max(np.ndim(params), 1)],))
 
 
-def _tuples_in(indices, shape: tuple):
-    """The same for index tuples (the last axis of `indices`) into `shape`."""
-    indices = jnp.asarray(indices)
-    k = indices.shape[-1]
-    if indices.size == 0 or k == 0:
-        return False, (), ()
-    rows = indices.reshape(-1, k)
-    bad = jnp.any((rows < 0) | (rows >= jnp.asarray(shape[:k], rows.dtype)), axis=-1)
-    first = jnp.argmax(bad)
-    outer = indices.shape[:-1]
-    where = jnp.unravel_index(first, outer) if outer else ()
-    return jnp.any(bad), where, tuple(rows[first][j] for j in range(k))
+def _first_axis(node: Node, args: list) -> _Spec:
+    return _Spec(jnp.asarray(args[1]), (np.shape(args[0])[0],), padded=True)
 
 
-def _gather(node: Node, args: list) -> tuple:
-    params, indices, axis = args[0], args[1], int(np.asarray(args[2]))
-    limit = np.shape(params)[axis % max(np.ndim(params), 1)]
-    bad, where, value = _in_range(indices, limit)
-    return (_pack(bad, where, value, (limit,)),)
-
-
-def _first_axis(node: Node, args: list) -> tuple:
-    limit = np.shape(args[0])[0]
-    bad, where, value = _in_range(args[1], limit, padded=True)
-    return (_pack(bad, where, value, (limit,)),)
-
-
-def _gather_nd(node: Node, args: list) -> tuple:
+def _gather_nd(node: Node, args: list) -> _Spec:
     shape = tuple(np.shape(args[0]))[node.attrs.get("batch_dims", 0) :]
-    bad, where, value = _tuples_in(args[1], shape)
-    return (_pack(bad, where, value, shape),)
+    return _Spec(jnp.asarray(args[1]), shape, tuples=True)
 
 
-def _scatter_nd(node: Node, args: list) -> tuple:
+def _scatter_nd(node: Node, args: list) -> _Spec:
     shape = tuple(int(d) for d in np.asarray(args[2]).reshape(-1))
-    bad, where, value = _tuples_in(args[0], shape)
-    return (_pack(bad, where, value, shape),)
+    return _Spec(jnp.asarray(args[0]), shape, tuples=True)
 
 
-def _tensor_scatter(node: Node, args: list) -> tuple:
-    shape = tuple(np.shape(args[0]))
-    bad, where, value = _tuples_in(args[1], shape)
-    return (_pack(bad, where, value, shape),)
+def _tensor_scatter(node: Node, args: list) -> _Spec:
+    return _Spec(jnp.asarray(args[1]), tuple(np.shape(args[0])), tuples=True)
 
 
-def _labels(node: Node, args: list) -> tuple:
-    limit = np.shape(args[0])[-1]
-    bad, where, value = _in_range(args[1], limit)
-    return _pack(bad, where, value, (limit,)), args[1]
+def _labels(node: Node, args: list) -> _Spec:
+    return _Spec(jnp.asarray(args[1]), (np.shape(args[0])[-1],), quoted=(args[1],))
 
 
-_REPORTS: dict[str, Callable[[Node, list], tuple]] = {
+_SPECS: dict[str, Callable[[Node, list], _Spec]] = {
     "GatherV2": _gather,
     "GatherNd": _gather_nd,
     "ScatterNd": _scatter_nd,

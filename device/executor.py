@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import jax
 
+from device import checks
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
@@ -96,18 +98,29 @@ class Plan:
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            outs = _call(self.steps[0], feed_values, ctx)
-            base = self.n_feeds
-            return [outs[i - base] for i in self.fetch_slots]
+            base, fetched = self.n_feeds, []
+            with self._settling(self.steps[0], lambda: fetched):
+                outs = _call(self.steps[0], feed_values, ctx)
+                fetched = [outs[i - base] for i in self.fetch_slots]
+            return fetched
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
+        fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
         for step in self.steps:
             args = [env[i] for i in step.in_slots]
             for i in step.moves:  # a cross-device edge: an async copy, no host sync
                 args[i] = jax.device_put(args[i], step.segment.device)
-            outs = _call(step, args, ctx)
-            for slot, value in zip(step.out_slots, outs):
-                env[slot] = value
-        return [env[i] for i in self.fetch_slots]
+            with self._settling(step, fetched):
+                outs = _call(step, args, ctx)
+                for slot, value in zip(step.out_slots, outs):
+                    env[slot] = value
+        return fetched()
+
+    def _settling(self, step: Step, fetched: Callable[[], list]):
+        """The last xla step's compiled-in checks are read with the run's fetches (one host
+        sync); an earlier step's at once, before any later step runs on bad values."""
+        if step is self.steps[-1] and not step.host:
+            return checks.deferred(fetched)
+        return contextlib.nullcontext()
 
     def _run_steps(self, feed_values: list[Any], hooks, ctx: RunContext) -> list[Any]:
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)

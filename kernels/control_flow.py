@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kernels.errors import InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import RNG, Effects, Spec, register
 
@@ -80,8 +81,25 @@ def _declared_outputs(specs, attrs, static_values):
 
 
 @register("If", shape=_declared_outputs, effects=_FUNCTIONAL)
-def if_(cond, *input, then_branch, else_branch, Tout=(), output_shapes=(), _writes=(), _host=False):
-    """lax.cond; a cond whose branches hold host ops runs on the host, one branch only."""
+def if_(
+    cond,
+    *input,
+    then_branch,
+    else_branch,
+    Tout=(),
+    output_shapes=(),
+    _writes=(),
+    _host=False,
+    _switch=False,
+):
+    """lax.cond; a cond whose branches hold host ops runs on the host, one branch only.
+    `_switch`: made by TF1's `tf.cond` (a Switch there), whose predicate must be a scalar;
+    else TF's If, where a non-scalar predicate is true when it is not empty."""
+    if _switch and np.ndim(cond) != 0:
+        shape = ",".join(str(d) for d in np.shape(cond))
+        raise InvalidArgumentError(
+            None, None, f"The second input must be a scalar, but it has shape [{shape}]"
+        )
     if _host:
         pred = np.asarray(cond)
         taken = bool(pred) if pred.ndim == 0 else pred.size > 0

@@ -206,6 +206,16 @@ class FIFOQueue(Waitable):
             self._cancel_enqueues = self._cancel_enqueues or cancel_pending_enqueues
             self._cond.notify_all()
 
+    def check_many(self) -> None:
+        """TF's queues dequeue many elements at once only when their shapes are given."""
+        if self.shapes is None:
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"{self.type_name}'s DequeueMany and DequeueUpTo require the components to "
+                "have specified shapes.",
+            )
+
     def batch(self, elements: list[tuple]) -> tuple[np.ndarray, ...]:
         """Stacks elements into one array per component (dequeue_many's result)."""
         if not elements:
@@ -362,11 +372,13 @@ def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1, deadline=None):
 
 @register("QueueDequeueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    handle.check_many()
     return handle.batch(handle.dequeue(_count(n), deadline=deadline))
 
 
 @register("QueueDequeueUpToV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
+    handle.check_many()
     return handle.batch(handle.dequeue(_count(n), allow_smaller=True, deadline=deadline))
 
 

@@ -303,6 +303,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
             _host=any(b.host for b in bodies),
+            _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
         result = _pack_outputs(bodies[0], op, op.outputs)
         return result if strict else _unpack_singleton(result)

@@ -91,3 +91,19 @@ def test_sparse_updates_of_repeated_rows_pass():
         got = sess.run(table)
     np.testing.assert_allclose(got[[0, 2]], 1.0)
     np.testing.assert_allclose(got[[1, 3]], 0.9, rtol=1e-5)  # Adam's first step: lr * sign
+
+
+@pytest.mark.parametrize("fetch_the_feed", [False, True])  # one segment fed directly; or not
+def test_a_repeated_run_reads_its_checks_with_the_fetches(fetch_the_feed):
+    # After a plan's first run its last segment's checks are read when the fetches are.
+    tf.reset_default_graph()
+    ids = tf.placeholder(tf.int32, [None])
+    rows = tf.gather(tf.constant([10.0, 20.0, 30.0]), ids) * 2.0
+    fetches = [rows, ids] if fetch_the_feed else [rows]
+    with tf.Session() as sess:
+        for good in ([0, 2], [2, 1]):
+            np.testing.assert_allclose(
+                sess.run(fetches, {ids: good})[0], np.take([20, 40, 60], good)
+            )
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not"):
+                sess.run(fetches, {ids: [3, 0]})

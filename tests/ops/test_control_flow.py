@@ -630,3 +630,17 @@ def test_a_loops_metadata_is_one_typed_attr_that_round_trips_through_a_graph_def
             out = sess.run([i.name, v.name], {"x:0": np.ones(3, np.float32)})
     assert out[0] == 5
     np.testing.assert_allclose(out[1], [32.0, 32.0, 32.0])
+
+
+def test_cond_predicate_that_is_not_a_scalar_at_run_time_is_an_error():
+    # TF1's cond is a Switch; TF 2.21's text for a fed [True, False] predicate.
+    pred = tf.placeholder(tf.bool)
+    x = tf.constant(1.0)
+    out = tf.cond(pred, lambda: x + 1.0, lambda: x - 1.0)
+    with tf.Session() as sess:
+        assert sess.run(out, {pred: False}) == 0.0
+        with pytest.raises(
+            tf.errors.InvalidArgumentError,
+            match=r"If op 'cond/If': The second input must be a scalar, but it has shape \[2\]",
+        ):
+            sess.run(out, {pred: [True, False]})

@@ -3,6 +3,7 @@
 Threads are bounded: every wait that could hang has a RunOptions timeout or a join timeout.
 """
 
+import re
 import threading
 import time
 
@@ -368,3 +369,24 @@ def test_count_up_to_raises_at_limit():
         with pytest.raises(tf.errors.OutOfRangeError, match="Reached limit of 2"):
             sess.run(count)
         assert sess.run(v) == 2
+
+
+@pytest.mark.parametrize("kind", ["FIFOQueue", "RandomShuffleQueue"])
+@pytest.mark.parametrize("up_to", [False, True])
+def test_dequeue_many_needs_specified_shapes(kind, up_to):
+    # TF 2.21's text; the queue keeps its elements.
+    q = (
+        tf.FIFOQueue(3, [tf.float32])
+        if kind == "FIFOQueue"
+        else tf.RandomShuffleQueue(3, 0, [tf.float32])
+    )
+    many = q.dequeue_up_to(1) if up_to else q.dequeue_many(1)
+    with tf.Session() as sess:
+        sess.run(q.enqueue([1.0]))
+        text = (
+            f"{kind}'s DequeueMany and DequeueUpTo require the components to have specified shapes."
+        )
+        with pytest.raises(tf.errors.InvalidArgumentError, match=re.escape(text)):
+            sess.run(many)
+        assert sess.run(q.size()) == 1
+        assert sess.run(q.dequeue()) == 1.0
