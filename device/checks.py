@@ -12,7 +12,14 @@ fetches (`deferred`), so a step without errors costs no host sync of its own.
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
-(numpy raises); checks inside cond branches and loop bodies are not compiled in yet.
+(numpy raises).
+
+Inside cond branches and loop bodies a node's report cannot leave `lax.cond`/`lax.scan`/
+`lax.while_loop` as one of our outputs: there the check is a `jax.experimental.checkify`
+check, and a segment whose bodies hold checked nodes is traced under `checkify`, which
+threads the first failed check out of control flow (and, see `keep_errors`, out of the
+`jax.vjp` of a forward op linearized for its gradient, which would drop it). Its error
+value travels with the segment's outputs and raises the same TF error after the step.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from device.interpret import Frame, cite
-from device.ir import Node
+from device.ir import Function, Node
 from kernels import errors
 
 
@@ -127,19 +135,22 @@ def _packed(spec: _Spec) -> jax.Array:
     return _pack(jnp.any(bad), where, value, spec.bound)
 
 
-def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...]) -> Callable[..., tuple]:
-    """`fn`, whose outputs end with the reports of `nodes` (`reports`), returning its other
-    outputs and raising the first failed check's error after it has run: at once, or inside
-    `deferred()` when that settles (no host sync of its own)."""
+def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...], bodies: bool = False):
+    """`fn`, whose outputs end with the reports of `nodes` (`reports`) and, with `bodies`,
+    the error value of the checks inside its bodies (`checking_bodies`), returning its
+    other outputs and raising the first failed check's error after it has run: at once, or
+    inside `deferred()` when that settles (no host sync of its own)."""
+    tail = (3 if nodes else 0) + bodies
 
     def call(*args):
         outs = fn(*args)
+        failed = (nodes, outs[-tail:])
         pending = _local.__dict__.get("pending")
         if pending is None:
-            _raise_failed(nodes, *outs[-3:])
+            _raise_any(*failed)
         else:
-            pending.append((nodes, *outs[-3:]))
-        return outs[:-3]
+            pending.append(failed)
+        return outs[:-tail]
 
     return call
 
@@ -159,12 +170,18 @@ def deferred(fetched: Callable[[], list]):
     finally:
         _local.pending = None
     if pending:
-        flags = [p[1] for p in pending]
-        for value in fetched() + flags:
+        for value in jax.tree_util.tree_leaves(fetched() + [tail for _, tail in pending]):
             if isinstance(value, jax.Array):
                 value.copy_to_host_async()
-        for nodes, flag, packed, quoted in pending:
-            _raise_failed(nodes, flag, packed, quoted)
+        for nodes, tail in pending:
+            _raise_any(nodes, tail)
+
+
+def _raise_any(nodes: tuple[Node, ...], tail: tuple) -> None:
+    if nodes:
+        _raise_failed(nodes, *tail[:3])
+    if isinstance(tail[-1], checkify.Error):
+        _raise_body_error(tail[-1])
 
 
 def _raise_failed(nodes: tuple[Node, ...], flag, packed, quoted) -> None:
@@ -188,6 +205,81 @@ def _error(node: Node, position, value, bound, details: tuple) -> errors.OpError
     return errors.InvalidArgumentError(
         node, None, cite(node, _MESSAGES[node.op](node, position, value, bound, *details))
     )
+
+
+# -- checks inside bodies ----------------------------------------------------------------------
+
+_bodies = threading.local()
+_watched: list[tuple[Node, ...]] = []  # a body check's number -> the nodes it watches
+
+
+def bodies_checked(nodes: Sequence[Node]) -> bool:
+    """Whether a cond branch or loop body among `nodes`' attrs (at any depth) holds a node
+    a check watches (never when checks are off)."""
+    return enabled() and any(_function_checked(f) for n in nodes for f in _functions(n.attrs))
+
+
+def _functions(attrs: dict):
+    for value in attrs.values():
+        for v in value if type(value) is tuple else (value,):
+            if isinstance(v, Function):
+                yield v
+
+
+def _function_checked(fn: Function) -> bool:
+    nodes = fn.graph.nodes
+    return any(_applies(n) for n in nodes) or bodies_checked(nodes)
+
+
+def checking_bodies(trace: Callable[..., tuple], stateful: bool) -> Callable[..., tuple]:
+    """`trace` under `checkify`, its body checks on: the error value follows its outputs
+    (`stateful`: the first of its (outputs, writes, keys))."""
+    checked = checkify.checkify(trace, errors=checkify.user_checks)
+
+    def call(*args):
+        _bodies.active = True
+        try:
+            error, results = checked(*args)
+        finally:
+            _bodies.active = False
+        if stateful:
+            return (results[0] + (error,), *results[1:])
+        return results + (error,)
+
+    return call
+
+
+def bodies_active() -> bool:
+    """Whether a body traced now is part of a segment traced under `checking_bodies`."""
+    return _bodies.__dict__.get("active", False)
+
+
+def check_body(nodes: Sequence[Node], frame: Frame, folded: frozenset[str]) -> None:
+    """Adds the checks of a body's `nodes` (traced in `frame`) to the segment's error."""
+    watched = checked(nodes, folded)
+    if not watched or not bodies_active():
+        return
+    failed, packed, quoted = reports(watched, frame)
+    number = len(_watched)
+    _watched.append(watched)
+    arrays = {f"q{i}_{j}": q for i, qs in enumerate(quoted) for j, q in enumerate(qs)}
+    checkify.check(~failed, f"flowgraph check {number}: {{packed}}", packed=packed, **arrays)
+
+
+def _raise_body_error(error: checkify.Error) -> None:
+    failed = error.get_exception()
+    if failed is None:
+        return
+    nodes = _watched[int(failed.fmt_string.split(":")[0].rsplit(" ", 1)[1])]
+    kwargs = failed.kwargs
+    quoted = [
+        [kwargs[f"q{i}_{j}"] for j in range(_count(kwargs, f"q{i}_"))] for i in range(len(nodes))
+    ]
+    _raise_failed(nodes, True, kwargs["packed"], quoted)
+
+
+def _count(kwargs: dict, prefix: str) -> int:
+    return sum(k.startswith(prefix) for k in kwargs)
 
 
 # -- reports: [bad, rank, *position, size, *value, rank, *bound] -----------------------------
@@ -263,7 +355,8 @@ def _at(position: tuple) -> str:
 
 
 def _not_in(node, position, value, bound) -> str:
-    return f"indices[{_at(position)}] = {value[0]} is not in [0, {bound[0]})"
+    where = f"[{_at(position)}]" if position else ""  # a scalar index: TF's "indices = 7"
+    return f"indices{where} = {value[0]} is not in [0, {bound[0]})"
 
 
 def _not_into(node, position, value, bound) -> str:

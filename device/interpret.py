@@ -161,6 +161,7 @@ def cite(node: Node, message: str) -> str:
 # -- functions: the sub-graphs of functional ops (cond branches, loop bodies) ---------------
 
 _callables: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
+_checked_callables: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
 
 
 def _callable_attr(value):
@@ -179,13 +180,19 @@ def function_callable(fn: Function) -> Callable[..., tuple]:
     static inputs are evaluated while tracing. Random ops draw from keys folded out of the
     key argument `fn.rng`, one stream per node.
     """
-    call = _callables.get(fn)
+    from device import checks  # it imports this module
+
+    # A body traced inside a segment under checkify adds its checks: a callable of its own,
+    # as jax caches what it traced per callable.
+    checked = checks.bodies_active()
+    cache = _checked_callables if checked else _callables
+    call = cache.get(fn)
     if call is None:
-        call = _callables[fn] = _make_function_callable(fn)
+        call = cache[fn] = _make_function_callable(fn, checks.check_body if checked else None)
     return call
 
 
-def _make_function_callable(fn: Function) -> Callable[..., tuple]:
+def _make_function_callable(fn: Function, check: Callable | None) -> Callable[..., tuple]:
     inputs = {name: i for i, name in enumerate(fn.inputs) if name is not None}
     nodes = [n for n in fn.graph.nodes if n.name not in inputs]
     folded = static_closure(nodes)
@@ -201,6 +208,8 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
             for j, node in enumerate(rng_nodes):
                 frame.keys[node.name] = jax.random.key_data(jax.random.fold_in(key, j))
         run_nodes(nodes, frame, folded)
+        if check is not None:
+            check(nodes, frame, folded)
         outs = tuple(frame.env[e] for e in fn.outputs)
         written = tuple(
             frame.env[(fn.inputs[i], 0)] if fn.inputs[i] is not None else args[i] for i in fn.writes

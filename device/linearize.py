@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from device import checks
 from device.ir import Node
 from device.partition import Segment
 from kernels import gradients
@@ -44,7 +45,8 @@ def linearizing(name: str, wrt: tuple, frame) -> Callable:
     """Runs forward op `name`'s kernel through `jax.vjp`, keeping the pullback in `frame`."""
 
     def call(kernel, args, attrs):
-        out, pull, written = gradients.linearize(kernel, attrs, args, wrt)
+        keep = checks.bodies_active()
+        out, pull, written = gradients.linearize(kernel, attrs, args, wrt, keep_errors=keep)
         frame.pullbacks[name] = (pull, out)
         return tuple(out) + tuple(written) if written else out
 

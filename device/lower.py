@@ -7,7 +7,8 @@ takes the lock node by node, never while such an op waits. Host segments take th
 context (`device.context.RunContext`) as their first argument.
 
 An xla segment with nodes the compiled-in checks watch (`device.checks`) also returns
-their reports; its callable raises a failed check's error after the step.
+their reports (and, for nodes inside its bodies, checkify's error value); its callable
+raises a failed check's error after the step.
 """
 
 from __future__ import annotations
@@ -110,14 +111,15 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
-    watched = ()
+    watched, bodies = (), False
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
         watched = checks.checked(segment.nodes, segment.folded)
-        fn = _lower_xla(segment, use, watched)
+        bodies = checks.bodies_checked(segment.nodes)
+        fn = _lower_xla(segment, use, watched, bodies)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
-    return checks.raising(fn, watched) if watched else fn
+    return checks.raising(fn, watched, bodies) if watched or bodies else fn
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -143,7 +145,9 @@ def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ())
     )
 
 
-def _lower_xla(segment: Segment, use: StateUse, watched: tuple[Node, ...]) -> SegmentFn:
+def _lower_xla(
+    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool
+) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
         n_state + i for i, e in enumerate(segment.inputs) if e in segment.static
@@ -160,6 +164,8 @@ def _lower_xla(segment: Segment, use: StateUse, watched: tuple[Node, ...]) -> Se
         run_nodes(segment.nodes, frame, segment.folded, calls)
         return _results(frame, segment, use, checks.reports(watched, frame))
 
+    if bodies:
+        trace = checks.checking_bodies(trace, stateful=not use.empty)
     # A segment placed off the default device runs there even when no input is (constants).
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     jitted = jax.jit(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.experimental import checkify
 
 from kernels.op_def import declare
 from kernels.registry import Spec, lookup, register
@@ -54,11 +55,13 @@ def vjp(
     return pull_back(pull, out, cotangents)
 
 
-def linearize(kernel, attrs: dict, primals: list, wrt: tuple):
+def linearize(kernel, attrs: dict, primals: list, wrt: tuple, keep_errors: bool = False):
     """`(outputs, pullback, written)` of `kernel` at `primals`, differentiable in `wrt`.
 
     `written` holds the new values of variables a functional op assigns: they follow its
-    outputs but carry no gradient.
+    outputs but carry no gradient. `keep_errors`: the kernel's `checkify` checks (in the
+    bodies of a functional op) are carried out of `jax.vjp`, which would drop them, into
+    the enclosing `checkify`.
     """
 
     def f(*differentiated):
@@ -70,7 +73,17 @@ def linearize(kernel, attrs: dict, primals: list, wrt: tuple):
             return out, ()
         return kernel.split_results(out, attrs)
 
-    out, pull, written = jax.vjp(f, *[primals[i] for i in wrt], has_aux=True)
+    if not keep_errors:
+        out, pull, written = jax.vjp(f, *[primals[i] for i in wrt], has_aux=True)
+        return out, pull, written
+    checked = checkify.checkify(f, errors=checkify.user_checks)
+
+    def with_error(*differentiated):
+        error, (out, written) = checked(*differentiated)
+        return out, (written, error)
+
+    out, pull, (written, error) = jax.vjp(with_error, *[primals[i] for i in wrt], has_aux=True)
+    checkify.check_error(error)
     return out, pull, written
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
-from tests.ops.checks_cases import CASES
+from tests.ops.checks_cases import CASES, summing_loop
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "checks.json")
 
@@ -71,11 +71,44 @@ def test_a_failed_check_in_a_training_step_names_the_op():
         sess.run(train, {ids: [1, 2]})  # the session goes on
 
 
+def test_a_failed_check_in_a_loop_trained_through_names_the_op():
+    # The forward loop runs under jax.vjp (its gradient reuses the linearization), which
+    # drops checkify's checks unless they are carried out of it.
+    tf.reset_default_graph()
+    w = tf.Variable(tf.ones([5]))
+    ids = tf.placeholder(tf.int32, [3])
+    loss = summing_loop(tf, ids, 3, w * w)
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {ids: [0, 1, 1]})
+        np.testing.assert_allclose(sess.run(w), [0.8, 0.6, 1, 1, 1])  # w - 0.1 * 2w * count
+        with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+            sess.run(train, {ids: [0, 9, 1]})
+        assert re.match(
+            r"GatherV2 op 'while/[\w/]+': indices = 9 is not in \[0, 5\)", caught.value.message
+        )
+        assert "checks_cases.py" in caught.value.message  # the line in the loop body
+
+
+def test_a_check_in_a_branch_not_taken_does_not_fire():
+    tf.reset_default_graph()
+    pred = tf.placeholder(tf.bool, [])
+    out = tf.cond(pred, lambda: tf.gather(tf.constant([1.0, 2.0]), 5), lambda: tf.constant(-1.0))
+    with tf.Session() as sess:
+        assert sess.run(out, {pred: False}) == -1.0
+        with pytest.raises(tf.errors.InvalidArgumentError, match="indices = 5 is not in"):
+            sess.run(out, {pred: True})
+
+
 def test_the_switch_compiles_the_checks_out(monkeypatch):
     monkeypatch.setenv("FLOWGRAPH_CHECKS", "0")
     tf.reset_default_graph()
     out = run(tf.gather(tf.constant([1.0, 2.0, 3.0]), tf.constant([0, 5])))
     np.testing.assert_allclose(out, [1.0, 0.0])  # XLA's fill value, unchecked
+    tf.reset_default_graph()
+    out = run(summing_loop(tf, tf.constant([0, 9]), 2))
+    np.testing.assert_allclose(out, 1.0)  # unchecked inside a loop too
 
 
 def test_sparse_updates_of_repeated_rows_pass():
