@@ -34,6 +34,15 @@ class _Model:
         return {v: e for v, e in self.versions.items() if e.state == _STATE.AVAILABLE}
 
 
+def _needs_load(entry):
+    # Never seen, waiting for a retry, or unloaded earlier (not a version that failed for good).
+    return (
+        entry is None
+        or entry.state == _STATE.START
+        or (entry.state == _STATE.END and entry.error is None)
+    )
+
+
 def _servable_id(name, version):
     return f"{{name: {name} version: {version}}}"
 
@@ -87,7 +96,7 @@ class ServerCore:
         ready = self._ready_versions(model, on_disk)
         aspired = storage.aspired_versions(config.model_version_policy, ready)
         for version in sorted(aspired):
-            if version not in model.versions or model.versions[version].state == _STATE.START:
+            if _needs_load(model.versions.get(version)):
                 self._load(model, version, on_disk[version])
         if aspired & set(model.available()) or not aspired:
             for version, entry in model.available().items():
@@ -103,8 +112,7 @@ class ServerCore:
             wanted = max(policy.latest.num_versions, 1)
         ready = set()
         for version in sorted(on_disk, reverse=True):
-            entry = model.versions.get(version)
-            if entry is not None and entry.state != _STATE.START:
+            if not _needs_load(model.versions.get(version)):
                 ready.add(version)
             elif len(ready) < wanted and storage.is_complete(on_disk[version]):
                 ready.add(version)

@@ -87,10 +87,13 @@ class ModelServer:
             self._config = config
 
     def _poll_config_file(self, path, seconds):
+        # Reloads when the file changes (a config sent by RPC stays until the file changes).
+        last = self._config
         while not self._stopped.wait(seconds):
             try:
                 config = read_config_file(path)
-                if config != self._config:
+                if config != last:
+                    last = config
                     _LOG.info("Reloading the model config file %s", path)
                     self.reload(config)
             except Exception:  # noqa: BLE001  (a bad edit must not stop the server)
