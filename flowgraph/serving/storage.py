@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 
+from google.protobuf import text_format
+from google.protobuf.message import DecodeError
+
 from flowgraph.saved_model import constants, loader
 from kernels.tensor_bundle import BundleReader
 
@@ -33,7 +36,7 @@ def is_complete(path):
     """
     try:
         saved_model = loader.read_saved_model(path)
-    except (OSError, ValueError):  # protobuf's DecodeError is a ValueError
+    except (OSError, DecodeError, text_format.ParseError):
         return False
     needs_variables = any(m.saver_def.restore_op_name for m in saved_model.meta_graphs)
     if not needs_variables:

@@ -154,7 +154,6 @@ class ServerProcess:
 
     def stop(self, signum=signal.SIGTERM, timeout=60):
         """Sends `signum` and waits for the exit status (kills after `timeout` seconds)."""
-        self._channel.close()
         if self.process.poll() is None:
             self.process.send_signal(signum)
             try:
@@ -162,4 +161,5 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
+        self._channel.close()
         return self.process.returncode
