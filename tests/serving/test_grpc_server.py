@@ -168,20 +168,3 @@ def test_malformed_request_bytes_are_invalid_argument_and_the_server_keeps_servi
     assert info.value.details() == "Malformed request: could not parse PredictRequest"
     channel.close()
     assert server.prediction.Predict(predict_request("mlp", X), timeout=60).outputs["y"]
-
-
-def test_wire_bytes_are_tf_servings():
-    # PredictRequest{model_spec{name:"m" version{value:2} signature_name:"s"}
-    #                inputs{"x": TensorProto{dtype: DT_FLOAT}} output_filter:"y"}, by hand.
-    request = apis.PredictRequest(output_filter=["y"])
-    request.model_spec.name, request.model_spec.signature_name = "m", "s"
-    request.model_spec.version.value = 2
-    request.inputs["x"].dtype = 1
-    spec = b"\x0a\x01m" + b"\x12\x02\x08\x02" + b"\x1a\x01s"
-    entry = b"\x0a\x01x" + b"\x12\x02\x08\x01"
-    expected = b"\x0a" + bytes([len(spec)]) + spec + b"\x12" + bytes([len(entry)]) + entry
-    assert request.SerializeToString(deterministic=True) == expected + b"\x1a\x01y"
-    assert apis.PredictResponse.DESCRIPTOR.fields_by_name["model_spec"].number == 2
-    assert apis.ModelSpec.DESCRIPTOR.fields_by_name["version_label"].number == 4
-    assert apis.PredictionLog.DESCRIPTOR.fields_by_name["predict_log"].number == 6
-    assert apis.ServableVersionPolicy.DESCRIPTOR.fields_by_name["specific"].number == 102
