@@ -192,16 +192,7 @@ class ServerCore:
     def _find(self, spec):
         name = spec.name
         model = self._models.get(name)
-        choice = spec.WhichOneof("version_choice")
-        if choice == "version_label":
-            labels = model.config.version_labels if model else {}
-            if spec.version_label not in labels:
-                raise status.invalid_argument(
-                    f"Unrecognized servable version label: {spec.version_label}"
-                )
-            version = labels[spec.version_label]
-        else:
-            version = spec.version.value if choice == "version" else None
+        version = self._requested_version(model, spec)
         available = model.available() if model else {}
         if version is None and available:
             return available[max(available)]
@@ -210,14 +201,26 @@ class ServerCore:
         request = f"Specific({name}, {version})" if version is not None else f"Latest({name})"
         raise status.not_found(f"Servable not found for request: {request}")
 
+    def _requested_version(self, model, spec):
+        """The version `spec` names (by number or label), or None for the latest."""
+        choice = spec.WhichOneof("version_choice")
+        if choice == "version_label":
+            labels = model.config.version_labels if model else {}
+            if spec.version_label not in labels:
+                raise status.invalid_argument(
+                    f"Unrecognized servable version label: {spec.version_label}"
+                )
+            return labels[spec.version_label]
+        return spec.version.value if choice == "version" else None
+
     def model_status(self, spec):
         """A `GetModelStatusResponse` for `spec` (one version, or every version seen)."""
         with self._lock:
             model = self._models.get(spec.name)
             versions = dict(model.versions) if model else {}
             versions = {v: e for v, e in versions.items() if e.state != _STATE.START}
-            if spec.WhichOneof("version_choice") == "version":
-                version = spec.version.value
+            version = self._requested_version(model, spec)
+            if version is not None:
                 if version not in versions:
                     raise status.not_found(f"Could not find version {version} of model {spec.name}")
                 versions = {version: versions[version]}

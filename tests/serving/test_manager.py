@@ -143,6 +143,10 @@ def test_policies_latest_all_specific(policy_server):
 def test_version_labels(policy_server):
     assert _version_answering(policy_server, "specific", label="stable") == 1
     assert _version_answering(policy_server, "specific", label="canary") == 3
+    request = apis.GetModelStatusRequest()
+    request.model_spec.name, request.model_spec.version_label = "specific", "canary"
+    response = policy_server.model_service.GetModelStatus(request, timeout=60)
+    assert [s.version for s in response.model_version_status] == [3]
 
 
 def test_warmup_requests_run_before_the_version_serves(policy_server):
