@@ -38,10 +38,10 @@ def _parser():
 def serve(argv):
     """Runs the server until SIGTERM or SIGINT; returns the exit status."""
     flags = _parser().parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr, level=logging.INFO,
-        format="%(asctime)s: %(levelname).1s flowgraph/serving] %(message)s",
-    )  # fmt: skip
+    # The server's own log at INFO (loads, swaps, unloads); other libraries' only at WARNING.
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING,
+                        format="%(asctime)s: %(levelname).1s %(name)s] %(message)s")  # fmt: skip
+    logging.getLogger("flowgraph.serving").setLevel(logging.INFO)
     if flags.model_config_file:
         config = model_server.read_config_file(flags.model_config_file)
     elif flags.model_base_path:
