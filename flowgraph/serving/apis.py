@@ -256,15 +256,17 @@ class _Parser:
             self._pos += 5  # packed = true ] ;
 
     def _map_entry(self, message, scope, field, type_):
+        # `map<K, V> name = N;` is `repeated NameEntry name = N;`, NameEntry {K key = 1;
+        # V value = 2;} nested and marked map_entry.
         key, value = re.findall(r"[\w.]+", type_[4:])
-        entry = message.nested_type.add(name="".join(p.title() for p in field.name.split("_")))
-        entry.name += "Entry"
+        entry_name = "".join(p.title() for p in field.name.split("_")) + "Entry"
+        entry = message.nested_type.add(name=entry_name)
         entry.options.map_entry = True
-        self._set_type(entry.field.add(name="key", number=1, label=_F.LABEL_OPTIONAL), key, scope)
-        self._set_type(entry.field.add(name="value", number=2, label=_F.LABEL_OPTIONAL), value,
-                       scope)  # fmt: skip
-        field.label, field.type, field.type_name = _F.LABEL_REPEATED, _F.TYPE_MESSAGE, ""
-        field.type_name = f".{scope}.{entry.name}"
+        for number, (name, kind) in enumerate((("key", key), ("value", value)), start=1):
+            item = entry.field.add(name=name, number=number, label=_F.LABEL_OPTIONAL)
+            self._set_type(item, kind, scope)
+        field.label, field.type = _F.LABEL_REPEATED, _F.TYPE_MESSAGE
+        field.type_name = f".{scope}.{entry_name}"
 
     def _set_type(self, field, type_, scope):
         if type_ in _SCALARS:

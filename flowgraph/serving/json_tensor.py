@@ -148,7 +148,9 @@ def _plain(alias, array):
         flat = [_string(alias, v) for v in array.reshape(-1)]
     else:
         return array.tolist()
-    return np.array(flat + [None], dtype=object)[:-1].reshape(array.shape).tolist()
+    out = np.empty(array.size, dtype=object)  # filled, not converted: dicts stay dicts
+    out[:] = flat
+    return out.reshape(array.shape).tolist()
 
 
 def _string(alias, value):
