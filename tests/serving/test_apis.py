@@ -1,7 +1,12 @@
 """TF Serving's messages as built here: the bytes on the wire and the method paths are
 those of the `tensorflow-serving-api` stubs."""
 
+import json
+import pathlib
+
 import numpy as np
+import pytest
+from google.protobuf import text_format
 
 import flowgraph as tf
 from flowgraph.serving import apis
@@ -77,3 +82,21 @@ def test_tensors_are_tf_make_tensor_protos():
     request = apis.PredictRequest()
     request.inputs["x"].CopyFrom(tf.make_tensor_proto(np.eye(2, dtype=np.float32)))
     np.testing.assert_array_equal(tf.make_ndarray(request.inputs["x"]), np.eye(2))
+
+
+FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_serving_messages.json"
+
+
+@pytest.mark.parametrize("record", json.loads(FIXTURE.read_text()), ids=lambda r: r["type"])
+def test_messages_written_by_tensorflow_serving_api_read_and_write_back_the_same(record):
+    # tests/fixtures/make_tf_serving_messages.py built them with TF Serving's own classes.
+    data = bytes.fromhex(record["hex"])
+    message = apis.message_class(record["type"]).FromString(data)
+    assert message.SerializeToString(deterministic=True) == data
+    if record["type"] != "GetModelMetadataResponse":  # TF's text expands the Any by type
+        assert text_format.MessageToString(message) == record["text"]
+    else:
+        packed = message.metadata["signature_def"]
+        assert packed.type_url == apis.SIGNATURE_DEF_MAP_TYPE_URL
+        signature = apis.SignatureDefMap.FromString(packed.value).signature_def["serving_default"]
+        assert signature.inputs["x"].name == "x:0"
