@@ -64,7 +64,12 @@ def serve(argv):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    server.start()
+    try:
+        server.start()
+    except (RuntimeError, OSError) as e:  # a port in use: grpc's RuntimeError, http's OSError
+        logging.getLogger("flowgraph.serving").error("Failed to start the server: %s", e)
+        server.stop()
+        return 1
     while not stop.wait(0.5):
         pass
     server.stop()

@@ -2,6 +2,7 @@
 and SIGINT with the requests in flight answered."""
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +36,24 @@ def test_without_a_model_it_says_so_and_exits():
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 2
     assert "Both server config file and model base path are missing" in result.stderr
+
+
+def test_a_port_in_use_is_reported_and_the_models_unloaded(tmp_path):
+    export_mlp(tmp_path / "mlp" / "1")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "flowgraph.serving", f"--port={port}", "--model_name=mlp",
+             f"--model_base_path={tmp_path / 'mlp'}"],
+            cwd=ROOT, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert (
+        f"Failed to start the server: Failed to bind to address 127.0.0.1:{port}" in result.stderr
+    )
+    assert "Done unloading servable version {name: mlp version: 1}" in result.stderr
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
