@@ -9,6 +9,7 @@ from flowgraph.framework.ops import Graph
 from flowgraph.saved_model import constants, loader
 from flowgraph.serving import status
 from flowgraph.serving.batching import BatchScheduler
+from kernels.errors import OpError
 
 
 class Servable:
@@ -48,7 +49,7 @@ class Servable:
         fetches = [signature.outputs[a].name for a in output_aliases]
         try:
             values = self.session.run(fetches, feed_dict)
-        except status.OpError as e:
+        except OpError as e:
             raise status.from_op_error(e) from None
         except (ValueError, TypeError) as e:
             raise status.invalid_argument(str(e)) from None

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import grpc
 
-from kernels import errors as tf_errors
-
 # tensorflow_serving/model_servers/http_server.cc: ToHTTPStatusCode.
 _HTTP = {
     grpc.StatusCode.CANCELLED: 499, grpc.StatusCode.UNKNOWN: 500,
@@ -57,6 +55,3 @@ def unknown(message):
 def from_op_error(error):
     """The `ServingError` of a `tf.errors.OpError` raised by a session run."""
     return ServingError(_BY_NUMBER.get(error.error_code, grpc.StatusCode.UNKNOWN), error.message)
-
-
-OpError = tf_errors.OpError
