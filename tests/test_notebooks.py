@@ -40,6 +40,18 @@ EXPECTED = {
         "records/s, tf.data ",  # the queue and tf.data throughputs side by side
         "image/png",
     ],
+    "05_export_and_serve": [
+        "Successfully loaded servable version {name: digits version: 1}",
+        '"state": "AVAILABLE"',
+        "REST predictions: [",
+        "gRPC classes: [",
+        "type.googleapis.com/tensorflow.serving.SignatureDefMap",
+        "failed requests: 0",
+        "versions answered: [1, 2] - changes: [(1, 2)]",
+        '"state": "END"',
+        "image/png",
+        "server stopped, exit code 0",
+    ],
 }
 
 
