@@ -156,11 +156,15 @@ def _lower_xla(
     donated = tuple(i for i, v in enumerate(use.reads) if v.name in written)
     donated += tuple(len(use.reads) + len(use.probes) + i for i in range(len(use.rngs)))
 
+    hoisted = _hoisted(segment)
+
     def trace(*args):
+        args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
         frame = _load_frame(Frame(segment.variables), segment, use, args, _same)
         # A node both linearized and pulling back (a VJP of a VJP) is linearized.
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
         calls.update((n, linearizing(n, wrt, frame)) for n, wrt in segment.linearized.items())
+        calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
         run_nodes(segment.nodes, frame, segment.folded, calls)
         return _results(frame, segment, use, checks.reports(watched, frame))
 
@@ -171,9 +175,49 @@ def _lower_xla(
     jitted = jax.jit(
         trace, static_argnums=static_positions, donate_argnums=donated, out_shardings=placed
     )
-    if not static_positions and _is_default(segment.device):
-        return jitted
-    return _with_static_and_device(jitted, static_positions, segment.device)
+    if static_positions or not _is_default(segment.device):
+        jitted = _with_static_and_device(jitted, static_positions, segment.device)
+    return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
+
+
+# A constant this large is an argument of the segment's executable, not part of its code: embedded, XLA holds it in the HLO, its literal and the executable
+# (a 64 MB initial value cost 224 MB where an argument costs its 64).
+HOISTED_CONSTANT_BYTES = 1 << 20
+
+
+def _hoisted(segment: Segment) -> tuple[Node, ...]:
+    """The segment's large numeric constants (those not folded into compile-time values)."""
+    return tuple(
+        n
+        for n in segment.nodes
+        if n.op == "Const"
+        and n.name not in segment.folded
+        and n.attrs["value"].dtype.kind in "biufc"
+        and n.attrs["value"].nbytes >= HOISTED_CONSTANT_BYTES
+    )
+
+
+def _given(value) -> Callable:
+    return lambda kernel, args, attrs: value
+
+
+def _with_constants(fn: SegmentFn, hoisted: tuple[Node, ...], device) -> SegmentFn:
+    """`fn` given the hoisted constants' values: copied to the device for each of its first
+    two calls, then kept there. An initializer (run once) holds no copy after it ran; a
+    step that uses a large constant copies it to the device once."""
+    placed: list = []
+    calls = [0]
+
+    def call(*args):
+        if placed:
+            return fn(*args, *placed)
+        values = [jax.device_put(n.attrs["value"], device) for n in hoisted]
+        calls[0] += 1
+        if calls[0] == 2:
+            placed.extend(values)
+        return fn(*args, *values)
+
+    return call
 
 
 def _same(value):
