@@ -9,6 +9,7 @@ from flowgraph.framework import (
     graph_def as graph_def_lib,
     import_rewrites,
     op_def_library,
+    tf_function_def,
     v1_control_flow,
 )
 from flowgraph.framework.ops import Operation, Tensor, _build_op, get_default_graph
@@ -200,6 +201,7 @@ class _Importer:
             if key in defaults and key not in declared and value == defaults[key]:
                 continue
             attrs[key] = graph_def_lib.attr_python(value, key, self.graph_def.library)
+        attrs = tf_function_def.loop_outputs(attrs, node.op)  # TF's While has more outputs
         if "_class" in attrs:  # colocation groups name imported ops
             attrs["_class"] = tuple(self._colocation(c) for c in attrs["_class"])
         return attrs

@@ -11,7 +11,10 @@ import pytest
 import flowgraph as tf
 from flowgraph.saved_model.loader import read_saved_model
 
-FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_saved_model_assets"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURE = FIXTURES / "tf_saved_model_assets"
+VOCAB = "red\ngreen\nblue\n"
+WORDS = ["blue", "mauve", "red"]
 
 
 def _load_and_lookup(export_dir, words):
@@ -30,7 +33,8 @@ def test_a_tensorflow_saved_model_with_a_vocabulary_asset_loads_and_runs():
     assert _load_and_lookup(FIXTURE, expected["words"]) == expected["ids"]
 
 
-def _export(export_dir, vocab_paths):
+def export(export_dir, vocab_paths):
+    """Exports a SavedModel looking words up in tables read from `vocab_paths` (assets)."""
     with tf.Graph().as_default(), tf.Session() as sess:
         words = tf.placeholder(tf.string, [None], name="words")
         words_ids = None
@@ -61,10 +65,10 @@ def _export(export_dir, vocab_paths):
 def test_assets_are_copied_recorded_and_fed_with_their_new_path(tmp_path):
     vocab = tmp_path / "src" / "vocab.txt"
     vocab.parent.mkdir()
-    vocab.write_text("red\ngreen\nblue\n")
+    vocab.write_text(VOCAB)
     export_dir = tmp_path / "model"
-    _export(export_dir, [vocab])
-    assert (export_dir / "assets" / "vocab.txt").read_text() == "red\ngreen\nblue\n"
+    export(export_dir, [vocab])
+    assert (export_dir / "assets" / "vocab.txt").read_text() == VOCAB
     meta = read_saved_model(str(export_dir)).meta_graphs[0]
     (asset,) = meta.asset_file_def
     assert asset.filename == "vocab.txt"
@@ -74,7 +78,7 @@ def test_assets_are_copied_recorded_and_fed_with_their_new_path(tmp_path):
     vocab.unlink()  # the model no longer needs the original file
     moved = tmp_path / "moved"
     os.rename(export_dir, moved)
-    assert _load_and_lookup(moved, ["blue", "mauve", "red"]) == [2, -1, 0]
+    assert _load_and_lookup(moved, WORDS) == [2, -1, 0]
 
 
 def test_different_files_of_one_name_are_kept_apart(tmp_path):
@@ -82,7 +86,7 @@ def test_different_files_of_one_name_are_kept_apart(tmp_path):
     for path, text in ((first, "x\ny\n"), (second, "y\nx\n")):
         path.parent.mkdir()
         path.write_text(text)
-    _export(tmp_path / "model", [first, second])
+    export(tmp_path / "model", [first, second])
     assert sorted(os.listdir(tmp_path / "model" / "assets")) == ["vocab.txt", "vocab.txt_1"]
     assert _load_and_lookup(tmp_path / "model", ["x", "y"]) == [0 + 10, 1 + 0]
 
@@ -97,3 +101,12 @@ def test_an_asset_must_be_a_string_constant(tmp_path):
             builder.add_meta_graph_and_variables(
                 sess, ["serve"], assets_collection=[tf.constant(1.0)]
             )
+
+
+def test_tensorflow_loaded_our_saved_model_and_its_asset():
+    # tests/fixtures/make_tf_import_check.py: TF's loader on a SavedModel export() wrote
+    result = json.loads((FIXTURES / "tf_import" / "results.json").read_text())
+    checked = result["saved_model_assets"]
+    assert checked["loaded"], checked
+    assert checked["ids"] == [2, -1, 0]
+    assert _load_and_lookup(FIXTURES / "tf_import" / "saved_model_assets", WORDS) == [2, -1, 0]
