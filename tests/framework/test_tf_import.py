@@ -178,3 +178,15 @@ def test_functional_ops_carry_what_tensorflow_checks():
             sess.run("init")
             out = sess.run("out:0", {"x:0": FEEDS["while"]})
     np.testing.assert_allclose(out, _results()["while"]["outputs"][0], rtol=1e-5, atol=1e-5)
+
+
+def test_function_defs_of_earlier_flowgraph_versions_still_import():
+    # written by flowgraph before its FunctionDefs followed TF's conventions (argument
+    # placeholders as nodes, outputs as `node:index`); the values are what it computed
+    graph_def = tf.GraphDef.FromString((FIXTURES / "flowgraph_v0_functions.pb").read_bytes())
+    with tf.Graph().as_default():
+        tf.import_graph_def(graph_def, name="")
+        with tf.Session() as sess:
+            sess.run("init")
+            out = sess.run("out:0", {"x:0": np.array([0.5, -1.0, 2.0], np.float32)})
+    np.testing.assert_allclose(out, [3.912142515182495, 1.9969019889831543, 3.9999752044677734])
