@@ -1,6 +1,7 @@
 """What each op type computes: pure jax functions (xla) and Python functions (host)."""
 
 from kernels import (  # noqa: F401  (registrations)
+    activation_grad,
     array,
     bitwise,
     candidate_sampling,

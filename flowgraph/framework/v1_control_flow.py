@@ -11,6 +11,11 @@ in dataflow order. Nodes are then built context by context: a root node into the
 loop through `tf.while_loop` whose cond and body build the frame's nodes, a cond through
 `tf.cond` whose branches build theirs, so the result is what those builders make.
 Values of enclosing contexts are captured by the bodies as for any Python-built loop.
+
+TF1's `tf.gradients` through a v1 loop adds a backward loop fed by stacks: the forward
+loop pushes (`StackPushV2`) what the backward loop pops (`StackPopV2`) in reverse. A
+pushed stack becomes a TensorArray the forward loop writes at its counter (so the loop
+must count, `i < n`, with `n` known when compiled), and a pop reads it from the top down.
 """
 
 from __future__ import annotations
@@ -33,9 +38,9 @@ TENSOR_ARRAY_TYPES = frozenset(
     }
 )  # fmt: skip
 CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES
-_GRADIENT_TYPES = frozenset(
-    {"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2", "TensorArrayGradV3"}
-)
+STACK_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2"})
+CONVERTED_TYPES = CONVERTED_TYPES | STACK_TYPES
+_COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
 
 
 def has_v1_control_flow(graph_def) -> bool:
@@ -44,19 +49,18 @@ def has_v1_control_flow(graph_def) -> bool:
 
 
 def check_convertible(graph_def) -> None:
-    """UnimplementedError naming the first node of a v1 loop's gradient (stacks, TensorArray
-    gradients): the backward frames of TF1's gradients are not converted."""
+    """UnimplementedError naming a node of v1 control flow that import does not convert:
+    the gradient of a TensorArray (`TensorArrayGradV3`, from `tf.gradients` through a
+    `dynamic_rnn`)."""
     for node in graph_def.node:
-        if node.op in _GRADIENT_TYPES:
+        if node.op == "TensorArrayGradV3":
             raise errors.UnimplementedError(
                 None,
                 None,
-                f"{node.op} node '{node.name}' cannot be imported: it belongs to the gradient "
-                "of a TF1 v1 while_loop (stacks saving forward values for a backward frame), "
-                "which import does not convert. Converted are v1 conds and while loops "
-                "(Switch, Merge, Enter, Exit, NextIteration, LoopCond, TensorArray*V3) of "
-                "forward graphs; export the forward graph and rebuild the gradient with "
-                "tf.gradients after import.",
+                f"{node.op} node '{node.name}' cannot be imported: the gradients of "
+                "TensorArrays in TF1 v1 loops are not converted (v1 conds and loops, "
+                "TensorArray*V3 ops and the stacks of v1 loop gradients are). Export the "
+                "forward graph and rebuild the gradient with tf.gradients after import.",
             )
 
 
@@ -78,6 +82,8 @@ class _Frame:
         self.nexts: list[str] = []
         self.loop_cond: str | None = None
         self.parallel_iterations = 10
+        self.pushes: dict[str, str] = {}  # stack → the StackPushV2 node in this frame
+        self.pops: list[str] = []  # stacks popped in this frame
 
 
 class Structure:
@@ -93,6 +99,42 @@ class Structure:
         self._find_loops()
         for node in order:
             self.ctx[node.name] = self._context(node)
+        self._find_stacks()
+
+    def _find_stacks(self) -> None:
+        """The stacks TF1's gradients push in a forward loop and pop in its backward one."""
+        for node in self.nodes.values():
+            if node.op not in ("StackPushV2", "StackPopV2"):
+                continue
+            ctx = self.ctx.get(node.name, ())
+            if not ctx or ctx[-1][0] != "while":
+                raise _unconvertible(node, "it is not directly inside a while loop's body")
+            frame = self.frames[ctx[-1][1]]
+            stack = self.stack_of(node)
+            if node.op == "StackPopV2":
+                frame.pops.append(stack)
+            elif frame.pushes.setdefault(stack, node.name) != node.name:
+                raise _unconvertible(node, "its stack is pushed twice per iteration")
+
+    def stack_of(self, node) -> str:
+        """The StackV2 node a stack op's handle comes from (through Enter and Identity)."""
+        handle = self.nodes.get(_name(node.input[0])[0])
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity"):
+            handle = self.nodes.get(_name(handle.input[0])[0])
+        if handle is None or handle.op != "StackV2":
+            raise _unconvertible(node, "its handle does not come from a StackV2")
+        return handle.name
+
+    def counter(self, frame: _Frame) -> int:
+        """The loop variable a loop's condition compares (`i < n`), or -1."""
+        test = self.nodes.get(_name(self.nodes[frame.loop_cond].input[0])[0])
+        if test is None or test.op not in _COMPARISONS:
+            return -1
+        for tensor_name in test.input:
+            name = _name(tensor_name)[0]
+            if name in self.var_of and self.var_of[name][0] == frame.name:
+                return self.var_of[name][1]
+        return -1
 
     def _find_loops(self) -> None:
         for node in self.nodes.values():
@@ -215,6 +257,7 @@ class _Scope:
         self.parent = parent
         self.ctx = ctx
         self.args = args  # a loop body's arguments, by loop variable index
+        self.stacks: dict[str, object] = {}  # a loop body's stack arguments, by stack
         self.built: dict[str, object] = {}
         self.structures: dict[object, list] = {}  # loops and conds built here
 
@@ -236,6 +279,7 @@ class Converter:
         self.structure = Structure(self.nodes, order)
         self.order = order
         self.root = _Scope(None, ())
+        self.stacks: dict[str, TensorArray] = {}  # stack → what its forward loop pushed
 
     def import_nodes(self) -> dict:
         """Builds every node of the root context; returns them by name (an Operation, or
@@ -300,6 +344,8 @@ class Converter:
             return [self._named(node, self._merge(scope, node)), None]
         if node.op in TENSOR_ARRAY_TYPES:
             return _tensor_array_op(self, scope, node)
+        if node.op in STACK_TYPES:
+            return self._stack_op(scope, node)
         inputs = [self.value(scope, i) for i in node.input if not i.startswith("^")]
         if node.op == "Identity" and (not isinstance(inputs[0], Tensor) or self._pivot(node)):
             return inputs  # a TensorArray's flow or handle, or a loop variable in its body
@@ -323,6 +369,10 @@ class Converter:
 
     def _exit(self, scope: _Scope, node):
         switch = self.nodes[_name(node.input[0])[0]]
+        while switch.op == "Identity":  # TF's gradients put tuple() identities before Exit
+            switch = self.nodes[_name(switch.input[0])[0]]
+        if not self.structure.is_loop_switch(switch):
+            raise _unconvertible(node, "its input is not a loop variable's Switch")
         frame_name, index = self.structure.var_of[_name(switch.input[0])[0]]
         key = ("while", frame_name)
         if key not in scope.structures:
@@ -330,21 +380,41 @@ class Converter:
         return scope.structures[key][index]
 
     def _loop(self, scope: _Scope, frame: _Frame) -> list:
+        """The loop's outputs; the stacks it pushes are TensorArrays written at its counter
+        (extra loop variables), the stacks it pops are read from the top down."""
         ctx = scope.ctx + (("while", frame.name),)
         inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
         if frame.loop_cond is None:
             raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
+        n, pushed = len(inits), list(frame.pushes)
+        inits += [self._pushed_array(stack) for stack in pushed]
+        inits += [self._popped(frame, stack).size() - 1 for stack in frame.pops]
+
+        def body_scope(args):
+            inner = _Scope(scope, ctx, list(args[:n]))
+            inner.stacks = dict(zip(pushed + frame.pops, args[n:]))
+            return inner
 
         def cond(*args):
-            body = _Scope(scope, ctx, list(args))
-            return self.value(body, self.nodes[frame.loop_cond].input[0])
+            return self.value(body_scope(args), self.nodes[frame.loop_cond].input[0])
 
         def body(*args):
-            inner = _Scope(scope, ctx, list(args))
-            return [self.value(inner, self.nodes[n].input[0]) for n in frame.nexts]
+            inner = body_scope(args)
+            results = [self.value(inner, self.nodes[x].input[0]) for x in frame.nexts]
+            counter = args[self.structure.counter(frame)] if pushed else None
+            for stack in pushed:
+                value = self.value(inner, self.nodes[frame.pushes[stack]].input[1])
+                results.append(inner.stacks[stack].write(counter, value))
+            return results + [inner.stacks[stack] - 1 for stack in frame.pops]
 
+        if pushed and self.structure.counter(frame) < 0:
+            raise _unconvertible(
+                self.nodes[frame.pushes[pushed[0]]],
+                "the loop that pushes it does not count (`i < n`), so its stack cannot be "
+                "sized when the graph is compiled",
+            )
         name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
-        return control_flow_ops.while_loop(
+        outputs = control_flow_ops.while_loop(
             cond,
             body,
             inits,
@@ -353,6 +423,31 @@ class Converter:
             name=name,
             return_same_structure=True,
         )
+        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
+        return outputs[:n]
+
+    def _pushed_array(self, stack: str) -> TensorArray:
+        dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
+        return TensorArray(dtype, size=0, dynamic_size=True, name=self.importer.prefix + stack)
+
+    def _popped(self, frame: _Frame, stack: str) -> TensorArray:
+        if stack not in self.stacks:  # its forward loop: built through any of its exits
+            raise _unconvertible(
+                self.nodes[stack], f"it is popped in '{frame.name}' before it is pushed"
+            )
+        return self.stacks[stack]
+
+    def _stack_op(self, scope: _Scope, node) -> list:
+        if node.op == "StackV2":
+            return [None]  # a handle: the ops that use it find their stack by name
+        if node.op == "StackCloseV2":
+            return control_flow_ops.no_op(name=self.importer.prefix + node.name)
+        if node.op == "StackPushV2":  # the loop writes it; as a value it is what it pushes
+            return [self.value(scope, node.input[1])]
+        stack = self.structure.stack_of(node)
+        while stack not in scope.stacks and scope.parent is not None:
+            scope = scope.parent  # a pop inside a cond of the loop body
+        return [self.stacks[stack].read(scope.stacks[stack])]
 
     def _invariants(self, frame: _Frame, inits: list):
         out = []
@@ -362,7 +457,7 @@ class Converter:
                 out.append(tensor_shape.TensorShape(_shape(recorded.list.shape[0])))
             else:
                 out.append(None)
-        return out
+        return out + [None] * (len(inits) - len(out))  # the stacks' variables
 
     # -- conds ------------------------------------------------------------------------------
 

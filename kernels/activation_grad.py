@@ -1,0 +1,96 @@
+"""TensorFlow's gradient ops of activations and `BiasAdd` (`TanhGrad`, `ReluGrad`, …).
+
+flowgraph's own gradients are VJP nodes; these kernels run the gradient subgraphs that
+TensorFlow's `tf.gradients` wrote into imported GraphDefs and MetaGraphs. Each takes the
+forward op's output (`y`, `outputs`) or input (`features`) and the incoming gradient.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from kernels.registry import Spec, register
+from kernels.shapes import broadcast_shapes
+
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def _same_shape(specs, attrs, static_values):
+    return [Spec(broadcast_shapes(specs[0].shape, specs[1].shape), specs[0].dtype)]
+
+
+@register("TanhGrad", shape=_same_shape)
+def tanh_grad(y, dy):
+    return dy * (1 - y * y)
+
+
+@register("SigmoidGrad", shape=_same_shape)
+def sigmoid_grad(y, dy):
+    return dy * y * (1 - y)
+
+
+@register("SqrtGrad", shape=_same_shape)
+def sqrt_grad(y, dy):
+    return dy * 0.5 / y
+
+
+@register("RsqrtGrad", shape=_same_shape)
+def rsqrt_grad(y, dy):
+    return dy * -0.5 * y * y * y
+
+
+@register("ReciprocalGrad", shape=_same_shape)
+def reciprocal_grad(y, dy):
+    return -dy * y * y
+
+
+@register("ReluGrad", shape=_same_shape)
+def relu_grad(gradients, features):
+    return jnp.where(features > 0, gradients, 0).astype(gradients.dtype)
+
+
+@register("Relu6Grad", shape=_same_shape)
+def relu6_grad(gradients, features):
+    inside = (features > 0) & (features < 6)
+    return jnp.where(inside, gradients, 0).astype(gradients.dtype)
+
+
+@register("LeakyReluGrad", shape=_same_shape)
+def leaky_relu_grad(gradients, features, *, alpha: float = 0.2):
+    return jnp.where(features > 0, gradients, gradients * jnp.asarray(alpha, gradients.dtype))
+
+
+@register("EluGrad", shape=_same_shape)
+def elu_grad(gradients, outputs):
+    return jnp.where(outputs < 0, gradients * (outputs + 1), gradients)
+
+
+@register("SeluGrad", shape=_same_shape)
+def selu_grad(gradients, outputs):
+    negative = gradients * (outputs + _SELU_ALPHA * _SELU_SCALE)
+    return jnp.where(outputs < 0, negative, gradients * _SELU_SCALE)
+
+
+@register("SoftplusGrad", shape=_same_shape)
+def softplus_grad(gradients, features):
+    return gradients / (1 + jnp.exp(-features))
+
+
+@register("SoftsignGrad", shape=_same_shape)
+def softsign_grad(gradients, features):
+    return gradients / jnp.square(1 + jnp.abs(features))
+
+
+def _bias_add_grad_shape(specs, attrs, static_values):
+    shape = specs[0].shape
+    if shape is None:
+        return [Spec((None,), specs[0].dtype)]
+    channel = 1 if attrs.get("data_format") == "NCHW" and len(shape) > 2 else -1
+    return [Spec((shape[channel],), specs[0].dtype)]
+
+
+@register("BiasAddGrad", shape=_bias_add_grad_shape)
+def bias_add_grad(out_backprop, *, data_format: str = "NHWC"):
+    channel = 1 if data_format == "NCHW" and out_backprop.ndim > 2 else out_backprop.ndim - 1
+    axes = tuple(a for a in range(out_backprop.ndim) if a != channel)
+    return jnp.sum(out_backprop, axis=axes)
