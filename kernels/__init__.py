@@ -1,7 +1,6 @@
 """What each op type computes: pure jax functions (xla) and Python functions (host)."""
 
 from kernels import (  # noqa: F401  (registrations)
-    activation_grad,
     array,
     bitwise,
     candidate_sampling,
@@ -40,6 +39,7 @@ from kernels import (  # noqa: F401  (registrations)
     stateless_random,
     string,
     string_ngrams,
+    tf_grad_ops,
     training,
 )
 

@@ -49,3 +49,21 @@ def test_graphs_without_resource_ops_are_left_as_they_are():
         tf.Variable(1.0, name="v")
     graph_def = graph.as_graph_def()
     assert import_rewrites.rewrite(graph_def) is graph_def
+
+
+def test_an_mlp_on_resource_variables_resumes_with_tensorflows_losses():
+    # TF's Adam on use_resource=True variables, with its own gradient ops (ReluGrad,
+    # BiasAddGrad, BroadcastGradientArgs for a batch of unknown size)
+    path = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_v1_control_flow"
+    case = json.loads((path / "expected.json").read_text())["train_mlp"]
+    assert {"VarHandleOp", "ResourceApplyAdam", "BroadcastGradientArgs"} <= set(case["op_types"])
+    prefix = str(path / "train_mlp" / case["saved"])
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(prefix + ".meta")
+        train = graph.get_collection(tf.GraphKeys.TRAIN_OP)[0]
+        (loss,) = graph.get_collection("loss")
+        feed = {"x:0": np.float32(case["x"]), "labels:0": np.int32(case["labels"])}
+        with tf.Session() as sess:
+            saver.restore(sess, prefix)
+            losses = [sess.run([loss, train], feed)[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)

@@ -1,4 +1,4 @@
-"""TensorFlow's activation gradient ops against numpy, and their own gradients."""
+"""TensorFlow's gradient ops against numpy (and TF's values), and their own gradients."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ FEATURE_CASES = {
     "SoftplusGrad": (X, lambda g, x: g * _sigmoid(x)),
     "SoftsignGrad": (X, lambda g, x: g / (1 + np.abs(x)) ** 2),
 }
-OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES) | {"BiasAddGrad"}
+OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES) | {"BiasAddGrad", "BroadcastGradientArgs"}
 GRADIENT_CHECKED = {"TanhGrad", "SigmoidGrad", "SoftplusGrad", "SoftsignGrad", "BiasAddGrad",
                     "SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "EluGrad", "SeluGrad"}  # fmt: skip
 NOT_DIFFERENTIABLE = {
@@ -48,6 +48,17 @@ NOT_DIFFERENTIABLE = {
     " disagree, and in its first it is ReluGrad's own mask (checked against numpy)"
     for t in ("ReluGrad", "Relu6Grad", "LeakyReluGrad")
 }
+NOT_DIFFERENTIABLE["BroadcastGradientArgs"] = "integer axes from shapes (NotDifferentiable in TF)"
+# (s0, s1) -> (r0, r1), as tf.raw_ops.BroadcastGradientArgs computed them (TF 2.21)
+BROADCASTS = [
+    ([2, 3], [3], [], [0]),
+    ([1], [1], [], []),
+    ([2, 1, 3], [4, 1], [1], [0, 2]),
+    ([], [2, 2], [0, 1], []),
+    ([5, 1], [1, 1], [1], [0, 1]),
+    ([1, 1], [1], [0, 1], [0, 1]),
+    ([3, 1], [1, 4], [1], [0]),
+]
 
 
 def _run(op_type, *values, **attrs):
@@ -96,3 +107,23 @@ def test_second_order_gradients_match_finite_differences(op_type):
 def test_bias_add_grad_gradient_matches_finite_differences():
     grad = RNG.randn(2, 3).astype(np.float64)
     gradient_checker.check_gradients(lambda g: apply_op("BiasAddGrad", [g]), grad)
+
+
+@pytest.mark.parametrize("s0, s1, r0, r1", BROADCASTS)
+def test_broadcast_gradient_args_gives_tensorflows_axes(s0, s1, r0, r1):
+    with tf.Graph().as_default(), tf.Session() as sess:
+        a, b = (tf.constant(s, tf.int32, shape=[len(s)]) for s in (s0, s1))
+        out = apply_op("BroadcastGradientArgs", [a, b])
+        assert [t.shape.as_list() for t in out] == [[len(r0)], [len(r1)]]
+        got = sess.run(out)
+    assert [g.tolist() for g in got] == [r0, r1]
+
+
+def test_broadcast_gradient_args_of_fed_shapes_and_incompatible_ones():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        s0 = tf.placeholder(tf.int64, [None])
+        out = apply_op("BroadcastGradientArgs", [s0, tf.constant([4, 1], tf.int64)])
+        got = sess.run(out, {s0: [2, 1, 3]})
+        assert [g.tolist() for g in got] == [[1], [0, 2]] and got[0].dtype == np.int64
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"Incompatible shapes"):
+            sess.run(out, {s0: [2, 3]})

@@ -1,13 +1,15 @@
-"""TensorFlow's gradient ops of activations and `BiasAdd` (`TanhGrad`, `ReluGrad`, …).
+"""TensorFlow's gradient ops (`TanhGrad`, `ReluGrad`, `BiasAddGrad`, `BroadcastGradientArgs`…).
 
 flowgraph's own gradients are VJP nodes; these kernels run the gradient subgraphs that
-TensorFlow's `tf.gradients` wrote into imported GraphDefs and MetaGraphs. Each takes the
-forward op's output (`y`, `outputs`) or input (`features`) and the incoming gradient.
+TensorFlow's `tf.gradients` wrote into imported GraphDefs and MetaGraphs. An activation's
+gradient op takes the forward op's output (`y`, `outputs`) or input (`features`) and the
+incoming gradient.
 """
 
 from __future__ import annotations
 
 import jax.numpy as jnp
+import numpy as np
 
 from kernels.registry import Spec, register
 from kernels.shapes import broadcast_shapes
@@ -94,3 +96,36 @@ def bias_add_grad(out_backprop, *, data_format: str = "NHWC"):
     channel = 1 if data_format == "NCHW" and out_backprop.ndim > 2 else out_backprop.ndim - 1
     axes = tuple(a for a in range(out_backprop.ndim) if a != channel)
     return jnp.sum(out_backprop, axis=axes)
+
+
+def _reduction_axes(s0, s1) -> tuple[list[int], list[int]]:
+    """TF's BCast: the axes of the broadcast shape each input's gradient is summed over."""
+    s0, s1 = [int(d) for d in np.ravel(s0)], [int(d) for d in np.ravel(s1)]
+    if s0 == s1:
+        return [], []
+    n = max(len(s0), len(s1))
+    x, y = [1] * (n - len(s0)) + s0, [1] * (n - len(s1)) + s1
+    r0, r1 = [], []
+    for i, (a, b) in enumerate(zip(x, y)):
+        if a != b and 1 not in (a, b):
+            raise ValueError(f"Incompatible shapes: {s0} vs. {s1}")
+        if a == 1:
+            r0.append(i)
+        if b == 1:
+            r1.append(i)
+    return r0, r1
+
+
+def _broadcast_gradient_args_shape(specs, attrs, static_values):
+    dtype = specs[0].dtype
+    if any(v is None for v in static_values):
+        return [Spec((None,), dtype), Spec((None,), dtype)]
+    r0, r1 = _reduction_axes(*static_values)
+    return [Spec((len(r0),), dtype), Spec((len(r1),), dtype)]
+
+
+@register("BroadcastGradientArgs", static=("s0", "s1"), shape=_broadcast_gradient_args_shape)
+def broadcast_gradient_args(s0, s1):
+    r0, r1 = _reduction_axes(s0, s1)
+    dtype = np.asarray(s0).dtype
+    return np.asarray(r0, dtype), np.asarray(r1, dtype)
