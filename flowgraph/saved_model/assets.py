@@ -16,10 +16,38 @@ import shutil
 from tensorboard.compat.proto import meta_graph_pb2
 
 from flowgraph.framework import dtypes
-from flowgraph.framework.ops import Tensor, constant_value
+from flowgraph.framework.ops import Tensor, constant_value, init_scope
+from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.saved_model import constants
 
 _ASSET_TYPE_URL = "type.googleapis.com/tensorflow.AssetFileDef"  # TF's name for the proto
+
+
+class Asset:
+    """A file a SavedModel keeps: `asset_path` is the string constant that names it.
+
+    Pass `asset_path` where the graph reads the file and in the builder's
+    `assets_collection`; the SavedModel gets a copy, and the loader feeds its path.
+
+    Example:
+      >>> vocab = tf.saved_model.Asset("/data/vocab.txt")
+      >>> init = tf.lookup.TextFileInitializer(vocab.asset_path, tf.string, 0, tf.int64, -1)
+      >>> builder.add_meta_graph_and_variables(sess, ["serve"],
+      ...                                      assets_collection=[vocab.asset_path])
+
+    Args:
+      path: the file's path (a string or `os.PathLike`).
+    """
+
+    def __init__(self, path):
+        path = os.fspath(path) if isinstance(path, os.PathLike) else path
+        with init_scope():  # a constant of the outermost graph, not of a function body
+            self._path = convert_to_tensor(path, dtype=dtypes.string, name="asset_path")
+
+    @property
+    def asset_path(self) -> Tensor:
+        """The path of the file, a scalar string tensor."""
+        return self._path
 
 
 def save_assets(meta_graph, assets_collection, export_dir: str) -> None:

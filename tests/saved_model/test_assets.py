@@ -110,3 +110,27 @@ def test_tensorflow_loaded_our_saved_model_and_its_asset():
     assert checked["loaded"], checked
     assert checked["ids"] == [2, -1, 0]
     assert _load_and_lookup(FIXTURES / "tf_import" / "saved_model_assets", WORDS) == [2, -1, 0]
+
+
+def test_saved_model_asset_names_its_file_in_a_constant(tmp_path):
+    vocab = tmp_path / "words.txt"
+    vocab.write_text(VOCAB)
+    with tf.Graph().as_default() as graph, tf.Session() as sess:
+        asset = tf.saved_model.Asset(vocab)  # os.PathLike, as TF takes it
+        assert asset.asset_path.op.type == "Const" and asset.asset_path.graph is graph
+        assert sess.run(asset.asset_path) == str(vocab).encode()
+        words = tf.placeholder(tf.string, [None], name="words")
+        table = tf.lookup.StaticHashTable(
+            tf.lookup.TextFileInitializer(asset.asset_path, tf.string, -2, tf.int64, -1), -1
+        )
+        ids = tf.identity(table.lookup(words), name="ids")
+        builder = tf.saved_model.builder.SavedModelBuilder(str(tmp_path / "model"))
+        signature = tf.saved_model.predict_signature_def({"words": words}, {"ids": ids})
+        builder.add_meta_graph_and_variables(
+            sess, [tf.saved_model.SERVING], signature_def_map={"serving_default": signature},
+            assets_collection=[asset.asset_path], main_op=tf.tables_initializer(),
+        )  # fmt: skip
+        builder.save()
+    vocab.unlink()
+    assert (tmp_path / "model" / "assets" / "words.txt").read_text() == VOCAB
+    assert _load_and_lookup(tmp_path / "model", WORDS) == [2, -1, 0]
