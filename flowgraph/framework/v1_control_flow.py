@@ -299,8 +299,37 @@ class Converter:
         home = scope.home(self.structure.ctx[name], node)
         if name not in home.built:
             with home.graph.as_default(), home.graph.name_scope(None):
-                home.built[name] = self._build(home, node)
+                for pending in self._unbuilt(home, node):  # producers first: no deep recursion
+                    home.built[pending.name] = self._build(home, pending)
         return home.built[name]
+
+    def _unbuilt(self, home: _Scope, node) -> list:
+        """`node` and the producers of its context it needs that `home` has not built yet,
+        producers first."""
+        order, seen, stack = [], set(), [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            if ready:
+                order.append(current)
+                continue
+            if current.name in seen or current.name in home.built:
+                continue
+            seen.add(current.name)
+            stack.append((current, True))
+            for tensor_name in reversed(self._needs(current)):
+                producer = self.nodes.get(_name(tensor_name)[0])
+                if producer is not None and self.structure.ctx.get(producer.name) == home.ctx:
+                    stack.append((producer, False))
+        return order
+
+    def _needs(self, node) -> list:
+        """The inputs `_build` reads for `node` (a loop variable or a structure's output
+        reads none of its own context's)."""
+        if node.name in self.structure.var_of or node.op in ("Exit", "RefExit"):
+            return []
+        if node.op in ("Merge", "RefMerge") or node.op in STACK_TYPES:
+            return []
+        return node.input[:1] if node.op in ("Switch", "RefSwitch") else node.input
 
     def value(self, scope: _Scope, tensor_name: str):
         key = self.importer.mapped(tensor_name)

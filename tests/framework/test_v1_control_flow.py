@@ -16,7 +16,7 @@ import flowgraph as tf
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_v1_control_flow"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
-FROZEN = ["while_cond", "nested_while", "cond_in_while", "nested_cond", "dynamic_rnn"]
+FROZEN = ["while_cond", "nested_while", "cond_in_while", "nested_cond", "dynamic_rnn", "deep_body"]
 V1_TYPES = {"Switch", "Merge", "Enter", "Exit", "NextIteration", "LoopCond"}
 
 
