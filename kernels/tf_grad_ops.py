@@ -8,11 +8,13 @@ incoming gradient.
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from kernels.registry import Spec, register
 from kernels.shapes import broadcast_shapes
+from kernels.strided_slice import strided_slice
 
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
 
@@ -129,3 +131,42 @@ def broadcast_gradient_args(s0, s1):
     r0, r1 = _reduction_axes(s0, s1)
     dtype = np.asarray(s0).dtype
     return np.asarray(r0, dtype), np.asarray(r1, dtype)
+
+
+def _strided_slice_grad_shape(specs, attrs, static_values):
+    shape = static_values[0]
+    if shape is None:
+        return [Spec(None, specs[4].dtype)]
+    return [Spec(tuple(int(d) for d in np.ravel(shape)), specs[4].dtype)]
+
+
+@register(
+    "StridedSliceGrad",
+    static=("shape", "begin", "end", "strides"),
+    shape=_strided_slice_grad_shape,
+)
+def strided_slice_grad(
+    shape,
+    begin,
+    end,
+    strides,
+    dy,
+    *,
+    begin_mask: int = 0,
+    end_mask: int = 0,
+    ellipsis_mask: int = 0,
+    new_axis_mask: int = 0,
+    shrink_axis_mask: int = 0,
+):
+    """`dy` put where `StridedSlice` took its slice from a tensor of `shape`; zeros
+    elsewhere (the transpose of the slice)."""
+    masks = dict(
+        begin_mask=begin_mask,
+        end_mask=end_mask,
+        ellipsis_mask=ellipsis_mask,
+        new_axis_mask=new_axis_mask,
+        shrink_axis_mask=shrink_axis_mask,
+    )
+    zeros = jnp.zeros(tuple(int(d) for d in np.ravel(shape)), dy.dtype)
+    _, transpose = jax.vjp(lambda x: strided_slice(x, begin, end, strides, **masks), zeros)
+    return transpose(dy)[0]

@@ -96,6 +96,7 @@ class Structure:
         self.cond_merges: dict[str, tuple] = {}  # cond Merge → (ctx, pred, {branch: input})
         self.ctx: dict[str, tuple] = {}  # node → its context
         self.switch_ctx: dict[tuple[str, int], tuple] = {}  # cond Switch output → context
+        self._groups: dict[str, list[str]] | None = None
         self._find_loops()
         for node in order:
             self.ctx[node.name] = self._context(node)
@@ -108,7 +109,12 @@ class Structure:
                 continue
             ctx = self.ctx.get(node.name, ())
             if not ctx or ctx[-1][0] != "while":
-                raise _unconvertible(node, "it is not directly inside a while loop's body")
+                raise _unconvertible(
+                    node,
+                    "it is inside a cond of a while loop's body (the gradient of a cond "
+                    "inside a v1 loop saves values only when its branch runs, which import "
+                    "does not convert)",
+                )
             frame = self.frames[ctx[-1][1]]
             stack = self.stack_of(node)
             if node.op == "StackPopV2":
@@ -196,6 +202,85 @@ class Structure:
                 self.switch_ctx[(node.name, branch)] = ctx + (("cond", pred, branch),)
         return ctx
 
+    def cond_group(self, merge: str) -> list[str]:
+        """The Merges of one cond: those on its predicate, in its context, whose branches
+        share a Switch. (A cond's gradient switches on the same predicate, with Switches
+        of its own: it is another cond, run after the loops between them.)"""
+        if self._groups is None:
+            self._groups = self._cond_groups()
+        return self._groups[merge]
+
+    def _cond_groups(self) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}  # a Switch → the first Merge found behind it
+        parent = {m: m for m in self.cond_merges}
+
+        def root(m):
+            while parent[m] != m:
+                m = parent[m]
+            return m
+
+        for merge, (ctx, pred, _) in self.cond_merges.items():
+            for switch in self._branch_switches(merge, ctx, pred):
+                other = owner.setdefault(switch, merge)
+                parent[root(merge)] = root(other)
+        groups: dict[object, list[str]] = {}
+        for merge in self.cond_merges:  # in GraphDef order
+            groups.setdefault(root(merge), []).append(merge)
+        out = {}
+        for members in groups.values():
+            levels = self._levels(members)
+            for merge in members:
+                out[merge] = [m for m in members if levels[m] == levels[merge]]
+        return out
+
+    def _levels(self, members: list[str]) -> dict[str, int]:
+        """How many of `members` each one depends on in a chain: TF builds a cond's
+        gradient in the cond's own context, so a Merge of the gradient may need (through
+        loops) a Merge of the forward cond. Those become two Ifs, one after the other."""
+        if len(members) == 1:
+            return {members[0]: 0}
+        reaches = {m: self._reached(m, set(members) - {m}) for m in members}
+        levels: dict[str, int] = {}
+
+        def level(m):
+            if m not in levels:
+                levels[m] = 1 + max((level(o) for o in reaches[m]), default=-1)
+            return levels[m]
+
+        for m in members:
+            level(m)
+        return levels
+
+    def _reached(self, merge: str, targets: set[str]) -> set[str]:
+        found, seen, stack = set(), {merge}, list(self.nodes[merge].input)
+        while stack and found != targets:
+            name = _name(stack.pop())[0]
+            if name in seen or name not in self.nodes:
+                continue
+            seen.add(name)
+            if name in targets:
+                found.add(name)
+            stack.extend(self.nodes[name].input)
+        return found
+
+    def _branch_switches(self, merge: str, ctx: tuple, pred: str) -> set[str]:
+        """The Switches on `pred` that the branches of `merge` start from."""
+        inside = len(ctx) + 1
+        found, seen, stack = set(), set(), list(self.nodes[merge].input)
+        while stack:
+            name, out = _name(stack.pop())
+            if name in seen:
+                continue
+            seen.add(name)
+            step = self.switch_ctx.get((name, max(out, 0)))
+            if step is not None and step[len(ctx)][:2] == ("cond", pred):
+                found.add(name)
+                continue
+            node_ctx = self.ctx.get(name, ())
+            if len(node_ctx) >= inside and node_ctx[: len(ctx)] == ctx:
+                stack.extend(self.nodes[name].input)
+        return found
+
     def pred_key(self, tensor_name: str) -> str:
         """The tensor a cond's predicate is (through Identity: TF1's `pred_id`)."""
         name, out = _name(tensor_name)
@@ -206,23 +291,28 @@ class Structure:
         return f"{name}:{out}"
 
     def _joined(self, node, inputs) -> tuple:
+        """The deepest context of `node`'s data inputs. A node without data inputs lives
+        where its control inputs do, or (TF's gradient syncs, waiting on ops of both
+        branches of a cond) in the context they share."""
+        data = [i for i in inputs if not i.startswith("^")]
         ctx = ()
-        for tensor_name in inputs:
+        for tensor_name in data:
             other = self.input_ctx(tensor_name)
             if len(other) > len(ctx):
                 ctx, other = other, ctx
             if ctx[: len(other)] != other:
                 raise _unconvertible(node, "its inputs come from different loops or branches")
-        return ctx
+        if data or not inputs:
+            return ctx
+        contexts = [self.input_ctx(i) for i in inputs]
+        deepest = max(contexts, key=len)
+        if all(deepest[: len(c)] == c for c in contexts):
+            return deepest
+        return _common_prefix(contexts)
 
     def _cond_merge(self, node) -> tuple:
         ctxs = [self.input_ctx(i) for i in node.input]
-        prefix = ctxs[0]
-        for ctx in ctxs[1:]:
-            n = 0
-            while n < min(len(prefix), len(ctx)) and prefix[n] == ctx[n]:
-                n += 1
-            prefix = prefix[:n]
+        prefix = _common_prefix(ctxs)
         branches, pred = {}, None
         for i, ctx in enumerate(ctxs):
             if len(ctx) > len(prefix) and ctx[len(prefix)][0] == "cond":
@@ -234,6 +324,20 @@ class Structure:
             raise _unconvertible(node, "its inputs are not the branches of one cond")
         self.cond_merges[node.name] = (prefix, pred, branches)
         return prefix
+
+
+def _common_prefix(contexts: list) -> tuple:
+    prefix = contexts[0]
+    for ctx in contexts[1:]:
+        n = 0
+        while n < min(len(prefix), len(ctx)) and prefix[n] == ctx[n]:
+            n += 1
+        prefix = prefix[:n]
+    return prefix
+
+
+def _encloses(outer: tuple, ctx: tuple) -> bool:
+    return outer[: len(ctx)] == ctx
 
 
 def _unconvertible(node, why: str):
@@ -350,6 +454,8 @@ class Converter:
         mapped = self.importer.mapped(tensor_name)
         if mapped is not None:
             return mapped.op if isinstance(mapped, Tensor) else mapped
+        if not _encloses(scope.ctx, self.structure.ctx[tensor_name[1:]]):
+            return None  # an op inside a loop or branch: its functional op runs it
         result = self.result(scope, tensor_name[1:])
         if isinstance(result, Operation):
             return result
@@ -491,12 +597,10 @@ class Converter:
     # -- conds ------------------------------------------------------------------------------
 
     def _merge(self, scope: _Scope, node):
-        ctx, pred, _ = self.structure.cond_merges[node.name]
-        key = ("cond", pred)
+        _, pred, _ = self.structure.cond_merges[node.name]
+        group = self.structure.cond_group(node.name)
+        key = ("cond", group[0])
         if key not in scope.structures:
-            group = [
-                n for n, (c, p, _) in self.structure.cond_merges.items() if c == ctx and p == pred
-            ]
             outputs = self._cond(scope, pred, group)
             scope.structures[key] = dict(zip(group, outputs))
         return scope.structures[key][node.name]

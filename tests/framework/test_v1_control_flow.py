@@ -110,6 +110,34 @@ def test_a_training_meta_graph_with_a_v1_loop_gradient_resumes_with_tf_losses():
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
+def test_a_training_meta_graph_with_v1_cond_gradients_resumes_with_tf_losses():
+    # TF builds a cond's gradient in the cond's own context (sharing its Switches), so
+    # forward and gradient Merges become separate Ifs, in dependency order
+    case = EXPECTED["train_cond"]
+    path = FIXTURES / "train_cond"
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        types = [op.type for op in graph.get_operations()]
+        # cond (forward, then its gradient after the loops) and cond_1 with its gradient
+        assert types.count("If") == 3 and types.count("While") == 2
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train])[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
+def test_the_gradient_of_a_cond_inside_a_v1_loop_is_unimplemented_naming_the_node():
+    assert "StackPushV2" in EXPECTED["train_cond_in_loop"]["op_types"]
+    with tf.Graph().as_default():
+        with pytest.raises(tf.errors.UnimplementedError) as info:
+            tf.train.import_meta_graph(str(FIXTURES / "train_cond_in_loop" / "model.ckpt.meta"))
+    message = str(info.value)
+    assert "StackPushV2 node 'gradients/while/cond/" in message
+    assert "inside a cond of a while loop's body" in message
+
+
 def test_tensor_array_gradients_are_unimplemented_naming_the_node():
     graph_def = _graph_def("dynamic_rnn")
     node = graph_def.node.add(name="rnn/grad", op="TensorArrayGradV3", input=["x"])

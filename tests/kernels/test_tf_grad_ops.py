@@ -40,9 +40,11 @@ FEATURE_CASES = {
     "SoftplusGrad": (X, lambda g, x: g * _sigmoid(x)),
     "SoftsignGrad": (X, lambda g, x: g / (1 + np.abs(x)) ** 2),
 }
-OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES) | {"BiasAddGrad", "BroadcastGradientArgs"}
+OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES)
+OP_TYPES_TESTED |= {"BiasAddGrad", "BroadcastGradientArgs", "StridedSliceGrad"}
 GRADIENT_CHECKED = {"TanhGrad", "SigmoidGrad", "SoftplusGrad", "SoftsignGrad", "BiasAddGrad",
-                    "SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "EluGrad", "SeluGrad"}  # fmt: skip
+                    "SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "EluGrad", "SeluGrad",
+                    "StridedSliceGrad"}  # fmt: skip
 NOT_DIFFERENTIABLE = {
     t: "piecewise constant in its second input: finite differences across the kink"
     " disagree, and in its first it is ReluGrad's own mask (checked against numpy)"
@@ -90,7 +92,7 @@ def test_bias_add_grad_sums_all_but_the_channel(data_format):
         assert out.shape.as_list() == [3 if data_format == "NCHW" else 5]
 
 
-@pytest.mark.parametrize("op_type", sorted(GRADIENT_CHECKED - {"BiasAddGrad"}))
+@pytest.mark.parametrize("op_type", sorted(GRADIENT_CHECKED - {"BiasAddGrad", "StridedSliceGrad"}))
 def test_second_order_gradients_match_finite_differences(op_type):
     first = CASES[op_type][0] if op_type in CASES else FEATURE_CASES[op_type][0]
     first = first.astype(np.float64)
@@ -127,3 +129,32 @@ def test_broadcast_gradient_args_of_fed_shapes_and_incompatible_ones():
         assert [g.tolist() for g in got] == [[1], [0, 2]] and got[0].dtype == np.int64
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"Incompatible shapes"):
             sess.run(out, {s0: [2, 3]})
+
+
+def _strided_slice_grad(dy, **masks):
+    spec = [tf.constant(v, tf.int32) for v in ([4, 3], [1, 0], [3, 3], [1, 2])]
+    return apply_op("StridedSliceGrad", spec + [dy], **masks)
+
+
+def test_strided_slice_grad_puts_the_gradient_where_the_slice_was():
+    dy = RNG.randn(2, 2).astype(np.float32)
+    expected = np.zeros([4, 3], np.float32)
+    expected[1:3, 0:3:2] = dy
+    with tf.Graph().as_default(), tf.Session() as sess:
+        out = _strided_slice_grad(tf.constant(dy))
+        assert out.shape.as_list() == [4, 3]
+        np.testing.assert_array_equal(sess.run(out), expected)
+        row_dy = RNG.randn(3).astype(np.float32)
+        shrunk = apply_op(  # x[2] of a [4, 3] tensor: shrink_axis_mask drops the axis
+            "StridedSliceGrad",
+            [tf.constant(v, tf.int32) for v in ([4, 3], [2], [3], [1])] + [tf.constant(row_dy)],
+            shrink_axis_mask=1,
+        )
+        row = sess.run(shrunk)
+    expected = np.zeros([4, 3], np.float32)
+    expected[2] = row_dy
+    np.testing.assert_array_equal(row, expected)
+
+
+def test_strided_slice_grad_gradient_matches_finite_differences():
+    gradient_checker.check_gradients(_strided_slice_grad, RNG.randn(2, 2))
