@@ -37,9 +37,8 @@ TENSOR_ARRAY_TYPES = frozenset(
         "TensorArrayConcatV3", "TensorArraySplitV3",
     }
 )  # fmt: skip
-CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES
 STACK_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2"})
-CONVERTED_TYPES = CONVERTED_TYPES | STACK_TYPES
+CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES | STACK_TYPES
 _COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
 
 
@@ -454,7 +453,7 @@ class Converter:
         mapped = self.importer.mapped(tensor_name)
         if mapped is not None:
             return mapped.op if isinstance(mapped, Tensor) else mapped
-        if not _encloses(scope.ctx, self.structure.ctx[tensor_name[1:]]):
+        if not _encloses(scope.ctx, self.structure.ctx.get(tensor_name[1:], ())):
             return None  # an op inside a loop or branch: its functional op runs it
         result = self.result(scope, tensor_name[1:])
         if isinstance(result, Operation):
