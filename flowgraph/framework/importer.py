@@ -28,6 +28,10 @@ def import_graph_def(
 
     Each node becomes an op built as the op constructors build them, so output dtypes and
     shapes are inferred by the kernels and the imported graph runs like the original.
+    TF1's v1 control flow (`Switch`, `Merge`, `Enter`, `Exit`, `NextIteration`,
+    `LoopCond`, with the `TensorArray*V3` and stack ops in it) is rebuilt as `If`/`While`
+    ops, and TF 2.x resource-variable ops (`VarHandleOp`, `ReadVariableOp`, …) as
+    reference-variable ops, keeping the nodes' names.
 
     Example:
       >>> gd = g.as_graph_def()
@@ -53,6 +57,8 @@ def import_graph_def(
         `return_elements` name is not in `graph_def`, or an op cannot be built.
       NotFoundError: listing every op type of `graph_def` that is not registered, or that
         is TensorFlow's but has no kernel in flowgraph.
+      UnimplementedError: naming a node of v1 control flow that cannot be converted (the
+        gradient of a TensorArray, or of a cond inside a loop).
     """
     del op_dict
     if not isinstance(graph_def, graph_pb2.GraphDef):
