@@ -1121,6 +1121,9 @@ EXPORTS = {
         "TFRecordOptions": "io.TFRecordOptions",
         "TFRecordWriter": "io.TFRecordWriter",
     },
+    "flowgraph.saved_model.assets": {
+        "Asset": "saved_model.Asset",
+    },
     "flowgraph.saved_model.builder": {
         "SavedModelBuilder": "saved_model.Builder saved_model.builder.SavedModelBuilder",
         "simple_save": "saved_model.simple_save",

@@ -39,6 +39,7 @@ from kernels import (  # noqa: F401  (registrations)
     stateless_random,
     string,
     string_ngrams,
+    tf_grad_ops,
     training,
 )
 

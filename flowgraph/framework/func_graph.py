@@ -18,7 +18,7 @@ import numpy as np
 from tensorboard.compat.proto import function_pb2
 
 from device.ir import Function, GraphIR, Node
-from flowgraph.framework import dtypes
+from flowgraph.framework import dtypes, tf_function_def
 from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
 from kernels import registry
 
@@ -207,23 +207,36 @@ _function_ids = itertools.count()
 
 
 def to_function_def(fn: Function, library) -> function_pb2.FunctionDef:
-    """The FunctionDef of `fn` (functions it calls go into `library` too)."""
+    """The FunctionDef of `fn` in TensorFlow's conventions (functions it calls go into
+    `library` too): arguments by name, outputs as `node:output_arg:index`."""
     from flowgraph.framework import graph_def
 
     fdef = function_pb2.FunctionDef()
     fdef.signature.name = _function_name(fn)
     nodes = fn.graph.by_name
+    arguments = {name: f"arg{i}" for i, name in enumerate(fn.inputs) if name is not None}
+
+    def ref(name: str, index: int) -> str:
+        if name in arguments:
+            return arguments[name]
+        return f"{name}:{tf_function_def.output_name(nodes[name].op, nodes[name].attrs, index)}"
+
     for i, name in enumerate(fn.inputs):
         arg = fdef.signature.input_arg.add(name=f"arg{i}")
         if name is not None:
             arg.type = dtypes.as_dtype(nodes[name].output_dtypes[0]).as_datatype_enum
-    for j, _ in enumerate(fn.outputs):
-        fdef.signature.output_arg.add(name=f"out{j}")
-        fdef.ret[f"out{j}"] = "%s:%d" % fn.outputs[j]
+            shapes = fdef.arg_attr[i].attr["_output_shapes"].list.shape
+            shapes.add().CopyFrom(graph_def._shape_proto(nodes[name].output_shapes[0]))
+    for j, (name, index) in enumerate(fn.outputs):
+        dtype = dtypes.as_dtype(nodes[name].output_dtypes[index]).as_datatype_enum
+        fdef.signature.output_arg.add(name=f"out{j}", type=dtype)
+        fdef.ret[f"out{j}"] = ref(name, index)
     for node in fn.graph.nodes:
+        if node.name in arguments:
+            continue  # an argument's placeholder: TF names the argument itself
         nd = fdef.node_def.add(name=node.name, op=node.op, device=node.device)
-        nd.input.extend("%s:%d" % e for e in node.inputs)
-        nd.input.extend("^" + c for c in node.control_inputs)
+        nd.input.extend(ref(*e) for e in node.inputs)
+        nd.input.extend("^" + c for c in node.control_inputs if c not in arguments)
         for key, value in node.attrs.items():
             nd.attr[key].CopyFrom(graph_def.attr_value(value, key, library))
         nd.attr["_output_types"].list.type.extend(
@@ -240,48 +253,72 @@ def to_function_def(fn: Function, library) -> function_pb2.FunctionDef:
 
 
 def from_function_def(name: str, library) -> Function:
-    """The Function `name` of `library`."""
-    from flowgraph.framework import graph_def
-
+    """The Function `name` of `library` (written by `to_function_def`, or by flowgraph
+    versions that kept argument placeholders as nodes and named outputs `node:index`)."""
     fdef = next((f for f in library.function if f.signature.name == name), None)
     if fdef is None:
         raise ValueError(f"function '{name}' is not in the graph's function library")
-    nodes = []
-    for nd in fdef.node_def:
-        attrs = {
-            k: graph_def.attr_python(v, k, library)
-            for k, v in nd.attr.items()
-            if k not in ("_output_types", "_output_shapes")
-        }
-        inputs = [i for i in nd.input if not i.startswith("^")]
-        nodes.append(
-            Node(
-                name=nd.name,
-                op=nd.op,
-                inputs=tuple((i.rsplit(":", 1)[0], int(i.rsplit(":", 1)[1])) for i in inputs),
-                control_inputs=tuple(i[1:] for i in nd.input if i.startswith("^")),
-                attrs=attrs,
-                device=nd.device,
-                output_dtypes=tuple(
-                    dtypes.as_dtype(t).numpy_dtype for t in nd.attr["_output_types"].list.type
-                ),
-                output_shapes=tuple(
-                    graph_def._shape(s) for s in nd.attr["_output_shapes"].list.shape
-                ),
-            )
-        )
+    inputs = tuple(n.decode() or None for n in fdef.attr["_inputs"].list.s)
+    by_name = {nd.name: nd for nd in fdef.node_def}
+    arguments = {f"arg{i}": n for i, n in enumerate(inputs) if n is not None}
+
+    def edge(ref: str) -> tuple[str, int]:
+        if ref in arguments:
+            return arguments[ref], 0
+        parts = ref.split(":")
+        if len(parts) == 2:
+            return parts[0], int(parts[1])
+        return parts[0], tf_function_def.output_index(by_name[parts[0]], parts[1], int(parts[2]))
+
+    nodes = [_argument_node(fdef, i, n) for i, n in enumerate(inputs) if n and n not in by_name]
+    nodes += [_node(nd, edge, library) for nd in fdef.node_def]
+    count = fdef.attr["_outputs"].i if "_outputs" in fdef.attr else len(fdef.signature.output_arg)
     rng = fdef.attr["_rng"].i
     return Function(
         name=name,
         graph=GraphIR(tuple(nodes)),
-        inputs=tuple(n.decode() or None for n in fdef.attr["_inputs"].list.s),
-        outputs=tuple(
-            (fdef.ret[a.name].rsplit(":", 1)[0], int(fdef.ret[a.name].rsplit(":", 1)[1]))
-            for a in fdef.signature.output_arg
-        ),
+        inputs=inputs,
+        outputs=tuple(edge(fdef.ret[a.name]) for a in fdef.signature.output_arg[:count]),
         refs=tuple(fdef.attr["_refs"].list.i),
         writes=tuple(fdef.attr["_writes"].list.i),
         rng=None if rng < 0 else rng,
+    )
+
+
+def _argument_node(fdef, index: int, name: str) -> Node:
+    from flowgraph.framework import graph_def
+
+    dtype = dtypes.as_dtype(fdef.signature.input_arg[index].type).numpy_dtype
+    shape = graph_def._shape(fdef.arg_attr[index].attr["_output_shapes"].list.shape[0])
+    return Node(
+        name=name,
+        op="Placeholder",
+        attrs={"dtype": dtype, "shape": shape},
+        output_dtypes=(dtype,),
+        output_shapes=(shape,),
+    )
+
+
+def _node(nd, edge, library) -> Node:
+    from flowgraph.framework import graph_def
+
+    attrs = {
+        k: graph_def.attr_python(v, k, library)
+        for k, v in nd.attr.items()
+        if k not in ("_output_types", "_output_shapes")
+    }
+    attrs = tf_function_def.loop_outputs(attrs, nd.op)
+    return Node(
+        name=nd.name,
+        op=nd.op,
+        inputs=tuple(edge(i) for i in nd.input if not i.startswith("^")),
+        control_inputs=tuple(i[1:] for i in nd.input if i.startswith("^")),
+        attrs=attrs,
+        device=nd.device,
+        output_dtypes=tuple(
+            dtypes.as_dtype(t).numpy_dtype for t in nd.attr["_output_types"].list.type
+        ),
+        output_shapes=tuple(graph_def._shape(s) for s in nd.attr["_output_shapes"].list.shape),
     )
 
 

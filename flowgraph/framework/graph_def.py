@@ -25,7 +25,7 @@ from tensorboard.compat.proto import (
     versions_pb2,
 )
 
-from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework import dtypes, tensor_shape, tf_function_def
 
 # The GraphDef version written in `versions.producer` (TF 1.15's).
 GRAPH_DEF_VERSION = 134
@@ -394,11 +394,10 @@ def ir_node_def(node, device: str, library=None) -> node_def_pb2.NodeDef:
     out = node_def_pb2.NodeDef(name=node.name, op=node.op, device=device)
     out.input.extend(name if i == 0 else f"{name}:{i}" for name, i in node.inputs)
     out.input.extend("^" + c for c in node.control_inputs)
-    encoder = _Encoder(
-        f"Operation '{node.name}' (op: '{node.op}')", library, _attr_kinds(node.op)
-    )
+    encoder = _Encoder(f"Operation '{node.name}' (op: '{node.op}')", library, _attr_kinds(node.op))
     for key, value in node.attrs.items():
         out.attr[key].CopyFrom(encoder.attr(key, value))
+    tf_function_def.complete_functional_node(out, library)
     return out
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 from tensorboard.compat.proto import graph_pb2
 
 from device.spec import DeviceSpec
-from flowgraph.framework import graph_def as graph_def_lib, op_def_library
+from flowgraph.framework import (
+    graph_def as graph_def_lib,
+    import_rewrites,
+    op_def_library,
+    tf_function_def,
+    v1_control_flow,
+)
 from flowgraph.framework.ops import Operation, Tensor, _build_op, get_default_graph
 from kernels import errors, op_def as op_def_registry, registry
 
@@ -22,6 +28,10 @@ def import_graph_def(
 
     Each node becomes an op built as the op constructors build them, so output dtypes and
     shapes are inferred by the kernels and the imported graph runs like the original.
+    TF1's v1 control flow (`Switch`, `Merge`, `Enter`, `Exit`, `NextIteration`,
+    `LoopCond`, with the `TensorArray*V3` and stack ops in it) is rebuilt as `If`/`While`
+    ops, and TF 2.x resource-variable ops (`VarHandleOp`, `ReadVariableOp`, …) as
+    reference-variable ops, keeping the nodes' names.
 
     Example:
       >>> gd = g.as_graph_def()
@@ -47,6 +57,8 @@ def import_graph_def(
         `return_elements` name is not in `graph_def`, or an op cannot be built.
       NotFoundError: listing every op type of `graph_def` that is not registered, or that
         is TensorFlow's but has no kernel in flowgraph.
+      UnimplementedError: naming a node of v1 control flow that cannot be converted (the
+        gradient of a TensorArray, or of a cond inside a loop).
     """
     del op_dict
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -112,7 +124,7 @@ class _Importer:
 
     def __init__(self, graph, graph_def, scope: str, input_map: dict, producer_op_list):
         self.graph = graph
-        self.graph_def = graph_def
+        self.graph_def = graph_def = import_rewrites.rewrite(graph_def)
         self.prefix = scope
         self.input_map = input_map
         self.used_inputs: set[str] = set()
@@ -125,7 +137,13 @@ class _Importer:
         self.ops: dict[str, Operation] = {}
 
     def import_nodes(self) -> None:
-        _check_op_types(self.graph_def)
+        v1_control_flow.check_convertible(self.graph_def)
+        converting = v1_control_flow.has_v1_control_flow(self.graph_def)
+        _check_op_types(self.graph_def, v1_control_flow.CONVERTED_TYPES if converting else ())
+        if converting:  # loops and conds are rebuilt as If/While, context by context
+            order = _topological_order(self.graph_def.node, self.nodes, self._forward_inputs)
+            self.ops = v1_control_flow.Converter(self, order).import_nodes()
+            return
         for node in _topological_order(self.graph_def.node, self.nodes):
             self.ops[node.name] = self._import(node)
 
@@ -136,24 +154,48 @@ class _Importer:
                 controls.append(self._control_input(node, name))
             else:
                 inputs.append(self._input(node, i, name))
+        return self.build(self.graph, node, inputs, controls)
+
+    def build(self, graph, node, inputs: list, controls: list) -> Operation:
+        """`node` built in `graph` (the graph or a function body) on the given inputs."""
         kernel = registry.lookup(node.op)
         attrs = self._attrs(node)
         shapes = attrs.pop("_output_shapes", None)
-        full_name = self.graph.unique_name(self.prefix + node.name)
+        full_name = graph.unique_name(self.prefix + node.name)
         try:
-            op = _build_op(self.graph, node.op, inputs, full_name + "/", attrs, strict=False)
+            op = _build_op(graph, node.op, inputs, full_name + "/", attrs, strict=False)
         except (ValueError, TypeError) as e:  # TF's importer names the node
             cls = TypeError if isinstance(e, TypeError) else ValueError
             raise cls(f"Node '{node.name}': {e}") from None
         _mark_refs(op, kernel)
         _refine_shapes(op, shapes)
-        if node.device:
+        if node.device and graph is self.graph:
             merged = DeviceSpec.from_string(op.device).make_merged_spec(
                 DeviceSpec.from_string(node.device)
             )
             op._set_device(merged)
-        op._add_control_inputs(controls)
+        inner = [c for c in controls if c.graph is graph]
+        for c in controls:  # an enclosing graph's op: the functional op waits for it
+            if c.graph is not graph:
+                graph._capture_control(c)
+        op._add_control_inputs(inner)
         return op
+
+    def _forward_inputs(self, node) -> list[str]:
+        """A node's inputs without a v1 loop's back edges (NextIteration into Merge)."""
+        if node.op not in ("Merge", "RefMerge"):
+            return node.input
+        back = ("NextIteration", "RefNextIteration")
+        producers = [self.nodes.get(i.lstrip("^").split(":")[0]) for i in node.input]
+        return [i for i, p in zip(node.input, producers) if p is None or p.op not in back]
+
+    def mapped(self, name: str):
+        """What `input_map` puts in place of the GraphDef input `name`, or None."""
+        key = name if name.startswith("^") else _tensor_key(name)
+        if key not in self.input_map:
+            return None
+        self.used_inputs.add(key)
+        return self.input_map[key]
 
     def _attrs(self, node) -> dict:
         # As TF's importer: an attr our OpDef lacks that holds the producer's default is
@@ -165,6 +207,7 @@ class _Importer:
             if key in defaults and key not in declared and value == defaults[key]:
                 continue
             attrs[key] = graph_def_lib.attr_python(value, key, self.graph_def.library)
+        attrs = tf_function_def.loop_outputs(attrs, node.op)  # TF's While has more outputs
         if "_class" in attrs:  # colocation groups name imported ops
             attrs["_class"] = tuple(self._colocation(c) for c in attrs["_class"])
         return attrs
@@ -204,18 +247,26 @@ class _Importer:
     def element(self, name: str):
         if ":" in name:
             op_name, _, out = name.rpartition(":")
-            op = self.ops.get(op_name)
-            if op is None or not out.isdigit() or int(out) >= len(op.outputs):
+            outputs = _outputs(self.ops.get(op_name))
+            if outputs is None or not out.isdigit() or int(out) >= len(outputs):
                 raise ValueError(f"Requested return tensor '{name}' not found in graph def")
-            return op.outputs[int(out)]
-        if name not in self.ops:
+            return outputs[int(out)]
+        op = self.ops.get(name)
+        if isinstance(op, list):  # a converted node: the op of its value
+            op = next((t.op for t in op if isinstance(t, Tensor)), None)
+        if op is None:
             raise ValueError(f"Requested return node '{name}' not found in graph def")
-        return self.ops[name]
+        return op
 
 
-def _check_op_types(graph_def) -> None:
-    """NotFoundError listing every op type of `graph_def` that flowgraph cannot build."""
-    types = sorted({node.op for node in graph_def.node})
+def _outputs(result):
+    return result.outputs if isinstance(result, Operation) else result
+
+
+def _check_op_types(graph_def, converted=()) -> None:
+    """NotFoundError listing every op type of `graph_def` that flowgraph cannot build
+    (`converted` types are rebuilt by import, not built)."""
+    types = sorted({node.op for node in graph_def.node} - set(converted))
     unknown = [t for t in types if not op_def_registry.is_registered(t)]
     kernels = registry.all_kernels()
     lacking = [t for t in types if t not in kernels and t not in unknown]
@@ -231,8 +282,9 @@ def _check_op_types(graph_def) -> None:
     raise errors.NotFoundError(None, None, message)
 
 
-def _topological_order(nodes, by_name: dict) -> list:
-    """The nodes with every producer before its consumers, otherwise in GraphDef order."""
+def _topological_order(nodes, by_name: dict, inputs=lambda node: node.input) -> list:
+    """The nodes with every producer before its consumers, otherwise in GraphDef order
+    (`inputs(node)`: the input names that order it)."""
     order, state = [], {}
     for root in nodes:
         stack = [(root, False)]
@@ -251,7 +303,7 @@ def _topological_order(nodes, by_name: dict) -> list:
                 continue
             state[node.name] = False
             stack.append((node, True))
-            for name in reversed(node.input):
+            for name in reversed(inputs(node)):
                 producer = by_name.get(name.lstrip("^").rpartition(":")[0] or name.lstrip("^"))
                 if producer is not None and state.get(producer.name) is not True:
                     if state.get(producer.name) is False:

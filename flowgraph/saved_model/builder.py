@@ -1,8 +1,9 @@
 """`tf.saved_model.builder.SavedModelBuilder` and `simple_save`: write a SavedModel.
 
 A SavedModel directory holds `saved_model.pb` (a `SavedModel` proto of tagged
-MetaGraphDefs with their signatures) and `variables/variables*` (a checkpoint written by
-`tf.train.Saver`, in flowgraph's checkpoint format).
+MetaGraphDefs with their signatures), `variables/variables*` (a checkpoint written by
+`tf.train.Saver`, in TensorFlow's tensor-bundle format) and `assets/` (files the graph
+reads, such as vocabularies).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from google.protobuf import text_format
 
 from flowgraph.framework.ops import GraphKeys, get_default_graph
 from flowgraph.framework.scopes import add_to_collection, get_collection
-from flowgraph.saved_model import constants, signature_def_utils
+from flowgraph.saved_model import assets, constants, signature_def_utils
 from flowgraph.saved_model.saved_model_pb2 import SavedModel
 from flowgraph.train.saver import Saver
 
@@ -54,7 +55,10 @@ class SavedModelBuilder:
                                      saver=None, train_op=None):  # fmt: skip
         """Saves the session's variables and adds the current graph as a MetaGraph with `tags`.
 
-        `main_op` (or `legacy_init_op`) is run by the loader after restoring.
+        `main_op` (or `legacy_init_op`) is run by the loader after restoring. The files
+        named by `assets_collection` (scalar string constants, e.g.
+        `tf.get_collection(tf.GraphKeys.ASSET_FILEPATHS)`) are copied into `assets/`; the
+        loader feeds their new paths to the main op.
         """
         if self._has_saved_variables:
             raise AssertionError("Graph state including variables and assets has already been "
@@ -68,6 +72,7 @@ class SavedModelBuilder:
         saver.save(sess, path, write_meta_graph=False, write_state=False)
         meta_graph = saver.export_meta_graph(clear_devices=clear_devices,
                                              strip_default_attrs=strip_default_attrs)  # fmt: skip
+        assets.save_assets(meta_graph, assets_collection, self._export_dir)
         self._tag_and_add(meta_graph, tags, signature_def_map or {})
         self._has_saved_variables = True
 
@@ -85,6 +90,7 @@ class SavedModelBuilder:
         saver = saver or Saver(allow_empty=True)
         meta_graph = saver.export_meta_graph(clear_devices=clear_devices,
                                              strip_default_attrs=strip_default_attrs)  # fmt: skip
+        assets.save_assets(meta_graph, assets_collection, self._export_dir)
         self._tag_and_add(meta_graph, tags, signature_def_map or {})
 
     def save(self, as_text=False):

@@ -8,7 +8,7 @@ from google.protobuf import text_format
 
 from flowgraph.framework.meta_graph import import_meta_graph
 from flowgraph.framework.ops import get_default_graph
-from flowgraph.saved_model import constants
+from flowgraph.saved_model import assets, constants
 from flowgraph.saved_model.saved_model_pb2 import SavedModel
 
 
@@ -22,7 +22,8 @@ def maybe_saved_model_directory(export_dir):
 def load(sess, tags, export_dir, import_scope=None, **saver_kwargs):
     """Loads the MetaGraph tagged `tags` into `sess`'s graph and restores its variables.
 
-    Then runs its main op (or legacy init op), if it has one.
+    Then runs its main op (or legacy init op), if it has one, feeding each asset tensor
+    the path of its file in `export_dir/assets/`.
 
     Example:
       >>> with tf.Session(graph=tf.Graph()) as sess:
@@ -48,8 +49,8 @@ def load(sess, tags, export_dir, import_scope=None, **saver_kwargs):
         main_ops = graph.get_collection(constants.MAIN_OP_KEY) or graph.get_collection(
             constants.LEGACY_INIT_OP_KEY
         )
-        if main_ops:
-            sess.run(main_ops[0])
+        if main_ops:  # with the assets' paths in this SavedModel, as TF's loader feeds them
+            sess.run(main_ops[0], assets.asset_tensors(meta_graph, export_dir, import_scope))
     return meta_graph
 
 

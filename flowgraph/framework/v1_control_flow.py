@@ -1,0 +1,673 @@
+"""TF1's v1 control flow at import: `Switch`/`Merge`/`Enter`/`Exit`/`NextIteration`/
+`LoopCond` dataflow (and the `TensorArray*V3` ops in it) rebuilt as functional `If`/`While`.
+
+A GraphDef made by TF1's `tf.cond`/`tf.while_loop` holds each construct as a subgraph:
+a cond as `Switch(x, pred)` nodes whose two outputs feed the two branches, joined again by
+`Merge` nodes; a loop as a frame (the `Enter` nodes' `frame_name`) where each loop
+variable is `Enter` → `Merge` (with `NextIteration` from the body) → `Switch` on
+`LoopCond` → body (output 1) or `Exit` (output 0). Every tensor of the GraphDef has a
+context, the stack of frames and branches it lives in; the context is found by one pass
+in dataflow order. Nodes are then built context by context: a root node into the graph, a
+loop through `tf.while_loop` whose cond and body build the frame's nodes, a cond through
+`tf.cond` whose branches build theirs, so the result is what those builders make.
+Values of enclosing contexts are captured by the bodies as for any Python-built loop.
+
+TF1's `tf.gradients` through a v1 loop adds a backward loop fed by stacks: the forward
+loop pushes (`StackPushV2`) what the backward loop pops (`StackPopV2`) in reverse. A
+pushed stack becomes a TensorArray the forward loop writes at its counter (so the loop
+must count, `i < n`, with `n` known when compiled), and a pop reads it from the top down.
+"""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from flowgraph.ops import array_ops, control_flow_ops
+from flowgraph.ops.tensor_array_ops import TensorArray
+from kernels import errors
+
+LOOP_TYPES = frozenset(
+    {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"}
+)
+COND_TYPES = frozenset({"Switch", "RefSwitch", "Merge", "RefMerge"})
+TENSOR_ARRAY_TYPES = frozenset(
+    {
+        "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3", "TensorArrayGatherV3",
+        "TensorArrayScatterV3", "TensorArraySizeV3", "TensorArrayCloseV3",
+        "TensorArrayConcatV3", "TensorArraySplitV3",
+    }
+)  # fmt: skip
+STACK_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2"})
+CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES | STACK_TYPES
+_COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
+
+
+def has_v1_control_flow(graph_def) -> bool:
+    """Whether `graph_def` needs converting (it holds v1 control flow or TensorArrays)."""
+    return any(node.op in CONVERTED_TYPES for node in graph_def.node)
+
+
+def check_convertible(graph_def) -> None:
+    """UnimplementedError naming a node of v1 control flow that import does not convert:
+    the gradient of a TensorArray (`TensorArrayGradV3`, from `tf.gradients` through a
+    `dynamic_rnn`)."""
+    for node in graph_def.node:
+        if node.op == "TensorArrayGradV3":
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}' cannot be imported: the gradients of "
+                "TensorArrays in TF1 v1 loops are not converted (v1 conds and loops, "
+                "TensorArray*V3 ops and the stacks of v1 loop gradients are). Export the "
+                "forward graph and rebuild the gradient with tf.gradients after import.",
+            )
+
+
+def _name(tensor_name: str) -> tuple[str, int]:
+    """(node name, output index) of a GraphDef input string ("^x" → ("x", -1))."""
+    if tensor_name.startswith("^"):
+        return tensor_name[1:], -1
+    name, _, out = tensor_name.partition(":")
+    return name, int(out) if out else 0
+
+
+class _Frame:
+    """One v1 while loop: its loop variables (by Merge) and the nodes around them."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.merges: list[str] = []
+        self.enters: list[str] = []
+        self.nexts: list[str] = []
+        self.loop_cond: str | None = None
+        self.parallel_iterations = 10
+        self.pushes: dict[str, str] = {}  # stack → the StackPushV2 node in this frame
+        self.pops: list[str] = []  # stacks popped in this frame
+
+
+class Structure:
+    """The contexts of a GraphDef's nodes and its loops and conds."""
+
+    def __init__(self, nodes: dict, order: list):
+        self.nodes = nodes
+        self.frames: dict[str, _Frame] = {}
+        self.var_of: dict[str, tuple[str, int]] = {}  # loop Merge → (frame, index)
+        self.cond_merges: dict[str, tuple] = {}  # cond Merge → (ctx, pred, {branch: input})
+        self.ctx: dict[str, tuple] = {}  # node → its context
+        self.switch_ctx: dict[tuple[str, int], tuple] = {}  # cond Switch output → context
+        self._groups: dict[str, list[str]] | None = None
+        self._find_loops()
+        for node in order:
+            self.ctx[node.name] = self._context(node)
+        self._find_stacks()
+
+    def _find_stacks(self) -> None:
+        """The stacks TF1's gradients push in a forward loop and pop in its backward one."""
+        for node in self.nodes.values():
+            if node.op not in ("StackPushV2", "StackPopV2"):
+                continue
+            ctx = self.ctx.get(node.name, ())
+            if not ctx or ctx[-1][0] != "while":
+                raise _unconvertible(
+                    node,
+                    "it is inside a cond of a while loop's body (the gradient of a cond "
+                    "inside a v1 loop saves values only when its branch runs, which import "
+                    "does not convert)",
+                )
+            frame = self.frames[ctx[-1][1]]
+            stack = self.stack_of(node)
+            if node.op == "StackPopV2":
+                frame.pops.append(stack)
+            elif frame.pushes.setdefault(stack, node.name) != node.name:
+                raise _unconvertible(node, "its stack is pushed twice per iteration")
+
+    def stack_of(self, node) -> str:
+        """The StackV2 node a stack op's handle comes from (through Enter and Identity)."""
+        handle = self.nodes.get(_name(node.input[0])[0])
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity"):
+            handle = self.nodes.get(_name(handle.input[0])[0])
+        if handle is None or handle.op != "StackV2":
+            raise _unconvertible(node, "its handle does not come from a StackV2")
+        return handle.name
+
+    def counter(self, frame: _Frame) -> int:
+        """The loop variable a loop's condition compares (`i < n`), or -1."""
+        test = self.nodes.get(_name(self.nodes[frame.loop_cond].input[0])[0])
+        if test is None or test.op not in _COMPARISONS:
+            return -1
+        for tensor_name in test.input:
+            name = _name(tensor_name)[0]
+            if name in self.var_of and self.var_of[name][0] == frame.name:
+                return self.var_of[name][1]
+        return -1
+
+    def _find_loops(self) -> None:
+        for node in self.nodes.values():
+            if node.op not in ("Merge", "RefMerge"):
+                continue
+            producers = [self.nodes.get(_name(i)[0]) for i in node.input]
+            enter = next(
+                (p for p in producers if p is not None and p.op in ("Enter", "RefEnter")), None
+            )
+            nxt = next(
+                (
+                    p
+                    for p in producers
+                    if p is not None and p.op in ("NextIteration", "RefNextIteration")
+                ),
+                None,
+            )
+            if enter is None or nxt is None:
+                continue
+            frame_name = enter.attr["frame_name"].s.decode()
+            frame = self.frames.setdefault(frame_name, _Frame(frame_name))
+            frame.parallel_iterations = enter.attr["parallel_iterations"].i or 10
+            self.var_of[node.name] = (frame_name, len(frame.merges))
+            frame.merges.append(node.name)
+            frame.enters.append(enter.name)
+            frame.nexts.append(nxt.name)
+        for node in self.nodes.values():
+            if node.op in ("Switch", "RefSwitch") and self._loop_switch(node):
+                frame, _ = self.var_of[_name(node.input[0])[0]]
+                self.frames[frame].loop_cond = _name(node.input[1])[0]
+
+    def _loop_switch(self, node) -> bool:
+        pred = self.nodes.get(_name(node.input[1])[0])
+        return pred is not None and pred.op == "LoopCond"
+
+    def is_loop_switch(self, node) -> bool:
+        return node.op in ("Switch", "RefSwitch") and self._loop_switch(node)
+
+    def input_ctx(self, tensor_name: str) -> tuple:
+        name, out = _name(tensor_name)
+        return self.switch_ctx.get((name, out), self.ctx.get(name, ()))
+
+    def _context(self, node) -> tuple:
+        if node.op in ("Enter", "RefEnter"):
+            return self.input_ctx(node.input[0]) + (("while", node.attr["frame_name"].s.decode()),)
+        if node.op in ("Exit", "RefExit"):
+            ctx = self.input_ctx(node.input[0])
+            last = max(i for i, step in enumerate(ctx) if step[0] == "while")
+            return ctx[:last]
+        if node.name in self.var_of:
+            frame = self.frames[self.var_of[node.name][0]]
+            return self.ctx[frame.enters[self.var_of[node.name][1]]]
+        if node.op in ("Merge", "RefMerge"):
+            return self._cond_merge(node)
+        ctx = self._joined(node, node.input)
+        if node.op in ("Switch", "RefSwitch") and not self._loop_switch(node):
+            pred = self.pred_key(node.input[1])
+            for branch in (0, 1):
+                self.switch_ctx[(node.name, branch)] = ctx + (("cond", pred, branch),)
+        return ctx
+
+    def cond_group(self, merge: str) -> list[str]:
+        """The Merges of one cond: those on its predicate, in its context, whose branches
+        share a Switch. (A cond's gradient switches on the same predicate, with Switches
+        of its own: it is another cond, run after the loops between them.)"""
+        if self._groups is None:
+            self._groups = self._cond_groups()
+        return self._groups[merge]
+
+    def _cond_groups(self) -> dict[str, list[str]]:
+        owner: dict[str, str] = {}  # a Switch → the first Merge found behind it
+        parent = {m: m for m in self.cond_merges}
+
+        def root(m):
+            while parent[m] != m:
+                m = parent[m]
+            return m
+
+        for merge, (ctx, pred, _) in self.cond_merges.items():
+            for switch in self._branch_switches(merge, ctx, pred):
+                other = owner.setdefault(switch, merge)
+                parent[root(merge)] = root(other)
+        groups: dict[object, list[str]] = {}
+        for merge in self.cond_merges:  # in GraphDef order
+            groups.setdefault(root(merge), []).append(merge)
+        out = {}
+        for members in groups.values():
+            levels = self._levels(members)
+            for merge in members:
+                out[merge] = [m for m in members if levels[m] == levels[merge]]
+        return out
+
+    def _levels(self, members: list[str]) -> dict[str, int]:
+        """How many of `members` each one depends on in a chain: TF builds a cond's
+        gradient in the cond's own context, so a Merge of the gradient may need (through
+        loops) a Merge of the forward cond. Those become two Ifs, one after the other."""
+        if len(members) == 1:
+            return {members[0]: 0}
+        reaches = {m: self._reached(m, set(members) - {m}) for m in members}
+        levels: dict[str, int] = {}
+
+        def level(m):
+            if m not in levels:
+                levels[m] = 1 + max((level(o) for o in reaches[m]), default=-1)
+            return levels[m]
+
+        for m in members:
+            level(m)
+        return levels
+
+    def _reached(self, merge: str, targets: set[str]) -> set[str]:
+        found, seen, stack = set(), {merge}, list(self.nodes[merge].input)
+        while stack and found != targets:
+            name = _name(stack.pop())[0]
+            if name in seen or name not in self.nodes:
+                continue
+            seen.add(name)
+            if name in targets:
+                found.add(name)
+            stack.extend(self.nodes[name].input)
+        return found
+
+    def _branch_switches(self, merge: str, ctx: tuple, pred: str) -> set[str]:
+        """The Switches on `pred` that the branches of `merge` start from."""
+        inside = len(ctx) + 1
+        found, seen, stack = set(), set(), list(self.nodes[merge].input)
+        while stack:
+            name, out = _name(stack.pop())
+            if name in seen:
+                continue
+            seen.add(name)
+            step = self.switch_ctx.get((name, max(out, 0)))
+            if step is not None and step[len(ctx)][:2] == ("cond", pred):
+                found.add(name)
+                continue
+            node_ctx = self.ctx.get(name, ())
+            if len(node_ctx) >= inside and node_ctx[: len(ctx)] == ctx:
+                stack.extend(self.nodes[name].input)
+        return found
+
+    def pred_key(self, tensor_name: str) -> str:
+        """The tensor a cond's predicate is (through Identity: TF1's `pred_id`)."""
+        name, out = _name(tensor_name)
+        node = self.nodes.get(name)
+        while node is not None and node.op == "Identity" and out == 0:
+            name, out = _name(node.input[0])
+            node = self.nodes.get(name)
+        return f"{name}:{out}"
+
+    def _joined(self, node, inputs) -> tuple:
+        """The deepest context of `node`'s data inputs. A node without data inputs lives
+        where its control inputs do, or (TF's gradient syncs, waiting on ops of both
+        branches of a cond) in the context they share."""
+        data = [i for i in inputs if not i.startswith("^")]
+        ctx = ()
+        for tensor_name in data:
+            other = self.input_ctx(tensor_name)
+            if len(other) > len(ctx):
+                ctx, other = other, ctx
+            if ctx[: len(other)] != other:
+                raise _unconvertible(node, "its inputs come from different loops or branches")
+        if data or not inputs:
+            return ctx
+        contexts = [self.input_ctx(i) for i in inputs]
+        deepest = max(contexts, key=len)
+        if all(deepest[: len(c)] == c for c in contexts):
+            return deepest
+        return _common_prefix(contexts)
+
+    def _cond_merge(self, node) -> tuple:
+        ctxs = [self.input_ctx(i) for i in node.input]
+        prefix = _common_prefix(ctxs)
+        branches, pred = {}, None
+        for i, ctx in enumerate(ctxs):
+            if len(ctx) > len(prefix) and ctx[len(prefix)][0] == "cond":
+                pred = pred or ctx[len(prefix)][1]
+                if ctx[len(prefix)][1] != pred:
+                    raise _unconvertible(node, "it joins the branches of different conds")
+                branches[ctx[len(prefix)][2]] = i
+        if pred is None or not branches:
+            raise _unconvertible(node, "its inputs are not the branches of one cond")
+        self.cond_merges[node.name] = (prefix, pred, branches)
+        return prefix
+
+
+def _common_prefix(contexts: list) -> tuple:
+    prefix = contexts[0]
+    for ctx in contexts[1:]:
+        n = 0
+        while n < min(len(prefix), len(ctx)) and prefix[n] == ctx[n]:
+            n += 1
+        prefix = prefix[:n]
+    return prefix
+
+
+def _encloses(outer: tuple, ctx: tuple) -> bool:
+    return outer[: len(ctx)] == ctx
+
+
+def _unconvertible(node, why: str):
+    return errors.UnimplementedError(
+        None,
+        None,
+        f"{node.op} node '{node.name}' of TF1 v1 control flow cannot be converted to "
+        f"If/While at import: {why}.",
+    )
+
+
+class _TensorArrayHandle:
+    """A `TensorArrayV3` handle: TensorArrays here are values, so ops use the flow."""
+
+
+class _Scope:
+    """Where nodes of one context are built: the graph, or a traced body or branch."""
+
+    def __init__(self, parent, ctx: tuple, args=None):
+        self.graph = get_default_graph()  # a body's scope is made while it is traced
+        self.parent = parent
+        self.ctx = ctx
+        self.args = args  # a loop body's arguments, by loop variable index
+        self.stacks: dict[str, object] = {}  # a loop body's stack arguments, by stack
+        self.built: dict[str, object] = {}
+        self.structures: dict[object, list] = {}  # loops and conds built here
+
+    def home(self, ctx: tuple, node) -> "_Scope":
+        scope = self
+        while scope is not None and scope.ctx != ctx:
+            scope = scope.parent
+        if scope is None:
+            raise _unconvertible(node, "it is used outside the loop or branch it belongs to")
+        return scope
+
+
+class Converter:
+    """Builds a GraphDef's nodes into the importer's graph, converting v1 control flow."""
+
+    def __init__(self, importer, order: list):
+        self.importer = importer
+        self.nodes = importer.nodes
+        self.structure = Structure(self.nodes, order)
+        self.order = order
+        self.root = _Scope(None, ())
+        self.stacks: dict[str, TensorArray] = {}  # stack → what its forward loop pushed
+
+    def import_nodes(self) -> dict:
+        """Builds every node of the root context; returns them by name (an Operation, or
+        the outputs of a converted node)."""
+        for node in self.order:
+            if self.structure.ctx[node.name] == ():
+                self.result(self.root, node.name)
+        return self.root.built
+
+    # -- resolving names in a scope -----------------------------------------------------
+
+    def result(self, scope: _Scope, name: str):
+        """The node `name` as built in its context's scope (building it once)."""
+        node = self.nodes.get(name)
+        if node is None:
+            raise ValueError(f"Unknown input node '{name}'")
+        home = scope.home(self.structure.ctx[name], node)
+        if name not in home.built:
+            with home.graph.as_default(), home.graph.name_scope(None):
+                for pending in self._unbuilt(home, node):  # producers first: no deep recursion
+                    home.built[pending.name] = self._build(home, pending)
+        return home.built[name]
+
+    def _unbuilt(self, home: _Scope, node) -> list:
+        """`node` and the producers of its context it needs that `home` has not built yet,
+        producers first."""
+        order, seen, stack = [], set(), [(node, False)]
+        while stack:
+            current, ready = stack.pop()
+            if ready:
+                order.append(current)
+                continue
+            if current.name in seen or current.name in home.built:
+                continue
+            seen.add(current.name)
+            stack.append((current, True))
+            for tensor_name in reversed(self._needs(current)):
+                producer = self.nodes.get(_name(tensor_name)[0])
+                if producer is not None and self.structure.ctx.get(producer.name) == home.ctx:
+                    stack.append((producer, False))
+        return order
+
+    def _needs(self, node) -> list:
+        """The inputs `_build` reads for `node` (a loop variable or a structure's output
+        reads none of its own context's)."""
+        if node.name in self.structure.var_of or node.op in ("Exit", "RefExit"):
+            return []
+        if node.op in ("Merge", "RefMerge") or node.op in STACK_TYPES:
+            return []
+        return node.input[:1] if node.op in ("Switch", "RefSwitch") else node.input
+
+    def value(self, scope: _Scope, tensor_name: str):
+        key = self.importer.mapped(tensor_name)
+        if key is not None:
+            return key
+        name, out = _name(tensor_name)
+        result = self.result(scope, name)
+        if isinstance(result, Operation):
+            result = result.outputs
+        if out >= len(result):
+            raise ValueError(
+                f"Connecting to invalid output {out} of source node {name} which has "
+                f"{len(result)} outputs."
+            )
+        return result[out]
+
+    def control(self, scope: _Scope, tensor_name: str):
+        mapped = self.importer.mapped(tensor_name)
+        if mapped is not None:
+            return mapped.op if isinstance(mapped, Tensor) else mapped
+        if not _encloses(scope.ctx, self.structure.ctx.get(tensor_name[1:], ())):
+            return None  # an op inside a loop or branch: its functional op runs it
+        result = self.result(scope, tensor_name[1:])
+        if isinstance(result, Operation):
+            return result
+        ops = [v.op for v in result if isinstance(v, Tensor)]
+        return ops[0] if ops else None
+
+    # -- building one node ----------------------------------------------------------------
+
+    def _build(self, scope: _Scope, node):
+        structure = self.structure
+        if node.op in ("Enter", "RefEnter", "NextIteration", "RefNextIteration", "LoopCond"):
+            return [self.value(scope, node.input[0])]
+        if node.name in structure.var_of:
+            return [scope.args[structure.var_of[node.name][1]], None]
+        if node.op in ("Switch", "RefSwitch"):
+            data = self.value(scope, node.input[0])
+            return [None, data] if structure.is_loop_switch(node) else [data, data]
+        if node.op in ("Exit", "RefExit"):
+            return [self._named(node, self._exit(scope, node))]
+        if node.op in ("Merge", "RefMerge"):
+            return [self._named(node, self._merge(scope, node)), None]
+        if node.op in TENSOR_ARRAY_TYPES:
+            return _tensor_array_op(self, scope, node)
+        if node.op in STACK_TYPES:
+            return self._stack_op(scope, node)
+        inputs = [self.value(scope, i) for i in node.input if not i.startswith("^")]
+        if node.op == "Identity" and (not isinstance(inputs[0], Tensor) or self._pivot(node)):
+            return inputs  # a TensorArray's flow or handle, or a loop variable in its body
+        controls = [self.control(scope, i) for i in node.input if i.startswith("^")]
+        controls = [c for c in controls if c is not None]
+        return self.importer.build(scope.graph, node, inputs, controls)
+
+    def _pivot(self, node) -> bool:
+        """Whether `node` is the Identity TF1 puts on a loop variable in its body (the loop
+        builder sees the variable itself, and so recognises a counting loop)."""
+        producer = self.nodes.get(_name(node.input[0])[0])
+        return producer is not None and self.structure.is_loop_switch(producer)
+
+    def _named(self, node, value):
+        """`value` under the name of the node it stands for, so names still resolve."""
+        if not isinstance(value, Tensor):
+            return value
+        return array_ops.identity(value, name=self.importer.prefix + node.name)
+
+    # -- loops ------------------------------------------------------------------------------
+
+    def _exit(self, scope: _Scope, node):
+        switch = self.nodes[_name(node.input[0])[0]]
+        while switch.op == "Identity":  # TF's gradients put tuple() identities before Exit
+            switch = self.nodes[_name(switch.input[0])[0]]
+        if not self.structure.is_loop_switch(switch):
+            raise _unconvertible(node, "its input is not a loop variable's Switch")
+        frame_name, index = self.structure.var_of[_name(switch.input[0])[0]]
+        key = ("while", frame_name)
+        if key not in scope.structures:
+            scope.structures[key] = self._loop(scope, self.structure.frames[frame_name])
+        return scope.structures[key][index]
+
+    def _loop(self, scope: _Scope, frame: _Frame) -> list:
+        """The loop's outputs; the stacks it pushes are TensorArrays written at its counter
+        (extra loop variables), the stacks it pops are read from the top down."""
+        ctx = scope.ctx + (("while", frame.name),)
+        inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
+        if frame.loop_cond is None:
+            raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
+        n, pushed = len(inits), list(frame.pushes)
+        inits += [self._pushed_array(stack) for stack in pushed]
+        inits += [self._popped(frame, stack).size() - 1 for stack in frame.pops]
+
+        def body_scope(args):
+            inner = _Scope(scope, ctx, list(args[:n]))
+            inner.stacks = dict(zip(pushed + frame.pops, args[n:]))
+            return inner
+
+        def cond(*args):
+            return self.value(body_scope(args), self.nodes[frame.loop_cond].input[0])
+
+        def body(*args):
+            inner = body_scope(args)
+            results = [self.value(inner, self.nodes[x].input[0]) for x in frame.nexts]
+            counter = args[self.structure.counter(frame)] if pushed else None
+            for stack in pushed:
+                value = self.value(inner, self.nodes[frame.pushes[stack]].input[1])
+                results.append(inner.stacks[stack].write(counter, value))
+            return results + [inner.stacks[stack] - 1 for stack in frame.pops]
+
+        if pushed and self.structure.counter(frame) < 0:
+            raise _unconvertible(
+                self.nodes[frame.pushes[pushed[0]]],
+                "the loop that pushes it does not count (`i < n`), so its stack cannot be "
+                "sized when the graph is compiled",
+            )
+        name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
+        outputs = control_flow_ops.while_loop(
+            cond,
+            body,
+            inits,
+            shape_invariants=self._invariants(frame, inits),
+            parallel_iterations=frame.parallel_iterations,
+            name=name,
+            return_same_structure=True,
+        )
+        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
+        return outputs[:n]
+
+    def _pushed_array(self, stack: str) -> TensorArray:
+        dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
+        return TensorArray(dtype, size=0, dynamic_size=True, name=self.importer.prefix + stack)
+
+    def _popped(self, frame: _Frame, stack: str) -> TensorArray:
+        if stack not in self.stacks:  # its forward loop: built through any of its exits
+            raise _unconvertible(
+                self.nodes[stack], f"it is popped in '{frame.name}' before it is pushed"
+            )
+        return self.stacks[stack]
+
+    def _stack_op(self, scope: _Scope, node) -> list:
+        if node.op == "StackV2":
+            return [None]  # a handle: the ops that use it find their stack by name
+        if node.op == "StackCloseV2":
+            return control_flow_ops.no_op(name=self.importer.prefix + node.name)
+        if node.op == "StackPushV2":  # the loop writes it; as a value it is what it pushes
+            return [self.value(scope, node.input[1])]
+        stack = self.structure.stack_of(node)
+        while stack not in scope.stacks and scope.parent is not None:
+            scope = scope.parent  # a pop inside a cond of the loop body
+        return [self.stacks[stack].read(scope.stacks[stack])]
+
+    def _invariants(self, frame: _Frame, inits: list):
+        out = []
+        for merge, init in zip(frame.merges, inits):
+            recorded = self.nodes[merge].attr.get("_output_shapes")
+            if recorded is not None and recorded.list.shape and isinstance(init, Tensor):
+                out.append(tensor_shape.TensorShape(_shape(recorded.list.shape[0])))
+            else:
+                out.append(None)
+        return out + [None] * (len(inits) - len(out))  # the stacks' variables
+
+    # -- conds ------------------------------------------------------------------------------
+
+    def _merge(self, scope: _Scope, node):
+        _, pred, _ = self.structure.cond_merges[node.name]
+        group = self.structure.cond_group(node.name)
+        key = ("cond", group[0])
+        if key not in scope.structures:
+            outputs = self._cond(scope, pred, group)
+            scope.structures[key] = dict(zip(group, outputs))
+        return scope.structures[key][node.name]
+
+    def _cond(self, scope: _Scope, pred: str, group: list) -> list:
+        def branch(b):
+            def fn():
+                inner = _Scope(scope, scope.ctx + (("cond", pred, b),))
+                values = []
+                for name in group:
+                    _, _, branches = self.structure.cond_merges[name]
+                    index = branches.get(b)
+                    if index is None:  # the input outside both branches
+                        index = next(i for i in range(2) if i not in branches.values())
+                    values.append(self.value(inner, self.nodes[name].input[index]))
+                return values
+
+            return fn
+
+        pred_value = self.value(scope, pred)
+        name = self.importer.prefix + group[0].rsplit("/", 1)[0]  # TF's cond scope
+        return control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
+
+
+def _shape(proto) -> list | None:
+    if proto.unknown_rank:
+        return None
+    return [d.size if d.size >= 0 else None for d in proto.dim]
+
+
+# -- TensorArrays: values here, so each op works on the TensorArray its flow input carries --
+
+
+def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
+    inputs = [converter.value(scope, i) for i in node.input if not i.startswith("^")]
+    name = converter.importer.prefix + node.name
+    op = node.op
+    if op == "TensorArrayV3":
+        shape = node.attr["element_shape"].shape
+        array = TensorArray(
+            _dtype(node.attr["dtype"].type),
+            size=inputs[0],
+            dynamic_size=node.attr["dynamic_size"].b,
+            element_shape=None if shape.unknown_rank else _shape(shape),
+            name=name,
+        )
+        return [_TensorArrayHandle(), array]
+    if op == "TensorArrayCloseV3":
+        return control_flow_ops.no_op(name=name)
+    array = inputs[-1]
+    if not isinstance(array, TensorArray):
+        raise _unconvertible(node, "its flow input is not a TensorArray's")
+    if op == "TensorArrayWriteV3":
+        return [array.write(inputs[1], inputs[2])]
+    if op == "TensorArrayReadV3":
+        return [array.read(inputs[1], name=name)]
+    if op == "TensorArrayGatherV3":
+        return [array.gather(inputs[1], name=name)]
+    if op == "TensorArrayScatterV3":
+        return [array.scatter(inputs[1], inputs[2])]
+    if op == "TensorArraySizeV3":
+        return [array.size(name=name)]
+    if op == "TensorArraySplitV3":
+        return [array.split(inputs[1], inputs[2])]
+    if op == "TensorArrayConcatV3":
+        return [array.concat(name=name), None]
+    raise _unconvertible(node, "this TensorArray op is not converted")
+
+
+def _dtype(enum: int):
+    return dtypes.as_dtype(enum)
