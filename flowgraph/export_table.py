@@ -1316,6 +1316,10 @@ EXPORTS = {
     },
     "flowgraph.train.server_lib": {
         "ClusterSpec": "train.ClusterSpec",
+        "Server": "train.Server",
+    },
+    "flowgraph.distributed.protocol_pb2": {
+        "ServerDef": "train.ServerDef",
     },
     "flowgraph.train.session_manager": {
         "SessionManager": "train.SessionManager",

@@ -1,0 +1,1 @@
+"""Distributed runtime: TF's master and worker services over gRPC."""
