@@ -78,16 +78,17 @@ class LocalCluster:
         return self
 
     def wait(self, timeout: float) -> list[int]:
-        """The workers' exit codes once all have exited; TimeoutError after `timeout` s."""
+        """The workers' exit codes once all have exited; TimeoutError after `timeout` s, or
+        RuntimeError as soon as a ps fails (the workers would wait for it forever)."""
         deadline = time.monotonic() + timeout
-        codes = []
-        for worker in self.workers:
-            left = deadline - time.monotonic()
-            try:
-                codes.append(worker.wait(max(left, 0.01)))
-            except subprocess.TimeoutExpired:
-                raise TimeoutError(f"workers still running after {timeout} s") from None
-        return codes
+        while any(w.poll() is None for w in self.workers):
+            failed = [i for i, p in enumerate(self.ps) if p.poll() not in (None, 0)]
+            if failed:
+                raise RuntimeError(f"ps task {failed[0]} exited with {self.ps[failed[0]].poll()}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"workers still running after {timeout} s")
+            time.sleep(0.1)
+        return [w.returncode for w in self.workers]
 
     def stop(self, grace: float = 5.0) -> None:
         """Stops every process still running: SIGTERM, then SIGKILL after `grace` s."""

@@ -17,7 +17,7 @@ from flowgraph.distributed import protocol_pb2 as pb
 from flowgraph.framework import graph_def as graph_def_lib
 from flowgraph.framework.importer import import_graph_def
 from flowgraph.framework.ops import Graph
-from kernels import errors
+from kernels import errors, io_checkpoint
 
 CLIENT_DEVICE = "/job:localhost/replica:0/task:0/device:CPU:0"
 
@@ -145,6 +145,8 @@ class _Partition:
             import_graph_def(local, name="")
         self._session = _PartitionSession(self.graph, store)
         fetches = list(self.send_keys.values()) + _sinks(local)
+        # SaveV2 writes on a writer thread: another task may merge or read the files next.
+        self._saves = any(n.op == "SaveV2" for n in local.node)
         self._call = self._session.make_callable(fetches, list(self.recv_keys.values()))
         self._lock = threading.Lock()
         self.last_run_seconds = 0.0
@@ -158,6 +160,8 @@ class _Partition:
             ) from None
         start = time.perf_counter()
         outs = self._call(*args)
+        if self._saves:
+            io_checkpoint.wait_all()
         self.last_run_seconds = time.perf_counter() - start
         by_key = dict(zip(self.send_keys, outs))
         return {k: by_key[k] for k in recv_keys}
