@@ -225,3 +225,77 @@ def test_stopped_ps_gives_unavailable(cluster):
                 (tf.errors.UnavailableError, tf.errors.AbortedError), match="ps/replica:0/task:0"
             ):
                 sess.run(v, options=tf.RunOptions(timeout_in_ms=5000))
+
+
+def _embedding_model(setter):
+    with tf.device(setter):
+        ids = tf.placeholder(tf.int64, [None], name="ids")
+        emb = tf.get_variable(
+            "emb",
+            [10, 4],
+            initializer=tf.ones_initializer(),
+            partitioner=tf.fixed_size_partitioner(2),
+        )
+        loss = tf.reduce_sum(tf.square(tf.nn.embedding_lookup(emb, ids)))
+        train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    return ids, emb, loss, train
+
+
+def test_partitioned_embedding_updated_sparsely_on_its_ps_tasks(cluster):
+    workers, ps = cluster
+    spec = tf.train.ClusterSpec(workers[0].server_def.cluster)
+    feeds = [1, 7, 7, 3]
+    with tf.Graph().as_default():
+        ids, emb, loss, train = _embedding_model(tf.train.replica_device_setter(cluster=spec))
+        with tf.Session(workers[0].target) as sess:
+            sess.run(tf.global_variables_initializer())
+            remote = [sess.run([loss, train], {ids: feeds})[0] for _ in range(3)]
+            remote_value = sess.run(emb.as_tensor())
+    with tf.Graph().as_default():
+        ids, emb, loss, train = _embedding_model(None)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            local = [sess.run([loss, train], {ids: feeds})[0] for _ in range(3)]
+            local_value = sess.run(emb.as_tensor())
+    np.testing.assert_allclose(remote, local, rtol=1e-6)
+    np.testing.assert_allclose(remote_value, local_value, rtol=1e-6)
+    # One part per ps task.
+    assert set(_store(ps[0]).variables) == {"emb/part_0"}
+    assert set(_store(ps[1]).variables) == {"emb/part_1"}
+    # "mod" partitioning: ids 1, 3, 7 are rows 0, 1, 3 of part 1 (on ps 1); part 0 untouched.
+    np.testing.assert_array_equal(np.asarray(_store(ps[0]).variables["emb/part_0"]), 1.0)
+    part_1 = np.asarray(_store(ps[1]).variables["emb/part_1"])
+    assert (part_1[[0, 1, 3]] < 1.0).all() and (part_1[[2, 4]] == 1.0).all()
+
+
+def test_monitored_session_restores_after_ps_restart(tmp_path):
+    ports = free_ports(2)
+    spec = tf.train.ClusterSpec(
+        {"worker": [f"127.0.0.1:{ports[0]}"], "ps": [f"127.0.0.1:{ports[1]}"]}
+    )
+    worker, ps = tf.train.Server(spec, "worker", 0), tf.train.Server(spec, "ps", 0)
+    servers = [worker, ps]
+    try:
+        with tf.Graph().as_default():
+            x, loss, train, step = _model(spec)
+            saver_hook_dir = str(tmp_path)
+            with tf.train.MonitoredTrainingSession(
+                master=worker.target,
+                is_chief=True,
+                checkpoint_dir=saver_hook_dir,
+                save_checkpoint_steps=4,
+                save_summaries_steps=None,
+                config=tf.ConfigProto(operation_timeout_in_ms=20000),
+            ) as sess:
+                for _ in range(6):
+                    sess.run(train, {x: _BATCH})
+                assert tf.train.latest_checkpoint(saver_hook_dir).endswith("model.ckpt-4")
+                ps.stop(grace=0)  # the ps dies: its variables are gone
+                servers.append(tf.train.Server(spec, "ps", 0))  # and comes back empty
+                sess.run(train, {x: _BATCH})  # Unavailable -> a new session from the checkpoint
+                restored = sess.run(step)
+        assert 5 <= restored <= 6  # the checkpoint's 4, plus the retried step
+        assert set(_store(servers[-1]).variables) == {"global_step", "w", "b"}
+    finally:
+        for server in servers:
+            server.stop(grace=0)
