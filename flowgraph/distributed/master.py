@@ -47,8 +47,9 @@ class Master:
     The master's own task is reached in-process (no RPC), every other one over gRPC.
     """
 
-    def __init__(self, cluster: dict[str, dict[int, str]], job: str, task: int, worker: Worker):
+    def __init__(self, cluster: dict, job: str, task: int, worker: Worker, default_config=None):
         self.cluster = cluster
+        self.default_config = default_config
         self.task = task_name(job, task)
         self.worker = worker
         self._stubs: dict[str, Stub] = {}
@@ -107,7 +108,13 @@ class Master:
     # -- in-process calls -------------------------------------------------------------------
 
     def create_session(self, graph_def, config) -> str:
-        """A new session on `graph_def`, once every task it may use answers."""
+        """A new session on `graph_def`, once every task it may use answers (`config`
+        over the server's default session config)."""
+        if self.default_config is not None:
+            merged = type(config)()
+            merged.CopyFrom(self.default_config)
+            merged.MergeFrom(config)
+            config = merged
         incarnations = self._wait_for_tasks(config)
         handle = f"{os.getpid():x}{id(self):x}/{next(self._handles)}"
         session = _MasterSession(self, handle, config, incarnations)

@@ -185,7 +185,13 @@ class Server:
 
         job, task = self._server_def.job_name, self._server_def.task_index
         self._worker = worker.Worker(f"{master.task_name(job, task)}/device:CPU:0")
-        self._master = master.Master(_tasks_of(self._server_def.cluster), job, task, self._worker)
+        self._master = master.Master(
+            _tasks_of(self._server_def.cluster),
+            job,
+            task,
+            self._worker,
+            self._server_def.default_session_config,
+        )
         services = {
             "tensorflow.MasterService": self._master,
             "tensorflow.WorkerService": self._worker,
