@@ -390,21 +390,17 @@ class _Partitioner:
     def __init__(self, session, ir: GraphIR, tasks, feeds: list[Edge], nodes: list[Node]):
         self.session = session
         self.ir = ir
-        self.tasks = tasks
+        self.tasks = dict(tasks)  # this step's: a NoOp may move to its producers' task
         self.fed = set(feeds)
         self.nodes = nodes
         self.graph_defs: dict[int, graph_pb2.GraphDef] = {}
 
     def build(self, feeds: list[Edge], fetches: list[Edge]) -> _StepPlan:
-        level: dict[str, int] = {}
+        level = self._stages()
         pieces: dict[tuple[str, int], _Piece] = {}
         homed = self._sent_state(fetches)
         for node in self.nodes:
             task = self.tasks[node.name]
-            level[node.name] = max(
-                [level[p] + (self.tasks[p] != task) for p in self._producers(node) if p in level],
-                default=0,
-            )
             if self._is_state(node) and node.name not in homed:
                 continue  # read where it is used, from the task's resource manager
             key = (task, level[node.name])
@@ -438,6 +434,31 @@ class _Partitioner:
         for piece in pieces.values():
             levels.setdefault(piece.level, []).append(piece)
         return _StepPlan([levels[k] for k in sorted(levels)], fetch_keys, feed_keys)
+
+    def _stages(self) -> dict[str, int]:
+        """Each node's stage. A NoOp joins the task of all its producers (a control hop
+        would cost a stage), and a node that reads no state runs as late as its consumers
+        allow (a constant runs with its consumer rather than in a stage of its own)."""
+        tasks, level, free = self.tasks, {}, set()  # free: pure, reads no state at all
+        for node in self.nodes:
+            producers = [p for p in self._producers(node) if p in level]
+            if not node.kernel.effects.stateful and all(p in free for p in producers):
+                free.add(node.name)
+            if node.op == "NoOp" and len({tasks[p] for p in producers}) == 1:
+                tasks[node.name] = tasks[producers[0]]
+            task = tasks[node.name]
+            level[node.name] = max([level[p] + (tasks[p] != task) for p in producers], default=0)
+        consumers: dict[str, list[str]] = {}
+        for node in self.nodes:
+            for p in self._producers(node):
+                consumers.setdefault(p, []).append(node.name)
+        for node in reversed(self.nodes):
+            users = consumers.get(node.name)
+            if users and node.name in free:
+                task = tasks[node.name]
+                latest = min(level[c] - (tasks[c] != task) for c in users)
+                level[node.name] = max(level[node.name], latest)
+        return level
 
     def _producers(self, node: Node) -> list[str]:
         return [e[0] for e in node.inputs if e not in self.fed] + list(node.control_inputs)
