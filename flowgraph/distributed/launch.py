@@ -37,19 +37,22 @@ class LocalCluster:
       ...     codes = cluster.wait(timeout=300)   # the workers' exit codes
     """
 
-    def __init__(self, script, ps=1, workers=2, args=(), env=None, log_dir=None):
+    def __init__(
+        self, script, ps=1, workers=2, args=(), env=None, log_dir=None, python=sys.executable
+    ):
         ports = free_ports(ps + workers)
         self.ps_hosts = [f"127.0.0.1:{p}" for p in ports[:ps]]
         self.worker_hosts = [f"127.0.0.1:{p}" for p in ports[ps:]]
         self.script, self.args = script, list(args)
         self.env = dict(os.environ, **(env or {}))
         self.log_dir = log_dir
+        self.python = python
         self.ps: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
 
     def command(self, job: str, task: int) -> list[str]:
         return [
-            sys.executable, self.script, f"--job_name={job}", f"--task_index={task}",
+            self.python, self.script, f"--job_name={job}", f"--task_index={task}",
             f"--ps_hosts={','.join(self.ps_hosts)}",
             f"--worker_hosts={','.join(self.worker_hosts)}", *self.args,
         ]  # fmt: skip

@@ -54,6 +54,7 @@ with tf.Session(server.target, config=config) as sess:
         deadline = time.monotonic() + 60
         while len(sess.run(not_ready)) and time.monotonic() < deadline:
             time.sleep(0.1)  # a non-chief waits for the chief's initialization
+        print("TRAINING", flush=True)
         rng = np.random.RandomState(flags.task_index)
         losses = [sess.run([loss, train], {x: rng.rand(8, 4)})[0] for _ in range(flags.steps)]
         sess.run(finish)

@@ -4,8 +4,10 @@ example script."""
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -49,6 +51,24 @@ def test_async_training_one_ps_two_workers(cluster_of, tmp_path):
         worker = _report(tmp_path / f"worker_{i}.log")
         assert worker["last_loss"] < 0.5 * worker["first_loss"]
         assert worker["variables"] == []  # nothing lives on the workers
+
+
+def test_killed_worker_restarts_and_rejoins_while_the_chief_trains_on(cluster_of, tmp_path):
+    cluster = cluster_of(HERE / "async_train_script.py", args=["--steps=300"])
+    log = tmp_path / "worker_1.log"
+    deadline = time.monotonic() + 120
+    while "TRAINING" not in (log.read_text() if log.exists() else ""):
+        assert time.monotonic() < deadline and cluster.workers[1].poll() is None
+        time.sleep(0.05)
+    cluster.workers[1].send_signal(signal.SIGKILL)  # mid-training, holding nothing
+    assert cluster.workers[1].wait(10) == -signal.SIGKILL
+    cluster.start_task("worker", 1)  # the same task again: it rejoins
+    assert cluster.wait(timeout=120) == [0, 0]
+    assert cluster.ps[0].wait(60) == 0
+    ps = _report(tmp_path / "ps_0.log")
+    assert ps["finished"] == [0, 1]
+    assert ps["global_step"] >= 600  # the chief's 300, the restarted worker's 300, and more
+    assert _report(log)["last_loss"] < _report(log)["first_loss"]
 
 
 def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
