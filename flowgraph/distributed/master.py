@@ -227,6 +227,7 @@ class _MasterSession:
         self._graph: Graph | None = None
         self._plans: dict[tuple, _StepPlan] = {}
         self._placement: dict[str, str] | None = None
+        self.registered: set[str] = set()  # tasks holding partitions of this session
         self._lock = threading.Lock()
 
     def extend(self, graph_def, version: int) -> int:
@@ -348,24 +349,23 @@ class _MasterSession:
         return name
 
     def _register(self, task: str, graph_def) -> str:
+        self.registered.add(task)
         request = pb.RegisterGraphRequest(session_handle=self.handle, graph_def=graph_def)
         if task == self.master.task:
             return self.master.worker.RegisterGraph(request).graph_handle
         return self.master.stub(task).call("RegisterGraph", request, 60).graph_handle
 
     def close(self) -> None:
-        handles = [
-            (p.task, p.handle) for plan in self._plans.values() for lv in plan.levels for p in lv
-        ]
-        for task, handle in handles:
-            request = pb.DeregisterGraphRequest(graph_handle=handle, session_handle=self.handle)
+        """Drops the session's partitions on every task it registered them with."""
+        request = pb.DeleteWorkerSessionRequest(session_handle=self.handle)
+        for task in sorted(self.registered):
             try:
                 if task == self.master.task:
-                    self.master.worker.DeregisterGraph(request)
+                    self.master.worker.DeleteWorkerSession(request)
                 else:
-                    self.master.stub(task).call("DeregisterGraph", request, 5)
+                    self.master.stub(task).call("DeleteWorkerSession", request, 5)
             except errors.OpError:
-                pass  # the task is gone: so is the graph
+                pass  # the task is gone: so are the graphs
 
 
 def _tensor_name(name: str) -> str:

@@ -72,7 +72,7 @@ def test_training_with_variables_on_ps_matches_one_process(cluster):
 
 
 def test_state_outlives_sessions_and_is_shared_by_workers(cluster):
-    workers, _ = cluster
+    workers, ps = cluster
     spec = tf.train.ClusterSpec(workers[0].server_def.cluster)
     with tf.Graph().as_default():
         x, loss, train, step = _model(spec)
@@ -84,6 +84,9 @@ def test_state_outlives_sessions_and_is_shared_by_workers(cluster):
             _losses(sess, x, loss, train, 2)
         with tf.Session(workers[0].target) as sess:
             assert sess.run(step) == 5
+    # Closed sessions leave no partitions behind; the variables stay.
+    assert not any(server._worker._graphs for server in workers + ps)
+    assert set(_store(ps[0]).variables) | set(_store(ps[1]).variables) == {"global_step", "w", "b"}
 
 
 def test_queue_on_ps_shared_between_sessions(cluster):
