@@ -275,12 +275,11 @@ class _MasterSession:
         ]
 
     def _run_level(self, pieces: list[_Piece], values: dict, timeout) -> None:
-        if len(pieces) == 1:
-            values.update(self._run_piece(pieces[0], values, timeout))
-            return
-        calls = [self.master.pool.submit(self._run_piece, p, values, timeout) for p in pieces]
-        for call in calls:
-            values.update(call.result())
+        # Side by side; this thread runs one itself (a blocked queue op holds no pool thread).
+        calls = [self.master.pool.submit(self._run_piece, p, values, timeout) for p in pieces[1:]]
+        outs = [self._run_piece(pieces[0], values, timeout)] + [c.result() for c in calls]
+        for out in outs:
+            values.update(out)
 
     def _run_piece(self, piece: _Piece, values: dict, timeout) -> dict:
         sent = {k: values[k] for k in piece.recv_keys}
