@@ -43,7 +43,8 @@ SERVICES = {"tensorflow.MasterService": MASTER_METHODS, "tensorflow.WorkerServic
 
 def serve(address: str, services: dict, max_workers: int = 32) -> tuple[grpc.Server, int]:
     """A started grpcio server on `address` dispatching each TF method to the same-named
-    method of `services[service name]` (a tf.errors.OpError becomes its gRPC status); and
+    method of `services[service name]`, if it has one (a tf.errors.OpError becomes its gRPC
+    status); and
     the port it listens on."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=max_workers), options=CHANNEL_OPTIONS
@@ -56,6 +57,7 @@ def serve(address: str, services: dict, max_workers: int = 32) -> tuple[grpc.Ser
                 response_serializer=response.SerializeToString,
             )
             for method, (request, response) in SERVICES[service].items()
+            if hasattr(impl, method)  # others answer UNIMPLEMENTED (tf.errors.UnimplementedError)
         }
         server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(service, handlers),))
     port = server.add_insecure_port(address)
