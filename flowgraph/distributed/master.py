@@ -19,13 +19,8 @@ from device.prune import prune
 from device.spec import DeviceSpec
 from flowgraph.distributed import protocol_pb2 as pb
 from flowgraph.distributed.rpc import Stub
-from flowgraph.distributed.worker import (
-    CLIENT_DEVICE,
-    Worker,
-    from_named,
-    rendezvous_key,
-    to_named,
-)
+from flowgraph.distributed.wire import Tensors
+from flowgraph.distributed.worker import CLIENT_DEVICE, Worker, rendezvous_key
 from flowgraph.framework import dtypes
 from flowgraph.framework.importer import import_graph_def
 from flowgraph.framework.ops import Graph
@@ -80,13 +75,15 @@ class Master:
         version = session.extend(request.graph_def, request.current_graph_version)
         return pb.ExtendSessionResponse(new_graph_version=version)
 
-    def RunStep(self, request) -> pb.RunStepResponse:  # noqa: N802
-        feeds = dict(from_named(n) for n in request.feed)
-        timeout = request.options.timeout_in_ms / 1000 if request.options.timeout_in_ms else None
+    def RunStep(self, request: Tensors) -> Tensors:  # noqa: N802
+        """`request`: a RunStepRequest and its `feed` tensors; the response's are `tensor`."""
+        message = request.message
+        timeout = message.options.timeout_in_ms / 1000 if message.options.timeout_in_ms else None
+        fetches = list(message.fetch)
         values = self.run_step(
-            request.session_handle, feeds, list(request.fetch), list(request.target), timeout
+            message.session_handle, request.tensors, fetches, list(message.target), timeout
         )
-        return pb.RunStepResponse(tensor=[to_named(n, v) for n, v in zip(request.fetch, values)])
+        return Tensors(pb.RunStepResponse(), dict(zip(fetches, values)))
 
     def CloseSession(self, request) -> pb.CloseSessionResponse:  # noqa: N802
         self.close_session(request.session_handle)
@@ -286,13 +283,11 @@ class _MasterSession:
         if piece.task == self.master.task:
             return self.master.worker.run_graph(piece.handle, sent, piece.send_keys)
         request = pb.RunGraphRequest(
-            graph_handle=piece.handle,
-            session_handle=self.handle,
-            send=[to_named(k, v) for k, v in sent.items()],
-            recv_key=piece.send_keys,
+            graph_handle=piece.handle, session_handle=self.handle, recv_key=piece.send_keys
         )
-        response = self.master.stub(piece.task).call("RunGraph", request, timeout)
-        return dict(from_named(n) for n in response.recv)
+        return (
+            self.master.stub(piece.task).call("RunGraph", Tensors(request, sent), timeout).tensors
+        )
 
     def _plan(self, feeds: list, fetches: list, targets: list) -> _StepPlan:
         graph = self.graph()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from flowgraph.distributed import protocol_pb2 as pb
 from flowgraph.distributed.master import LOCAL_MASTERS
 from flowgraph.distributed.rpc import Stub
-from flowgraph.distributed.worker import from_named, to_named
+from flowgraph.distributed.wire import Tensors
 from flowgraph.framework import graph_def as graph_def_lib
 
 
@@ -104,17 +102,11 @@ class _RpcMaster:
         return self._stub.call(method, request)
 
     def run(self, handle, feeds: dict, fetches, targets, timeout) -> list:
-        request = pb.RunStepRequest(
-            session_handle=handle,
-            feed=[to_named(k, np.asarray(v)) for k, v in feeds.items()],
-            fetch=fetches,
-            target=targets,
-        )
+        request = pb.RunStepRequest(session_handle=handle, fetch=fetches, target=targets)
         if timeout is not None:
             request.options.timeout_in_ms = int(timeout * 1000)
-        response = self._stub.call("RunStep", request, timeout)
-        by_name = dict(from_named(n) for n in response.tensor)
-        return [by_name[f] for f in fetches]
+        response = self._stub.call("RunStep", Tensors(request, feeds), timeout)
+        return [response.tensors[f] for f in fetches]
 
     def close(self) -> None:
         self._stub.close()

@@ -8,6 +8,7 @@ from concurrent import futures
 import grpc
 
 from flowgraph.distributed import protocol_pb2 as pb
+from flowgraph.distributed.wire import Codec
 from kernels import errors
 
 # gRPC's 4 MiB default is far below a model's variables: raise it to protobuf's own limit.
@@ -23,7 +24,8 @@ CHANNEL_OPTIONS = (
 MASTER_METHODS = {
     "CreateSession": (pb.CreateSessionRequest, pb.CreateSessionResponse),
     "ExtendSession": (pb.ExtendSessionRequest, pb.ExtendSessionResponse),
-    "RunStep": (pb.RunStepRequest, pb.RunStepResponse),
+    # Steps and partitions carry tensors: `wire.Tensors` in and out, one copy each way.
+    "RunStep": (Codec(pb.RunStepRequest, 2), Codec(pb.RunStepResponse, 1)),
     "CloseSession": (pb.CloseSessionRequest, pb.CloseSessionResponse),
     "ListDevices": (pb.ListDevicesRequest, pb.ListDevicesResponse),
     "Reset": (pb.ResetRequest, pb.ResetResponse),
@@ -34,7 +36,7 @@ WORKER_METHODS = {
     "DeleteWorkerSession": (pb.DeleteWorkerSessionRequest, pb.DeleteWorkerSessionResponse),
     "RegisterGraph": (pb.RegisterGraphRequest, pb.RegisterGraphResponse),
     "DeregisterGraph": (pb.DeregisterGraphRequest, pb.DeregisterGraphResponse),
-    "RunGraph": (pb.RunGraphRequest, pb.RunGraphResponse),
+    "RunGraph": (Codec(pb.RunGraphRequest, 3), Codec(pb.RunGraphResponse, 1)),
     "CleanupGraph": (pb.CleanupGraphRequest, pb.CleanupGraphResponse),
     "RecvTensor": (pb.RecvTensorRequest, pb.RecvTensorResponse),
 }

@@ -14,6 +14,7 @@ from device import Store
 from device.spec import DeviceSpec
 from flowgraph.client.session import BaseSession
 from flowgraph.distributed import protocol_pb2 as pb
+from flowgraph.distributed.wire import Tensors
 from flowgraph.framework import graph_def as graph_def_lib
 from flowgraph.framework.importer import import_graph_def
 from flowgraph.framework.ops import Graph
@@ -85,10 +86,11 @@ class Worker:
             partition.close()
         return pb.DeregisterGraphResponse()
 
-    def RunGraph(self, request) -> pb.RunGraphResponse:  # noqa: N802
-        sent = dict(from_named(n) for n in request.send)
-        values = self.run_graph(request.graph_handle, sent, list(request.recv_key))
-        return pb.RunGraphResponse(recv=[to_named(k, v) for k, v in values.items()])
+    def RunGraph(self, request: Tensors) -> Tensors:  # noqa: N802
+        """`request`: a RunGraphRequest and its `send` tensors; the response's are `recv`."""
+        message = request.message
+        values = self.run_graph(message.graph_handle, request.tensors, list(message.recv_key))
+        return Tensors(pb.RunGraphResponse(), values)
 
     def CleanupGraph(self, request) -> pb.CleanupGraphResponse:  # noqa: N802
         return pb.CleanupGraphResponse()  # a step keeps nothing here once RunGraph returns

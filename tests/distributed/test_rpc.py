@@ -7,6 +7,7 @@ import pytest
 import flowgraph as tf
 from flowgraph.distributed import protocol_pb2 as pb, rpc
 from flowgraph.distributed.launch import free_ports
+from flowgraph.distributed.wire import Tensors
 from flowgraph.distributed.worker import from_named, to_named
 
 
@@ -14,7 +15,7 @@ class _Echo:
     """A WorkerService whose RunGraph sends back what it was sent; GetStatus fails."""
 
     def RunGraph(self, request):  # noqa: N802
-        return pb.RunGraphResponse(recv=request.send)
+        return Tensors(pb.RunGraphResponse(), request.tensors)
 
     def GetStatus(self, request):  # noqa: N802
         raise tf.errors.FailedPreconditionError(None, None, "not ready: /job:ps/task:0")
@@ -58,7 +59,6 @@ def test_unreachable_task_is_unavailable_naming_it():
 def test_messages_over_grpcs_4_mib_default(server):
     stub = rpc.Stub(server, "/job:ps/replica:0/task:0")
     value = np.arange(3 * 2**20, dtype=np.float32)  # 12 MiB each way
-    request = pb.RunGraphRequest(send=[to_named("big", value)])
-    (named,) = stub.call("RunGraph", request, 60).recv
-    np.testing.assert_array_equal(from_named(named)[1], value)
+    response = stub.call("RunGraph", Tensors(pb.RunGraphRequest(), {"big": value}), 60)
+    np.testing.assert_array_equal(response.tensors["big"], value)
     stub.close()

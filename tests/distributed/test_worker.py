@@ -6,7 +6,7 @@ import pytest
 from tensorboard.compat.proto import graph_pb2
 
 import flowgraph as tf
-from flowgraph.distributed import protocol_pb2 as pb
+from flowgraph.distributed import protocol_pb2 as pb, rpc
 from flowgraph.distributed.worker import Worker, from_named, rendezvous_key, to_named
 
 DEVICE = "/job:ps/replica:0/task:0/device:CPU:0"
@@ -60,12 +60,15 @@ def test_register_and_run_graph_on_the_resource_manager():
     request = pb.RunGraphRequest(
         graph_handle=handle, send=[to_named(key_in, np.float32(2.0))], recv_key=[key_out]
     )
+    method_request, method_response = rpc.WORKER_METHODS["RunGraph"]
     for expected in (6.0, 10.0):  # v: 3 then 5, kept between steps
-        (named,) = pb.RunGraphResponse.FromString(worker.RunGraph(request).SerializeToString()).recv
+        # As gRPC calls it: TF's bytes in, TF's bytes out.
+        response = worker.RunGraph(method_request.FromString(request.SerializeToString()))
+        (named,) = pb.RunGraphResponse.FromString(method_response.SerializeToString(response)).recv
         assert from_named(named) == (key_out, expected)
     worker.DeleteWorkerSession(pb.DeleteWorkerSessionRequest(session_handle="s"))
     with pytest.raises(tf.errors.AbortedError, match="Graph handle is not found"):
-        worker.RunGraph(request)
+        worker.run_graph(handle, {key_in: np.float32(2.0)}, [key_out])
     assert float(worker.store.variables["v"]) == 5.0  # the state outlives the graphs
     worker.close()
 
