@@ -20,8 +20,9 @@ travel):
   registered once per task (RegisterGraph); a step is one RunGraph per partition, stage
   after stage, partitions of one stage in parallel. Variables and resources are read
   where they live, never sent to their own task.
-- Tensors travel inside RunGraph (`send` / `recv_key`, as raw `tensor_content` bytes)
-  rather than by RecvTensor calls between workers: an async ps step is 2 RunGraph calls to
+- Tensors travel inside RunGraph (`send` / `recv_key`, as raw `tensor_content` bytes,
+  written from and read into numpy buffers by `wire.py`: one copy each way) rather than
+  by RecvTensor calls between workers: an async ps step is 2 RunGraph calls to
   the ps (read the variables; apply the gradients) and one in-process partition, against
   TF's RunGraph plus a RecvTensor per crossing tensor.
 - A worker (`worker.py`) runs a partition like a local session: `_Recv` nodes become
