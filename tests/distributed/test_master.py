@@ -302,3 +302,33 @@ def test_monitored_session_restores_after_ps_restart(tmp_path):
     finally:
         for server in servers:
             server.stop(grace=0)
+
+
+def test_supervisor_chief_initializes_and_a_worker_uses_its_variables(cluster, tmp_path):
+    workers, _ = cluster
+    spec = tf.train.ClusterSpec(workers[0].server_def.cluster)
+
+    def build(task):
+        setter = tf.train.replica_device_setter(
+            worker_device=f"/job:worker/task:{task}", cluster=spec
+        )
+        with tf.device(setter):
+            step = tf.train.get_or_create_global_step()
+            return step, tf.assign_add(step, 1)
+
+    with tf.Graph().as_default():
+        step, train = build(0)
+        chief = tf.train.Supervisor(
+            is_chief=True, logdir=str(tmp_path), global_step=step, save_model_secs=0,
+            save_summaries_secs=0,
+        )  # fmt: skip
+        with chief.managed_session(workers[0].target) as sess:
+            for _ in range(3):
+                sess.run(train)
+    with tf.Graph().as_default():
+        step, train = build(1)
+        worker = tf.train.Supervisor(
+            is_chief=False, logdir=str(tmp_path), global_step=step, recovery_wait_secs=1
+        )
+        with worker.managed_session(workers[1].target) as sess:  # ready: no initialization
+            assert sess.run(train) == 4
