@@ -103,7 +103,8 @@ def count_rpcs(sess, x, train, steps: int = 20) -> tuple[dict, float]:
     def counting(stub, method, request, *args, **kwargs):
         response = call(stub, method, request, *args, **kwargs)
         calls[method] = calls.get(method, 0) + 1
-        sizes[0] += request.ByteSize() + response.ByteSize()
+        codecs = (rpc.MASTER_METHODS | rpc.WORKER_METHODS)[method]  # the bytes gRPC sends
+        sizes[0] += sum(len(c.SerializeToString(m)) for c, m in zip(codecs, (request, response)))
         return response
 
     rpc.Stub.call = counting
