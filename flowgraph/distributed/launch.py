@@ -47,6 +47,7 @@ class LocalCluster:
         self.env = dict(os.environ, **(env or {}))
         self.log_dir = log_dir
         self.python = python
+        self._logs: list = []
         self.ps: list[subprocess.Popen] = []
         self.workers: list[subprocess.Popen] = []
 
@@ -63,6 +64,7 @@ class LocalCluster:
         out = None
         if self.log_dir:
             out = open(os.path.join(self.log_dir, f"{job}_{task}.log"), "ab")  # noqa: SIM115
+            self._logs.append(out)  # the child writes to it; closed by `stop`
         process = subprocess.Popen(
             self.command(job, task), env=self.env, stdout=out, stderr=subprocess.STDOUT
         )
@@ -105,6 +107,9 @@ class LocalCluster:
             except subprocess.TimeoutExpired:
                 p.kill()
                 p.wait(5)
+        for log in self._logs:
+            log.close()
+        self._logs.clear()
 
     def __enter__(self) -> "LocalCluster":
         return self.start()
