@@ -91,6 +91,9 @@ EXPORTS = {
         "op_scope": "op_scope",
         "variable_op_scope": "variable_op_scope",
     },
+    "flowgraph.distributed.protocol_pb2": {
+        "ServerDef": "train.ServerDef",
+    },
     "flowgraph.framework": {
         "dtypes": "dtypes",
     },
@@ -1319,6 +1322,7 @@ EXPORTS = {
     },
     "flowgraph.train.server_lib": {
         "ClusterSpec": "train.ClusterSpec",
+        "Server": "train.Server",
     },
     "flowgraph.train.session_manager": {
         "SessionManager": "train.SessionManager",

@@ -573,3 +573,45 @@ def _close(a, b, rtol, atol, path, msg):
         np.testing.assert_array_equal(a, b, err_msg=msg or path)
     else:
         np.testing.assert_allclose(a, b, rtol=rtol, atol=atol, equal_nan=True, err_msg=msg or path)
+
+
+def create_local_cluster(num_workers, num_ps, protocol="grpc", worker_config=None, ps_config=None):
+    """Creates and starts local servers and returns the cluster.
+
+    The servers run in this process on free 127.0.0.1 ports; a session on
+    `workers[i].target` places ops on `/job:worker/task:i` and `/job:ps/task:j`.
+
+    Example:
+      >>> workers, ps = tf.test.create_local_cluster(num_workers=2, num_ps=1)
+      >>> with tf.device("/job:ps/task:0"):
+      ...     v = tf.Variable(1.0)
+      >>> with tf.Session(workers[0].target) as sess: ...
+
+    Args:
+      num_workers: the number of worker servers to start.
+      num_ps: the number of ps servers to start.
+      protocol: the communication protocol ("grpc").
+      worker_config: a `tf.ConfigProto`, the default config of the workers' sessions.
+      ps_config: a `tf.ConfigProto`, the default config of the ps servers' sessions.
+
+    Returns:
+      A tuple `(worker_servers, ps_servers)` of `tf.train.Server` lists.
+    """
+    from flowgraph.distributed.launch import free_ports
+    from flowgraph.train.server_lib import ClusterSpec, Server
+
+    ports = free_ports(num_workers + num_ps)
+    cluster = ClusterSpec(
+        {
+            "worker": [f"127.0.0.1:{p}" for p in ports[:num_workers]],
+            "ps": [f"127.0.0.1:{p}" for p in ports[num_workers:]],
+        }
+    )
+    workers = [
+        Server(cluster, "worker", i, protocol=protocol, config=worker_config)
+        for i in range(num_workers)
+    ]
+    ps_servers = [
+        Server(cluster, "ps", i, protocol=protocol, config=ps_config) for i in range(num_ps)
+    ]
+    return workers, ps_servers

@@ -72,6 +72,14 @@ def wait(prefix: str) -> None:
         future.result()
 
 
+def wait_all() -> None:
+    """Blocks until every pending write is done (another process is about to read them)."""
+    with _pending_lock:
+        prefixes = list(_pending)
+    for prefix in prefixes:
+        wait(prefix)
+
+
 def write(prefix: str, tensors: dict, slices: dict | None = None) -> None:
     """Stores `tensors` as the bundle `prefix` (synchronously).
 

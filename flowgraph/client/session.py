@@ -118,6 +118,8 @@ class _Run:
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
         if options is None:
             fetched = self.plan.run(values)
+        elif getattr(self.plan, "remote", False):  # the master runs it: only the deadline
+            fetched = self.plan.run(values, options)
         else:
             ctx = _run_context(self.plan, options, run_metadata)
             fetched = self.plan.run(values, ctx)
@@ -177,12 +179,17 @@ class BaseSession:
     ):
         if config is not None and not isinstance(config, ConfigProto):
             raise TypeError(f"config must be a tf.ConfigProto, but got {type(config)}")
-        if target not in ("", "local"):
+        if target not in ("", "local") and not target.startswith("grpc://"):
             raise errors.UnimplementedError(
-                None, None, f"Session target {target!r}: only in-process sessions exist yet"
+                None, None, f"Session target {target!r}: only in-process and grpc:// sessions"
             )
         self._graph = graph or get_default_graph()
         self._config = config or ConfigProto()
+        self._remote = None  # a grpc:// session: a client of that server's master
+        if target.startswith("grpc://"):
+            from flowgraph.distributed.remote import RemoteSession
+
+            self._remote = RemoteSession(target, self._config)
         self._target = target
         self._closed = False
         self._runs: dict[Any, _Run] = {}
@@ -208,6 +215,8 @@ class BaseSession:
 
     def list_devices(self) -> list["_DeviceAttributes"]:
         """The devices this session can place ops on."""
+        if self._remote is not None:
+            return self._remote.list_devices()
         return [_DeviceAttributes(d) for d in session_devices(self._placement.device_count)]
 
     @api_boundary
@@ -298,16 +307,7 @@ class BaseSession:
             feeds = [_FeedSpec(t) for t in feed_tensors]
             tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
             targets = [x.name for x in leaves if isinstance(x, Operation)]
-            plan = make_plan(
-                graph._as_ir(),
-                fetches=[(t.op.name, t.value_index) for t in tensors],
-                feeds=[(s.tensor.op.name, s.tensor.value_index) for s in feeds],
-                targets=targets,
-                options=self._placement,
-                cache=self._segments,
-                placements=self._placements,
-                store=self._store,
-            )
+            plan = self._plan(graph, tensors, feeds, targets)
             return _Run(
                 plan,
                 feeds,
@@ -316,8 +316,28 @@ class BaseSession:
                 sparse if any(sparse) else None,
             )
 
+    def _plan(self, graph: Graph, tensors: list[Tensor], feeds: list[_FeedSpec], targets):
+        """The plan of one run: compiled here, or a step of the remote master's."""
+        if self._remote is not None:
+            self._remote.sync(graph)
+            return self._remote.plan(
+                [t.name for t in tensors], [s.tensor.name for s in feeds], targets
+            )
+        return make_plan(
+            graph._as_ir(),
+            fetches=[(t.op.name, t.value_index) for t in tensors],
+            feeds=[(s.tensor.op.name, s.tensor.value_index) for s in feeds],
+            targets=targets,
+            options=self._placement,
+            cache=self._segments,
+            placements=self._placements,
+            store=self._store,
+        )
+
     def close(self) -> None:
         """Frees the session's plans and state; running it afterwards raises RuntimeError."""
+        if self._remote is not None and not self._closed:
+            self._remote.close()
         self._closed = True
         self._runs.clear()
         self._segments.clear()
