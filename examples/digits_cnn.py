@@ -178,6 +178,9 @@ def main(logdir: str = "runs/digits", steps: int = 600, progress: bool = True) -
     print(f"view them: tensorboard --logdir {logdir}   (then open http://localhost:6006)")
     print(f"SavedModel (serving_default: images -> classes, probabilities): {export_dir}/")
     print(f"  reloaded with tf.saved_model.loader.load: test accuracy {served:.4f}, the same")
+    base = os.path.dirname(export_dir)
+    flags = f"--model_name=digits --model_base_path={base} --rest_api_port=8501"
+    print(f"serve it: flowgraph serve {flags}")
     return accuracy
 
 
