@@ -7,9 +7,9 @@ import collections.abc
 
 from flowgraph.framework import dtypes
 from flowgraph.framework.conversion import convert_to_tensor_or_sparse_tensor
-from flowgraph.framework.scopes import name_scope
+from flowgraph.framework.scopes import control_dependencies, name_scope
 from flowgraph.framework.sparse_tensor import SparseTensor
-from flowgraph.ops import array_ops, check_ops, control_flow_ops, math_ops, sparse_ops
+from flowgraph.ops import array_ops, check_ops, math_ops, sparse_ops
 
 
 class _FeatureColumn:
@@ -107,15 +107,16 @@ def _raw_feature_as_tensor(raw, key):
         raise ValueError(f"Feature (key: {key}) cannot have rank 0. Given: {tensor}")
     if rank is not None or isinstance(tensor, SparseTensor):
         return _expand_dims(tensor) if rank == 1 else tensor
+    # Unknown rank: a reshape that appends a dimension of 1 exactly when the rank is 1 (one
+    # graph for both cases, where TF1 uses a cond whose branches differ in shape).
     message = f"Feature (key: {key}) cannot have rank 0. Given: {tensor}"
-    with control_flow_ops.control_dependencies(
-        [check_ops.assert_positive(array_ops.rank(tensor), message=message)]
-    ):
-        return control_flow_ops.cond(
-            math_ops.equal(1, array_ops.rank(tensor)),
-            lambda: _expand_dims(tensor),
-            lambda: array_ops.identity(tensor),
+    rank = array_ops.rank(tensor)
+    with control_dependencies([check_ops.assert_positive(rank, message=message)]):
+        extra = array_ops.ones(
+            array_ops.reshape(math_ops.cast(math_ops.equal(rank, 1), dtypes.int32), [1]),
+            dtypes.int32,
         )
+        return array_ops.reshape(tensor, array_ops.concat([array_ops.shape(tensor), extra], 0))
 
 
 def to_sparse_input_and_drop_ignore_values(input_tensor, ignore_value=None):
