@@ -111,6 +111,14 @@ EXPORTS = {
         "linear_model": "feature_column.linear_model",
         "make_parse_example_spec": "feature_column.make_parse_example_spec",
     },
+    "flowgraph.feature_column.sequence_columns": {
+        "sequence_categorical_column_with_hash_bucket": "feature_column.sequence_categorical_column_with_hash_bucket",
+        "sequence_categorical_column_with_identity": "feature_column.sequence_categorical_column_with_identity",
+        "sequence_categorical_column_with_vocabulary_file": "feature_column.sequence_categorical_column_with_vocabulary_file",
+        "sequence_categorical_column_with_vocabulary_list": "feature_column.sequence_categorical_column_with_vocabulary_list",
+        "sequence_input_layer": "contrib.feature_column.sequence_input_layer",
+        "sequence_numeric_column": "feature_column.sequence_numeric_column",
+    },
     "flowgraph.framework": {
         "dtypes": "dtypes",
     },
