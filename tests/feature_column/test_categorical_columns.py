@@ -149,3 +149,20 @@ def test_input_dtype_must_match_the_column():
         "key: h, column dtype: <dtype: 'string'>, tensor dtype: <dtype: 'int64'>",
     ):
         _ids(column, {"h": np.array([[1]], np.int64)})
+
+
+def test_run_time_errors_name_the_columns_ops():
+    color = fc.categorical_column_with_vocabulary_file("color", "/nonexistent/v.txt", 3)
+    ids = fc.categorical_column_with_identity("ids", 3)
+    with tf.Graph().as_default():
+        out = fc.input_layer({"color": [["a"]]}, [fc.indicator_column(color)])
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.NotFoundError, match="color_lookup.*v.txt"):
+                sess.run(tf.tables_initializer())
+                sess.run(out)
+    with tf.Graph().as_default():
+        out = fc.input_layer({"ids": np.array([[5]], np.int64)}, [fc.embedding_column(ids, 2)])
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"ids_embedding.*5 is not"):
+                sess.run(out)
