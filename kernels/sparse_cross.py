@@ -7,58 +7,94 @@ import itertools
 import numpy as np
 
 from kernels.registry import HOST, Spec, register
-from kernels.string import fingerprint64
+from kernels.string import cached_fingerprint64
 
-_M64 = (1 << 64) - 1
-_MUL = 0xC6A4A7935BD1E995  # TF's FingerprintCat64 multiplier (murmur's)
-_INT64_MAX = (1 << 63) - 1
-
-
-def _shift_mix(v: int) -> int:
-    return v ^ (v >> 47)
+_MUL = np.uint64(0xC6A4A7935BD1E995)  # TF's FingerprintCat64 multiplier (murmur's)
+_INT64_MAX = np.uint64((1 << 63) - 1)
 
 
-def fingerprint_cat64(fp1: int, fp2: int) -> int:
-    """TF's `FingerprintCat64`: combines two 64-bit fingerprints, order-dependent."""
-    result = fp1 ^ _MUL
-    result ^= (_shift_mix((fp2 * _MUL) & _M64) * _MUL) & _M64
-    result = (result * _MUL) & _M64
-    result = (_shift_mix(result) * _MUL) & _M64
-    return _shift_mix(result)
+def _shift_mix(v: np.ndarray) -> np.ndarray:
+    return v ^ (v >> np.uint64(47))
 
 
-def _sparse_rows(indices, values, shape) -> list[list]:
-    rows: list[list] = [[] for _ in range(int(np.asarray(shape)[0]))]
-    for index, value in zip(np.asarray(indices).reshape(-1, len(shape))[:, 0], values):
-        rows[int(index)].append(value)
-    return rows
+def fingerprint_cat64(fp1: np.ndarray, fp2: np.ndarray) -> np.ndarray:
+    """TF's `FingerprintCat64` of uint64 arrays (arithmetic mod 2**64): order-dependent."""
+    with np.errstate(over="ignore"):
+        result = fp1 ^ _MUL
+        result ^= _shift_mix(fp2 * _MUL) * _MUL
+        result = result * _MUL
+        result = _shift_mix(result) * _MUL
+        return _shift_mix(result)
 
 
-def _columns(inputs, n: int) -> list[list[list]]:
-    """Each input as its values per batch row: sparse inputs first, then dense (TF's order)."""
-    sparse = [
-        _sparse_rows(inputs[i], np.asarray(inputs[n + i]).reshape(-1), inputs[2 * n + i])
-        for i in range(n)
-    ]
-    dense = [[list(row) for row in np.asarray(d).reshape(len(d), -1)] for d in inputs[3 * n :]]
-    return sparse + dense
+class _Column:
+    """One input's values and, per batch row, the positions of that row's values."""
+
+    def __init__(self, values: np.ndarray, rows: list[list[int]]):
+        self.values, self.rows = values, rows
+
+    def hashes(self) -> np.ndarray:
+        """TF's per-feature hash: Fingerprint64 of a string, an integer's own bits."""
+        if self.values.dtype == object:
+            fps = [cached_fingerprint64(_as_bytes(v)) for v in self.values]
+            return np.asarray(fps, np.uint64).reshape(-1)
+        return self.values.astype(np.int64).view(np.uint64)
+
+    def texts(self) -> list[bytes]:
+        return [_as_bytes(v) if self.values.dtype == object else b"%d" % v for v in self.values]
 
 
-def _hashed(value) -> int:
-    if isinstance(value, bytes):
-        return fingerprint64(value)
-    return int(value) & _M64
+def _as_bytes(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode()
 
 
-def _as_text(value) -> bytes:
-    return value if isinstance(value, bytes) else str(int(value)).encode()
+def _sparse_column(indices, values, shape) -> _Column:
+    rows: list[list[int]] = [[] for _ in range(int(np.asarray(shape)[0]))]
+    first = np.asarray(indices, np.int64).reshape(-1, len(np.asarray(shape)))[:, 0]
+    for position, row in enumerate(first.tolist()):
+        rows[row].append(position)
+    return _Column(np.asarray(values).reshape(-1), rows)
 
 
-def _hash_cross(features, num_buckets: int, hash_key: int) -> int:
-    out = hash_key & _M64
-    for value in features:
-        out = fingerprint_cat64(out, _hashed(value))
-    return out % num_buckets if num_buckets > 0 else out % _INT64_MAX
+def _dense_column(dense) -> _Column:
+    dense = np.asarray(dense)
+    width = int(np.prod(dense.shape[1:], dtype=np.int64))
+    rows = [list(range(r * width, (r + 1) * width)) for r in range(len(dense))]
+    return _Column(dense.reshape(-1), rows)
+
+
+def _columns(inputs, n: int) -> list[_Column]:
+    """The inputs as columns: the sparse ones first, then the dense ones (TF's order)."""
+    sparse = [_sparse_column(inputs[i], inputs[n + i], inputs[2 * n + i]) for i in range(n)]
+    return sparse + [_dense_column(d) for d in inputs[3 * n :]]
+
+
+def _products(columns: list[_Column], batch: int):
+    """(indices [n, 2], positions [n, columns]): every cross of each row, the last column
+    varying fastest, and the value position it takes from each column."""
+    indices, positions = [], []
+    for b in range(batch):
+        for j, cross in enumerate(itertools.product(*(c.rows[b] for c in columns))):
+            indices.append((b, j))
+            positions.append(cross)
+    shape = (len(positions), len(columns))
+    return np.asarray(indices, np.int64).reshape(-1, 2), np.asarray(positions, np.int64).reshape(
+        shape
+    )
+
+
+def _hashed(columns, positions, num_buckets: int, hash_key: int) -> np.ndarray:
+    out = np.full(len(positions), np.int64(hash_key).view(np.uint64), np.uint64)
+    for j, column in enumerate(columns):
+        out = fingerprint_cat64(out, column.hashes()[positions[:, j]])
+    modulus = np.uint64(num_buckets) if num_buckets > 0 else _INT64_MAX
+    return (out % modulus).astype(np.int64)
+
+
+def _joined(columns, positions) -> np.ndarray:
+    texts = [c.texts() for c in columns]
+    crosses = [b"_X_".join(t[p] for t, p in zip(texts, row)) for row in positions.tolist()]
+    return np.asarray(crosses, dtype=object)
 
 
 def _cross_shape(specs, attrs, static_values):
@@ -79,19 +115,11 @@ def sparse_cross(
     internal_type=np.int64,
 ):
     columns = _columns(inputs, N)
-    batch = len(columns[0]) if columns else 0
-    indices, values = [], []
-    for b in range(batch):
-        for j, features in enumerate(itertools.product(*(c[b] for c in columns))):
-            indices.append((b, j))
-            if hashed_output:
-                values.append(_hash_cross(features, num_buckets, hash_key))
-            else:
-                values.append(b"_X_".join(_as_text(v) for v in features))
-    width = max((j + 1 for _, j in indices), default=0)
-    dtype = np.int64 if hashed_output else object
-    return (
-        np.asarray(indices, np.int64).reshape(-1, 2),
-        np.asarray(values, dtype=dtype),
-        np.asarray([batch, width], np.int64),
-    )
+    batch = len(columns[0].rows) if columns else 0
+    indices, positions = _products(columns, batch)
+    if hashed_output:
+        values = _hashed(columns, positions, num_buckets, hash_key)
+    else:
+        values = _joined(columns, positions)
+    width = int(indices[:, 1].max()) + 1 if len(indices) else 0
+    return indices, values, np.asarray([batch, width], np.int64)
