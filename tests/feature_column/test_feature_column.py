@@ -152,3 +152,16 @@ def test_bad_inputs_give_tensorflows_errors():
                            [price, fc.numeric_column("x")])  # fmt: skip
         with pytest.raises(ValueError, match="cannot have rank 0"):
             fc.input_layer({"price": 1.0}, [price])
+
+
+def test_lazy_builder_transforms_a_shared_column_once():
+    age = fc.bucketized_column(fc.numeric_column("age"), [10.0, 20.0])
+    cross = fc.crossed_column([age, "kw"], 10)
+    with tf.Graph().as_default() as g:
+        features = {"age": tf.constant([[15.0]]), "kw": tf.constant([["a"]])}
+        fc.linear_model(features, [age, cross])
+        assert [op.type for op in g.get_operations()].count("Bucketize") == 1
+        builder = _LazyBuilder(features)
+        assert builder.get(age) is builder.get(age)
+        with pytest.raises(TypeError, match='"key" must be either a "str" or "_FeatureColumn"'):
+            builder.get(3)
