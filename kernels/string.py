@@ -4,6 +4,7 @@ number parsing and base64 on numpy object arrays of bytes."""
 from __future__ import annotations
 
 import base64
+import functools
 import re
 
 import numpy as np
@@ -292,9 +293,14 @@ def _buckets(input, hash_fn, num_buckets: int) -> np.ndarray:
     return np.asarray(flat, dtype=np.int64).reshape(strings.shape)
 
 
+# Feature strings repeat from batch to batch (vocabularies, feature columns' hash buckets
+# and crosses): their pure-Python fingerprints are worth keeping.
+cached_fingerprint64 = functools.lru_cache(maxsize=1 << 16)(fingerprint64)
+
+
 @register("StringToHashBucketFast", kind=HOST, shape=_int64_like_input)
 def string_to_hash_bucket_fast(input, *, num_buckets: int):
-    return _buckets(input, fingerprint64, num_buckets)
+    return _buckets(input, cached_fingerprint64, num_buckets)
 
 
 @register("StringToHashBucket", kind=HOST, shape=_int64_like_input)
