@@ -28,6 +28,7 @@ class Store:
         self.variables: dict[str, jax.Array] = {}
         self.keys: dict[str, Any] = {}
         self.resources: dict[str, Any] = {}
+        self._containers: dict[str, str] = {}  # resource name -> its container
         self._resources_lock = threading.Lock()
         self._closed = False
 
@@ -63,6 +64,7 @@ class Store:
                 raise errors.CancelledError(node, None, "Session has been closed.")
             if name not in self.resources:
                 self.resources[name] = factory(name)
+                self._containers[name] = node.attrs.get("container") or ""
         return np.array(name.encode(), dtype=object)
 
     def lookup(self, handle: Any) -> Any:
@@ -75,6 +77,24 @@ class Store:
             raise errors.NotFoundError(
                 None, None, f"Resource {name} does not exist in this session."
             ) from None
+
+    def reset(self, containers: list[str]) -> None:
+        """TF's `ClearContainers` (`Session.reset`): drops the resources of `containers`
+        (their pending waits cancelled); none named means the default container "", which
+        also holds every variable value and RNG key (variables here take no container)."""
+        containers = list(containers) or [""]
+        with self.lock, self._resources_lock:
+            names = [n for n, c in self._containers.items() if c in containers]
+            dropped = [self.resources.pop(n) for n in names]
+            for n in names:
+                del self._containers[n]
+            if "" in containers:
+                self.variables.clear()
+                self.keys.clear()
+        for resource in dropped:
+            cancel = getattr(resource, "cancel", None)
+            if cancel is not None:
+                cancel()
 
     def close(self) -> None:
         """Cancels every resource's pending and future waits (the session is closing)."""

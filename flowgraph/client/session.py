@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import weakref
 from typing import Any, Callable
 
 import jax
@@ -171,6 +172,10 @@ def _writable(v):
     return v if v.flags.writeable else v.copy()
 
 
+# Local sessions, for `Session.reset("")` (TF resets every in-process session's containers).
+_LOCAL_SESSIONS: "weakref.WeakSet[BaseSession]" = weakref.WeakSet()
+
+
 class BaseSession:
     """Runs graphs: holds plans, compiled segments and (later) variable values."""
 
@@ -203,6 +208,31 @@ class BaseSession:
             device_count=tuple(sorted(self._config.device_count.items())),
         )
         _start_devices(self._config, self._placement)
+        if self._remote is None:
+            _LOCAL_SESSIONS.add(self)
+
+    @staticmethod
+    def reset(target: str, containers=None, config=None) -> None:
+        """Resets resource containers on `target`, and closes all connected sessions.
+
+        On a `grpc://` target the master closes its sessions and each task (of those
+        `config.device_filters` keep) drops the resources of `containers`; with none named,
+        the default container, which holds the variables, so they are uninitialized after.
+        In process (`""`), every local session's containers are reset so.
+
+        Args:
+          target: the execution engine to connect to (`""` or `grpc://host:port`).
+          containers: a list of resource container name strings, or None for the default.
+          config: an optional `ConfigProto` (its `device_filters`).
+        """
+        if target.startswith("grpc://"):
+            from flowgraph.distributed.remote import reset
+
+            reset(target, containers, config)
+            return
+        for session in list(_LOCAL_SESSIONS):
+            if isinstance(session, (Session, InteractiveSession)):
+                session._store.reset(list(containers or ()))
 
     @property
     def graph(self) -> Graph:

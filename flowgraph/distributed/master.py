@@ -100,7 +100,21 @@ class Master:
         return pb.ListDevicesResponse(local_device=local, remote_device=remote)
 
     def Reset(self, request) -> pb.ResetResponse:  # noqa: N802
-        raise errors.UnimplementedError(None, None, "Reset of a server's containers")
+        """TF's `Session.reset`: closes every session of this master and clears the
+        containers named (the default one when none) on each task `device_filters` keep."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+        cleanup = pb.CleanupAllRequest(container=list(request.container))
+        for task in self.tasks():
+            if not _kept(task, request.device_filters):
+                continue
+            if task == self.task:
+                self.worker.CleanupAll(cleanup)
+            else:
+                self.stub(task).call("CleanupAll", cleanup, 30)
+        return pb.ResetResponse()
 
     # -- in-process calls -------------------------------------------------------------------
 

@@ -125,6 +125,8 @@ _MESSAGES = {
         ("status_error_message", 6, "string", 0),
     ],
     "CleanupGraphRequest": [("step_id", 1, "int64", 0)],
+    "CleanupAllRequest": [("container", 1, "string", 1)],
+    "CleanupAllResponse": [],
     "CleanupGraphResponse": [],
     "RecvTensorRequest": [
         ("step_id", 1, "int64", 0),

@@ -56,6 +56,20 @@ class RemoteSession:
         self._master.close()
 
 
+def reset(target: str, containers, config) -> None:
+    """`Session.reset` of a `grpc://` target: the master's Reset."""
+    address = target[len("grpc://") :]
+    local = LOCAL_MASTERS.get(address)
+    master = _LocalMaster(local) if local is not None else _RpcMaster(address)
+    request = pb.ResetRequest(container=list(containers or ()))
+    if config is not None:
+        request.device_filters.extend(config.device_filters)
+    try:
+        master.call("Reset", request)
+    finally:
+        master.close()
+
+
 class RemotePlan:
     """A run of a remote session, shaped like a local plan for `Session.run`."""
 

@@ -38,6 +38,7 @@ WORKER_METHODS = {
     "DeregisterGraph": (pb.DeregisterGraphRequest, pb.DeregisterGraphResponse),
     "RunGraph": (Codec(pb.RunGraphRequest, 3), Codec(pb.RunGraphResponse, 1)),
     "CleanupGraph": (pb.CleanupGraphRequest, pb.CleanupGraphResponse),
+    "CleanupAll": (pb.CleanupAllRequest, pb.CleanupAllResponse),
     "RecvTensor": (pb.RecvTensorRequest, pb.RecvTensorResponse),
 }
 SERVICES = {"tensorflow.MasterService": MASTER_METHODS, "tensorflow.WorkerService": WORKER_METHODS}

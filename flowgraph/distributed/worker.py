@@ -95,6 +95,12 @@ class Worker:
     def CleanupGraph(self, request) -> pb.CleanupGraphResponse:  # noqa: N802
         return pb.CleanupGraphResponse()  # a step keeps nothing here once RunGraph returns
 
+    def CleanupAll(self, request) -> pb.CleanupAllResponse:  # noqa: N802
+        """Drops the resources of `request.container` (the default container, variables
+        included, when empty)."""
+        self.store.reset(list(request.container))
+        return pb.CleanupAllResponse()
+
     def RecvTensor(self, request) -> pb.RecvTensorResponse:  # noqa: N802
         raise errors.UnimplementedError(
             None, None, "RecvTensor: tensors travel inside RunGraph in this runtime"

@@ -332,3 +332,38 @@ def test_supervisor_chief_initializes_and_a_worker_uses_its_variables(cluster, t
         )
         with worker.managed_session(workers[1].target) as sess:  # ready: no initialization
             assert sess.run(train) == 4
+
+
+def test_reset_closes_sessions_and_clears_the_default_container_on_every_task(cluster):
+    workers, ps = cluster
+    target = workers[0].target
+    spec = tf.train.ClusterSpec(workers[0].server_def.cluster)
+    with tf.Graph().as_default():
+        x, loss, train, step = _model(spec)
+        with tf.device("/job:ps/task:1"):
+            queue = tf.FIFOQueue(4, tf.float32, shared_name="q")
+        with tf.Session(target) as sess:
+            sess.run([tf.global_variables_initializer(), queue.enqueue(2.0)])
+            tf.Session.reset(target, containers=["another"])  # not the default container
+            with pytest.raises(tf.errors.AbortedError, match="not found"):
+                sess.run(step)  # the master closed every session, as TF's does
+        with tf.Session(target) as sess:
+            assert sess.run(queue.size()) == 1 and sess.run(step) == 0
+            assert any(_store(server).variables for server in ps)
+            tf.Session.reset(target)
+        assert not any(_store(server).variables for server in ps + workers)
+        assert "q" not in _store(ps[1]).resources
+        with tf.Session(target) as sess:
+            with pytest.raises(tf.errors.FailedPreconditionError):
+                sess.run(step)  # the variables are gone
+            assert sess.run(queue.size()) == 0  # a new, empty queue
+
+
+def test_reset_of_local_sessions():
+    with tf.Graph().as_default():
+        v = tf.Variable(3.0)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            tf.Session.reset("")
+            with pytest.raises(tf.errors.FailedPreconditionError):
+                sess.run(v)
