@@ -377,6 +377,9 @@ EXPORTS = {
         "clip_by_value": "clip_by_value",
         "global_norm": "global_norm linalg.global_norm",
     },
+    "flowgraph.ops.conjugate_gradient": {
+        "conjugate_gradient": "linalg.experimental.conjugate_gradient",
+    },
     "flowgraph.ops.constant_op": {
         "constant": "constant",
         "convert_to_tensor": "convert_to_tensor",
@@ -597,6 +600,33 @@ EXPORTS = {
         "svd": "svd linalg.svd",
         "tensordot": "tensordot linalg.tensordot",
         "trace": "trace linalg.trace",
+    },
+    "flowgraph.ops.linear_operator": {
+        "LinearOperator": "linalg.LinearOperator",
+    },
+    "flowgraph.ops.linear_operator_composite": {
+        "LinearOperatorAdjoint": "linalg.LinearOperatorAdjoint",
+        "LinearOperatorBlockDiag": "linalg.LinearOperatorBlockDiag",
+        "LinearOperatorBlockLowerTriangular": "linalg.LinearOperatorBlockLowerTriangular",
+        "LinearOperatorComposition": "linalg.LinearOperatorComposition",
+        "LinearOperatorInversion": "linalg.LinearOperatorInversion",
+        "LinearOperatorKronecker": "linalg.LinearOperatorKronecker",
+        "LinearOperatorLowRankUpdate": "linalg.LinearOperatorLowRankUpdate",
+    },
+    "flowgraph.ops.linear_operator_structured": {
+        "LinearOperatorCirculant": "linalg.LinearOperatorCirculant",
+        "LinearOperatorCirculant2D": "linalg.LinearOperatorCirculant2D",
+        "LinearOperatorCirculant3D": "linalg.LinearOperatorCirculant3D",
+        "LinearOperatorDiag": "linalg.LinearOperatorDiag",
+        "LinearOperatorFullMatrix": "linalg.LinearOperatorFullMatrix",
+        "LinearOperatorHouseholder": "linalg.LinearOperatorHouseholder",
+        "LinearOperatorIdentity": "linalg.LinearOperatorIdentity",
+        "LinearOperatorLowerTriangular": "linalg.LinearOperatorLowerTriangular",
+        "LinearOperatorPermutation": "linalg.LinearOperatorPermutation",
+        "LinearOperatorScaledIdentity": "linalg.LinearOperatorScaledIdentity",
+        "LinearOperatorToeplitz": "linalg.LinearOperatorToeplitz",
+        "LinearOperatorTridiag": "linalg.LinearOperatorTridiag",
+        "LinearOperatorZeros": "linalg.LinearOperatorZeros",
     },
     "flowgraph.ops.logging_ops": {
         "Print": "Print",
