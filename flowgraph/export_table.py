@@ -865,6 +865,18 @@ EXPORTS = {
         "weighted_moments": "nn.weighted_moments",
         "xw_plus_b": "nn.xw_plus_b",
     },
+    "flowgraph.ops.nn_extra_ops": {
+        "atrous_conv2d_transpose": "nn.atrous_conv2d_transpose",
+        "batch_norm_with_global_normalization": "nn.batch_norm_with_global_normalization",
+        "collapse_repeated": "nn.collapse_repeated",
+        "conv1d_transpose": "nn.conv1d_transpose",
+        "conv_transpose": "nn.conv_transpose",
+        "ctc_loss_v2": "nn.ctc_loss_v2",
+        "ctc_unique_labels": "nn.ctc_unique_labels",
+        "required_space_to_batch_paddings": "required_space_to_batch_paddings",
+        "silu": "nn.silu",
+        "with_space_to_batch": "nn.with_space_to_batch",
+    },
     "flowgraph.ops.numerics": {
         "add_check_numerics_ops": "add_check_numerics_ops",
     },
