@@ -790,6 +790,21 @@ EXPORTS = {
         "unsorted_segment_prod": "unsorted_segment_prod math.unsorted_segment_prod",
         "unsorted_segment_sum": "unsorted_segment_sum math.unsorted_segment_sum",
     },
+    "flowgraph.ops.math_extra_ops": {
+        "approx_max_k": "math.approx_max_k nn.approx_max_k",
+        "approx_min_k": "math.approx_min_k nn.approx_min_k",
+        "floor_div": "floor_div",
+        "guarantee_const": "guarantee_const",
+        "is_non_decreasing": "math.is_non_decreasing",
+        "is_strictly_increasing": "math.is_strictly_increasing",
+        "sparse_matmul": "sparse_matmul",
+        "timestamp": "timestamp",
+    },
+    "flowgraph.ops.matrix_functions_ops": {
+        "eigh_tridiagonal": "linalg.eigh_tridiagonal",
+        "logm": "linalg.logm",
+        "matrix_square_root": "matrix_square_root linalg.sqrtm",
+    },
     "flowgraph.ops.metrics_impl": {
         "accuracy": "metrics.accuracy",
         "auc": "metrics.auc",
@@ -1040,6 +1055,12 @@ EXPORTS = {
         "xlog1py": "math.xlog1py",
         "xlogy": "math.xlogy",
         "zeta": "zeta math.zeta",
+    },
+    "flowgraph.ops.spectral_nd_ops": {
+        "fftnd": "signal.fftnd",
+        "ifftnd": "signal.ifftnd",
+        "irfftnd": "signal.irfftnd",
+        "rfftnd": "signal.rfftnd",
     },
     "flowgraph.ops.spectral_ops": {
         "angle": "angle math.angle",

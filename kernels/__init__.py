@@ -22,6 +22,7 @@ from kernels import (  # noqa: F401  (registrations)
     lookup_table,
     manip,
     math,
+    math_extra,
     morphology,
     nms,
     nn,
