@@ -56,6 +56,7 @@ EXPORTS = {
         "layers": "layers",
         "logging": "logging",
         "python_io": "python_io",
+        "raw_ops": "raw_ops",
         "resource_loader": "resource_loader",
         "saved_model": "saved_model",
         "test": "test",
@@ -147,6 +148,13 @@ EXPORTS = {
         "import_meta_graph": "train.import_meta_graph",
         "write_graph": "train.write_graph io.write_graph",
     },
+    "flowgraph.framework.nest": {
+        "assert_same_structure": "nest.assert_same_structure",
+        "flatten": "nest.flatten",
+        "is_nested": "nest.is_nested",
+        "map_structure": "nest.map_structure",
+        "pack_sequence_as": "nest.pack_sequence_as",
+    },
     "flowgraph.framework.ops": {
         "get_default_graph": "get_default_graph",
         "Graph": "Graph",
@@ -183,9 +191,19 @@ EXPORTS = {
         "Dimension": "Dimension",
         "TensorShape": "TensorShape",
     },
+    "flowgraph.framework.tensor_like": {
+        "FunctionType": "types.experimental.FunctionType",
+        "TensorLike": "types.experimental.TensorLike",
+    },
     "flowgraph.framework.tensor_util": {
         "make_ndarray": "make_ndarray",
         "make_tensor_proto": "make_tensor_proto",
+    },
+    "flowgraph.framework.tf_decorator": {
+        "make_decorator": "flags.tf_decorator.make_decorator",
+        "rewrap": "flags.tf_decorator.rewrap",
+        "TFDecorator": "flags.tf_decorator.TFDecorator",
+        "unwrap": "flags.tf_decorator.unwrap",
     },
     "flowgraph.framework.v2_toggles": {
         "control_flow_v2_enabled": "control_flow_v2_enabled",
@@ -1028,6 +1046,17 @@ EXPORTS = {
         "deserialize_many_sparse": "deserialize_many_sparse io.deserialize_many_sparse",
         "serialize_many_sparse": "serialize_many_sparse io.serialize_many_sparse",
         "serialize_sparse": "serialize_sparse io.serialize_sparse",
+    },
+    "flowgraph.ops.special_functions_ops": {
+        "bessel_i0": "math.special.bessel_i0",
+        "bessel_i0e": "math.special.bessel_i0e",
+        "bessel_i1": "math.special.bessel_i1",
+        "bessel_i1e": "math.special.bessel_i1e",
+        "dawsn": "math.special.dawsn",
+        "expint": "math.special.expint",
+        "fresnel_cos": "math.special.fresnel_cos",
+        "fresnel_sin": "math.special.fresnel_sin",
+        "spence": "math.special.spence",
     },
     "flowgraph.ops.special_math_ops": {
         "bessel_i0": "math.bessel_i0",

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 
+import jax
 import jax.numpy as jnp
+import jax.scipy.special  # noqa: F401  (jax.scipy.special below)
 import numpy as np
 from jax import lax
 
@@ -130,3 +132,31 @@ def rfftnd(input, fft_length, axes, *, Tcomplex=np.complex64):
 def irfftnd(input, fft_length, axes, *, Treal=np.float32):
     lengths, axes = _axes_and_lengths(fft_length, axes, input.ndim, "IRFFTND")
     return jnp.fft.irfftn(input, s=lengths, axes=axes).astype(Treal)
+
+
+# -- special functions of tf.math.special -----------------------------------------------------
+
+
+@register("Dawsn")
+def dawsn(x):
+    return jax.scipy.special.dawsn(x)
+
+
+@register("Expint")
+def expint(x):
+    return jax.scipy.special.expi(x)
+
+
+@register("FresnelCos")
+def fresnel_cos(x):
+    return jax.scipy.special.fresnel(x)[1]
+
+
+@register("FresnelSin")
+def fresnel_sin(x):
+    return jax.scipy.special.fresnel(x)[0]
+
+
+@register("Spence")
+def spence(x):
+    return jax.scipy.special.spence(x)
