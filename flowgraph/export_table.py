@@ -949,6 +949,15 @@ EXPORTS = {
         "row_splits_to_segment_ids": "ragged.row_splits_to_segment_ids",
         "segment_ids_to_row_splits": "ragged.segment_ids_to_row_splits",
     },
+    "flowgraph.ops.random_generator": {
+        "Algorithm": "random.Algorithm random.experimental.Algorithm",
+        "create_rng_state": "random.create_rng_state random.experimental.create_rng_state",
+        "general_dropout": "nn.experimental.general_dropout",
+        "Generator": "random.Generator random.experimental.Generator",
+        "get_global_generator": "random.get_global_generator random.experimental.get_global_generator",
+        "set_global_generator": "random.set_global_generator random.experimental.set_global_generator",
+        "stateless_dropout": "nn.experimental.stateless_dropout",
+    },
     "flowgraph.ops.random_ops": {
         "categorical": "random.categorical",
         "multinomial": "multinomial random.multinomial",
