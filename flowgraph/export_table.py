@@ -61,6 +61,10 @@ EXPORTS = {
         "saved_model": "saved_model",
         "test": "test",
     },
+    "flowgraph.client.placement_logging": {
+        "get_log_device_placement": "debugging.get_log_device_placement",
+        "set_log_device_placement": "debugging.set_log_device_placement",
+    },
     "flowgraph.client.session": {
         "get_default_session": "get_default_session",
         "InteractiveSession": "InteractiveSession",
@@ -205,6 +209,11 @@ EXPORTS = {
         "TFDecorator": "flags.tf_decorator.TFDecorator",
         "unwrap": "flags.tf_decorator.unwrap",
     },
+    "flowgraph.framework.traceback_util": {
+        "disable_traceback_filtering": "debugging.disable_traceback_filtering",
+        "enable_traceback_filtering": "debugging.enable_traceback_filtering",
+        "is_traceback_filtering_enabled": "debugging.is_traceback_filtering_enabled",
+    },
     "flowgraph.framework.v2_toggles": {
         "control_flow_v2_enabled": "control_flow_v2_enabled",
         "disable_control_flow_v2": "disable_control_flow_v2",
@@ -343,6 +352,9 @@ EXPORTS = {
         "where": "where",
         "zeros": "zeros",
         "zeros_like": "zeros_like",
+    },
+    "flowgraph.ops.assert_shapes_ops": {
+        "assert_shapes": "debugging.assert_shapes",
     },
     "flowgraph.ops.assertions": {
         "assert_integer": "assert_integer debugging.assert_integer",
