@@ -365,6 +365,9 @@ EXPORTS = {
         "is_non_decreasing": "is_non_decreasing debugging.is_non_decreasing",
         "is_strictly_increasing": "is_strictly_increasing debugging.is_strictly_increasing",
     },
+    "flowgraph.ops.batch_scatter_ops": {
+        "batch_scatter_update": "batch_scatter_update",
+    },
     "flowgraph.ops.bitwise_ops": {
         "bitwise_and": "bitwise.bitwise_and",
         "bitwise_or": "bitwise.bitwise_or",
@@ -938,11 +941,20 @@ EXPORTS = {
         "SparseFeature": "SparseFeature io.SparseFeature",
         "VarLenFeature": "VarLenFeature io.VarLenFeature",
     },
+    "flowgraph.ops.pairwise_loss_ops": {
+        "mean_pairwise_squared_error": "losses.mean_pairwise_squared_error",
+    },
+    "flowgraph.ops.parallel_for": {
+        "vectorized_map": "vectorized_map",
+    },
     "flowgraph.ops.partitioned_variables": {
         "create_partitioned_variables": "create_partitioned_variables",
         "fixed_size_partitioner": "fixed_size_partitioner",
         "min_max_variable_partitioner": "min_max_variable_partitioner",
         "variable_axis_size_partitioner": "variable_axis_size_partitioner",
+    },
+    "flowgraph.ops.patch_ops": {
+        "extract_patches": "image.extract_patches",
     },
     "flowgraph.ops.pooling_ops": {
         "avg_pool1d": "nn.avg_pool1d",
@@ -1188,6 +1200,9 @@ EXPORTS = {
         "unicode_split": "strings.unicode_split",
         "unicode_split_with_offsets": "strings.unicode_split_with_offsets",
         "unicode_transcode": "strings.unicode_transcode",
+    },
+    "flowgraph.ops.summary_description": {
+        "get_summary_description": "summary.get_summary_description",
     },
     "flowgraph.ops.summary_ops": {
         "audio": "summary.audio",
