@@ -1045,6 +1045,12 @@ EXPORTS = {
         "stft": "signal.stft",
         "vorbis_window": "signal.vorbis_window",
     },
+    "flowgraph.ops.sparse_minmax_ops": {
+        "sparse_maximum": "sparse_maximum sparse.maximum",
+        "sparse_minimum": "sparse_minimum sparse.minimum",
+        "sparse_reduce_max": "sparse_reduce_max sparse.reduce_max",
+        "sparse_reduce_max_sparse": "sparse_reduce_max_sparse sparse.reduce_max_sparse",
+    },
     "flowgraph.ops.sparse_ops": {
         "sparse_add": "sparse_add sparse.add",
         "sparse_concat": "sparse_concat sparse.concat",

@@ -31,6 +31,7 @@ from kernels import (  # noqa: F401  (registrations)
     script,
     sets,
     sparse,
+    sparse_minmax,
     sparse_segment,
     sparse_serialize,
     special_math,
