@@ -469,6 +469,12 @@ EXPORTS = {
         "RandomShuffleQueue": "RandomShuffleQueue io.RandomShuffleQueue queue.RandomShuffleQueue",
         "SparseConditionalAccumulator": "SparseConditionalAccumulator sparse.SparseConditionalAccumulator",
     },
+    "flowgraph.ops.decode_extra_ops": {
+        "decode_and_crop_jpeg": "image.decode_and_crop_jpeg io.decode_and_crop_jpeg",
+        "decode_compressed": "decode_compressed io.decode_compressed",
+        "decode_json_example": "decode_json_example io.decode_json_example",
+        "decode_webp": "image.decode_webp io.decode_webp",
+    },
     "flowgraph.ops.edit_distance_ops": {
         "edit_distance": "edit_distance",
     },
