@@ -382,6 +382,11 @@ EXPORTS = {
         "sampled_softmax_loss": "nn.sampled_softmax_loss",
         "uniform_candidate_sampler": "nn.uniform_candidate_sampler random.uniform_candidate_sampler",
     },
+    "flowgraph.ops.candidate_sampling_more_ops": {
+        "all_candidate_sampler": "nn.all_candidate_sampler random.all_candidate_sampler",
+        "compute_accidental_hits": "nn.compute_accidental_hits",
+        "fixed_unigram_candidate_sampler": "nn.fixed_unigram_candidate_sampler random.fixed_unigram_candidate_sampler",
+    },
     "flowgraph.ops.check_ops": {
         "Assert": "Assert debugging.Assert",
         "assert_equal": "assert_equal debugging.assert_equal",

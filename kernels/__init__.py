@@ -4,6 +4,7 @@ from kernels import (  # noqa: F401  (registrations)
     array,
     bitwise,
     candidate_sampling,
+    candidate_sampling_more,
     check,
     control_flow,
     conv,
