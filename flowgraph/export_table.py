@@ -849,6 +849,10 @@ EXPORTS = {
         "logm": "linalg.logm",
         "matrix_square_root": "matrix_square_root linalg.sqrtm",
     },
+    "flowgraph.ops.mdct_ops": {
+        "inverse_mdct": "signal.inverse_mdct",
+        "mdct": "signal.mdct",
+    },
     "flowgraph.ops.metrics_impl": {
         "accuracy": "metrics.accuracy",
         "auc": "metrics.auc",
