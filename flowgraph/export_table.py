@@ -970,6 +970,7 @@ EXPORTS = {
     },
     "flowgraph.ops.patch_ops": {
         "extract_patches": "image.extract_patches",
+        "extract_volume_patches": "extract_volume_patches",
     },
     "flowgraph.ops.pooling_ops": {
         "avg_pool1d": "nn.avg_pool1d",

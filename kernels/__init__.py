@@ -43,6 +43,7 @@ from kernels import (  # noqa: F401  (registrations)
     string,
     string_ngrams,
     training,
+    volume_patches,
 )
 
 lookup = registry.lookup

@@ -1,5 +1,5 @@
 """mean_pairwise_squared_error (TF's values), vectorized_map, batch_scatter_update,
-image.extract_patches and summary.get_summary_description."""
+image.extract_patches, extract_volume_patches and summary.get_summary_description."""
 
 from __future__ import annotations
 
@@ -8,6 +8,10 @@ import pytest
 from tensorboard.compat.proto.node_def_pb2 import NodeDef
 
 import flowgraph as tf
+from tests.gradient_checker import check_gradients
+
+OP_TYPES_TESTED = {"ExtractVolumePatches"}
+GRADIENT_CHECKED = {"ExtractVolumePatches"}
 
 LABELS = np.array([[1.0, 2, 3], [4, 5, 6]], np.float32)
 PREDICTIONS = np.array([[1.5, 2, 2], [4, 7, 6.5]], np.float32)
@@ -69,3 +73,35 @@ def test_get_summary_description():
     assert tf.summary.get_summary_description(node).type_hint == "image"
     with pytest.raises(ValueError, match="Can't get_summary_description on Add"):
         tf.summary.get_summary_description(NodeDef(name="a", op="Add"))
+
+
+def _volume_patches(x, k, s, padding):
+    """numpy: TF's SAME pads `total // 2` before each spatial dim, the rest after."""
+    pads = [(0, 0)]
+    for size, kk, ss in zip(x.shape[1:4], k, s):
+        out = -(-size // ss) if padding == "SAME" else (size - kk) // ss + 1
+        total = max((out - 1) * ss + kk - size, 0) if padding == "SAME" else 0
+        pads.append((total // 2, total - total // 2))
+    xp = np.pad(x, pads + [(0, 0)])
+    outs = [(xp.shape[i + 1] - k[i]) // s[i] + 1 for i in range(3)]
+    result = np.zeros((x.shape[0], *outs, k[0] * k[1] * k[2] * x.shape[4]), x.dtype)
+    for p, r, c in np.ndindex(*outs):
+        block = xp[
+            :, p * s[0] : p * s[0] + k[0], r * s[1] : r * s[1] + k[1], c * s[2] : c * s[2] + k[2]
+        ]
+        result[:, p, r, c] = block.reshape(x.shape[0], -1)
+    return result
+
+
+@pytest.mark.parametrize(
+    "k, s, padding", [((2, 3, 2), (2, 1, 1), "VALID"), ((3, 2, 2), (1, 2, 2), "SAME")]
+)
+def test_extract_volume_patches(k, s, padding):
+    x = np.arange(1 * 4 * 5 * 3 * 2, dtype=np.float32).reshape(1, 4, 5, 3, 2)
+    with tf.Graph().as_default():
+        got = tf.Session().run(tf.extract_volume_patches(x, [1, *k, 1], [1, *s, 1], padding))
+    np.testing.assert_array_equal(got, _volume_patches(x, k, s, padding))
+    check_gradients(
+        lambda t: tf.extract_volume_patches(t, [1, *k, 1], [1, *s, 1], padding),
+        x[:, :3, :4].astype(np.float64) / 100,
+    )
