@@ -982,6 +982,11 @@ EXPORTS = {
         "max_pool2d": "nn.max_pool2d",
         "max_pool_v2": "nn.max_pool_v2",
     },
+    "flowgraph.ops.ragged_more_ops": {
+        "boolean_mask": "ragged.boolean_mask",
+        "range": "ragged.range",
+        "stack_dynamic_partitions": "ragged.stack_dynamic_partitions",
+    },
     "flowgraph.ops.ragged_ops": {
         "constant": "ragged.constant",
         "constant_value": "ragged.constant_value",
