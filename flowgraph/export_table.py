@@ -1107,6 +1107,9 @@ EXPORTS = {
         "serialize_many_sparse": "serialize_many_sparse io.serialize_many_sparse",
         "serialize_sparse": "serialize_sparse io.serialize_sparse",
     },
+    "flowgraph.ops.ssim_multiscale_ops": {
+        "ssim_multiscale": "image.ssim_multiscale",
+    },
     "flowgraph.ops.special_functions_ops": {
         "bessel_i0": "math.special.bessel_i0",
         "bessel_i0e": "math.special.bessel_i0e",
