@@ -415,6 +415,9 @@ EXPORTS = {
         "clip_by_value": "clip_by_value",
         "global_norm": "global_norm linalg.global_norm",
     },
+    "flowgraph.ops.combined_nms_ops": {
+        "combined_non_max_suppression": "image.combined_non_max_suppression",
+    },
     "flowgraph.ops.conjugate_gradient": {
         "conjugate_gradient": "linalg.experimental.conjugate_gradient",
     },

@@ -6,6 +6,7 @@ from kernels import (  # noqa: F401  (registrations)
     candidate_sampling,
     candidate_sampling_more,
     check,
+    combined_nms,
     control_flow,
     conv,
     conv_backprop,
