@@ -1377,6 +1377,9 @@ EXPORTS = {
         "Checkpoint": "train.Checkpoint",
         "CheckpointManager": "train.CheckpointManager",
     },
+    "flowgraph.train.checkpoint_options": {
+        "CheckpointOptions": "train.CheckpointOptions",
+    },
     "flowgraph.train.checkpoint_management": {
         "checkpoint_exists": "train.checkpoint_exists",
         "generate_checkpoint_state_proto": "train.generate_checkpoint_state_proto",
