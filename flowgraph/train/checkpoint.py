@@ -85,8 +85,9 @@ class Checkpoint:
         session = _session(session)
         self._ensure_counter(session)  # saved too, so that restored numbering continues
         skip_slots = bool(options and options.experimental_skip_slot_variables)
-        path = self._saver(skip_slots).save(session, os.fspath(file_prefix),
-                                            write_meta_graph=False, write_state=False)
+        path = self._saver(skip_slots).save(
+            session, os.fspath(file_prefix), write_meta_graph=False, write_state=False
+        )
         for callback in options.experimental_write_callbacks if options else ():
             _call_with_path(callback, path)
         return path
@@ -210,8 +211,7 @@ class CheckpointManager:
         if checkpoint_number is None:
             path = self._checkpoint.save(self._prefix, session, options)
         else:
-            path = self._checkpoint.write(f"{self._prefix}-{checkpoint_number}", session,
-                                          options)
+            path = self._checkpoint.write(f"{self._prefix}-{checkpoint_number}", session, options)
         self._checkpoints = [p for p in self._checkpoints if p != path] + [path]
         self._prune()
         checkpoint_management.update_checkpoint_state(
