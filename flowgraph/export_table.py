@@ -163,11 +163,11 @@ EXPORTS = {
         "write_graph": "train.write_graph io.write_graph",
     },
     "flowgraph.framework.nest": {
-        "assert_same_structure": "nest.assert_same_structure",
-        "flatten": "nest.flatten",
-        "is_nested": "nest.is_nested",
-        "map_structure": "nest.map_structure",
-        "pack_sequence_as": "nest.pack_sequence_as",
+        "assert_same_structure": "nest.assert_same_structure compat.v2.nest.assert_same_structure",
+        "flatten": "nest.flatten compat.v2.nest.flatten",
+        "is_nested": "nest.is_nested compat.v2.nest.is_nested",
+        "map_structure": "nest.map_structure compat.v2.nest.map_structure",
+        "pack_sequence_as": "nest.pack_sequence_as compat.v2.nest.pack_sequence_as",
     },
     "flowgraph.framework.ops": {
         "get_default_graph": "get_default_graph",
@@ -201,13 +201,13 @@ EXPORTS = {
         "SparseTensor": "SparseTensor sparse.SparseTensor",
         "SparseTensorValue": "SparseTensorValue",
     },
-    "flowgraph.framework.tensor_shape": {
-        "Dimension": "Dimension",
-        "TensorShape": "TensorShape",
-    },
     "flowgraph.framework.tensor_like": {
         "FunctionType": "types.experimental.FunctionType",
         "TensorLike": "types.experimental.TensorLike",
+    },
+    "flowgraph.framework.tensor_shape": {
+        "Dimension": "Dimension",
+        "TensorShape": "TensorShape",
     },
     "flowgraph.framework.tensor_util": {
         "make_ndarray": "make_ndarray",
@@ -386,16 +386,16 @@ EXPORTS = {
         "left_shift": "bitwise.left_shift",
         "right_shift": "bitwise.right_shift",
     },
+    "flowgraph.ops.candidate_sampling_more_ops": {
+        "all_candidate_sampler": "nn.all_candidate_sampler random.all_candidate_sampler",
+        "compute_accidental_hits": "nn.compute_accidental_hits",
+        "fixed_unigram_candidate_sampler": "nn.fixed_unigram_candidate_sampler random.fixed_unigram_candidate_sampler",
+    },
     "flowgraph.ops.candidate_sampling_ops": {
         "log_uniform_candidate_sampler": "nn.log_uniform_candidate_sampler random.log_uniform_candidate_sampler",
         "nce_loss": "nn.nce_loss",
         "sampled_softmax_loss": "nn.sampled_softmax_loss",
         "uniform_candidate_sampler": "nn.uniform_candidate_sampler random.uniform_candidate_sampler",
-    },
-    "flowgraph.ops.candidate_sampling_more_ops": {
-        "all_candidate_sampler": "nn.all_candidate_sampler random.all_candidate_sampler",
-        "compute_accidental_hits": "nn.compute_accidental_hits",
-        "fixed_unigram_candidate_sampler": "nn.fixed_unigram_candidate_sampler random.fixed_unigram_candidate_sampler",
     },
     "flowgraph.ops.check_ops": {
         "Assert": "Assert debugging.Assert",
@@ -740,6 +740,16 @@ EXPORTS = {
         "unravel_index": "unravel_index",
         "where_v2": "where_v2",
     },
+    "flowgraph.ops.math_extra_ops": {
+        "approx_max_k": "math.approx_max_k nn.approx_max_k",
+        "approx_min_k": "math.approx_min_k nn.approx_min_k",
+        "floor_div": "floor_div",
+        "guarantee_const": "guarantee_const",
+        "is_non_decreasing": "math.is_non_decreasing",
+        "is_strictly_increasing": "math.is_strictly_increasing",
+        "sparse_matmul": "sparse_matmul",
+        "timestamp": "timestamp",
+    },
     "flowgraph.ops.math_ops": {
         "abs": "abs math.abs",
         "accumulate_n": "accumulate_n math.accumulate_n",
@@ -847,16 +857,6 @@ EXPORTS = {
         "unsorted_segment_prod": "unsorted_segment_prod math.unsorted_segment_prod",
         "unsorted_segment_sum": "unsorted_segment_sum math.unsorted_segment_sum",
     },
-    "flowgraph.ops.math_extra_ops": {
-        "approx_max_k": "math.approx_max_k nn.approx_max_k",
-        "approx_min_k": "math.approx_min_k nn.approx_min_k",
-        "floor_div": "floor_div",
-        "guarantee_const": "guarantee_const",
-        "is_non_decreasing": "math.is_non_decreasing",
-        "is_strictly_increasing": "math.is_strictly_increasing",
-        "sparse_matmul": "sparse_matmul",
-        "timestamp": "timestamp",
-    },
     "flowgraph.ops.matrix_functions_ops": {
         "eigh_tridiagonal": "linalg.eigh_tridiagonal",
         "logm": "linalg.logm",
@@ -904,6 +904,18 @@ EXPORTS = {
         "non_max_suppression_padded": "image.non_max_suppression_padded",
         "non_max_suppression_with_scores": "image.non_max_suppression_with_scores",
     },
+    "flowgraph.ops.nn_extra_ops": {
+        "atrous_conv2d_transpose": "nn.atrous_conv2d_transpose",
+        "batch_norm_with_global_normalization": "nn.batch_norm_with_global_normalization",
+        "collapse_repeated": "nn.collapse_repeated",
+        "conv1d_transpose": "nn.conv1d_transpose",
+        "conv_transpose": "nn.conv_transpose",
+        "ctc_loss_v2": "nn.ctc_loss_v2",
+        "ctc_unique_labels": "nn.ctc_unique_labels",
+        "required_space_to_batch_paddings": "required_space_to_batch_paddings",
+        "silu": "nn.silu",
+        "with_space_to_batch": "nn.with_space_to_batch",
+    },
     "flowgraph.ops.nn_impl": {
         "compute_average_loss": "nn.compute_average_loss",
         "normalize_moments": "nn.normalize_moments",
@@ -941,20 +953,14 @@ EXPORTS = {
         "weighted_moments": "nn.weighted_moments",
         "xw_plus_b": "nn.xw_plus_b",
     },
-    "flowgraph.ops.nn_extra_ops": {
-        "atrous_conv2d_transpose": "nn.atrous_conv2d_transpose",
-        "batch_norm_with_global_normalization": "nn.batch_norm_with_global_normalization",
-        "collapse_repeated": "nn.collapse_repeated",
-        "conv1d_transpose": "nn.conv1d_transpose",
-        "conv_transpose": "nn.conv_transpose",
-        "ctc_loss_v2": "nn.ctc_loss_v2",
-        "ctc_unique_labels": "nn.ctc_unique_labels",
-        "required_space_to_batch_paddings": "required_space_to_batch_paddings",
-        "silu": "nn.silu",
-        "with_space_to_batch": "nn.with_space_to_batch",
-    },
     "flowgraph.ops.numerics": {
         "add_check_numerics_ops": "add_check_numerics_ops",
+    },
+    "flowgraph.ops.pairwise_loss_ops": {
+        "mean_pairwise_squared_error": "losses.mean_pairwise_squared_error",
+    },
+    "flowgraph.ops.parallel_for": {
+        "vectorized_map": "vectorized_map",
     },
     "flowgraph.ops.parsing_ops": {
         "decode_csv": "decode_csv io.decode_csv",
@@ -968,12 +974,6 @@ EXPORTS = {
         "serialize_tensor": "serialize_tensor io.serialize_tensor",
         "SparseFeature": "SparseFeature io.SparseFeature",
         "VarLenFeature": "VarLenFeature io.VarLenFeature",
-    },
-    "flowgraph.ops.pairwise_loss_ops": {
-        "mean_pairwise_squared_error": "losses.mean_pairwise_squared_error",
-    },
-    "flowgraph.ops.parallel_for": {
-        "vectorized_map": "vectorized_map",
     },
     "flowgraph.ops.partitioned_variables": {
         "create_partitioned_variables": "create_partitioned_variables",
@@ -1120,9 +1120,6 @@ EXPORTS = {
         "serialize_many_sparse": "serialize_many_sparse io.serialize_many_sparse",
         "serialize_sparse": "serialize_sparse io.serialize_sparse",
     },
-    "flowgraph.ops.ssim_multiscale_ops": {
-        "ssim_multiscale": "image.ssim_multiscale",
-    },
     "flowgraph.ops.special_functions_ops": {
         "bessel_i0": "math.special.bessel_i0",
         "bessel_i0e": "math.special.bessel_i0e",
@@ -1181,6 +1178,9 @@ EXPORTS = {
         "irfft": "signal.irfft spectral.irfft",
         "real": "real math.real",
         "rfft": "signal.rfft spectral.rfft",
+    },
+    "flowgraph.ops.ssim_multiscale_ops": {
+        "ssim_multiscale": "image.ssim_multiscale",
     },
     "flowgraph.ops.state_ops": {
         "assign": "assign",
@@ -1387,9 +1387,6 @@ EXPORTS = {
         "Checkpoint": "train.Checkpoint",
         "CheckpointManager": "train.CheckpointManager",
     },
-    "flowgraph.train.checkpoint_options": {
-        "CheckpointOptions": "train.CheckpointOptions",
-    },
     "flowgraph.train.checkpoint_management": {
         "checkpoint_exists": "train.checkpoint_exists",
         "generate_checkpoint_state_proto": "train.generate_checkpoint_state_proto",
@@ -1398,6 +1395,9 @@ EXPORTS = {
         "latest_checkpoint": "train.latest_checkpoint",
         "remove_checkpoint": "train.remove_checkpoint",
         "update_checkpoint_state": "train.update_checkpoint_state",
+    },
+    "flowgraph.train.checkpoint_options": {
+        "CheckpointOptions": "train.CheckpointOptions",
     },
     "flowgraph.train.checkpoint_utils": {
         "init_from_checkpoint": "train.init_from_checkpoint",
