@@ -472,6 +472,9 @@ EXPORTS = {
         "pool": "nn.pool",
         "separable_conv2d": "nn.separable_conv2d",
     },
+    "flowgraph.ops.count_ops": {
+        "sparse_bincount": "sparse.bincount",
+    },
     "flowgraph.ops.ctc_ops": {
         "ctc_greedy_decoder": "nn.ctc_greedy_decoder",
         "ctc_loss": "nn.ctc_loss",
@@ -618,6 +621,10 @@ EXPORTS = {
         "TextLineReader": "TextLineReader",
         "TFRecordReader": "TFRecordReader",
         "WholeFileReader": "WholeFileReader",
+    },
+    "flowgraph.ops.jpeg_quality_ops": {
+        "adjust_jpeg_quality": "image.adjust_jpeg_quality",
+        "random_jpeg_quality": "image.random_jpeg_quality",
     },
     "flowgraph.ops.linalg_extra_ops": {
         "cholesky_solve": "cholesky_solve linalg.cholesky_solve",
