@@ -12,6 +12,7 @@ from kernels import (  # noqa: F401  (registrations)
     conv_backprop,
     count_ops,
     ctc,
+    decode_extra,
     edit_distance,
     fake_quant,
     fingerprint,
@@ -52,7 +53,6 @@ from kernels import (  # noqa: F401  (registrations)
 lookup = registry.lookup
 from kernels import (  # noqa: E402,F401  (ReadFile, DecodeCSV, ParseExample, ...)  # noqa: E402,F401  (queues, accumulators, readers)
     data_flow,
-    decode_extra,
     dataset,
     dataset_readers,
     file_io,
