@@ -56,9 +56,14 @@ EXPORTS = {
         "layers": "layers",
         "logging": "logging",
         "python_io": "python_io",
+        "raw_ops": "raw_ops",
         "resource_loader": "resource_loader",
         "saved_model": "saved_model",
         "test": "test",
+    },
+    "flowgraph.client.placement_logging": {
+        "get_log_device_placement": "debugging.get_log_device_placement",
+        "set_log_device_placement": "debugging.set_log_device_placement",
     },
     "flowgraph.client.session": {
         "get_default_session": "get_default_session",
@@ -159,6 +164,16 @@ EXPORTS = {
         "uint64": "uint64",
         "uint8": "uint8",
         "variant": "variant",
+        "float4_e2m1fn": "dtypes.experimental.float4_e2m1fn",
+        "float8_e4m3b11fnuz": "dtypes.experimental.float8_e4m3b11fnuz",
+        "float8_e4m3fn": "dtypes.experimental.float8_e4m3fn",
+        "float8_e4m3fnuz": "dtypes.experimental.float8_e4m3fnuz",
+        "float8_e5m2": "dtypes.experimental.float8_e5m2",
+        "float8_e5m2fnuz": "dtypes.experimental.float8_e5m2fnuz",
+        "int2": "dtypes.experimental.int2",
+        "int4": "dtypes.experimental.int4",
+        "uint2": "dtypes.experimental.uint2",
+        "uint4": "dtypes.experimental.uint4",
     },
     "flowgraph.framework.enums": {
         "AggregationMethod": "AggregationMethod",
@@ -177,6 +192,13 @@ EXPORTS = {
         "export_meta_graph": "train.export_meta_graph",
         "import_meta_graph": "train.import_meta_graph",
         "write_graph": "train.write_graph io.write_graph",
+    },
+    "flowgraph.framework.nest": {
+        "assert_same_structure": "nest.assert_same_structure compat.v2.nest.assert_same_structure",
+        "flatten": "nest.flatten compat.v2.nest.flatten",
+        "is_nested": "nest.is_nested compat.v2.nest.is_nested",
+        "map_structure": "nest.map_structure compat.v2.nest.map_structure",
+        "pack_sequence_as": "nest.pack_sequence_as compat.v2.nest.pack_sequence_as",
     },
     "flowgraph.framework.ops": {
         "get_default_graph": "get_default_graph",
@@ -210,6 +232,10 @@ EXPORTS = {
         "SparseTensor": "SparseTensor sparse.SparseTensor",
         "SparseTensorValue": "SparseTensorValue",
     },
+    "flowgraph.framework.tensor_like": {
+        "FunctionType": "types.experimental.FunctionType",
+        "TensorLike": "types.experimental.TensorLike",
+    },
     "flowgraph.framework.tensor_shape": {
         "Dimension": "Dimension",
         "TensorShape": "TensorShape",
@@ -217,6 +243,17 @@ EXPORTS = {
     "flowgraph.framework.tensor_util": {
         "make_ndarray": "make_ndarray",
         "make_tensor_proto": "make_tensor_proto",
+    },
+    "flowgraph.framework.tf_decorator": {
+        "make_decorator": "flags.tf_decorator.make_decorator",
+        "rewrap": "flags.tf_decorator.rewrap",
+        "TFDecorator": "flags.tf_decorator.TFDecorator",
+        "unwrap": "flags.tf_decorator.unwrap",
+    },
+    "flowgraph.framework.traceback_util": {
+        "disable_traceback_filtering": "debugging.disable_traceback_filtering",
+        "enable_traceback_filtering": "debugging.enable_traceback_filtering",
+        "is_traceback_filtering_enabled": "debugging.is_traceback_filtering_enabled",
     },
     "flowgraph.framework.v2_toggles": {
         "control_flow_v2_enabled": "control_flow_v2_enabled",
@@ -357,6 +394,9 @@ EXPORTS = {
         "zeros": "zeros",
         "zeros_like": "zeros_like",
     },
+    "flowgraph.ops.assert_shapes_ops": {
+        "assert_shapes": "debugging.assert_shapes",
+    },
     "flowgraph.ops.assertions": {
         "assert_integer": "assert_integer debugging.assert_integer",
         "assert_near": "assert_near debugging.assert_near",
@@ -366,6 +406,9 @@ EXPORTS = {
         "is_non_decreasing": "is_non_decreasing debugging.is_non_decreasing",
         "is_strictly_increasing": "is_strictly_increasing debugging.is_strictly_increasing",
     },
+    "flowgraph.ops.batch_scatter_ops": {
+        "batch_scatter_update": "batch_scatter_update",
+    },
     "flowgraph.ops.bitwise_ops": {
         "bitwise_and": "bitwise.bitwise_and",
         "bitwise_or": "bitwise.bitwise_or",
@@ -373,6 +416,11 @@ EXPORTS = {
         "invert": "bitwise.invert",
         "left_shift": "bitwise.left_shift",
         "right_shift": "bitwise.right_shift",
+    },
+    "flowgraph.ops.candidate_sampling_more_ops": {
+        "all_candidate_sampler": "nn.all_candidate_sampler random.all_candidate_sampler",
+        "compute_accidental_hits": "nn.compute_accidental_hits",
+        "fixed_unigram_candidate_sampler": "nn.fixed_unigram_candidate_sampler random.fixed_unigram_candidate_sampler",
     },
     "flowgraph.ops.candidate_sampling_ops": {
         "log_uniform_candidate_sampler": "nn.log_uniform_candidate_sampler random.log_uniform_candidate_sampler",
@@ -407,6 +455,12 @@ EXPORTS = {
         "clip_by_norm": "clip_by_norm",
         "clip_by_value": "clip_by_value",
         "global_norm": "global_norm linalg.global_norm",
+    },
+    "flowgraph.ops.combined_nms_ops": {
+        "combined_non_max_suppression": "image.combined_non_max_suppression",
+    },
+    "flowgraph.ops.conjugate_gradient": {
+        "conjugate_gradient": "linalg.experimental.conjugate_gradient",
     },
     "flowgraph.ops.constant_op": {
         "constant": "constant",
@@ -449,6 +503,9 @@ EXPORTS = {
         "pool": "nn.pool",
         "separable_conv2d": "nn.separable_conv2d",
     },
+    "flowgraph.ops.count_ops": {
+        "sparse_bincount": "sparse.bincount",
+    },
     "flowgraph.ops.ctc_ops": {
         "ctc_greedy_decoder": "nn.ctc_greedy_decoder",
         "ctc_loss": "nn.ctc_loss",
@@ -463,6 +520,12 @@ EXPORTS = {
         "QueueBase": "QueueBase io.QueueBase queue.QueueBase",
         "RandomShuffleQueue": "RandomShuffleQueue io.RandomShuffleQueue queue.RandomShuffleQueue",
         "SparseConditionalAccumulator": "SparseConditionalAccumulator sparse.SparseConditionalAccumulator",
+    },
+    "flowgraph.ops.decode_extra_ops": {
+        "decode_and_crop_jpeg": "image.decode_and_crop_jpeg io.decode_and_crop_jpeg",
+        "decode_compressed": "decode_compressed io.decode_compressed",
+        "decode_json_example": "decode_json_example io.decode_json_example",
+        "decode_webp": "image.decode_webp io.decode_webp",
     },
     "flowgraph.ops.edit_distance_ops": {
         "edit_distance": "edit_distance",
@@ -590,6 +653,10 @@ EXPORTS = {
         "TFRecordReader": "TFRecordReader",
         "WholeFileReader": "WholeFileReader",
     },
+    "flowgraph.ops.jpeg_quality_ops": {
+        "adjust_jpeg_quality": "image.adjust_jpeg_quality",
+        "random_jpeg_quality": "image.random_jpeg_quality",
+    },
     "flowgraph.ops.linalg_extra_ops": {
         "cholesky_solve": "cholesky_solve linalg.cholesky_solve",
         "expm": "linalg.expm",
@@ -628,6 +695,33 @@ EXPORTS = {
         "svd": "svd linalg.svd",
         "tensordot": "tensordot linalg.tensordot",
         "trace": "trace linalg.trace",
+    },
+    "flowgraph.ops.linear_operator": {
+        "LinearOperator": "linalg.LinearOperator",
+    },
+    "flowgraph.ops.linear_operator_composite": {
+        "LinearOperatorAdjoint": "linalg.LinearOperatorAdjoint",
+        "LinearOperatorBlockDiag": "linalg.LinearOperatorBlockDiag",
+        "LinearOperatorBlockLowerTriangular": "linalg.LinearOperatorBlockLowerTriangular",
+        "LinearOperatorComposition": "linalg.LinearOperatorComposition",
+        "LinearOperatorInversion": "linalg.LinearOperatorInversion",
+        "LinearOperatorKronecker": "linalg.LinearOperatorKronecker",
+        "LinearOperatorLowRankUpdate": "linalg.LinearOperatorLowRankUpdate",
+    },
+    "flowgraph.ops.linear_operator_structured": {
+        "LinearOperatorCirculant": "linalg.LinearOperatorCirculant",
+        "LinearOperatorCirculant2D": "linalg.LinearOperatorCirculant2D",
+        "LinearOperatorCirculant3D": "linalg.LinearOperatorCirculant3D",
+        "LinearOperatorDiag": "linalg.LinearOperatorDiag",
+        "LinearOperatorFullMatrix": "linalg.LinearOperatorFullMatrix",
+        "LinearOperatorHouseholder": "linalg.LinearOperatorHouseholder",
+        "LinearOperatorIdentity": "linalg.LinearOperatorIdentity",
+        "LinearOperatorLowerTriangular": "linalg.LinearOperatorLowerTriangular",
+        "LinearOperatorPermutation": "linalg.LinearOperatorPermutation",
+        "LinearOperatorScaledIdentity": "linalg.LinearOperatorScaledIdentity",
+        "LinearOperatorToeplitz": "linalg.LinearOperatorToeplitz",
+        "LinearOperatorTridiag": "linalg.LinearOperatorTridiag",
+        "LinearOperatorZeros": "linalg.LinearOperatorZeros",
     },
     "flowgraph.ops.logging_ops": {
         "Print": "Print",
@@ -683,6 +777,16 @@ EXPORTS = {
         "tensor_scatter_nd_min": "tensor_scatter_nd_min",
         "unravel_index": "unravel_index",
         "where_v2": "where_v2",
+    },
+    "flowgraph.ops.math_extra_ops": {
+        "approx_max_k": "math.approx_max_k nn.approx_max_k",
+        "approx_min_k": "math.approx_min_k nn.approx_min_k",
+        "floor_div": "floor_div",
+        "guarantee_const": "guarantee_const",
+        "is_non_decreasing": "math.is_non_decreasing",
+        "is_strictly_increasing": "math.is_strictly_increasing",
+        "sparse_matmul": "sparse_matmul",
+        "timestamp": "timestamp",
     },
     "flowgraph.ops.math_ops": {
         "abs": "abs math.abs",
@@ -791,6 +895,15 @@ EXPORTS = {
         "unsorted_segment_prod": "unsorted_segment_prod math.unsorted_segment_prod",
         "unsorted_segment_sum": "unsorted_segment_sum math.unsorted_segment_sum",
     },
+    "flowgraph.ops.matrix_functions_ops": {
+        "eigh_tridiagonal": "linalg.eigh_tridiagonal",
+        "logm": "linalg.logm",
+        "matrix_square_root": "matrix_square_root linalg.sqrtm",
+    },
+    "flowgraph.ops.mdct_ops": {
+        "inverse_mdct": "signal.inverse_mdct",
+        "mdct": "signal.mdct",
+    },
     "flowgraph.ops.metrics_impl": {
         "accuracy": "metrics.accuracy",
         "auc": "metrics.auc",
@@ -828,6 +941,18 @@ EXPORTS = {
         "non_max_suppression_overlaps": "image.non_max_suppression_overlaps",
         "non_max_suppression_padded": "image.non_max_suppression_padded",
         "non_max_suppression_with_scores": "image.non_max_suppression_with_scores",
+    },
+    "flowgraph.ops.nn_extra_ops": {
+        "atrous_conv2d_transpose": "nn.atrous_conv2d_transpose",
+        "batch_norm_with_global_normalization": "nn.batch_norm_with_global_normalization",
+        "collapse_repeated": "nn.collapse_repeated",
+        "conv1d_transpose": "nn.conv1d_transpose",
+        "conv_transpose": "nn.conv_transpose",
+        "ctc_loss_v2": "nn.ctc_loss_v2",
+        "ctc_unique_labels": "nn.ctc_unique_labels",
+        "required_space_to_batch_paddings": "required_space_to_batch_paddings",
+        "silu": "nn.silu",
+        "with_space_to_batch": "nn.with_space_to_batch",
     },
     "flowgraph.ops.nn_impl": {
         "compute_average_loss": "nn.compute_average_loss",
@@ -869,6 +994,12 @@ EXPORTS = {
     "flowgraph.ops.numerics": {
         "add_check_numerics_ops": "add_check_numerics_ops",
     },
+    "flowgraph.ops.pairwise_loss_ops": {
+        "mean_pairwise_squared_error": "losses.mean_pairwise_squared_error",
+    },
+    "flowgraph.ops.parallel_for": {
+        "vectorized_map": "vectorized_map",
+    },
     "flowgraph.ops.parsing_ops": {
         "decode_csv": "decode_csv io.decode_csv",
         "decode_raw": "decode_raw io.decode_raw",
@@ -888,6 +1019,10 @@ EXPORTS = {
         "min_max_variable_partitioner": "min_max_variable_partitioner",
         "variable_axis_size_partitioner": "variable_axis_size_partitioner",
     },
+    "flowgraph.ops.patch_ops": {
+        "extract_patches": "image.extract_patches",
+        "extract_volume_patches": "extract_volume_patches",
+    },
     "flowgraph.ops.pooling_ops": {
         "avg_pool1d": "nn.avg_pool1d",
         "avg_pool2d": "nn.avg_pool2d",
@@ -898,12 +1033,26 @@ EXPORTS = {
         "max_pool2d": "nn.max_pool2d",
         "max_pool_v2": "nn.max_pool_v2",
     },
+    "flowgraph.ops.ragged_more_ops": {
+        "boolean_mask": "ragged.boolean_mask",
+        "range": "ragged.range",
+        "stack_dynamic_partitions": "ragged.stack_dynamic_partitions",
+    },
     "flowgraph.ops.ragged_ops": {
         "constant": "ragged.constant",
         "constant_value": "ragged.constant_value",
         "map_flat_values": "ragged.map_flat_values",
         "row_splits_to_segment_ids": "ragged.row_splits_to_segment_ids",
         "segment_ids_to_row_splits": "ragged.segment_ids_to_row_splits",
+    },
+    "flowgraph.ops.random_generator": {
+        "Algorithm": "random.Algorithm random.experimental.Algorithm",
+        "create_rng_state": "random.create_rng_state random.experimental.create_rng_state",
+        "general_dropout": "nn.experimental.general_dropout",
+        "Generator": "random.Generator random.experimental.Generator",
+        "get_global_generator": "random.get_global_generator random.experimental.get_global_generator",
+        "set_global_generator": "random.set_global_generator random.experimental.set_global_generator",
+        "stateless_dropout": "nn.experimental.stateless_dropout",
     },
     "flowgraph.ops.random_ops": {
         "categorical": "random.categorical",
@@ -968,6 +1117,12 @@ EXPORTS = {
         "stft": "signal.stft",
         "vorbis_window": "signal.vorbis_window",
     },
+    "flowgraph.ops.sparse_minmax_ops": {
+        "sparse_maximum": "sparse_maximum sparse.maximum",
+        "sparse_minimum": "sparse_minimum sparse.minimum",
+        "sparse_reduce_max": "sparse_reduce_max sparse.reduce_max",
+        "sparse_reduce_max_sparse": "sparse_reduce_max_sparse sparse.reduce_max_sparse",
+    },
     "flowgraph.ops.sparse_ops": {
         "sparse_add": "sparse_add sparse.add",
         "sparse_concat": "sparse_concat sparse.concat",
@@ -1003,6 +1158,17 @@ EXPORTS = {
         "serialize_many_sparse": "serialize_many_sparse io.serialize_many_sparse",
         "serialize_sparse": "serialize_sparse io.serialize_sparse",
     },
+    "flowgraph.ops.special_functions_ops": {
+        "bessel_i0": "math.special.bessel_i0",
+        "bessel_i0e": "math.special.bessel_i0e",
+        "bessel_i1": "math.special.bessel_i1",
+        "bessel_i1e": "math.special.bessel_i1e",
+        "dawsn": "math.special.dawsn",
+        "expint": "math.special.expint",
+        "fresnel_cos": "math.special.fresnel_cos",
+        "fresnel_sin": "math.special.fresnel_sin",
+        "spence": "math.special.spence",
+    },
     "flowgraph.ops.special_math_ops": {
         "bessel_i0": "math.bessel_i0",
         "bessel_i0e": "math.bessel_i0e",
@@ -1030,6 +1196,12 @@ EXPORTS = {
         "xlogy": "math.xlogy",
         "zeta": "zeta math.zeta",
     },
+    "flowgraph.ops.spectral_nd_ops": {
+        "fftnd": "signal.fftnd",
+        "ifftnd": "signal.ifftnd",
+        "irfftnd": "signal.irfftnd",
+        "rfftnd": "signal.rfftnd",
+    },
     "flowgraph.ops.spectral_ops": {
         "angle": "angle math.angle",
         "complex": "complex dtypes.complex",
@@ -1044,6 +1216,9 @@ EXPORTS = {
         "irfft": "signal.irfft spectral.irfft",
         "real": "real math.real",
         "rfft": "signal.rfft spectral.rfft",
+    },
+    "flowgraph.ops.ssim_multiscale_ops": {
+        "ssim_multiscale": "image.ssim_multiscale",
     },
     "flowgraph.ops.state_ops": {
         "assign": "assign",
@@ -1106,6 +1281,9 @@ EXPORTS = {
         "unicode_split": "strings.unicode_split",
         "unicode_split_with_offsets": "strings.unicode_split_with_offsets",
         "unicode_transcode": "strings.unicode_transcode",
+    },
+    "flowgraph.ops.summary_description": {
+        "get_summary_description": "summary.get_summary_description",
     },
     "flowgraph.ops.summary_ops": {
         "audio": "summary.audio",
@@ -1258,6 +1436,9 @@ EXPORTS = {
         "latest_checkpoint": "train.latest_checkpoint",
         "remove_checkpoint": "train.remove_checkpoint",
         "update_checkpoint_state": "train.update_checkpoint_state",
+    },
+    "flowgraph.train.checkpoint_options": {
+        "CheckpointOptions": "train.CheckpointOptions",
     },
     "flowgraph.train.checkpoint_utils": {
         "init_from_checkpoint": "train.init_from_checkpoint",

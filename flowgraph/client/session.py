@@ -21,6 +21,7 @@ from device.place import (
     device_name,
     session_devices,
 )
+from flowgraph.client import placement_logging
 from flowgraph.client.config import ConfigProto
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
@@ -204,7 +205,8 @@ class BaseSession:
         self._lock = threading.Lock()
         self._placement = PlacementOptions(
             allow_soft_placement=self._config.allow_soft_placement,
-            log_device_placement=self._config.log_device_placement,
+            log_device_placement=self._config.log_device_placement
+            or placement_logging.get_log_device_placement(),
             device_count=tuple(sorted(self._config.device_count.items())),
         )
         _start_devices(self._config, self._placement)

@@ -30,6 +30,17 @@ DT_RESOURCE = 20
 DT_VARIANT = 21
 DT_UINT32 = 22
 DT_UINT64 = 23
+# The narrow types of `tf.dtypes.experimental` (ml_dtypes on the numpy side).
+DT_FLOAT8_E5M2 = 24
+DT_FLOAT8_E4M3FN = 25
+DT_FLOAT8_E4M3FNUZ = 26
+DT_FLOAT8_E4M3B11FNUZ = 27
+DT_FLOAT8_E5M2FNUZ = 28
+DT_INT4 = 29
+DT_UINT4 = 30
+DT_INT2 = 31
+DT_UINT2 = 32
+DT_FLOAT4_E2M1FN = 33
 _REF_OFFSET = 100
 
 _np_bfloat16 = ml_dtypes.bfloat16
@@ -66,7 +77,29 @@ _BASE_TYPES = (
     (DT_BFLOAT16, "bfloat16", _np_bfloat16),
     (DT_RESOURCE, "resource", np.object_),
     (DT_VARIANT, "variant", np.object_),
+    (DT_FLOAT8_E5M2, "float8_e5m2", ml_dtypes.float8_e5m2),
+    (DT_FLOAT8_E4M3FN, "float8_e4m3fn", ml_dtypes.float8_e4m3fn),
+    (DT_FLOAT8_E4M3FNUZ, "float8_e4m3fnuz", ml_dtypes.float8_e4m3fnuz),
+    (DT_FLOAT8_E4M3B11FNUZ, "float8_e4m3b11fnuz", ml_dtypes.float8_e4m3b11fnuz),
+    (DT_FLOAT8_E5M2FNUZ, "float8_e5m2fnuz", ml_dtypes.float8_e5m2fnuz),
+    (DT_INT4, "int4", ml_dtypes.int4),
+    (DT_UINT4, "uint4", ml_dtypes.uint4),
+    (DT_INT2, "int2", ml_dtypes.int2),
+    (DT_UINT2, "uint2", ml_dtypes.uint2),
+    (DT_FLOAT4_E2M1FN, "float4_e2m1fn", ml_dtypes.float4_e2m1fn),
 )
+# numpy does not see ml_dtypes' narrow types as floating or integer; TF does.
+_NARROW_FLOATS = frozenset(
+    [
+        DT_FLOAT8_E5M2,
+        DT_FLOAT8_E4M3FN,
+        DT_FLOAT8_E4M3FNUZ,
+        DT_FLOAT8_E4M3B11FNUZ,
+        DT_FLOAT8_E5M2FNUZ,
+        DT_FLOAT4_E2M1FN,
+    ]
+)
+_NARROW_INTS = frozenset([DT_INT4, DT_UINT4, DT_INT2, DT_UINT2])
 
 _TYPE_TO_STRING = {}
 _TF_TO_NP = {}
@@ -94,6 +127,12 @@ def _min_max(type_enum, np_type):
     """Computes (min, max) of a base type the way TF does, `_NO_VALUE` if undefined."""
     if type_enum in _NO_MIN_MAX_ENUMS:
         return _NO_VALUE, _NO_VALUE
+    if type_enum in _NARROW_FLOATS:
+        info = ml_dtypes.finfo(np_type)
+        return info.min, info.max
+    if type_enum in _NARROW_INTS:
+        info = ml_dtypes.iinfo(np_type)
+        return info.min, info.max
     if type_enum == DT_BFLOAT16:
         return (
             _np_bfloat16(float.fromhex("-0x1.FEp127")),
@@ -164,10 +203,14 @@ class DType(object):
         self._np_dtype = np.dtype(np_type)
         self._is_numpy_compatible = numpy_compatible
         self._is_quantized = quantized
-        self._is_floating = base_enum == DT_BFLOAT16 or (
-            numpy_compatible and np.issubdtype(np_type, np.floating)
+        self._is_floating = (
+            base_enum == DT_BFLOAT16
+            or base_enum in _NARROW_FLOATS
+            or (numpy_compatible and np.issubdtype(np_type, np.floating))
         )
-        self._is_integer = numpy_compatible and not quantized and np.issubdtype(np_type, np.integer)
+        self._is_integer = base_enum in _NARROW_INTS or (
+            numpy_compatible and not quantized and np.issubdtype(np_type, np.integer)
+        )
         self._is_complex = base_enum in (DT_COMPLEX64, DT_COMPLEX128)
         self._is_bool = base_enum == DT_BOOL
         self._min, self._max = _min_max(base_enum, np_type)
@@ -390,6 +433,16 @@ qint32 = DType(DT_QINT32)
 quint8 = DType(DT_QUINT8)
 quint16 = DType(DT_QUINT16)
 bfloat16 = DType(DT_BFLOAT16)
+float8_e5m2 = DType(DT_FLOAT8_E5M2)
+float8_e4m3fn = DType(DT_FLOAT8_E4M3FN)
+float8_e4m3fnuz = DType(DT_FLOAT8_E4M3FNUZ)
+float8_e4m3b11fnuz = DType(DT_FLOAT8_E4M3B11FNUZ)
+float8_e5m2fnuz = DType(DT_FLOAT8_E5M2FNUZ)
+int4 = DType(DT_INT4)
+uint4 = DType(DT_UINT4)
+int2 = DType(DT_INT2)
+uint2 = DType(DT_UINT2)
+float4_e2m1fn = DType(DT_FLOAT4_E2M1FN)
 
 resource_ref = DType(DT_RESOURCE + _REF_OFFSET)
 variant_ref = DType(DT_VARIANT + _REF_OFFSET)
@@ -416,6 +469,16 @@ qint16_ref = DType(DT_QINT16 + _REF_OFFSET)
 quint16_ref = DType(DT_QUINT16 + _REF_OFFSET)
 qint32_ref = DType(DT_QINT32 + _REF_OFFSET)
 bfloat16_ref = DType(DT_BFLOAT16 + _REF_OFFSET)
+float8_e5m2_ref = DType(DT_FLOAT8_E5M2 + _REF_OFFSET)
+float8_e4m3fn_ref = DType(DT_FLOAT8_E4M3FN + _REF_OFFSET)
+float8_e4m3fnuz_ref = DType(DT_FLOAT8_E4M3FNUZ + _REF_OFFSET)
+float8_e4m3b11fnuz_ref = DType(DT_FLOAT8_E4M3B11FNUZ + _REF_OFFSET)
+float8_e5m2fnuz_ref = DType(DT_FLOAT8_E5M2FNUZ + _REF_OFFSET)
+int4_ref = DType(DT_INT4 + _REF_OFFSET)
+uint4_ref = DType(DT_UINT4 + _REF_OFFSET)
+int2_ref = DType(DT_INT2 + _REF_OFFSET)
+uint2_ref = DType(DT_UINT2 + _REF_OFFSET)
+float4_e2m1fn_ref = DType(DT_FLOAT4_E2M1FN + _REF_OFFSET)
 
 _STRING_TO_TF = {name: _INTERN_TABLE[enum] for enum, name in _TYPE_TO_STRING.items()}
 _STRING_TO_TF["half"] = float16
@@ -449,6 +512,16 @@ _NP_TO_TF = {
     _np_quint16: quint16,
     _np_qint32: qint32,
     _np_bfloat16: bfloat16,
+    ml_dtypes.float8_e5m2: float8_e5m2,
+    ml_dtypes.float8_e4m3fn: float8_e4m3fn,
+    ml_dtypes.float8_e4m3fnuz: float8_e4m3fnuz,
+    ml_dtypes.float8_e4m3b11fnuz: float8_e4m3b11fnuz,
+    ml_dtypes.float8_e5m2fnuz: float8_e5m2fnuz,
+    ml_dtypes.int4: int4,
+    ml_dtypes.uint4: uint4,
+    ml_dtypes.int2: int2,
+    ml_dtypes.uint2: uint2,
+    ml_dtypes.float4_e2m1fn: float4_e2m1fn,
 }
 # Platform integer types are not always the same objects as the fixed-width ones
 # (e.g. np.longlong vs np.int64), so map them through their dtype.

@@ -24,9 +24,32 @@ _OURS = tuple(
 _NOTE = f"flowgraph hid {{}} of its own frames from this traceback; set {_ENV}=off to see them."
 
 
+# Set by enable/disable_traceback_filtering; None: the environment variable decides.
+_switched: list[bool | None] = [None]
+
+
 def filtering_enabled() -> bool:
-    """Whether boundaries filter tracebacks (`FLOWGRAPH_TRACEBACK_FILTERING` is not off)."""
+    """Whether boundaries filter tracebacks: as last switched by
+    `tf.debugging.enable/disable_traceback_filtering`, else unless
+    `FLOWGRAPH_TRACEBACK_FILTERING` is off."""
+    if _switched[0] is not None:
+        return _switched[0]
     return os.environ.get(_ENV, "on").lower() not in ("off", "0", "false", "no")
+
+
+def enable_traceback_filtering() -> None:
+    """Makes errors leaving flowgraph show only the user's frames (the default)."""
+    _switched[0] = True
+
+
+def disable_traceback_filtering() -> None:
+    """Makes errors leaving flowgraph show every frame, flowgraph's and jax's included."""
+    _switched[0] = False
+
+
+def is_traceback_filtering_enabled() -> bool:
+    """Whether errors leaving flowgraph have its own frames filtered out."""
+    return filtering_enabled()
 
 
 def api_boundary(fn: Callable) -> Callable:

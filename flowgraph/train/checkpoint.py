@@ -8,6 +8,7 @@ and restore run in a session (the default one unless given).
 
 from __future__ import annotations
 
+import inspect
 import os
 
 from flowgraph.client.session import get_default_session
@@ -20,6 +21,16 @@ from flowgraph.train.optimizer import Optimizer
 from flowgraph.train.saver import Saver
 
 _VALUE = ".ATTRIBUTES/VARIABLE_VALUE"
+_SLOT = "/.OPTIMIZER_SLOT/"
+
+
+def _call_with_path(callback, path):
+    """A write callback takes the save path, or nothing."""
+    try:
+        params = inspect.signature(callback).parameters
+    except (TypeError, ValueError):
+        params = {"path": None}
+    return callback(path) if params else callback()
 
 
 class Checkpoint:
@@ -56,19 +67,30 @@ class Checkpoint:
                 )  # fmt: skip
         return self._save_counter
 
-    def save(self, file_prefix, session=None):
-        """Saves with `save_counter` incremented; returns the path `<file_prefix>-<count>`."""
+    def save(self, file_prefix, session=None, options=None):
+        """Saves with `save_counter` incremented; returns the path `<file_prefix>-<count>`.
+
+        `options` is a `tf.train.CheckpointOptions`.
+        """
         session = _session(session)
         self._ensure_counter(session)
         count = session.run(self._increment)
-        return self.write(f"{file_prefix}-{count}", session)
+        return self.write(f"{file_prefix}-{count}", session, options)
 
-    def write(self, file_prefix, session=None):
-        """Saves to exactly `file_prefix` (no counter); returns it."""
+    def write(self, file_prefix, session=None, options=None):
+        """Saves to exactly `file_prefix` (no counter); returns it.
+
+        `options` is a `tf.train.CheckpointOptions`.
+        """
         session = _session(session)
         self._ensure_counter(session)  # saved too, so that restored numbering continues
-        return self._saver().save(session, os.fspath(file_prefix), write_meta_graph=False,
-                                  write_state=False)  # fmt: skip
+        skip_slots = bool(options and options.experimental_skip_slot_variables)
+        path = self._saver(skip_slots).save(
+            session, os.fspath(file_prefix), write_meta_graph=False, write_state=False
+        )
+        for callback in options.experimental_write_callbacks if options else ():
+            _call_with_path(callback, path)
+        return path
 
     def _ensure_counter(self, session):
         if self._increment is None:
@@ -91,8 +113,10 @@ class Checkpoint:
             self._save_counter = self.save_counter  # restored with the rest
         return _RestoreStatus(self, save_path)
 
-    def _saver(self):
+    def _saver(self, skip_slots=False):
         names = object_variables(self)
+        if skip_slots:
+            names = {k: v for k, v in names.items() if _SLOT not in k}
         key = tuple(sorted(names))
         if key not in self._savers:
             self._savers[key] = Saver(names)
@@ -185,9 +209,9 @@ class CheckpointManager:
         """
         session = _session(session)
         if checkpoint_number is None:
-            path = self._checkpoint.save(self._prefix, session)
+            path = self._checkpoint.save(self._prefix, session, options)
         else:
-            path = self._checkpoint.write(f"{self._prefix}-{checkpoint_number}", session)
+            path = self._checkpoint.write(f"{self._prefix}-{checkpoint_number}", session, options)
         self._checkpoints = [p for p in self._checkpoints if p != path] + [path]
         self._prune()
         checkpoint_management.update_checkpoint_state(

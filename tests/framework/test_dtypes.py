@@ -136,7 +136,8 @@ def test_as_dtype_python_types():
 
 
 @pytest.mark.parametrize("value", [
-    "floatx", "float32 ", 0, 24, 99, 200, None, [1], {}, np.dtype("V3"),
+    # 24..33 are TF 2.21's narrow types (float8_e5m2, ...): 34 is the first unused enum.
+    "floatx", "float32 ", 0, 34, 99, 200, None, [1], {}, np.dtype("V3"),
     np.dtype("float128") if hasattr(np, "float128") else "float128", object(),
 ])
 def test_as_dtype_errors(value):
@@ -145,7 +146,7 @@ def test_as_dtype_errors(value):
     assert str(info.value) == "Cannot convert value %r to a TensorFlow DType." % (value,)
 
 
-@pytest.mark.parametrize("value", [0, 24, 99, 124, "float32", None])
+@pytest.mark.parametrize("value", [0, 34, 99, 134, "float32", None])
 def test_dtype_constructor_rejects_invalid_enum(value):
     with pytest.raises(TypeError, match="type_enum is not a valid types_pb2.DataType"):
         dtypes.DType(value)
@@ -368,3 +369,37 @@ def test_as_dtype_str_subclass():
     assert dtypes.as_dtype(Name("int8")) is dtypes.int8
     with pytest.raises(TypeError):
         dtypes.as_dtype(b"float32")
+
+
+# TF 2.21's enum, min and max of each tf.dtypes.experimental type.
+NARROW = {
+    "float4_e2m1fn": (33, -6, 6), "float8_e4m3b11fnuz": (27, -30, 30),
+    "float8_e4m3fn": (25, -448, 448), "float8_e4m3fnuz": (26, -240, 240),
+    "float8_e5m2": (24, -57344, 57344), "float8_e5m2fnuz": (28, -57344, 57344),
+    "int2": (31, -2, 1), "int4": (29, -8, 7), "uint2": (32, 0, 3), "uint4": (30, 0, 15),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NARROW))
+def test_experimental_narrow_dtypes(name):
+    import flowgraph as tf
+
+    dtype = getattr(tf.dtypes.experimental, name)
+    enum, low, high = NARROW[name]
+    assert dtype.as_datatype_enum == enum and dtype.name == name
+    assert (dtype.min, dtype.max) == (low, high)
+    assert dtype.is_floating == name.startswith("float") and dtype.is_integer != dtype.is_floating
+    assert tf.as_dtype(getattr(ml_dtypes, name)) is dtype and tf.as_dtype(name) is dtype
+    assert dtype._as_ref.base_dtype is dtype and dtype.as_numpy_dtype is getattr(ml_dtypes, name)
+
+
+def test_casts_through_narrow_dtypes():
+    import flowgraph as tf
+
+    with tf.Graph().as_default():
+        x = tf.constant([1.5, 300.0, -2.25])
+        floats = tf.cast(tf.cast(x, tf.dtypes.experimental.float8_e4m3fn), tf.float32)
+        ints = tf.cast(tf.cast(tf.constant([3, -8, 7]), tf.dtypes.experimental.int4), tf.int32)
+        got = tf.Session().run([floats, ints])
+    assert got[0].tolist() == [1.5, 288.0, -2.25]  # 300 rounds to e4m3fn's 288, as in TF
+    assert got[1].tolist() == [3, -8, 7]

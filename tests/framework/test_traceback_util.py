@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from flowgraph.framework import traceback_util
 
 _OURS = tuple(
     os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), d) + os.sep
@@ -87,3 +88,19 @@ def test_a_kernel_bug_is_an_internal_error_naming_the_op_with_its_cause(monkeypa
     assert "bug in flowgraph's kernel" in message
     assert isinstance(info.value.__cause__, AttributeError)  # kept for debugging
     assert not isinstance(info.value, tf.errors.InvalidArgumentError)
+
+
+def test_debugging_switches_turn_filtering_off_and_on(monkeypatch):
+    monkeypatch.delenv("FLOWGRAPH_TRACEBACK_FILTERING", raising=False)
+    assert tf.debugging.is_traceback_filtering_enabled()
+    try:
+        tf.debugging.disable_traceback_filtering()
+        assert not tf.debugging.is_traceback_filtering_enabled()
+        with tf.Graph().as_default(), pytest.raises(ValueError) as info:
+            tf.reshape(tf.constant([1, 2, 3]), [2])
+        assert not any("flowgraph hid" in n for n in getattr(info.value, "__notes__", []))
+        tf.debugging.enable_traceback_filtering()
+        monkeypatch.setenv("FLOWGRAPH_TRACEBACK_FILTERING", "off")
+        assert tf.debugging.is_traceback_filtering_enabled()  # the switch wins
+    finally:
+        traceback_util._switched[0] = None

@@ -84,3 +84,23 @@ def test_manager_keeps_the_newest_and_recovers_them(tmp_path):
         assert sess.run(v) == 3.0
     with pytest.raises(ValueError, match="max_to_keep"):
         tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=0)
+
+
+def test_checkpoint_options_skip_slots_and_call_back(tmp_path):
+    layer, optimizer, train = _model()
+    checkpoint = tf.train.Checkpoint(model=layer, optimizer=optimizer)
+    written = []
+    options = tf.train.CheckpointOptions(experimental_skip_slot_variables=True,
+                                         experimental_write_callbacks=[written.append])
+    manager = tf.train.CheckpointManager(checkpoint, str(tmp_path), max_to_keep=2)
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train)
+        path = manager.save(options=options, session=sess)
+        full = checkpoint.write(str(tmp_path / "full"), session=sess)
+    assert written == [path]
+    skipped = {name for name, _ in tf.train.list_variables(path)}
+    everything = {name for name, _ in tf.train.list_variables(full)}
+    slots = {name for name in everything if ".OPTIMIZER_SLOT" in name}
+    assert len(slots) == 4 and skipped == everything - slots
+    assert "CheckpointOptions(" in repr(options) and options.enable_async is False
