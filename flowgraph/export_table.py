@@ -91,6 +91,31 @@ EXPORTS = {
         "op_scope": "op_scope",
         "variable_op_scope": "variable_op_scope",
     },
+    "flowgraph.estimator.estimator": {
+        "Estimator": "estimator.Estimator",
+        "WarmStartSettings": "estimator.WarmStartSettings",
+    },
+    "flowgraph.estimator.export": {
+        "build_parsing_serving_input_receiver_fn": "estimator.export.build_parsing_serving_input_receiver_fn",
+        "build_raw_serving_input_receiver_fn": "estimator.export.build_raw_serving_input_receiver_fn",
+        "ServingInputReceiver": "estimator.export.ServingInputReceiver",
+        "TensorServingInputReceiver": "estimator.export.TensorServingInputReceiver",
+    },
+    "flowgraph.estimator.export_output": {
+        "ClassificationOutput": "estimator.export.ClassificationOutput",
+        "ExportOutput": "estimator.export.ExportOutput",
+        "PredictOutput": "estimator.export.PredictOutput",
+        "RegressionOutput": "estimator.export.RegressionOutput",
+    },
+    "flowgraph.estimator.mode_keys": {
+        "ModeKeys": "estimator.ModeKeys",
+    },
+    "flowgraph.estimator.model_fn": {
+        "EstimatorSpec": "estimator.EstimatorSpec",
+    },
+    "flowgraph.estimator.run_config": {
+        "RunConfig": "estimator.RunConfig",
+    },
     "flowgraph.framework": {
         "dtypes": "dtypes",
     },
