@@ -107,6 +107,16 @@ EXPORTS = {
         "PredictOutput": "estimator.export.PredictOutput",
         "RegressionOutput": "estimator.export.RegressionOutput",
     },
+    "flowgraph.estimator.exporter": {
+        "BestExporter": "estimator.BestExporter",
+        "Exporter": "estimator.Exporter",
+        "FinalExporter": "estimator.FinalExporter",
+        "LatestExporter": "estimator.LatestExporter",
+    },
+    "flowgraph.estimator.inputs": {
+        "numpy_input_fn": "estimator.inputs.numpy_input_fn",
+        "pandas_input_fn": "estimator.inputs.pandas_input_fn",
+    },
     "flowgraph.estimator.mode_keys": {
         "ModeKeys": "estimator.ModeKeys",
     },
@@ -115,6 +125,11 @@ EXPORTS = {
     },
     "flowgraph.estimator.run_config": {
         "RunConfig": "estimator.RunConfig",
+    },
+    "flowgraph.estimator.training": {
+        "EvalSpec": "estimator.EvalSpec",
+        "TrainSpec": "estimator.TrainSpec",
+        "train_and_evaluate": "estimator.train_and_evaluate",
     },
     "flowgraph.framework": {
         "dtypes": "dtypes",
@@ -1223,19 +1238,19 @@ EXPORTS = {
         "basic_train_loop": "train.basic_train_loop",
     },
     "flowgraph.train.basic_session_run_hooks": {
-        "CheckpointSaverHook": "train.CheckpointSaverHook",
-        "CheckpointSaverListener": "train.CheckpointSaverListener",
-        "FeedFnHook": "train.FeedFnHook",
-        "FinalOpsHook": "train.FinalOpsHook",
-        "GlobalStepWaiterHook": "train.GlobalStepWaiterHook",
-        "LoggingTensorHook": "train.LoggingTensorHook",
-        "NanLossDuringTrainingError": "train.NanLossDuringTrainingError",
-        "NanTensorHook": "train.NanTensorHook",
-        "ProfilerHook": "train.ProfilerHook",
-        "SecondOrStepTimer": "train.SecondOrStepTimer",
-        "StepCounterHook": "train.StepCounterHook",
-        "StopAtStepHook": "train.StopAtStepHook",
-        "SummarySaverHook": "train.SummarySaverHook",
+        "CheckpointSaverHook": "train.CheckpointSaverHook estimator.CheckpointSaverHook",
+        "CheckpointSaverListener": "train.CheckpointSaverListener estimator.CheckpointSaverListener",
+        "FeedFnHook": "train.FeedFnHook estimator.FeedFnHook",
+        "FinalOpsHook": "train.FinalOpsHook estimator.FinalOpsHook",
+        "GlobalStepWaiterHook": "train.GlobalStepWaiterHook estimator.GlobalStepWaiterHook",
+        "LoggingTensorHook": "train.LoggingTensorHook estimator.LoggingTensorHook",
+        "NanLossDuringTrainingError": "train.NanLossDuringTrainingError estimator.NanLossDuringTrainingError",
+        "NanTensorHook": "train.NanTensorHook estimator.NanTensorHook",
+        "ProfilerHook": "train.ProfilerHook estimator.ProfilerHook",
+        "SecondOrStepTimer": "train.SecondOrStepTimer estimator.SecondOrStepTimer",
+        "StepCounterHook": "train.StepCounterHook estimator.StepCounterHook",
+        "StopAtStepHook": "train.StopAtStepHook estimator.StopAtStepHook",
+        "SummarySaverHook": "train.SummarySaverHook estimator.SummarySaverHook",
     },
     "flowgraph.train.checkpoint": {
         "Checkpoint": "train.Checkpoint",
@@ -1346,10 +1361,10 @@ EXPORTS = {
         "SessionManager": "train.SessionManager",
     },
     "flowgraph.train.session_run_hook": {
-        "SessionRunArgs": "train.SessionRunArgs",
-        "SessionRunContext": "train.SessionRunContext",
-        "SessionRunHook": "train.SessionRunHook",
-        "SessionRunValues": "train.SessionRunValues",
+        "SessionRunArgs": "train.SessionRunArgs estimator.SessionRunArgs",
+        "SessionRunContext": "train.SessionRunContext estimator.SessionRunContext",
+        "SessionRunHook": "train.SessionRunHook estimator.SessionRunHook",
+        "SessionRunValues": "train.SessionRunValues estimator.SessionRunValues",
     },
     "flowgraph.train.summary_iterator": {
         "summary_iterator": "train.summary_iterator",
@@ -1365,7 +1380,7 @@ EXPORTS = {
         "global_step": "train.global_step",
     },
     "flowgraph.train.warm_starting_util": {
-        "VocabInfo": "train.VocabInfo",
+        "VocabInfo": "train.VocabInfo estimator.VocabInfo",
         "warm_start": "train.warm_start",
     },
     "kernels.errors": {
