@@ -131,6 +131,26 @@ EXPORTS = {
         "TrainSpec": "estimator.TrainSpec",
         "train_and_evaluate": "estimator.train_and_evaluate",
     },
+    "flowgraph.feature_column.categorical_columns": {
+        "categorical_column_with_hash_bucket": "feature_column.categorical_column_with_hash_bucket",
+        "categorical_column_with_identity": "feature_column.categorical_column_with_identity",
+        "categorical_column_with_vocabulary_file": "feature_column.categorical_column_with_vocabulary_file",
+        "categorical_column_with_vocabulary_list": "feature_column.categorical_column_with_vocabulary_list",
+        "crossed_column": "feature_column.crossed_column",
+        "weighted_categorical_column": "feature_column.weighted_categorical_column",
+    },
+    "flowgraph.feature_column.dense_columns": {
+        "bucketized_column": "feature_column.bucketized_column",
+        "embedding_column": "feature_column.embedding_column",
+        "indicator_column": "feature_column.indicator_column",
+        "numeric_column": "feature_column.numeric_column",
+        "shared_embedding_columns": "feature_column.shared_embedding_columns",
+    },
+    "flowgraph.feature_column.feature_column": {
+        "input_layer": "feature_column.input_layer",
+        "linear_model": "feature_column.linear_model",
+        "make_parse_example_spec": "feature_column.make_parse_example_spec",
+    },
     "flowgraph.framework": {
         "dtypes": "dtypes",
     },

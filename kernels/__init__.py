@@ -3,6 +3,7 @@
 from kernels import (  # noqa: F401  (registrations)
     array,
     bitwise,
+    bucketize,
     candidate_sampling,
     check,
     control_flow,
@@ -30,6 +31,7 @@ from kernels import (  # noqa: F401  (registrations)
     script,
     sets,
     sparse,
+    sparse_cross,
     sparse_segment,
     sparse_serialize,
     special_math,
