@@ -91,6 +91,17 @@ EXPORTS = {
         "op_scope": "op_scope",
         "variable_op_scope": "variable_op_scope",
     },
+    "flowgraph.estimator.canned.dnn": {
+        "DNNClassifier": "estimator.DNNClassifier",
+        "DNNRegressor": "estimator.DNNRegressor",
+    },
+    "flowgraph.estimator.canned.dnn_linear_combined": {
+        "DNNLinearCombinedClassifier": "estimator.DNNLinearCombinedClassifier",
+    },
+    "flowgraph.estimator.canned.linear": {
+        "LinearClassifier": "estimator.LinearClassifier",
+        "LinearRegressor": "estimator.LinearRegressor",
+    },
     "flowgraph.estimator.estimator": {
         "Estimator": "estimator.Estimator",
         "WarmStartSettings": "estimator.WarmStartSettings",

@@ -29,12 +29,19 @@ from flowgraph.ops.constant_op import constant, convert_to_tensor
 
 
 def metric_variable(shape, dtype, validate_shape=True, name=None):
-    """A zero-initialized local variable holding a metric's state."""
-    return vs.get_variable(
-        name, shape=shape, dtype=dtype, initializer=init_ops.zeros_initializer(),
-        trainable=False, collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
-        validate_shape=validate_shape,
-    )  # fmt: skip
+    """A zero-initialized local variable holding a metric's state (never partitioned: TF
+    makes it with `tf.Variable`, which no scope partitioner reaches)."""
+    scope = vs.get_variable_scope()
+    partitioner = scope.partitioner
+    scope.set_partitioner(None)
+    try:
+        return vs.get_variable(
+            name, shape=shape, dtype=dtype, initializer=init_ops.zeros_initializer(),
+            trainable=False, collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
+            validate_shape=validate_shape,
+        )  # fmt: skip
+    finally:
+        scope.set_partitioner(partitioner)
 
 
 def _safe_div(numerator, denominator, name):

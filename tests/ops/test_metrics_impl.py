@@ -195,3 +195,13 @@ def test_auc_with_weights_of_shape_n_1():
         with tf.Session() as sess:
             sess.run(tf.local_variables_initializer())
             np.testing.assert_allclose(sess.run(update), 0.8888887, rtol=1e-6)
+
+
+def test_metric_variables_are_never_partitioned():
+    with tf.Graph().as_default():
+        with tf.variable_scope("m", partitioner=tf.min_max_variable_partitioner(max_partitions=0)):
+            _, update = tf.metrics.auc([[1], [0]], [[0.7], [0.2]])
+        assert all("part_" not in v.name for v in tf.local_variables())
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            assert sess.run(update) == pytest.approx(1.0)
