@@ -17,7 +17,8 @@ def _make(n):
     score = 2.0 * x[:, 0] - 1.5 * x[:, 1] + np.array([-1.0, 0.0, 1.0, 0.5])[group]
     label = (score + 0.3 * _RNG.randn(n) > 0).astype(np.int64)
     target = (score + 0.1 * _RNG.randn(n)).astype(np.float32)
-    return {"x": x, "group": group}, label, target
+    names = np.array(["north", "east", "south", "west"])[group]
+    return {"x": x, "group": group, "region": names}, label, target
 
 
 TRAIN, EVAL = _make(N_TRAIN), _make(N_EVAL)
@@ -27,6 +28,13 @@ def columns():
     x = tf.feature_column.numeric_column("x", shape=[2])
     group = tf.feature_column.categorical_column_with_identity("group", 4)
     return x, group
+
+
+def region_column():
+    """`group` again, as strings looked up in a vocabulary."""
+    return tf.feature_column.categorical_column_with_vocabulary_list(
+        "region", ["north", "east", "south", "west"]
+    )
 
 
 def input_fn(data, labels, epochs=None, shuffle=True, batch_size=32):

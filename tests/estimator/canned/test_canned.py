@@ -16,6 +16,7 @@ from tests.estimator.canned.data import (
     input_fn,
     least_squares_mse,
     plain_logistic_regression_accuracy,
+    region_column,
 )
 
 STEPS = 150
@@ -45,8 +46,8 @@ def _train_and_evaluate(estimator, targets=1):
 
 
 def test_linear_classifier(tmp_path, plain_accuracy):
-    x, group = columns()
-    estimator = tf.estimator.LinearClassifier([x, group], model_dir=str(tmp_path))
+    x, _ = columns()
+    estimator = tf.estimator.LinearClassifier([x, region_column()], model_dir=str(tmp_path))
     metrics = _train_and_evaluate(estimator)
     assert set(metrics) == CLASSIFIER_METRICS
     assert metrics["accuracy"] >= plain_accuracy - 0.03 and plain_accuracy > 0.85
@@ -58,7 +59,7 @@ def test_linear_classifier(tmp_path, plain_accuracy):
     names = estimator.get_variable_names()
     for name in (
         "linear/linear_model/x/weights",
-        "linear/linear_model/group/weights",
+        "linear/linear_model/region/weights",
         "linear/linear_model/bias_weights",
         "linear/linear_model/x/weights/part_0/Ftrl",
     ):
