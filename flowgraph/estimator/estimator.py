@@ -83,6 +83,7 @@ class Estimator:
     """
 
     def __init__(self, model_fn, model_dir=None, config=None, params=None, warm_start_from=None):
+        _assert_members_are_not_overridden(Estimator, self)
         self._config = _overwrite_model_dir_and_session_config(config, model_dir)
         self._model_dir = self._config.model_dir
         self._session_config = self._config.session_config
@@ -589,6 +590,22 @@ class WarmStartSettings(collections.namedtuple("WarmStartSettings", _WARM_START_
             vars_to_warm_start,
             var_name_to_vocab_info or {},
             var_name_to_prev_var_name or {},
+        )
+
+
+_ALLOWED_OVERRIDES = {"model_fn", "_create_and_assert_global_step", "_export_all_saved_models"}
+
+
+def _assert_members_are_not_overridden(cls, obj):
+    """A subclass may configure an Estimator but not change how it trains (TF's rule)."""
+    common = {m for m in dir(cls) if not m.startswith("__")} & set(type(obj).__dict__)
+    overridden = sorted(
+        m for m in common - _ALLOWED_OVERRIDES if getattr(cls, m) != getattr(type(obj), m)
+    )
+    if overridden:
+        raise ValueError(
+            "Subclasses of Estimator cannot override members of Estimator. "
+            f"{type(obj)} does override {overridden}"
         )
 
 

@@ -201,3 +201,63 @@ def test_hooks_and_params_reach_the_model(tmp_path):
     estimator.train(train_input_fn, hooks=[hook])
     assert estimator.get_variable_value("global_step") == 3
     assert seen == {"params": {"k": 1}, "model_dir": str(tmp_path), "mode": "train"}
+
+
+def test_saving_listeners_and_max_steps(tmp_path):
+    saved = []
+
+    class Listener(tf.estimator.CheckpointSaverListener):
+        def after_save(self, session, global_step_value):
+            saved.append(global_step_value)
+
+    estimator = linear_estimator(tmp_path, save_checkpoints_steps=4)
+    estimator.train(train_input_fn, max_steps=10, saving_listeners=[Listener()])
+    assert saved == [0, 4, 8, 10]
+    assert estimator.get_variable_value("global_step") == 10
+    no_checkpoints = linear_estimator(tmp_path / "other", save_checkpoints_secs=None)
+    with pytest.raises(ValueError, match="There should be a CheckpointSaverHook to use saving_"):
+        no_checkpoints.train(train_input_fn, steps=1, saving_listeners=[Listener()])
+    with pytest.raises(TypeError, match="saving_listeners must be a list of CheckpointSaverL"):
+        estimator.train(train_input_fn, steps=1, saving_listeners=[1])
+
+
+def test_warm_start_settings_choose_variables(tmp_path):
+    first = linear_estimator(tmp_path / "first")
+    first.train(train_input_fn, steps=30)
+    settings = tf.estimator.WarmStartSettings(
+        str(tmp_path / "first"), vars_to_warm_start="out/bias"
+    )
+    second = tf.estimator.Estimator(
+        first.model_fn, model_dir=str(tmp_path / "second"), warm_start_from=settings
+    )
+    second.train(train_input_fn, steps=1)
+    reader = tf.train.load_checkpoint(str(tmp_path / "second/model.ckpt-0"))
+    np.testing.assert_array_equal(
+        reader.get_tensor("out/bias"), first.get_variable_value("out/bias")
+    )
+    assert not np.allclose(reader.get_tensor("out/kernel"), first.get_variable_value("out/kernel"))
+    with pytest.raises(ValueError, match="`ckpt_to_initialize_from` MUST be set"):
+        tf.estimator.WarmStartSettings("")
+
+
+def test_predict_from_a_given_checkpoint(tmp_path):
+    estimator = linear_estimator(tmp_path, save_checkpoints_steps=5)
+    estimator.train(train_input_fn, steps=10)
+    path = os.path.join(str(tmp_path), "model.ckpt-5")
+
+    def input_fn():
+        return tf.data.Dataset.from_tensor_slices({"x": X[:2]}).batch(2)
+
+    at_5 = [p["y"] for p in estimator.predict(input_fn, checkpoint_path=path)]
+    reader = tf.train.load_checkpoint(path)
+    expected = X[:2] @ reader.get_tensor("out/kernel") + reader.get_tensor("out/bias")
+    np.testing.assert_allclose(at_5, expected, rtol=1e-5)
+
+
+def test_subclasses_cannot_override_members():
+    class Custom(tf.estimator.Estimator):
+        def train(self, input_fn, hooks=None, steps=None, max_steps=None, saving_listeners=None):
+            return self
+
+    with pytest.raises(ValueError, match="Subclasses of Estimator cannot override members"):
+        Custom(lambda features: None)
