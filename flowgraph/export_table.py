@@ -99,6 +99,57 @@ EXPORTS = {
     "flowgraph.distributed.protocol_pb2": {
         "ServerDef": "train.ServerDef",
     },
+    "flowgraph.estimator.canned.dnn": {
+        "DNNClassifier": "estimator.DNNClassifier",
+        "DNNRegressor": "estimator.DNNRegressor",
+    },
+    "flowgraph.estimator.canned.dnn_linear_combined": {
+        "DNNLinearCombinedClassifier": "estimator.DNNLinearCombinedClassifier",
+    },
+    "flowgraph.estimator.canned.linear": {
+        "LinearClassifier": "estimator.LinearClassifier",
+        "LinearRegressor": "estimator.LinearRegressor",
+    },
+    "flowgraph.estimator.estimator": {
+        "Estimator": "estimator.Estimator",
+        "WarmStartSettings": "estimator.WarmStartSettings",
+    },
+    "flowgraph.estimator.export": {
+        "build_parsing_serving_input_receiver_fn": "estimator.export.build_parsing_serving_input_receiver_fn",
+        "build_raw_serving_input_receiver_fn": "estimator.export.build_raw_serving_input_receiver_fn",
+        "ServingInputReceiver": "estimator.export.ServingInputReceiver",
+        "TensorServingInputReceiver": "estimator.export.TensorServingInputReceiver",
+    },
+    "flowgraph.estimator.export_output": {
+        "ClassificationOutput": "estimator.export.ClassificationOutput",
+        "ExportOutput": "estimator.export.ExportOutput",
+        "PredictOutput": "estimator.export.PredictOutput",
+        "RegressionOutput": "estimator.export.RegressionOutput",
+    },
+    "flowgraph.estimator.exporter": {
+        "BestExporter": "estimator.BestExporter",
+        "Exporter": "estimator.Exporter",
+        "FinalExporter": "estimator.FinalExporter",
+        "LatestExporter": "estimator.LatestExporter",
+    },
+    "flowgraph.estimator.inputs": {
+        "numpy_input_fn": "estimator.inputs.numpy_input_fn",
+        "pandas_input_fn": "estimator.inputs.pandas_input_fn",
+    },
+    "flowgraph.estimator.mode_keys": {
+        "ModeKeys": "estimator.ModeKeys",
+    },
+    "flowgraph.estimator.model_fn": {
+        "EstimatorSpec": "estimator.EstimatorSpec",
+    },
+    "flowgraph.estimator.run_config": {
+        "RunConfig": "estimator.RunConfig",
+    },
+    "flowgraph.estimator.training": {
+        "EvalSpec": "estimator.EvalSpec",
+        "TrainSpec": "estimator.TrainSpec",
+        "train_and_evaluate": "estimator.train_and_evaluate",
+    },
     "flowgraph.feature_column.categorical_columns": {
         "categorical_column_with_hash_bucket": "feature_column.categorical_column_with_hash_bucket",
         "categorical_column_with_identity": "feature_column.categorical_column_with_identity",
@@ -1410,19 +1461,19 @@ EXPORTS = {
         "basic_train_loop": "train.basic_train_loop",
     },
     "flowgraph.train.basic_session_run_hooks": {
-        "CheckpointSaverHook": "train.CheckpointSaverHook",
-        "CheckpointSaverListener": "train.CheckpointSaverListener",
-        "FeedFnHook": "train.FeedFnHook",
-        "FinalOpsHook": "train.FinalOpsHook",
-        "GlobalStepWaiterHook": "train.GlobalStepWaiterHook",
-        "LoggingTensorHook": "train.LoggingTensorHook",
-        "NanLossDuringTrainingError": "train.NanLossDuringTrainingError",
-        "NanTensorHook": "train.NanTensorHook",
-        "ProfilerHook": "train.ProfilerHook",
-        "SecondOrStepTimer": "train.SecondOrStepTimer",
-        "StepCounterHook": "train.StepCounterHook",
-        "StopAtStepHook": "train.StopAtStepHook",
-        "SummarySaverHook": "train.SummarySaverHook",
+        "CheckpointSaverHook": "train.CheckpointSaverHook estimator.CheckpointSaverHook",
+        "CheckpointSaverListener": "train.CheckpointSaverListener estimator.CheckpointSaverListener",
+        "FeedFnHook": "train.FeedFnHook estimator.FeedFnHook",
+        "FinalOpsHook": "train.FinalOpsHook estimator.FinalOpsHook",
+        "GlobalStepWaiterHook": "train.GlobalStepWaiterHook estimator.GlobalStepWaiterHook",
+        "LoggingTensorHook": "train.LoggingTensorHook estimator.LoggingTensorHook",
+        "NanLossDuringTrainingError": "train.NanLossDuringTrainingError estimator.NanLossDuringTrainingError",
+        "NanTensorHook": "train.NanTensorHook estimator.NanTensorHook",
+        "ProfilerHook": "train.ProfilerHook estimator.ProfilerHook",
+        "SecondOrStepTimer": "train.SecondOrStepTimer estimator.SecondOrStepTimer",
+        "StepCounterHook": "train.StepCounterHook estimator.StepCounterHook",
+        "StopAtStepHook": "train.StopAtStepHook estimator.StopAtStepHook",
+        "SummarySaverHook": "train.SummarySaverHook estimator.SummarySaverHook",
     },
     "flowgraph.train.checkpoint": {
         "Checkpoint": "train.Checkpoint",
@@ -1537,10 +1588,10 @@ EXPORTS = {
         "SessionManager": "train.SessionManager",
     },
     "flowgraph.train.session_run_hook": {
-        "SessionRunArgs": "train.SessionRunArgs",
-        "SessionRunContext": "train.SessionRunContext",
-        "SessionRunHook": "train.SessionRunHook",
-        "SessionRunValues": "train.SessionRunValues",
+        "SessionRunArgs": "train.SessionRunArgs estimator.SessionRunArgs",
+        "SessionRunContext": "train.SessionRunContext estimator.SessionRunContext",
+        "SessionRunHook": "train.SessionRunHook estimator.SessionRunHook",
+        "SessionRunValues": "train.SessionRunValues estimator.SessionRunValues",
     },
     "flowgraph.train.summary_iterator": {
         "summary_iterator": "train.summary_iterator",
@@ -1556,7 +1607,7 @@ EXPORTS = {
         "global_step": "train.global_step",
     },
     "flowgraph.train.warm_starting_util": {
-        "VocabInfo": "train.VocabInfo",
+        "VocabInfo": "train.VocabInfo estimator.VocabInfo",
         "warm_start": "train.warm_start",
     },
     "kernels.errors": {

@@ -18,11 +18,12 @@ _CODE = np.dtype(np.uint32)
 
 
 def _is_strings(x) -> bool:
-    return isinstance(x, np.ndarray) and x.dtype == object
+    # Object arrays of bytes, or fixed-width bytes arrays (`|S<n>`, as tf.data yields them).
+    return isinstance(x, np.ndarray) and (x.dtype == object or x.dtype.kind == "S")
 
 
 def _encode(args) -> tuple[np.ndarray, list]:
-    strings = [np.asarray(a).reshape(-1) for a in args if _is_strings(a)]
+    strings = [np.asarray(a, dtype=object).reshape(-1) for a in args if _is_strings(a)]
     table, inverse = np.unique(
         np.concatenate([np.array([b""], object)] + strings), return_inverse=True
     )

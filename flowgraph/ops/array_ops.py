@@ -261,7 +261,7 @@ _SMALL = 1000  # TF1 embeds a zeros/ones value smaller than this as a constant
 def _filled(shape, value, dtype, name, default_name) -> Tensor:
     dtype = dtypes.as_dtype(dtype).base_dtype
     with name_scope(name, default_name, [shape]) as scope:
-        if not isinstance(shape, Tensor):
+        if not isinstance(shape, Tensor) and not _has_tensors(shape):
             dims = tensor_shape.as_shape(shape)
             if dims.is_fully_defined() and dims.num_elements() < _SMALL:
                 return constant(value, dtype=dtype, shape=dims.as_list(), name=scope)
@@ -269,6 +269,10 @@ def _filled(shape, value, dtype, name, default_name) -> Tensor:
         return _with_static_dims(
             apply_op("Fill", [dims_t, constant(value, dtype=dtype)], name=scope), dims_t
         )
+
+
+def _has_tensors(value) -> bool:
+    return isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value)
 
 
 def _zero(dtype) -> object:
@@ -429,7 +433,10 @@ def _int32(value, name=None) -> Tensor:
 
 
 def _index_tensor(value, name=None) -> Tensor:
-    """An int32 or int64 tensor (a Python list becomes int32)."""
+    """An int32 or int64 tensor (a Python list becomes int32; one mixing ints and scalar
+    tensors is packed, as TF packs it)."""
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+        value = stack([convert_to_tensor(v) for v in value])
     t = value if isinstance(value, Tensor) else convert_to_tensor(value, name=name)
     if t.dtype.base_dtype not in (dtypes.int32, dtypes.int64):
         raise TypeError(

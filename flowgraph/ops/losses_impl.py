@@ -299,6 +299,18 @@ def softmax_cross_entropy(
         return compute_weighted_loss(losses, weights, scope, loss_collection, reduction=reduction)
 
 
+def _squeeze_last(value, logits):
+    """`value` (labels or weights) of shape [..., 1] beside `logits` of its rank loses that
+    last dimension, as TF1's `_remove_squeezable_dimensions` does."""
+    if not isinstance(value, Tensor):
+        value = convert_to_tensor(value)
+    logits_rank = convert_to_tensor(logits).shape.ndims
+    if value.shape.ndims is not None and value.shape.ndims == logits_rank:
+        if value.shape.as_list()[-1] == 1:
+            return array_ops.squeeze(value, [-1])
+    return value
+
+
 def sparse_softmax_cross_entropy(
     labels,
     logits,
@@ -313,7 +325,8 @@ def sparse_softmax_cross_entropy(
     if logits is None:
         raise ValueError("logits must not be None.")
     with name_scope(scope, "sparse_softmax_cross_entropy_loss", [logits, labels, weights]) as scope:
-        labels = math_ops.cast(convert_to_tensor(labels), dtypes.int64)
+        labels = _squeeze_last(math_ops.cast(convert_to_tensor(labels), dtypes.int64), logits)
+        weights = _squeeze_last(weights, logits)
         losses = nn_ops.sparse_softmax_cross_entropy_with_logits(
             labels=labels, logits=logits, name="xentropy"
         )

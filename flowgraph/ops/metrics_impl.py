@@ -29,12 +29,19 @@ from flowgraph.ops.constant_op import constant, convert_to_tensor
 
 
 def metric_variable(shape, dtype, validate_shape=True, name=None):
-    """A zero-initialized local variable holding a metric's state."""
-    return vs.get_variable(
-        name, shape=shape, dtype=dtype, initializer=init_ops.zeros_initializer(),
-        trainable=False, collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
-        validate_shape=validate_shape,
-    )  # fmt: skip
+    """A zero-initialized local variable holding a metric's state (never partitioned: TF
+    makes it with `tf.Variable`, which no scope partitioner reaches)."""
+    scope = vs.get_variable_scope()
+    partitioner = scope.partitioner
+    scope.set_partitioner(None)
+    try:
+        return vs.get_variable(
+            name, shape=shape, dtype=dtype, initializer=init_ops.zeros_initializer(),
+            trainable=False, collections=[GraphKeys.LOCAL_VARIABLES, GraphKeys.METRIC_VARIABLES],
+            validate_shape=validate_shape,
+        )  # fmt: skip
+    finally:
+        scope.set_partitioner(partitioner)
 
 
 def _safe_div(numerator, denominator, name):
@@ -322,14 +329,14 @@ def _confusion_at_thresholds(labels, predictions, thresholds, weights=None, incl
         check_ops.assert_greater_equal(predictions, 0.0, message="predictions must be in [0, 1]"),
         check_ops.assert_less_equal(predictions, 1.0, message="predictions must be in [0, 1]"),
     ]
+    hits_weight = None
+    if weights is not None:  # broadcast to the predictions' shape, before they are flattened
+        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(predictions)
+        hits_weight = array_ops.reshape(weights, [1, -1])
     with control_dependencies(checks):
         predictions = array_ops.reshape(predictions, [1, -1])
     labels = array_ops.reshape(math_ops.cast(labels, dtypes.bool), [1, -1])
     above = math_ops.greater(predictions, array_ops.reshape(constant(thresholds), [-1, 1]))
-    hits_weight = None
-    if weights is not None:
-        weights = math_ops.cast(weights, dtypes.float32) * array_ops.ones_like(predictions)
-        hits_weight = array_ops.reshape(weights, [1, -1])
     values, updates = {}, {}
     for key in includes or ("tp", "fn", "tn", "fp"):
         name, want_label, want_above = _COUNTS[key]

@@ -8,6 +8,7 @@ from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops import array_ops, control_flow_ops, init_ops, state_ops, variable_scope
 from flowgraph.ops.constant_op import convert_to_tensor
+from flowgraph.ops.partitioned_variables import SaveSliceInfo
 from flowgraph.ops.variables import Variable, trainable_variables
 from kernels import registry
 
@@ -85,17 +86,37 @@ def _gated(grad):
 
 
 def _create_slot_var(primary, initializer, op_name, shape=None, dtype=None):
-    """A slot variable named `<primary op name>/<op_name>`, like TF1's slot_creator."""
-    with variable_scope.variable_scope(None, primary.op.name + "/" + op_name):
-        with colocate_with(primary):
-            return variable_scope.get_variable(
-                "",
-                initializer=initializer,
-                shape=shape,
-                dtype=dtype,
-                trainable=False,
-                validate_shape=shape is None or shape.is_fully_defined(),
-            )
+    """A slot variable named `<primary op name>/<op_name>`, like TF1's slot_creator: never
+    partitioned by the enclosing scope, and a slot of a slice is the same slice of the
+    slot of the full variable (so checkpoints name it as TF does)."""
+    scope = variable_scope.get_variable_scope()
+    partitioner = scope.partitioner
+    scope.set_partitioner(None)
+    try:
+        with variable_scope.variable_scope(None, primary.op.name + "/" + op_name):
+            with colocate_with(primary):
+                slot = variable_scope.get_variable(
+                    "",
+                    initializer=initializer,
+                    shape=shape,
+                    dtype=dtype,
+                    trainable=False,
+                    validate_shape=shape is None or shape.is_fully_defined(),
+                )
+    finally:
+        scope.set_partitioner(partitioner)
+    _slice_like(slot, primary)
+    return slot
+
+
+def _slice_like(slot, primary):
+    info = getattr(primary, "_save_slice_info", None)
+    if info is None:
+        return
+    slot_name = slot.op.name[len(primary.op.name + "/") :]
+    slot._save_slice_info = SaveSliceInfo(
+        info.full_name + "/" + slot_name, info.full_shape, info.var_offset, info.var_shape
+    )
 
 
 def create_slot(primary, val, op_name):

@@ -72,3 +72,17 @@ def test_codes_round_trip_and_leave_numbers_alone():
     got = moves_strings(swap)(x, y, np.int32(4))
     assert got[0].tolist() == [[b"zz"]] and got[1].tolist() == [b"b", b"", b"a"]
     assert got[2] == 5
+
+
+def test_fixed_width_bytes_arrays_are_strings_too():
+    # tf.data yields string batches as `|S<n>` arrays; GatherNd (a vocabulary column's
+    # to_sparse_input) must move them like object arrays.
+    def take_last(x):
+        return x[-1:]
+
+    got = moves_strings(take_last)(np.array([b"a", b"bb"]))
+    assert got.tolist() == [b"bb"]
+    with tf.Graph().as_default(), tf.Session() as sess:
+        batch = tf.data.Dataset.from_tensor_slices(["a", "bb"]).batch(2)
+        values = batch.make_one_shot_iterator().get_next()
+        assert sess.run(tf.gather_nd(values, [[1]])).tolist() == [b"bb"]

@@ -409,3 +409,18 @@ def test_gather_nd_with_batch_dims():
         with tf.Session() as sess:
             np.testing.assert_array_equal(sess.run(out), expected)
     check_gradients(lambda p: tf.gather_nd(p, indices, batch_dims=1) * 2.0, params)
+
+
+def test_tile_and_fills_pack_lists_mixing_ints_and_scalar_tensors():
+    # TF1 packs `[tf.shape(x)[0], 1]` into one tensor wherever a shape or multiples go.
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 2])
+        tiled = tf.tile(tf.constant([[1, 2]]), [tf.shape(x)[0], 1])
+        zeros = tf.zeros([tf.shape(x)[0], 2])
+        ones = tf.ones([tf.shape(x)[0], 3], tf.int32)
+        assert zeros.shape.as_list() == [None, 2] and ones.shape.as_list() == [None, 3]
+        with tf.Session() as sess:
+            got = sess.run([tiled, zeros, ones], {x: np.ones([3, 2])})
+    np.testing.assert_array_equal(got[0], [[1, 2]] * 3)
+    np.testing.assert_array_equal(got[1], np.zeros([3, 2]))
+    np.testing.assert_array_equal(got[2], np.ones([3, 3]))

@@ -118,3 +118,15 @@ def test_all_zero_weights_give_zero_and_collections():
     with tf.Graph().as_default():
         with tf.Session() as sess:
             assert sess.run(tf.losses.get_regularization_loss()) == 0.0
+
+
+def test_sparse_softmax_cross_entropy_squeezes_labels_and_weights_of_shape_n_1():
+    # TensorFlow 1.x's value for the same inputs (its _remove_squeezable_dimensions).
+    with tf.Graph().as_default():
+        loss = tf.losses.sparse_softmax_cross_entropy(
+            np.array([[2], [0]]),
+            np.array([[1.0, 0, 3], [0.5, 0, 1]], np.float32),
+            weights=np.array([[1.0], [3.0]], np.float32),
+        )
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(loss), 1.8553276, rtol=1e-6)

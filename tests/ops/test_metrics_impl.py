@@ -182,3 +182,26 @@ def test_more_metrics_match_tensorflow():
         np.testing.assert_allclose(values[key], value, rtol=1e-4, err_msg=key)
     with pytest.raises(ValueError, match="`specificity` must be in the range"):
         tf.metrics.sensitivity_at_specificity([1], [0.5], 1.5)
+
+
+def test_auc_with_weights_of_shape_n_1():
+    # TensorFlow 1.x's value: the weights broadcast to the predictions' [N, 1] shape.
+    with tf.Graph().as_default():
+        _, update = tf.metrics.auc(
+            np.array([[1], [0], [1], [0]]),
+            np.array([[0.8], [0.3], [0.4], [0.6]], np.float32),
+            weights=np.array([[1.0], [2.0], [0.5], [1.0]], np.float32),
+        )
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            np.testing.assert_allclose(sess.run(update), 0.8888887, rtol=1e-6)
+
+
+def test_metric_variables_are_never_partitioned():
+    with tf.Graph().as_default():
+        with tf.variable_scope("m", partitioner=tf.min_max_variable_partitioner(max_partitions=0)):
+            _, update = tf.metrics.auc([[1], [0]], [[0.7], [0.2]])
+        assert all("part_" not in v.name for v in tf.local_variables())
+        with tf.Session() as sess:
+            sess.run(tf.local_variables_initializer())
+            assert sess.run(update) == pytest.approx(1.0)

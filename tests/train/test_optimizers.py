@@ -563,3 +563,31 @@ def test_scatter_shape_errors(graph):
         tf.scatter_add(v, [0, 1], [[1.0, 2.0, 3.0]])
     with pytest.raises(TypeError, match="indices must be int32 or int64"):
         tf.scatter_add(v, [0.5], [[1.0, 2.0]])
+
+
+def test_slots_of_partitioned_variables_are_named_as_tensorflow_names_them(tmp_path):
+    # TF's checkpoint keys: tests/fixtures/partitioned_slot_names_tf.py (TF's own oddities,
+    # such as `t_0/Adagrad`, included: canned-estimator checkpoints carry them).
+    import json
+    import os
+
+    fixture = os.path.join(os.path.dirname(__file__), "..", "fixtures",
+                           "partitioned_slot_names_tf.json")
+    with open(fixture) as f:
+        expected = json.load(f)
+    with tf.Graph().as_default():
+        partitioner = tf.min_max_variable_partitioner(max_partitions=0)
+        global_step = tf.train.get_or_create_global_step()
+        with tf.variable_scope("dnn", partitioner=partitioner):
+            with tf.variable_scope("hiddenlayer_0"):
+                kernel = tf.convert_to_tensor(tf.get_variable("kernel", [3, 4]))
+            tf.train.AdagradOptimizer(0.1).minimize(tf.reduce_sum(kernel * kernel), global_step)
+        with tf.variable_scope("linear", partitioner=partitioner):
+            weights = tf.convert_to_tensor(tf.get_variable("linear_model/c/weights", [3, 1]))
+            tf.train.FtrlOptimizer(0.1).minimize(tf.reduce_sum(weights * weights))
+        slots = [v for v in tf.global_variables() if "Adagrad" in v.name or "Ftrl" in v.name]
+        assert all(v.shape.as_list() in ([3, 4], [3, 1]) for v in slots)  # not partitioned
+        with tf.Session() as session:
+            session.run(tf.global_variables_initializer())
+            path = tf.train.Saver().save(session, str(tmp_path / "model"))
+    assert [name for name, _ in tf.train.list_variables(path)] == expected
