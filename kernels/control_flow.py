@@ -137,7 +137,8 @@ def while_(
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
     `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
     stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
-    a `lax.while_loop`, bounded by the input `limit` if there is one. `_host` loops
+    a `lax.while_loop` (`_reversible_while`: differentiable too), bounded by the input
+    `limit` if there is one. `_host` loops
     (shapes that change between iterations) run in Python, each step a compiled call.
     """
     spec = LoopSpec(_loop)
@@ -151,10 +152,10 @@ def while_(
     if trip_count >= 0 and maximum_iterations >= 0:
         trip_count = min(trip_count, maximum_iterations)
     writes = list(_writes)
-    captured = list(input[n:])
+    captured = tuple(input[n:])
 
-    def args_for(i, loop_vars, ref_values):
-        args = list(loop_vars) + captured
+    def args_for(i, loop_vars, ref_values, outer=captured):
+        args = list(loop_vars) + list(outer)
         for pos, value in zip(writes, ref_values):
             args[pos] = value
         if rng >= 0:
@@ -162,12 +163,13 @@ def while_(
             args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
         return args
 
-    def pred(i, loop_vars, ref_values):
-        p = jnp.asarray(cond(*args_for(i, loop_vars, ref_values))[0]).astype(bool).reshape(())
+    def pred(i, loop_vars, ref_values, outer=captured, limit=limit):
+        args = args_for(i, loop_vars, ref_values, outer)
+        p = jnp.asarray(cond(*args)[0]).astype(bool).reshape(())
         return p if limit is None else jnp.logical_and(p, i < limit)
 
-    def step(i, loop_vars, ref_values):
-        out = body(*args_for(i, loop_vars, ref_values))
+    def step(i, loop_vars, ref_values, outer=captured):
+        out = body(*args_for(i, loop_vars, ref_values, outer))
         return tuple(out[:n]), tuple(out[n:])
 
     loop_vars = tuple(input[:n])
@@ -189,16 +191,139 @@ def while_(
         (_, _, vs, rs), _ = lax.scan(masked, init, None, length=maximum_iterations)
         return vs + rs
 
-    def go(carry):
-        return pred(*carry)
-
-    def next_(carry):
-        i, vs, rs = carry
-        vs, rs = step(i, vs, rs)
-        return i + 1, vs, rs
-
-    _, vs, rs = lax.while_loop(go, next_, (jnp.int32(0), loop_vars, ref_values))
+    vs, rs = _reversible_while(
+        pred,
+        lambda i, vs, rs, outer, _: step(i, vs, rs, outer),
+        (loop_vars, ref_values),
+        (captured, limit),
+    )
     return vs + rs
+
+
+def _reversible_while(pred, step, carry: tuple, outer: tuple) -> tuple:
+    """`lax.while_loop` over `carry` that reverse-mode differentiation can pass through.
+
+    `pred(i, *carry, *outer)` and `step(i, *carry, *outer)` get the loop-invariant values
+    `outer` as arguments, so that gradients reach the traced ones (concrete ones stay
+    constants: static inputs of the body may need them). Undifferentiated this is the
+    plain loop. Differentiated (a loop whose trip count no host knows, e.g. one nested in
+    a body or branch), the forward pass also stores the carries of its first steps
+    (`_checkpoint_capacity`) and the backward pass applies the steps' VJPs last to first,
+    each at its stored carry or at one recomputed from the last stored carry.
+    """
+    leaves, tree = jax.tree_util.tree_flatten(outer)
+    traced = [isinstance(x, jax.core.Tracer) for x in leaves]
+
+    def with_outer(fn):
+        def call(i, c, dynamic):
+            it = iter(dynamic)
+            values = [next(it) if t else x for x, t in zip(leaves, traced)]
+            return fn(i, *c, *jax.tree_util.tree_unflatten(tree, values))
+
+        return call
+
+    pred, step = with_outer(pred), with_outer(step)
+
+    @jax.custom_vjp
+    def loop(carry, dynamic):
+        def next_(state):
+            return state[0] + 1, step(state[0], state[1], dynamic)
+
+        go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
+        return lax.while_loop(go, next_, (jnp.int32(0), carry))[1]
+
+    def forward(carry, dynamic):
+        capacity = _checkpoint_capacity(carry)
+        stored = jax.tree_util.tree_map(lambda x: jnp.zeros((capacity, *x.shape), x.dtype), carry)
+
+        def next_(state):
+            i, c, stored = state
+            stored = jax.tree_util.tree_map(lambda b, x: b.at[i].set(x, mode="drop"), stored, c)
+            return i + 1, step(i, c, dynamic), stored
+
+        go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
+        trips, final, stored = lax.while_loop(go, next_, (jnp.int32(0), carry, stored))
+        return final, (trips, stored, dynamic)
+
+    def backward(residuals, cotangent):
+        return _reverse_steps(step, *residuals, cotangent)
+
+    loop.defvjp(forward, backward)
+    dynamic = [x for x, t in zip(leaves, traced) if t]
+    return loop(jax.tree_util.tree_map(jnp.asarray, carry), dynamic)
+
+
+_CHECKPOINT_BYTES = 16 << 20  # per differentiated loop: room for its stored carries
+
+
+def _checkpoint_capacity(carry) -> int:
+    size = sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(carry))
+    return int(np.clip(_CHECKPOINT_BYTES // max(size, 1), 1, 1024))
+
+
+def _reverse_steps(step, trips, stored, dynamic, cotangent) -> tuple:
+    """Cotangents of a loop's initial carry and of its traced loop-invariant values, given
+    those of its final carry: the steps' VJPs applied last to first."""
+    capacity = jax.tree_util.tree_leaves(stored)[0].shape[0]
+
+    def carry_at(k):  # stored, or recomputed from the last stored carry
+        base = jnp.minimum(k, capacity - 1)
+        c = jax.tree_util.tree_map(lambda b: b[base], stored)
+        return lax.fori_loop(base, k, lambda j, c: step(j, c, dynamic), c)
+
+    def back(state):
+        k, ct_carry, ct_dynamic = state
+        _, pull = _vjp_inexact(lambda c, d: step(k, c, d), carry_at(k), dynamic)
+        d_carry, d_dynamic = pull(ct_carry)
+        return k - 1, d_carry, jax.tree_util.tree_map(jnp.add, ct_dynamic, d_dynamic)
+
+    ct = jax.tree_util.tree_map(
+        lambda c, b: jnp.zeros(b.shape[1:], b.dtype) if c.dtype == jax.dtypes.float0 else c,
+        cotangent,
+        stored,
+    )
+    zeros = jax.tree_util.tree_map(_zero_cotangent, dynamic)
+    _, ct_carry, ct_dynamic = lax.while_loop(lambda s: s[0] >= 0, back, (trips - 1, ct, zeros))
+    return _float0_where_integer(ct_carry), _float0_where_integer(ct_dynamic)
+
+
+def _vjp_inexact(fn, *primals):
+    """`jax.vjp` of `fn` in its floating-point leaves only: integer leaves (counters, RNG
+    keys) stay fixed, and their cotangents are zeros of the primal dtype in the pullback's
+    input and output (a while_loop carries no float0)."""
+    leaves, tree = jax.tree_util.tree_flatten(primals)
+    inexact = [jnp.issubdtype(jnp.result_type(x), jnp.inexact) for x in leaves]
+
+    def partial(*floats):
+        it = iter(floats)
+        full = [next(it) if f else x for x, f in zip(leaves, inexact)]
+        return fn(*jax.tree_util.tree_unflatten(tree, full))
+
+    out, pull = jax.vjp(partial, *[x for x, f in zip(leaves, inexact) if f])
+
+    def pull_all(ct):
+        ct = jax.tree_util.tree_map(
+            lambda c, o: c if _is_inexact(o) else np.zeros(o.shape, jax.dtypes.float0), ct, out
+        )
+        it = iter(pull(ct))
+        full = [next(it) if f else _zero_cotangent(x) for x, f in zip(leaves, inexact)]
+        return jax.tree_util.tree_unflatten(tree, full)
+
+    return out, pull_all
+
+
+def _is_inexact(x) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jnp.inexact)
+
+
+def _zero_cotangent(x):
+    return jnp.zeros(jnp.shape(x), jnp.result_type(x))
+
+
+def _float0_where_integer(tree):
+    return jax.tree_util.tree_map(
+        lambda c: c if _is_inexact(c) else np.zeros(c.shape, jax.dtypes.float0), tree
+    )
 
 
 def _counted_trips(bound, count) -> int:

@@ -406,9 +406,10 @@ def while_loop(
 
     `loop_vars` is a (nested) tuple or list of tensors and TensorArrays. The loop is one
     `While` op compiled into the enclosing segment: a `lax.while_loop`, or with a static
-    `maximum_iterations` a bounded `lax.scan` (which gradients can pass through).
-    `shape_invariants` lets loop variables change shape between iterations; such loops
-    run step by step from the host.
+    `maximum_iterations` a bounded `lax.scan`. Gradients pass through either, also when
+    the trip count is only known at run time. `shape_invariants` lets loop variables
+    change shape between iterations; such loops run step by step from the host (and
+    have no gradient).
 
     Example:
       >>> i = tf.constant(0)
@@ -778,16 +779,10 @@ def _while_grad(op: Operation, *grads, needed=None):
     spec = LoopSpec(op._attrs["_loop"])
     if not spec.back_prop:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
-    bounded = (
-        spec.maximum_iterations >= 0
-        or spec.trip_count >= 0
-        or spec.limit in spec.static
-        or spec.bound in spec.static
-    )
-    if not bounded or op._attrs["_host"]:
+    if op._attrs["_host"]:
         raise LookupError(
-            f"Cannot compute the gradient of while loop '{op.name}'{_where(op)}: its trip "
-            "count is not known when the graph is compiled. Pass a constant "
-            "`maximum_iterations` to tf.while_loop."
+            f"Cannot compute the gradient of while loop '{op.name}'{_where(op)}: its loop "
+            "variables change shape between iterations (shape_invariants), so it runs "
+            "step by step from the host."
         )
     return _vjp_gradient(op, *grads, needed=needed)
