@@ -10,7 +10,7 @@ from jax import lax
 
 from kernels.errors import InvalidArgumentError
 from kernels.op_def import declare
-from kernels.registry import RNG, Effects, Spec, register
+from kernels.registry import HOST, RNG, Effects, Spec, register
 
 _FUNCTIONAL = Effects(updates_listed_in="_writes")
 
@@ -38,12 +38,16 @@ class LoopSpec(tuple):
     counting loop's bound, or -1), `static` (inputs known at compile time), `counting`
     (a counting loop's `(start, stride, less, inclusive)`), `trip_count` (its steps when
     the graph fixes them, or -1), `stacked`/`stacked_from` (TensorArray loop variables
-    written at the counter, and the first index written).
+    written at the counter, and the first index written), `count_bound` (an input holding
+    a counting loop's bound known only at run time, or -1), `bucket` (a static input
+    bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1).
     """
 
     DEFAULTS = {
         "back_prop": True,
         "bound": -1,
+        "bucket": -1,
+        "count_bound": -1,
         "counting": (),
         "limit": -1,
         "loop_vars": 0,
@@ -135,50 +139,39 @@ def while_(
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
-    stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
-    a `lax.while_loop` (`_reversible_while`: differentiable too), bounded by the input
-    `limit` if there is one. `_host` loops
-    (shapes that change between iterations) run in Python, each step a compiled call.
+    `lax.scan`. With a static `maximum_iterations` (or a `bucket`: a bound the host read
+    before the loop, once its gradient was asked for) the loop is a `lax.scan` of that
+    many steps that stops updating once `cond` is false (so reverse-mode differentiation
+    works); otherwise a `lax.while_loop` (`_reversible_while`: differentiable too),
+    bounded by the input `limit` if there is one. `_host` loops (shapes that change
+    between iterations) run in Python, each step a compiled call.
     """
     spec = LoopSpec(_loop)
-    n, rng, trip_count = spec.loop_vars, spec.rng, spec.trip_count
-    maximum_iterations = spec.maximum_iterations
+    trip_count, maximum_iterations = spec.trip_count, spec.maximum_iterations
     limit = input[spec.limit] if spec.limit >= 0 else None
     if limit is not None and spec.limit in spec.static:  # known when compiled: a static bound
         maximum_iterations, limit = max(int(np.asarray(limit)), 0), None
+    if spec.bucket >= 0:  # the host knows the trip count: at most `bucket` steps
+        bucket = int(np.asarray(input[spec.bucket]))
+        maximum_iterations = bucket if maximum_iterations < 0 else min(maximum_iterations, bucket)
     if spec.bound >= 0:  # a counting loop whose bound is computed from shapes
         trip_count = _counted_trips(np.asarray(input[spec.bound]), spec.counting)
     if trip_count >= 0 and maximum_iterations >= 0:
         trip_count = min(trip_count, maximum_iterations)
-    writes = list(_writes)
-    captured = tuple(input[n:])
-
-    def args_for(i, loop_vars, ref_values, outer=captured):
-        args = list(loop_vars) + list(outer)
-        for pos, value in zip(writes, ref_values):
-            args[pos] = value
-        if rng >= 0:
-            key = jax.random.wrap_key_data(args[rng], impl="threefry2x32")
-            args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
-        return args
-
-    def pred(i, loop_vars, ref_values, outer=captured, limit=limit):
-        args = args_for(i, loop_vars, ref_values, outer)
-        p = jnp.asarray(cond(*args)[0]).astype(bool).reshape(())
-        return p if limit is None else jnp.logical_and(p, i < limit)
-
-    def step(i, loop_vars, ref_values, outer=captured):
-        out = body(*args_for(i, loop_vars, ref_values, outer))
-        return tuple(out[:n]), tuple(out[n:])
-
+    pred, step, captured = _loop_functions(input, cond, body, _writes, spec, limit)
+    n, writes = spec.loop_vars, list(_writes)
     loop_vars = tuple(input[:n])
     ref_values = tuple(input[p] for p in writes)
     if _host:
         return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
+    stacked = dict(zip(spec.stacked, spec.stacked_from))
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
-        stacked = dict(zip(spec.stacked, spec.stacked_from))
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
+    if spec.count_bound >= 0 and maximum_iterations >= 0:  # counting, within a bucket
+        count = _trips_to(input[spec.count_bound], spec.counting)
+        count = count if limit is None else jnp.minimum(count, limit)
+        return _counted_loop(step, loop_vars, ref_values, maximum_iterations, stacked, count)
+    step = _writing_stacked(step, stacked)
     if maximum_iterations >= 0:
 
         def masked(carry, _):
@@ -198,6 +191,34 @@ def while_(
         (captured, limit),
     )
     return vs + rs
+
+
+def _loop_functions(input, cond, body, writes, spec: LoopSpec, limit):
+    """`(pred, step, captured)` of a While op's loop: `pred(i, loop_vars, ref_values)` and
+    `step(...) -> (loop_vars, ref_values)`, which also take the captured values and limit
+    as arguments (`_reversible_while` passes traced ones explicitly)."""
+    n, rng = spec.loop_vars, spec.rng
+    captured = tuple(input[n:])
+
+    def args_for(i, loop_vars, ref_values, outer):
+        args = list(loop_vars) + list(outer)
+        for pos, value in zip(writes, ref_values):
+            args[pos] = value
+        if rng >= 0:
+            key = jax.random.wrap_key_data(args[rng], impl="threefry2x32")
+            args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
+        return args
+
+    def pred(i, loop_vars, ref_values, outer=captured, limit=limit):
+        args = args_for(i, loop_vars, ref_values, outer)
+        p = jnp.asarray(cond(*args)[0]).astype(bool).reshape(())
+        return p if limit is None else jnp.logical_and(p, i < limit)
+
+    def step(i, loop_vars, ref_values, outer=captured):
+        out = body(*args_for(i, loop_vars, ref_values, outer))
+        return tuple(out[:n]), tuple(out[n:])
+
+    return pred, step, captured
 
 
 def _reversible_while(pred, step, carry: tuple, outer: tuple) -> tuple:
@@ -332,30 +353,86 @@ def _counted_trips(bound, count) -> int:
     return max(0, int(np.ceil((span + inclusive) / abs(stride))))
 
 
-def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tuple:
-    """`trips` steps of a `lax.scan`. Loop variables in `stacked` are TensorArrays written
-    at the counter: the body yields their elements, which the scan stacks (scan outputs
-    instead of a buffer carried and updated every step), written once after the loop."""
+def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict, count=None) -> tuple:
+    """`trips` steps of a `lax.scan`; with `count` (traced, <= trips) only the first `count`
+    run, the rest pass their carry through. Loop variables in `stacked` are TensorArrays
+    written at the counter: the body yields their elements, which the scan stacks (scan
+    outputs instead of a buffer carried and updated every step), written once after it."""
     n = len(loop_vars)
+
+    def stepped(i, vs, rs):
+        args = tuple(loop_vars[j] if j in stacked else vs[j] for j in range(n))
+        new, rs = step(i, args, rs)
+        return (
+            tuple(None if j in stacked else new[j] for j in range(n)),
+            rs,
+            tuple(new[j] for j in stacked),
+        )
+
+    def skipped(i, vs, rs):
+        elements = jax.eval_shape(stepped, i, vs, rs)[2]
+        return vs, rs, tuple(jnp.zeros(e.shape, e.dtype) for e in elements)
 
     def counted(carry, _):
         i, vs, rs = carry
-        args = tuple(loop_vars[j] if j in stacked else vs[j] for j in range(n))
-        new, rs = step(i, args, rs)
-        vs = tuple(None if j in stacked else new[j] for j in range(n))
-        return (i + 1, vs, rs), tuple(new[j] for j in stacked)
+        if count is None:
+            vs, rs, ys = stepped(i, vs, rs)
+        else:
+            vs, rs, ys = lax.cond(i < count, stepped, skipped, i, vs, rs)
+        return (i + 1, vs, rs), ys
 
     init_vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
     (_, vs, rs), ys = lax.scan(counted, (jnp.int32(0), init_vs, ref_values), None, length=trips)
     out = list(vs)
     for (j, first), elements in zip(stacked.items(), ys):
-        buffer = loop_vars[j]
+        buffer = jnp.asarray(loop_vars[j])
         elements = elements.astype(buffer.dtype)
-        if first == 0 and elements.shape == buffer.shape:
+        if count is not None:
+            out[j] = _write_first(buffer, elements, first, count)
+        elif first == 0 and elements.shape == buffer.shape:
             out[j] = elements
         else:
-            out[j] = lax.dynamic_update_slice_in_dim(jnp.asarray(buffer), elements, first, 0)
+            out[j] = lax.dynamic_update_slice_in_dim(buffer, elements, first, 0)
     return tuple(out) + tuple(rs)
+
+
+def _write_first(buffer, elements, first: int, count):
+    """`buffer` with rows `first .. first + count - 1` taken from `elements`' first rows."""
+    rows = buffer.shape[0] - first
+    fitted = elements[:rows]
+    if fitted.shape[0] < rows:
+        fitted = jnp.pad(fitted, [(0, rows - fitted.shape[0])] + [(0, 0)] * (fitted.ndim - 1))
+    written = (jnp.arange(rows) < count).reshape((rows,) + (1,) * (fitted.ndim - 1))
+    return buffer.at[first:].set(jnp.where(written, fitted, buffer[first:]))
+
+
+def _writing_stacked(step, stacked: dict):
+    """`step` for loops that carry whole buffers: a TensorArray in `stacked`, for which the
+    body yields the element it writes at the counter, gets that element written."""
+    if not stacked:
+        return step
+
+    def written(i, loop_vars, ref_values, *outer):
+        new, ref_values = step(i, loop_vars, ref_values, *outer)
+        new = tuple(
+            lax.dynamic_update_index_in_dim(
+                loop_vars[j], jnp.asarray(x, loop_vars[j].dtype), stacked[j] + i, 0
+            )
+            if j in stacked
+            else x
+            for j, x in enumerate(new)
+        )
+        return new, ref_values
+
+    return written
+
+
+def _trips_to(bound, counting):
+    """A counting loop's `(start, stride, less, inclusive)` steps to a traced `bound`."""
+    start, stride, less, inclusive = counting
+    span = (bound - start) if less else (start - bound)
+    trips = jnp.ceil((jnp.asarray(span, jnp.float32) + inclusive) / abs(stride))
+    return jnp.maximum(trips, 0).astype(jnp.int32)
 
 
 def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
@@ -368,6 +445,64 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)
+
+
+# -- the trip count of a differentiated loop, read by the host ------------------------------
+#
+# A loop whose trip count only the run knows is a `lax.while_loop`, which reverse-mode
+# differentiation cannot pass. Once its gradient is asked for, the loop also takes a
+# static input `bucket` >= its trip count (a power of two, so few lengths compile), read
+# by the host from `WhileBucket`: the loop becomes a bounded `lax.scan`, differentiated
+# like any other, with the cost of a hand-written scan over `bucket` steps.
+
+# flowgraph-specific: the trip count of a While op with the same inputs and attrs.
+declare(
+    "WhileTripCount",
+    inputs=("input: T",),
+    outputs=("trips: int32",),
+    attrs=(
+        "T: list(type) >= 0",
+        "cond: func",
+        "body: func",
+        "output_shapes: list(shape)",
+        "parallel_iterations: int = 10",
+    ),
+)
+
+
+@register("WhileTripCount", shape=lambda specs, attrs, sv: [Spec((), np.dtype(np.int32))])
+def while_trip_count(
+    *input, cond, body, T=(), output_shapes=(), _writes=(), _loop=(), parallel_iterations=10
+):
+    """How many steps the While op with these inputs and attrs runs (its loop, counted)."""
+    spec = LoopSpec(_loop)
+    limit = input[spec.limit] if spec.limit >= 0 else None
+    pred, step, _ = _loop_functions(input, cond, body, _writes, spec, limit)
+    step = _writing_stacked(step, dict(zip(spec.stacked, spec.stacked_from)))
+    vs, rs = tuple(input[: spec.loop_vars]), tuple(input[p] for p in _writes)
+
+    def next_(carry):
+        i, vs, rs = carry
+        return (i + 1, *step(i, vs, rs))
+
+    return lax.while_loop(lambda c: pred(*c), next_, (jnp.int32(0), vs, rs))[0]
+
+
+# flowgraph-specific: rounds a trip count (or a counting loop's bound) up to a power of two.
+declare(
+    "WhileBucket",
+    inputs=("value: T",),
+    outputs=("bucket: int32",),
+    attrs=("T: {int32, int64, float, double}", "counting: list(int) = []"),
+)
+
+
+@register("WhileBucket", kind=HOST, shape=lambda specs, attrs, sv: [Spec((), np.dtype(np.int32))])
+def while_bucket(value, *, counting=()):
+    """The smallest power of two >= the trip count: `value`, or with `counting` (a counting
+    loop's `(start, stride, less, inclusive)`) the trips to the bound `value`."""
+    trips = _counted_trips(value, counting) if counting else int(value)
+    return np.int32(1 << max(trips - 1, 0).bit_length())
 
 
 # flowgraph-specific: a function body's random ops fold their streams out of this key.
