@@ -102,8 +102,12 @@ def flowgraph_dynamic_step(xs, ys, params):
         train = tf.train.GradientDescentOptimizer(LR).minimize(loss)
         init = tf.global_variables_initializer()
     sess = tf.Session(graph=graph)
-    sess.run(init)
-    return lambda length: lambda: sess.run([train, loss], {x: xs, n: length, y: ys})[1]
+
+    def at(length: int):  # the step at `length`, from freshly initialized parameters
+        sess.run(init)
+        return lambda: sess.run([train, loss], {x: xs, n: length, y: ys})[1]
+
+    return at
 
 
 def jax_dynamic_step(xs, ys, params, length: int):
@@ -143,6 +147,7 @@ def dynamic(steps: int) -> None:
         before = lowerings.count
         fg_step()
         compiles += lowerings.count - before
+        jx()
         for _ in range(2):  # warm up both
             fg_step(), jx()
         t_fg, t_jx, loss_fg, loss_jx = interleaved_times(fg_step, jx, steps)

@@ -40,7 +40,8 @@ class LoopSpec(tuple):
     the graph fixes them, or -1), `stacked`/`stacked_from` (TensorArray loop variables
     written at the counter, and the first index written), `count_bound` (an input holding
     a counting loop's bound known only at run time, or -1), `bucket` (a static input
-    bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1).
+    bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1) and
+    `trips` (an input holding the trip count the run counted, `WhileTripCount`, or -1).
     """
 
     DEFAULTS = {
@@ -57,6 +58,7 @@ class LoopSpec(tuple):
         "stacked_from": (),
         "static": (),
         "trip_count": -1,
+        "trips": -1,
     }
 
     @classmethod
@@ -167,10 +169,9 @@ def while_(
     stacked = dict(zip(spec.stacked, spec.stacked_from))
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
-    if spec.count_bound >= 0 and maximum_iterations >= 0:  # counting, within a bucket
-        count = _trips_to(input[spec.count_bound], spec.counting)
-        count = count if limit is None else jnp.minimum(count, limit)
-        return _counted_loop(step, loop_vars, ref_values, maximum_iterations, stacked, count)
+    if spec.bucket >= 0:  # the run's trip count, within a bucket
+        count = _run_trips(input, spec, limit, maximum_iterations)
+        return _bucketed_loop(step, loop_vars, ref_values, maximum_iterations, count, stacked)
     step = _writing_stacked(step, stacked)
     if maximum_iterations >= 0:
 
@@ -353,57 +354,102 @@ def _counted_trips(bound, count) -> int:
     return max(0, int(np.ceil((span + inclusive) / abs(stride))))
 
 
-def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict, count=None) -> tuple:
-    """`trips` steps of a `lax.scan`; with `count` (traced, <= trips) only the first `count`
-    run, the rest pass their carry through. Loop variables in `stacked` are TensorArrays
-    written at the counter: the body yields their elements, which the scan stacks (scan
-    outputs instead of a buffer carried and updated every step), written once after it."""
-    n = len(loop_vars)
-
-    def stepped(i, vs, rs):
-        args = tuple(loop_vars[j] if j in stacked else vs[j] for j in range(n))
-        new, rs = step(i, args, rs)
-        return (
-            tuple(None if j in stacked else new[j] for j in range(n)),
-            rs,
-            tuple(new[j] for j in stacked),
-        )
-
-    def skipped(i, vs, rs):
-        elements = jax.eval_shape(stepped, i, vs, rs)[2]
-        return vs, rs, tuple(jnp.zeros(e.shape, e.dtype) for e in elements)
-
-    def counted(carry, _):
-        i, vs, rs = carry
-        if count is None:
-            vs, rs, ys = stepped(i, vs, rs)
-        else:
-            vs, rs, ys = lax.cond(i < count, stepped, skipped, i, vs, rs)
-        return (i + 1, vs, rs), ys
-
+def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tuple:
+    """`trips` steps of a `lax.scan`. Loop variables in `stacked` are TensorArrays written
+    at the counter: the body yields their elements, which the scan stacks (scan outputs
+    instead of a buffer carried and updated every step), written once after the loop."""
     init_vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
-    (_, vs, rs), ys = lax.scan(counted, (jnp.int32(0), init_vs, ref_values), None, length=trips)
+    (_, vs, rs), ys = _scan_steps(
+        step, loop_vars, stacked, (jnp.int32(0), init_vs, ref_values), trips
+    )
     out = list(vs)
     for (j, first), elements in zip(stacked.items(), ys):
         buffer = jnp.asarray(loop_vars[j])
         elements = elements.astype(buffer.dtype)
-        if count is not None:
-            out[j] = _write_first(buffer, elements, first, count)
-        elif first == 0 and elements.shape == buffer.shape:
+        if first == 0 and elements.shape == buffer.shape:
             out[j] = elements
         else:
             out[j] = lax.dynamic_update_slice_in_dim(buffer, elements, first, 0)
     return tuple(out) + tuple(rs)
 
 
-def _write_first(buffer, elements, first: int, count):
-    """`buffer` with rows `first .. first + count - 1` taken from `elements`' first rows."""
-    rows = buffer.shape[0] - first
-    fitted = elements[:rows]
-    if fitted.shape[0] < rows:
-        fitted = jnp.pad(fitted, [(0, rows - fitted.shape[0])] + [(0, 0)] * (fitted.ndim - 1))
-    written = (jnp.arange(rows) < count).reshape((rows,) + (1,) * (fitted.ndim - 1))
-    return buffer.at[first:].set(jnp.where(written, fitted, buffer[first:]))
+def _scan_steps(step, loop_vars, stacked: dict, carry, length: int):
+    """`length` steps from `carry = (i, loop_vars, ref_values)` (None for the `stacked`
+    ones) as a `lax.scan`: `(carry, stacked elements)`."""
+    n = len(loop_vars)
+
+    def counted(carry, _):
+        i, vs, rs = carry
+        args = tuple(loop_vars[j] if j in stacked else vs[j] for j in range(n))
+        new, rs = step(i, args, rs)
+        vs = tuple(None if j in stacked else new[j] for j in range(n))
+        return (i + 1, vs, rs), tuple(new[j] for j in stacked)
+
+    return lax.scan(counted, carry, None, length=length)
+
+
+_CHUNKS = 8  # a bucketed loop's chunks: at most one of them tests each step
+
+
+def _bucketed_loop(step, loop_vars, ref_values, bucket: int, count, stacked: dict) -> tuple:
+    """`count` (traced, <= `bucket`) steps in 8 chunks of `bucket / 8` steps, one after
+    the other, each a `lax.switch`: a chunk inside `count` is an unconditional scan of its
+    steps, the one that `count` ends in tests each step (`lax.cond`), the rest skip all.
+    Reverse-mode differentiation stores and replays only the steps that ran, and the
+    chunks' TensorArray elements land at fixed rows (no gather or scatter, slow on CPUs):
+    close to a hand-written scan of `count` steps. (A scan over the chunks would be one
+    body instead of eight, but XLA then copies the stored values at every chunk.)"""
+    size = -(-bucket // _CHUNKS)
+
+    def guarded(i, vs, rs):
+        return lax.cond(i < count, step, _skipped_step(step, stacked), i, vs, rs)
+
+    def run(fn):
+        return lambda carry: _scan_steps(fn, loop_vars, stacked, carry, size)
+
+    def skip(carry):
+        return carry, jax.tree_util.tree_map(
+            lambda e: jnp.zeros(e.shape, e.dtype), jax.eval_shape(run(step), carry)[1]
+        )
+
+    vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
+    carry, pieces = (jnp.int32(0), vs, ref_values), []
+    for c in range(-(-bucket // size)):
+        branch = jnp.where((c + 1) * size <= count, 0, jnp.where(c * size < count, 1, 2))
+        carry, ys = lax.switch(branch, [run(step), run(guarded), skip], carry)
+        pieces.append(ys)
+    _, vs, rs = carry
+    out = list(vs)
+    for n, (j, first) in enumerate(stacked.items()):
+        elements = jnp.concatenate([ys[n] for ys in pieces])
+        out[j] = _write_rows(jnp.asarray(loop_vars[j]), first, elements, count)
+    return tuple(out) + tuple(rs)
+
+
+def _skipped_step(step, stacked: dict):
+    """A step that changes nothing: its loop variables as they were, zeros for the
+    elements of `stacked` TensorArrays."""
+
+    def skipped(i, vs, rs):
+        new = jax.eval_shape(step, i, vs, rs)[0]
+        zeros = {j: jnp.zeros(new[j].shape, new[j].dtype) for j in stacked}
+        return tuple(zeros.get(j, v) for j, v in enumerate(vs)), rs
+
+    return skipped
+
+
+def _write_rows(buffer, first: int, elements, count):
+    """`buffer` with its rows `first .. first + count - 1` from `elements`' first rows
+    (one select over the buffer: cheaper to differentiate than an update of a slice)."""
+    length = buffer.shape[0]
+    parts = [lax.slice_in_dim(buffer, 0, first), elements.astype(buffer.dtype)]
+    missing = length - first - elements.shape[0]
+    if missing > 0:
+        parts.append(jnp.zeros((missing, *buffer.shape[1:]), buffer.dtype))
+    placed = lax.slice_in_dim(jnp.concatenate(parts), 0, length)
+    r = jnp.arange(length)
+    written = ((r >= first) & (r < first + count)).reshape((length,) + (1,) * (buffer.ndim - 1))
+    return jnp.where(written, placed, buffer)
 
 
 def _writing_stacked(step, stacked: dict):
@@ -425,6 +471,16 @@ def _writing_stacked(step, stacked: dict):
         return new, ref_values
 
     return written
+
+
+def _run_trips(input, spec: LoopSpec, limit, maximum_iterations: int):
+    """A bucketed loop's trip count: counted (`trips`) or a counting loop's, to its bound."""
+    if spec.trips >= 0:
+        count = jnp.asarray(input[spec.trips], jnp.int32)
+    else:
+        count = _trips_to(input[spec.count_bound], spec.counting)
+    count = count if limit is None else jnp.minimum(count, limit)
+    return jnp.minimum(count, maximum_iterations)
 
 
 def _trips_to(bound, counting):

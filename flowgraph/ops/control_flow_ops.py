@@ -817,22 +817,24 @@ def _run_time_trips(spec: LoopSpec) -> bool:
 
 def _bound_by_bucket(op: Operation, spec: LoopSpec) -> None:
     """Gives a loop whose trip count only the run knows a static input `bucket` >= that
-    count, read by the host before the loop runs (`WhileBucket`): the loop becomes a
-    bounded scan that reverse-mode differentiation passes, compiled once per power of two.
-    Like TF1's gradient of a while loop, this adds to the forward graph."""
+    count, read by the host before the loop runs (`WhileBucket`), and the count itself
+    unless the loop counts to a bound: the loop becomes scans of known lengths that
+    reverse-mode differentiation passes, compiled once per power of two. Like TF1's
+    gradient of a while loop, this adds to the forward graph."""
     graph = op.graph
     with graph.as_default(), graph.control_dependencies(None), graph.device(op.device):
         with name_scope(f"{op.name}/trips/"):
             if spec.count_bound >= 0:  # a counting loop: the count follows from the bound
                 bound = op.inputs[spec.count_bound]
-                bucket = apply_op("WhileBucket", [bound], counting=spec.counting)
+                added = {"bucket": apply_op("WhileBucket", [bound], counting=spec.counting)}
             else:  # counted by running the loop once more, without its gradient
                 attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
                 trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
-                bucket = apply_op("WhileBucket", [trips])
-    position = len(op.inputs)
+                added = {"bucket": apply_op("WhileBucket", [trips]), "trips": trips}
     fields = dict(spec)
-    fields.update(bucket=position, static=builtins.tuple(spec.static) + (position,))
+    for role, tensor in added.items():
+        fields[role] = len(op.inputs)
+        op._attrs["T"] = builtins.tuple(op._attrs["T"]) + (np.dtype(np.int32),)
+        op._add_input(tensor)
+    fields["static"] = builtins.tuple(spec.static) + (fields["bucket"],)
     op._attrs["_loop"] = LoopSpec.of(**fields)
-    op._attrs["T"] = builtins.tuple(op._attrs["T"]) + (np.dtype(np.int32),)
-    op._add_input(bucket)
