@@ -3,11 +3,22 @@ differences, numpy and TensorFlow's values (fixtures), compiled in one segment."
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import numpy as np
 import pytest
 
 import flowgraph as tf
+from kernels.control_flow import while_bucket
+from tests.fixtures import make_while_loop_gradients as tf_programs
 from tests.gradient_checker import check_gradients, compute_gradient
+
+OP_TYPES_TESTED = {"WhileTripCount", "WhileBucket"}
+NOT_DIFFERENTIABLE = {
+    "WhileTripCount": "counts steps (an integer)",
+    "WhileBucket": "rounds a count (an integer, on the host)",
+}
 
 
 @pytest.fixture
@@ -206,3 +217,50 @@ def test_dynamic_rnn_over_a_placeholder_of_unknown_batch_and_time(sess):
     for batch, time in ((2, 5), (3, 2)):
         value = rng.normal(size=(batch, time, 2)).astype(np.float32)
         _assert_matches_finite_differences([x], [loss], [value], {})
+
+
+@pytest.mark.parametrize(
+    "value, counting, bucket",
+    [
+        (0, (), 1),
+        (1, (), 1),
+        (2, (), 2),
+        (3, (), 4),
+        (5, (), 8),
+        (64, (), 64),
+        (65, (), 128),
+        (10, (0, 1, 1, 0), 16),  # i = 0; i < 10; i += 1: 10 trips
+        (3, (10, -2, 0, 1), 4),  # i = 10; i >= 3; i -= 2: 10, 8, 6, 4
+        (2.5, (0, 1, 1, 1), 4),  # i <= 2.5: 0, 1, 2
+        (-4, (0, 1, 1, 0), 1),  # no trips
+    ],
+)
+def test_while_bucket_is_the_next_power_of_two_of_the_trip_count(value, counting, bucket):
+    assert while_bucket(np.asarray(value), counting=counting) == bucket
+
+
+def test_differentiating_a_loop_adds_its_trip_count_and_bucket(sess):
+    x = tf.placeholder(tf.float32, [])
+    y = tf.while_loop(lambda y: y < 100.0, lambda y: y * 2.0, [x])
+    tf.gradients(y, x)
+    by_type = {t.op.type: t for t in y.op.inputs}
+    trips, bucket = by_type["WhileTripCount"], by_type["WhileBucket"]
+    assert sess.run([trips, bucket], {x: 3.0}) == [6, 8]  # 3 -> 6 -> ... -> 192
+    assert sess.run([trips, bucket], {x: 30.0}) == [2, 2]
+    inputs = len(y.op.inputs)
+    (g,) = tf.gradients(y * 2.0, x)  # a second gradient reuses them
+    assert len(y.op.inputs) == inputs
+    assert sess.run(g, {x: 3.0}) == 128.0
+
+
+_TF_VALUES = json.loads(
+    (pathlib.Path(tf_programs.__file__).with_name("while_loop_gradients.json")).read_text()
+)
+
+
+@pytest.mark.parametrize("name", sorted(tf_programs.PROGRAMS))
+def test_values_and_gradients_match_tensorflow(name):
+    # The same program text run by TF1 (fixture) and here; no gradient may be None.
+    ours = tf_programs.evaluate(tf, name)
+    for mine, theirs in zip(ours, _TF_VALUES[name], strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=2e-5, atol=2e-5)
