@@ -264,3 +264,17 @@ def test_values_and_gradients_match_tensorflow(name):
     ours = tf_programs.evaluate(tf, name)
     for mine, theirs in zip(ours, _TF_VALUES[name], strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=2e-5, atol=2e-5)
+
+
+def test_a_differentiated_dynamic_loop_survives_a_graph_def_round_trip():
+    graph = tf.Graph()
+    with graph.as_default():
+        x = tf.placeholder(tf.float32, [], name="x")
+        n = tf.placeholder(tf.int32, [], name="n")
+        (counted,) = tf.gradients(tf.while_loop(lambda y: y < 100.0, lambda y: y * 2.0, [x]), x)
+        _, v = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * x), [0, x])
+        (bounded,) = tf.gradients(v, x)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.import_graph_def(graph.as_graph_def(), name="")
+        # 3 doubles 6 times; v = x ** 5 after 4 steps: 5 x ** 4.
+        assert sess.run([counted.name, bounded.name], {"x:0": 3.0, "n:0": 4}) == [64.0, 405.0]
