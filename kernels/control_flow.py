@@ -393,12 +393,13 @@ _CHUNKS = 8  # a bucketed loop's chunks: at most one of them tests each step
 
 def _bucketed_loop(step, loop_vars, ref_values, bucket: int, count, stacked: dict) -> tuple:
     """`count` (traced, <= `bucket`) steps in 8 chunks of `bucket / 8` steps, one after
-    the other, each a `lax.switch`: a chunk inside `count` is an unconditional scan of its
-    steps, the one that `count` ends in tests each step (`lax.cond`), the rest skip all.
-    Reverse-mode differentiation stores and replays only the steps that ran, and the
-    chunks' TensorArray elements land at fixed rows (no gather or scatter, slow on CPUs):
-    close to a hand-written scan of `count` steps. (A scan over the chunks would be one
-    body instead of eight, but XLA then copies the stored values at every chunk.)"""
+    the other, each under `lax.cond`: a chunk inside `count` is an unconditional scan of
+    its steps, the one that `count` ends in tests each step (`lax.cond`), the rest skip
+    all. Reverse-mode differentiation stores and replays only the steps that ran, and
+    the chunks' TensorArray elements land at fixed rows (no gather or scatter, slow on
+    CPUs). Measured on CPU against the alternatives: a scan over the chunks (XLA copies
+    the stored values at every chunk), one `lax.switch` of three branches per chunk, and
+    chunks of 2**k steps (whose rows need a gather) were all slower."""
     size = -(-bucket // _CHUNKS)
 
     def guarded(i, vs, rs):
@@ -415,8 +416,11 @@ def _bucketed_loop(step, loop_vars, ref_values, bucket: int, count, stacked: dic
     vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
     carry, pieces = (jnp.int32(0), vs, ref_values), []
     for c in range(-(-bucket // size)):
-        branch = jnp.where((c + 1) * size <= count, 0, jnp.where(c * size < count, 1, 2))
-        carry, ys = lax.switch(branch, [run(step), run(guarded), skip], carry)
+
+        def rest(carry, c=c):  # the chunk `count` ends in, or one past it
+            return lax.cond(c * size < count, run(guarded), skip, carry)
+
+        carry, ys = lax.cond((c + 1) * size <= count, run(step), rest, carry)
         pieces.append(ys)
     _, vs, rs = carry
     out = list(vs)
