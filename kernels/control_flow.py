@@ -10,7 +10,7 @@ from jax import lax
 
 from kernels.errors import InvalidArgumentError
 from kernels.op_def import declare
-from kernels.registry import RNG, Effects, Spec, register
+from kernels.registry import HOST, RNG, Effects, Spec, register
 
 _FUNCTIONAL = Effects(updates_listed_in="_writes")
 
@@ -38,12 +38,17 @@ class LoopSpec(tuple):
     counting loop's bound, or -1), `static` (inputs known at compile time), `counting`
     (a counting loop's `(start, stride, less, inclusive)`), `trip_count` (its steps when
     the graph fixes them, or -1), `stacked`/`stacked_from` (TensorArray loop variables
-    written at the counter, and the first index written).
+    written at the counter, and the first index written), `count_bound` (an input holding
+    a counting loop's bound known only at run time, or -1), `bucket` (a static input
+    bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1) and
+    `trips` (an input holding the trip count the run counted, `WhileTripCount`, or -1).
     """
 
     DEFAULTS = {
         "back_prop": True,
         "bound": -1,
+        "bucket": -1,
+        "count_bound": -1,
         "counting": (),
         "limit": -1,
         "loop_vars": 0,
@@ -53,6 +58,7 @@ class LoopSpec(tuple):
         "stacked_from": (),
         "static": (),
         "trip_count": -1,
+        "trips": -1,
     }
 
     @classmethod
@@ -135,48 +141,38 @@ def while_(
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `maximum_iterations` the loop is a `lax.scan` of that many steps that
-    stops updating once `cond` is false (so reverse-mode differentiation works); otherwise
-    a `lax.while_loop`, bounded by the input `limit` if there is one. `_host` loops
-    (shapes that change between iterations) run in Python, each step a compiled call.
+    `lax.scan`. With a static `maximum_iterations` (or a `bucket`: a bound the host read
+    before the loop, once its gradient was asked for) the loop is a `lax.scan` of that
+    many steps that stops updating once `cond` is false (so reverse-mode differentiation
+    works); otherwise a `lax.while_loop` (`_reversible_while`: differentiable too),
+    bounded by the input `limit` if there is one. `_host` loops (shapes that change
+    between iterations) run in Python, each step a compiled call.
     """
     spec = LoopSpec(_loop)
-    n, rng, trip_count = spec.loop_vars, spec.rng, spec.trip_count
-    maximum_iterations = spec.maximum_iterations
+    trip_count, maximum_iterations = spec.trip_count, spec.maximum_iterations
     limit = input[spec.limit] if spec.limit >= 0 else None
     if limit is not None and spec.limit in spec.static:  # known when compiled: a static bound
         maximum_iterations, limit = max(int(np.asarray(limit)), 0), None
+    if spec.bucket >= 0:  # the host knows the trip count: at most `bucket` steps
+        bucket = int(np.asarray(input[spec.bucket]))
+        maximum_iterations = bucket if maximum_iterations < 0 else min(maximum_iterations, bucket)
     if spec.bound >= 0:  # a counting loop whose bound is computed from shapes
         trip_count = _counted_trips(np.asarray(input[spec.bound]), spec.counting)
     if trip_count >= 0 and maximum_iterations >= 0:
         trip_count = min(trip_count, maximum_iterations)
-    writes = list(_writes)
-    captured = list(input[n:])
-
-    def args_for(i, loop_vars, ref_values):
-        args = list(loop_vars) + captured
-        for pos, value in zip(writes, ref_values):
-            args[pos] = value
-        if rng >= 0:
-            key = jax.random.wrap_key_data(args[rng], impl="threefry2x32")
-            args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
-        return args
-
-    def pred(i, loop_vars, ref_values):
-        p = jnp.asarray(cond(*args_for(i, loop_vars, ref_values))[0]).astype(bool).reshape(())
-        return p if limit is None else jnp.logical_and(p, i < limit)
-
-    def step(i, loop_vars, ref_values):
-        out = body(*args_for(i, loop_vars, ref_values))
-        return tuple(out[:n]), tuple(out[n:])
-
+    pred, step, captured = _loop_functions(input, cond, body, _writes, spec, limit)
+    n, writes = spec.loop_vars, list(_writes)
     loop_vars = tuple(input[:n])
     ref_values = tuple(input[p] for p in writes)
     if _host:
         return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
+    stacked = dict(zip(spec.stacked, spec.stacked_from))
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
-        stacked = dict(zip(spec.stacked, spec.stacked_from))
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
+    if spec.bucket >= 0:  # the run's trip count, within a bucket
+        count = _run_trips(input, spec, limit, maximum_iterations)
+        return _bucketed_loop(step, loop_vars, ref_values, maximum_iterations, count, stacked)
+    step = _writing_stacked(step, stacked)
     if maximum_iterations >= 0:
 
         def masked(carry, _):
@@ -189,16 +185,167 @@ def while_(
         (_, _, vs, rs), _ = lax.scan(masked, init, None, length=maximum_iterations)
         return vs + rs
 
-    def go(carry):
-        return pred(*carry)
-
-    def next_(carry):
-        i, vs, rs = carry
-        vs, rs = step(i, vs, rs)
-        return i + 1, vs, rs
-
-    _, vs, rs = lax.while_loop(go, next_, (jnp.int32(0), loop_vars, ref_values))
+    vs, rs = _reversible_while(
+        pred,
+        lambda i, vs, rs, outer, _: step(i, vs, rs, outer),
+        (loop_vars, ref_values),
+        (captured, limit),
+    )
     return vs + rs
+
+
+def _loop_functions(input, cond, body, writes, spec: LoopSpec, limit):
+    """`(pred, step, captured)` of a While op's loop: `pred(i, loop_vars, ref_values)` and
+    `step(...) -> (loop_vars, ref_values)`, which also take the captured values and limit
+    as arguments (`_reversible_while` passes traced ones explicitly)."""
+    n, rng = spec.loop_vars, spec.rng
+    captured = tuple(input[n:])
+
+    def args_for(i, loop_vars, ref_values, outer):
+        args = list(loop_vars) + list(outer)
+        for pos, value in zip(writes, ref_values):
+            args[pos] = value
+        if rng >= 0:
+            key = jax.random.wrap_key_data(args[rng], impl="threefry2x32")
+            args[rng] = jax.random.key_data(jax.random.fold_in(key, i))
+        return args
+
+    def pred(i, loop_vars, ref_values, outer=captured, limit=limit):
+        args = args_for(i, loop_vars, ref_values, outer)
+        p = jnp.asarray(cond(*args)[0]).astype(bool).reshape(())
+        return p if limit is None else jnp.logical_and(p, i < limit)
+
+    def step(i, loop_vars, ref_values, outer=captured):
+        out = body(*args_for(i, loop_vars, ref_values, outer))
+        return tuple(out[:n]), tuple(out[n:])
+
+    return pred, step, captured
+
+
+def _reversible_while(pred, step, carry: tuple, outer: tuple) -> tuple:
+    """`lax.while_loop` over `carry` that reverse-mode differentiation can pass through.
+
+    `pred(i, *carry, *outer)` and `step(i, *carry, *outer)` get the loop-invariant values
+    `outer` as arguments, so that gradients reach the traced ones (concrete ones stay
+    constants: static inputs of the body may need them). Undifferentiated this is the
+    plain loop. Differentiated (a loop whose trip count no host knows, e.g. one nested in
+    a body or branch), the forward pass also stores the carries of its first steps
+    (`_checkpoint_capacity`) and the backward pass applies the steps' VJPs last to first,
+    each at its stored carry or at one recomputed from the last stored carry.
+    """
+    leaves, tree = jax.tree_util.tree_flatten(outer)
+    traced = [isinstance(x, jax.core.Tracer) for x in leaves]
+
+    def with_outer(fn):
+        def call(i, c, dynamic):
+            it = iter(dynamic)
+            values = [next(it) if t else x for x, t in zip(leaves, traced)]
+            return fn(i, *c, *jax.tree_util.tree_unflatten(tree, values))
+
+        return call
+
+    pred, step = with_outer(pred), with_outer(step)
+
+    @jax.custom_vjp
+    def loop(carry, dynamic):
+        def next_(state):
+            return state[0] + 1, step(state[0], state[1], dynamic)
+
+        go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
+        return lax.while_loop(go, next_, (jnp.int32(0), carry))[1]
+
+    def forward(carry, dynamic):
+        capacity = _checkpoint_capacity(carry)
+        stored = jax.tree_util.tree_map(lambda x: jnp.zeros((capacity, *x.shape), x.dtype), carry)
+
+        def next_(state):
+            i, c, stored = state
+            stored = jax.tree_util.tree_map(lambda b, x: b.at[i].set(x, mode="drop"), stored, c)
+            return i + 1, step(i, c, dynamic), stored
+
+        go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
+        trips, final, stored = lax.while_loop(go, next_, (jnp.int32(0), carry, stored))
+        return final, (trips, stored, dynamic)
+
+    def backward(residuals, cotangent):
+        return _reverse_steps(step, *residuals, cotangent)
+
+    loop.defvjp(forward, backward)
+    dynamic = [x for x, t in zip(leaves, traced) if t]
+    return loop(jax.tree_util.tree_map(jnp.asarray, carry), dynamic)
+
+
+_CHECKPOINT_BYTES = 16 << 20  # per differentiated loop: room for its stored carries
+
+
+def _checkpoint_capacity(carry) -> int:
+    size = sum(x.size * x.dtype.itemsize for x in jax.tree_util.tree_leaves(carry))
+    return int(np.clip(_CHECKPOINT_BYTES // max(size, 1), 1, 1024))
+
+
+def _reverse_steps(step, trips, stored, dynamic, cotangent) -> tuple:
+    """Cotangents of a loop's initial carry and of its traced loop-invariant values, given
+    those of its final carry: the steps' VJPs applied last to first."""
+    capacity = jax.tree_util.tree_leaves(stored)[0].shape[0]
+
+    def carry_at(k):  # stored, or recomputed from the last stored carry
+        base = jnp.minimum(k, capacity - 1)
+        c = jax.tree_util.tree_map(lambda b: b[base], stored)
+        return lax.fori_loop(base, k, lambda j, c: step(j, c, dynamic), c)
+
+    def back(state):
+        k, ct_carry, ct_dynamic = state
+        _, pull = _vjp_inexact(lambda c, d: step(k, c, d), carry_at(k), dynamic)
+        d_carry, d_dynamic = pull(ct_carry)
+        return k - 1, d_carry, jax.tree_util.tree_map(jnp.add, ct_dynamic, d_dynamic)
+
+    ct = jax.tree_util.tree_map(
+        lambda c, b: jnp.zeros(b.shape[1:], b.dtype) if c.dtype == jax.dtypes.float0 else c,
+        cotangent,
+        stored,
+    )
+    zeros = jax.tree_util.tree_map(_zero_cotangent, dynamic)
+    _, ct_carry, ct_dynamic = lax.while_loop(lambda s: s[0] >= 0, back, (trips - 1, ct, zeros))
+    return _float0_where_integer(ct_carry), _float0_where_integer(ct_dynamic)
+
+
+def _vjp_inexact(fn, *primals):
+    """`jax.vjp` of `fn` in its floating-point leaves only: integer leaves (counters, RNG
+    keys) stay fixed, and their cotangents are zeros of the primal dtype in the pullback's
+    input and output (a while_loop carries no float0)."""
+    leaves, tree = jax.tree_util.tree_flatten(primals)
+    inexact = [jnp.issubdtype(jnp.result_type(x), jnp.inexact) for x in leaves]
+
+    def partial(*floats):
+        it = iter(floats)
+        full = [next(it) if f else x for x, f in zip(leaves, inexact)]
+        return fn(*jax.tree_util.tree_unflatten(tree, full))
+
+    out, pull = jax.vjp(partial, *[x for x, f in zip(leaves, inexact) if f])
+
+    def pull_all(ct):
+        ct = jax.tree_util.tree_map(
+            lambda c, o: c if _is_inexact(o) else np.zeros(o.shape, jax.dtypes.float0), ct, out
+        )
+        it = iter(pull(ct))
+        full = [next(it) if f else _zero_cotangent(x) for x, f in zip(leaves, inexact)]
+        return jax.tree_util.tree_unflatten(tree, full)
+
+    return out, pull_all
+
+
+def _is_inexact(x) -> bool:
+    return jnp.issubdtype(jnp.result_type(x), jnp.inexact)
+
+
+def _zero_cotangent(x):
+    return jnp.zeros(jnp.shape(x), jnp.result_type(x))
+
+
+def _float0_where_integer(tree):
+    return jax.tree_util.tree_map(
+        lambda c: c if _is_inexact(c) else np.zeros(c.shape, jax.dtypes.float0), tree
+    )
 
 
 def _counted_trips(bound, count) -> int:
@@ -211,6 +358,24 @@ def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tup
     """`trips` steps of a `lax.scan`. Loop variables in `stacked` are TensorArrays written
     at the counter: the body yields their elements, which the scan stacks (scan outputs
     instead of a buffer carried and updated every step), written once after the loop."""
+    init_vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
+    (_, vs, rs), ys = _scan_steps(
+        step, loop_vars, stacked, (jnp.int32(0), init_vs, ref_values), trips
+    )
+    out = list(vs)
+    for (j, first), elements in zip(stacked.items(), ys):
+        buffer = jnp.asarray(loop_vars[j])
+        elements = elements.astype(buffer.dtype)
+        if first == 0 and elements.shape == buffer.shape:
+            out[j] = elements
+        else:
+            out[j] = lax.dynamic_update_slice_in_dim(buffer, elements, first, 0)
+    return tuple(out) + tuple(rs)
+
+
+def _scan_steps(step, loop_vars, stacked: dict, carry, length: int):
+    """`length` steps from `carry = (i, loop_vars, ref_values)` (None for the `stacked`
+    ones) as a `lax.scan`: `(carry, stacked elements)`."""
     n = len(loop_vars)
 
     def counted(carry, _):
@@ -220,17 +385,114 @@ def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tup
         vs = tuple(None if j in stacked else new[j] for j in range(n))
         return (i + 1, vs, rs), tuple(new[j] for j in stacked)
 
-    init_vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
-    (_, vs, rs), ys = lax.scan(counted, (jnp.int32(0), init_vs, ref_values), None, length=trips)
+    return lax.scan(counted, carry, None, length=length)
+
+
+_CHUNKS = 8  # a bucketed loop's chunks: at most one of them tests each step
+
+
+def _bucketed_loop(step, loop_vars, ref_values, bucket: int, count, stacked: dict) -> tuple:
+    """`count` (traced, <= `bucket`) steps in 8 chunks of `bucket / 8` steps, one after
+    the other, each under `lax.cond`: a chunk inside `count` is an unconditional scan of
+    its steps, the one that `count` ends in tests each step (`lax.cond`), the rest skip
+    all. Reverse-mode differentiation stores and replays only the steps that ran, and
+    the chunks' TensorArray elements land at fixed rows (no gather or scatter, slow on
+    CPUs). Measured on CPU against the alternatives: a scan over the chunks (XLA copies
+    the stored values at every chunk), one `lax.switch` of three branches per chunk, and
+    chunks of 2**k steps (whose rows need a gather) were all slower."""
+    size = -(-bucket // _CHUNKS)
+
+    def guarded(i, vs, rs):
+        return lax.cond(i < count, step, _skipped_step(step, stacked), i, vs, rs)
+
+    def run(fn):
+        return lambda carry: _scan_steps(fn, loop_vars, stacked, carry, size)
+
+    def skip(carry):
+        return carry, jax.tree_util.tree_map(
+            lambda e: jnp.zeros(e.shape, e.dtype), jax.eval_shape(run(step), carry)[1]
+        )
+
+    vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
+    carry, pieces = (jnp.int32(0), vs, ref_values), []
+    for c in range(-(-bucket // size)):
+
+        def rest(carry, c=c):  # the chunk `count` ends in, or one past it
+            return lax.cond(c * size < count, run(guarded), skip, carry)
+
+        carry, ys = lax.cond((c + 1) * size <= count, run(step), rest, carry)
+        pieces.append(ys)
+    _, vs, rs = carry
     out = list(vs)
-    for (j, first), elements in zip(stacked.items(), ys):
-        buffer = loop_vars[j]
-        elements = elements.astype(buffer.dtype)
-        if first == 0 and elements.shape == buffer.shape:
-            out[j] = elements
-        else:
-            out[j] = lax.dynamic_update_slice_in_dim(jnp.asarray(buffer), elements, first, 0)
+    for n, (j, first) in enumerate(stacked.items()):
+        elements = jnp.concatenate([ys[n] for ys in pieces])
+        out[j] = _write_rows(jnp.asarray(loop_vars[j]), first, elements, count)
     return tuple(out) + tuple(rs)
+
+
+def _skipped_step(step, stacked: dict):
+    """A step that changes nothing: its loop variables as they were, zeros for the
+    elements of `stacked` TensorArrays."""
+
+    def skipped(i, vs, rs):
+        new = jax.eval_shape(step, i, vs, rs)[0]
+        zeros = {j: jnp.zeros(new[j].shape, new[j].dtype) for j in stacked}
+        return tuple(zeros.get(j, v) for j, v in enumerate(vs)), rs
+
+    return skipped
+
+
+def _write_rows(buffer, first: int, elements, count):
+    """`buffer` with its rows `first .. first + count - 1` from `elements`' first rows
+    (one select over the buffer: cheaper to differentiate than an update of a slice)."""
+    length = buffer.shape[0]
+    parts = [lax.slice_in_dim(buffer, 0, first), elements.astype(buffer.dtype)]
+    missing = length - first - elements.shape[0]
+    if missing > 0:
+        parts.append(jnp.zeros((missing, *buffer.shape[1:]), buffer.dtype))
+    placed = lax.slice_in_dim(jnp.concatenate(parts), 0, length)
+    r = jnp.arange(length)
+    written = ((r >= first) & (r < first + count)).reshape((length,) + (1,) * (buffer.ndim - 1))
+    return jnp.where(written, placed, buffer)
+
+
+def _writing_stacked(step, stacked: dict):
+    """`step` for loops that carry whole buffers: a TensorArray in `stacked`, for which the
+    body yields the element it writes at the counter, gets that element written."""
+    if not stacked:
+        return step
+
+    def written(i, loop_vars, ref_values, *outer):
+        new, ref_values = step(i, loop_vars, ref_values, *outer)
+        new = tuple(
+            lax.dynamic_update_index_in_dim(
+                loop_vars[j], jnp.asarray(x, loop_vars[j].dtype), stacked[j] + i, 0
+            )
+            if j in stacked
+            else x
+            for j, x in enumerate(new)
+        )
+        return new, ref_values
+
+    return written
+
+
+def _run_trips(input, spec: LoopSpec, limit, maximum_iterations: int):
+    """A bucketed loop's trip count: counted (`trips`) or a counting loop's, to its bound."""
+    if spec.trips >= 0:
+        count = jnp.asarray(input[spec.trips], jnp.int32)
+    else:
+        count = _trips_to(input[spec.count_bound], spec.counting)
+    count = count if limit is None else jnp.minimum(count, limit)
+    return jnp.minimum(count, maximum_iterations)
+
+
+def _trips_to(bound, counting):
+    """A counting loop's `(start, stride, less, inclusive)` steps to a traced `bound`."""
+    start, stride, less, inclusive = counting
+    span = (bound - start) if less else (start - bound)
+    trips = jnp.ceil((jnp.asarray(span, jnp.float32) + inclusive) / abs(stride))
+    return jnp.maximum(trips, 0).astype(jnp.int32)
 
 
 def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
@@ -243,6 +505,64 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)
+
+
+# -- the trip count of a differentiated loop, read by the host ------------------------------
+#
+# A loop whose trip count only the run knows is a `lax.while_loop`, which reverse-mode
+# differentiation cannot pass. Once its gradient is asked for, the loop also takes a
+# static input `bucket` >= its trip count (a power of two, so few lengths compile), read
+# by the host from `WhileBucket`: the loop becomes a bounded `lax.scan`, differentiated
+# like any other, with the cost of a hand-written scan over `bucket` steps.
+
+# flowgraph-specific: the trip count of a While op with the same inputs and attrs.
+declare(
+    "WhileTripCount",
+    inputs=("input: T",),
+    outputs=("trips: int32",),
+    attrs=(
+        "T: list(type) >= 0",
+        "cond: func",
+        "body: func",
+        "output_shapes: list(shape)",
+        "parallel_iterations: int = 10",
+    ),
+)
+
+
+@register("WhileTripCount", shape=lambda specs, attrs, sv: [Spec((), np.dtype(np.int32))])
+def while_trip_count(
+    *input, cond, body, T=(), output_shapes=(), _writes=(), _loop=(), parallel_iterations=10
+):
+    """How many steps the While op with these inputs and attrs runs (its loop, counted)."""
+    spec = LoopSpec(_loop)
+    limit = input[spec.limit] if spec.limit >= 0 else None
+    pred, step, _ = _loop_functions(input, cond, body, _writes, spec, limit)
+    step = _writing_stacked(step, dict(zip(spec.stacked, spec.stacked_from)))
+    vs, rs = tuple(input[: spec.loop_vars]), tuple(input[p] for p in _writes)
+
+    def next_(carry):
+        i, vs, rs = carry
+        return (i + 1, *step(i, vs, rs))
+
+    return lax.while_loop(lambda c: pred(*c), next_, (jnp.int32(0), vs, rs))[0]
+
+
+# flowgraph-specific: rounds a trip count (or a counting loop's bound) up to a power of two.
+declare(
+    "WhileBucket",
+    inputs=("value: T",),
+    outputs=("bucket: int32",),
+    attrs=("T: {int32, int64, float, double}", "counting: list(int) = []"),
+)
+
+
+@register("WhileBucket", kind=HOST, shape=lambda specs, attrs, sv: [Spec((), np.dtype(np.int32))])
+def while_bucket(value, *, counting=()):
+    """The smallest power of two >= the trip count: `value`, or with `counting` (a counting
+    loop's `(start, stride, less, inclusive)`) the trips to the bound `value`."""
+    trips = _counted_trips(value, counting) if counting else int(value)
+    return np.int32(1 << max(trips - 1, 0).bit_length())
 
 
 # flowgraph-specific: a function body's random ops fold their streams out of this key.

@@ -159,12 +159,18 @@ def to_function(
 
 
 def _small_constant(tensor: Tensor):
-    if tensor.op.type != "Const" or tensor.dtype._is_ref_dtype:
+    # Floating-point constants stay inputs of the op: gradients with respect to them pass
+    # through the body (TF's do). Others are copied: static inputs (shapes) may need them.
+    if tensor.op.type != "Const" or tensor.dtype._is_ref_dtype or _differentiable(tensor):
         return None
     value = tensor.op._attrs.get("value")
     if value is None or np.size(value) > _COPIED_CONSTANT_SIZE:
         return None
     return value
+
+
+def _differentiable(tensor: Tensor) -> bool:
+    return tensor.dtype.base_dtype.is_floating or tensor.dtype.base_dtype.is_complex
 
 
 def _constant(value, dtype: dtypes.DType) -> Tensor:

@@ -223,6 +223,14 @@ class Operation:
         for op in ops:
             self._add_control_input(op)
 
+    def _add_input(self, tensor: "Tensor") -> None:
+        """Appends an input (TF1's `Operation._add_input`); the caller updates the attrs
+        that describe the inputs."""
+        self._inputs += (tensor,)
+        tensor._consumers.append(self)
+        self._node = None
+        self._graph._mutated()
+
     def _source(self) -> str:
         if not self._frames:
             return ""

@@ -406,9 +406,10 @@ def while_loop(
 
     `loop_vars` is a (nested) tuple or list of tensors and TensorArrays. The loop is one
     `While` op compiled into the enclosing segment: a `lax.while_loop`, or with a static
-    `maximum_iterations` a bounded `lax.scan` (which gradients can pass through).
-    `shape_invariants` lets loop variables change shape between iterations; such loops
-    run step by step from the host.
+    `maximum_iterations` a bounded `lax.scan`. Gradients pass through either, also when
+    the trip count is only known at run time. `shape_invariants` lets loop variables
+    change shape between iterations; such loops run step by step from the host (and
+    have no gradient).
 
     Example:
       >>> i = tf.constant(0)
@@ -454,6 +455,10 @@ def while_loop(
         if trips >= 0 and limit >= 0:
             trips = min(trips, limit)
         _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
+        rule = None
+        if counting is None and not host:  # counting to a bound only known at run time
+            rule = _run_time_counting(cond_body, loop_body, entries)
+            stacked = () if rule is None else _stacked_writes(cond_body, loop_body, rule)
         outs = [
             (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
             for e, inv in zip(entries, invariants)
@@ -463,6 +468,8 @@ def while_loop(
             extra.append(("limit", limit_tensor, _foldable(limit_tensor)))
         if counting is not None and counting.bound_tensor is not None:
             extra.append(("bound", counting.bound_tensor, True))
+        if rule is not None:  # a bound only known at run time: the host counts from it
+            extra.append(("count_bound", rule.bound_tensor, False))
         op = _functional_op(
             "While",
             [e.tensor for e in entries],
@@ -478,7 +485,7 @@ def while_loop(
                 "maximum_iterations": limit,
                 "back_prop": bool(back_prop),
                 "trip_count": trips,
-                "counting": counting.attr if counting is not None else (),
+                "counting": next((c.attr for c in (counting, rule) if c is not None), ()),
                 "stacked": builtins.tuple(j for j, _ in stacked),
                 "stacked_from": builtins.tuple(f for _, f in stacked),
             },
@@ -518,10 +525,11 @@ class _Counting(NamedTuple):
         return (self.start, self.stride, int(self.less), int(self.inclusive))
 
 
-def _counting_loop(cond_body: _Body, loop_body: _Body, entries: list[_Entry]):
+def _counting_loop(cond_body: _Body, loop_body: _Body, entries: list[_Entry], run_time=False):
     """The loop's `_Counting` if it is a counting loop whose trip count is known when the
     loop is compiled (the bound a constant or computed from shapes), else None. Such a loop
-    compiles to a plain `lax.scan`: differentiable, and with no per-step test."""
+    compiles to a plain `lax.scan`: differentiable, and with no per-step test. With
+    `run_time`, also one whose bound is any tensor from outside the loop."""
     test = cond_body.results[0]
     if test.op.type not in ("Less", "LessEqual", "Greater", "GreaterEqual"):
         return None
@@ -533,7 +541,7 @@ def _counting_loop(cond_body: _Body, loop_body: _Body, entries: list[_Entry]):
         k, bound, counter_left = args.index(b), a, False
     else:
         return None
-    value, outer = _bound_of(cond_body.graph, bound)
+    value, outer = _bound_of(cond_body.graph, bound, run_time)
     if value is None and outer is None:
         return None
     start = None if entries[k].deferred else constant_value(entries[k].tensor)
@@ -559,13 +567,20 @@ def _counting_loop(cond_body: _Body, loop_body: _Body, entries: list[_Entry]):
     return _Counting(k, int(start), stride, less, inclusive, value, outer)
 
 
-def _bound_of(graph: FuncGraph, bound: Tensor):
-    """(constant value, None) or (None, foldable outer tensor) of a loop bound."""
+def _run_time_counting(cond_body: _Body, loop_body: _Body, entries: list[_Entry]):
+    """A counting loop's `_Counting` whose bound is an outer tensor only known at run time."""
+    counting = _counting_loop(cond_body, loop_body, entries, run_time=True)
+    return counting if counting is not None and counting.bound_tensor is not None else None
+
+
+def _bound_of(graph: FuncGraph, bound: Tensor, run_time=False):
+    """(constant value, None) or (None, foldable outer tensor) of a loop bound; with
+    `run_time`, (None, outer tensor) for any outer tensor."""
     value = constant_value(bound)
     if value is not None:
         return value, None
     outer = next((t for t, ph in graph.captures.items() if ph is bound), None)
-    if outer is not None and _foldable(outer):
+    if outer is not None and (run_time or _foldable(outer)):
         return None, outer
     return None, None
 
@@ -778,16 +793,48 @@ def _while_grad(op: Operation, *grads, needed=None):
     spec = LoopSpec(op._attrs["_loop"])
     if not spec.back_prop:
         return [None] * len(op.inputs)  # TF1: back_prop=False stops gradients at the loop
-    bounded = (
+    if op._attrs["_host"]:
+        raise LookupError(
+            f"Cannot compute the gradient of while loop '{op.name}'{_where(op)}: its loop "
+            "variables change shape between iterations (shape_invariants), so it runs "
+            "step by step from the host."
+        )
+    if _run_time_trips(spec):
+        _bound_by_bucket(op, spec)
+    return _vjp_gradient(op, *grads, needed=needed)
+
+
+def _run_time_trips(spec: LoopSpec) -> bool:
+    """Whether only a run can know how many steps the loop takes (and it has no bucket)."""
+    return not (
         spec.maximum_iterations >= 0
         or spec.trip_count >= 0
         or spec.limit in spec.static
         or spec.bound in spec.static
+        or spec.bucket >= 0
     )
-    if not bounded or op._attrs["_host"]:
-        raise LookupError(
-            f"Cannot compute the gradient of while loop '{op.name}'{_where(op)}: its trip "
-            "count is not known when the graph is compiled. Pass a constant "
-            "`maximum_iterations` to tf.while_loop."
-        )
-    return _vjp_gradient(op, *grads, needed=needed)
+
+
+def _bound_by_bucket(op: Operation, spec: LoopSpec) -> None:
+    """Gives a loop whose trip count only the run knows a static input `bucket` >= that
+    count, read by the host before the loop runs (`WhileBucket`), and the count itself
+    unless the loop counts to a bound: the loop becomes scans of known lengths that
+    reverse-mode differentiation passes, compiled once per power of two. Like TF1's
+    gradient of a while loop, this adds to the forward graph."""
+    graph = op.graph
+    with graph.as_default(), graph.control_dependencies(None), graph.device(op.device):
+        with name_scope(f"{op.name}/trips/"):
+            if spec.count_bound >= 0:  # a counting loop: the count follows from the bound
+                bound = op.inputs[spec.count_bound]
+                added = {"bucket": apply_op("WhileBucket", [bound], counting=spec.counting)}
+            else:  # counted by running the loop once more, without its gradient
+                attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
+                trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
+                added = {"bucket": apply_op("WhileBucket", [trips]), "trips": trips}
+    fields = dict(spec)
+    for role, tensor in added.items():
+        fields[role] = len(op.inputs)
+        op._attrs["T"] = builtins.tuple(op._attrs["T"]) + (np.dtype(np.int32),)
+        op._add_input(tensor)
+    fields["static"] = builtins.tuple(spec.static) + (fields["bucket"],)
+    op._attrs["_loop"] = LoopSpec.of(**fields)

@@ -167,8 +167,8 @@ def dynamic_rnn(
       A pair (outputs, state): outputs shaped like the inputs' leading axes plus
       `cell.output_size`, and the final state.
 
-    A static number of time steps makes the loop a compiled `lax.scan` (differentiable);
-    with an unknown one it is a `lax.while_loop`, whose gradient flowgraph cannot build.
+    A static number of time steps makes the loop a compiled `lax.scan`; with an unknown
+    one it is a `lax.while_loop`. Both are differentiable.
     """
     del swap_memory
     assert_like_rnncell("cell", cell)

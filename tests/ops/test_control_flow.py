@@ -315,14 +315,6 @@ def test_while_gradient_early_exit():
     check_gradients(fn, np.array([0.5, 1.5]))
 
 
-def test_while_gradient_without_bound_names_the_loop():
-    with tf.Graph().as_default():
-        x = tf.placeholder(tf.float32, [])
-        y = tf.while_loop(lambda y: y < 100.0, lambda y: y * 2.0, [x], name="doubling")
-        with pytest.raises(LookupError, match="doubling.*maximum_iterations"):
-            tf.gradients(y, x)
-
-
 def test_back_prop_false_stops_gradients():
     with tf.Graph().as_default():
         x = tf.constant([1.0, 2.0])
