@@ -757,6 +757,14 @@ class Graph:
 
     # -- control dependencies -------------------------------------------------------
 
+    def switch_to_thread_local(self) -> None:
+        """Make device, colocation and dependencies stacks thread-local.
+
+        In TF1 a graph shares these stacks between threads until this is called. Here they
+        are kept per thread from the start (each thread building into the graph opens its
+        own scopes), so the call only confirms that behaviour.
+        """
+
     def control_dependencies(self, control_inputs):
         """Ops created in the block run after `control_inputs`; `None` clears them."""
         if control_inputs is None:

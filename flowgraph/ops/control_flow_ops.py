@@ -77,6 +77,30 @@ def tuple(tensors, name=None, control_inputs=None) -> list:  # noqa: A001
     return out
 
 
+def with_dependencies(dependencies, output_tensor, name=None):
+    """Produces the content of `output_tensor` only after `dependencies`.
+
+    Args:
+      dependencies: Iterable of operations to run before this op finishes.
+      output_tensor: A `Tensor` or `IndexedSlices` that will be returned.
+      name: (Optional) A name for this operation.
+
+    Returns:
+      Same as `output_tensor`.
+
+    Example:
+      >>> loss = control_flow_ops.with_dependencies([update_op], loss)
+    """
+    dependencies = list(dependencies)
+    with name_scope(name, "control_dependency", dependencies + [output_tensor]) as name:
+        graph = get_default_graph()
+        with graph.colocate_with(output_tensor), graph.control_dependencies(dependencies):
+            if isinstance(output_tensor, IndexedSlices):
+                values = array_ops.identity(output_tensor.values, name=name)
+                return IndexedSlices(values, output_tensor.indices, output_tensor.dense_shape)
+            return array_ops.identity(convert_to_tensor(output_tensor), name=name)
+
+
 # -- functional control flow: cond, case, while_loop ----------------------------------------
 #
 # Each builds its branches or body into FuncGraphs and adds one functional op (If, Case,
