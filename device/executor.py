@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 
-from device import checks
+from device import callbacks, checks
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
@@ -164,6 +164,9 @@ def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
         e.__suppress_context__ = True
         raise
     except Exception as e:  # an XLA runtime failure: say which segment it was
+        found = callbacks.raised(e)  # a host op in a compiled body raised TF's error
+        if found is not None:
+            raise found from None
         names = ", ".join(n.name for n in step.segment.nodes[:10])
         raise errors.InternalError(
             None,

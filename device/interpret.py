@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 import jax
 import numpy as np
 
+from device import callbacks
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Function, Node, static_closure
 from device.store import Store
@@ -54,6 +55,9 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     except errors.OpError as e:
         raise type(e)(node, None, cite(node, e.message)) from None
     except Exception as e:
+        found = callbacks.raised(e)  # a host op failed in a compiled body run from here
+        if found is not None:
+            raise found from None
         if not _bad_input(e):
             raise _kernel_bug(node, e) from e  # the cause stays, for whoever fixes it
         raise errors.InvalidArgumentError(node, None, cite(node, str(e))) from None
@@ -191,6 +195,9 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
     folded = static_closure(nodes)
     variables = {fn.inputs[i]: fn.graph[fn.inputs[i]] for i in fn.refs if fn.inputs[i]}
     rng_nodes = [n for n in nodes if n.kernel.effects.rng]
+    hosts = callbacks.HostGroups(nodes, lambda e: fn.graph[e[0]].output_dtypes[e[1]], fn.outputs)
+    everything = nodes  # traced: host ops as callbacks, string producers inside their readers
+    nodes = [n for n in nodes if n.name not in hosts.skipped]
 
     def call(*args):
         frame = Frame(variables)
@@ -200,7 +207,10 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
             key = jax.random.wrap_key_data(args[fn.rng], impl="threefry2x32")
             for j, node in enumerate(rng_nodes):
                 frame.keys[node.name] = jax.random.key_data(jax.random.fold_in(key, j))
-        run_nodes(nodes, frame, folded)
+        if hosts and _tracing():
+            _run_with_callbacks(nodes, frame, folded, hosts.groups)
+        else:  # run eagerly (a host segment's cond, a dataset function): node by node
+            run_nodes(everything, frame, folded)
         outs = tuple(frame.env[e] for e in fn.outputs)
         written = tuple(
             frame.env[(fn.inputs[i], 0)] if fn.inputs[i] is not None else args[i] for i in fn.writes
@@ -208,6 +218,28 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
         return outs + written
 
     return call
+
+
+def _tracing() -> bool:
+    # Inside a jax trace every new array is a tracer, even one built from constants.
+    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+
+
+def _run_with_callbacks(nodes, frame: Frame, folded, groups: Mapping[str, tuple]) -> None:
+    for node in nodes:
+        group = groups.get(node.name)
+        if group is None:
+            run_nodes((node,), frame, folded)
+            continue
+        with jax.named_scope(node.name):
+            outs = callbacks.run_group(group, frame.env, _run_on_host)
+        frame.env.update(((node.name, i), value) for i, value in enumerate(outs))
+
+
+def _run_on_host(node: Node, env: dict) -> None:
+    frame = Frame({})
+    frame.env = env
+    run_node(node, frame)
 
 
 def run_nodes(nodes, frame: Frame, folded=frozenset(), calls: Mapping[str, Callable] = {}):

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from tensorboard.compat.proto import function_pb2
 
+from device import callbacks
 from device.ir import Function, GraphIR, Node
 from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
@@ -116,15 +117,37 @@ class FuncGraph(Graph):
 
     def host_ops(self) -> list[Operation]:
         """Ops of the body that cannot be compiled (host kernels, strings)."""
-        out = []
-        for op in self._ops:
-            kernel = registry.lookup(op.type)
-            strings = any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
-                t.dtype.base_dtype == dtypes.string for t in op.inputs
-            )
-            if kernel.kind == registry.HOST or strings:
-                out.append(op)
-        return out
+        return [op for op in self._ops if _on_host(op)]
+
+    def uncompilable_ops(self, results=()) -> list[Operation]:
+        """Host ops of the body that cannot run as host callbacks in compiled code either
+        (those need only their inputs' values, take strings only from other host ops and
+        have outputs of known shapes); all host ops if a string is among `results`."""
+        hosts = self.host_ops()
+        if any(t is not None and t.dtype.base_dtype == dtypes.string for t in results):
+            return hosts
+        return [op for op in hosts if not _callback(op)]
+
+
+def _on_host(op: Operation) -> bool:
+    if registry.lookup(op.type).kind == registry.HOST:
+        return True
+    return any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
+        t.dtype.base_dtype == dtypes.string for t in op.inputs
+    )
+
+
+def _callback(op: Operation) -> bool:
+    if not callbacks.callable_kernel(registry.lookup(op.type)):
+        return False
+    for t in op.inputs:
+        if t.dtype.base_dtype == dtypes.string and t.op.type == "Placeholder":
+            return False  # a string argument or capture: strings cannot enter compiled code
+    if op.type in callbacks.PASSTHROUGH:
+        return True
+    return all(
+        t.dtype.base_dtype == dtypes.string or t.shape.is_fully_defined() for t in op.outputs
+    )
 
 
 def to_function(

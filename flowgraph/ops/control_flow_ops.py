@@ -143,7 +143,7 @@ def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_hos
             result = fn(*packed)
         leaves, structure = _flatten(result)
         results = [_body_tensor(graph, x) for x in leaves]
-    hosts = graph.host_ops()
+    hosts = graph.uncompilable_ops(results)
     if hosts and not allow_host:
         op = hosts[0]
         raise errors.UnimplementedError(

@@ -347,14 +347,16 @@ def test_assign_inside_loop_body(sess):
     assert sess.run(v) == 10.0  # 0 + 1 + 2 + 3 + 4
 
 
-def test_host_op_in_body_is_a_clear_error():
+def test_string_ops_in_a_body_run_as_host_callbacks(sess):
+    r = tf.while_loop(lambda i: i < 30, lambda i: i + tf.strings.length(tf.as_string(i)), [1])
+    assert sess.run(r) == 30  # 1, 2, 3, ..., 9, 10, 12, ..., 28, 30: lengths 1 then 2
+
+
+def test_host_op_that_needs_the_session_in_a_body_is_a_clear_error():
     with tf.Graph().as_default():
-        with pytest.raises(tf.errors.UnimplementedError, match="AsString.*cannot be compiled"):
-            tf.while_loop(
-                lambda i: i < 3,
-                lambda i: i + tf.strings.length(tf.as_string(i)),
-                [0],
-            )
+        q = tf.FIFOQueue(3, tf.int32, shapes=[[]])
+        with pytest.raises(tf.errors.UnimplementedError, match="Dequeue.*cannot be compiled"):
+            tf.while_loop(lambda i: i < 3, lambda i: i + q.dequeue(), [0])
 
 
 def test_random_ops_in_a_loop_body_draw_fresh_values(sess):
