@@ -20,7 +20,7 @@ from flowgraph.framework.ops import (
     get_default_graph,
 )
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, math_ops
+from flowgraph.ops import array_ops, control_flow_checks, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
@@ -134,6 +134,7 @@ def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_hos
     """
     outer = get_default_graph()
     graph = FuncGraph(name, outer)
+    graph.control_flow = "cond" if allow_host else "while"
     with graph.as_default():
         arguments = [graph.add_argument(spec[0], spec[1], "arg") for spec in flat_args]
         if args_structure is None:
@@ -251,21 +252,18 @@ def _op_of(result) -> Operation:
     return (result[0] if isinstance(result, builtins.tuple) else result).op
 
 
-def _merged_outputs(bodies: list[_Body], what: str) -> list:
-    """(dtype, shape) of each output, checking the bodies agree on types."""
+def _merged_outputs(bodies: list[_Body], names: list[str]) -> list:
+    """(dtype, shape) of each output, checking the bodies (called `names`) agree on types."""
     first = bodies[0].results
     out = []
     for i, t in enumerate(first):
         if t is None:
             continue
         shapes = [b.results[i].shape for b in bodies]
-        for b in bodies[1:]:
+        for k, b in enumerate(bodies[1:], start=1):
             if b.results[i] is None or b.results[i].dtype.base_dtype != t.dtype.base_dtype:
-                other = None if b.results[i] is None else b.results[i].dtype.base_dtype.name
-                raise ValueError(
-                    f"Outputs of {what} must have the same type(s). Output {i}: "
-                    f"{t.dtype.base_dtype.name} vs {other}"
-                )
+                other = b.results[i].dtype.base_dtype if b.results[i] is not None else None
+                raise control_flow_checks.branch_types_error(names, t.dtype.base_dtype, other, k)
         shape = shapes[0]
         for s in shapes[1:]:
             shape = shape.most_specific_compatible_shape(s)
@@ -309,14 +307,17 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
                 f"Input 'pred' of 'Switch' Op has type {pred.dtype.base_dtype.name} that does "
                 "not match expected type of bool."
             )
-        if pred.shape.ndims not in (None, 0):
-            raise ValueError(f"pred must be a scalar, got shape {pred.shape}")
+        if pred.shape.ndims not in (None, 0):  # TF1's Switch(pred, pred) shape function
+            inputs = [pred.op.name] * 2
+            raise control_flow_checks.rank_error(
+                pred.shape, scope + "Switch", "Switch", inputs, "T=DT_BOOL"
+            )
         bodies = [
-            _trace(scope + "true", true_fn, allow_host=True),
-            _trace(scope + "false", false_fn, allow_host=True),
+            _trace(scope + "true", _returning(true_fn, "true_fn"), allow_host=True),
+            _trace(scope + "false", _returning(false_fn, "false_fn"), allow_host=True),
         ]
-        _check_same_structure(bodies, "true_fn and false_fn")
-        outs = _merged_outputs(bodies, "true_fn and false_fn")
+        _check_same_structure(bodies, unpack=not strict)
+        outs = _merged_outputs(bodies, ["true_fn", "false_fn"])
         op = _functional_op(
             "If",
             [pred],
@@ -341,14 +342,22 @@ def _renamed(new, old, new_name: str, old_name: str):
     return new
 
 
-def _check_same_structure(bodies: list[_Body], what: str) -> None:
-    first = bodies[0]
+def _returning(fn: Callable, name: str) -> Callable:
+    def branch():
+        result = fn()
+        if result is None:
+            raise ValueError(f"'{name}' must have a return value.")
+        return result
+
+    return branch
+
+
+def _check_same_structure(bodies: list[_Body], unpack: bool = False) -> None:
+    """TF's check that branches return the same structure (one-element sequences
+    unpacked first when `unpack`, as a non-strict cond's result is)."""
+    shape = control_flow_checks.unpacked_singleton if unpack else (lambda s: s)
     for b in bodies[1:]:
-        if b.structure != first.structure:
-            raise ValueError(
-                f"{what} arguments to tf.cond must have the same number, type, and overall "
-                f"structure of return values: {first.structure} vs {b.structure}"
-            )
+        control_flow_checks.assert_same_structure(shape(bodies[0].structure), shape(b.structure))
 
 
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
@@ -389,8 +398,8 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         index = array_ops.where(math_ops.reduce_any(stacked), first, n)
         fns = [fn for _, fn in pairs] + [default]
         bodies = [_trace(f"{scope}branch{i}", fn, allow_host=True) for i, fn in enumerate(fns)]
-        _check_same_structure(bodies, "branch fns")
-        outs = _merged_outputs(bodies, "the branch fns")
+        _check_same_structure(bodies)
+        outs = _merged_outputs(bodies, [f"branch {i}" for i in range(len(bodies))])
         with get_default_graph().control_dependencies(deps):
             op = _functional_op(
                 "Case",
@@ -458,8 +467,9 @@ def while_loop(
             for e, inv in zip(entries, invariants)
         ]
         body_fn = _traced_body(body, structure, len(entries))
-        cond_body = _trace(scope + "cond", _scalar_cond(cond), structure, specs)
+        cond_body = _trace(scope + "cond", _scalar_cond(cond, scope), structure, specs)
         loop_body = _trace(scope + "body", body_fn, structure, specs)
+        control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
             if e.deferred and not e.growing:  # first written in the loop: allocate it now
@@ -749,13 +759,18 @@ def _as_list(result) -> list:
     return list(result) if isinstance(result, (list, builtins.tuple)) else [result]
 
 
-def _scalar_cond(cond):
-    def fn(*args):
+def _scalar_cond(cond, scope: str):
+    def fn(*args):  # TF1 feeds the condition to a LoopCond op: its checks, its messages
         result = convert_to_tensor(cond(*args))
-        if result.dtype.base_dtype != dtypes.bool or result.shape.ndims not in (None, 0):
-            raise ValueError(
-                f"The loop condition must return a scalar bool tensor, got {result.dtype.name} "
-                f"{result.shape}"
+        if result.dtype.base_dtype != dtypes.bool:
+            raise TypeError(
+                f"Input 'input' of 'LoopCond' Op has type {result.dtype.base_dtype.name} that "
+                "does not match expected type of bool."
+            )
+        if result.shape.ndims not in (None, 0):
+            loop_cond = scope + "LoopCond"
+            raise control_flow_checks.rank_error(
+                result.shape, loop_cond, "LoopCond", [result.op.name]
             )
         return result
 
@@ -767,21 +782,16 @@ def _traced_body(body, structure, n: int):
         result = body(*args)
         if not isinstance(result, (list, builtins.tuple)) and n == 1:
             result = [result]
+        for leaf in _flatten(result)[0]:
+            if isinstance(leaf, Operation):  # TF1 converts each result to a tensor
+                raise TypeError(f"can't convert Operation '{leaf.name}' to Tensor")
         return result
 
     return fn
 
 
 def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> None:
-    results = loop_body.results
-    if len(results) != len(entries):
-        raise ValueError(
-            f"The body of the while loop returned {len(results)} values, but the loop has "
-            f"{len(entries)} loop variables."
-        )
-    for e, inv, r in zip(entries, invariants, results):
-        if r is None:
-            raise TypeError("The body of a while loop must return tensors, not operations.")
+    for e, inv, r in zip(entries, invariants, loop_body.results):
         if r.dtype.base_dtype != e.dtype:
             raise TypeError(
                 f"The loop variable {e.tensor.name if e.tensor is not None else ''} enters "

@@ -35,8 +35,8 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     fns = _branches(branch_fns, default, branch_index)
     with name_scope(name, "case", [branch_index]) as scope:
         bodies = [cf._trace(f"{scope}branch{i}", fn, allow_host=True) for i, fn in enumerate(fns)]
-        cf._check_same_structure(bodies, "branch_fns")
-        outs = cf._merged_outputs(bodies, "the branch fns")
+        cf._check_same_structure(bodies)
+        outs = cf._merged_outputs(bodies, [f"branch {i}" for i in range(len(bodies))])
         op = cf._functional_op(
             "Case",
             [branch_index],
