@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import jax
 
+from flowgraph.ops.control_flow_composites import Components
+
 _LEAF = "."  # how TF draws a leaf when it prints a structure
 
 
@@ -26,6 +28,9 @@ def assert_same_structure(first, second, top_as_list: bool = False) -> None:
 def _mismatch(a, b):
     """The error class for the first difference, walking down as TF's nest does: kinds of
     sequences (TypeError) before their lengths or keys (ValueError)."""
+    if isinstance(a, Components) and isinstance(b, Components) and a.kind != b.kind:
+        return TypeError
+    a, b = (x.parts if isinstance(x, Components) else x for x in (a, b))
     seq_a, seq_b = isinstance(a, (list, tuple, dict)), isinstance(b, (list, tuple, dict))
     if not (seq_a or seq_b):
         return None

@@ -20,7 +20,7 @@ from flowgraph.framework.ops import (
     get_default_graph,
 )
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, control_flow_checks, math_ops
+from flowgraph.ops import array_ops, control_flow_checks, control_flow_composites, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
@@ -327,11 +327,22 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             _bodies={"then_branch": bodies[0], "else_branch": bodies[1]},
             Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            _host=any(b.host for b in bodies),
+            _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
-        result = _pack_outputs(bodies[0], op, op.outputs)
+        result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
+
+
+def _shapes_differ(bodies: list[_Body]) -> bool:
+    """Whether the branches return values of different known shapes (a SparseTensor's
+    count of values, say): such a cond runs on the host, where each branch's own shapes
+    come out."""
+    for outs in zip(*(b.results for b in bodies)):
+        shapes = [t.shape for t in outs if t is not None and t.shape.is_fully_defined()]
+        if any(s != shapes[0] for s in shapes[1:]):
+            return True
+    return False
 
 
 def _renamed(new, old, new_name: str, old_name: str):
@@ -347,7 +358,7 @@ def _returning(fn: Callable, name: str) -> Callable:
         result = fn()
         if result is None:
             raise ValueError(f"'{name}' must have a return value.")
-        return result
+        return control_flow_composites.expand(result)
 
     return branch
 
@@ -457,10 +468,17 @@ def while_loop(
         raise ValueError("No loop variables provided")
     single = not isinstance(loop_vars, (list, builtins.tuple))
     structure_in = [loop_vars] if single else loop_vars
+    wrapped = single  # whether `shape_invariants` is one shape for one loop variable
+    if control_flow_composites.has_composites(structure_in):  # loop their components
+        given = [shape_invariants] if single and shape_invariants is not None else shape_invariants
+        shape_invariants = control_flow_composites.invariants(structure_in, given)
+        body = control_flow_composites.loop_body(body, len(structure_in) == 1)
+        cond = control_flow_composites.loop_cond(cond)
+        structure_in, wrapped = control_flow_composites.expand(structure_in), False
     leaves, structure = _flatten(structure_in)
     with name_scope(name, "while", [x for x in leaves if isinstance(x, Tensor)]) as scope:
         entries = [_entry(x) for x in leaves]
-        invariants = _invariants(shape_invariants, structure_in, entries, single)
+        invariants = _invariants(shape_invariants, structure_in, entries, wrapped)
         limit, limit_tensor = _iteration_limit(maximum_iterations)
         specs = [
             (e.dtype, inv.as_tuple() if not e.deferred else None, e.array)
@@ -522,7 +540,7 @@ def while_loop(
             e.array._with_buffer(t) if e.array is not None else t
             for e, t in zip(entries, op.outputs)
         ]
-        packed = jax.tree_util.tree_unflatten(structure, results)
+        packed = control_flow_composites.restore(jax.tree_util.tree_unflatten(structure, results))
         if single or (not return_same_structure and len(packed) == 1):
             return packed[0]
         return packed
