@@ -47,12 +47,14 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     if kernel.effects.variable:
         return  # its value is already in the frame (read from the store) if anyone needs it
     args = [_input(node, i, e, frame) for i, e in enumerate(node.inputs)]
-    attrs = {k: _callable_attr(v) for k, v in node.attrs.items() if k in kernel.attr_names}
+    attrs = {k: _callable_attr(v, frame) for k, v in node.attrs.items() if k in kernel.attr_names}
     if kernel.takes_deadline:
         attrs["deadline"] = frame.ctx.deadline
     try:
         out = _call_kernel(node, args, attrs, frame, call)
     except errors.OpError as e:
+        if e._node_def is not None and e._node_def is not node:
+            raise  # an op of a function body run by this node: it names itself already
         raise type(e)(node, None, cite(node, e.message)) from None
     except Exception as e:
         found = callbacks.raised(e)  # a host op failed in a compiled body run from here
@@ -167,12 +169,16 @@ def cite(node: Node, message: str) -> str:
 _callables: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
 
 
-def _callable_attr(value):
-    """An attr as a kernel gets it: Functions become callables (also inside tuples)."""
+def _callable_attr(value, frame: Frame):
+    """An attr as a kernel gets it: Functions become callables (also inside tuples). In a
+    host segment they run with its store and context (a queue op in a cond branch)."""
     if isinstance(value, Function):
+        if frame.store is not None:
+            run = _runner(value)
+            return lambda *args: run(args, frame.store, frame.ctx)
         return function_callable(value)
     if type(value) is tuple and any(type(v) in (Function, tuple) for v in value):
-        return tuple(_callable_attr(v) for v in value)
+        return tuple(_callable_attr(v, frame) for v in value)
     return value
 
 
@@ -185,11 +191,23 @@ def function_callable(fn: Function) -> Callable[..., tuple]:
     """
     call = _callables.get(fn)
     if call is None:
-        call = _callables[fn] = _make_function_callable(fn)
+        run = _runner(fn)
+        call = _callables[fn] = lambda *args: run(args)
     return call
 
 
-def _make_function_callable(fn: Function) -> Callable[..., tuple]:
+def _runner(fn: Function) -> Callable[..., tuple]:
+    run = _runners.get(fn)
+    if run is None:
+        run = _runners[fn] = _make_function_runner(fn)
+    return run
+
+
+_runners: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
+
+
+def _make_function_runner(fn: Function) -> Callable[..., tuple]:
+    """`run(args, store=None, ctx=NO_CONTEXT)`: the body's outputs on `args`."""
     inputs = {name: i for i, name in enumerate(fn.inputs) if name is not None}
     nodes = [n for n in fn.graph.nodes if n.name not in inputs]
     folded = static_closure(nodes)
@@ -199,8 +217,8 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
     everything = nodes  # traced: host ops as callbacks, string producers inside their readers
     nodes = [n for n in nodes if n.name not in hosts.skipped]
 
-    def call(*args):
-        frame = Frame(variables)
+    def run(args, store: Store | None = None, ctx: RunContext = NO_CONTEXT):
+        frame = Frame(variables, store, ctx)
         for name, i in inputs.items():
             frame.env[(name, 0)] = args[i]
         if rng_nodes:
@@ -217,7 +235,7 @@ def _make_function_callable(fn: Function) -> Callable[..., tuple]:
         )
         return outs + written
 
-    return call
+    return run
 
 
 def _tracing() -> bool:

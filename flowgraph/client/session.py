@@ -20,7 +20,7 @@ from device.place import (
     device_name,
     session_devices,
 )
-from flowgraph.client.config import ConfigProto
+from flowgraph.client.config import ConfigProto, RunOptions
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
@@ -196,6 +196,9 @@ class BaseSession:
             device_count=tuple(sorted(self._config.device_count.items())),
         )
         _start_devices(self._config, self._placement)
+        self._timeout = None  # `operation_timeout_in_ms`: the deadline of every waiting op
+        if self._config.operation_timeout_in_ms > 0:
+            self._timeout = RunOptions(timeout_in_ms=self._config.operation_timeout_in_ms)
 
     @property
     def graph(self) -> Graph:
@@ -227,6 +230,8 @@ class BaseSession:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
+        if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
+            options = _with_timeout(options, self._timeout)
         return run(feed_dict.values() if feed_dict else (), options, run_metadata)
 
     def explain(self, fetches, feed_dict=None) -> Explanation:
@@ -369,6 +374,16 @@ class InteractiveSession(BaseSession):
     def close(self) -> None:
         super().close()
         self._defaults.close()
+
+
+def _with_timeout(options: RunOptions | None, timeout: RunOptions) -> RunOptions:
+    """`options` with the session's `operation_timeout_in_ms` (TF's default deadline)."""
+    if options is None:
+        return timeout
+    merged = RunOptions()
+    merged.CopyFrom(options)
+    merged.timeout_in_ms = timeout.timeout_in_ms
+    return merged
 
 
 def _run_context(plan, options, run_metadata) -> RunContext:

@@ -45,6 +45,9 @@ class FuncGraph(Graph):
         self.captures: dict[Tensor, Tensor] = {}  # tensor of outer_graph -> its placeholder
         self.control_captures: list[Operation] = []  # ops of outer_graph to run first
         self.inputs: list[Tensor] = []  # the explicit arguments' placeholders
+        # Variables read here are read where the body runs, not captured as values (a loop
+        # condition reading a variable its body assigns).
+        self.live_reads = False
 
     def capture(self, tensor: Tensor) -> Tensor:
         """The body's stand-in for `tensor` of an enclosing graph."""
@@ -56,6 +59,12 @@ class FuncGraph(Graph):
             tensor = self.outer_graph.capture(tensor)
         inner = self.captures.get(tensor)
         if inner is not None:
+            return inner
+        source = _variable_read(tensor) if self.live_reads else None
+        if source is not None:  # read the variable each time the body runs: it sees updates
+            source = self.capture(source)
+            with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+                inner = self.captures[tensor] = _read_again(tensor.op, source)
             return inner
         with self.as_default(), self.control_dependencies(None), self.name_scope(None):
             value = _small_constant(tensor)
@@ -179,6 +188,23 @@ def to_function(
         writes=tuple(writes),
         rng=rng,
     )
+
+
+def _variable_read(tensor: Tensor) -> Tensor | None:
+    """The variable (ref or handle) that `tensor` reads, if it is a variable's read op."""
+    op = tensor.op
+    if op.type == "Identity" and op.inputs[0].dtype._is_ref_dtype:
+        return op.inputs[0]
+    if op.type == "ReadVariableOp":
+        return op.inputs[0]
+    return None
+
+
+def _read_again(op: Operation, source: Tensor) -> Tensor:
+    from flowgraph.framework.ops import apply_op
+
+    attr = "T" if op.type == "Identity" else "dtype"
+    return apply_op(op.type, [source], name="read", **{attr: op._attrs[attr]})
 
 
 def _small_constant(tensor: Tensor):

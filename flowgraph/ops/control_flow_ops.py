@@ -126,7 +126,9 @@ class _Body:
         self.structure = structure
 
 
-def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_host=False) -> _Body:
+def _trace(
+    name: str, fn: Callable, args_structure=None, flat_args=(), allow_host=False, live_reads=False
+) -> _Body:
     """Builds `fn` into a new FuncGraph; `flat_args` are (dtype, shape) of its arguments.
 
     A body with host ops (strings, data-dependent shapes) cannot be compiled: a loop's is
@@ -135,6 +137,7 @@ def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_hos
     outer = get_default_graph()
     graph = FuncGraph(name, outer)
     graph.control_flow = "cond" if allow_host else "while"
+    graph.live_reads = live_reads  # a loop condition sees the body's assignments
     with graph.as_default():
         arguments = [graph.add_argument(spec[0], spec[1], "arg") for spec in flat_args]
         if args_structure is None:
@@ -485,7 +488,8 @@ def while_loop(
             for e, inv in zip(entries, invariants)
         ]
         body_fn = _traced_body(body, structure, len(entries))
-        cond_body = _trace(scope + "cond", _scalar_cond(cond, scope), structure, specs)
+        cond_fn = _scalar_cond(cond, scope)
+        cond_body = _trace(scope + "cond", cond_fn, structure, specs, live_reads=True)
         loop_body = _trace(scope + "body", body_fn, structure, specs)
         control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
