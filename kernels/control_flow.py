@@ -38,13 +38,15 @@ class LoopSpec(tuple):
     counting loop's bound, or -1), `static` (inputs known at compile time), `counting`
     (a counting loop's `(start, stride, less, inclusive)`), `trip_count` (its steps when
     the graph fixes them, or -1), `stacked`/`stacked_from` (TensorArray loop variables
-    written at the counter, and the first index written).
+    written at the counter, and the first index written), `eager` (a host loop whose
+    body runs op by op: it holds ops that need the session, such as queue ops).
     """
 
     DEFAULTS = {
         "back_prop": True,
         "bound": -1,
         "counting": (),
+        "eager": False,
         "limit": -1,
         "loop_vars": 0,
         "maximum_iterations": -1,
@@ -173,7 +175,7 @@ def while_(
     loop_vars = tuple(input[:n])
     ref_values = tuple(input[p] for p in writes)
     if _host:
-        return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
+        return _host_while(pred, step, loop_vars, ref_values, maximum_iterations, spec.eager)
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
         stacked = dict(zip(spec.stacked, spec.stacked_from))
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
@@ -233,9 +235,11 @@ def _counted_loop(step, loop_vars, ref_values, trips: int, stacked: dict) -> tup
     return tuple(out) + tuple(rs)
 
 
-def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
-    # Shapes may change between iterations: each step is a compiled call (cached per shape).
-    pred, step = jax.jit(pred), jax.jit(step)
+def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bool):
+    # Shapes may change between iterations: each step is a compiled call (cached per shape),
+    # unless the body needs the session (queue ops): then it runs op by op.
+    if not eager:
+        pred, step = jax.jit(pred), jax.jit(step)
     i = 0
     while (maximum_iterations < 0 or i < maximum_iterations) and bool(
         pred(i, loop_vars, ref_values)

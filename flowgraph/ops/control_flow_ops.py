@@ -127,16 +127,23 @@ class _Body:
 
 
 def _trace(
-    name: str, fn: Callable, args_structure=None, flat_args=(), allow_host=False, live_reads=False
+    name: str,
+    fn: Callable,
+    args_structure=None,
+    flat_args=(),
+    allow_host=False,
+    live_reads=False,
+    loop=False,
 ) -> _Body:
     """Builds `fn` into a new FuncGraph; `flat_args` are (dtype, shape) of its arguments.
 
-    A body with host ops (strings, data-dependent shapes) cannot be compiled: a loop's is
-    an error, a branch's makes its cond run on the host (`allow_host`).
+    A body with host ops that cannot run as callbacks (queues, strings it returns) cannot
+    be compiled: without `allow_host` that is an error, else its cond or loop runs on the
+    host (`body.host`). `loop`: a loop's condition or body (else a branch).
     """
     outer = get_default_graph()
     graph = FuncGraph(name, outer)
-    graph.control_flow = "cond" if allow_host else "while"
+    graph.control_flow = "while" if loop else "cond"
     graph.live_reads = live_reads  # a loop condition sees the body's assignments
     with graph.as_default():
         arguments = [graph.add_argument(spec[0], spec[1], "arg") for spec in flat_args]
@@ -489,14 +496,15 @@ def while_loop(
         ]
         body_fn = _traced_body(body, structure, len(entries))
         cond_fn = _scalar_cond(cond, scope)
-        cond_body = _trace(scope + "cond", cond_fn, structure, specs, live_reads=True)
-        loop_body = _trace(scope + "body", body_fn, structure, specs)
+        cond_body = _trace(scope + "cond", cond_fn, structure, specs, True, True, loop=True)
+        loop_body = _trace(scope + "body", body_fn, structure, specs, True, loop=True)
         control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
             if e.deferred and not e.growing:  # first written in the loop: allocate it now
                 e.tensor = e.array._allocate_like(r)
-        host = any(  # a looser invariant: the shapes may change between iterations
+        eager = cond_body.host or loop_body.host  # ops needing the session: run op by op
+        host = eager or any(  # a looser invariant: the shapes may change between iterations
             inv.as_tuple() != e.tensor.shape.as_tuple()
             for e, inv in zip(entries, invariants)
             if not e.deferred
@@ -537,6 +545,7 @@ def while_loop(
                 "counting": counting.attr if counting is not None else (),
                 "stacked": builtins.tuple(j for j, _ in stacked),
                 "stacked_from": builtins.tuple(f for _, f in stacked),
+                "eager": eager,
             },
             extra=extra,
         )

@@ -96,6 +96,16 @@ def test_run_options_timeout_and_operation_timeout_bound_a_dequeue():
                 _bounded(lambda: sess.run(q.dequeue(), options=options))
 
 
+def test_a_dequeue_in_a_loop_body_times_out_as_tf():
+    with tf.Graph().as_default():
+        q = tf.FIFOQueue(3, tf.float32, shapes=[[]])
+        r = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + q.dequeue()), [0, 0.0])
+        with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=300)) as sess:
+            sess.run(q.enqueue_many([[1.0, 2.0]]))
+            with pytest.raises(tf.errors.DeadlineExceededError, match="Timed out waiting"):
+                _bounded(lambda: sess.run(r))  # two elements for three iterations
+
+
 def test_closing_the_session_cancels_a_dequeue_waiting_in_a_cond_branch():
     with tf.Graph().as_default():
         q, p, r = _cond_dequeue()
