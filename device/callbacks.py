@@ -22,7 +22,7 @@ import numpy as np
 from jax.experimental import io_callback
 
 from device.ir import Edge, Node
-from kernels import errors
+from kernels import cancel, errors
 from kernels.registry import HOST, Kernel
 
 PASSTHROUGH = {"Print": 0}  # ops whose output is this input: only their effect is a callback
@@ -157,7 +157,8 @@ def _guarded(fn: Callable) -> Callable:
 
 def _not_ours(record: logging.LogRecord) -> bool:
     # jax logs every exception a debug callback raises; ours reach the caller as TF errors.
-    return not (record.exc_info and _MARK in str(record.exc_info[1]))
+    message = str(record.exc_info[1]) if record.exc_info else ""
+    return _MARK not in message and cancel.MARK not in message
 
 
 logging.getLogger("jax._src.debugging").addFilter(_not_ours)
@@ -165,6 +166,8 @@ logging.getLogger("jax._src.debugging").addFilter(_not_ours)
 
 def raised(e: BaseException) -> errors.OpError | None:
     """The TF error a host callback raised, if `e` is jax's report of it."""
+    if cancel.MARK in str(e):  # an unbounded compiled loop stopped at the run's deadline
+        return errors.DeadlineExceededError(None, None, "Timed out waiting for notification")
     found = re.search(re.escape(_MARK) + r"(\d+)#", str(e))
     if found is None:
         return None

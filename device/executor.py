@@ -14,7 +14,7 @@ from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
 from device.partition import Segment
-from kernels import errors, registry
+from kernels import cancel, errors, registry
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,8 @@ class _FirstCallTimer:
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
     try:
-        return step.call(ctx, *args) if step.host else step.call(*args)
+        with cancel.running(ctx.deadline):  # loops without a bound poll the deadline
+            return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
         # The error already names the node and the user's line; drop jax's tracing notes.
         e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.errors import InvalidArgumentError
+from kernels import cancel
+from kernels.errors import DeadlineExceededError, InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import RNG, Effects, Spec, register
 
@@ -199,7 +200,34 @@ def while_(
         vs, rs = step(i, vs, rs)
         return i + 1, vs, rs
 
+    if limit is None:  # no bound: a run's deadline must be able to stop it
+        return _polled_while(go, next_, loop_vars, ref_values)
     _, vs, rs = lax.while_loop(go, next_, (jnp.int32(0), loop_vars, ref_values))
+    return vs + rs
+
+
+_POLL_EVERY = 1 << 14
+
+
+def _poll() -> None:
+    jax.debug.callback(cancel.check)
+
+
+def _polled_while(go, next_, loop_vars, ref_values) -> tuple:
+    """`lax.while_loop(go, next_)` run in chunks of `_POLL_EVERY` steps, the run's deadline
+    checked after each full one (from the host: a few ns a step). A chunk ends early when `go` is
+    false; the outer loop stops after a short chunk (and, when `go` turns false at a chunk's
+    end, after one more empty chunk that tests `go` once more)."""
+
+    def chunk(carry):
+        i, vs, rs, _ = carry
+        inner = lambda c: jnp.logical_and(go(c), c[0] - i < _POLL_EVERY)  # noqa: E731
+        end, vs, rs = lax.while_loop(inner, next_, (i, vs, rs))
+        lax.cond(end - i == _POLL_EVERY, _poll, lambda: None)  # going on: may it?
+        return end, vs, rs, i
+
+    init = (jnp.int32(0), loop_vars, ref_values, jnp.int32(-_POLL_EVERY))
+    _, vs, rs, _ = lax.while_loop(lambda c: c[0] - c[3] == _POLL_EVERY, chunk, init)
     return vs + rs
 
 
@@ -244,6 +272,8 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bo
     while (maximum_iterations < 0 or i < maximum_iterations) and bool(
         pred(i, loop_vars, ref_values)
     ):
+        if cancel.expired():
+            raise DeadlineExceededError(None, None, "Timed out waiting for notification")
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)

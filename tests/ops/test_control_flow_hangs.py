@@ -106,6 +106,30 @@ def test_a_dequeue_in_a_loop_body_times_out_as_tf():
                 _bounded(lambda: sess.run(r))  # two elements for three iterations
 
 
+def test_a_loop_whose_condition_stays_true_ends_at_the_runs_deadline():
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [])
+        r = tf.while_loop(lambda i, v: v > 0.0, lambda i, v: (i + 1, v + 1.0), [0, x])
+        grow = tf.while_loop(  # shapes change: a host loop, each step compiled
+            lambda v: tf.size(v) > 0,
+            lambda v: tf.concat([v, v[:1]], 0)[-3:],
+            [tf.reshape(x, [1])],
+            shape_invariants=[tf.TensorShape([None])],
+        )
+        with tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=400)) as sess:
+            assert sess.run(r, {x: -1.0}) == [0, -1.0]  # ends at once: not cancelled
+            for loop in (r, grow):
+                start = time.monotonic()
+                with pytest.raises(tf.errors.DeadlineExceededError, match="Timed out waiting"):
+                    _bounded(lambda: sess.run(loop, {x: 1.0}))
+                assert time.monotonic() - start < 30
+        with tf.Session() as sess:
+            options = tf.RunOptions(timeout_in_ms=300)
+            with pytest.raises(tf.errors.DeadlineExceededError):
+                _bounded(lambda: sess.run(r, {x: 1.0}, options=options))
+            assert sess.run(r, {x: -3.0}) == [0, -3.0]  # the session runs on
+
+
 def test_closing_the_session_cancels_a_dequeue_waiting_in_a_cond_branch():
     with tf.Graph().as_default():
         q, p, r = _cond_dequeue()
