@@ -10,7 +10,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from device import PlacementOptions, Store, make_plan, trace
+from device import PlacementOptions, Store, callbacks, make_plan, trace
 from device.context import NO_CONTEXT, RunContext
 from device.explain import Explanation, explain_plan
 from device.place import (
@@ -124,7 +124,14 @@ class _Run:
             _fill_metadata(self.plan, options, run_metadata, ctx)
         for i in self.fed_fetches:
             fetched[i] = np.array(fetched[i])
-        return self.build(_to_numpy(fetched))
+        try:
+            values = _to_numpy(fetched)
+        except Exception as e:  # dispatched asynchronously (a GPU): a host op's error lands here
+            found = callbacks.raised(e)
+            if found is None:
+                raise
+            raise found from None
+        return self.build(values)
 
 
 def _expand_sparse_feeds(sparse: tuple, feed_values) -> list:
