@@ -373,6 +373,10 @@ def _returning(fn: Callable, name: str) -> Callable:
     return branch
 
 
+def _expanded(fn: Callable) -> Callable:
+    return lambda: control_flow_composites.expand(fn())
+
+
 def _check_same_structure(bodies: list[_Body], unpack: bool = False) -> None:
     """TF's check that branches return the same structure (one-element sequences
     unpacked first when `unpack`, as a non-strict cond's result is)."""
@@ -418,7 +422,9 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         first = math_ops.cast(math_ops.argmax(math_ops.cast(stacked, dtypes.int32)), dtypes.int32)
         index = array_ops.where(math_ops.reduce_any(stacked), first, n)
         fns = [fn for _, fn in pairs] + [default]
-        bodies = [_trace(f"{scope}branch{i}", fn, allow_host=True) for i, fn in enumerate(fns)]
+        bodies = [
+            _trace(f"{scope}branch{i}", _expanded(fn), allow_host=True) for i, fn in enumerate(fns)
+        ]
         _check_same_structure(bodies)
         outs = _merged_outputs(bodies, [f"branch {i}" for i in range(len(bodies))])
         with get_default_graph().control_dependencies(deps):
@@ -432,9 +438,9 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
                 _bodies={f"branch{i}": b for i, b in enumerate(bodies)},
                 Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
                 output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-                _host=any(b.host for b in bodies),
+                _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             )
-        result = _pack_outputs(bodies[0], op, op.outputs)
+        result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
 

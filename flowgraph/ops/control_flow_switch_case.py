@@ -6,7 +6,7 @@ import builtins
 
 from flowgraph.framework.ops import Tensor
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import control_flow_ops as cf
+from flowgraph.ops import control_flow_composites, control_flow_ops as cf
 
 
 def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
@@ -34,7 +34,10 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
     """
     fns = _branches(branch_fns, default, branch_index)
     with name_scope(name, "case", [branch_index]) as scope:
-        bodies = [cf._trace(f"{scope}branch{i}", fn, allow_host=True) for i, fn in enumerate(fns)]
+        bodies = [
+            cf._trace(f"{scope}branch{i}", cf._expanded(fn), allow_host=True)
+            for i, fn in enumerate(fns)
+        ]
         cf._check_same_structure(bodies)
         outs = cf._merged_outputs(bodies, [f"branch {i}" for i in range(len(bodies))])
         op = cf._functional_op(
@@ -47,9 +50,10 @@ def switch_case(branch_index, branch_fns, default=None, name="switch_case"):
             _bodies={f"branch{i}": b for i, b in enumerate(bodies)},
             Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            _host=any(b.host for b in bodies),
+            _host=any(b.host for b in bodies) or cf._shapes_differ(bodies),
         )
-        return cf._unpack_singleton(cf._pack_outputs(bodies[0], op, op.outputs))
+        result = cf._pack_outputs(bodies[0], op, op.outputs)
+        return cf._unpack_singleton(control_flow_composites.restore(result))
 
 
 def _branches(branch_fns, default, branch_index) -> list:

@@ -53,6 +53,19 @@ def test_switch_case_nested_structures_and_side_effects(sess):
     assert sess.run(v) == 10  # only the branch taken assigned
 
 
+def test_switch_case_and_case_return_sparse_tensors(sess):
+    i = tf.placeholder(tf.int32, [])
+    fns = [lambda k=k: tf.SparseTensor([[k, 0]] * (k + 1), [float(k)] * (k + 1), [3, 2])
+           for k in range(3)]  # fmt: skip
+    r = tf.switch_case(i, fns)
+    c = tf.case([(tf.equal(i, 0), fns[0]), (tf.equal(i, 1), fns[1])], default=fns[2])
+    assert isinstance(r, tf.SparseTensor) and isinstance(c, tf.SparseTensor)
+    for k in range(3):
+        for value in sess.run([r, c], {i: k}):
+            np.testing.assert_array_equal(value.indices, [[k, 0]] * (k + 1))
+            np.testing.assert_array_equal(value.values, [float(k)] * (k + 1))
+
+
 def test_switch_case_gradient():
     def fn(x):
         branches = [lambda: tf.reduce_sum(x * x), lambda: tf.reduce_sum(tf.sin(x))]
