@@ -9,12 +9,12 @@ from typing import Any, Callable, Sequence
 
 import jax
 
-from device import checks
+from device import callbacks, checks
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
 from device.partition import Segment
-from kernels import errors, registry
+from kernels import cancel, errors, registry
 
 
 @dataclass(frozen=True)
@@ -157,13 +157,17 @@ class _FirstCallTimer:
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
     try:
-        return step.call(ctx, *args) if step.host else step.call(*args)
+        with cancel.running(ctx.deadline):  # loops without a bound poll the deadline
+            return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
         # The error already names the node and the user's line; drop jax's tracing notes.
         e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]
         e.__suppress_context__ = True
         raise
     except Exception as e:  # an XLA runtime failure: say which segment it was
+        found = callbacks.raised(e)  # a host op in a compiled body raised TF's error
+        if found is not None:
+            raise found from None
         names = ", ".join(n.name for n in step.segment.nodes[:10])
         raise errors.InternalError(
             None,

@@ -13,6 +13,7 @@ from typing import Any, Callable, Mapping
 import jax
 import numpy as np
 
+from device import callbacks
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Function, Node, static_closure
 from device.store import Store
@@ -46,14 +47,19 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     if kernel.effects.variable:
         return  # its value is already in the frame (read from the store) if anyone needs it
     args = [_input(node, i, e, frame) for i, e in enumerate(node.inputs)]
-    attrs = {k: _callable_attr(v) for k, v in node.attrs.items() if k in kernel.attr_names}
+    attrs = {k: _callable_attr(v, frame) for k, v in node.attrs.items() if k in kernel.attr_names}
     if kernel.takes_deadline:
         attrs["deadline"] = frame.ctx.deadline
     try:
         out = _call_kernel(node, args, attrs, frame, call)
     except errors.OpError as e:
+        if e._node_def is not None and e._node_def is not node:
+            raise  # an op of a function body run by this node: it names itself already
         raise type(e)(node, None, cite(node, e.message)) from None
     except Exception as e:
+        found = callbacks.raised(e)  # a host op failed in a compiled body run from here
+        if found is not None:
+            raise found from None
         if not _bad_input(e):
             raise _kernel_bug(node, e) from e  # the cause stays, for whoever fixes it
         raise errors.InvalidArgumentError(node, None, cite(node, str(e))) from None
@@ -164,12 +170,16 @@ _callables: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDic
 _checked_callables: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
 
 
-def _callable_attr(value):
-    """An attr as a kernel gets it: Functions become callables (also inside tuples)."""
+def _callable_attr(value, frame: Frame):
+    """An attr as a kernel gets it: Functions become callables (also inside tuples). In a
+    host segment they run with its store and context (a queue op in a cond branch)."""
     if isinstance(value, Function):
+        if frame.store is not None:
+            run = _runner(value)
+            return lambda *args: run(args, frame.store, frame.ctx)
         return function_callable(value)
     if type(value) is tuple and any(type(v) in (Function, tuple) for v in value):
-        return tuple(_callable_attr(v) for v in value)
+        return tuple(_callable_attr(v, frame) for v in value)
     return value
 
 
@@ -188,26 +198,45 @@ def function_callable(fn: Function) -> Callable[..., tuple]:
     cache = _checked_callables if checked else _callables
     call = cache.get(fn)
     if call is None:
-        call = cache[fn] = _make_function_callable(fn, checks.check_body if checked else None)
+        run, check = _runner(fn), checks.check_body if checked else None
+        call = cache[fn] = lambda *args: run(args, check=check)
     return call
 
 
-def _make_function_callable(fn: Function, check: Callable | None) -> Callable[..., tuple]:
+def _runner(fn: Function) -> Callable[..., tuple]:
+    run = _runners.get(fn)
+    if run is None:
+        run = _runners[fn] = _make_function_runner(fn)
+    return run
+
+
+_runners: "weakref.WeakKeyDictionary[Function, Callable]" = weakref.WeakKeyDictionary()
+
+
+def _make_function_runner(fn: Function) -> Callable[..., tuple]:
+    """`run(args, store=None, ctx=NO_CONTEXT, check=None)`: the body's outputs on `args`
+    (`check(nodes, frame, folded)`: adds a traced body's compiled-in checks)."""
     inputs = {name: i for i, name in enumerate(fn.inputs) if name is not None}
     nodes = [n for n in fn.graph.nodes if n.name not in inputs]
     folded = static_closure(nodes)
     variables = {fn.inputs[i]: fn.graph[fn.inputs[i]] for i in fn.refs if fn.inputs[i]}
     rng_nodes = [n for n in nodes if n.kernel.effects.rng]
+    hosts = callbacks.HostGroups(nodes, lambda e: fn.graph[e[0]].output_dtypes[e[1]], fn.outputs)
+    everything = nodes  # traced: host ops as callbacks, string producers inside their readers
+    nodes = [n for n in nodes if n.name not in hosts.skipped]
 
-    def call(*args):
-        frame = Frame(variables)
+    def run(args, store: Store | None = None, ctx: RunContext = NO_CONTEXT, check=None):
+        frame = Frame(variables, store, ctx)
         for name, i in inputs.items():
             frame.env[(name, 0)] = args[i]
         if rng_nodes:
             key = jax.random.wrap_key_data(args[fn.rng], impl="threefry2x32")
             for j, node in enumerate(rng_nodes):
                 frame.keys[node.name] = jax.random.key_data(jax.random.fold_in(key, j))
-        run_nodes(nodes, frame, folded)
+        if hosts and _tracing():
+            _run_with_callbacks(nodes, frame, folded, hosts.groups)
+        else:  # run eagerly (a host segment's cond, a dataset function): node by node
+            run_nodes(everything, frame, folded)
         if check is not None:
             check(nodes, frame, folded)
         outs = tuple(frame.env[e] for e in fn.outputs)
@@ -216,7 +245,29 @@ def _make_function_callable(fn: Function, check: Callable | None) -> Callable[..
         )
         return outs + written
 
-    return call
+    return run
+
+
+def _tracing() -> bool:
+    # Inside a jax trace every new array is a tracer, even one built from constants.
+    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+
+
+def _run_with_callbacks(nodes, frame: Frame, folded, groups: Mapping[str, tuple]) -> None:
+    for node in nodes:
+        group = groups.get(node.name)
+        if group is None:
+            run_nodes((node,), frame, folded)
+            continue
+        with jax.named_scope(node.name):
+            outs = callbacks.run_group(group, frame.env, _run_on_host)
+        frame.env.update(((node.name, i), value) for i, value in enumerate(outs))
+
+
+def _run_on_host(node: Node, env: dict) -> None:
+    frame = Frame({})
+    frame.env = env
+    run_node(node, frame)
 
 
 def run_nodes(nodes, frame: Frame, folded=frozenset(), calls: Mapping[str, Callable] = {}):

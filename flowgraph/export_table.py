@@ -527,6 +527,9 @@ EXPORTS = {
         "tuple": "tuple",
         "while_loop": "while_loop",
     },
+    "flowgraph.ops.control_flow_switch_case": {
+        "switch_case": "switch_case",
+    },
     "flowgraph.ops.conv_backprop_ops": {
         "conv2d_backprop_filter": "nn.conv2d_backprop_filter",
         "conv2d_backprop_filter_v2": "conv2d_backprop_filter_v2",

@@ -8,7 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from kernels.errors import InvalidArgumentError
+from kernels import cancel
+from kernels.errors import DeadlineExceededError, InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import HOST, RNG, Effects, Spec, register
 
@@ -41,7 +42,9 @@ class LoopSpec(tuple):
     written at the counter, and the first index written), `count_bound` (an input holding
     a counting loop's bound known only at run time, or -1), `bucket` (a static input
     bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1) and
-    `trips` (an input holding the trip count the run counted, `WhileTripCount`, or -1).
+    `trips` (an input holding the trip count the run counted, `WhileTripCount`, or -1),
+    `eager` (a host loop whose body runs op by op: it holds ops that need the session,
+    such as queue ops).
     """
 
     DEFAULTS = {
@@ -50,6 +53,7 @@ class LoopSpec(tuple):
         "bucket": -1,
         "count_bound": -1,
         "counting": (),
+        "eager": False,
         "limit": -1,
         "loop_vars": 0,
         "maximum_iterations": -1,
@@ -165,7 +169,7 @@ def while_(
     loop_vars = tuple(input[:n])
     ref_values = tuple(input[p] for p in writes)
     if _host:
-        return _host_while(pred, step, loop_vars, ref_values, maximum_iterations)
+        return _host_while(pred, step, loop_vars, ref_values, maximum_iterations, spec.eager)
     stacked = dict(zip(spec.stacked, spec.stacked_from))
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
@@ -190,6 +194,7 @@ def while_(
         lambda i, vs, rs, outer, _: step(i, vs, rs, outer),
         (loop_vars, ref_values),
         (captured, limit),
+        polled=limit is None,  # no bound: a run's deadline must be able to stop it
     )
     return vs + rs
 
@@ -222,13 +227,14 @@ def _loop_functions(input, cond, body, writes, spec: LoopSpec, limit):
     return pred, step, captured
 
 
-def _reversible_while(pred, step, carry: tuple, outer: tuple) -> tuple:
+def _reversible_while(pred, step, carry: tuple, outer: tuple, polled: bool = False) -> tuple:
     """`lax.while_loop` over `carry` that reverse-mode differentiation can pass through.
 
     `pred(i, *carry, *outer)` and `step(i, *carry, *outer)` get the loop-invariant values
     `outer` as arguments, so that gradients reach the traced ones (concrete ones stay
     constants: static inputs of the body may need them). Undifferentiated this is the
-    plain loop. Differentiated (a loop whose trip count no host knows, e.g. one nested in
+    plain loop (`polled`: in chunks, checking the run's deadline between them).
+    Differentiated (a loop whose trip count no host knows, e.g. one nested in
     a body or branch), the forward pass also stores the carries of its first steps
     (`_checkpoint_capacity`) and the backward pass applies the steps' VJPs last to first,
     each at its stored carry or at one recomputed from the last stored carry.
@@ -252,7 +258,8 @@ def _reversible_while(pred, step, carry: tuple, outer: tuple) -> tuple:
             return state[0] + 1, step(state[0], state[1], dynamic)
 
         go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
-        return lax.while_loop(go, next_, (jnp.int32(0), carry))[1]
+        looping = _polled_while_loop if polled else lax.while_loop
+        return looping(go, next_, (jnp.int32(0), carry))[1]
 
     def forward(carry, dynamic):
         capacity = _checkpoint_capacity(carry)
@@ -346,6 +353,33 @@ def _float0_where_integer(tree):
     return jax.tree_util.tree_map(
         lambda c: c if _is_inexact(c) else np.zeros(c.shape, jax.dtypes.float0), tree
     )
+
+
+_POLL_EVERY = 1 << 14
+
+
+def _poll() -> None:
+    jax.debug.callback(cancel.check)
+
+
+def _polled_while_loop(go, next_, state: tuple) -> tuple:
+    """`lax.while_loop(go, next_, state)` (`state[0]`: the step) run in chunks of
+    `_POLL_EVERY` steps, the run's deadline checked after each full one (from the host: a
+    few ns a step). A chunk ends early when `go` is false; the outer loop stops after a
+    short chunk (and, when `go` turns false at a chunk's end, after one more empty chunk
+    that tests `go` once more)."""
+
+    def chunk(carry):
+        state, _ = carry
+        start = state[0]
+        inner = lambda s: jnp.logical_and(go(s), s[0] - start < _POLL_EVERY)  # noqa: E731
+        state = lax.while_loop(inner, next_, state)
+        lax.cond(state[0] - start == _POLL_EVERY, _poll, lambda: None)  # going on: may it?
+        return state, start
+
+    init = (state, state[0] - _POLL_EVERY)
+    state, _ = lax.while_loop(lambda c: c[0][0] - c[1] == _POLL_EVERY, chunk, init)
+    return state
 
 
 def _counted_trips(bound, count) -> int:
@@ -495,13 +529,17 @@ def _trips_to(bound, counting):
     return jnp.maximum(trips, 0).astype(jnp.int32)
 
 
-def _host_while(pred, step, loop_vars, ref_values, maximum_iterations):
-    # Shapes may change between iterations: each step is a compiled call (cached per shape).
-    pred, step = jax.jit(pred), jax.jit(step)
+def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bool):
+    # Shapes may change between iterations: each step is a compiled call (cached per shape),
+    # unless the body needs the session (queue ops): then it runs op by op.
+    if not eager:
+        pred, step = jax.jit(pred), jax.jit(step)
     i = 0
     while (maximum_iterations < 0 or i < maximum_iterations) and bool(
         pred(i, loop_vars, ref_values)
     ):
+        if cancel.expired():
+            raise DeadlineExceededError(None, None, "Timed out waiting for notification")
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)

@@ -11,7 +11,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from device import PlacementOptions, Store, make_plan, trace
+from device import PlacementOptions, Store, callbacks, make_plan, trace
 from device.context import NO_CONTEXT, RunContext
 from device.explain import Explanation, explain_plan
 from device.place import (
@@ -22,7 +22,7 @@ from device.place import (
     session_devices,
 )
 from flowgraph.client import placement_logging
-from flowgraph.client.config import ConfigProto
+from flowgraph.client.config import ConfigProto, RunOptions
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
 from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
@@ -128,7 +128,14 @@ class _Run:
             _fill_metadata(self.plan, options, run_metadata, ctx)
         for i in self.fed_fetches:
             fetched[i] = np.array(fetched[i])
-        return self.build(_to_numpy(fetched))
+        try:
+            values = _to_numpy(fetched)
+        except Exception as e:  # dispatched asynchronously (a GPU): a host op's error lands here
+            found = callbacks.raised(e)
+            if found is None:
+                raise
+            raise found from None
+        return self.build(values)
 
 
 def _expand_sparse_feeds(sparse: tuple, feed_values) -> list:
@@ -212,6 +219,9 @@ class BaseSession:
         _start_devices(self._config, self._placement)
         if self._remote is None:
             _LOCAL_SESSIONS.add(self)
+        self._timeout = None  # `operation_timeout_in_ms`: the deadline of every waiting op
+        if self._config.operation_timeout_in_ms > 0:
+            self._timeout = RunOptions(timeout_in_ms=self._config.operation_timeout_in_ms)
 
     @staticmethod
     def reset(target: str, containers=None, config=None) -> None:
@@ -268,6 +278,8 @@ class BaseSession:
         if self._closed:
             raise RuntimeError("Attempted to use a closed Session.")
         run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
+        if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
+            options = _with_timeout(options, self._timeout)
         return run(feed_dict.values() if feed_dict else (), options, run_metadata)
 
     def explain(self, fetches, feed_dict=None) -> Explanation:
@@ -421,6 +433,16 @@ class InteractiveSession(BaseSession):
     def close(self) -> None:
         super().close()
         self._defaults.close()
+
+
+def _with_timeout(options: RunOptions | None, timeout: RunOptions) -> RunOptions:
+    """`options` with the session's `operation_timeout_in_ms` (TF's default deadline)."""
+    if options is None:
+        return timeout
+    merged = RunOptions()
+    merged.CopyFrom(options)
+    merged.timeout_in_ms = timeout.timeout_in_ms
+    return merged
 
 
 def _run_context(plan, options, run_metadata) -> RunContext:

@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 from tensorboard.compat.proto import function_pb2
 
+from device import callbacks
 from device.ir import Function, GraphIR, Node
 from flowgraph.framework import dtypes, tf_function_def
 from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
@@ -44,6 +45,9 @@ class FuncGraph(Graph):
         self.captures: dict[Tensor, Tensor] = {}  # tensor of outer_graph -> its placeholder
         self.control_captures: list[Operation] = []  # ops of outer_graph to run first
         self.inputs: list[Tensor] = []  # the explicit arguments' placeholders
+        # Variables read here are read where the body runs, not captured as values (a loop
+        # condition reading a variable its body assigns).
+        self.live_reads = False
 
     def capture(self, tensor: Tensor) -> Tensor:
         """The body's stand-in for `tensor` of an enclosing graph."""
@@ -55,6 +59,12 @@ class FuncGraph(Graph):
             tensor = self.outer_graph.capture(tensor)
         inner = self.captures.get(tensor)
         if inner is not None:
+            return inner
+        source = _variable_read(tensor) if self.live_reads else None
+        if source is not None:  # read the variable each time the body runs: it sees updates
+            source = self.capture(source)
+            with self.as_default(), self.control_dependencies(None), self.name_scope(None):
+                inner = self.captures[tensor] = _read_again(tensor.op, source)
             return inner
         with self.as_default(), self.control_dependencies(None), self.name_scope(None):
             value = _small_constant(tensor)
@@ -116,15 +126,37 @@ class FuncGraph(Graph):
 
     def host_ops(self) -> list[Operation]:
         """Ops of the body that cannot be compiled (host kernels, strings)."""
-        out = []
-        for op in self._ops:
-            kernel = registry.lookup(op.type)
-            strings = any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
-                t.dtype.base_dtype == dtypes.string for t in op.inputs
-            )
-            if kernel.kind == registry.HOST or strings:
-                out.append(op)
-        return out
+        return [op for op in self._ops if _on_host(op)]
+
+    def uncompilable_ops(self, results=()) -> list[Operation]:
+        """Host ops of the body that cannot run as host callbacks in compiled code either
+        (those need only their inputs' values, take strings only from other host ops and
+        have outputs of known shapes); all host ops if a string is among `results`."""
+        hosts = self.host_ops()
+        if any(t is not None and t.dtype.base_dtype == dtypes.string for t in results):
+            return hosts
+        return [op for op in hosts if not _callback(op)]
+
+
+def _on_host(op: Operation) -> bool:
+    if registry.lookup(op.type).kind == registry.HOST:
+        return True
+    return any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
+        t.dtype.base_dtype == dtypes.string for t in op.inputs
+    )
+
+
+def _callback(op: Operation) -> bool:
+    if not callbacks.callable_kernel(registry.lookup(op.type)):
+        return False
+    for t in op.inputs:
+        if t.dtype.base_dtype == dtypes.string and t.op.type == "Placeholder":
+            return False  # a string argument or capture: strings cannot enter compiled code
+    if op.type in callbacks.PASSTHROUGH:
+        return True
+    return all(
+        t.dtype.base_dtype == dtypes.string or t.shape.is_fully_defined() for t in op.outputs
+    )
 
 
 def to_function(
@@ -156,6 +188,23 @@ def to_function(
         writes=tuple(writes),
         rng=rng,
     )
+
+
+def _variable_read(tensor: Tensor) -> Tensor | None:
+    """The variable (ref or handle) that `tensor` reads, if it is a variable's read op."""
+    op = tensor.op
+    if op.type == "Identity" and op.inputs[0].dtype._is_ref_dtype:
+        return op.inputs[0]
+    if op.type == "ReadVariableOp":
+        return op.inputs[0]
+    return None
+
+
+def _read_again(op: Operation, source: Tensor) -> Tensor:
+    from flowgraph.framework.ops import apply_op
+
+    attr = "T" if op.type == "Identity" else "dtype"
+    return apply_op(op.type, [source], name="read", **{attr: op._attrs[attr]})
 
 
 def _small_constant(tensor: Tensor):

@@ -441,6 +441,8 @@ class Graph:
       True
     """
 
+    control_flow = ""  # a loop body's ("while") or cond branch's ("cond") FuncGraph
+
     def __init__(self):
         self._lock = threading.RLock()
         self._ops: list[Operation] = []
@@ -765,6 +767,14 @@ class Graph:
 
     # -- control dependencies -------------------------------------------------------
 
+    def switch_to_thread_local(self) -> None:
+        """Make device, colocation and dependencies stacks thread-local.
+
+        In TF1 a graph shares these stacks between threads until this is called. Here they
+        are kept per thread from the start (each thread building into the graph opens its
+        own scopes), so the call only confirms that behaviour.
+        """
+
     def control_dependencies(self, control_inputs):
         """Ops created in the block run after `control_inputs`; `None` clears them."""
         if control_inputs is None:
@@ -1018,9 +1028,17 @@ def reset_default_graph() -> None:
 # -- building ops ---------------------------------------------------------------------------
 
 
-def _graph_of(inputs: list[Tensor]) -> Graph:
+def _graph_of(inputs: list[Tensor], op_type: str = "", name: str | None = None) -> Graph:
     graph = None
+    current = get_default_graph()
     for t in inputs:
+        if t.graph is not current and t.graph.control_flow and not encloses(t.graph, current):
+            op_name = (
+                name[:-1]
+                if name and name[-1] == "/"
+                else current.unique_name(name or op_type, False)
+            )
+            raise ValueError(_context_error(t, current, op_name))
         if graph is None:
             graph = t.graph
         elif t.graph is not graph:
@@ -1028,7 +1046,6 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
                 graph = t.graph
             elif not encloses(t.graph, graph):
                 raise ValueError(f"Tensor {t} must be from the same graph as {inputs[0]}.")
-    current = get_default_graph()
     if graph is not None and graph is not current and encloses(graph, current):
         return current  # a function body built inside `graph`: its inputs get captured
     if graph is not None and graph is not current and _default_graphs.stack:
@@ -1039,6 +1056,19 @@ def _graph_of(inputs: list[Tensor]) -> Graph:
     return graph or current
 
 
+def _context_error(t: Tensor, current: Graph, op_name: str) -> str:
+    """TF1's message for a tensor of a loop body or cond branch used outside it."""
+    inner, source = t.op.name, t.op._source()
+    where = f" ({inner} defined at {source})" if source else ""
+    if t.graph.control_flow == "while" and current.control_flow == "while":
+        why = "they are in different while loops."
+    elif t.graph.control_flow == "while":
+        why = f"'{inner}' is in a while loop."
+    else:
+        why = f"'{inner}' is in a cond branch; return it from the branch instead."
+    return f"Cannot use '{inner}' as input to '{op_name}' because {why}{where}"
+
+
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
     """Adds an op and returns its output: a Tensor, a tuple of Tensors, or the Operation.
 
@@ -1046,7 +1076,7 @@ def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attr
     error), and its attrs are completed as TensorFlow's NodeDefs carry them.
     """
     try:  # an API boundary, inlined: building ops is the hot path
-        graph = _graph_of(inputs)
+        graph = _graph_of(inputs, op_type, name)
         op = _build_op(graph, op_type, inputs, name, attrs, strict=True)
     except Exception as e:
         raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)

@@ -26,8 +26,9 @@ def name_scope(name, default_name=None, values=None):
     default = get_default_graph()
     graph = _graph_of(values) or default
     with contextlib.ExitStack() as stack:
-        if encloses(graph, default):
-            graph = default  # inside a function body: name ops in the body
+        if encloses(graph, default) or graph.control_flow:
+            graph = default  # inside a function body: name ops in the body (a body's
+            # tensors used outside it: the op that reads them reports it)
         elif graph is not default:
             stack.enter_context(graph.as_default())
         yield stack.enter_context(graph.name_scope(scope))

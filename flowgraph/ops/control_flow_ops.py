@@ -20,7 +20,7 @@ from flowgraph.framework.ops import (
     get_default_graph,
 )
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, math_ops
+from flowgraph.ops import array_ops, control_flow_checks, control_flow_composites, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
@@ -77,6 +77,30 @@ def tuple(tensors, name=None, control_inputs=None) -> list:  # noqa: A001
     return out
 
 
+def with_dependencies(dependencies, output_tensor, name=None):
+    """Produces the content of `output_tensor` only after `dependencies`.
+
+    Args:
+      dependencies: Iterable of operations to run before this op finishes.
+      output_tensor: A `Tensor` or `IndexedSlices` that will be returned.
+      name: (Optional) A name for this operation.
+
+    Returns:
+      Same as `output_tensor`.
+
+    Example:
+      >>> loss = control_flow_ops.with_dependencies([update_op], loss)
+    """
+    dependencies = list(dependencies)
+    with name_scope(name, "control_dependency", dependencies + [output_tensor]) as name:
+        graph = get_default_graph()
+        with graph.colocate_with(output_tensor), graph.control_dependencies(dependencies):
+            if isinstance(output_tensor, IndexedSlices):
+                values = array_ops.identity(output_tensor.values, name=name)
+                return IndexedSlices(values, output_tensor.indices, output_tensor.dense_shape)
+            return array_ops.identity(convert_to_tensor(output_tensor), name=name)
+
+
 # -- functional control flow: cond, case, while_loop ----------------------------------------
 #
 # Each builds its branches or body into FuncGraphs and adds one functional op (If, Case,
@@ -102,14 +126,25 @@ class _Body:
         self.structure = structure
 
 
-def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_host=False) -> _Body:
+def _trace(
+    name: str,
+    fn: Callable,
+    args_structure=None,
+    flat_args=(),
+    allow_host=False,
+    live_reads=False,
+    loop=False,
+) -> _Body:
     """Builds `fn` into a new FuncGraph; `flat_args` are (dtype, shape) of its arguments.
 
-    A body with host ops (strings, data-dependent shapes) cannot be compiled: a loop's is
-    an error, a branch's makes its cond run on the host (`allow_host`).
+    A body with host ops that cannot run as callbacks (queues, strings it returns) cannot
+    be compiled: without `allow_host` that is an error, else its cond or loop runs on the
+    host (`body.host`). `loop`: a loop's condition or body (else a branch).
     """
     outer = get_default_graph()
     graph = FuncGraph(name, outer)
+    graph.control_flow = "while" if loop else "cond"
+    graph.live_reads = live_reads  # a loop condition sees the body's assignments
     with graph.as_default():
         arguments = [graph.add_argument(spec[0], spec[1], "arg") for spec in flat_args]
         if args_structure is None:
@@ -119,7 +154,7 @@ def _trace(name: str, fn: Callable, args_structure=None, flat_args=(), allow_hos
             result = fn(*packed)
         leaves, structure = _flatten(result)
         results = [_body_tensor(graph, x) for x in leaves]
-    hosts = graph.host_ops()
+    hosts = graph.uncompilable_ops(results)
     if hosts and not allow_host:
         op = hosts[0]
         raise errors.UnimplementedError(
@@ -227,21 +262,18 @@ def _op_of(result) -> Operation:
     return (result[0] if isinstance(result, builtins.tuple) else result).op
 
 
-def _merged_outputs(bodies: list[_Body], what: str) -> list:
-    """(dtype, shape) of each output, checking the bodies agree on types."""
+def _merged_outputs(bodies: list[_Body], names: list[str]) -> list:
+    """(dtype, shape) of each output, checking the bodies (called `names`) agree on types."""
     first = bodies[0].results
     out = []
     for i, t in enumerate(first):
         if t is None:
             continue
         shapes = [b.results[i].shape for b in bodies]
-        for b in bodies[1:]:
+        for k, b in enumerate(bodies[1:], start=1):
             if b.results[i] is None or b.results[i].dtype.base_dtype != t.dtype.base_dtype:
-                other = None if b.results[i] is None else b.results[i].dtype.base_dtype.name
-                raise ValueError(
-                    f"Outputs of {what} must have the same type(s). Output {i}: "
-                    f"{t.dtype.base_dtype.name} vs {other}"
-                )
+                other = b.results[i].dtype.base_dtype if b.results[i] is not None else None
+                raise control_flow_checks.branch_types_error(names, t.dtype.base_dtype, other, k)
         shape = shapes[0]
         for s in shapes[1:]:
             shape = shape.most_specific_compatible_shape(s)
@@ -285,14 +317,17 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
                 f"Input 'pred' of 'Switch' Op has type {pred.dtype.base_dtype.name} that does "
                 "not match expected type of bool."
             )
-        if pred.shape.ndims not in (None, 0):
-            raise ValueError(f"pred must be a scalar, got shape {pred.shape}")
+        if pred.shape.ndims not in (None, 0):  # TF1's Switch(pred, pred) shape function
+            inputs = [pred.op.name] * 2
+            raise control_flow_checks.rank_error(
+                pred.shape, scope + "Switch", "Switch", inputs, "T=DT_BOOL"
+            )
         bodies = [
-            _trace(scope + "true", true_fn, allow_host=True),
-            _trace(scope + "false", false_fn, allow_host=True),
+            _trace(scope + "true", _returning(true_fn, "true_fn"), allow_host=True),
+            _trace(scope + "false", _returning(false_fn, "false_fn"), allow_host=True),
         ]
-        _check_same_structure(bodies, "true_fn and false_fn")
-        outs = _merged_outputs(bodies, "true_fn and false_fn")
+        _check_same_structure(bodies, unpack=not strict)
+        outs = _merged_outputs(bodies, ["true_fn", "false_fn"])
         op = _functional_op(
             "If",
             [pred],
@@ -302,11 +337,22 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             _bodies={"then_branch": bodies[0], "else_branch": bodies[1]},
             Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
             output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-            _host=any(b.host for b in bodies),
+            _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
-        result = _pack_outputs(bodies[0], op, op.outputs)
+        result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
+
+
+def _shapes_differ(bodies: list[_Body]) -> bool:
+    """Whether the branches return values of different known shapes (a SparseTensor's
+    count of values, say): such a cond runs on the host, where each branch's own shapes
+    come out."""
+    for outs in zip(*(b.results for b in bodies)):
+        shapes = [t.shape for t in outs if t is not None and t.shape.is_fully_defined()]
+        if any(s != shapes[0] for s in shapes[1:]):
+            return True
+    return False
 
 
 def _renamed(new, old, new_name: str, old_name: str):
@@ -317,14 +363,26 @@ def _renamed(new, old, new_name: str, old_name: str):
     return new
 
 
-def _check_same_structure(bodies: list[_Body], what: str) -> None:
-    first = bodies[0]
+def _returning(fn: Callable, name: str) -> Callable:
+    def branch():
+        result = fn()
+        if result is None:
+            raise ValueError(f"'{name}' must have a return value.")
+        return control_flow_composites.expand(result)
+
+    return branch
+
+
+def _expanded(fn: Callable) -> Callable:
+    return lambda: control_flow_composites.expand(fn())
+
+
+def _check_same_structure(bodies: list[_Body], unpack: bool = False) -> None:
+    """TF's check that branches return the same structure (one-element sequences
+    unpacked first when `unpack`, as a non-strict cond's result is)."""
+    shape = control_flow_checks.unpacked_singleton if unpack else (lambda s: s)
     for b in bodies[1:]:
-        if b.structure != first.structure:
-            raise ValueError(
-                f"{what} arguments to tf.cond must have the same number, type, and overall "
-                f"structure of return values: {first.structure} vs {b.structure}"
-            )
+        control_flow_checks.assert_same_structure(shape(bodies[0].structure), shape(b.structure))
 
 
 def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"):
@@ -364,9 +422,11 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
         first = math_ops.cast(math_ops.argmax(math_ops.cast(stacked, dtypes.int32)), dtypes.int32)
         index = array_ops.where(math_ops.reduce_any(stacked), first, n)
         fns = [fn for _, fn in pairs] + [default]
-        bodies = [_trace(f"{scope}branch{i}", fn, allow_host=True) for i, fn in enumerate(fns)]
-        _check_same_structure(bodies, "branch fns")
-        outs = _merged_outputs(bodies, "the branch fns")
+        bodies = [
+            _trace(f"{scope}branch{i}", _expanded(fn), allow_host=True) for i, fn in enumerate(fns)
+        ]
+        _check_same_structure(bodies)
+        outs = _merged_outputs(bodies, [f"branch {i}" for i in range(len(bodies))])
         with get_default_graph().control_dependencies(deps):
             op = _functional_op(
                 "Case",
@@ -378,9 +438,9 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
                 _bodies={f"branch{i}": b for i, b in enumerate(bodies)},
                 Tout=builtins.tuple(d.numpy_dtype for d, _ in outs),
                 output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
-                _host=any(b.host for b in bodies),
+                _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             )
-        result = _pack_outputs(bodies[0], op, op.outputs)
+        result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
 
@@ -425,23 +485,33 @@ def while_loop(
         raise ValueError("No loop variables provided")
     single = not isinstance(loop_vars, (list, builtins.tuple))
     structure_in = [loop_vars] if single else loop_vars
+    wrapped = single  # whether `shape_invariants` is one shape for one loop variable
+    if control_flow_composites.has_composites(structure_in):  # loop their components
+        given = [shape_invariants] if single and shape_invariants is not None else shape_invariants
+        shape_invariants = control_flow_composites.invariants(structure_in, given)
+        body = control_flow_composites.loop_body(body, len(structure_in) == 1)
+        cond = control_flow_composites.loop_cond(cond)
+        structure_in, wrapped = control_flow_composites.expand(structure_in), False
     leaves, structure = _flatten(structure_in)
     with name_scope(name, "while", [x for x in leaves if isinstance(x, Tensor)]) as scope:
         entries = [_entry(x) for x in leaves]
-        invariants = _invariants(shape_invariants, structure_in, entries, single)
+        invariants = _invariants(shape_invariants, structure_in, entries, wrapped)
         limit, limit_tensor = _iteration_limit(maximum_iterations)
         specs = [
             (e.dtype, inv.as_tuple() if not e.deferred else None, e.array)
             for e, inv in zip(entries, invariants)
         ]
         body_fn = _traced_body(body, structure, len(entries))
-        cond_body = _trace(scope + "cond", _scalar_cond(cond), structure, specs)
-        loop_body = _trace(scope + "body", body_fn, structure, specs)
+        cond_fn = _scalar_cond(cond, scope)
+        cond_body = _trace(scope + "cond", cond_fn, structure, specs, True, True, loop=True)
+        loop_body = _trace(scope + "body", body_fn, structure, specs, True, loop=True)
+        control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
             if e.deferred and not e.growing:  # first written in the loop: allocate it now
                 e.tensor = e.array._allocate_like(r)
-        host = any(  # a looser invariant: the shapes may change between iterations
+        eager = cond_body.host or loop_body.host  # ops needing the session: run op by op
+        host = eager or any(  # a looser invariant: the shapes may change between iterations
             inv.as_tuple() != e.tensor.shape.as_tuple()
             for e, inv in zip(entries, invariants)
             if not e.deferred
@@ -488,6 +558,7 @@ def while_loop(
                 "counting": next((c.attr for c in (counting, rule) if c is not None), ()),
                 "stacked": builtins.tuple(j for j, _ in stacked),
                 "stacked_from": builtins.tuple(f for _, f in stacked),
+                "eager": eager,
             },
             extra=extra,
         )
@@ -495,7 +566,7 @@ def while_loop(
             e.array._with_buffer(t) if e.array is not None else t
             for e, t in zip(entries, op.outputs)
         ]
-        packed = jax.tree_util.tree_unflatten(structure, results)
+        packed = control_flow_composites.restore(jax.tree_util.tree_unflatten(structure, results))
         if single or (not return_same_structure and len(packed) == 1):
             return packed[0]
         return packed
@@ -740,13 +811,18 @@ def _as_list(result) -> list:
     return list(result) if isinstance(result, (list, builtins.tuple)) else [result]
 
 
-def _scalar_cond(cond):
-    def fn(*args):
+def _scalar_cond(cond, scope: str):
+    def fn(*args):  # TF1 feeds the condition to a LoopCond op: its checks, its messages
         result = convert_to_tensor(cond(*args))
-        if result.dtype.base_dtype != dtypes.bool or result.shape.ndims not in (None, 0):
-            raise ValueError(
-                f"The loop condition must return a scalar bool tensor, got {result.dtype.name} "
-                f"{result.shape}"
+        if result.dtype.base_dtype != dtypes.bool:
+            raise TypeError(
+                f"Input 'input' of 'LoopCond' Op has type {result.dtype.base_dtype.name} that "
+                "does not match expected type of bool."
+            )
+        if result.shape.ndims not in (None, 0):
+            loop_cond = scope + "LoopCond"
+            raise control_flow_checks.rank_error(
+                result.shape, loop_cond, "LoopCond", [result.op.name]
             )
         return result
 
@@ -758,21 +834,16 @@ def _traced_body(body, structure, n: int):
         result = body(*args)
         if not isinstance(result, (list, builtins.tuple)) and n == 1:
             result = [result]
+        for leaf in _flatten(result)[0]:
+            if isinstance(leaf, Operation):  # TF1 converts each result to a tensor
+                raise TypeError(f"can't convert Operation '{leaf.name}' to Tensor")
         return result
 
     return fn
 
 
 def _check_body(loop_body: _Body, entries: list[_Entry], invariants: list) -> None:
-    results = loop_body.results
-    if len(results) != len(entries):
-        raise ValueError(
-            f"The body of the while loop returned {len(results)} values, but the loop has "
-            f"{len(entries)} loop variables."
-        )
-    for e, inv, r in zip(entries, invariants, results):
-        if r is None:
-            raise TypeError("The body of a while loop must return tensors, not operations.")
+    for e, inv, r in zip(entries, invariants, loop_body.results):
         if r.dtype.base_dtype != e.dtype:
             raise TypeError(
                 f"The loop variable {e.tensor.name if e.tensor is not None else ''} enters "

@@ -278,11 +278,25 @@ def gradients(
         raise ValueError(f"Passed {len(grad_ys)} grad_ys for {len(ys)} ys")
     stops = {_as_x(t).op for t in _as_list(stop_gradients or [])}
     graph = ys[0].graph
+    inner = [_captured(graph, x) for x in xs]
     with graph.as_default(), name_scope(name, "gradients") as scope:
         grads = _backprop(
-            graph, ys, xs, grad_ys, stops, scope, gate_gradients, colocate_gradients_with_ops
+            graph, ys, inner, grad_ys, stops, scope, gate_gradients, colocate_gradients_with_ops
         )
-    return [_result(grads.get(x), x, unconnected_gradients) for x in xs]
+    return [_result(grads.get(i), x, unconnected_gradients) for i, x in zip(inner, xs)]
+
+
+def _captured(graph, x: Tensor) -> Tensor:
+    """Inside a cond branch or loop body, an outer tensor `x` (a variable, say) as the
+    body reads it: the gradient with respect to `x` is the one with respect to that."""
+    outer = getattr(graph, "outer_graph", None)
+    if outer is None or x.graph is graph:
+        return x
+    x = _captured(outer, x)
+    if x in graph.captures:
+        return graph.captures[x]
+    reads = [t for t in graph.captures if t.op.type == "Identity" and t.op.inputs[0] is x]
+    return graph.captures[reads[0]] if reads else x  # a variable: the body reads its value
 
 
 def _result(grad, x: Tensor, unconnected: str):

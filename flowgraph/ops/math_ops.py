@@ -391,9 +391,10 @@ reduce_any = _reduction("Any", "Logical OR across `axis`.", (dtypes.bool,))
 
 
 def _graph_for(x: Tensor):
-    # Inside a function body built in x's graph, the operator's op belongs to the body.
+    # Inside a function body built in x's graph, the operator's op belongs to the body; a
+    # body's tensor used outside it stays outside (where the op reports it, as TF1 does).
     current = get_default_graph()
-    return current if encloses(x.graph, current) else x.graph
+    return current if encloses(x.graph, current) or x.graph.control_flow else x.graph
 
 
 def _binary_operator(fn, op_name: str):

@@ -339,14 +339,23 @@ def test_assign_inside_loop_body(sess):
     assert sess.run(v) == 10.0  # 0 + 1 + 2 + 3 + 4
 
 
-def test_host_op_in_body_is_a_clear_error():
-    with tf.Graph().as_default():
-        with pytest.raises(tf.errors.UnimplementedError, match="AsString.*cannot be compiled"):
-            tf.while_loop(
-                lambda i: i < 3,
-                lambda i: i + tf.strings.length(tf.as_string(i)),
-                [0],
-            )
+def test_string_ops_in_a_body_run_as_host_callbacks(sess):
+    r = tf.while_loop(lambda i: i < 30, lambda i: i + tf.strings.length(tf.as_string(i)), [1])
+    assert sess.run(r) == 30  # 1, 2, 3, ..., 9, 10, 12, ..., 28, 30: lengths 1 then 2
+
+
+def test_loops_with_queue_ops_or_string_loop_variables_run_on_the_host(sess):
+    q = tf.FIFOQueue(10, tf.float32, shapes=[[]])
+    total = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + q.dequeue()), [0, 0.0])
+    text = tf.while_loop(
+        lambda i, s: i < 3,
+        lambda i, s: (i + 1, tf.strings.join([s, tf.as_string(i)])),
+        [0, tf.constant("x")],
+    )
+    assert total[1].op.get_attr("_host") and text[1].op.get_attr("_host")
+    sess.run(q.enqueue_many([[1.0, 2.0, 3.0, 4.0]]))
+    assert sess.run(total) == [3, 6.0] and sess.run(q.size()) == 1
+    assert sess.run(text) == [3, b"x012"]
 
 
 def test_random_ops_in_a_loop_body_draw_fresh_values(sess):
