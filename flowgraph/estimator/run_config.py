@@ -134,6 +134,23 @@ class RunConfig:
             session_creation_timeout_secs=session_creation_timeout_secs,
         )
         self._init_distributed_setting_from_environment_var(tf_config)
+        self._maybe_overwrite_session_config_for_distributed_training()
+
+    def _maybe_overwrite_session_config_for_distributed_training(self):
+        """Between-graph training's default session config (TF's): a task's sessions
+        wait only for the ps tasks and the task itself (`device_filters`)."""
+        if self._session_config is not None or not self._cluster_spec:
+            return
+        filters = {
+            TaskType.MASTER: ["/job:ps", "/job:master"],
+            TaskType.CHIEF: ["/job:ps", "/job:chief"],
+            TaskType.WORKER: ["/job:ps", f"/job:worker/task:{self._task_id}"],
+            TaskType.PS: ["/job:ps", "/job:worker", "/job:chief", "/job:master"],
+        }.get(self._task_type)
+        if filters is not None:
+            self._session_config = config_pb2.ConfigProto(
+                allow_soft_placement=True, device_filters=filters
+            )
 
     def _init_distributed_setting_from_environment_var(self, tf_config):
         self._service = _validate_service(tf_config.get("service"))

@@ -1,20 +1,26 @@
 """`tf.estimator.train_and_evaluate` with its `TrainSpec` and `EvalSpec`: train, and
 evaluate (then export) after every new checkpoint, in this process.
 
-Distributed roles (a `TF_CONFIG` cluster's chief, workers, ps and evaluator) are not run
-here: a cluster in `TF_CONFIG` raises NotImplementedError.
+With a cluster in `TF_CONFIG` each task plays its role, as TF 1.15's training executor
+does: a ps starts its `tf.train.Server` and serves until stopped; the chief and the
+workers start theirs and train between-graph replicated (variables on the ps through the
+estimator's `replica_device_setter`, sessions on their own server's master; a worker waits
+`(task_id + 1) * 5` s, at most 60, before its first step); the evaluator evaluates (and
+exports) each new checkpoint of the chief until training reaches `max_steps`.
 """
 
 from __future__ import annotations
 
 import collections
 import os
+import time
 
 from flowgraph import logging
 from flowgraph.estimator import exporter as exporter_lib
 from flowgraph.estimator.run_config import TaskType
 from flowgraph.framework.ops import GraphKeys
 from flowgraph.train.basic_session_run_hooks import CheckpointSaverListener, SecondOrStepTimer
+from flowgraph.train.server_lib import Server
 from flowgraph.train.session_run_hook import SessionRunHook
 
 
@@ -186,11 +192,71 @@ def train_and_evaluate(estimator, train_spec, eval_spec):
             "For distributed training, there can only be one `evaluator` task (with task id "
             f"0).  Given task id {config.task_id}"
         )
-    if config.cluster_spec or config.task_type == TaskType.EVALUATOR:
-        raise NotImplementedError(
-            "flowgraph runs train_and_evaluate locally only; TF_CONFIG names a cluster."
-        )
+    if config.task_type == TaskType.EVALUATOR:
+        return _run_evaluator(estimator, train_spec, eval_spec)
+    if config.cluster_spec:
+        return _run_distributed(estimator, train_spec)
     return _run_local(estimator, train_spec, eval_spec)
+
+
+_DELAY_SECS_PER_WORKER = 5  # TF's: workers start after the chief has made the variables
+_MAX_DELAY_SECS = 60
+
+
+def _run_distributed(estimator, train_spec):
+    """A ps, chief or worker task of a `TF_CONFIG` cluster (TF's `_TrainingExecutor`)."""
+    config = estimator.config
+    if config.task_type not in (TaskType.PS, TaskType.CHIEF, TaskType.MASTER, TaskType.WORKER):
+        raise ValueError(f"Task type {config.task_type} is not supported.")
+    server = _start_std_server(config)
+    if config.task_type == TaskType.PS:
+        logging.info("Start ps server: serving until the server is stopped.")
+        server.join()
+        return None, None
+    if not config.is_chief:
+        delay = min(_MAX_DELAY_SECS, (config.task_id + 1) * _DELAY_SECS_PER_WORKER)
+        logging.info(f"Waiting {delay} secs before starting training.")
+        time.sleep(delay)
+    estimator.train(
+        input_fn=train_spec.input_fn, max_steps=train_spec.max_steps, hooks=list(train_spec.hooks)
+    )
+    return None, None
+
+
+def _start_std_server(config):
+    logging.info(f"Start Tensorflow server for {config.task_type}:{config.task_id}.")
+    server = Server(
+        config.cluster_spec,
+        job_name=config.task_type,
+        task_index=config.task_id,
+        config=config.session_config,
+        start=False,
+        protocol=config.protocol or "grpc",
+    )
+    server.start()
+    return server
+
+
+def _run_evaluator(estimator, train_spec, eval_spec):
+    """The evaluator task: after `eval_spec.start_delay_secs`, evaluates (and exports)
+    each new checkpoint, no more often than `eval_spec.throttle_secs`, until the global
+    step reaches `train_spec.max_steps` (for ever without one)."""
+    time.sleep(eval_spec.start_delay_secs)
+    evaluator = _Evaluator(estimator, eval_spec, train_spec.max_steps)
+    result, exports = None, None
+    while True:
+        start = time.time()
+        outcome, exported = evaluator.evaluate_and_export()
+        if outcome.status == _EVALUATED:
+            result, exports = outcome, exported
+            step = outcome.metrics[GraphKeys.GLOBAL_STEP]
+            if train_spec.max_steps and step >= train_spec.max_steps:
+                logging.info(f"Exiting evaluation, global_step={step} >= {train_spec.max_steps}")
+                return result.metrics, exports
+        wait = eval_spec.throttle_secs - (time.time() - start)
+        if wait > 0:
+            logging.info(f"Waiting {wait:.1f} secs before starting next eval run.")
+            time.sleep(wait)
 
 
 def _assert_eval_spec(eval_spec):

@@ -91,3 +91,12 @@ def test_estimator_refuses_to_train_as_ps(monkeypatch, tmp_path):
     estimator = tf.estimator.Estimator(lambda features: None, model_dir=str(tmp_path))
     with pytest.raises(ValueError, match="Train has been called wrong configuration."):
         estimator.train(lambda: ({"x": tf.constant([1.0])}, None), steps=1)
+
+
+def test_a_cluster_task_gets_tfs_default_device_filters(monkeypatch):
+    _tf_config(monkeypatch, {"cluster": CLUSTER, "task": {"type": "worker", "index": 1}})
+    config = tf.estimator.RunConfig()
+    assert list(config.session_config.device_filters) == ["/job:ps", "/job:worker/task:1"]
+    assert config.session_config.allow_soft_placement
+    given = tf.ConfigProto(log_device_placement=True)
+    assert tf.estimator.RunConfig(session_config=given).session_config is given
