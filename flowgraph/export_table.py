@@ -1326,6 +1326,9 @@ EXPORTS = {
         "SessionRunHook": "train.SessionRunHook",
         "SessionRunValues": "train.SessionRunValues",
     },
+    "flowgraph.train.sync_replicas_optimizer": {
+        "SyncReplicasOptimizer": "train.SyncReplicasOptimizer",
+    },
     "flowgraph.train.summary_iterator": {
         "summary_iterator": "train.summary_iterator",
     },
