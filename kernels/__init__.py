@@ -5,6 +5,7 @@ from kernels import (  # noqa: F401  (registrations)
     bitwise,
     candidate_sampling,
     check,
+    collective,
     control_flow,
     conv,
     conv_backprop,

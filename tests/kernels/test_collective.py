@@ -1,0 +1,28 @@
+"""FlowgraphAllReduceMean in one process (the identity); across processes it is tested by
+tests/distribute/test_allreduce.py."""
+
+import numpy as np
+
+import flowgraph as tf
+from flowgraph.distribute import all_reduce_mean
+from kernels import op_def
+
+
+def test_one_process_mean_is_the_value():
+    x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(all_reduce_mean(x)), [[1.0, 2.0], [3.0, 4.0]])
+
+
+def test_indexed_slices_are_summed_into_a_dense_gradient():
+    slices = tf.IndexedSlices(
+        tf.constant([[1.0], [2.0], [4.0]]), tf.constant([0, 2, 0]), tf.constant([3, 1])
+    )
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(all_reduce_mean(slices)), [[5.0], [0.0], [2.0]])
+
+
+def test_op_is_declared_flowgraph_specific_and_stateful():
+    definition = op_def.lookup("FlowgraphAllReduceMean")
+    assert [a.name for a in definition.input_arg] == ["input"]
+    assert definition.is_stateful
