@@ -69,24 +69,43 @@ def allreduce_enabled() -> bool:
     return _state["enabled"]
 
 
-def all_reduce_mean(tensor, name=None):
-    """The mean of `tensor` over every process of the job (`tensor` itself in one process).
+def all_reduce_mean(tensors, name=None):
+    """The means of `tensors` over every process of the job (themselves in one process).
 
-    Every process must run the op, with the same shape and dtype, in the same order.
+    Every process must run the op, with the same shapes and dtypes, in the same order.
+
+    Args:
+      tensors: a list of `Tensor`s or `IndexedSlices` (these become dense: their rows
+        summed into their `dense_shape`).
+      name: a name for the operation.
+
+    Returns:
+      A list of `Tensor`s: the means, in the order of `tensors`.
     """
-    with name_scope(name, "AllReduceMean", [tensor]) as scope:
-        if isinstance(tensor, IndexedSlices):  # summed rows: the dense gradient's mean
-            tensor = math_ops.unsorted_segment_sum(
-                tensor.values, tensor.indices, tensor.dense_shape[0]
-            )
-        return apply_op("FlowgraphAllReduceMean", [tensor], name=scope)
+    with name_scope(name, "AllReduceMean", tensors) as scope:
+        dense = [_dense(t) for t in tensors]
+        out = apply_op("FlowgraphAllReduceMean", dense, name=scope, T=[t.dtype for t in dense])
+    return list(out) if isinstance(out, tuple) else [out]
+
+
+def _dense(tensor):
+    if not isinstance(tensor, IndexedSlices):
+        return tensor
+    return math_ops.unsorted_segment_sum(tensor.values, tensor.indices, tensor.dense_shape[0])
 
 
 def average_gradients(grads_and_vars) -> list:
-    """`grads_and_vars` with every gradient averaged over the job, when all-reduce is on."""
+    """`grads_and_vars` with every gradient averaged over the job, when all-reduce is on.
+
+    The step's gradients are averaged by one op: one collective launch per step.
+    """
     if not allreduce_enabled():
         return grads_and_vars
-    averaged = []
-    for grad, var in grads_and_vars:
-        averaged.append((None if grad is None else all_reduce_mean(grad), var))
-    return averaged
+    pairs = list(grads_and_vars)
+    present = [i for i, (g, _) in enumerate(pairs) if g is not None]
+    if not present:
+        return pairs
+    means = all_reduce_mean([pairs[i][0] for i in present])
+    for i, mean in zip(present, means):
+        pairs[i] = (mean, pairs[i][1])
+    return pairs
