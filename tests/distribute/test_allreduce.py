@@ -114,7 +114,7 @@ def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path):
     assert not np.allclose(want[0], 0.0)
 
 
-def test_killed_process_stops_the_other_then_restart_all_restores(jobs, tmp_path):
+def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):
     job = jobs(1000, tmp_path, hang_after=2)
     deadline = time.monotonic() + _TIMEOUT
     hung = job.procs[1]
@@ -137,3 +137,12 @@ def test_killed_process_stops_the_other_then_restart_all_restores(jobs, tmp_path
         assert _steps_run(out, task) == 4, out[-3000:]
         for got, expected in zip(_final(out), want):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    # The job's checkpoint restores in one process too.
+    with tf.Graph().as_default():
+        *_, weights = allreduce_worker.model()
+        with tf.Session() as sess:
+            tf.train.Saver().restore(sess, tf.train.latest_checkpoint(str(tmp_path)))
+            restored = sess.run(weights + [tf.train.get_global_step()])
+    assert restored[-1] == 6
+    for got, expected in zip(restored, want):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -192,6 +192,10 @@ def test_monitored_training_session_runs_the_chief_hook():
             for _ in range(5):
                 sess.run(train_op)
             step, got = sess.run([global_step, w])
+        for thread in threading.enumerate():  # the runner ends here, within the filter
+            if thread.name.startswith("QueueRunnerThread-dummy_queue"):
+                thread.join(_TIMEOUT)
+                assert not thread.is_alive()
     # The init token holds step 0, so the second step's gradient (local step 0, the
     # accumulator's step 1) is stale and dropped: 5 steps make 4 updates.
     assert step == 4
