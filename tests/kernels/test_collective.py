@@ -7,6 +7,9 @@ import flowgraph as tf
 from flowgraph.distribute import all_reduce_mean
 from kernels import op_def
 
+OP_TYPES_TESTED = {"FlowgraphAllReduceMean"}
+NOT_DIFFERENTIABLE = {"FlowgraphAllReduceMean": "applied to gradients, after the VJP"}
+
 
 def test_one_process_mean_is_the_value():
     x = tf.constant([[1.0, 2.0], [3.0, 4.0]])
