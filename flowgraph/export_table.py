@@ -1596,6 +1596,9 @@ EXPORTS = {
         "SessionRunHook": "train.SessionRunHook estimator.SessionRunHook",
         "SessionRunValues": "train.SessionRunValues estimator.SessionRunValues",
     },
+    "flowgraph.train.sync_replicas_optimizer": {
+        "SyncReplicasOptimizer": "train.SyncReplicasOptimizer",
+    },
     "flowgraph.train.summary_iterator": {
         "summary_iterator": "train.summary_iterator",
     },

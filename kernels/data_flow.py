@@ -505,13 +505,11 @@ class SparseConditionalAccumulator(ConditionalAccumulator):
                 f"Shape mismatch: indices {_dims(indices.shape)} and values "
                 f"{_dims(values.shape)} must agree in their first dimension",
             )
-        if shape is not None:
-            self._check_shape(tuple(int(d) for d in shape))
-        elif self.shape is not None:
-            self._check_shape((None,) + values.shape[1:])
+        self._check_sparse_shape(indices, values, shape)
         with self._cond:
             if int(local_step) < self.global_step:
                 return
+            self._check_width(values)
             rows = self._sum if self._sum is not None else {}
             for i, row in zip(indices.tolist(), values):
                 total, count = rows.get(i, (0, 0))
@@ -519,6 +517,41 @@ class SparseConditionalAccumulator(ConditionalAccumulator):
             self._sum = rows
             self.count += 1
             self._cond.notify_all()
+
+    def _check_sparse_shape(self, indices, values, shape) -> None:
+        """TF's checks: the declared shape is a prefix of the gradient's, its first dim
+        bounds the indices, and its other dims fix the values' (an unknown shape: none)."""
+        want = () if self.shape is None else self.shape
+        if shape is not None:
+            shape = [int(d) for d in np.asarray(shape).reshape(-1)]
+            if len(want) > len(shape):
+                _mismatch(f"expected shape rank at least {len(want)}, got {len(shape)}")
+            for i, (w, got) in enumerate(zip(want, shape)):
+                if w is not None and w != got:
+                    _mismatch(f"expected shape dim {i} to be {w}, got {got}")
+        if want and want[0] is not None:
+            for i, index in enumerate(indices.tolist()):
+                if index >= want[0]:
+                    _mismatch(
+                        f"index of slice {i} exceeded limits of shape; "
+                        f"index is {index} exceeded {want[0]}"
+                    )
+        if len(want) > values.ndim:
+            _mismatch(f"expected values rank at least {len(want)}, got {values.ndim}")
+        for i in range(1, len(want)):
+            if want[i] is not None and want[i] != values.shape[i]:
+                _mismatch(f"expected values dim {i} to be {want[i]}, got {values.shape[i]}")
+
+    def _check_width(self, values) -> None:
+        """The values' rows match the rows accumulated so far."""
+        if not self._sum:
+            return
+        width = next(iter(self._sum.values()))[0].shape
+        if len(width) + 1 != values.ndim:
+            _mismatch(f"expected values rank {len(width) + 1}, got {values.ndim}")
+        for i, (w, got) in enumerate(zip(width, values.shape[1:]), start=1):
+            if w != got:
+                _mismatch(f"expected values dim {i} to be {w}, got {got}")
 
     def _result(self):
         indices = np.array(sorted(self._sum), np.int64)
@@ -531,10 +564,13 @@ class SparseConditionalAccumulator(ConditionalAccumulator):
         return indices, values, self._dense_shape(values)
 
     def _dense_shape(self, values) -> np.ndarray:
-        # TF: the declared shape (-1 for an unknown dim), else -1 rows of the values' width.
-        if self.shape is None:
-            return np.array((-1,) + values.shape[1:], np.int64)
-        return np.array([-1 if d is None else d for d in self.shape], np.int64)
+        # TF: the declared first dim (-1 if unknown or none declared), then the values' width.
+        first = self.shape[0] if self.shape else None
+        return np.array((-1 if first is None else first,) + values.shape[1:], np.int64)
+
+
+def _mismatch(detail: str):
+    raise InvalidArgumentError(None, None, f"Shape mismatch: {detail}")
 
 
 @register("ResourceConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)

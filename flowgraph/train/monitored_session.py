@@ -7,6 +7,7 @@ import inspect
 
 from flowgraph import logging
 from flowgraph.client.config import RunMetadata, RunOptions
+from flowgraph.distribute import allreduce
 from flowgraph.framework.ops import GraphKeys, get_default_graph
 from flowgraph.ops import control_flow_ops, variables
 from flowgraph.ops.summary_ops import merge_all
@@ -493,9 +494,16 @@ def MonitoredTrainingSession(  # noqa: N802  (TF's name: a function that reads a
     )
     scaffold = scaffold or Scaffold()
     if not is_chief:
-        creator = WorkerSessionCreator(
-            scaffold=scaffold, master=master, config=config, max_wait_secs=max_wait_secs
-        )
+        if allreduce.allreduce_enabled():
+            # An all-reduce worker has no chief's session to wait for: it restores the
+            # chief's last checkpoint itself (restart-all recovery) and saves nothing.
+            creator = ChiefSessionCreator(
+                scaffold=scaffold, checkpoint_dir=checkpoint_dir, master=master, config=config
+            )
+        else:
+            creator = WorkerSessionCreator(
+                scaffold=scaffold, master=master, config=config, max_wait_secs=max_wait_secs
+            )
         return MonitoredSession(creator, hooks or [], stop_grace_period_secs)
     all_hooks = list(chief_only_hooks or [])
     creator = ChiefSessionCreator(

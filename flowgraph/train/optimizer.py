@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flowgraph.distribute import allreduce
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices
 from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_default_graph
@@ -396,7 +397,7 @@ class Optimizer:
           TypeError: If `grads_and_vars` is malformed.
           ValueError: If none of the variables have gradients.
         """
-        converted = self._convert_grads_and_vars(grads_and_vars)
+        converted = self._convert_grads_and_vars(allreduce.average_gradients(grads_and_vars))
         var_list = [v for g, v, _ in converted if g is not None]
         if not var_list:
             raise ValueError(

@@ -390,3 +390,28 @@ def test_dequeue_many_needs_specified_shapes(kind, up_to):
             sess.run(many)
         assert sess.run(q.size()) == 1
         assert sess.run(q.dequeue()) == 1.0
+
+
+def test_sparse_accumulator_checks_shapes_as_tf():
+    # TF's sparse_conditional_accumulator_test: the declared shape is a prefix of the
+    # gradient's (shape=() accepts any), its first dim bounds the indices.
+    scalar_shape = tf.SparseConditionalAccumulator(tf.float32, shape=())
+    accepted = scalar_shape.apply_grad([1], [[2.0]], grad_shape=[2, 1])
+    acc = tf.SparseConditionalAccumulator(tf.float32, shape=[2, 2, None])
+    cases = [
+        ("expected shape rank at least 3, got 2", acc.apply_grad([0], [[1.0, 2.0]], [2, 2])),
+        (
+            "expected shape dim 1 to be 2, got 3",
+            acc.apply_grad([0], np.ones([1, 3, 2], np.float32), grad_shape=[2, 3, 2]),
+        ),
+        (
+            "index of slice 0 exceeded limits of shape; index is 3 exceeded 2",
+            acc.apply_grad([3], np.ones([1, 2, 2], np.float32)),
+        ),
+    ]
+    with tf.Session() as sess:
+        sess.run(accepted)
+        assert sess.run(scalar_shape.num_accumulated()) == 1
+        for message, op in cases:
+            with pytest.raises(tf.errors.InvalidArgumentError, match=f"Shape mismatch: {message}"):
+                sess.run(op)

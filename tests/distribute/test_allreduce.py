@@ -1,0 +1,148 @@
+"""All-reduce data parallelism on jax.distributed: 2 processes x 1 CPU device on 127.0.0.1.
+
+The processes (tests/distribute/allreduce_worker.py) each train on half of a batch; the
+result must be one process's on the whole batch. Then the faults: a killed process stops
+the other (fail-stop), and restarting both resumes from the chief's last checkpoint.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from tests.distribute import allreduce_worker
+
+_WORKER = os.path.join(os.path.dirname(__file__), "allreduce_worker.py")
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_TIMEOUT = 300
+
+
+def _free_ports(n):
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+class _Job:
+    """The two worker processes; `stop()` kills whatever still runs."""
+
+    def __init__(self, steps, checkpoint_dir, hang_after=None):
+        ports = _free_ports(2)
+        env = dict(os.environ, PYTHONPATH=_ROOT, JAX_PLATFORMS="cpu")
+        self.procs = []
+        for task in range(2):
+            args = [sys.executable, "-u", _WORKER, str(task), *map(str, ports), str(steps)]
+            args.append(str(checkpoint_dir))
+            if hang_after is not None and task == 1:
+                args += ["--hang-after", str(hang_after)]
+            self.procs.append(
+                subprocess.Popen(
+                    args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+            )
+
+    def wait(self, proc, timeout=_TIMEOUT):
+        out, _ = proc.communicate(timeout=timeout)
+        return proc.returncode, out
+
+    def stop(self):
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()
+
+
+@pytest.fixture
+def jobs():
+    started = []
+
+    def start(*args, **kwargs):
+        started.append(_Job(*args, **kwargs))
+        return started[-1]
+
+    yield start
+    for job in started:
+        job.stop()
+
+
+def _final(out):
+    line = [ln for ln in out.splitlines() if ln.startswith("final ")]
+    assert line, out[-3000:]
+    return [np.array(v) for v in json.loads(line[-1][len("final ") :])]
+
+
+def _steps_run(out, task):
+    return sum(1 for ln in out.splitlines() if ln.startswith(f"{task} "))
+
+
+def _one_process(steps):
+    """The weights after `steps` steps on the whole batch in this process."""
+    xs, ys = allreduce_worker.data()
+    with tf.Graph().as_default():
+        x, y, _, train_op, weights = allreduce_worker.model()
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            for _ in range(steps):
+                sess.run(train_op, {x: xs, y: ys})
+            return sess.run(weights)
+
+
+def _finish(job):
+    results = [job.wait(proc) for proc in job.procs]
+    for rc, out in results:
+        assert rc == 0, out[-3000:]
+    return [out for _, out in results]
+
+
+def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path):
+    outs = _finish(jobs(5, tmp_path))
+    want = _one_process(5)
+    for out in outs:
+        for got, expected in zip(_final(out), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(want[0], 0.0)
+
+
+def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):
+    job = jobs(1000, tmp_path, hang_after=2)
+    deadline = time.monotonic() + _TIMEOUT
+    hung = job.procs[1]
+    lines = []
+    while not lines or lines[-1].strip() != "hanging":
+        assert time.monotonic() < deadline and hung.poll() is None, "".join(lines)[-3000:]
+        lines.append(hung.stdout.readline())
+    hung.send_signal(signal.SIGKILL)
+    # Fail-stop: the survivor exits non-zero within the heartbeat timeout (3 s), not hangs.
+    killed_at = time.monotonic()
+    rc, out = job.wait(job.procs[0], timeout=60)
+    assert rc != 0, out[-3000:]
+    assert time.monotonic() - killed_at < 30
+    assert "Traceback" not in out or "UnavailableError" in out, out[-3000:]
+    assert tf.train.latest_checkpoint(str(tmp_path)).endswith("-2")
+    # Restart-all: both restore step 2 from the chief's checkpoint and finish 6 steps.
+    outs = _finish(jobs(6, tmp_path))
+    want = _one_process(6)
+    for task, out in enumerate(outs):
+        assert _steps_run(out, task) == 4, out[-3000:]
+        for got, expected in zip(_final(out), want):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+    # The job's checkpoint restores in one process too.
+    with tf.Graph().as_default():
+        *_, weights = allreduce_worker.model()
+        with tf.Session() as sess:
+            tf.train.Saver().restore(sess, tf.train.latest_checkpoint(str(tmp_path)))
+            restored = sess.run(weights + [tf.train.get_global_step()])
+    assert restored[-1] == 6
+    for got, expected in zip(restored, want):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
