@@ -1,0 +1,263 @@
+"""TF 2.x functional control flow at import: `If`/`While`/`Case` (and their `Stateless`
+forms) and `PartitionedCall`s whose bodies are TensorFlow's own FunctionDefs.
+
+`tf.compat.v1` graph code in TF 2.x (control flow v2 on) makes each `tf.cond`/
+`tf.while_loop` one functional node naming FunctionDefs of the GraphDef's library, in TF's
+conventions: arguments by name, outputs as `node:output_arg:index`, a `While` body taking
+and returning every loop input (TF's loop counter and iteration bound first, captured
+tensors last), and no output types or shapes on the nodes. Such a node is rebuilt through
+`tf.cond`/`tf.case`/`tf.while_loop` whose branches and bodies build the FunctionDef's
+nodes on their arguments (a call is built inline), so the result is what those builders
+make and its gradients are flowgraph's own. The `TensorList*` ops of a v2 `dynamic_rnn`
+work on TensorArrays (TensorArrays here are values, as TensorLists are in TF 2.x).
+"""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import Operation, Tensor
+from flowgraph.ops import array_ops, control_flow_ops, math_ops
+from flowgraph.ops.tensor_array_ops import TensorArray
+from kernels import errors
+
+_IF_TYPES = frozenset({"If", "StatelessIf"})
+_WHILE_TYPES = frozenset({"While", "StatelessWhile"})
+_CASE_TYPES = frozenset({"Case", "StatelessCase"})
+_CALL_TYPES = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+_FUNCTIONAL_TYPES = _IF_TYPES | _WHILE_TYPES | _CASE_TYPES | _CALL_TYPES
+TENSOR_LIST_TYPES = frozenset(
+    {
+        "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
+        "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
+    }
+)  # fmt: skip
+_FUNCTION_ATTRS = ("then_branch", "else_branch", "cond", "body", "branches", "f")
+
+
+def _tf_functions(node, functions: dict) -> list:
+    """The FunctionDefs of `functions` that `node` calls, if they are TensorFlow's (ours
+    record their argument placeholders in `_inputs` and import as they are)."""
+    if node.op not in _FUNCTIONAL_TYPES:
+        return []
+    names = []
+    for key in _FUNCTION_ATTRS:
+        if key in node.attr:
+            value = node.attr[key]
+            names += [f.name for f in value.list.func] if key == "branches" else [value.func.name]
+    found = [functions[n] for n in names if n in functions]
+    return [f for f in found if "_inputs" not in f.attr]
+
+
+def body_types(graph_def) -> set:
+    """The op types of the nodes in TensorFlow's FunctionDefs of `graph_def`'s library."""
+    return {
+        nd.op for f in graph_def.library.function if "_inputs" not in f.attr for nd in f.node_def
+    }
+
+
+class Builder:
+    """Builds TensorFlow's functional nodes and the nodes of their FunctionDefs."""
+
+    def __init__(self, importer):
+        self.importer = importer
+        graph_def = importer.graph_def
+        self.functions = {f.signature.name: f for f in graph_def.library.function}
+        # TensorLists are converted in graphs of TF 2.x's control flow, where loops use them
+        self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
+
+    def converted_types(self, types: set) -> set:
+        """The op types of `types` that import rebuilds here instead of building."""
+        lists = TENSOR_LIST_TYPES if self.v2 else frozenset()
+        return {t for t in types if t in _FUNCTIONAL_TYPES or t in lists}
+
+    def converts(self, node) -> bool:
+        """Whether import rebuilds `node` here rather than building it as it is."""
+        if node.op in TENSOR_LIST_TYPES:
+            return self.v2
+        return bool(_tf_functions(node, self.functions))
+
+    def build(self, graph, node, inputs: list, controls: list):
+        """`node`'s outputs (Tensors, or TensorArrays for TensorLists), built in `graph`."""
+        name = self.importer.prefix + node.name
+        if node.op in TENSOR_LIST_TYPES:
+            return _tensor_list_op(node, inputs, name)
+        with graph.as_default(), graph.control_dependencies(controls):
+            if node.op in _CALL_TYPES:
+                return self.call(graph, self._function(node, "f"), inputs)
+            if node.op in _IF_TYPES:
+                return self._if(node, inputs, name)
+            if node.op in _CASE_TYPES:
+                return self._case(node, inputs, name)
+            return self._while(node, inputs, name)
+
+    def _function(self, node, key: str):
+        return self.functions[node.attr[key].func.name]
+
+    def _if(self, node, inputs: list, name: str) -> list:
+        then_f, else_f = self._function(node, "then_branch"), self._function(node, "else_branch")
+        return control_flow_ops.cond(
+            _predicate(inputs[0]),
+            self._branch(then_f, inputs[1:]),
+            self._branch(else_f, inputs[1:]),
+            strict=True,
+            name=name,
+        )
+
+    def _case(self, node, inputs: list, name: str) -> list:
+        branches = [self.functions[f.name] for f in node.attr["branches"].list.func]
+        index = inputs[0]
+        pairs = [
+            (math_ops.equal(index, k), self._branch(f, inputs[1:]))
+            for k, f in enumerate(branches[:-1])
+        ]
+        default = self._branch(branches[-1], inputs[1:])  # TF: an index out of range
+        return control_flow_ops.case(pairs, default=default, strict=True, name=name)
+
+    def _branch(self, fdef, args: list):
+        def fn():
+            from flowgraph.framework.ops import get_default_graph
+
+            return self.call(get_default_graph(), fdef, args)
+
+        return fn
+
+    def _while(self, node, inputs: list, name: str) -> list:
+        from flowgraph.framework.ops import get_default_graph
+
+        cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
+
+        def cond(*args):
+            return _predicate(self.call(get_default_graph(), cond_f, list(args))[0])
+
+        def body(*args):
+            return self.call(get_default_graph(), body_f, list(args))
+
+        shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
+        invariants = [
+            _invariant(shapes[k]) if k < len(shapes) and isinstance(x, Tensor) else None
+            for k, x in enumerate(inputs)
+        ]
+        return control_flow_ops.while_loop(
+            cond,
+            body,
+            list(inputs),
+            shape_invariants=invariants,
+            parallel_iterations=node.attr["parallel_iterations"].i or 10,
+            name=name,
+            return_same_structure=True,
+        )
+
+    def call(self, graph, fdef, args: list) -> list:
+        """Builds the nodes of `fdef` in `graph` on `args`; returns its results."""
+        if len(args) != len(fdef.signature.input_arg):
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Function '{fdef.signature.name}' takes {len(fdef.signature.input_arg)} "
+                f"arguments, but its node passes {len(args)}.",
+            )
+        values = {a.name: v for a, v in zip(fdef.signature.input_arg, args)}
+        by_name = {nd.name: nd for nd in fdef.node_def}
+        built: dict[str, list] = {}
+        for nd in _order(fdef.node_def, by_name):
+            inputs = [self._value(r, values, built, by_name) for r in nd.input if r[0] != "^"]
+            controls = [built[r[1:]] for r in nd.input if r[0] == "^" and r[1:] in built]
+            controls = [c for c in controls if isinstance(c, Operation)]
+            built[nd.name] = self.build_node(graph, nd, inputs, controls)
+        return [
+            self._value(fdef.ret[a.name], values, built, by_name) for a in fdef.signature.output_arg
+        ]
+
+    def build_node(self, graph, nd, inputs: list, controls: list):
+        """The NodeDef `nd` built in `graph`, rebuilt here or by the importer."""
+        if self.converts(nd):
+            return self.build(graph, nd, inputs, controls)
+        if nd.op == "Identity" and inputs and not isinstance(inputs[0], Tensor):
+            return inputs  # a TensorList (a TensorArray here) passes through
+        return self.importer.build(graph, nd, inputs, controls)
+
+    @staticmethod
+    def _value(ref: str, values: dict, built: dict, by_name: dict):
+        from flowgraph.framework import tf_function_def
+
+        if ref in values:
+            return values[ref]
+        name, arg, index = ref.split(":")
+        result = built[name]
+        outputs = result.outputs if isinstance(result, Operation) else result
+        return outputs[tf_function_def.output_index(by_name[name], arg, int(index))]
+
+
+def _order(node_defs, by_name: dict) -> list:
+    """The NodeDefs of a FunctionDef with every producer first."""
+    order, done = [], set()
+    for root in node_defs:
+        stack = [(root, False)]
+        while stack:
+            nd, ready = stack.pop()
+            if ready:
+                order.append(nd)
+                continue
+            if nd.name in done:
+                continue
+            done.add(nd.name)
+            stack.append((nd, True))
+            for ref in nd.input:
+                producer = by_name.get(ref.lstrip("^").split(":")[0])
+                if producer is not None and producer.name not in done:
+                    stack.append((producer, False))
+    return order
+
+
+def _predicate(value: Tensor) -> Tensor:
+    """TF's functional ops take any tensor as predicate (non-zero, or non-empty)."""
+    if value.dtype.base_dtype == dtypes.bool:
+        return value
+    return math_ops.not_equal(value, array_ops.zeros_like(value))
+
+
+def _invariant(proto):
+    if proto.unknown_rank:
+        return tensor_shape.TensorShape(None)
+    return tensor_shape.TensorShape([d.size if d.size >= 0 else None for d in proto.dim])
+
+
+def _element_shape(value):
+    """A TensorList's `element_shape` input (-1: unknown rank, -1 entries: unknown dims)."""
+    from flowgraph.framework import tensor_util
+
+    known = tensor_util.constant_value(value) if isinstance(value, Tensor) else value
+    if known is None or known.ndim == 0:
+        return None
+    return [int(d) if d >= 0 else None for d in known]
+
+
+def _tensor_list_op(node, inputs: list, name: str) -> list:
+    op = node.op
+    if op == "TensorListReserve":
+        return [
+            TensorArray(
+                dtypes.as_dtype(node.attr["element_dtype"].type),
+                size=inputs[1],
+                element_shape=_element_shape(inputs[0]),
+                name=name,
+            )
+        ]
+    if op == "TensorListFromTensor":
+        tensor = inputs[0]
+        array = TensorArray(tensor.dtype, size=array_ops.shape(tensor)[0], name=name)
+        return [array.unstack(tensor)]
+    array = inputs[0]
+    if not isinstance(array, TensorArray):
+        raise errors.UnimplementedError(
+            None, None, f"{op} node '{node.name}': its list input is not a TensorList's."
+        )
+    if op == "TensorListSetItem":
+        return [array.write(inputs[1], inputs[2])]
+    if op == "TensorListGetItem":
+        return [array.read(inputs[1], name=name)]
+    if op == "TensorListStack":
+        return [array.stack(name=name)]
+    if op == "TensorListLength":
+        return [array.size(name=name)]
+    return [array_ops.shape(array.read(0))]  # TensorListElementShape
