@@ -29,6 +29,7 @@ TENSOR_LIST_TYPES = frozenset(
     {
         "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
         "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
+        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
     }
 )  # fmt: skip
 _FUNCTION_ATTRS = ("then_branch", "else_branch", "cond", "body", "branches", "f")
@@ -64,6 +65,7 @@ class Builder:
         self.functions = {f.signature.name: f for f in graph_def.library.function}
         # TensorLists are converted in graphs of TF 2.x's control flow, where loops use them
         self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
+        self.counters: list = []  # the counter of each loop body being built, innermost last
 
     def converted_types(self, types: set) -> set:
         """The op types of `types` that import rebuilds here instead of building."""
@@ -79,6 +81,8 @@ class Builder:
     def build(self, graph, node, inputs: list, controls: list):
         """`node`'s outputs (Tensors, or TensorArrays for TensorLists), built in `graph`."""
         name = self.importer.prefix + node.name
+        if node.op == "TensorListPushBack":
+            return [self.push(node, inputs[0], inputs[1])]
         if node.op in TENSOR_LIST_TYPES:
             return _tensor_list_op(node, inputs, name)
         with graph.as_default(), graph.control_dependencies(controls):
@@ -122,30 +126,65 @@ class Builder:
         return fn
 
     def _while(self, node, inputs: list, name: str) -> list:
+        """TF's loop through `tf.while_loop`. A list its body pops (TF's gradient loop
+        reading what the forward loop pushed) is carried with its top index; a list its
+        body pushes is written at the loop's counter, so it grows by one per iteration."""
         from flowgraph.framework.ops import get_default_graph
 
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
+        n = len(inputs)
+        popped = _popped_arguments(body_f, inputs)
+        counter = _counter(cond_f)
+
+        def unflat(args):
+            args = list(args)
+            for j, k in enumerate(popped):
+                args[k] = _Popped(args[k], args[n + j])
+            return args[:n]
 
         def cond(*args):
-            return _predicate(self.call(get_default_graph(), cond_f, list(args))[0])
+            return _predicate(self.call(get_default_graph(), cond_f, unflat(args))[0])
 
         def body(*args):
-            return self.call(get_default_graph(), body_f, list(args))
+            values = unflat(args)
+            self.counters.append(None if counter is None else values[counter])
+            try:
+                results = self.call(get_default_graph(), body_f, values)
+            finally:
+                self.counters.pop()
+            tops = [results[k].top for k in popped]
+            return [r.array if isinstance(r, _Popped) else r for r in results] + tops
 
         shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
-        invariants = [
-            _invariant(shapes[k]) if k < len(shapes) and isinstance(x, Tensor) else None
+        invariants = [  # a variable (TF's resource handle) is recorded as a scalar
+            _invariant(shapes[k]) if k < len(shapes) and _is_value(x) else None
             for k, x in enumerate(inputs)
         ]
-        return control_flow_ops.while_loop(
+        inputs = list(inputs)
+        for k in popped:  # what the forward loop pushed, no longer growing
+            inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
+        tops = [inputs[k].size() - 1 for k in popped]
+        outputs = control_flow_ops.while_loop(
             cond,
             body,
-            list(inputs),
-            shape_invariants=invariants,
+            list(inputs) + tops,
+            shape_invariants=invariants + [None] * len(tops),
             parallel_iterations=node.attr["parallel_iterations"].i or 10,
             name=name,
             return_same_structure=True,
         )
+        return outputs[:n]
+
+    def push(self, node, array, value):
+        """`TensorListPushBack`: the list written at the enclosing loop's counter."""
+        if not self.counters or self.counters[-1] is None:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}' cannot be imported: lists are pushed to in "
+                "loops that count (`i < n`, n known when the graph is compiled) only.",
+            )
+        return array.write(self.counters[-1], value)
 
     def call(self, graph, fdef, args: list) -> list:
         """Builds the nodes of `fdef` in `graph` on `args`; returns its results."""
@@ -172,8 +211,8 @@ class Builder:
         """The NodeDef `nd` built in `graph`, rebuilt here or by the importer."""
         if self.converts(nd):
             return self.build(graph, nd, inputs, controls)
-        if nd.op == "Identity" and inputs and not isinstance(inputs[0], Tensor):
-            return inputs  # a TensorList (a TensorArray here) passes through
+        if nd.op == "Identity" and (_handle(nd) or not isinstance(inputs[0], Tensor)):
+            return inputs  # a TensorList (a TensorArray here) or a variable passes through
         return self.importer.build(graph, nd, inputs, controls)
 
     @staticmethod
@@ -186,6 +225,33 @@ class Builder:
         result = built[name]
         outputs = result.outputs if isinstance(result, Operation) else result
         return outputs[tf_function_def.output_index(by_name[name], arg, int(index))]
+
+
+class _Popped:
+    """A list a loop pops: its TensorArray and the index of its top element."""
+
+    def __init__(self, array: TensorArray, top: Tensor):
+        self.array = array
+        self.top = top
+
+
+def _popped_arguments(body_f, inputs: list) -> list[int]:
+    """Positions of the TensorArray inputs whose argument the loop body pops."""
+    names = [a.name for a in body_f.signature.input_arg]
+    popped = {nd.input[0] for nd in body_f.node_def if nd.op == "TensorListPopBack"}
+    return [k for k, x in enumerate(inputs) if isinstance(x, TensorArray) and names[k] in popped]
+
+
+def _counter(cond_f):
+    """The position of the loop variable a loop's cond compares with a bound, or None."""
+    names = [a.name for a in cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in cond_f.node_def}
+    nd = by_name.get(cond_f.ret[cond_f.signature.output_arg[0].name].split(":")[0])
+    while nd is not None and nd.op == "Identity":
+        nd = by_name.get(nd.input[0].split(":")[0])
+    if nd is None or nd.op not in ("Less", "LessEqual", "Greater", "GreaterEqual"):
+        return None
+    return names.index(nd.input[0]) if nd.input[0] in names else None
 
 
 def _order(node_defs, by_name: dict) -> list:
@@ -207,6 +273,16 @@ def _order(node_defs, by_name: dict) -> list:
                 if producer is not None and producer.name not in done:
                     stack.append((producer, False))
     return order
+
+
+def _handle(nd) -> bool:
+    """Whether NodeDef `nd` outputs a resource or variant handle (T is DT_RESOURCE=20 or
+    DT_VARIANT=21): a variable or a TensorList, values of other dtypes here."""
+    return "T" in nd.attr and nd.attr["T"].type in (20, 21)
+
+
+def _is_value(x) -> bool:
+    return isinstance(x, Tensor) and not x.dtype._is_ref_dtype
 
 
 def _predicate(value: Tensor) -> Tensor:
@@ -243,6 +319,24 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
                 name=name,
             )
         ]
+    if op == "EmptyTensorList":
+        return [
+            TensorArray(
+                dtypes.as_dtype(node.attr["element_dtype"].type),
+                size=0,
+                dynamic_size=True,
+                element_shape=_element_shape(inputs[0]),
+                name=name,
+            )
+        ]
+    if op == "TensorListPopBack":
+        popped = inputs[0]
+        if not isinstance(popped, _Popped):
+            raise errors.UnimplementedError(
+                None, None, f"{op} node '{node.name}': lists are popped in loops only."
+            )
+        value = popped.array.read(popped.top, name=name)
+        return [_Popped(popped.array, popped.top - 1), value]
     if op == "TensorListFromTensor":
         tensor = inputs[0]
         array = TensorArray(tensor.dtype, size=array_ops.shape(tensor)[0], name=name)

@@ -18,6 +18,7 @@ from kernels import errors
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_v2_control_flow"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
+TRAINING = {k: EXPECTED.pop(k) for k in [k for k in EXPECTED if k.startswith("train_")]}
 V2_TYPES = {"StatelessIf", "StatelessWhile", "PartitionedCall"}
 TENSOR_LISTS = {"TensorListReserve", "TensorListSetItem", "TensorListGetItem"}
 
@@ -102,3 +103,22 @@ def test_missing_types_in_function_bodies_are_listed():
     with tf.Graph().as_default():
         with pytest.raises(errors.NotFoundError, match="NoSuchOpAnywhere"):
             tf.import_graph_def(graph_def)
+
+
+@pytest.mark.parametrize("name", ["train_while"])
+def test_a_training_meta_graph_with_tf_v2_loop_gradients_resumes_with_tf_losses(name):
+    # TF's gradient of a v2 loop: a `while_grad` While popping TensorLists the forward
+    # loop pushed (EmptyTensorList, TensorListPushBack/PopBack), on resource variables
+    case = TRAINING[name]
+    assert {"TensorListPushBack", "TensorListPopBack", "While"} <= set(case["op_types"])
+    path = FIXTURES / name
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        types = {op.type for op in graph.get_operations()}
+        assert not types & (V2_TYPES | TENSOR_LISTS | {"TensorListPopBack", "VarHandleOp"})
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train])[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
