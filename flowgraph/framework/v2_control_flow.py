@@ -126,24 +126,34 @@ class Builder:
         return fn
 
     def _while(self, node, inputs: list, name: str) -> list:
-        """TF's loop through `tf.while_loop`. A list its body pops (TF's gradient loop
-        reading what the forward loop pushed) is carried with its top index; a list its
-        body pushes is written at the loop's counter, so it grows by one per iteration."""
+        """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
+        captured, not carried (so a bound is known when compiled); TF's test of its
+        iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
+        loop reading what the forward loop pushed) is carried with its top index; a list
+        its body pushes is written at the loop's counter, growing once per iteration."""
         from flowgraph.framework.ops import get_default_graph
 
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
-        n = len(inputs)
+        inputs = list(inputs)
         popped = _popped_arguments(body_f, inputs)
-        counter = _counter(cond_f)
+        for k in popped:  # what the forward loop pushed, no longer growing
+            inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
+        fixed = _passed_through(body_f, inputs)
+        carried = [k for k in range(len(inputs)) if k not in fixed]
+        test, bounded = _test(cond_f)
+        counter = _counter(cond_f, test)
 
         def unflat(args):
-            args = list(args)
+            values = list(inputs)
+            for k, arg in zip(carried, args):
+                values[k] = arg
             for j, k in enumerate(popped):
-                args[k] = _Popped(args[k], args[n + j])
-            return args[:n]
+                values[k] = _Popped(values[k], args[len(carried) + j])
+            return values
 
         def cond(*args):
-            return _predicate(self.call(get_default_graph(), cond_f, unflat(args))[0])
+            graph = get_default_graph()
+            return _predicate(self.call(graph, cond_f, unflat(args), [test])[0])
 
         def body(*args):
             values = unflat(args)
@@ -152,28 +162,30 @@ class Builder:
                 results = self.call(get_default_graph(), body_f, values)
             finally:
                 self.counters.pop()
-            tops = [results[k].top for k in popped]
+            results = [results[k] for k in carried]
+            tops = [results[carried.index(k)].top for k in popped]
             return [r.array if isinstance(r, _Popped) else r for r in results] + tops
 
         shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
-        invariants = [  # a variable (TF's resource handle) is recorded as a scalar
-            _invariant(shapes[k]) if k < len(shapes) and _is_value(x) else None
-            for k, x in enumerate(inputs)
+        invariants = [
+            _invariant(shapes[k]) if k < len(shapes) and _is_value(inputs[k]) else None
+            for k in carried
         ]
-        inputs = list(inputs)
-        for k in popped:  # what the forward loop pushed, no longer growing
-            inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
         tops = [inputs[k].size() - 1 for k in popped]
         outputs = control_flow_ops.while_loop(
             cond,
             body,
-            list(inputs) + tops,
+            [inputs[k] for k in carried] + tops,
             shape_invariants=invariants + [None] * len(tops),
             parallel_iterations=node.attr["parallel_iterations"].i or 10,
             name=name,
+            maximum_iterations=inputs[1] if bounded else None,
             return_same_structure=True,
         )
-        return outputs[:n]
+        results = list(inputs)
+        for k, value in zip(carried, outputs):
+            results[k] = value
+        return results
 
     def push(self, node, array, value):
         """`TensorListPushBack`: the list written at the enclosing loop's counter."""
@@ -186,8 +198,9 @@ class Builder:
             )
         return array.write(self.counters[-1], value)
 
-    def call(self, graph, fdef, args: list) -> list:
-        """Builds the nodes of `fdef` in `graph` on `args`; returns its results."""
+    def call(self, graph, fdef, args: list, rets=None) -> list:
+        """Builds the nodes of `fdef` in `graph` on `args`; returns its results (or the
+        values `rets` names)."""
         if len(args) != len(fdef.signature.input_arg):
             raise errors.InvalidArgumentError(
                 None,
@@ -203,9 +216,9 @@ class Builder:
             controls = [built[r[1:]] for r in nd.input if r[0] == "^" and r[1:] in built]
             controls = [c for c in controls if isinstance(c, Operation)]
             built[nd.name] = self.build_node(graph, nd, inputs, controls)
-        return [
-            self._value(fdef.ret[a.name], values, built, by_name) for a in fdef.signature.output_arg
-        ]
+        if rets is None:
+            rets = [fdef.ret[a.name] for a in fdef.signature.output_arg]
+        return [self._value(r, values, built, by_name) for r in rets]
 
     def build_node(self, graph, nd, inputs: list, controls: list):
         """The NodeDef `nd` built in `graph`, rebuilt here or by the importer."""
@@ -213,6 +226,9 @@ class Builder:
             return self.build(graph, nd, inputs, controls)
         if nd.op == "Identity" and (_handle(nd) or not isinstance(inputs[0], Tensor)):
             return inputs  # a TensorList (a TensorArray here) or a variable passes through
+        if nd.op == "ZerosLike" and isinstance(inputs[0], TensorArray):  # a list's gradient
+            zeros = array_ops.zeros_like(inputs[0].stack())
+            return [TensorArray(inputs[0].dtype, size=0).unstack(zeros)]
         return self.importer.build(graph, nd, inputs, controls)
 
     @staticmethod
@@ -242,11 +258,34 @@ def _popped_arguments(body_f, inputs: list) -> list[int]:
     return [k for k, x in enumerate(inputs) if isinstance(x, TensorArray) and names[k] in popped]
 
 
-def _counter(cond_f):
-    """The position of the loop variable a loop's cond compares with a bound, or None."""
+def _passed_through(body_f, inputs: list) -> set[int]:
+    """Positions of the tensor inputs a loop body returns unchanged."""
+    names = [a.name for a in body_f.signature.input_arg]
+    rets = [body_f.ret[a.name] for a in body_f.signature.output_arg]
+    return {k for k, x in enumerate(inputs) if isinstance(x, Tensor) and rets[k] == names[k]}
+
+
+def _test(cond_f) -> tuple[str, bool]:
+    """The value a loop's cond tests, and whether that drops TF's test of its iteration
+    bound (`LogicalAnd(Less(loop_counter, maximum_iterations), test)`)."""
     names = [a.name for a in cond_f.signature.input_arg]
     by_name = {nd.name: nd for nd in cond_f.node_def}
-    nd = by_name.get(cond_f.ret[cond_f.signature.output_arg[0].name].split(":")[0])
+    ret = cond_f.ret[cond_f.signature.output_arg[0].name]
+    nd = by_name.get(ret.split(":")[0])
+    if nd is None or nd.op != "LogicalAnd":
+        return ret, False
+    for mine, other in ((nd.input[0], nd.input[1]), (nd.input[1], nd.input[0])):
+        bound = by_name.get(mine.split(":")[0])
+        if bound is not None and bound.op == "Less" and list(bound.input) == names[:2]:
+            return other, True
+    return ret, False
+
+
+def _counter(cond_f, test: str):
+    """The position of the loop variable a loop's `test` compares with a bound, or None."""
+    names = [a.name for a in cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in cond_f.node_def}
+    nd = by_name.get(test.split(":")[0])
     while nd is not None and nd.op == "Identity":
         nd = by_name.get(nd.input[0].split(":")[0])
     if nd is None or nd.op not in ("Less", "LessEqual", "Greater", "GreaterEqual"):
