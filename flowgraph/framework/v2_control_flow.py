@@ -30,6 +30,7 @@ TENSOR_LIST_TYPES = frozenset(
         "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
         "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
         "EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
+        "OptionalFromValue", "OptionalNone", "OptionalGetValue",
     }
 )  # fmt: skip
 _FUNCTION_ATTRS = ("then_branch", "else_branch", "cond", "body", "branches", "f")
@@ -99,31 +100,46 @@ class Builder:
 
     def _if(self, node, inputs: list, name: str) -> list:
         then_f, else_f = self._function(node, "then_branch"), self._function(node, "else_branch")
+        then_fn, else_fn = self._branches([then_f, else_f], inputs[1:])
         return control_flow_ops.cond(
-            _predicate(inputs[0]),
-            self._branch(then_f, inputs[1:]),
-            self._branch(else_f, inputs[1:]),
-            strict=True,
-            name=name,
+            _predicate(inputs[0]), then_fn, else_fn, strict=True, name=name
         )
 
     def _case(self, node, inputs: list, name: str) -> list:
         branches = [self.functions[f.name] for f in node.attr["branches"].list.func]
         index = inputs[0]
-        pairs = [
-            (math_ops.equal(index, k), self._branch(f, inputs[1:]))
-            for k, f in enumerate(branches[:-1])
-        ]
-        default = self._branch(branches[-1], inputs[1:])  # TF: an index out of range
+        fns = self._branches(branches, inputs[1:])
+        pairs = [(math_ops.equal(index, k), fn) for k, fn in enumerate(fns[:-1])]
+        default = fns[-1]  # TF: an index out of range runs the last branch
         return control_flow_ops.case(pairs, default=default, strict=True, name=name)
 
-    def _branch(self, fdef, args: list):
-        def fn():
-            from flowgraph.framework.ops import get_default_graph
+    def _branches(self, fdefs: list, args: list) -> list:
+        """The branch functions of an If or Case. TF's gradient makes each branch return
+        its intermediates as optionals, empty (`OptionalNone`) in the other branches:
+        here an optional is its value, and an empty one zeros of that value's shape."""
+        from flowgraph.framework.func_graph import FuncGraph
+        from flowgraph.framework.ops import get_default_graph
 
-            return self.call(get_default_graph(), fdef, args)
+        specs = {}
+        if any(nd.op == "OptionalNone" for f in fdefs for nd in f.node_def):
+            for fdef in fdefs:  # a probe build: the shapes of the optionals' values
+                probe = FuncGraph("probe", get_default_graph())
+                with probe.as_default():
+                    for k, value in enumerate(self.call(probe, fdef, args)):
+                        if isinstance(value, Tensor):
+                            specs.setdefault(k, (value.dtype.base_dtype, value.shape))
 
-        return fn
+        def branch(fdef):
+            def fn():
+                results = self.call(get_default_graph(), fdef, args)
+                return [
+                    array_ops.zeros(specs[k][1], specs[k][0]) if r is _NONE else r
+                    for k, r in enumerate(results)
+                ]
+
+            return fn
+
+        return [branch(f) for f in fdefs]
 
     def _while(self, node, inputs: list, name: str) -> list:
         """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
@@ -226,6 +242,8 @@ class Builder:
             return self.build(graph, nd, inputs, controls)
         if nd.op == "Identity" and (_handle(nd) or not isinstance(inputs[0], Tensor)):
             return inputs  # a TensorList (a TensorArray here) or a variable passes through
+        if nd.op == "AddN" and any(isinstance(x, (TensorArray, _Writes)) for x in inputs):
+            return [_add_lists(nd, inputs)]
         if nd.op == "ZerosLike" and isinstance(inputs[0], TensorArray):  # a list's gradient
             zeros = array_ops.zeros_like(inputs[0].stack())
             return [TensorArray(inputs[0].dtype, size=0).unstack(zeros)]
@@ -241,6 +259,33 @@ class Builder:
         result = built[name]
         outputs = result.outputs if isinstance(result, Operation) else result
         return outputs[tf_function_def.output_index(by_name[name], arg, int(index))]
+
+
+_NONE = object()  # an empty optional (TF's `OptionalNone`)
+
+
+class _Writes:
+    """A list reserved at a size known only when it runs (TF's gradient of
+    `TensorListGetItem` in a loop body): the items set in it, added to a whole list by
+    the `AddN` that sums the gradients."""
+
+    def __init__(self, writes: tuple = ()):
+        self.writes = writes
+
+
+def _add_lists(nd, inputs: list) -> TensorArray:
+    arrays = [x for x in inputs if isinstance(x, TensorArray)]
+    if not arrays or len(arrays) + sum(isinstance(x, _Writes) for x in inputs) < len(inputs):
+        raise errors.UnimplementedError(
+            None, None, f"AddN node '{nd.name}': only lists are added to a list."
+        )
+    total = arrays[0]
+    for other in arrays[1:]:
+        total = TensorArray(total.dtype, size=0).unstack(total.stack() + other.stack())
+    for writes in (x for x in inputs if isinstance(x, _Writes)):
+        for index, value in writes.writes:
+            total = total.write(index, total.read(index) + value)
+    return total
 
 
 class _Popped:
@@ -337,6 +382,17 @@ def _invariant(proto):
     return tensor_shape.TensorShape([d.size if d.size >= 0 else None for d in proto.dim])
 
 
+def _sized_at_run_time(size) -> bool:
+    """Whether a list reserved in a function body has a size only known when it runs."""
+    from flowgraph.framework import tensor_util
+    from flowgraph.framework.func_graph import FuncGraph
+    from flowgraph.framework.ops import get_default_graph
+
+    if not isinstance(get_default_graph(), FuncGraph):
+        return False
+    return tensor_util.constant_value(size) is None
+
+
 def _element_shape(value):
     """A TensorList's `element_shape` input (-1: unknown rank, -1 entries: unknown dims)."""
     from flowgraph.framework import tensor_util
@@ -350,6 +406,8 @@ def _element_shape(value):
 def _tensor_list_op(node, inputs: list, name: str) -> list:
     op = node.op
     if op == "TensorListReserve":
+        if _sized_at_run_time(inputs[1]):
+            return [_Writes()]
         return [
             TensorArray(
                 dtypes.as_dtype(node.attr["element_dtype"].type),
@@ -358,6 +416,12 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
                 name=name,
             )
         ]
+    if op == "OptionalFromValue":
+        return [inputs[0]]
+    if op == "OptionalNone":
+        return [_NONE]
+    if op == "OptionalGetValue":
+        return [inputs[0]]
     if op == "EmptyTensorList":
         return [
             TensorArray(
@@ -381,6 +445,8 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
         array = TensorArray(tensor.dtype, size=array_ops.shape(tensor)[0], name=name)
         return [array.unstack(tensor)]
     array = inputs[0]
+    if op == "TensorListSetItem" and isinstance(array, _Writes):
+        return [_Writes(array.writes + ((inputs[1], inputs[2]),))]
     if not isinstance(array, TensorArray):
         raise errors.UnimplementedError(
             None, None, f"{op} node '{node.name}': its list input is not a TensorList's."

@@ -105,17 +105,28 @@ def test_missing_types_in_function_bodies_are_listed():
             tf.import_graph_def(graph_def)
 
 
-@pytest.mark.parametrize("name", ["train_while"])
-def test_a_training_meta_graph_with_tf_v2_loop_gradients_resumes_with_tf_losses(name):
+# what TF's gradients of each graph hold besides the forward ops
+TRAINING_TYPES = {
+    "train_while": {"TensorListPushBack", "TensorListPopBack", "While", "TanhGrad"},
+    "train_cond": {"If", "OptionalFromValue", "OptionalNone", "OptionalGetValue"},
+    "train_rnn": {"TensorListGetItem", "TensorListSetItem", "TensorListPopBack", "ConcatOffset"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRAINING_TYPES))
+def test_a_training_meta_graph_with_tf_v2_gradients_resumes_with_tf_losses(name):
     # TF's gradient of a v2 loop: a `while_grad` While popping TensorLists the forward
-    # loop pushed (EmptyTensorList, TensorListPushBack/PopBack), on resource variables
+    # loop pushed (EmptyTensorList, TensorListPushBack/PopBack), on resource variables;
+    # of a v2 cond: an If whose forward If returns its intermediates as optionals
     case = TRAINING[name]
-    assert {"TensorListPushBack", "TensorListPopBack", "While"} <= set(case["op_types"])
+    assert TRAINING_TYPES[name] <= set(case["op_types"])
     path = FIXTURES / name
     with tf.Graph().as_default() as graph:
         saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
         types = {op.type for op in graph.get_operations()}
-        assert not types & (V2_TYPES | TENSOR_LISTS | {"TensorListPopBack", "VarHandleOp"})
+        converted = {t for t in case["op_types"] if t.startswith(("TensorList", "Optional"))}
+        assert not types & (V2_TYPES | converted)
+        assert "VarHandleOp" not in types
         train = graph.get_collection("train_op")[0]
         (loss,) = graph.get_collection("loss")
         with tf.Session() as sess:
