@@ -19,7 +19,7 @@ from kernels import errors
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_v2_control_flow"
 EXPECTED = json.loads((FIXTURES / "expected.json").read_text())
 TRAINING = {k: EXPECTED.pop(k) for k in [k for k in EXPECTED if k.startswith("train_")]}
-V2_TYPES = {"StatelessIf", "StatelessWhile", "PartitionedCall"}
+V2_TYPES = {"StatelessIf", "StatelessWhile", "StatelessCase", "PartitionedCall"}
 TENSOR_LISTS = {"TensorListReserve", "TensorListSetItem", "TensorListGetItem"}
 
 
@@ -37,7 +37,10 @@ def test_tf_v2_graphs_compute_what_tensorflow_computed(name):
         assert not types & (V2_TYPES | TENSOR_LISTS)
         with tf.Session() as sess:
             for feed, expected in zip(case["feeds"], case["results"]):
-                feed = {k: np.asarray(v, np.float32) for k, v in feed.items()}
+                feed = {
+                    k: np.asarray(v, graph.get_tensor_by_name(k).dtype.as_numpy_dtype)
+                    for k, v in feed.items()
+                }
                 for got, want in zip(sess.run(fetches, feed), expected):
                     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
