@@ -8,14 +8,18 @@ and returning every loop input (TF's loop counter and iteration bound first, cap
 tensors last), and no output types or shapes on the nodes. Such a node is rebuilt through
 `tf.cond`/`tf.case`/`tf.while_loop` whose branches and bodies build the FunctionDef's
 nodes on their arguments (a call is built inline), so the result is what those builders
-make and its gradients are flowgraph's own. The `TensorList*` ops of a v2 `dynamic_rnn`
-work on TensorArrays (TensorArrays here are values, as TensorLists are in TF 2.x).
+make and its gradients are flowgraph's own.
+
+The variant-handle ops in them are values here: a TensorList is a TensorArray (the lists
+of a v2 `dynamic_rnn`; the accumulators TF's gradient pushes in a forward loop and pops
+in its `while_grad` loop), and an optional is its value (TF's `If` gradient returns each
+branch's intermediates as optionals, empty in the other branch).
 """
 
 from __future__ import annotations
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor
+from flowgraph.framework.ops import Operation, Tensor, get_default_graph
 from flowgraph.ops import array_ops, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
@@ -25,7 +29,7 @@ _WHILE_TYPES = frozenset({"While", "StatelessWhile"})
 _CASE_TYPES = frozenset({"Case", "StatelessCase"})
 _CALL_TYPES = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
 _FUNCTIONAL_TYPES = _IF_TYPES | _WHILE_TYPES | _CASE_TYPES | _CALL_TYPES
-TENSOR_LIST_TYPES = frozenset(
+_HANDLE_TYPES = frozenset(
     {
         "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
         "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
@@ -64,27 +68,27 @@ class Builder:
         self.importer = importer
         graph_def = importer.graph_def
         self.functions = {f.signature.name: f for f in graph_def.library.function}
-        # TensorLists are converted in graphs of TF 2.x's control flow, where loops use them
+        # handle ops are converted in graphs of TF 2.x's control flow, where loops use them
         self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
         self.counters: list = []  # the counter of each loop body being built, innermost last
 
     def converted_types(self, types: set) -> set:
         """The op types of `types` that import rebuilds here instead of building."""
-        lists = TENSOR_LIST_TYPES if self.v2 else frozenset()
+        lists = _HANDLE_TYPES if self.v2 else frozenset()
         return {t for t in types if t in _FUNCTIONAL_TYPES or t in lists}
 
     def converts(self, node) -> bool:
         """Whether import rebuilds `node` here rather than building it as it is."""
-        if node.op in TENSOR_LIST_TYPES:
+        if node.op in _HANDLE_TYPES:
             return self.v2
         return bool(_tf_functions(node, self.functions))
 
     def build(self, graph, node, inputs: list, controls: list):
-        """`node`'s outputs (Tensors, or TensorArrays for TensorLists), built in `graph`."""
+        """`node`'s outputs (Tensors; TensorArrays for TensorLists), built in `graph`."""
         name = self.importer.prefix + node.name
         if node.op == "TensorListPushBack":
             return [self.push(node, inputs[0], inputs[1])]
-        if node.op in TENSOR_LIST_TYPES:
+        if node.op in _HANDLE_TYPES:
             return _tensor_list_op(node, inputs, name)
         with graph.as_default(), graph.control_dependencies(controls):
             if node.op in _CALL_TYPES:
@@ -118,7 +122,6 @@ class Builder:
         its intermediates as optionals, empty (`OptionalNone`) in the other branches:
         here an optional is its value, and an empty one zeros of that value's shape."""
         from flowgraph.framework.func_graph import FuncGraph
-        from flowgraph.framework.ops import get_default_graph
 
         specs = {}
         if any(nd.op == "OptionalNone" for f in fdefs for nd in f.node_def):
@@ -147,8 +150,6 @@ class Builder:
         iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
         loop reading what the forward loop pushed) is carried with its top index; a list
         its body pushes is written at the loop's counter, growing once per iteration."""
-        from flowgraph.framework.ops import get_default_graph
-
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
         inputs = list(inputs)
         popped = _popped_arguments(body_f, inputs)
@@ -386,7 +387,6 @@ def _sized_at_run_time(size) -> bool:
     """Whether a list reserved in a function body has a size only known when it runs."""
     from flowgraph.framework import tensor_util
     from flowgraph.framework.func_graph import FuncGraph
-    from flowgraph.framework.ops import get_default_graph
 
     if not isinstance(get_default_graph(), FuncGraph):
         return False
