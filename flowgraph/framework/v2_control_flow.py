@@ -213,6 +213,13 @@ class Builder:
                 f"{node.op} node '{node.name}' cannot be imported: lists are pushed to in "
                 "loops that count (`i < n`, n known when the graph is compiled) only.",
             )
+        if array.dtype == dtypes.variant:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}' cannot be imported: TF's gradient of a cond "
+                "inside a loop (a list of the cond's optionals) is not converted.",
+            )
         return array.write(self.counters[-1], value)
 
     def call(self, graph, fdef, args: list, rets=None) -> list:
