@@ -248,7 +248,7 @@ class Builder:
         """The NodeDef `nd` built in `graph`, rebuilt here or by the importer."""
         if self.converts(nd):
             return self.build(graph, nd, inputs, controls)
-        if nd.op == "Identity" and (_handle(nd) or not isinstance(inputs[0], Tensor)):
+        if nd.op == "Identity" and self.v2 and (_handle(nd) or not isinstance(inputs[0], Tensor)):
             return inputs  # a TensorList (a TensorArray here) or a variable passes through
         if nd.op == "AddN" and any(isinstance(x, (TensorArray, _Writes)) for x in inputs):
             return [_add_lists(nd, inputs)]
