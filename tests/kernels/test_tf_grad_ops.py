@@ -51,6 +51,7 @@ NOT_DIFFERENTIABLE = {
     for t in ("ReluGrad", "Relu6Grad", "LeakyReluGrad")
 }
 NOT_DIFFERENTIABLE["BroadcastGradientArgs"] = "integer axes from shapes (NotDifferentiable in TF)"
+NOT_DIFFERENTIABLE["ConcatOffset"] = "integer offsets from shapes (NotDifferentiable in TF)"
 # (s0, s1) -> (r0, r1), as tf.raw_ops.BroadcastGradientArgs computed them (TF 2.21)
 BROADCASTS = [
     ([2, 3], [3], [], [0]),
