@@ -41,7 +41,7 @@ FEATURE_CASES = {
     "SoftsignGrad": (X, lambda g, x: g / (1 + np.abs(x)) ** 2),
 }
 OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES)
-OP_TYPES_TESTED |= {"BiasAddGrad", "BroadcastGradientArgs", "StridedSliceGrad"}
+OP_TYPES_TESTED |= {"BiasAddGrad", "BroadcastGradientArgs", "StridedSliceGrad", "ConcatOffset"}
 GRADIENT_CHECKED = {"TanhGrad", "SigmoidGrad", "SoftplusGrad", "SoftsignGrad", "BiasAddGrad",
                     "SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "EluGrad", "SeluGrad",
                     "StridedSliceGrad"}  # fmt: skip
