@@ -170,3 +170,21 @@ def strided_slice_grad(
     zeros = jnp.zeros(tuple(int(d) for d in np.ravel(shape)), dy.dtype)
     _, transpose = jax.vjp(lambda x: strided_slice(x, begin, end, strides, **masks), zeros)
     return transpose(dy)[0]
+
+
+def _concat_offset_shape(specs, attrs, static_values):
+    return [Spec(s.shape, s.dtype) for s in specs[1:]]
+
+
+@register("ConcatOffset", static=("*",), shape=_concat_offset_shape)
+def concat_offset(concat_dim, *shape):
+    """Where each input of a `ConcatV2` starts in its output (`ConcatV2`'s gradient
+    slices the incoming gradient there)."""
+    axis = int(concat_dim) % len(shape[0])
+    offsets, start = [], 0
+    for s in shape:
+        offset = np.zeros_like(np.asarray(s))
+        offset[axis] = start
+        start += int(s[axis])
+        offsets.append(offset)
+    return tuple(offsets)

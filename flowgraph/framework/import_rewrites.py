@@ -34,12 +34,14 @@ _RENAMED = {
 def rewrite(graph_def: graph_pb2.GraphDef) -> graph_pb2.GraphDef:
     """`graph_def` with its resource-variable NodeDefs as reference-variable ones (the same
     object when it has none)."""
-    if not any(_target(n.op) for n in graph_def.node):
+    bodies = [nd for f in graph_def.library.function for nd in f.node_def]
+    if not any(_target(n.op) for n in list(graph_def.node) + bodies):
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
     handles = {n.name: n for n in out.node if n.op == "VarHandleOp"}
-    for node in out.node:
+    nodes = list(out.node) + [nd for f in out.library.function for nd in f.node_def]
+    for node in nodes:  # function bodies read the variables their op is passed too
         target = _target(node.op)
         if target is not None:
             _rewrite_node(node, target, handles)

@@ -11,6 +11,7 @@ from flowgraph.framework import (
     op_def_library,
     tf_function_def,
     v1_control_flow,
+    v2_control_flow,
 )
 from flowgraph.framework.ops import Operation, Tensor, _build_op, get_default_graph
 from kernels import errors, op_def as op_def_registry, registry
@@ -30,8 +31,11 @@ def import_graph_def(
     shapes are inferred by the kernels and the imported graph runs like the original.
     TF1's v1 control flow (`Switch`, `Merge`, `Enter`, `Exit`, `NextIteration`,
     `LoopCond`, with the `TensorArray*V3` and stack ops in it) is rebuilt as `If`/`While`
-    ops, and TF 2.x resource-variable ops (`VarHandleOp`, `ReadVariableOp`, …) as
-    reference-variable ops, keeping the nodes' names.
+    ops, TF 2.x's functional control flow (`If`, `While`, `Case`, their `Stateless` forms
+    and `PartitionedCall`s on TensorFlow's FunctionDefs, `TensorList*` ops) through
+    `tf.cond`/`tf.case`/`tf.while_loop` and TensorArrays, and TF 2.x resource-variable
+    ops (`VarHandleOp`, `ReadVariableOp`, …) as reference-variable ops, keeping the
+    nodes' names.
 
     Example:
       >>> gd = g.as_graph_def()
@@ -135,11 +139,16 @@ class _Importer:
             self.nodes[node.name] = node
         self.defaults = _producer_defaults(producer_op_list)
         self.ops: dict[str, Operation] = {}
+        self.functional = v2_control_flow.Builder(self)
 
     def import_nodes(self) -> None:
         v1_control_flow.check_convertible(self.graph_def)
         converting = v1_control_flow.has_v1_control_flow(self.graph_def)
-        _check_op_types(self.graph_def, v1_control_flow.CONVERTED_TYPES if converting else ())
+        converted = set(v1_control_flow.CONVERTED_TYPES if converting else ())
+        body_types = v2_control_flow.body_types(self.graph_def)
+        top = {node.op for node in self.graph_def.node}
+        converted |= self.functional.converted_types(body_types | top)
+        _check_op_types(self.graph_def, converted, body_types)
         if converting:  # loops and conds are rebuilt as If/While, context by context
             order = _topological_order(self.graph_def.node, self.nodes, self._forward_inputs)
             self.ops = v1_control_flow.Converter(self, order).import_nodes()
@@ -154,7 +163,8 @@ class _Importer:
                 controls.append(self._control_input(node, name))
             else:
                 inputs.append(self._input(node, i, name))
-        return self.build(self.graph, node, inputs, controls)
+        controls = [c for c in controls if c is not None]
+        return self.functional.build_node(self.graph, node, inputs, controls)
 
     def build(self, graph, node, inputs: list, controls: list) -> Operation:
         """`node` built in `graph` (the graph or a function body) on the given inputs."""
@@ -223,20 +233,23 @@ class _Importer:
             self.used_inputs.add(key)
             return self.input_map[key]
         op_name, _, out = key.rpartition(":")
-        op = self._producer(node, op_name)
-        if not out.isdigit() or int(out) >= len(op.outputs):
+        outputs = _outputs(self._producer(node, op_name))
+        if not out.isdigit() or int(out) >= len(outputs):
             raise ValueError(
                 f"Node '{node.name}': Connecting to invalid output {out} of source node "
-                f"{op_name} which has {len(op.outputs)} outputs."
+                f"{op_name} which has {len(outputs)} outputs."
             )
-        return op.outputs[int(out)]
+        return outputs[int(out)]
 
     def _control_input(self, node, name: str) -> Operation:
         if name in self.input_map:
             self.used_inputs.add(name)
             mapped = self.input_map[name]
             return mapped.op if isinstance(mapped, Tensor) else mapped
-        return self._producer(node, name[1:])
+        producer = self._producer(node, name[1:])
+        if isinstance(producer, list):  # a converted node: the op of its value
+            producer = next((t.op for t in producer if isinstance(t, Tensor)), None)
+        return producer
 
     def _producer(self, node, name: str) -> Operation:
         op = self.ops.get(name)
@@ -263,10 +276,10 @@ def _outputs(result):
     return result.outputs if isinstance(result, Operation) else result
 
 
-def _check_op_types(graph_def, converted=()) -> None:
-    """NotFoundError listing every op type of `graph_def` that flowgraph cannot build
-    (`converted` types are rebuilt by import, not built)."""
-    types = sorted({node.op for node in graph_def.node} - set(converted))
+def _check_op_types(graph_def, converted=(), body_types=()) -> None:
+    """NotFoundError listing every op type of `graph_def` (and of `body_types`, those of
+    its functions) that flowgraph cannot build (`converted` types are rebuilt by import)."""
+    types = sorted(({node.op for node in graph_def.node} | set(body_types)) - set(converted))
     unknown = [t for t in types if not op_def_registry.is_registered(t)]
     kernels = registry.all_kernels()
     lacking = [t for t in types if t not in kernels and t not in unknown]

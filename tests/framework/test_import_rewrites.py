@@ -67,3 +67,13 @@ def test_an_mlp_on_resource_variables_resumes_with_tensorflows_losses():
             saver.restore(sess, prefix)
             losses = [sess.run([loss, train], feed)[0] for _ in range(4)]
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
+def test_resource_reads_inside_tf_function_bodies_are_rewritten_too():
+    path = RESUME.parents[1] / "tf_v2_control_flow" / "train_while" / "model.ckpt.meta"
+    graph_def = import_rewrites.rewrite(tf.MetaGraphDef.FromString(path.read_bytes()).graph_def)
+    bodies = [nd for f in graph_def.library.function for nd in f.node_def]
+    reads = [nd for nd in bodies if nd.name == "MatMul/ReadVariableOp"]
+    assert reads and all(nd.op == "Identity" for nd in reads)
+    assert all(nd.attr["T"].type == tf.float32.as_datatype_enum for nd in reads)
+    assert not {nd.op for nd in bodies} & {"ReadVariableOp", "VarHandleOp"}

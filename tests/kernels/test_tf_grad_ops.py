@@ -41,7 +41,7 @@ FEATURE_CASES = {
     "SoftsignGrad": (X, lambda g, x: g / (1 + np.abs(x)) ** 2),
 }
 OP_TYPES_TESTED = set(CASES) | set(FEATURE_CASES)
-OP_TYPES_TESTED |= {"BiasAddGrad", "BroadcastGradientArgs", "StridedSliceGrad"}
+OP_TYPES_TESTED |= {"BiasAddGrad", "BroadcastGradientArgs", "StridedSliceGrad", "ConcatOffset"}
 GRADIENT_CHECKED = {"TanhGrad", "SigmoidGrad", "SoftplusGrad", "SoftsignGrad", "BiasAddGrad",
                     "SqrtGrad", "RsqrtGrad", "ReciprocalGrad", "EluGrad", "SeluGrad",
                     "StridedSliceGrad"}  # fmt: skip
@@ -51,6 +51,7 @@ NOT_DIFFERENTIABLE = {
     for t in ("ReluGrad", "Relu6Grad", "LeakyReluGrad")
 }
 NOT_DIFFERENTIABLE["BroadcastGradientArgs"] = "integer axes from shapes (NotDifferentiable in TF)"
+NOT_DIFFERENTIABLE["ConcatOffset"] = "integer offsets from shapes (NotDifferentiable in TF)"
 # (s0, s1) -> (r0, r1), as tf.raw_ops.BroadcastGradientArgs computed them (TF 2.21)
 BROADCASTS = [
     ([2, 3], [3], [], [0]),
@@ -158,3 +159,15 @@ def test_strided_slice_grad_puts_the_gradient_where_the_slice_was():
 
 def test_strided_slice_grad_gradient_matches_finite_differences():
     gradient_checker.check_gradients(_strided_slice_grad, RNG.randn(2, 2))
+
+
+@pytest.mark.parametrize("axis", [1, -2])
+def test_concat_offset_gives_where_each_input_starts(axis):
+    # TensorFlow's documented example: shapes [2, 2, 7], [2, 3, 7], [2, 9, 7] along axis 1
+    shapes = [np.asarray(s, np.int32) for s in ([2, 2, 7], [2, 3, 7], [2, 9, 7])]
+    with tf.Graph().as_default():
+        offsets = apply_op("ConcatOffset", [tf.constant(axis)] + [tf.constant(s) for s in shapes])
+        assert [o.shape.as_list() for o in offsets] == [[3], [3], [3]]
+        with tf.Session() as sess:
+            got = sess.run(offsets)
+    np.testing.assert_array_equal(got, [[0, 0, 0], [0, 2, 0], [0, 5, 0]])

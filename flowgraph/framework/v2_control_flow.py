@@ -1,0 +1,469 @@
+"""TF 2.x functional control flow at import: `If`/`While`/`Case` (and their `Stateless`
+forms) and `PartitionedCall`s whose bodies are TensorFlow's own FunctionDefs.
+
+`tf.compat.v1` graph code in TF 2.x (control flow v2 on) makes each `tf.cond`/
+`tf.while_loop` one functional node naming FunctionDefs of the GraphDef's library, in TF's
+conventions: arguments by name, outputs as `node:output_arg:index`, a `While` body taking
+and returning every loop input (TF's loop counter and iteration bound first, captured
+tensors last), and no output types or shapes on the nodes. Such a node is rebuilt through
+`tf.cond`/`tf.case`/`tf.while_loop` whose branches and bodies build the FunctionDef's
+nodes on their arguments (a call is built inline), so the result is what those builders
+make and its gradients are flowgraph's own.
+
+The variant-handle ops in them are values here: a TensorList is a TensorArray (the lists
+of a v2 `dynamic_rnn`; the accumulators TF's gradient pushes in a forward loop and pops
+in its `while_grad` loop), and an optional is its value (TF's `If` gradient returns each
+branch's intermediates as optionals, empty in the other branch).
+"""
+
+from __future__ import annotations
+
+from flowgraph.framework import dtypes, tensor_shape
+from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from flowgraph.ops import array_ops, control_flow_ops, math_ops
+from flowgraph.ops.tensor_array_ops import TensorArray
+from kernels import errors
+
+_IF_TYPES = frozenset({"If", "StatelessIf"})
+_WHILE_TYPES = frozenset({"While", "StatelessWhile"})
+_CASE_TYPES = frozenset({"Case", "StatelessCase"})
+_CALL_TYPES = frozenset({"PartitionedCall", "StatefulPartitionedCall"})
+_FUNCTIONAL_TYPES = _IF_TYPES | _WHILE_TYPES | _CASE_TYPES | _CALL_TYPES
+_HANDLE_TYPES = frozenset(
+    {
+        "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
+        "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
+        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
+        "OptionalFromValue", "OptionalNone", "OptionalGetValue",
+    }
+)  # fmt: skip
+_FUNCTION_ATTRS = ("then_branch", "else_branch", "cond", "body", "branches", "f")
+
+
+def _tf_functions(node, functions: dict) -> list:
+    """The FunctionDefs of `functions` that `node` calls, if they are TensorFlow's (ours
+    record their argument placeholders in `_inputs` and import as they are)."""
+    if node.op not in _FUNCTIONAL_TYPES:
+        return []
+    names = []
+    for key in _FUNCTION_ATTRS:
+        if key in node.attr:
+            value = node.attr[key]
+            names += [f.name for f in value.list.func] if key == "branches" else [value.func.name]
+    found = [functions[n] for n in names if n in functions]
+    return [f for f in found if "_inputs" not in f.attr]
+
+
+def body_types(graph_def) -> set:
+    """The op types of the nodes in TensorFlow's FunctionDefs of `graph_def`'s library."""
+    return {
+        nd.op for f in graph_def.library.function if "_inputs" not in f.attr for nd in f.node_def
+    }
+
+
+class Builder:
+    """Builds TensorFlow's functional nodes and the nodes of their FunctionDefs."""
+
+    def __init__(self, importer):
+        self.importer = importer
+        graph_def = importer.graph_def
+        self.functions = {f.signature.name: f for f in graph_def.library.function}
+        # handle ops are converted in graphs of TF 2.x's control flow, where loops use them
+        self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
+        self.counters: list = []  # the counter of each loop body being built, innermost last
+
+    def converted_types(self, types: set) -> set:
+        """The op types of `types` that import rebuilds here instead of building."""
+        lists = _HANDLE_TYPES if self.v2 else frozenset()
+        return {t for t in types if t in _FUNCTIONAL_TYPES or t in lists}
+
+    def converts(self, node) -> bool:
+        """Whether import rebuilds `node` here rather than building it as it is."""
+        if node.op in _HANDLE_TYPES:
+            return self.v2
+        return bool(_tf_functions(node, self.functions))
+
+    def build(self, graph, node, inputs: list, controls: list):
+        """`node`'s outputs (Tensors; TensorArrays for TensorLists), built in `graph`."""
+        name = self.importer.prefix + node.name
+        if node.op == "TensorListPushBack":
+            return [self.push(node, inputs[0], inputs[1])]
+        if node.op in _HANDLE_TYPES:
+            return _tensor_list_op(node, inputs, name)
+        with graph.as_default(), graph.control_dependencies(controls):
+            if node.op in _CALL_TYPES:
+                return self.call(graph, self._function(node, "f"), inputs)
+            if node.op in _IF_TYPES:
+                return self._if(node, inputs, name)
+            if node.op in _CASE_TYPES:
+                return self._case(node, inputs, name)
+            return self._while(node, inputs, name)
+
+    def _function(self, node, key: str):
+        return self.functions[node.attr[key].func.name]
+
+    def _if(self, node, inputs: list, name: str) -> list:
+        then_f, else_f = self._function(node, "then_branch"), self._function(node, "else_branch")
+        then_fn, else_fn = self._branches([then_f, else_f], inputs[1:])
+        return control_flow_ops.cond(
+            _predicate(inputs[0]), then_fn, else_fn, strict=True, name=name
+        )
+
+    def _case(self, node, inputs: list, name: str) -> list:
+        branches = [self.functions[f.name] for f in node.attr["branches"].list.func]
+        index = inputs[0]
+        fns = self._branches(branches, inputs[1:])
+        pairs = [(math_ops.equal(index, k), fn) for k, fn in enumerate(fns[:-1])]
+        default = fns[-1]  # TF: an index out of range runs the last branch
+        return control_flow_ops.case(pairs, default=default, strict=True, name=name)
+
+    def _branches(self, fdefs: list, args: list) -> list:
+        """The branch functions of an If or Case. TF's gradient makes each branch return
+        its intermediates as optionals, empty (`OptionalNone`) in the other branches:
+        here an optional is its value, and an empty one zeros of that value's shape."""
+        from flowgraph.framework.func_graph import FuncGraph
+
+        specs = {}
+        if any(nd.op == "OptionalNone" for f in fdefs for nd in f.node_def):
+            for fdef in fdefs:  # a probe build: the shapes of the optionals' values
+                probe = FuncGraph("probe", get_default_graph())
+                with probe.as_default():
+                    for k, value in enumerate(self.call(probe, fdef, args)):
+                        if isinstance(value, Tensor):
+                            specs.setdefault(k, (value.dtype.base_dtype, value.shape))
+
+        def branch(fdef):
+            def fn():
+                results = self.call(get_default_graph(), fdef, args)
+                return [
+                    array_ops.zeros(specs[k][1], specs[k][0]) if r is _NONE else r
+                    for k, r in enumerate(results)
+                ]
+
+            return fn
+
+        return [branch(f) for f in fdefs]
+
+    def _while(self, node, inputs: list, name: str) -> list:
+        """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
+        captured, not carried (so a bound is known when compiled); TF's test of its
+        iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
+        loop reading what the forward loop pushed) is carried with its top index; a list
+        its body pushes is written at the loop's counter, growing once per iteration."""
+        cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
+        inputs = list(inputs)
+        popped = _popped_arguments(body_f, inputs)
+        for k in popped:  # what the forward loop pushed, no longer growing
+            inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
+        fixed = _passed_through(body_f, inputs)
+        carried = [k for k in range(len(inputs)) if k not in fixed]
+        test, bounded = _test(cond_f)
+        counter = _counter(cond_f, test)
+
+        def unflat(args):
+            values = list(inputs)
+            for k, arg in zip(carried, args):
+                values[k] = arg
+            for j, k in enumerate(popped):
+                values[k] = _Popped(values[k], args[len(carried) + j])
+            return values
+
+        def cond(*args):
+            graph = get_default_graph()
+            return _predicate(self.call(graph, cond_f, unflat(args), [test])[0])
+
+        def body(*args):
+            values = unflat(args)
+            self.counters.append(None if counter is None else values[counter])
+            try:
+                results = self.call(get_default_graph(), body_f, values)
+            finally:
+                self.counters.pop()
+            results = [results[k] for k in carried]
+            tops = [results[carried.index(k)].top for k in popped]
+            return [r.array if isinstance(r, _Popped) else r for r in results] + tops
+
+        shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
+        invariants = [
+            _invariant(shapes[k]) if k < len(shapes) and _is_value(inputs[k]) else None
+            for k in carried
+        ]
+        tops = [inputs[k].size() - 1 for k in popped]
+        outputs = control_flow_ops.while_loop(
+            cond,
+            body,
+            [inputs[k] for k in carried] + tops,
+            shape_invariants=invariants + [None] * len(tops),
+            parallel_iterations=node.attr["parallel_iterations"].i or 10,
+            name=name,
+            maximum_iterations=inputs[1] if bounded else None,
+            return_same_structure=True,
+        )
+        results = list(inputs)
+        for k, value in zip(carried, outputs):
+            results[k] = value
+        return results
+
+    def push(self, node, array, value):
+        """`TensorListPushBack`: the list written at the enclosing loop's counter."""
+        if not self.counters or self.counters[-1] is None:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}' cannot be imported: lists are pushed to in "
+                "loops that count (`i < n`, n known when the graph is compiled) only.",
+            )
+        if array.dtype == dtypes.variant:
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}' cannot be imported: TF's gradient of a cond "
+                "inside a loop (a list of the cond's optionals) is not converted.",
+            )
+        return array.write(self.counters[-1], value)
+
+    def call(self, graph, fdef, args: list, rets=None) -> list:
+        """Builds the nodes of `fdef` in `graph` on `args`; returns its results (or the
+        values `rets` names)."""
+        if len(args) != len(fdef.signature.input_arg):
+            raise errors.InvalidArgumentError(
+                None,
+                None,
+                f"Function '{fdef.signature.name}' takes {len(fdef.signature.input_arg)} "
+                f"arguments, but its node passes {len(args)}.",
+            )
+        values = {a.name: v for a, v in zip(fdef.signature.input_arg, args)}
+        by_name = {nd.name: nd for nd in fdef.node_def}
+        built: dict[str, list] = {}
+        for nd in _order(fdef.node_def, by_name):
+            inputs = [self._value(r, values, built, by_name) for r in nd.input if r[0] != "^"]
+            controls = [built[r[1:]] for r in nd.input if r[0] == "^" and r[1:] in built]
+            controls = [c for c in controls if isinstance(c, Operation)]
+            built[nd.name] = self.build_node(graph, nd, inputs, controls)
+        if rets is None:
+            rets = [fdef.ret[a.name] for a in fdef.signature.output_arg]
+        return [self._value(r, values, built, by_name) for r in rets]
+
+    def build_node(self, graph, nd, inputs: list, controls: list):
+        """The NodeDef `nd` built in `graph`, rebuilt here or by the importer."""
+        if self.converts(nd):
+            return self.build(graph, nd, inputs, controls)
+        if nd.op == "Identity" and self.v2 and (_handle(nd) or not isinstance(inputs[0], Tensor)):
+            return inputs  # a TensorList (a TensorArray here) or a variable passes through
+        if nd.op == "AddN" and any(isinstance(x, (TensorArray, _Writes)) for x in inputs):
+            return [_add_lists(nd, inputs)]
+        if nd.op == "ZerosLike" and isinstance(inputs[0], TensorArray):  # a list's gradient
+            zeros = array_ops.zeros_like(inputs[0].stack())
+            return [TensorArray(inputs[0].dtype, size=0).unstack(zeros)]
+        return self.importer.build(graph, nd, inputs, controls)
+
+    @staticmethod
+    def _value(ref: str, values: dict, built: dict, by_name: dict):
+        from flowgraph.framework import tf_function_def
+
+        if ref in values:
+            return values[ref]
+        name, arg, index = ref.split(":")
+        result = built[name]
+        outputs = result.outputs if isinstance(result, Operation) else result
+        return outputs[tf_function_def.output_index(by_name[name], arg, int(index))]
+
+
+_NONE = object()  # an empty optional (TF's `OptionalNone`)
+
+
+class _Writes:
+    """A list reserved at a size known only when it runs (TF's gradient of
+    `TensorListGetItem` in a loop body): the items set in it, added to a whole list by
+    the `AddN` that sums the gradients."""
+
+    def __init__(self, writes: tuple = ()):
+        self.writes = writes
+
+
+def _add_lists(nd, inputs: list) -> TensorArray:
+    arrays = [x for x in inputs if isinstance(x, TensorArray)]
+    if not arrays or len(arrays) + sum(isinstance(x, _Writes) for x in inputs) < len(inputs):
+        raise errors.UnimplementedError(
+            None, None, f"AddN node '{nd.name}': only lists are added to a list."
+        )
+    total = arrays[0]
+    for other in arrays[1:]:
+        total = TensorArray(total.dtype, size=0).unstack(total.stack() + other.stack())
+    for writes in (x for x in inputs if isinstance(x, _Writes)):
+        for index, value in writes.writes:
+            total = total.write(index, total.read(index) + value)
+    return total
+
+
+class _Popped:
+    """A list a loop pops: its TensorArray and the index of its top element."""
+
+    def __init__(self, array: TensorArray, top: Tensor):
+        self.array = array
+        self.top = top
+
+
+def _popped_arguments(body_f, inputs: list) -> list[int]:
+    """Positions of the TensorArray inputs whose argument the loop body pops."""
+    names = [a.name for a in body_f.signature.input_arg]
+    popped = {nd.input[0] for nd in body_f.node_def if nd.op == "TensorListPopBack"}
+    return [k for k, x in enumerate(inputs) if isinstance(x, TensorArray) and names[k] in popped]
+
+
+def _passed_through(body_f, inputs: list) -> set[int]:
+    """Positions of the tensor inputs a loop body returns unchanged."""
+    names = [a.name for a in body_f.signature.input_arg]
+    rets = [body_f.ret[a.name] for a in body_f.signature.output_arg]
+    return {k for k, x in enumerate(inputs) if isinstance(x, Tensor) and rets[k] == names[k]}
+
+
+def _test(cond_f) -> tuple[str, bool]:
+    """The value a loop's cond tests, and whether that drops TF's test of its iteration
+    bound (`LogicalAnd(Less(loop_counter, maximum_iterations), test)`)."""
+    names = [a.name for a in cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in cond_f.node_def}
+    ret = cond_f.ret[cond_f.signature.output_arg[0].name]
+    nd = by_name.get(ret.split(":")[0])
+    if nd is None or nd.op != "LogicalAnd":
+        return ret, False
+    for mine, other in ((nd.input[0], nd.input[1]), (nd.input[1], nd.input[0])):
+        bound = by_name.get(mine.split(":")[0])
+        if bound is not None and bound.op == "Less" and list(bound.input) == names[:2]:
+            return other, True
+    return ret, False
+
+
+def _counter(cond_f, test: str):
+    """The position of the loop variable a loop's `test` compares with a bound, or None."""
+    names = [a.name for a in cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in cond_f.node_def}
+    nd = by_name.get(test.split(":")[0])
+    while nd is not None and nd.op == "Identity":
+        nd = by_name.get(nd.input[0].split(":")[0])
+    if nd is None or nd.op not in ("Less", "LessEqual", "Greater", "GreaterEqual"):
+        return None
+    return names.index(nd.input[0]) if nd.input[0] in names else None
+
+
+def _order(node_defs, by_name: dict) -> list:
+    """The NodeDefs of a FunctionDef with every producer first."""
+    order, done = [], set()
+    for root in node_defs:
+        stack = [(root, False)]
+        while stack:
+            nd, ready = stack.pop()
+            if ready:
+                order.append(nd)
+                continue
+            if nd.name in done:
+                continue
+            done.add(nd.name)
+            stack.append((nd, True))
+            for ref in nd.input:
+                producer = by_name.get(ref.lstrip("^").split(":")[0])
+                if producer is not None and producer.name not in done:
+                    stack.append((producer, False))
+    return order
+
+
+def _handle(nd) -> bool:
+    """Whether NodeDef `nd` outputs a resource or variant handle (T is DT_RESOURCE=20 or
+    DT_VARIANT=21): a variable or a TensorList, values of other dtypes here."""
+    return "T" in nd.attr and nd.attr["T"].type in (20, 21)
+
+
+def _is_value(x) -> bool:
+    return isinstance(x, Tensor) and not x.dtype._is_ref_dtype
+
+
+def _predicate(value: Tensor) -> Tensor:
+    """TF's functional ops take any tensor as predicate (non-zero, or non-empty)."""
+    if value.dtype.base_dtype == dtypes.bool:
+        return value
+    return math_ops.not_equal(value, array_ops.zeros_like(value))
+
+
+def _invariant(proto):
+    if proto.unknown_rank:
+        return tensor_shape.TensorShape(None)
+    return tensor_shape.TensorShape([d.size if d.size >= 0 else None for d in proto.dim])
+
+
+def _sized_at_run_time(size) -> bool:
+    """Whether a list reserved in a function body has a size only known when it runs."""
+    from flowgraph.framework import tensor_util
+    from flowgraph.framework.func_graph import FuncGraph
+
+    if not isinstance(get_default_graph(), FuncGraph):
+        return False
+    return tensor_util.constant_value(size) is None
+
+
+def _element_shape(value):
+    """A TensorList's `element_shape` input (-1: unknown rank, -1 entries: unknown dims)."""
+    from flowgraph.framework import tensor_util
+
+    known = tensor_util.constant_value(value) if isinstance(value, Tensor) else value
+    if known is None or known.ndim == 0:
+        return None
+    return [int(d) if d >= 0 else None for d in known]
+
+
+def _tensor_list_op(node, inputs: list, name: str) -> list:
+    op = node.op
+    if op == "TensorListReserve":
+        if _sized_at_run_time(inputs[1]):
+            return [_Writes()]
+        return [
+            TensorArray(
+                dtypes.as_dtype(node.attr["element_dtype"].type),
+                size=inputs[1],
+                element_shape=_element_shape(inputs[0]),
+                name=name,
+            )
+        ]
+    if op == "OptionalFromValue":
+        return [inputs[0]]
+    if op == "OptionalNone":
+        return [_NONE]
+    if op == "OptionalGetValue":
+        return [inputs[0]]
+    if op == "EmptyTensorList":
+        return [
+            TensorArray(
+                dtypes.as_dtype(node.attr["element_dtype"].type),
+                size=0,
+                dynamic_size=True,
+                element_shape=_element_shape(inputs[0]),
+                name=name,
+            )
+        ]
+    if op == "TensorListPopBack":
+        popped = inputs[0]
+        if not isinstance(popped, _Popped):
+            raise errors.UnimplementedError(
+                None, None, f"{op} node '{node.name}': lists are popped in loops only."
+            )
+        value = popped.array.read(popped.top, name=name)
+        return [_Popped(popped.array, popped.top - 1), value]
+    if op == "TensorListFromTensor":
+        tensor = inputs[0]
+        array = TensorArray(tensor.dtype, size=array_ops.shape(tensor)[0], name=name)
+        return [array.unstack(tensor)]
+    array = inputs[0]
+    if op == "TensorListSetItem" and isinstance(array, _Writes):
+        return [_Writes(array.writes + ((inputs[1], inputs[2]),))]
+    if not isinstance(array, TensorArray):
+        raise errors.UnimplementedError(
+            None, None, f"{op} node '{node.name}': its list input is not a TensorList's."
+        )
+    if op == "TensorListSetItem":
+        return [array.write(inputs[1], inputs[2])]
+    if op == "TensorListGetItem":
+        return [array.read(inputs[1], name=name)]
+    if op == "TensorListStack":
+        return [array.stack(name=name)]
+    if op == "TensorListLength":
+        return [array.size(name=name)]
+    return [array_ops.shape(array.read(0))]  # TensorListElementShape
