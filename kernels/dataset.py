@@ -28,6 +28,7 @@ from kernels.errors import (
     OpError,
     OutOfRangeError,
 )
+from kernels.input_threads import quick_handoff
 from kernels.op_def import declare
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
@@ -311,6 +312,7 @@ class _ParallelMapIterator:
         self.upstream, self.fn, self.parallel = upstream, fn, parallel
         self.pending: collections.deque = collections.deque()
         self.done = False
+        quick_handoff()
 
     def __iter__(self):
         return self
@@ -1033,6 +1035,7 @@ class _Prefetcher:
         self._stop = threading.Event()
         self._device = device
         self._finished = False
+        quick_handoff()
         self._thread = threading.Thread(
             target=self._run, args=(upstream,), daemon=True, name="tf_data_prefetch"
         )
