@@ -679,8 +679,8 @@ def padded_batch_dataset_v2(
 class MapAndBatch(DatasetValue):
     """map then batch; a compiled function runs once per batch (vectorized by vmap)."""
 
-    def __init__(self, input, fn, batch_size, parallel, drop_remainder):
-        self.plan = Batch(Map(input, fn, parallel), batch_size, drop_remainder)
+    def __init__(self, input, fn, batch_size, parallel, drop_remainder, batched=None):
+        self.plan = Batch(Map(input, fn, parallel, batched), batch_size, drop_remainder)
 
     def iterate(self):
         return self.plan.iterate()
@@ -697,6 +697,7 @@ def map_and_batch_dataset(
     preserve_cardinality=False,
     _host=False,
     _seeds=(),
+    _batched=None,
 ):
     *other_arguments, batch_size, parallel, drop = args
     fn = _function(f, other_arguments, _host, _seeds)
@@ -707,6 +708,7 @@ def map_and_batch_dataset(
         _ints(batch_size),
         _autotuned(parallel),
         bool(np.asarray(drop)),
+        None if _batched is None else Function(_batched, (), host=True),
     )
 
 

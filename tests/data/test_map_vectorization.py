@@ -111,3 +111,23 @@ def test_a_bad_record_in_a_dropped_remainder_still_fails():
     fused = _run(records, _parse, drop=True)
     _same(fused, _run(records, _parse, drop=True, fused=False))
     assert len(fused) == 2 and isinstance(fused[1], str)
+
+
+def test_map_and_batch_fuses_the_same_way():
+    records = _records(11, bad=(5,), no_y=(1,))
+    with tf.Graph().as_default():
+        fused = tf.data.Dataset.from_tensor_slices(records).apply(
+            tf.data.experimental.map_and_batch(_parse, 4)
+        )
+        assert "_batched" in fused._variant_tensor().op._attrs
+        get_next = tf.data.make_one_shot_iterator(fused).get_next()
+        out = []
+        with tf.Session() as sess:
+            for _ in range(4):  # [0-3], the error (4, 5), [6-9], [10]
+                try:
+                    out.append(sess.run(get_next))
+                except tf.errors.InvalidArgumentError as e:
+                    out.append(e.message.split(" (defined at")[0])
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(get_next)
+    _same(out, _run(records, _parse, fused=False))
