@@ -6,6 +6,7 @@ Three ways over the same files, measured in one run:
             queue runners' threads filling the queues while the main thread trains;
   tf.data:  TFRecordDataset -> shuffle -> batch -> map(parse_example) -> prefetch ->
             the same training step;
+  per-record: TFRecordDataset -> map(parse_single_example) -> batch, input alone;
   python:   a plain loop reading each file's records and parsing each Example proto.
 Prints records/s of each, and the share of each pipeline's step time spent waiting for
 input (1 - the step's time on a fed batch / its time on the pipeline's batch).
@@ -193,10 +194,25 @@ def tensorflow_rate(python: str, paths, batch, epochs) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def input_rate(paths: list[str], batch: int, epochs: int) -> float:
-    """records/s of the tf.data pipeline's batches alone (no training step)."""
+def per_record_pipeline(api, paths: list[str], batch: int, epochs: int):
+    """TFRecordDataset -> map(parse_single_example) -> batch: parsing written per record
+    (flowgraph fuses it into one parse per batch)."""
+    features = {
+        k: getattr(api, kind)(shape, getattr(api, t)) for k, (kind, shape, t) in FEATURES.items()
+    }
+
+    def parse(record):
+        parsed = api.parse_single_example(record, features)
+        return parsed["x"], parsed["y"]
+
+    dataset = api.data.TFRecordDataset(paths).repeat(epochs).map(parse).batch(batch)
+    return api.data.make_one_shot_iterator(dataset).get_next()
+
+
+def input_rate(paths: list[str], batch: int, epochs: int, pipeline=data_pipeline) -> float:
+    """records/s of a tf.data pipeline's batches alone (no training step)."""
     with tf.Graph().as_default():
-        xb, yb = data_pipeline(tf, paths, batch, epochs)
+        xb, yb = pipeline(tf, paths, batch, epochs)
         with tf.Session() as sess:
             sess.run([xb, yb])
             n, start = 0, time.perf_counter()
@@ -224,6 +240,7 @@ def main() -> None:
         queue = queue_pipeline(paths, args.batch, args.epochs)
         data = tf_data(paths, args.batch, args.epochs)
         data_input = input_rate(paths, args.batch, args.epochs)
+        per_record = input_rate(paths, args.batch, args.epochs, per_record_pipeline)
         plain = (plain + python_loop(paths * args.epochs)) / 2  # before and after: load drifts
         real = args.tensorflow and tensorflow_rate(args.tensorflow, paths, args.batch, args.epochs)
     print(f"python loop (read + parse):                      {plain:10.0f} records/s")
@@ -236,6 +253,10 @@ def main() -> None:
     print(
         f"tf.data input alone:                             {data_input:10.0f} records/s "
         f"({data_input / plain:.2f}x python)"
+    )
+    print(
+        f"tf.data map(parse_single_example).batch:       {per_record:10.0f} records/s "
+        f"({per_record / plain:.2f}x python)"
     )
     if real:
         print(

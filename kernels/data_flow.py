@@ -24,6 +24,7 @@ from kernels.errors import (
     InvalidArgumentError,
     OutOfRangeError,
 )
+from kernels.input_threads import quick_handoff
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
 _OBJECT = np.dtype(object)
@@ -68,6 +69,7 @@ class FIFOQueue(Waitable):
 
     def __init__(self, name: str, component_types, shapes, capacity: int):
         super().__init__()
+        quick_handoff()  # a queue is filled and drained by different threads
         self.name = name
         self.dtypes = tuple(np.dtype(t) for t in component_types)
         self.shapes = tuple(tuple(s) for s in shapes) if shapes else None
@@ -82,20 +84,25 @@ class FIFOQueue(Waitable):
     def _put(self, element: tuple) -> None:
         self._elements.append(element)
 
-    def _take(self) -> tuple:
-        return self._elements.popleft()
+    def _take(self, k: int) -> list[tuple]:
+        """The next `k` elements (at most `_available()`)."""
+        return [self._elements.popleft() for _ in range(k)]
 
     def _restore(self, taken: list) -> None:
         self._elements.extendleft(reversed(taken))
 
-    def _can_take(self) -> bool:
-        return bool(self._elements)
+    def _available(self) -> int:
+        """How many elements a dequeue may take now."""
+        return len(self._elements)
 
     def size(self) -> int:
         return len(self._elements)
 
     def _has_room(self) -> bool:
         return self.capacity < 0 or self.size() < self.capacity
+
+    def _room(self, wanted: int) -> int:
+        return wanted if self.capacity < 0 else min(wanted, self.capacity - self.size())
 
     def _check_shape(self, i: int, shape: tuple, many: bool = False) -> None:
         if self.shapes is None:
@@ -155,7 +162,7 @@ class FIFOQueue(Waitable):
                     )
                     if self._cancel_enqueues:
                         raise CancelledError(None, None, "Enqueue operation was cancelled")
-                    while pending and self._has_room():  # all that fit, then one wake-up
+                    for _ in range(self._room(len(pending))):  # all that fit, one wake-up
                         self._put(pending.popleft())
                     self._cond.notify_all()
             finally:
@@ -174,14 +181,14 @@ class FIFOQueue(Waitable):
             try:
                 while len(taken) < n:
                     self._wait(
-                        lambda: self._dequeuers[0] is ticket and (self._can_take() or self.closed),
+                        lambda: self._dequeuers[0] is ticket and (self._available() or self.closed),
                         "Dequeue",
                         deadline,
                     )
-                    if not self._can_take():
+                    available = self._available()
+                    if not available:
                         break  # closed
-                    while len(taken) < n and self._can_take():  # all available, one wake-up
-                        taken.append(self._take())
+                    taken += self._take(min(n - len(taken), available))  # then one wake-up
                     self._cond.notify_all()
             except BaseException:
                 self._restore(taken)
@@ -269,19 +276,21 @@ class RandomShuffleQueue(FIFOQueue):
     def _put(self, element: tuple) -> None:
         self._elements.append(element)
 
-    def _take(self) -> tuple:
-        i = int(self._rng.integers(len(self._elements)))
-        elements = self._elements
-        elements[i], elements[-1] = elements[-1], elements[i]
-        return elements.pop()
+    def _take(self, k: int) -> list[tuple]:
+        elements, taken = self._elements, []
+        # One draw for all k: the generator's stream is that of k draws of one index each.
+        for i in self._rng.integers(len(elements) - np.arange(k)).tolist():
+            elements[i], elements[-1] = elements[-1], elements[i]
+            taken.append(elements.pop())
+        return taken
 
     def _restore(self, taken: list) -> None:
         self._elements.extend(taken)
 
-    def _can_take(self) -> bool:
+    def _available(self) -> int:
         if self.closed:
-            return bool(self._elements)
-        return len(self._elements) > self.min_after_dequeue
+            return len(self._elements)
+        return max(0, len(self._elements) - self.min_after_dequeue)
 
 
 class PriorityQueue(FIFOQueue):
@@ -305,8 +314,8 @@ class PriorityQueue(FIFOQueue):
     def _put(self, element: tuple) -> None:
         heapq.heappush(self._elements, (int(element[0]), next(self._order), element))
 
-    def _take(self) -> tuple:
-        return heapq.heappop(self._elements)[2]
+    def _take(self, k: int) -> list[tuple]:
+        return [heapq.heappop(self._elements)[2] for _ in range(k)]
 
     def _restore(self, taken: list) -> None:
         for element in taken:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import functools
+import itertools
 import os
 import queue
 import threading
@@ -28,6 +29,7 @@ from kernels.errors import (
     OpError,
     OutOfRangeError,
 )
+from kernels.input_threads import quick_handoff
 from kernels.op_def import declare
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
 
@@ -282,8 +284,11 @@ def _dims(shape) -> str:
 
 
 class Map(DatasetValue):
-    def __init__(self, input: DatasetValue, fn: Function, parallel: int = 1):
-        self.input, self.fn, self.parallel = input, fn, parallel
+    """`fn` on each element; `batched`, where given, is `fn` over a batch of elements (a
+    following `batch` runs it once per batch)."""
+
+    def __init__(self, input: DatasetValue, fn: Function, parallel: int = 1, batched=None):
+        self.input, self.fn, self.parallel, self.batched = input, fn, parallel, batched
 
     def iterate(self):
         if self.parallel > 1:
@@ -311,6 +316,7 @@ class _ParallelMapIterator:
         self.upstream, self.fn, self.parallel = upstream, fn, parallel
         self.pending: collections.deque = collections.deque()
         self.done = False
+        quick_handoff()
 
     def __iter__(self):
         return self
@@ -328,9 +334,10 @@ class _ParallelMapIterator:
         return self.pending.popleft().result()
 
 
-def _map_kernel(input_dataset, other_arguments, f, parallel, _host, _seeds):
+def _map_kernel(input_dataset, other_arguments, f, parallel, _host, _seeds, _batched):
     fn = _function(f, other_arguments, _host, _seeds)
-    return Map(as_dataset(input_dataset), fn, parallel)
+    batched = None if _batched is None else Function(_batched, (), host=True)
+    return Map(as_dataset(input_dataset), fn, parallel, batched)
 
 
 @_dataset_op("MapDataset")
@@ -345,8 +352,9 @@ def map_dataset(
     preserve_cardinality=False,
     _host=False,
     _seeds=(),
+    _batched=None,
 ):
-    return _map_kernel(input_dataset, other_arguments, f, 1, _host, _seeds)
+    return _map_kernel(input_dataset, other_arguments, f, 1, _host, _seeds, _batched)
 
 
 @_dataset_op("ParallelMapDatasetV2")
@@ -362,11 +370,12 @@ def parallel_map_dataset_v2(
     use_inter_op_parallelism=True,
     _host=False,
     _seeds=(),
+    _batched=None,
 ):
     *other_arguments, num_parallel_calls = other_arguments_and_calls
     parallel = _ints(num_parallel_calls)
     parallel = _autotuned(parallel)
-    return _map_kernel(input_dataset, other_arguments, f, parallel, _host, _seeds)
+    return _map_kernel(input_dataset, other_arguments, f, parallel, _host, _seeds, _batched)
 
 
 class Filter(DatasetValue):
@@ -525,6 +534,8 @@ class Batch(DatasetValue):
         """map(f).batch(n) runs as batch(n).map(vmap(f)): one call per batch."""
         if self.padding is not None or not isinstance(self.input, Map):
             return None
+        if self.input.batched is not None:
+            return _BatchThenMap(self.input.input.iterate(), self, self.input)
         vectorized = self.input.fn.vectorized()
         if vectorized is None:
             return None
@@ -558,6 +569,48 @@ class _BatchIterator:
         if not elements or (self.batch.drop_remainder and len(elements) < size):
             raise StopIteration
         return self.batch.stack(elements)
+
+
+class _BatchThenMap:
+    """map(fn).batch(n) as map(batched) of each batch of inputs. A batch `batched` fails on
+    is mapped element by element: the first failing element's error is raised, and the
+    inputs after it start the next batch, as map-then-batch would have them."""
+
+    def __init__(self, upstream, batch: Batch, map: Map):
+        self.upstream, self.batch, self.map = upstream, batch, map
+        self.pending: collections.deque = collections.deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        size = self.batch.batch_size
+        inputs = [self.pending.popleft() for _ in range(min(size, len(self.pending)))]
+        inputs += itertools.islice(self.upstream, size - len(inputs))
+        if not inputs:
+            raise StopIteration
+        if len(inputs) == size:
+            try:
+                return self.map.batched(_stack_inputs(inputs))
+            except OpError:
+                pass
+        return self._one_by_one(inputs)
+
+    def _one_by_one(self, inputs: list) -> Element:
+        outputs = []
+        for i, element in enumerate(inputs):
+            try:
+                outputs.append(self.map.fn(element))
+            except OpError:
+                self.pending.extend(inputs[i + 1 :])
+                raise
+        if self.batch.drop_remainder and len(outputs) < self.batch.batch_size:
+            raise StopIteration
+        return self.batch.stack(outputs)
+
+
+def _stack_inputs(inputs: list) -> tuple:
+    return tuple(np.stack(column) for column in zip(*inputs))
 
 
 def _stack(column: Sequence[np.ndarray]) -> np.ndarray:
@@ -626,8 +679,8 @@ def padded_batch_dataset_v2(
 class MapAndBatch(DatasetValue):
     """map then batch; a compiled function runs once per batch (vectorized by vmap)."""
 
-    def __init__(self, input, fn, batch_size, parallel, drop_remainder):
-        self.plan = Batch(Map(input, fn, parallel), batch_size, drop_remainder)
+    def __init__(self, input, fn, batch_size, parallel, drop_remainder, batched=None):
+        self.plan = Batch(Map(input, fn, parallel, batched), batch_size, drop_remainder)
 
     def iterate(self):
         return self.plan.iterate()
@@ -644,6 +697,7 @@ def map_and_batch_dataset(
     preserve_cardinality=False,
     _host=False,
     _seeds=(),
+    _batched=None,
 ):
     *other_arguments, batch_size, parallel, drop = args
     fn = _function(f, other_arguments, _host, _seeds)
@@ -654,6 +708,7 @@ def map_and_batch_dataset(
         _ints(batch_size),
         _autotuned(parallel),
         bool(np.asarray(drop)),
+        None if _batched is None else Function(_batched, (), host=True),
     )
 
 
@@ -1033,6 +1088,7 @@ class _Prefetcher:
         self._stop = threading.Event()
         self._device = device
         self._finished = False
+        quick_handoff()
         self._thread = threading.Thread(
             target=self._run, args=(upstream,), daemon=True, name="tf_data_prefetch"
         )

@@ -14,6 +14,7 @@ from typing import Callable
 import numpy as np
 
 from flowgraph.data import structure
+from flowgraph.data.map_vectorization import batched_parse
 from flowgraph.data.structure import Spec
 from flowgraph.framework import dtypes, random_seed, tensor_shape
 from flowgraph.framework.func_graph import FuncGraph, to_function
@@ -236,7 +237,7 @@ class Dataset:
         `map_func` is traced once into a graph function; with `num_parallel_calls`
         (or `tf.data.experimental.AUTOTUNE`) several elements are mapped at once.
         """
-        fn = _trace(map_func, self._specs, "Dataset.map()")
+        fn = _trace(map_func, self._specs, "Dataset.map()", vectorize=True)
         if num_parallel_calls is None:
             return fn.dataset(self, "MapDataset", preserve_cardinality=True)
         return fn.dataset(
@@ -497,9 +498,10 @@ class _Traced:
     """A function traced for a dataset op: its Function, captured tensors, output specs;
     `seeds` (seed, seed2) when it draws random numbers (the kernel feeds it keys)."""
 
-    def __init__(self, function, captured, specs, host, seeds):
+    def __init__(self, function, captured, specs, host, seeds, batched=None):
         self.function, self.captured, self.specs = function, captured, specs
         self.host, self.seeds = host, seeds
+        self.batched = batched  # the function over a batch, where batch-then-map may fuse
 
     def dataset(self, input_dataset, op_type, extra=(), specs=None, func_attr="f", **attrs):
         return Dataset(
@@ -510,14 +512,17 @@ class _Traced:
             Targuments=tuple(t.dtype.base_dtype.numpy_dtype for t in self.captured),
             _host=self.host,
             _seeds=self.seeds,
+            **({"_batched": self.batched} if self.batched is not None else {}),
             **{func_attr: self.function},
             **attrs,
         )
 
 
-def _trace(fn: Callable, specs, what: str, datasets=False, unpack=True, split=None) -> _Traced:
+def _trace(
+    fn: Callable, specs, what: str, datasets=False, unpack=True, split=None, vectorize=False
+) -> _Traced:
     """Traces `fn` over an element of `specs` into a function attr (TF's
-    StructuredFunctionWrapper)."""
+    StructuredFunctionWrapper); with `vectorize`, also its batched form where one exists."""
     outer = get_default_graph()
     graph = FuncGraph(_function_name(fn, what), outer)
     with graph.as_default():
@@ -539,7 +544,8 @@ def _trace(fn: Callable, specs, what: str, datasets=False, unpack=True, split=No
         seed, seed2 = random_seed.get_seed(None)
         seeds, rng = (seed or 0, seed2 or 0), len(arguments) + len(captured)
     function = to_function(graph, arguments, outputs, arguments + captured, (), rng)
-    return _Traced(function, captured, out_specs, bool(graph.host_ops()), seeds)
+    batched = batched_parse(graph, outputs) if vectorize else None
+    return _Traced(function, captured, out_specs, bool(graph.host_ops()), seeds, batched)
 
 
 def _element(specs, arguments, split):

@@ -31,7 +31,7 @@ def map_and_batch(
         parallel = (num_parallel_batches or 1) * (batch_size if isinstance(batch_size, int) else 1)
 
     def apply(dataset):
-        fn = _trace(map_func, dataset._specs, "map_and_batch()")
+        fn = _trace(map_func, dataset._specs, "map_and_batch()", vectorize=True)
         specs = _batched(fn.specs, batch_size if drop_remainder else None)
         return fn.dataset(
             dataset,
