@@ -546,6 +546,10 @@ EXPORTS = {
         "read_file": "read_file io.read_file",
         "write_file": "write_file io.write_file",
     },
+    "flowgraph.ops.fractional_pool_ops": {
+        "fractional_avg_pool": "nn.fractional_avg_pool",
+        "fractional_max_pool": "nn.fractional_max_pool",
+    },
     "flowgraph.ops.functional_ops": {
         "foldl": "foldl",
         "foldr": "foldr",

@@ -17,6 +17,7 @@ from kernels import (  # noqa: F401  (registrations)
     edit_distance,
     fake_quant,
     fingerprint,
+    fractional_pool,
     gradients,
     histogram,
     image,
