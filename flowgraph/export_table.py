@@ -507,6 +507,8 @@ EXPORTS = {
         "sparse_bincount": "sparse.bincount",
     },
     "flowgraph.ops.ctc_ops": {
+        "ctc_beam_search_decoder": "nn.ctc_beam_search_decoder",
+        "ctc_beam_search_decoder_v2": "nn.ctc_beam_search_decoder_v2",
         "ctc_greedy_decoder": "nn.ctc_greedy_decoder",
         "ctc_loss": "nn.ctc_loss",
     },

@@ -13,6 +13,7 @@ from kernels import (  # noqa: F401  (registrations)
     conv_backprop,
     count_ops,
     ctc,
+    ctc_beam_search,
     decode_extra,
     edit_distance,
     fake_quant,
