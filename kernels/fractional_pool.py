@@ -155,7 +155,7 @@ def fractional_max_pool_grad(
     # Each region's gradient goes to its first max in row-major order, as TF's kernel: the
     # first max column of each row, then the first row holding the region's max.
     x, low = orig_input, _lowest(orig_input.dtype)
-    batch, height, width, depth = x.shape
+    _, height, width, _ = x.shape
     mc = _masks(col_pooling_sequence, width, overlapping)
     mr = _masks(row_pooling_sequence, height, overlapping)
     by_col = jnp.where(mc[None, None, :, :, None], x[:, :, None], low)  # [b, h, oc, w, c]
