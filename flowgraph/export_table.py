@@ -561,6 +561,8 @@ EXPORTS = {
         "sparse_bincount": "sparse.bincount",
     },
     "flowgraph.ops.ctc_ops": {
+        "ctc_beam_search_decoder": "nn.ctc_beam_search_decoder",
+        "ctc_beam_search_decoder_v2": "nn.ctc_beam_search_decoder_v2",
         "ctc_greedy_decoder": "nn.ctc_greedy_decoder",
         "ctc_loss": "nn.ctc_loss",
     },
@@ -599,6 +601,10 @@ EXPORTS = {
         "matching_files": "matching_files io.matching_files",
         "read_file": "read_file io.read_file",
         "write_file": "write_file io.write_file",
+    },
+    "flowgraph.ops.fractional_pool_ops": {
+        "fractional_avg_pool": "nn.fractional_avg_pool",
+        "fractional_max_pool": "nn.fractional_max_pool",
     },
     "flowgraph.ops.functional_ops": {
         "foldl": "foldl",

@@ -13,7 +13,7 @@ from flowgraph import exports
 # where a TF1 graph-mode program may use it.
 NAMES_FILE = pathlib.Path(__file__).parent / "fixtures" / "tf1_api_names.txt"
 # The number of 'in' names that exist today: raise it as names are added, never lower it.
-COVERAGE_FLOOR = 1786
+COVERAGE_FLOOR = 1790
 
 
 def _lookup(name):

@@ -1,4 +1,5 @@
-"""CTC ops (`tf.nn.ctc_loss`, `tf.nn.ctc_greedy_decoder`): time-major logits, blank = last class."""
+"""CTC ops (`tf.nn.ctc_loss`, `tf.nn.ctc_greedy_decoder`, `tf.nn.ctc_beam_search_decoder`):
+time-major logits, blank = last class."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import no_gradient
 
 no_gradient("CTCGreedyDecoder")  # TF: NotDifferentiable
+no_gradient("CTCBeamSearchDecoder")
 
 
 def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True):
@@ -38,6 +40,79 @@ def ctc_greedy_decoder(inputs, sequence_length, merge_repeated=True):
             T=inputs.dtype.numpy_dtype,
         )
     return [SparseTensor(indices, values, shape)], log_prob
+
+
+def ctc_beam_search_decoder(
+    inputs, sequence_length, beam_width=100, top_paths=1, merge_repeated=True
+):
+    """Performs beam search decoding on the logits given in input.
+
+    The blank is the last class; each step's logits are normalized with a log-softmax, so
+    `log_probability` is the log probability of each decoded beam (summed over its
+    alignments that stayed in the beam).
+
+    If `merge_repeated` is `True`, merge repeated classes in the output beams: the top
+    path `A B B B B` is returned as `A B`, even if `A B B B B` and `A B` are separate
+    beams (this is TF's behavior; `ctc_beam_search_decoder_v2` does not merge).
+
+    Args:
+      inputs: 3-D `float` `Tensor`, size `[max_time x batch_size x num_classes]`. The logits.
+      sequence_length: 1-D `int32` vector containing sequence lengths, having size
+        `[batch_size]`.
+      beam_width: An int scalar >= 0 (beam search beam width).
+      top_paths: An int scalar >= 0, <= beam_width (controls output size).
+      merge_repeated: Boolean.  Default: True.
+
+    Returns:
+      A tuple `(decoded, log_probabilities)` where
+      decoded: A list of length top_paths, where `decoded[j]` is a `SparseTensor`
+        containing the decoded outputs: `indices` [total_decoded_outputs[j], 2] (int64),
+        `values` [total_decoded_outputs[j]] (int64 classes), `dense_shape`
+        `[batch_size, max_decoded_length[j]]`.
+      log_probability: A `float` matrix `[batch_size, top_paths]` containing
+        sequence log-probabilities.
+    """
+    with name_scope(None, "CTCBeamSearchDecoder", [inputs, sequence_length]):
+        inputs = convert_to_tensor(inputs, name="inputs")
+        inputs.shape.with_rank(3)
+        sequence_length = math_ops.cast(
+            convert_to_tensor(sequence_length, name="sequence_length"), dtypes.int32
+        )
+        top_paths = int(top_paths)
+        outputs = apply_op(
+            "CTCBeamSearchDecoder",
+            [inputs, sequence_length],
+            beam_width=int(beam_width),
+            top_paths=top_paths,
+            merge_repeated=bool(merge_repeated),
+            T=inputs.dtype.numpy_dtype,
+        )
+    outputs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    indices, values = outputs[:top_paths], outputs[top_paths : 2 * top_paths]
+    shapes = outputs[2 * top_paths : 3 * top_paths]
+    decoded = [SparseTensor(i, v, s) for i, v, s in zip(indices, values, shapes)]
+    return decoded, outputs[-1]
+
+
+def ctc_beam_search_decoder_v2(inputs, sequence_length, beam_width=100, top_paths=1):
+    """Performs beam search decoding on the logits given in input.
+
+    As `ctc_beam_search_decoder` with `merge_repeated=False`: repeated classes of a beam
+    stay repeated.
+
+    Args:
+      inputs: 3-D `float` `Tensor`, size `[max_time, batch_size, num_classes]`. The logits.
+      sequence_length: 1-D `int32` vector containing sequence lengths, having size
+        `[batch_size]`.
+      beam_width: An int scalar >= 0 (beam search beam width).
+      top_paths: An int scalar >= 0, <= beam_width (controls output size).
+
+    Returns:
+      A tuple `(decoded, log_probabilities)`, as `ctc_beam_search_decoder`.
+    """
+    return ctc_beam_search_decoder(
+        inputs, sequence_length, beam_width, top_paths, merge_repeated=False
+    )
 
 
 def ctc_loss(
