@@ -91,20 +91,22 @@ class Store:
             if "" in containers:
                 self.variables.clear()
                 self.keys.clear()
-        for resource in dropped:
-            cancel = getattr(resource, "cancel", None)
-            if cancel is not None:
-                cancel()
+        _cancel(dropped)
 
     def close(self) -> None:
         """Cancels every resource's pending and future waits (the session is closing)."""
         with self._resources_lock:
             self._closed = True
             resources = list(self.resources.values())
-        for resource in resources:
-            cancel = getattr(resource, "cancel", None)
-            if cancel is not None:
-                cancel()
+        _cancel(resources)
+
+
+def _cancel(resources) -> None:
+    """Wakes every wait on `resources` (those that can wait: queues, barriers)."""
+    for resource in resources:
+        cancel = getattr(resource, "cancel", None)
+        if cancel is not None:
+            cancel()
 
 
 def resource_name(node: Node) -> str:

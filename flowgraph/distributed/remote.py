@@ -14,9 +14,7 @@ class RemoteSession:
     listens there (no RPC, no serialisation), over gRPC otherwise."""
 
     def __init__(self, target: str, config):
-        address = target[len("grpc://") :]
-        local = LOCAL_MASTERS.get(address)
-        self._master = _LocalMaster(local) if local is not None else _RpcMaster(address)
+        self._master = _master(target)
         self._config = config
         self._handle = None
         self._sent_ops = 0
@@ -58,9 +56,7 @@ class RemoteSession:
 
 def reset(target: str, containers, config) -> None:
     """`Session.reset` of a `grpc://` target: the master's Reset."""
-    address = target[len("grpc://") :]
-    local = LOCAL_MASTERS.get(address)
-    master = _LocalMaster(local) if local is not None else _RpcMaster(address)
+    master = _master(target)
     request = pb.ResetRequest(container=list(containers or ()))
     if config is not None:
         request.device_filters.extend(config.device_filters)
@@ -87,6 +83,14 @@ class RemotePlan:
             self.session._handle, dict(zip(self.feeds, values)), self.fetches, self.targets,
             timeout,
         )  # fmt: skip
+
+
+def _master(target: str):
+    """The master at `grpc://address`: in-process when a server of this process listens
+    there (no RPC, no serialisation), over gRPC otherwise."""
+    address = target[len("grpc://") :]
+    local = LOCAL_MASTERS.get(address)
+    return _LocalMaster(local) if local is not None else _RpcMaster(address)
 
 
 def _timeout(options, config) -> float | None:
