@@ -327,13 +327,15 @@ _KEYED = frozenset(
 
 def _bind_key(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs) -> tuple | None:
     """The cache key of a node, or None when an attr value cannot be one."""
+    dtypes_in = tuple([t._dtype for t in inputs])
+    if not attrs:  # most ops (Add, Tanh, …) are given none
+        return (sig.op_type, strict, kernel_attrs, dtypes_in)
     kinds = tuple(map(type, attrs.values()))
     if not _KEYED.issuperset(kinds) and not all(
         kind in _KEYED or (kind is tuple and all(type(x) is int for x in v))
         for kind, v in zip(kinds, attrs.values())
     ):
         return None
-    dtypes_in = tuple([t._dtype for t in inputs])
     return (sig.op_type, strict, kernel_attrs, dtypes_in, tuple(attrs.items()), kinds)
 
 
