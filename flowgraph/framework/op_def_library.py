@@ -286,6 +286,9 @@ def _show(value) -> str:
 def bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs=frozenset()) -> dict:
     """Checks a node of `sig`'s op type and returns its completed attrs.
 
+    A node like one already checked (same op type, input dtypes and hashable attrs: a
+    repeated layer's op) costs one dict lookup: the completed attrs depend on nothing else.
+
     Args:
       sig: the op type's compiled OpDef.
       inputs: the node's input Tensors.
@@ -299,6 +302,44 @@ def bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs=frozens
         the wrong kind or out of its allowed values.
       OpDefTypeError (a TypeError): an input dtype the OpDef does not allow.
     """
+    key = _bind_key(sig, inputs, attrs, strict, kernel_attrs)
+    if key is None:
+        return _bind(sig, inputs, attrs, strict, kernel_attrs)
+    done = _bound.get(key)
+    if done is None:
+        if len(_bound) >= _BOUND_LIMIT:  # unique names (shared_name, …) must not grow it forever
+            _bound.clear()
+        done = _bound[key] = _bind(sig, inputs, attrs, strict, kernel_attrs)
+    return dict(done)  # callers complete the attrs further (output types, gradient override)
+
+
+_bound: dict[tuple, dict] = {}  # _bind_key -> the completed attrs of a node checked before
+_BOUND_LIMIT = 50_000
+
+# Attr values whose equality means the same checked result: the type joins the key, since
+# True == 1 == 1.0 yet each is a different attr kind. Floats are left out (0.0 == -0.0), and
+# lists (unhashable; tuples of ints are kept, as shapes and strides come).
+_KEYED = frozenset(
+    {bool, int, str, bytes, type(None), dtypes.DType, type}
+    | {type(np.dtype(t)) for t in set(np.sctypeDict.values())}  # np.dtype's subclasses
+)
+
+
+def _bind_key(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs) -> tuple | None:
+    """The cache key of a node, or None when an attr value cannot be one."""
+    dtypes_in = tuple([t._dtype for t in inputs])
+    if not attrs:  # most ops (Add, Tanh, …) are given none
+        return (sig.op_type, strict, kernel_attrs, dtypes_in)
+    kinds = tuple(map(type, attrs.values()))
+    if not _KEYED.issuperset(kinds) and not all(
+        kind in _KEYED or (kind is tuple and all(type(x) is int for x in v))
+        for kind, v in zip(kinds, attrs.values())
+    ):
+        return None
+    return (sig.op_type, strict, kernel_attrs, dtypes_in, tuple(attrs.items()), kinds)
+
+
+def _bind(sig: Signature, inputs, attrs: dict, strict: bool, kernel_attrs) -> dict:
     out = dict(attrs)
     declared = sig.attrs
     for key, value in attrs.items():

@@ -110,3 +110,26 @@ def test_flowgraph_specific_ops_are_checked_too():
     assert vjp.type == "VJP" and vjp.get_attr("Targs")
     # Filled from the inferred outputs: Mul's gradients for both of its inputs.
     assert vjp.get_attr("Tgrads") == [tf.float32, tf.float32] and vjp.get_attr("wrt") == (0, 1)
+
+
+def test_a_repeated_node_gets_its_own_completed_attrs():
+    a = _mat()
+    first = tf.matmul(a, a).op
+    second = tf.matmul(a, a).op
+    assert first._attrs == second._attrs and first._attrs is not second._attrs
+    third = apply_op("MatMul", [a, a], _note="x").op  # extra attrs key a different node
+    assert third.get_attr("_note") == "x" and "_note" not in first._attrs
+
+
+def test_nodes_equal_but_for_value_kinds_or_input_dtypes_are_checked_afresh():
+    a = _mat()
+    apply_op("MatMul", [a, a], transpose_a=True)
+    with pytest.raises(ValueError, match="type 'int' when 'bool' expected"):
+        apply_op("MatMul", [a, a], transpose_a=1)  # 1 == True, yet not a bool
+    apply_op("MatMul", [a, a], transpose_a=False)
+    with pytest.raises(ValueError, match="type 'int' when 'bool' expected"):
+        apply_op("MatMul", [a, a], transpose_a=0)
+    with pytest.raises(TypeError, match="Input 'b' of 'MatMul' Op has type float64"):
+        apply_op("MatMul", [a, tf.constant(np.ones((2, 2)))])
+    for value in (0.0, -0.0):  # equal floats, different attrs: left out of the cache
+        assert str(apply_op("LeakyRelu", [a], alpha=value).op.get_attr("alpha")) == str(value)
