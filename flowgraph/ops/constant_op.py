@@ -153,6 +153,12 @@ def convert_to_tensor(
     dtype = dtypes.as_dtype(dtype) if dtype is not None else None
     if isinstance(value, Tensor):
         return _checked(value, dtype)
+    if isinstance(value, (list, tuple)):
+        inferred = _first_tensor_dtype(value)
+        if inferred is not None:
+            if dtype is not None and dtype != inferred:
+                value = _cast_tensors(value, dtype)
+            return _autopacked(value, dtype or inferred, name or "packed")
     for base_type, fn in _conversion_functions:
         if isinstance(value, base_type):
             return _checked(fn(value, dtype=dtype, name=name), dtype)
@@ -168,6 +174,62 @@ def convert_to_tensor(
         except (TypeError, ValueError):
             pass  # the hint is only a preference
     return constant(value, dtype, name=name or "Const")
+
+
+def _first_tensor_dtype(value) -> dtypes.DType | None:
+    """The dtype of the first Tensor in nested lists `value` (depth first), or None."""
+    for elem in value:
+        if isinstance(elem, Tensor):
+            return elem.dtype.base_dtype
+        if isinstance(elem, (list, tuple)):
+            found = _first_tensor_dtype(elem)
+            if found is not None:
+                return found
+    return None
+
+
+def _cast_tensors(value, dtype: dtypes.DType):
+    """Nested lists `value` with each Tensor not of `dtype` cast to it."""
+    from flowgraph.ops import math_ops  # math_ops imports this module
+
+    return type(value)(
+        _cast_tensors(e, dtype)
+        if isinstance(e, (list, tuple))
+        else math_ops.cast(e, dtype)
+        if isinstance(e, Tensor) and e.dtype.base_dtype != dtype
+        else e
+        for e in value
+    )
+
+
+def _autopacked(value, dtype: dtypes.DType, name: str):
+    """TF's autopacking: nested lists holding Tensors become one `Pack` per list level.
+
+    The other elements become constants of `dtype`; a nested level without Tensors stays a
+    Python list; a Tensor of another dtype is an error.
+    """
+    from flowgraph.framework.scopes import name_scope  # scopes import ops, as does this
+    from flowgraph.ops import array_ops  # array_ops imports this module
+
+    elems, must_pack = [], False
+    with name_scope(name) as scope:
+        for i, elem in enumerate(value):
+            if isinstance(elem, (list, tuple)):
+                elem = _autopacked(elem, dtype, str(i))
+            elif isinstance(elem, Tensor) and elem.dtype.base_dtype != dtype:
+                raise TypeError(
+                    f"Cannot convert a list containing a tensor of dtype {elem.dtype} to "
+                    f"{dtype} (Tensor is: {elem!r})"
+                )
+            must_pack |= isinstance(elem, Tensor)
+            elems.append(elem)
+        if not must_pack:
+            return elems
+        tensors = [
+            e if isinstance(e, Tensor) else constant(e, dtype=dtype, name=str(i))
+            for i, e in enumerate(elems)
+        ]
+        return array_ops.stack(tensors, name=scope)
 
 
 def _checked(tensor: Tensor, dtype: dtypes.DType | None) -> Tensor:
