@@ -49,7 +49,8 @@ class Store:
         """The node's RNG key, seeded from its `seed`/`seed2` attrs on first use."""
         key = self.keys.get(node.name)
         if key is None:
-            key = initial_key(int(node.attrs.get("seed", 0)), int(node.attrs.get("seed2", 0)))
+            seeds = int(node.attrs.get("seed", 0)), int(node.attrs.get("seed2", 0))
+            key = initial_key(*seeds, node.op)
         return key
 
     def resource(self, node: Node, factory: Callable[[str], Any]) -> np.ndarray:

@@ -1,4 +1,8 @@
-"""Random kernels: each takes its node's RNG key (threefry, uint32[2]) and returns a new one."""
+"""Random kernels: each takes its node's RNG state and returns the next one.
+
+TF's four basic random ops keep TF's Philox stream (uint32[6], `kernels/philox.py`); the
+others a threefry key (uint32[2]) split at each run.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from kernels import philox
 from kernels.registry import RNG, register
 
 
@@ -18,29 +23,30 @@ def _dims(shape) -> tuple[int, ...]:
     return tuple(int(d) for d in np.asarray(shape).reshape(-1))
 
 
+# TF's own streams (kernels/philox.py): a seeded TF1 program draws TensorFlow's numbers.
 @register("RandomStandardNormal", effects=RNG, static=("shape",))
 def random_standard_normal(key, shape, *, dtype, seed=0, seed2=0):
-    key, sub = _split(key)
-    return jax.random.normal(sub, _dims(shape), dtype), key
+    return philox.normal(key, _dims(shape), dtype)
 
 
 @register("RandomUniform", effects=RNG, static=("shape",))
 def random_uniform(key, shape, *, dtype, seed=0, seed2=0):
-    key, sub = _split(key)
-    return jax.random.uniform(sub, _dims(shape), dtype), key
+    return philox.uniform(key, _dims(shape), dtype)
 
 
 @register("RandomUniformInt", effects=RNG, static=("shape",))
 def random_uniform_int(key, shape, minval, maxval, *, seed=0, seed2=0):
-    key, sub = _split(key)
-    return jax.random.randint(sub, _dims(shape), minval, maxval, dtype=minval.dtype), key
+    return philox.uniform_int(key, _dims(shape), minval, maxval)
 
 
 @register("TruncatedNormal", effects=RNG, static=("shape",))
 def truncated_normal(key, shape, *, dtype, seed=0, seed2=0):
-    key, sub = _split(key)
-    # TF redraws values more than two standard deviations from the mean.
-    return jax.random.truncated_normal(sub, -2.0, 2.0, _dims(shape), dtype), key
+    return philox.truncated_normal(key, _dims(shape), dtype)
+
+
+PHILOX_OPS = frozenset(
+    {"RandomStandardNormal", "RandomUniform", "RandomUniformInt", "TruncatedNormal"}
+)
 
 
 @register("RandomShuffle", effects=RNG)
@@ -68,8 +74,13 @@ def random_gamma(key, shape, alpha, *, seed=0, seed2=0):
     return jax.random.gamma(sub, alpha, shape=dims, dtype=alpha.dtype), key
 
 
-def initial_key(seed: int, seed2: int) -> np.ndarray:
-    """The first key of a node's stream: fixed by (seed, seed2), fresh if both are 0."""
+def initial_key(seed: int, seed2: int, op_type: str = "") -> np.ndarray:
+    """The first key of a node's stream: fixed by (seed, seed2), fresh if both are 0.
+
+    TF's own random ops (`PHILOX_OPS`) get TF's Philox state; the others a threefry key.
+    """
+    if op_type in PHILOX_OPS:
+        return philox.initial_state(seed, seed2)
     if seed == 0 and seed2 == 0:
         return np.frombuffer(np.random.default_rng().bytes(8), dtype=np.uint32).copy()
     return np.array([seed & 0xFFFFFFFF, seed2 & 0xFFFFFFFF], dtype=np.uint32)
