@@ -43,8 +43,11 @@ def stored_loop(step, count, bound: int, carry, buffers: tuple, firsts: tuple):
 @dataclass
 class _Loop:
     """A loop's step and static layout, and what its forward pass learned about the
-    residuals: `kinds` (per residual leaf: `("step", k)` stored per step, `("dynamic", k)`
-    a loop-invariant argument, `("const", value)`) and the pullback's tree."""
+    residuals: `kinds`, per residual leaf, `("step", k)` (stored per step in `stored[k]`),
+    `("in", m)` / `("out", m)` (the step's floating-point carry leaf `m` as it came in /
+    went out: rows `k` / `k + 1` of the carries `history[m]`, stored once for both),
+    `("dynamic", k)` (a loop-invariant argument) or `("const", value)`; and the
+    pullback's tree."""
 
     call: object
     bound: int
@@ -61,8 +64,9 @@ class _Loop:
         return lax.fori_loop(0, count, body, (carry, buffers))
 
     def linear(self, i, c, buffers, dynamic, wrt):
-        """`(pullback, carry, elements)` of step `i`, differentiable in the floating-point
-        carry leaves and the dynamic values listed in `wrt`."""
+        """Step `i` differentiated in the floating-point carry leaves and the dynamic
+        values listed in `wrt`: `(pullback, (carry in, carry out), carry, elements)` with
+        the floating-point carry leaves in and out as lists."""
         c_leaves, c_tree = jax.tree_util.tree_flatten(c)
         c_float = [_is_inexact(x) for x in c_leaves]
         e_float = [_is_inexact(b) for b in buffers]
@@ -78,35 +82,49 @@ class _Loop:
             diff = [x for x, fl in zip(new_leaves, c_float) if fl]
             return diff + [e for e, fl in zip(elements, e_float) if fl], (new, elements)
 
-        primals = ([x for x, fl in zip(c_leaves, c_float) if fl], [dynamic[k] for k in wrt])
-        _, pull, (new, elements) = jax.vjp(f, *primals, has_aux=True)
-        return pull, new, elements
+        c_in = [x for x, fl in zip(c_leaves, c_float) if fl]
+        out, pull, (new, elements) = jax.vjp(f, c_in, [dynamic[k] for k in wrt], has_aux=True)
+        return pull, (c_in, out[: len(c_in)]), new, elements
 
-    def residuals(self, pull, dynamic) -> list:
+    def residuals(self, pull, carries, dynamic) -> list:
         """The residual leaves stored per step, recording how to rebuild the others."""
         leaves, self.tree = jax.tree_util.tree_flatten(pull)
         kinds, stored = [], []
         for leaf in leaves:
-            k = next((k for k, d in enumerate(dynamic) if leaf is d), None)
-            if k is not None:
-                kinds.append(("dynamic", k))
-            elif not isinstance(leaf, jax.core.Tracer):
-                kinds.append(("const", leaf))
-            else:
-                kinds.append(("step", len(stored)))
+            kind = _found(leaf, ("in", carries[0]), ("out", carries[1]), ("dynamic", dynamic))
+            if kind is None and not isinstance(leaf, jax.core.Tracer):
+                kind = ("const", leaf)
+            elif kind is None:
+                kind = ("step", len(stored))
                 stored.append(leaf)
+            kinds.append(kind)
         self.kinds = kinds
         return stored
 
-    def pullback(self, stored, k, dynamic):
+    def kept_carries(self) -> set:
+        """The carry leaves that some step's residuals are."""
+        return {m for kind, m in self.kinds if kind in ("in", "out")}
+
+    def pullback(self, stored, history, k, dynamic):
         """Step `k`'s pullback, rebuilt from its stored residual rows."""
+        rows = {"step": (stored, k), "in": (history, k), "out": (history, k + 1)}
         leaves = []
         for kind, where in self.kinds:
-            if kind == "step":
-                leaves.append(lax.dynamic_index_in_dim(stored[where], k, 0, keepdims=False))
+            if kind in rows:
+                buffers, row = rows[kind]
+                leaves.append(lax.dynamic_index_in_dim(buffers[where], row, 0, keepdims=False))
             else:
                 leaves.append(dynamic[where] if kind == "dynamic" else where)
         return jax.tree_util.tree_unflatten(self.tree, leaves)
+
+
+def _found(leaf, *places):
+    """`(name, index)` of the first place whose list holds `leaf` itself, or None."""
+    for name, values in places:
+        for k, value in enumerate(values):
+            if leaf is value:
+                return name, k
+    return None
 
 
 def _differentiable(loop: _Loop):
@@ -120,30 +138,36 @@ def _differentiable(loop: _Loop):
         wrt = tuple(k for k, p in enumerate(perturbed) if p)
 
         def residual_rows(i, c):
-            return loop.residuals(loop.linear(i, c, buffers, dynamic, wrt)[0], dynamic)
+            pull, carries, _, _ = loop.linear(i, c, buffers, dynamic, wrt)
+            return loop.residuals(pull, carries, dynamic), carries[0]
 
-        rows = jax.eval_shape(residual_rows, jnp.int32(0), carry)
+        rows, c_in = jax.eval_shape(residual_rows, jnp.int32(0), carry)
+        kept = loop.kept_carries()
         stored = [jnp.zeros((loop.bound, *r.shape), r.dtype) for r in rows]
+        history = {m: jnp.zeros((loop.bound + 1, *c_in[m].shape), c_in[m].dtype) for m in kept}
 
         def body(i, state):
-            c, bufs, stored = state
-            pull, c, elements = loop.linear(i, c, buffers, dynamic, wrt)
-            rows = loop.residuals(pull, dynamic)
+            c, bufs, stored, history = state
+            pull, carries, c, elements = loop.linear(i, c, buffers, dynamic, wrt)
+            rows = loop.residuals(pull, carries, dynamic)
             stored = [lax.dynamic_update_index_in_dim(s, r, i, 0) for s, r in zip(stored, rows)]
-            return c, _written(bufs, elements, loop.firsts, i), stored
+            history = {m: _put(h, carries[0][m], i) for m, h in history.items()}
+            return c, _written(bufs, elements, loop.firsts, i), stored, history
 
-        carry, buffers, stored = lax.fori_loop(0, count, body, (carry, buffers, stored))
-        return (carry, buffers), (count, stored, dynamic, wrt)
+        state = (carry, buffers, stored, history)
+        carry, buffers, stored, history = lax.fori_loop(0, count, body, state)
+        final = [x for x in jax.tree_util.tree_leaves(carry) if _is_inexact(x)]
+        history = {m: _put(h, final[m], count) for m, h in history.items()}  # the last out
+        return (carry, buffers), (count, stored, history, dynamic, wrt)
 
     def backward(residuals, cotangent):
-        count, stored, dynamic, wrt = residuals
-        return _reverse(loop, count, stored, dynamic, wrt, cotangent)
+        return _reverse(loop, *residuals, cotangent)
 
     run.defvjp(forward, backward, symbolic_zeros=True)
     return run
 
 
-def _reverse(loop: _Loop, count, stored, dynamic, wrt, cotangent):
+def _reverse(loop: _Loop, count, stored, history, dynamic, wrt, cotangent):
     """The cotangents of the loop's arguments: its steps' pullbacks, last to first."""
     ct_carry, ct_buffers = cotangent
     c_leaves, c_tree = jax.tree_util.tree_flatten(ct_carry, is_leaf=_is_zero)
@@ -156,7 +180,7 @@ def _reverse(loop: _Loop, count, stored, dynamic, wrt, cotangent):
 
     def back(state):
         k, ct_c, acc = state
-        pull = loop.pullback(stored, k, dynamic)
+        pull = loop.pullback(stored, history, k, dynamic)
         ct_e = [lax.dynamic_index_in_dim(b, k + f, 0, keepdims=False) for b, f in zip(ct_b, firsts)]
         ct_c, ct_d = pull(ct_c + ct_e)
         return k - 1, list(ct_c), [a + d for a, d in zip(acc, ct_d)]
@@ -176,6 +200,10 @@ def _reverse(loop: _Loop, count, stored, dynamic, wrt, cotangent):
 def _unwritten(ct, first: int, count):
     rows = jnp.arange(ct.shape[0]).reshape((-1,) + (1,) * (ct.ndim - 1))
     return jnp.where((rows >= first) & (rows < first + count), jnp.zeros((), ct.dtype), ct)
+
+
+def _put(buffer, row, i):
+    return lax.dynamic_update_index_in_dim(buffer, row, i, 0)
 
 
 def _written(buffers, elements, firsts, i) -> tuple:
