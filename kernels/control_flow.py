@@ -146,10 +146,11 @@ def while_(
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `maximum_iterations` (or a `bucket`: a bound the host read
-    before the loop, once its gradient was asked for) the loop is a `lax.scan` of that
-    many steps that stops updating once `cond` is false (so reverse-mode differentiation
-    works); otherwise a `lax.while_loop` (`_reversible_while`: differentiable too),
+    `lax.scan`. With a `bucket` (a bound the host read before the loop, once its gradient
+    was asked for) it runs the run's trip count (`_bucketed_loop`); with a static
+    `maximum_iterations` it is a `lax.scan` of that many steps that stops updating once
+    `cond` is false (so reverse-mode differentiation works); otherwise a
+    `lax.while_loop` (`_reversible_while`: differentiable too),
     bounded by the input `limit` if there is one. `_host` loops (shapes that change
     between iterations) run in Python, each step a compiled call.
     """
@@ -507,8 +508,9 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bo
 # A loop whose trip count only the run knows is a `lax.while_loop`, which reverse-mode
 # differentiation cannot pass. Once its gradient is asked for, the loop also takes a
 # static input `bucket` >= its trip count (a power of two, so few lengths compile), read
-# by the host from `WhileBucket`: the loop becomes a bounded `lax.scan`, differentiated
-# like any other, with the cost of a hand-written scan over `bucket` steps.
+# by the host from `WhileBucket`: the loop runs its trip count and its gradient stores
+# each step's residuals in `bucket` rows (`stored_loop`), at the cost of a hand-written
+# scan over the trip count.
 
 # flowgraph-specific: the trip count of a While op with the same inputs and attrs.
 declare(
