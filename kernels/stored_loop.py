@@ -181,7 +181,7 @@ def _reverse(loop: _Loop, count, stored, history, dynamic, wrt, cotangent):
     def back(state):
         k, ct_c, acc = state
         pull = loop.pullback(stored, history, k, dynamic)
-        ct_e = [lax.dynamic_index_in_dim(b, k + f, 0, keepdims=False) for b, f in zip(ct_b, firsts)]
+        ct_e = [_cotangent_row(b, k + f) for b, f in zip(ct_b, firsts)]
         ct_c, ct_d = pull(ct_c + ct_e)
         return k - 1, list(ct_c), [a + d for a, d in zip(acc, ct_d)]
 
@@ -207,10 +207,23 @@ def _put(buffer, row, i):
 
 
 def _written(buffers, elements, firsts, i) -> tuple:
-    return tuple(
-        lax.dynamic_update_index_in_dim(b, jnp.asarray(e, b.dtype), f + i, 0)
-        for b, e, f in zip(buffers, elements, firsts)
-    )
+    """`buffers` with `elements` at rows `firsts + i`; a row past a buffer's end is dropped
+    (a write there changes nothing, as when the loop's buffers were written after it)."""
+    out = []
+    for b, e, f in zip(buffers, elements, firsts):
+        e = jnp.where(f + i < b.shape[0], jnp.asarray(e, b.dtype), _read(b, f + i))
+        out.append(lax.dynamic_update_index_in_dim(b, e, f + i, 0))
+    return tuple(out)
+
+
+def _read(buffer, r):
+    """Row `r` of `buffer` (clamped to its last row)."""
+    return lax.dynamic_index_in_dim(buffer, r, 0, keepdims=False)
+
+
+def _cotangent_row(ct, r):
+    """Row `r` of a buffer's cotangent: zeros for a row past its end (never written)."""
+    return jnp.where(r < ct.shape[0], _read(ct, r), jnp.zeros((), ct.dtype))
 
 
 def _merge(leaves, chosen, values) -> list:

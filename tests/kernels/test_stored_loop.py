@@ -166,3 +166,28 @@ def test_a_carry_that_is_a_residual_is_stored_once(monkeypatch):
 def test_undifferentiated_it_runs_the_count():
     got = jax.jit(_stored_loss)(W, U, H0, XS, jnp.int32(6))
     np.testing.assert_allclose(got, _scanned_loss(W, U, H0, XS, 6), rtol=1e-6)
+
+
+def test_elements_past_a_buffers_end_are_dropped():
+    def loss(w):
+        def step(i, carry):
+            (h,) = carry
+            h = jnp.tanh(h * w + 1.0)
+            return (h,), (h,)
+
+        buffer = jnp.full((5, 2), 9.0, jnp.float32)
+        (h,), (out,) = stored_loop(step, jnp.int32(5), BOUND, (jnp.ones(2),), (buffer,), (2,))
+        return out, jnp.sum(out * jnp.arange(1.0, 6.0)[:, None])
+
+    def wanted(w):
+        h, rows = jnp.ones(2), []
+        for _ in range(3):  # rows 2, 3, 4; the elements of steps 3 and 4 fall past the end
+            h = jnp.tanh(h * w + 1.0)
+            rows.append(h)
+        out = jnp.concatenate([jnp.full((2, 2), 9.0), jnp.stack(rows)])
+        return out, jnp.sum(out * jnp.arange(1.0, 6.0)[:, None])
+
+    w = jnp.array([0.4, -0.9], jnp.float32)
+    np.testing.assert_allclose(jax.jit(loss)(w)[0], wanted(w)[0], rtol=1e-6)
+    got = jax.jit(jax.grad(lambda w: loss(w)[1]))(w)
+    np.testing.assert_allclose(got, jax.grad(lambda w: wanted(w)[1])(w), rtol=1e-5)
