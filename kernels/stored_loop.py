@@ -46,14 +46,15 @@ class _Loop:
     residuals: `kinds`, per residual leaf, `("step", k)` (stored per step in `stored[k]`),
     `("in", m)` / `("out", m)` (the step's floating-point carry leaf `m` as it came in /
     went out: rows `k` / `k + 1` of the carries `history[m]`, stored once for both),
-    `("dynamic", k)` (a loop-invariant argument) or `("const", value)`; and the
-    pullback's tree."""
+    `("dynamic", k)` (a loop-invariant argument) or `("const", value)`; the pullback's
+    tree; and `wrt`, the dynamic values differentiated."""
 
     call: object
     bound: int
     firsts: tuple
     kinds: list = field(default_factory=list)
     tree: object = None
+    wrt: tuple = ()
 
     def run(self, count, carry, buffers, dynamic):
         def body(i, state):
@@ -135,7 +136,7 @@ def _differentiable(loop: _Loop):
     def forward(count, carry, buffers, dynamic):
         perturbed = [d.perturbed and _is_inexact(d.value) for d in dynamic]
         count, carry, buffers, dynamic = _values((count, carry, buffers, dynamic))
-        wrt = tuple(k for k, p in enumerate(perturbed) if p)
+        wrt = loop.wrt = tuple(k for k, p in enumerate(perturbed) if p)  # static: not a residual
 
         def residual_rows(i, c):
             pull, carries, _, _ = loop.linear(i, c, buffers, dynamic, wrt)
@@ -158,7 +159,7 @@ def _differentiable(loop: _Loop):
         carry, buffers, stored, history = lax.fori_loop(0, count, body, state)
         final = [x for x in jax.tree_util.tree_leaves(carry) if _is_inexact(x)]
         history = {m: _put(h, final[m], count) for m, h in history.items()}  # the last out
-        return (carry, buffers), (count, stored, history, dynamic, wrt)
+        return (carry, buffers), (count, stored, history, dynamic)
 
     def backward(residuals, cotangent):
         return _reverse(loop, *residuals, cotangent)
@@ -167,7 +168,7 @@ def _differentiable(loop: _Loop):
     return run
 
 
-def _reverse(loop: _Loop, count, stored, history, dynamic, wrt, cotangent):
+def _reverse(loop: _Loop, count, stored, history, dynamic, cotangent):
     """The cotangents of the loop's arguments: its steps' pullbacks, last to first."""
     ct_carry, ct_buffers = cotangent
     c_leaves, c_tree = jax.tree_util.tree_flatten(ct_carry, is_leaf=_is_zero)
@@ -176,7 +177,7 @@ def _reverse(loop: _Loop, count, stored, history, dynamic, wrt, cotangent):
     b_float = [_is_inexact(b) for b in ct_buffers]
     ct_b = [_instantiate(b) for b, fl in zip(ct_buffers, b_float) if fl]
     firsts = [f for f, fl in zip(loop.firsts, b_float) if fl]
-    acc = [jnp.zeros_like(dynamic[k]) for k in wrt]
+    acc = [jnp.zeros_like(dynamic[k]) for k in loop.wrt]
 
     def back(state):
         k, ct_c, acc = state
@@ -187,7 +188,7 @@ def _reverse(loop: _Loop, count, stored, history, dynamic, wrt, cotangent):
 
     _, ct_c, acc = lax.while_loop(lambda s: s[0] >= 0, back, (count - 1, ct_c, acc))
     ct_dynamic = [None] * len(dynamic)
-    for k, a in zip(wrt, acc):
+    for k, a in zip(loop.wrt, acc):
         ct_dynamic[k] = a
     full = _merge([None] * len(c_leaves), c_float, ct_c)
     # An initial buffer's rows that the loop wrote get no cotangent: one select after the
