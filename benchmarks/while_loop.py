@@ -12,14 +12,19 @@ alternate. Prints the median step times, their ratio (flowgraph / jax) and the l
 The dynamic case (`--dynamic`): the same RNN over sequences padded to 100 steps whose
 length is fed (`t < n`, n a placeholder: a trip count only known at run time), trained
 at 20 distinct lengths against the hand-written `lax.scan` of exactly that length
-(compiled per length, its compiles not timed). Prints the ratio per length, their median
-and how many XLA computations flowgraph lowered across the 20 lengths.
+(compiled per length, its compiles not timed). flowgraph runs the fed count's steps; the
+gradient stores each step's residuals in rows of a power-of-two bucket (one compile per
+bucket). Prints the ratio per length, their median and how many XLA computations
+flowgraph lowered across the 20 lengths; beside the wall-clock ratio, the ratio of the
+CPU time the process spent (all threads), which other jobs on a shared machine disturb
+far less.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import time
 
 import jax
 import jax.numpy as jnp
@@ -141,7 +146,7 @@ def dynamic(steps: int) -> None:
     xs, ys, params = data()
     fg = flowgraph_dynamic_step(xs, ys, params)
     lengths = np.random.default_rng(0).permutation(np.arange(12, T + 1))[:20]
-    ratios, compiles = [], 0
+    ratios, cpu_ratios, compiles = [], [], 0
     for length in lengths:
         fg_step, jx = fg(int(length)), jax_dynamic_step(xs, ys, params, int(length))
         before = lowerings.count
@@ -150,17 +155,35 @@ def dynamic(steps: int) -> None:
         jx()
         for _ in range(2):  # warm up both
             fg_step(), jx()
-        t_fg, t_jx, loss_fg, loss_jx = interleaved_times(fg_step, jx, steps)
+        cpu_fg, cpu_jx = [], []
+        t_fg, t_jx, loss_fg, loss_jx = interleaved_times(
+            _cpu_timed(fg_step, cpu_fg), _cpu_timed(jx, cpu_jx), steps
+        )
         ratios.append(t_fg / t_jx)
+        cpu_ratios.append(statistics.median(cpu_fg) / statistics.median(cpu_jx))
         print(
             f"length {length:3d}: flowgraph {t_fg * 1e3:8.2f} ms   jax {t_jx * 1e3:8.2f} ms   "
-            f"ratio {t_fg / t_jx:.3f}   losses {loss_fg:.6f} / {loss_jx:.6f}"
+            f"ratio {t_fg / t_jx:.3f} (cpu {cpu_ratios[-1]:.3f})   "
+            f"losses {loss_fg:.6f} / {loss_jx:.6f}"
         )
     print(
         f"RNN while_loop, fed length (20 lengths in 12..{T}, hidden {H}, batch {B}) on "
         f"{jax.devices()[0].platform}: median ratio flowgraph/jax = "
-        f"{statistics.median(ratios):.3f}; flowgraph lowered {compiles} XLA computations"
+        f"{statistics.median(ratios):.3f} (cpu time {statistics.median(cpu_ratios):.3f}); "
+        f"flowgraph lowered {compiles} XLA computations"
     )
+
+
+def _cpu_timed(fn, samples: list):
+    """`fn`, appending the CPU time each call spends (the process's, all threads)."""
+
+    def run():
+        start = time.process_time()
+        out = fn()
+        samples.append(time.process_time() - start)
+        return out
+
+    return run
 
 
 def main() -> None:

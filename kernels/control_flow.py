@@ -12,6 +12,7 @@ from kernels import cancel
 from kernels.errors import DeadlineExceededError, InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import HOST, RNG, Effects, Spec, register
+from kernels.stored_loop import stored_loop
 
 _FUNCTIONAL = Effects(updates_listed_in="_writes")
 
@@ -145,10 +146,11 @@ def while_(
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
-    `lax.scan`. With a static `maximum_iterations` (or a `bucket`: a bound the host read
-    before the loop, once its gradient was asked for) the loop is a `lax.scan` of that
-    many steps that stops updating once `cond` is false (so reverse-mode differentiation
-    works); otherwise a `lax.while_loop` (`_reversible_while`: differentiable too),
+    `lax.scan`. With a `bucket` (a bound the host read before the loop, once its gradient
+    was asked for) it runs the run's trip count (`_bucketed_loop`); with a static
+    `maximum_iterations` it is a `lax.scan` of that many steps that stops updating once
+    `cond` is false (so reverse-mode differentiation works); otherwise a
+    `lax.while_loop` (`_reversible_while`: differentiable too),
     bounded by the input `limit` if there is one. `_host` loops (shapes that change
     between iterations) run in Python, each step a compiled call.
     """
@@ -422,72 +424,28 @@ def _scan_steps(step, loop_vars, stacked: dict, carry, length: int):
     return lax.scan(counted, carry, None, length=length)
 
 
-_CHUNKS = 8  # a bucketed loop's chunks: at most one of them tests each step
-
-
 def _bucketed_loop(step, loop_vars, ref_values, bucket: int, count, stacked: dict) -> tuple:
-    """`count` (traced, <= `bucket`) steps in 8 chunks of `bucket / 8` steps, one after
-    the other, each under `lax.cond`: a chunk inside `count` is an unconditional scan of
-    its steps, the one that `count` ends in tests each step (`lax.cond`), the rest skip
-    all. Reverse-mode differentiation stores and replays only the steps that ran, and
-    the chunks' TensorArray elements land at fixed rows (no gather or scatter, slow on
-    CPUs). Measured on CPU against the alternatives: a scan over the chunks (XLA copies
-    the stored values at every chunk), one `lax.switch` of three branches per chunk, and
-    chunks of 2**k steps (whose rows need a gather) were all slower."""
-    size = -(-bucket // _CHUNKS)
+    """`count` (traced, <= `bucket`) steps that reverse-mode differentiation passes at the
+    cost of a `lax.scan` of `count` steps (`stored_loop`: each step's residuals stored in
+    `bucket` rows). Loop variables in `stacked` are TensorArrays written at the counter:
+    the body yields their elements, written into their buffers outside the step's VJP."""
+    n = len(loop_vars)
+    absent = {j: (jnp.shape(loop_vars[j]), jnp.result_type(loop_vars[j])) for j in stacked}
 
-    def guarded(i, vs, rs):
-        return lax.cond(i < count, step, _skipped_step(step, stacked), i, vs, rs)
-
-    def run(fn):
-        return lambda carry: _scan_steps(fn, loop_vars, stacked, carry, size)
-
-    def skip(carry):
-        return carry, jax.tree_util.tree_map(
-            lambda e: jnp.zeros(e.shape, e.dtype), jax.eval_shape(run(step), carry)[1]
-        )
+    def one(i, carry):  # the body reads no stacked TensorArray: zeros stand in for them
+        vs, rs = carry
+        vs = tuple(jnp.zeros(*absent[j]) if j in absent else v for j, v in enumerate(vs))
+        new, rs = step(i, vs, rs)
+        vs = tuple(None if j in stacked else new[j] for j in range(n))
+        return (vs, rs), tuple(new[j] for j in stacked)
 
     vs = tuple(None if j in stacked else v for j, v in enumerate(loop_vars))
-    carry, pieces = (jnp.int32(0), vs, ref_values), []
-    for c in range(-(-bucket // size)):
-
-        def rest(carry, c=c):  # the chunk `count` ends in, or one past it
-            return lax.cond(c * size < count, run(guarded), skip, carry)
-
-        carry, ys = lax.cond((c + 1) * size <= count, run(step), rest, carry)
-        pieces.append(ys)
-    _, vs, rs = carry
-    out = list(vs)
-    for n, (j, first) in enumerate(stacked.items()):
-        elements = jnp.concatenate([ys[n] for ys in pieces])
-        out[j] = _write_rows(jnp.asarray(loop_vars[j]), first, elements, count)
-    return tuple(out) + tuple(rs)
-
-
-def _skipped_step(step, stacked: dict):
-    """A step that changes nothing: its loop variables as they were, zeros for the
-    elements of `stacked` TensorArrays."""
-
-    def skipped(i, vs, rs):
-        new = jax.eval_shape(step, i, vs, rs)[0]
-        zeros = {j: jnp.zeros(new[j].shape, new[j].dtype) for j in stacked}
-        return tuple(zeros.get(j, v) for j, v in enumerate(vs)), rs
-
-    return skipped
-
-
-def _write_rows(buffer, first: int, elements, count):
-    """`buffer` with its rows `first .. first + count - 1` from `elements`' first rows
-    (one select over the buffer: cheaper to differentiate than an update of a slice)."""
-    length = buffer.shape[0]
-    parts = [lax.slice_in_dim(buffer, 0, first), elements.astype(buffer.dtype)]
-    missing = length - first - elements.shape[0]
-    if missing > 0:
-        parts.append(jnp.zeros((missing, *buffer.shape[1:]), buffer.dtype))
-    placed = lax.slice_in_dim(jnp.concatenate(parts), 0, length)
-    r = jnp.arange(length)
-    written = ((r >= first) & (r < first + count)).reshape((length,) + (1,) * (buffer.ndim - 1))
-    return jnp.where(written, placed, buffer)
+    buffers = tuple(jnp.asarray(loop_vars[j]) for j in stacked)
+    (vs, rs), buffers = stored_loop(
+        one, count, bucket, (vs, ref_values), buffers, tuple(stacked.values())
+    )
+    written = dict(zip(stacked, buffers))
+    return tuple(written.get(j, v) for j, v in enumerate(vs)) + tuple(rs)
 
 
 def _writing_stacked(step, stacked: dict):
@@ -550,8 +508,9 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bo
 # A loop whose trip count only the run knows is a `lax.while_loop`, which reverse-mode
 # differentiation cannot pass. Once its gradient is asked for, the loop also takes a
 # static input `bucket` >= its trip count (a power of two, so few lengths compile), read
-# by the host from `WhileBucket`: the loop becomes a bounded `lax.scan`, differentiated
-# like any other, with the cost of a hand-written scan over `bucket` steps.
+# by the host from `WhileBucket`: the loop runs its trip count and its gradient stores
+# each step's residuals in `bucket` rows (`stored_loop`), at the cost of a hand-written
+# scan over the trip count.
 
 # flowgraph-specific: the trip count of a While op with the same inputs and attrs.
 declare(

@@ -1,5 +1,5 @@
 """The loop machinery behind While's gradients: the reversible while loop (stored and
-recomputed carries) and the bucketed loop (chunks of scans), against plain jax loops."""
+recomputed carries) and the bucketed loop (stored residuals), against plain jax loops."""
 
 from __future__ import annotations
 

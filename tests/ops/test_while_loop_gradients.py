@@ -278,3 +278,68 @@ def test_a_differentiated_dynamic_loop_survives_a_graph_def_round_trip():
         tf.import_graph_def(graph.as_graph_def(), name="")
         # 3 doubles 6 times; v = x ** 5 after 4 steps: 5 x ** 4.
         assert sess.run([counted.name, bounded.name], {"x:0": 3.0, "n:0": 4}) == [64.0, 405.0]
+
+
+def _fed_length_rnn(length: int):
+    """An RNN over a fed number of steps of a [length, 2] sequence, its states written to
+    a TensorArray: `(n, xs, w, loss)`."""
+    n = tf.placeholder(tf.int32, [])
+    xs = tf.placeholder(tf.float32, [length, 2])
+    w = tf.placeholder(tf.float32, [2, 2])
+    inputs = tf.TensorArray(tf.float32, size=length).unstack(xs)
+
+    def body(t, h, outs):
+        h = tf.tanh(tf.matmul(inputs.read(t)[None], w)[0] + h)
+        return t + 1, h, outs.write(t, h)
+
+    init = [0, tf.constant([0.1, -0.2]), tf.TensorArray(tf.float32, size=length)]
+    _, h, outs = tf.while_loop(lambda t, h, outs: t < n, body, init)
+    loss = tf.reduce_sum(
+        outs.stack() * (np.arange(1.0, length + 1.0) / length)[:, None]
+    ) + tf.reduce_sum(h)
+    return n, xs, w, loss
+
+
+def test_fed_length_rnn_at_and_around_bucket_boundaries(sess):
+    # Buckets are powers of two: counts 1..9 and 16, 17 fall at, just before and just past
+    # their ends (1 | 2 | 3 4 | 5 .. 8 | 9 .. 16 | 17 ..).
+    n, xs, w, loss = _fed_length_rnn(17)
+    rng = np.random.default_rng(3)
+    values = [
+        rng.normal(size=(17, 2)).astype(np.float32),
+        rng.normal(size=(2, 2)).astype(np.float32),
+    ]
+    for count in (0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17):
+        _assert_matches_finite_differences([xs, w], [loss], values, {n: count})
+
+
+def test_steps_past_a_fed_length_put_no_nan_into_values_or_gradients(sess):
+    # Inputs past the length are NaN (padding) and the step divides by (4 - t): a step run
+    # past the count, or its residuals or cotangents, would poison the loss or gradients.
+    n = tf.placeholder(tf.int32, [])
+    xs = tf.placeholder(tf.float32, [8, 2])
+    w = tf.placeholder(tf.float32, [2])
+    inputs = tf.TensorArray(tf.float32, size=8).unstack(xs)
+
+    def body(t, h, outs):
+        scale = 1.0 / tf.cast(4 - t, tf.float32)
+        h = tf.tanh(inputs.read(t) * w + h) * scale
+        return t + 1, h, outs.write(t, h)
+
+    init = [0, tf.zeros([2]), tf.TensorArray(tf.float32, size=8)]
+    _, h, outs = tf.while_loop(lambda t, h, outs: t < n, body, init)
+    loss = tf.reduce_sum(outs.stack()) + tf.reduce_sum(h)
+    grads = tf.gradients(loss, [xs, w])
+    clean = np.random.default_rng(4).normal(size=(8, 2)).astype(np.float32)
+    w_value = np.array([0.6, -1.1], np.float32)
+    for count in (1, 3, 4):
+        padded = clean.copy()
+        padded[count:] = np.nan
+        got = sess.run([loss, grads], {n: count, xs: padded, w: w_value})
+        want = sess.run([loss, grads], {n: count, xs: clean, w: w_value})
+        assert np.isfinite(got[0]) and all(np.all(np.isfinite(g)) for g in got[1])
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-6)
+        for g, h in zip(got[1], want[1]):
+            np.testing.assert_allclose(g, h, rtol=1e-6)
+        assert not got[1][0][count:].any()  # padded rows: no gradient
+        _assert_matches_finite_differences([w], [loss], [w_value], {n: count, xs: clean})
