@@ -96,6 +96,7 @@ class Structure:
         self.ctx: dict[str, tuple] = {}  # node → its context
         self.switch_ctx: dict[tuple[str, int], tuple] = {}  # cond Switch output → context
         self._groups: dict[str, list[str]] | None = None
+        self.branch_pushes: dict[tuple, list[str]] = {}  # (ctx, pred) → pushes in its cond
         self._find_loops()
         for node in order:
             self.ctx[node.name] = self._context(node)
@@ -107,24 +108,22 @@ class Structure:
             if node.op not in ("StackPushV2", "StackPopV2"):
                 continue
             ctx = self.ctx.get(node.name, ())
-            if not ctx or ctx[-1][0] != "while":
-                raise _unconvertible(
-                    node,
-                    "it is inside a cond of a while loop's body (the gradient of a cond "
-                    "inside a v1 loop saves values only when its branch runs, which import "
-                    "does not convert)",
-                )
-            frame = self.frames[ctx[-1][1]]
+            loops = [k for k, step in enumerate(ctx) if step[0] == "while"]
+            if not loops or len(ctx) - loops[-1] > 2:
+                raise _unconvertible(node, "it is not in a loop's body or a cond of one")
+            frame = self.frames[ctx[loops[-1]][1]]
             stack = self.stack_of(node)
             if node.op == "StackPopV2":
                 frame.pops.append(stack)
             elif frame.pushes.setdefault(stack, node.name) != node.name:
                 raise _unconvertible(node, "its stack is pushed twice per iteration")
+            elif ctx[-1][0] == "cond":  # pushed when its branch runs: the cond returns it
+                self.branch_pushes.setdefault((ctx[:-1], ctx[-1][1]), []).append(node.name)
 
     def stack_of(self, node) -> str:
         """The StackV2 node a stack op's handle comes from (through Enter and Identity)."""
         handle = self.nodes.get(_name(node.input[0])[0])
-        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity"):
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity", "Switch"):
             handle = self.nodes.get(_name(handle.input[0])[0])
         if handle is None or handle.op != "StackV2":
             raise _unconvertible(node, "its handle does not come from a StackV2")
@@ -259,7 +258,9 @@ class Structure:
             seen.add(name)
             if name in targets:
                 found.add(name)
-            stack.extend(self.nodes[name].input)
+            node = self.nodes[name]
+            # a loop variable's back edge reaches the previous iteration, not an earlier cond
+            stack.extend(node.input[:1] if name in self.var_of else node.input)
         return found
 
     def _branch_switches(self, merge: str, ctx: tuple, pred: str) -> set[str]:
@@ -537,7 +538,7 @@ class Converter:
             results = [self.value(inner, self.nodes[x].input[0]) for x in frame.nexts]
             counter = args[self.structure.counter(frame)] if pushed else None
             for stack in pushed:
-                value = self.value(inner, self.nodes[frame.pushes[stack]].input[1])
+                value = self._pushed_value(inner, self.nodes[frame.pushes[stack]])
                 results.append(inner.stacks[stack].write(counter, value))
             return results + [inner.stacks[stack] - 1 for stack in frame.pops]
 
@@ -559,6 +560,19 @@ class Converter:
         )
         self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
         return outputs[:n]
+
+    def _pushed_value(self, scope: _Scope, push):
+        """What `push` pushes in this iteration: a value of the loop body, or of a cond in
+        it (that cond's If returns it, zeros when the other branch runs)."""
+        ctx = self.structure.ctx[push.name]
+        if ctx == scope.ctx:
+            return self.value(scope, push.input[1])
+        pred = ctx[-1][1]
+        merge = next(
+            m for m, (c, p, _) in self.structure.cond_merges.items() if c == scope.ctx and p == pred
+        )
+        self.result(scope, merge)  # builds the cond, which returns what its branches push
+        return scope.structures[("pushes", pred)][push.name]
 
     def _pushed_array(self, stack: str) -> TensorArray:
         dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
@@ -605,6 +619,13 @@ class Converter:
         return scope.structures[key][node.name]
 
     def _cond(self, scope: _Scope, pred: str, group: list) -> list:
+        """The outputs of the cond whose Merges are `group`. The first cond built on `pred`
+        in a loop body also returns what TF's gradient pushes in its branches."""
+        pushes = []
+        if ("pushes", pred) not in scope.structures:
+            pushes = self.structure.branch_pushes.get((scope.ctx, pred), [])
+            scope.structures[("pushes", pred)] = {}
+
         def branch(b):
             def fn():
                 inner = _Scope(scope, scope.ctx + (("cond", pred, b),))
@@ -615,13 +636,30 @@ class Converter:
                     if index is None:  # the input outside both branches
                         index = next(i for i in range(2) if i not in branches.values())
                     values.append(self.value(inner, self.nodes[name].input[index]))
-                return values
+                return values + [self._branch_push(inner, self.nodes[p]) for p in pushes]
 
             return fn
 
         pred_value = self.value(scope, pred)
         name = self.importer.prefix + group[0].rsplit("/", 1)[0]  # TF's cond scope
-        return control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
+        outputs = control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
+        scope.structures[("pushes", pred)].update(zip(pushes, outputs[len(group) :]))
+        return outputs[: len(group)]
+
+    def _branch_push(self, branch: _Scope, push):
+        """What `push` pushes when `branch` runs: its value there, else zeros."""
+        if self.structure.ctx[push.name] == branch.ctx:
+            return self.value(branch, push.input[1])
+        name, out = _name(push.input[1])
+        recorded = self.nodes[name].attr.get("_output_shapes")
+        shape = _shape(recorded.list.shape[out]) if recorded is not None else None
+        if shape is None or None in shape:
+            raise _unconvertible(
+                push, "what it pushes inside a cond has no fully known recorded shape"
+            )
+        return array_ops.zeros(
+            shape, _dtype(self.nodes[self.structure.stack_of(push)].attr["elem_type"].type)
+        )
 
 
 def _shape(proto) -> list | None:

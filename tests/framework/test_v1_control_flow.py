@@ -128,14 +128,23 @@ def test_a_training_meta_graph_with_v1_cond_gradients_resumes_with_tf_losses():
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
-def test_the_gradient_of_a_cond_inside_a_v1_loop_is_unimplemented_naming_the_node():
-    assert "StackPushV2" in EXPECTED["train_cond_in_loop"]["op_types"]
-    with tf.Graph().as_default():
-        with pytest.raises(tf.errors.UnimplementedError) as info:
-            tf.train.import_meta_graph(str(FIXTURES / "train_cond_in_loop" / "model.ckpt.meta"))
-    message = str(info.value)
-    assert "StackPushV2 node 'gradients/while/cond/" in message
-    assert "inside a cond of a while loop's body" in message
+def test_the_gradient_of_a_cond_inside_a_v1_loop_resumes_with_tf_losses():
+    # TF's gradient of a cond in a loop body pushes its branch's values only when that
+    # branch runs (StackPushV2 behind a Switch) and the predicate every iteration; the
+    # backward loop pops the predicate and switches on it to pop inside the branch
+    case = EXPECTED["train_cond_in_loop"]
+    assert {"StackPushV2", "StackPopV2", "ControlTrigger"} <= set(case["op_types"])
+    path = FIXTURES / "train_cond_in_loop"
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        types = [op.type for op in graph.get_operations()]
+        assert types.count("While") == 2 and not {t for t in types if t.startswith("Stack")}
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train])[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
 def test_tensor_array_gradients_are_unimplemented_naming_the_node():
