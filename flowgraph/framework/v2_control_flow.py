@@ -13,10 +13,14 @@ make and its gradients are flowgraph's own.
 The variant-handle ops in them are values here: a TensorList is a TensorArray (the lists
 of a v2 `dynamic_rnn`; the accumulators TF's gradient pushes in a forward loop and pops
 in its `while_grad` loop), and an optional is its value (TF's `If` gradient returns each
-branch's intermediates as optionals, empty in the other branch).
+branch's intermediates as optionals, empty in the other branch; one whose values differ
+in shape between branches is flattened, and a loop accumulating a cond's optionals
+accumulates those values).
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Operation, Tensor, get_default_graph
@@ -123,21 +127,24 @@ class Builder:
         here an optional is its value, and an empty one zeros of that value's shape."""
         from flowgraph.framework.func_graph import FuncGraph
 
-        specs = {}
-        if any(nd.op == "OptionalNone" for f in fdefs for nd in f.node_def):
+        specs: dict[int, list] = {}  # optional output → its values' (dtype, shape)s
+        optional = _optional_outputs(fdefs)
+        if optional:
             for fdef in fdefs:  # a probe build: the shapes of the optionals' values
                 probe = FuncGraph("probe", get_default_graph())
                 with probe.as_default():
                     for k, value in enumerate(self.call(probe, fdef, args)):
-                        if isinstance(value, Tensor):
-                            specs.setdefault(k, (value.dtype.base_dtype, value.shape))
+                        if k in optional and isinstance(value, Tensor):
+                            specs.setdefault(k, []).append(
+                                (value.dtype.base_dtype, value.shape.as_tuple())
+                            )
+        flat = {k: _flat_size(v) for k, v in specs.items() if len(set(v)) > 1}
 
         def branch(fdef):
             def fn():
                 results = self.call(get_default_graph(), fdef, args)
                 return [
-                    array_ops.zeros(specs[k][1], specs[k][0]) if r is _NONE else r
-                    for k, r in enumerate(results)
+                    _optional_value(r, specs.get(k), flat.get(k)) for k, r in enumerate(results)
                 ]
 
             return fn
@@ -151,7 +158,7 @@ class Builder:
         loop reading what the forward loop pushed) is carried with its top index; a list
         its body pushes is written at the loop's counter, growing once per iteration."""
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
-        inputs = list(inputs)
+        inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
         for k in popped:  # what the forward loop pushed, no longer growing
             inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
@@ -204,6 +211,41 @@ class Builder:
             results[k] = value
         return results
 
+    def _typed_lists(self, body_f, inputs: list) -> list:
+        """`inputs` with each list of optionals the body pushes to (TF's accumulators of
+        a cond's intermediates) as a list of the optionals' values."""
+        names = [a.name for a in body_f.signature.input_arg]
+        pushes = {nd.input[0]: nd for nd in body_f.node_def if nd.op == "TensorListPushBack"}
+        out = list(inputs)
+        for k, x in enumerate(inputs):
+            if isinstance(x, TensorArray) and x.dtype == dtypes.variant and names[k] in pushes:
+                dtype = self._optional_type(body_f, pushes[names[k]].input[1])
+                if dtype is not None:
+                    out[k] = TensorArray(dtype, size=0, dynamic_size=True, name=x._name)
+        return out
+
+    def _optional_type(self, fdef, ref: str):
+        """The dtype of the value in the optional `ref` of `fdef` (through Ifs and
+        Identities), or None."""
+        if ref.count(":") != 2:
+            return None  # an argument
+        by_name = {nd.name: nd for nd in fdef.node_def}
+        name, _, index = ref.split(":")
+        nd = by_name[name]
+        if nd.op == "OptionalFromValue":
+            return dtypes.as_dtype(nd.attr["Toutput_types"].list.type[0])
+        if nd.op == "Identity":
+            return self._optional_type(fdef, nd.input[0])
+        if nd.op not in _IF_TYPES:
+            return None
+        for key in ("then_branch", "else_branch"):
+            branch = self._function(nd, key)
+            ret = branch.ret[branch.signature.output_arg[int(index)].name]
+            found = self._optional_type(branch, ret)
+            if found is not None:
+                return found
+        return None
+
     def push(self, node, array, value):
         """`TensorListPushBack`: the list written at the enclosing loop's counter."""
         if not self.counters or self.counters[-1] is None:
@@ -212,13 +254,6 @@ class Builder:
                 None,
                 f"{node.op} node '{node.name}' cannot be imported: lists are pushed to in "
                 "loops that count (`i < n`, n known when the graph is compiled) only.",
-            )
-        if array.dtype == dtypes.variant:
-            raise errors.UnimplementedError(
-                None,
-                None,
-                f"{node.op} node '{node.name}' cannot be imported: TF's gradient of a cond "
-                "inside a loop (a list of the cond's optionals) is not converted.",
             )
         return array.write(self.counters[-1], value)
 
@@ -270,6 +305,52 @@ class Builder:
 
 
 _NONE = object()  # an empty optional (TF's `OptionalNone`)
+
+
+def _optional_outputs(fdefs: list) -> set[int]:
+    """Positions of the outputs some branch of `fdefs` returns as an optional."""
+    out = set()
+    for fdef in fdefs:
+        ops = {nd.name: nd.op for nd in fdef.node_def}
+        for k, arg in enumerate(fdef.signature.output_arg):
+            if ops.get(fdef.ret[arg.name].split(":")[0]) in ("OptionalFromValue", "OptionalNone"):
+                out.add(k)
+    return out
+
+
+def _flat_size(specs: list):
+    """The length of the vector that holds, flattened, any of the values an optional
+    output takes in different branches (their shapes differ), or None."""
+    known = all(shape is not None and None not in shape for _, shape in specs)
+    if len({dtype for dtype, _ in specs}) > 1 or not known:
+        return None
+    return max(int(np.prod(shape)) for _, shape in specs)
+
+
+def _optional_value(value, specs, flat):
+    """A branch's value of an output: an empty optional as zeros; the values of an
+    optional that differ in shape between branches flattened and zero-padded to `flat`
+    (OptionalGetValue reshapes them back to the shape it records)."""
+    if flat is not None:
+        if value is _NONE:
+            return array_ops.zeros([flat], specs[0][0])
+        vector = array_ops.reshape(value, [-1])
+        return array_ops.pad(vector, [[0, flat - vector.shape.num_elements()]])
+    if value is _NONE:
+        return array_ops.zeros(tensor_shape.TensorShape(specs[0][1]), specs[0][0])
+    return value
+
+
+def _optional_get(node, value):
+    """`OptionalGetValue`: the value, reshaped to its recorded shape if it was flattened."""
+    shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
+    if not shapes or not isinstance(value, Tensor):
+        return value
+    shape = _invariant(shapes[0])
+    if not shape.is_fully_defined() or value.shape.is_compatible_with(shape):
+        return value
+    size = shape.num_elements()
+    return array_ops.reshape(value[:size], shape.as_list())
 
 
 class _Writes:
@@ -428,7 +509,7 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
     if op == "OptionalNone":
         return [_NONE]
     if op == "OptionalGetValue":
-        return [inputs[0]]
+        return [_optional_get(node, inputs[0])]
     if op == "EmptyTensorList":
         return [
             TensorArray(
