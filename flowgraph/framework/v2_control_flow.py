@@ -20,10 +20,12 @@ accumulates those values).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
 from flowgraph.ops import array_ops, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
@@ -75,6 +77,7 @@ class Builder:
         # handle ops are converted in graphs of TF 2.x's control flow, where loops use them
         self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
         self.counters: list = []  # the counter of each loop body being built, innermost last
+        self.counts: dict = {}  # a list a loop pushed to → how many elements it pushed
 
     def converted_types(self, types: set) -> set:
         """The op types of `types` that import rebuilds here instead of building."""
@@ -155,17 +158,54 @@ class Builder:
         """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
         captured, not carried (so a bound is known when compiled); TF's test of its
         iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
-        loop reading what the forward loop pushed) is carried with its top index; a list
-        its body pushes is written at the loop's counter, growing once per iteration."""
+        loop reading what the forward loop pushed) is carried with its top index. A list
+        its body pushes is written at the loop's counter: growing once per iteration when
+        the loop counts to a bound known when compiled, else sized by `_bucket`."""
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
         inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
+        tops = []
         for k in popped:  # what the forward loop pushed, no longer growing
+            count = self.counts.get(inputs[k])
+            tops.append((inputs[k].size() if count is None else count) - 1)
             inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
-        fixed = _passed_through(body_f, inputs)
-        carried = [k for k in range(len(inputs)) if k not in fixed]
         test, bounded = _test(cond_f)
-        counter = _counter(cond_f, test)
+        loop = _Loop(node, cond_f, body_f, test, bounded, popped, tops, _counter(cond_f, test))
+        pushed = _pushed_arguments(body_f, inputs)
+        if not pushed or _counts_when_compiled(loop, inputs):
+            return self._loop(loop, inputs, name)
+        inputs = self._bucket(loop, inputs, pushed, name)
+        # pushed at TF's loop counter, each loop's first input
+        results = self._loop(loop._replace(counter=0), inputs, name)
+        for k in pushed:  # the list holds as many elements as the loop ran steps
+            self.counts[results[k]] = results[0] - inputs[0]
+        return results
+
+    def _bucket(self, loop, inputs: list, pushed: list, name: str) -> list:
+        """`inputs` with the lists the loop pushes to sized to a power of two >= its trip
+        count, which only a run knows: the host reads it from the same loop without its
+        pushes (`WhileTripCount`, `WhileBucket`) before the loop runs."""
+        probe = self._loop(loop._replace(skipped=tuple(pushed)), inputs, name + "_trips")
+        op = probe[0].op
+        attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
+        graph = get_default_graph()
+        with graph.name_scope(name + "_trips/"):
+            trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
+            bucket = apply_op("WhileBucket", [trips])
+        out = list(inputs)
+        for k in pushed:
+            x = inputs[k]
+            out[k] = TensorArray(
+                x.dtype, size=bucket, element_shape=x.element_shape(), name=x._name
+            )
+        return out
+
+    def _loop(self, loop, inputs: list, name: str) -> list:
+        """The While `loop` built on `inputs` through `tf.while_loop`; its outputs as
+        TF's node has them."""
+        fixed = _passed_through(loop.body_f, inputs) | set(loop.skipped)
+        carried = [k for k in range(len(inputs)) if k not in fixed]
+        popped, counter = loop.popped, loop.counter
 
         def unflat(args):
             values = list(inputs)
@@ -177,33 +217,34 @@ class Builder:
 
         def cond(*args):
             graph = get_default_graph()
-            return _predicate(self.call(graph, cond_f, unflat(args), [test])[0])
+            return _predicate(self.call(graph, loop.cond_f, unflat(args), [loop.test])[0])
 
         def body(*args):
             values = unflat(args)
-            self.counters.append(None if counter is None else values[counter])
+            at = _SKIP if loop.skipped else None if counter is None else values[counter]
+            self.counters.append(at)
             try:
-                results = self.call(get_default_graph(), body_f, values)
+                results = self.call(get_default_graph(), loop.body_f, values)
             finally:
                 self.counters.pop()
             results = [results[k] for k in carried]
             tops = [results[carried.index(k)].top for k in popped]
             return [r.array if isinstance(r, _Popped) else r for r in results] + tops
 
+        node = loop.node
         shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
         invariants = [
             _invariant(shapes[k]) if k < len(shapes) and _is_value(inputs[k]) else None
             for k in carried
         ]
-        tops = [inputs[k].size() - 1 for k in popped]
         outputs = control_flow_ops.while_loop(
             cond,
             body,
-            [inputs[k] for k in carried] + tops,
-            shape_invariants=invariants + [None] * len(tops),
+            [inputs[k] for k in carried] + list(loop.tops),
+            shape_invariants=invariants + [None] * len(loop.tops),
             parallel_iterations=node.attr["parallel_iterations"].i or 10,
             name=name,
-            maximum_iterations=inputs[1] if bounded else None,
+            maximum_iterations=inputs[1] if loop.bounded else None,
             return_same_structure=True,
         )
         results = list(inputs)
@@ -248,6 +289,8 @@ class Builder:
 
     def push(self, node, array, value):
         """`TensorListPushBack`: the list written at the enclosing loop's counter."""
+        if self.counters and self.counters[-1] is _SKIP:
+            return array  # the loop built only to count its steps
         if not self.counters or self.counters[-1] is None:
             raise errors.UnimplementedError(
                 None,
@@ -305,6 +348,51 @@ class Builder:
 
 
 _NONE = object()  # an empty optional (TF's `OptionalNone`)
+_SKIP = object()  # a loop counter under which pushes are left out
+
+
+class _Loop(NamedTuple):
+    """A TF While node being rebuilt: its functions, TF's test (and whether it also
+    tests an iteration bound), the positions of the lists it pops with their top indices,
+    the position of its counter (or None) and of the lists whose pushes it leaves out."""
+
+    node: object
+    cond_f: object
+    body_f: object
+    test: str
+    bounded: bool
+    popped: list
+    tops: list
+    counter: object = None
+    skipped: tuple = ()
+
+
+def _pushed_arguments(body_f, inputs: list) -> list[int]:
+    """Positions of the TensorArray inputs whose argument the loop body pushes to."""
+    names = [a.name for a in body_f.signature.input_arg]
+    pushed = {nd.input[0] for nd in body_f.node_def if nd.op == "TensorListPushBack"}
+    return [k for k, x in enumerate(inputs) if isinstance(x, TensorArray) and names[k] in pushed]
+
+
+def _counts_when_compiled(loop: _Loop, inputs: list) -> bool:
+    """Whether the loop counts (`i < n`) to a bound known when it is compiled (a constant,
+    or an input it passes through computed from shapes): then a list it pushes to grows
+    one element per step."""
+    if loop.counter is None:
+        return False
+    names = [a.name for a in loop.cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in loop.cond_f.node_def}
+    nd = by_name.get(loop.test.split(":")[0])
+    while nd.op == "Identity":
+        nd = by_name.get(nd.input[0].split(":")[0])
+    bound = nd.input[1]
+    if bound in names:
+        k = names.index(bound)
+        fixed = k in _passed_through(loop.body_f, inputs)
+        # a bound computed from shapes is a static input of the loop's segment
+        return fixed and control_flow_ops._foldable(inputs[k])
+    producer = by_name.get(bound.split(":")[0])
+    return producer is not None and producer.op == "Const"
 
 
 def _optional_outputs(fdefs: list) -> set[int]:
