@@ -21,8 +21,8 @@ must count, `i < n`, with `n` known when compiled), and a pop reads it from the 
 from __future__ import annotations
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
-from flowgraph.ops import array_ops, control_flow_ops
+from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
+from flowgraph.ops import array_ops, constant_op, control_flow_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
 
@@ -384,6 +384,7 @@ class Converter:
         self.order = order
         self.root = _Scope(None, ())
         self.stacks: dict[str, TensorArray] = {}  # stack → what its forward loop pushed
+        self.counts: dict[str, Tensor] = {}  # stack → how many elements were pushed, if not all
 
     def import_nodes(self) -> dict:
         """Builds every node of the root context; returns them by name (an Operation, or
@@ -516,18 +517,54 @@ class Converter:
 
     def _loop(self, scope: _Scope, frame: _Frame) -> list:
         """The loop's outputs; the stacks it pushes are TensorArrays written at its counter
-        (extra loop variables), the stacks it pops are read from the top down."""
-        ctx = scope.ctx + (("while", frame.name),)
+        (extra loop variables), the stacks it pops are read from the top down. A loop that
+        does not count to a bound known when compiled writes them at a counter of its own,
+        sized by `_bucket`."""
         inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
         if frame.loop_cond is None:
             raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
-        n, pushed = len(inits), list(frame.pushes)
-        inits += [self._pushed_array(stack) for stack in pushed]
-        inits += [self._popped(frame, stack).size() - 1 for stack in frame.pops]
+        pushed = list(frame.pushes)
+        name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
+        if not pushed or self._counts_when_compiled(scope, frame):
+            arrays = [self._pushed_array(stack) for stack in pushed]
+            return self._while(scope, frame, inits, arrays, name)
+        arrays = self._bucket(scope, frame, inits, name)
+        outputs = self._while(scope, frame, inits, arrays, name, count=True)
+        self.counts.update((stack, outputs[-1]) for stack in pushed)
+        return outputs[:-1]
+
+    def _bucket(self, scope: _Scope, frame: _Frame, inits: list, name: str) -> list:
+        """TensorArrays for the stacks the loop pushes, sized to a power of two >= its
+        trip count, which only a run knows: the host reads it from the same loop without
+        its pushes (`WhileTripCount`, `WhileBucket`) before the loop runs."""
+        probe = self._while(scope, frame, inits, None, name + "_trips")
+        op = next(t for t in probe if isinstance(t, Tensor)).op
+        attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
+        with scope.graph.name_scope(name + "_trips/"):
+            trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
+            bucket = apply_op("WhileBucket", [trips])
+        return [
+            TensorArray(
+                _dtype(self.nodes[stack].attr["elem_type"].type),
+                size=bucket,
+                name=self.importer.prefix + stack,
+            )
+            for stack in frame.pushes
+        ]
+
+    def _while(self, scope, frame, inits: list, arrays, name: str, count=False) -> list:
+        """The loop built with `arrays` for its pushed stacks (None: without its pushes),
+        written at its counter, or with `count` at one more loop variable, counting from 0
+        (the last output)."""
+        ctx = scope.ctx + (("while", frame.name),)
+        n, pushed = len(inits), list(frame.pushes) if arrays is not None else []
+        inits = inits + list(arrays or []) + [self._top(frame, stack) for stack in frame.pops]
+        inits += [constant_op.constant(0, dtypes.int32, name=name + "_count")] if count else []
+        pops = slice(n + len(pushed), n + len(pushed) + len(frame.pops))
 
         def body_scope(args):
             inner = _Scope(scope, ctx, list(args[:n]))
-            inner.stacks = dict(zip(pushed + frame.pops, args[n:]))
+            inner.stacks = dict(zip(pushed, args[n:])) | dict(zip(frame.pops, args[pops]))
             return inner
 
         def cond(*args):
@@ -536,19 +573,13 @@ class Converter:
         def body(*args):
             inner = body_scope(args)
             results = [self.value(inner, self.nodes[x].input[0]) for x in frame.nexts]
-            counter = args[self.structure.counter(frame)] if pushed else None
+            counter = args[-1] if count else args[self.structure.counter(frame)] if pushed else None
             for stack in pushed:
                 value = self._pushed_value(inner, self.nodes[frame.pushes[stack]])
                 results.append(inner.stacks[stack].write(counter, value))
-            return results + [inner.stacks[stack] - 1 for stack in frame.pops]
+            results += [inner.stacks[stack] - 1 for stack in frame.pops]
+            return results + ([args[-1] + 1] if count else [])
 
-        if pushed and self.structure.counter(frame) < 0:
-            raise _unconvertible(
-                self.nodes[frame.pushes[pushed[0]]],
-                "the loop that pushes it does not count (`i < n`), so its stack cannot be "
-                "sized when the graph is compiled",
-            )
-        name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
         outputs = control_flow_ops.while_loop(
             cond,
             body,
@@ -559,7 +590,32 @@ class Converter:
             return_same_structure=True,
         )
         self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
-        return outputs[:n]
+        return outputs[:n] + (outputs[-1:] if count else [])
+
+    def _counts_when_compiled(self, scope: _Scope, frame: _Frame) -> bool:
+        """Whether the loop counts (`i < n`) to a bound known when it is compiled (a
+        constant, or computed from shapes): then a stack it pushes grows one element per
+        step."""
+        k = self.structure.counter(frame)
+        if k < 0:
+            return False
+        test = self.nodes[_name(self.nodes[frame.loop_cond].input[0])[0]]
+        merge = frame.merges[k]
+        bound = next(i for i in test.input if _name(i)[0] != merge)
+        node = self.nodes.get(_name(bound)[0])
+        while node is not None and node.op == "Identity":
+            node = self.nodes.get(_name(node.input[0])[0])
+        if node is None or node.op not in ("Const", "Enter", "RefEnter"):
+            return False
+        if node.op == "Const":
+            return True
+        # a bound computed from shapes is a static input of the loop's segment
+        return control_flow_ops._foldable(self.value(scope, node.input[0]))
+
+    def _top(self, frame: _Frame, stack: str):
+        """The index of the last element pushed to `stack`."""
+        count = self.counts.get(stack)
+        return (self._popped(frame, stack).size() if count is None else count) - 1
 
     def _pushed_value(self, scope: _Scope, push):
         """What `push` pushes in this iteration: a value of the loop body, or of a cond in

@@ -147,6 +147,25 @@ def test_the_gradient_of_a_cond_inside_a_v1_loop_resumes_with_tf_losses():
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
+def test_a_v1_loop_gradient_whose_trip_count_only_a_run_knows_resumes_with_tf_losses():
+    # the forward loop runs until its value is large: its stacks are sized to a power of
+    # two >= the trip count the host reads from the loop run once without its pushes
+    case = EXPECTED["train_uncounted"]
+    assert {"StackPushV2", "StackPopV2", "TanhGrad"} <= set(case["op_types"])
+    path = FIXTURES / "train_uncounted"
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        types = [op.type for op in graph.get_operations()]
+        # forward, its trip count's copy without pushes, backward
+        assert types.count("While") == 3 and {"WhileTripCount", "WhileBucket"} <= set(types)
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train])[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
 def test_tensor_array_gradients_are_unimplemented_naming_the_node():
     graph_def = _graph_def("dynamic_rnn")
     node = graph_def.node.add(name="rnn/grad", op="TensorArrayGradV3", input=["x"])
