@@ -34,9 +34,10 @@ TENSOR_ARRAY_TYPES = frozenset(
     {
         "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3", "TensorArrayGatherV3",
         "TensorArrayScatterV3", "TensorArraySizeV3", "TensorArrayCloseV3",
-        "TensorArrayConcatV3", "TensorArraySplitV3",
+        "TensorArrayConcatV3", "TensorArraySplitV3", "TensorArrayGradV3",
     }
 )  # fmt: skip
+_GRAD_WRITES = frozenset({"TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3"})
 STACK_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2"})
 CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES | STACK_TYPES
 _COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
@@ -45,22 +46,6 @@ _COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
 def has_v1_control_flow(graph_def) -> bool:
     """Whether `graph_def` needs converting (it holds v1 control flow or TensorArrays)."""
     return any(node.op in CONVERTED_TYPES for node in graph_def.node)
-
-
-def check_convertible(graph_def) -> None:
-    """UnimplementedError naming a node of v1 control flow that import does not convert:
-    the gradient of a TensorArray (`TensorArrayGradV3`, from `tf.gradients` through a
-    `dynamic_rnn`)."""
-    for node in graph_def.node:
-        if node.op == "TensorArrayGradV3":
-            raise errors.UnimplementedError(
-                None,
-                None,
-                f"{node.op} node '{node.name}' cannot be imported: the gradients of "
-                "TensorArrays in TF1 v1 loops are not converted (v1 conds and loops, "
-                "TensorArray*V3 ops and the stacks of v1 loop gradients are). Export the "
-                "forward graph and rebuild the gradient with tf.gradients after import.",
-            )
 
 
 def _name(tensor_name: str) -> tuple[str, int]:
@@ -83,6 +68,8 @@ class _Frame:
         self.parallel_iterations = 10
         self.pushes: dict[str, str] = {}  # stack → the StackPushV2 node in this frame
         self.pops: list[str] = []  # stacks popped in this frame
+        self.grad_writes: list[str] = []  # writes to gradient TensorArrays in this frame
+        self.grads: list[tuple] = []  # the gradient TensorArrays they write
 
 
 class Structure:
@@ -101,6 +88,38 @@ class Structure:
         for node in order:
             self.ctx[node.name] = self._context(node)
         self._find_stacks()
+        self._find_grad_writes()
+
+    def _find_grad_writes(self) -> None:
+        """The writes to TF's gradient TensorArrays (`TensorArrayGradV3`) in each loop:
+        the loop carries those arrays."""
+        for node in self.nodes.values():
+            key = self.grad_key(node) if node.op in _GRAD_WRITES else None
+            loops = [s for s in self.ctx.get(node.name, ()) if s[0] == "while"]
+            if key is not None and loops:
+                frame = self.frames[loops[-1][1]]
+                frame.grad_writes.append(node.name)
+                if key not in frame.grads:
+                    frame.grads.append(key)
+
+    def handle_of(self, node):
+        """The node a TensorArray op's handle comes from (through Enter, Identity and
+        Switch)."""
+        handle = self.nodes.get(_name(node.input[0])[0])
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity", "Switch"):
+            handle = self.nodes.get(_name(handle.input[0])[0])
+        return handle
+
+    def grad_key(self, node):
+        """(forward TensorArrayV3 node, source) of the gradient TensorArray a
+        TensorArray op works on, or None for a forward one."""
+        grad = node if node.op == "TensorArrayGradV3" else self.handle_of(node)
+        if grad is None or grad.op != "TensorArrayGradV3":
+            return None
+        forward = self.handle_of(grad)
+        if forward is None or forward.op != "TensorArrayV3":
+            raise _unconvertible(grad, "its handle does not come from a TensorArrayV3")
+        return forward.name, grad.attr["source"].s.decode()
 
     def _find_stacks(self) -> None:
         """The stacks TF1's gradients push in a forward loop and pop in its backward one."""
@@ -353,6 +372,14 @@ class _TensorArrayHandle:
     """A `TensorArrayV3` handle: TensorArrays here are values, so ops use the flow."""
 
 
+class _GradHandle:
+    """A `TensorArrayGradV3` handle: ops on it use the gradient TensorArray its scope
+    holds (by forward array and source); their flows are dummies."""
+
+    def __init__(self, key: tuple):
+        self.key = key
+
+
 class _Scope:
     """Where nodes of one context are built: the graph, or a traced body or branch."""
 
@@ -362,6 +389,7 @@ class _Scope:
         self.ctx = ctx
         self.args = args  # a loop body's arguments, by loop variable index
         self.stacks: dict[str, object] = {}  # a loop body's stack arguments, by stack
+        self.grads: dict[tuple, TensorArray] = {}  # gradient TensorArrays held here
         self.built: dict[str, object] = {}
         self.structures: dict[object, list] = {}  # loops and conds built here
 
@@ -517,27 +545,35 @@ class Converter:
 
     def _loop(self, scope: _Scope, frame: _Frame) -> list:
         """The loop's outputs; the stacks it pushes are TensorArrays written at its counter
-        (extra loop variables), the stacks it pops are read from the top down. A loop that
-        does not count to a bound known when compiled writes them at a counter of its own,
-        sized by `_bucket`."""
+        (extra loop variables), the stacks it pops are read from the top down, and the
+        gradient TensorArrays it writes are loop variables too. A loop that does not count
+        to a bound known when compiled writes its stacks at a counter of its own, sized by
+        `_bucket`."""
         inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
         if frame.loop_cond is None:
             raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
+        grads = [self._grad_init(scope, frame, key) for key in frame.grads]
         pushed = list(frame.pushes)
         name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
-        if not pushed or self._counts_when_compiled(scope, frame):
+        count = bool(pushed) and not self._counts_when_compiled(scope, frame)
+        if count:
+            arrays = self._bucket(scope, frame, inits, grads, name)
+        else:
             arrays = [self._pushed_array(stack) for stack in pushed]
-            return self._while(scope, frame, inits, arrays, name)
-        arrays = self._bucket(scope, frame, inits, name)
-        outputs = self._while(scope, frame, inits, arrays, name, count=True)
-        self.counts.update((stack, outputs[-1]) for stack in pushed)
-        return outputs[:-1]
+        outputs = self._while(scope, frame, inits, arrays, grads, name, count)
+        n, k = len(inits), len(frame.grads)
+        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
+        last = len(outputs) - int(count)
+        scope.grads.update(zip(frame.grads, outputs[last - k : last]))
+        if count:
+            self.counts.update((stack, outputs[-1]) for stack in pushed)
+        return outputs[:n]
 
-    def _bucket(self, scope: _Scope, frame: _Frame, inits: list, name: str) -> list:
+    def _bucket(self, scope: _Scope, frame: _Frame, inits: list, grads: list, name: str):
         """TensorArrays for the stacks the loop pushes, sized to a power of two >= its
         trip count, which only a run knows: the host reads it from the same loop without
         its pushes (`WhileTripCount`, `WhileBucket`) before the loop runs."""
-        probe = self._while(scope, frame, inits, None, name + "_trips")
+        probe = self._while(scope, frame, inits, None, grads, name + "_trips")
         op = next(t for t in probe if isinstance(t, Tensor)).op
         attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
         with scope.graph.name_scope(name + "_trips/"):
@@ -552,19 +588,23 @@ class Converter:
             for stack in frame.pushes
         ]
 
-    def _while(self, scope, frame, inits: list, arrays, name: str, count=False) -> list:
+    def _while(self, scope, frame, inits, arrays, grads, name: str, count=False) -> list:
         """The loop built with `arrays` for its pushed stacks (None: without its pushes),
-        written at its counter, or with `count` at one more loop variable, counting from 0
-        (the last output)."""
+        written at its counter or, with `count`, at one more loop variable counting from 0;
+        its outputs: the loop variables', the pushed stacks', the popped stacks' tops,
+        the gradient TensorArrays' and the count's."""
         ctx = scope.ctx + (("while", frame.name),)
         n, pushed = len(inits), list(frame.pushes) if arrays is not None else []
-        inits = inits + list(arrays or []) + [self._top(frame, stack) for stack in frame.pops]
+        tops = [self._top(frame, stack) for stack in frame.pops]
+        inits = inits + list(arrays or []) + tops + grads
         inits += [constant_op.constant(0, dtypes.int32, name=name + "_count")] if count else []
-        pops = slice(n + len(pushed), n + len(pushed) + len(frame.pops))
+        pops = slice(n + len(pushed), n + len(pushed) + len(tops))
+        held = slice(pops.stop, pops.stop + len(grads))
 
         def body_scope(args):
             inner = _Scope(scope, ctx, list(args[:n]))
             inner.stacks = dict(zip(pushed, args[n:])) | dict(zip(frame.pops, args[pops]))
+            inner.grads = dict(zip(frame.grads, args[held]))
             return inner
 
         def cond(*args):
@@ -576,11 +616,18 @@ class Converter:
             counter = args[-1] if count else args[self.structure.counter(frame)] if pushed else None
             for stack in pushed:
                 value = self._pushed_value(inner, self.nodes[frame.pushes[stack]])
+                if isinstance(value, TensorArray):  # a TensorArray's flow: orders ops only
+                    value = constant_op.constant(
+                        0.0, _dtype(self.nodes[stack].attr["elem_type"].type)
+                    )
                 results.append(inner.stacks[stack].write(counter, value))
             results += [inner.stacks[stack] - 1 for stack in frame.pops]
+            for write in frame.grad_writes:  # each iteration's writes, wherever they flow
+                self.result(inner, write)
+            results += [inner.grads[key] for key in frame.grads]
             return results + ([args[-1] + 1] if count else [])
 
-        outputs = control_flow_ops.while_loop(
+        return control_flow_ops.while_loop(
             cond,
             body,
             inits,
@@ -589,8 +636,25 @@ class Converter:
             name=name,
             return_same_structure=True,
         )
-        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
-        return outputs[:n] + (outputs[-1:] if count else [])
+
+    def _grad_init(self, scope: _Scope, frame: _Frame, key: tuple) -> TensorArray:
+        """The gradient TensorArray `key` as a loop writing it starts: as an enclosing scope
+        holds it, or zeros shaped like its forward array (what TF's TensorArrayGradV3
+        makes: the node's flow input comes from outside the loop)."""
+        held = _holder(scope, key)
+        if held is not None:
+            return held.grads[key]
+        write = next(
+            self.nodes[w]
+            for w in frame.grad_writes
+            if self.structure.grad_key(self.nodes[w]) == key
+        )
+        grad = self.structure.handle_of(write)
+        flow = self.nodes.get(_name(grad.input[1])[0])
+        if flow is None or flow.op not in ("Enter", "RefEnter"):
+            raise _unconvertible(grad, "its flow input does not come from outside its loop")
+        scope.grads[key] = _zeros_like_array(self.value(scope, flow.input[0]), grad)
+        return scope.grads[key]
 
     def _counts_when_compiled(self, scope: _Scope, frame: _Frame) -> bool:
         """Whether the loop counts (`i < n`) to a bound known when it is compiled (a
@@ -731,6 +795,8 @@ def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
     inputs = [converter.value(scope, i) for i in node.input if not i.startswith("^")]
     name = converter.importer.prefix + node.name
     op = node.op
+    if op == "TensorArrayGradV3" or isinstance(inputs[0], _GradHandle):
+        return _grad_array_op(converter, scope, node, inputs, name)
     if op == "TensorArrayV3":
         shape = node.attr["element_shape"].shape
         array = TensorArray(
@@ -761,6 +827,56 @@ def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
     if op == "TensorArrayConcatV3":
         return [array.concat(name=name), None]
     raise _unconvertible(node, "this TensorArray op is not converted")
+
+
+def _grad_array_op(converter: Converter, scope: _Scope, node, inputs: list, name: str) -> list:
+    """An op on one of TF's gradient TensorArrays: the array its scope (or an enclosing
+    one) holds. Writes add to what is there (a gradient array aggregates its writes), in
+    the scope that holds it; the flows they return are dummies."""
+    key = converter.structure.grad_key(node)
+    if node.op == "TensorArrayGradV3":
+        if _holder(scope, key) is None:  # made where it is first used, shaped like its array
+            scope.grads[key] = _zeros_like_array(inputs[-1], node)
+        return [_GradHandle(key), inputs[-1]]
+    holder = _holder(scope, key)
+    if holder is None:
+        raise _unconvertible(node, "its gradient TensorArray is not made before it is used")
+    array = holder.grads[key]
+    op = node.op
+    if op in _GRAD_WRITES:
+        if holder is not scope:
+            raise _unconvertible(node, "it writes a gradient TensorArray inside a cond")
+        if op == "TensorArrayWriteV3":
+            array = array.write(inputs[1], array.read(inputs[1]) + inputs[2])
+        elif op == "TensorArrayScatterV3":
+            array = array.scatter(inputs[1], array.gather(inputs[1]) + inputs[2])
+        else:
+            array = array.unstack(array.stack() + array.split(inputs[1], inputs[2]).stack())
+        holder.grads[key] = array
+        return [constant_op.constant(0.0, name=name)]  # TF's flows are float scalars
+    if op == "TensorArrayReadV3":
+        return [array.read(inputs[1], name=name)]
+    if op == "TensorArrayGatherV3":
+        return [array.gather(inputs[1], name=name)]
+    if op == "TensorArraySizeV3":
+        return [array.size(name=name)]
+    if op == "TensorArrayConcatV3":
+        return [array.concat(name=name), None]
+    return control_flow_ops.no_op(name=name)  # TensorArrayCloseV3
+
+
+def _holder(scope: _Scope, key: tuple):
+    """The scope (this one or an enclosing one) that holds gradient TensorArray `key`."""
+    while scope is not None and key not in scope.grads:
+        scope = scope.parent
+    return scope
+
+
+def _zeros_like_array(array, node) -> TensorArray:
+    """A TensorArray of zeros shaped like `array` (TF's TensorArrayGradV3)."""
+    if not isinstance(array, TensorArray) or array.flow is None:
+        raise _unconvertible(node, "its flow input is not a written TensorArray's")
+    return array._with_buffer(array_ops.zeros_like(array.flow))
 
 
 def _dtype(enum: int):

@@ -166,14 +166,37 @@ def test_a_v1_loop_gradient_whose_trip_count_only_a_run_knows_resumes_with_tf_lo
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
-def test_tensor_array_gradients_are_unimplemented_naming_the_node():
+def test_a_tf1_dynamic_rnn_training_meta_graph_resumes_with_tf_losses():
+    # TF1's gradient of dynamic_rnn: TensorArrayGradV3 of the outputs' array (scattered
+    # after the loop, read in the backward loop) and of the inputs' array (written in the
+    # backward loop, its flow accumulated, gathered after it); the forward loop runs to
+    # the longest fed sequence, so its stacks are sized when the run knows that
+    case = EXPECTED["train_lstm"]
+    grads = {"TensorArrayGradV3", "TensorArrayScatterV3", "TensorArrayGatherV3", "StackPushV2"}
+    assert grads <= set(case["op_types"])
+    path = FIXTURES / "train_lstm"
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        types = {op.type for op in graph.get_operations()}
+        assert not {t for t in types if t.startswith(("TensorArray", "Stack"))}
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train], case["feed"])[0] for _ in range(4)]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
+def test_a_tensor_array_gradient_of_no_tensor_array_is_named():
     graph_def = _graph_def("dynamic_rnn")
-    node = graph_def.node.add(name="rnn/grad", op="TensorArrayGradV3", input=["x"])
+    node = graph_def.node.add(name="rnn/grad", op="TensorArrayGradV3", input=["x", "x"])
     node.attr["source"].s = b"gradients"
     with tf.Graph().as_default():
         with pytest.raises(tf.errors.UnimplementedError) as info:
             tf.import_graph_def(graph_def)
-    assert "TensorArrayGradV3 node 'rnn/grad' cannot be imported" in str(info.value)
+    message = str(info.value)
+    assert "TensorArrayGradV3 node 'rnn/grad'" in message
+    assert "its handle does not come from a TensorArrayV3" in message
 
 
 def test_a_v1_loop_imported_then_differentiated_here():
