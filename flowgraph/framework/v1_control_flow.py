@@ -825,7 +825,7 @@ def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
     if op == "TensorArraySplitV3":
         return [array.split(inputs[1], inputs[2])]
     if op == "TensorArrayConcatV3":
-        return [array.concat(name=name), None]
+        return [array.concat(name=name), _lengths(array)]
     raise _unconvertible(node, "this TensorArray op is not converted")
 
 
@@ -861,8 +861,19 @@ def _grad_array_op(converter: Converter, scope: _Scope, node, inputs: list, name
     if op == "TensorArraySizeV3":
         return [array.size(name=name)]
     if op == "TensorArrayConcatV3":
-        return [array.concat(name=name), None]
+        return [array.concat(name=name), _lengths(array)]
     return control_flow_ops.no_op(name=name)  # TensorArrayCloseV3
+
+
+def _lengths(array: TensorArray):
+    """TensorArrayConcatV3's `lengths` output: each element's first dimension (int64),
+    a constant when the elements' shape is known."""
+    shape = array.flow.shape
+    if shape.ndims is not None and shape[:2].is_fully_defined() and shape.ndims > 1:
+        n, each = shape.as_list()[:2]
+        return constant_op.constant([each] * n, dtypes.int64)
+    dims = array_ops.shape(array.flow, out_type=dtypes.int64)
+    return array_ops.fill(dims[:1], dims[1])
 
 
 def _holder(scope: _Scope, key: tuple):

@@ -166,15 +166,27 @@ def test_a_v1_loop_gradient_whose_trip_count_only_a_run_knows_resumes_with_tf_lo
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
-def test_a_tf1_dynamic_rnn_training_meta_graph_resumes_with_tf_losses():
-    # TF1's gradient of dynamic_rnn: TensorArrayGradV3 of the outputs' array (scattered
-    # after the loop, read in the backward loop) and of the inputs' array (written in the
-    # backward loop, its flow accumulated, gathered after it); the forward loop runs to
-    # the longest fed sequence, so its stacks are sized when the run knows that
-    case = EXPECTED["train_lstm"]
-    grads = {"TensorArrayGradV3", "TensorArrayScatterV3", "TensorArrayGatherV3", "StackPushV2"}
-    assert grads <= set(case["op_types"])
-    path = FIXTURES / "train_lstm"
+# TF1's gradients through TensorArrays: TensorArrayGradV3 of an array scattered or split
+# before a loop (written in the backward loop, its flow accumulated, gathered or
+# concatenated after it) and of one written in the loop (scattered or split after the
+# backward loop's start, read in it), with what else each graph holds
+TENSOR_ARRAY_GRADIENTS = {
+    # dynamic_rnn over an LSTM, run to the longest fed sequence (stacks sized when run)
+    "train_lstm": {"TensorArrayScatterV3", "TensorArrayGatherV3", "Select", "Max"},
+    # dynamic_rnn over a GRU, no sequence lengths
+    "train_gru": {"TensorArrayScatterV3", "TensorArrayGatherV3", "SigmoidGrad"},
+    # split before a loop, concatenated after it
+    "train_tensor_array": {"TensorArraySplitV3", "TensorArrayConcatV3"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TENSOR_ARRAY_GRADIENTS))
+def test_training_meta_graphs_with_tensor_array_gradients_resume_with_tf_losses(name):
+    case = EXPECTED[name]
+    assert TENSOR_ARRAY_GRADIENTS[name] | {"TensorArrayGradV3", "StackPushV2"} <= set(
+        case["op_types"]
+    )
+    path = FIXTURES / name
     with tf.Graph().as_default() as graph:
         saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
         types = {op.type for op in graph.get_operations()}
@@ -183,7 +195,7 @@ def test_a_tf1_dynamic_rnn_training_meta_graph_resumes_with_tf_losses():
         (loss,) = graph.get_collection("loss")
         with tf.Session() as sess:
             saver.restore(sess, str(path / case["saved"]))
-            losses = [sess.run([loss, train], case["feed"])[0] for _ in range(4)]
+            losses = [sess.run([loss, train], case.get("feed"))[0] for _ in range(4)]
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
