@@ -20,9 +20,17 @@ must count, `i < n`, with `n` known when compiled), and a pop reads it from the 
 
 from __future__ import annotations
 
-from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
-from flowgraph.ops import array_ops, constant_op, control_flow_ops
+import numpy as np
+
+from flowgraph.framework import dtypes, tensor_shape, tensor_util
+from flowgraph.framework.ops import (
+    Operation,
+    Tensor,
+    apply_op,
+    constant_value,
+    get_default_graph,
+)
+from flowgraph.ops import array_ops, constant_op, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
 
@@ -557,7 +565,10 @@ class Converter:
         name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
         count = bool(pushed) and not self._counts_when_compiled(scope, frame)
         if count:
-            arrays = self._bucket(scope, frame, inits, grads, name)
+            size = self._upper_bound(scope, frame)
+            if size is None:
+                size = self._bucket(scope, frame, inits, grads, name)
+            arrays = [self._pushed_array(stack, size) for stack in pushed]
         else:
             arrays = [self._pushed_array(stack) for stack in pushed]
         outputs = self._while(scope, frame, inits, arrays, grads, name, count)
@@ -570,23 +581,53 @@ class Converter:
         return outputs[:n]
 
     def _bucket(self, scope: _Scope, frame: _Frame, inits: list, grads: list, name: str):
-        """TensorArrays for the stacks the loop pushes, sized to a power of two >= its
-        trip count, which only a run knows: the host reads it from the same loop without
-        its pushes (`WhileTripCount`, `WhileBucket`) before the loop runs."""
+        """A power of two >= the loop's trip count, which only a run knows: the host reads
+        it from the same loop without its pushes (`WhileTripCount`, `WhileBucket`) before
+        the loop runs."""
         probe = self._while(scope, frame, inits, None, grads, name + "_trips")
         op = next(t for t in probe if isinstance(t, Tensor)).op
         attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
         with scope.graph.name_scope(name + "_trips/"):
             trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
-            bucket = apply_op("WhileBucket", [trips])
-        return [
-            TensorArray(
-                _dtype(self.nodes[stack].attr["elem_type"].type),
-                size=bucket,
-                name=self.importer.prefix + stack,
-            )
-            for stack in frame.pushes
-        ]
+            return apply_op("WhileBucket", [trips])
+
+    def _upper_bound(self, scope: _Scope, frame: _Frame):
+        """A bound on the loop's trip count known when compiled, or None: its test is, or
+        joins with LogicalAnd, `i < n` with `i` counting by 1 from a constant and `n`
+        computed from shapes (TF's test of `maximum_iterations` is one)."""
+        test = self.nodes[_name(self.nodes[frame.loop_cond].input[0])[0]]
+        tests = [test]
+        if test.op == "LogicalAnd":
+            tests = [self.nodes[_name(i)[0]] for i in test.input]
+        for node in tests:
+            if node.op != "Less" or _name(node.input[0])[0] not in frame.merges:
+                continue
+            start = self._counter_start(scope, frame, frame.merges.index(_name(node.input[0])[0]))
+            bound = self._outer_bound(scope, node.input[1])
+            if start is not None and bound is not None:
+                return math_ops.maximum(math_ops.cast(bound, dtypes.int32) - start, 0)
+        return None
+
+    def _counter_start(self, scope: _Scope, frame: _Frame, k: int):
+        """The constant loop variable `k` starts from if each step adds 1 to it, or None."""
+        update = self.nodes[_name(self.nodes[frame.nexts[k]].input[0])[0]]
+        if update.op not in ("Add", "AddV2"):
+            return None
+        one = [self.nodes[_name(i)[0]] for i in update.input if _name(i)[0] in self.nodes]
+        step = [n for n in one if n.op == "Const"]
+        if len(step) != 1 or tensor_util.make_ndarray(step[0].attr["value"].tensor) != 1:
+            return None
+        start = constant_value(self.value(scope, self.nodes[frame.enters[k]].input[0]))
+        return None if start is None or np.ndim(start) else int(start)
+
+    def _outer_bound(self, scope: _Scope, tensor_name: str):
+        """The tensor from outside the loop a test compares with, if it is computed from
+        shapes (known when compiled)."""
+        node = self.nodes.get(_name(tensor_name)[0])
+        if node is None or node.op not in ("Enter", "RefEnter"):
+            return None
+        outer = self.value(scope, node.input[0])
+        return outer if control_flow_ops._foldable(outer) else None
 
     def _while(self, scope, frame, inits, arrays, grads, name: str, count=False) -> list:
         """The loop built with `arrays` for its pushed stacks (None: without its pushes),
@@ -694,9 +735,13 @@ class Converter:
         self.result(scope, merge)  # builds the cond, which returns what its branches push
         return scope.structures[("pushes", pred)][push.name]
 
-    def _pushed_array(self, stack: str) -> TensorArray:
+    def _pushed_array(self, stack: str, size=None) -> TensorArray:
+        """What a loop pushes `stack` to: a TensorArray of `size`, or growing."""
         dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
-        return TensorArray(dtype, size=0, dynamic_size=True, name=self.importer.prefix + stack)
+        name = self.importer.prefix + stack
+        if size is not None:
+            return TensorArray(dtype, size=size, name=name)
+        return TensorArray(dtype, size=0, dynamic_size=True, name=name)
 
     def _popped(self, frame: _Frame, stack: str) -> TensorArray:
         if stack not in self.stacks:  # its forward loop: built through any of its exits

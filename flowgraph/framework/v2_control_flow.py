@@ -160,7 +160,8 @@ class Builder:
         iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
         loop reading what the forward loop pushed) is carried with its top index. A list
         its body pushes is written at the loop's counter: growing once per iteration when
-        the loop counts to a bound known when compiled, else sized by `_bucket`."""
+        the loop counts to a bound known when compiled, else sized to TF's
+        `maximum_iterations` when that is known when compiled, else by `_bucket`."""
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
         inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
@@ -174,31 +175,33 @@ class Builder:
         pushed = _pushed_arguments(body_f, inputs)
         if not pushed or _counts_when_compiled(loop, inputs):
             return self._loop(loop, inputs, name)
-        inputs = self._bucket(loop, inputs, pushed, name)
+        if loop.bounded and control_flow_ops._foldable(inputs[1]):
+            size = inputs[1]  # at most TF's maximum_iterations steps, known when compiled
+        else:
+            size = self._bucket(loop, inputs, pushed, name)
+        inputs = list(inputs)
+        for k in pushed:
+            x = inputs[k]
+            inputs[k] = TensorArray(
+                x.dtype, size=size, element_shape=x.element_shape(), name=x._name
+            )
         # pushed at TF's loop counter, each loop's first input
         results = self._loop(loop._replace(counter=0), inputs, name)
         for k in pushed:  # the list holds as many elements as the loop ran steps
             self.counts[results[k]] = results[0] - inputs[0]
         return results
 
-    def _bucket(self, loop, inputs: list, pushed: list, name: str) -> list:
-        """`inputs` with the lists the loop pushes to sized to a power of two >= its trip
-        count, which only a run knows: the host reads it from the same loop without its
-        pushes (`WhileTripCount`, `WhileBucket`) before the loop runs."""
+    def _bucket(self, loop, inputs: list, pushed: list, name: str):
+        """A power of two >= the loop's trip count, which only a run knows: the host reads
+        it from the same loop without its pushes (`WhileTripCount`, `WhileBucket`) before
+        the loop runs."""
         probe = self._loop(loop._replace(skipped=tuple(pushed)), inputs, name + "_trips")
         op = probe[0].op
         attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
         graph = get_default_graph()
         with graph.name_scope(name + "_trips/"):
             trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
-            bucket = apply_op("WhileBucket", [trips])
-        out = list(inputs)
-        for k in pushed:
-            x = inputs[k]
-            out[k] = TensorArray(
-                x.dtype, size=bucket, element_shape=x.element_shape(), name=x._name
-            )
-        return out
+            return apply_op("WhileBucket", [trips])
 
     def _loop(self, loop, inputs: list, name: str) -> list:
         """The While `loop` built on `inputs` through `tf.while_loop`; its outputs as

@@ -171,7 +171,8 @@ def test_a_v1_loop_gradient_whose_trip_count_only_a_run_knows_resumes_with_tf_lo
 # concatenated after it) and of one written in the loop (scattered or split after the
 # backward loop's start, read in it), with what else each graph holds
 TENSOR_ARRAY_GRADIENTS = {
-    # dynamic_rnn over an LSTM, run to the longest fed sequence (stacks sized when run)
+    # dynamic_rnn over an LSTM, run to the longest fed sequence (stacks sized by the
+    # inputs' length, TF's maximum_iterations)
     "train_lstm": {"TensorArrayScatterV3", "TensorArrayGatherV3", "Select", "Max"},
     # dynamic_rnn over a GRU, no sequence lengths
     "train_gru": {"TensorArrayScatterV3", "TensorArrayGatherV3", "SigmoidGrad"},
@@ -191,6 +192,7 @@ def test_training_meta_graphs_with_tensor_array_gradients_resume_with_tf_losses(
         saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
         types = {op.type for op in graph.get_operations()}
         assert not {t for t in types if t.startswith(("TensorArray", "Stack"))}
+        assert "WhileTripCount" not in types  # each loop's steps are bounded when compiled
         train = graph.get_collection("train_op")[0]
         (loss,) = graph.get_collection("loss")
         with tf.Session() as sess:

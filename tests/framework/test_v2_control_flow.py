@@ -119,8 +119,8 @@ TRAINING_TYPES = {
     # a loop with no counter (and no maximum_iterations) pushing TF's accumulators: its
     # trip count, only known when it runs, changes as the model trains
     "train_uncounted": {"TensorListPushBack", "TensorListPopBack", "While", "TanhGrad"},
-    # dynamic_rnn over an LSTM cell with fed sequence lengths (a bound known when run),
-    # trained by Adam
+    # dynamic_rnn over an LSTM cell with fed sequence lengths (a bound known when run,
+    # its accumulators sized by TF's maximum_iterations), trained by Adam
     "train_lstm": {"TensorListPushBack", "TensorListSetItem", "Select", "ResourceApplyAdam"},
 }
 
