@@ -83,15 +83,8 @@ def test_ref_dtype_attributes(name, enum, np_type, size):
     assert ref.as_numpy_dtype is dt.as_numpy_dtype
     assert repr(ref) == "tf.%s_ref" % name
     assert str(ref) == "<dtype: '%s_ref'>" % name
-    for attr in (
-        "is_floating",
-        "is_integer",
-        "is_complex",
-        "is_bool",
-        "is_quantized",
-        "is_unsigned",
-        "is_numpy_compatible",
-    ):
+    for attr in ("is_floating", "is_integer", "is_complex", "is_bool", "is_quantized",
+                 "is_unsigned", "is_numpy_compatible"):
         assert getattr(ref, attr) == getattr(dt, attr), attr
 
 
@@ -142,24 +135,11 @@ def test_as_dtype_python_types():
     assert dtypes.as_dtype(object) is dtypes.string
 
 
-@pytest.mark.parametrize(
-    "value",
-    [
-        # 24..33 are TF 2.21's narrow types (float8_e5m2, ...): 34 is the first unused enum.
-        "floatx",
-        "float32 ",
-        0,
-        34,
-        99,
-        200,
-        None,
-        [1],
-        {},
-        np.dtype("V3"),
-        np.dtype("float128") if hasattr(np, "float128") else "float128",
-        object(),
-    ],
-)
+@pytest.mark.parametrize("value", [
+    # 24..33 are TF 2.21's narrow types (float8_e5m2, ...): 34 is the first unused enum.
+    "floatx", "float32 ", 0, 34, 99, 200, None, [1], {}, np.dtype("V3"),
+    np.dtype("float128") if hasattr(np, "float128") else "float128", object(),
+])
 def test_as_dtype_errors(value):
     with pytest.raises(TypeError) as info:
         dtypes.as_dtype(value)
@@ -205,14 +185,8 @@ def test_hash_and_dict_keys():
 
 
 def test_pickle_and_copy_preserve_identity():
-    for dt in (
-        dtypes.float32,
-        dtypes.int64_ref,
-        dtypes.bfloat16,
-        dtypes.qint8,
-        dtypes.resource,
-        dtypes.string_ref,
-    ):
+    for dt in (dtypes.float32, dtypes.int64_ref, dtypes.bfloat16, dtypes.qint8,
+               dtypes.resource, dtypes.string_ref):
         assert pickle.loads(pickle.dumps(dt)) is dt
         assert copy.copy(dt) is dt
         assert copy.deepcopy(dt) is dt
@@ -263,14 +237,8 @@ def test_predicates_cover_every_type():
 @pytest.mark.parametrize("name", sorted(TYPE_PREDICATES))
 def test_type_predicates(name):
     dt = getattr(dtypes, name)
-    actual = (
-        dt.is_floating,
-        dt.is_integer,
-        dt.is_complex,
-        dt.is_bool,
-        dt.is_unsigned,
-        dt.is_quantized,
-    )
+    actual = (dt.is_floating, dt.is_integer, dt.is_complex, dt.is_bool, dt.is_unsigned,
+              dt.is_quantized)
     assert actual == TYPE_PREDICATES[name]
     assert dt.is_numpy_compatible == (name not in ("resource", "variant"))
 
@@ -278,8 +246,8 @@ def test_type_predicates(name):
 INT_LIMITS = {
     "int8": (-128, 127),
     "int16": (-32768, 32767),
-    "int32": (-(2**31), 2**31 - 1),
-    "int64": (-(2**63), 2**63 - 1),
+    "int32": (-2**31, 2**31 - 1),
+    "int64": (-2**63, 2**63 - 1),
     "uint8": (0, 255),
     "uint16": (0, 65535),
     "uint32": (0, 2**32 - 1),
@@ -308,24 +276,10 @@ def test_float_min_max():
     assert type(dtypes.bfloat16.max) is ml_dtypes.bfloat16
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "bool",
-        "string",
-        "complex64",
-        "complex128",
-        "qint8",
-        "quint8",
-        "qint16",
-        "quint16",
-        "qint32",
-        "resource",
-        "variant",
-        "bool_ref",
-        "qint8_ref",
-    ],
-)
+@pytest.mark.parametrize("name", [
+    "bool", "string", "complex64", "complex128", "qint8", "quint8", "qint16", "quint16",
+    "qint32", "resource", "variant", "bool_ref", "qint8_ref",
+])
 def test_min_max_errors(name):
     dt = getattr(dtypes, name)
     with pytest.raises(TypeError) as info:
@@ -361,47 +315,21 @@ def test_is_compatible_with_ref_direction():
 
 
 def test_quantized_set_and_type_tuples():
-    assert dtypes.QUANTIZED_DTYPES == frozenset(
-        [
-            dtypes.qint8,
-            dtypes.quint8,
-            dtypes.qint16,
-            dtypes.quint16,
-            dtypes.qint32,
-            dtypes.qint8_ref,
-            dtypes.quint8_ref,
-            dtypes.qint16_ref,
-            dtypes.quint16_ref,
-            dtypes.qint32_ref,
-        ]
-    )
+    assert dtypes.QUANTIZED_DTYPES == frozenset([
+        dtypes.qint8, dtypes.quint8, dtypes.qint16, dtypes.quint16, dtypes.qint32,
+        dtypes.qint8_ref, dtypes.quint8_ref, dtypes.qint16_ref, dtypes.quint16_ref,
+        dtypes.qint32_ref])
     assert set(dtypes.FLOATING_TYPES) == {
-        dtypes.float16,
-        dtypes.bfloat16,
-        dtypes.float32,
-        dtypes.float64,
-    }
+        dtypes.float16, dtypes.bfloat16, dtypes.float32, dtypes.float64}
     assert set(dtypes.INTEGER_TYPES) == {
-        dtypes.int8,
-        dtypes.int16,
-        dtypes.int32,
-        dtypes.int64,
-        dtypes.uint8,
-        dtypes.uint16,
-        dtypes.uint32,
-        dtypes.uint64,
-    }
+        dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8, dtypes.uint16,
+        dtypes.uint32, dtypes.uint64}
     assert set(dtypes.COMPLEX_TYPES) == {dtypes.complex64, dtypes.complex128}
     assert set(dtypes.NUMERIC_TYPES) == (
-        set(dtypes.FLOATING_TYPES) | set(dtypes.INTEGER_TYPES) | set(dtypes.COMPLEX_TYPES)
-    )
+        set(dtypes.FLOATING_TYPES) | set(dtypes.INTEGER_TYPES) | set(dtypes.COMPLEX_TYPES))
     assert len(dtypes.NUMERIC_TYPES) == 14
-    for group in (
-        dtypes.FLOATING_TYPES,
-        dtypes.INTEGER_TYPES,
-        dtypes.COMPLEX_TYPES,
-        dtypes.NUMERIC_TYPES,
-    ):
+    for group in (dtypes.FLOATING_TYPES, dtypes.INTEGER_TYPES, dtypes.COMPLEX_TYPES,
+                  dtypes.NUMERIC_TYPES):
         assert isinstance(group, tuple)
         assert all(not dt._is_ref_dtype for dt in group)
     assert dtypes.bool not in dtypes.NUMERIC_TYPES
@@ -445,16 +373,10 @@ def test_as_dtype_str_subclass():
 
 # TF 2.21's enum, min and max of each tf.dtypes.experimental type.
 NARROW = {
-    "float4_e2m1fn": (33, -6, 6),
-    "float8_e4m3b11fnuz": (27, -30, 30),
-    "float8_e4m3fn": (25, -448, 448),
-    "float8_e4m3fnuz": (26, -240, 240),
-    "float8_e5m2": (24, -57344, 57344),
-    "float8_e5m2fnuz": (28, -57344, 57344),
-    "int2": (31, -2, 1),
-    "int4": (29, -8, 7),
-    "uint2": (32, 0, 3),
-    "uint4": (30, 0, 15),
+    "float4_e2m1fn": (33, -6, 6), "float8_e4m3b11fnuz": (27, -30, 30),
+    "float8_e4m3fn": (25, -448, 448), "float8_e4m3fnuz": (26, -240, 240),
+    "float8_e5m2": (24, -57344, 57344), "float8_e5m2fnuz": (28, -57344, 57344),
+    "int2": (31, -2, 1), "int4": (29, -8, 7), "uint2": (32, 0, 3), "uint4": (30, 0, 15),
 }
 
 

@@ -51,16 +51,13 @@ def test_dimension_str_repr_int_index():
     assert [10, 11, 12][Dimension(1)] == 11
 
 
-@pytest.mark.parametrize(
-    "op,expected",
-    [
-        (lambda a, b: a + b, 10),
-        (lambda a, b: a - b, 4),
-        (lambda a, b: a * b, 21),
-        (lambda a, b: a // b, 2),
-        (lambda a, b: a % b, 1),
-    ],
-)
+@pytest.mark.parametrize("op,expected", [
+    (lambda a, b: a + b, 10),
+    (lambda a, b: a - b, 4),
+    (lambda a, b: a * b, 21),
+    (lambda a, b: a // b, 2),
+    (lambda a, b: a % b, 1),
+])
 def test_dimension_arithmetic(op, expected):
     assert _value(op(Dimension(7), Dimension(3))) == expected
     assert _value(op(Dimension(7), 3)) == expected
@@ -206,21 +203,18 @@ def test_scalar_shape_is_truthy_and_fully_defined():
     assert s.num_elements() == 1
 
 
-@pytest.mark.parametrize(
-    "dims,expected",
-    [
-        ([2, 3, 4], (2, 3, 4)),
-        ((5,), (5,)),
-        ([Dimension(2), None, np.int64(4)], (2, None, 4)),
-        (np.array([3, 1]), (3, 1)),
-        (iter([1, 2]), (1, 2)),
-        (TensorShape([7, None]), (7, None)),
-        (range(3), (0, 1, 2)),
-        # TF1 treats a single (non-iterable) value as a one-dimensional shape.
-        (3, (3,)),
-        (Dimension(4), (4,)),
-    ],
-)
+@pytest.mark.parametrize("dims,expected", [
+    ([2, 3, 4], (2, 3, 4)),
+    ((5,), (5,)),
+    ([Dimension(2), None, np.int64(4)], (2, None, 4)),
+    (np.array([3, 1]), (3, 1)),
+    (iter([1, 2]), (1, 2)),
+    (TensorShape([7, None]), (7, None)),
+    (range(3), (0, 1, 2)),
+    # TF1 treats a single (non-iterable) value as a one-dimensional shape.
+    (3, (3,)),
+    (Dimension(4), (4,)),
+])
 def test_construction_from_various_inputs(dims, expected):
     s = TensorShape(dims)
     assert s.as_tuple() == expected

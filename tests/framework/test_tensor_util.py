@@ -47,15 +47,12 @@ def test_ops_keep_the_dims_their_shape_tensor_fixes(graph):
         assert sess.run(tf.ones(tf.shape(x)), {x: [[1, 2, 3]]}).tolist() == [[1, 1, 1]]
 
 
-@pytest.mark.parametrize(
-    "values,kwargs,expected",
-    [
-        ([1.0, 2.0], {}, np.array([1.0, 2.0], np.float32)),
-        (7, {"dtype": tf.int64, "shape": [2, 3]}, np.full((2, 3), 7, np.int64)),
-        ([[1, 2], [3, 4]], {"shape": [4]}, np.array([1, 2, 3, 4], np.int32)),
-        (["a", "bc"], {}, np.array([b"a", b"bc"], object)),
-    ],
-)
+@pytest.mark.parametrize("values,kwargs,expected", [
+    ([1.0, 2.0], {}, np.array([1.0, 2.0], np.float32)),
+    (7, {"dtype": tf.int64, "shape": [2, 3]}, np.full((2, 3), 7, np.int64)),
+    ([[1, 2], [3, 4]], {"shape": [4]}, np.array([1, 2, 3, 4], np.int32)),
+    (["a", "bc"], {}, np.array([b"a", b"bc"], object)),
+])
 def test_round_trip(values, kwargs, expected):
     proto = tensor_util.make_tensor_proto(values, **kwargs)
     got = tensor_util.make_ndarray(proto)
@@ -74,4 +71,5 @@ def test_a_const_node_holds_the_same_proto():
     with tf.Graph().as_default() as graph:
         tf.constant([[1.5, 2.5]], name="c")
     node = graph.as_graph_def().node[0]
-    np.testing.assert_array_equal(tensor_util.make_ndarray(node.attr["value"].tensor), [[1.5, 2.5]])
+    np.testing.assert_array_equal(tensor_util.make_ndarray(node.attr["value"].tensor),
+                                  [[1.5, 2.5]])
