@@ -92,6 +92,7 @@ class Structure:
         self.switch_ctx: dict[tuple[str, int], tuple] = {}  # cond Switch output → context
         self._groups: dict[str, list[str]] | None = None
         self.branch_pushes: dict[tuple, list[str]] = {}  # (ctx, pred) → pushes in its cond
+        self.writes_of: dict[tuple, list[str]] = {}  # gradient TensorArray → its writes
         self._find_loops()
         for node in order:
             self.ctx[node.name] = self._context(node)
@@ -99,16 +100,39 @@ class Structure:
         self._find_grad_writes()
 
     def _find_grad_writes(self) -> None:
-        """The writes to TF's gradient TensorArrays (`TensorArrayGradV3`) in each loop:
-        the loop carries those arrays."""
+        """The writes to TF's gradient TensorArrays (`TensorArrayGradV3`): the loops and
+        conds they are in carry those arrays."""
         for node in self.nodes.values():
             key = self.grad_key(node) if node.op in _GRAD_WRITES else None
-            loops = [s for s in self.ctx.get(node.name, ()) if s[0] == "while"]
-            if key is not None and loops:
+            if key is None:
+                continue
+            self.writes_of.setdefault(key, []).append(node.name)
+            ctx = self.ctx.get(node.name, ())
+            loops = [s for s in ctx if s[0] == "while"]
+            if loops:
                 frame = self.frames[loops[-1][1]]
-                frame.grad_writes.append(node.name)
+                if ctx[-1][0] == "while":
+                    frame.grad_writes.append(node.name)
                 if key not in frame.grads:
                     frame.grads.append(key)
+
+    def branch_writes(self, group: list[str]) -> list[str]:
+        """The writes to gradient TensorArrays in the branches of the cond whose Merges
+        are `group` (those its Merges need)."""
+        ctx, pred, _ = self.cond_merges[group[0]]
+        found, seen = [], set()
+        stack = [i for m in group for i in self.nodes[m].input]
+        while stack:
+            name = _name(stack.pop())[0]
+            node_ctx = self.ctx.get(name, ())
+            inside = len(node_ctx) > len(ctx) and node_ctx[len(ctx)][:2] == ("cond", pred)
+            if name in seen or not inside or node_ctx[: len(ctx)] != ctx:
+                continue
+            seen.add(name)
+            if self.nodes[name].op in _GRAD_WRITES and self.grad_key(self.nodes[name]):
+                found.append(name)
+            stack.extend(self.nodes[name].input)
+        return sorted(found)
 
     def handle_of(self, node):
         """The node a TensorArray op's handle comes from (through Enter, Identity and
@@ -264,7 +288,9 @@ class Structure:
         loops) a Merge of the forward cond. Those become two Ifs, one after the other."""
         if len(members) == 1:
             return {members[0]: 0}
-        reaches = {m: self._reached(m, set(members) - {m}) for m in members}
+        found = {m: self._reached(m, set(members) - {m}) for m in members}
+        # Merges that reach each other (through a loop's back edge) belong together
+        reaches = {m: {o for o in found[m] if m not in found[o]} for m in members}
         levels: dict[str, int] = {}
 
         def level(m):
@@ -285,9 +311,7 @@ class Structure:
             seen.add(name)
             if name in targets:
                 found.add(name)
-            node = self.nodes[name]
-            # a loop variable's back edge reaches the previous iteration, not an earlier cond
-            stack.extend(node.input[:1] if name in self.var_of else node.input)
+            stack.extend(self.nodes[name].input)
         return found
 
     def _branch_switches(self, merge: str, ctx: tuple, pred: str) -> set[str]:
@@ -523,6 +547,8 @@ class Converter:
             return inputs  # a TensorArray's flow or handle, or a loop variable in its body
         controls = [self.control(scope, i) for i in node.input if i.startswith("^")]
         controls = [c for c in controls if c is not None]
+        # TF's gradients treat a flow as the float scalar it is there (Shape, ZerosLike)
+        inputs = [_dummy_flow() if isinstance(x, TensorArray) else x for x in inputs]
         return self.importer.build(scope.graph, node, inputs, controls)
 
     def _pivot(self, node) -> bool:
@@ -560,7 +586,7 @@ class Converter:
         inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
         if frame.loop_cond is None:
             raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
-        grads = [self._grad_init(scope, frame, key) for key in frame.grads]
+        grads = [self._grad_init(scope, key) for key in frame.grads]
         pushed = list(frame.pushes)
         name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
         count = bool(pushed) and not self._counts_when_compiled(scope, frame)
@@ -678,24 +704,26 @@ class Converter:
             return_same_structure=True,
         )
 
-    def _grad_init(self, scope: _Scope, frame: _Frame, key: tuple) -> TensorArray:
-        """The gradient TensorArray `key` as a loop writing it starts: as an enclosing scope
-        holds it, or zeros shaped like its forward array (what TF's TensorArrayGradV3
-        makes: the node's flow input comes from outside the loop)."""
+    def _grad_init(self, scope: _Scope, key: tuple) -> TensorArray:
+        """The gradient TensorArray `key` as a loop or cond writing it starts: as an
+        enclosing scope holds it, or zeros shaped like its forward array (what TF's
+        TensorArrayGradV3 makes from its flow input, which comes from outside)."""
         held = _holder(scope, key)
         if held is not None:
             return held.grads[key]
-        write = next(
-            self.nodes[w]
-            for w in frame.grad_writes
-            if self.structure.grad_key(self.nodes[w]) == key
-        )
-        grad = self.structure.handle_of(write)
+        grad = self.structure.handle_of(self.nodes[self.structure.writes_of[key][0]])
         flow = self.nodes.get(_name(grad.input[1])[0])
-        if flow is None or flow.op not in ("Enter", "RefEnter"):
+        passing = ("Enter", "RefEnter", "Switch", "RefSwitch", "Identity")
+        while flow is not None and flow.op in passing and not self._outside(scope, flow):
+            flow = self.nodes.get(_name(flow.input[0])[0])
+        if flow is None or not self._outside(scope, flow):
             raise _unconvertible(grad, "its flow input does not come from outside its loop")
-        scope.grads[key] = _zeros_like_array(self.value(scope, flow.input[0]), grad)
+        scope.grads[key] = _zeros_like_array(self.value(scope, flow.name + ":0"), grad)
         return scope.grads[key]
+
+    def _outside(self, scope: _Scope, node) -> bool:
+        """Whether `node` lives in `scope` or a scope enclosing it."""
+        return _encloses(scope.ctx, self.structure.ctx.get(node.name, ()))
 
     def _counts_when_compiled(self, scope: _Scope, frame: _Frame) -> bool:
         """Whether the loop counts (`i < n`) to a bound known when it is compiled (a
@@ -790,6 +818,9 @@ class Converter:
         if ("pushes", pred) not in scope.structures:
             pushes = self.structure.branch_pushes.get((scope.ctx, pred), [])
             scope.structures[("pushes", pred)] = {}
+        writes = self.structure.branch_writes(group)
+        keys = list(dict.fromkeys(self.structure.grad_key(self.nodes[w]) for w in writes))
+        grads = [self._grad_init(scope, key) for key in keys]
 
         def branch(b):
             def fn():
@@ -801,6 +832,10 @@ class Converter:
                     if index is None:  # the input outside both branches
                         index = next(i for i in range(2) if i not in branches.values())
                     values.append(self.value(inner, self.nodes[name].input[index]))
+                for write in writes:  # the gradient arrays it writes, as they end
+                    if self.structure.ctx[write] == inner.ctx:
+                        self.result(inner, write)
+                values += [inner.grads.get(key, grad) for key, grad in zip(keys, grads)]
                 return values + [self._branch_push(inner, self.nodes[p]) for p in pushes]
 
             return fn
@@ -808,8 +843,11 @@ class Converter:
         pred_value = self.value(scope, pred)
         name = self.importer.prefix + group[0].rsplit("/", 1)[0]  # TF's cond scope
         outputs = control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
-        scope.structures[("pushes", pred)].update(zip(pushes, outputs[len(group) :]))
-        return outputs[: len(group)]
+        n = len(group)
+        for key, grad, out in zip(keys, grads, outputs[n : n + len(keys)]):
+            scope.grads[key] = grad._with_buffer(out) if isinstance(out, Tensor) else out
+        scope.structures[("pushes", pred)].update(zip(pushes, outputs[n + len(keys) :]))
+        return outputs[:n]
 
     def _branch_push(self, branch: _Scope, push):
         """What `push` pushes when `branch` runs: its value there, else zeros."""
@@ -888,16 +926,14 @@ def _grad_array_op(converter: Converter, scope: _Scope, node, inputs: list, name
         raise _unconvertible(node, "its gradient TensorArray is not made before it is used")
     array = holder.grads[key]
     op = node.op
-    if op in _GRAD_WRITES:
-        if holder is not scope:
-            raise _unconvertible(node, "it writes a gradient TensorArray inside a cond")
+    if op in _GRAD_WRITES:  # the array as this scope (a loop body, a branch) leaves it
         if op == "TensorArrayWriteV3":
             array = array.write(inputs[1], array.read(inputs[1]) + inputs[2])
         elif op == "TensorArrayScatterV3":
             array = array.scatter(inputs[1], array.gather(inputs[1]) + inputs[2])
         else:
             array = array.unstack(array.stack() + array.split(inputs[1], inputs[2]).stack())
-        holder.grads[key] = array
+        scope.grads[key] = array
         return [constant_op.constant(0.0, name=name)]  # TF's flows are float scalars
     if op == "TensorArrayReadV3":
         return [array.read(inputs[1], name=name)]
@@ -919,6 +955,12 @@ def _lengths(array: TensorArray):
         return constant_op.constant([each] * n, dtypes.int64)
     dims = array_ops.shape(array.flow, out_type=dtypes.int64)
     return array_ops.fill(dims[:1], dims[1])
+
+
+def _dummy_flow() -> Tensor:
+    """A flow where TF's ops need a tensor: TF's flows are float scalars, which order
+    TensorArray ops only (here the arrays are values)."""
+    return constant_op.constant(0.0, dtypes.float32, name="flow")
 
 
 def _holder(scope: _Scope, key: tuple):

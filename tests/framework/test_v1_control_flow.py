@@ -176,8 +176,9 @@ TENSOR_ARRAY_GRADIENTS = {
     "train_lstm": {"TensorArrayScatterV3", "TensorArrayGatherV3", "Select", "Max"},
     # dynamic_rnn over a GRU, no sequence lengths
     "train_gru": {"TensorArrayScatterV3", "TensorArrayGatherV3", "SigmoidGrad"},
-    # split before a loop, concatenated after it
-    "train_tensor_array": {"TensorArraySplitV3", "TensorArrayConcatV3"},
+    # split before a loop, concatenated after it and read in a cond (whose gradient
+    # writes the gradient array in a branch and takes the Shape of a flow)
+    "train_tensor_array": {"TensorArraySplitV3", "TensorArrayConcatV3", "Shape", "Switch"},
 }
 
 
