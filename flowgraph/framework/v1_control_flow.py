@@ -14,8 +14,13 @@ Values of enclosing contexts are captured by the bodies as for any Python-built 
 
 TF1's `tf.gradients` through a v1 loop adds a backward loop fed by stacks: the forward
 loop pushes (`StackPushV2`) what the backward loop pops (`StackPopV2`) in reverse. A
-pushed stack becomes a TensorArray the forward loop writes at its counter (so the loop
-must count, `i < n`, with `n` known when compiled), and a pop reads it from the top down.
+pushed stack becomes a TensorArray the forward loop writes at its counter, one element
+per iteration (a push inside a cond of the body is returned by the cond's If, zeros
+when the other branch runs), and a pop reads it from the top down. Its size is known
+when compiled: the loop's bound, or a power of two >= the trip count that the host
+reads before the loop runs. TF's gradient TensorArrays (`TensorArrayGradV3`) are
+values held by the scope that makes them and carried by the loops and conds that write
+them; the flows of their ops are dummies.
 """
 
 from __future__ import annotations
