@@ -717,13 +717,14 @@ class Converter:
         if held is not None:
             return held.grads[key]
         grad = self.structure.handle_of(self.nodes[self.structure.writes_of[key][0]])
-        flow = self.nodes.get(_name(grad.input[1])[0])
-        passing = ("Enter", "RefEnter", "Switch", "RefSwitch", "Identity")
-        while flow is not None and flow.op in passing and not self._outside(scope, flow):
-            flow = self.nodes.get(_name(flow.input[0])[0])
-        if flow is None or not self._outside(scope, flow):
+        flow, passing = grad.input[1], ("Enter", "RefEnter", "Switch", "RefSwitch", "Identity")
+        node = self.nodes.get(_name(flow)[0])
+        while node is not None and node.op in passing and not self._outside(scope, node):
+            flow = node.input[0]
+            node = self.nodes.get(_name(flow)[0])
+        if node is None or not self._outside(scope, node):
             raise _unconvertible(grad, "its flow input does not come from outside its loop")
-        scope.grads[key] = _zeros_like_array(self.value(scope, flow.name + ":0"), grad)
+        scope.grads[key] = _zeros_like_array(self.value(scope, flow), grad)
         return scope.grads[key]
 
     def _outside(self, scope: _Scope, node) -> bool:
