@@ -147,6 +147,21 @@ def test_the_gradient_of_a_cond_inside_a_v1_loop_resumes_with_tf_losses():
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
+def test_a_value_pushed_in_a_cond_of_a_loop_needs_a_recorded_shape():
+    # the other branch pushes zeros of the value's shape, which only the GraphDef records
+    path = FIXTURES / "train_cond_in_loop" / "model.ckpt.meta"
+    meta = tf.MetaGraphDef.FromString(path.read_bytes())
+    for node in meta.graph_def.node:
+        if node.name == "while/cond/Tanh":
+            del node.attr["_output_shapes"]
+    with tf.Graph().as_default():
+        with pytest.raises(tf.errors.UnimplementedError) as info:
+            tf.train.import_meta_graph(meta)
+    message = str(info.value)
+    assert "StackPushV2 node 'gradients/while/cond/Tanh_grad/TanhGrad/StackPushV2'" in message
+    assert "no fully known recorded shape" in message
+
+
 def test_a_v1_loop_gradient_whose_trip_count_only_a_run_knows_resumes_with_tf_losses():
     # the forward loop runs until its value is large: its stacks are sized to a power of
     # two >= the trip count the host reads from the loop run once without its pushes
