@@ -863,12 +863,21 @@ class Converter:
         recorded = self.nodes[name].attr.get("_output_shapes")
         shape = _shape(recorded.list.shape[out]) if recorded is not None else None
         if shape is None or None in shape:
-            raise _unconvertible(
-                push, "what it pushes inside a cond has no fully known recorded shape"
-            )
+            shape = self._probed_shape(branch, push)
+        if shape is None or None in shape:
+            raise _unconvertible(push, "what it pushes inside a cond has no fully known shape")
         return array_ops.zeros(
             shape, _dtype(self.nodes[self.structure.stack_of(push)].attr["elem_type"].type)
         )
+
+    def _probed_shape(self, other: _Scope, push):
+        """The static shape of what `push` pushes, built in a throwaway function of the
+        branch it is in (`other` is the other branch's scope)."""
+        from flowgraph.framework.func_graph import FuncGraph
+
+        with FuncGraph("probe", other.graph).as_default():
+            value = self.value(_Scope(other.parent, self.structure.ctx[push.name]), push.input[1])
+        return value.shape.as_list() if value.shape.ndims is not None else None
 
 
 def _shape(proto) -> list | None:
