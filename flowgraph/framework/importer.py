@@ -169,6 +169,8 @@ class _Importer:
         kernel = registry.lookup(node.op)
         attrs = self._attrs(node)
         shapes = attrs.pop("_output_shapes", None)
+        if node.op == "ConcatV2":  # its axis is static, also from another segment (as ours)
+            attrs.setdefault("_static_inputs", (attrs["N"],))
         full_name = graph.unique_name(self.prefix + node.name)
         try:
             op = _build_op(graph, node.op, inputs, full_name + "/", attrs, strict=False)

@@ -194,6 +194,8 @@ TENSOR_ARRAY_GRADIENTS = {
     "train_lstm": {"TensorArrayScatterV3", "TensorArrayGatherV3", "Select", "Max"},
     # dynamic_rnn over a GRU, no sequence lengths
     "train_gru": {"TensorArrayScatterV3", "TensorArrayGatherV3", "SigmoidGrad"},
+    # bidirectional_dynamic_rnn over GRUs with fed lengths, outputs concatenated
+    "train_bidirectional": {"ReverseSequence", "ConcatV2", "ApplyMomentum"},
     # split before a loop, concatenated after it and read in a cond (whose gradient
     # writes the gradient array in a branch and takes the Shape of a flow)
     "train_tensor_array": {"TensorArraySplitV3", "TensorArrayConcatV3", "Shape", "Switch"},
