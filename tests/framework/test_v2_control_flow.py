@@ -122,6 +122,8 @@ TRAINING_TYPES = {
     # dynamic_rnn over an LSTM cell with fed sequence lengths (a bound known when run,
     # its accumulators sized by TF's maximum_iterations), trained by Adam
     "train_lstm": {"TensorListPushBack", "TensorListSetItem", "Select", "ResourceApplyAdam"},
+    # bidirectional_dynamic_rnn over GRUs with fed lengths, outputs concatenated
+    "train_bidirectional": {"ReverseSequence", "ConcatV2", "ResourceApplyMomentum"},
 }
 
 
