@@ -61,8 +61,7 @@ def import_graph_def(
         `return_elements` name is not in `graph_def`, or an op cannot be built.
       NotFoundError: listing every op type of `graph_def` that is not registered, or that
         is TensorFlow's but has no kernel in flowgraph.
-      UnimplementedError: naming a node of v1 control flow that cannot be converted (the
-        gradient of a TensorArray, or of a cond inside a loop).
+      UnimplementedError: naming a node of v1 control flow that cannot be converted.
     """
     del op_dict
     if not isinstance(graph_def, graph_pb2.GraphDef):
@@ -142,7 +141,6 @@ class _Importer:
         self.functional = v2_control_flow.Builder(self)
 
     def import_nodes(self) -> None:
-        v1_control_flow.check_convertible(self.graph_def)
         converting = v1_control_flow.has_v1_control_flow(self.graph_def)
         converted = set(v1_control_flow.CONVERTED_TYPES if converting else ())
         body_types = v2_control_flow.body_types(self.graph_def)
@@ -171,6 +169,8 @@ class _Importer:
         kernel = registry.lookup(node.op)
         attrs = self._attrs(node)
         shapes = attrs.pop("_output_shapes", None)
+        if node.op == "ConcatV2":  # its axis is static, also from another segment (as ours)
+            attrs.setdefault("_static_inputs", (attrs["N"],))
         full_name = graph.unique_name(self.prefix + node.name)
         try:
             op = _build_op(graph, node.op, inputs, full_name + "/", attrs, strict=False)

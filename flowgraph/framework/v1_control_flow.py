@@ -14,15 +14,28 @@ Values of enclosing contexts are captured by the bodies as for any Python-built 
 
 TF1's `tf.gradients` through a v1 loop adds a backward loop fed by stacks: the forward
 loop pushes (`StackPushV2`) what the backward loop pops (`StackPopV2`) in reverse. A
-pushed stack becomes a TensorArray the forward loop writes at its counter (so the loop
-must count, `i < n`, with `n` known when compiled), and a pop reads it from the top down.
+pushed stack becomes a TensorArray the forward loop writes at its counter, one element
+per iteration (a push inside a cond of the body is returned by the cond's If, zeros
+when the other branch runs), and a pop reads it from the top down. Its size is known
+when compiled: the loop's bound, or a power of two >= the trip count that the host
+reads before the loop runs. TF's gradient TensorArrays (`TensorArrayGradV3`) are
+values held by the scope that makes them and carried by the loops and conds that write
+them; the flows of their ops are dummies.
 """
 
 from __future__ import annotations
 
-from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
-from flowgraph.ops import array_ops, control_flow_ops
+import numpy as np
+
+from flowgraph.framework import dtypes, tensor_shape, tensor_util
+from flowgraph.framework.ops import (
+    Operation,
+    Tensor,
+    apply_op,
+    constant_value,
+    get_default_graph,
+)
+from flowgraph.ops import array_ops, constant_op, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
 
@@ -34,9 +47,10 @@ TENSOR_ARRAY_TYPES = frozenset(
     {
         "TensorArrayV3", "TensorArrayWriteV3", "TensorArrayReadV3", "TensorArrayGatherV3",
         "TensorArrayScatterV3", "TensorArraySizeV3", "TensorArrayCloseV3",
-        "TensorArrayConcatV3", "TensorArraySplitV3",
+        "TensorArrayConcatV3", "TensorArraySplitV3", "TensorArrayGradV3",
     }
 )  # fmt: skip
+_GRAD_WRITES = frozenset({"TensorArrayWriteV3", "TensorArrayScatterV3", "TensorArraySplitV3"})
 STACK_TYPES = frozenset({"StackV2", "StackPushV2", "StackPopV2", "StackCloseV2"})
 CONVERTED_TYPES = LOOP_TYPES | COND_TYPES | TENSOR_ARRAY_TYPES | STACK_TYPES
 _COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
@@ -45,22 +59,6 @@ _COMPARISONS = ("Less", "LessEqual", "Greater", "GreaterEqual")
 def has_v1_control_flow(graph_def) -> bool:
     """Whether `graph_def` needs converting (it holds v1 control flow or TensorArrays)."""
     return any(node.op in CONVERTED_TYPES for node in graph_def.node)
-
-
-def check_convertible(graph_def) -> None:
-    """UnimplementedError naming a node of v1 control flow that import does not convert:
-    the gradient of a TensorArray (`TensorArrayGradV3`, from `tf.gradients` through a
-    `dynamic_rnn`)."""
-    for node in graph_def.node:
-        if node.op == "TensorArrayGradV3":
-            raise errors.UnimplementedError(
-                None,
-                None,
-                f"{node.op} node '{node.name}' cannot be imported: the gradients of "
-                "TensorArrays in TF1 v1 loops are not converted (v1 conds and loops, "
-                "TensorArray*V3 ops and the stacks of v1 loop gradients are). Export the "
-                "forward graph and rebuild the gradient with tf.gradients after import.",
-            )
 
 
 def _name(tensor_name: str) -> tuple[str, int]:
@@ -83,6 +81,8 @@ class _Frame:
         self.parallel_iterations = 10
         self.pushes: dict[str, str] = {}  # stack → the StackPushV2 node in this frame
         self.pops: list[str] = []  # stacks popped in this frame
+        self.grad_writes: list[str] = []  # writes to gradient TensorArrays in this frame
+        self.grads: list[tuple] = []  # the gradient TensorArrays they write
 
 
 class Structure:
@@ -96,10 +96,67 @@ class Structure:
         self.ctx: dict[str, tuple] = {}  # node → its context
         self.switch_ctx: dict[tuple[str, int], tuple] = {}  # cond Switch output → context
         self._groups: dict[str, list[str]] | None = None
+        self.branch_pushes: dict[tuple, list[str]] = {}  # (ctx, pred) → pushes in its cond
+        self.writes_of: dict[tuple, list[str]] = {}  # gradient TensorArray → its writes
         self._find_loops()
         for node in order:
             self.ctx[node.name] = self._context(node)
         self._find_stacks()
+        self._find_grad_writes()
+
+    def _find_grad_writes(self) -> None:
+        """The writes to TF's gradient TensorArrays (`TensorArrayGradV3`): the loops and
+        conds they are in carry those arrays."""
+        for node in self.nodes.values():
+            key = self.grad_key(node) if node.op in _GRAD_WRITES else None
+            if key is None:
+                continue
+            self.writes_of.setdefault(key, []).append(node.name)
+            ctx = self.ctx.get(node.name, ())
+            loops = [s for s in ctx if s[0] == "while"]
+            if loops:
+                frame = self.frames[loops[-1][1]]
+                if ctx[-1][0] == "while":
+                    frame.grad_writes.append(node.name)
+                if key not in frame.grads:
+                    frame.grads.append(key)
+
+    def branch_writes(self, group: list[str]) -> list[str]:
+        """The writes to gradient TensorArrays in the branches of the cond whose Merges
+        are `group` (those its Merges need)."""
+        ctx, pred, _ = self.cond_merges[group[0]]
+        found, seen = [], set()
+        stack = [i for m in group for i in self.nodes[m].input]
+        while stack:
+            name = _name(stack.pop())[0]
+            node_ctx = self.ctx.get(name, ())
+            inside = len(node_ctx) > len(ctx) and node_ctx[len(ctx)][:2] == ("cond", pred)
+            if name in seen or not inside or node_ctx[: len(ctx)] != ctx:
+                continue
+            seen.add(name)
+            if self.nodes[name].op in _GRAD_WRITES and self.grad_key(self.nodes[name]):
+                found.append(name)
+            stack.extend(self.nodes[name].input)
+        return sorted(found)
+
+    def handle_of(self, node):
+        """The node a TensorArray op's handle comes from (through Enter, Identity and
+        Switch)."""
+        handle = self.nodes.get(_name(node.input[0])[0])
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity", "Switch"):
+            handle = self.nodes.get(_name(handle.input[0])[0])
+        return handle
+
+    def grad_key(self, node):
+        """(forward TensorArrayV3 node, source) of the gradient TensorArray a
+        TensorArray op works on, or None for a forward one."""
+        grad = node if node.op == "TensorArrayGradV3" else self.handle_of(node)
+        if grad is None or grad.op != "TensorArrayGradV3":
+            return None
+        forward = self.handle_of(grad)
+        if forward is None or forward.op != "TensorArrayV3":
+            raise _unconvertible(grad, "its handle does not come from a TensorArrayV3")
+        return forward.name, grad.attr["source"].s.decode()
 
     def _find_stacks(self) -> None:
         """The stacks TF1's gradients push in a forward loop and pop in its backward one."""
@@ -107,24 +164,22 @@ class Structure:
             if node.op not in ("StackPushV2", "StackPopV2"):
                 continue
             ctx = self.ctx.get(node.name, ())
-            if not ctx or ctx[-1][0] != "while":
-                raise _unconvertible(
-                    node,
-                    "it is inside a cond of a while loop's body (the gradient of a cond "
-                    "inside a v1 loop saves values only when its branch runs, which import "
-                    "does not convert)",
-                )
-            frame = self.frames[ctx[-1][1]]
+            loops = [k for k, step in enumerate(ctx) if step[0] == "while"]
+            if not loops or len(ctx) - loops[-1] > 2:
+                raise _unconvertible(node, "it is not in a loop's body or a cond of one")
+            frame = self.frames[ctx[loops[-1]][1]]
             stack = self.stack_of(node)
             if node.op == "StackPopV2":
                 frame.pops.append(stack)
             elif frame.pushes.setdefault(stack, node.name) != node.name:
                 raise _unconvertible(node, "its stack is pushed twice per iteration")
+            elif ctx[-1][0] == "cond":  # pushed when its branch runs: the cond returns it
+                self.branch_pushes.setdefault((ctx[:-1], ctx[-1][1]), []).append(node.name)
 
     def stack_of(self, node) -> str:
         """The StackV2 node a stack op's handle comes from (through Enter and Identity)."""
         handle = self.nodes.get(_name(node.input[0])[0])
-        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity"):
+        while handle is not None and handle.op in ("Enter", "RefEnter", "Identity", "Switch"):
             handle = self.nodes.get(_name(handle.input[0])[0])
         if handle is None or handle.op != "StackV2":
             raise _unconvertible(node, "its handle does not come from a StackV2")
@@ -238,7 +293,9 @@ class Structure:
         loops) a Merge of the forward cond. Those become two Ifs, one after the other."""
         if len(members) == 1:
             return {members[0]: 0}
-        reaches = {m: self._reached(m, set(members) - {m}) for m in members}
+        found = {m: self._reached(m, set(members) - {m}) for m in members}
+        # Merges that reach each other (through a loop's back edge) belong together
+        reaches = {m: {o for o in found[m] if m not in found[o]} for m in members}
         levels: dict[str, int] = {}
 
         def level(m):
@@ -352,6 +409,14 @@ class _TensorArrayHandle:
     """A `TensorArrayV3` handle: TensorArrays here are values, so ops use the flow."""
 
 
+class _GradHandle:
+    """A `TensorArrayGradV3` handle: ops on it use the gradient TensorArray its scope
+    holds (by forward array and source); their flows are dummies."""
+
+    def __init__(self, key: tuple):
+        self.key = key
+
+
 class _Scope:
     """Where nodes of one context are built: the graph, or a traced body or branch."""
 
@@ -361,6 +426,7 @@ class _Scope:
         self.ctx = ctx
         self.args = args  # a loop body's arguments, by loop variable index
         self.stacks: dict[str, object] = {}  # a loop body's stack arguments, by stack
+        self.grads: dict[tuple, TensorArray] = {}  # gradient TensorArrays held here
         self.built: dict[str, object] = {}
         self.structures: dict[object, list] = {}  # loops and conds built here
 
@@ -383,6 +449,7 @@ class Converter:
         self.order = order
         self.root = _Scope(None, ())
         self.stacks: dict[str, TensorArray] = {}  # stack → what its forward loop pushed
+        self.counts: dict[str, Tensor] = {}  # stack → how many elements were pushed, if not all
 
     def import_nodes(self) -> dict:
         """Builds every node of the root context; returns them by name (an Operation, or
@@ -485,6 +552,8 @@ class Converter:
             return inputs  # a TensorArray's flow or handle, or a loop variable in its body
         controls = [self.control(scope, i) for i in node.input if i.startswith("^")]
         controls = [c for c in controls if c is not None]
+        # TF's gradients treat a flow as the float scalar it is there (Shape, ZerosLike)
+        inputs = [_dummy_flow() if isinstance(x, TensorArray) else x for x in inputs]
         return self.importer.build(scope.graph, node, inputs, controls)
 
     def _pivot(self, node) -> bool:
@@ -515,18 +584,99 @@ class Converter:
 
     def _loop(self, scope: _Scope, frame: _Frame) -> list:
         """The loop's outputs; the stacks it pushes are TensorArrays written at its counter
-        (extra loop variables), the stacks it pops are read from the top down."""
-        ctx = scope.ctx + (("while", frame.name),)
+        (extra loop variables), the stacks it pops are read from the top down, and the
+        gradient TensorArrays it writes are loop variables too. A loop that does not count
+        to a bound known when compiled writes its stacks at a counter of its own, sized by
+        `_bucket`."""
         inits = [self.value(scope, self.nodes[e].input[0]) for e in frame.enters]
         if frame.loop_cond is None:
             raise _unconvertible(self.nodes[frame.merges[0]], "its loop has no LoopCond")
-        n, pushed = len(inits), list(frame.pushes)
-        inits += [self._pushed_array(stack) for stack in pushed]
-        inits += [self._popped(frame, stack).size() - 1 for stack in frame.pops]
+        grads = [self._grad_init(scope, key) for key in frame.grads]
+        pushed = list(frame.pushes)
+        name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
+        count = bool(pushed) and not self._counts_when_compiled(scope, frame)
+        if count:
+            size = self._upper_bound(scope, frame)
+            if size is None:
+                size = self._bucket(scope, frame, inits, grads, name)
+            arrays = [self._pushed_array(stack, size) for stack in pushed]
+        else:
+            arrays = [self._pushed_array(stack) for stack in pushed]
+        outputs = self._while(scope, frame, inits, arrays, grads, name, count)
+        n, k = len(inits), len(frame.grads)
+        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
+        last = len(outputs) - int(count)
+        scope.grads.update(zip(frame.grads, outputs[last - k : last]))
+        if count:
+            self.counts.update((stack, outputs[-1]) for stack in pushed)
+        return outputs[:n]
+
+    def _bucket(self, scope: _Scope, frame: _Frame, inits: list, grads: list, name: str):
+        """A power of two >= the loop's trip count, which only a run knows: the host reads
+        it from the same loop without its pushes (`WhileTripCount`, `WhileBucket`) before
+        the loop runs."""
+        probe = self._while(scope, frame, inits, None, grads, name + "_trips")
+        op = next(t for t in probe if isinstance(t, Tensor)).op
+        attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
+        with scope.graph.name_scope(name + "_trips/"):
+            trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
+            return apply_op("WhileBucket", [trips])
+
+    def _upper_bound(self, scope: _Scope, frame: _Frame):
+        """A bound on the loop's trip count known when compiled, or None: its test is, or
+        joins with LogicalAnd, `i < n` with `i` counting by 1 from a constant and `n`
+        computed from shapes (TF's test of `maximum_iterations` is one)."""
+        test = self.nodes[_name(self.nodes[frame.loop_cond].input[0])[0]]
+        tests = [test]
+        if test.op == "LogicalAnd":
+            tests = [self.nodes[_name(i)[0]] for i in test.input]
+        for node in tests:
+            if node.op != "Less" or _name(node.input[0])[0] not in frame.merges:
+                continue
+            start = self._counter_start(scope, frame, frame.merges.index(_name(node.input[0])[0]))
+            bound = self._outer_bound(scope, node.input[1])
+            if start is not None and bound is not None:
+                return math_ops.maximum(math_ops.cast(bound, dtypes.int32) - start, 0)
+        return None
+
+    def _counter_start(self, scope: _Scope, frame: _Frame, k: int):
+        """The constant loop variable `k` starts from if each step adds 1 to it, or None."""
+        update = self.nodes[_name(self.nodes[frame.nexts[k]].input[0])[0]]
+        if update.op not in ("Add", "AddV2"):
+            return None
+        one = [self.nodes[_name(i)[0]] for i in update.input if _name(i)[0] in self.nodes]
+        step = [n for n in one if n.op == "Const"]
+        if len(step) != 1 or tensor_util.make_ndarray(step[0].attr["value"].tensor) != 1:
+            return None
+        start = constant_value(self.value(scope, self.nodes[frame.enters[k]].input[0]))
+        return None if start is None or np.ndim(start) else int(start)
+
+    def _outer_bound(self, scope: _Scope, tensor_name: str):
+        """The tensor from outside the loop a test compares with, if it is computed from
+        shapes (known when compiled)."""
+        node = self.nodes.get(_name(tensor_name)[0])
+        if node is None or node.op not in ("Enter", "RefEnter"):
+            return None
+        outer = self.value(scope, node.input[0])
+        return outer if control_flow_ops._foldable(outer) else None
+
+    def _while(self, scope, frame, inits, arrays, grads, name: str, count=False) -> list:
+        """The loop built with `arrays` for its pushed stacks (None: without its pushes),
+        written at its counter or, with `count`, at one more loop variable counting from 0;
+        its outputs: the loop variables', the pushed stacks', the popped stacks' tops,
+        the gradient TensorArrays' and the count's."""
+        ctx = scope.ctx + (("while", frame.name),)
+        n, pushed = len(inits), list(frame.pushes) if arrays is not None else []
+        tops = [self._top(frame, stack) for stack in frame.pops]
+        inits = inits + list(arrays or []) + tops + grads
+        inits += [constant_op.constant(0, dtypes.int32, name=name + "_count")] if count else []
+        pops = slice(n + len(pushed), n + len(pushed) + len(tops))
+        held = slice(pops.stop, pops.stop + len(grads))
 
         def body_scope(args):
             inner = _Scope(scope, ctx, list(args[:n]))
-            inner.stacks = dict(zip(pushed + frame.pops, args[n:]))
+            inner.stacks = dict(zip(pushed, args[n:])) | dict(zip(frame.pops, args[pops]))
+            inner.grads = dict(zip(frame.grads, args[held]))
             return inner
 
         def cond(*args):
@@ -535,20 +685,21 @@ class Converter:
         def body(*args):
             inner = body_scope(args)
             results = [self.value(inner, self.nodes[x].input[0]) for x in frame.nexts]
-            counter = args[self.structure.counter(frame)] if pushed else None
+            counter = args[-1] if count else args[self.structure.counter(frame)] if pushed else None
             for stack in pushed:
-                value = self.value(inner, self.nodes[frame.pushes[stack]].input[1])
+                value = self._pushed_value(inner, self.nodes[frame.pushes[stack]])
+                if isinstance(value, TensorArray):  # a TensorArray's flow: orders ops only
+                    value = constant_op.constant(
+                        0.0, _dtype(self.nodes[stack].attr["elem_type"].type)
+                    )
                 results.append(inner.stacks[stack].write(counter, value))
-            return results + [inner.stacks[stack] - 1 for stack in frame.pops]
+            results += [inner.stacks[stack] - 1 for stack in frame.pops]
+            for write in frame.grad_writes:  # each iteration's writes, wherever they flow
+                self.result(inner, write)
+            results += [inner.grads[key] for key in frame.grads]
+            return results + ([args[-1] + 1] if count else [])
 
-        if pushed and self.structure.counter(frame) < 0:
-            raise _unconvertible(
-                self.nodes[frame.pushes[pushed[0]]],
-                "the loop that pushes it does not count (`i < n`), so its stack cannot be "
-                "sized when the graph is compiled",
-            )
-        name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
-        outputs = control_flow_ops.while_loop(
+        return control_flow_ops.while_loop(
             cond,
             body,
             inits,
@@ -557,12 +708,74 @@ class Converter:
             name=name,
             return_same_structure=True,
         )
-        self.stacks.update(zip(pushed, outputs[n : n + len(pushed)]))
-        return outputs[:n]
 
-    def _pushed_array(self, stack: str) -> TensorArray:
+    def _grad_init(self, scope: _Scope, key: tuple) -> TensorArray:
+        """The gradient TensorArray `key` as a loop or cond writing it starts: as an
+        enclosing scope holds it, or zeros shaped like its forward array (what TF's
+        TensorArrayGradV3 makes from its flow input, which comes from outside)."""
+        held = _holder(scope, key)
+        if held is not None:
+            return held.grads[key]
+        grad = self.structure.handle_of(self.nodes[self.structure.writes_of[key][0]])
+        flow, passing = grad.input[1], ("Enter", "RefEnter", "Switch", "RefSwitch", "Identity")
+        node = self.nodes.get(_name(flow)[0])
+        while node is not None and node.op in passing and not self._outside(scope, node):
+            flow = node.input[0]
+            node = self.nodes.get(_name(flow)[0])
+        if node is None or not self._outside(scope, node):
+            raise _unconvertible(grad, "its flow input does not come from outside its loop")
+        scope.grads[key] = _zeros_like_array(self.value(scope, flow), grad)
+        return scope.grads[key]
+
+    def _outside(self, scope: _Scope, node) -> bool:
+        """Whether `node` lives in `scope` or a scope enclosing it."""
+        return _encloses(scope.ctx, self.structure.ctx.get(node.name, ()))
+
+    def _counts_when_compiled(self, scope: _Scope, frame: _Frame) -> bool:
+        """Whether the loop counts (`i < n`) to a bound known when it is compiled (a
+        constant, or computed from shapes): then a stack it pushes grows one element per
+        step."""
+        k = self.structure.counter(frame)
+        if k < 0:
+            return False
+        test = self.nodes[_name(self.nodes[frame.loop_cond].input[0])[0]]
+        merge = frame.merges[k]
+        bound = next(i for i in test.input if _name(i)[0] != merge)
+        node = self.nodes.get(_name(bound)[0])
+        while node is not None and node.op == "Identity":
+            node = self.nodes.get(_name(node.input[0])[0])
+        if node is None or node.op not in ("Const", "Enter", "RefEnter"):
+            return False
+        if node.op == "Const":
+            return True
+        # a bound computed from shapes is a static input of the loop's segment
+        return control_flow_ops._foldable(self.value(scope, node.input[0]))
+
+    def _top(self, frame: _Frame, stack: str):
+        """The index of the last element pushed to `stack`."""
+        count = self.counts.get(stack)
+        return (self._popped(frame, stack).size() if count is None else count) - 1
+
+    def _pushed_value(self, scope: _Scope, push):
+        """What `push` pushes in this iteration: a value of the loop body, or of a cond in
+        it (that cond's If returns it, zeros when the other branch runs)."""
+        ctx = self.structure.ctx[push.name]
+        if ctx == scope.ctx:
+            return self.value(scope, push.input[1])
+        pred = ctx[-1][1]
+        merge = next(
+            m for m, (c, p, _) in self.structure.cond_merges.items() if c == scope.ctx and p == pred
+        )
+        self.result(scope, merge)  # builds the cond, which returns what its branches push
+        return scope.structures[("pushes", pred)][push.name]
+
+    def _pushed_array(self, stack: str, size=None) -> TensorArray:
+        """What a loop pushes `stack` to: a TensorArray of `size`, or growing."""
         dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
-        return TensorArray(dtype, size=0, dynamic_size=True, name=self.importer.prefix + stack)
+        name = self.importer.prefix + stack
+        if size is not None:
+            return TensorArray(dtype, size=size, name=name)
+        return TensorArray(dtype, size=0, dynamic_size=True, name=name)
 
     def _popped(self, frame: _Frame, stack: str) -> TensorArray:
         if stack not in self.stacks:  # its forward loop: built through any of its exits
@@ -605,6 +818,16 @@ class Converter:
         return scope.structures[key][node.name]
 
     def _cond(self, scope: _Scope, pred: str, group: list) -> list:
+        """The outputs of the cond whose Merges are `group`. The first cond built on `pred`
+        in a loop body also returns what TF's gradient pushes in its branches."""
+        pushes = []
+        if ("pushes", pred) not in scope.structures:
+            pushes = self.structure.branch_pushes.get((scope.ctx, pred), [])
+            scope.structures[("pushes", pred)] = {}
+        writes = self.structure.branch_writes(group)
+        keys = list(dict.fromkeys(self.structure.grad_key(self.nodes[w]) for w in writes))
+        grads = [self._grad_init(scope, key) for key in keys]
+
         def branch(b):
             def fn():
                 inner = _Scope(scope, scope.ctx + (("cond", pred, b),))
@@ -615,13 +838,46 @@ class Converter:
                     if index is None:  # the input outside both branches
                         index = next(i for i in range(2) if i not in branches.values())
                     values.append(self.value(inner, self.nodes[name].input[index]))
-                return values
+                for write in writes:  # the gradient arrays it writes, as they end
+                    if self.structure.ctx[write] == inner.ctx:
+                        self.result(inner, write)
+                values += [inner.grads.get(key, grad) for key, grad in zip(keys, grads)]
+                return values + [self._branch_push(inner, self.nodes[p]) for p in pushes]
 
             return fn
 
         pred_value = self.value(scope, pred)
         name = self.importer.prefix + group[0].rsplit("/", 1)[0]  # TF's cond scope
-        return control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
+        outputs = control_flow_ops.cond(pred_value, branch(1), branch(0), strict=True, name=name)
+        n = len(group)
+        for key, grad, out in zip(keys, grads, outputs[n : n + len(keys)]):
+            scope.grads[key] = grad._with_buffer(out) if isinstance(out, Tensor) else out
+        scope.structures[("pushes", pred)].update(zip(pushes, outputs[n + len(keys) :]))
+        return outputs[:n]
+
+    def _branch_push(self, branch: _Scope, push):
+        """What `push` pushes when `branch` runs: its value there, else zeros."""
+        if self.structure.ctx[push.name] == branch.ctx:
+            return self.value(branch, push.input[1])
+        name, out = _name(push.input[1])
+        recorded = self.nodes[name].attr.get("_output_shapes")
+        shape = _shape(recorded.list.shape[out]) if recorded is not None else None
+        if shape is None or None in shape:
+            shape = self._probed_shape(branch, push)
+        if shape is None or None in shape:
+            raise _unconvertible(push, "what it pushes inside a cond has no fully known shape")
+        return array_ops.zeros(
+            shape, _dtype(self.nodes[self.structure.stack_of(push)].attr["elem_type"].type)
+        )
+
+    def _probed_shape(self, other: _Scope, push):
+        """The static shape of what `push` pushes, built in a throwaway function of the
+        branch it is in (`other` is the other branch's scope)."""
+        from flowgraph.framework.func_graph import FuncGraph
+
+        with FuncGraph("probe", other.graph).as_default():
+            value = self.value(_Scope(other.parent, self.structure.ctx[push.name]), push.input[1])
+        return value.shape.as_list() if value.shape.ndims is not None else None
 
 
 def _shape(proto) -> list | None:
@@ -637,6 +893,8 @@ def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
     inputs = [converter.value(scope, i) for i in node.input if not i.startswith("^")]
     name = converter.importer.prefix + node.name
     op = node.op
+    if op == "TensorArrayGradV3" or isinstance(inputs[0], _GradHandle):
+        return _grad_array_op(converter, scope, node, inputs, name)
     if op == "TensorArrayV3":
         shape = node.attr["element_shape"].shape
         array = TensorArray(
@@ -665,8 +923,73 @@ def _tensor_array_op(converter: Converter, scope: _Scope, node) -> list:
     if op == "TensorArraySplitV3":
         return [array.split(inputs[1], inputs[2])]
     if op == "TensorArrayConcatV3":
-        return [array.concat(name=name), None]
+        return [array.concat(name=name), _lengths(array)]
     raise _unconvertible(node, "this TensorArray op is not converted")
+
+
+def _grad_array_op(converter: Converter, scope: _Scope, node, inputs: list, name: str) -> list:
+    """An op on one of TF's gradient TensorArrays: the array its scope (or an enclosing
+    one) holds. Writes add to what is there (a gradient array aggregates its writes), in
+    the scope that holds it; the flows they return are dummies."""
+    key = converter.structure.grad_key(node)
+    if node.op == "TensorArrayGradV3":
+        if _holder(scope, key) is None:  # made where it is first used, shaped like its array
+            scope.grads[key] = _zeros_like_array(inputs[-1], node)
+        return [_GradHandle(key), inputs[-1]]
+    holder = _holder(scope, key)
+    if holder is None:
+        raise _unconvertible(node, "its gradient TensorArray is not made before it is used")
+    array = holder.grads[key]
+    op = node.op
+    if op in _GRAD_WRITES:  # the array as this scope (a loop body, a branch) leaves it
+        if op == "TensorArrayWriteV3":
+            array = array.write(inputs[1], array.read(inputs[1]) + inputs[2])
+        elif op == "TensorArrayScatterV3":
+            array = array.scatter(inputs[1], array.gather(inputs[1]) + inputs[2])
+        else:
+            array = array.unstack(array.stack() + array.split(inputs[1], inputs[2]).stack())
+        scope.grads[key] = array
+        return [constant_op.constant(0.0, name=name)]  # TF's flows are float scalars
+    if op == "TensorArrayReadV3":
+        return [array.read(inputs[1], name=name)]
+    if op == "TensorArrayGatherV3":
+        return [array.gather(inputs[1], name=name)]
+    if op == "TensorArraySizeV3":
+        return [array.size(name=name)]
+    if op == "TensorArrayConcatV3":
+        return [array.concat(name=name), _lengths(array)]
+    return control_flow_ops.no_op(name=name)  # TensorArrayCloseV3
+
+
+def _lengths(array: TensorArray):
+    """TensorArrayConcatV3's `lengths` output: each element's first dimension (int64),
+    a constant when the elements' shape is known."""
+    shape = array.flow.shape
+    if shape.ndims is not None and shape[:2].is_fully_defined() and shape.ndims > 1:
+        n, each = shape.as_list()[:2]
+        return constant_op.constant([each] * n, dtypes.int64)
+    dims = array_ops.shape(array.flow, out_type=dtypes.int64)
+    return array_ops.fill(dims[:1], dims[1])
+
+
+def _dummy_flow() -> Tensor:
+    """A flow where TF's ops need a tensor: TF's flows are float scalars, which order
+    TensorArray ops only (here the arrays are values)."""
+    return constant_op.constant(0.0, dtypes.float32, name="flow")
+
+
+def _holder(scope: _Scope, key: tuple):
+    """The scope (this one or an enclosing one) that holds gradient TensorArray `key`."""
+    while scope is not None and key not in scope.grads:
+        scope = scope.parent
+    return scope
+
+
+def _zeros_like_array(array, node) -> TensorArray:
+    """A TensorArray of zeros shaped like `array` (TF's TensorArrayGradV3)."""
+    if not isinstance(array, TensorArray) or array.flow is None:
+        raise _unconvertible(node, "its flow input is not a written TensorArray's")
+    return array._with_buffer(array_ops.zeros_like(array.flow))
 
 
 def _dtype(enum: int):

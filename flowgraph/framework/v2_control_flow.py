@@ -13,13 +13,19 @@ make and its gradients are flowgraph's own.
 The variant-handle ops in them are values here: a TensorList is a TensorArray (the lists
 of a v2 `dynamic_rnn`; the accumulators TF's gradient pushes in a forward loop and pops
 in its `while_grad` loop), and an optional is its value (TF's `If` gradient returns each
-branch's intermediates as optionals, empty in the other branch).
+branch's intermediates as optionals, empty in the other branch; one whose values differ
+in shape between branches is flattened, and a loop accumulating a cond's optionals
+accumulates those values).
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+import numpy as np
+
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, get_default_graph
+from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
 from flowgraph.ops import array_ops, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
@@ -71,6 +77,7 @@ class Builder:
         # handle ops are converted in graphs of TF 2.x's control flow, where loops use them
         self.v2 = any(_tf_functions(node, self.functions) for node in graph_def.node)
         self.counters: list = []  # the counter of each loop body being built, innermost last
+        self.counts: dict = {}  # a list a loop pushed to → how many elements it pushed
 
     def converted_types(self, types: set) -> set:
         """The op types of `types` that import rebuilds here instead of building."""
@@ -123,21 +130,24 @@ class Builder:
         here an optional is its value, and an empty one zeros of that value's shape."""
         from flowgraph.framework.func_graph import FuncGraph
 
-        specs = {}
-        if any(nd.op == "OptionalNone" for f in fdefs for nd in f.node_def):
+        specs: dict[int, list] = {}  # optional output → its values' (dtype, shape)s
+        optional = _optional_outputs(fdefs)
+        if optional:
             for fdef in fdefs:  # a probe build: the shapes of the optionals' values
                 probe = FuncGraph("probe", get_default_graph())
                 with probe.as_default():
                     for k, value in enumerate(self.call(probe, fdef, args)):
-                        if isinstance(value, Tensor):
-                            specs.setdefault(k, (value.dtype.base_dtype, value.shape))
+                        if k in optional and isinstance(value, Tensor):
+                            specs.setdefault(k, []).append(
+                                (value.dtype.base_dtype, value.shape.as_tuple())
+                            )
+        flat = {k: _flat_size(v) for k, v in specs.items() if len(set(v)) > 1}
 
         def branch(fdef):
             def fn():
                 results = self.call(get_default_graph(), fdef, args)
                 return [
-                    array_ops.zeros(specs[k][1], specs[k][0]) if r is _NONE else r
-                    for k, r in enumerate(results)
+                    _optional_value(r, specs.get(k), flat.get(k)) for k, r in enumerate(results)
                 ]
 
             return fn
@@ -148,17 +158,57 @@ class Builder:
         """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
         captured, not carried (so a bound is known when compiled); TF's test of its
         iteration bound becomes `maximum_iterations`. A list its body pops (TF's gradient
-        loop reading what the forward loop pushed) is carried with its top index; a list
-        its body pushes is written at the loop's counter, growing once per iteration."""
+        loop reading what the forward loop pushed) is carried with its top index. A list
+        its body pushes is written at the loop's counter: growing once per iteration when
+        the loop counts to a bound known when compiled, else sized to TF's
+        `maximum_iterations` when that is known when compiled, else by `_bucket`."""
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
-        inputs = list(inputs)
+        inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
+        tops = []
         for k in popped:  # what the forward loop pushed, no longer growing
+            count = self.counts.get(inputs[k])
+            tops.append((inputs[k].size() if count is None else count) - 1)
             inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
-        fixed = _passed_through(body_f, inputs)
-        carried = [k for k in range(len(inputs)) if k not in fixed]
         test, bounded = _test(cond_f)
-        counter = _counter(cond_f, test)
+        loop = _Loop(node, cond_f, body_f, test, bounded, popped, tops, _counter(cond_f, test))
+        pushed = _pushed_arguments(body_f, inputs)
+        if not pushed or _counts_when_compiled(loop, inputs):
+            return self._loop(loop, inputs, name)
+        if loop.bounded and control_flow_ops._foldable(inputs[1]):
+            size = inputs[1]  # at most TF's maximum_iterations steps, known when compiled
+        else:
+            size = self._bucket(loop, inputs, pushed, name)
+        inputs = list(inputs)
+        for k in pushed:
+            x = inputs[k]
+            inputs[k] = TensorArray(
+                x.dtype, size=size, element_shape=x.element_shape(), name=x._name
+            )
+        # pushed at TF's loop counter, each loop's first input
+        results = self._loop(loop._replace(counter=0), inputs, name)
+        for k in pushed:  # the list holds as many elements as the loop ran steps
+            self.counts[results[k]] = results[0] - inputs[0]
+        return results
+
+    def _bucket(self, loop, inputs: list, pushed: list, name: str):
+        """A power of two >= the loop's trip count, which only a run knows: the host reads
+        it from the same loop without its pushes (`WhileTripCount`, `WhileBucket`) before
+        the loop runs."""
+        probe = self._loop(loop._replace(skipped=tuple(pushed)), inputs, name + "_trips")
+        op = probe[0].op
+        attrs = {k: v for k, v in op._attrs.items() if k not in ("_host", "_class")}
+        graph = get_default_graph()
+        with graph.name_scope(name + "_trips/"):
+            trips = apply_op("WhileTripCount", list(op.inputs), **attrs)
+            return apply_op("WhileBucket", [trips])
+
+    def _loop(self, loop, inputs: list, name: str) -> list:
+        """The While `loop` built on `inputs` through `tf.while_loop`; its outputs as
+        TF's node has them."""
+        fixed = _passed_through(loop.body_f, inputs) | set(loop.skipped)
+        carried = [k for k in range(len(inputs)) if k not in fixed]
+        popped, counter = loop.popped, loop.counter
 
         def unflat(args):
             values = list(inputs)
@@ -170,33 +220,34 @@ class Builder:
 
         def cond(*args):
             graph = get_default_graph()
-            return _predicate(self.call(graph, cond_f, unflat(args), [test])[0])
+            return _predicate(self.call(graph, loop.cond_f, unflat(args), [loop.test])[0])
 
         def body(*args):
             values = unflat(args)
-            self.counters.append(None if counter is None else values[counter])
+            at = _SKIP if loop.skipped else None if counter is None else values[counter]
+            self.counters.append(at)
             try:
-                results = self.call(get_default_graph(), body_f, values)
+                results = self.call(get_default_graph(), loop.body_f, values)
             finally:
                 self.counters.pop()
             results = [results[k] for k in carried]
             tops = [results[carried.index(k)].top for k in popped]
             return [r.array if isinstance(r, _Popped) else r for r in results] + tops
 
+        node = loop.node
         shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
         invariants = [
             _invariant(shapes[k]) if k < len(shapes) and _is_value(inputs[k]) else None
             for k in carried
         ]
-        tops = [inputs[k].size() - 1 for k in popped]
         outputs = control_flow_ops.while_loop(
             cond,
             body,
-            [inputs[k] for k in carried] + tops,
-            shape_invariants=invariants + [None] * len(tops),
+            [inputs[k] for k in carried] + list(loop.tops),
+            shape_invariants=invariants + [None] * len(loop.tops),
             parallel_iterations=node.attr["parallel_iterations"].i or 10,
             name=name,
-            maximum_iterations=inputs[1] if bounded else None,
+            maximum_iterations=inputs[1] if loop.bounded else None,
             return_same_structure=True,
         )
         results = list(inputs)
@@ -204,21 +255,51 @@ class Builder:
             results[k] = value
         return results
 
+    def _typed_lists(self, body_f, inputs: list) -> list:
+        """`inputs` with each list of optionals the body pushes to (TF's accumulators of
+        a cond's intermediates) as a list of the optionals' values."""
+        names = [a.name for a in body_f.signature.input_arg]
+        pushes = {nd.input[0]: nd for nd in body_f.node_def if nd.op == "TensorListPushBack"}
+        out = list(inputs)
+        for k, x in enumerate(inputs):
+            if isinstance(x, TensorArray) and x.dtype == dtypes.variant and names[k] in pushes:
+                dtype = self._optional_type(body_f, pushes[names[k]].input[1])
+                if dtype is not None:
+                    out[k] = TensorArray(dtype, size=0, dynamic_size=True, name=x._name)
+        return out
+
+    def _optional_type(self, fdef, ref: str):
+        """The dtype of the value in the optional `ref` of `fdef` (through Ifs and
+        Identities), or None."""
+        if ref.count(":") != 2:
+            return None  # an argument
+        by_name = {nd.name: nd for nd in fdef.node_def}
+        name, _, index = ref.split(":")
+        nd = by_name[name]
+        if nd.op == "OptionalFromValue":
+            return dtypes.as_dtype(nd.attr["Toutput_types"].list.type[0])
+        if nd.op == "Identity":
+            return self._optional_type(fdef, nd.input[0])
+        if nd.op not in _IF_TYPES:
+            return None
+        for key in ("then_branch", "else_branch"):
+            branch = self._function(nd, key)
+            ret = branch.ret[branch.signature.output_arg[int(index)].name]
+            found = self._optional_type(branch, ret)
+            if found is not None:
+                return found
+        return None
+
     def push(self, node, array, value):
         """`TensorListPushBack`: the list written at the enclosing loop's counter."""
+        if self.counters and self.counters[-1] is _SKIP:
+            return array  # the loop built only to count its steps
         if not self.counters or self.counters[-1] is None:
             raise errors.UnimplementedError(
                 None,
                 None,
                 f"{node.op} node '{node.name}' cannot be imported: lists are pushed to in "
                 "loops that count (`i < n`, n known when the graph is compiled) only.",
-            )
-        if array.dtype == dtypes.variant:
-            raise errors.UnimplementedError(
-                None,
-                None,
-                f"{node.op} node '{node.name}' cannot be imported: TF's gradient of a cond "
-                "inside a loop (a list of the cond's optionals) is not converted.",
             )
         return array.write(self.counters[-1], value)
 
@@ -270,6 +351,97 @@ class Builder:
 
 
 _NONE = object()  # an empty optional (TF's `OptionalNone`)
+_SKIP = object()  # a loop counter under which pushes are left out
+
+
+class _Loop(NamedTuple):
+    """A TF While node being rebuilt: its functions, TF's test (and whether it also
+    tests an iteration bound), the positions of the lists it pops with their top indices,
+    the position of its counter (or None) and of the lists whose pushes it leaves out."""
+
+    node: object
+    cond_f: object
+    body_f: object
+    test: str
+    bounded: bool
+    popped: list
+    tops: list
+    counter: object = None
+    skipped: tuple = ()
+
+
+def _pushed_arguments(body_f, inputs: list) -> list[int]:
+    """Positions of the TensorArray inputs whose argument the loop body pushes to."""
+    names = [a.name for a in body_f.signature.input_arg]
+    pushed = {nd.input[0] for nd in body_f.node_def if nd.op == "TensorListPushBack"}
+    return [k for k, x in enumerate(inputs) if isinstance(x, TensorArray) and names[k] in pushed]
+
+
+def _counts_when_compiled(loop: _Loop, inputs: list) -> bool:
+    """Whether the loop counts (`i < n`) to a bound known when it is compiled (a constant,
+    or an input it passes through computed from shapes): then a list it pushes to grows
+    one element per step."""
+    if loop.counter is None:
+        return False
+    names = [a.name for a in loop.cond_f.signature.input_arg]
+    by_name = {nd.name: nd for nd in loop.cond_f.node_def}
+    nd = by_name.get(loop.test.split(":")[0])
+    while nd.op == "Identity":
+        nd = by_name.get(nd.input[0].split(":")[0])
+    bound = nd.input[1]
+    if bound in names:
+        k = names.index(bound)
+        fixed = k in _passed_through(loop.body_f, inputs)
+        # a bound computed from shapes is a static input of the loop's segment
+        return fixed and control_flow_ops._foldable(inputs[k])
+    producer = by_name.get(bound.split(":")[0])
+    return producer is not None and producer.op == "Const"
+
+
+def _optional_outputs(fdefs: list) -> set[int]:
+    """Positions of the outputs some branch of `fdefs` returns as an optional."""
+    out = set()
+    for fdef in fdefs:
+        ops = {nd.name: nd.op for nd in fdef.node_def}
+        for k, arg in enumerate(fdef.signature.output_arg):
+            if ops.get(fdef.ret[arg.name].split(":")[0]) in ("OptionalFromValue", "OptionalNone"):
+                out.add(k)
+    return out
+
+
+def _flat_size(specs: list):
+    """The length of the vector that holds, flattened, any of the values an optional
+    output takes in different branches (their shapes differ), or None."""
+    known = all(shape is not None and None not in shape for _, shape in specs)
+    if len({dtype for dtype, _ in specs}) > 1 or not known:
+        return None
+    return max(int(np.prod(shape)) for _, shape in specs)
+
+
+def _optional_value(value, specs, flat):
+    """A branch's value of an output: an empty optional as zeros; the values of an
+    optional that differ in shape between branches flattened and zero-padded to `flat`
+    (OptionalGetValue reshapes them back to the shape it records)."""
+    if flat is not None:
+        if value is _NONE:
+            return array_ops.zeros([flat], specs[0][0])
+        vector = array_ops.reshape(value, [-1])
+        return array_ops.pad(vector, [[0, flat - vector.shape.num_elements()]])
+    if value is _NONE:
+        return array_ops.zeros(tensor_shape.TensorShape(specs[0][1]), specs[0][0])
+    return value
+
+
+def _optional_get(node, value):
+    """`OptionalGetValue`: the value, reshaped to its recorded shape if it was flattened."""
+    shapes = node.attr["output_shapes"].list.shape if "output_shapes" in node.attr else []
+    if not shapes or not isinstance(value, Tensor):
+        return value
+    shape = _invariant(shapes[0])
+    if not shape.is_fully_defined() or value.shape.is_compatible_with(shape):
+        return value
+    size = shape.num_elements()
+    return array_ops.reshape(value[:size], shape.as_list())
 
 
 class _Writes:
@@ -428,7 +600,7 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
     if op == "OptionalNone":
         return [_NONE]
     if op == "OptionalGetValue":
-        return [inputs[0]]
+        return [_optional_get(node, inputs[0])]
     if op == "EmptyTensorList":
         return [
             TensorArray(
