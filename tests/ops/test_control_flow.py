@@ -634,11 +634,13 @@ def test_a_loops_metadata_is_one_typed_attr_that_round_trips_through_a_graph_def
 
 
 def test_cond_predicate_that_is_not_a_scalar_at_run_time_is_an_error():
-    # TF1's cond is a Switch; TF 2.21's text for a fed [True, False] predicate.
-    pred = tf.placeholder(tf.bool)
-    x = tf.constant(1.0)
-    out = tf.cond(pred, lambda: x + 1.0, lambda: x - 1.0)
-    with tf.Session() as sess:
+    # TF1's cond is a Switch; TF 2.21's text for a fed [True, False] predicate. A graph of
+    # its own: the op's name in the text must not depend on what earlier tests built.
+    with tf.Graph().as_default():
+        pred = tf.placeholder(tf.bool)
+        x = tf.constant(1.0)
+        out = tf.cond(pred, lambda: x + 1.0, lambda: x - 1.0)
+    with tf.Session(graph=out.graph) as sess:
         assert sess.run(out, {pred: False}) == 0.0
         with pytest.raises(
             tf.errors.InvalidArgumentError,
