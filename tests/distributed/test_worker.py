@@ -7,7 +7,8 @@ from tensorboard.compat.proto import graph_pb2
 
 import flowgraph as tf
 from flowgraph.distributed import protocol_pb2 as pb, rpc
-from flowgraph.distributed.worker import Worker, from_named, rendezvous_key, to_named
+from flowgraph.distributed.keys import rendezvous_key
+from flowgraph.distributed.worker import Worker, from_named, to_named
 
 DEVICE = "/job:ps/replica:0/task:0/device:CPU:0"
 CLIENT = "/job:localhost/replica:0/task:0/device:CPU:0"
@@ -53,7 +54,7 @@ def test_register_and_run_graph_on_the_resource_manager():
     init = g.as_graph_def()  # v and its initializer
     with tf.Graph().as_default():
         handle = worker.RegisterGraph(pb.RegisterGraphRequest(graph_def=init)).graph_handle
-    worker.run_graph(handle, {}, [])  # the partition's sinks run: v = 1
+    worker.run_graph(handle, 1, {}, [])  # the partition's sinks run: v = 1
     handle = worker.RegisterGraph(
         pb.RegisterGraphRequest(session_handle="s", graph_def=graph_def)
     ).graph_handle
@@ -68,7 +69,7 @@ def test_register_and_run_graph_on_the_resource_manager():
         assert from_named(named) == (key_out, expected)
     worker.DeleteWorkerSession(pb.DeleteWorkerSessionRequest(session_handle="s"))
     with pytest.raises(tf.errors.AbortedError, match="Graph handle is not found"):
-        worker.run_graph(handle, {key_in: np.float32(2.0)}, [key_out])
+        worker.run_graph(handle, 2, {key_in: np.float32(2.0)}, [key_out])
     assert float(worker.store.variables["v"]) == 5.0  # the state outlives the graphs
     worker.close()
 
