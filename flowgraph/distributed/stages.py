@@ -104,7 +104,7 @@ class _StageBuilder:
             return None  # the earlier stage has run by then
         tensor = _tensor(name)
         if tensor not in self.carried:
-            self.carried[tensor] = f"_flowgraph_carry_{len(self.carried)}"
+            self.carried[tensor] = f"flowgraph_carry/{len(self.carried)}"
             self.out.carry_in.append((tensor, self.carried[tensor] + ":0"))
         return self.carried[tensor]
 

@@ -269,4 +269,8 @@ def _set_placeholder(graph_def, name: str, dtype, shape) -> None:
     """Makes `name` (a carried value's stand-in) a placeholder of `dtype` and `shape`."""
     node = graph_def.node.add(name=name.split(":")[0], op="Placeholder")
     node.attr["dtype"].type = dtype.as_datatype_enum
-    node.attr["shape"].shape.CopyFrom(shape.as_proto())
+    proto = node.attr["shape"].shape
+    if shape.ndims is None:
+        proto.unknown_rank = True
+    else:
+        proto.dim.extend(proto.Dim(size=-1 if d is None else d) for d in shape.as_list())
