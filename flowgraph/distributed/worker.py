@@ -32,6 +32,9 @@ def from_named(named) -> tuple[str, np.ndarray]:
     return named.name, graph_def_lib.make_ndarray(named.tensor)
 
 
+RECONNECT_SECONDS = 5.0  # how long a pull waits for a task that stopped answering
+
+
 class Worker:
     """A task's WorkerService: its resource manager (variables, queues, accumulators by
     container and shared name) outlives every session and graph registered with it.
@@ -52,7 +55,9 @@ class Worker:
         self._graphs: dict[str, _Partition] = {}
         self._handles = itertools.count(1)
         self._lock = threading.Lock()
-        self._pulls = futures.ThreadPoolExecutor(max_workers=8)
+        # Pulls wait on other tasks' steps: enough threads that one step's pulls never
+        # queue behind another step's (which may wait on the first, e.g. a sync pair).
+        self._pulls = futures.ThreadPoolExecutor(max_workers=64)
 
     # -- TF's methods ---------------------------------------------------------------------
 
@@ -154,7 +159,13 @@ class Worker:
         if self.task_device.startswith(task + "/"):
             return self.rendezvous.recv(step, key, timeout)
         request = pb.RecvTensorRequest(step_id=step, rendezvous_key=key)
-        return self.peer(task).call("RecvTensor", request, timeout).tensors[""]
+        stub = self.peer(task)
+        try:
+            return stub.call("RecvTensor", request, timeout).tensors[""]
+        except errors.UnavailableError:
+            if not _answers(stub):
+                raise
+        return stub.call("RecvTensor", request, timeout).tensors[""]
 
     def _partition(self, handle: str) -> "_Partition":
         partition = self._graphs.get(handle)
@@ -175,6 +186,16 @@ class Worker:
             partition.close()
         self._pulls.shutdown(wait=False, cancel_futures=True)
         self.store.close()
+
+
+def _answers(stub: rpc.Stub) -> bool:
+    """Whether a task whose call just failed answers within `RECONNECT_SECONDS` (it was
+    restarted: the connection to its old process had failed)."""
+    try:
+        stub.call("GetStatus", pb.GetStatusRequest(), RECONNECT_SECONDS, wait=True)
+    except (errors.UnavailableError, errors.DeadlineExceededError):
+        return False
+    return True
 
 
 class _PartitionSession(BaseSession):

@@ -17,7 +17,9 @@ import pytest
 from flowgraph.distributed.launch import free_ports
 
 HERE = pathlib.Path(__file__).resolve().parent
-ENV = dict(os.environ, PYTHONPATH=str(HERE.parent.parent), XLA_FLAGS="")
+ENV = dict(
+    os.environ, PYTHONPATH=str(HERE.parent.parent), XLA_FLAGS="", FLOWGRAPH_RECOVERY_WAIT_SECS="0.2"
+)
 
 
 class Task:
