@@ -20,6 +20,7 @@ class Rendezvous:
         self._values: dict[tuple[int, str], object] = {}
         self._aborted: collections.OrderedDict[int, errors.OpError] = collections.OrderedDict()
         self._changed = threading.Condition()
+        self._closed: errors.OpError | None = None
 
     def send(self, step: int, key: str, value) -> None:
         with self._changed:
@@ -33,8 +34,8 @@ class Rendezvous:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._changed:
             while (step, key) not in self._values:
-                if step in self._aborted:
-                    raise self._aborted[step]
+                if step in self._aborted or self._closed:
+                    raise self._aborted.get(step, self._closed)
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise errors.DeadlineExceededError(
@@ -54,4 +55,11 @@ class Rendezvous:
             self._changed.notify_all()
 
     def aborted(self, step: int) -> errors.OpError | None:
-        return self._aborted.get(step)
+        return self._aborted.get(step, self._closed)
+
+    def close(self) -> None:
+        """Drops every value and fails every wait: the task is stopping."""
+        with self._changed:
+            self._values.clear()
+            self._closed = errors.CancelledError(None, None, "The worker is shutting down")
+            self._changed.notify_all()

@@ -184,6 +184,7 @@ class Worker:
             graphs, self._graphs = list(self._graphs.values()), {}
         for partition in graphs:
             partition.close()
+        self.rendezvous.close()
         self._pulls.shutdown(wait=False, cancel_futures=True)
         self.store.close()
 

@@ -42,3 +42,13 @@ def test_abort_fails_waiting_and_later_receives_of_the_step_only():
     assert rendezvous.aborted(5) is error and rendezvous.aborted(6) is None
     rendezvous.send(6, "k", 3)
     assert rendezvous.recv(6, "k") == 3
+
+
+def test_close_fails_every_wait():
+    rendezvous = Rendezvous()
+    rendezvous.send(1, "k", 1)
+    threading.Timer(0.1, rendezvous.close).start()
+    with pytest.raises(tf.errors.CancelledError, match="shutting down"):
+        rendezvous.recv(2, "k", timeout=10)
+    with pytest.raises(tf.errors.CancelledError):
+        rendezvous.recv(1, "k")  # its values are dropped
