@@ -155,6 +155,8 @@ class Worker:
         return pull
 
     def _pull(self, step: int, key: str, timeout):
+        if key.startswith(keys.CLIENT_DEVICE + ";"):
+            raise errors.InvalidArgumentError(None, None, f"RunGraph: no value was sent for {key}")
         task = keys.sender_task(key)
         if self.task_device.startswith(task + "/"):
             return self.rendezvous.recv(step, key, timeout)

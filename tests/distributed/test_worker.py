@@ -70,6 +70,8 @@ def test_register_and_run_graph_on_the_resource_manager():
         response = worker.RunGraph(method_request.FromString(request.SerializeToString()))
         (named,) = pb.RunGraphResponse.FromString(method_response.SerializeToString(response)).recv
         assert from_named(named) == (key_out, expected)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="no value was sent for"):
+        worker.run_graph(handle, 3, {}, [key_out])  # the client's feed is missing
     worker.DeleteWorkerSession(pb.DeleteWorkerSessionRequest(session_handle="s"))
     with pytest.raises(tf.errors.AbortedError, match="Graph handle is not found"):
         worker.run_graph(handle, 2, {key_in: np.float32(2.0)}, [key_out])
