@@ -24,7 +24,7 @@ class Rendezvous:
 
     def send(self, step: int, key: str, value) -> None:
         with self._changed:
-            if step not in self._aborted:
+            if step not in self._aborted and not self._closed:
                 self._values[(step, key)] = value
                 self._changed.notify_all()
 
@@ -53,9 +53,6 @@ class Rendezvous:
             while len(self._aborted) > _ABORTED_KEPT:
                 self._aborted.popitem(last=False)
             self._changed.notify_all()
-
-    def aborted(self, step: int) -> errors.OpError | None:
-        return self._aborted.get(step, self._closed)
 
     def close(self) -> None:
         """Drops every value and fails every wait: the task is stopping."""

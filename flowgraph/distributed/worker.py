@@ -138,19 +138,15 @@ class Worker:
         self.rendezvous.abort(step, error)
 
     def _puller(self, step: int, timeout):
-        """`pull(keys)`: the tensors of `keys`, fetched side by side from their tasks."""
+        """`pull(keys)`: the tensors of `keys`, fetched side by side from their tasks (the
+        first by this thread). A pull ends when its tensor comes, when the sending task
+        fails or aborts the step (the master aborts it on every task), or at `timeout`."""
 
         def pull(keys: list[str]) -> dict:
-            calls = {k: self._pulls.submit(self._pull, step, k, timeout) for k in keys}
-            while calls:
-                done, _ = futures.wait(calls.values(), 0.05, futures.FIRST_EXCEPTION)
-                if self.rendezvous.aborted(step) is not None:
-                    raise self.rendezvous.aborted(step)
-                for call in done:
-                    call.result()  # raises the first failure
-                if len(done) == len(calls):
-                    return {k: c.result() for k, c in calls.items()}
-            return {}
+            calls = {k: self._pulls.submit(self._pull, step, k, timeout) for k in keys[1:]}
+            got = {keys[0]: self._pull(step, keys[0], timeout)} if keys else {}
+            got.update((k, c.result()) for k, c in calls.items())
+            return got
 
         return pull
 
