@@ -33,7 +33,8 @@ class StageDef:
 
 
 def split(graph_def: graph_pb2.GraphDef) -> list[StageDef]:
-    """The stages of a partition, in order (without carry outputs: see `carried`)."""
+    """The stages of a partition, in order. What a stage carries out to later ones is
+    left to the caller (it needs the producers' dtypes: the imported stages know them)."""
     nodes = {n.name: n for n in graph_def.node}
     sends = [n for n in graph_def.node if n.op == "_Send"]
     used = {_producer(i) for n in graph_def.node for i in n.input}

@@ -130,8 +130,9 @@ class Worker:
             pull = self._puller(step, timeout)
             out = partition.run(step, dict(sent), recv_keys, timeout, pull, self.rendezvous)
             return {k: out[k] for k in recv_keys}
-        except errors.OpError as e:
-            self.abort_step(step, e)
+        except Exception as e:
+            internal = errors.InternalError(None, None, f"{type(e).__name__}: {e}")
+            self.abort_step(step, e if isinstance(e, errors.OpError) else internal)
             raise
 
     def abort_step(self, step: int, error: errors.OpError) -> None:
