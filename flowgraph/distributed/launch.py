@@ -3,7 +3,9 @@
 
 Each task gets TF1's flags: `--job_name`, `--task_index`, `--ps_hosts`, `--worker_hosts`.
 Once every worker has exited the parameter servers are stopped (SIGTERM, then SIGKILL);
-every wait is bounded by `--timeout`.
+every wait is bounded by `--timeout`. A non-chief MonitoredTrainingSession checks whether
+the chief has made the model ready every `FLOWGRAPH_RECOVERY_WAIT_SECS` (TF's 30 s unless
+set; the launcher sets 1 s unless its own environment sets it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+
+RECOVERY_WAIT = "FLOWGRAPH_RECOVERY_WAIT_SECS"  # seconds between a worker's readiness checks
 
 
 def free_ports(n: int) -> list[int]:
@@ -44,7 +48,7 @@ class LocalCluster:
         self.ps_hosts = [f"127.0.0.1:{p}" for p in ports[:ps]]
         self.worker_hosts = [f"127.0.0.1:{p}" for p in ports[ps:]]
         self.script, self.args = script, list(args)
-        self.env = dict(os.environ, **(env or {}))
+        self.env = {RECOVERY_WAIT: "1", **os.environ, **(env or {})}
         self.log_dir = log_dir
         self.python = python
         self._logs: list = []

@@ -18,9 +18,11 @@ from device.place import colocation_groups
 from device.prune import prune
 from device.spec import DeviceSpec
 from flowgraph.distributed import protocol_pb2 as pb
+from flowgraph.distributed.keys import CLIENT_DEVICE, rendezvous_key
 from flowgraph.distributed.rpc import Stub
+from flowgraph.distributed.stages import STAGE_ATTR
 from flowgraph.distributed.wire import Tensors
-from flowgraph.distributed.worker import CLIENT_DEVICE, Worker, rendezvous_key
+from flowgraph.distributed.worker import Worker
 from flowgraph.framework import dtypes
 from flowgraph.framework.importer import import_graph_def
 from flowgraph.framework.ops import Graph
@@ -52,6 +54,9 @@ class Master:
         self._handles = itertools.count(1)
         self._lock = threading.Lock()
         self.pool = futures.ThreadPoolExecutor(max_workers=8)
+        # Step ids: unique across the masters of a cluster (tasks' rendezvous are shared).
+        self.steps = itertools.count(int.from_bytes(os.urandom(5), "little") << 16)
+        worker.peer = self.stub
 
     def tasks(self) -> list[str]:
         return [task_name(j, t) for j in self.cluster for t in sorted(self.cluster[j])]
@@ -207,19 +212,18 @@ def _kept(task: str, filters) -> bool:
 
 @dataclass
 class _Piece:
-    """A partition: one task's nodes at one stage of a step, registered once."""
+    """A partition: one task's nodes in a step, registered once, run by one RunGraph."""
 
     task: str
-    level: int
     nodes: list[Node] = field(default_factory=list)
     handle: str = ""
-    recv_keys: list[str] = field(default_factory=list)
-    send_keys: list[str] = field(default_factory=list)
+    recv_keys: list[str] = field(default_factory=list)  # what the client feeds it
+    send_keys: list[str] = field(default_factory=list)  # what it sends the client
 
 
 @dataclass
 class _StepPlan:
-    levels: list[list[_Piece]]
+    pieces: list[_Piece]
     fetch_keys: list[str | None]  # None: a fed tensor, answered from the feeds
     feed_keys: dict[str, list[str]]  # fed tensor name -> the keys of its receives
 
@@ -269,39 +273,78 @@ class _MasterSession:
         return self._graph
 
     def run(self, feeds: dict, fetches: list, targets: list, timeout) -> list:
+        """One step: every task's partition at once, one RunGraph each; tensors between
+        tasks go by RecvTensor. A failed partition ends the step on every task."""
         feeds = {_tensor_name(k): v for k, v in feeds.items()}
         key = (tuple(feeds), tuple(fetches), tuple(targets))
         with self._lock:
             plan = self._plans.get(key)
             if plan is None:
                 plan = self._plans[key] = self._plan(list(feeds), fetches, targets)
-        values: dict[str, object] = {}
+        sent: dict[str, object] = {}
         for name, value in feeds.items():
-            values.update((k, value) for k in plan.feed_keys.get(name, ()))
-        for level in plan.levels:
-            self._run_level(level, values, timeout)
+            sent.update((k, value) for k in plan.feed_keys.get(name, ()))
+        step = next(self.master.steps)
+        values = self._run_pieces(plan.pieces, step, sent, timeout)
         return [
             feeds[_tensor_name(f)] if k is None else values[k]
             for f, k in zip(fetches, plan.fetch_keys)
         ]
 
-    def _run_level(self, pieces: list[_Piece], values: dict, timeout) -> None:
-        # Side by side; this thread runs one itself (a blocked queue op holds no pool thread).
-        calls = [self.master.pool.submit(self._run_piece, p, values, timeout) for p in pieces[1:]]
-        outs = [self._run_piece(pieces[0], values, timeout)] + [c.result() for c in calls]
-        for out in outs:
-            values.update(out)
+    def _run_pieces(self, pieces: list[_Piece], step: int, sent: dict, timeout) -> dict:
+        failures: list[errors.OpError] = []  # in the order they happened
 
-    def _run_piece(self, piece: _Piece, values: dict, timeout) -> dict:
-        sent = {k: values[k] for k in piece.recv_keys}
+        def failed(error: errors.OpError) -> None:
+            failures.append(error)
+            if len(failures) == 1:
+                self._abort(pieces, step)
+
+        def watch(call: futures.Future) -> None:
+            if isinstance(call.exception(), errors.OpError):
+                failed(call.exception())
+
+        calls = []
+        for piece in pieces:
+            if piece.task != self.master.task:
+                calls.append(self.master.pool.submit(self._run_piece, piece, step, sent, timeout))
+                calls[-1].add_done_callback(watch)
+        values: dict[str, object] = {}
+        for piece in pieces:
+            if piece.task == self.master.task:  # this thread runs its own task's partition
+                try:
+                    values.update(self._run_piece(piece, step, sent, timeout))
+                except errors.OpError as e:
+                    failed(e)
+        futures.wait(calls, return_when=futures.FIRST_EXCEPTION)
+        if failures:  # the cause, not the cancellations it caused elsewhere
+            raise next((e for e in failures if not isinstance(e, errors.CancelledError)),
+                       failures[0])  # fmt: skip
+        for call in calls:
+            values.update(call.result())
+        return values
+
+    def _run_piece(self, piece: _Piece, step: int, sent: dict, timeout) -> dict:
+        sent = {k: sent[k] for k in piece.recv_keys}
         if piece.task == self.master.task:
-            return self.master.worker.run_graph(piece.handle, sent, piece.send_keys)
+            return self.master.worker.run_graph(piece.handle, step, sent, piece.send_keys,
+                                                timeout)  # fmt: skip
         request = pb.RunGraphRequest(
-            graph_handle=piece.handle, session_handle=self.handle, recv_key=piece.send_keys
-        )
+            graph_handle=piece.handle, session_handle=self.handle, step_id=step,
+            recv_key=piece.send_keys,
+        )  # fmt: skip
         return (
             self.master.stub(piece.task).call("RunGraph", Tensors(request, sent), timeout).tensors
         )
+
+    def _abort(self, pieces: list[_Piece], step: int) -> None:
+        """Ends `step` on every task of the plan (CleanupGraph), without waiting."""
+        cancelled = errors.CancelledError(None, None, "Step was cancelled")
+        for piece in pieces:
+            if piece.task == self.master.task:
+                self.master.worker.abort_step(step, cancelled)
+            else:
+                request = pb.CleanupGraphRequest(step_id=step)
+                self.master.pool.submit(_quietly, self.master.stub(piece.task), request)
 
     def _plan(self, feeds: list, fetches: list, targets: list) -> _StepPlan:
         graph = self.graph()
@@ -313,10 +356,9 @@ class _MasterSession:
         nodes = prune(ir, fetch_edges, frozenset(feed_edges), targets)
         tasks = self._tasks(ir)
         builder = _Partitioner(self, ir, tasks, feed_edges, nodes)
-        plan = builder.build(feed_edges, fetch_edges)
-        for level in plan.levels:
-            for piece in level:
-                piece.handle = self._register(piece.task, builder.graph_defs[id(piece)])
+        plan = builder.build(fetch_edges)
+        for piece in plan.pieces:
+            piece.handle = self._register(piece.task, builder.graph_defs[piece.task])
         return plan
 
     def _tasks(self, ir: GraphIR) -> dict[str, str]:
@@ -376,6 +418,13 @@ class _MasterSession:
                 pass  # the task is gone: so are the graphs
 
 
+def _quietly(stub: Stub, request) -> None:
+    try:
+        stub.call("CleanupGraph", request, 5)
+    except errors.OpError:
+        pass  # a task that is gone has no step to end
+
+
 def _tensor_name(name: str) -> str:
     return name if ":" in name else name + ":0"
 
@@ -392,8 +441,10 @@ def _edge(graph: Graph, name: str) -> Edge:
 
 
 class _Partitioner:
-    """Cuts a pruned step into pieces: a node's stage is the most task changes on a path
-    to it, so pieces of one stage depend only on earlier stages and run side by side."""
+    """Cuts a pruned step into one partition per task, with `_Send`/`_Recv` pairs on the
+    edges between tasks (a control edge sends a dummy value). Each node is marked with its
+    stage, the most task changes on a path to it: the task runs its stages in order,
+    receiving between them what the others computed (`stages.py`)."""
 
     def __init__(self, session, ir: GraphIR, tasks, feeds: list[Edge], nodes: list[Node]):
         self.session = session
@@ -401,47 +452,39 @@ class _Partitioner:
         self.tasks = dict(tasks)  # this step's: a NoOp may move to its producers' task
         self.fed = set(feeds)
         self.nodes = nodes
-        self.graph_defs: dict[int, graph_pb2.GraphDef] = {}
+        self.graph_defs: dict[str, graph_pb2.GraphDef] = {}
+        self.pieces: dict[str, _Piece] = {}
+        self.level: dict[str, int] = {}
+        self.sends: dict[tuple, str] = {}
+        self.feed_keys: dict[str, list[str]] = {}
 
-    def build(self, feeds: list[Edge], fetches: list[Edge]) -> _StepPlan:
-        level = self._stages()
-        pieces: dict[tuple[str, int], _Piece] = {}
-        homed = self._sent_state(fetches)
+    def build(self, fetches: list[Edge]) -> _StepPlan:
+        self.level = self._stages()
         for node in self.nodes:
             task = self.tasks[node.name]
-            if self._is_state(node) and node.name not in homed:
-                continue  # read where it is used, from the task's resource manager
-            key = (task, level[node.name])
-            pieces.setdefault(key, _Piece(task, key[1])).nodes.append(node)
-        owner = {p.nodes[i].name: p for p in pieces.values() for i in range(len(p.nodes))}
-        graph_defs = {
-            id(p): graph_pb2.GraphDef(library=self.session.library) for p in pieces.values()
-        }
-        feed_keys: dict[str, list[str]] = {}
-        sends: dict[tuple, str] = {}
+            if task not in self.pieces:
+                self.pieces[task] = _Piece(task)
+                self.graph_defs[task] = graph_pb2.GraphDef(library=self.session.library)
+            self.pieces[task].nodes.append(node)
+        for piece in self.pieces.values():
+            self._piece_def(piece)
+        fetch_keys = [None if e in self.fed else self._send(e, CLIENT_DEVICE) for e in fetches]
+        return _StepPlan(list(self.pieces.values()), fetch_keys, self.feed_keys)
 
-        def send(edge: Edge, to_device: str) -> str:
-            """The key of `edge`'s value sent from its piece to `to_device`."""
-            source = owner[edge[0]]
-            key = (edge, to_device)
-            if key not in sends:
-                sends[key] = rendezvous_key(
-                    _cpu(source.task), self.session.incarnations.get(source.task, 0), to_device,
-                    f"{edge[0]}:{edge[1]}",
-                )  # fmt: skip
-                graph_defs[id(source)].node.append(self._send_def(edge, source.task, to_device,
-                                                                  sends[key]))  # fmt: skip
-                source.send_keys.append(sends[key])
-            return sends[key]
-
-        for piece in pieces.values():
-            self._piece_def(piece, owner, graph_defs[id(piece)], send, feed_keys)
-        fetch_keys = [None if e in self.fed else send(e, CLIENT_DEVICE) for e in fetches]
-        self.graph_defs = graph_defs
-        levels: dict[int, list[_Piece]] = {}
-        for piece in pieces.values():
-            levels.setdefault(piece.level, []).append(piece)
-        return _StepPlan([levels[k] for k in sorted(levels)], fetch_keys, feed_keys)
+    def _send(self, edge: Edge, to_device: str) -> str:
+        """The key of `edge`'s value sent from its task to `to_device`."""
+        if (edge, to_device) not in self.sends:
+            task = self.tasks[edge[0]]
+            key = rendezvous_key(
+                _cpu(task), self.session.incarnations.get(task, 0), to_device,
+                f"{edge[0]}:{edge[1]}",
+            )  # fmt: skip
+            self.sends[(edge, to_device)] = key
+            dtype = self.ir[edge[0]].output_dtypes[edge[1]] if edge[1] >= 0 else "float32"
+            self.graph_defs[task].node.append(self._send_def(edge, task, to_device, key, dtype))
+            if to_device == CLIENT_DEVICE:
+                self.pieces[task].send_keys.append(key)
+        return self.sends[(edge, to_device)]
 
     def _stages(self) -> dict[str, int]:
         """Each node's stage. A NoOp joins the task of all its producers (a control hop
@@ -471,88 +514,76 @@ class _Partitioner:
     def _producers(self, node: Node) -> list[str]:
         return [e[0] for e in node.inputs if e not in self.fed] + list(node.control_inputs)
 
-    def _piece_def(self, piece: _Piece, owner, out: graph_pb2.GraphDef, send, feed_keys) -> None:
-        here = {n.name for n in piece.nodes}
+    def _piece_def(self, piece: _Piece) -> None:
+        out = self.graph_defs[piece.task]
         device = _cpu(piece.task)
-        added: set[str] = set()
         recvs: dict[Edge, str] = {}
+
+        def recv(edge: Edge) -> str:
+            if edge not in recvs:
+                recvs[edge] = self._recv(piece, edge, out)
+            return recvs[edge]
+
         for node in piece.nodes:
             node_def = out.node.add()
             node_def.CopyFrom(self.session.nodes[node.name])
             node_def.device = device
+            node_def.attr[STAGE_ATTR].i = self.level[node.name]
             del node_def.input[:]
             for edge in node.inputs:
-                if (
-                    edge in self.fed
-                    or edge[0] not in here
-                    and not self._local_state(edge[0], piece)
-                ):
-                    if edge not in recvs:
-                        recvs[edge] = self._recv(piece, edge, out, send, feed_keys)
-                    node_def.input.append(recvs[edge])
-                    continue
-                if edge[0] not in here and edge[0] not in added:
-                    added.add(edge[0])
-                    state = out.node.add()
-                    state.CopyFrom(self.session.nodes[edge[0]])
-                    state.device = device
-                node_def.input.append(edge[0] if edge[1] == 0 else f"{edge[0]}:{edge[1]}")
-            node_def.input.extend("^" + c for c in node.control_inputs if c in here or c in added)
+                if edge in self.fed or self.tasks[edge[0]] != piece.task:
+                    node_def.input.append(recv(edge))
+                else:
+                    node_def.input.append(edge[0] if edge[1] == 0 else f"{edge[0]}:{edge[1]}")
+            for c in node.control_inputs:
+                here = self.tasks[c] == piece.task
+                node_def.input.append("^" + (c if here else recv((c, _CONTROL))))
 
-    def _is_state(self, node: Node) -> bool:
-        """A variable or resource with no inputs: a handle into a task's resource manager."""
-        effects = node.kernel.effects
-        return (effects.variable or effects.makes_resource) and not node.inputs
-
-    def _local_state(self, name: str, piece: _Piece) -> bool:
-        """Whether `name` is state of `piece`'s task: read there, never received."""
-        return self.tasks[name] == piece.task and self._is_state(self.ir[name])
-
-    def _sent_state(self, fetches: list[Edge]) -> set[str]:
-        """The state nodes whose values leave their task (fetched, or read elsewhere)."""
-        out = {e[0] for e in fetches if e not in self.fed and self._is_state(self.ir[e[0]])}
-        for node in self.nodes:
-            out.update(
-                e[0]
-                for e in node.inputs
-                if e not in self.fed
-                and self._is_state(self.ir[e[0]])
-                and self.tasks[e[0]] != self.tasks[node.name]
-            )
-        return out
-
-    def _recv(self, piece: _Piece, edge: Edge, out, send, feed_keys) -> str:
+    def _recv(self, piece: _Piece, edge: Edge, out) -> str:
+        """A `_Recv` in `piece` of `edge`'s value (of the client's feed when it is fed)."""
         device = _cpu(piece.task)
         if edge in self.fed:
             key = rendezvous_key(CLIENT_DEVICE, 0, device, f"{edge[0]}:{edge[1]}")
-            feed_keys.setdefault(f"{edge[0]}:{edge[1]}", []).append(key)
+            self.feed_keys.setdefault(f"{edge[0]}:{edge[1]}", []).append(key)
+            piece.recv_keys.append(key)
         else:
-            key = send(edge, device)
-        name = f"{edge[0]}/_recv_{edge[1]}"
-        producer = self.ir[edge[0]]
+            key = self._send(edge, device)
+        control = edge[1] == _CONTROL
+        name = f"{edge[0]}/_recv_control" if control else f"{edge[0]}/_recv_{edge[1]}"
         recv = out.node.add(name=name, op="_Recv", device=device)
-        dtype = dtypes.as_dtype(producer.output_dtypes[edge[1]]).as_datatype_enum
-        recv.attr["tensor_type"].type = dtype
+        dtype = "float32" if control else self.ir[edge[0]].output_dtypes[edge[1]]
+        recv.attr["tensor_type"].type = dtypes.as_dtype(dtype).as_datatype_enum
         _set_key_attrs(recv, key, edge in self.fed)
-        shape = producer.output_shapes[edge[1]]
+        shape = () if control else self.ir[edge[0]].output_shapes[edge[1]]
         if shape is not None:
             proto = recv.attr["_output_shapes"].list.shape.add()
             for d in shape:
                 proto.dim.add(size=-1 if d is None else d)
-        piece.recv_keys.append(key)
         return name
 
-    def _send_def(self, edge: Edge, task: str, to_device: str, key: str):
+    def _send_def(self, edge: Edge, task: str, to_device: str, key: str, dtype):
+        """A `_Send` of `edge` (of a dummy scalar after `edge[0]` for a control edge)."""
+        graph_def = self.graph_defs[task]
+        tensor = edge[0] if edge[1] == 0 else f"{edge[0]}:{edge[1]}"
+        if edge[1] == _CONTROL:
+            tensor = f"{edge[0]}/_control"
+            if not any(n.name == tensor for n in graph_def.node):
+                const = graph_def.node.add(name=tensor, op="Const", device=_cpu(task))
+                const.input.append("^" + edge[0])
+                const.attr["dtype"].type = dtypes.float32.as_datatype_enum
+                const.attr["value"].tensor.dtype = dtypes.float32.as_datatype_enum
+                const.attr["value"].tensor.float_val.append(0.0)
+                const.attr[STAGE_ATTR].i = self.level[edge[0]]
         node = graph_pb2.GraphDef().node.add(
-            name=f"{edge[0]}/_send_{edge[1]}_{abs(hash(to_device)) % 10**8}",
-            op="_Send",
-            device=_cpu(task),
+            name=f"{tensor}/_send_{abs(hash(to_device)) % 10**8}", op="_Send", device=_cpu(task)
         )
-        node.input.append(edge[0] if edge[1] == 0 else f"{edge[0]}:{edge[1]}")
-        dtype = self.ir[edge[0]].output_dtypes[edge[1]]
+        node.input.append(tensor)
         node.attr["T"].type = dtypes.as_dtype(dtype).as_datatype_enum
         _set_key_attrs(node, key, to_device == CLIENT_DEVICE)
         return node
+
+
+_CONTROL = -1  # the output index that stands for a control edge
 
 
 def _set_key_attrs(node, key: str, client_terminated: bool) -> None:

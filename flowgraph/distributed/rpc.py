@@ -19,6 +19,10 @@ CHANNEL_OPTIONS = (
     # HTTP/2's largest frame: a MiB tensor crosses in one frame, not 64 (a 1 MiB echo:
     # median 4.7 ms instead of 11.4 ms, interleaved runs on a loaded 2-core machine).
     ("grpc.http2.max_frame_size", 2**24 - 1),
+    # A restarted task is reconnected to within a second (gRPC's backoff grows to 120 s).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
 )
 
 MASTER_METHODS = {
@@ -39,7 +43,8 @@ WORKER_METHODS = {
     "RunGraph": (Codec(pb.RunGraphRequest, 3), Codec(pb.RunGraphResponse, 1)),
     "CleanupGraph": (pb.CleanupGraphRequest, pb.CleanupGraphResponse),
     "CleanupAll": (pb.CleanupAllRequest, pb.CleanupAllResponse),
-    "RecvTensor": (pb.RecvTensorRequest, pb.RecvTensorResponse),
+    # The tensor as RecvTensorResponse.tensor (field 1, a TensorProto): `Tensors` under "".
+    "RecvTensor": (pb.RecvTensorRequest, Codec(pb.RecvTensorResponse, 1, single=True)),
 }
 SERVICES = {"tensorflow.MasterService": MASTER_METHODS, "tensorflow.WorkerService": WORKER_METHODS}
 
@@ -70,12 +75,25 @@ def serve(address: str, services: dict, max_workers: int = 32) -> tuple[grpc.Ser
     return server, port
 
 
+_call = threading.local()
+_NO_DEADLINE = 1e8  # grpcio's time left of a call without a deadline is about 2**63 ns
+
+
+def request_timeout() -> float | None:
+    """Seconds left to the call this thread serves (None: no deadline, or no call)."""
+    return getattr(_call, "timeout", None)
+
+
 def _handler(method):
     def handle(request, context):
+        left = context.time_remaining()
+        _call.timeout = left if left is not None and left < _NO_DEADLINE else None
         try:
             return method(request)
         except errors.OpError as e:
             context.abort(_STATUS_OF_CODE[e.error_code], e.message)
+        finally:
+            _call.timeout = None
 
     return handle
 

@@ -30,38 +30,49 @@ class Tensors:
 
 class Codec:
     """Serialises and parses `Tensors` of `message_class` whose field `number` holds the
-    named tensors (gRPC's request/response (de)serializer)."""
+    named tensors (gRPC's request/response (de)serializer); `single`: the field is one
+    TensorProto (RecvTensorResponse.tensor), the one tensor of `Tensors` named ""."""
 
-    def __init__(self, message_class, number: int):
+    def __init__(self, message_class, number: int, single: bool = False):
         self.message_class = message_class
         self.number = number
+        self.single = single
 
     def SerializeToString(self, value: Tensors) -> bytes:  # noqa: N802 (protobuf's name)
         parts = [value.message.SerializeToString()]
         for name, array in value.tensors.items():
-            named = _named_tensor(name, np.asarray(array))
-            parts += [_key(self.number), _varint(sum(len(p) for p in named)), *named]
+            array = np.asarray(array)
+            field = _tensor(array) if self.single else _named_tensor(name, array)
+            parts += [_key(self.number), _varint(sum(len(p) for p in field)), *field]
         return b"".join(parts)
 
     def FromString(self, data: bytes) -> Tensors:  # noqa: N802
         rest, tensors = [], {}
         view = memoryview(data)
         for number, start, end, body in _fields(view):
-            if number == self.number:
+            if number != self.number:
+                rest.append(view[start:end])
+            elif self.single:
+                tensors[""] = _parse_tensor(view[body:end])
+            else:
                 name, array = _parse_named(view[body:end])
                 tensors[name] = array
-            else:
-                rest.append(view[start:end])
         return Tensors(self.message_class.FromString(b"".join(rest)), tensors)
 
 
 def _named_tensor(name: str, array: np.ndarray) -> list:
-    """The parts of a NamedTensorProto: name, then a TensorProto whose content is the
-    array's own buffer (strings and odd layouts go through the TensorProto message)."""
-    head = _key(1) + _string(name.encode())
+    """The parts of a NamedTensorProto: name, then the TensorProto of `_tensor`."""
+    tensor = _tensor(array)
+    return [_key(1) + _string(name.encode()), _key(2), _varint(sum(len(p) for p in tensor))] + (
+        tensor
+    )
+
+
+def _tensor(array: np.ndarray) -> list:
+    """The parts of a TensorProto whose content is the array's own buffer (strings and
+    odd layouts go through the TensorProto message)."""
     if array.dtype.kind in "OSUV" or array.dtype.byteorder == ">" or not array.flags.c_contiguous:
-        tensor = make_tensor_proto(array).SerializeToString()
-        return [head, _key(2), _varint(len(tensor)), tensor]
+        return [make_tensor_proto(array).SerializeToString()]
     shape = b"".join(_key(2) + _string(b"\x08" + _varint(d)) for d in array.shape)
     content = memoryview(array.reshape(-1).view(np.uint8))
     header = (
@@ -69,7 +80,7 @@ def _named_tensor(name: str, array: np.ndarray) -> list:
         + _key(2) + _string(shape)
         + _key(4) + _varint(content.nbytes)
     )  # fmt: skip
-    return [head, _key(2), _varint(len(header) + content.nbytes), header, content]
+    return [header, content]
 
 
 def _parse_named(view: memoryview) -> tuple[str, np.ndarray]:

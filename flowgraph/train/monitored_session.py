@@ -4,6 +4,7 @@ coordinates threads and recovers from a lost session (`MonitoredTrainingSession`
 from __future__ import annotations
 
 import inspect
+import os
 
 from flowgraph import logging
 from flowgraph.client.config import RunMetadata, RunOptions
@@ -214,8 +215,15 @@ class _ScaffoldSessionCreator(SessionCreator):
                 ready_op=self._scaffold.ready_op,
                 ready_for_local_init_op=self._scaffold.ready_for_local_init_op,
                 graph=get_default_graph(),
+                recovery_wait_secs=_recovery_wait_secs(),
             )
         return self._session_manager
+
+
+def _recovery_wait_secs() -> float:
+    """TF's 30 s between a worker's readiness checks; `FLOWGRAPH_RECOVERY_WAIT_SECS` (set
+    by the local-cluster launcher) shortens it, as TF's API does not let a caller."""
+    return float(os.environ.get("FLOWGRAPH_RECOVERY_WAIT_SECS", 30))
 
 
 class ChiefSessionCreator(_ScaffoldSessionCreator):

@@ -91,3 +91,19 @@ def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
         p.name.endswith(".index") and int(p.name.split("-")[1].split(".")[0]) >= 200
         for p in (tmp_path / "train").iterdir()
     )
+
+
+def test_workers_check_readiness_often_in_a_local_cluster_and_every_30_s_elsewhere(monkeypatch):
+    import flowgraph as tf
+    from flowgraph.distributed.launch import RECOVERY_WAIT
+
+    monkeypatch.delenv(RECOVERY_WAIT, raising=False)
+    assert LocalCluster("s.py").env[RECOVERY_WAIT] == "1"
+    assert LocalCluster("s.py", env={RECOVERY_WAIT: "5"}).env[RECOVERY_WAIT] == "5"
+    with tf.Graph().as_default():
+        tf.Variable(1.0)
+        creator = tf.train.WorkerSessionCreator()
+        assert creator._get_session_manager()._recovery_wait_secs == 30  # TF's
+        monkeypatch.setenv(RECOVERY_WAIT, "0.5")
+        creator = tf.train.WorkerSessionCreator()
+        assert creator._get_session_manager()._recovery_wait_secs == 0.5

@@ -1,6 +1,7 @@
 """The master: ops placed on tasks, partitions run on servers of one process (the ps is
 still reached over gRPC), state in each server's resource manager, and its errors."""
 
+import collections
 import logging
 import threading
 import time
@@ -11,6 +12,7 @@ import pytest
 import flowgraph as tf
 from flowgraph.distributed import master as master_lib
 from flowgraph.distributed.launch import free_ports
+from flowgraph.distributed.worker import Worker
 
 
 @pytest.fixture
@@ -367,3 +369,38 @@ def test_reset_of_local_sessions():
             tf.Session.reset("")
             with pytest.raises(tf.errors.FailedPreconditionError):
                 sess.run(v)
+
+
+def test_one_run_graph_per_task_per_step_and_tensors_cross_by_recv_tensor(cluster, monkeypatch):
+    workers, ps = cluster
+    spec = tf.train.ClusterSpec(workers[0].server_def.cluster)
+    runs, pulls = collections.Counter(), collections.Counter()
+    run_graph, pull = Worker.run_graph, Worker._pull
+
+    def counting_run(worker, *args, **kwargs):
+        runs[worker.task_device.split("/device")[0]] += 1
+        return run_graph(worker, *args, **kwargs)
+
+    def counting_pull(worker, step, key, timeout):
+        send_device, _, recv_device, tensor, _ = key.split(";")
+        pulls[send_device.split("/device")[0], recv_device.split("/device")[0], tensor] += 1
+        return pull(worker, step, key, timeout)
+
+    monkeypatch.setattr(Worker, "run_graph", counting_run)
+    monkeypatch.setattr(Worker, "_pull", counting_pull)
+    with tf.Graph().as_default():
+        x, loss, train, step = _model(spec)
+        with tf.Session(workers[0].target) as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run([loss, train], {x: _BATCH})
+            runs.clear(), pulls.clear()
+            for _ in range(5):
+                sess.run([loss, train], {x: _BATCH})
+    tasks = ["/job:worker/replica:0/task:0", "/job:ps/replica:0/task:0", "/job:ps/replica:0/task:1"]
+    assert runs == {task: 5 for task in tasks}  # one RunGraph per task per step
+    assert set(pulls.values()) == {5}  # each crossing tensor pulled once per step
+    # The variables go down to the worker, their gradients up to their ps.
+    down = {t for (frm, to, t) in pulls if frm.startswith("/job:ps") and to == tasks[0]}
+    assert {"w/read:0", "b/read:0"} <= down
+    to_ps = {t for (_, to, t) in pulls if to.startswith("/job:ps")}
+    assert {"gradients/MatMul_grad/VJP:0", "gradients/Identity_1:0"} <= to_ps
