@@ -22,7 +22,10 @@ labels, integer divisors): each of the MLP (fed), CNN and embedding steps in two
 checks on and `FLOWGRAPH_CHECKS=0`, interleaved; prints the ratio on/off.
 
 Both sides fetch the loss every step. Prints median step times, their ratio
-(flowgraph / jax) and the final losses, which must agree to 1e-4.
+(flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
+CPU ms per step (process CPU time over all its threads: the work done, which load on a
+shared machine changes far less than wall time; wall over CPU shows how well a side spreads
+its work over the cores).
 """
 
 from __future__ import annotations
@@ -268,16 +271,31 @@ class TensorFlowWorker:
         )
         if self.proc.stdout.readline().strip() != "ready":
             raise RuntimeError("the TensorFlow worker did not start")
+        self.cpu_ms: list[float] = []  # CPU ms per step of each block
 
     def __call__(self, steps: int) -> tuple[float, float]:
         self.proc.stdin.write(f"{steps}\n")
         self.proc.stdin.flush()
-        seconds, loss = self.proc.stdout.readline().split()
+        seconds, loss, cpu_seconds = self.proc.stdout.readline().split()
+        self.cpu_ms.append(float(cpu_seconds) / steps * 1e3)
         return float(seconds) / steps * 1e3, float(loss)
 
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=30)
+
+
+def with_cpu(block, cpu_ms: list):
+    """`block` that also appends its CPU ms per step (this process's, all threads) to
+    `cpu_ms`: the work done, which machine load changes far less than wall time."""
+
+    def timed(steps: int):
+        start = time.process_time()
+        result = block(steps)
+        cpu_ms.append((time.process_time() - start) / steps * 1e3)
+        return result
+
+    return timed
 
 
 def interleaved_medians(blocks, steps: int, repeats: int):
@@ -294,10 +312,15 @@ def interleaved_medians(blocks, steps: int, repeats: int):
 
 def report(label, fg, jx, steps: int, repeats: int, tf_worker=None) -> None:
     fg(), jx()  # compile both
-    blocks = {"flowgraph": lambda n: block_ms(fg, n), "jax": lambda n: block_ms(jx, n)}
+    cpu = {"flowgraph": [], "jax": []}
+    blocks = {
+        "flowgraph": with_cpu(lambda n: block_ms(fg, n), cpu["flowgraph"]),
+        "jax": with_cpu(lambda n: block_ms(jx, n), cpu["jax"]),
+    }
     if tf_worker is not None:
         tf_worker(1)
-        blocks["tensorflow"] = tf_worker
+        tf_worker.cpu_ms.clear()
+        blocks["tensorflow"], cpu["tensorflow"] = tf_worker, tf_worker.cpu_ms
     result = interleaved_medians(blocks, steps, repeats)
     (fg_ms, fg_loss), (jx_ms, jx_loss) = result["flowgraph"], result["jax"]
     agree = "agree" if abs(fg_loss - jx_loss) <= 1e-4 else "DIFFER"
@@ -315,6 +338,14 @@ def report(label, fg, jx, steps: int, repeats: int, tf_worker=None) -> None:
             f"final loss {tf_loss:.6f}",
             flush=True,
         )
+    cpu_ms = {name: statistics.median(values) for name, values in cpu.items()}
+    ratios = ", ".join(
+        f"flowgraph/{k}: {cpu_ms['flowgraph'] / v:.3f}x"
+        for k, v in cpu_ms.items()
+        if k != "flowgraph"
+    )
+    times = ", ".join(f"{k} {v:7.3f}" for k, v in cpu_ms.items())
+    print(f"{label}: CPU ms/step (all threads) {times}; {ratios}", flush=True)
 
 
 def main() -> None:

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks
+from device import checks, compile_options
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -173,7 +173,11 @@ def _lower_xla(
     # A segment placed off the default device runs there even when no input is (constants).
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     jitted = jax.jit(
-        trace, static_argnums=static_positions, donate_argnums=donated, out_shardings=placed
+        trace,
+        static_argnums=static_positions,
+        donate_argnums=donated,
+        out_shardings=placed,
+        compiler_options=compile_options.for_device(segment.device),
     )
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
