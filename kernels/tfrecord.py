@@ -23,6 +23,7 @@ _HEADER = struct.Struct("<QI")
 _LENGTH = struct.Struct("<Q")
 _FOOTER = struct.Struct("<I")
 _READ_CHUNK = 1 << 16
+_CHUNK = 4096  # records per list read from a stream
 _WHOLE_FILE = 1 << 28  # uncompressed files up to this size are read in one call
 
 # The zlib `wbits` of each compression type TF knows: 31 writes a gzip header, 15 a zlib one.
@@ -89,31 +90,50 @@ def iter_records(path: str, compression_type: str = "") -> Iterator[bytes]:
       NotFoundError: `path` does not exist.
       DataLossError: a record is truncated or fails its checksum (names file and offset).
     """
+    for chunk in iter_record_chunks(path, compression_type):
+        yield from chunk
+
+
+def iter_record_chunks(path: str, compression_type: str = "") -> Iterator[list[bytes]]:
+    """`iter_records` in lists: a whole uncompressed file's records in one, checked in bulk;
+    an error is raised after the list of the records before it."""
     kind = _check_compression(compression_type)
     raw = _open(path, "rb")
     if not kind and os.fstat(raw.fileno()).st_size <= _WHOLE_FILE:
         with raw:
             data = raw.read()
-        yield from _records_in(data, path)
+        records, error = split_records(data, path)
+        if records:
+            yield records
+        if error is not None:
+            raise error
         return
     stream = _Inflater(raw, _WBITS[kind], path) if kind else raw
     try:
-        offset = 0
-        while True:
-            data = _read_record(stream, path, offset)
-            if data is None:
-                return
-            yield data
-            offset += _HEADER.size + len(data) + _FOOTER.size
+        yield from _stream_chunks(stream, path)
     finally:
         stream.close()
 
 
-def _records_in(data: bytes, path: str) -> Iterator[bytes]:
-    records, error = split_records(data, path)
-    yield from records
-    if error is not None:
-        raise error
+def _stream_chunks(stream, path: str) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    offset = 0
+    while True:
+        try:
+            data = _read_record(stream, path, offset)
+        except DataLossError:
+            if chunk:
+                yield chunk
+            raise
+        if data is None:
+            break
+        chunk.append(data)
+        offset += _HEADER.size + len(data) + _FOOTER.size
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def split_records(data: bytes, path: str) -> tuple[list[bytes], DataLossError | None]:
