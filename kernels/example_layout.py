@@ -98,12 +98,14 @@ _RECENT: dict[int, _Layout] = {}
 def _layout_of(matrix: np.ndarray, first: bytes) -> _Layout | None:
     """The layout every row of `matrix` has (None where they differ)."""
     layout = _RECENT.get(len(first))
-    if layout is None or not _same_frame(matrix[:1], layout):
+    if layout is None or not _same_frame(matrix, layout):
         layout = _walk(first)
         if len(_RECENT) >= 4 * MAX_LAYOUTS:
             _RECENT.clear()
         _RECENT[len(first)] = layout
-    return layout if _same_frame(matrix, layout) and _valid_varints(matrix, layout) else None
+        if not _same_frame(matrix, layout):
+            return None
+    return layout if _valid_varints(matrix, layout) else None
 
 
 def _entry(record: bytes, start: int, stop: int, layout: _Layout) -> None:
@@ -149,6 +151,8 @@ def parse_dense(serialized, dense) -> list[np.ndarray] | None:
     if n == 0:
         return None
     lengths = np.fromiter(map(len, serialized), np.int64, n)
+    if MAX_LAYOUTS and lengths.min() == lengths.max():  # the usual case: one length
+        return _same_length(list(serialized), int(lengths[0]), dense)
     sizes = np.unique(lengths)
     if sizes.size > MAX_LAYOUTS:
         return None
@@ -176,7 +180,7 @@ def _same_length(records: list, size: int, dense) -> list[np.ndarray] | None:
         kind, start, stop, count = layout.features.get(key, (None, 0, 0, 0))
         if kind is None or kind != _KIND_OF.get(np.dtype(dtype)):
             return None
-        if count != int(np.prod(shape, dtype=np.int64)):
+        if count != int(np.prod(shape)):
             return None
         out.append(_values(matrix[:, start:stop], kind, count).reshape(len(records), *shape))
     return out
