@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import zlib
 from typing import Callable, Iterator
 
@@ -41,7 +42,7 @@ class FileRecords(DatasetValue):
         self.chunks = chunks or (lambda name: _chunks(records(name)))
 
     def iterate(self):
-        return _FileIterator(self.filenames, self.records)
+        return _FileIterator(self.filenames, self.chunks)
 
     def chunkable(self) -> bool:
         return True
@@ -51,6 +52,8 @@ class FileRecords(DatasetValue):
 
 
 class _FileIterator:
+    """The records of each file (read by `records(name)` in lists), one element each."""
+
     def __init__(self, filenames, records):
         self._files = iter(filenames)
         self._records = records
@@ -72,7 +75,7 @@ class _FileIterator:
                 raise
 
     def records_of(self, name: str):
-        return (_scalar(r) for r in self._records(name))
+        return map(_scalar, itertools.chain.from_iterable(self._records(name)))
 
 
 class _FileChunks(_FileIterator):
