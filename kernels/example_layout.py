@@ -212,7 +212,7 @@ def _valid_varints(matrix: np.ndarray, layout: _Layout) -> bool:
 
 def _values(column: np.ndarray, kind: str, count: int) -> np.ndarray:
     if kind == _FLOAT:
-        return np.ascontiguousarray(column).view("<f4").astype(np.float32, copy=False)
+        return column.copy().view("<f4").astype(np.float32, copy=False)  # writable, aligned
     return _decode_varints(np.ascontiguousarray(column).reshape(-1), column.shape[0] * count)
 
 

@@ -134,3 +134,10 @@ def test_parse_example_gives_the_per_record_values_and_errors(monkeypatch):
     bad = records[:3] + [_example(x=("float_list", [1.0]))]
     with pytest.raises(Exception, match="Key: x, Index: 3.  Number of float values"):
         _parse(bad, dense)
+
+
+def test_outputs_are_writable_arrays_of_their_own():
+    records = [_example(x=("float_list", [1.0, 2.0]), y=("int64_list", [3]))]
+    x, y = example_layout.parse_dense(records, [("x", F32, (2,)), ("y", I64, ())])
+    x[0, 0], y[0] = 5.0, 6
+    assert x.tolist() == [[5.0, 2.0]] and y.tolist() == [6]
