@@ -590,25 +590,42 @@ class _RecordBatchIterator:
 
     def __init__(self, chunks, batch: Batch):
         self.chunks, self.batch = chunks, batch
-        self.rows: list = []  # records pulled from upstream, not yet batched
+        self.pending: collections.deque = collections.deque()  # chunks not yet batched
+        self.start = 0  # of the first pending chunk's records, those batched already
+        self.available = 0
 
     def __iter__(self):
         return self
 
     def __next__(self):
         size = self.batch.batch_size
-        while len(self.rows) < size:
+        while self.available < size:
             try:
-                self.rows += next(self.chunks)
+                chunk = next(self.chunks)
             except StopIteration:
                 break
-            except OpError:
-                self.rows = []  # the partial batch is lost, as element by element
+            except OpError:  # the partial batch is lost, as element by element
+                self.pending.clear()
+                self.start = self.available = 0
                 raise
-        if not self.rows or (self.batch.drop_remainder and len(self.rows) < size):
+            self.pending.append(chunk)
+            self.available += len(chunk)
+        if not self.available or (self.batch.drop_remainder and self.available < size):
             raise StopIteration
-        batch, self.rows = self.rows[:size], self.rows[size:]
-        return (records_array(batch),)
+        return (records_array(self._take(min(size, self.available))),)
+
+    def _take(self, n: int) -> list:
+        out: list = []
+        while len(out) < n:
+            chunk = self.pending[0]
+            stop = min(len(chunk), self.start + n - len(out))
+            out += chunk[self.start : stop]
+            self.start = stop
+            if stop == len(chunk):
+                self.pending.popleft()
+                self.start = 0
+        self.available -= n
+        return out
 
 
 def records_array(records: list) -> np.ndarray:
