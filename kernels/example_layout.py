@@ -5,8 +5,8 @@ same number of values per feature, so the same bytes everywhere but inside the v
 batch's records of one length are laid side by side as rows of a byte matrix; the first
 row's wire format is walked once (its layout: where each feature's values lie), every
 other byte must equal the first row's, and each dense feature is then one column slice of
-the matrix (float32: a view; int64: varints decoded for the whole column at once). This is
-what TF's C++ fast parser buys over parsing each record alone.
+the matrix (float32: its bytes reinterpreted; int64: varints decoded for the whole column
+at once). This is what TF's C++ fast parser buys over parsing each record alone.
 
 Anything the walk does not know for certain (a missing or mistyped feature, unknown
 fields, repeated map keys, unpacked values, more distinct lengths than `MAX_LAYOUTS`)
