@@ -1,6 +1,6 @@
 """A TF1 input pipeline's throughput: Example records/s from TFRecord files.
 
-Three ways over the same files, measured in one run:
+Four ways over the same files, measured in one run:
   pipeline: string_input_producer -> TFRecordReader.read_up_to -> parse_example ->
             shuffle_batch(enqueue_many) -> a training step (linear model, SGD), with the
             queue runners' threads filling the queues while the main thread trains;
@@ -8,10 +8,18 @@ Three ways over the same files, measured in one run:
             the same training step;
   per-record: TFRecordDataset -> map(parse_single_example) -> batch, input alone;
   python:   a plain loop reading each file's records and parsing each Example proto.
-Prints records/s of each, and the share of each pipeline's step time spent waiting for
-input (1 - the step's time on a fed batch / its time on the pipeline's batch).
-`--tensorflow PYTHON` also runs the tf.data pipeline in real TensorFlow with that
-interpreter (a separate virtualenv) and prints its records/s.
+Prints records/s of each (and CPU microseconds per record, which load on a shared machine
+disturbs less than wall time), and the share of each pipeline's step time spent waiting
+for input: 1 - (the step's time on input that is always ready) / (its time on the pipeline).
+Input always ready is a batch repeated by `Dataset.from_tensors(batch).repeat().prefetch`;
+a batch fed by `feed_dict` would be no baseline (that path costs more than the iterator's).
+
+The training step is a 2-hidden-layer MLP (`--hidden 512` by default: a step long enough
+for `prefetch` to overlap the next batch with it, as on a real model; `--hidden 0` trains
+the linear model alone, where any pipeline outruns the step only if it beats XLA's dispatch).
+`--runs N` repeats every measurement N times, interleaved (each run does every way once),
+and prints medians. `--tensorflow PYTHON` also runs the tf.data pipeline in real
+TensorFlow with that interpreter (a separate virtualenv) in each run, for the ratio.
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import os
+import statistics
 import subprocess
 import tempfile
 import time
@@ -49,20 +58,22 @@ def write_files(directory: str, files: int, records: int) -> list[str]:
     return paths
 
 
-def python_loop(paths: list[str]) -> float:
-    """Records/s of reading and parsing every record in plain Python."""
-    start, n = time.perf_counter(), 0
+def python_loop(paths: list[str]) -> tuple[float, float]:
+    """(records/s, CPU s per record) of reading and parsing every record in plain Python,
+    one record at a time."""
+    start, cpu, n = time.perf_counter(), time.process_time(), 0
     for path in paths:
         for record in iter_records(path):
             example = tf.train.Example.FromString(record)
             x = np.asarray(example.features.feature["x"].float_list.value, np.float32)
             y = example.features.feature["y"].int64_list.value[0]
             n += x.size > 0 and y >= 0
-    return n / (time.perf_counter() - start)
+    return n / (time.perf_counter() - start), (time.process_time() - cpu) / n
 
 
-def queue_pipeline(paths: list[str], batch: int, epochs: int) -> tuple[float, float, float]:
-    """(records/s, mean step s on the pipeline, mean step s on a fed batch)."""
+def queue_pipeline(paths: list[str], batch: int, epochs: int, step=True) -> tuple[float, float]:
+    """(records/s, mean step s on the pipeline); with no `step`, (records/s, CPU s per
+    record) of the batches alone."""
     with tf.Graph().as_default():
         filenames = tf.train.string_input_producer(paths, num_epochs=epochs, seed=1)
         _, records = tf.TFRecordReader().read_up_to(filenames, batch)
@@ -81,13 +92,13 @@ def queue_pipeline(paths: list[str], batch: int, epochs: int) -> tuple[float, fl
             enqueue_many=True,
             seed=2,
         )
-        train = _train_step(xb, yb)
+        train = _train_step(xb, yb) if step else None
         with tf.Session() as sess:
             coord = tf.train.Coordinator()
             sess.run([tf.global_variables_initializer(), tf.local_variables_initializer()])
             threads = tf.train.start_queue_runners(sess, coord=coord)
             try:
-                return _measure(sess, train, xb, yb, batch)
+                return _measure(sess, train, batch) if step else _drain(sess, [xb, yb], batch)
             finally:
                 coord.request_stop()
                 coord.join(threads, stop_grace_period_secs=30)
@@ -118,16 +129,16 @@ def data_pipeline(api, paths: list[str], batch: int, epochs: int):
     return api.data.make_one_shot_iterator(dataset).get_next()
 
 
-def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float, float]:
+def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float]:
     with tf.Graph().as_default():
         xb, yb = data_pipeline(tf, paths, batch, epochs)
         train = _train_step(xb, yb)
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
-            return _measure(sess, train, xb, yb, batch)
+            return _measure(sess, train, batch)
 
 
-HIDDEN = [0]  # hidden layer width of the trained model (0: a linear model)
+HIDDEN = [512]  # hidden layer width of the trained model (0: a linear model)
 
 
 def _train_step(xb, yb):
@@ -142,9 +153,8 @@ def _train_step(xb, yb):
     return tf.train.GradientDescentOptimizer(0.1).minimize(loss)
 
 
-def _measure(sess, train, xb, yb, batch) -> tuple[float, float, float]:
-    """Trains until the input ends: (records/s, step s on the input, step s fed)."""
-    x0, y0 = sess.run([xb, yb])
+def _measure(sess, train, batch: int) -> tuple[float, float]:
+    """Trains until the input ends: (records/s, mean step s)."""
     sess.run(train)  # compiles the step before the clock starts
     steps, start = 0, time.perf_counter()
     try:
@@ -153,12 +163,24 @@ def _measure(sess, train, xb, yb, batch) -> tuple[float, float, float]:
             steps += 1
     except tf.errors.OutOfRangeError:
         elapsed = time.perf_counter() - start
-    sess.run(train, {xb: x0, yb: y0})
-    fed_start = time.perf_counter()
-    for _ in range(steps):
-        sess.run(train, {xb: x0, yb: y0})
-    fed = (time.perf_counter() - fed_start) / steps
-    return steps * batch / elapsed, elapsed / steps, fed
+    return steps * batch / elapsed, elapsed / steps
+
+
+def ready_step(batch: int, steps: int) -> float:
+    """Mean s of the training step on input that is always ready (one batch repeated)."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(batch, WIDTH)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    with tf.Graph().as_default():
+        dataset = tf.data.Dataset.from_tensors((x, y)).repeat().prefetch(2)
+        train = _train_step(*tf.data.make_one_shot_iterator(dataset).get_next())
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(train)
+            start = time.perf_counter()
+            for _ in range(steps):
+                sess.run(train)
+            return (time.perf_counter() - start) / steps
 
 
 _TF_SCRIPT = """
@@ -171,17 +193,18 @@ paths, batch, epochs = {paths!r}, {batch}, {epochs}
 xb, yb = data_pipeline(tf, paths, batch, epochs)
 with tf.Session() as sess:
     sess.run([xb, yb])
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     try:
         while True:
             sess.run([xb, yb]); n += 1
     except tf.errors.OutOfRangeError:
-        print(n * batch / (time.perf_counter() - start))
+        print(n * batch / (time.perf_counter() - start), (time.process_time() - cpu) / n / batch)
 """
 
 
-def tensorflow_rate(python: str, paths, batch, epochs) -> float:
-    """records/s of `data_pipeline` (input only) in real TensorFlow run by `python`."""
+def tensorflow_rate(python: str, paths, batch, epochs) -> tuple[float, float]:
+    """(records/s, CPU s per record) of `data_pipeline` (input only) in real TensorFlow run
+    by `python`."""
     script = _TF_SCRIPT.format(
         width=WIDTH,
         features=FEATURES,
@@ -191,7 +214,8 @@ def tensorflow_rate(python: str, paths, batch, epochs) -> float:
         epochs=epochs,
     )
     out = subprocess.run([python, "-c", script], capture_output=True, text=True, timeout=600)
-    return float(out.stdout.strip().splitlines()[-1])
+    rate, cpu = out.stdout.strip().splitlines()[-1].split()
+    return float(rate), float(cpu)
 
 
 def per_record_pipeline(api, paths: list[str], batch: int, epochs: int):
@@ -209,19 +233,89 @@ def per_record_pipeline(api, paths: list[str], batch: int, epochs: int):
     return api.data.make_one_shot_iterator(dataset).get_next()
 
 
-def input_rate(paths: list[str], batch: int, epochs: int, pipeline=data_pipeline) -> float:
-    """records/s of a tf.data pipeline's batches alone (no training step)."""
+def input_rate(paths, batch: int, epochs: int, pipeline=data_pipeline) -> tuple[float, float]:
+    """(records/s, CPU s per record) of a tf.data pipeline's batches alone (no step)."""
     with tf.Graph().as_default():
         xb, yb = pipeline(tf, paths, batch, epochs)
         with tf.Session() as sess:
-            sess.run([xb, yb])
-            n, start = 0, time.perf_counter()
-            try:
-                while True:
-                    sess.run([xb, yb])
-                    n += 1
-            except tf.errors.OutOfRangeError:
-                return n * batch / (time.perf_counter() - start)
+            return _drain(sess, [xb, yb], batch)
+
+
+def _drain(sess, batches, batch: int) -> tuple[float, float]:
+    """(records/s, CPU s per record) of running `batches` until the input ends."""
+    sess.run(batches)
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
+    try:
+        while True:
+            sess.run(batches)
+            n += 1
+    except tf.errors.OutOfRangeError:
+        rate = n * batch / (time.perf_counter() - start)
+        return rate, (time.process_time() - cpu) / n / batch
+
+
+def one_run(args, paths: list[str]) -> dict[str, tuple]:
+    """Every way once, each after the other (the python loop before and after: load
+    drifts): name -> (records/s, ...)."""
+    before = python_loop(paths * args.epochs)
+    steps = args.files * args.records * args.epochs // args.batch
+    ready = ready_step(args.batch, steps)
+    out = {
+        "queues": queue_pipeline(paths, args.batch, args.epochs),
+        "tf.data": tf_data(paths, args.batch, args.epochs),
+        "ready": ((ready + ready_step(args.batch, steps)) / 2,),
+        "input": input_rate(paths, args.batch, args.epochs),
+        "queue input": queue_pipeline(paths, args.batch, args.epochs, step=False),
+        "per-record": input_rate(paths, args.batch, args.epochs, per_record_pipeline),
+    }
+    if args.tensorflow:
+        out["tensorflow"] = tensorflow_rate(args.tensorflow, paths, args.batch, args.epochs)
+    after = python_loop(paths * args.epochs)
+    out["python"] = tuple((a + b) / 2 for a, b in zip(before, after))
+    return out
+
+
+def _median(runs: list[dict], name: str, i: int) -> float:
+    return statistics.median(run[name][i] for run in runs)
+
+
+def report(runs: list[dict]) -> None:
+    """Medians over `runs`: records/s, ratios, CPU per record and the waiting share."""
+    plain = _median(runs, "python", 0)
+    print(f"medians of {len(runs)} interleaved runs; load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"python loop (read + parse):                     {plain:10.0f} records/s, "
+        f"{_median(runs, 'python', 1) * 1e6:.2f} CPU us/record"
+    )
+    for name in ("queues", "tf.data"):
+        rate = _median(runs, name, 0)
+        waits = sorted(max(0.0, 1 - run["ready"][0] / run[name][1]) for run in runs)
+        print(
+            f"{name:8s} + train step:                       {rate:10.0f} records/s "
+            f"({rate / plain:.2f}x python); step {_median(runs, name, 1) * 1e3:.2f} ms, "
+            f"{_median(runs, 'ready', 0) * 1e3:.2f} ms on ready input: waiting for input "
+            f"{statistics.median(waits):.0%} of the step (runs: "
+            f"{', '.join(f'{w:.0%}' for w in waits)})"
+        )
+    for name, label in (
+        ("queue input", "queues input alone:                            "),
+        ("input", "tf.data input alone:                           "),
+        ("per-record", "tf.data map(parse_single_example).batch:       "),
+        ("tensorflow", "TensorFlow tf.data input alone:                "),
+    ):
+        if name in runs[0]:
+            rate = _median(runs, name, 0)
+            print(
+                f"{label}{rate:10.0f} records/s ({rate / plain:.2f}x python), "
+                f"{_median(runs, name, 1) * 1e6:.2f} CPU us/record"
+            )
+    if "tensorflow" in runs[0]:
+        ours, theirs = _median(runs, "input", 0), _median(runs, "tensorflow", 0)
+        cpu = _median(runs, "input", 1) / _median(runs, "tensorflow", 1)
+        print(
+            f"flowgraph/TensorFlow tf.data input alone: {ours / theirs:.2f}x records/s, "
+            f"{cpu:.2f}x CPU per record"
+        )
 
 
 def main() -> None:
@@ -230,39 +324,15 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=2000, help="records per file")
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--runs", type=int, default=3, help="interleaved runs (medians)")
     parser.add_argument("--tensorflow", help="a Python with TensorFlow, to compare tf.data")
-    parser.add_argument("--hidden", type=int, default=0, help="train a 2-hidden-layer MLP")
+    parser.add_argument("--hidden", type=int, default=512, help="the MLP's width (0: linear)")
     args = parser.parse_args()
     HIDDEN[0] = args.hidden
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as directory:
         paths = write_files(directory, args.files, args.records)
-        plain = python_loop(paths * args.epochs)
-        queue = queue_pipeline(paths, args.batch, args.epochs)
-        data = tf_data(paths, args.batch, args.epochs)
-        data_input = input_rate(paths, args.batch, args.epochs)
-        per_record = input_rate(paths, args.batch, args.epochs, per_record_pipeline)
-        plain = (plain + python_loop(paths * args.epochs)) / 2  # before and after: load drifts
-        real = args.tensorflow and tensorflow_rate(args.tensorflow, paths, args.batch, args.epochs)
-    print(f"python loop (read + parse):                      {plain:10.0f} records/s")
-    for name, (rate, step, fed) in (("queues (shuffle_batch)", queue), ("tf.data", data)):
-        print(
-            f"{name:22s} + train step: {rate:10.0f} records/s ({rate / plain:.2f}x python); "
-            f"step {step * 1e3:.2f} ms, {fed * 1e3:.2f} ms fed: waiting for input "
-            f"{max(0.0, 1 - fed / step):.0%} of the step"
-        )
-    print(
-        f"tf.data input alone:                             {data_input:10.0f} records/s "
-        f"({data_input / plain:.2f}x python)"
-    )
-    print(
-        f"tf.data map(parse_single_example).batch:       {per_record:10.0f} records/s "
-        f"({per_record / plain:.2f}x python)"
-    )
-    if real:
-        print(
-            f"TensorFlow tf.data input alone:                  {real:10.0f} records/s "
-            f"(flowgraph/TensorFlow: {data_input / real:.2f}x)"
-        )
+        report([one_run(args, paths) for _ in range(args.runs)])
 
 
 if __name__ == "__main__":

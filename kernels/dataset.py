@@ -41,9 +41,21 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max(4, os.cpu_count() or 1), "tf_d
 
 
 class DatasetValue:
-    """A dataset: what a variant tensor holds. `iterate()` starts a new pass."""
+    """A dataset: what a variant tensor holds. `iterate()` starts a new pass.
+
+    A dataset of scalar strings (records) may also hand them over in bulk: where
+    `chunkable()`, `record_chunks()` starts a pass yielding lists of the records' bytes,
+    with errors in the same places in the stream as `iterate()` raises them. Sources,
+    shuffle and repeat pass chunks on; batch stacks them without a tuple per record.
+    """
 
     def iterate(self) -> Iterator[Element]:
+        raise NotImplementedError
+
+    def chunkable(self) -> bool:
+        return False
+
+    def record_chunks(self) -> Iterator[list]:
         raise NotImplementedError
 
 
@@ -528,6 +540,8 @@ class Batch(DatasetValue):
         fused = self._fused()
         if fused is not None:
             return fused
+        if self.padding is None and self.input.chunkable():
+            return _RecordBatchIterator(self.input.record_chunks(), self)
         return _BatchIterator(self.input.iterate(), self)
 
     def _fused(self):
@@ -569,6 +583,56 @@ class _BatchIterator:
         if not elements or (self.batch.drop_remainder and len(elements) < size):
             raise StopIteration
         return self.batch.stack(elements)
+
+
+class _RecordBatchIterator:
+    """Batches of records cut from chunks: one array per batch, no tuple per record."""
+
+    def __init__(self, chunks, batch: Batch):
+        self.chunks, self.batch = chunks, batch
+        self.pending: collections.deque = collections.deque()  # chunks not yet batched
+        self.start = 0  # of the first pending chunk's records, those batched already
+        self.available = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        size = self.batch.batch_size
+        while self.available < size:
+            try:
+                chunk = next(self.chunks)
+            except StopIteration:
+                break
+            except OpError:  # the partial batch is lost, as element by element
+                self.pending.clear()
+                self.start = self.available = 0
+                raise
+            self.pending.append(chunk)
+            self.available += len(chunk)
+        if not self.available or (self.batch.drop_remainder and self.available < size):
+            raise StopIteration
+        return (records_array(self._take(min(size, self.available))),)
+
+    def _take(self, n: int) -> list:
+        out: list = []
+        while len(out) < n:
+            chunk = self.pending[0]
+            stop = min(len(chunk), self.start + n - len(out))
+            out += chunk[self.start : stop]
+            self.start = stop
+            if stop == len(chunk):
+                self.pending.popleft()
+                self.start = 0
+        self.available -= n
+        return out
+
+
+def records_array(records: list) -> np.ndarray:
+    """A 1-D string tensor of `records` (bytes)."""
+    out = np.empty(len(records), _OBJECT)
+    out[:] = records
+    return out
 
 
 class _BatchThenMap:
@@ -819,6 +883,39 @@ class Shuffle(DatasetValue):
             if not produced:
                 return
 
+    def chunkable(self) -> bool:
+        return self.input.chunkable()
+
+    def record_chunks(self):
+        epochs = 0
+        while self.count < 0 or epochs < self.count:
+            produced = False
+            for chunk in self._one_pass_chunks(self._rng()):
+                produced = produced or bool(chunk)
+                yield chunk
+            epochs += 1
+            if not produced:
+                return
+
+    def _one_pass_chunks(self, rng):
+        """`_one_pass` over chunks: the same draws, so the same order."""
+        buffer: list = []
+        draws: list = []
+        for chunk in self.input.record_chunks():
+            fill = self.buffer_size - len(buffer)
+            if fill > 0:
+                buffer += chunk[:fill]
+                chunk = chunk[fill:]
+            out = []
+            for record in chunk:
+                if not draws:
+                    draws = rng.integers(len(buffer), size=1024).tolist()[::-1]
+                i = draws.pop()
+                out.append(buffer[i])
+                buffer[i] = record
+            yield out
+        yield [buffer[i] for i in rng.permutation(len(buffer))]
+
     def _one_pass(self, rng):
         upstream = self.input.iterate()
         buffer = []
@@ -885,12 +982,21 @@ class Repeat(DatasetValue):
         self.input, self.count = input, count
 
     def iterate(self):
+        return self._passes(self.input.iterate)
+
+    def chunkable(self) -> bool:
+        return self.input.chunkable()
+
+    def record_chunks(self):
+        return self._passes(self.input.record_chunks)
+
+    def _passes(self, start):
         epochs = 0
         while self.count < 0 or epochs < self.count:
             produced = False
-            for element in self.input.iterate():
-                produced = True
-                yield element
+            for item in start():
+                produced = produced or not isinstance(item, list) or bool(item)
+                yield item
             epochs += 1
             if not produced:  # an empty dataset repeated forever is still empty
                 return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import itertools
 import zlib
 from typing import Callable, Iterator
 
@@ -17,7 +18,7 @@ import numpy as np
 from kernels import parsing
 from kernels.dataset import DatasetValue, _dataset_op
 from kernels.errors import InvalidArgumentError, NotFoundError, OpError
-from kernels.tfrecord import iter_records
+from kernels.tfrecord import iter_record_chunks, iter_records
 
 _OBJECT = np.dtype(object)
 
@@ -33,16 +34,26 @@ def _string(value) -> str:
 
 
 class FileRecords(DatasetValue):
-    """The records of each file in turn, as scalar strings."""
+    """The records of each file in turn, as scalar strings; `chunks`, where given, reads a
+    file's records in lists."""
 
-    def __init__(self, filenames, records: Callable[[str], Iterator]):
+    def __init__(self, filenames, records: Callable[[str], Iterator], chunks=None):
         self.filenames, self.records = filenames, records
+        self.chunks = chunks or (lambda name: _chunks(records(name)))
 
     def iterate(self):
-        return _FileIterator(self.filenames, self.records)
+        return _FileIterator(self.filenames, self.chunks)
+
+    def chunkable(self) -> bool:
+        return True
+
+    def record_chunks(self):
+        return _FileChunks(self.filenames, self.chunks)
 
 
 class _FileIterator:
+    """The records of each file (read by `records(name)` in lists), one element each."""
+
     def __init__(self, filenames, records):
         self._files = iter(filenames)
         self._records = records
@@ -64,7 +75,36 @@ class _FileIterator:
                 raise
 
     def records_of(self, name: str):
-        return (_scalar(r) for r in self._records(name))
+        return map(_scalar, itertools.chain.from_iterable(self._records(name)))
+
+
+class _FileChunks(_FileIterator):
+    """The records of each file in lists; a corrupt record ends its file's last list and
+    raises next, as element by element."""
+
+    def records_of(self, name: str):
+        return self._records(name)
+
+
+_CHUNK = 4096  # records per list: big enough to share out the per-list cost
+
+
+def _chunks(records: Iterator[bytes]) -> Iterator[list]:
+    chunk: list = []
+    try:
+        for record in records:
+            chunk.append(record)
+            if len(chunk) == _CHUNK:
+                yield chunk
+                chunk = []
+    except OpError as e:
+        error = e
+    else:
+        error = None
+    if chunk:
+        yield chunk
+    if error is not None:
+        raise error
 
 
 def _scalar(record: bytes) -> tuple:
@@ -76,7 +116,11 @@ def _scalar(record: bytes) -> tuple:
 @_dataset_op("TFRecordDataset")
 def tf_record_dataset(filenames, compression_type, buffer_size):
     kind = _string(compression_type)
-    return FileRecords(_names(filenames), lambda name: iter_records(name, kind))
+    return FileRecords(
+        _names(filenames),
+        lambda name: iter_records(name, kind),
+        lambda name: iter_record_chunks(name, kind),
+    )
 
 
 def _open(name: str, compression: str):

@@ -6,6 +6,17 @@ busy input thread waits for Python's switch interval, 5 ms by default. With a pr
 always busy, that wait was most of every step (8 ms against 0.2 ms fed). Once input
 threads exist, the interval is at most `HANDOFF_S`: the step waits a tenth as long, and
 the threads still run whole bytecode slices between switches.
+
+Why runs were bimodal: every time the step takes the GIL back (after its XLA executable,
+after each call that releases it) it waits up to one interval if an input thread is busy.
+A pipeline that keeps up fills its buffer and sleeps, the step never waits, and it stays
+fast; a pipeline that falls behind is busy through every step, each step pays those waits,
+grows longer, and the pipeline stays busy: two stable states, and which one a run lands in
+depends on how its first steps go. The cure is input that costs far less than the step
+(batches read, parsed and cut in bulk: kernels/tfrecord.py, kernels/example_layout.py,
+`record_chunks` in kernels/dataset.py), not a shorter interval: on a loaded machine a
+thread that gives the GIL up more often also gives up its core, and 1e-4 or 3e-5 s made
+the step wait longer than 5e-4 s did (benchmarks/input_pipeline.py, 2 cores, load ~20).
 """
 
 from __future__ import annotations

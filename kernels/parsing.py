@@ -11,12 +11,14 @@ import numpy as np
 from google.protobuf.message import DecodeError
 from tensorboard.compat.proto import tensor_pb2, tensor_shape_pb2, types_pb2
 
+from kernels import example_layout
 from kernels.errors import InvalidArgumentError
 from kernels.example_proto import Example, SequenceExample
 from kernels.registry import HOST, Spec, register
 
 _STRING = np.dtype(object)
 _INT64 = np.dtype(np.int64)
+_FLOAT32 = np.dtype(np.float32)
 
 
 def _error(message: str) -> InvalidArgumentError:
@@ -380,6 +382,9 @@ def parse_example(
     serialized = np.asarray(serialized, dtype=object)
     dense = [_Dense(*args) for args in zip(dense_keys, Tdense, dense_shapes, defaults)]
     sparse = list(zip(sparse_keys, map(np.dtype, sparse_types)))
+    same_layout = _same_layout(serialized, sparse, dense)
+    if same_layout is not None:
+        return tuple(same_layout)
     try:
         features = [Example.FromString(s).features.feature for s in serialized]
     except (DecodeError, TypeError):
@@ -394,6 +399,16 @@ def parse_example(
     ]
     features = [_parse_proto(Example, s).features.feature for s in serialized]
     return _parse_features(features, prefixes, sparse, dense, serialized.shape)
+
+
+def _same_layout(serialized: np.ndarray, sparse, dense) -> list | None:
+    """Dense float32/int64 features of records laid out alike, read with numpy (None:
+    parse record by record)."""
+    if sparse or not dense or serialized.ndim != 1:
+        return None
+    if any(d.padded or d.dtype not in (_FLOAT32, _INT64) for d in dense):
+        return None
+    return example_layout.parse_dense(list(serialized), [(d.key, d.dtype, d.shape) for d in dense])
 
 
 def _parse_batch(features, sparse, dense) -> tuple | None:

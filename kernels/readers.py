@@ -4,6 +4,7 @@ a queue) into (key, value) records, as TF's ReaderBase does."""
 from __future__ import annotations
 
 import gzip
+import itertools
 import threading
 import zlib
 from typing import Iterator
@@ -16,7 +17,7 @@ from kernels.errors import (
     UnimplementedError,
 )
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
-from kernels.tfrecord import iter_records
+from kernels.tfrecord import iter_record_chunks
 
 _OBJECT = np.dtype(object)
 _INT64 = np.dtype(np.int64)
@@ -59,18 +60,14 @@ class Reader:
             while len(out) < n:
                 if self.work_finished >= self.work_started:
                     self._start(queue, deadline)
-                at_end = False
-                while len(out) < n:
-                    record = next(self._records, None)
-                    if record is None:
-                        at_end = True
-                        break
-                    out.append(record)
-                    self.records_produced += 1
-                    if self.single_record:
-                        at_end = True
-                        break
-                if at_end:
+                wanted = 1 if self.single_record else n - len(out)
+                got: list[Record] = []
+                try:
+                    got.extend(itertools.islice(self._records, wanted))  # in one C loop
+                finally:  # records read before an error count, as TF's counter has them
+                    self.records_produced += len(got)
+                out += got
+                if self.single_record or len(got) < wanted:
                     self._records = None
                     self.work_finished = self.work_started
                     if out:
@@ -171,10 +168,11 @@ class TFRecordReader(Reader):
         self.compression_type = compression_type
 
     def records(self, work: bytes) -> Iterator[Record]:
-        offset = 0
-        for data in iter_records(work.decode(), self.compression_type):
-            yield _key(work, offset), data
-            offset += 16 + len(data)  # length (8), its CRC (4), data, data CRC (4)
+        offset, prefix = 0, work + b":"
+        for chunk in iter_record_chunks(work.decode(), self.compression_type):
+            for data in chunk:
+                yield b"%s%d" % (prefix, offset), data
+                offset += 16 + len(data)  # length (8), its CRC (4), data, data CRC (4)
 
 
 class FixedLengthRecordReader(Reader):

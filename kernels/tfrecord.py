@@ -14,13 +14,16 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 import google_crc32c
+import numpy as np
 
 from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
 
 _MASK_DELTA = 0xA282EAD8
 _HEADER = struct.Struct("<QI")
+_LENGTH = struct.Struct("<Q")
 _FOOTER = struct.Struct("<I")
 _READ_CHUNK = 1 << 16
+_CHUNK = 4096  # records per list read from a stream
 _WHOLE_FILE = 1 << 28  # uncompressed files up to this size are read in one call
 
 # The zlib `wbits` of each compression type TF knows: 31 writes a gzip header, 15 a zlib one.
@@ -34,7 +37,7 @@ def masked_crc32c(data: bytes) -> int:
 
 def encode_record(data: bytes) -> bytes:
     """The bytes of one TFRecord holding `data`."""
-    length = struct.pack("<Q", len(data))
+    length = _LENGTH.pack(len(data))
     return length + _FOOTER.pack(masked_crc32c(length)) + data + _FOOTER.pack(masked_crc32c(data))
 
 
@@ -87,46 +90,132 @@ def iter_records(path: str, compression_type: str = "") -> Iterator[bytes]:
       NotFoundError: `path` does not exist.
       DataLossError: a record is truncated or fails its checksum (names file and offset).
     """
+    for chunk in iter_record_chunks(path, compression_type):
+        yield from chunk
+
+
+def iter_record_chunks(path: str, compression_type: str = "") -> Iterator[list[bytes]]:
+    """`iter_records` in lists: a whole uncompressed file's records in one, checked in bulk;
+    an error is raised after the list of the records before it."""
     kind = _check_compression(compression_type)
     raw = _open(path, "rb")
     if not kind and os.fstat(raw.fileno()).st_size <= _WHOLE_FILE:
         with raw:
             data = raw.read()
-        yield from _records_in(data, path)
+        records, error = split_records(data, path)
+        if records:
+            yield records
+        if error is not None:
+            raise error
         return
     stream = _Inflater(raw, _WBITS[kind], path) if kind else raw
     try:
-        offset = 0
-        while True:
-            data = _read_record(stream, path, offset)
-            if data is None:
-                return
-            yield data
-            offset += _HEADER.size + len(data) + _FOOTER.size
+        yield from _stream_chunks(stream, path)
     finally:
         stream.close()
 
 
-def _records_in(data: bytes, path: str) -> Iterator[bytes]:
-    """The records of a whole file's bytes: one slice and two C checksums per record."""
-    end, offset = len(data), 0
-    unpack, crc = _HEADER.unpack_from, google_crc32c.value
+def _stream_chunks(stream, path: str) -> Iterator[list[bytes]]:
+    chunk: list[bytes] = []
+    offset = 0
+    while True:
+        try:
+            data = _read_record(stream, path, offset)
+        except DataLossError:
+            if chunk:
+                yield chunk
+            raise
+        if data is None:
+            break
+        chunk.append(data)
+        offset += _HEADER.size + len(data) + _FOOTER.size
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def split_records(data: bytes, path: str) -> tuple[list[bytes], DataLossError | None]:
+    """The records of a whole file's bytes, checked in bulk: the records before the first
+    bad one, and its error (None when every record is sound). One pass in Python finds the
+    frames; their checksums are computed by one C call per record and compared in numpy."""
+    offsets, lengths, stop = _frames(data, path)
+    if not offsets:
+        return [], stop
+    starts = [o + _HEADER.size for o in offsets]
+    records = [data[a : a + n] for a, n in zip(starts, lengths)]
+    offs, lens = np.array(offsets, np.int64), np.array(lengths, np.int64)
+    raw = np.frombuffer(data, np.uint8)
+    sizes, which = np.unique(lens, return_inverse=True)
+    expected = np.array([masked_crc32c(_LENGTH.pack(int(n))) for n in sizes], np.uint32)
+    bad_header = _words(raw, offs + 8) != expected[which]
+    crcs = np.fromiter(map(google_crc32c.value, records), np.uint32, len(records))
+    bad_data = _masked(crcs) != _words(raw, offs + _HEADER.size + lens)
+    bad = np.flatnonzero(bad_header | bad_data)
+    if bad.size == 0:
+        return records, stop
+    i = int(bad[0])
+    if bad_header[i]:
+        return records[:i], _corrupted(path, offsets[i])
+    return records[:i], DataLossError(None, None, f"{path}: corrupted record at {starts[i]}")
+
+
+def _frames(data: bytes, path: str) -> tuple[list[int], list[int], DataLossError | None]:
+    """Each record's offset and data length, walking the length fields, and the error that
+    ends the walk early (a truncated record or, where a length overruns the file, a
+    corrupt one)."""
+    uniform = _uniform_frames(data)
+    if uniform is not None:
+        return (*uniform, None)
+    offsets: list[int] = []
+    lengths: list[int] = []
+    end, offset, unpack = len(data), 0, _LENGTH.unpack_from
     while offset < end:
         if end - offset < _HEADER.size:
-            raise _truncated(path, offset)
-        length, length_crc = unpack(data, offset)
-        if _mask(crc(data[offset : offset + 8])) != length_crc:
-            hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
-            raise DataLossError(None, None, f"{path}: corrupted record at {offset}{hint}")
-        start = offset + _HEADER.size
-        stop = start + length
-        if stop + _FOOTER.size > end:
-            raise _truncated(path, offset)
-        record = data[start:stop]
-        if _mask(crc(record)) != _FOOTER.unpack_from(data, stop)[0]:
-            raise DataLossError(None, None, f"{path}: corrupted record at {start}")
-        yield record
-        offset = stop + _FOOTER.size
+            return offsets, lengths, _truncated(path, offset)
+        (length,) = unpack(data, offset)
+        if offset + _HEADER.size + length + _FOOTER.size > end:
+            header_ok = (
+                masked_crc32c(data[offset : offset + 8]) == _FOOTER.unpack_from(data, offset + 8)[0]
+            )
+            return offsets, lengths, (_truncated if header_ok else _corrupted)(path, offset)
+        offsets.append(offset)
+        lengths.append(length)
+        offset += _HEADER.size + length + _FOOTER.size
+    return offsets, lengths, None
+
+
+def _uniform_frames(data: bytes) -> tuple[list[int], list[int]] | None:
+    """The frames of a file whose records all have the first one's length, found in one
+    numpy comparison of the length fields (None for any other file)."""
+    if len(data) < _LENGTH.size:
+        return None
+    (length,) = _LENGTH.unpack_from(data)
+    stride = _HEADER.size + length + _FOOTER.size
+    if len(data) % stride:
+        return None
+    count = len(data) // stride
+    fields = np.ndarray((count,), "<u8", data, 0, (stride,))
+    if not (fields == length).all():
+        return None
+    return list(range(0, len(data), stride)), [length] * count
+
+
+def _words(raw: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The little-endian uint32 at each offset `at` of `raw`."""
+    return raw[at[:, None] + np.arange(4)].view("<u4").reshape(-1)
+
+
+def _masked(crcs: np.ndarray) -> np.ndarray:
+    """`_mask` of each of `crcs` (uint32)."""
+    wide = crcs.astype(np.uint64)
+    return ((((wide >> 15) | (wide << 17)) + _MASK_DELTA) & 0xFFFFFFFF).astype(np.uint32)
+
+
+def _corrupted(path: str, offset: int) -> DataLossError:
+    hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
+    return DataLossError(None, None, f"{path}: corrupted record at {offset}{hint}")
 
 
 def _mask(crc: int) -> int:
@@ -142,8 +231,7 @@ def _read_record(stream, path: str, offset: int) -> bytes | None:
         raise _truncated(path, offset)
     length, length_crc = _HEADER.unpack(header)
     if masked_crc32c(header[:8]) != length_crc:
-        hint = " (Is this even a TFRecord file?)" if offset == 0 else ""
-        raise DataLossError(None, None, f"{path}: corrupted record at {offset}{hint}")
+        raise _corrupted(path, offset)
     body = stream.read(length + _FOOTER.size)
     if len(body) < length + _FOOTER.size:
         raise _truncated(path, offset)

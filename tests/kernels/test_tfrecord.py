@@ -1,12 +1,13 @@
 """The TFRecord format: bytes derived from the spec, compression, corruption."""
 
 import gzip
+import io
 import struct
 import zlib
 
 import pytest
 
-from kernels import errors
+from kernels import errors, tfrecord
 from kernels.tfrecord import RecordWriter, encode_record, iter_records, masked_crc32c
 
 
@@ -139,3 +140,34 @@ def test_missing_file_and_bad_compression(tmp_path):
         list(iter_records(str(tmp_path / "nope")))
     with pytest.raises(errors.InvalidArgumentError, match="BZIP2"):
         RecordWriter(str(tmp_path / "x"), "BZIP2")
+
+
+def _stream_reading(data: bytes) -> tuple[list[bytes], str | None]:
+    """Records and error of the record-at-a-time reader (what compressed files use)."""
+    stream, records, offset = io.BytesIO(data), [], 0
+    try:
+        while (record := tfrecord._read_record(stream, "f", offset)) is not None:
+            records.append(record)
+            offset += 16 + len(record)
+    except errors.DataLossError as e:
+        return records, e.message
+    return records, None
+
+
+def _bulk_reading(data: bytes) -> tuple[list[bytes], str | None]:
+    records, error = tfrecord.split_records(data, "f")
+    return records, None if error is None else error.message
+
+
+@pytest.mark.parametrize("sizes", [[5, 5, 5, 5], [5, 0, 300, 7], [0, 0]])
+def test_bulk_reading_matches_the_stream_for_every_damaged_byte(sizes):
+    payloads = [bytes([65 + i]) * n for i, n in enumerate(sizes)]
+    data = b"".join(_reference_record(p) for p in payloads)
+    assert _bulk_reading(data) == _stream_reading(data) == (payloads, None)
+    for i in range(len(data)):
+        for flip in (0x01, 0x80):
+            damaged = bytearray(data)
+            damaged[i] ^= flip
+            assert _bulk_reading(bytes(damaged)) == _stream_reading(bytes(damaged)), (i, flip)
+    for cut in range(len(data)):
+        assert _bulk_reading(data[:cut]) == _stream_reading(data[:cut]), cut
