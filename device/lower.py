@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks
+from device import checks, collective
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -170,11 +170,17 @@ def _lower_xla(
 
     if bodies:
         trace = checks.checking_bodies(trace, stateful=not use.empty)
-    # A segment placed off the default device runs there even when no input is (constants).
+    # A segment placed off the default device runs there even when no input is (constants);
+    # one holding a collective op, in all-reduce mode, runs on every device of the job.
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
+    mesh = collective.mesh_of(segment)
+    if mesh is not None:
+        trace, placed = collective.per_device(trace, mesh, static_positions), None
     jitted = jax.jit(
         trace, static_argnums=static_positions, donate_argnums=donated, out_shardings=placed
     )
+    if mesh is not None:
+        jitted = collective.over_job(jitted, mesh, static_positions, segment)
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted

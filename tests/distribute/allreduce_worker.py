@@ -2,8 +2,10 @@
 
     python allreduce_worker.py TASK PORT0 PORT1 STEPS CHECKPOINT_DIR [--hang-after N]
 
-Prints `task step loss` per step and `final <json weights>` at the end. With `--hang-after`
-it stops stepping after N steps and sleeps (the test kills it). Not collected by pytest.
+Prints `task step loss` per step, `final <json weights>` at the end, then one
+`segment KIND <json ops> <json donated>` line per segment of the training step's plan.
+With `--hang-after` it stops stepping after N steps and sleeps (the test kills it). Not
+collected by pytest.
 """
 
 import json
@@ -60,6 +62,9 @@ def main(task, ports, steps, checkpoint_dir, hang_after=None):
             done += 1
             print(task, done, value, flush=True)
         final = sess.run(weights)
+        plan = sess._tf_sess().explain(train_op, {x: xs[rows], y: ys[rows]})
+    for seg in plan.segments:  # the all-reduce is compiled into the step's segment
+        print("segment", seg.kind, json.dumps(seg.ops), json.dumps(seg.donated), flush=True)
     print("final", json.dumps([np.asarray(v).tolist() for v in final]), flush=True)
 
 

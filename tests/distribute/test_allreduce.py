@@ -1,4 +1,4 @@
-"""All-reduce data parallelism on jax.distributed: 2 processes x 1 CPU device on 127.0.0.1.
+"""All-reduce data parallelism on jax.distributed: 2 processes x 1 or 2 CPU devices, 127.0.0.1.
 
 The processes (tests/distribute/allreduce_worker.py) each train on half of a batch; the
 result must be one process's on the whole batch. Then the faults: a killed process stops
@@ -37,9 +37,11 @@ def _free_ports(n):
 class _Job:
     """The two worker processes; `stop()` kills whatever still runs."""
 
-    def __init__(self, steps, checkpoint_dir, hang_after=None):
+    def __init__(self, steps, checkpoint_dir, hang_after=None, devices=1):
         ports = _free_ports(2)
         env = dict(os.environ, PYTHONPATH=_ROOT, JAX_PLATFORMS="cpu")
+        if devices > 1:  # each process's value is on every one of its devices
+            env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
         self.procs = []
         for task in range(2):
             args = [sys.executable, "-u", _WORKER, str(task), *map(str, ports), str(steps)]
@@ -105,13 +107,24 @@ def _finish(job):
     return [out for _, out in results]
 
 
-def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path):
-    outs = _finish(jobs(5, tmp_path))
+@pytest.mark.parametrize("devices", [1, 2])
+def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path, devices):
+    outs = _finish(jobs(5, tmp_path, devices=devices))
     want = _one_process(5)
     for out in outs:
         for got, expected in zip(_final(out), want):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(want[0], 0.0)
+    # One compiled program per step: the all-reduce sits in the segment of the forward pass,
+    # the gradients and the updates, with the variables updated in place (donated).
+    for out in outs:
+        segments = [ln.split(" ", 2)[1:] for ln in out.splitlines() if ln.startswith("segment ")]
+        (kind, rest), *others = [s for s in segments if "AllReduceMean" in s[1]]
+        ops, donated = json.loads(rest[: rest.index("]") + 1]), rest[rest.index("]") + 1 :]
+        assert kind == "xla" and not others, segments
+        assert any(op.endswith("MatMul") for op in ops), ops
+        assert any("ApplyMomentum" in op for op in ops), ops
+        assert "w" in json.loads(donated) and len(segments) <= 2, segments
 
 
 def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):
