@@ -1,8 +1,9 @@
 """All-reduce data parallelism on jax.distributed: 2 processes x 1 or 2 CPU devices, 127.0.0.1.
 
 The processes (tests/distribute/allreduce_worker.py) each train on half of a batch; the
-result must be one process's on the whole batch. Then the faults: a killed process stops
-the other (fail-stop), and restarting both resumes from the chief's last checkpoint.
+result must be one process's on the whole batch. Each writes its shard of every checkpoint.
+Then the faults: a killed process stops the other (fail-stop), and restarting both
+resumes from the last checkpoint, restored in each.
 """
 
 import json
@@ -125,6 +126,26 @@ def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path, de
         assert any(op.endswith("MatMul") for op in ops), ops
         assert any("ApplyMomentum" in op for op in ops), ops
         assert "w" in json.loads(donated) and len(segments) <= 2, segments
+
+
+def test_each_process_writes_its_own_shard_of_every_checkpoint(jobs, tmp_path):
+    outs = _finish(jobs(3, tmp_path))
+    prefix = tf.train.latest_checkpoint(str(tmp_path))
+    assert prefix.endswith("-3"), outs[0][-3000:]
+    # TF's sharded layout: one data file per process, one merged index, no leftovers.
+    shards = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model.ckpt-3."))
+    assert shards == [
+        "model.ckpt-3.data-00000-of-00002",
+        "model.ckpt-3.data-00001-of-00002",
+        "model.ckpt-3.index",
+        "model.ckpt-3.meta",
+    ]
+    assert all((tmp_path / s).stat().st_size > 0 for s in shards[:2])
+    assert not [p for p in tmp_path.iterdir() if "_temp" in p.name]
+    names = {name for name, _ in tf.train.list_variables(prefix)}
+    assert names == {"w", "b", "w/Momentum", "b/Momentum", "global_step"}
+    assert tf.train.load_variable(prefix, "global_step") == 3
+    np.testing.assert_allclose(tf.train.load_variable(prefix, "w"), _final(outs[1])[0], rtol=1e-6)
 
 
 def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):
