@@ -25,7 +25,7 @@ from flowgraph.framework import dtypes
 from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.framework.scopes import control_dependencies, name_scope
 from flowgraph.ops import array_ops, string_ops
-from flowgraph.ops.constant_op import constant
+from flowgraph.ops.constant_op import constant, convert_to_tensor
 
 
 def job_shard() -> tuple[int, int] | None:
@@ -82,4 +82,5 @@ def job_barrier(key_parts, wait_for, name=None):
     process to reach the barrier named by joining `key_parts`."""
     with name_scope(name, "JobBarrier") as scope:
         key = string_ops.string_join(key_parts)
+        wait_for = convert_to_tensor(wait_for, dtype=dtypes.string)
         return apply_op("FlowgraphJobBarrier", [key, wait_for], name=scope)

@@ -76,7 +76,7 @@ class _ChiefSecondsTimer(SecondOrStepTimer):
     def __init__(self, every_secs, is_chief):
         super().__init__(every_secs=every_secs)
         self._is_chief = is_chief
-        self._due = None  # the chief: the step its timer chose; the others: (step, answer)
+        self._due = None  # the step the chief's timer chose (the others: once they know it)
 
     def should_trigger_for_step(self, step) -> bool:
         if self._last_triggered_step is None:
@@ -94,13 +94,14 @@ class _ChiefSecondsTimer(SecondOrStepTimer):
         return False
 
     def _chief_decided(self, step) -> bool:
-        if self._due is None or self._due[0] != step:
+        # Only a yes is kept: a run that trains no step may ask before the chief chose.
+        if self._due != step:
             try:
-                answer = _client().key_value_try_get(f"{_KEY}{step}") is not None
-            except jax.errors.JaxRuntimeError:  # no such key: the chief decided no save
-                answer = False
-            self._due = (step, answer)
-        return self._due[1]
+                _client().key_value_try_get(f"{_KEY}{step}")
+            except jax.errors.JaxRuntimeError:  # no such key: no save at `step` (yet)
+                return False
+            self._due = step
+        return True
 
     def update_last_triggered_step(self, step):
         self._due = None

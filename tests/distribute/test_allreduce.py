@@ -38,7 +38,7 @@ def _free_ports(n):
 class _Job:
     """The two worker processes; `stop()` kills whatever still runs."""
 
-    def __init__(self, steps, checkpoint_dir, hang_after=None, devices=1):
+    def __init__(self, steps, checkpoint_dir, hang_after=None, devices=1, save_secs=None):
         ports = _free_ports(2)
         env = dict(os.environ, PYTHONPATH=_ROOT, JAX_PLATFORMS="cpu")
         if devices > 1:  # each process's value is on every one of its devices
@@ -49,6 +49,8 @@ class _Job:
             args.append(str(checkpoint_dir))
             if hang_after is not None and task == 1:
                 args += ["--hang-after", str(hang_after)]
+            if save_secs is not None:
+                args += ["--save-secs", str(save_secs)]
             self.procs.append(
                 subprocess.Popen(
                     args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -146,6 +148,19 @@ def test_each_process_writes_its_own_shard_of_every_checkpoint(jobs, tmp_path):
     assert names == {"w", "b", "w/Momentum", "b/Momentum", "global_step"}
     assert tf.train.load_variable(prefix, "global_step") == 3
     np.testing.assert_allclose(tf.train.load_variable(prefix, "w"), _final(outs[1])[0], rtol=1e-6)
+
+
+def test_saves_by_the_chiefs_clock_happen_at_the_same_steps_in_both(jobs, tmp_path):
+    outs = _finish(jobs(24, tmp_path, save_secs=0.4))  # ~0.1 s a step: a save every ~4
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    steps = [int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths]
+    assert len(steps) >= 3 and steps[-1] == 24, steps
+    for step in steps:  # both processes wrote their shard of each (else a barrier timed out)
+        for shard in range(2):
+            assert (tmp_path / f"model.ckpt-{step}.data-0000{shard}-of-00002").is_file()
+    for out in outs:
+        for got, expected in zip(_final(out), _one_process(24)):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):
