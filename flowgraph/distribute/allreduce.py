@@ -19,9 +19,10 @@ Faults are fail-stop. A process that dies closes its collective connections: the
 next all-reduce fails (`UnavailableError`), and the `jax.distributed` coordination service
 terminates every survivor once the dead task misses `heartbeat_timeout_seconds` of
 heartbeats. Recovery is restart-all: start every process again; `MonitoredTrainingSession`
-(with a `checkpoint_dir`) restores the last checkpoint in each of them. Variables being
-replicated, a checkpoint needs nothing gathered: the chief (task 0) saves its own copy and
-every process restores from it, in this mode or in a single process.
+(with a `checkpoint_dir`) restores the last checkpoint in each of them. A sharded Saver
+(MonitoredTrainingSession's) writes one shard of each checkpoint per process, merged by the
+chief (`flowgraph.distribute.checkpoint`); every process restores from it, in this mode or
+in a single process.
 """
 
 from __future__ import annotations
