@@ -3,7 +3,8 @@
 In all-reduce mode (`kernels.collective.job_mesh()` is a mesh), the traced function of a
 segment with a collective op (`kernels.collective.OPS`) runs per device under `shard_map`
 over the mesh of every process's devices, where the op is `lax.pmean` over the mesh's
-axis: the step and its all-reduce are one compiled program, launched by every process.
+axis (`reductions`: called in place of its kernel): the step and its all-reduce are one
+compiled program, launched by every process.
 Each process passes its own values (variables, feeds, keys) as the local blocks of global
 arrays (every local device holds a copy; the blocks differ between processes, which
 `shard_map` allows with `check_vma=False`), and takes its local copy of every output back:
@@ -31,6 +32,15 @@ def mesh_of(segment: Segment) -> Mesh | None:
     return collective.job_mesh()
 
 
+def reductions(segment: Segment) -> dict:
+    """What a per-device trace calls in place of the segment's collective kernels."""
+    return {n.name: _mean_over_mesh for n in segment.nodes if n.op in collective.OPS}
+
+
+def _mean_over_mesh(kernel, args, attrs) -> tuple:
+    return collective.mean_over_mesh(*args)
+
+
 def per_device(trace: Callable, mesh: Mesh, static_positions: tuple[int, ...]) -> Callable:
     """`trace` run on every device of `mesh` under `shard_map`; static arguments stay
     compile-time values, every other argument is the device's block."""
@@ -42,8 +52,7 @@ def per_device(trace: Callable, mesh: Mesh, static_positions: tuple[int, ...]) -
             full = list(args)
             for i, block in zip(dynamic, blocks):
                 full[i] = block
-            with collective.over_mesh():
-                return trace(*full)
+            return trace(*full)
 
         mapped = jax.shard_map(
             body, mesh=mesh, in_specs=PartitionSpec(), out_specs=PartitionSpec(), check_vma=False

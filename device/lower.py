@@ -157,6 +157,8 @@ def _lower_xla(
     donated += tuple(len(use.reads) + len(use.probes) + i for i in range(len(use.rngs)))
 
     hoisted = _hoisted(segment)
+    mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
+    reductions = collective.reductions(segment) if mesh is not None else {}
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
@@ -165,6 +167,7 @@ def _lower_xla(
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
         calls.update((n, linearizing(n, wrt, frame)) for n, wrt in segment.linearized.items())
         calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
+        calls.update(reductions)
         run_nodes(segment.nodes, frame, segment.folded, calls)
         return _results(frame, segment, use, checks.reports(watched, frame))
 
@@ -173,7 +176,6 @@ def _lower_xla(
     # A segment placed off the default device runs there even when no input is (constants);
     # one holding a collective op, in all-reduce mode, runs on every device of the job.
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
-    mesh = collective.mesh_of(segment)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
     jitted = jax.jit(

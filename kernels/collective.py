@@ -14,8 +14,6 @@ once every shard exists). In a single process it only waits for the writes.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
 
 import jax
@@ -41,7 +39,6 @@ declare(
     stateful=True,
 )
 
-_per_device = contextvars.ContextVar("per_device", default=False)  # tracing under shard_map
 _chosen = {"mesh": None}
 
 
@@ -51,13 +48,17 @@ _chosen = {"mesh": None}
     shape=lambda specs, attrs, static_values: list(specs),
 )
 def all_reduce_mean(*input):
-    if _per_device.get():
-        return tuple(lax.pmean(x, AXIS) for x in input)
+    # In all-reduce mode the compiled step calls `mean_over_mesh` instead (device.collective).
     if job_mesh() is None:
         return tuple(input)
     raise UnimplementedError(
         None, None, "FlowgraphAllReduceMean runs only in a compiled step, not inside a loop body"
     )
+
+
+def mean_over_mesh(*input):
+    """The op's values in a step traced per device under `shard_map` over the job's mesh."""
+    return tuple(lax.pmean(x, AXIS) for x in input)
 
 
 def job_mesh() -> Mesh | None:
@@ -76,16 +77,6 @@ def _every_device() -> Mesh:
 def use_mesh(mesh: Mesh | None) -> None:
     """Makes collective ops reduce over `mesh` from now on (None: the job's devices)."""
     _chosen["mesh"] = mesh
-
-
-@contextlib.contextmanager
-def over_mesh():
-    """While a step is traced per device: collective ops reduce over the mesh's axis."""
-    token = _per_device.set(True)
-    try:
-        yield
-    finally:
-        _per_device.reset(token)
 
 
 # flowgraph-specific: TF1 synchronizes workers through queues on a ps; this job has none.
