@@ -1,6 +1,7 @@
 """All-reduce data parallelism: the step time of 2 processes x 1 CPU device on jax.distributed
 against the same model in one process, and against the floor of a bare 2-process jax
-all-reduce of the same bytes (gloo, no flowgraph).
+all-reduce of the same bytes (gloo, no flowgraph: one `shard_map` + `pmean` program), and
+against the same training step written in bare jax over the 2 processes (`jax_step_2`).
 
 Usage: PYTHONPATH=. python benchmarks/allreduce.py [--mb 1] [--steps 50] [--repeats 3]
 
@@ -64,10 +65,59 @@ def _flowgraph_step(mb: float, rows: slice):
 
 
 def _jax_step(mb: float):
-    from kernels import collective
+    """A bare jax all-reduce of the same bytes: one `shard_map` + `pmean` program."""
+    import jax
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-    value = np.ones(int(mb * (1 << 20) / 4), np.float32)
-    return lambda: collective._mean_over_job((value,))
+    mesh = Mesh(np.array(jax.devices()), ("replicas",))
+    mean = jax.jit(
+        jax.shard_map(
+            lambda v: jax.lax.pmean(v, "replicas"),
+            mesh=mesh,
+            in_specs=PartitionSpec(),
+            out_specs=PartitionSpec(),
+            check_vma=False,
+        )
+    )
+    value = jax.device_put(np.ones(int(mb * (1 << 20) / 4), np.float32))
+    sharding = NamedSharding(mesh, PartitionSpec())
+    block = jax.make_array_from_single_device_arrays(value.shape, sharding, [value])
+    return lambda: mean(block).block_until_ready()
+
+
+def _jax_train_step(mb: float, rows: slice):
+    """The same training step in bare jax, the way flowgraph compiles it: one `shard_map`
+    program (forward, gradient, `pmean`, update), the weight donated; the loss fetched."""
+    import jax
+    import jax.numpy as jnp
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    width = int(np.sqrt(mb * (1 << 20) / 4))
+    xs = np.random.RandomState(0).randn(_BATCH, width).astype(np.float32)
+    mesh = Mesh(np.array(jax.devices()), ("replicas",))
+    replicated = NamedSharding(mesh, PartitionSpec())
+
+    def step(w, x):
+        loss, grad = jax.value_and_grad(lambda w: jnp.mean(jnp.square(x @ w - 1.0)))(w)
+        return w - 0.01 * jax.lax.pmean(grad, "replicas"), loss
+
+    spec = PartitionSpec()
+    per_device = jax.shard_map(step, mesh=mesh, in_specs=spec, out_specs=spec, check_vma=False)
+    compiled = jax.jit(per_device, donate_argnums=0)
+
+    def as_global(value):
+        return jax.make_array_from_single_device_arrays(
+            value.shape, replicated, [jax.device_put(value, jax.local_devices()[0])]
+        )
+
+    state = {"w": jnp.zeros((width, width))}
+
+    def run():
+        w, loss = compiled(as_global(state["w"]), as_global(xs[rows]))
+        state["w"] = w.addressable_data(0)
+        return np.asarray(loss.addressable_data(0))
+
+    return run
 
 
 def _worker(args) -> None:
@@ -81,6 +131,8 @@ def _worker(args) -> None:
         step = _flowgraph_step(args.mb, slice(0, _BATCH))
     elif args.variant == "allreduce_2":
         step = _flowgraph_step(args.mb, slice(args.task * half, (args.task + 1) * half))
+    elif args.variant == "jax_step_2":
+        step = _jax_train_step(args.mb, slice(args.task * half, (args.task + 1) * half))
     else:
         step = _jax_step(args.mb)
     print(json.dumps(_timings(step, args.steps)), flush=True)
@@ -113,7 +165,7 @@ def main() -> None:
     if args.variant:
         _worker(args)
         return
-    variants = ["one_process", "allreduce_2", "jax_allreduce_floor"]
+    variants = ["one_process", "allreduce_2", "jax_step_2", "jax_allreduce_floor"]
     runs = {v: [] for v in variants}
     for _ in range(args.repeats):
         for v in variants:

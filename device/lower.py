@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks, compile_options
+from device import checks, collective, compile_options
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -157,6 +157,8 @@ def _lower_xla(
     donated += tuple(len(use.reads) + len(use.probes) + i for i in range(len(use.rngs)))
 
     hoisted = _hoisted(segment)
+    mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
+    reductions = collective.reductions(segment) if mesh is not None else {}
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
@@ -165,13 +167,17 @@ def _lower_xla(
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
         calls.update((n, linearizing(n, wrt, frame)) for n, wrt in segment.linearized.items())
         calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
+        calls.update(reductions)
         run_nodes(segment.nodes, frame, segment.folded, calls)
         return _results(frame, segment, use, checks.reports(watched, frame))
 
     if bodies:
         trace = checks.checking_bodies(trace, stateful=not use.empty)
-    # A segment placed off the default device runs there even when no input is (constants).
+    # A segment placed off the default device runs there even when no input is (constants);
+    # one holding a collective op, in all-reduce mode, runs on every device of the job.
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
+    if mesh is not None:
+        trace, placed = collective.per_device(trace, mesh, static_positions), None
     jitted = jax.jit(
         trace,
         static_argnums=static_positions,
@@ -179,6 +185,8 @@ def _lower_xla(
         out_shardings=placed,
         compiler_options=compile_options.for_device(segment.device),
     )
+    if mesh is not None:
+        jitted = collective.over_job(jitted, mesh, static_positions, segment)
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted

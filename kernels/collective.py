@@ -1,9 +1,15 @@
-"""The all-reduce of data parallelism on `jax.distributed` (a flowgraph-specific op).
+"""The collective ops of data parallelism on `jax.distributed` (flowgraph-specific ops).
 
-Every process of a `jax.distributed` job contributes its values (a step's gradients, all in
-one op); their means over the job's devices are one XLA computation of all-reduces (gloo
-between CPU processes, NCCL between GPUs) compiled over the global device mesh. In a single
+`FlowgraphAllReduceMean`: every process of a `jax.distributed` job contributes its values
+(a step's gradients, all in one op); their means over the job's devices are XLA
+all-reduces (gloo between CPU processes, NCCL between GPUs) compiled into the step itself:
+a segment holding the op is traced per device under `shard_map` over the job's mesh
+(`device.collective`), where the op is `lax.pmean` over the mesh's axis. In a single
 process it is the identity.
+
+`FlowgraphJobBarrier`: every process waits there until all have reached it, their pending
+checkpoint writes done first (a save of one bundle shard per process, merged by the chief
+once every shard exists). In a single process it only waits for the writes.
 """
 
 from __future__ import annotations
@@ -12,11 +18,16 @@ import functools
 
 import jax
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jax import lax
+from jax.sharding import Mesh
 
-from kernels.errors import UnavailableError
+from kernels import io_checkpoint
+from kernels.errors import DeadlineExceededError, UnimplementedError
 from kernels.op_def import declare
 from kernels.registry import HOST, SIDE_EFFECTS, register
+
+AXIS = "replicas"  # the job mesh's one axis: every device of every process
+OPS = frozenset({"FlowgraphAllReduceMean"})  # op types that reduce over the mesh's axis
 
 # flowgraph-specific: TF1's collective ops (CollectiveReduce) need group/instance keys that
 # the data-parallel mode has no use for; one job-wide mean is all it takes.
@@ -28,48 +39,75 @@ declare(
     stateful=True,
 )
 
+_chosen = {"mesh": None}
+
 
 @register(
     "FlowgraphAllReduceMean",
-    kind=HOST,
     effects=SIDE_EFFECTS,
     shape=lambda specs, attrs, static_values: list(specs),
 )
 def all_reduce_mean(*input):
-    values = tuple(np.asarray(v) for v in input)
-    if jax.process_count() == 1:
-        return values
-    try:
-        return _mean_over_job(values)
-    except jax.errors.JaxRuntimeError as e:
-        # A peer that died closes its gloo pairs: the survivors fail fast (fail-stop).
-        raise UnavailableError(None, None, f"All-reduce across processes failed: {e}") from None
-
-
-def _mean_over_job(values: tuple) -> tuple:
-    """The means of `values` over every device of the job, as local numpy arrays."""
-    means = _mean_fn()(tuple(_one_row_per_device(v) for v in values))
-    return tuple(np.asarray(m.addressable_data(0)) for m in means)
-
-
-def _one_row_per_device(value: np.ndarray):
-    """A global array of `value` on every device of this process, stacked over the job."""
-    sharded, _ = _shardings()
-    rows = [jax.device_put(value[None], d) for d in jax.local_devices()]
-    shape = (jax.device_count(),) + value.shape
-    return jax.make_array_from_single_device_arrays(shape, sharded, rows)
-
-
-@functools.cache
-def _shardings() -> tuple[NamedSharding, NamedSharding]:
-    """(one row per device, replicated) over the job's mesh of every device."""
-    mesh = Mesh(np.array(jax.devices()), ("replicas",))
-    return NamedSharding(mesh, PartitionSpec("replicas")), NamedSharding(mesh, PartitionSpec())
-
-
-@functools.cache
-def _mean_fn():
-    _, replicated = _shardings()
-    return jax.jit(
-        lambda xs: tuple(x.mean(axis=0, dtype=x.dtype) for x in xs), out_shardings=replicated
+    # In all-reduce mode the compiled step calls `mean_over_mesh` instead (device.collective).
+    if job_mesh() is None:
+        return tuple(input)
+    raise UnimplementedError(
+        None, None, "FlowgraphAllReduceMean runs only in a compiled step, not inside a loop body"
     )
+
+
+def mean_over_mesh(*input):
+    """The op's values in a step traced per device under `shard_map` over the job's mesh."""
+    return tuple(lax.pmean(x, AXIS) for x in input)
+
+
+def job_mesh() -> Mesh | None:
+    """The mesh collective ops reduce over: every device of the `jax.distributed` job (None
+    in a single process, unless `use_mesh` set one)."""
+    if _chosen["mesh"] is not None:
+        return _chosen["mesh"]
+    return _every_device() if jax.process_count() > 1 else None
+
+
+@functools.cache
+def _every_device() -> Mesh:
+    return Mesh(np.array(jax.devices()), (AXIS,))
+
+
+def use_mesh(mesh: Mesh | None) -> None:
+    """Makes collective ops reduce over `mesh` from now on (None: the job's devices)."""
+    _chosen["mesh"] = mesh
+
+
+# flowgraph-specific: TF1 synchronizes workers through queues on a ps; this job has none.
+declare(
+    "FlowgraphJobBarrier",
+    inputs=("key: string", "wait_for: string"),
+    attrs=("timeout_seconds: int = 600",),
+    stateful=True,
+)
+
+_barriers_passed: dict[str, int] = {}  # every process passes the same barriers in order
+
+
+@register("FlowgraphJobBarrier", kind=HOST, effects=SIDE_EFFECTS, shape=lambda *_: [])
+def job_barrier(key, wait_for, *, timeout_seconds=600):
+    """Waits for the pending writes of the checkpoint prefixes `wait_for`, then for every
+    process of the job to reach the barrier `key` (DeadlineExceededError after
+    `timeout_seconds`)."""
+    prefixes = [p.decode() if isinstance(p, bytes) else str(p) for p in np.ravel(wait_for)]
+    for prefix in prefixes:
+        io_checkpoint.wait(prefix)
+    if jax.process_count() == 1:
+        return ()
+    key = key.decode() if isinstance(key, bytes) else str(key)
+    count = _barriers_passed[key] = _barriers_passed.get(key, 0) + 1
+    from jax._src.distributed import global_state  # jax's coordination client, no API
+
+    try:
+        global_state.client.wait_at_barrier(f"flowgraph/{count}/{key}", 1000 * timeout_seconds)
+    except jax.errors.JaxRuntimeError as e:
+        raise DeadlineExceededError(
+            None, None, f"Processes of the job did not all reach the barrier: {e}"
+        ) from None
+    return ()

@@ -6,19 +6,23 @@ Every worker process runs the same TF1 program on its own shard of the batch, af
 
 `cluster` is a `tf.train.ClusterSpec` (or dict) with a `worker` job; worker 0's address is
 the `jax.distributed` coordinator. From then on every `Optimizer.apply_gradients` averages
-each gradient over the job (`FlowgraphAllReduceMean`: one XLA all-reduce over the global
-device mesh, gloo between CPU processes, NCCL between GPUs) before applying it. Variables
-are replicated: every process starts from the same initial values (give initializers a
-seed) and applies the same averaged update, so N processes on batches of B train exactly
-as one process on the concatenated batch of N*B (for a loss that is a mean over the batch).
+each gradient over the job (`FlowgraphAllReduceMean`) before applying it. The training step
+is compiled once over the global device mesh (`shard_map`, the all-reduce a `lax.pmean`:
+gloo between CPU processes, NCCL between GPUs): forward pass, gradients, all-reduce and
+updates are one program per step, with the variables updated in place. Variables are
+replicated: every process starts from the same initial values (give initializers a seed)
+and applies the same averaged update, so N processes on batches of B train exactly as one
+process on the concatenated batch of N*B (for a loss that is a mean over the batch). Every
+process feeds batches of the same shapes: the step is one program over the job.
 
 Faults are fail-stop. A process that dies closes its collective connections: the others'
 next all-reduce fails (`UnavailableError`), and the `jax.distributed` coordination service
 terminates every survivor once the dead task misses `heartbeat_timeout_seconds` of
 heartbeats. Recovery is restart-all: start every process again; `MonitoredTrainingSession`
-(with a `checkpoint_dir`) restores the last checkpoint in each of them. Variables being
-replicated, a checkpoint needs nothing gathered: the chief (task 0) saves its own copy and
-every process restores from it, in this mode or in a single process.
+(with a `checkpoint_dir`) restores the last checkpoint in each of them. A sharded Saver
+(MonitoredTrainingSession's) writes one shard of each checkpoint per process, merged by the
+chief (`flowgraph.distribute.checkpoint`); every process restores from it, in this mode or
+in a single process.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ import os
 
 from flowgraph import logging
 from flowgraph.client.config import RunMetadata, RunOptions
-from flowgraph.distribute import allreduce
+from flowgraph.distribute import allreduce, checkpoint as job_checkpoint
+from flowgraph.distribute.checkpoint_hook import JobCheckpointSaverHook
 from flowgraph.framework.ops import GraphKeys, get_default_graph
 from flowgraph.ops import control_flow_ops, variables
 from flowgraph.ops.summary_ops import merge_all
@@ -501,13 +502,27 @@ def MonitoredTrainingSession(  # noqa: N802  (TF's name: a function that reads a
         save_checkpoint_steps, save_checkpoint_secs, (None, 600)
     )
     scaffold = scaffold or Scaffold()
+    saving = checkpoint_dir and (
+        _positive(save_checkpoint_secs) or _positive(save_checkpoint_steps)
+    )
+    # An all-reduce job saves in every process together: one checkpoint shard each.
+    job_saver = saving and job_checkpoint.job_shard() is not None
     if not is_chief:
         if allreduce.allreduce_enabled():
             # An all-reduce worker has no chief's session to wait for: it restores the
-            # chief's last checkpoint itself (restart-all recovery) and saves nothing.
+            # last checkpoint itself (restart-all recovery) and saves its shards.
             creator = ChiefSessionCreator(
                 scaffold=scaffold, checkpoint_dir=checkpoint_dir, master=master, config=config
             )
+            if job_saver:
+                saver_hook = JobCheckpointSaverHook(
+                    checkpoint_dir,
+                    save_secs=save_checkpoint_secs,
+                    save_steps=save_checkpoint_steps,
+                    scaffold=scaffold,
+                    is_chief=False,
+                )
+                hooks = [saver_hook, *(hooks or [])]
         else:
             creator = WorkerSessionCreator(
                 scaffold=scaffold, master=master, config=config, max_wait_secs=max_wait_secs
@@ -534,9 +549,12 @@ def MonitoredTrainingSession(  # noqa: N802  (TF's name: a function that reads a
                     output_dir=summary_dir,
                 )
             )
-    if checkpoint_dir and (_positive(save_checkpoint_secs) or _positive(save_checkpoint_steps)):
+    if saving:
+        saver_hook = (
+            JobCheckpointSaverHook if job_saver else basic_session_run_hooks.CheckpointSaverHook
+        )
         all_hooks.append(
-            basic_session_run_hooks.CheckpointSaverHook(
+            saver_hook(
                 checkpoint_dir,
                 save_steps=save_checkpoint_steps,
                 save_secs=save_checkpoint_secs,

@@ -143,7 +143,11 @@ class BaseSaverBuilder:
 
     def sharded_save_op(self, checkpoint_prefix, saveables) -> Tensor:
         """TF's sharded V2 save: a `SaveV2` per device into a temporary prefix, then
-        `MergeV2Checkpoints`; returns the prefix once merged."""
+        `MergeV2Checkpoints`; returns the prefix once merged. In the all-reduce mode of a
+        job of processes, one shard per process (`flowgraph.distribute.checkpoint`)."""
+        shard = _job_checkpoint().job_shard()
+        if shard is not None:
+            return _job_checkpoint().job_sharded_save_op(self, checkpoint_prefix, saveables, shard)
         tmp_prefix = string_ops.string_join([checkpoint_prefix, os.path.normpath("_temp/part")])
         per_device = _group_by_device(saveables)
         num_shards = constant(len(per_device), dtype=dtypes.int32, name="num_shards")
@@ -231,6 +235,12 @@ class BaseSaverBuilder:
 
 
 BulkSaverBuilder = BaseSaverBuilder
+
+
+def _job_checkpoint():
+    from flowgraph.distribute import checkpoint  # it builds on this module: lazy
+
+    return checkpoint
 
 
 def _group_by_device(saveables) -> list[tuple[str, list]]:
@@ -417,6 +427,7 @@ class Saver:
         self._last_checkpoints: list[tuple[str, float]] = []
         self._checkpoints_to_be_deleted: list[tuple[str, float]] = []
         self._save_relative_paths = save_relative_paths
+        self._job_shard = None  # (process index, count): a sharded save over an all-reduce job
         if not defer_build:
             self.build()
         if self.saver_def:
@@ -440,6 +451,7 @@ class Saver:
                     return
                 raise ValueError("No variables to save")
             self._is_empty = False
+            self._job_shard = _job_checkpoint().job_shard() if self._sharded else None
             self.saver_def = self._builder.build(
                 self._var_list,
                 reshape=self._reshape,
@@ -615,6 +627,8 @@ class Saver:
             raise e
         path = path.decode() if isinstance(path, bytes) else str(path)
         io_checkpoint.wait(path)  # SaveV2 writes on a writer thread: the files are whole now
+        if self._job_shard and self._job_shard[0] != 0:  # the job's chief records the save
+            write_meta_graph = write_state = False
         # The MetaGraph goes before the state file names the checkpoint, so the newest
         # checkpoint a reader can find always has its MetaGraph.
         if write_meta_graph:

@@ -2,8 +2,11 @@
 
     python allreduce_worker.py TASK PORT0 PORT1 STEPS CHECKPOINT_DIR [--hang-after N]
 
-Prints `task step loss` per step and `final <json weights>` at the end. With `--hang-after`
-it stops stepping after N steps and sleeps (the test kills it). Not collected by pytest.
+Prints `task step loss` per step, `final <json weights>` at the end, then one
+`segment KIND <json ops> <json donated>` line per segment of the training step's plan.
+With `--hang-after` it stops stepping after N steps and sleeps (the test kills it); with
+`--save-secs S` it saves checkpoints every S seconds instead of every step. Not collected
+by pytest.
 """
 
 import json
@@ -38,7 +41,7 @@ def model():
     return x, y, loss, train_op, [w, b]
 
 
-def main(task, ports, steps, checkpoint_dir, hang_after=None):
+def main(task, ports, steps, checkpoint_dir, hang_after=None, save_secs=None):
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     enable_allreduce(cluster, task, heartbeat_timeout_seconds=3, initialization_timeout=60)
     xs, ys = data()
@@ -47,7 +50,8 @@ def main(task, ports, steps, checkpoint_dir, hang_after=None):
     with tf.train.MonitoredTrainingSession(
         is_chief=task == 0,
         checkpoint_dir=checkpoint_dir,
-        save_checkpoint_steps=1,
+        save_checkpoint_steps=None if save_secs else 1,
+        save_checkpoint_secs=save_secs,
         save_summaries_steps=None,
         log_step_count_steps=None,
     ) as sess:
@@ -59,11 +63,17 @@ def main(task, ports, steps, checkpoint_dir, hang_after=None):
             _, value = sess.run([train_op, loss], {x: xs[rows], y: ys[rows]})
             done += 1
             print(task, done, value, flush=True)
+            if save_secs:  # steps long enough for the chief's clock to choose a few saves
+                time.sleep(save_secs / 4)
         final = sess.run(weights)
+        plan = sess._tf_sess().explain(train_op, {x: xs[rows], y: ys[rows]})
+    for seg in plan.segments:  # the all-reduce is compiled into the step's segment
+        print("segment", seg.kind, json.dumps(seg.ops), json.dumps(seg.donated), flush=True)
     print("final", json.dumps([np.asarray(v).tolist() for v in final]), flush=True)
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
     hang = int(args[args.index("--hang-after") + 1]) if "--hang-after" in args else None
-    main(int(args[0]), [int(args[1]), int(args[2])], int(args[3]), args[4], hang)
+    secs = float(args[args.index("--save-secs") + 1]) if "--save-secs" in args else None
+    main(int(args[0]), [int(args[1]), int(args[2])], int(args[3]), args[4], hang, secs)

@@ -1,8 +1,9 @@
-"""All-reduce data parallelism on jax.distributed: 2 processes x 1 CPU device on 127.0.0.1.
+"""All-reduce data parallelism on jax.distributed: 2 processes x 1 or 2 CPU devices, 127.0.0.1.
 
 The processes (tests/distribute/allreduce_worker.py) each train on half of a batch; the
-result must be one process's on the whole batch. Then the faults: a killed process stops
-the other (fail-stop), and restarting both resumes from the chief's last checkpoint.
+result must be one process's on the whole batch. Each writes its shard of every checkpoint.
+Then the faults: a killed process stops the other (fail-stop), and restarting both
+resumes from the last checkpoint, restored in each.
 """
 
 import json
@@ -37,15 +38,19 @@ def _free_ports(n):
 class _Job:
     """The two worker processes; `stop()` kills whatever still runs."""
 
-    def __init__(self, steps, checkpoint_dir, hang_after=None):
+    def __init__(self, steps, checkpoint_dir, hang_after=None, devices=1, save_secs=None):
         ports = _free_ports(2)
         env = dict(os.environ, PYTHONPATH=_ROOT, JAX_PLATFORMS="cpu")
+        if devices > 1:  # each process's value is on every one of its devices
+            env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
         self.procs = []
         for task in range(2):
             args = [sys.executable, "-u", _WORKER, str(task), *map(str, ports), str(steps)]
             args.append(str(checkpoint_dir))
             if hang_after is not None and task == 1:
                 args += ["--hang-after", str(hang_after)]
+            if save_secs is not None:
+                args += ["--save-secs", str(save_secs)]
             self.procs.append(
                 subprocess.Popen(
                     args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
@@ -105,13 +110,57 @@ def _finish(job):
     return [out for _, out in results]
 
 
-def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path):
-    outs = _finish(jobs(5, tmp_path))
+@pytest.mark.parametrize("devices", [1, 2])
+def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path, devices):
+    outs = _finish(jobs(5, tmp_path, devices=devices))
     want = _one_process(5)
     for out in outs:
         for got, expected in zip(_final(out), want):
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
     assert not np.allclose(want[0], 0.0)
+    # One compiled program per step: the all-reduce sits in the segment of the forward pass,
+    # the gradients and the updates, with the variables updated in place (donated).
+    for out in outs:
+        segments = [ln.split(" ", 2)[1:] for ln in out.splitlines() if ln.startswith("segment ")]
+        (kind, rest), *others = [s for s in segments if "AllReduceMean" in s[1]]
+        ops, donated = json.loads(rest[: rest.index("]") + 1]), rest[rest.index("]") + 1 :]
+        assert kind == "xla" and not others, segments
+        assert any(op.endswith("MatMul") for op in ops), ops
+        assert any("ApplyMomentum" in op for op in ops), ops
+        assert "w" in json.loads(donated) and len(segments) <= 2, segments
+
+
+def test_each_process_writes_its_own_shard_of_every_checkpoint(jobs, tmp_path):
+    outs = _finish(jobs(3, tmp_path))
+    prefix = tf.train.latest_checkpoint(str(tmp_path))
+    assert prefix.endswith("-3"), outs[0][-3000:]
+    # TF's sharded layout: one data file per process, one merged index, no leftovers.
+    shards = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model.ckpt-3."))
+    assert shards == [
+        "model.ckpt-3.data-00000-of-00002",
+        "model.ckpt-3.data-00001-of-00002",
+        "model.ckpt-3.index",
+        "model.ckpt-3.meta",
+    ]
+    assert all((tmp_path / s).stat().st_size > 0 for s in shards[:2])
+    assert not [p for p in tmp_path.iterdir() if "_temp" in p.name]
+    names = {name for name, _ in tf.train.list_variables(prefix)}
+    assert names == {"w", "b", "w/Momentum", "b/Momentum", "global_step"}
+    assert tf.train.load_variable(prefix, "global_step") == 3
+    np.testing.assert_allclose(tf.train.load_variable(prefix, "w"), _final(outs[1])[0], rtol=1e-6)
+
+
+def test_saves_by_the_chiefs_clock_happen_at_the_same_steps_in_both(jobs, tmp_path):
+    outs = _finish(jobs(24, tmp_path, save_secs=0.4))  # ~0.1 s a step: a save every ~4
+    state = tf.train.get_checkpoint_state(str(tmp_path))
+    steps = [int(p.rsplit("-", 1)[1]) for p in state.all_model_checkpoint_paths]
+    assert len(steps) >= 3 and steps[-1] == 24, steps
+    for step in steps:  # both processes wrote their shard of each (else a barrier timed out)
+        for shard in range(2):
+            assert (tmp_path / f"model.ckpt-{step}.data-0000{shard}-of-00002").is_file()
+    for out in outs:
+        for got, expected in zip(_final(out), _one_process(24)):
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_killed_process_stops_the_other_then_restart_all_restores_the_checkpoint(jobs, tmp_path):

@@ -1,14 +1,21 @@
-"""FlowgraphAllReduceMean in one process (the identity); across processes it is tested by
-tests/distribute/test_allreduce.py."""
+"""FlowgraphAllReduceMean (the identity) and FlowgraphJobBarrier (waits for checkpoint
+writes) in one process; across processes both are tested by tests/distribute/test_allreduce.py."""
+
+import os
 
 import numpy as np
 
 import flowgraph as tf
 from flowgraph.distribute import all_reduce_mean
+from flowgraph.distribute.checkpoint import job_barrier
+from flowgraph.train.saver import save_v2
 from kernels import op_def
 
-OP_TYPES_TESTED = {"FlowgraphAllReduceMean"}
-NOT_DIFFERENTIABLE = {"FlowgraphAllReduceMean": "applied to gradients, after the VJP"}
+OP_TYPES_TESTED = {"FlowgraphAllReduceMean", "FlowgraphJobBarrier"}
+NOT_DIFFERENTIABLE = {
+    "FlowgraphAllReduceMean": "applied to gradients, after the VJP",
+    "FlowgraphJobBarrier": "no outputs",
+}
 
 
 def test_one_process_mean_is_the_value():
@@ -32,3 +39,15 @@ def test_op_is_declared_flowgraph_specific_and_stateful():
     definition = op_def.lookup("FlowgraphAllReduceMean")
     assert [a.name for a in definition.input_arg] == ["input"]
     assert definition.is_stateful
+
+
+def test_a_barrier_in_one_process_waits_for_the_checkpoint_writes(tmp_path):
+    prefix = str(tmp_path / "ckpt")
+    save = save_v2(prefix, ["v"], [""], [tf.constant(np.arange(1 << 16, dtype=np.float32))])
+    with tf.control_dependencies([save]):
+        barrier = job_barrier(["key"], prefix)
+    with tf.Session() as sess:
+        sess.run(barrier)
+        # SaveV2 writes on a writer thread: the barrier returned once the bundle was whole.
+        assert os.path.isfile(prefix + ".index")
+    assert op_def.lookup("FlowgraphJobBarrier").is_stateful
