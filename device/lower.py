@@ -192,8 +192,9 @@ def _lower_xla(
     return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
 
 
-# A constant this large is an argument of the segment's executable, not part of its code: embedded, XLA holds it in the HLO, its literal and the executable
-# (a 64 MB initial value cost 224 MB where an argument costs its 64).
+# A constant this large is an argument of the segment's executable, not part of its code:
+# embedded, XLA holds it in the HLO, its literal and the executable (a 64 MB initial value
+# cost 224 MB where an argument costs its 64).
 HOISTED_CONSTANT_BYTES = 1 << 20
 
 
