@@ -9,7 +9,7 @@ import numpy as np
 from jax import lax
 
 from kernels import cancel
-from kernels.errors import DeadlineExceededError, InvalidArgumentError
+from kernels.errors import InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import HOST, RNG, Effects, Spec, register
 
@@ -538,8 +538,7 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bo
     while (maximum_iterations < 0 or i < maximum_iterations) and bool(
         pred(i, loop_vars, ref_values)
     ):
-        if cancel.expired():
-            raise DeadlineExceededError(None, None, "Timed out waiting for notification")
+        cancel.raise_if_stopped()
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)

@@ -94,7 +94,7 @@ class _FeedSpec:
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
-    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds")
+    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context")
 
     def __init__(
         self,
@@ -103,8 +103,10 @@ class _Run:
         build: Callable,
         epoch: int,
         sparse_feeds: tuple | None = None,
+        context: RunContext = NO_CONTEXT,
     ):
         self.plan = plan
+        self.context = context  # the session's: its closing cancels the run's loops
         self.feeds = feeds
         self.build = build
         self.epoch = epoch
@@ -119,11 +121,11 @@ class _Run:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
         if options is None:
-            fetched = self.plan.run(values)
+            fetched = self.plan.run(values, self.context)
         elif getattr(self.plan, "remote", False):  # the master runs it: only the deadline
             fetched = self.plan.run(values, options)
         else:
-            ctx = _run_context(self.plan, options, run_metadata)
+            ctx = _run_context(self.plan, options, run_metadata, self.context.cancelled)
             fetched = self.plan.run(values, ctx)
             _fill_metadata(self.plan, options, run_metadata, ctx)
         for i in self.fed_fetches:
@@ -205,6 +207,8 @@ class BaseSession:
             self._remote = RemoteSession(target, self._config)
         self._target = target
         self._closed = False
+        self._cancelled = threading.Event()  # set on close (or reset): running loops stop
+        self._context = RunContext(cancelled=self._cancelled)
         self._runs: dict[Any, _Run] = {}
         self._segments: dict = {}
         self._placements: dict = {}  # the graph's placement, per graph version
@@ -245,6 +249,7 @@ class BaseSession:
         for session in list(_LOCAL_SESSIONS):
             if isinstance(session, (Session, InteractiveSession)):
                 session._store.reset(list(containers or ()))
+                session._cancel()  # as TF's DirectSession reset, closes the session
 
     @property
     def graph(self) -> Graph:
@@ -275,8 +280,7 @@ class BaseSession:
         Returns:
           Values with the same structure as `fetches`: numpy arrays, numpy scalars, bytes.
         """
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+        self._check_open()
         run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
         if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
             options = _with_timeout(options, self._timeout)
@@ -318,8 +322,7 @@ class BaseSession:
 
         @api_boundary
         def call(*args, options=None, run_metadata=None):
-            if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
+            self._check_open()
             if len(args) != len(feed_keys):
                 raise errors.InvalidArgumentError(
                     None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}"
@@ -358,6 +361,7 @@ class BaseSession:
                 _rebuilder(leaves, tensors, build),
                 graph._epoch,
                 sparse if any(sparse) else None,
+                self._context,
             )
 
     def _plan(self, graph: Graph, tensors: list[Tensor], feeds: list[_FeedSpec], targets):
@@ -379,14 +383,29 @@ class BaseSession:
         )
 
     def close(self) -> None:
-        """Frees the session's plans and state; running it afterwards raises RuntimeError."""
+        """Frees the session's plans and state; running it afterwards raises RuntimeError.
+
+        Runs in progress in other threads end with `CancelledError`: ops waiting on queues
+        and loops with no bound (they poll the session between chunks of steps)."""
         if self._remote is not None and not self._closed:
             self._remote.close()
         self._closed = True
+        self._cancel()
         self._runs.clear()
         self._segments.clear()
-        self._store.close()  # wakes runs waiting on its queues with CancelledError
         self._store = Store()
+
+    def _cancel(self) -> None:
+        """Cancels the runs in progress and refuses new ones, as TF's runtime session
+        closes: loops stop and queue waits wake with CancelledError."""
+        self._cancelled.set()
+        self._store.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._cancelled.is_set():  # reset: TF's runtime closed the session
+            raise errors.CancelledError(None, None, "Session has been closed.")
 
     @contextlib.contextmanager
     def as_default(self):
@@ -445,14 +464,13 @@ def _with_timeout(options: RunOptions | None, timeout: RunOptions) -> RunOptions
     return merged
 
 
-def _run_context(plan, options, run_metadata) -> RunContext:
+def _run_context(plan, options, run_metadata, cancelled: threading.Event) -> RunContext:
     """What a run needs from `options`: the deadline of its waiting ops
-    (`timeout_in_ms`) and, for a traced run with `run_metadata`, a step recorder."""
+    (`timeout_in_ms`) and, for a traced run with `run_metadata`, a step recorder; and
+    the session's `cancelled` event."""
     tracing = run_metadata is not None and options.trace_level
     recorder = trace.StepRecorder(plan) if tracing else None
-    if options.timeout_in_ms <= 0 and recorder is None:
-        return NO_CONTEXT
-    return RunContext.with_timeout(options.timeout_in_ms / 1000, recorder)
+    return RunContext.with_timeout(options.timeout_in_ms / 1000, recorder, cancelled)
 
 
 def _fill_metadata(plan, options, run_metadata, ctx: RunContext) -> None:

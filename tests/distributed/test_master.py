@@ -365,5 +365,8 @@ def test_reset_of_local_sessions():
         with tf.Session() as sess:
             sess.run(v.initializer)
             tf.Session.reset("")
+            with pytest.raises(tf.errors.CancelledError, match="Session has been closed."):
+                sess.run(v)  # TF's DirectSession reset closes its sessions
+        with tf.Session() as sess:
             with pytest.raises(tf.errors.FailedPreconditionError):
-                sess.run(v)
+                sess.run(v)  # a new session: the variable is uninitialized
