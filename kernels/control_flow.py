@@ -101,33 +101,86 @@ def if_(
     _writes=(),
     _host=False,
     _switch=False,
+    _escaped=(),
 ):
     """lax.cond; a cond whose branches hold host ops runs on the host, one branch only.
     `_switch`: made by TF1's `tf.cond` (a Switch there), whose predicate must be a scalar;
-    else TF's If, where a non-scalar predicate is true when it is not empty."""
+    else TF's If, where a non-scalar predicate is true when it is not empty. `_escaped`:
+    see `_every_output`."""
     if _switch and np.ndim(cond) != 0:
         shape = ",".join(str(d) for d in np.shape(cond))
         raise InvalidArgumentError(
             None, None, f"The second input must be a scalar, but it has shape [{shape}]"
         )
+    branches = _every_output(
+        (then_branch, else_branch), _escaped, Tout, output_shapes, _host, input
+    )
     if _host:
         pred = np.asarray(cond)
         taken = bool(pred) if pred.ndim == 0 else pred.size > 0
-        return tuple(then_branch(*input) if taken else else_branch(*input))
+        return tuple(branches[0](*input) if taken else branches[1](*input))
     pred = jnp.asarray(cond)
     pred = pred.astype(bool) if pred.ndim == 0 else pred.size > 0  # TF: non-empty is true
-    return tuple(lax.cond(pred, then_branch, else_branch, *input))
+    return tuple(lax.cond(pred, *branches, *input))
 
 
 @register("Case", shape=_declared_outputs, effects=_FUNCTIONAL)
-def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), _host=False):
+def case(
+    branch_index,
+    *input,
+    branches,
+    Tout=(),
+    output_shapes=(),
+    _writes=(),
+    _host=False,
+    _escaped=(),
+):
     n = len(branches)
+    branches = _every_output(branches, _escaped, Tout, output_shapes, _host, input)
     if _host:
         index = int(np.asarray(branch_index))
         return tuple(branches[index if 0 <= index < n else n - 1](*input))
     index = jnp.asarray(branch_index, jnp.int32)
     index = jnp.where((index < 0) | (index >= n), n - 1, index)  # out of range: the last
     return tuple(lax.switch(index, branches, *input))
+
+
+def _every_output(branches, escaped: tuple, types, shapes, host: bool, input) -> tuple:
+    """The branches, each returning every output of the op (`types`, `shapes`). The last
+    `len(escaped)` outputs are tensors of one branch each (`escaped[j]`: which) used
+    outside the cond (TF1's v1 cond): a branch returns its own after the common outputs,
+    and the others give zeros there (TF1's dead values; the client never hands them out)."""
+    if not escaped:
+        return tuple(branches)
+    first = len(types) - len(escaped)
+    specs = _escaped_specs(branches, escaped, first, types, shapes, host, input)
+
+    def padded(k, fn):
+        mine = escaped.count(k)
+
+        def call(*args):
+            out = fn(*args)
+            own = iter(out[first : first + mine])
+            pad = [
+                next(own) if o == k else jnp.zeros(x.shape, x.dtype) for o, x in zip(escaped, specs)
+            ]
+            return (*out[:first], *pad, *out[first + mine :])
+
+        return call
+
+    return tuple(padded(k, fn) for k, fn in enumerate(branches))
+
+
+def _escaped_specs(branches, escaped, first, types, shapes, host, input) -> list:
+    """Shape and dtype of each escaped output: as its branch computes it (traced), or
+    from the op's declared ones on the host (where only a taken branch's values are used)."""
+    if host:
+        return [
+            jax.ShapeDtypeStruct(tuple(d or 0 for d in shapes[first + j] or ()), types[first + j])
+            for j in range(len(escaped))
+        ]
+    traced = {k: jax.eval_shape(branches[k], *input) for k in set(escaped)}
+    return [traced[o][first + escaped[:j].count(o)] for j, o in enumerate(escaped)]
 
 
 @register("While", shape=_declared_outputs, static=("@_loop.static",), effects=_FUNCTIONAL)

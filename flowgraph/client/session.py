@@ -25,10 +25,18 @@ from flowgraph.client import placement_logging
 from flowgraph.client.config import ConfigProto, RunOptions
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
-from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
+from flowgraph.framework.ops import (
+    Graph,
+    Operation,
+    Tensor,
+    _remove_last,
+    encloses,
+    get_default_graph,
+)
 from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from flowgraph.framework.traceback_util import api_boundary
+from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
 
@@ -94,7 +102,9 @@ class _FeedSpec:
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
-    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context")
+    __slots__ = (
+        "plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context", "dead",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -104,8 +114,10 @@ class _Run:
         epoch: int,
         sparse_feeds: tuple | None = None,
         context: RunContext = NO_CONTEXT,
+        dead: list | None = None,
     ):
         self.plan = plan
+        self.dead = dead  # fetches computed from cond branch values: `dead_checks`
         self.context = context  # the session's: its closing cancels the run's loops
         self.feeds = feeds
         self.build = build
@@ -137,6 +149,9 @@ class _Run:
             if found is None:
                 raise
             raise found from None
+        if self.dead:  # their flags were fetched last
+            flags = sum(len(f) for _, f in self.dead)
+            cond_branch_values.raise_if_dead(self.dead, values[len(values) - flags :])
         return self.build(values)
 
 
@@ -354,7 +369,9 @@ class BaseSession:
             feeds = [_FeedSpec(t) for t in feed_tensors]
             tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
             targets = [x.name for x in leaves if isinstance(x, Operation)]
-            plan = self._plan(graph, tensors, feeds, targets)
+            dead = cond_branch_values.dead_checks(graph, tensors, feed_tensors)
+            flags = [f for _, fs in dead for f in fs]
+            plan = self._plan(graph, tensors + flags, feeds, targets)
             return _Run(
                 plan,
                 feeds,
@@ -362,6 +379,7 @@ class BaseSession:
                 graph._epoch,
                 sparse if any(sparse) else None,
                 self._context,
+                dead,
             )
 
     def _plan(self, graph: Graph, tensors: list[Tensor], feeds: list[_FeedSpec], targets):
@@ -610,6 +628,14 @@ def _make_dict(cls, keys, values):
 def _fetch_element(fetch, graph: Graph):
     if fetch is None:
         raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    inner = getattr(fetch, "graph", None)
+    if isinstance(fetch, (Tensor, Operation)) and inner is not graph and encloses(graph, inner):
+        op = fetch.op if isinstance(fetch, Tensor) else fetch
+        raise ValueError(  # TF's InaccessibleTensorError (a ValueError): in a branch or body
+            f"Operation {op.name} has been marked as not fetchable. Typically this happens "
+            "when it is defined in another function or code block. Use return values, "
+            "explicit Python locals or TensorFlow collections to access it."
+        )
     try:
         element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
     except TypeError:

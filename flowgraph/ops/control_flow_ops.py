@@ -20,7 +20,13 @@ from flowgraph.framework.ops import (
     get_default_graph,
 )
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, control_flow_checks, control_flow_composites, math_ops
+from flowgraph.ops import (
+    array_ops,
+    cond_branch_values,
+    control_flow_checks,
+    control_flow_composites,
+    math_ops,
+)
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
@@ -309,7 +315,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
     if isinstance(pred, bool):
-        raise TypeError("pred must not be a Python bool")
+        raise TypeError("'pred' must not be a Python bool.")  # TF 2.21's v1 cond
     with name_scope(name, "cond", [pred]) as scope:
         pred = convert_to_tensor(pred)
         if pred.dtype.base_dtype != dtypes.bool:  # TF1's Switch takes a bool pred only
@@ -340,6 +346,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
+        cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
@@ -440,6 +447,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
                 output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
                 _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             )
+        cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
