@@ -698,7 +698,14 @@ declare(
 
 @register("DenseListGetItem", shape=_list_item_shape)
 def dense_list_get_item(buffer, index):
+    if _strings(buffer):
+        return np.asarray(buffer)[int(index)]
     return lax.dynamic_index_in_dim(buffer, jnp.asarray(index), 0, keepdims=False)
+
+
+def _strings(buffer) -> bool:
+    """Whether `buffer` holds strings (a numpy object array, on the host): jax has none."""
+    return getattr(buffer, "dtype", None) == np.dtype(object)
 
 
 declare(
@@ -710,7 +717,16 @@ declare(
 
 
 @register("DenseListSetItem", shape=_list_set_shape)
-def dense_list_set_item(buffer, index, item, *, size: int = -1):
+def dense_list_set_item(buffer, index, item, *, size: int = -1, _grows: bool = False):
+    """`_grows`: a `dynamic_size` TensorArray written in a loop stepped from the host
+    (concrete values): a write past its end first grows it with zeros."""
+    if _grows and int(index) >= buffer.shape[0]:
+        padding = np.zeros((int(index) + 1 - buffer.shape[0], *buffer.shape[1:]), buffer.dtype)
+        buffer = np.concatenate([np.asarray(buffer), padding])
+    if _strings(buffer):
+        out = np.array(buffer, dtype=object)
+        out[int(index), ...] = np.asarray(item, dtype=object)
+        return out
     return lax.dynamic_update_index_in_dim(
         buffer, jnp.asarray(item, buffer.dtype), jnp.asarray(index), 0
     )
@@ -724,8 +740,17 @@ declare(
 )
 
 
-@register("DenseListGather")
+def _list_gather_shape(specs, attrs, static_values):
+    buffer, indices = specs
+    if buffer.shape is None or indices.shape is None:
+        return [Spec(None, buffer.dtype)]
+    return [Spec((*indices.shape, *buffer.shape[1:]), buffer.dtype)]
+
+
+@register("DenseListGather", shape=_list_gather_shape)
 def dense_list_gather(buffer, indices):
+    if _strings(buffer):
+        return np.take(np.asarray(buffer), np.asarray(indices), axis=0)
     return jnp.take(buffer, indices, axis=0)
 
 
@@ -737,6 +762,10 @@ declare(
 )
 
 
-@register("DenseListScatter")
+@register("DenseListScatter", shape=lambda specs, attrs, static_values: [specs[0]])
 def dense_list_scatter(buffer, tensor, indices):
+    if _strings(buffer):
+        out = np.array(buffer, dtype=object)
+        out[np.asarray(indices)] = np.asarray(tensor, dtype=object)
+        return out
     return jnp.asarray(buffer).at[indices].set(jnp.asarray(tensor, buffer.dtype))

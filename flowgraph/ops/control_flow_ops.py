@@ -512,7 +512,7 @@ def while_loop(
         body_fn = _traced_body(body, structure, len(entries))
         cond_fn = _scalar_cond(cond, scope)
         cond_body = _trace(scope + "cond", cond_fn, structure, specs, True, True, loop=True)
-        loop_body = _trace(scope + "body", body_fn, structure, specs, True, loop=True)
+        loop_body = _trace(scope + "body", body_fn, structure, specs, True, True, loop=True)
         control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
@@ -532,7 +532,17 @@ def while_loop(
         trips = -1 if counting is None or counting.bound is None else counting.trips()
         if trips >= 0 and limit >= 0:
             trips = min(trips, limit)
-        _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
+        if _grows_untested(entries, counting, stacked):  # TF's arrays grow in any loop
+            _allocate_empty(entries, loop_body)
+            host = eager = True
+            invariants = [  # a growing array's length is only known after the loop
+                tensor_shape.TensorShape([None]).concatenate(e.tensor.shape[1:])
+                if e.growing
+                else inv
+                for e, inv in zip(entries, invariants)
+            ]
+        else:
+            _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
         rule = None
         if counting is None and not host:  # counting to a bound only known at run time
             rule = _run_time_counting(cond_body, loop_body, entries)
@@ -745,6 +755,31 @@ class _Entry:
         if self.deferred:
             return tensor_shape.unknown_shape()
         return self.tensor.shape
+
+
+def _grows_untested(entries, counting, stacked) -> bool:
+    """Whether a `dynamic_size` TensorArray grows in a loop that does not write it once
+    per step of a counting loop (so no length is known before the loop runs)."""
+    counted = {j for j, _ in stacked} if counting is not None else set()
+    return any(e.growing and j not in counted for j, e in enumerate(entries))
+
+
+def _allocate_empty(entries, loop_body) -> None:
+    """Empty buffers for the growing TensorArrays of a loop stepped op by op from the host,
+    where each write past the end grows its array (`_grows`), as TF's do."""
+    for e, r in zip(entries, loop_body.results):
+        if e.growing:
+            _mark_growing_writes(r)
+            e.tensor = e.array._sized(0)._zeros(r.shape[1:])
+
+
+def _mark_growing_writes(buffer: Tensor) -> None:
+    op = buffer.op
+    while op.type == "DenseListSetItem":
+        op._attrs["_grows"] = True
+        op._node = None
+        op.graph._mutated()
+        op = op.inputs[0].op
 
 
 def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, limit: int):

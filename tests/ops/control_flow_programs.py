@@ -8,6 +8,8 @@ a list of feed dicts (placeholder -> value), each fetch run once per feed dict.
 
 from __future__ import annotations
 
+import collections
+
 import numpy as np
 
 
@@ -238,6 +240,139 @@ def loop_over_tensor_array_unstacked_input(tf):
 
     _, acc = tf.while_loop(lambda i, a: i < tf.shape(xs)[0], body, [0, tf.zeros([2])])
     return {"acc": acc}, [{xs: np.arange(6, dtype=np.float32).reshape(3, 2)}]
+
+
+def decode_with_dynamic_size_tensor_array(tf):
+    limit = tf.placeholder(tf.int32, [])
+
+    def body(step, value, ta):
+        ta = ta.write(step, value)
+        return step + 1, value * 3 % 17, ta
+
+    ta = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+    steps, _, ta = tf.while_loop(
+        lambda s, v, ta: tf.logical_and(v != 1, s < limit), body, [0, 5, ta]
+    )
+    return {"steps": steps, "tokens": ta.stack()}, [{limit: 100}, {limit: 3}]
+
+
+def map_fn_with_a_cond_inside(tf):
+    xs = tf.placeholder(tf.float32, [None])
+    r = tf.map_fn(lambda x: tf.cond(x > 0, lambda: x * 2.0, lambda: -x), xs)
+    return {"r": r}, [{xs: np.array([1.0, -2.0, 3.0], np.float32)}]
+
+
+def scan_and_foldl_with_cond(tf):
+    xs = tf.constant([1.0, 2.0, 3.0, 4.0])
+    s = tf.scan(lambda a, x: tf.cond(x > 2.0, lambda: a + x, lambda: a * x), xs, initializer=1.0)
+    f = tf.foldl(lambda a, x: a + tf.cond(x > 2.0, lambda: x, lambda: 0.0), xs, initializer=0.0)
+    return {"scan": s, "foldl": f}, [{}]
+
+
+def cond_returning_no_ops(tf):
+    p = tf.placeholder(tf.bool, [])
+    v = tf.Variable(0)
+    r = tf.cond(p, lambda: tf.assign_add(v, 1).op, lambda: tf.no_op())
+    with tf.control_dependencies([r]):
+        after = tf.identity(v)
+    return {"after": after}, [{p: True}, {p: False}, {p: True}]
+
+
+def while_loop_namedtuple_state(tf):
+    State = collections.namedtuple("State", ["i", "acc"])
+    r = tf.while_loop(
+        lambda s: s.i < 5,
+        lambda s: State(s.i + 1, s.acc * 2.0),
+        [State(tf.constant(0), tf.constant(1.0))],
+    )
+    return {"r": list(r[0]) if isinstance(r, list) else list(r)}, [{}]
+
+
+def int64_maximum_iterations_tensor(tf):
+    m = tf.placeholder(tf.int64, [])
+    r = tf.while_loop(lambda i: i < 100, lambda i: i + 2, [tf.constant(0)], maximum_iterations=m)
+    return {"r": r}, [{m: 7}, {m: 0}]
+
+
+def loop_assigning_a_variable(tf):
+    v = tf.Variable(1.0)
+
+    def body(i):
+        with tf.control_dependencies([tf.assign(v, v * 2.0)]):
+            return i + 1
+
+    r = tf.while_loop(lambda i: i < 4, body, [0])
+    with tf.control_dependencies([r]):
+        out = tf.identity(v)
+    return {"v": out}, [{}, {}]
+
+
+def case_inside_a_loop(tf):
+    def body(i, acc):
+        c = tf.case(
+            [(tf.equal(i % 3, 0), lambda: acc + 1), (tf.equal(i % 3, 1), lambda: acc * 2)],
+            default=lambda: acc - 1,
+        )
+        return i + 1, c
+
+    return {"r": tf.while_loop(lambda i, a: i < 7, body, [0, 1])}, [{}]
+
+
+def cond_with_placeholder_with_default_pred(tf):
+    p = tf.placeholder_with_default(False, [])
+    x = tf.constant(3.0)
+    return {"r": tf.cond(p, lambda: x, lambda: -x)}, [{}, {p: True}]
+
+
+def while_loop_cond_on_tensor_array_size(tf):
+    ta = tf.TensorArray(tf.float32, size=4)
+
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.cast(i * i, tf.float32))
+
+    _, ta = tf.while_loop(lambda i, ta: i < ta.size(), body, [0, ta])
+    return {"r": ta.stack()}, [{}]
+
+
+def loop_with_a_string_tensor_array(tf):
+    words = tf.constant(["a", "bb", "ccc"])
+
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.strings.join([words[i], "!"]))
+
+    _, ta = tf.while_loop(lambda i, ta: i < 3, body, [0, tf.TensorArray(tf.string, size=3)])
+    return {"r": ta.stack()}, [{}]
+
+
+def loop_with_gradient_wrt_variable_and_unknown_trips(tf):
+    w = tf.Variable(1.5)
+    x = tf.placeholder(tf.float32, [])
+
+    def body(v):
+        return v * w + 1.0
+
+    r = tf.while_loop(lambda v: v < x, body, [tf.constant(1.0)])
+    return {"r": r, "g": tf.gradients(r, w)[0]}, [{x: 10.0}]
+
+
+def nested_cond_sharing_predicate(tf):
+    p = tf.placeholder(tf.bool, [])
+    x = tf.constant(2.0)
+    r = tf.cond(p, lambda: tf.cond(p, lambda: x * 10, lambda: x * 100), lambda: x)
+    return {"r": r}, [{p: True}, {p: False}]
+
+
+
+def string_tensor_array_outside_loops(tf):
+    ta = tf.TensorArray(tf.string, size=3).write(0, "a").write(2, "c").write(1, "b")
+    unstacked = tf.TensorArray(tf.string, size=2).unstack(tf.constant(["x", "y"]))
+    fetches = {
+        "stack": ta.stack(),
+        "read": ta.read(2),
+        "gather": ta.gather([2, 0]),
+        "unstacked": unstacked.stack(),
+    }
+    return fetches, [{}]
 
 
 PROGRAMS = {

@@ -51,7 +51,9 @@ def _assert_same(have, want, where: str) -> None:
         assert isinstance(have, list) and len(have) == len(want), where
         for h, w in zip(have, want):
             _assert_same(h, w, where)
-    elif isinstance(want, str):
+    elif isinstance(want, str) or (
+        isinstance(want, list) and all(isinstance(w, str) for w in want)
+    ):
         assert have == want, f"{where}: {have!r} != {want!r}"
     else:
         np.testing.assert_allclose(np.asarray(have), np.asarray(want), rtol=1e-6, err_msg=where)
