@@ -132,10 +132,10 @@ class _Run:
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        if options is None:
-            fetched = self.plan.run(values, self.context)
-        elif getattr(self.plan, "remote", False):  # the master runs it: only the deadline
+        if getattr(self.plan, "remote", False):  # the master runs it: only the deadline
             fetched = self.plan.run(values, options)
+        elif options is None:
+            fetched = self.plan.run(values, self.context)
         else:
             ctx = _run_context(self.plan, options, run_metadata, self.context.cancelled)
             fetched = self.plan.run(values, ctx)
