@@ -158,7 +158,7 @@ def _guarded(fn: Callable) -> Callable:
 def _not_ours(record: logging.LogRecord) -> bool:
     # jax logs every exception a debug callback raises; ours reach the caller as TF errors.
     message = str(record.exc_info[1]) if record.exc_info else ""
-    return _MARK not in message and cancel.MARK not in message
+    return not any(m in message for m in (_MARK, cancel.MARK, cancel.CANCELLED_MARK))
 
 
 logging.getLogger("jax._src.debugging").addFilter(_not_ours)
@@ -166,8 +166,9 @@ logging.getLogger("jax._src.debugging").addFilter(_not_ours)
 
 def raised(e: BaseException) -> errors.OpError | None:
     """The TF error a host callback raised, if `e` is jax's report of it."""
-    if cancel.MARK in str(e):  # an unbounded compiled loop stopped at the run's deadline
-        return errors.DeadlineExceededError(None, None, "Timed out waiting for notification")
+    for mark in (cancel.MARK, cancel.CANCELLED_MARK):  # an unbounded compiled loop stopped
+        if mark in str(e):
+            return cancel.stopped_error(mark)
     found = re.search(re.escape(_MARK) + r"(\d+)#", str(e))
     if found is None:
         return None

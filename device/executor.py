@@ -157,7 +157,7 @@ class _FirstCallTimer:
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
     try:
-        with cancel.running(ctx.deadline):  # loops without a bound poll the deadline
+        with cancel.running(ctx.deadline, ctx.cancelled):  # unbounded loops poll them
             return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
         # The error already names the node and the user's line; drop jax's tracing notes.

@@ -1,5 +1,6 @@
-"""Deadlines of the compiled calls now running: a loop with no bound polls them, so that a
-run's `timeout_in_ms` (or `operation_timeout_in_ms`) ends it as TensorFlow cancels a step."""
+"""Deadlines and cancellation of the compiled calls now running: a loop with no bound polls
+them, so that a run's `timeout_in_ms` (or `operation_timeout_in_ms`) or the closing of its
+session ends it as TensorFlow cancels a step."""
 
 from __future__ import annotations
 
@@ -8,19 +9,39 @@ import itertools
 import math
 import threading
 import time
+from typing import NamedTuple
+
+from kernels import errors
 
 MARK = "flowgraph: a compiled loop passed its run's deadline"
-_running: dict[int, float] = {}  # call -> its run's deadline (time.monotonic(); inf: none)
+CANCELLED_MARK = "flowgraph: a compiled loop's session was closed"
+
+
+class _Call(NamedTuple):
+    deadline: float  # time.monotonic(); inf: none
+    cancelled: threading.Event | None  # set when the run's session closes
+    thread: int  # the thread that made the call (where a CPU loop's callbacks run)
+
+    def stop(self) -> str | None:
+        """Why the call must stop (the mark to raise), or None."""
+        if self.cancelled is not None and self.cancelled.is_set():
+            return CANCELLED_MARK
+        return MARK if time.monotonic() > self.deadline else None
+
+
+_running: dict[int, _Call] = {}
 _ids = itertools.count()
 _lock = threading.Lock()
 
 
 @contextlib.contextmanager
-def running(deadline: float | None):
-    """Registers one compiled call of a run with `deadline` (None: none) while it runs."""
+def running(deadline: float | None, cancelled: threading.Event | None = None):
+    """Registers one compiled call of a run with `deadline` (None: none) and the event
+    `cancelled` (set when its session closes; None: never) while it runs."""
     key = next(_ids)
+    call = _Call(math.inf if deadline is None else deadline, cancelled, threading.get_ident())
     with _lock:
-        _running[key] = math.inf if deadline is None else deadline
+        _running[key] = call
     try:
         yield
     finally:
@@ -28,16 +49,47 @@ def running(deadline: float | None):
             del _running[key]
 
 
-def expired() -> bool:
-    """Whether every call now running is past its run's deadline: a loop cannot tell whose
-    it is, so it stops only then (with one run at a time, exactly when its deadline passes;
-    never while a run without a deadline is running)."""
+def stop_reason() -> str | None:
+    """The mark of why a polling loop must stop now, or None to go on.
+
+    A loop polls from a host callback. Where that runs in the thread that made the call
+    (XLA on CPU), the loop stops when its own call must; elsewhere it cannot tell whose
+    call it is, so it stops only when every call now running must (with one run at a
+    time, exactly when its deadline passes or its session closes).
+    """
+    me = threading.get_ident()
     with _lock:
-        deadlines = list(_running.values())
-    return bool(deadlines) and time.monotonic() > max(deadlines)
+        calls = list(_running.values())
+    own = [c for c in calls if c.thread == me]
+    reasons = [c.stop() for c in (own or calls)]
+    if not reasons or None in reasons:
+        return None
+    return CANCELLED_MARK if CANCELLED_MARK in reasons else MARK
+
+
+def expired() -> bool:
+    """Whether a polling loop must stop now (its run's deadline passed or its session
+    closed): see `stop_reason`."""
+    return stop_reason() is not None
 
 
 def check() -> None:
-    """Raises (for a host callback inside compiled code) once the deadline has passed."""
-    if expired():
-        raise RuntimeError(MARK)
+    """Raises the mark of `stop_reason` (for a host callback inside compiled code)."""
+    reason = stop_reason()
+    if reason is not None:
+        raise RuntimeError(reason)
+
+
+def raise_if_stopped() -> None:
+    """Raises TF's error for `stop_reason` (for a loop stepped from the host)."""
+    reason = stop_reason()
+    if reason is not None:
+        raise stopped_error(reason)
+
+
+def stopped_error(mark: str) -> errors.OpError:
+    """TF's error for a loop stopped with `mark`: its deadline passed (as a waiting op
+    times out) or its session closed (as TF's executor cancels a loop)."""
+    if mark == CANCELLED_MARK:
+        return errors.CancelledError(None, None, "Loop execution was cancelled.")
+    return errors.DeadlineExceededError(None, None, "Timed out waiting for notification")

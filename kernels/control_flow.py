@@ -9,7 +9,7 @@ import numpy as np
 from jax import lax
 
 from kernels import cancel
-from kernels.errors import DeadlineExceededError, InvalidArgumentError
+from kernels.errors import InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import HOST, RNG, Effects, Spec, register
 from kernels.stored_loop import stored_loop
@@ -102,33 +102,86 @@ def if_(
     _writes=(),
     _host=False,
     _switch=False,
+    _escaped=(),
 ):
     """lax.cond; a cond whose branches hold host ops runs on the host, one branch only.
     `_switch`: made by TF1's `tf.cond` (a Switch there), whose predicate must be a scalar;
-    else TF's If, where a non-scalar predicate is true when it is not empty."""
+    else TF's If, where a non-scalar predicate is true when it is not empty. `_escaped`:
+    see `_every_output`."""
     if _switch and np.ndim(cond) != 0:
         shape = ",".join(str(d) for d in np.shape(cond))
         raise InvalidArgumentError(
             None, None, f"The second input must be a scalar, but it has shape [{shape}]"
         )
+    branches = _every_output(
+        (then_branch, else_branch), _escaped, Tout, output_shapes, _host, input
+    )
     if _host:
         pred = np.asarray(cond)
         taken = bool(pred) if pred.ndim == 0 else pred.size > 0
-        return tuple(then_branch(*input) if taken else else_branch(*input))
+        return tuple(branches[0](*input) if taken else branches[1](*input))
     pred = jnp.asarray(cond)
     pred = pred.astype(bool) if pred.ndim == 0 else pred.size > 0  # TF: non-empty is true
-    return tuple(lax.cond(pred, then_branch, else_branch, *input))
+    return tuple(lax.cond(pred, *branches, *input))
 
 
 @register("Case", shape=_declared_outputs, effects=_FUNCTIONAL)
-def case(branch_index, *input, branches, Tout=(), output_shapes=(), _writes=(), _host=False):
+def case(
+    branch_index,
+    *input,
+    branches,
+    Tout=(),
+    output_shapes=(),
+    _writes=(),
+    _host=False,
+    _escaped=(),
+):
     n = len(branches)
+    branches = _every_output(branches, _escaped, Tout, output_shapes, _host, input)
     if _host:
         index = int(np.asarray(branch_index))
         return tuple(branches[index if 0 <= index < n else n - 1](*input))
     index = jnp.asarray(branch_index, jnp.int32)
     index = jnp.where((index < 0) | (index >= n), n - 1, index)  # out of range: the last
     return tuple(lax.switch(index, branches, *input))
+
+
+def _every_output(branches, escaped: tuple, types, shapes, host: bool, input) -> tuple:
+    """The branches, each returning every output of the op (`types`, `shapes`). The last
+    `len(escaped)` outputs are tensors of one branch each (`escaped[j]`: which) used
+    outside the cond (TF1's v1 cond): a branch returns its own after the common outputs,
+    and the others give zeros there (TF1's dead values; the client never hands them out)."""
+    if not escaped:
+        return tuple(branches)
+    first = len(types) - len(escaped)
+    specs = _escaped_specs(branches, escaped, first, types, shapes, host, input)
+
+    def padded(k, fn):
+        mine = escaped.count(k)
+
+        def call(*args):
+            out = fn(*args)
+            own = iter(out[first : first + mine])
+            pad = [
+                next(own) if o == k else jnp.zeros(x.shape, x.dtype) for o, x in zip(escaped, specs)
+            ]
+            return (*out[:first], *pad, *out[first + mine :])
+
+        return call
+
+    return tuple(padded(k, fn) for k, fn in enumerate(branches))
+
+
+def _escaped_specs(branches, escaped, first, types, shapes, host, input) -> list:
+    """Shape and dtype of each escaped output: as its branch computes it (traced), or
+    from the op's declared ones on the host (where only a taken branch's values are used)."""
+    if host:
+        return [
+            jax.ShapeDtypeStruct(tuple(d or 0 for d in shapes[first + j] or ()), types[first + j])
+            for j in range(len(escaped))
+        ]
+    traced = {k: jax.eval_shape(branches[k], *input) for k in set(escaped)}
+    return [traced[o][first + escaped[:j].count(o)] for j, o in enumerate(escaped)]
 
 
 @register("While", shape=_declared_outputs, static=("@_loop.static",), effects=_FUNCTIONAL)
@@ -496,8 +549,7 @@ def _host_while(pred, step, loop_vars, ref_values, maximum_iterations, eager: bo
     while (maximum_iterations < 0 or i < maximum_iterations) and bool(
         pred(i, loop_vars, ref_values)
     ):
-        if cancel.expired():
-            raise DeadlineExceededError(None, None, "Timed out waiting for notification")
+        cancel.raise_if_stopped()
         loop_vars, ref_values = step(i, loop_vars, ref_values)
         i += 1
     return tuple(loop_vars) + tuple(ref_values)
@@ -605,7 +657,14 @@ declare(
 
 @register("DenseListGetItem", shape=_list_item_shape)
 def dense_list_get_item(buffer, index):
+    if _strings(buffer):
+        return np.asarray(buffer)[int(index)]
     return lax.dynamic_index_in_dim(buffer, jnp.asarray(index), 0, keepdims=False)
+
+
+def _strings(buffer) -> bool:
+    """Whether `buffer` holds strings (a numpy object array, on the host): jax has none."""
+    return getattr(buffer, "dtype", None) == np.dtype(object)
 
 
 declare(
@@ -617,7 +676,16 @@ declare(
 
 
 @register("DenseListSetItem", shape=_list_set_shape)
-def dense_list_set_item(buffer, index, item, *, size: int = -1):
+def dense_list_set_item(buffer, index, item, *, size: int = -1, _grows: bool = False):
+    """`_grows`: a `dynamic_size` TensorArray written in a loop stepped from the host
+    (concrete values): a write past its end first grows it with zeros."""
+    if _grows and int(index) >= buffer.shape[0]:
+        padding = np.zeros((int(index) + 1 - buffer.shape[0], *buffer.shape[1:]), buffer.dtype)
+        buffer = np.concatenate([np.asarray(buffer), padding])
+    if _strings(buffer):
+        out = np.array(buffer, dtype=object)
+        out[int(index), ...] = np.asarray(item, dtype=object)
+        return out
     return lax.dynamic_update_index_in_dim(
         buffer, jnp.asarray(item, buffer.dtype), jnp.asarray(index), 0
     )
@@ -631,8 +699,17 @@ declare(
 )
 
 
-@register("DenseListGather")
+def _list_gather_shape(specs, attrs, static_values):
+    buffer, indices = specs
+    if buffer.shape is None or indices.shape is None:
+        return [Spec(None, buffer.dtype)]
+    return [Spec((*indices.shape, *buffer.shape[1:]), buffer.dtype)]
+
+
+@register("DenseListGather", shape=_list_gather_shape)
 def dense_list_gather(buffer, indices):
+    if _strings(buffer):
+        return np.take(np.asarray(buffer), np.asarray(indices), axis=0)
     return jnp.take(buffer, indices, axis=0)
 
 
@@ -644,6 +721,10 @@ declare(
 )
 
 
-@register("DenseListScatter")
+@register("DenseListScatter", shape=lambda specs, attrs, static_values: [specs[0]])
 def dense_list_scatter(buffer, tensor, indices):
+    if _strings(buffer):
+        out = np.array(buffer, dtype=object)
+        out[np.asarray(indices)] = np.asarray(tensor, dtype=object)
+        return out
     return jnp.asarray(buffer).at[indices].set(jnp.asarray(tensor, buffer.dtype))

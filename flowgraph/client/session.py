@@ -25,10 +25,18 @@ from flowgraph.client import placement_logging
 from flowgraph.client.config import ConfigProto, RunOptions
 from flowgraph.framework import dtypes
 from flowgraph.framework.indexed_slices import IndexedSlices, IndexedSlicesValue
-from flowgraph.framework.ops import Graph, Operation, Tensor, _remove_last, get_default_graph
+from flowgraph.framework.ops import (
+    Graph,
+    Operation,
+    Tensor,
+    _remove_last,
+    encloses,
+    get_default_graph,
+)
 from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 from flowgraph.framework.traceback_util import api_boundary
+from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
 
@@ -94,7 +102,9 @@ class _FeedSpec:
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
-    __slots__ = ("plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds")
+    __slots__ = (
+        "plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context", "dead",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -103,8 +113,12 @@ class _Run:
         build: Callable,
         epoch: int,
         sparse_feeds: tuple | None = None,
+        context: RunContext = NO_CONTEXT,
+        dead: list | None = None,
     ):
         self.plan = plan
+        self.dead = dead  # fetches computed from cond branch values: `dead_checks`
+        self.context = context  # the session's: its closing cancels the run's loops
         self.feeds = feeds
         self.build = build
         self.epoch = epoch
@@ -118,12 +132,12 @@ class _Run:
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        if options is None:
-            fetched = self.plan.run(values)
-        elif getattr(self.plan, "remote", False):  # the master runs it: only the deadline
+        if getattr(self.plan, "remote", False):  # the master runs it: only the deadline
             fetched = self.plan.run(values, options)
+        elif options is None:
+            fetched = self.plan.run(values, self.context)
         else:
-            ctx = _run_context(self.plan, options, run_metadata)
+            ctx = _run_context(self.plan, options, run_metadata, self.context.cancelled)
             fetched = self.plan.run(values, ctx)
             _fill_metadata(self.plan, options, run_metadata, ctx)
         for i in self.fed_fetches:
@@ -135,6 +149,9 @@ class _Run:
             if found is None:
                 raise
             raise found from None
+        if self.dead:  # their flags were fetched last
+            flags = sum(len(f) for _, f in self.dead)
+            cond_branch_values.raise_if_dead(self.dead, values[len(values) - flags :])
         return self.build(values)
 
 
@@ -205,6 +222,8 @@ class BaseSession:
             self._remote = RemoteSession(target, self._config)
         self._target = target
         self._closed = False
+        self._cancelled = threading.Event()  # set on close (or reset): running loops stop
+        self._context = RunContext(cancelled=self._cancelled)
         self._runs: dict[Any, _Run] = {}
         self._segments: dict = {}
         self._placements: dict = {}  # the graph's placement, per graph version
@@ -245,6 +264,7 @@ class BaseSession:
         for session in list(_LOCAL_SESSIONS):
             if isinstance(session, (Session, InteractiveSession)):
                 session._store.reset(list(containers or ()))
+                session._cancel()  # as TF's DirectSession reset, closes the session
 
     @property
     def graph(self) -> Graph:
@@ -275,8 +295,7 @@ class BaseSession:
         Returns:
           Values with the same structure as `fetches`: numpy arrays, numpy scalars, bytes.
         """
-        if self._closed:
-            raise RuntimeError("Attempted to use a closed Session.")
+        self._check_open()
         run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
         if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
             options = _with_timeout(options, self._timeout)
@@ -318,8 +337,7 @@ class BaseSession:
 
         @api_boundary
         def call(*args, options=None, run_metadata=None):
-            if self._closed:
-                raise RuntimeError("Attempted to use a closed Session.")
+            self._check_open()
             if len(args) != len(feed_keys):
                 raise errors.InvalidArgumentError(
                     None, None, f"Expected {len(feed_keys)} feed values, but got {len(args)}"
@@ -351,13 +369,17 @@ class BaseSession:
             feeds = [_FeedSpec(t) for t in feed_tensors]
             tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
             targets = [x.name for x in leaves if isinstance(x, Operation)]
-            plan = self._plan(graph, tensors, feeds, targets)
+            dead = cond_branch_values.dead_checks(graph, tensors, feed_tensors)
+            flags = [f for _, fs in dead for f in fs]
+            plan = self._plan(graph, tensors + flags, feeds, targets)
             return _Run(
                 plan,
                 feeds,
                 _rebuilder(leaves, tensors, build),
                 graph._epoch,
                 sparse if any(sparse) else None,
+                self._context,
+                dead,
             )
 
     def _plan(self, graph: Graph, tensors: list[Tensor], feeds: list[_FeedSpec], targets):
@@ -379,14 +401,29 @@ class BaseSession:
         )
 
     def close(self) -> None:
-        """Frees the session's plans and state; running it afterwards raises RuntimeError."""
+        """Frees the session's plans and state; running it afterwards raises RuntimeError.
+
+        Runs in progress in other threads end with `CancelledError`: ops waiting on queues
+        and loops with no bound (they poll the session between chunks of steps)."""
         if self._remote is not None and not self._closed:
             self._remote.close()
         self._closed = True
+        self._cancel()
         self._runs.clear()
         self._segments.clear()
-        self._store.close()  # wakes runs waiting on its queues with CancelledError
         self._store = Store()
+
+    def _cancel(self) -> None:
+        """Cancels the runs in progress and refuses new ones, as TF's runtime session
+        closes: loops stop and queue waits wake with CancelledError."""
+        self._cancelled.set()
+        self._store.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError("Attempted to use a closed Session.")
+        if self._cancelled.is_set():  # reset: TF's runtime closed the session
+            raise errors.CancelledError(None, None, "Session has been closed.")
 
     @contextlib.contextmanager
     def as_default(self):
@@ -445,14 +482,13 @@ def _with_timeout(options: RunOptions | None, timeout: RunOptions) -> RunOptions
     return merged
 
 
-def _run_context(plan, options, run_metadata) -> RunContext:
+def _run_context(plan, options, run_metadata, cancelled: threading.Event) -> RunContext:
     """What a run needs from `options`: the deadline of its waiting ops
-    (`timeout_in_ms`) and, for a traced run with `run_metadata`, a step recorder."""
+    (`timeout_in_ms`) and, for a traced run with `run_metadata`, a step recorder; and
+    the session's `cancelled` event."""
     tracing = run_metadata is not None and options.trace_level
     recorder = trace.StepRecorder(plan) if tracing else None
-    if options.timeout_in_ms <= 0 and recorder is None:
-        return NO_CONTEXT
-    return RunContext.with_timeout(options.timeout_in_ms / 1000, recorder)
+    return RunContext.with_timeout(options.timeout_in_ms / 1000, recorder, cancelled)
 
 
 def _fill_metadata(plan, options, run_metadata, ctx: RunContext) -> None:
@@ -592,6 +628,14 @@ def _make_dict(cls, keys, values):
 def _fetch_element(fetch, graph: Graph):
     if fetch is None:
         raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+    inner = getattr(fetch, "graph", None)
+    if isinstance(fetch, (Tensor, Operation)) and inner is not graph and encloses(graph, inner):
+        op = fetch.op if isinstance(fetch, Tensor) else fetch
+        raise ValueError(  # TF's InaccessibleTensorError (a ValueError): in a branch or body
+            f"Operation {op.name} has been marked as not fetchable. Typically this happens "
+            "when it is defined in another function or code block. Use return values, "
+            "explicit Python locals or TensorFlow collections to access it."
+        )
     try:
         element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
     except TypeError:

@@ -20,7 +20,7 @@ from tensorboard.compat.proto import function_pb2
 from device import callbacks
 from device.ir import Function, GraphIR, Node
 from flowgraph.framework import dtypes, tf_function_def
-from flowgraph.framework.ops import Graph, Operation, Tensor, encloses
+from flowgraph.framework.ops import Graph, Operation, Tensor, branch_value_outside, encloses
 from kernels import registry
 
 _COPIED_CONSTANT_SIZE = 1024  # constants up to this many elements are copied, not captured
@@ -55,7 +55,10 @@ class FuncGraph(Graph):
             return tensor
         if tensor.graph is not self.outer_graph:
             if not encloses(tensor.graph, self.outer_graph):
-                raise ValueError(f"Tensor {tensor} is not an element of this graph.")
+                outside = branch_value_outside(tensor, self)  # of a cond built before
+                if outside is tensor:
+                    raise ValueError(f"Tensor {tensor} is not an element of this graph.")
+                return self.capture(outside)
             tensor = self.outer_graph.capture(tensor)
         inner = self.captures.get(tensor)
         if inner is not None:

@@ -231,6 +231,14 @@ class Operation:
         self._node = None
         self._graph._mutated()
 
+    def _add_output(self, dtype: dtypes.DType, shape: tuple | None) -> "Tensor":
+        """Appends an output; the caller updates the attrs that describe the outputs."""
+        tensor = Tensor(self, len(self._outputs), dtype, shape)
+        self._outputs += (tensor,)
+        self._node = None
+        self._graph._mutated()
+        return tensor
+
     def _source(self) -> str:
         if not self._frames:
             return ""
@@ -442,6 +450,9 @@ class Graph:
     """
 
     control_flow = ""  # a loop body's ("while") or cond branch's ("cond") FuncGraph
+    # A built cond branch: its tensor as an output of its cond op, for use outside (TF1's
+    # v1 cond allows that), or None.
+    outside: Callable[["Tensor"], "Tensor"] | None = None
 
     def __init__(self):
         self._lock = threading.RLock()
@@ -1033,6 +1044,8 @@ def _graph_of(inputs: list[Tensor], op_type: str = "", name: str | None = None) 
     current = get_default_graph()
     for t in inputs:
         if t.graph is not current and t.graph.control_flow and not encloses(t.graph, current):
+            if branch_value_outside(t, current) is not t:
+                raise _BranchValue()
             op_name = (
                 name[:-1]
                 if name and name[-1] == "/"
@@ -1056,17 +1069,45 @@ def _graph_of(inputs: list[Tensor], op_type: str = "", name: str | None = None) 
     return graph or current
 
 
+class _BranchValue(Exception):
+    """An input was made in a cond branch that ended: it becomes an output of the cond."""
+
+
+def branch_value_outside(t: Tensor, current: Graph) -> Tensor:
+    """`t`, or where `t` was made in built cond branches (nested ones too) that `current`
+    is outside of, `t` as an output of the outermost such cond op (TF1's v1 cond: the
+    branch's value when it ran)."""
+    graph = t.graph
+    while graph.outside is not None and not encloses(graph, current):
+        graph = graph.outer_graph
+    if not encloses(graph, current):
+        return t  # not reachable from `current` (a loop's body): the caller reports it
+    while t.graph is not graph:
+        t = t.graph.outside(t)
+    return t
+
+
 def _context_error(t: Tensor, current: Graph, op_name: str) -> str:
     """TF1's message for a tensor of a loop body or cond branch used outside it."""
     inner, source = t.op.name, t.op._source()
     where = f" ({inner} defined at {source})" if source else ""
-    if t.graph.control_flow == "while" and current.control_flow == "while":
+    loops = [g for g in _graphs_out_to(t.graph, current) if g.control_flow == "while"]
+    if loops and current.control_flow == "while":
         why = "they are in different while loops."
-    elif t.graph.control_flow == "while":
+    elif loops:  # (a cond branch in) a loop body
         why = f"'{inner}' is in a while loop."
     else:
         why = f"'{inner}' is in a cond branch; return it from the branch instead."
     return f"Cannot use '{inner}' as input to '{op_name}' because {why}{where}"
+
+
+def _graphs_out_to(graph: Graph, current: Graph) -> list[Graph]:
+    """`graph` and the graphs it is built in, up to (not with) one enclosing `current`."""
+    out = []
+    while graph is not None and not encloses(graph, current):
+        out.append(graph)
+        graph = getattr(graph, "outer_graph", None)
+    return out
 
 
 def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attrs):
@@ -1076,7 +1117,12 @@ def apply_op(op_type: str, inputs: list[Tensor], name: str | None = None, **attr
     error), and its attrs are completed as TensorFlow's NodeDefs carry them.
     """
     try:  # an API boundary, inlined: building ops is the hot path
-        graph = _graph_of(inputs, op_type, name)
+        try:
+            graph = _graph_of(inputs, op_type, name)
+        except _BranchValue:
+            current = get_default_graph()
+            inputs = [branch_value_outside(t, current) for t in inputs]
+            graph = _graph_of(inputs, op_type, name)
         op = _build_op(graph, op_type, inputs, name, attrs, strict=True)
     except Exception as e:
         raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)

@@ -20,7 +20,13 @@ from flowgraph.framework.ops import (
     get_default_graph,
 )
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, control_flow_checks, control_flow_composites, math_ops
+from flowgraph.ops import (
+    array_ops,
+    cond_branch_values,
+    control_flow_checks,
+    control_flow_composites,
+    math_ops,
+)
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
 from flowgraph.ops.tensor_array_ops import TensorArray
@@ -309,7 +315,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
     if not callable(false_fn):
         raise TypeError("false_fn must be callable.")
     if isinstance(pred, bool):
-        raise TypeError("pred must not be a Python bool")
+        raise TypeError("'pred' must not be a Python bool.")  # TF 2.21's v1 cond
     with name_scope(name, "cond", [pred]) as scope:
         pred = convert_to_tensor(pred)
         if pred.dtype.base_dtype != dtypes.bool:  # TF1's Switch takes a bool pred only
@@ -340,6 +346,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
+        cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
@@ -440,6 +447,7 @@ def case(pred_fn_pairs, default=None, exclusive=False, strict=False, name="case"
                 output_shapes=builtins.tuple(s.as_tuple() for _, s in outs),
                 _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             )
+        cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
 
@@ -504,7 +512,7 @@ def while_loop(
         body_fn = _traced_body(body, structure, len(entries))
         cond_fn = _scalar_cond(cond, scope)
         cond_body = _trace(scope + "cond", cond_fn, structure, specs, True, True, loop=True)
-        loop_body = _trace(scope + "body", body_fn, structure, specs, True, loop=True)
+        loop_body = _trace(scope + "body", body_fn, structure, specs, True, True, loop=True)
         control_flow_checks.assert_same_structure(structure, loop_body.structure, top_as_list=True)
         _check_body(loop_body, entries, invariants)
         for e, r in zip(entries, loop_body.results):
@@ -524,7 +532,17 @@ def while_loop(
         trips = -1 if counting is None or counting.bound is None else counting.trips()
         if trips >= 0 and limit >= 0:
             trips = min(trips, limit)
-        _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
+        if _grows_untested(entries, counting, stacked):  # TF's arrays grow in any loop
+            _allocate_empty(entries, loop_body)
+            host = eager = True
+            invariants = [  # a growing array's length is only known after the loop
+                tensor_shape.TensorShape([None]).concatenate(e.tensor.shape[1:])
+                if e.growing
+                else inv
+                for e, inv in zip(entries, invariants)
+            ]
+        else:
+            _allocate_growing(entries, loop_body, counting, dict(stacked), trips, limit)
         rule = None
         if counting is None and not host:  # counting to a bound only known at run time
             rule = _run_time_counting(cond_body, loop_body, entries)
@@ -737,6 +755,31 @@ class _Entry:
         if self.deferred:
             return tensor_shape.unknown_shape()
         return self.tensor.shape
+
+
+def _grows_untested(entries, counting, stacked) -> bool:
+    """Whether a `dynamic_size` TensorArray grows in a loop that does not write it once
+    per step of a counting loop (so no length is known before the loop runs)."""
+    counted = {j for j, _ in stacked} if counting is not None else set()
+    return any(e.growing and j not in counted for j, e in enumerate(entries))
+
+
+def _allocate_empty(entries, loop_body) -> None:
+    """Empty buffers for the growing TensorArrays of a loop stepped op by op from the host,
+    where each write past the end grows its array (`_grows`), as TF's do."""
+    for e, r in zip(entries, loop_body.results):
+        if e.growing:
+            _mark_growing_writes(r)
+            e.tensor = e.array._sized(0)._zeros(r.shape[1:])
+
+
+def _mark_growing_writes(buffer: Tensor) -> None:
+    op = buffer.op
+    while op.type == "DenseListSetItem":
+        op._attrs["_grows"] = True
+        op._node = None
+        op.graph._mutated()
+        op = op.inputs[0].op
 
 
 def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, limit: int):

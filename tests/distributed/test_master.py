@@ -367,8 +367,11 @@ def test_reset_of_local_sessions():
         with tf.Session() as sess:
             sess.run(v.initializer)
             tf.Session.reset("")
+            with pytest.raises(tf.errors.CancelledError, match="Session has been closed."):
+                sess.run(v)  # TF's DirectSession reset closes its sessions
+        with tf.Session() as sess:
             with pytest.raises(tf.errors.FailedPreconditionError):
-                sess.run(v)
+                sess.run(v)  # a new session: the variable is uninitialized
 
 
 def test_one_run_graph_per_task_per_step_and_tensors_cross_by_recv_tensor(cluster, monkeypatch):

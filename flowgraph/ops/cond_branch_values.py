@@ -1,0 +1,135 @@
+"""Tensors made inside a cond branch and used outside it, as TF1's v1 `tf.cond` allows:
+extra outputs of the cond's `If` (or `Case`) op, the branch's value when it ran and dead
+when it did not (a run fetching a value computed from a dead one fails as TF's does)."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+from flowgraph.framework.func_graph import FuncGraph
+from flowgraph.framework.ops import Graph, Operation, Tensor
+from flowgraph.ops import math_ops
+from kernels import errors
+
+_FUNCTION_ATTRS = {"If": ("then_branch", "else_branch")}  # Case: its `branches`
+
+
+def track(op: Operation, graphs: list[FuncGraph]) -> None:
+    """Lets the tensors of `op`'s branch `graphs` (in branch order) be used outside it."""
+    for k, graph in enumerate(graphs):
+        graph.outside = functools.partial(_outside, op, k, {})
+
+
+def _outside(op: Operation, branch: int, made: dict, t: Tensor) -> Tensor:
+    """`t` (of `op`'s branch `branch`) as an output of `op`, added on its first use."""
+    out = made.get(t)
+    if out is None:
+        inner = _flags(t, _live_flags(t.graph), ())  # `t` may be dead in its branch already
+        out = made[t] = _add_branch_output(op, branch, t)
+        flags = (_taken(op, branch),) + tuple(_outside(op, branch, made, f) for f in inner)
+        _live_flags(op.graph)[out] = flags
+    return out
+
+
+def _add_branch_output(op: Operation, branch: int, t: Tensor) -> Tensor:
+    """Appends `t` to branch `branch`'s function outputs and an output to `op`; the other
+    branches give zeros there (`_escaped`: the branch of each such output, the last ones)."""
+    attrs = op._attrs
+    names = _FUNCTION_ATTRS.get(op.type)
+    if names is None:
+        functions = list(attrs["branches"])
+        functions[branch] = _returning(functions[branch], t)
+        attrs["branches"] = tuple(functions)
+    else:
+        attrs[names[branch]] = _returning(attrs[names[branch]], t)
+    attrs["Tout"] = tuple(attrs["Tout"]) + (t.dtype.base_dtype.numpy_dtype,)
+    attrs["output_shapes"] = tuple(attrs["output_shapes"]) + (t.shape.as_tuple(),)
+    attrs["_escaped"] = tuple(attrs.get("_escaped", ())) + (branch,)
+    return op._add_output(t.dtype.base_dtype, t.shape.as_tuple())
+
+
+def _returning(fn, t: Tensor):
+    if t.dtype._is_ref_dtype:
+        raise errors.UnimplementedError(
+            None, None, f"A variable made in a cond branch ({t.name}) cannot be used outside it."
+        )
+    return dataclasses.replace(fn, outputs=fn.outputs + ((t.op.name, t.value_index),))
+
+
+def _taken(op: Operation, branch: int) -> Tensor:
+    """A bool scalar of `op`'s graph: whether its branch `branch` runs."""
+    graph = op.graph
+    with graph.as_default(), graph.control_dependencies(None), graph.name_scope(op.name + "/"):
+        if op.type == "If":
+            pred = op.inputs[0]
+            return pred if branch == 0 else math_ops.logical_not(pred, name=f"taken{branch}")
+        return math_ops.equal(op.inputs[0], branch, name=f"taken{branch}")  # tf.case's index
+
+
+def _live_flags(graph: Graph) -> dict:
+    """Branch values of `graph` (outputs of its cond ops) -> bool scalars, all true when
+    the value is live: whether its branch ran (and its inner branches, for nested conds)."""
+    flags = getattr(graph, "_branch_values", None)
+    if flags is None:
+        flags = graph._branch_values = {}
+    return flags
+
+
+def dead_checks(graph: Graph, fetches: list[Tensor], feeds: list[Tensor]) -> list:
+    """For the fetched tensors computed from branch values, `(retval, flags)`: TF's index
+    of the fetch (among the distinct fetched names, sorted, as TF's runtime orders them)
+    and the flags of the branch values it needs, all true unless it is dead. Empty when
+    `graph` has no branch values (the common case: nothing to walk)."""
+    values = getattr(graph, "_branch_values", None)
+    if not values:
+        return []
+    feeds = set(feeds)
+    order = sorted({t.name for t in fetches})
+    checks = []
+    for t in dict.fromkeys(fetches):
+        flags = _flags(t, values, feeds)
+        if flags:
+            checks.append((order.index(t.name), flags))
+    return sorted(checks, key=lambda c: c[0])
+
+
+def _flags(t: Tensor, values: dict, feeds: set) -> tuple:
+    """The flags of the branch values `t` is computed from, through data and control
+    inputs (TF's deadness spreads along both), stopping at feeds and at cond ops and their
+    gradients (a branch's use of a dead value is dead only where that branch runs)."""
+    if not values:
+        return ()
+    flags: dict[Tensor, None] = {}
+    stack, seen = [t], set()
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            if x in feeds:
+                continue
+            if x in values:
+                flags.update(dict.fromkeys(values[x]))
+                continue
+            x = x.op
+        if x in seen or _selects(x):
+            continue
+        seen.add(x)
+        stack.extend(x.inputs)
+        stack.extend(x.control_inputs)
+    return tuple(flags)
+
+
+def _selects(op: Operation) -> bool:
+    """Whether `op` is a cond op or its gradient (TF1 builds that in the cond's context:
+    zeros for a branch that did not run), where deadness stops."""
+    forward = op._attrs.get("forward") if op.type == "VJP" else op.type
+    return forward in ("If", "Case")
+
+
+def raise_if_dead(checks: list, flag_values: list) -> None:
+    """TF's error for the first fetch (by TF's index) that is dead: one of its flags
+    (`flag_values`, in the order of `checks`' flags) is false."""
+    it = iter(flag_values)
+    for retval, flags in checks:
+        if not all(bool(next(it)) for _ in flags):
+            raise errors.InvalidArgumentError(None, None, f"Retval[{retval}] does not have value")

@@ -1,0 +1,118 @@
+"""Tensors made inside a cond branch and used outside it (TF1's v1 cond): the branch's value
+when it ran, dead otherwise (a fetch computed from it fails with TF's
+`InvalidArgumentError: Retval[i] does not have value`). TensorFlow's values for these
+programs are checked in test_control_flow_programs.py; here the mechanism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from tests.gradient_checker import compute_gradient_error
+
+
+def _cond_with_inner(x, p):
+    made = {}
+
+    def true_fn():
+        made["y"] = tf.sin(x) * 2.0
+        return made["y"] + 1.0
+
+    return tf.cond(p, true_fn, lambda: x - 1.0), made
+
+
+def test_a_branch_value_is_an_extra_output_of_the_if_op():
+    with tf.Graph().as_default():
+        x, p = tf.placeholder(tf.float32, [3]), tf.placeholder(tf.bool, [])
+        r, made = _cond_with_inner(x, p)
+        z = made["y"] * 3.0
+        w = made["y"] - 1.0  # a second use: the same output
+        op = r.op
+        assert op.type == "If" and len(op.outputs) == 2
+        assert z.op.inputs[0] is op.outputs[1] and w.op.inputs[0] is op.outputs[1]
+        assert op.outputs[1].shape.as_list() == [3] and op.get_attr("_escaped") == (0,)
+
+
+def test_values_when_the_branch_ran_and_tfs_error_when_it_did_not():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, p = tf.placeholder(tf.float32, [3]), tf.placeholder(tf.bool, [])
+        r, made = _cond_with_inner(x, p)
+        z = made["y"] * 3.0
+        xs = np.array([0.1, 0.5, -2.0], np.float32)
+        np.testing.assert_allclose(sess.run(z, {x: xs, p: True}), np.sin(xs) * 6.0, rtol=1e-6)
+        np.testing.assert_allclose(sess.run(r, {x: xs, p: False}), xs - 1.0)  # r stays live
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"^Retval\[0\] does not have"):
+            sess.run(z, {x: xs, p: False})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"Retval\[1\] does not have"):
+            sess.run([r, z], {x: xs, p: False})  # TF's index: among the sorted fetch names
+        np.testing.assert_allclose(sess.run(z, {x: xs, p: False, z: xs}), xs)  # fed: live
+
+
+def test_fetching_the_branch_tensor_itself_is_refused_as_tf():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, p = tf.placeholder(tf.float32, [3]), tf.placeholder(tf.bool, [])
+        _, made = _cond_with_inner(x, p)
+        with pytest.raises(ValueError, match="Operation cond/mul has been marked as not fetch"):
+            sess.run(made["y"], {x: np.zeros(3), p: True})
+
+
+def test_the_gradient_through_a_branch_value_matches_finite_differences():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float64, [3])
+        r, made = _cond_with_inner(x, tf.constant(True))
+        loss = tf.reduce_sum(made["y"] * r)
+        xs = np.array([0.3, -0.7, 1.1])
+        err = compute_gradient_error([x], [loss], [xs], session=sess)
+        assert err < 1e-6
+        skipped, made2 = _cond_with_inner(x, tf.constant(False))
+        grad = tf.gradients(made2["y"] * 3.0, x)[0]
+        np.testing.assert_array_equal(sess.run(grad, {x: xs}), 0.0)  # TF: zeros, not dead
+
+
+def test_a_branch_value_of_a_host_cond():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        q = tf.FIFOQueue(3, tf.float32, shapes=[[]])
+        p = tf.placeholder(tf.bool, [])
+        made = {}
+
+        def true_fn():
+            made["d"] = q.dequeue()
+            return made["d"] * 2.0
+
+        r = tf.cond(p, true_fn, lambda: tf.constant(-1.0))
+        plus = made["d"] + 100.0
+        sess.run(q.enqueue(4.0))
+        assert sess.run([r, plus], {p: True}) == [8.0, 104.0]
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"Retval\[0\] does not have"):
+            sess.run([r, plus], {p: False})  # TF's index: "add:0" sorts before "cond/If:0"
+
+
+def test_a_branch_value_used_in_a_later_loop_body_and_another_cond():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, p = tf.placeholder(tf.float32, []), tf.placeholder(tf.bool, [])
+        r, made = _cond_with_inner(x, p)
+        total = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s + made["y"]), [0, 0.0])
+        picked = tf.cond(p, lambda: made["y"], lambda: x)  # TF: live where p is false
+        got = sess.run([total, picked], {x: 0.5, p: True})
+        np.testing.assert_allclose(got[0][1], 6.0 * np.sin(0.5), rtol=1e-6)
+        assert sess.run(picked, {x: 0.5, p: False}) == 0.5
+        with pytest.raises(tf.errors.InvalidArgumentError, match="does not have value"):
+            sess.run(total, {x: 0.5, p: False})
+
+
+def test_a_loop_tensor_used_outside_stays_refused_also_through_a_cond_in_the_body():
+    with tf.Graph().as_default():
+        made = {}
+
+        def body(i):
+            made["c"] = tf.cond(i > 1, lambda: i * 2, lambda: i)
+            made["inner"] = []
+            tf.cond(i > 0, lambda: made["inner"].append(i * 5) or i, lambda: i)
+            return i + 1
+
+        tf.while_loop(lambda i: i < 3, body, [0])
+        with pytest.raises(ValueError, match="is in a while loop"):
+            made["c"] + 1
+        with pytest.raises(ValueError, match="is in a while loop"):
+            made["inner"][0] + 1
