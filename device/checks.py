@@ -35,6 +35,8 @@ from typing import Any, Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax._src import checkify as _ck  # the rules of checkify: see _stopping_while
+from jax._src.interpreters import partial_eval as _pe
 from jax.experimental import checkify
 
 from device.interpret import Frame, cite
@@ -277,6 +279,81 @@ def _raise_body_error(error: checkify.Error) -> None:
         return
     nodes = _watched[int(failed.fmt_string.split(":")[0].rsplit(" ", 1)[1])]
     _raise_failed(nodes, failed.kwargs["word"])
+
+
+# -- a failed check stops its loop -----------------------------------------------------------
+#
+# TensorFlow raises at the iteration whose op fails. checkify's rule for `lax.while_loop`
+# threads the error through the loop but tests only the loop's own condition, so a loop
+# went on with clamped values, possibly until the run's deadline. Under `checking_bodies`
+# the rule below is jax's with one change: the loop's condition is also false once an
+# error is set. (jax exports no way to replace it: `jax._src.checkify` holds the rules.)
+
+
+def _stopping_while(error, enabled, *in_flat, cond_nconsts, cond_jaxpr, body_nconsts, body_jaxpr):
+    if not bodies_active():
+        return _jax_while_rule(
+            error,
+            enabled,
+            *in_flat,
+            cond_nconsts=cond_nconsts,
+            cond_jaxpr=cond_jaxpr,
+            body_nconsts=body_nconsts,
+            body_jaxpr=body_jaxpr,
+        )
+    c_consts = in_flat[:cond_nconsts]
+    b_consts = in_flat[cond_nconsts : cond_nconsts + body_nconsts]
+    carry = in_flat[cond_nconsts + body_nconsts :]
+    error, _ = _ck.checkify_jaxpr(cond_jaxpr, enabled, error, *c_consts, *carry)
+    _, _, effects = _ck.checkify_while_body_jaxpr(
+        cond_jaxpr, body_jaxpr, enabled, error, cond_nconsts
+    )
+    error = error._add_placeholder_effects(effects)
+    err_vals, err_tree = jax.tree_util.tree_flatten(error)
+    body, out_tree, _ = _ck.checkify_while_body_jaxpr(
+        cond_jaxpr, body_jaxpr, enabled, error, cond_nconsts
+    )
+    n = len(err_vals)
+    fronts = [False] * n + [True] * (cond_nconsts + body_nconsts) + [False] * len(carry)
+    body = _pe.move_binders_to_front(body, fronts)
+    cond = _stopping_cond(cond_jaxpr, enabled, err_tree, c_consts, err_vals, carry)
+    outs = jax.lax.while_p.bind(
+        *c_consts,
+        *c_consts,
+        *b_consts,
+        *err_vals,
+        *carry,
+        cond_nconsts=cond_nconsts,
+        cond_jaxpr=cond,
+        body_nconsts=cond_nconsts + body_nconsts,
+        body_jaxpr=body,
+    )
+    return jax.tree_util.tree_unflatten(out_tree, outs)
+
+
+def _stopping_cond(cond_jaxpr, enabled, err_tree, c_consts, err_vals, carry):
+    """The loop's condition on `(*c_consts, *err_vals, *carry)`: its own, and no error."""
+    values = [*err_vals, *c_consts, *carry]
+    checked, _, _ = _ck.jaxpr_to_checkify_jaxpr(
+        cond_jaxpr, enabled, err_tree, *map(jax.typeof, values)
+    )
+    k, n = len(c_consts), len(err_vals)
+
+    def go(*args):
+        consts, errs, vals = args[:k], args[k : k + n], args[k + n :]
+        going = _ck.core.jaxpr_as_fun(checked)(*errs, *consts, *vals)[-1]
+        failed = jax.tree_util.tree_unflatten(err_tree, errs)._pred.values()
+        return jnp.logical_and(going, ~jnp.any(jnp.stack([jnp.asarray(f) for f in failed])))
+
+    shapes = [
+        jax.ShapeDtypeStruct(np.shape(v), jnp.result_type(v))
+        for v in [*c_consts, *err_vals, *carry]
+    ]
+    return jax.make_jaxpr(go)(*shapes)
+
+
+_jax_while_rule = _ck.error_checks[jax.lax.while_p]
+_ck.error_checks[jax.lax.while_p] = _stopping_while
 
 
 # -- reports: [bad, rank, *position, size, *value, rank, *bound, count, *(wide, size, *data)]
