@@ -281,12 +281,15 @@ class TensorFlowWorker:
 
 
 def interleaved_medians(blocks, steps: int, repeats: int):
-    """Blocks of every side alternate, so machine noise falls on all alike. `blocks` maps a
-    name to `f(steps) -> (ms per step, last loss)`; returns name -> (median ms, last loss)."""
+    """Blocks of every side alternate, so machine noise falls on all alike (the order
+    reversed every other round: a block may run faster after another's, e.g. with its
+    data still in the cache). `blocks` maps a name to `f(steps) -> (ms per step, last
+    loss)`; returns name -> (median ms, last loss)."""
     times = {name: [] for name in blocks}
     losses = {}
-    for _ in range(repeats):
-        for name, block in blocks.items():
+    for round_ in range(repeats):
+        order = list(blocks.items())
+        for name, block in order[:: -1 if round_ % 2 else 1]:
             ms, losses[name] = block(steps)
             times[name].append(ms)
     return {name: (statistics.median(times[name]), losses[name]) for name in blocks}
