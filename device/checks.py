@@ -27,6 +27,7 @@ value travels with the segment's outputs and raises the same TF error after the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 from dataclasses import dataclass
@@ -178,6 +179,7 @@ def deferred(fetched: Callable[[], list]):
         _raise_any(nodes, tail)
 
 
+@functools.cache
 def _early_copies_pay() -> bool:
     # On the CPU the host reads the arrays where they are; a copy started early hands the
     # read to another thread instead (measured: +15-25% on a 0.6 ms step).
