@@ -54,7 +54,36 @@ def checked(nodes: Sequence[Node], folded: frozenset[str]) -> tuple[Node, ...]:
     """The nodes among `nodes` whose values a check watches (none when checks are off)."""
     if not enabled():
         return ()
-    return tuple(n for n in nodes if n.name not in folded and _applies(n))
+    watched = [n for n in nodes if n.name not in folded and _applies(n)]
+    by_name = {n.name: n for n in nodes}
+    gathered = {_rows_of(n, by_name) for n in watched if n.op == "GatherV2"}
+    return tuple(n for n in watched if n.op == "GatherV2" or _rows_of(n, by_name) not in gathered)
+
+
+# The ops whose output holds their first input's values (in another shape).
+_SAME_VALUES = ("Identity", "Reshape", "ExpandDims", "Squeeze")
+
+
+def _rows_of(node: Node, by_name: dict) -> tuple | None:
+    """`(the indices' source edge, the row count)` when `node` checks row indices into a
+    table of a static row count (a gather on axis 0, a sparse update): a gather of the same
+    rows checks all a sparse update's do (the embedding gradient's), so one check is kept."""
+    if node.op == "GatherV2":
+        axis = by_name.get(node.inputs[2][0])
+        if axis is None or axis.op != "Const" or int(np.asarray(axis.attrs["value"])) != 0:
+            return None
+        if node.attrs.get("batch_dims", 0):
+            return None
+    elif node.op not in ("ScatterUpdate", "ScatterAdd", "ScatterSub"):
+        return None
+    table = by_name.get(node.inputs[0][0])
+    shape = table.output_shapes[node.inputs[0][1]] if table is not None else None
+    if not shape or shape[0] is None or shape[0] < 0:
+        return None
+    edge = node.inputs[1]
+    while edge[0] in by_name and by_name[edge[0]].op in _SAME_VALUES:
+        edge = by_name[edge[0]].inputs[0]
+    return edge, shape[0]
 
 
 def _applies(node: Node) -> bool:

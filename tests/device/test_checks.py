@@ -45,3 +45,26 @@ def test_a_segment_returns_one_error_word_read_once_per_step(monkeypatch):
     assert all(isinstance(w, jax.Array) and w.dtype == np.int32 for w in words)
     assert not np.asarray(words[0]).any() and not np.asarray(words[1]).any()
     assert np.asarray(words[2])[0] == 1
+
+
+def test_the_embedding_gradient_s_rows_are_checked_once_by_the_gather(monkeypatch):
+    watched = []
+    real = checks.checked
+    monkeypatch.setattr(checks, "checked", lambda *a: watched.extend(real(*a)) or real(*a))
+    tf.reset_default_graph()
+    table = tf.Variable(tf.ones([4, 3]))
+    other = tf.Variable(tf.ones([4]))
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    update = tf.scatter_sub(other, ids + 1, tf.ones([2]))  # other rows: checked
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run([train, update], {ids: [0, 2]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in"):
+            sess.run([train, update], {ids: [0, 4]})  # the gather's error: it runs first
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in"):
+            sess.run([train, update], {ids: [0, 3]})  # the scatter_sub's (3 + 1)
+    names = {n.name for n in watched}
+    assert "embedding_lookup" in names and "ScatterSub" in names
+    assert not [n for n in names if n.startswith("GradientDescent/")]  # the table's update
