@@ -182,3 +182,11 @@ def test_a_failed_check_stops_a_loop_that_would_run_forever(body):
         r"GatherV2 op 'while/[\w/]+': indices = 5 is not in \[0, 5\)", caught.value.message
     )
     assert "test_checks_compiled.py" in caught.value.message
+
+
+def test_a_loop_without_checks_beside_one_with_them_runs_as_it_did():
+    tf.reset_default_graph()
+    plain = tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0])  # traced first, no checks
+    total = summing_loop(tf, tf.constant([0, 4, 1]), 3)
+    with tf.Session() as sess:
+        assert sess.run([plain, total]) == [3, 8.0]
