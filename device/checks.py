@@ -54,10 +54,16 @@ def checked(nodes: Sequence[Node], folded: frozenset[str]) -> tuple[Node, ...]:
     """The nodes among `nodes` whose values a check watches (none when checks are off)."""
     if not enabled():
         return ()
-    watched = [n for n in nodes if n.name not in folded and _applies(n)]
     by_name = {n.name: n for n in nodes}
-    gathered = {_rows_of(n, by_name) for n in watched if n.op == "GatherV2"}
-    return tuple(n for n in watched if n.op == "GatherV2" or _rows_of(n, by_name) not in gathered)
+    watched, gathered = [], set()
+    for node in (n for n in nodes if n.name not in folded and _applies(n)):
+        rows = _rows_of(node, by_name)
+        if node.op == "GatherV2":
+            gathered.add(rows)
+        elif rows is not None and rows in gathered:
+            continue  # an earlier gather checks these rows (it would have raised first)
+        watched.append(node)
+    return tuple(watched)
 
 
 # The ops whose output holds their first input's values (in another shape).
