@@ -379,8 +379,12 @@ def _stopping_cond(cond_jaxpr, enabled, err_tree, c_consts, err_vals, carry):
     def go(*args):
         consts, errs, vals = args[:k], args[k : k + n], args[k + n :]
         going = _ck.core.jaxpr_as_fun(checked)(*errs, *consts, *vals)[-1]
-        failed = jax.tree_util.tree_unflatten(err_tree, errs)._pred.values()
-        return jnp.logical_and(going, ~jnp.any(jnp.stack([jnp.asarray(f) for f in failed])))
+        failed = [
+            jnp.asarray(f) for f in jax.tree_util.tree_unflatten(err_tree, errs)._pred.values()
+        ]
+        if not failed:  # no check has run before the loop nor runs in it
+            return going
+        return jnp.logical_and(going, ~jnp.any(jnp.stack(failed)))
 
     shapes = [
         jax.ShapeDtypeStruct(np.shape(v), jnp.result_type(v))
