@@ -19,7 +19,8 @@ entropy, plain SGD (sparse updates of the table).
 
 `--model checks` times the compiled-in run-time checks (`device/checks.py`: indices,
 labels, integer divisors): each of the MLP (fed), CNN and embedding steps in two sessions,
-checks on and `FLOWGRAPH_CHECKS=0`, interleaved; prints the ratio on/off.
+checks on and `FLOWGRAPH_CHECKS=0`, alternating step by step; prints the ratios on/off of
+the median and of the 10th percentile.
 
 Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
@@ -229,7 +230,10 @@ def embedding_step():
 
 
 def checks_cost(label, make_step, steps: int, repeats: int) -> None:
-    """Checks on against off: two sessions of one step, each compiled under its setting."""
+    """Checks on against off: two sessions of one step, each compiled under its setting,
+    alternating step by step (`steps * repeats` each). Prints the median and the 10th
+    percentile of the single steps' times: on a busy machine the low percentile shows
+    the cost of the step itself, the median mostly the waits for a core."""
     sides = {}
     for name, value in (("on", "1"), ("off", "0")):
         before = os.environ.get("FLOWGRAPH_CHECKS")
@@ -241,13 +245,20 @@ def checks_cost(label, make_step, steps: int, repeats: int) -> None:
             os.environ.pop("FLOWGRAPH_CHECKS")
             if before is not None:
                 os.environ["FLOWGRAPH_CHECKS"] = before
-        sides[name] = lambda n, step=step: block_ms(step, n)
-    result = interleaved_medians(sides, steps, repeats)
-    (on_ms, on_loss), (off_ms, off_loss) = result["on"], result["off"]
+        sides[name] = step
+    times = {name: [] for name in sides}
+    losses = {}
+    for i in range(steps * repeats):
+        for name in ("on", "off") if i % 2 else ("off", "on"):
+            start = time.perf_counter()
+            losses[name] = float(sides[name]())
+            times[name].append((time.perf_counter() - start) * 1e3)
+    on, off = (np.percentile(times[n], [50, 10]) for n in ("on", "off"))
     print(
-        f"{label}: checks on {on_ms:8.3f} ms/step, off {off_ms:8.3f} ms/step (medians of "
-        f"{repeats}x{steps}); ratio on/off: {on_ms / off_ms:.3f}x; losses {on_loss:.6f} vs "
-        f"{off_loss:.6f}",
+        f"{label}: checks on {on[0]:8.3f} ms/step, off {off[0]:8.3f} ms/step (medians of "
+        f"{steps * repeats} alternating steps); ratio on/off: {on[0] / off[0]:.3f}x "
+        f"(10th percentiles {on[1]:.3f} vs {off[1]:.3f} ms: {on[1] / off[1]:.3f}x); losses "
+        f"{losses['on']:.6f} vs {losses['off']:.6f}",
         flush=True,
     )
 
@@ -299,12 +310,15 @@ def with_cpu(block, cpu_ms: list):
 
 
 def interleaved_medians(blocks, steps: int, repeats: int):
-    """Blocks of every side alternate, so machine noise falls on all alike. `blocks` maps a
-    name to `f(steps) -> (ms per step, last loss)`; returns name -> (median ms, last loss)."""
+    """Blocks of every side alternate, so machine noise falls on all alike (the order
+    reversed every other round: a block may run faster after another's, e.g. with its
+    data still in the cache). `blocks` maps a name to `f(steps) -> (ms per step, last
+    loss)`; returns name -> (median ms, last loss)."""
     times = {name: [] for name in blocks}
     losses = {}
-    for _ in range(repeats):
-        for name, block in blocks.items():
+    for round_ in range(repeats):
+        order = list(blocks.items())
+        for name, block in order[:: -1 if round_ % 2 else 1]:
             ms, losses[name] = block(steps)
             times[name].append(ms)
     return {name: (statistics.median(times[name]), losses[name]) for name in blocks}
@@ -400,7 +414,7 @@ def main() -> None:
         cx, cy = cnn_batch()
         cnn = lambda: cnn_flowgraph_step(cnn_initial_weights(), cx, cy)  # noqa: E731
         checks_cost("(c) cnn feed ", cnn, args.cnn_steps, args.cnn_repeats)
-        checks_cost("(d) embedding", embedding_step, args.steps, args.repeats)
+        checks_cost("(d) embedding", embedding_step, args.steps * 10, args.repeats)  # 1 ms steps
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import numpy as np
 import pytest
@@ -140,3 +141,52 @@ def test_a_repeated_run_reads_its_checks_with_the_fetches(fetch_the_feed):
             )
             with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not"):
                 sess.run(fetches, {ids: [3, 0]})
+
+
+def _forever_in_body(tf, params):
+    return lambda i, acc: (i + 1, acc + tf.gather(params, i))
+
+
+def _forever_in_branch(tf, params):
+    def body(i, acc):
+        row = tf.cond(i >= 0, lambda: tf.gather(params, i), lambda: tf.constant(0.0))
+        return i + 1, acc + row
+
+    return body
+
+
+def _forever_in_inner_loop(tf, params):
+    def body(i, acc):
+        inner = tf.while_loop(
+            lambda j, a: j < 2, lambda j, a: (j + 1, a + tf.gather(params, i + j)), [0, 0.0]
+        )[1]
+        return i + 1, acc + inner
+
+    return body
+
+
+@pytest.mark.parametrize("body", [_forever_in_body, _forever_in_branch, _forever_in_inner_loop])
+def test_a_failed_check_stops_a_loop_that_would_run_forever(body):
+    # TF raises at the iteration that reads index 5; the clamped read (0) would keep `acc`
+    # non-negative, the loop's condition true, and the loop running until the deadline.
+    tf.reset_default_graph()
+    params = tf.constant([1.0, 2.0, 3.0, 4.0, 5.0])
+    loop = tf.while_loop(lambda i, acc: acc >= 0.0, body(tf, params), [0, 0.0])
+    options = tf.RunOptions(timeout_in_ms=30000)  # a loop that ran on would time out
+    with tf.Session() as sess:
+        start = time.monotonic()
+        with pytest.raises(tf.errors.InvalidArgumentError) as caught:
+            sess.run(loop, options=options)
+        assert time.monotonic() - start < 20
+    assert re.match(
+        r"GatherV2 op 'while/[\w/]+': indices = 5 is not in \[0, 5\)", caught.value.message
+    )
+    assert "test_checks_compiled.py" in caught.value.message
+
+
+def test_a_loop_without_checks_beside_one_with_them_runs_as_it_did():
+    tf.reset_default_graph()
+    plain = tf.while_loop(lambda i: i < 3, lambda i: i + 1, [0])  # traced first, no checks
+    total = summing_loop(tf, tf.constant([0, 4, 1]), 3)
+    with tf.Session() as sess:
+        assert sess.run([plain, total]) == [3, 8.0]

@@ -1,0 +1,70 @@
+"""The compiled-in checks' error word (`device/checks.py`): one int32 array per segment,
+zero on a good step, `[1, *reports]` on a failed one, quoted arrays carried exactly."""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from device import checks
+
+
+def test_a_report_unpacks_to_what_was_packed_64_bit_values_exactly():
+    labels = np.array([0, 2**40 + 5, -(2**35)], np.int64)
+    small = np.array([7, -1], np.int32)
+    report = checks._pack(True, (1,), (2**31 - 1,), (3,), (labels, small))
+    tail = [9, 9]  # the next node's report
+    unpacked, rest = checks._unpack([int(x) for x in np.asarray(report)] + tail)
+    bad, position, value, bound, quoted = unpacked
+    assert (bad, position, value, bound) == (1, (1,), (2**31 - 1,), (3,))
+    np.testing.assert_array_equal(quoted[0], labels)
+    assert quoted[0].dtype == np.int64
+    np.testing.assert_array_equal(quoted[1], small)
+    assert rest == tail
+
+
+def test_a_segment_returns_one_error_word_read_once_per_step(monkeypatch):
+    words = []
+    real = checks._raise_failed
+    monkeypatch.setattr(checks, "_raise_failed", lambda n, w: words.append(w) or real(n, w))
+    tf.reset_default_graph()
+    ids = tf.placeholder(tf.int32, [None])
+    labels = tf.placeholder(tf.int64, [None])
+    logits = tf.gather(tf.ones([4, 3]), ids)
+    loss = tf.reduce_sum(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    )
+    with tf.Session() as sess:
+        for _ in range(2):  # the first run (timed) and a repeated one (read with the fetches)
+            sess.run(loss, {ids: [0, 3], labels: [2, 1]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Label values: 2 3"):
+            sess.run(loss, {ids: [0, 3], labels: [2, 3]})
+    assert len(words) == 3  # one word a step: the segment's only extra output
+    assert all(isinstance(w, jax.Array) and w.dtype == np.int32 for w in words)
+    assert not np.asarray(words[0]).any() and not np.asarray(words[1]).any()
+    assert np.asarray(words[2])[0] == 1
+
+
+def test_the_embedding_gradient_s_rows_are_checked_once_by_the_gather(monkeypatch):
+    watched = []
+    real = checks.checked
+    monkeypatch.setattr(checks, "checked", lambda *a: watched.extend(real(*a)) or real(*a))
+    tf.reset_default_graph()
+    table = tf.Variable(tf.ones([4, 3]))
+    other = tf.Variable(tf.ones([4]))
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    update = tf.scatter_sub(other, ids + 1, tf.ones([2]))  # other rows: checked
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run([train, update], {ids: [0, 2]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in"):
+            sess.run([train, update], {ids: [0, 4]})  # the gather's error: it runs first
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not in"):
+            sess.run([train, update], {ids: [0, 3]})  # the scatter_sub's (3 + 1)
+    names = {n.name for n in watched}
+    assert "embedding_lookup" in names and "ScatterSub" in names
+    assert not [n for n in names if n.startswith("GradientDescent/")]  # the table's update
