@@ -326,7 +326,8 @@ def _reversible_while(pred, step, carry: tuple, outer: tuple, polled: bool = Fal
             return i + 1, step(i, c, dynamic), stored
 
         go = lambda s: pred(s[0], s[1], dynamic)  # noqa: E731
-        trips, final, stored = lax.while_loop(go, next_, (jnp.int32(0), carry, stored))
+        looping = _polled_while_loop if polled else lax.while_loop
+        trips, final, stored = looping(go, next_, (jnp.int32(0), carry, stored))
         return final, (trips, stored, dynamic)
 
     def backward(residuals, cotangent):
@@ -594,7 +595,9 @@ def while_trip_count(
         i, vs, rs = carry
         return (i + 1, *step(i, vs, rs))
 
-    return lax.while_loop(lambda c: pred(*c), next_, (jnp.int32(0), vs, rs))[0]
+    # An unbounded loop's count is as unbounded: it polls the deadline and cancellation too.
+    looping = lax.while_loop if limit is not None else _polled_while_loop
+    return looping(lambda c: pred(*c), next_, (jnp.int32(0), vs, rs))[0]
 
 
 # flowgraph-specific: rounds a trip count (or a counting loop's bound) up to a power of two.

@@ -109,3 +109,20 @@ def test_a_run_with_a_deadline_is_cancelled_by_close_before_its_deadline():
         sess = tf.Session(config=tf.ConfigProto(operation_timeout_in_ms=600_000))
         error, took = _cancelled_by(sess.close, lambda: sess.run(r, {x: 1.0}))
     assert isinstance(error, tf.errors.CancelledError) and took < 20
+
+
+def test_closing_the_session_ends_the_gradient_of_an_endless_loop():
+    # A fed-count loop's gradient first counts its trips (WhileTripCount): that count polls
+    # the cancellation as the loop itself does.
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [])
+        w = tf.Variable(2.0)
+        _, v = tf.while_loop(lambda i, v: v > 0.0, lambda i, v: (i + 1, v * w), [0, x])
+        grad = tf.gradients(v, w)[0]
+        sess = tf.Session()
+        sess.run(w.initializer)
+        assert sess.run(grad, {x: -1.0}) == 0.0  # compiled once, before the endless run
+        error, took = _cancelled_by(sess.close, lambda: sess.run(grad, {x: 1.0}))
+    assert isinstance(error, tf.errors.CancelledError)
+    assert "Loop execution was cancelled." in str(error)
+    assert took < 20
