@@ -156,9 +156,9 @@ class _FirstCallTimer:
 
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
+    registered = cancel.enter(ctx.deadline, ctx.cancelled)  # unbounded loops poll them
     try:
-        with cancel.running(ctx.deadline, ctx.cancelled):  # unbounded loops poll them
-            return step.call(ctx, *args) if step.host else step.call(*args)
+        return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
         # The error already names the node and the user's line; drop jax's tracing notes.
         e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]
@@ -175,3 +175,5 @@ def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
             f"{type(e).__name__} while running segment {step.segment.index} "
             f"({step.segment.kind}, ops: {names}): {e}",
         ) from e
+    finally:
+        cancel.leave(registered)

@@ -9,7 +9,6 @@ import itertools
 import math
 import threading
 import time
-from typing import NamedTuple
 
 from kernels import errors
 
@@ -17,36 +16,46 @@ MARK = "flowgraph: a compiled loop passed its run's deadline"
 CANCELLED_MARK = "flowgraph: a compiled loop's session was closed"
 
 
-class _Call(NamedTuple):
-    deadline: float  # time.monotonic(); inf: none
-    cancelled: threading.Event | None  # set when the run's session closes
-    thread: int  # the thread that made the call (where a CPU loop's callbacks run)
-
-    def stop(self) -> str | None:
-        """Why the call must stop (the mark to raise), or None."""
-        if self.cancelled is not None and self.cancelled.is_set():
-            return CANCELLED_MARK
-        return MARK if time.monotonic() > self.deadline else None
-
-
-_running: dict[int, _Call] = {}
+# A running call: (its run's deadline, time.monotonic(), inf: none; the event set when its
+# session closes, or None; the thread that made it, where a CPU loop's callbacks run). A
+# plain tuple: registering one is on every segment call's path.
+_running: dict[int, tuple[float, threading.Event | None, int]] = {}
 _ids = itertools.count()
 _lock = threading.Lock()
 
 
-@contextlib.contextmanager
-def running(deadline: float | None, cancelled: threading.Event | None = None):
+def enter(deadline: float | None, cancelled: threading.Event | None = None) -> int:
     """Registers one compiled call of a run with `deadline` (None: none) and the event
-    `cancelled` (set when its session closes; None: never) while it runs."""
+    `cancelled` (set when its session closes; None: never); returns its key for `leave`."""
     key = next(_ids)
-    call = _Call(math.inf if deadline is None else deadline, cancelled, threading.get_ident())
+    call = (math.inf if deadline is None else deadline, cancelled, threading.get_ident())
     with _lock:
         _running[key] = call
+    return key
+
+
+def leave(key: int) -> None:
+    """Unregisters the call `enter` returned `key` for."""
+    with _lock:
+        del _running[key]
+
+
+@contextlib.contextmanager
+def running(deadline: float | None, cancelled: threading.Event | None = None):
+    """`enter` and `leave` around the calls made in the `with` block."""
+    key = enter(deadline, cancelled)
     try:
         yield
     finally:
-        with _lock:
-            del _running[key]
+        leave(key)
+
+
+def _stop(call: tuple) -> str | None:
+    """Why a registered call must stop (the mark to raise), or None."""
+    deadline, cancelled, _ = call
+    if cancelled is not None and cancelled.is_set():
+        return CANCELLED_MARK
+    return MARK if time.monotonic() > deadline else None
 
 
 def stop_reason() -> str | None:
@@ -60,8 +69,8 @@ def stop_reason() -> str | None:
     me = threading.get_ident()
     with _lock:
         calls = list(_running.values())
-    own = [c for c in calls if c.thread == me]
-    reasons = [c.stop() for c in (own or calls)]
+    own = [c for c in calls if c[2] == me]
+    reasons = [_stop(c) for c in (own or calls)]
     if not reasons or None in reasons:
         return None
     return CANCELLED_MARK if CANCELLED_MARK in reasons else MARK

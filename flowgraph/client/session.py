@@ -104,6 +104,7 @@ class _Run:
 
     __slots__ = (
         "plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context", "dead",
+        "remote",
     )  # fmt: skip
 
     def __init__(
@@ -117,6 +118,7 @@ class _Run:
         dead: list | None = None,
     ):
         self.plan = plan
+        self.remote = getattr(plan, "remote", False)  # the master runs it: only the deadline
         self.dead = dead  # fetches computed from cond branch values: `dead_checks`
         self.context = context  # the session's: its closing cancels the run's loops
         self.feeds = feeds
@@ -132,7 +134,7 @@ class _Run:
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
-        if getattr(self.plan, "remote", False):  # the master runs it: only the deadline
+        if self.remote:
             fetched = self.plan.run(values, options)
         elif options is None:
             fetched = self.plan.run(values, self.context)
