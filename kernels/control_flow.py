@@ -45,7 +45,9 @@ class LoopSpec(tuple):
     bounding the steps, added when the loop is differentiated: `WhileBucket`, or -1) and
     `trips` (an input holding the trip count the run counted, `WhileTripCount`, or -1),
     `eager` (a host loop whose body runs op by op: it holds ops that need the session,
-    such as queue ops).
+    such as queue ops), `deferred` (TensorArrays first written in the body whose element
+    shapes only the compiled shapes tell: `DenseListReserve` inputs) and `invariant`
+    (TensorArrays the body writes one shape to each step: it yields the shape).
     """
 
     DEFAULTS = {
@@ -54,6 +56,8 @@ class LoopSpec(tuple):
         "bucket": -1,
         "count_bound": -1,
         "counting": (),
+        "deferred": (),
+        "invariant": (),
         "eager": False,
         "limit": -1,
         "loop_vars": 0,
@@ -196,6 +200,56 @@ def while_(
     parallel_iterations: int = 10,
     _host: bool = False,
 ):
+    """TF's While (`_while`). A TensorArray in the loop's `invariant` is written each
+    step with a shape (`Shape`, `Size`, `Rank` of a body value), the same every step of a
+    compiled loop: the body yields that shape, and the buffer comes out filled with it, a
+    value known when compiled (TF1's gradients push shapes to a backward loop whose static
+    inputs need them)."""
+    spec, elements = LoopSpec(_loop), {}
+    if spec.invariant and not _host:
+        body = _yielding_shapes(body, spec.invariant, elements)
+    out = _while(
+        *input,
+        cond=cond,
+        body=body,
+        _writes=_writes,
+        _loop=_loop,
+        parallel_iterations=parallel_iterations,
+        _host=_host,
+    )
+    if not elements:
+        return out
+    out = list(out)
+    for j, element in elements.items():
+        out[j] = np.broadcast_to(element, (np.shape(out[j])[0], *element.shape)).copy()
+    return tuple(out)
+
+
+def _yielding_shapes(body, positions, elements: dict):
+    """`body` that records the shapes it writes to the buffers at `positions` (concrete
+    while tracing) in `elements` and leaves those buffers as they are."""
+
+    def call(*args):
+        out = list(body(*args))
+        for j in positions:
+            elements[j] = np.asarray(out[j])
+            out[j] = args[j]
+        return out
+
+    return call
+
+
+def _while(
+    *input,
+    cond,
+    body,
+    T=(),
+    output_shapes=(),
+    _writes=(),
+    _loop=(),
+    parallel_iterations: int = 10,
+    _host: bool = False,
+):
     """TF's While: loop variables first, then the values the bodies capture.
 
     A counting loop whose trip count the graph fixes (`trip_count`) is a plain
@@ -225,6 +279,8 @@ def while_(
     ref_values = tuple(input[p] for p in writes)
     if _host:
         return _host_while(pred, step, loop_vars, ref_values, maximum_iterations, spec.eager)
+    if spec.deferred:
+        loop_vars = _decided_buffers(step, loop_vars, ref_values, spec.deferred)
     stacked = dict(zip(spec.stacked, spec.stacked_from))
     if trip_count >= 0:  # a counting loop: exactly this many steps, no test
         return _counted_loop(step, loop_vars, ref_values, trip_count, stacked)
@@ -252,6 +308,20 @@ def while_(
         polled=limit is None,  # no bound: a run's deadline must be able to stop it
     )
     return vs + rs
+
+
+def _decided_buffers(step, loop_vars, ref_values, deferred) -> tuple:
+    """Zero buffers for the `deferred` TensorArrays, shaped by what one step of the body,
+    traced for the shapes this loop is compiled for, writes into them (the whole buffer,
+    or the element when the loop stacks it)."""
+    written, _ = jax.eval_shape(lambda vs, rs: step(jnp.int32(0), vs, rs), loop_vars, ref_values)
+    out = list(loop_vars)
+    for j in deferred:
+        shape = written[j].shape
+        if len(shape) < jnp.ndim(out[j]):
+            shape = (jnp.shape(out[j])[0], *shape)
+        out[j] = jnp.zeros(shape, jnp.result_type(out[j]))
+    return tuple(out)
 
 
 def _loop_functions(input, cond, body, writes, spec: LoopSpec, limit):
@@ -679,9 +749,15 @@ declare(
 
 
 @register("DenseListSetItem", shape=_list_set_shape)
-def dense_list_set_item(buffer, index, item, *, size: int = -1, _grows: bool = False):
+def dense_list_set_item(
+    buffer, index, item, *, size: int = -1, _grows: bool = False, _deferred: bool = False
+):
     """`_grows`: a `dynamic_size` TensorArray written in a loop stepped from the host
-    (concrete values): a write past its end first grows it with zeros."""
+    (concrete values): a write past its end first grows it with zeros. `_deferred`: the
+    buffer of a TensorArray whose element shape only its first write tells (a
+    `DenseListReserve`) is allocated for the item's shape."""
+    if _deferred and tuple(buffer.shape[1:]) != tuple(np.shape(item)):
+        buffer = jnp.zeros((buffer.shape[0], *np.shape(item)), buffer.dtype)
     if _grows and int(index) >= buffer.shape[0]:
         padding = np.zeros((int(index) + 1 - buffer.shape[0], *buffer.shape[1:]), buffer.dtype)
         buffer = np.concatenate([np.asarray(buffer), padding])
@@ -692,6 +768,32 @@ def dense_list_set_item(buffer, index, item, *, size: int = -1, _grows: bool = F
     return lax.dynamic_update_index_in_dim(
         buffer, jnp.asarray(item, buffer.dtype), jnp.asarray(index), 0
     )
+
+
+declare(
+    "DenseListReserve",
+    inputs=("element_shape: int32", "num_elements: int32"),
+    outputs=("buffer: element_dtype",),
+    attrs=("element_dtype: type",),
+)
+
+
+def _list_reserve_shape(specs, attrs, static_values):
+    element_shape, size = static_values
+    dtype = np.dtype(attrs["element_dtype"])
+    if element_shape is None:
+        return [Spec(None, dtype)]
+    dims = tuple(None if d < 0 else int(d) for d in np.asarray(element_shape).reshape(-1))
+    return [Spec((None if size is None else int(size), *dims), dtype)]
+
+
+@register("DenseListReserve", static=("element_shape", "num_elements"), shape=_list_reserve_shape)
+def dense_list_reserve(element_shape, num_elements, *, element_dtype):
+    """The buffer of a TensorArray first written in a loop, before the loop's compiled
+    shapes decide the `element_shape` dims that are -1 (here 0, no elements yet): the
+    loop (`deferred`) or the first write (`_deferred`) replaces it."""
+    dims = [max(int(d), 0) for d in np.asarray(element_shape).reshape(-1)]
+    return jnp.zeros((int(num_elements), *dims), np.dtype(element_dtype))
 
 
 declare(

@@ -774,8 +774,8 @@ class Converter:
         dtype = _dtype(self.nodes[stack].attr["elem_type"].type)
         name = self.importer.prefix + stack
         if size is not None:
-            return TensorArray(dtype, size=size, name=name)
-        return TensorArray(dtype, size=0, dynamic_size=True, name=name)
+            return TensorArray(dtype, size=size, name=name)._as_stack()
+        return TensorArray(dtype, size=0, dynamic_size=True, name=name)._as_stack()
 
     def _popped(self, frame: _Frame, stack: str) -> TensorArray:
         if stack not in self.stacks:  # its forward loop: built through any of its exits
@@ -794,7 +794,10 @@ class Converter:
         stack = self.structure.stack_of(node)
         while stack not in scope.stacks and scope.parent is not None:
             scope = scope.parent  # a pop inside a cond of the loop body
-        return [self.stacks[stack].read(scope.stacks[stack])]
+        array = self.stacks[stack]
+        if control_flow_ops.holds_one_shape(array):  # a shape, known when compiled
+            return [array.read(0)]
+        return [array.read(scope.stacks[stack])]
 
     def _invariants(self, frame: _Frame, inits: list):
         out = []

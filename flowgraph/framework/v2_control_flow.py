@@ -25,7 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph
+from flowgraph.framework.ops import Operation, Tensor, apply_op, constant_value, get_default_graph
 from flowgraph.ops import array_ops, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
 from kernels import errors
@@ -165,13 +165,15 @@ class Builder:
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
         inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
-        tops = []
+        tops, shapes = [], {k: inputs[k] for k in popped if _holds_one_shape(inputs[k])}
         for k in popped:  # what the forward loop pushed, no longer growing
             count = self.counts.get(inputs[k])
             tops.append((inputs[k].size() if count is None else count) - 1)
             inputs[k] = TensorArray(inputs[k].dtype, size=0).unstack(inputs[k].stack())
         test, bounded = _test(cond_f)
-        loop = _Loop(node, cond_f, body_f, test, bounded, popped, tops, _counter(cond_f, test))
+        loop = _Loop(
+            node, cond_f, body_f, test, bounded, popped, tops, _counter(cond_f, test), (), shapes
+        )
         pushed = _pushed_arguments(body_f, inputs)
         if not pushed or _counts_when_compiled(loop, inputs):
             return self._loop(loop, inputs, name)
@@ -184,7 +186,7 @@ class Builder:
             x = inputs[k]
             inputs[k] = TensorArray(
                 x.dtype, size=size, element_shape=x.element_shape(), name=x._name
-            )
+            )._as_stack()
         # pushed at TF's loop counter, each loop's first input
         results = self._loop(loop._replace(counter=0), inputs, name)
         for k in pushed:  # the list holds as many elements as the loop ran steps
@@ -215,7 +217,7 @@ class Builder:
             for k, arg in zip(carried, args):
                 values[k] = arg
             for j, k in enumerate(popped):
-                values[k] = _Popped(values[k], args[len(carried) + j])
+                values[k] = _Popped(values[k], args[len(carried) + j], loop.shapes.get(k))
             return values
 
         def cond(*args):
@@ -368,6 +370,7 @@ class _Loop(NamedTuple):
     tops: list
     counter: object = None
     skipped: tuple = ()
+    shapes: dict = {}  # popped position → the list, if the forward loop pushed one shape
 
 
 def _pushed_arguments(body_f, inputs: list) -> list[int]:
@@ -469,11 +472,17 @@ def _add_lists(nd, inputs: list) -> TensorArray:
 
 
 class _Popped:
-    """A list a loop pops: its TensorArray and the index of its top element."""
+    """A list a loop pops: its TensorArray and the index of its top element; `shapes`,
+    the list as the forward loop left it if it pushed one shape each step."""
 
-    def __init__(self, array: TensorArray, top: Tensor):
+    def __init__(self, array: TensorArray, top: Tensor, shapes: TensorArray | None = None):
         self.array = array
         self.top = top
+        self.shapes = shapes
+
+
+def _holds_one_shape(x) -> bool:
+    return isinstance(x, TensorArray) and control_flow_ops.holds_one_shape(x)
 
 
 def _popped_arguments(body_f, inputs: list) -> list[int]:
@@ -587,10 +596,12 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
     if op == "TensorListReserve":
         if _sized_at_run_time(inputs[1]):
             return [_Writes()]
+        size = constant_value(inputs[1])
         return [
             TensorArray(
                 dtypes.as_dtype(node.attr["element_dtype"].type),
                 size=inputs[1],
+                dynamic_size=size is not None and int(size) == 0,  # `dynamic_size=True`'s
                 element_shape=_element_shape(inputs[0]),
                 name=name,
             )
@@ -617,8 +628,11 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
             raise errors.UnimplementedError(
                 None, None, f"{op} node '{node.name}': lists are popped in loops only."
             )
-        value = popped.array.read(popped.top, name=name)
-        return [_Popped(popped.array, popped.top - 1), value]
+        if popped.shapes is not None:  # the same shape at every index, known when compiled
+            value = popped.shapes.read(0, name=name)
+        else:
+            value = popped.array.read(popped.top, name=name)
+        return [_Popped(popped.array, popped.top - 1, popped.shapes), value]
     if op == "TensorListFromTensor":
         tensor = inputs[0]
         array = TensorArray(tensor.dtype, size=array_ops.shape(tensor)[0], name=name)

@@ -29,7 +29,7 @@ from flowgraph.ops import (
 )
 from flowgraph.ops.constant_op import convert_to_tensor
 from flowgraph.ops.gradients import RegisterGradient, _vjp_gradient, path_aware
-from flowgraph.ops.tensor_array_ops import TensorArray
+from flowgraph.ops.tensor_array_ops import TensorArray, mark_writes
 from kernels import errors
 from kernels.control_flow import LoopSpec
 
@@ -547,6 +547,7 @@ def while_loop(
         if counting is None and not host:  # counting to a bound only known at run time
             rule = _run_time_counting(cond_body, loop_body, entries)
             stacked = () if rule is None else _stacked_writes(cond_body, loop_body, rule)
+        invariant = () if host else _shape_writes(cond_body, loop_body, entries, stacked)
         outs = [
             (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
             for e, inv in zip(entries, invariants)
@@ -577,6 +578,8 @@ def while_loop(
                 "stacked": builtins.tuple(j for j, _ in stacked),
                 "stacked_from": builtins.tuple(f for _, f in stacked),
                 "eager": eager,
+                "deferred": _deferred(entries),
+                "invariant": invariant,
             },
             extra=extra,
         )
@@ -769,17 +772,8 @@ def _allocate_empty(entries, loop_body) -> None:
     where each write past the end grows its array (`_grows`), as TF's do."""
     for e, r in zip(entries, loop_body.results):
         if e.growing:
-            _mark_growing_writes(r)
-            e.tensor = e.array._sized(0)._zeros(r.shape[1:])
-
-
-def _mark_growing_writes(buffer: Tensor) -> None:
-    op = buffer.op
-    while op.type == "DenseListSetItem":
-        op._attrs["_grows"] = True
-        op._node = None
-        op.graph._mutated()
-        op = op.inputs[0].op
+            mark_writes(r, "_grows")
+            e.tensor = e.array._sized(0)._allocate_like(r)
 
 
 def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, limit: int):
@@ -804,7 +798,48 @@ def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, l
             if limit >= 0:
                 steps = math_ops.minimum(steps, limit)
             length = steps + stacked[j]
-        e.tensor = e.array._sized(length)._zeros(loop_body.results[j].shape)
+        e.tensor = e.array._sized(length)._allocated(loop_body.results[j].shape)
+
+
+def _shape_writes(cond_body: _Body, loop_body: _Body, entries, stacked) -> tuple:
+    """Positions of the TensorArrays the body writes a shape to each step and reads
+    nowhere (TF1's gradients push shapes): the same shape every step of a compiled loop,
+    so the body yields it and the While fills their buffers with it, a value known when
+    compiled (the backward loop's static inputs need it). Only for arrays whose every
+    element the loop writes (growing ones) or whose unwritten ones nothing reads (stacks)."""
+    out = []
+    skip = {j for j, _ in stacked}
+    for j, (e, arg, result) in enumerate(zip(entries, loop_body.arguments, loop_body.results)):
+        if e.array is None or j in skip or result is None or result.op.type != "DenseListSetItem":
+            continue
+        if not (e.growing or e.array._stack):  # else its unwritten elements must stay zeros
+            continue
+        buffer, _, item = result.op.inputs
+        only_write = buffer is arg and len(arg.consumers()) == 1
+        if only_write and not cond_body.arguments[j].consumers() and item.op.type in _SHAPES:
+            loop_body.results[j] = item
+            out.append(j)
+    return builtins.tuple(out)
+
+
+_SHAPES = ("Shape", "Size", "Rank")
+
+
+def holds_one_shape(array: TensorArray) -> bool:
+    """Whether a loop wrote `array` with one shape each step (`_shape_writes`): every
+    element is that shape, known when compiled (read one with `array.read(0)`)."""
+    buffer = array.flow
+    op = None if buffer is None else buffer.op
+    if op is None or op.type != "While" or "_loop" not in op._attrs:
+        return False
+    return buffer.value_index in LoopSpec(op._attrs["_loop"]).invariant
+
+
+def _deferred(entries) -> tuple:
+    """Positions of the TensorArrays whose element shapes the loop decides when compiled."""
+    return builtins.tuple(
+        j for j, e in enumerate(entries) if e.deferred and e.tensor.op.type == "DenseListReserve"
+    )
 
 
 def _entry(value) -> _Entry:

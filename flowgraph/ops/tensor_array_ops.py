@@ -22,6 +22,10 @@ class TensorArray:
     array grows when written at constant indices, and in a counting `while_loop` that
     writes it at the counter it gets one element per iteration."""
 
+    # A stack TF's gradients push (made by the importers): only its written elements are
+    # ever read, so a loop may fill all of it with a shape it writes each step.
+    _stack = False
+
     def __init__(
         self,
         dtype,
@@ -135,7 +139,9 @@ class TensorArray:
             index = convert_to_tensor(index, dtype=dtypes.int32)
             if self._dynamic_size and not self._in_loop():
                 self = self._grown_to(index, value.shape)
-            buffer = self._buffer if self._buffer is not None else self._zeros(value.shape)
+            buffer = self._buffer
+            if buffer is None:
+                buffer = self._zeros(value.shape, array_ops.shape(value, out_type=dtypes.int32))
             size = _static_int(self._size)
             new = apply_op(
                 "DenseListSetItem", [buffer, index, value], size=-1 if size is None else size
@@ -155,7 +161,9 @@ class TensorArray:
         value = convert_to_tensor(value, dtype=self._dtype, name="value")
         self._check_element_shape(value.shape[1:], None)
         indices = convert_to_tensor(indices, dtype=dtypes.int32)
-        buffer = self._buffer if self._buffer is not None else self._zeros(value.shape[1:])
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._zeros(value.shape[1:], array_ops.shape(value, out_type=dtypes.int32)[1:])
         new = apply_op(
             "DenseListScatter",
             [buffer, value, indices],
@@ -219,6 +227,12 @@ class TensorArray:
         out._size = max(current, needed)
         return out
 
+    def _as_stack(self) -> "TensorArray":
+        """This array as a stack TF's gradients push (`_stack`)."""
+        out = self._sized(self._size)
+        out._stack = True
+        return out
+
     def _sized(self, size) -> "TensorArray":
         out = object.__new__(TensorArray)
         out.__dict__.update(self.__dict__)
@@ -234,25 +248,54 @@ class TensorArray:
         return self._buffer
 
     def _allocate_like(self, buffer: Tensor) -> Tensor:
-        """The initial (zero) buffer for a TensorArray a loop writes first."""
-        shape = buffer.shape
-        if not shape[1:].is_fully_defined():
+        """The initial (zero) buffer for a TensorArray a loop writes first (`buffer` is
+        what the body writes). With dims of its elements known only when run, the loop
+        decides them when compiled for the run's shapes: the body's writes, `_deferred`,
+        allocate the buffer."""
+        if not buffer.shape[1:].is_fully_defined():
+            mark_writes(buffer, "_deferred")
+        return self._allocated(buffer.shape[1:])
+
+    def _allocated(self, element_shape) -> Tensor:
+        """Zeros of `[size, *element_shape]`, or where dims of `element_shape` are not
+        known, a `DenseListReserve` whose loop decides them."""
+        element_shape = tensor_shape.as_shape(element_shape)
+        if element_shape.is_fully_defined():
+            return self._zeros(element_shape)
+        if element_shape.ndims is None:
             raise ValueError(
                 f"TensorArray {self._name} is first written inside a while_loop with an "
-                f"element shape that is not fully known ({shape[1:]}): pass element_shape."
+                "element shape of unknown rank: pass element_shape."
             )
-        return self._zeros(shape[1:])
+        known = [-1 if d is None else d for d in element_shape.as_list()]
+        return apply_op(
+            "DenseListReserve",
+            [convert_to_tensor(known, dtype=dtypes.int32), self._size_tensor()],
+            element_dtype=self._dtype.numpy_dtype,
+            name="TensorArrayReserve",
+        )
 
-    def _zeros(self, element_shape) -> Tensor:
+    def _zeros(self, element_shape, dynamic: Tensor | None = None) -> Tensor:
+        """Zeros of `[size, *element_shape]`; dims of `element_shape` that are not known
+        come from the int32 vector `dynamic` (the element's shape when run)."""
         element_shape = tensor_shape.as_shape(element_shape)
         if not element_shape.is_fully_defined():
-            raise ValueError(
-                f"TensorArray {self._name}: element shape {element_shape} is not fully known"
-            )
+            if dynamic is None:
+                raise ValueError(
+                    f"TensorArray {self._name}: element shape {element_shape} is not fully known"
+                )
+            dims = array_ops.concat([array_ops.reshape(self._size_tensor(), [1]), dynamic], 0)
+            return array_ops.zeros(dims, self._dtype, name="TensorArrayZeros")
         size = _static_int(self._size)
         dims = [size if size is not None else self._size] + element_shape.as_list()
         shape = dims if size is not None else array_ops.stack(dims)
         return array_ops.zeros(shape, self._dtype, name="TensorArrayZeros")
+
+    def _size_tensor(self) -> Tensor:
+        size = _static_int(self._size)
+        if size is not None:
+            return convert_to_tensor(size, dtype=dtypes.int32)
+        return math_ops.cast(self._size, dtypes.int32)
 
     def _check_element_shape(self, shape, index) -> None:
         if not self._infer_shape:
@@ -265,6 +308,16 @@ class TensorArray:
                 f"{self._element_shape} (consider setting infer_shape=False)."
             )
         self._element_shape = self._element_shape.merge_with(shape)
+
+
+def mark_writes(buffer: Tensor, attr: str) -> None:
+    """Sets `attr` on the chain of DenseListSetItem ops that made `buffer` in a loop body."""
+    op = buffer.op
+    while op.type == "DenseListSetItem":
+        op._attrs[attr] = True
+        op._node = None
+        op.graph._mutated()
+        op = op.inputs[0].op
 
 
 def _static_int(value):

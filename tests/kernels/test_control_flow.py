@@ -70,3 +70,48 @@ def test_bucketed_loop_matches_the_counted_loop(count):
     n = jnp.int32(count)
     np.testing.assert_allclose(jax.jit(bucketed)(w, n), counted(w), rtol=1e-5)
     np.testing.assert_allclose(jax.jit(jax.grad(bucketed))(w, n), jax.grad(counted)(w), rtol=1e-5)
+
+
+def test_dense_list_reserve_holds_no_elements_in_its_unknown_dims():
+    buffer = control_flow.dense_list_reserve(
+        np.array([-1, 4], np.int32), np.int32(3), element_dtype=np.dtype(np.float32)
+    )
+    assert buffer.shape == (3, 0, 4) and buffer.dtype == np.float32
+
+
+def test_a_deferred_write_allocates_the_buffer_for_its_item():
+    reserved = jnp.zeros((3, 0, 2), jnp.float32)
+    item = jnp.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    out = control_flow.dense_list_set_item(reserved, jnp.int32(1), item, _deferred=True)
+    want = np.zeros((3, 3, 2), np.float32)
+    want[1] = item
+    np.testing.assert_array_equal(out, want)
+    again = control_flow.dense_list_set_item(out, jnp.int32(2), item * 2, _deferred=True)
+    want[2] = item * 2
+    np.testing.assert_array_equal(again, want)
+
+
+def test_decided_buffers_take_the_shapes_one_step_writes():
+    def step(i, vs, rs):
+        h, buffer, _ = vs
+        written = control_flow.dense_list_set_item(buffer, i, h * 2.0, _deferred=True)
+        return (h + 1.0, written, h[0]), rs  # the last: an element the loop stacks
+
+    h = jnp.ones((5, 2), jnp.float32)
+    reserved = (jnp.zeros((4, 0, 2), jnp.float32), jnp.zeros((4, 0), jnp.float32))
+    out = control_flow._decided_buffers(step, (h, *reserved), (), (1, 2))
+    assert [x.shape for x in out] == [(5, 2), (4, 5, 2), (4, 2)]
+    assert not np.any(out[1]) and not np.any(out[2])
+
+
+def test_shapes_a_body_writes_are_recorded_and_their_buffers_kept():
+    def body(h, shapes):  # as While's body yields a shape it writes (its `invariant`)
+        return h * 2.0, np.asarray(h.shape, np.int32)
+
+    elements = {}
+    wrapped = control_flow._yielding_shapes(body, (1,), elements)
+    shapes = jnp.zeros((3, 2), jnp.int32)
+    h, kept = jax.jit(lambda h: wrapped(h, shapes))(jnp.ones((4, 2)))
+    np.testing.assert_array_equal(h, np.full((4, 2), 2.0))
+    assert kept.shape == (3, 2) and not np.any(kept)
+    np.testing.assert_array_equal(elements[1], [4, 2])

@@ -18,6 +18,7 @@ OP_TYPES_TESTED = {
     "DenseListSetItem",
     "DenseListGather",
     "DenseListScatter",
+    "DenseListReserve",
 }
 GRADIENT_CHECKED = {
     "If",
@@ -28,7 +29,10 @@ GRADIENT_CHECKED = {
     "DenseListGather",
     "DenseListScatter",
 }
-NOT_DIFFERENTIABLE = {"RngKey": "produces a random key (integers)"}
+NOT_DIFFERENTIABLE = {
+    "RngKey": "produces a random key (integers)",
+    "DenseListReserve": "an empty buffer from its shape and size (integers)",
+}
 
 
 @pytest.fixture
@@ -426,6 +430,51 @@ def test_tensor_array_gradients():
         return ta.read(1) * ta2.gather([0, 2]) + ta.write(0, x[2] * x[1]).stack()[:2]
 
     check_gradients(fn, np.arange(6.0).reshape(3, 2) / 5.0)
+
+
+def test_tensor_arrays_whose_element_shapes_only_a_run_knows(sess):
+    # unstacked from, and first written inside a loop with, a batch fed at run time: the
+    # loop decides the written array's element shape when compiled for the fed shapes
+    x = tf.placeholder(tf.float32, [None, None, 3])
+    steps = tf.shape(x)[1]
+    inputs = tf.TensorArray(tf.float32, size=steps).unstack(tf.transpose(x, [1, 0, 2]))
+    w_value = np.linspace(-1.0, 1.0, 6, dtype=np.float32).reshape(3, 2)
+    w = tf.constant(w_value)
+
+    def body(t, h, out, shapes):
+        h = tf.tanh(tf.matmul(inputs.read(t), w) + h)
+        return t + 1, h, out.write(t, h * 2.0), shapes.write(t, tf.shape(h))
+
+    # the shapes' array is longer than the loop: its unwritten elements stay zeros
+    arrays = [tf.TensorArray(tf.float32, size=steps), tf.TensorArray(tf.int32, size=steps + 2)]
+    init = tf.zeros(tf.stack([tf.shape(x)[0], 2]))
+    _, h, out, shapes = tf.while_loop(lambda t, *_: t < steps, body, [0, init, *arrays])
+    assert out.element_shape().as_list() == [None, 2]
+    for batch, time in [(2, 4), (5, 3)]:
+        xs = np.random.RandomState(batch).randn(batch, time, 3).astype(np.float32)
+        want_h, want_out = np.zeros([batch, 2], np.float32), []
+        for t in range(time):
+            want_h = np.tanh(xs[:, t] @ w_value + want_h)
+            want_out.append(want_h * 2.0)
+        got_h, got_out, got_shapes = sess.run([h, out.stack(), shapes.stack()], {x: xs})
+        np.testing.assert_allclose(got_h, want_h, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got_out, np.stack(want_out), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(got_shapes, [[batch, 2]] * time + [[0, 0]] * 2)
+
+
+def test_tensor_array_element_shape_decided_when_compiled_has_gradients():
+    def fn(x):
+        def body(t, h, out):
+            h = tf.sin(h + x[:, :2] * tf.cast(t + 1, tf.float64))
+            unknown_batch = tf.placeholder_with_default(h * h, [None, 2])
+            return t + 1, h, out.write(t, unknown_batch)
+
+        out = tf.TensorArray(tf.float64, size=3)
+        _, _, out = tf.while_loop(lambda t, *_: t < 3, body, [0, x[:, 1:] * 0.5, out])
+        assert out.element_shape().as_list() == [None, 2]
+        return out.stack()
+
+    check_gradients(fn, np.array([[0.1, 0.2, 0.3], [0.4, -0.5, 0.6]]))
 
 
 def test_map_fn(sess):
