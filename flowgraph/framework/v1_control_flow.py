@@ -449,6 +449,7 @@ class Converter:
         self.order = order
         self.root = _Scope(None, ())
         self.stacks: dict[str, TensorArray] = {}  # stack → what its forward loop pushed
+        self.shape_reads: dict[str, Tensor] = {}  # stack → its shape, where a host loop ran
         self.counts: dict[str, Tensor] = {}  # stack → how many elements were pushed, if not all
 
     def import_nodes(self) -> dict:
@@ -595,7 +596,9 @@ class Converter:
         pushed = list(frame.pushes)
         name = self.importer.prefix + frame.name.rsplit("/", 1)[0]
         count = bool(pushed) and not self._counts_when_compiled(scope, frame)
-        if count:
+        if count and any(_grows(x) for x in inits + grads):  # run from the host: stacks grow
+            arrays = [self._pushed_array(stack) for stack in pushed]
+        elif count:
             size = self._upper_bound(scope, frame)
             if size is None:
                 size = self._bucket(scope, frame, inits, grads, name)
@@ -795,9 +798,14 @@ class Converter:
         while stack not in scope.stacks and scope.parent is not None:
             scope = scope.parent  # a pop inside a cond of the loop body
         array = self.stacks[stack]
-        if control_flow_ops.holds_one_shape(array):  # a shape, known when compiled
-            return [array.read(0)]
-        return [array.read(scope.stacks[stack])]
+        if not control_flow_ops.holds_one_shape(array):
+            return [array.read(scope.stacks[stack])]
+        if not array.flow.op._attrs.get("_host"):
+            return [array.read(0)]  # a shape, known when compiled (in the same segment)
+        if stack not in self.shape_reads:  # read where the loop ran, a static input here
+            with array.flow.graph.as_default():
+                self.shape_reads[stack] = array.read(0)
+        return [self.shape_reads[stack]]
 
     def _invariants(self, frame: _Frame, inits: list):
         out = []
@@ -881,6 +889,12 @@ class Converter:
         with FuncGraph("probe", other.graph).as_default():
             value = self.value(_Scope(other.parent, self.structure.ctx[push.name]), push.input[1])
         return value.shape.as_list() if value.shape.ndims is not None else None
+
+
+def _grows(x) -> bool:
+    """Whether `x` is a TensorArray that grows as its loop writes it (a loop that does not
+    count runs from the host, step by step)."""
+    return isinstance(x, TensorArray) and x._dynamic_size and x.flow is None
 
 
 def _shape(proto) -> list | None:

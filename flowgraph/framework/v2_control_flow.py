@@ -165,7 +165,7 @@ class Builder:
         cond_f, body_f = self._function(node, "cond"), self._function(node, "body")
         inputs = self._typed_lists(body_f, inputs)
         popped = _popped_arguments(body_f, inputs)
-        tops, shapes = [], {k: inputs[k] for k in popped if _holds_one_shape(inputs[k])}
+        tops, shapes = [], {k: _one_shape(inputs[k]) for k in popped if _holds_one_shape(inputs[k])}
         for k in popped:  # what the forward loop pushed, no longer growing
             count = self.counts.get(inputs[k])
             tops.append((inputs[k].size() if count is None else count) - 1)
@@ -177,7 +177,9 @@ class Builder:
         pushed = _pushed_arguments(body_f, inputs)
         if not pushed or _counts_when_compiled(loop, inputs):
             return self._loop(loop, inputs, name)
-        if loop.bounded and control_flow_ops._foldable(inputs[1]):
+        if any(_grows(x) for k, x in enumerate(inputs) if k not in pushed):
+            size = None  # a loop run from the host: the pushed lists grow as it runs
+        elif loop.bounded and control_flow_ops._foldable(inputs[1]):
             size = inputs[1]  # at most TF's maximum_iterations steps, known when compiled
         else:
             size = self._bucket(loop, inputs, pushed, name)
@@ -185,7 +187,11 @@ class Builder:
         for k in pushed:
             x = inputs[k]
             inputs[k] = TensorArray(
-                x.dtype, size=size, element_shape=x.element_shape(), name=x._name
+                x.dtype,
+                size=0 if size is None else size,
+                dynamic_size=size is None,
+                element_shape=x.element_shape(),
+                name=x._name,
             )._as_stack()
         # pushed at TF's loop counter, each loop's first input
         results = self._loop(loop._replace(counter=0), inputs, name)
@@ -370,7 +376,7 @@ class _Loop(NamedTuple):
     tops: list
     counter: object = None
     skipped: tuple = ()
-    shapes: dict = {}  # popped position → the list, if the forward loop pushed one shape
+    shapes: dict = {}  # popped position → `_one_shape`, if the forward loop pushed one shape
 
 
 def _pushed_arguments(body_f, inputs: list) -> list[int]:
@@ -472,13 +478,26 @@ def _add_lists(nd, inputs: list) -> TensorArray:
 
 
 class _Popped:
-    """A list a loop pops: its TensorArray and the index of its top element; `shapes`,
-    the list as the forward loop left it if it pushed one shape each step."""
+    """A list a loop pops: its TensorArray and the index of its top element; `shapes`, if
+    the forward loop pushed one shape each step, what to read it from (`_one_shape`)."""
 
-    def __init__(self, array: TensorArray, top: Tensor, shapes: TensorArray | None = None):
+    def __init__(self, array: TensorArray, top: Tensor, shapes=None):
         self.array = array
         self.top = top
         self.shapes = shapes
+
+
+def _grows(x) -> bool:
+    """Whether `x` is a list that grows as its loop writes it (a loop that does not count
+    runs from the host, step by step)."""
+    return isinstance(x, TensorArray) and x._dynamic_size and x.flow is None
+
+
+def _one_shape(array: TensorArray):
+    """What a loop popping `array`, which holds one shape, reads it from: the array (read
+    in the loop, in the segment of the loop that wrote it), or where a loop run from the
+    host wrote it, the shape read here (the popping loop's static input)."""
+    return array.read(0) if array.flow.op._attrs.get("_host") else array
 
 
 def _holds_one_shape(x) -> bool:
@@ -628,7 +647,9 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
             raise errors.UnimplementedError(
                 None, None, f"{op} node '{node.name}': lists are popped in loops only."
             )
-        if popped.shapes is not None:  # the same shape at every index, known when compiled
+        if isinstance(popped.shapes, Tensor):  # read where a host loop ran: a static input
+            value = array_ops.identity(popped.shapes, name=name)
+        elif popped.shapes is not None:  # the same shape at every index, known when compiled
             value = popped.shapes.read(0, name=name)
         else:
             value = popped.array.read(popped.top, name=name)

@@ -240,6 +240,7 @@ def _functional_op(
         first = offset + len(args)
         positions = {role: first + i for i, (role, _, _) in enumerate(extra)}
         static = builtins.tuple(first + i for i, e in enumerate(extra) if e[2])
+        static += builtins.tuple(offset + i for i, t in enumerate(args) if _host_shape(t))
         rng = -1 if rng_position is None else rng_position
         attrs["_loop"] = LoopSpec.of(**loop, **positions, static=static, rng=rng)
     functions = {}
@@ -524,6 +525,7 @@ def while_loop(
             for e, inv in zip(entries, invariants)
             if not e.deferred
         )
+        shapes_vary = host  # else each step's shapes are the same
         cond_body.results = [cond_body.results[0]]
         counting = None if host else _counting_loop(cond_body, loop_body, entries)
         if limit_tensor is not None and not _foldable(limit_tensor):
@@ -547,7 +549,9 @@ def while_loop(
         if counting is None and not host:  # counting to a bound only known at run time
             rule = _run_time_counting(cond_body, loop_body, entries)
             stacked = () if rule is None else _stacked_writes(cond_body, loop_body, rule)
-        invariant = () if host else _shape_writes(cond_body, loop_body, entries, stacked)
+        invariant = ()
+        if not shapes_vary:  # a host loop (growing arrays) writes the shapes it yields
+            invariant = _shape_writes(cond_body, loop_body, entries, stacked, yields=not host)
         outs = [
             (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
             for e, inv in zip(entries, invariants)
@@ -801,12 +805,13 @@ def _allocate_growing(entries, loop_body, counting, stacked: dict, trips: int, l
         e.tensor = e.array._sized(length)._allocated(loop_body.results[j].shape)
 
 
-def _shape_writes(cond_body: _Body, loop_body: _Body, entries, stacked) -> tuple:
+def _shape_writes(cond_body: _Body, loop_body: _Body, entries, stacked, yields: bool) -> tuple:
     """Positions of the TensorArrays the body writes a shape to each step and reads
     nowhere (TF1's gradients push shapes): the same shape every step of a compiled loop,
-    so the body yields it and the While fills their buffers with it, a value known when
-    compiled (the backward loop's static inputs need it). Only for arrays whose every
-    element the loop writes (growing ones) or whose unwritten ones nothing reads (stacks)."""
+    so (with `yields`) the body yields it and the While fills their buffers with it, a
+    value known when compiled (the backward loop's static inputs need it). Only for arrays
+    whose every element the loop writes (growing ones) or whose unwritten ones nothing
+    reads (stacks)."""
     out = []
     skip = {j for j, _ in stacked}
     for j, (e, arg, result) in enumerate(zip(entries, loop_body.arguments, loop_body.results)):
@@ -817,7 +822,7 @@ def _shape_writes(cond_body: _Body, loop_body: _Body, entries, stacked) -> tuple
         buffer, _, item = result.op.inputs
         only_write = buffer is arg and len(arg.consumers()) == 1
         if only_write and not cond_body.arguments[j].consumers() and item.op.type in _SHAPES:
-            loop_body.results[j] = item
+            loop_body.results[j] = item if yields else result
             out.append(j)
     return builtins.tuple(out)
 
@@ -828,11 +833,24 @@ _SHAPES = ("Shape", "Size", "Rank")
 def holds_one_shape(array: TensorArray) -> bool:
     """Whether a loop wrote `array` with one shape each step (`_shape_writes`): every
     element is that shape, known when compiled (read one with `array.read(0)`)."""
-    buffer = array.flow
-    op = None if buffer is None else buffer.op
-    if op is None or op.type != "While" or "_loop" not in op._attrs:
+    return array.flow is not None and _shape_loop(array.flow) is not None
+
+
+def _shape_loop(buffer: Tensor) -> Operation | None:
+    """The While op whose output `buffer` holds one shape in every element, or None."""
+    op = buffer.op
+    if op.type != "While" or "_loop" not in op._attrs:
+        return None
+    return op if buffer.value_index in LoopSpec(op._attrs["_loop"]).invariant else None
+
+
+def _host_shape(t: Tensor) -> bool:
+    """Whether `t` reads the shape a loop run from the host wrote (a loop capturing it
+    needs it when compiled: a static input)."""
+    if t.op.type != "DenseListGetItem":
         return False
-    return buffer.value_index in LoopSpec(op._attrs["_loop"]).invariant
+    loop = _shape_loop(t.op.inputs[0])
+    return loop is not None and bool(loop._attrs.get("_host"))
 
 
 def _deferred(entries) -> tuple:
