@@ -56,8 +56,6 @@ class LoopSpec(tuple):
         "bucket": -1,
         "count_bound": -1,
         "counting": (),
-        "deferred": (),
-        "invariant": (),
         "eager": False,
         "limit": -1,
         "loop_vars": 0,
@@ -69,12 +67,15 @@ class LoopSpec(tuple):
         "trip_count": -1,
         "trips": -1,
     }
+    # Fields a loop holds only when set (a GraphDef without them stays as it was written).
+    OPTIONAL = {"deferred": (), "invariant": ()}
 
     @classmethod
     def of(cls, **fields) -> "LoopSpec":
-        unknown = set(fields) - set(cls.DEFAULTS)
+        unknown = set(fields) - set(cls.DEFAULTS) - set(cls.OPTIONAL)
         if unknown:
             raise TypeError(f"LoopSpec has no fields {sorted(unknown)}")
+        fields = {k: v for k, v in fields.items() if k not in cls.OPTIONAL or cls.OPTIONAL[k] != v}
         return cls(sorted({**cls.DEFAULTS, **fields}.items()))
 
     def __getattr__(self, name: str):
@@ -83,6 +84,8 @@ class LoopSpec(tuple):
                 return value
         if name in self.DEFAULTS:
             return self.DEFAULTS[name]
+        if name in self.OPTIONAL:
+            return self.OPTIONAL[name]
         raise AttributeError(name)
 
 
