@@ -165,12 +165,32 @@ BLOCK, SKIP = 20, 8  # steps per block, of which the first SKIP are not timed
 def _measure(sess, train, batch: int) -> tuple[float, float, float]:
     """Trains until the input ends, in blocks alternating with blocks of the same step on
     ready input: (records/s, mean timed step s, mean timed step s on ready input)."""
+    return _alternating(sess.make_callable(train), batch)
+
+
+def control(batch: int, steps: int) -> tuple[float, float, float]:
+    """`_measure` of the ready-input step against itself (`steps` of them): how far apart
+    two identical steps come out on this machine now (the noise in the waiting share)."""
+    with tf.Graph().as_default():
+        train = _ready_train(batch)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            step, count = sess.make_callable(train), iter(range(steps + 1))
+
+            def limited():
+                if next(count) == steps:
+                    raise tf.errors.OutOfRangeError(None, None, "End of sequence")
+                step()
+
+            return _alternating(limited, batch)
+
+
+def _alternating(piped, batch: int) -> tuple[float, float, float]:
     with tf.Graph().as_default() as graph:
         ready_train = _ready_train(batch)
         with tf.Session(graph=graph) as ready_sess:
             ready_sess.run(tf.global_variables_initializer())
             ready = ready_sess.make_callable(ready_train)
-            piped = sess.make_callable(train)
             ready(), piped()  # compiled before the clock starts
             on_pipeline, on_ready = [], []
             try:
@@ -280,6 +300,7 @@ def one_run(args, paths: list[str]) -> dict[str, tuple]:
     out = {
         "queues": queue_pipeline(paths, args.batch, args.epochs),
         "tf.data": tf_data(paths, args.batch, args.epochs),
+        "control": control(args.batch, args.files * args.records * args.epochs // args.batch),
         "input": input_rate(paths, args.batch, args.epochs),
         "queue input": queue_pipeline(paths, args.batch, args.epochs, step=False),
         "per-record": input_rate(paths, args.batch, args.epochs, per_record_pipeline),
@@ -325,6 +346,11 @@ def report(runs: list[dict]) -> None:
                 for w, run in zip(waits, runs)
             )
         )
+    spreads = [1 - run["control"][2] / run["control"][1] for run in runs]
+    print(
+        "the ready-input step against itself (noise in the waiting share): "
+        + ", ".join(f"{d:+.0%}" for d in spreads)
+    )
     for name, label in (
         ("queue input", "queues input alone:                            "),
         ("input", "tf.data input alone:                           "),
