@@ -13,11 +13,14 @@ disturbs less than wall time), and the share of each pipeline's step time spent 
 for input: 1 - (the step's time on input that is always ready) / (its time on the pipeline).
 Input always ready is a batch repeated by `Dataset.from_tensors(batch).repeat().prefetch`
 (a batch fed by `feed_dict` would be no baseline: that path costs more than the iterator's),
-trained in a second session of the same process, in blocks of steps alternating with the
-pipeline's: load that comes and goes on a shared machine falls on both alike. A block's
-first `SKIP` steps are not timed (the pipeline's buffers fill while the other block runs;
-the skipped steps drain them), so the pipeline's figures are those of a steady state:
-records/s is the batch over its mean timed step.
+trained in a second session of the same process, in blocks of steps paired with the
+pipeline's, each of the two going first in every other pair: load that comes and goes on a
+shared machine falls on both alike. The share is 1 - the median over pairs of the ready
+block's time over the pipeline's. A block's first `SKIP` steps are not timed (the
+pipeline's buffers fill while the other block runs; the skipped steps drain them), so the
+pipeline's figures are those of a steady state: records/s is the batch over its mean timed
+step. A control measures the ready-input step against itself the same way: how far apart
+identical steps come out under the machine's load now.
 
 The training step is a 2-hidden-layer MLP (`--hidden 512` by default: a step long enough
 for `prefetch` to overlap the next batch with it, as on a real model; `--hidden 0` trains
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import os
 import statistics
 import subprocess
@@ -78,8 +82,8 @@ def python_loop(paths: list[str]) -> tuple[float, float]:
 
 
 def queue_pipeline(paths: list[str], batch: int, epochs: int, step=True) -> tuple[float, ...]:
-    """(records/s, mean step s on the pipeline, mean step s on ready input); with no
-    `step`, (records/s, CPU s per record) of the batches alone."""
+    """`_alternating`'s figures of the step on the pipeline; with no `step`, (records/s,
+    CPU s per record) of the batches alone."""
     with tf.Graph().as_default():
         filenames = tf.train.string_input_producer(paths, num_epochs=epochs, seed=1)
         _, records = tf.TFRecordReader().read_up_to(filenames, batch)
@@ -135,7 +139,7 @@ def data_pipeline(api, paths: list[str], batch: int, epochs: int):
     return api.data.make_one_shot_iterator(dataset).get_next()
 
 
-def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float, float]:
+def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float, float, float]:
     with tf.Graph().as_default():
         xb, yb = data_pipeline(tf, paths, batch, epochs)
         train = _train_step(xb, yb)
@@ -162,13 +166,13 @@ def _train_step(xb, yb):
 BLOCK, SKIP = 20, 8  # steps per block, of which the first SKIP are not timed
 
 
-def _measure(sess, train, batch: int) -> tuple[float, float, float]:
+def _measure(sess, train, batch: int) -> tuple[float, float, float, float]:
     """Trains until the input ends, in blocks alternating with blocks of the same step on
-    ready input: (records/s, mean timed step s, mean timed step s on ready input)."""
+    ready input: `_alternating`'s figures."""
     return _alternating(sess.make_callable(train), batch)
 
 
-def control(batch: int, steps: int) -> tuple[float, float, float]:
+def control(batch: int, steps: int) -> tuple[float, float, float, float]:
     """`_measure` of the ready-input step against itself (`steps` of them): how far apart
     two identical steps come out on this machine now (the noise in the waiting share)."""
     with tf.Graph().as_default():
@@ -185,22 +189,28 @@ def control(batch: int, steps: int) -> tuple[float, float, float]:
             return _alternating(limited, batch)
 
 
-def _alternating(piped, batch: int) -> tuple[float, float, float]:
+def _alternating(piped, batch: int) -> tuple[float, float, float, float]:
+    """Blocks of `piped` steps paired with blocks of the ready-input step, which goes first
+    in every other pair: (records/s, mean timed step s, the same on ready input, the
+    waiting share: 1 - the median over pairs of ready block time / piped block time)."""
     with tf.Graph().as_default() as graph:
         ready_train = _ready_train(batch)
         with tf.Session(graph=graph) as ready_sess:
             ready_sess.run(tf.global_variables_initializer())
             ready = ready_sess.make_callable(ready_train)
             ready(), piped()  # compiled before the clock starts
-            on_pipeline, on_ready = [], []
+            times: dict = {piped: [], ready: []}
             try:
-                while True:
-                    on_pipeline.append(_block(piped))
-                    on_ready.append(_block(ready))
+                for i in itertools.count():
+                    for step in (piped, ready) if i % 2 == 0 else (ready, piped):
+                        times[step].append(_block(step))
             except tf.errors.OutOfRangeError:
                 pass
-    step = statistics.fmean(on_pipeline) / (BLOCK - SKIP)
-    return batch / step, step, statistics.fmean(on_ready) / (BLOCK - SKIP)
+    pairs = list(zip(times[piped], times[ready]))  # complete pairs
+    step = statistics.fmean(p for p, _ in pairs) / (BLOCK - SKIP)
+    on_ready = statistics.fmean(r for _, r in pairs) / (BLOCK - SKIP)
+    waiting = 1 - statistics.median(r / p for p, r in pairs)
+    return batch / step, step, on_ready, waiting
 
 
 def _block(step) -> float:
@@ -318,7 +328,7 @@ def _median(runs: list[dict], name: str, i: int) -> float:
 
 def _waiting(run: dict, name: str) -> float:
     """The share of the step spent waiting for input in `run`."""
-    return max(0.0, 1 - run[name][2] / run[name][1])
+    return max(0.0, run[name][3])
 
 
 def report(runs: list[dict]) -> None:
@@ -346,7 +356,7 @@ def report(runs: list[dict]) -> None:
                 for w, run in zip(waits, runs)
             )
         )
-    spreads = [1 - run["control"][2] / run["control"][1] for run in runs]
+    spreads = [run["control"][3] for run in runs]
     print(
         "the ready-input step against itself (noise in the waiting share): "
         + ", ".join(f"{d:+.0%}" for d in spreads)
