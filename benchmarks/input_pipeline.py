@@ -11,21 +11,31 @@ Four ways over the same files, measured in one run:
 Prints records/s of each (and CPU microseconds per record, which load on a shared machine
 disturbs less than wall time), and the share of each pipeline's step time spent waiting
 for input: 1 - (the step's time on input that is always ready) / (its time on the pipeline).
-Input always ready is a batch repeated by `Dataset.from_tensors(batch).repeat().prefetch`;
-a batch fed by `feed_dict` would be no baseline (that path costs more than the iterator's).
+Input always ready is a batch repeated by `Dataset.from_tensors(batch).repeat().prefetch`
+(a batch fed by `feed_dict` would be no baseline: that path costs more than the iterator's),
+trained in a second session of the same process, in blocks of steps paired with the
+pipeline's, each of the two going first in every other pair: load that comes and goes on a
+shared machine falls on both alike. The share is 1 - the median over pairs of the ready
+block's time over the pipeline's. A block's first `SKIP` steps are not timed (the
+pipeline's buffers fill while the other block runs; the skipped steps drain them), so the
+pipeline's figures are those of a steady state: records/s is the batch over its mean timed
+step. A control measures the ready-input step against itself the same way: how far apart
+identical steps come out under the machine's load now.
 
 The training step is a 2-hidden-layer MLP (`--hidden 512` by default: a step long enough
 for `prefetch` to overlap the next batch with it, as on a real model; `--hidden 0` trains
 the linear model alone, where any pipeline outruns the step only if it beats XLA's dispatch).
 `--runs N` repeats every measurement N times, interleaved (each run does every way once),
-and prints medians. `--tensorflow PYTHON` also runs the tf.data pipeline in real
-TensorFlow with that interpreter (a separate virtualenv) in each run, for the ratio.
+and prints every run's figures and their medians. `--tensorflow PYTHON` also runs the
+tf.data pipeline in real TensorFlow with that interpreter (a separate virtualenv) in each
+run, for the ratio.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import itertools
 import os
 import statistics
 import subprocess
@@ -71,9 +81,9 @@ def python_loop(paths: list[str]) -> tuple[float, float]:
     return n / (time.perf_counter() - start), (time.process_time() - cpu) / n
 
 
-def queue_pipeline(paths: list[str], batch: int, epochs: int, step=True) -> tuple[float, float]:
-    """(records/s, mean step s on the pipeline); with no `step`, (records/s, CPU s per
-    record) of the batches alone."""
+def queue_pipeline(paths: list[str], batch: int, epochs: int, step=True) -> tuple[float, ...]:
+    """`_alternating`'s figures of the step on the pipeline; with no `step`, (records/s,
+    CPU s per record) of the batches alone."""
     with tf.Graph().as_default():
         filenames = tf.train.string_input_producer(paths, num_epochs=epochs, seed=1)
         _, records = tf.TFRecordReader().read_up_to(filenames, batch)
@@ -129,7 +139,7 @@ def data_pipeline(api, paths: list[str], batch: int, epochs: int):
     return api.data.make_one_shot_iterator(dataset).get_next()
 
 
-def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float]:
+def tf_data(paths: list[str], batch: int, epochs: int) -> tuple[float, float, float, float]:
     with tf.Graph().as_default():
         xb, yb = data_pipeline(tf, paths, batch, epochs)
         train = _train_step(xb, yb)
@@ -153,34 +163,73 @@ def _train_step(xb, yb):
     return tf.train.GradientDescentOptimizer(0.1).minimize(loss)
 
 
-def _measure(sess, train, batch: int) -> tuple[float, float]:
-    """Trains until the input ends: (records/s, mean step s)."""
-    sess.run(train)  # compiles the step before the clock starts
-    steps, start = 0, time.perf_counter()
-    try:
-        while True:
-            sess.run(train)
-            steps += 1
-    except tf.errors.OutOfRangeError:
-        elapsed = time.perf_counter() - start
-    return steps * batch / elapsed, elapsed / steps
+BLOCK, SKIP = 20, 8  # steps per block, of which the first SKIP are not timed
 
 
-def ready_step(batch: int, steps: int) -> float:
-    """Mean s of the training step on input that is always ready (one batch repeated)."""
+def _measure(sess, train, batch: int) -> tuple[float, float, float, float]:
+    """Trains until the input ends, in blocks alternating with blocks of the same step on
+    ready input: `_alternating`'s figures."""
+    return _alternating(sess.make_callable(train), batch)
+
+
+def control(batch: int, steps: int) -> tuple[float, float, float, float]:
+    """`_measure` of the ready-input step against itself (`steps` of them): how far apart
+    two identical steps come out on this machine now (the noise in the waiting share)."""
+    with tf.Graph().as_default():
+        train = _ready_train(batch)
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            step, count = sess.make_callable(train), iter(range(steps + 1))
+
+            def limited():
+                if next(count) == steps:
+                    raise tf.errors.OutOfRangeError(None, None, "End of sequence")
+                step()
+
+            return _alternating(limited, batch)
+
+
+def _alternating(piped, batch: int) -> tuple[float, float, float, float]:
+    """Blocks of `piped` steps paired with blocks of the ready-input step, which goes first
+    in every other pair: (records/s, mean timed step s, the same on ready input, the
+    waiting share: 1 - the median over pairs of ready block time / piped block time)."""
+    with tf.Graph().as_default() as graph:
+        ready_train = _ready_train(batch)
+        with tf.Session(graph=graph) as ready_sess:
+            ready_sess.run(tf.global_variables_initializer())
+            ready = ready_sess.make_callable(ready_train)
+            ready(), piped()  # compiled before the clock starts
+            times: dict = {piped: [], ready: []}
+            try:
+                for i in itertools.count():
+                    for step in (piped, ready) if i % 2 == 0 else (ready, piped):
+                        times[step].append(_block(step))
+            except tf.errors.OutOfRangeError:
+                pass
+    pairs = list(zip(times[piped], times[ready]))  # complete pairs
+    step = statistics.fmean(p for p, _ in pairs) / (BLOCK - SKIP)
+    on_ready = statistics.fmean(r for _, r in pairs) / (BLOCK - SKIP)
+    waiting = 1 - statistics.median(r / p for p, r in pairs)
+    return batch / step, step, on_ready, waiting
+
+
+def _block(step) -> float:
+    """Seconds of the last BLOCK - SKIP of BLOCK steps."""
+    for _ in range(SKIP):
+        step()
+    start = time.perf_counter()
+    for _ in range(BLOCK - SKIP):
+        step()
+    return time.perf_counter() - start
+
+
+def _ready_train(batch: int):
+    """The training step on one batch repeated (input always ready)."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(batch, WIDTH)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
-    with tf.Graph().as_default():
-        dataset = tf.data.Dataset.from_tensors((x, y)).repeat().prefetch(2)
-        train = _train_step(*tf.data.make_one_shot_iterator(dataset).get_next())
-        with tf.Session() as sess:
-            sess.run(tf.global_variables_initializer())
-            sess.run(train)
-            start = time.perf_counter()
-            for _ in range(steps):
-                sess.run(train)
-            return (time.perf_counter() - start) / steps
+    dataset = tf.data.Dataset.from_tensors((x, y)).repeat().prefetch(2)
+    return _train_step(*tf.data.make_one_shot_iterator(dataset).get_next())
 
 
 _TF_SCRIPT = """
@@ -258,12 +307,10 @@ def one_run(args, paths: list[str]) -> dict[str, tuple]:
     """Every way once, each after the other (the python loop before and after: load
     drifts): name -> (records/s, ...)."""
     before = python_loop(paths * args.epochs)
-    steps = args.files * args.records * args.epochs // args.batch
-    ready = ready_step(args.batch, steps)
     out = {
         "queues": queue_pipeline(paths, args.batch, args.epochs),
         "tf.data": tf_data(paths, args.batch, args.epochs),
-        "ready": ((ready + ready_step(args.batch, steps)) / 2,),
+        "control": control(args.batch, args.files * args.records * args.epochs // args.batch),
         "input": input_rate(paths, args.batch, args.epochs),
         "queue input": queue_pipeline(paths, args.batch, args.epochs, step=False),
         "per-record": input_rate(paths, args.batch, args.epochs, per_record_pipeline),
@@ -279,8 +326,14 @@ def _median(runs: list[dict], name: str, i: int) -> float:
     return statistics.median(run[name][i] for run in runs)
 
 
+def _waiting(run: dict, name: str) -> float:
+    """The share of the step spent waiting for input in `run`."""
+    return max(0.0, run[name][3])
+
+
 def report(runs: list[dict]) -> None:
-    """Medians over `runs`: records/s, ratios, CPU per record and the waiting share."""
+    """Medians over `runs`: records/s, ratios, CPU per record and the waiting share (with
+    every run's figures)."""
     plain = _median(runs, "python", 0)
     print(f"medians of {len(runs)} interleaved runs; load average {os.getloadavg()[0]:.1f}")
     print(
@@ -289,14 +342,25 @@ def report(runs: list[dict]) -> None:
     )
     for name in ("queues", "tf.data"):
         rate = _median(runs, name, 0)
-        waits = sorted(max(0.0, 1 - run["ready"][0] / run[name][1]) for run in runs)
+        waits = [_waiting(run, name) for run in runs]
         print(
             f"{name:8s} + train step:                       {rate:10.0f} records/s "
             f"({rate / plain:.2f}x python); step {_median(runs, name, 1) * 1e3:.2f} ms, "
-            f"{_median(runs, 'ready', 0) * 1e3:.2f} ms on ready input: waiting for input "
-            f"{statistics.median(waits):.0%} of the step (runs: "
-            f"{', '.join(f'{w:.0%}' for w in waits)})"
+            f"{_median(runs, name, 2) * 1e3:.2f} ms on ready input: waiting for input "
+            f"{statistics.median(waits):.0%} of the step"
         )
+        print(
+            "    runs (waiting, records/s, x python): "
+            + "; ".join(
+                f"{w:.0%} {run[name][0]:.0f} {run[name][0] / run['python'][0]:.2f}x"
+                for w, run in zip(waits, runs)
+            )
+        )
+    spreads = [run["control"][3] for run in runs]
+    print(
+        "the ready-input step against itself (noise in the waiting share): "
+        + ", ".join(f"{d:+.0%}" for d in spreads)
+    )
     for name, label in (
         ("queue input", "queues input alone:                            "),
         ("input", "tf.data input alone:                           "),
@@ -323,7 +387,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=4)
     parser.add_argument("--records", type=int, default=2000, help="records per file")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3, help="interleaved runs (medians)")
     parser.add_argument("--tensorflow", help="a Python with TensorFlow, to compare tf.data")
     parser.add_argument("--hidden", type=int, default=512, help="the MLP's width (0: linear)")

@@ -70,8 +70,9 @@ def partition(
     segments: list[Segment] = []
     owner: dict[str, Segment] = {}
     variables = {n.name for n in nodes if n.kernel.effects.variable}
+    kinds = _kinds(ir, nodes)
     for node in nodes:
-        kind = kind_of(ir, node)
+        kind = kinds[node.name]
         device = devices[node.name] if kind == registry.XLA else None
         deps = {
             owner[p].index for p in _producers(node, feeds) if p in owner and p not in variables
@@ -82,6 +83,21 @@ def partition(
         owner[node.name] = seg
     _wire(ir, segments, owner, feeds, set(fetches), variables)
     return _ordered([s for s in segments if s.nodes])
+
+
+def _kinds(ir: GraphIR, nodes: list[Node]) -> dict[str, str]:
+    """Each node's kind, a constant that only host nodes read made on the host too: made
+    by XLA, its value would wait for the work queued on the device before it (the step a
+    queue's dequeue or a reader precedes: a queue runner's run, the next step's dequeue)."""
+    kinds = {n.name: kind_of(ir, n) for n in nodes}
+    readers: dict[str, set[str]] = {}
+    for node in nodes:
+        for producer, _ in node.inputs:
+            readers.setdefault(producer, set()).add(kinds[node.name])
+    for node in nodes:
+        if node.op == "Const" and readers.get(node.name) == {registry.HOST}:
+            kinds[node.name] = registry.HOST
+    return kinds
 
 
 def _producers(node: Node, feeds: Collection[Edge]) -> list[str]:

@@ -79,10 +79,33 @@ class FIFOQueue(Waitable):
         self._enqueuers: collections.deque = collections.deque()
         self._dequeuers: collections.deque = collections.deque()
         self._elements: collections.deque = collections.deque()
+        self._rows = _Rows.of(self.dtypes, self.shapes) if self.uses_rows else None
+
+    # A queue of fully defined shapes keeps its elements as rows of one array per component
+    # (`_rows`) and orders their row numbers: enqueue_many writes a batch and dequeue_many
+    # gathers one in a numpy call each, where a tuple per element cost a Python loop and a
+    # stack of views (TF's queues copy rows the same way).
+    uses_rows = True
 
     # Storage: subclasses change the order elements leave in.
-    def _put(self, element: tuple) -> None:
+    def _put(self, element) -> None:
         self._elements.append(element)
+
+    def _put_rows(self, batch: "_Batch", start: int, stop: int) -> None:
+        """Adds elements `start:stop` of `batch`."""
+        if self._rows is None:
+            for i in range(start, stop):
+                self._put(batch.element(i))
+        else:
+            self._elements.extend(self._rows.write(batch.arrays, start, stop))
+
+    def _handed_out(self, taken: list) -> list[tuple]:
+        """The elements `taken` (row numbers where `_rows` holds them), their rows freed."""
+        return taken if self._rows is None else self._rows.elements(taken)
+
+    def _batched(self, taken: list) -> tuple[np.ndarray, ...]:
+        """`taken` as one array per component (dequeue_many's result), their rows freed."""
+        return self.batch(taken) if self._rows is None else self._rows.gather(taken)
 
     def _take(self, k: int) -> list[tuple]:
         """The next `k` elements (at most `_available()`)."""
@@ -116,7 +139,7 @@ class FIFOQueue(Waitable):
                 f"got {_dims(shape)}",
             )
 
-    def elements(self, components: Sequence, many: bool) -> list[tuple]:
+    def elements(self, components: Sequence, many: bool) -> "_Batch":
         """The elements an enqueue (or enqueue_many: split along dim 0) adds, checked."""
         if len(components) != len(self.dtypes):
             raise InvalidArgumentError(
@@ -129,7 +152,7 @@ class FIFOQueue(Waitable):
         if not many:
             for i, a in enumerate(arrays):
                 self._check_shape(i, a.shape)
-            return [tuple(arrays)]
+            return _Batch(arrays, many=False)
         sizes = {a.shape[0] if a.ndim else None for a in arrays}
         if None in sizes or len(sizes) != 1:
             raise InvalidArgumentError(
@@ -140,9 +163,9 @@ class FIFOQueue(Waitable):
             )
         for i, a in enumerate(arrays):
             self._check_shape(i, a.shape[1:])
-        return list(zip(*(list(a) for a in arrays)))  # rows: views (or scalars) of the batch
+        return _Batch(arrays, many=True)
 
-    def enqueue(self, elements: list[tuple], deadline: float | None = None) -> None:
+    def enqueue(self, elements: "_Batch", deadline: float | None = None) -> None:
         """Adds `elements` in order, waiting for room; CancelledError once closed."""
         with self._cond:
             if self.closed:
@@ -150,8 +173,8 @@ class FIFOQueue(Waitable):
             ticket = object()
             self._enqueuers.append(ticket)
             try:
-                pending = collections.deque(elements)
-                while pending:
+                done = 0
+                while done < elements.size:
                     self._wait(
                         lambda: (
                             self._cancel_enqueues
@@ -162,8 +185,9 @@ class FIFOQueue(Waitable):
                     )
                     if self._cancel_enqueues:
                         raise CancelledError(None, None, "Enqueue operation was cancelled")
-                    for _ in range(self._room(len(pending))):  # all that fit, one wake-up
-                        self._put(pending.popleft())
+                    fit = self._room(elements.size - done)  # all that fit, one wake-up
+                    self._put_rows(elements, done, done + fit)
+                    done += fit
                     self._cond.notify_all()
             finally:
                 self._enqueuers.remove(ticket)
@@ -174,6 +198,17 @@ class FIFOQueue(Waitable):
     ) -> list[tuple]:
         """Takes `n` elements, waiting for them; OutOfRangeError once closed without enough
         (unless `allow_smaller` and some were taken: dequeue_up_to)."""
+        return self._dequeue(n, allow_smaller, deadline, self._handed_out)
+
+    def dequeue_batch(
+        self, n: int, allow_smaller: bool = False, deadline: float | None = None
+    ) -> tuple[np.ndarray, ...]:
+        """`dequeue`'s elements as one array per component (dequeue_many's result)."""
+        return self._dequeue(n, allow_smaller, deadline, self._batched)
+
+    def _dequeue(self, n: int, allow_smaller: bool, deadline: float | None, result):
+        """`result(taken)` of `n` elements taken (computed holding the condition: rows
+        taken are free for the next enqueue once it has run)."""
         with self._cond:
             ticket = object()
             self._dequeuers.append(ticket)
@@ -204,7 +239,7 @@ class FIFOQueue(Waitable):
                     f"{self.type_name} '{self.name}' is closed and has insufficient elements "
                     f"(requested {n}, current size {self.size()})",
                 )
-            return taken
+            return result(taken)
 
     def close(self, cancel_pending_enqueues: bool) -> None:
         """Refuses further enqueues; pending ones finish unless cancelled."""
@@ -244,6 +279,7 @@ class PaddingFIFOQueue(FIFOQueue):
     """A FIFOQueue whose dequeue_many pads each component to the batch's largest shape."""
 
     type_name = "PaddingFIFOQueue"
+    uses_rows = False  # rows of one shape: padding needs the elements' own shapes
 
     def batch(self, elements: list[tuple]) -> tuple[np.ndarray, ...]:
         if not elements:
@@ -297,6 +333,7 @@ class PriorityQueue(FIFOQueue):
     """A queue that hands out the element with the smallest int64 priority (component 0)."""
 
     type_name = "PriorityQueue"
+    uses_rows = False  # the heap orders the elements themselves
 
     def __init__(self, name, component_types, shapes, capacity):
         shapes = ((),) + tuple(shapes) if shapes else ()
@@ -320,6 +357,70 @@ class PriorityQueue(FIFOQueue):
     def _restore(self, taken: list) -> None:
         for element in taken:
             self._put(element)
+
+
+class _Batch:
+    """The elements one enqueue adds: `arrays` holds them along dim 0 (`many`), or is the
+    one element itself."""
+
+    def __init__(self, arrays: list, many: bool):
+        self.many = many
+        self.arrays = arrays if many else [a[np.newaxis] for a in arrays]
+        self.size = len(arrays[0]) if many and arrays else 1
+        self._single = None if many else tuple(arrays)
+
+    def element(self, i: int) -> tuple:
+        """Element `i`: views (or scalars) of the batch's rows."""
+        return tuple(a[i] for a in self.arrays) if self.many else self._single
+
+
+class _Rows:
+    """Elements of fully defined shapes as rows of one array per component, grown by
+    doubling; the queue holds row numbers, in its order."""
+
+    _FIRST = 64  # rows at first: a queue's capacity may be far more than it ever holds
+
+    def __init__(self, dtypes, shapes):
+        self.arrays = [np.empty((self._FIRST, *s), t) for t, s in zip(dtypes, shapes)]
+        self.free = list(range(self._FIRST - 1, -1, -1))
+
+    @staticmethod
+    def of(dtypes, shapes) -> "_Rows | None":
+        """Rows for elements of `shapes` (None unless every one is fully defined)."""
+        if not shapes or any(d is None or d < 0 for s in shapes for d in s):
+            return None
+        return _Rows(dtypes, shapes)
+
+    def write(self, arrays: list, start: int, stop: int) -> list[int]:
+        """Stores rows `start:stop` of `arrays`; their row numbers."""
+        n = stop - start
+        while len(self.free) < n:
+            self._grow()
+        rows = self.free[len(self.free) - n :][::-1]
+        del self.free[len(self.free) - n :]
+        for store, values in zip(self.arrays, arrays):
+            store[rows] = values[start:stop]
+        return rows
+
+    def gather(self, rows: list[int]) -> tuple[np.ndarray, ...]:
+        out = tuple(store[rows] for store in self.arrays)  # copies: the rows are free now
+        self.free += rows
+        return out
+
+    def elements(self, rows: list[int]) -> list[tuple]:
+        out = [tuple(_row(store, i) for store in self.arrays) for i in rows]
+        self.free += rows
+        return out
+
+    def _grow(self) -> None:
+        size = len(self.arrays[0])
+        self.arrays = [np.concatenate([a, np.empty_like(a)]) for a in self.arrays]
+        self.free[:0] = range(2 * size - 1, size - 1, -1)
+
+
+def _row(store: np.ndarray, i: int):
+    """Row `i` of `store` as an element's component: a scalar, or a copy of the row."""
+    return store[i] if store.ndim == 1 else store[i].copy()
 
 
 def _dims(shape) -> str:
@@ -382,13 +483,13 @@ def queue_dequeue_v2(handle, *, component_types, timeout_ms=-1, deadline=None):
 @register("QueueDequeueManyV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_many_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
     handle.check_many()
-    return handle.batch(handle.dequeue(_count(n), deadline=deadline))
+    return handle.dequeue_batch(_count(n), deadline=deadline)
 
 
 @register("QueueDequeueUpToV2", kind=HOST, effects=_USES_HANDLE, shape=_components)
 def queue_dequeue_up_to_v2(handle, n, *, component_types, timeout_ms=-1, deadline=None):
     handle.check_many()
-    return handle.batch(handle.dequeue(_count(n), allow_smaller=True, deadline=deadline))
+    return handle.dequeue_batch(_count(n), allow_smaller=True, deadline=deadline)
 
 
 def _count(n) -> int:

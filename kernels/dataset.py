@@ -117,6 +117,8 @@ class Function:
                 raise
             out = self._fn(*args)  # shapes that depend on values: run it op by op from now on
             self._compiled = self._fn
+        if self._compiled is self._fn:  # host values: nothing to fetch from a device
+            return tuple(np.asarray(v) for v in out)
         return tuple(np.asarray(v) for v in jax.device_get(tuple(out)))
 
     def _next_key(self) -> np.ndarray:
@@ -898,23 +900,21 @@ class Shuffle(DatasetValue):
                 return
 
     def _one_pass_chunks(self, rng):
-        """`_one_pass` over chunks: the same draws, so the same order."""
-        buffer: list = []
-        draws: list = []
+        """`_one_pass` over chunks: the same draws, so the same order, each chunk's
+        exchanges with the buffer made in a few numpy calls (`_exchange`)."""
+        buffer = records_array([])
+        draws = np.empty(0, np.int64)  # drawn and not used yet, in the order drawn
         for chunk in self.input.record_chunks():
+            records = records_array(chunk)
             fill = self.buffer_size - len(buffer)
             if fill > 0:
-                buffer += chunk[:fill]
-                chunk = chunk[fill:]
-            out = []
-            for record in chunk:
-                if not draws:
-                    draws = rng.integers(len(buffer), size=1024).tolist()[::-1]
-                i = draws.pop()
-                out.append(buffer[i])
-                buffer[i] = record
-            yield out
-        yield [buffer[i] for i in rng.permutation(len(buffer))]
+                buffer = np.concatenate([buffer, records[:fill]])
+                records = records[fill:]
+            while len(draws) < len(records):
+                draws = np.concatenate([draws, rng.integers(len(buffer), size=1024)])
+            slots, draws = draws[: len(records)], draws[len(records) :]
+            yield _exchange(buffer, slots, records).tolist()
+        yield buffer[rng.permutation(len(buffer))].tolist()
 
     def _one_pass(self, rng):
         upstream = self.input.iterate()
@@ -933,6 +933,21 @@ class Shuffle(DatasetValue):
         order = rng.permutation(len(buffer))
         for i in order:
             yield buffer[i]
+
+
+def _exchange(buffer: np.ndarray, slots: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """What `for j: out[j] = buffer[slots[j]]; buffer[slots[j]] = records[j]` hands out,
+    with `buffer` updated in place: out[j] is the record the latest earlier j' with the
+    same slot put there, else the slot's record before the chunk."""
+    order = np.argsort(slots, kind="stable")  # by slot, then position
+    same = slots[order[1:]] == slots[order[:-1]]
+    earlier, later = order[:-1][same], order[1:][same]
+    out = buffer[slots]
+    out[later] = records[earlier]
+    last = np.ones(len(slots), bool)
+    last[earlier] = False
+    buffer[slots[last]] = records[last]
+    return out
 
 
 @_dataset_op("ShuffleDataset")

@@ -17,6 +17,11 @@ depends on how its first steps go. The cure is input that costs far less than th
 `record_chunks` in kernels/dataset.py), not a shorter interval: on a loaded machine a
 thread that gives the GIL up more often also gives up its core, and 1e-4 or 3e-5 s made
 the step wait longer than 5e-4 s did (benchmarks/input_pipeline.py, 2 cores, load ~20).
+
+The queue pipeline's step waited most (59%) for another reason: shuffle_batch's dequeue
+count was a constant made by an XLA segment of its own, whose value each step waited for
+behind the previous step's work on the device; constants only host ops read are now made
+on the host (`device/partition.py`), and its step is within noise of ready input.
 """
 
 from __future__ import annotations

@@ -170,9 +170,14 @@ class TFRecordReader(Reader):
     def records(self, work: bytes) -> Iterator[Record]:
         offset, prefix = 0, work + b":"
         for chunk in iter_record_chunks(work.decode(), self.compression_type):
-            for data in chunk:
-                yield b"%s%d" % (prefix, offset), data
-                offset += 16 + len(data)  # length (8), its CRC (4), data, data CRC (4)
+            # Each record's frame: its length (8), the length's CRC (4), data, data CRC (4).
+            offsets = list(itertools.accumulate(map(len, chunk), _next_frame, initial=offset))
+            offset = offsets.pop()
+            yield from zip([b"%s%d" % (prefix, o) for o in offsets], chunk)
+
+
+def _next_frame(offset: int, length: int) -> int:
+    return offset + 16 + length
 
 
 class FixedLengthRecordReader(Reader):
@@ -349,8 +354,8 @@ def reader_read_up_to_v2(reader_handle, queue_handle, num_records, *, deadline=N
         raise InvalidArgumentError(None, None, f"num_records must be positive, got {n}")
     records = reader_handle.read_up_to(queue_handle, n, deadline)
     keys, values = np.empty(len(records), _OBJECT), np.empty(len(records), _OBJECT)
-    for i, (key, value) in enumerate(records):
-        keys[i], values[i] = key, value
+    keys[:] = [key for key, _ in records]
+    values[:] = [value for _, value in records]
     return keys, values
 
 

@@ -213,12 +213,27 @@ def test_static_input_computed_from_another_segments_output():
         Node("p", "Print", inputs=(("k", 0),), attrs={"message": ""},
              output_dtypes=(I32,), output_shapes=((1,),)),
         const("k", np.int32([3])),
-        op("twice", "Mul", "p", "p", dtype=I32),
+        op("twice", "Mul", "p", "k", dtype=I32),  # k is read by xla too: made by xla
         op("r", "Reshape", "a", "twice"),
     ))
     plan, (r,) = run(g, ["r"], {"a": np.zeros(9, np.float32)})
     assert np.asarray(r).shape == (9,)
     assert [s.kind for s in plan.segments] == ["xla", "host", "xla"]
+
+
+def test_a_constant_only_host_ops_read_is_made_on_the_host():
+    # As an xla segment of its own, its value would wait for the device's queued work.
+    g = GraphIR((
+        placeholder("a"),
+        const("k", np.int32([3])),
+        Node("p", "Print", inputs=(("k", 0),), attrs={"message": ""},
+             output_dtypes=(I32,), output_shapes=((1,),)),
+        op("r", "Reshape", "a", "p"),
+    ))
+    plan, (r,) = run(g, ["r"], {"a": np.zeros(3, np.float32)})
+    assert np.asarray(r).shape == (3,)
+    assert [[n.name for n in s.nodes] for s in plan.segments] == [["k", "p"], ["r"]]
+    assert [s.kind for s in plan.segments] == ["host", "xla"]
 
 
 # -- bind once: nodes carry their kernels; no pass looks one up by op type ------------------

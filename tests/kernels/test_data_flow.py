@@ -1,9 +1,10 @@
 """RandomShuffleQueue takes k elements with one draw of k indices: the order one draw per
-element gave (the same generator stream)."""
+element gave (the same generator stream). Queues of fully defined shapes keep elements as
+rows of one array per component: the same elements come out, in the same order."""
 
 import numpy as np
 
-from kernels.data_flow import RandomShuffleQueue
+from kernels.data_flow import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 
 
 def _one_at_a_time(n: int, k: int, seed: int, seed2: int) -> list[int]:
@@ -17,16 +18,58 @@ def _one_at_a_time(n: int, k: int, seed: int, seed2: int) -> list[int]:
 
 def test_dequeue_many_keeps_the_one_at_a_time_order():
     queue = RandomShuffleQueue("q", [np.int64], [()], 1000, 10, 3, 4)
-    queue.enqueue([(np.int64(i),) for i in range(300)])
+    for i in range(300):
+        queue.enqueue(queue.elements([np.int64(i)], many=False))
     taken = [int(e[0]) for e in queue.dequeue(128)] + [int(e[0]) for e in queue.dequeue(100)]
     assert taken == _one_at_a_time(300, 228, 3, 4)
 
 
 def test_dequeue_leaves_min_after_dequeue_until_closed():
     queue = RandomShuffleQueue("q", [np.int64], [()], 100, 5, 1, 2)
-    queue.enqueue([(np.int64(i),) for i in range(8)])
+    queue.enqueue(queue.elements([np.arange(8)], many=True))
     first = [int(e[0]) for e in queue.dequeue(3)]
     assert queue.size() == 5
     queue.close(cancel_pending_enqueues=False)
     rest = [int(e[0]) for e in queue.dequeue(10, allow_smaller=True)]
     assert sorted(first + rest) == list(range(8)) and len(rest) == 5
+
+
+def test_rows_grow_and_keep_fifo_order_and_values():
+    queue = FIFOQueue("q", [np.float32, np.dtype(object)], [(2, 3), ()], -1)
+    x = np.arange(200 * 6, dtype=np.float32).reshape(200, 2, 3)
+    names = np.array([b"r%d" % i for i in range(200)], dtype=object)
+    queue.enqueue(queue.elements([x[:150], names[:150]], many=True))  # grows 64 -> 256
+    first = queue.dequeue(1)[0]
+    queue.enqueue(queue.elements([x[150:], names[150:]], many=True))  # reuses freed rows
+    xs, ns = queue.dequeue_batch(199)
+    np.testing.assert_array_equal(first[0], x[0])
+    assert first[1] == b"r0"
+    np.testing.assert_array_equal(xs, x[1:])
+    assert list(ns) == list(names[1:]) and queue.size() == 0
+
+
+def test_an_element_handed_out_is_not_overwritten_by_later_enqueues():
+    queue = FIFOQueue("q", [np.int64], [(4,)], 2)
+    queue.enqueue(queue.elements([np.ones((2, 4), np.int64)], many=True))
+    (a,), (b,) = queue.dequeue(2)
+    queue.enqueue(queue.elements([np.full((2, 4), 7, np.int64)], many=True))
+    batch = queue.dequeue_batch(2)[0]
+    batch[:] = 0  # the batch is the caller's own copy too
+    np.testing.assert_array_equal(np.stack([a, b]), np.ones((2, 4), np.int64))
+    assert queue.size() == 0
+
+
+def test_random_shuffle_rows_give_the_one_at_a_time_order_in_batches():
+    queue = RandomShuffleQueue("q", [np.int64, np.float32], [(), (2,)], 1000, 10, 3, 4)
+    values = np.arange(300)
+    queue.enqueue(queue.elements([values, np.stack([values, -values], 1)], many=True))
+    ids, pairs = queue.dequeue_batch(228)
+    assert ids.tolist() == _one_at_a_time(300, 228, 3, 4)
+    np.testing.assert_array_equal(pairs, np.stack([ids, -ids], 1).astype(np.float32))
+
+
+def test_queues_of_unknown_shapes_keep_their_elements_as_given():
+    queue = PaddingFIFOQueue("q", [np.int64], [(None,)], -1)
+    queue.enqueue(queue.elements([np.arange(3)], many=False))
+    queue.enqueue(queue.elements([np.arange(1)], many=False))
+    np.testing.assert_array_equal(queue.dequeue_batch(2)[0], [[0, 1, 2], [0, 0, 0]])

@@ -51,3 +51,17 @@ def test_prefetch_keeps_order_and_raises_errors_in_place():
         next(prefetched)
     with pytest.raises(StopIteration):
         next(prefetched)
+
+
+@pytest.mark.parametrize("size, n", [(1, 50), (7, 300), (64, 40)])
+def test_exchange_hands_out_what_the_record_by_record_loop_does(size, n):
+    rng = np.random.default_rng(size)
+    buffer = dataset.records_array([b"b%d" % i for i in range(size)])
+    records = dataset.records_array([b"r%d" % j for j in range(n)])
+    slots = rng.integers(size, size=n)
+    expected, loop_buffer = [], list(buffer)
+    for j, slot in enumerate(slots):
+        expected.append(loop_buffer[slot])
+        loop_buffer[slot] = records[j]
+    assert dataset._exchange(buffer, slots, records).tolist() == expected
+    assert buffer.tolist() == loop_buffer
