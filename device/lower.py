@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks, collective, compile_options
+from device import checks, collective, compile_options, split_compile
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -178,8 +178,9 @@ def _lower_xla(
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
-    jitted = jax.jit(
+    jitted = split_compile.jit(
         trace,
+        size=0 if mesh is not None else len(segment.nodes),
         static_argnums=static_positions,
         donate_argnums=donated,
         out_shardings=placed,
