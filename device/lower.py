@@ -111,15 +111,17 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
-    watched, bodies = (), False
+    watched, bodies, shapes = (), False, []
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
         watched = checks.checked(segment.nodes, segment.folded)
         bodies = checks.bodies_checked(segment.nodes)
-        fn = _lower_xla(segment, use, watched, bodies)
+        fn = _lower_xla(segment, use, watched, bodies, shapes)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
-    return checks.raising(fn, watched, bodies) if watched or bodies else fn
+    fn = checks.raising(fn, watched, bodies) if watched or bodies else fn
+    fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
+    return fn
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -146,7 +148,7 @@ def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ())
 
 
 def _lower_xla(
-    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool
+    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool, shapes: list
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -162,6 +164,7 @@ def _lower_xla(
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
+        shapes.append(tuple(_shape(a) for a in args[use.arity :]))  # jax traces per compile
         frame = _load_frame(Frame(segment.variables), segment, use, args, _same)
         # A node both linearized and pulling back (a VJP of a VJP) is linearized.
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
@@ -232,6 +235,10 @@ def _with_constants(fn: SegmentFn, hoisted: tuple[Node, ...], device) -> Segment
         return fn(*args, *values)
 
     return call
+
+
+def _shape(value) -> tuple:
+    return value.array.shape if isinstance(value, StaticArray) else value.shape
 
 
 def _same(value):
