@@ -17,13 +17,15 @@ donated to the last chunk that reads it, as are the segment's donated arguments.
 
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Sequence
 
 import jax
 from jax.extend import core
 
-# Segments this large (in graph nodes) are traced first to see whether to split them.
-MIN_NODES = 1500
+# Segments this large (in graph nodes) are traced first to see whether to split them;
+# FLOWGRAPH_SPLIT_COMPILE_MIN_NODES overrides (read at import; a huge value: never split).
+MIN_NODES = int(os.environ.get("FLOWGRAPH_SPLIT_COMPILE_MIN_NODES", "1500"))
 # Jaxpr equations per executable: a graph of ~1,000 thunks loads in ~0.1 s.
 CHUNK_EQUATIONS = 1000
 
