@@ -4,10 +4,11 @@ XLA:CPU's thunk runtime orders a program's thunks with an execution graph that i
 when the executable is created, at compile time and again when one is loaded from the
 persistent compile cache: an edge for every pair of thunks that touch the same buffer
 (buffers are reused, so a chain of n layers has O(n^2) of them), then a transitive
-reduction. For the 5,000-op graph of `benchmarks/graph_build.py` (3,332 thunks) that takes
-4-5 s of CPU on every load, as long as compiling the rest, so a warm process saved little.
+reduction. For the 5,000-op graph of `benchmarks/graph_build.py` (3,332 thunks) that is
+70% of loading its executable, 3.4-5 s of CPU, and a warm process saved nothing (8.3 s of
+CPU cold and warm); linking the executable's object code takes ~1%.
 
-A segment of more than `MIN_NODES` nodes is traced once to a jaxpr; when that has more
+A segment of at least `MIN_NODES` nodes is traced once to a jaxpr; when that has more
 than `CHUNK_EQUATIONS` equations and no effects, its equations are cut in program order
 into chunks of about that many, each compiled (and cached) as its own executable, called
 in turn. The cost of each graph falls with the square of its size, and so does much of
@@ -26,7 +27,7 @@ from jax.extend import core
 # Segments this large (in graph nodes) are traced first to see whether to split them;
 # FLOWGRAPH_SPLIT_COMPILE_MIN_NODES overrides (read at import; a huge value: never split).
 MIN_NODES = int(os.environ.get("FLOWGRAPH_SPLIT_COMPILE_MIN_NODES", "1500"))
-# Jaxpr equations per executable: a graph of ~1,000 thunks loads in ~0.1 s.
+# Jaxpr equations per executable (~500 thunks here: found in the cache and loaded in ~0.1 s).
 CHUNK_EQUATIONS = 1000
 
 _DEBUG_INFO = core.DebugInfo("jit", "a chunk of a segment", None, None)

@@ -106,3 +106,22 @@ def test_a_split_training_step_trains_as_one_executable(small_chunks):
     np.testing.assert_allclose(losses, want_losses, rtol=1e-5)
     for got, want in zip(variables, want_vars):
         np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_a_static_input_gets_a_chain_per_value(small_chunks):
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None])
+        shape = tf.placeholder(tf.int32, [2])
+        h = tf.reshape(x, shape)
+        for _ in range(6):
+            h = tf.tanh(h * 0.5 + 0.25)
+        out = tf.reduce_sum(h, axis=1)
+        with tf.Session() as sess:
+            values = np.arange(12, dtype=np.float32) / 12
+            for rows in (3, 4, 3):
+                want = values.reshape(rows, -1)
+                for _ in range(6):
+                    want = np.tanh(want * 0.5 + 0.25)
+                got = sess.run(out, {x: values, shape: [rows, 12 // rows]})
+                np.testing.assert_allclose(got, want.sum(axis=1), rtol=1e-6)
+    assert len(small_chunks) == 2  # one chain per shape value, reused for the third run
