@@ -237,8 +237,11 @@ def _with_constants(fn: SegmentFn, hoisted: tuple[Node, ...], device) -> Segment
     return call
 
 
-def _shape(value) -> tuple:
-    return value.array.shape if isinstance(value, StaticArray) else value.shape
+def _shape(value) -> tuple | None:
+    """An input's shape as traced (None for one that is not an array, e.g. a pytree)."""
+    if isinstance(value, StaticArray):
+        return value.array.shape
+    return getattr(value, "shape", None)
 
 
 def _same(value):

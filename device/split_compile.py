@@ -69,7 +69,12 @@ def jit(
 
 def _signature(value) -> Any:
     """What a jitted function's compiled program depends on in a non-static argument."""
-    return (value.shape, value.dtype) if hasattr(value, "shape") else type(value)
+    if hasattr(value, "shape"):
+        return value.shape, value.dtype
+    leaves, tree = jax.tree.flatten(value)
+    if leaves == [value]:  # a Python scalar: traced by its type
+        return type(value)
+    return tree, tuple(_signature(leaf) for leaf in leaves)
 
 
 def _chain(fn, whole, args, static, donated, options) -> Callable:
@@ -79,7 +84,8 @@ def _chain(fn, whole, args, static, donated, options) -> Callable:
     if closed.effects or len(closed.jaxpr.eqns) <= CHUNK_EQUATIONS:
         return whole
     dynamic = [i for i in range(len(args)) if i not in static]
-    donated_vars = {closed.jaxpr.invars[dynamic.index(i)] for i in donated}
+    owner = [i for i in dynamic for _ in jax.tree.leaves(args[i])]  # each invar's argument
+    donated_vars = {v for v, i in zip(closed.jaxpr.invars, owner) if i in donated}
     steps = _steps(closed, donated_vars, options)
     invars, outvars = closed.jaxpr.invars, closed.jaxpr.outvars
     tree = jax.tree.structure(out_shape)
@@ -87,7 +93,7 @@ def _chain(fn, whole, args, static, donated, options) -> Callable:
 
     def run(*args):
         env: dict[Any, Any] = dict(consts)
-        env.update(zip(invars, (args[i] for i in dynamic)))
+        env.update(zip(invars, jax.tree.leaves([args[i] for i in dynamic])))
         for step, ins, outs in steps:
             env.update(zip(outs, step(*[env.pop(v) if drop else env[v] for v, drop in ins])))
         return jax.tree.unflatten(tree, [_read(env, v) for v in outvars])

@@ -125,3 +125,15 @@ def test_a_static_input_gets_a_chain_per_value(small_chunks):
                 got = sess.run(out, {x: values, shape: [rows, 12 // rows]})
                 np.testing.assert_allclose(got, want.sum(axis=1), rtol=1e-6)
     assert len(small_chunks) == 2  # one chain per shape value, reused for the third run
+
+
+def test_pytree_arguments_are_flattened_and_keyed_by_structure(small_chunks):
+    def fn(pair, w):
+        return _layers(pair[0], w) + pair[1]
+
+    w = np.eye(5, dtype=np.float32)
+    a, b = np.ones((2, 5), np.float32), np.full((2, 5), 2.0, np.float32)
+    chained = split_compile.jit(fn, size=split_compile.MIN_NODES, donate_argnums=())
+    np.testing.assert_allclose(chained((a, b), w), jax.jit(fn)((a, b), w), rtol=1e-6)
+    np.testing.assert_allclose(chained((a[:1], b[:1]), w), jax.jit(fn)((a[:1], b[:1]), w))
+    assert len(small_chunks) == 2
