@@ -44,6 +44,10 @@ class SegmentPlan:
     donated: list[str] = field(default_factory=list)  # variables updated in place
     cache_hit: bool = False  # the lowered function came from the session's cache
     first_call_seconds: float | None = None  # tracing + compiling happen on a first call
+    # xla: the input shapes of each compile so far (one per distinct shape signature)
+    compiled_shapes: list[dict[str, tuple]] = field(default_factory=list)
+    # xla: whether the explained feeds' shapes compile it again (None: not known)
+    compiles_again: bool | None = None
 
 
 @dataclass
@@ -75,7 +79,9 @@ class Explanation:
             lines.append(
                 f"segment {s.index} ({s.kind}) on {s.device}: {len(s.ops)} ops, "
                 f"lowering cache {_hit(s.cache_hit)}, first call {_ms(s.first_call_seconds)}"
+                f"{_compiles(s)}"
             )
+            lines.extend(f"  compiled for: {_shapes(shapes)}" for shapes in s.compiled_shapes)
             lines.append(f"  ops: {', '.join(s.ops)}")
             lines.append(f"  inputs: {', '.join(s.inputs) or '-'}")
             lines.append(f"  outputs: {', '.join(s.outputs) or '-'}")
@@ -93,8 +99,11 @@ class Explanation:
         return _html(self)
 
 
-def explain_plan(plan: Plan, plan_cache_hit: bool = False) -> Explanation:
-    """Describes `plan` (built by `make_plan`) without running it."""
+def explain_plan(
+    plan: Plan, plan_cache_hit: bool = False, feed_shapes: list[tuple] | None = None
+) -> Explanation:
+    """Describes `plan` (built by `make_plan`) without running it; given the shapes of a
+    run's feeds (in the plan's feed order), also which segments they would compile again."""
     info = plan.info
     ops = [
         OpPlacement(n.name, n.op, n.device, device_name(info.placement[n.name])) for n in info.nodes
@@ -128,9 +137,40 @@ def explain_plan(plan: Plan, plan_cache_hit: bool = False) -> Explanation:
                 donated=donated if seg.kind == registry.XLA else [],
                 cache_hit=info.segment_cache_hits[i] if info.segment_cache_hits else False,
                 first_call_seconds=info.first_call_seconds[i],
+                compiled_shapes=_compiled(seg, plan.steps[i].call),
+                compiles_again=_again(seg, plan.steps[i].call, plan, feed_shapes),
             )
         )
     return Explanation(ops, segments, info.build_seconds, plan_cache_hit)
+
+
+def _compiled(seg, call) -> list[dict[str, tuple]]:
+    names = [f"{n}:{k}" for n, k in seg.inputs]
+    return [dict(zip(names, shapes)) for shapes in getattr(call, "input_shapes", ())]
+
+
+def _again(seg, call, plan: Plan, feed_shapes: list[tuple] | None) -> bool | None:
+    """Whether feeds of `feed_shapes` compile an xla segment again: a new shape for an input
+    fed straight from a feed, or the segment never compiled yet. None when not known (the
+    segment is fed only by other segments, or no feed shapes were given)."""
+    if seg.kind != registry.XLA or feed_shapes is None or len(feed_shapes) != plan.n_feeds:
+        return None
+    fed = {i: feed_shapes[plan.slot_of[e]] for i, e in enumerate(seg.inputs)
+           if plan.slot_of[e] < plan.n_feeds}  # fmt: skip
+    done = getattr(call, "input_shapes", None)
+    if not fed or done is None:
+        return None
+    return not any(all(shapes[i] == shape for i, shape in fed.items()) for shapes in done)
+
+
+def _compiles(s: SegmentPlan) -> str:
+    if s.compiles_again is None:
+        return ""
+    return "; these feed shapes compile it again" if s.compiles_again else "; compiled for them"
+
+
+def _shapes(shapes: dict[str, tuple]) -> str:
+    return ", ".join(f"{name} {list(shape)}" for name, shape in shapes.items())
 
 
 def _device_of(seg) -> str:
@@ -160,7 +200,8 @@ def _html(plan: Explanation) -> str:
         f"<td>{_fold(s.ops)}</td><td>{_fold(s.inputs)}</td><td>{_fold(s.outputs)}</td>"
         f"<td>{_fold([f'{t.tensor}: {t.source} → {t.destination}' for t in s.transfers])}</td>"
         f"<td>{_fold(s.donated)}</td><td>{_hit(s.cache_hit)}</td>"
-        f"<td>{_ms(s.first_call_seconds)}</td></tr>"
+        f"<td>{_ms(s.first_call_seconds)}{_compiles(s)}"
+        f"{_fold([_shapes(shapes) for shapes in s.compiled_shapes], shown=1)}</td></tr>"
         for s in plan.segments
     )
     ops = "".join(

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks, collective, compile_options
+from device import checks, collective, compile_options, split_compile
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
 from device.ir import Node
@@ -111,15 +111,17 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
-    watched, bodies = (), False
+    watched, bodies, shapes = (), False, []
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
         watched = checks.checked(segment.nodes, segment.folded)
         bodies = checks.bodies_checked(segment.nodes)
-        fn = _lower_xla(segment, use, watched, bodies)
+        fn = _lower_xla(segment, use, watched, bodies, shapes)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
-    return checks.raising(fn, watched, bodies) if watched or bodies else fn
+    fn = checks.raising(fn, watched, bodies) if watched or bodies else fn
+    fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
+    return fn
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -146,7 +148,7 @@ def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ())
 
 
 def _lower_xla(
-    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool
+    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool, shapes: list
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -162,6 +164,7 @@ def _lower_xla(
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
+        shapes.append(tuple(_shape(a) for a in args[use.arity :]))  # jax traces per compile
         frame = _load_frame(Frame(segment.variables), segment, use, args, _same)
         # A node both linearized and pulling back (a VJP of a VJP) is linearized.
         calls = {n: pulling_back(f, frame) for n, f in segment.pullbacks.items()}
@@ -178,8 +181,9 @@ def _lower_xla(
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
-    jitted = jax.jit(
+    jitted = split_compile.jit(
         trace,
+        size=0 if mesh is not None else len(segment.nodes),
         static_argnums=static_positions,
         donate_argnums=donated,
         out_shardings=placed,
@@ -231,6 +235,13 @@ def _with_constants(fn: SegmentFn, hoisted: tuple[Node, ...], device) -> Segment
         return fn(*args, *values)
 
     return call
+
+
+def _shape(value) -> tuple | None:
+    """An input's shape as traced (None for one that is not an array, e.g. a pytree)."""
+    if isinstance(value, StaticArray):
+        return value.array.shape
+    return getattr(value, "shape", None)
 
 
 def _same(value):

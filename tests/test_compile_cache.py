@@ -39,11 +39,24 @@ print(json.dumps({"value": value.tolist(), "dir": tf.compile_cache.directory(), 
 """
 
 
-def _run(cache_dir, constant, **env):
+# The same, with a graph of 30 layers compiled as a chain of executables (split small): the
+# constant from argv is in the middle layer only, so a change reaches one chunk's program.
+_SPLIT_SCRIPT = _SCRIPT.replace(
+    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
+    """from device import split_compile
+split_compile.MIN_NODES, split_compile.CHUNK_EQUATIONS = 1, 20
+h = x
+for i in range(30):
+    h = tf.tanh(h * (float(sys.argv[1]) if i == 15 else 0.5) + 0.25)
+y = tf.reduce_sum(h, axis=1)""",
+)
+
+
+def _run(cache_dir, constant, script=_SCRIPT, **env):
     env = {**os.environ, "FLOWGRAPH_COMPILE_CACHE_DIR": str(cache_dir), **env}
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, str(constant)],
+        [sys.executable, "-c", script, str(constant)],
         env=env,
         capture_output=True,
         text=True,
@@ -135,3 +148,21 @@ def test_feed_shapes_reuse_plans_and_each_batch_size_compiles_once():
             assert new_size >= 1
             assert _compiles(lambda: steps(8, 5, 8, 5)) == 0  # each size compiled once
             assert _compiles(lambda: steps(3)) == new_size
+
+
+def test_a_split_program_reuses_its_chunks_and_recompiles_only_a_changed_one(tmp_path):
+    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    assert cold["requests"] >= 3  # several executables
+    written = _entries(tmp_path)
+
+    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    assert warm["hits"] == warm["requests"] == cold["requests"]
+    assert warm["value"] == cold["value"] and _entries(tmp_path) == written
+
+    changed = _run(tmp_path, 3.0, _SPLIT_SCRIPT)
+    assert 1 <= changed["requests"] - changed["hits"] < changed["requests"]
+    h = np.ones((2, 3))
+    for i in range(30):
+        h = np.tanh(h * (3.0 if i == 15 else 0.5) + 0.25)
+    np.testing.assert_allclose(changed["value"], h.sum(axis=1), rtol=1e-5)
+    assert changed["value"] != cold["value"]

@@ -306,13 +306,16 @@ class BaseSession:
     def explain(self, fetches, feed_dict=None) -> Explanation:
         """How `run(fetches, feed_dict)` executes: the pruned ops and their devices, the
         segments (kind, device, ops, inputs, outputs, transfers, donated variables), the
-        time spent planning and on first calls, and what came from caches. Runs nothing.
+        time spent planning and on first calls, what came from caches, the input shapes each
+        segment was compiled for and whether the shapes in `feed_dict` compile it again (a
+        new batch size compiles once). Runs nothing.
 
         Example:
           >>> print(sess.explain(loss, {x: batch}))      # or display it in Jupyter
         """
         run, hit = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
-        return explain_plan(run.plan, plan_cache_hit=hit)
+        shapes = [np.shape(v) for v in feed_dict.values()] if feed_dict else []
+        return explain_plan(run.plan, plan_cache_hit=hit, feed_shapes=shapes)
 
     def _cached_run(self, fetches, feed_keys: tuple) -> tuple["_Run", bool]:
         """The cached run of (fetches, feed keys), planned again if the graph changed;
