@@ -9,7 +9,7 @@ from typing import Any, Callable, Sequence
 
 import jax
 
-from device import callbacks, checks
+from device import callbacks, checks, heap
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
@@ -129,6 +129,8 @@ class Plan:
             outs = hooks.call(index, step, args, ctx)
             for slot, value in zip(step.out_slots, outs):
                 env[slot] = value
+        if self._first:  # tracing and compiling just freed far more than a step allocates
+            heap.release()
         self._first = False
         return [env[i] for i in self.fetch_slots]
 
