@@ -133,3 +133,23 @@ def test_values_on_a_device_at_the_first_call_keep_the_compiled_checks(monkeypat
         assert compiled
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4 is not in"):
             sess.run(loss, {ids: np.array([4, 0], np.int32), labels: np.array([2, 1])})
+
+
+def test_host_checks_use_the_bounds_of_the_trace_of_each_call():
+    # Each params length is another trace, with its own bound: alternate between them.
+    tf.reset_default_graph()
+    params = tf.placeholder(tf.float32, [None])
+    ids = tf.placeholder(tf.int32, [None])
+    rows = tf.gather(params, ids)
+    short, long = np.arange(3, dtype=np.float32), np.arange(5, dtype=np.float32)
+    with tf.Session() as sess:
+        for _ in range(2):
+            np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [4, 0]}), [4, 0])
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4 is not in \[0, 3\)"
+            ):
+                sess.run(rows, {params: short, ids: [4, 0]})
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=r"indices\[1\] = 5 is not in \[0, 5\)"
+            ):
+                sess.run(rows, {params: long, ids: [0, 5]})
