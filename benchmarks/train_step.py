@@ -20,7 +20,8 @@ entropy, plain SGD (sparse updates of the table).
 `--model checks` times the compiled-in run-time checks (`device/checks.py`: indices,
 labels, integer divisors): each of the MLP (fed), CNN and embedding steps in two sessions,
 checks on and `FLOWGRAPH_CHECKS=0`, alternating step by step; prints the ratios on/off of
-the median and of the 10th percentile.
+the median and of the 10th percentile. These steps feed their ids and labels from the host,
+so their checks run there, before each step (`checks_profile.py` shows the steps' kernels).
 
 Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
