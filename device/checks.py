@@ -8,9 +8,11 @@ word: zeros on a good step; on a failed one (`lax.cond`, the `checkify` approach
 *bound, *quoted arrays]`). After the step (its variables committed, as TF's earlier ops
 have run) the host reads the word and raises the first failed check's error with the op's
 name and the line that made it. A run's last segment's word is read when the step ends,
-just before its fetches (`deferred`): the same wait, no host sync of its own. The word is
-the checks' whole cost on the fast path: one small output and one read (the flags, packed
-reports and quoted arrays were outputs of their own: +10% on an embedding step).
+just before its fetches (`deferred`): the same wait, no host sync of its own (the flags,
+packed reports and quoted arrays were outputs of their own: +10% on an embedding step).
+Values fed from the host (indices, labels) are checked there instead (`HostChecks`): on
+XLA:CPU a check kernel, however small, changed how the step's kernels were spread over
+threads and cost more than its own time.
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
@@ -98,13 +100,20 @@ def _applies(node: Node) -> bool:
     return node.op in _SPECS
 
 
-def reports(nodes: Sequence[Node], frame: Frame) -> tuple:
+def reports(
+    nodes: Sequence[Node], frame: Frame, host: HostChecks | None = None, args: Sequence = ()
+) -> tuple:
     """`(the segment's error word,)`: one int32 array traced from the nodes' input values in
-    `frame` (`()`: no nodes). A step without errors computes only whether a check failed and
-    leaves the word zero; a failed one fills it (`lax.cond`): `[1, *each node's report]`."""
+    `frame` (`()`: no nodes, or `host` checks them after the step from its arguments `args`,
+    of which it records what the trace knows). A step without errors computes only whether
+    a check failed and leaves the word zero; a failed one fills it (`lax.cond`):
+    `[1, *each node's report]`."""
     if not nodes:
         return ()
     specs = [_spec(n, [_shaped(frame, e) for e in n.inputs]) for n in nodes]
+    if host is not None and host.on_host:
+        host.record(args, specs)
+        return ()
     failed = jnp.any(jnp.concatenate([_bad(s).reshape(-1) for s in specs]))  # one reduction
 
     def full():
@@ -250,6 +259,104 @@ def _error(node: Node, position, value, bound, details: tuple) -> errors.OpError
     return errors.InvalidArgumentError(
         node, None, cite(node, _MESSAGES[node.op](node, position, value, bound, *details))
     )
+
+
+# -- checks of values fed from the host, on the host ----------------------------------------
+#
+# On XLA:CPU any kernel the checks add to a step (even the 256 labels' one) is one more
+# thunk ready at the step's start; the thunk executor then ran the step's rest on a pool
+# thread while the caller waited: two thread hand-offs a step, +5-13% on a 0.7 ms embedding
+# step (`benchmarks/checks_profile.py`). Indices fed from the host are read there in a few
+# microseconds instead, and the step compiles no check at all.
+
+
+class HostChecks:
+    """The checks of a segment whose watched nodes all read their indices (or divisors)
+    straight from its inputs. When the first call gives those inputs as numpy arrays (fed
+    from the host), the segment's function is traced without checks, and after each step
+    numpy reads them: the word is zero, or on a failed step the one the compiled checks
+    would have made (`_packed` over the same values). Inputs given on a device at the first
+    call keep the compiled checks."""
+
+    def __init__(self, nodes: tuple[Node, ...], inputs: Sequence, n_state: int):
+        self.positions = tuple(n_state + list(inputs).index(_checked_edge(n)) for n in nodes)
+        self.arity = n_state + len(inputs)
+        self.on_host: bool | None = None  # decided by the first call
+        self.statics: dict[tuple, tuple] = {}  # a trace's argument shapes -> its nodes' specs
+
+    def record(self, args: Sequence, specs: list) -> None:
+        """Keeps what a trace knows of each node's check: its bound and kind."""
+        key = _shapes(args[: self.arity])
+        self.statics[key] = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
+
+    def wrap(self, fn: Callable[..., tuple], stateful: bool) -> Callable[..., tuple]:
+        """`fn`, its outputs (the first of its (outputs, writes, keys) if `stateful`)
+        ending with the error word of the host checks."""
+
+        def call(*args):
+            if self.on_host is None:
+                self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
+            if not self.on_host:
+                return fn(*args)
+            # Read before the step is dispatched: read while it ran beside the caller, the
+            # reductions slowed it (+10% on an embedding step). A new trace reads after.
+            key = _shapes(args[: self.arity])
+            word = self._word(self.statics[key], args) if key in self.statics else None
+            result = fn(*args)
+            if word is None:
+                word = self._word(self.statics[key], args)
+            return (result[0] + (word,), *result[1:]) if stateful else result + (word,)
+
+        return call
+
+    def _word(self, statics: tuple, args: Sequence) -> np.ndarray:
+        values = [np.asarray(args[p]) for p in self.positions]
+        if not any(_host_failed(v, *s[:3]) for v, s in zip(values, statics)):
+            return _GOOD
+        specs = [
+            _Spec(jnp.asarray(v), bound, tuples, padded, (v,) if quotes else ())
+            for v, (bound, tuples, padded, quotes) in zip(values, statics)
+        ]
+        return np.asarray(jnp.concatenate([jnp.ones(1, jnp.int32)] + [_packed(s) for s in specs]))
+
+
+def _shapes(values: Sequence) -> tuple:
+    return tuple(getattr(v, "shape", ()) for v in values)
+
+
+def host_checks(nodes: tuple[Node, ...], inputs: Sequence, n_state: int) -> HostChecks | None:
+    """`HostChecks` for `nodes` when each reads its checked values from one of `inputs`
+    (after `n_state` state arguments), else None."""
+    if nodes and all(_checked_edge(n) in inputs for n in nodes):
+        return HostChecks(nodes, inputs, n_state)
+    return None
+
+
+_HOST = (np.ndarray, np.generic)
+_GOOD = np.zeros(1, np.int32)
+_GOOD.flags.writeable = False
+
+
+def _checked_edge(node: Node):
+    return node.inputs[0 if node.op == "ScatterNd" else 1]
+
+
+def _host_failed(indices: np.ndarray, bound: tuple, tuples: bool, padded: bool) -> bool:
+    """`_bad(...).any()` in numpy."""
+    if indices.size == 0:
+        return False
+    if not bound:
+        return not indices.all()
+    if tuples:
+        k = indices.shape[-1]
+        rows = indices.reshape(-1, k)
+        return bool(((rows < 0) | (rows >= np.asarray(bound[:k]))).any())
+    if padded:
+        bad = (indices < 0) | (indices >= bound[0])
+        return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
+    if indices.dtype.kind == "i":  # negative ones read unsigned are past any bound: one pass
+        indices = indices.view(f"u{indices.itemsize}")
+    return bool(indices.max() >= bound[0])
 
 
 # -- checks inside bodies ----------------------------------------------------------------------

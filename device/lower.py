@@ -8,7 +8,8 @@ context (`device.context.RunContext`) as their first argument.
 
 An xla segment with nodes the compiled-in checks watch (`device.checks`) also returns
 their reports (and, for nodes inside its bodies, checkify's error value); its callable
-raises a failed check's error after the step.
+raises a failed check's error after the step. Checked values fed from the host are read
+there (`checks.HostChecks`), and the segment compiles no check for them.
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
     else:
         watched = checks.checked(segment.nodes, segment.folded)
         bodies = checks.bodies_checked(segment.nodes)
-        fn = _lower_xla(segment, use, watched, bodies, shapes)
+        host = None
+        if not (bodies or segment.static) and collective.mesh_of(segment) is None:
+            host = checks.host_checks(watched, segment.inputs, use.arity)
+        fn = _lower_xla(segment, use, watched, bodies, shapes, host)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
     fn = checks.raising(fn, watched, bodies) if watched or bodies else fn
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
@@ -148,7 +152,12 @@ def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ())
 
 
 def _lower_xla(
-    segment: Segment, use: StateUse, watched: tuple[Node, ...], bodies: bool, shapes: list
+    segment: Segment,
+    use: StateUse,
+    watched: tuple[Node, ...],
+    bodies: bool,
+    shapes: list,
+    host: checks.HostChecks | None = None,
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -172,7 +181,7 @@ def _lower_xla(
         calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
         calls.update(reductions)
         run_nodes(segment.nodes, frame, segment.folded, calls)
-        return _results(frame, segment, use, checks.reports(watched, frame))
+        return _results(frame, segment, use, checks.reports(watched, frame, host, args))
 
     if bodies:
         trace = checks.checking_bodies(trace, stateful=not use.empty)
@@ -193,7 +202,8 @@ def _lower_xla(
         jitted = collective.over_job(jitted, mesh, static_positions, segment)
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
-    return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
+    jitted = _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
+    return host.wrap(jitted, stateful=not use.empty) if host is not None else jitted
 
 
 # A constant this large is an argument of the segment's executable, not part of its code:

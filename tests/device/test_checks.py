@@ -1,5 +1,6 @@
 """The compiled-in checks' error word (`device/checks.py`): one int32 array per segment,
-zero on a good step, `[1, *reports]` on a failed one, quoted arrays carried exactly."""
+zero on a good step, `[1, *reports]` on a failed one, quoted arrays carried exactly; the
+same word made on the host for values fed from there."""
 
 from __future__ import annotations
 
@@ -32,9 +33,10 @@ def test_a_segment_returns_one_error_word_read_once_per_step(monkeypatch):
     tf.reset_default_graph()
     ids = tf.placeholder(tf.int32, [None])
     labels = tf.placeholder(tf.int64, [None])
-    logits = tf.gather(tf.ones([4, 3]), ids)
+    # Checked values computed in the segment (fed ones are read on the host: below).
+    logits = tf.gather(tf.ones([4, 3]), ids + 0)
     loss = tf.reduce_sum(
-        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels + 0, logits=logits)
     )
     with tf.Session() as sess:
         for _ in range(2):  # the first run (timed) and a repeated one (read with the fetches)
@@ -68,3 +70,86 @@ def test_the_embedding_gradient_s_rows_are_checked_once_by_the_gather(monkeypatc
     names = {n.name for n in watched}
     assert "embedding_lookup" in names and "ScatterSub" in names
     assert not [n for n in names if n.startswith("GradientDescent/")]  # the table's update
+
+
+def _fed_loss():
+    tf.reset_default_graph()
+    ids = tf.placeholder(tf.int32, [None])
+    labels = tf.placeholder(tf.int64, [None])
+    logits = tf.gather(tf.ones([4, 3]), ids)
+    loss = tf.reduce_sum(
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+    )
+    return ids, labels, loss
+
+
+def test_values_fed_from_the_host_are_checked_there_with_the_same_word(monkeypatch):
+    words, compiled = [], []
+    real = checks._raise_failed
+    monkeypatch.setattr(checks, "_raise_failed", lambda n, w: words.append(w) or real(n, w))
+    real_bad = checks._bad
+    monkeypatch.setattr(checks, "_bad", lambda spec: compiled.append(spec) or real_bad(spec))
+    ids, labels, loss = _fed_loss()
+    with tf.Session() as sess:
+        for _ in range(2):
+            sess.run(loss, {ids: [0, 3], labels: [2, 1]})
+        assert not compiled  # the step compiled no check
+        with pytest.raises(tf.errors.InvalidArgumentError, match="Label values: 2 3"):
+            sess.run(loss, {ids: [0, 3], labels: [2, 3]})
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = -1 is not in"):
+            sess.run(loss, {ids: np.array([0, -1], np.int32), labels: [2, 1]})
+    assert len(words) == 4
+    assert all(isinstance(w, np.ndarray) and w.dtype == np.int32 for w in words)
+    assert not words[0].any() and not words[1].any()
+    # The failed step's word is the one the compiled checks make from the same values.
+    expected = _compiled_word([0, 3], [2, 3])
+    np.testing.assert_array_equal(words[2], expected)
+
+
+def _compiled_word(ids_value, labels_value):
+    """The word the compiled checks return for these values (fed as device arrays)."""
+    words = []
+    real = checks._raise_failed
+    checks._raise_failed = lambda n, w: words.append(np.asarray(w)) or real(n, w)
+    ids, labels, loss = _fed_loss()
+    feed = {ids: np.array(ids_value, np.int32), labels: np.array(labels_value, np.int64)}
+    try:
+        with tf.Session() as sess:
+            with pytest.raises(tf.errors.InvalidArgumentError):
+                sess.run(loss, {k: jax.device_put(v) for k, v in feed.items()})
+    finally:
+        checks._raise_failed = real
+    return words[0]
+
+
+def test_values_on_a_device_at_the_first_call_keep_the_compiled_checks(monkeypatch):
+    compiled = []
+    real_bad = checks._bad
+    monkeypatch.setattr(checks, "_bad", lambda spec: compiled.append(spec) or real_bad(spec))
+    ids, labels, loss = _fed_loss()
+    with tf.Session() as sess:
+        device_ids = jax.device_put(np.array([0, 3], np.int32))
+        sess.run(loss, {ids: device_ids, labels: np.array([2, 1])})
+        assert compiled
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4 is not in"):
+            sess.run(loss, {ids: np.array([4, 0], np.int32), labels: np.array([2, 1])})
+
+
+def test_host_checks_use_the_bounds_of_the_trace_of_each_call():
+    # Each params length is another trace, with its own bound: alternate between them.
+    tf.reset_default_graph()
+    params = tf.placeholder(tf.float32, [None])
+    ids = tf.placeholder(tf.int32, [None])
+    rows = tf.gather(params, ids)
+    short, long = np.arange(3, dtype=np.float32), np.arange(5, dtype=np.float32)
+    with tf.Session() as sess:
+        for _ in range(2):
+            np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [4, 0]}), [4, 0])
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=r"indices\[0\] = 4 is not in \[0, 3\)"
+            ):
+                sess.run(rows, {params: short, ids: [4, 0]})
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=r"indices\[1\] = 5 is not in \[0, 5\)"
+            ):
+                sess.run(rows, {params: long, ids: [0, 5]})

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from device import checks
 from tests.ops.checks_cases import CASES, summing_loop
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "..", "fixtures", "checks.json")
@@ -39,6 +40,43 @@ def test_bad_value_raises_tensorflows_error(name):
     # The op (its type and name), and the user's line that made it.
     assert re.match(r"\w+ op '[\w/]+': ", message), message
     assert re.search(r"defined at .*checks_cases\.py:\d+", message), message
+
+
+class _Fed:
+    """flowgraph whose integer constants are placeholders fed the same values: the checks
+    of values fed from the host, read there (`device.checks.HostChecks`)."""
+
+    def __init__(self):
+        self.feeds = {}
+
+    def __getattr__(self, name):
+        return getattr(tf, name)
+
+    def constant(self, value, *args, **kwargs):
+        made = tf.constant(value, *args, **kwargs)
+        if not made.dtype.is_integer:
+            return made
+        fed = tf.placeholder(made.dtype, made.shape)
+        self.feeds[fed] = np.asarray(value, made.dtype.as_numpy_dtype)
+        return fed
+
+
+@pytest.mark.parametrize("name", sorted(n for n in CASES if "_in_" not in n))  # no bodies
+def test_bad_value_fed_from_the_host_raises_tensorflows_error(name, monkeypatch):
+    read = []
+    real = checks._host_failed
+    monkeypatch.setattr(checks, "_host_failed", lambda *a: read.append(a) or real(*a))
+    tf.reset_default_graph()
+    fed = _Fed()
+    tensor = CASES[name](fed)
+    error, text = EXPECTED[name]
+    with pytest.raises(getattr(tf.errors, error)) as caught:
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            sess.run(tensor, fed.feeds)
+    assert text in caught.value.message
+    assert re.search(r"defined at .*checks_cases\.py:\d+", caught.value.message)
+    assert read  # read on the host
 
 
 def test_good_values_pass_and_give_the_values():

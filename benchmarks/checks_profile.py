@@ -1,0 +1,96 @@
+"""Where the compiled-in checks' cost goes on XLA:CPU: jax's profiler over training steps.
+
+For each of the MLP (fed), CNN and embedding steps of `train_step.py`, checks on and
+`FLOWGRAPH_CHECKS=0`, runs `--steps` steps under jax's profiler and prints per step: how
+many times XLA:CPU's thunk executor ran (`ThunkExecutor::Execute`: 1 when the step ran to
+its end on the calling thread, 2 when its rest was resumed on a pool thread), how long the
+caller waited for that other thread (`wait for completion`), and the time of the kernels
+only the checked program has (the checks' compares, reductions and conditional).
+
+Found with it (2-core machine, other jobs running), with the checks compiled into these
+steps: their kernels took ~10 us a step; the embedding step's extra cost was the hand-off.
+With checks on its executor ran twice a step (off: ~1.1): any extra source thunk, even the
+256 labels' check alone, changed which thunk the executor ran first, and the step's rest
+went to a pool thread while the caller waited. Barriers (`lax.optimization_barrier`) do
+not reorder it: XLA:CPU builds the thunk graph from buffer uses only. Since these steps'
+fed values are checked on the host (`device.checks.HostChecks`) their kernels are the
+unchecked steps' (embedding 1.15 runs a step on, 1.11 off; CNN 5.95 / 5.72, was 7.05).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+import os
+import statistics
+import tempfile
+
+import jax
+import numpy as np
+import train_step as ts
+from cnn_model import cnn_batch, cnn_initial_weights
+
+
+def _built(make, checks: str):
+    os.environ["FLOWGRAPH_CHECKS"] = checks
+    try:
+        step = make()
+        step()  # lowered and compiled under this setting
+    finally:
+        os.environ.pop("FLOWGRAPH_CHECKS")
+    return step
+
+
+def _events(step, steps: int) -> dict[str, list[float]]:
+    """Durations in us of the profiler's events over `steps` steps, by name."""
+    for _ in range(steps // 5):
+        step()
+    with tempfile.TemporaryDirectory() as where:
+        with jax.profiler.trace(where):
+            for _ in range(steps):
+                step()
+        (path,) = glob.glob(os.path.join(where, "**", "*.xplane.pb"), recursive=True)
+        data = jax.profiler.ProfileData.from_file(path)
+    durations = collections.defaultdict(list)
+    for plane in data.planes:
+        for line in plane.lines:
+            for event in line.events:
+                durations[event.name].append(event.duration_ns / 1e3)
+    return durations
+
+
+def report(label: str, make, steps: int) -> None:
+    on, off = (_events(_built(make, checks), steps) for checks in ("1", "0"))
+    # Kernels of the checked program only (XLA names them by what they fuse).
+    extra = sum(sum(d) for name, d in on.items() if name not in off and _is_thunk(name))
+    for side, events in (("on ", on), ("off", off)):
+        runs = len(events.get("ThunkExecutor::Execute", [])) / steps
+        waits = events.get("ThunkExecutor::Execute (wait for completion)") or [0.0]
+        print(
+            f"{label} checks {side}: executor runs/step {runs:.2f}, caller's wait median "
+            f"{statistics.median(waits):8.1f} us (mean {np.mean(waits):8.1f})",
+            flush=True,
+        )
+    print(f"{label} kernels only the checked step runs: {extra / steps:5.1f} us/step", flush=True)
+
+
+def _is_thunk(name: str) -> bool:
+    return not name.startswith(("$", "end: ", "ThunkExecutor", "Pjit", "Common", "Handle"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    x, y = ts.batch()
+    report(
+        "(a) mlp feed ", lambda: ts.flowgraph_step(ts.initial_weights(), x, y, False), args.steps
+    )
+    cx, cy = cnn_batch()
+    report("(c) cnn feed ", lambda: ts.cnn_flowgraph_step(cnn_initial_weights(), cx, cy), 40)
+    report("(d) embedding", ts.embedding_step, args.steps)
+
+
+if __name__ == "__main__":
+    main()
