@@ -23,7 +23,7 @@ from jax.sharding import SingleDeviceSharding
 from device import checks, collective, compile_options
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
-from device.ir import Node
+from device.ir import Function, Node
 from device.linearize import linearizing, pulling_back
 from device.partition import Segment
 from device.store import Store
@@ -178,18 +178,34 @@ def _lower_xla(
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
-    jitted = jax.jit(
+    jitted = compile_options.jit(
         trace,
+        segment.device,
+        mesh is None and _may_dot(segment),
         static_argnums=static_positions,
         donate_argnums=donated,
         out_shardings=placed,
-        compiler_options=compile_options.for_device(segment.device),
     )
     if mesh is not None:
         jitted = collective.over_job(jitted, mesh, static_positions, segment)
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     return _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
+
+
+def _may_dot(segment: Segment) -> bool:
+    """Whether the segment holds a dot or convolution op, or a function body that may."""
+    return any(
+        "MatMul" in n.op or "Conv" in n.op or n.op == "Einsum" or _has_function(n)
+        for n in segment.nodes
+    )
+
+
+def _has_function(node: Node) -> bool:
+    return any(
+        isinstance(v, Function) or (type(v) is tuple and any(isinstance(f, Function) for f in v))
+        for v in node.attrs.values()
+    )
 
 
 # A constant this large is an argument of the segment's executable, not part of its code:
