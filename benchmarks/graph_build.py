@@ -13,7 +13,8 @@ persistent compile cache off: every first run here compiles (`compile_cache.py` 
 cache). Also prints each side's split, medians: flowgraph's build (ops made), plan (prune,
 place, partition, lower: `Session.explain`'s figure), then for both sides jax's own events
 (`jax.monitoring`): trace (flowgraph: running the nodes' kernels), lower (to StableHLO),
-compile (XLA) and the rest, run (dispatch and the first execution, with fetching the result).
+compile (XLA) and the rest, run (dispatch and the first execution, with fetching the result);
+then the process's CPU seconds, and the median time of a later step (steady state).
 """
 
 from __future__ import annotations
@@ -63,11 +64,21 @@ def _on_event(event: str, seconds: float, **kwargs) -> None:
         _events[JAX_EVENTS[event]] += seconds
 
 
-def _split(total: float, cpu: float, **parts: float) -> dict[str, float]:
-    """`parts`, jax's events, the run (what `total` leaves), and `cpu`: the process's CPU
-    seconds over all threads, which load on a shared machine changes less than wall time."""
+def _split(total: float, cpu: float, step: float, **parts: float) -> dict[str, float]:
+    """`parts`, jax's events, the run (what `total` leaves), `cpu`: the process's CPU
+    seconds over all threads, which load on a shared machine changes less than wall time;
+    and `step`: the median of later runs (steady state)."""
     parts.update((name, _events[name]) for name in JAX_EVENTS.values())
-    return {**parts, "run": total - sum(parts.values()), "total": total, "cpu": cpu}
+    return {**parts, "run": total - sum(parts.values()), "total": total, "cpu": cpu, "step": step}
+
+
+def _median_step(run, steps: int = 9) -> float:
+    times = []
+    for _ in range(steps):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def flowgraph_first_run(n_layers: int, x_value) -> dict[str, float]:
@@ -80,7 +91,8 @@ def flowgraph_first_run(n_layers: int, x_value) -> dict[str, float]:
         sess.run(fetch, feed)
         total, cpu = time.perf_counter() - start, time.process_time() - cpu
         plan = sess.explain(fetch, feed).build_seconds  # the plan of that run (cached)
-    return _split(total, cpu, build=built - start, plan=plan)
+        step = _median_step(lambda: sess.run(fetch, feed))
+    return _split(total, cpu, step, build=built - start, plan=plan)
 
 
 def jax_first_run(n_layers: int, x_value) -> dict[str, float]:
@@ -93,8 +105,10 @@ def jax_first_run(n_layers: int, x_value) -> dict[str, float]:
             h = jnp.tanh(jnp.matmul(h, w, precision=jax.lax.Precision.HIGHEST) + b)
         return h
 
-    np.asarray(jax.jit(forward)(x_value))
-    return _split(time.perf_counter() - start, time.process_time() - cpu)
+    jitted = jax.jit(forward)
+    np.asarray(jitted(x_value))
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return _split(total, cpu, _median_step(lambda: np.asarray(jitted(x_value))))
 
 
 def tensorflow_first_run(python: str, n_layers: int) -> float:
@@ -111,6 +125,8 @@ def first_run(args) -> None:
     jax.config.update("jax_enable_compilation_cache", False)
     jax.monitoring.register_event_duration_secs_listener(_on_event)
     x_value = np.ones((8, 64), np.float32)
+    flowgraph_first_run(2, x_value)  # the process's one-time costs (jax's lowering set-up)
+    jax_first_run(2, x_value)
     sides = {
         "flowgraph": lambda: flowgraph_first_run(args.layers, x_value),
         "jax": lambda: jax_first_run(args.layers, x_value),
@@ -124,18 +140,22 @@ def first_run(args) -> None:
                 splits[name][part].append(seconds)
     med = {name: statistics.median(split["total"]) for name, split in splits.items()}
     for name, split in splits.items():
-        parts = [f"{part} {statistics.median(s):.3f}" for part, s in split.items()]
-        print(f"{name} split (s, medians): " + ", ".join(parts))
+        parts = [f"{part} {statistics.median(s):.3f} s" for part, s in split.items()]
+        if "step" in split:
+            parts[-1] = f"step {statistics.median(split['step']) * 1e3:.2f} ms"
+        print(f"{name} split (medians): " + ", ".join(parts))
     ops = len(build(args.layers).get_operations())
     line = ", ".join(f"{name} {s:.2f} s" for name, s in med.items())
     print(f"first run of a {ops:,}-op graph: {line} (medians of {args.repeats}, alternating)")
-    cpu = {
-        name: statistics.median(split["cpu"]) for name, split in splits.items() if "cpu" in split
-    }
+    more = {name: split for name, split in splits.items() if "cpu" in split}
     for other in [n for n in med if n != "flowgraph"]:
         line = f"ratio flowgraph/{other}: {med['flowgraph'] / med[other]:.2f}x"
-        if other in cpu:
-            line += f" (CPU time {cpu['flowgraph'] / cpu[other]:.2f}x)"
+        if other in more:
+            cpu, step = (
+                statistics.median(more["flowgraph"][k]) / statistics.median(more[other][k])
+                for k in ("cpu", "step")
+            )
+            line += f" (CPU time {cpu:.2f}x; steady step {step:.2f}x)"
         print(line)
 
 
