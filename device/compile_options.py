@@ -10,10 +10,10 @@ benchmark CNN's 3136x1024 dense weight. Its region analysis proves it and drops 
 XLA:CPU runs dots and convolutions as YNNPACK fusions, each set up at the executable's first
 run (about 0.3 ms apiece: half a second for a graph of 1,666 dense layers). On small dots
 that buys nothing: measured in chains of dots, XLA's own emitter runs dots of up to 2**18
-FLOPs (8x64x64: 0.77x the time) as fast or faster, and from 2**19 on YNNPACK wins (up to 3x
-at 2**22). So a segment whose every dot and convolution is small compiles without YNN
-fusions, decided on its first call from the shapes it is traced with; any larger one keeps
-them.
+FLOPs as fast or faster (8x64x64: 0.77x the time, 32x64x64: 0.5x); from 2**19 on YNNPACK is
+as fast or faster (up to 3x at 2**22). So a segment whose every dot and convolution is small
+compiles without YNN fusions, decided on its first call from the shapes it is traced with;
+one with any larger dot keeps them.
 
 On for CPU segments by default; set the environment variable `FLOWGRAPH_XLA_CPU_OPTIONS=0`
 before a session's first run to compile with XLA's defaults. GPU segments keep XLA's own.
