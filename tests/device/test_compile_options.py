@@ -190,3 +190,18 @@ def test_segments_without_dots_and_disabled_options_compile_once_as_before(monke
     calls, _, values, expected = _dense_chain(monkeypatch, rows=8, width=64)
     assert calls == [None, None]
     np.testing.assert_allclose(values[0], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_small_dot_inside_a_loop_body_is_seen(monkeypatch):
+    calls = []
+    monkeypatch.setattr(jax, "jit", lambda fun, **k: _Recording(calls, fun, **k))
+    w_value = np.full((16, 16), 0.5, np.float32)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.placeholder(tf.float32, [None, 16])
+        _, y = tf.while_loop(
+            lambda i, h: i < 3, lambda i, h: (i + 1, tf.matmul(h, w_value)), [tf.constant(0), x]
+        )
+        value = sess.run(y, {x: np.ones((2, 16), np.float32)})
+    np.testing.assert_allclose(value, np.ones((2, 16)) @ w_value @ w_value @ w_value, rtol=1e-6)
+    assert {**compile_options.CPU_OPTIONS, **compile_options.NO_YNN_OPTIONS} in calls
+    assert dict(compile_options.CPU_OPTIONS) not in calls
