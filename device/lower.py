@@ -14,6 +14,7 @@ there (`checks.HostChecks`), and the segment compiles no check for them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -24,7 +25,7 @@ from jax.sharding import SingleDeviceSharding
 from device import checks, collective, compile_options, split_compile
 from device.context import RunContext
 from device.interpret import Frame, run_node, run_nodes
-from device.ir import Node
+from device.ir import Function, Node
 from device.linearize import linearizing, pulling_back
 from device.partition import Segment
 from device.store import Store
@@ -190,13 +191,14 @@ def _lower_xla(
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
-    jitted = split_compile.jit(
+    jitted = compile_options.jit(
+        functools.partial(split_compile.jit, size=0 if mesh is not None else len(segment.nodes)),
         trace,
-        size=0 if mesh is not None else len(segment.nodes),
+        segment.device,
+        mesh is None and _may_dot(segment),
         static_argnums=static_positions,
         donate_argnums=donated,
         out_shardings=placed,
-        compiler_options=compile_options.for_device(segment.device),
     )
     if mesh is not None:
         jitted = collective.over_job(jitted, mesh, static_positions, segment)
@@ -204,6 +206,21 @@ def _lower_xla(
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     jitted = _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
     return host.wrap(jitted, stateful=not use.empty) if host is not None else jitted
+
+
+def _may_dot(segment: Segment) -> bool:
+    """Whether the segment holds a dot or convolution op, or a function body that may."""
+    return any(
+        "MatMul" in n.op or "Conv" in n.op or n.op == "Einsum" or _has_function(n)
+        for n in segment.nodes
+    )
+
+
+def _has_function(node: Node) -> bool:
+    return any(
+        isinstance(v, Function) or (type(v) is tuple and any(isinstance(f, Function) for f in v))
+        for v in node.attrs.values()
+    )
 
 
 # A constant this large is an argument of the segment's executable, not part of its code:
