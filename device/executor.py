@@ -12,7 +12,7 @@ import jax
 from device import callbacks, checks
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
-from device.ir import Edge, Node
+from device.ir import Edge, Function, Node
 from device.partition import Segment
 from kernels import cancel, errors, registry
 
@@ -27,6 +27,8 @@ class Step:
     segment: Segment
     moves: tuple[int, ...] = ()  # inputs made on another device: `jax.device_put` them here
     host: bool = False  # a host segment: its callable takes the run's context first
+    polls: bool = True  # may run a loop that polls the run's deadline and cancellation
+    checked: bool = True  # an xla segment with compiled-in checks (their errors are deferred)
 
 
 @dataclass
@@ -70,7 +72,8 @@ class Plan:
                 and e not in seg.static
             )
             made_on.update((slot, seg.device) for slot in outs)
-            steps.append(Step(call, ins, outs, seg, moves, seg.kind == registry.HOST))
+            host = seg.kind == registry.HOST
+            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg), _checked(seg)))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -85,6 +88,10 @@ class Plan:
             and steps[0].in_slots == tuple(range(len(feeds)))
             and all(s >= len(feeds) for s in self.fetch_slots)
         )
+        # A direct step's outputs to fetch, by position; its checks settle with the fetches.
+        self._picks = tuple(s - len(feeds) for s in self.fetch_slots)
+        self._all = self._picks == tuple(range(len(steps[0].out_slots))) if steps else False
+        self._settles = self._direct and steps[0].checked and not steps[0].host
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -98,10 +105,13 @@ class Plan:
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            base, fetched = self.n_feeds, []
-            with self._settling(self.steps[0], lambda: fetched):
+            if not self._settles:
                 outs = _call(self.steps[0], feed_values, ctx)
-                fetched = [outs[i - base] for i in self.fetch_slots]
+                return list(outs) if self._all else [outs[i] for i in self._picks]
+            fetched = []
+            with checks.deferred(lambda: fetched):
+                outs = _call(self.steps[0], feed_values, ctx)
+                fetched = [outs[i] for i in self._picks]
             return fetched
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
@@ -118,7 +128,7 @@ class Plan:
     def _settling(self, step: Step, fetched: Callable[[], list]):
         """The last xla step's compiled-in checks are read with the run's fetches (one host
         sync); an earlier step's at once, before any later step runs on bad values."""
-        if step is self.steps[-1] and not step.host:
+        if step is self.steps[-1] and step.checked and not step.host:
             return checks.deferred(fetched)
         return contextlib.nullcontext()
 
@@ -155,8 +165,35 @@ class _FirstCallTimer:
         return outs
 
 
+def _polls(segment: Segment) -> bool:
+    """Whether `segment` may run a loop with no bound, which polls the run's deadline and
+    its session's cancellation: a loop op, or a body that may hold one."""
+    return any(n.op in _POLLING or _has_body(n) for n in segment.nodes)
+
+
+_POLLING = frozenset({"While", "WhileTripCount"})
+
+
+def _has_body(node: Node) -> bool:
+    return any(
+        isinstance(v, Function)
+        for value in node.attrs.values()
+        for v in (value if type(value) is tuple else (value,))
+    )
+
+
+def _checked(segment: Segment) -> bool:
+    """Whether `segment` compiles checks in (`device.checks`), whose failures raise after it."""
+    if segment.kind == registry.HOST:
+        return False
+    return bool(checks.checked(segment.nodes, segment.folded)) or checks.bodies_checked(
+        segment.nodes
+    )
+
+
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
-    registered = cancel.enter(ctx.deadline, ctx.cancelled)  # unbounded loops poll them
+    # Unbounded loops poll the calls registered (registering costs every call ~0.5 us).
+    registered = cancel.enter(ctx.deadline, ctx.cancelled) if step.polls else None
     try:
         return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
@@ -176,4 +213,5 @@ def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
             f"({step.segment.kind}, ops: {names}): {e}",
         ) from e
     finally:
-        cancel.leave(registered)
+        if registered is not None:
+            cancel.leave(registered)
