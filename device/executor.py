@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -12,9 +12,9 @@ import jax
 from device import callbacks, checks
 from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
-from device.ir import Edge, Function, Node
+from device.ir import Edge, Node
 from device.partition import Segment
-from kernels import cancel, errors, registry
+from kernels import cancel, errors, op_def, registry
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class Plan:
             )
             made_on.update((slot, seg.device) for slot in outs)
             host = seg.kind == registry.HOST
-            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg), _checked(seg)))
+            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg), _checked(call)))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -88,10 +88,14 @@ class Plan:
             and steps[0].in_slots == tuple(range(len(feeds)))
             and all(s >= len(feeds) for s in self.fetch_slots)
         )
-        # A direct step's outputs to fetch, by position; its checks settle with the fetches.
+        # A direct step's outputs to fetch, by position; whether they are all of them.
         self._picks = tuple(s - len(feeds) for s in self.fetch_slots)
-        self._all = self._picks == tuple(range(len(steps[0].out_slots))) if steps else False
-        self._settles = self._direct and steps[0].checked and not steps[0].host
+        self._all = bool(steps) and self._picks == tuple(range(len(steps[0].out_slots)))
+        # The last step's compiled-in checks are read with the run's fetches (one host
+        # sync); an earlier step's at once, before any later step runs on bad values.
+        last = steps[-1] if steps else None
+        self._settled = last if last is not None and last.checked and not last.host else None
+        self._direct = self._direct and self._settled is None
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -105,32 +109,17 @@ class Plan:
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            if not self._settles:
-                outs = _call(self.steps[0], feed_values, ctx)
-                return list(outs) if self._all else [outs[i] for i in self._picks]
-            fetched = []
-            with checks.deferred(lambda: fetched):
-                outs = _call(self.steps[0], feed_values, ctx)
-                fetched = [outs[i] for i in self._picks]
-            return fetched
+            outs = _call(self.steps[0], feed_values, ctx)
+            return list(outs) if self._all else [outs[i] for i in self._picks]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
         for step in self.steps:
-            args = [env[i] for i in step.in_slots]
-            for i in step.moves:  # a cross-device edge: an async copy, no host sync
-                args[i] = jax.device_put(args[i], step.segment.device)
-            with self._settling(step, fetched):
-                outs = _call(step, args, ctx)
-                for slot, value in zip(step.out_slots, outs):
-                    env[slot] = value
+            if step is self._settled:
+                with checks.deferred(fetched):
+                    _step(step, env, ctx)
+            else:
+                _step(step, env, ctx)
         return fetched()
-
-    def _settling(self, step: Step, fetched: Callable[[], list]):
-        """The last xla step's compiled-in checks are read with the run's fetches (one host
-        sync); an earlier step's at once, before any later step runs on bad values."""
-        if step is self.steps[-1] and step.checked and not step.host:
-            return checks.deferred(fetched)
-        return contextlib.nullcontext()
 
     def _run_steps(self, feed_values: list[Any], hooks, ctx: RunContext) -> list[Any]:
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
@@ -165,30 +154,34 @@ class _FirstCallTimer:
         return outs
 
 
+def _step(step: Step, env: list, ctx: RunContext) -> None:
+    """Runs one step on its input slots of `env`, filling its output slots."""
+    args = [env[i] for i in step.in_slots]
+    for i in step.moves:  # a cross-device edge: an async copy, no host sync
+        args[i] = jax.device_put(args[i], step.segment.device)
+    outs = _call(step, args, ctx)
+    for slot, value in zip(step.out_slots, outs):
+        env[slot] = value
+
+
 def _polls(segment: Segment) -> bool:
     """Whether `segment` may run a loop with no bound, which polls the run's deadline and
-    its session's cancellation: a loop op, or a body that may hold one."""
-    return any(n.op in _POLLING or _has_body(n) for n in segment.nodes)
+    its session's cancellation: a loop op, or an op with function attrs (bodies)."""
+    return any(_may_poll(n.op) for n in segment.nodes)
 
 
-_POLLING = frozenset({"While", "WhileTripCount"})
+@functools.cache
+def _may_poll(op: str) -> bool:
+    # Per op type, from its OpDef: this runs for every node of every plan.
+    definition = op_def.find(op)
+    if op in ("While", "WhileTripCount") or definition is None:
+        return True
+    return any(a.type in ("func", "list(func)") for a in definition.attr)
 
 
-def _has_body(node: Node) -> bool:
-    return any(
-        isinstance(v, Function)
-        for value in node.attrs.values()
-        for v in (value if type(value) is tuple else (value,))
-    )
-
-
-def _checked(segment: Segment) -> bool:
-    """Whether `segment` compiles checks in (`device.checks`), whose failures raise after it."""
-    if segment.kind == registry.HOST:
-        return False
-    return bool(checks.checked(segment.nodes, segment.folded)) or checks.bodies_checked(
-        segment.nodes
-    )
+def _checked(call: Callable) -> bool:
+    """Whether a lowered segment raises its compiled-in checks' errors (`device.checks`)."""
+    return getattr(call, "raises_checks", False)
 
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:

@@ -120,7 +120,11 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         bodies = checks.bodies_checked(segment.nodes)
         fn = _lower_xla(segment, use, watched, bodies)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
-    return checks.raising(fn, watched, bodies) if watched or bodies else fn
+    if not (watched or bodies):
+        return fn
+    fn = checks.raising(fn, watched, bodies)
+    fn.raises_checks = True  # its errors wait for `checks.deferred` (`Plan.run`)
+    return fn
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
