@@ -304,7 +304,9 @@ def _state_reader(use: StateUse, store: Store) -> Callable[[], tuple]:
     def state() -> tuple:
         try:
             values = get(store.variables)
-        except KeyError:  # an uninitialized variable: the store names it
+        except KeyError:
+            values = None
+        if values is None:  # an uninitialized variable: the store names it
             values = tuple(store.read(v) for v in use.reads)
         return (values,) if single else values
 

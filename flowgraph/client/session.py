@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 import weakref
@@ -109,7 +110,7 @@ class _Run:
 
     __slots__ = (
         "plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context", "dead",
-        "remote", "plain", "single",
+        "remote", "plain",
     )  # fmt: skip
 
     def __init__(
@@ -134,21 +135,15 @@ class _Run:
         self.fed_fetches = tuple(
             i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
         )
-        # Most runs need none of that: dense feeds, a local plan, fetches it computes.
-        self.plain = not (sparse_feeds or self.remote or dead or self.fed_fetches)
-        self.single = build is _only_value  # one tensor fetched, as itself
+        # Most runs need none of that (dense feeds, a local plan, fetches it computes):
+        # without options they take `plain(feed_values)`, the least work per step.
+        self.plain = None
+        if not (sparse_feeds or self.remote or dead or self.fed_fetches):
+            self.plain = _plain_run(plan, feeds, build, context)
 
     def __call__(self, feed_values, options=None, run_metadata=None) -> Any:
-        if options is None and self.plain:  # the common case, on every step: the least work
-            values = list(map(_FeedSpec.convert, self.feeds, feed_values)) if self.feeds else []
-            fetched = self.plan.run(values, self.context)
-            try:
-                if self.single:
-                    return _writable(fetched[0])
-                return self.build(_to_numpy(fetched))
-            except Exception as e:
-                _raise_host_error(e)
-                raise
+        if options is None and self.plain is not None:
+            return self.plain(feed_values)
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
@@ -171,6 +166,23 @@ class _Run:
             flags = sum(len(f) for _, f in self.dead)
             cond_branch_values.raise_if_dead(self.dead, values[len(values) - flags :])
         return self.build(values)
+
+
+def _plain_run(plan, feeds: list[_FeedSpec], build: Callable, context: RunContext) -> Callable:
+    """`run(feed_values)` for a run with dense feeds and no options, on a local plan that
+    fetches only values it computes: what every step does, with the least work."""
+    run, convert = plan.run, _FeedSpec.convert
+    single = build is _only_value  # one tensor fetched, as itself
+
+    def plain(feed_values):
+        fetched = run(list(map(convert, feeds, feed_values)) if feeds else [], context)
+        try:
+            return _writable(fetched[0]) if single else build(_to_numpy(fetched))
+        except Exception as e:
+            _raise_host_error(e)
+            raise
+
+    return plain
 
 
 def _raise_host_error(e: Exception) -> None:
@@ -209,11 +221,17 @@ def _sparse_feed_count(key) -> int:
 
 def _to_numpy(values: list) -> list:
     """Fetched values as writable numpy arrays (numpy scalars for 0-d), as TF returns them."""
-    if len(values) > 1:
+    if len(values) > 1 and _copies_pay():
         for v in values:  # start every device-to-host copy before waiting on any
             if isinstance(v, jax.Array):
                 v.copy_to_host_async()
     return [_writable(v) for v in values]
+
+
+@functools.cache
+def _copies_pay() -> bool:
+    # On the CPU the host reads the arrays where they are: an early copy is ~1 us wasted.
+    return jax.default_backend() != "cpu"
 
 
 def _writable(v):
@@ -330,6 +348,8 @@ class BaseSession:
                     run = self._cached(fetches, keys)
             else:
                 run = self._cached(fetches, keys)
+            if options is None and self._timeout is None and run.plain is not None:
+                return run.plain(feed_dict.values() if feed_dict else ())
             if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
                 options = _with_timeout(options, self._timeout)
             return run(feed_dict.values() if feed_dict else (), options, run_metadata)
