@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import functools
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -14,7 +14,7 @@ from device.compile_notice import announce_slow_compile
 from device.context import NO_CONTEXT, RunContext
 from device.ir import Edge, Node
 from device.partition import Segment
-from kernels import cancel, errors, registry
+from kernels import cancel, errors, op_def, registry
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,8 @@ class Step:
     segment: Segment
     moves: tuple[int, ...] = ()  # inputs made on another device: `jax.device_put` them here
     host: bool = False  # a host segment: its callable takes the run's context first
+    polls: bool = True  # may run a loop that polls the run's deadline and cancellation
+    checked: bool = True  # an xla segment with compiled-in checks (their errors are deferred)
 
 
 @dataclass
@@ -70,7 +72,8 @@ class Plan:
                 and e not in seg.static
             )
             made_on.update((slot, seg.device) for slot in outs)
-            steps.append(Step(call, ins, outs, seg, moves, seg.kind == registry.HOST))
+            host = seg.kind == registry.HOST
+            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg), _checked(call)))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -85,6 +88,14 @@ class Plan:
             and steps[0].in_slots == tuple(range(len(feeds)))
             and all(s >= len(feeds) for s in self.fetch_slots)
         )
+        # A direct step's outputs to fetch, by position; whether they are all of them.
+        self._picks = tuple(s - len(feeds) for s in self.fetch_slots)
+        self._all = bool(steps) and self._picks == tuple(range(len(steps[0].out_slots)))
+        # The last step's compiled-in checks are read with the run's fetches (one host
+        # sync); an earlier step's at once, before any later step runs on bad values.
+        last = steps[-1] if steps else None
+        self._settled = last if last is not None and last.checked and not last.host else None
+        self._direct = self._direct and self._settled is None
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -98,29 +109,17 @@ class Plan:
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            base, fetched = self.n_feeds, []
-            with self._settling(self.steps[0], lambda: fetched):
-                outs = _call(self.steps[0], feed_values, ctx)
-                fetched = [outs[i - base] for i in self.fetch_slots]
-            return fetched
+            outs = _call(self.steps[0], feed_values, ctx)
+            return list(outs) if self._all else [outs[i] for i in self._picks]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
         for step in self.steps:
-            args = [env[i] for i in step.in_slots]
-            for i in step.moves:  # a cross-device edge: an async copy, no host sync
-                args[i] = jax.device_put(args[i], step.segment.device)
-            with self._settling(step, fetched):
-                outs = _call(step, args, ctx)
-                for slot, value in zip(step.out_slots, outs):
-                    env[slot] = value
+            if step is self._settled:
+                with checks.deferred(fetched):
+                    _step(step, env, ctx)
+            else:
+                _step(step, env, ctx)
         return fetched()
-
-    def _settling(self, step: Step, fetched: Callable[[], list]):
-        """The last xla step's compiled-in checks are read with the run's fetches (one host
-        sync); an earlier step's at once, before any later step runs on bad values."""
-        if step is self.steps[-1] and not step.host:
-            return checks.deferred(fetched)
-        return contextlib.nullcontext()
 
     def _run_steps(self, feed_values: list[Any], hooks, ctx: RunContext) -> list[Any]:
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
@@ -157,8 +156,39 @@ class _FirstCallTimer:
         return outs
 
 
+def _step(step: Step, env: list, ctx: RunContext) -> None:
+    """Runs one step on its input slots of `env`, filling its output slots."""
+    args = [env[i] for i in step.in_slots]
+    for i in step.moves:  # a cross-device edge: an async copy, no host sync
+        args[i] = jax.device_put(args[i], step.segment.device)
+    outs = _call(step, args, ctx)
+    for slot, value in zip(step.out_slots, outs):
+        env[slot] = value
+
+
+def _polls(segment: Segment) -> bool:
+    """Whether `segment` may run a loop with no bound, which polls the run's deadline and
+    its session's cancellation: a loop op, or an op with function attrs (bodies)."""
+    return any(_may_poll(n.op) for n in segment.nodes)
+
+
+@functools.cache
+def _may_poll(op: str) -> bool:
+    # Per op type, from its OpDef: this runs for every node of every plan.
+    definition = op_def.find(op)
+    if op in ("While", "WhileTripCount") or definition is None:
+        return True
+    return any(a.type in ("func", "list(func)") for a in definition.attr)
+
+
+def _checked(call: Callable) -> bool:
+    """Whether a lowered segment raises its compiled-in checks' errors (`device.checks`)."""
+    return getattr(call, "raises_checks", False)
+
+
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
-    registered = cancel.enter(ctx.deadline, ctx.cancelled)  # unbounded loops poll them
+    # Unbounded loops poll the calls registered (registering costs every call ~0.5 us).
+    registered = cancel.enter(ctx.deadline, ctx.cancelled) if step.polls else None
     try:
         return step.call(ctx, *args) if step.host else step.call(*args)
     except errors.OpError as e:
@@ -178,4 +208,5 @@ def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
             f"({step.segment.kind}, ops: {names}): {e}",
         ) from e
     finally:
-        cancel.leave(registered)
+        if registered is not None:
+            cancel.leave(registered)

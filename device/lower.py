@@ -15,6 +15,7 @@ there (`checks.HostChecks`), and the segment compiles no check for them.
 from __future__ import annotations
 
 import functools
+import operator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
@@ -124,7 +125,9 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
             host = checks.host_checks(watched, segment.inputs, use.arity)
         fn = _lower_xla(segment, use, watched, bodies, shapes, host)
     fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
-    fn = checks.raising(fn, watched, bodies) if watched or bodies else fn
+    if watched or bodies:
+        fn = checks.raising(fn, watched, bodies)
+        fn.raises_checks = True  # its errors wait for `checks.deferred` (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     return fn
 
@@ -280,11 +283,13 @@ def _is_default(device) -> bool:
 
 
 def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
+    elsewhere = not _is_default(device)  # once: listing jax's devices costs every call
+
     def call(*args):
         args = list(args)
         for i in static_positions:
             args[i] = StaticArray(np.asarray(args[i]))
-        if not _is_default(device):
+        if elsewhere:
             args = [
                 a if i in static_positions else jax.device_put(a, device)
                 for i, a in enumerate(args)
@@ -295,22 +300,53 @@ def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
 
 
 def _with_store(fn: SegmentFn, use: StateUse, store: Store, host: bool) -> SegmentFn:
-    commit = _to_device if host else _same
+    written = tuple(v.name for v in use.writes)
+    keyed = tuple(n.name for n in use.rngs)
+    state = _state_reader(use, store)
 
-    def call(*inputs):  # a host segment's first input is the run's context
-        context, inputs = (inputs[:1], inputs[1:]) if host else ((), inputs)
+    def call(*inputs):
         with store.lock:
-            state = [store.read(v) for v in use.reads]
-            state += [np.bool_(store.is_initialized(v.name)) for v in use.probes]
-            state += [store.key(n) for n in use.rngs]
-            outs, values, keys = fn(*context, *state, *inputs)
-            for v, value in zip(use.writes, values):
-                store.variables[v.name] = commit(value)
-            for n, key in zip(use.rngs, keys):
-                store.keys[n.name] = key
+            outs, values, keys = fn(*state(), *inputs)
+            variables = store.variables
+            for name, value in zip(written, values):
+                variables[name] = value
+            if keyed:
+                store.keys.update(zip(keyed, keys))
         return outs
 
-    return call
+    def call_host(ctx, *inputs):  # a host segment's first input is the run's context
+        with store.lock:
+            outs, values, keys = fn(ctx, *state(), *inputs)
+            store.variables.update(zip(written, map(_to_device, values)))
+            store.keys.update(zip(keyed, keys))
+        return outs
+
+    return call_host if host else call
+
+
+def _state_reader(use: StateUse, store: Store) -> Callable[[], tuple]:
+    """A function gathering the state a segment takes, in its order, from `store`. On
+    every step: the plain case (variables only, all initialized) is one C call."""
+    if use.probes or use.rngs or not use.reads:
+        return lambda: (
+            *(store.read(v) for v in use.reads),
+            *(np.bool_(store.is_initialized(v.name)) for v in use.probes),
+            *(store.key(n) for n in use.rngs),
+        )
+    names = tuple(v.name for v in use.reads)
+    get = operator.itemgetter(*names)  # one name: the value itself, not a tuple
+    single = len(names) == 1
+
+    def state() -> tuple:
+        try:
+            values = get(store.variables)
+        except KeyError:
+            values = None
+        if values is None:  # an uninitialized variable: the store names it
+            values = tuple(store.read(v) for v in use.reads)
+        return (values,) if single else values
+
+    return state
 
 
 def _lower_host_resources(segment: Segment, store: Store) -> SegmentFn:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sys
 import threading
 import weakref
@@ -35,7 +36,7 @@ from flowgraph.framework.ops import (
 )
 from flowgraph.framework.ragged_tensor import RaggedTensor, RaggedTensorValue
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
-from flowgraph.framework.traceback_util import api_boundary
+from flowgraph.framework.traceback_util import api_boundary, at_boundary
 from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import to_numpy
 from kernels import errors
@@ -44,17 +45,20 @@ from kernels import errors
 class _FeedSpec:
     """What a fed tensor accepts: its dtype and static shape."""
 
-    __slots__ = ("tensor", "dtype", "shape", "is_string")
+    __slots__ = ("tensor", "dtype", "shape", "is_string", "scalar")
 
     def __init__(self, tensor: Tensor):
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype.numpy_dtype
         self.shape = tensor._shape_tuple
         self.is_string = tensor.dtype.base_dtype == dtypes.string
+        # The numpy scalar type of the dtype: such a value needs no conversion.
+        self.scalar = self.dtype.type if self.dtype.kind in "biufc" else None
 
     def convert(self, value) -> Any:
+        """`value` as the array fed: checked, converted only where its dtype differs."""
         cls = type(value)
-        if (
+        if cls is self.scalar or (
             (cls is np.ndarray or isinstance(value, np.generic))
             and value.dtype == self.dtype
             and not self.is_string
@@ -88,10 +92,7 @@ class _FeedSpec:
                     "type of the feed tensor to a larger type (e.g. int64)."
                 )
         shape = self.shape
-        if shape is not None and (
-            array.ndim != len(shape)
-            or any(d is not None and d != s for d, s in zip(shape, array.shape))
-        ):
+        if array.shape != shape and shape is not None and not _fits(array.shape, shape):
             raise ValueError(
                 f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
                 f"'{self.tensor.name}', which has shape '{self.tensor.shape}'"
@@ -99,12 +100,17 @@ class _FeedSpec:
         return array
 
 
+def _fits(shape: tuple, static: tuple) -> bool:
+    """Whether an array of `shape` fits a tensor of (partially known) `static` shape."""
+    return len(shape) == len(static) and all(d is None or d == s for d, s in zip(static, shape))
+
+
 class _Run:
     """A cached run: the plan plus how to convert feeds and rebuild the fetch structure."""
 
     __slots__ = (
         "plan", "feeds", "build", "epoch", "fed_fetches", "sparse_feeds", "context", "dead",
-        "remote",
+        "remote", "plain",
     )  # fmt: skip
 
     def __init__(
@@ -129,8 +135,15 @@ class _Run:
         self.fed_fetches = tuple(
             i for i, slot in enumerate(plan.fetch_slots) if slot < plan.n_feeds
         )
+        # Most runs need none of that (dense feeds, a local plan, fetches it computes):
+        # without options they take `plain(feed_values)`, the least work per step.
+        self.plain = None
+        if not (sparse_feeds or self.remote or dead or self.fed_fetches):
+            self.plain = _plain_run(plan, feeds, build, context)
 
     def __call__(self, feed_values, options=None, run_metadata=None) -> Any:
+        if options is None and self.plain is not None:
+            return self.plain(feed_values)
         if self.sparse_feeds is not None:
             feed_values = _expand_sparse_feeds(self.sparse_feeds, feed_values)
         values = [spec.convert(v) for spec, v in zip(self.feeds, feed_values)]
@@ -146,15 +159,38 @@ class _Run:
             fetched[i] = np.array(fetched[i])
         try:
             values = _to_numpy(fetched)
-        except Exception as e:  # dispatched asynchronously (a GPU): a host op's error lands here
-            found = callbacks.raised(e)
-            if found is None:
-                raise
-            raise found from None
+        except Exception as e:
+            _raise_host_error(e)
+            raise
         if self.dead:  # their flags were fetched last
             flags = sum(len(f) for _, f in self.dead)
             cond_branch_values.raise_if_dead(self.dead, values[len(values) - flags :])
         return self.build(values)
+
+
+def _plain_run(plan, feeds: list[_FeedSpec], build: Callable, context: RunContext) -> Callable:
+    """`run(feed_values)` for a run with dense feeds and no options, on a local plan that
+    fetches only values it computes: what every step does, with the least work."""
+    run, convert = plan.run, _FeedSpec.convert
+    single = build is _only_value  # one tensor fetched, as itself
+
+    def plain(feed_values):
+        fetched = run(list(map(convert, feeds, feed_values)) if feeds else [], context)
+        try:
+            return _writable(fetched[0]) if single else build(_to_numpy(fetched))
+        except Exception as e:
+            _raise_host_error(e)
+            raise
+
+    return plain
+
+
+def _raise_host_error(e: Exception) -> None:
+    """Raises the host op's error of which `e`, raised reading a fetched value, is jax's
+    report (dispatched asynchronously, as on a GPU, a host op's error lands there)."""
+    found = callbacks.raised(e)
+    if found is not None:
+        raise found from None
 
 
 def _expand_sparse_feeds(sparse: tuple, feed_values) -> list:
@@ -185,11 +221,17 @@ def _sparse_feed_count(key) -> int:
 
 def _to_numpy(values: list) -> list:
     """Fetched values as writable numpy arrays (numpy scalars for 0-d), as TF returns them."""
-    if len(values) > 1:
+    if len(values) > 1 and _copies_pay():
         for v in values:  # start every device-to-host copy before waiting on any
             if isinstance(v, jax.Array):
                 v.copy_to_host_async()
     return [_writable(v) for v in values]
+
+
+@functools.cache
+def _copies_pay() -> bool:
+    # On the CPU the host reads the arrays where they are: an early copy is ~1 us wasted.
+    return jax.default_backend() != "cpu"
 
 
 def _writable(v):
@@ -283,7 +325,6 @@ class BaseSession:
             return self._remote.list_devices()
         return [_DeviceAttributes(d) for d in session_devices(self._placement.device_count)]
 
-    @api_boundary
     def run(self, fetches, feed_dict=None, options=None, run_metadata=None):
         """Runs the ops needed for `fetches` and returns their values.
 
@@ -297,11 +338,23 @@ class BaseSession:
         Returns:
           Values with the same structure as `fetches`: numpy arrays, numpy scalars, bytes.
         """
-        self._check_open()
-        run, _ = self._cached_run(fetches, tuple(feed_dict) if feed_dict else ())
-        if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
-            options = _with_timeout(options, self._timeout)
-        return run(feed_dict.values() if feed_dict else (), options, run_metadata)
+        # The API boundary written out (`api_boundary`'s wrapper costs every run ~0.3 us).
+        try:
+            self._check_open()
+            keys = tuple(feed_dict) if feed_dict else ()
+            if isinstance(fetches, (Tensor, Operation)):  # the common case, hashed in C
+                run = self._runs.get((fetches, keys))
+                if run is None or run.epoch != self._graph._epoch:
+                    run = self._cached(fetches, keys)
+            else:
+                run = self._cached(fetches, keys)
+            if options is None and self._timeout is None and run.plain is not None:
+                return run.plain(feed_dict.values() if feed_dict else ())
+            if self._timeout is not None and (options is None or options.timeout_in_ms <= 0):
+                options = _with_timeout(options, self._timeout)
+            return run(feed_dict.values() if feed_dict else (), options, run_metadata)
+        except Exception as e:
+            raise at_boundary(e)  # noqa: B904  (its own cause and context stay as they were)
 
     def explain(self, fetches, feed_dict=None) -> Explanation:
         """How `run(fetches, feed_dict)` executes: the pruned ops and their devices, the
@@ -320,20 +373,21 @@ class BaseSession:
     def _cached_run(self, fetches, feed_keys: tuple) -> tuple["_Run", bool]:
         """The cached run of (fetches, feed keys), planned again if the graph changed;
         and whether it came from the cache."""
-        try:
-            key = (
-                fetches if isinstance(fetches, (Tensor, Operation)) else _key(fetches),
-                feed_keys,
-            )
-            run = self._runs.get(key)
-        except TypeError:  # an unhashable fetch: let the slow path name it
-            key = run = None
+        key = _run_key(fetches, feed_keys)
+        run = None if key is None else self._runs.get(key)
+        hit = run is not None and run.epoch == self._graph._epoch
+        return self._cached(fetches, feed_keys), hit
+
+    def _cached(self, fetches, feed_keys: tuple) -> "_Run":
+        """The cached run of (fetches, feed keys), planned again if the graph changed."""
+        key = _run_key(fetches, feed_keys)
+        run = None if key is None else self._runs.get(key)
         if run is not None and run.epoch == self._graph._epoch:
-            return run, True
+            return run
         run = self._make_run(fetches, feed_keys)
         if key is not None:
             self._runs[key] = run
-        return run, False
+        return run
 
     def make_callable(self, fetches, feed_list=None, accept_options=False) -> Callable:
         """A function that runs `fetches` with positional values for `feed_list`."""
@@ -555,7 +609,7 @@ def get_default_session() -> BaseSession | None:
 def _rebuilder(leaves: list, tensors: list[Tensor], build: Callable) -> Callable:
     """Maps the plan's fetched values (one per distinct tensor) back onto `leaves`."""
     if len(leaves) == 1 and build is next:
-        return (lambda values: values[0]) if tensors else (lambda values: None)
+        return _only_value if tensors else (lambda values: None)
     position = {t: i for i, t in enumerate(tensors)}
     slots = [position.get(x) for x in leaves]
 
@@ -563,6 +617,21 @@ def _rebuilder(leaves: list, tensors: list[Tensor], build: Callable) -> Callable
         return build(iter([None if s is None else values[s] for s in slots]))
 
     return rebuild
+
+
+def _only_value(values: list):
+    return values[0]
+
+
+def _run_key(fetches, feed_keys: tuple) -> tuple | None:
+    """The key of a run's plan in the session's cache; None for an unhashable fetch (the
+    slow path names it)."""
+    if isinstance(fetches, (Tensor, Operation)):
+        return fetches, feed_keys
+    try:
+        return _key(fetches), feed_keys
+    except TypeError:
+        return None
 
 
 def _key(fetches) -> Any:

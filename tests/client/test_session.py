@@ -317,6 +317,41 @@ def test_placeholder_with_default(sess):
         sess.run(e, {d: [[1]]})
 
 
+def test_feed_numpy_scalar_of_another_dtype_is_converted(sess):
+    x = tf.placeholder(tf.float32, [])
+    out = sess.run(x * 2, {x: np.float64(1.25)})
+    assert type(out) is np.float32 and out == 2.5
+    assert sess.run(x * 2, {x: np.int32(3)}) == 6.0
+
+
+def test_feed_numpy_scalar_to_a_tensor_of_known_shape_is_refused(sess):
+    x = tf.placeholder(tf.float32, [2], name="x")
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(\) for Tensor 'x:0'"):
+        sess.run(x * 2, {x: np.float32(1.0)})
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(3,\)"):
+        sess.run(x * 2, {x: np.ones(3, np.float32)})
+
+
+def test_feed_of_a_partly_known_shape_checks_each_known_dimension(sess):
+    x = tf.placeholder(tf.float32, [None, 2], name="x")
+    assert sess.run(x * 2, {x: np.ones((5, 2), np.float32)}).shape == (5, 2)
+    with pytest.raises(ValueError, match=r"which has shape '\(\?, 2\)'"):
+        sess.run(x * 2, {x: np.ones((5, 3), np.float32)})
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(2, 2, 1\)"):
+        sess.run(x * 2, {x: np.ones((2, 2, 1), np.float32)})
+
+
+def test_fetched_variable_is_a_copy_of_its_value_not_its_buffer(sess):
+    v = tf.Variable([1.0, 2.0])
+    step = v.assign_add([1.0, 1.0])
+    sess.run(v.initializer)
+    before = sess.run(v)
+    after = sess.run(step)
+    before[0] = after[0] = -5.0  # the caller's arrays: writable, and the session's unchanged
+    np.testing.assert_array_equal(sess.run(step), [3.0, 4.0])
+    np.testing.assert_array_equal(sess.run(v), [3.0, 4.0])
+
+
 # -- session lifetime and defaults -----------------------------------------------------------
 
 

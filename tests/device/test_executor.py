@@ -1,0 +1,96 @@
+"""Tests of the executor's per-step decisions: which segments register with the loops'
+polling (deadlines, cancellation) and which settle compiled-in checks with the fetches."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import flowgraph as tf
+from device import executor
+from kernels import cancel
+
+
+@pytest.fixture
+def graph():
+    g = tf.Graph()
+    with g.as_default():
+        yield g
+
+
+def _plan(sess, fetches, feed_dict=None):
+    sess.run(fetches, feed_dict)
+    return sess._cached_run(fetches, tuple(feed_dict or ()))[0].plan
+
+
+@pytest.mark.parametrize(
+    "op, polls",
+    [
+        ("While", True),
+        ("StatelessWhile", True),  # its body attrs are functions
+        ("WhileTripCount", True),
+        ("If", True),  # a branch may hold a loop
+        ("Case", True),
+        ("MapDataset", True),
+        ("AddV2", False),
+        ("MatMul", False),
+        ("NotAnOpTypeAnywhere", True),  # no OpDef: assumed to
+    ],
+)
+def test_an_op_type_may_poll_when_it_loops_or_holds_functions(op, polls):
+    assert executor._may_poll(op) is polls
+
+
+def _registered_calls(value):
+    """A py_func's body: the calls registered for this thread when it runs."""
+    import threading
+
+    me = threading.get_ident()
+    return np.int32(sum(1 for call in dict(cancel._running).values() if call[2] == me))
+
+
+def test_a_segment_without_loops_is_not_registered_with_the_polling(graph):
+    x = tf.placeholder(tf.float32, [])
+    seen = tf.py_func(_registered_calls, [x * 2], tf.int32)
+    with tf.Session(graph=graph) as sess:
+        assert sess.run(seen, {x: 1.0}) == 0
+        assert not any(step.polls for step in _plan(sess, seen, {x: 1.0}).steps)
+
+
+def test_a_segment_with_an_unbounded_loop_is_registered_while_it_runs(graph):
+    n = tf.placeholder(tf.int32, [])
+    _, seen = tf.while_loop(
+        lambda i, s: i < n,
+        lambda i, s: (i + 1, tf.py_func(_registered_calls, [i], tf.int32)),
+        [tf.constant(0), tf.constant(-1)],
+    )
+    with tf.Session(graph=graph) as sess:
+        assert sess.run(seen, {n: 3}) == 1  # the loop's own call, registered once
+        assert any(step.polls for step in _plan(sess, seen, {n: 3}).steps)
+    assert not cancel._running  # every registration left
+
+
+def test_only_a_segment_with_compiled_checks_settles_them_with_the_fetches(graph):
+    table = tf.constant([[1.0], [2.0], [3.0]])
+    ids = tf.placeholder(tf.int32, [None])
+    x = tf.placeholder(tf.float32, [])
+    gathered = tf.gather(table, ids)
+    with tf.Session(graph=graph) as sess:
+        checked = _plan(sess, gathered, {ids: [0, 2]})
+        plain = _plan(sess, x + 1, {x: 1.0})
+        assert checked.steps[-1].checked and checked._settled is checked.steps[-1]
+        assert not plain.steps[-1].checked and plain._settled is None
+        np.testing.assert_array_equal(sess.run(gathered, {ids: [2, 0]}), [[3.0], [1.0]])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 7"):
+            sess.run(gathered, {ids: [0, 7]})
+        assert sess.run(x + 1, {x: 2.0}) == 3.0
+
+
+def test_a_direct_plan_fetches_its_outputs_in_the_order_asked(graph):
+    a = tf.placeholder(tf.float32, [])
+    b = tf.placeholder(tf.float32, [])
+    total, product = a + b, a * b
+    with tf.Session(graph=graph) as sess:
+        assert sess.run([product, total], {a: 2.0, b: 5.0}) == [10.0, 7.0]
+        assert sess.run([total, product], {a: 2.0, b: 5.0}) == [7.0, 10.0]
+        assert sess.run([total, total, product], {a: 1.0, b: 1.0}) == [2.0, 2.0, 1.0]
