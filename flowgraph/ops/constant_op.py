@@ -49,8 +49,9 @@ def to_numpy(value, dtype: dtypes.DType | None) -> np.ndarray:
         array = np.asarray(value)
         if array.dtype.kind in "SU" or (array.dtype.kind == "O" and dtype is None):
             return _strings(value, dtype)
-        # TF1 casts numpy values to a requested dtype without checks (unlike Python values).
-        return array if dtype is None else array.astype(dtype.base_dtype.numpy_dtype)
+        # TF1 casts numpy values to a requested dtype without checks (unlike Python values),
+        # and copies them: a caller's later change to its array does not reach the graph.
+        return array.copy() if dtype is None else array.astype(dtype.base_dtype.numpy_dtype)
     try:
         array = np.asarray(value)
     except ValueError as e:  # ragged nested lists

@@ -1,4 +1,5 @@
-"""convert_to_tensor's autopacking: nested lists holding Tensors become `Pack`s, as in TF.
+"""convert_to_tensor as in TF: autopacking (nested lists holding Tensors become `Pack`s) and
+numpy values copied into the graph.
 
 Expected values, names and messages are TensorFlow 2.21's (`tf.compat.v1`, graph mode).
 """
@@ -70,3 +71,16 @@ def test_shape_arguments_built_from_tensors(batch):
     r = tf.reshape(x, [b, -1])
     assert r.shape.as_list() == [None, None]  # TF's static shape too
     assert _run(r, x).shape == (4, 6)
+
+
+def test_a_numpy_value_is_copied_into_the_graph():
+    # TF copies the array into the constant: a later change by the caller is not seen.
+    array = np.arange(4, dtype=np.float32)
+    with tf.Graph().as_default():
+        c = tf.constant(array)
+        v = tf.Variable(array)
+        array[:] = -1.0
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            np.testing.assert_array_equal(sess.run(c), [0, 1, 2, 3])
+            np.testing.assert_array_equal(sess.run(v), [0, 1, 2, 3])
