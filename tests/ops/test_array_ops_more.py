@@ -34,9 +34,9 @@ OP_TYPES_TESTED = {
 }
 GRADIENT_CHECKED = {
     "Unpack", "Split", "SplitV", "Slice", "Tile", "Pad", "PadV2", "MirrorPad", "GatherNd",
-    "BatchGatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub", "ReverseV2",
-    "ReverseSequence", "TopKV2", "BroadcastTo", "OneHot", "LinSpace", "DynamicPartition",
-    "DynamicStitch",
+    "BatchGatherNd", "ScatterNd", "TensorScatterUpdate", "TensorScatterAdd", "TensorScatterSub",
+    "ReverseV2", "ReverseSequence", "TopKV2", "BroadcastTo", "OneHot", "LinSpace",
+    "DynamicPartition", "DynamicStitch",
 }
 NOT_DIFFERENTIABLE = {
     "ShapeN": "an integer result from the inputs' shapes only",

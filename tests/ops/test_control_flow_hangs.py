@@ -121,7 +121,7 @@ def test_a_loop_whose_condition_stays_true_ends_at_the_runs_deadline():
             for loop in (r, grow):
                 start = time.monotonic()
                 with pytest.raises(tf.errors.DeadlineExceededError, match="Timed out waiting"):
-                    _bounded(lambda: sess.run(loop, {x: 1.0}))
+                    _bounded(lambda loop=loop: sess.run(loop, {x: 1.0}))
                 assert time.monotonic() - start < 30
         with tf.Session() as sess:
             options = tf.RunOptions(timeout_in_ms=300)

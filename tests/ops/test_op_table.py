@@ -735,7 +735,9 @@ def test_stack(sess):
         assert mixed.shape.as_list() == [2, 2, 3]
         with pytest.raises(ValueError, match=r"axis = 2 not in \[-2, 2\)"):
             tf.stack([tf.constant([1, 2])], axis=2)
-        with pytest.raises(ValueError, match="(?s)must be equal, but are 2 and 3.*for 'stack.*'Pack'"):
+        with pytest.raises(
+            ValueError, match="(?s)must be equal, but are 2 and 3.*for 'stack.*'Pack'"
+        ):
             tf.stack([tf.constant([1, 2]), tf.constant([1, 2, 3])])
     assert values.dtype == tf.int32
     assert sess.run(values).tolist() == [[1, 2], [3, 4]]
