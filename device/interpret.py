@@ -50,6 +50,8 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     attrs = {k: _callable_attr(v, frame) for k, v in node.attrs.items() if k in kernel.attr_names}
     if kernel.takes_deadline:
         attrs["deadline"] = frame.ctx.deadline
+    if kernel.takes_runs:
+        attrs["runs"] = frame.store.count_run(node.name) if frame.store is not None else 0
     try:
         out = _call_kernel(node, args, attrs, frame, call)
     except errors.OpError as e:
