@@ -22,12 +22,12 @@ from jax.sharding import SingleDeviceSharding
 
 from device import checks, collective, compile_options
 from device.context import RunContext
-from device.interpret import Frame, run_node, run_nodes
+from device.interpret import Frame, Unset, run_node, run_nodes
 from device.ir import Node
 from device.linearize import linearizing, pulling_back
 from device.partition import Segment
 from device.store import Store
-from kernels import registry
+from kernels import errors, registry
 from kernels.registry import PROBE, READ_WRITE, WRITE, StaticArray
 
 SegmentFn = Callable[..., tuple]
@@ -118,8 +118,45 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         watched = checks.checked(segment.nodes, segment.folded)
         bodies = checks.bodies_checked(segment.nodes)
         fn = _lower_xla(segment, use, watched, bodies)
-    fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
+    if not use.empty:
+        host = segment.kind == registry.HOST
+        unset = _eager(segment, use, store, host, watched, bodies) if _lazy(segment) else None
+        fn = _with_store(fn, use, store, host, unset)
     return checks.raising(fn, watched, bodies) if watched or bodies else fn
+
+
+def _lazy(segment: Segment) -> bool:
+    """Whether some variable the segment reads is read only by cond and loop ops (If,
+    Case, While), which may not run the body that reads it (TF's `initialized_value`:
+    `cond(is_variable_initialized(v), v.read_value, lambda: v.initial_value)`)."""
+    readers: dict[str, bool] = {}
+    for node in segment.nodes:
+        functional = bool(node.kernel.effects.updates_listed_in)
+        for v in node_use(node, segment.variables, segment.outputs).reads:
+            readers[v.name] = readers.get(v.name, True) and functional
+    return any(readers.values())
+
+
+def _eager(segment, use: StateUse, store: Store, host: bool, watched, bodies) -> SegmentFn:
+    """The segment run node by node with jit off, so that a cond runs its taken branch
+    only: for a step where a variable read lazily (`_lazy`) is unset. Its value is an
+    `Unset`, which fails the op of a body that reads it, as TF fails that op."""
+    tail = (np.zeros(1, np.int32),) * bool(watched) + (None,) * bodies  # no check failed
+
+    def run(*args):
+        context, args = (args[:1], args[1:]) if host else ((RunContext(),), args)
+        frame = _load_frame(Frame(segment.variables, store, context[0]), segment, use, args, _own)
+        with jax.disable_jit():
+            for node in segment.nodes:
+                _run_timed(node, frame)
+        outs, values, keys = _results(frame, segment, use)
+        return outs + (() if host else tail), tuple(map(_to_device, values)), keys
+
+    return run
+
+
+def _own(value) -> Any:
+    return value if isinstance(value, Unset) else _to_numpy(value)
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -256,16 +293,30 @@ def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
     return call
 
 
-def _with_store(fn: SegmentFn, use: StateUse, store: Store, host: bool) -> SegmentFn:
+def _with_store(
+    fn: SegmentFn, use: StateUse, store: Store, host: bool, unset: SegmentFn | None = None
+) -> SegmentFn:
+    """`fn` with its state read from and committed to `store`; `unset` runs the step
+    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`)."""
     commit = _to_device if host else _same
 
     def call(*inputs):  # a host segment's first input is the run's context
         context, inputs = (inputs[:1], inputs[1:]) if host else ((), inputs)
         with store.lock:
-            state = [store.read(v) for v in use.reads]
+            run = fn
+            try:
+                state = [store.read(v) for v in use.reads]
+            except errors.FailedPreconditionError:
+                if unset is None:
+                    raise
+                values = store.variables
+                run, state = (
+                    unset,
+                    [values[v.name] if v.name in values else Unset(v) for v in use.reads],
+                )
             state += [np.bool_(store.is_initialized(v.name)) for v in use.probes]
             state += [store.key(n) for n in use.rngs]
-            outs, values, keys = fn(*context, *state, *inputs)
+            outs, values, keys = run(*context, *state, *inputs)
             for v, value in zip(use.writes, values):
                 store.variables[v.name] = commit(value)
             for n, key in zip(use.rngs, keys):

@@ -202,9 +202,22 @@ class Variable:
         return array_ops.identity(self._variable, name="read")
 
     def initialized_value(self) -> Tensor:
-        """The value after running the initializer (to initialize other variables from)."""
-        with self._graph.control_dependencies([self._initializer_op]):
-            return array_ops.identity(self._variable)
+        """Returns the value of the initialized variable.
+
+        Use this instead of the variable itself to initialize another variable with a
+        value that depends on the value of this variable: it is the variable's value once
+        it is initialized, and its initial value before.
+
+        Example:
+          >>> v = tf.Variable(tf.random_normal([20, 40]))
+          >>> w = tf.Variable(v.initialized_value() * 2.0)
+        """
+        with init_scope():
+            return control_flow_ops.cond(
+                state_ops.is_variable_initialized(self._variable),
+                self.read_value,
+                lambda: self._initial_value,
+            )
 
     def eval(self, session=None):
         """The variable's value in `session` (default: the default session)."""
