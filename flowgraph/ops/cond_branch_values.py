@@ -4,12 +4,13 @@ when it did not (a run fetching a value computed from a dead one fails as TF's d
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 
 from flowgraph.framework.func_graph import FuncGraph
 from flowgraph.framework.ops import Graph, Operation, Tensor
-from flowgraph.ops import math_ops
+from flowgraph.ops import array_ops, math_ops
 from kernels import errors
 
 _FUNCTION_ATTRS = {"If": ("then_branch", "else_branch")}  # Case: its `branches`
@@ -30,6 +31,61 @@ def _outside(op: Operation, branch: int, made: dict, t: Tensor) -> Tensor:
         flags = (_taken(op, branch),) + tuple(_outside(op, branch, made, f) for f in inner)
         _live_flags(op.graph)[out] = flags
     return out
+
+
+@contextlib.contextmanager
+def siblings(graphs: list[FuncGraph]):
+    """While the next branch of a cond is built, lets it use tensors of the branches built
+    before it (`graphs`), as TF1's v1 cond does: there they are dead (that branch did not
+    run), so each stands in as zeros of the cond's graph. Yields {stand-in: tensor}."""
+    made: dict[Tensor, Tensor] = {}
+    for graph in graphs:
+        graph.outside = functools.partial(_stand_in, made)
+    try:
+        yield made
+    finally:
+        for graph in graphs:
+            graph.outside = None
+
+
+def _stand_in(made: dict, t: Tensor) -> Tensor:
+    for zeros, original in made.items():
+        if original is t:
+            return zeros
+    outer = t.graph.outer_graph
+    shape = [
+        0 if d is None else d for d in (t.shape.as_list() if t.shape.ndims is not None else [])
+    ]
+    with outer.as_default(), outer.control_dependencies(None), outer.name_scope(None):
+        zeros = array_ops.zeros(
+            shape, t.dtype.base_dtype, name="dead_" + t.op.name.replace("/", "_")
+        )
+    made[zeros] = t
+    return zeros
+
+
+def mark_dead(op: Operation, branch: int, graph: FuncGraph, results, made: dict) -> None:
+    """Outputs of `op` that branch `branch` (`graph`, returning `results`) computes from
+    another branch's tensors (`made` by `siblings`) are dead when that branch runs."""
+    dead = {graph.captures[z] for z in made if z in graph.captures}
+    if not dead:
+        return
+    flags = _live_flags(op.graph)
+    for k, t in enumerate(results):
+        if t is not None and _reaches(t, dead):
+            flags[op.outputs[k]] = (_taken(op, 1 - branch),) if op.type == "If" else ()
+
+
+def _reaches(t: Tensor, targets: set) -> bool:
+    stack, seen = [t], set()
+    while stack:
+        x = stack.pop()
+        if x in targets:
+            return True
+        if x.op not in seen:
+            seen.add(x.op)
+            stack.extend(x.op.inputs)
+    return False
 
 
 def _add_branch_output(op: Operation, branch: int, t: Tensor) -> Tensor:

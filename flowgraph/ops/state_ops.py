@@ -55,13 +55,6 @@ def _assign_op(ref, value, validate_shape, use_locking, name) -> Tensor:
     validate = True if validate_shape is None else bool(validate_shape)
     tensor = _ref_tensor(ref)
     value = convert_to_tensor(value, dtype=tensor.dtype.base_dtype)
-    if validate and not tensor.shape.is_compatible_with(value.shape):
-        op_name = tensor.graph.unique_name(name or "Assign", mark_as_used=False)
-        raise ValueError(
-            f"Cannot assign value to variable ' {tensor.name}': Shape mismatch.The variable "
-            f"shape {tensor.shape}, and the assigned value shape {value.shape} are "
-            f"incompatible. (for 'Assign' op '{op_name}')"
-        )
     return _update(
         "Assign",
         tensor,
