@@ -9,7 +9,13 @@ import dataclasses
 import functools
 
 from flowgraph.framework.func_graph import FuncGraph
-from flowgraph.framework.ops import Graph, Operation, Tensor
+from flowgraph.framework.ops import (
+    Graph,
+    Operation,
+    Tensor,
+    branch_value_outside,
+    get_default_graph,
+)
 from flowgraph.ops import array_ops, math_ops
 from kernels import errors
 
@@ -130,6 +136,25 @@ def _live_flags(graph: Graph) -> dict:
     if flags is None:
         flags = graph._branch_values = {}
     return flags
+
+
+def live_update(op_type: str, ref: Tensor, value: Tensor) -> Tensor:
+    """The value an assign (`op_type`: Assign, AssignAdd, AssignSub) of `ref` uses: `value`,
+    or where it is computed from a branch value, `value` only when its branch ran and else
+    what leaves the variable as it was: TF does not run an op whose input is dead."""
+    graph = get_default_graph()
+    if value.graph is not graph and value.graph.outside is not None:
+        value = branch_value_outside(value, graph)  # a value of a cond branch built before
+    values = getattr(value.graph, "_branch_values", None)
+    flags = _flags(value, values, set()) if values else ()
+    if not flags:
+        return value
+    with graph.name_scope("live"):
+        live = flags[0]
+        for flag in flags[1:]:
+            live = math_ops.logical_and(live, flag)
+        same = array_ops.identity(ref) if op_type == "Assign" else array_ops.zeros_like(value)
+        return array_ops.where(live, value, same)
 
 
 def dead_checks(graph: Graph, fetches: list[Tensor], feeds: list[Tensor]) -> list:

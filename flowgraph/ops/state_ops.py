@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import convert_to_tensor
 
 
@@ -35,6 +36,8 @@ def _update(op_type: str, ref, value, name, **attrs) -> Tensor:
     ref = _ref_tensor(ref)
     base = ref.dtype.base_dtype
     value = convert_to_tensor(value, dtype=base)
+    if op_type in ("Assign", "AssignAdd", "AssignSub"):
+        value = cond_branch_values.live_update(op_type, ref, value)
     out = apply_op(op_type, [ref, value], name=name, T=base.numpy_dtype, **attrs)
     out._dtype = ref.dtype
     return out
