@@ -44,6 +44,13 @@ KNOWN: dict[str, dict[str, str]] = {
     "nn_pooling_and_conv_shapes": {
         "/names/atrous": "one dilated Conv2D where TF pads, converts to batches and back"
     },
+    "queues": {
+        "/closed": "TF names an unshared queue's resource '_<id>_<op name>' in its messages"
+    },
+    "tensor_arrays": {
+        "/shapes/0/0": "a dynamic_size TensorArray stacked after a loop of known trip count: "
+        "ours knows the length, TF's shape function does not"
+    },
     "run_errors": {
         "/feed_shape": "TF 1's quoting ('Placeholder:0', '(?, 3)'); TF 2 dropped the quotes",
         "/missing_feed": "the Placeholder kernel does not know its node's name to quote it",

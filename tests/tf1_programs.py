@@ -751,3 +751,110 @@ def print_and_asserts(tf):
         "static": error(lambda: tf.assert_less(x, 1.5, message="too big")),
         "bad": error(lambda: sess.run(bad, {fed: [1.0, 2.0]})),
     }
+
+
+@program
+def queues(tf):
+    q = tf.FIFOQueue(5, [tf.float32, tf.int32], shapes=[[2], []])
+    enqueue = q.enqueue_many([tf.constant(X[:3, :2]), tf.constant([1, 2, 3])])
+    many = q.dequeue_many(2)
+    one = q.dequeue()
+    close = q.close()
+    sess = session(tf)
+    sess.run(enqueue)
+    size = sess.run(q.size())
+    values = sess.run(many)
+    sess.run(close)
+    last = sess.run(one)
+    return {
+        "size": size,
+        "many": values,
+        "last": last,
+        "closed": error(lambda: sess.run(one)),
+        "shapes": [shape(t) for t in many] + [shape(t) for t in one],
+        "names": [t.name for t in many],
+    }
+
+
+@program
+def datasets(tf):
+    data = tf.data.Dataset.from_tensor_slices((X, LABELS)).map(lambda x, y: (x * 2.0, y + 1))
+    batched = data.batch(3).repeat(2)
+    it = tf.data.make_one_shot_iterator(batched)
+    x, y = it.get_next()
+    sess = tf.Session()
+    seen = [sess.run([x, y]) for _ in range(4)]
+    return {
+        "seen": seen,
+        "end": error(lambda: sess.run(x)),
+        "shapes": [shape(x), shape(y)],
+        "types": [x.dtype.name, y.dtype.name],
+    }
+
+
+@program
+def fused_batch_norm(tf):
+    x = tf.constant(np.arange(2 * 2 * 2 * 3, dtype=np.float32).reshape(2, 2, 2, 3) / 7.0)
+    scale, offset = tf.constant([1.0, 2.0, 0.5]), tf.constant([0.0, 1.0, -1.0])
+    y, mean, var = tf.nn.fused_batch_norm(x, scale, offset, epsilon=0.01)
+    y2, _, _ = tf.nn.fused_batch_norm(x, scale, offset, mean, var, is_training=False)
+    m, v = tf.nn.moments(x, [0, 1, 2])
+    y3 = tf.nn.batch_normalization(x, m, v, offset, scale, 0.01)
+    return {"values": session(tf).run([y, mean, var, y2, y3]), "shapes": [shape(mean), shape(y)]}
+
+
+@program
+def tensor_arrays(tf):
+    ta = tf.TensorArray(tf.float32, size=0, dynamic_size=True, clear_after_read=False)
+
+    def body(i, ta):
+        return i + 1, ta.write(i, tf.cast(i, tf.float32) * 2.0)
+
+    _, ta = tf.while_loop(lambda i, ta: i < 4, body, [0, ta])
+    stacked = ta.stack()
+    fixed = tf.TensorArray(tf.float32, size=3, element_shape=[2]).unstack(X[:3, :2])
+    return {
+        "stacked": session(tf).run([stacked, ta.size(), ta.read(2), fixed.concat()]),
+        "shapes": [shape(stacked), shape(fixed.concat()), shape(fixed.read(0))],
+    }
+
+
+@program
+def functional_ops(tf):
+    x = tf.constant(X)
+    out = {
+        "map_fn": tf.map_fn(lambda r: tf.reduce_sum(r) * 2.0, x),
+        "map_fn_tuple": tf.map_fn(lambda r: (r[0], r[1] + 1.0), x, dtype=(tf.float32, tf.float32)),
+        "scan": tf.scan(lambda a, r: a + r, x),
+        "scan_init": tf.scan(lambda a, r: a * 0.5 + r, x, initializer=tf.ones([3])),
+        "foldl": tf.foldl(lambda a, r: a + tf.reduce_max(r), x, initializer=0.0),
+        "foldr": tf.foldr(lambda a, r: a - r, tf.constant([1.0, 2.0, 3.0])),
+    }
+    shapes = {k: shape(v) for k, v in out.items() if not isinstance(v, tuple)}
+    return {"values": session(tf).run(out), "shapes": shapes}
+
+
+@program
+def saver_roundtrip(tf):
+    import tempfile
+
+    v = tf.Variable([1.0, 2.0], name="v")
+    with tf.variable_scope("s"):
+        w = tf.get_variable("w", initializer=tf.constant(3))
+    saver = tf.train.Saver()
+    sess = session(tf)
+    with tempfile.TemporaryDirectory() as d:
+        path = saver.save(sess, d + "/model", global_step=7)
+        sess.run([v.assign([5.0, 6.0]), w.assign(9)])
+        saver.restore(sess, path)
+        listed = tf.train.list_variables(path)
+        latest = tf.train.latest_checkpoint(d)
+        missing = error(lambda: saver.restore(sess, d + "/nothing"))
+        missing["error"][1] = missing["error"][1].replace(d, "DIR")
+        return {
+            "restored": sess.run([v, w]),
+            "listed": listed,
+            "path": path[len(d) :],
+            "latest": latest[len(d) :],
+            "missing": missing,
+        }
