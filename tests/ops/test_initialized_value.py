@@ -86,3 +86,24 @@ def test_a_branch_that_reads_an_uninitialized_variable_fails_only_when_taken():
             assert "test_initialized_value.py" in caught.value.message
             sess.run(v.initializer)
             assert sess.run(y, {p: True}) == 6.0  # TF: 6.0
+
+
+def test_an_initial_value_read_from_another_variable_is_guarded():
+    # TF's _try_guard_against_uninitialized_dependencies: TF 2.21 gives 6.0 and [2.0, 3.0]
+    # for an initializer run alone, and [3.0, 6.0] after global_variables_initializer.
+    with tf.Graph().as_default():
+        v = tf.Variable(3.0)
+        w = tf.Variable(v * 2.0)
+        a = tf.get_variable("a", initializer=tf.constant([1.0, 2.0]))
+        b = tf.get_variable("b", initializer=a + 1.0)
+        with tf.Session() as sess:
+            sess.run([w.initializer, b.initializer])
+            assert sess.run(w) == 6.0
+            np.testing.assert_array_equal(sess.run(b), [2.0, 3.0])
+            assert not sess.run(tf.is_variable_initialized(v))
+        with tf.Session() as sess:
+            sess.run(tf.global_variables_initializer())
+            assert sess.run([v, w]) == [3.0, 6.0]
+            sess.run(v.assign(10.0))
+            sess.run(w.initializer)  # v is initialized now: its value
+            assert sess.run(w) == 20.0
