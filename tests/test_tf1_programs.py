@@ -25,8 +25,6 @@ KNOWN: dict[str, dict[str, str]] = {
     "build_errors": {"/dtype": "tf.add builds TF 1's Add (TF 2 builds AddV2)"},
     "control_flow_training": {"/names/0": _FUNCTIONAL, "/names/1": _FUNCTIONAL},
     "gather_scatter": {
-        "/shapes/dynamic_stitch/0": "TF's shape function reads constant indices; ours only "
-        "sees static inputs (DynamicStitch's indices are not)",
         "/shapes/segment_mean/0": "ours knows the row count from the constant (static) "
         "segment ids, where TF's shape function leaves it unknown",
     },
