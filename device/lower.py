@@ -309,11 +309,9 @@ def _with_store(
             except errors.FailedPreconditionError:
                 if unset is None:
                     raise
-                values = store.variables
-                run, state = (
-                    unset,
-                    [values[v.name] if v.name in values else Unset(v) for v in use.reads],
-                )
+                stored = store.variables
+                state = [stored[v.name] if v.name in stored else Unset(v) for v in use.reads]
+                run = unset
             state += [np.bool_(store.is_initialized(v.name)) for v in use.probes]
             state += [store.key(n) for n in use.rngs]
             outs, values, keys = run(*context, *state, *inputs)
