@@ -26,6 +26,9 @@ from kernels import cancel, errors
 from kernels.registry import HOST, Kernel
 
 PASSTHROUGH = {"Print": 0}  # ops whose output is this input: only their effect is a callback
+# Ops that count their runs in the session (`runs=`) when this attr is >= 0: the count lives
+# in the session's store, which a compiled body's callbacks do not reach.
+_COUNTING = {"Print": "first_n"}
 _STRING = np.dtype(object)
 
 
@@ -35,6 +38,13 @@ def callable_kernel(kernel: Kernel) -> bool:
     e = kernel.effects
     stateless_io = not (e.variable or e.makes_resource or e.resources or e.rng)
     return stateless_io and not kernel.ref_modes and not kernel.takes_deadline
+
+
+def counts_runs(op_type: str, attrs) -> bool:
+    """Whether an op counts its runs in the session (Print with `first_n`): it needs the
+    session's store, so it runs on the host, never as a callback."""
+    attr = _COUNTING.get(op_type)
+    return attr is not None and attrs.get(attr, -1) >= 0
 
 
 def is_host(node: Node, dtype_of: Callable[[Edge], np.dtype]) -> bool:
@@ -80,6 +90,8 @@ def _callable(node: Node, hosts: dict, dtype_of) -> bool:
     nodes (not the body's arguments), numeric outputs of known shapes."""
     if not callable_kernel(node.kernel):
         return False
+    if counts_runs(node.op, node.attrs):
+        return False  # the body runs on the host, node by node, with the store
     if any(dtype_of(e) == _STRING and e[0] not in hosts for e in node.inputs):
         return False
     if node.op in PASSTHROUGH:

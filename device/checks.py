@@ -567,6 +567,10 @@ def _tensor_scatter(node: Node, args: list) -> _Spec:
     return _Spec(jnp.asarray(args[1]), tuple(np.shape(args[0])), tuples=True)
 
 
+def _list_items(node: Node, args: list) -> _Spec:
+    return _Spec(jnp.asarray(args[1]), (np.shape(args[0])[0],))
+
+
 def _labels(node: Node, args: list) -> _Spec:
     return _Spec(jnp.asarray(args[1]), (np.shape(args[0])[-1],), quoted=(args[1],))
 
@@ -582,6 +586,8 @@ _SPECS: dict[str, Callable[[Node, list], _Spec]] = {
     "ScatterAdd": _first_axis,
     "ScatterSub": _first_axis,
     "SparseSoftmaxCrossEntropyWithLogits": _labels,
+    "DenseListGetItem": _list_items,  # a TensorArray's read and gather
+    "DenseListGather": _list_items,
 }
 _DIVISIONS = ("FloorDiv", "FloorMod", "TruncateDiv")
 
@@ -615,6 +621,10 @@ def _label(node, position, value, bound, labels) -> str:
     )
 
 
+def _read_past(node, position, value, bound) -> str:
+    return f"Tried to read from index {value[0]} but array size is: {bound[0]}"
+
+
 _MESSAGES = {
     "GatherV2": _not_in,
     "ScatterUpdate": _not_in,
@@ -626,4 +636,6 @@ _MESSAGES = {
     "TensorScatterAdd": _not_into,
     "TensorScatterSub": _not_into,
     "SparseSoftmaxCrossEntropyWithLogits": _label,
+    "DenseListGetItem": _read_past,
+    "DenseListGather": _read_past,
 }

@@ -40,6 +40,18 @@ class Frame:
         self.ctx = ctx
 
 
+class Unset:
+    """The value of a variable never assigned, given to an op that may not read it (a cond
+    whose taken branch may not): an op that reads it fails, as TF's does."""
+
+    def __init__(self, variable: Node):
+        self.variable = variable
+
+    def error(self, node: Node) -> errors.FailedPreconditionError:
+        text = f"Attempting to use uninitialized value {self.variable.name}"
+        return errors.FailedPreconditionError(node, None, cite(node, text))
+
+
 def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     """Runs one node's kernel on values from `frame` and stores its outputs there
     (`call(kernel, args, attrs)` in place of the kernel's own function, if given)."""
@@ -50,6 +62,8 @@ def run_node(node: Node, frame: Frame, call: Callable | None = None) -> None:
     attrs = {k: _callable_attr(v, frame) for k, v in node.attrs.items() if k in kernel.attr_names}
     if kernel.takes_deadline:
         attrs["deadline"] = frame.ctx.deadline
+    if kernel.takes_runs:
+        attrs["runs"] = frame.store.count_run(node.name) if frame.store is not None else 0
     try:
         out = _call_kernel(node, args, attrs, frame, call)
     except errors.OpError as e:
@@ -118,11 +132,14 @@ def _input(node: Node, index: int, edge: Edge, frame: Frame) -> Any:
     mode = node.refs.get(index)
     var = frame.variables.get(edge[0])
     if var is not None:
-        if mode == PROBE:
-            return edge in frame.env or frame.probes[var.name]
+        if mode == PROBE:  # assigned earlier in this step, or before it
+            written = edge in frame.env and type(frame.env[edge]) is not Unset
+            return written or frame.probes[var.name]
         if mode == WRITE:
             return frame.env.get(edge) if edge in frame.env else _declared(var)
     value = frame.env[edge]
+    if type(value) is Unset and not node.kernel.effects.updates_listed_in:
+        raise value.error(node)  # cond and loop ops hand it to their bodies
     if mode == HANDLE:
         try:
             return frame.store.lookup(value)

@@ -25,12 +25,12 @@ from jax.sharding import SingleDeviceSharding
 
 from device import checks, collective, compile_options, split_compile
 from device.context import RunContext
-from device.interpret import Frame, run_node, run_nodes
+from device.interpret import Frame, Unset, run_node, run_nodes
 from device.ir import Function, Node
 from device.linearize import linearizing, pulling_back
 from device.partition import Segment
 from device.store import Store
-from kernels import registry
+from kernels import errors, registry
 from kernels.registry import PROBE, READ_WRITE, WRITE, StaticArray
 
 SegmentFn = Callable[..., tuple]
@@ -124,12 +124,49 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         if not (bodies or segment.static) and collective.mesh_of(segment) is None:
             host = checks.host_checks(watched, segment.inputs, use.arity)
         fn = _lower_xla(segment, use, watched, bodies, shapes, host)
-    fn = fn if use.empty else _with_store(fn, use, store, segment.kind == registry.HOST)
+    if not use.empty:
+        on_host = segment.kind == registry.HOST
+        unset = _eager(segment, use, store, on_host, watched, bodies) if _lazy(segment) else None
+        fn = _with_store(fn, use, store, on_host, unset)
     if watched or bodies:
         fn = checks.raising(fn, watched, bodies)
         fn.raises_checks = True  # its errors wait for `checks.deferred` (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     return fn
+
+
+def _lazy(segment: Segment) -> bool:
+    """Whether some variable the segment reads is read only by cond and loop ops (If,
+    Case, While), which may not run the body that reads it (TF's `initialized_value`:
+    `cond(is_variable_initialized(v), v.read_value, lambda: v.initial_value)`)."""
+    readers: dict[str, bool] = {}
+    for node in segment.nodes:
+        functional = bool(node.kernel.effects.updates_listed_in)
+        for v in node_use(node, segment.variables, segment.outputs).reads:
+            readers[v.name] = readers.get(v.name, True) and functional
+    return any(readers.values())
+
+
+def _eager(segment, use: StateUse, store: Store, host: bool, watched, bodies) -> SegmentFn:
+    """The segment run node by node with jit off, so that a cond runs its taken branch
+    only: for a step where a variable read lazily (`_lazy`) is unset. Its value is an
+    `Unset`, which fails the op of a body that reads it, as TF fails that op."""
+    tail = (np.zeros(1, np.int32),) * bool(watched) + (None,) * bodies  # no check failed
+
+    def run(*args):
+        context, args = (args[:1], args[1:]) if host else ((RunContext(),), args)
+        frame = _load_frame(Frame(segment.variables, store, context[0]), segment, use, args, _own)
+        with jax.disable_jit():
+            for node in segment.nodes:
+                _run_timed(node, frame)
+        outs, values, keys = _results(frame, segment, use)
+        return outs + (() if host else tail), tuple(map(_to_device, values)), keys
+
+    return run
+
+
+def _own(value) -> Any:
+    return value if isinstance(value, Unset) else _to_numpy(value)
 
 
 def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_value) -> Frame:
@@ -299,10 +336,16 @@ def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
     return call
 
 
-def _with_store(fn: SegmentFn, use: StateUse, store: Store, host: bool) -> SegmentFn:
+def _with_store(
+    fn: SegmentFn, use: StateUse, store: Store, host: bool, unset: SegmentFn | None = None
+) -> SegmentFn:
+    """`fn` with its state read from and committed to `store`; `unset` runs the step
+    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`)."""
     written = tuple(v.name for v in use.writes)
     keyed = tuple(n.name for n in use.rngs)
     state = _state_reader(use, store)
+    if unset is not None:
+        fn, state = _falling_back(fn, state, unset, use, store)
 
     def call(*inputs):
         with store.lock:
@@ -347,6 +390,32 @@ def _state_reader(use: StateUse, store: Store) -> Callable[[], tuple]:
         return (values,) if single else values
 
     return state
+
+
+def _falling_back(fn, state, unset: SegmentFn, use: StateUse, store: Store) -> tuple:
+    """`fn` and `state` such that a step whose variable is unset runs `unset` with `Unset`
+    values instead of failing as it starts. Both are called under the store's lock."""
+    falling = []
+
+    def read() -> tuple:
+        try:
+            return state()
+        except errors.FailedPreconditionError:
+            falling.append(True)
+            stored = store.variables
+            return (
+                *(stored[v.name] if v.name in stored else Unset(v) for v in use.reads),
+                *(np.bool_(store.is_initialized(v.name)) for v in use.probes),
+                *(store.key(n) for n in use.rngs),
+            )
+
+    def run(*args):
+        if falling:
+            falling.clear()
+            return unset(*args)
+        return fn(*args)
+
+    return run, read
 
 
 def _lower_host_resources(segment: Segment, store: Store) -> SegmentFn:

@@ -29,6 +29,7 @@ class Store:
         self.keys: dict[str, Any] = {}
         self.resources: dict[str, Any] = {}
         self._containers: dict[str, str] = {}  # resource name -> its container
+        self._runs: dict[str, int] = {}  # a counting node's name -> its runs so far
         self._resources_lock = threading.Lock()
         self._closed = False
 
@@ -41,6 +42,13 @@ class Store:
             raise errors.FailedPreconditionError(
                 node, None, f"Attempting to use uninitialized value {node.name}{where}"
             ) from None
+
+    def count_run(self, name: str) -> int:
+        """How many times node `name` ran before in this session; counts this run."""
+        with self._resources_lock:
+            runs = self._runs.get(name, 0)
+            self._runs[name] = runs + 1
+        return runs
 
     def is_initialized(self, name: str) -> bool:
         return name in self.variables

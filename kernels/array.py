@@ -73,12 +73,20 @@ def _format_shape(shape: tuple | None) -> str:
     )
 
 
+_TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half", "object": "string"}
+
+
+def _tf_type_name(dtype: np.dtype) -> str:
+    """TF's `DataTypeString`: `float` for float32, `string` for strings."""
+    return _TF_TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
 @register("Placeholder", shape=_placeholder_shape)
 def placeholder(*, dtype: np.dtype, shape: tuple | None):
     raise InvalidArgumentError(
         None,
         None,
-        f"You must feed a value for placeholder tensor with dtype {dtype.name} and shape "
+        f"You must feed a value for placeholder tensor with dtype {_tf_type_name(dtype)} and shape "
         f"{_format_shape(shape)}",
     )
 

@@ -11,7 +11,11 @@ from kernels.shapes import same_as_first
 
 
 @register("Print", kind=HOST, effects=SIDE_EFFECTS, shape=same_as_first)
-def print_(input, *data, message: str = "", first_n: int = -1, summarize: int = 3):
+def print_(input, *data, message: str = "", first_n: int = -1, summarize: int = 3, runs: int = 0):
+    """`runs`: the node's earlier runs in the session; TF prints the first `first_n` (all
+    if `first_n` < 0)."""
+    if 0 <= first_n <= runs:
+        return input
     text = message + "".join("[" + summarize_value(np.asarray(d), summarize) + "]" for d in data)
     print(text, file=sys.stderr, flush=True)
     return input

@@ -89,6 +89,7 @@ class Kernel:
     ref_modes: tuple[tuple[int, str], ...] = ()  # (input index, mode), in input order
     static_listed_in: str = ""  # an attr listing more static input positions
     takes_deadline: bool = False  # a waiting kernel: gets the run's `deadline=` keyword
+    takes_runs: bool = False  # a counting kernel: gets `runs=`, the node's earlier runs
 
     @property
     def stateful(self) -> bool:
@@ -191,6 +192,9 @@ def register(
     | resources=                      | gets the resource a handle names (may block); a   |
     |                                 | keyword `deadline` gets the run's deadline        |
     |                                 | (`time.monotonic()` at which waits end, or None)  |
+    | (any) with keyword `runs`       | gets how many times the node ran before in this   |
+    |                                 | session, counting this run (TF's per-session      |
+    |                                 | kernel state: Print's `first_n`)                  |
     | side_effects=True               | as PURE, but never folded away (Print, SaveV2)    |
     | shape_only=True (SHAPE_ONLY)    | as PURE; known at trace time from shapes alone    |
     """
@@ -219,6 +223,7 @@ def _make_kernel(op_type, fn, kind, static, shape, where, effects: Effects) -> K
     variadic = any(p.kind is p.VAR_POSITIONAL for p in params)
     attrs = frozenset(p.name for p in params if p.kind is p.KEYWORD_ONLY)
     takes_deadline = "deadline" in attrs  # not an attr: the run's deadline (waiting ops)
+    takes_runs = "runs" in attrs  # not an attr: the node's runs so far in this session (Print)
     listed = [s[1:] for s in static if s.startswith("@")]
     static = tuple(s for s in static if not s.startswith("@"))
     _check_inputs(op_type, "static inputs", set(static) - {"*"}, positional)
@@ -230,7 +235,7 @@ def _make_kernel(op_type, fn, kind, static, shape, where, effects: Effects) -> K
         kind,
         tuple(positional),
         variadic,
-        attrs - {"deadline"},
+        attrs - {"deadline", "runs"},
         frozenset(positional.index(s) if s != "*" else "*" for s in static),
         shape,
         where,
@@ -238,6 +243,7 @@ def _make_kernel(op_type, fn, kind, static, shape, where, effects: Effects) -> K
         tuple(sorted((positional.index(n), m) for n, m in refs.items())),
         listed[0] if listed else "",
         takes_deadline,
+        takes_runs,
     )
 
 

@@ -21,7 +21,8 @@ def variable_v2(*, shape, dtype, container="", shared_name=""):
 
 
 def _assign_shape(specs, attrs, static_values):
-    if attrs.get("validate_shape", True):
+    if attrs.get("validate_shape", True):  # TF's shape function merges the two shapes
+        merge_shapes([specs[0].shape, specs[1].shape])
         return [specs[0]]
     return [specs[1]]
 

@@ -466,7 +466,9 @@ def substr(input, pos, len, *, unit: str = "BYTE"):
             span = _utf8_span(s, p, n)
             if span is None:
                 raise InvalidArgumentError(
-                    None, None, f"pos {p} out of range for string at index {list(where)}"
+                    None,
+                    None,
+                    f"pos {p} out of range for string at index {_index(where, shape, pos)}",
                 )
             out[where] = s[span[0] : span[1]]
             continue
@@ -476,10 +478,17 @@ def substr(input, pos, len, *, unit: str = "BYTE"):
                 None,
                 None,
                 f"pos {p} out of range for string b'{s.decode(errors='replace')}' "
-                f"at index {list(where)}",
+                f"at index {_index(where, shape, pos)}",
             )
         out[where] = s[start:] if n < 0 else s[start : start + n]
     return out
+
+
+def _index(index: tuple, shape: tuple, pos: np.ndarray) -> str:
+    """Where Substr failed, as TF's kernel says it: the flat index unless broadcasting."""
+    if pos.ndim == 0 or pos.shape == shape:
+        return str(int(np.ravel_multi_index(index, shape))) if shape else "0"
+    return "(" + ", ".join(str(i) for i in index) + ")"
 
 
 def _same_shape_string(specs, attrs, static_values):

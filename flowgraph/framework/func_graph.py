@@ -152,6 +152,8 @@ def _on_host(op: Operation) -> bool:
 def _callback(op: Operation) -> bool:
     if not callbacks.callable_kernel(registry.lookup(op.type)):
         return False
+    if callbacks.counts_runs(op.type, op._attrs):
+        return False
     for t in op.inputs:
         if t.dtype.base_dtype == dtypes.string and t.op.type == "Placeholder":
             return False  # a string argument or capture: strings cannot enter compiled code

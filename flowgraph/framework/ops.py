@@ -793,6 +793,8 @@ class Graph:
         current = self._current_control_dependencies()
         ops = []
         for c in control_inputs:
+            if isinstance(c, Tensor) and c.graph is not self and c.graph.outside is not None:
+                c = self._branch_value_control(c)
             c = self.as_graph_element(c)  # names too; TypeError/ValueError as in TF1
             if isinstance(c, Tensor):
                 c = c.op
@@ -800,6 +802,16 @@ class Graph:
                 ops.append(c)
                 current.add(c)
         return _ControlDependencies(self, ops)
+
+    def _branch_value_control(self, t: Tensor) -> Operation:
+        """A tensor of a built cond branch as a control input (TF1's v1 cond allows it): an
+        Identity of its value outside the branch, dead (and so are the ops it orders) when
+        the branch did not run."""
+        value = branch_value_outside(t, self)
+        if value is t:
+            return t  # not reachable from here: as_graph_element reports it
+        with self.control_dependencies(None):
+            return apply_op("Identity", [value]).op
 
     def _current_control_dependencies(self) -> set[Operation]:
         return {op for c in self._local.control_controllers for op in c.control_inputs}

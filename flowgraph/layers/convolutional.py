@@ -64,6 +64,7 @@ class _Conv(Layer):
         outputs = conv_ops.convolution(
             inputs, self.kernel, padding=self.padding, strides=self.strides,
             dilation_rate=self.dilation_rate, data_format="NC" if self.channels_first else None,
+            name=f"Conv{self.rank}D",  # TF's layers name the op so: 'conv2d/Conv2D'
         )  # fmt: skip
         return self._finish(outputs)
 

@@ -745,7 +745,13 @@ def dynamic_stitch(indices, data, name=None) -> Tensor:
             f"List argument 'indices' to 'DynamicStitch' Op with length "
             f"{len(indices)} must match length {len(data)} of argument 'data'."
         )
-    return apply_op("DynamicStitch", indices + data, name=name, N=len(indices))
+    out = apply_op("DynamicStitch", indices + data, name=name, N=len(indices))
+    values = [constant_value(i) for i in indices]
+    if out.shape.ndims is not None and all(v is not None for v in values):
+        # TF's shape function: with every index known, the row count is the largest + 1.
+        rows = max((int(np.max(v)) + 1 for v in values if np.size(v)), default=0)
+        out.set_shape([rows] + [None] * (out.shape.ndims - 1))
+    return out
 
 
 # -- Sorting, broadcasting, ranges, casts, masks ----------------------------------------------

@@ -4,12 +4,19 @@ when it did not (a run fetching a value computed from a dead one fails as TF's d
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 
 from flowgraph.framework.func_graph import FuncGraph
-from flowgraph.framework.ops import Graph, Operation, Tensor
-from flowgraph.ops import math_ops
+from flowgraph.framework.ops import (
+    Graph,
+    Operation,
+    Tensor,
+    branch_value_outside,
+    get_default_graph,
+)
+from flowgraph.ops import array_ops, math_ops
 from kernels import errors
 
 _FUNCTION_ATTRS = {"If": ("then_branch", "else_branch")}  # Case: its `branches`
@@ -30,6 +37,61 @@ def _outside(op: Operation, branch: int, made: dict, t: Tensor) -> Tensor:
         flags = (_taken(op, branch),) + tuple(_outside(op, branch, made, f) for f in inner)
         _live_flags(op.graph)[out] = flags
     return out
+
+
+@contextlib.contextmanager
+def siblings(graphs: list[FuncGraph]):
+    """While the next branch of a cond is built, lets it use tensors of the branches built
+    before it (`graphs`), as TF1's v1 cond does: there they are dead (that branch did not
+    run), so each stands in as zeros of the cond's graph. Yields {stand-in: tensor}."""
+    made: dict[Tensor, Tensor] = {}
+    for graph in graphs:
+        graph.outside = functools.partial(_stand_in, made)
+    try:
+        yield made
+    finally:
+        for graph in graphs:
+            graph.outside = None
+
+
+def _stand_in(made: dict, t: Tensor) -> Tensor:
+    for zeros, original in made.items():
+        if original is t:
+            return zeros
+    outer = t.graph.outer_graph
+    shape = [
+        0 if d is None else d for d in (t.shape.as_list() if t.shape.ndims is not None else [])
+    ]
+    with outer.as_default(), outer.control_dependencies(None), outer.name_scope(None):
+        zeros = array_ops.zeros(
+            shape, t.dtype.base_dtype, name="dead_" + t.op.name.replace("/", "_")
+        )
+    made[zeros] = t
+    return zeros
+
+
+def mark_dead(op: Operation, branch: int, graph: FuncGraph, results, made: dict) -> None:
+    """Outputs of `op` that branch `branch` (`graph`, returning `results`) computes from
+    another branch's tensors (`made` by `siblings`) are dead when that branch runs."""
+    dead = {graph.captures[z] for z in made if z in graph.captures}
+    if not dead:
+        return
+    flags = _live_flags(op.graph)
+    for k, t in enumerate(results):
+        if t is not None and _reaches(t, dead):
+            flags[op.outputs[k]] = (_taken(op, 1 - branch),) if op.type == "If" else ()
+
+
+def _reaches(t: Tensor, targets: set) -> bool:
+    stack, seen = [t], set()
+    while stack:
+        x = stack.pop()
+        if x in targets:
+            return True
+        if x.op not in seen:
+            seen.add(x.op)
+            stack.extend(x.op.inputs)
+    return False
 
 
 def _add_branch_output(op: Operation, branch: int, t: Tensor) -> Tensor:
@@ -74,6 +136,25 @@ def _live_flags(graph: Graph) -> dict:
     if flags is None:
         flags = graph._branch_values = {}
     return flags
+
+
+def live_update(op_type: str, ref: Tensor, value: Tensor) -> Tensor:
+    """The value an assign (`op_type`: Assign, AssignAdd, AssignSub) of `ref` uses: `value`,
+    or where it is computed from a branch value, `value` only when its branch ran and else
+    what leaves the variable as it was: TF does not run an op whose input is dead."""
+    graph = get_default_graph()
+    if value.graph is not graph and value.graph.outside is not None:
+        value = branch_value_outside(value, graph)  # a value of a cond branch built before
+    values = getattr(value.graph, "_branch_values", None)
+    flags = _flags(value, values, set()) if values else ()
+    if not flags:
+        return value
+    with graph.name_scope("live"):
+        live = flags[0]
+        for flag in flags[1:]:
+            live = math_ops.logical_and(live, flag)
+        same = array_ops.identity(ref) if op_type == "Assign" else array_ops.zeros_like(value)
+        return array_ops.where(live, value, same)
 
 
 def dead_checks(graph: Graph, fetches: list[Tensor], feeds: list[Tensor]) -> list:

@@ -329,10 +329,11 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             raise control_flow_checks.rank_error(
                 pred.shape, scope + "Switch", "Switch", inputs, "T=DT_BOOL"
             )
-        bodies = [
-            _trace(scope + "true", _returning(true_fn, "true_fn"), allow_host=True),
-            _trace(scope + "false", _returning(false_fn, "false_fn"), allow_host=True),
-        ]
+        bodies = [_trace(scope + "true", _returning(true_fn, "true_fn"), allow_host=True)]
+        with cond_branch_values.siblings([bodies[0].graph]) as stand_ins:  # TF1: dead there
+            bodies.append(
+                _trace(scope + "false", _returning(false_fn, "false_fn"), allow_host=True)
+            )
         _check_same_structure(bodies, unpack=not strict)
         outs = _merged_outputs(bodies, ["true_fn", "false_fn"])
         op = _functional_op(
@@ -347,6 +348,7 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
             _host=any(b.host for b in bodies) or _shapes_differ(bodies),
             _switch=True,  # TF1's Switch: a predicate that is not a scalar is an error
         )
+        cond_branch_values.mark_dead(op, 1, bodies[1].graph, bodies[1].results, stand_ins)
         cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.framework.scopes import name_scope
 from flowgraph.ops.constant_op import convert_to_tensor
-from kernels.errors import UnimplementedError
 
 
 def Print(  # noqa: N802  (TF1's name)
@@ -13,11 +12,12 @@ def Print(  # noqa: N802  (TF1's name)
 ) -> Tensor:
     """An identity op that prints `message` and the values of `data` to stderr when run.
 
+    `first_n` limits the printing to the op's first `first_n` runs in a session (None or
+    -1: every run); `summarize` is how many entries of each tensor to print (default 3).
+
     Example:
       >>> y = tf.Print(x, [x, tf.shape(x)], "x = ")
     """
-    if first_n not in (None, -1):
-        raise UnimplementedError(None, None, "tf.Print: first_n is not supported yet; use -1")
     input_ = convert_to_tensor(input_)
     data = [convert_to_tensor(d) for d in data]
     return apply_op(
@@ -25,7 +25,7 @@ def Print(  # noqa: N802  (TF1's name)
         [input_] + data,
         name=name,
         message=message or "",
-        first_n=-1,
+        first_n=-1 if first_n is None else int(first_n),
         summarize=3 if summarize is None else int(summarize),
         U=[d.dtype.numpy_dtype for d in data],
     )

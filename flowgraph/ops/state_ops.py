@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowgraph.framework import dtypes, tensor_shape
 from flowgraph.framework.ops import Tensor, apply_op
+from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import convert_to_tensor
 
 
@@ -35,6 +36,8 @@ def _update(op_type: str, ref, value, name, **attrs) -> Tensor:
     ref = _ref_tensor(ref)
     base = ref.dtype.base_dtype
     value = convert_to_tensor(value, dtype=base)
+    if op_type in ("Assign", "AssignAdd", "AssignSub"):
+        value = cond_branch_values.live_update(op_type, ref, value)
     out = apply_op(op_type, [ref, value], name=name, T=base.numpy_dtype, **attrs)
     out._dtype = ref.dtype
     return out
@@ -55,13 +58,6 @@ def _assign_op(ref, value, validate_shape, use_locking, name) -> Tensor:
     validate = True if validate_shape is None else bool(validate_shape)
     tensor = _ref_tensor(ref)
     value = convert_to_tensor(value, dtype=tensor.dtype.base_dtype)
-    if validate and not tensor.shape.is_compatible_with(value.shape):
-        op_name = tensor.graph.unique_name(name or "Assign", mark_as_used=False)
-        raise ValueError(
-            f"Cannot assign value to variable ' {tensor.name}': Shape mismatch.The variable "
-            f"shape {tensor.shape}, and the assigned value shape {value.shape} are "
-            f"incompatible. (for 'Assign' op '{op_name}')"
-        )
     return _update(
         "Assign",
         tensor,

@@ -91,7 +91,11 @@ class Variable:
                 var_shape, self._initial_value.dtype.base_dtype, name=var_name + "/"
             )
             self._initializer_op = state_ops._assign_op(
-                self._variable, self._initial_value, validate_shape, None, "Assign"
+                self._variable,
+                _guarded(var_name, self._initial_value),
+                validate_shape,
+                None,
+                "Assign",
             ).op
             with graph.name_scope(None), graph.colocate_with(self._variable.op):
                 self._snapshot = array_ops.identity(self._variable, name=var_name + "/read")
@@ -202,9 +206,22 @@ class Variable:
         return array_ops.identity(self._variable, name="read")
 
     def initialized_value(self) -> Tensor:
-        """The value after running the initializer (to initialize other variables from)."""
-        with self._graph.control_dependencies([self._initializer_op]):
-            return array_ops.identity(self._variable)
+        """Returns the value of the initialized variable.
+
+        Use this instead of the variable itself to initialize another variable with a
+        value that depends on the value of this variable: it is the variable's value once
+        it is initialized, and its initial value before.
+
+        Example:
+          >>> v = tf.Variable(tf.random_normal([20, 40]))
+          >>> w = tf.Variable(v.initialized_value() * 2.0)
+        """
+        with init_scope():
+            return control_flow_ops.cond(
+                state_ops.is_variable_initialized(self._variable),
+                self.read_value,
+                lambda: self._initial_value,
+            )
 
     def eval(self, session=None):
         """The variable's value in `session` (default: the default session)."""
@@ -392,3 +409,38 @@ def report_uninitialized_variables(var_list=None, name="report_uninitialized_var
         )
         names = convert_to_tensor([v.op.name for v in var_list], dtype=dtypes.string)
         return array_ops.boolean_mask(names, mask)
+
+
+def _guarded(name: str, value: Tensor) -> Tensor:
+    """TF's `_try_guard_against_uninitialized_dependencies`: `value` with each variable it
+    reads replaced by that variable's `initialized_value()`, so that an initializer run
+    alone, or before the other variable's, uses the other's initial value."""
+    return _guarded_tensor(name, value, {})
+
+
+def _guarded_tensor(name: str, t: Tensor, done: dict) -> Tensor:
+    op = done.get(t.op)
+    if op is None:
+        op = done[t.op] = _guarded_op(name, t.op, done)
+    return op.outputs[t.value_index]
+
+
+def _guarded_op(name: str, op: Operation, done: dict) -> Operation:
+    if op.type in ("IsVariableInitialized", "VarIsInitializedOp", "ReadVariableOp", "If"):
+        return op
+    if op.type in ("VariableV2", "VarHandleOp"):
+        variable = _variable_of(op)
+        return op if variable is None else variable.initialized_value().op
+    inputs = [_guarded_tensor(name, t, done) for t in op.inputs]
+    if all(a is b for a, b in zip(inputs, op.inputs)):
+        return op
+    copy_name = f"{op.name}_{name}".replace(":", "_")
+    return op.graph.create_op(op.type, inputs, name=copy_name, attrs=dict(op._attrs))
+
+
+def _variable_of(op: Operation):
+    for key in (GraphKeys.GLOBAL_VARIABLES, GraphKeys.LOCAL_VARIABLES):
+        for variable in op.graph.get_collection(key):
+            if isinstance(variable, Variable) and variable._variable.op is op:
+                return variable
+    return None

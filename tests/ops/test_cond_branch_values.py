@@ -116,3 +116,56 @@ def test_a_loop_tensor_used_outside_stays_refused_also_through_a_cond_in_the_bod
             made["c"] + 1
         with pytest.raises(ValueError, match="is in a while loop"):
             made["inner"][0] + 1
+
+
+def test_a_tensor_of_the_true_branch_used_in_the_false_branch():
+    # TF 2.21 (v1 cond): 10.0 when the true branch runs; when the false branch runs the
+    # value it used is dead, and so is the cond's output: "Retval[0] does not have value".
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.bool, [])
+        made = {}
+
+        def true_fn():
+            made["x"] = tf.constant(5.0) * 2.0
+            return made["x"]
+
+        out = tf.cond(p, true_fn, lambda: made["x"] + 1.0)
+        other = tf.cond(p, lambda: tf.constant(1.0), lambda: tf.constant(2.0))
+        with tf.Session() as sess:
+            assert sess.run(out, {p: True}) == 10.0
+            assert sess.run(other, {p: False}) == 2.0
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"Retval\[0\] does not"):
+                sess.run(out, {p: False})
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"Retval\[0\] does not"):
+                sess.run([other, out], {p: False})  # TF numbers fetches by sorted name (TF: 0)
+
+
+def test_an_assign_of_a_dead_branch_value_does_not_run():
+    # TF 2.21 (v1 cond, ref variables): with the branch not taken, the assigns are dead and
+    # do not run (v stays 3.0; a fetch of one fails); with it taken they do (v = 7.0).
+    with tf.Graph().as_default():
+        p = tf.placeholder(tf.bool, [])
+        v = tf.Variable(3.0)
+        made = {}
+
+        def true_fn():
+            made["x"] = tf.constant(7.0) * 1.0
+            return tf.constant(1.0)
+
+        tf.cond(p, true_fn, lambda: tf.constant(2.0))
+        assign, add = v.assign(made["x"]), v.assign_add(made["x"] + 1.0)
+        with tf.control_dependencies([made["x"]]):  # a control input from the branch
+            ordered = tf.identity(1.0)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            for op in (assign.op, add.op):
+                sess.run(op, {p: False})
+                assert sess.run(v) == 3.0
+            for fetch in (assign, ordered):
+                with pytest.raises(tf.errors.InvalidArgumentError, match="does not have value"):
+                    sess.run(fetch, {p: False})
+            assert sess.run(v) == 3.0
+            sess.run(assign.op, {p: True})
+            assert sess.run(v) == 7.0
+            assert sess.run(add, {p: True}) == 15.0
+            assert sess.run(ordered, {p: True}) == 1.0
