@@ -197,17 +197,16 @@ def _kernel_attrs(node: Node, frame: Frame) -> dict:
     if fixed is False:
         names = node.kernel.attr_names
         fixed = {k: v for k, v in node.attrs.items() if k in names}
-        fixed = _fixed_attrs[node] = None if any(map(_holds_function, fixed.values())) else fixed
+        fixed = _fixed_attrs[node] = None if any(map(holds_function, fixed.values())) else fixed
     if fixed is None:
         names = node.kernel.attr_names
         return {k: _callable_attr(v, frame) for k, v in node.attrs.items() if k in names}
     return dict(fixed)  # the kernel's own: some add the run's deadline or count
 
 
-def _holds_function(value) -> bool:
-    return isinstance(value, Function) or (
-        type(value) is tuple and any(map(_holds_function, value))
-    )
+def holds_function(value) -> bool:
+    """Whether an attr value is a Function or a tuple holding one (at any depth)."""
+    return isinstance(value, Function) or (type(value) is tuple and any(map(holds_function, value)))
 
 
 def _callable_attr(value, frame: Frame):

@@ -25,8 +25,8 @@ from jax.sharding import SingleDeviceSharding
 
 from device import checks, collective, compile_options, split_compile
 from device.context import RunContext
-from device.interpret import Frame, Unset, run_node, run_nodes
-from device.ir import Function, Node
+from device.interpret import Frame, Unset, holds_function, run_node, run_nodes
+from device.ir import Node
 from device.linearize import linearizing, pulling_back
 from device.partition import Segment
 from device.store import Store
@@ -251,15 +251,11 @@ def _lower_xla(
 def _may_dot(segment: Segment) -> bool:
     """Whether the segment holds a dot or convolution op, or a function body that may."""
     return any(
-        "MatMul" in n.op or "Conv" in n.op or n.op == "Einsum" or _has_function(n)
+        "MatMul" in n.op
+        or "Conv" in n.op
+        or n.op == "Einsum"
+        or any(map(holds_function, n.attrs.values()))
         for n in segment.nodes
-    )
-
-
-def _has_function(node: Node) -> bool:
-    return any(
-        isinstance(v, Function) or (type(v) is tuple and any(isinstance(f, Function) for f in v))
-        for v in node.attrs.values()
     )
 
 
