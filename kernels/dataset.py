@@ -15,7 +15,6 @@ import concurrent.futures
 import functools
 import itertools
 import os
-import queue
 import threading
 from typing import Callable, Iterator, Sequence
 
@@ -1200,13 +1199,23 @@ class Prefetch(DatasetValue):
 
 
 class _Prefetcher:
-    """Runs `upstream` on a daemon thread into a bounded queue; errors travel in order."""
+    """Runs `upstream` on a daemon thread, up to `size` items ahead; errors travel in order.
+
+    One deque and one condition hand items over. The consumer takes a ready item without
+    the lock (`deque.popleft` is atomic) and takes the lock only to wake a producer waiting
+    for room or to wait for an item itself: a step whose batch is ready never blocks on a
+    lock the producer holds, where each blocked hand-off could cost it a GIL switch interval
+    (kernels/input_threads.py).
+    """
 
     _END = object()
 
     def __init__(self, upstream, size, device=None):
-        self._queue: queue.Queue = queue.Queue(max(1, size))
-        self._stop = threading.Event()
+        self._items: collections.deque = collections.deque()
+        self._size = max(1, size)
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting = 0  # threads waiting on `_cond` (the producer for room, the consumer)
+        self._stopped = False
         self._device = device
         self._finished = False
         quick_handoff()
@@ -1216,23 +1225,34 @@ class _Prefetcher:
         self._thread.start()
 
     def _run(self, upstream):
-        while not self._stop.is_set():
-            try:
-                item = next(upstream)
-                if self._device is not None:
-                    item = tuple(jax.device_put(c, self._device) for c in item)
-            except StopIteration:
-                item = self._END
-            except BaseException as e:  # handed to the consumer, in order
-                item = e
-            while not self._stop.is_set():
-                try:
-                    self._queue.put(item, timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-            if item is self._END:
-                return
+        item = None
+        while item is not self._END and not self._stopped:
+            item = self._produce(upstream)
+            with self._cond:
+                while len(self._items) >= self._size and not self._stopped:
+                    self._wait(_STOP_POLL_S)  # woken by a take; polls `_stopped` (`__del__`)
+                self._items.append(item)
+                if self._waiting:
+                    self._cond.notify()
+
+    def _produce(self, upstream):
+        try:
+            item = next(upstream)
+        except StopIteration:
+            return self._END
+        except BaseException as e:  # handed to the consumer, in order
+            return e
+        if self._device is not None:
+            item = tuple(jax.device_put(c, self._device) for c in item)
+        return item
+
+    def _wait(self, timeout=None) -> None:
+        """Waits on `_cond` (held), counted in `_waiting`."""
+        self._waiting += 1
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._waiting -= 1
 
     def __iter__(self):
         return self
@@ -1240,7 +1260,14 @@ class _Prefetcher:
     def __next__(self):
         if self._finished:
             raise StopIteration
-        item = self._queue.get()
+        try:
+            item = self._items.popleft()
+        except IndexError:
+            item = self._take_waiting()
+        else:
+            if self._waiting:  # the producer may wait for the room this take made
+                with self._cond:
+                    self._cond.notify()
         if item is self._END:
             self._finished = True
             raise StopIteration
@@ -1248,11 +1275,27 @@ class _Prefetcher:
             raise item
         return item
 
+    def _take_waiting(self):
+        """The next item, waiting for the producer (woken first: it may wait for room that
+        a take without the lock made before it began waiting)."""
+        with self._cond:
+            while not self._items:
+                if self._stopped:
+                    raise CancelledError(None, None, "Prefetching was cancelled")
+                self._cond.notify()
+                self._wait()
+            return self._items.popleft()
+
     def close(self):
-        self._stop.set()
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
 
     def __del__(self):
-        self._stop.set()
+        self._stopped = True  # no lock here: the collector may run while it is held
+
+
+_STOP_POLL_S = 0.1
 
 
 @_dataset_op("PrefetchDataset")

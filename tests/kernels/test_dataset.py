@@ -1,11 +1,13 @@
 """tf.data kernels: a compiled map before a batch runs once per batch; prefetching keeps
 order and hands errors over in place."""
 
+import time
+
 import numpy as np
 import pytest
 
 from kernels import dataset
-from kernels.errors import InvalidArgumentError
+from kernels.errors import CancelledError, InvalidArgumentError
 
 
 class _Spy(dataset.Function):
@@ -51,6 +53,42 @@ def test_prefetch_keeps_order_and_raises_errors_in_place():
         next(prefetched)
     with pytest.raises(StopIteration):
         next(prefetched)
+
+
+def test_prefetch_runs_at_most_its_buffer_ahead_and_hands_over_in_order():
+    produced = []
+
+    def elements():
+        for i in range(20):
+            produced.append(i)
+            yield (np.int64(i),)
+
+    prefetched = dataset._Prefetcher(elements(), 3)
+    taken = []
+    for _ in range(5):
+        deadline = time.monotonic() + 10
+        while len(produced) < min(20, len(taken) + 4) and time.monotonic() < deadline:
+            time.sleep(0.001)  # the producer fills the buffer (+1 item in hand) ...
+        time.sleep(0.02)
+        assert len(produced) == len(taken) + 4  # ... and no further
+        taken.append(int(next(prefetched)[0]))
+    taken += [int(e[0]) for e in prefetched]
+    assert taken == list(range(20))
+
+
+def test_prefetch_close_ends_the_producer_and_a_waiting_take():
+    def forever():
+        while True:
+            yield (np.int64(0),)
+
+    prefetched = dataset._Prefetcher(forever(), 2)
+    next(prefetched)
+    prefetched.close()
+    prefetched._thread.join(timeout=10)
+    assert not prefetched._thread.is_alive()
+    with pytest.raises(CancelledError):
+        while True:  # the items made before the close, then the cancellation
+            next(prefetched)
 
 
 @pytest.mark.parametrize("size, n", [(1, 50), (7, 300), (64, 40)])
