@@ -314,10 +314,16 @@ class RandomShuffleQueue(FIFOQueue):
 
     def _take(self, k: int) -> list[tuple]:
         elements, taken = self._elements, []
+        last = len(elements)
         # One draw for all k: the generator's stream is that of k draws of one index each.
-        for i in self._rng.integers(len(elements) - np.arange(k)).tolist():
-            elements[i], elements[-1] = elements[-1], elements[i]
-            taken.append(elements.pop())
+        # Each takes element i and moves the last one into its place; the k last are cut
+        # once at the end. (This loop is the order's definition: in numpy each draw would
+        # need a pass of its own, as it sees the moves of the draws before it.)
+        for i in self._rng.integers(np.arange(last, last - k, -1)).tolist():
+            last -= 1
+            taken.append(elements[i])
+            elements[i] = elements[last]
+        del elements[last:]
         return taken
 
     def _restore(self, taken: list) -> None:
@@ -398,12 +404,14 @@ class _Rows:
             self._grow()
         rows = self.free[len(self.free) - n :][::-1]
         del self.free[len(self.free) - n :]
+        index = np.array(rows, np.intp)  # converted once for every component
         for store, values in zip(self.arrays, arrays):
-            store[rows] = values[start:stop]
+            store[index] = values[start:stop]
         return rows
 
     def gather(self, rows: list[int]) -> tuple[np.ndarray, ...]:
-        out = tuple(store[rows] for store in self.arrays)  # copies: the rows are free now
+        index = np.array(rows, np.intp)  # converted once for every component
+        out = tuple(store[index] for store in self.arrays)  # copies: the rows are free now
         self.free += rows
         return out
 
