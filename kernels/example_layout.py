@@ -15,6 +15,8 @@ answers None: the caller parses record by record, with TF's errors.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 MAX_LAYOUTS = 4  # distinct record lengths in one batch worth a layout each
@@ -150,9 +152,11 @@ def parse_dense(serialized, dense) -> list[np.ndarray] | None:
     n = len(serialized)
     if n == 0:
         return None
+    if MAX_LAYOUTS:
+        (size, *others) = set(map(len, serialized))
+        if not others:  # the usual case: one length
+            return _same_length(list(serialized), size, dense)
     lengths = np.fromiter(map(len, serialized), np.int64, n)
-    if MAX_LAYOUTS and lengths.min() == lengths.max():  # the usual case: one length
-        return _same_length(list(serialized), int(lengths[0]), dense)
     sizes = np.unique(lengths)
     if sizes.size > MAX_LAYOUTS:
         return None
@@ -180,7 +184,7 @@ def _same_length(records: list, size: int, dense) -> list[np.ndarray] | None:
         kind, start, stop, count = layout.features.get(key, (None, 0, 0, 0))
         if kind is None or kind != _KIND_OF.get(np.dtype(dtype)):
             return None
-        if count != int(np.prod(shape)):
+        if count != math.prod(shape):
             return None
         out.append(_values(matrix[:, start:stop], kind, count).reshape(len(records), *shape))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import itertools
+import math
 import re
 
 import ml_dtypes
@@ -269,7 +270,7 @@ class _Dense:
         self.key, self.dtype, self.shape = key, np.dtype(dtype), tuple(shape)
         self.default = np.asarray(default, self.dtype)
         self.padded = bool(self.shape) and self.shape[0] is None
-        self.row = int(np.prod(self.shape[1:] if self.padded else self.shape))
+        self.row = math.prod(self.shape[1:] if self.padded else self.shape)
 
     def value(self, features, prefix: str, index: int, label: str) -> np.ndarray:
         """The feature's values in one example, reshaped (rows unknown when padded)."""
