@@ -73,3 +73,19 @@ def test_queues_of_unknown_shapes_keep_their_elements_as_given():
     queue.enqueue(queue.elements([np.arange(3)], many=False))
     queue.enqueue(queue.elements([np.arange(1)], many=False))
     np.testing.assert_array_equal(queue.dequeue_batch(2)[0], [[0, 1, 2], [0, 0, 0]])
+
+
+def test_interleaved_enqueues_and_dequeues_keep_the_one_at_a_time_order():
+    queue = RandomShuffleQueue("q", [np.int64], [()], -1, 0, 5, 6)
+    rng, elements, expected, taken, next_value = np.random.default_rng([5, 6]), [], [], [], 0
+    for added, k in ((50, 7), (30, 40), (1, 1), (64, 33), (0, 64)):
+        values = np.arange(next_value, next_value + added)
+        next_value += added
+        queue.enqueue(queue.elements([values], many=True))
+        elements += values.tolist()
+        taken += queue.dequeue_batch(k)[0].tolist()
+        for _ in range(k):  # the definition: one draw, one swap with the last, per element
+            i = int(rng.integers(len(elements)))
+            elements[i], elements[-1] = elements[-1], elements[i]
+            expected.append(elements.pop())
+    assert taken == expected and queue.size() == len(elements) == 0
