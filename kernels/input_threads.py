@@ -22,6 +22,14 @@ The queue pipeline's step waited most (59%) for another reason: shuffle_batch's 
 count was a constant made by an XLA segment of its own, whose value each step waited for
 behind the previous step's work on the device; constants only host ops read are now made
 on the host (`device/partition.py`), and its step is within noise of ready input.
+
+What else was tried, on 2 cores with load 11-21, queue pipeline against itself in one
+process (12-16 alternating pairs): an input thread giving the GIL up after every host op
+(`time.sleep(0)`) made the step wait 27% against 15% (under load the yield gives up the
+core too), and a 2e-3 s interval 13% against 9% (tf.data: 4.5% against 1.5%). What helped
+was less input work per batch: ParseExample of 128 records 43-116 -> 26 us, a queue's
+enqueue_many + dequeue_many of 128 145 -> 89-104 us, and a prefetch hand-over whose ready
+batch is taken without a lock (kernels/dataset.py `_Prefetcher`).
 """
 
 from __future__ import annotations
