@@ -39,7 +39,7 @@ _HANDLE_TYPES = frozenset(
     {
         "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
         "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
-        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
+        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack", "TensorListResize",
         "OptionalFromValue", "OptionalNone", "OptionalGetValue",
     }
 )  # fmt: skip
@@ -610,6 +610,26 @@ def _element_shape(value):
     return [int(d) if d >= 0 else None for d in known]
 
 
+def _shrunk(node, array: TensorArray, size, name: str) -> TensorArray:
+    """`TensorListResize` to at most the list's length (TF's gradient of a list that grew
+    in a loop shrinks it each step of its `while_grad` loop, to a size only a run knows):
+    the list keeps its buffer and its elements from `size` on become zeros, what TF reads
+    from elements never set."""
+    buffer = array.flow
+    known, length = constant_value(size), None if buffer is None else _leading_dim(buffer)
+    if buffer is None or (known is not None and (length is None or int(known) > length)):
+        raise errors.UnimplementedError(
+            None, None, f"TensorListResize node '{node.name}': a list grows only as it is set."
+        )
+    keep = array_ops.sequence_mask(size, array_ops.shape(buffer)[0])
+    shrunk = array_ops.where(keep, buffer, array_ops.zeros_like(buffer), name=name)
+    return TensorArray(array.dtype, size=0).unstack(shrunk)
+
+
+def _leading_dim(tensor: Tensor):
+    return tensor.shape.as_list()[0] if tensor.shape.ndims else None
+
+
 def _tensor_list_op(node, inputs: list, name: str) -> list:
     op = node.op
     if op == "TensorListReserve":
@@ -673,4 +693,6 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
         return [array.stack(name=name)]
     if op == "TensorListLength":
         return [array.size(name=name)]
+    if op == "TensorListResize":
+        return [_shrunk(node, array, inputs[1], name)]
     return [array_ops.shape(array.read(0))]  # TensorListElementShape

@@ -651,6 +651,20 @@ def test_dynamic_size_tensor_arrays(sess):
     assert sess.run(tested.size(), {x: xs[:1]}) == 1
 
 
+def test_a_growing_array_is_as_long_as_its_writes_inside_its_loop(sess):
+    # `ta.write(ta.size(), v)`: appended in a loop stepped from the host (TF: 1, 2, 4, 8, 16)
+    x = tf.placeholder(tf.float32, [])
+    v, ta = tf.while_loop(
+        lambda v, ta: v < 20.0,
+        lambda v, ta: (v * 2.0, ta.write(ta.size(), v)),
+        [x, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )
+    got, size = sess.run([ta.stack(), ta.size()], {x: 1.0})
+    np.testing.assert_array_equal(got, [1.0, 2.0, 4.0, 8.0, 16.0])
+    assert size == 5
+    np.testing.assert_array_equal(sess.run(ta.stack(), {x: 5.0}), [5.0, 10.0])
+
+
 def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):
     x = tf.placeholder(tf.float32, [None, 3])
     training = tf.placeholder_with_default(False, [])
