@@ -147,12 +147,37 @@ class Builder:
             def fn():
                 results = self.call(get_default_graph(), fdef, args)
                 return [
-                    _optional_value(r, specs.get(k), flat.get(k)) for k, r in enumerate(results)
+                    self._empty(fdefs, k, args)
+                    if r is _NONE and not _fully_known(specs.get(k))
+                    else _optional_value(r, specs.get(k), flat.get(k))
+                    for k, r in enumerate(results)
                 ]
 
             return fn
 
         return [branch(f) for f in fdefs]
+
+    def _empty(self, fdefs: list, k: int, args: list) -> Tensor:
+        """An empty optional whose value's shape only the run tells (an unknown batch):
+        zeros shaped as the value output `k` of the branch that has one, built here for
+        its shape alone (so its ops must not touch state)."""
+        from flowgraph.framework.v1_control_flow import pure
+
+        graph = get_default_graph()
+        before = len(graph.get_operations())
+        for fdef in fdefs:
+            ret = fdef.ret[fdef.signature.output_arg[k].name]
+            value = self.call(graph, fdef, args, [ret], pruned=True)[0]
+            if isinstance(value, Tensor):
+                break
+        if not pure(graph.get_operations()[before:]):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"Optional output {k} of '{fdefs[0].signature.name}': the shape of its value "
+                "is known only when run and its branch does not only compute values.",
+            )
+        return array_ops.zeros_like(value)
 
     def _while(self, node, inputs: list, name: str) -> list:
         """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
@@ -311,9 +336,9 @@ class Builder:
             )
         return array.write(self.counters[-1], value)
 
-    def call(self, graph, fdef, args: list, rets=None) -> list:
+    def call(self, graph, fdef, args: list, rets=None, pruned=False) -> list:
         """Builds the nodes of `fdef` in `graph` on `args`; returns its results (or the
-        values `rets` names)."""
+        values `rets` names; `pruned`: building only the nodes they need)."""
         if len(args) != len(fdef.signature.input_arg):
             raise errors.InvalidArgumentError(
                 None,
@@ -324,7 +349,8 @@ class Builder:
         values = {a.name: v for a, v in zip(fdef.signature.input_arg, args)}
         by_name = {nd.name: nd for nd in fdef.node_def}
         built: dict[str, list] = {}
-        for nd in _order(fdef.node_def, by_name):
+        roots = [by_name[r.split(":")[0]] for r in rets if r not in values] if pruned else None
+        for nd in _order(fdef.node_def if roots is None else roots, by_name):
             inputs = [self._value(r, values, built, by_name) for r in nd.input if r[0] != "^"]
             controls = [built[r[1:]] for r in nd.input if r[0] == "^" and r[1:] in built]
             controls = [c for c in controls if isinstance(c, Operation)]
@@ -416,6 +442,11 @@ def _optional_outputs(fdefs: list) -> set[int]:
             if ops.get(fdef.ret[arg.name].split(":")[0]) in ("OptionalFromValue", "OptionalNone"):
                 out.add(k)
     return out
+
+
+def _fully_known(specs) -> bool:
+    """Whether the (dtype, shape)s of an optional's values have fully known shapes."""
+    return specs is None or all(shape is not None and None not in shape for _, shape in specs)
 
 
 def _flat_size(specs: list):

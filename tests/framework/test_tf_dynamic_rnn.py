@@ -2,8 +2,9 @@
 
 The GraphDefs and MetaGraphs under tests/fixtures/tf_dynamic_rnn/ were written by
 TensorFlow (tests/fixtures/make_tf_dynamic_rnn.py) with the values it computed:
-`dynamic_rnn` (LSTM, GRU) on a `[None, None, 3]` input with fed sequence lengths, and
-`raw_rnn` (trained too), with v1 control flow (`v1/`) and as TF 2.x `compat.v1`
+`dynamic_rnn` (LSTM, GRU) on a `[None, None, 3]` input with fed sequence lengths,
+`raw_rnn` (trained too), and a loop over a `[None, 3]` input whose body has a cond
+(frozen and trained at changing batch sizes), with v1 control flow (`v1/`) and as TF 2.x `compat.v1`
 writes them (`v2/`).
 Each runs at two batch sizes and time lengths; the element shapes of their TensorArrays
 are decided when the loop is compiled for the fed shapes.
@@ -100,6 +101,47 @@ def test_a_raw_rnn_training_meta_graph_resumes_with_tf_losses(mode):
         with tf.Session() as sess:
             saver.restore(sess, str(path / case["saved"]))
             losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+    np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
+# what TF's gradient of a cond in a loop pushes under it: v1 stacks in the cond's
+# branches, v2 the optionals of an `If` in a `While`, accumulated in lists
+COND_PUSHES = {
+    "v1": {"StackPushV2", "Switch", "Merge"},
+    "v2": {"If", "OptionalFromValue", "OptionalNone", "OptionalGetValue", "TensorListPushBack"},
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_frozen_loop_with_a_cond_runs_at_fed_batch_sizes(mode):
+    case = EXPECTED[mode]["cond_in_loop"]
+    graph_def = tf.GraphDef.FromString((FIXTURES / mode / "cond_in_loop.pb").read_bytes())
+    with tf.Graph().as_default() as graph:
+        fetches = tf.import_graph_def(graph_def, return_elements=case["fetches"], name="")
+        assert fetches[0].shape.as_list() == [None, 3]
+        with tf.Session() as sess:
+            for feed, expected in zip(case["feeds"], case["results"]):
+                got = sess.run(fetches, _feed(graph, feed))
+                np.testing.assert_allclose(got[0], expected[0], rtol=1e-5, atol=1e-6)
+    assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_loop_with_a_cond_trained_at_changing_batch_sizes_resumes_with_tf_losses(mode):
+    # the values and shapes (unknown batch) TF's gradient pushes inside the cond: where
+    # the other branch runs, zeros of the shape the run gives; the pushed shapes reach
+    # the backward cond's Fill/Reshape as values known when compiled
+    case = EXPECTED[mode]["cond_in_loop_train"]
+    assert COND_PUSHES[mode] <= set(case["op_types"])
+    path = FIXTURES / mode / "cond_in_loop_train"
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+    assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 3
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
