@@ -905,7 +905,11 @@ class Converter:
         before = len(graph.get_operations())
         value = self.value(_Scope(parent, self.structure.ctx[push.name]), ref)
         if not pure(graph.get_operations()[before:]):
-            raise _unconvertible(push, "what it pushes inside a cond has no fully known shape")
+            raise _unconvertible(
+                push,
+                "what it pushes inside a cond has a shape known only when run, and ops that "
+                "touch state (random ops, assignments) compute it",
+            )
         return value
 
     def _probed_shape(self, other: _Scope, push):

@@ -111,7 +111,7 @@ class Builder:
 
     def _if(self, node, inputs: list, name: str) -> list:
         then_f, else_f = self._function(node, "then_branch"), self._function(node, "else_branch")
-        then_fn, else_fn = self._branches([then_f, else_f], inputs[1:])
+        then_fn, else_fn = self._branches(node, [then_f, else_f], inputs[1:])
         return control_flow_ops.cond(
             _predicate(inputs[0]), then_fn, else_fn, strict=True, name=name
         )
@@ -119,12 +119,12 @@ class Builder:
     def _case(self, node, inputs: list, name: str) -> list:
         branches = [self.functions[f.name] for f in node.attr["branches"].list.func]
         index = inputs[0]
-        fns = self._branches(branches, inputs[1:])
+        fns = self._branches(node, branches, inputs[1:])
         pairs = [(math_ops.equal(index, k), fn) for k, fn in enumerate(fns[:-1])]
         default = fns[-1]  # TF: an index out of range runs the last branch
         return control_flow_ops.case(pairs, default=default, strict=True, name=name)
 
-    def _branches(self, fdefs: list, args: list) -> list:
+    def _branches(self, node, fdefs: list, args: list) -> list:
         """The branch functions of an If or Case. TF's gradient makes each branch return
         its intermediates as optionals, empty (`OptionalNone`) in the other branches:
         here an optional is its value, and an empty one zeros of that value's shape."""
@@ -147,7 +147,7 @@ class Builder:
             def fn():
                 results = self.call(get_default_graph(), fdef, args)
                 return [
-                    self._empty(fdefs, k, args)
+                    self._empty(node, fdefs, k, args)
                     if r is _NONE and not _fully_known(specs.get(k))
                     else _optional_value(r, specs.get(k), flat.get(k))
                     for k, r in enumerate(results)
@@ -157,7 +157,7 @@ class Builder:
 
         return [branch(f) for f in fdefs]
 
-    def _empty(self, fdefs: list, k: int, args: list) -> Tensor:
+    def _empty(self, node, fdefs: list, k: int, args: list) -> Tensor:
         """An empty optional whose value's shape only the run tells (an unknown batch):
         zeros shaped as the value output `k` of the branch that has one, built here for
         its shape alone (so its ops must not touch state)."""
@@ -174,8 +174,9 @@ class Builder:
             raise errors.UnimplementedError(
                 None,
                 None,
-                f"Optional output {k} of '{fdefs[0].signature.name}': the shape of its value "
-                "is known only when run and its branch does not only compute values.",
+                f"{node.op} node '{node.name}': the value of its optional output {k} has a "
+                "shape known only when run, and ops that touch state (random ops, "
+                "assignments) compute it in the branch that has it.",
             )
         return array_ops.zeros_like(value)
 

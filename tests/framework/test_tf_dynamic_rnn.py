@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from kernels import errors
 
 FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_dynamic_rnn"
 MODES = ["v1", "v2"]
@@ -104,6 +105,28 @@ def test_a_raw_rnn_training_meta_graph_resumes_with_tf_losses(mode):
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
+def test_a_list_resized_beyond_its_length_is_refused_naming_the_node():
+    # TF's gradient only shrinks a grown list; a constant size larger than it would grow it
+    meta = tf.MetaGraphDef.FromString(
+        (FIXTURES / "v2" / "raw_rnn_train" / "model.ckpt.meta").read_bytes()
+    )
+    (body,) = [
+        f
+        for f in meta.graph_def.library.function
+        if any(n.op == "TensorListResize" for n in f.node_def)
+    ]
+    (resize,) = [n for n in body.node_def if n.op == "TensorListResize"]
+    size = body.node_def.add(name="big_size", op="Const")
+    size.attr["dtype"].type = tf.int32.as_datatype_enum
+    size.attr["value"].tensor.CopyFrom(tf.make_tensor_proto(100, tf.int32))
+    resize.input[1] = "big_size:output:0"
+    with tf.Graph().as_default():
+        with pytest.raises(
+            errors.UnimplementedError, match=f"TensorListResize node '{resize.name}'"
+        ):
+            tf.train.import_meta_graph(meta)
+
+
 # what TF's gradient of a cond in a loop pushes under it: v1 stacks in the cond's
 # branches, v2 the optionals of an `If` in a `While`, accumulated in lists
 COND_PUSHES = {
@@ -143,6 +166,31 @@ def test_a_loop_with_a_cond_trained_at_changing_batch_sizes_resumes_with_tf_loss
             losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
     assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 3
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
+
+
+# why the other branch's value cannot give the shape of what one branch pushes
+STATE_TOUCHED = {
+    "v1": "StackPushV2 node .* cond has a shape known only when run, and ops that touch",
+    "v2": "If node .* optional output .* shape known only when run, and ops that touch",
+}
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_value_pushed_in_a_branch_from_state_touching_ops_is_refused(mode):
+    # zeros for it in the other branch take the shape of that value built there: not
+    # where its ops touch state (here a random shuffle in place of the branch's Sigmoid)
+    meta = tf.MetaGraphDef.FromString(
+        (FIXTURES / mode / "cond_in_loop_train" / "model.ckpt.meta").read_bytes()
+    )
+    graph_def = meta.graph_def
+    nodes = [n for f in graph_def.library.function for n in f.node_def] or graph_def.node
+    sigmoids = [n for n in nodes if n.op == "Sigmoid"]
+    assert sigmoids
+    for n in sigmoids:
+        n.op = "RandomShuffle"
+    with tf.Graph().as_default():
+        with pytest.raises(errors.UnimplementedError, match=STATE_TOUCHED[mode]):
+            tf.train.import_meta_graph(meta)
 
 
 class _GRUCell(tf.nn.rnn_cell.RNNCell):
