@@ -260,7 +260,8 @@ def _make_function_runner(fn: Function) -> Callable[..., tuple]:
     folded = static_closure(nodes)
     variables = {fn.inputs[i]: fn.graph[fn.inputs[i]] for i in fn.refs if fn.inputs[i]}
     rng_nodes = [n for n in nodes if n.kernel.effects.rng]
-    hosts = callbacks.HostGroups(nodes, lambda e: fn.graph[e[0]].output_dtypes[e[1]], fn.outputs)
+    traced = [n for n in nodes if n.name not in folded]  # folded host ops run while tracing
+    hosts = callbacks.HostGroups(traced, lambda e: fn.graph[e[0]].output_dtypes[e[1]], fn.outputs)
     everything = nodes  # traced: host ops as callbacks, string producers inside their readers
     nodes = [n for n in nodes if n.name not in hosts.skipped]
 

@@ -98,7 +98,7 @@ def _declared_outputs(specs, attrs, static_values):
     ]
 
 
-@register("If", shape=_declared_outputs, effects=_FUNCTIONAL)
+@register("If", static=("@_static",), shape=_declared_outputs, effects=_FUNCTIONAL)
 def if_(
     cond,
     *input,
@@ -110,8 +110,10 @@ def if_(
     _host=False,
     _switch=False,
     _escaped=(),
+    _static=(),
 ):
     """lax.cond; a cond whose branches hold host ops runs on the host, one branch only.
+    `_static`: the input positions whose values static inputs of a branch need.
     `_switch`: made by TF1's `tf.cond` (a Switch there), whose predicate must be a scalar;
     else TF's If, where a non-scalar predicate is true when it is not empty. `_escaped`:
     see `_every_output`."""
@@ -120,9 +122,8 @@ def if_(
         raise InvalidArgumentError(
             None, None, f"The second input must be a scalar, but it has shape [{shape}]"
         )
-    branches = _every_output(
-        (then_branch, else_branch), _escaped, Tout, output_shapes, _host, input
-    )
+    branches, input = _closing_over((then_branch, else_branch), input, [k - 1 for k in _static])
+    branches = _every_output(branches, _escaped, Tout, output_shapes, _host, input)
     if _host:
         pred = np.asarray(cond)
         taken = bool(pred) if pred.ndim == 0 else pred.size > 0
@@ -130,6 +131,24 @@ def if_(
     pred = jnp.asarray(cond)
     pred = pred.astype(bool) if pred.ndim == 0 else pred.size > 0  # TF: non-empty is true
     return tuple(lax.cond(pred, *branches, *input))
+
+
+def _closing_over(branches, input, positions) -> tuple:
+    """The branches closing over the inputs at `positions` (concrete: static inputs of a
+    branch need them, as TF1's gradient of a cond in a loop reads the shapes its forward
+    loop pushed), and the other inputs, the branches' operands."""
+    if not positions:
+        return branches, input
+    fixed = {k: input[k] for k in positions}
+
+    def closing(fn):
+        def call(*operands):
+            it = iter(operands)
+            return fn(*(fixed[k] if k in fixed else next(it) for k in range(len(input))))
+
+        return call
+
+    return [closing(fn) for fn in branches], [x for k, x in enumerate(input) if k not in fixed]
 
 
 @register("Case", shape=_declared_outputs, effects=_FUNCTIONAL)

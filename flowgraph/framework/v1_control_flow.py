@@ -37,7 +37,7 @@ from flowgraph.framework.ops import (
 )
 from flowgraph.ops import array_ops, constant_op, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
-from kernels import errors
+from kernels import errors, registry
 
 LOOP_TYPES = frozenset(
     {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"}
@@ -173,8 +173,15 @@ class Structure:
                 frame.pops.append(stack)
             elif frame.pushes.setdefault(stack, node.name) != node.name:
                 raise _unconvertible(node, "its stack is pushed twice per iteration")
-            elif ctx[-1][0] == "cond":  # pushed when its branch runs: the cond returns it
+            elif ctx[-1][0] == "cond" and not self.pushes_shape(node):
+                # pushed when its branch runs: the cond returns it
                 self.branch_pushes.setdefault((ctx[:-1], ctx[-1][1]), []).append(node.name)
+
+    def pushes_shape(self, push) -> bool:
+        """Whether `push` pushes a shape (TF's zeros for a branch's gradient, where the
+        value's shape is unknown when built): known when compiled, the loop body computes
+        it whichever branch runs, so the backward loop reads it as a static input."""
+        return self.nodes[_name(push.input[1])[0]].op in ("Shape", "Size", "Rank")
 
     def stack_of(self, node) -> str:
         """The StackV2 node a stack op's handle comes from (through Enter and Identity)."""
@@ -765,6 +772,8 @@ class Converter:
         ctx = self.structure.ctx[push.name]
         if ctx == scope.ctx:
             return self.value(scope, push.input[1])
+        if self.structure.pushes_shape(push):
+            return self._shape_pushed(scope, push)
         pred = ctx[-1][1]
         merge = next(
             m for m, (c, p, _) in self.structure.cond_merges.items() if c == scope.ctx and p == pred
@@ -875,11 +884,33 @@ class Converter:
         shape = _shape(recorded.list.shape[out]) if recorded is not None else None
         if shape is None or None in shape:
             shape = self._probed_shape(branch, push)
-        if shape is None or None in shape:
-            raise _unconvertible(push, "what it pushes inside a cond has no fully known shape")
-        return array_ops.zeros(
-            shape, _dtype(self.nodes[self.structure.stack_of(push)].attr["elem_type"].type)
-        )
+        dtype = _dtype(self.nodes[self.structure.stack_of(push)].attr["elem_type"].type)
+        if shape is None or None in shape:  # dims the run decides (an unknown batch)
+            return array_ops.zeros(self._pushed_shape(branch, push), dtype)
+        return array_ops.zeros(shape, dtype)
+
+    def _pushed_shape(self, other: _Scope, push) -> Tensor:
+        """The shape of what `push` pushes, that value built in `other` (the branch where
+        it is not pushed) for its shape alone."""
+        return array_ops.shape(self._built_elsewhere(other.parent, push, push.input[1]))
+
+    def _shape_pushed(self, body: _Scope, push) -> Tensor:
+        """The shape `push` pushes in a cond of the loop `body`, built in the body."""
+        return self._built_elsewhere(body, push, push.input[1])
+
+    def _built_elsewhere(self, parent: _Scope, push, ref: str) -> Tensor:
+        """`ref`, of the branch `push` is in, built in the graph of the scope being built
+        (`parent` or a branch of it) for its shape alone: its ops must not touch state."""
+        graph = get_default_graph()
+        before = len(graph.get_operations())
+        value = self.value(_Scope(parent, self.structure.ctx[push.name]), ref)
+        if not pure(graph.get_operations()[before:]):
+            raise _unconvertible(
+                push,
+                "what it pushes inside a cond has a shape known only when run, and ops that "
+                "touch state (random ops, assignments) compute it",
+            )
+        return value
 
     def _probed_shape(self, other: _Scope, push):
         """The static shape of what `push` pushes, built in a throwaway function of the
@@ -889,6 +920,11 @@ class Converter:
         with FuncGraph("probe", other.graph).as_default():
             value = self.value(_Scope(other.parent, self.structure.ctx[push.name]), push.input[1])
         return value.shape.as_list() if value.shape.ndims is not None else None
+
+
+def pure(ops) -> bool:
+    """Whether `ops` only compute their outputs from their inputs (or read shapes)."""
+    return all(not registry.lookup(op.type).effects.stateful for op in ops)
 
 
 def _grows(x) -> bool:

@@ -39,7 +39,7 @@ _HANDLE_TYPES = frozenset(
     {
         "TensorListReserve", "TensorListSetItem", "TensorListGetItem", "TensorListStack",
         "TensorListFromTensor", "TensorListLength", "TensorListElementShape",
-        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack",
+        "EmptyTensorList", "TensorListPushBack", "TensorListPopBack", "TensorListResize",
         "OptionalFromValue", "OptionalNone", "OptionalGetValue",
     }
 )  # fmt: skip
@@ -111,7 +111,7 @@ class Builder:
 
     def _if(self, node, inputs: list, name: str) -> list:
         then_f, else_f = self._function(node, "then_branch"), self._function(node, "else_branch")
-        then_fn, else_fn = self._branches([then_f, else_f], inputs[1:])
+        then_fn, else_fn = self._branches(node, [then_f, else_f], inputs[1:])
         return control_flow_ops.cond(
             _predicate(inputs[0]), then_fn, else_fn, strict=True, name=name
         )
@@ -119,12 +119,12 @@ class Builder:
     def _case(self, node, inputs: list, name: str) -> list:
         branches = [self.functions[f.name] for f in node.attr["branches"].list.func]
         index = inputs[0]
-        fns = self._branches(branches, inputs[1:])
+        fns = self._branches(node, branches, inputs[1:])
         pairs = [(math_ops.equal(index, k), fn) for k, fn in enumerate(fns[:-1])]
         default = fns[-1]  # TF: an index out of range runs the last branch
         return control_flow_ops.case(pairs, default=default, strict=True, name=name)
 
-    def _branches(self, fdefs: list, args: list) -> list:
+    def _branches(self, node, fdefs: list, args: list) -> list:
         """The branch functions of an If or Case. TF's gradient makes each branch return
         its intermediates as optionals, empty (`OptionalNone`) in the other branches:
         here an optional is its value, and an empty one zeros of that value's shape."""
@@ -147,12 +147,38 @@ class Builder:
             def fn():
                 results = self.call(get_default_graph(), fdef, args)
                 return [
-                    _optional_value(r, specs.get(k), flat.get(k)) for k, r in enumerate(results)
+                    self._empty(node, fdefs, k, args)
+                    if r is _NONE and not _fully_known(specs.get(k))
+                    else _optional_value(r, specs.get(k), flat.get(k))
+                    for k, r in enumerate(results)
                 ]
 
             return fn
 
         return [branch(f) for f in fdefs]
+
+    def _empty(self, node, fdefs: list, k: int, args: list) -> Tensor:
+        """An empty optional whose value's shape only the run tells (an unknown batch):
+        zeros shaped as the value output `k` of the branch that has one, built here for
+        its shape alone (so its ops must not touch state)."""
+        from flowgraph.framework.v1_control_flow import pure
+
+        graph = get_default_graph()
+        before = len(graph.get_operations())
+        for fdef in fdefs:
+            ret = fdef.ret[fdef.signature.output_arg[k].name]
+            value = self.call(graph, fdef, args, [ret], pruned=True)[0]
+            if isinstance(value, Tensor):
+                break
+        if not pure(graph.get_operations()[before:]):
+            raise errors.UnimplementedError(
+                None,
+                None,
+                f"{node.op} node '{node.name}': the value of its optional output {k} has a "
+                "shape known only when run, and ops that touch state (random ops, "
+                "assignments) compute it in the branch that has it.",
+            )
+        return array_ops.zeros_like(value)
 
     def _while(self, node, inputs: list, name: str) -> list:
         """TF's loop through `tf.while_loop`. Inputs its body passes through unchanged are
@@ -311,9 +337,9 @@ class Builder:
             )
         return array.write(self.counters[-1], value)
 
-    def call(self, graph, fdef, args: list, rets=None) -> list:
+    def call(self, graph, fdef, args: list, rets=None, pruned=False) -> list:
         """Builds the nodes of `fdef` in `graph` on `args`; returns its results (or the
-        values `rets` names)."""
+        values `rets` names; `pruned`: building only the nodes they need)."""
         if len(args) != len(fdef.signature.input_arg):
             raise errors.InvalidArgumentError(
                 None,
@@ -324,7 +350,8 @@ class Builder:
         values = {a.name: v for a, v in zip(fdef.signature.input_arg, args)}
         by_name = {nd.name: nd for nd in fdef.node_def}
         built: dict[str, list] = {}
-        for nd in _order(fdef.node_def, by_name):
+        roots = [by_name[r.split(":")[0]] for r in rets if r not in values] if pruned else None
+        for nd in _order(fdef.node_def if roots is None else roots, by_name):
             inputs = [self._value(r, values, built, by_name) for r in nd.input if r[0] != "^"]
             controls = [built[r[1:]] for r in nd.input if r[0] == "^" and r[1:] in built]
             controls = [c for c in controls if isinstance(c, Operation)]
@@ -416,6 +443,11 @@ def _optional_outputs(fdefs: list) -> set[int]:
             if ops.get(fdef.ret[arg.name].split(":")[0]) in ("OptionalFromValue", "OptionalNone"):
                 out.add(k)
     return out
+
+
+def _fully_known(specs) -> bool:
+    """Whether the (dtype, shape)s of an optional's values have fully known shapes."""
+    return specs is None or all(shape is not None and None not in shape for _, shape in specs)
 
 
 def _flat_size(specs: list):
@@ -610,6 +642,26 @@ def _element_shape(value):
     return [int(d) if d >= 0 else None for d in known]
 
 
+def _shrunk(node, array: TensorArray, size, name: str) -> TensorArray:
+    """`TensorListResize` to at most the list's length (TF's gradient of a list that grew
+    in a loop shrinks it each step of its `while_grad` loop, to a size only a run knows):
+    the list keeps its buffer and its elements from `size` on become zeros, what TF reads
+    from elements never set."""
+    buffer = array.flow
+    known, length = constant_value(size), None if buffer is None else _leading_dim(buffer)
+    if buffer is None or (known is not None and (length is None or int(known) > length)):
+        raise errors.UnimplementedError(
+            None, None, f"TensorListResize node '{node.name}': a list grows only as it is set."
+        )
+    keep = array_ops.sequence_mask(size, array_ops.shape(buffer)[0])
+    shrunk = array_ops.where(keep, buffer, array_ops.zeros_like(buffer), name=name)
+    return TensorArray(array.dtype, size=0).unstack(shrunk)
+
+
+def _leading_dim(tensor: Tensor):
+    return tensor.shape.as_list()[0] if tensor.shape.ndims else None
+
+
 def _tensor_list_op(node, inputs: list, name: str) -> list:
     op = node.op
     if op == "TensorListReserve":
@@ -673,4 +725,6 @@ def _tensor_list_op(node, inputs: list, name: str) -> list:
         return [array.stack(name=name)]
     if op == "TensorListLength":
         return [array.size(name=name)]
+    if op == "TensorListResize":
+        return [_shrunk(node, array, inputs[1], name)]
     return [array_ops.shape(array.read(0))]  # TensorListElementShape

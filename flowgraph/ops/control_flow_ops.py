@@ -249,6 +249,9 @@ def _functional_op(
         functions[key_name] = to_function(
             body.graph, body.arguments, results, args, writes, rng_position
         )
+    static_args = _static_arguments(functions) if op_type == "If" and not attrs.get("_host") else []
+    if static_args:  # a branch needs them when compiled
+        attrs["_static"] = builtins.tuple(offset + i for i in static_args)
     if isinstance(attrs.get("branches"), list):
         n = len(functions)
         attrs["branches"] = builtins.tuple(functions.pop(f"branch{i}") for i in range(n))
@@ -352,6 +355,18 @@ def cond(pred, true_fn=None, false_fn=None, strict=False, name=None, fn1=None, f
         cond_branch_values.track(op, [b.graph for b in bodies])  # TF1: usable outside
         result = control_flow_composites.restore(_pack_outputs(bodies[0], op, op.outputs))
         return result if strict else _unpack_singleton(result)
+
+
+def _static_arguments(functions: dict) -> list[int]:
+    """Positions of the arguments whose values static inputs of the `functions` need (a
+    branch reading a shape it is passed): the functional op gets them when compiled."""
+    from device.ir import static_closure
+
+    needed = set()
+    for fn in functions.values():
+        closure = static_closure(fn.graph.nodes)
+        needed |= {i for i, name in enumerate(fn.inputs) if name is not None and name in closure}
+    return sorted(needed)
 
 
 def _shapes_differ(bodies: list[_Body]) -> bool:
@@ -554,6 +569,7 @@ def while_loop(
         invariant = ()
         if not shapes_vary:  # a host loop (growing arrays) writes the shapes it yields
             invariant = _shape_writes(cond_body, loop_body, entries, stacked, yields=not host)
+            stacked = builtins.tuple((j, f) for j, f in stacked if j not in invariant)
         outs = [
             (e.tensor.dtype.base_dtype, inv if host else e.tensor.shape.merge_with(inv))
             for e, inv in zip(entries, invariants)
@@ -723,6 +739,8 @@ def _stacked_writes(cond_body: _Body, loop_body: _Body, counting) -> tuple:
         buffer, index, item = result.op.inputs
         only_write = buffer is arg and len(arg.consumers()) == 1
         if only_write and index is counter and not cond_body.arguments[j].consumers():
+            if not item.shape.is_fully_defined():  # the loop decides its buffer's shape:
+                mark_writes(result, "_deferred")  # the write, left unused, must trace too
             loop_body.results[j] = item  # the body now yields the element itself
             out.append((j, start))
     return builtins.tuple(out)
@@ -817,6 +835,10 @@ def _shape_writes(cond_body: _Body, loop_body: _Body, entries, stacked, yields: 
     out = []
     skip = {j for j, _ in stacked}
     for j, (e, arg, result) in enumerate(zip(entries, loop_body.arguments, loop_body.results)):
+        stacks = e.array is not None and (e.growing or e.array._stack)
+        if j in skip and stacks and yields and result.op.type in _SHAPES:  # what it stacks
+            out.append(j)
+            continue
         if e.array is None or j in skip or result is None or result.op.type != "DenseListSetItem":
             continue
         if not (e.growing or e.array._stack):  # else its unwritten elements must stay zeros

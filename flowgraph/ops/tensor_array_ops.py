@@ -83,6 +83,9 @@ class TensorArray:
 
     def size(self, name=None) -> Tensor:
         """The number of elements."""
+        if self._dynamic_size and self._buffer is not None and self._buffer.shape.ndims is None:
+            # growing in a loop run step by step from the host: as long as its buffer
+            return array_ops.shape(self._buffer, out_type=dtypes.int32, name=name)[0]
         static = _static_int(self._size)
         if static is not None:
             return convert_to_tensor(static, dtype=dtypes.int32, name=name or "size")

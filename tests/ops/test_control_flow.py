@@ -651,6 +651,51 @@ def test_dynamic_size_tensor_arrays(sess):
     assert sess.run(tested.size(), {x: xs[:1]}) == 1
 
 
+def test_a_growing_array_written_at_the_counter_with_an_unknown_batch(sess):
+    # its element shape is decided when the loop is compiled for the fed batch
+    x = tf.placeholder(tf.float32, [None, 3])
+    _, _, ta = tf.while_loop(
+        lambda i, h, ta: i < 4,
+        lambda i, h, ta: (i + 1, tf.tanh(h), ta.write(i, h)),
+        [0, x, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )
+    for batch in (2, 5):
+        xs = np.linspace(-1, 1, 3 * batch, dtype=np.float32).reshape(batch, 3)
+        want = [xs, np.tanh(xs), np.tanh(np.tanh(xs)), np.tanh(np.tanh(np.tanh(xs)))]
+        np.testing.assert_allclose(sess.run(ta.stack(), {x: xs}), want, rtol=1e-6)
+
+
+def test_a_cond_in_a_loop_reshapes_to_a_shape_computed_outside_it(sess):
+    # the branch's Reshape needs the shape when compiled: the If gets it as a static
+    # input, computed (by a host op) in the loop body
+    x = tf.placeholder(tf.float32, [None, 3])
+    p = tf.placeholder(tf.bool, [])
+
+    def body(i, h):
+        shape = tf.dynamic_stitch([[1], [0]], [[3], tf.shape(h)[:1]])
+        return i + 1, tf.cond(p, lambda: tf.reshape(tf.tanh(h), shape), lambda: h * 0.5)
+
+    _, h = tf.while_loop(lambda i, h: i < 3, body, [0, x])
+    xs = np.linspace(-1, 1, 6, dtype=np.float32).reshape(2, 3)
+    want = np.tanh(np.tanh(np.tanh(xs)))
+    np.testing.assert_allclose(sess.run(h, {x: xs, p: True}), want, rtol=1e-6)
+    np.testing.assert_allclose(sess.run(h, {x: xs[:1], p: False}), xs[:1] / 8)
+
+
+def test_a_growing_array_is_as_long_as_its_writes_inside_its_loop(sess):
+    # `ta.write(ta.size(), v)`: appended in a loop stepped from the host (TF: 1, 2, 4, 8, 16)
+    x = tf.placeholder(tf.float32, [])
+    v, ta = tf.while_loop(
+        lambda v, ta: v < 20.0,
+        lambda v, ta: (v * 2.0, ta.write(ta.size(), v)),
+        [x, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )
+    got, size = sess.run([ta.stack(), ta.size()], {x: 1.0})
+    np.testing.assert_array_equal(got, [1.0, 2.0, 4.0, 8.0, 16.0])
+    assert size == 5
+    np.testing.assert_array_equal(sess.run(ta.stack(), {x: 5.0}), [5.0, 10.0])
+
+
 def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):
     x = tf.placeholder(tf.float32, [None, 3])
     training = tf.placeholder_with_default(False, [])
