@@ -156,6 +156,12 @@ def test_a_tf_written_graph_def_imports_and_runs():
             ValueError,
             r"Attempted to map inputs that were not found in graph_def: \[z:0\]",
         ),
+        (
+            lambda gd: gd.node[1].attr["T"].__setattr__("type", tf.int32.as_datatype_enum),
+            {},
+            ValueError,  # TF's importer: a ValueError, not the TypeError of building an op
+            "Node 'y': Input 'input' of 'Identity' Op has type float32 that does not match",
+        ),
         (None, {"return_elements": ["y:3"]}, ValueError, "Requested return tensor 'y:3' not found"),
         (None, {"return_elements": ["q"]}, ValueError, "Requested return node 'q' not found"),
         (None, {"return_elements": "y"}, TypeError, "return_elements must be a list"),
