@@ -124,6 +124,20 @@ def test_map_that_returns_a_list_gets_a_tuple_and_unpacks_tuples():
         assert _values(ds) == [0, 3, 6]
 
 
+def test_map_function_is_traced_once_into_a_graph():
+    calls = []
+
+    def double(x):
+        calls.append(x)  # Python runs once, at graph building, on a symbolic tensor
+        return x * 2
+
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.range(5).map(double).repeat(2)
+        assert len(calls) == 1 and isinstance(calls[0], tf.Tensor)
+        assert _values(ds) == [0, 2, 4, 6, 8] * 2
+    assert len(calls) == 1
+
+
 def test_map_with_random_ops_draws_per_element():
     with tf.Graph().as_default():
         got = _values(tf.data.Dataset.range(50).map(lambda x: tf.random_uniform([])))
