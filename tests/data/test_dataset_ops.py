@@ -206,6 +206,25 @@ def test_batch_of_differently_shaped_elements_fails_at_run():
             _values(ds)
 
 
+def test_padding_to_a_smaller_size_is_data_loss_as_in_tf():
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.range(3).map(lambda x: tf.fill([x], x)).padded_batch(2, [1])
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            assert sess.run(nxt).tolist() == [[0], [1]]  # TF's first batch
+            with pytest.raises(
+                tf.errors.DataLossError,
+                match="Attempted to pad to a smaller size than the input element.",
+            ):
+                sess.run(nxt)
+
+
+def test_unbatch_of_scalar_components_fails_at_build():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="Cannot unbatch an input with scalar components."):
+            tf.data.Dataset.range(3).unbatch()
+
+
 def test_ignore_errors_skips_failing_elements():
     with tf.Graph().as_default():
         ds = tf.data.Dataset.from_tensor_slices([1.0, 0.0, 2.0]).map(
