@@ -438,3 +438,20 @@ def test_shape_lists_holding_int64_tensors_pack_as_int64():
             got = sess.run([filled, zeros, reshaped, tf.broadcast_to(1, [x])])
     assert got[0].tolist() == [3, 3, 3] and got[1].shape == (2, 3)
     assert got[2].tolist() == [[0, 1], [2, 3], [4, 5]] and got[3].tolist() == [1, 1, 1]
+
+
+def test_reshape_infers_a_minus_one_beside_a_zero_as_tf_does():
+    # TF 2.21's Reshape kernel: zero dims count on neither side, so [2, 0] -> [0, -1] is
+    # [0, 2]; a -1 that does not divide is TF's error text.
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None])
+        empty, split = tf.reshape(x, [0, -1]), tf.reshape(x, [5, -1])
+        with tf.Session() as sess:
+            assert sess.run(empty, {x: np.zeros((2, 0))}).shape == (0, 2)
+            assert sess.run(split, {x: np.zeros((5, 2))}).shape == (5, 2)
+            with pytest.raises(
+                tf.errors.InvalidArgumentError,
+                match="Input to reshape is a tensor with 24 values, but the requested shape "
+                "requires a multiple of 5",
+            ):
+                sess.run(split, {x: np.zeros((4, 6))})
