@@ -652,8 +652,25 @@ def _slice_bounds(shape, begin, size) -> list[tuple[int, int]]:
     return out
 
 
+def _check_slice_spec(begin_shape, size_shape, rank) -> None:
+    """TF's Slice shape function: `begin` and `size` are vectors of the input's rank."""
+    for vector in (begin_shape, size_shape):
+        if vector is not None and len(vector) != 1:
+            raise ValueError(f"Shape must be rank 1 but is rank {len(vector)}")
+    b, n = (None if v is None else v[0] for v in (begin_shape, size_shape))
+    if b is not None and n is not None and b != n:
+        raise ValueError(
+            f"Dimension 0 in both shapes must be equal, but are {b} and {n}. "
+            f"Shapes are [{b}] and [{n}]."
+        )
+    n = b if b is not None else n
+    if n is not None and rank is not None and n != rank:
+        raise ValueError(f"Shape must be rank {n} but is rank {rank}")
+
+
 def _slice_shape(specs, attrs, static_values):
     shape, begin, size = specs[0].shape, static_values[1], static_values[2]
+    _check_slice_spec(specs[1].shape, specs[2].shape, None if shape is None else len(shape))
     if size is None:
         n = specs[2].shape[0] if specs[2].shape else None
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
@@ -714,8 +731,24 @@ def _paddings(paddings, rank: int) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in p)
 
 
+def _check_paddings_spec(paddings_shape, rank) -> None:
+    """TF's Pad shape function: `paddings` is [rank of the input, 2]."""
+    if paddings_shape is None:
+        return
+    if len(paddings_shape) != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank {len(paddings_shape)}")
+    n, pair = paddings_shape
+    if pair is not None and pair != 2:
+        raise ValueError(f"Dimension must be 2 but is {pair}")
+    if n is not None and rank is not None and n != rank:
+        raise ValueError(f"Shape must be rank {n} but is rank {rank}")
+
+
 def _pad_shape(specs, attrs, static_values):
     shape, p = specs[0].shape, static_values[1]
+    _check_paddings_spec(specs[1].shape, None if shape is None else len(shape))
+    if p is not None and (np.asarray(p) < 0).any():
+        raise ValueError("Paddings must be non-negative")
     if p is None or shape is None:
         n = len(shape) if shape is not None else (specs[1].shape or (None,))[0]
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
