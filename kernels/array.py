@@ -112,8 +112,9 @@ def _reshape_shape(specs, attrs, static_values):
             f"otherwise negative: {target}"
         )
     shape = specs[0].shape
-    if shape is not None and None not in shape:
-        return _known_reshape(shape, target, specs[0].dtype)
+    if shape is not None and (None not in shape or 0 in shape):  # the input's size is known
+        size = 0 if 0 in shape else int(np.prod(shape, dtype=np.int64))
+        return _known_reshape(size, target, specs[0].dtype)
     known = int(np.prod([d for d in shape or () if d is not None], dtype=np.int64))
     size = int(np.prod(target, dtype=np.int64))
     if -1 not in target and shape is not None and known and size % known:
@@ -125,24 +126,42 @@ def _reshape_shape(specs, attrs, static_values):
     return [Spec(tuple(None if d == -1 else d for d in target), specs[0].dtype)]
 
 
-def _known_reshape(shape, target, dtype) -> list[Spec]:
-    size = int(np.prod(shape, dtype=np.int64))
-    wanted = int(np.prod(target, dtype=np.int64))
-    if -1 not in target and size != wanted:
+def _known_reshape(size: int, target, dtype) -> list[Spec]:
+    known = int(np.prod([d for d in target if d != -1], dtype=np.int64))
+    unknown = tuple(None if d == -1 else d for d in target)
+    if -1 not in target or known == 0:  # TF leaves a -1 beside a 0 unknown
+        if size != known and (size or -1 not in target):
+            raise ValueError(
+                f"Cannot reshape a tensor with {size} elements to shape "
+                f"{format_shape(unknown)} ({known} elements)"
+            )
+        return [Spec(unknown, dtype)]
+    if size % known:
+        raise ValueError(f"Dimension size must be evenly divisible by {known} but is {size}")
+    return [Spec(tuple(size // known if d == -1 else d for d in target), dtype)]
+
+
+def _inferred_target(shape: tuple, target: tuple) -> tuple:
+    """`target` with its -1 filled as TF's Reshape kernel does: beside a 0 in `target`,
+    zero dims count for neither side (a [2, 0] input to [0, -1] gives [0, 2])."""
+    if -1 not in target:
+        return target
+    zero = 0 in target
+    product = int(np.prod([d for d in target if d != -1 and (d or not zero)], dtype=np.int64))
+    elements = int(np.prod([d for d in shape if d or not zero], dtype=np.int64))
+    if 0 not in shape and elements % product:
         raise ValueError(
-            f"Cannot reshape a tensor with {size} elements to shape "
-            f"{format_shape(target)} ({wanted} elements)"
+            f"Input to reshape is a tensor with {elements} values, but the requested shape "
+            f"requires a multiple of {product}"
         )
-    if -1 in target and (wanted == 0 or size % -wanted):
-        return None  # jax's check and message for the -1 that cannot be inferred
-    return [Spec(tuple(size // -wanted if d == -1 else d for d in target), dtype)]
+    return tuple(elements // product if d == -1 else d for d in target)
 
 
 @register("Reshape", static=("shape",), shape=_reshape_shape)
 def reshape(tensor, shape):
-    target = tuple(int(d) for d in np.asarray(shape).reshape(-1))
+    target = _inferred_target(tensor.shape, tuple(int(d) for d in np.asarray(shape).reshape(-1)))
     size, wanted = int(np.prod(tensor.shape, dtype=np.int64)), int(np.prod(target, dtype=np.int64))
-    if -1 not in target and size != wanted:
+    if size != wanted:
         raise ValueError(
             f"Input to reshape is a tensor with {size} values, but the requested shape has {wanted}"
         )
@@ -178,7 +197,16 @@ def rank(input):
     return np.asarray(input.ndim, dtype=np.int32)
 
 
-@register("ExpandDims", static=("dim",))
+def _expand_dims_shape(specs, attrs, static_values):
+    rank = None if specs[0].shape is None else len(specs[0].shape)
+    if rank is not None and static_values[1] is not None:
+        a = int(np.asarray(static_values[1]).reshape(()))
+        if not -rank - 1 <= a <= rank:  # TF's build-time check, also for unknown dims
+            raise ValueError(f"dim {a} not in the interval [{-rank - 1}, {rank}].")
+    return None  # the generic inference gives the shape
+
+
+@register("ExpandDims", static=("dim",), shape=_expand_dims_shape)
 def expand_dims(input, dim):
     a = int(np.asarray(dim).reshape(()))
     rank = input.ndim
@@ -276,7 +304,7 @@ def transpose(x, perm):
 
 def _strided_slice_shape(specs, attrs, static_values):
     shape, spec = specs[0].shape, static_values[1:4]
-    if shape is None or None in shape or any(v is None for v in spec):
+    if shape is None or any(v is None for v in spec):
         return None  # the generic inference handles partial knowledge
     return [Spec(tuple(strided_slice_shape(shape, *spec, **attrs)), specs[0].dtype)]
 
@@ -624,8 +652,25 @@ def _slice_bounds(shape, begin, size) -> list[tuple[int, int]]:
     return out
 
 
+def _check_slice_spec(begin_shape, size_shape, rank) -> None:
+    """TF's Slice shape function: `begin` and `size` are vectors of the input's rank."""
+    for vector in (begin_shape, size_shape):
+        if vector is not None and len(vector) != 1:
+            raise ValueError(f"Shape must be rank 1 but is rank {len(vector)}")
+    b, n = (None if v is None else v[0] for v in (begin_shape, size_shape))
+    if b is not None and n is not None and b != n:
+        raise ValueError(
+            f"Dimension 0 in both shapes must be equal, but are {b} and {n}. "
+            f"Shapes are [{b}] and [{n}]."
+        )
+    n = b if b is not None else n
+    if n is not None and rank is not None and n != rank:
+        raise ValueError(f"Shape must be rank {n} but is rank {rank}")
+
+
 def _slice_shape(specs, attrs, static_values):
     shape, begin, size = specs[0].shape, static_values[1], static_values[2]
+    _check_slice_spec(specs[1].shape, specs[2].shape, None if shape is None else len(shape))
     if size is None:
         n = specs[2].shape[0] if specs[2].shape else None
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]
@@ -686,8 +731,24 @@ def _paddings(paddings, rank: int) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in p)
 
 
+def _check_paddings_spec(paddings_shape, rank) -> None:
+    """TF's Pad shape function: `paddings` is [rank of the input, 2]."""
+    if paddings_shape is None:
+        return
+    if len(paddings_shape) != 2:
+        raise ValueError(f"Shape must be rank 2 but is rank {len(paddings_shape)}")
+    n, pair = paddings_shape
+    if pair is not None and pair != 2:
+        raise ValueError(f"Dimension must be 2 but is {pair}")
+    if n is not None and rank is not None and n != rank:
+        raise ValueError(f"Shape must be rank {n} but is rank {rank}")
+
+
 def _pad_shape(specs, attrs, static_values):
     shape, p = specs[0].shape, static_values[1]
+    _check_paddings_spec(specs[1].shape, None if shape is None else len(shape))
+    if p is not None and (np.asarray(p) < 0).any():
+        raise ValueError("Paddings must be non-negative")
     if p is None or shape is None:
         n = len(shape) if shape is not None else (specs[1].shape or (None,))[0]
         return [Spec(None if n is None else (None,) * n, specs[0].dtype)]

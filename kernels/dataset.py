@@ -23,6 +23,7 @@ import numpy as np
 
 from kernels.errors import (
     CancelledError,
+    DataLossError,
     FailedPreconditionError,
     InvalidArgumentError,
     OpError,
@@ -697,11 +698,8 @@ def _pad_stack(column, padded_shape, value) -> np.ndarray:
     shape = tuple(n if d is None or d < 0 else d for d, n in zip(padded_shape, longest))
     for c in column:
         if any(a > s for a, s in zip(np.shape(c), shape)):
-            raise InvalidArgumentError(
-                None,
-                None,
-                f"Attempted to pad to a smaller size than the input element: "
-                f"{list(np.shape(c))} into {list(shape)}.",
+            raise DataLossError(  # TF's class and text
+                None, None, "Attempted to pad to a smaller size than the input element."
             )
     if len(ranks) > 1:
         raise InvalidArgumentError(None, None, "All elements in a batch must have the same rank")

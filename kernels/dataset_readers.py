@@ -7,6 +7,7 @@ next file, so `ignore_errors` skips the rest of a corrupt file.
 
 from __future__ import annotations
 
+import collections
 import gzip
 import io
 import itertools
@@ -200,25 +201,57 @@ class CsvRows(DatasetValue):
         self.options, self.defaults = options, defaults
 
     def iterate(self):
-        for name in self.filenames:
-            lines = _lines(name, self.compression, 1 if self.header else 0)
-            chunk = []
-            for line in lines:
-                chunk.append(line)
-                if len(chunk) == self._CHUNK:
-                    yield from self._rows(chunk)
-                    chunk = []
-            yield from self._rows(chunk)
+        return _CsvIterator(self)
 
-    def _rows(self, lines: list[bytes]):
+    def lines(self):
+        for name in self.filenames:
+            yield from _lines(name, self.compression, 1 if self.header else 0)
+
+    def rows(self, lines: list[bytes]) -> list:
+        """The rows of `lines`; where the chunk fails, decoded line by line, with each bad
+        line's error in its place."""
         lines = [line for line in lines if line]
         if not lines:
-            return
+            return []
+        try:
+            columns = self._decode(lines)
+        except InvalidArgumentError:
+            return [self._row(line) for line in lines]
+        return [tuple(c[i] for c in columns) for i in range(len(lines))]
+
+    def _row(self, line: bytes):
+        try:
+            return tuple(c[0] for c in self._decode([line]))
+        except InvalidArgumentError as e:  # TF's CSVDataset numbers no record
+            return InvalidArgumentError(None, None, e.message.replace(" in record 0", " in record"))
+
+    def _decode(self, lines: list[bytes]):
         records = np.empty(len(lines), _OBJECT)
         records[:] = lines
-        columns = parsing.decode_csv(records, *self.defaults, **self.options)
-        for i in range(len(lines)):
-            yield tuple(c[i] for c in columns)
+        return parsing.decode_csv(records, *self.defaults, **self.options)
+
+
+class _CsvIterator:
+    """The rows of `CsvRows`; a bad line raises in its own place and the rows after it
+    follow, as TF's CSVDataset (so `ignore_errors` drops that line alone)."""
+
+    def __init__(self, rows: CsvRows):
+        self.rows, self.lines = rows, rows.lines()
+        self.pending: collections.deque = collections.deque()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while not self.pending:
+            chunk = list(itertools.islice(self.lines, CsvRows._CHUNK))
+            if not chunk:
+                raise StopIteration
+            self.pending.extend(self.rows.rows(chunk))
+        row = self.pending.popleft()
+        if isinstance(row, OpError):
+            raise row
+        return row
 
 
 @_dataset_op("CSVDataset")

@@ -50,5 +50,7 @@ def dilation2d(input, filter, *, strides, rates, padding):
                 (1, sh, sw, 1),
             )
             value = window + filter[i, j]
-            out = value if out is None else jnp.maximum(out, value)
+            # TF's kernel keeps the first maximum in filter order (a later one must be
+            # greater), so at a tie the gradient goes to the first window, not split.
+            out = value if out is None else jnp.where(value > out, value, out)
     return out

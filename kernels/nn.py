@@ -28,7 +28,9 @@ def relu6(features):
 
 @register("Elu", shape=same_as_first)
 def elu(features):
-    return jnp.where(features > 0, features, jnp.expm1(features))
+    # < : at 0 the linear branch, so the slope there is 1 and its own derivative 0, as TF's
+    # EluGrad and EluGradGrad (which tests the output < 0).
+    return jnp.where(features < 0, jnp.expm1(features), features)
 
 
 @register("Selu", shape=same_as_first)

@@ -331,6 +331,9 @@ class Dataset:
 
     def unbatch(self):
         """Splits each element along its first dimension into separate elements."""
+        flat = structure.flatten(self._specs)
+        if any(s.shape.ndims == 0 for s in flat):
+            raise ValueError("Cannot unbatch an input with scalar components.")
         specs = structure.map_structure(
             lambda s: Spec(s.dtype, s.shape.with_rank_at_least(1)[1:], s.cls), self._specs
         )

@@ -166,6 +166,9 @@ def _default(value) -> Tensor:
     return convert_to_tensor(value)
 
 
+_ignore_errors = ignore_errors  # make_csv_dataset's argument of that name hides it
+
+
 def make_csv_dataset(
     file_pattern,
     batch_size,
@@ -186,9 +189,11 @@ def make_csv_dataset(
     sloppy=False,
     num_rows_for_inference=100,
     compression_type=None,
+    ignore_errors=False,
 ):
     """Batches of CSV rows as dicts of column name -> tensor (and a label), column types
-    inferred from the first rows when not given."""
+    inferred from the first rows when not given; with `ignore_errors`, rows that fail to
+    parse are dropped."""
     files = sorted(glob.glob(file_pattern)) if isinstance(file_pattern, str) else list(file_pattern)
     if not files:
         raise ValueError(f"No files match `file_pattern` {file_pattern}.")
@@ -217,7 +222,7 @@ def make_csv_dataset(
             return features
         return features, features.pop(label_name)
 
-    dataset = rows
+    dataset = rows.apply(_ignore_errors()) if ignore_errors else rows
     if shuffle:
         dataset = dataset.shuffle(shuffle_buffer_size, shuffle_seed)
     dataset = dataset.repeat(num_epochs).batch(batch_size).map(as_features)

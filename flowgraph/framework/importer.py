@@ -174,9 +174,8 @@ class _Importer:
         full_name = graph.unique_name(self.prefix + node.name)
         try:
             op = _build_op(graph, node.op, inputs, full_name + "/", attrs, strict=False)
-        except (ValueError, TypeError) as e:  # TF's importer names the node
-            cls = TypeError if isinstance(e, TypeError) else ValueError
-            raise cls(f"Node '{node.name}': {e}") from None
+        except (ValueError, TypeError) as e:  # TF's importer: a ValueError naming the node
+            raise ValueError(f"Node '{node.name}': {e}") from None
         _mark_refs(op, kernel)
         _refine_shapes(op, shapes)
         if node.device and graph is self.graph:

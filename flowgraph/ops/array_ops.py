@@ -77,13 +77,15 @@ def _with_static_dims(out: Tensor, shape: Tensor) -> Tensor:
 
 def shape_tensor(shape, name="Const") -> Tensor:
     """`shape` (a list, TensorShape, or tensor, possibly mixing ints and scalar tensors) as
-    an int32 tensor."""
+    an int32 tensor, or int64 where the list holds int64 tensors (as TF packs it)."""
     if isinstance(shape, Tensor):
         return shape
     if isinstance(shape, tensor_shape.TensorShape):
         shape = shape.as_list()
     if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
-        return stack([convert_to_tensor(d, dtype=dtypes.int32) for d in shape])
+        wide = any(isinstance(d, Tensor) and d.dtype.base_dtype == dtypes.int64 for d in shape)
+        dtype = dtypes.int64 if wide else dtypes.int32
+        return stack([convert_to_tensor(d, dtype=dtype) for d in shape])
     return constant(shape, dtype=dtypes.int32, name=name)
 
 

@@ -33,16 +33,17 @@ def sparse_placeholder(dtype, shape=None, name=None) -> SparseTensor:
     """
     rank = None if shape is None else len(shape)
     known = shape is not None and all(d is not None and d >= 0 for d in shape)
-    base = name or "Placeholder"
+
+    def named(part):  # TF's names: `name/values`, `name/indices`, `name/shape`
+        return None if name is None else f"{name}/{part}"
+
     if known:
-        dense_shape = convert_to_tensor(np.asarray(shape, np.int64), name=base + "/shape")
+        dense_shape = convert_to_tensor(np.asarray(shape, np.int64), name=named("shape"))
     else:
-        dense_shape = array_ops.placeholder(dtypes.int64, [rank], name=base + "_shape")
-    return SparseTensor(
-        array_ops.placeholder(dtypes.int64, [None, rank], name=base + "_indices"),
-        array_ops.placeholder(dtype, [None], name=base + "_values"),
-        dense_shape,
-    )
+        dense_shape = array_ops.placeholder(dtypes.int64, [rank], name=named("shape"))
+    values = array_ops.placeholder(dtype, [None], name=named("values"))
+    indices = array_ops.placeholder(dtypes.int64, [None, rank], name=named("indices"))
+    return SparseTensor(indices, values, dense_shape)
 
 
 def sparse_to_dense(

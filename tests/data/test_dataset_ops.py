@@ -124,6 +124,20 @@ def test_map_that_returns_a_list_gets_a_tuple_and_unpacks_tuples():
         assert _values(ds) == [0, 3, 6]
 
 
+def test_map_function_is_traced_once_into_a_graph():
+    calls = []
+
+    def double(x):
+        calls.append(x)  # Python runs once, at graph building, on a symbolic tensor
+        return x * 2
+
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.range(5).map(double).repeat(2)
+        assert len(calls) == 1 and isinstance(calls[0], tf.Tensor)
+        assert _values(ds) == [0, 2, 4, 6, 8] * 2
+    assert len(calls) == 1
+
+
 def test_map_with_random_ops_draws_per_element():
     with tf.Graph().as_default():
         got = _values(tf.data.Dataset.range(50).map(lambda x: tf.random_uniform([])))
@@ -190,6 +204,25 @@ def test_batch_of_differently_shaped_elements_fails_at_run():
         )
         with pytest.raises(tf.errors.InvalidArgumentError, match="BatchDatasetV2|batch"):
             _values(ds)
+
+
+def test_padding_to_a_smaller_size_is_data_loss_as_in_tf():
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.range(3).map(lambda x: tf.fill([x], x)).padded_batch(2, [1])
+        nxt = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            assert sess.run(nxt).tolist() == [[0], [1]]  # TF's first batch
+            with pytest.raises(
+                tf.errors.DataLossError,
+                match="Attempted to pad to a smaller size than the input element.",
+            ):
+                sess.run(nxt)
+
+
+def test_unbatch_of_scalar_components_fails_at_build():
+    with tf.Graph().as_default():
+        with pytest.raises(ValueError, match="Cannot unbatch an input with scalar components."):
+            tf.data.Dataset.range(3).unbatch()
 
 
 def test_ignore_errors_skips_failing_elements():

@@ -1,6 +1,8 @@
 """tf.data iterators: one-shot, initializable (fed parameters), reinitializable, feedable
 string handles, their errors, and a TFRecord pipeline feeding MonitoredTrainingSession."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -56,6 +58,61 @@ def test_initializable_iterator_with_fed_parameters():
                 sess.run(nxt)
             sess.run(it.initializer, {limit: 3})
             assert [sess.run(nxt) for _ in range(3)] == [0, 10, 20]
+
+
+def test_module_level_iterator_and_structure_functions_with_autotune():
+    assert tf.data.experimental.AUTOTUNE == tf.compat.v1.data.experimental.AUTOTUNE == -1
+    with tf.Graph().as_default():
+        autotuned = (
+            tf.data.Dataset.range(6)
+            .map(lambda x: x * 3, num_parallel_calls=tf.data.experimental.AUTOTUNE)
+            .prefetch(tf.data.experimental.AUTOTUNE)
+        )
+        limit = tf.placeholder(tf.int64, [])
+        pairs = tf.data.Dataset.range(limit).map(
+            lambda x: (x, {"s": tf.SparseTensor([[0]], [x], [2])})
+        )
+        data = tf.compat.v1.data
+        assert data.get_output_types(pairs) == (tf.int64, {"s": tf.int64})
+        assert data.get_output_classes(pairs) == (tf.Tensor, {"s": tf.SparseTensor})
+        assert data.get_output_shapes(pairs)[1]["s"].as_list() == [2]
+        one_shot = data.make_one_shot_iterator(autotuned).get_next()
+        it = data.make_initializable_iterator(pairs)
+        nxt = it.get_next()
+        with tf.Session() as sess:
+            assert [sess.run(one_shot) for _ in range(6)] == [0, 3, 6, 9, 12, 15]
+            sess.run(it.initializer, {limit: 2})
+            assert sess.run(nxt)[0] == 0
+            assert sess.run(nxt)[1]["s"].values.tolist() == [1]
+            with pytest.raises(tf.errors.OutOfRangeError):
+                sess.run(nxt)
+
+
+def test_a_get_next_waiting_for_input_does_not_hold_up_training_steps():
+    # The input is read outside the session's state lock: steps run while get_next waits.
+    release, reading = threading.Event(), threading.Event()
+
+    def slow_source():
+        reading.set()
+        assert release.wait(30)
+        yield from range(3)
+
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_generator(slow_source, tf.int64, []).map(lambda x: x * 2)
+        nxt = ds.prefetch(1).make_one_shot_iterator().get_next()
+        v = tf.Variable(0.0)
+        step = v.assign_add(1.0)
+        with tf.Session() as sess:
+            sess.run(v.initializer)
+            got = []
+            reader = threading.Thread(target=lambda: got.append(sess.run(nxt)))
+            reader.start()
+            assert reading.wait(30)
+            assert [sess.run(step) for _ in range(3)] == [1.0, 2.0, 3.0]
+            assert reader.is_alive()  # still waiting for its element
+            release.set()
+            reader.join(30)
+    assert not reader.is_alive() and got == [0]
 
 
 def test_uninitialized_iterator_is_a_failed_precondition_naming_it():

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import pathlib
+
 import numpy as np
 import pytest
 from google.protobuf import text_format
@@ -156,6 +159,12 @@ def test_a_tf_written_graph_def_imports_and_runs():
             ValueError,
             r"Attempted to map inputs that were not found in graph_def: \[z:0\]",
         ),
+        (
+            lambda gd: gd.node[1].attr["T"].__setattr__("type", tf.int32.as_datatype_enum),
+            {},
+            ValueError,  # TF's importer: a ValueError, not the TypeError of building an op
+            "Node 'y': Input 'input' of 'Identity' Op has type float32 that does not match",
+        ),
         (None, {"return_elements": ["y:3"]}, ValueError, "Requested return tensor 'y:3' not found"),
         (None, {"return_elements": ["q"]}, ValueError, "Requested return node 'q' not found"),
         (None, {"return_elements": "y"}, TypeError, "return_elements must be a list"),
@@ -197,6 +206,26 @@ def test_convert_variables_to_constants_freezes_trained_values():
         (y,) = tf.import_graph_def(frozen, return_elements=["loss:0"])
         with tf.Session() as sess:
             assert sess.run(y, {"import/x:0": FEED}) == expected
+
+
+def test_graph_util_freezes_a_training_meta_graph_tensorflow_wrote():
+    # TF 2.21's compat.v1 MetaGraph (resource variables, Adam) and checkpoint after 3 steps;
+    # the loss at that state is the first of TF's recorded next losses.
+    resume = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_checkpoints" / "resume"
+    data = json.loads((resume / "expected.json").read_text())
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(resume / (data["saved"] + ".meta")))
+        with tf.Session() as sess:
+            saver.restore(sess, str(resume / data["saved"]))
+            frozen = tf.graph_util.convert_variables_to_constants(
+                sess, graph.as_graph_def(), ["Mean"]
+            )
+    frozen = tf.graph_util.remove_training_nodes(tf.graph_util.extract_sub_graph(frozen, ["Mean"]))
+    assert not {n.op for n in frozen.node} & {"VariableV2", "VarHandleOp", "ReadVariableOp"}
+    with tf.Graph().as_default():
+        (loss,) = tf.import_graph_def(frozen, return_elements=["Mean:0"])
+        with tf.Session() as sess:
+            np.testing.assert_allclose(sess.run(loss), data["next_losses"][0], rtol=1e-5)
 
 
 def test_convert_variables_lists_pick_the_variables():

@@ -424,3 +424,34 @@ def test_tile_and_fills_pack_lists_mixing_ints_and_scalar_tensors():
     np.testing.assert_array_equal(got[0], [[1, 2]] * 3)
     np.testing.assert_array_equal(got[1], np.zeros([3, 2]))
     np.testing.assert_array_equal(got[2], np.ones([3, 3]))
+
+
+def test_shape_lists_holding_int64_tensors_pack_as_int64():
+    # TF packs `[x]` of an int64 `x` as an int64 shape; it was converted to int32 and refused.
+    with tf.Graph().as_default():
+        x = tf.constant(3, tf.int64)
+        filled, zeros = tf.fill([x], x), tf.zeros([2, x])
+        reshaped = tf.reshape(tf.range(6), [x, -1])
+        assert filled.op.inputs[0].dtype == tf.int64
+        assert zeros.shape.as_list() == [2, 3] and reshaped.shape.as_list() == [3, 2]
+        with tf.Session() as sess:
+            got = sess.run([filled, zeros, reshaped, tf.broadcast_to(1, [x])])
+    assert got[0].tolist() == [3, 3, 3] and got[1].shape == (2, 3)
+    assert got[2].tolist() == [[0, 1], [2, 3], [4, 5]] and got[3].tolist() == [1, 1, 1]
+
+
+def test_reshape_infers_a_minus_one_beside_a_zero_as_tf_does():
+    # TF 2.21's Reshape kernel: zero dims count on neither side, so [2, 0] -> [0, -1] is
+    # [0, 2]; a -1 that does not divide is TF's error text.
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, None])
+        empty, split = tf.reshape(x, [0, -1]), tf.reshape(x, [5, -1])
+        with tf.Session() as sess:
+            assert sess.run(empty, {x: np.zeros((2, 0))}).shape == (0, 2)
+            assert sess.run(split, {x: np.zeros((5, 2))}).shape == (5, 2)
+            with pytest.raises(
+                tf.errors.InvalidArgumentError,
+                match="Input to reshape is a tensor with 24 values, but the requested shape "
+                "requires a multiple of 5",
+            ):
+                sess.run(split, {x: np.zeros((4, 6))})

@@ -70,6 +70,20 @@ def test_sparse_placeholder_feeds(graph):
             sess.run(d, {sp: VALS})
 
 
+def test_sparse_placeholder_names_are_tfs(graph):
+    # TF's `name/values`, `name/indices`, `name/shape` (a Const when the shape is known).
+    named = tf.sparse_placeholder(tf.float32, [None, 3], name="sp")
+    assert [named.values.name, named.indices.name, named.dense_shape.name] == [
+        "sp/values:0", "sp/indices:0", "sp/shape:0",
+    ]  # fmt: skip
+    known = tf.sparse_placeholder(tf.float32, [2, 3], name="k")
+    assert known.dense_shape.op.type == "Const" and known.indices.shape.as_list() == [None, 2]
+    unnamed = tf.sparse_placeholder(tf.float32)
+    assert [unnamed.dense_shape.name, unnamed.values.name, unnamed.indices.name] == [
+        "Placeholder:0", "Placeholder_1:0", "Placeholder_2:0",
+    ]  # fmt: skip
+
+
 def test_sparse_to_dense(graph):
     out = tf.sparse_to_dense([1, 3], [5], [7, 8], default_value=-1)
     assert out.shape.as_list() == [5] and out.dtype == tf.int32

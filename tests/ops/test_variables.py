@@ -195,6 +195,23 @@ def test_an_update_donates_the_old_buffer(graph):
         assert sess.run(v)[0] == 1.0
 
 
+def test_a_training_step_donates_every_parameter_and_optimizer_slot(graph):
+    # No second copy of the parameters or the Adam slots lives on after a step.
+    x = tf.placeholder(tf.float32, [None, 8])
+    loss = tf.reduce_mean(tf.square(tf.layers.dense(tf.layers.dense(x, 16, tf.nn.relu), 2)))
+    step = tf.train.get_or_create_global_step()
+    train = tf.train.AdamOptimizer(0.01).minimize(loss, global_step=step)
+    feed = {x: np.ones((4, 8), np.float32)}
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, feed)  # the first step compiles
+        before = dict(sess._store.variables)
+        assert len(before) == 15  # 4 parameters, 8 slots, 2 beta powers, the step
+        sess.run(train, feed)
+        assert [name for name, value in before.items() if not value.is_deleted()] == []
+        assert sess.run(step) == 2
+
+
 def test_concurrent_assign_add_loses_no_update(graph):
     v = tf.Variable(0.0, name="counter")
     inc = v.assign_add(1.0)

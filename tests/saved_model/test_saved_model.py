@@ -69,6 +69,34 @@ def test_builder_with_two_meta_graphs_and_a_main_op(tmp_path):
         tf.saved_model.Builder(export_dir)
 
 
+def test_legacy_init_op_runs_after_the_restore_as_a_main_op(tmp_path):
+    export_dir = str(tmp_path / "model")
+    with tf.Graph().as_default(), tf.Session() as sess:
+        _model()
+        counter = tf.Variable(0, name="counter", trainable=False,
+                              collections=[tf.GraphKeys.LOCAL_VARIABLES])  # fmt: skip
+        sess.run(tf.global_variables_initializer())
+        legacy = tf.group(tf.local_variables_initializer(), tf.assign(counter, 7).op)
+        builder = tf.saved_model.builder.SavedModelBuilder(export_dir)
+        builder.add_meta_graph_and_variables(sess, ["serve"], legacy_init_op=legacy)
+        builder.save()
+    saved = read_saved_model(export_dir)
+    collections = saved.meta_graphs[0].collection_def
+    assert tf.saved_model.constants.MAIN_OP_KEY in collections  # where TF 2.x's builder puts it
+    with tf.Graph().as_default() as graph, tf.Session() as sess:
+        tf.saved_model.loader.load(sess, ["serve"], export_dir)
+        assert sess.run(graph.get_tensor_by_name("counter:0")) == 7
+    # Older TF1 builders wrote it to the `legacy_init_op` collection: the loader runs it too.
+    meta = saved.meta_graphs[0]
+    meta.collection_def[tf.saved_model.constants.LEGACY_INIT_OP_KEY].CopyFrom(
+        meta.collection_def.pop(tf.saved_model.constants.MAIN_OP_KEY)
+    )
+    pathlib.Path(export_dir, "saved_model.pb").write_bytes(saved.SerializeToString())
+    with tf.Graph().as_default() as graph, tf.Session() as sess:
+        tf.saved_model.loader.load(sess, ["serve"], export_dir)
+        assert sess.run(graph.get_tensor_by_name("counter:0")) == 7
+
+
 def test_missing_saved_model_is_an_os_error(tmp_path):
     assert not tf.saved_model.loader.maybe_saved_model_directory(str(tmp_path))
     with tf.Graph().as_default(), tf.Session() as sess:
