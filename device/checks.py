@@ -10,9 +10,10 @@ have run) the host reads the word and raises the first failed check's error with
 name and the line that made it. A run's last segment's word is read when the step ends,
 just before its fetches (`deferred`): the same wait, no host sync of its own (the flags,
 packed reports and quoted arrays were outputs of their own: +10% on an embedding step).
-Values fed from the host (indices, labels) are checked there instead (`HostChecks`): on
-XLA:CPU a check kernel, however small, changed how the step's kernels were spread over
-threads and cost more than its own time.
+Values fed from the host (indices, labels) are checked there instead, before the step is
+dispatched (`HostChecks`): on XLA:CPU a check kernel, however small, changed how the step's
+kernels were spread over threads and cost more than its own time; a failed host check runs
+nothing of the step (its variables keep their values).
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
@@ -182,15 +183,24 @@ def _packed(spec: _Spec) -> jax.Array:
     return _pack(jnp.any(bad), where, value, spec.bound, spec.quoted)
 
 
-def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...], bodies: bool = False):
+def raising(
+    fn: Callable[..., tuple],
+    nodes: tuple[Node, ...],
+    bodies: bool = False,
+    host: HostChecks | None = None,
+):
     """`fn`, whose outputs end with the error word of `nodes` (`reports`) and, with
     `bodies`, the error value of the checks inside its bodies (`checking_bodies`), returning
     its other outputs and raising the first failed check's error after it has run: at once,
-    or inside `deferred()` when that settles (no host sync of its own)."""
+    or inside `deferred()` when that settles (no host sync of its own). Where `host` checks
+    the nodes before the step (`HostChecks.on_host`), `fn` returns its outputs alone.
+    `raising(...).raises_checks()`: whether its errors still wait for the step."""
     tail = bool(nodes) + bodies
 
     def call(*args):
         outs = fn(*args)
+        if host is not None and host.on_host:
+            return outs
         pending = _local.__dict__.get("pending")
         if pending is None:
             _raise_any(nodes, outs[-tail:])
@@ -198,6 +208,7 @@ def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...], bodies: bool = Fa
             pending.append((nodes, outs[-tail:]))
         return outs[:-tail]
 
+    call.raises_checks = (lambda: not host.on_host) if host is not None else (lambda: True)
     return call
 
 
@@ -267,57 +278,72 @@ def _error(node: Node, position, value, bound, details: tuple) -> errors.OpError
 # thunk ready at the step's start; the thunk executor then ran the step's rest on a pool
 # thread while the caller waited: two thread hand-offs a step, +5-13% on a 0.7 ms embedding
 # step (`benchmarks/checks_profile.py`). Indices fed from the host are read there in a few
-# microseconds instead, and the step compiles no check at all.
+# microseconds instead, before the step is dispatched: the step compiles no check and
+# returns no error word, and its segment takes the executor's plain path. A failed check
+# raises before the step runs, so it changes no variable (as TF's failing op stops its step).
 
 
 class HostChecks:
     """The checks of a segment whose watched nodes all read their indices (or divisors)
     straight from its inputs. When the first call gives those inputs as numpy arrays (fed
-    from the host), the segment's function is traced without checks, and after each step
-    numpy reads them: the word is zero, or on a failed step the one the compiled checks
-    would have made (`_packed` over the same values). Inputs given on a device at the first
-    call keep the compiled checks."""
+    from the host), the segment's function is traced without checks, and before each step
+    numpy reads them; a failed check raises the error the compiled checks would have
+    (its word made by `_packed` over the same values). Inputs given on a device at the
+    first call keep the compiled checks."""
 
     def __init__(self, nodes: tuple[Node, ...], inputs: Sequence, n_state: int):
+        self.nodes = nodes
         self.positions = tuple(n_state + list(inputs).index(_checked_edge(n)) for n in nodes)
         self.arity = n_state + len(inputs)
         self.on_host: bool | None = None  # decided by the first call
         self.statics: dict[tuple, tuple] = {}  # a trace's argument shapes -> its nodes' specs
+        self._tracing = threading.local()  # `args`: the values of a call being traced
 
     def record(self, args: Sequence, specs: list) -> None:
-        """Keeps what a trace knows of each node's check: its bound and kind."""
-        key = _shapes(args[: self.arity])
-        self.statics[key] = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
+        """Keeps what a trace knows of each node's check (its bound and kind), and checks
+        the values of the call that traces (raising, the step is neither compiled nor run)."""
+        statics = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
+        self.statics[_shapes(args[: self.arity])] = statics
+        values = self._tracing.__dict__.get("args")
+        if values is not None:
+            self._check(statics, values)
 
-    def wrap(self, fn: Callable[..., tuple], stateful: bool) -> Callable[..., tuple]:
-        """`fn`, its outputs (the first of its (outputs, writes, keys) if `stateful`)
-        ending with the error word of the host checks."""
+    def wrap(self, fn: Callable[..., tuple]) -> Callable[..., tuple]:
+        """`fn`, raising a failed check's error before it runs."""
 
         def call(*args):
             if self.on_host is None:
                 self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
             if not self.on_host:
                 return fn(*args)
-            # Read before the step is dispatched: read while it ran beside the caller, the
-            # reductions slowed it (+10% on an embedding step). A new trace reads after.
-            key = _shapes(args[: self.arity])
-            word = self._word(self.statics[key], args) if key in self.statics else None
-            result = fn(*args)
-            if word is None:
-                word = self._word(self.statics[key], args)
-            return (result[0] + (word,), *result[1:]) if stateful else result + (word,)
+            statics = self.statics.get(_shapes(args[: self.arity]))
+            if statics is not None:
+                self._check(statics, args)
+                return fn(*args)
+            self._tracing.args = args  # a new trace: `record` checks them
+            try:
+                return fn(*args)
+            finally:
+                self._tracing.args = None
 
         return call
 
-    def _word(self, statics: tuple, args: Sequence) -> np.ndarray:
+    def _check(self, statics: tuple, args: Sequence) -> None:
         values = [np.asarray(args[p]) for p in self.positions]
-        if not any(_host_failed(v, *s[:3]) for v, s in zip(values, statics)):
-            return _GOOD
+        if any(_host_failed(v, *s[:3]) for v, s in zip(values, statics)):
+            _raise_failed(self.nodes, _host_word(statics, values))
+
+
+def _host_word(statics: tuple, values: list) -> np.ndarray:
+    """The error word the compiled checks make from `values` (`reports`); computed now,
+    even while the segment is being traced (`HostChecks.record`)."""
+    with jax.ensure_compile_time_eval():
         specs = [
             _Spec(jnp.asarray(v), bound, tuples, padded, (v,) if quotes else ())
             for v, (bound, tuples, padded, quotes) in zip(values, statics)
         ]
-        return np.asarray(jnp.concatenate([jnp.ones(1, jnp.int32)] + [_packed(s) for s in specs]))
+        word = jnp.concatenate([jnp.ones(1, jnp.int32)] + [_packed(s) for s in specs])
+    return np.asarray(word)
 
 
 def _shapes(values: Sequence) -> tuple:
@@ -333,8 +359,6 @@ def host_checks(nodes: tuple[Node, ...], inputs: Sequence, n_state: int) -> Host
 
 
 _HOST = (np.ndarray, np.generic)
-_GOOD = np.zeros(1, np.int32)
-_GOOD.flags.writeable = False
 
 
 def _checked_edge(node: Node):
