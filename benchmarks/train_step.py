@@ -238,15 +238,22 @@ def checks_cost(label, make_step, steps: int, repeats: int) -> None:
     session a side gave 1.23x (the first made was slower), orders where two sessions
     stepped twice in a row gave their 10th percentiles 0.65-0.73x. Prints the median and
     the 10th percentile of the single steps' times: on a busy machine the low percentile
-    shows the cost of the step itself, the median mostly the waits for a core."""
+    shows the cost of the step itself, the median mostly the waits for a core. Then the
+    medians of the CPU time a step took: the calling thread's (dispatch, host checks and,
+    on XLA:CPU, the kernels it runs itself) and the process's (all threads), which other
+    jobs on the machine change far less than wall time."""
     made = [(name, _made_under(make_step, name)) for name in ("on", "off", "off", "on")]
     times = {"on": [], "off": []}
+    thread = {"on": [], "off": []}
+    process = {"on": [], "off": []}
     losses = {}
     for i in range(steps * repeats):
         for name, step in made[i % 4 :] + made[: i % 4]:
-            start = time.perf_counter()
+            cpu, own, start = time.process_time(), time.thread_time(), time.perf_counter()
             losses[name] = float(step())
             times[name].append((time.perf_counter() - start) * 1e3)
+            thread[name].append((time.thread_time() - own) * 1e3)
+            process[name].append((time.process_time() - cpu) * 1e3)
     on, off = (np.percentile(times[n], [50, 10]) for n in ("on", "off"))
     print(
         f"{label}: checks on {on[0]:8.3f} ms/step, off {off[0]:8.3f} ms/step (medians of "
@@ -255,6 +262,13 @@ def checks_cost(label, make_step, steps: int, repeats: int) -> None:
         f"{losses['on']:.6f} vs {losses['off']:.6f}",
         flush=True,
     )
+    for kind, cpu in (("calling thread", thread), ("process (all threads)", process)):
+        on_ms, off_ms = (statistics.median(cpu[n]) for n in ("on", "off"))
+        print(
+            f"{label}: CPU ms/step, {kind}: on {on_ms:.3f}, off {off_ms:.3f}; "
+            f"ratio {on_ms / off_ms:.3f}x",
+            flush=True,
+        )
 
 
 def _made_under(make_step, checks: str):

@@ -303,7 +303,7 @@ class HostChecks:
         """Keeps what a trace knows of each node's check (its bound and kind), and checks
         the values of the call that traces (raising, the step is neither compiled nor run)."""
         statics = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
-        self.statics[_shapes(args[: self.arity])] = statics
+        self.statics[_shapes(args, self.arity)] = statics
         values = self._tracing.__dict__.get("args")
         if values is not None:
             self._check(statics, values)
@@ -316,7 +316,7 @@ class HostChecks:
                 self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
             if not self.on_host:
                 return fn(*args)
-            statics = self.statics.get(_shapes(args[: self.arity]))
+            statics = self.statics.get(_shapes(args, self.arity))
             if statics is not None:
                 self._check(statics, args)
                 return fn(*args)
@@ -329,9 +329,12 @@ class HostChecks:
         return call
 
     def _check(self, statics: tuple, args: Sequence) -> None:
-        values = [np.asarray(args[p]) for p in self.positions]
-        if any(_host_failed(v, *s[:3]) for v, s in zip(values, statics)):
-            _raise_failed(self.nodes, _host_word(statics, values))
+        # Run first after the previous step, this code finds the caches cold: it is kept to
+        # a few C calls (numpy's reductions cost twice as much there as argmax).
+        for p, (bound, tuples, padded, _) in zip(self.positions, statics):
+            if _host_failed(np.asarray(args[p]), bound, tuples, padded):
+                values = [np.asarray(args[p]) for p in self.positions]
+                _raise_failed(self.nodes, _host_word(statics, values))
 
 
 def _host_word(statics: tuple, values: list) -> np.ndarray:
@@ -346,8 +349,9 @@ def _host_word(statics: tuple, values: list) -> np.ndarray:
     return np.asarray(word)
 
 
-def _shapes(values: Sequence) -> tuple:
-    return tuple(getattr(v, "shape", ()) for v in values)
+def _shapes(values: Sequence, n: int) -> tuple:
+    """The shapes of the first `n` of `values`."""
+    return tuple([getattr(v, "shape", ()) for v in values[:n]])
 
 
 def host_checks(nodes: tuple[Node, ...], inputs: Sequence, n_state: int) -> HostChecks | None:
@@ -369,18 +373,20 @@ def _host_failed(indices: np.ndarray, bound: tuple, tuples: bool, padded: bool) 
     """`_bad(...).any()` in numpy."""
     if indices.size == 0:
         return False
+    if bound and not (tuples or padded):  # indices: their largest, negative ones read unsigned
+        unsigned = indices.view(_UNSIGNED[indices.itemsize])
+        return unsigned.item(unsigned.argmax()) >= bound[0]  # argmax: a flat index
     if not bound:
         return not indices.all()
     if tuples:
         k = indices.shape[-1]
         rows = indices.reshape(-1, k)
         return bool(((rows < 0) | (rows >= np.asarray(bound[:k]))).any())
-    if padded:
-        bad = (indices < 0) | (indices >= bound[0])
-        return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
-    if indices.dtype.kind == "i":  # negative ones read unsigned are past any bound: one pass
-        indices = indices.view(f"u{indices.itemsize}")
-    return bool(indices.max() >= bound[0])
+    bad = (indices < 0) | (indices >= bound[0])  # padded: the largest integer is padding
+    return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
+
+
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
 
 
 # -- checks inside bodies ----------------------------------------------------------------------
