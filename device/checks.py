@@ -289,7 +289,12 @@ class HostChecks:
     from the host), the segment's function is traced without checks, and before each step
     numpy reads them; a failed check raises the error the compiled checks would have
     (its word made by `_packed` over the same values). Inputs given on a device at the
-    first call keep the compiled checks."""
+    first call keep the compiled checks.
+
+    A check's bound is a shape the trace knew. While one trace is known (the common case)
+    a call that does not trace again has its argument shapes, and is checked with its
+    bounds without reading the shapes (20 state arguments' take several microseconds); a
+    call that traces anew is checked by the trace (`record`)."""
 
     def __init__(self, nodes: tuple[Node, ...], inputs: Sequence, n_state: int):
         self.nodes = nodes
@@ -297,13 +302,15 @@ class HostChecks:
         self.arity = n_state + len(inputs)
         self.on_host: bool | None = None  # decided by the first call
         self.statics: dict[tuple, tuple] = {}  # a trace's argument shapes -> its nodes' specs
-        self._tracing = threading.local()  # `args`: the values of a call being traced
+        self._only: tuple | None = None  # the specs of the one trace, while there is one
+        self._tracing = threading.local()  # `args`: the values of the call under way
 
     def record(self, args: Sequence, specs: list) -> None:
         """Keeps what a trace knows of each node's check (its bound and kind), and checks
         the values of the call that traces (raising, the step is neither compiled nor run)."""
         statics = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
         self.statics[_shapes(args, self.arity)] = statics
+        self._only = statics if len(self.statics) == 1 else None
         values = self._tracing.__dict__.get("args")
         if values is not None:
             self._check(statics, values)
@@ -316,11 +323,12 @@ class HostChecks:
                 self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
             if not self.on_host:
                 return fn(*args)
-            statics = self.statics.get(_shapes(args, self.arity))
-            if statics is not None:
-                self._check(statics, args)
-                return fn(*args)
-            self._tracing.args = args  # a new trace: `record` checks them
+            only = self._only
+            if only is None or self._failed(only, args):  # several traces, or to be sure
+                statics = self.statics.get(_shapes(args, self.arity))
+                if statics is not None:  # else a new trace: `record` checks
+                    self._check(statics, args)
+            self._tracing.args = args
             try:
                 return fn(*args)
             finally:
@@ -328,13 +336,18 @@ class HostChecks:
 
         return call
 
-    def _check(self, statics: tuple, args: Sequence) -> None:
+    def _failed(self, statics: tuple, args: Sequence) -> bool:
         # Run first after the previous step, this code finds the caches cold: it is kept to
         # a few C calls (numpy's reductions cost twice as much there as argmax).
         for p, (bound, tuples, padded, _) in zip(self.positions, statics):
             if _host_failed(np.asarray(args[p]), bound, tuples, padded):
-                values = [np.asarray(args[p]) for p in self.positions]
-                _raise_failed(self.nodes, _host_word(statics, values))
+                return True
+        return False
+
+    def _check(self, statics: tuple, args: Sequence) -> None:
+        if self._failed(statics, args):
+            values = [np.asarray(args[p]) for p in self.positions]
+            _raise_failed(self.nodes, _host_word(statics, values))
 
 
 def _host_word(statics: tuple, values: list) -> np.ndarray:

@@ -178,3 +178,19 @@ def test_a_failed_check_of_fed_ids_runs_nothing_and_leaves_the_variables(first):
         table_value, count = sess.run([table, steps])
     np.testing.assert_array_equal(table_value[3], before[0][3] - 1.0)  # two rows of 0.5
     assert count == before[1] + 1
+
+
+def test_ids_bad_only_for_the_last_trace_s_bounds_pass_with_new_shapes():
+    # One trace known: its bounds check a call without reading the shapes; ids they reject
+    # are checked again with the bounds of the call's own shapes (a new trace's).
+    tf.reset_default_graph()
+    params = tf.placeholder(tf.float32, [None])
+    ids = tf.placeholder(tf.int32, [None])
+    rows = tf.gather(params, ids)
+    short, long = np.arange(3, dtype=np.float32), np.arange(5, dtype=np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(rows, {params: short, ids: [2, 0]}), [2, 0])
+        np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [4, 0]}), [4, 0])
+        np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [3, 1]}), [3, 1])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not in"):
+            sess.run(rows, {params: short, ids: [3, 1]})
