@@ -17,7 +17,7 @@ fed values are checked on the host (`device.checks.HostChecks`) their kernels ar
 unchecked steps' (embedding 1.15 runs a step on, 1.11 off; CNN 5.95 / 5.72, was 7.05).
 
 Then (`--host`, alone) the host side: the calling thread's CPU time per step, checks on and
-off, alternating, and that of the host checks alone (`HostChecks._check`), timed inside the
+off, alternating, and that of the host checks alone (`HostChecks._failed`), timed inside the
 loop. Found with it (loaded 2-core machine): the host check of the MLP's 128 labels took
 ~50 us of CPU in the loop where the same call alone takes ~3 us. Whatever runs first after
 a step finds the caches cold (the step's buffers evicted them; no page faults: sleeping
@@ -97,7 +97,7 @@ def host_report(label: str, make, steps: int) -> None:
     """Caller-thread CPU us per step, checks on and off alternating, and of the host checks
     inside the checked steps."""
     on, off = _built(make, "1"), _built(make, "0")
-    spent, real = [], checks.HostChecks._check
+    spent, real = [], checks.HostChecks._failed
 
     def timed(self, statics, args):
         start = time.thread_time()
@@ -107,7 +107,7 @@ def host_report(label: str, make, steps: int) -> None:
             spent.append(time.thread_time() - start)
 
     cpu = {"on": [], "off": []}
-    checks.HostChecks._check = timed
+    checks.HostChecks._failed = timed
     try:
         for i in range(steps):
             for side, step in (("on", on), ("off", off))[:: 1 if i % 2 else -1]:
@@ -115,7 +115,7 @@ def host_report(label: str, make, steps: int) -> None:
                 step()
                 cpu[side].append(time.thread_time() - start)
     finally:
-        checks.HostChecks._check = real
+        checks.HostChecks._failed = real
     on_us, off_us, check_us = (statistics.median(v) * 1e6 for v in (*cpu.values(), spent))
     print(
         f"{label} calling thread's CPU us/step: on {on_us:7.1f}, off {off_us:7.1f} "
