@@ -152,7 +152,7 @@ def _eager(
     """The segment run node by node with jit off, so that a cond runs its taken branch
     only: for a step where a variable read lazily (`_lazy`) is unset. Its value is an
     `Unset`, which fails the op of a body that reads it, as TF fails that op."""
-    word = (np.zeros(1, np.int32),) * bool(watched)  # no check failed
+    tail = (np.zeros(1, np.int32),) * bool(watched) + (None,) * bodies  # no check failed
 
     def run(*args):
         context, args = (args[:1], args[1:]) if host else ((RunContext(),), args)
@@ -161,8 +161,8 @@ def _eager(
             for node in segment.nodes:
                 _run_timed(node, frame)
         outs, values, keys = _results(frame, segment, use)
-        if not (host or (checker is not None and checker.on_host)):  # its checks' outputs
-            outs += word + (None,) * bodies
+        if not (host or (checker is not None and checker.on_host)):  # `checks.raising` drops it
+            outs += tail
         return outs, tuple(map(_to_device, values)), keys
 
     return run
