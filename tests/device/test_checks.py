@@ -194,3 +194,15 @@ def test_ids_bad_only_for_the_last_trace_s_bounds_pass_with_new_shapes():
         np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [3, 1]}), [3, 1])
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not in"):
             sess.run(rows, {params: short, ids: [3, 1]})
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint32])
+@pytest.mark.parametrize("size", [1, checks._FEW, checks._FEW + 1, 1000])  # read by CPython, numpy
+def test_the_host_finds_the_indices_the_compiled_check_finds_bad(dtype, size):
+    rng = np.random.default_rng(size)
+    low = -3 if np.dtype(dtype).kind == "i" else 0
+    for bound in (100, 127, 300):
+        values = rng.integers(low, bound + 2, size).astype(dtype)
+        for indices in (values, values.reshape(1, -1), values[::-1], np.zeros_like(values)):
+            expected = bool(np.asarray(checks._bad(checks._Spec(indices, (bound,)))).any())
+            assert checks._host_failed(indices, (bound,), False, False) == expected
