@@ -15,6 +15,21 @@ went to a pool thread while the caller waited. Barriers (`lax.optimization_barri
 not reorder it: XLA:CPU builds the thunk graph from buffer uses only. Since these steps'
 fed values are checked on the host (`device.checks.HostChecks`) their kernels are the
 unchecked steps' (embedding 1.15 runs a step on, 1.11 off; CNN 5.95 / 5.72, was 7.05).
+
+Then (`--host`, alone) the host side: the calling thread's CPU time per step, checks on and
+off, alternating, and that of the host checks alone (`HostChecks._failed`), timed inside the
+loop. Found with it (loaded 2-core machine): the host check of the MLP's 128 labels took
+~50 us of CPU in the loop where the same call alone takes ~3 us. Whatever runs first after
+a step finds the caches cold (the step's buffers evicted them; no page faults: sleeping
+2 ms before it did not help), and numpy's reduction machinery is cold code the unchecked
+step never runs: `max` there cost twice what `argmax` does (used since), and 128 labels
+read through a buffer view by CPython 24 us against argmax's 29 (medians, A/B in the
+loop). The checked step had also left the executor's direct path and returned an error
+word (`raising`, `deferred`): since the host checks run before the step and raise there,
+it takes the unchecked step's path. callgrind, instructions a step outside the kernels
+(which are the same): embedding, checks on against off, +30k (of which the scan of the
+8,192 ids 8.5k; before: +87k, though its on side read its feeds in place where off copied
+them, 34k); the MLP's host path +14k (the argument shapes it no longer reads cost 29k).
 """
 
 from __future__ import annotations
@@ -25,11 +40,14 @@ import glob
 import os
 import statistics
 import tempfile
+import time
 
 import jax
 import numpy as np
 import train_step as ts
 from cnn_model import cnn_batch, cnn_initial_weights
+
+from device import checks
 
 
 def _built(make, checks: str):
@@ -79,14 +97,49 @@ def _is_thunk(name: str) -> bool:
     return not name.startswith(("$", "end: ", "ThunkExecutor", "Pjit", "Common", "Handle"))
 
 
+def host_report(label: str, make, steps: int) -> None:
+    """Caller-thread CPU us per step, checks on and off alternating, and of the host checks
+    inside the checked steps."""
+    on, off = _built(make, "1"), _built(make, "0")
+    spent, real = [], checks.HostChecks._failed
+
+    def timed(self, statics, args):
+        start = time.thread_time()
+        try:
+            return real(self, statics, args)
+        finally:
+            spent.append(time.thread_time() - start)
+
+    cpu = {"on": [], "off": []}
+    checks.HostChecks._failed = timed
+    try:
+        for i in range(steps):
+            for side, step in (("on", on), ("off", off))[:: 1 if i % 2 else -1]:
+                start = time.thread_time()
+                step()
+                cpu[side].append(time.thread_time() - start)
+    finally:
+        checks.HostChecks._failed = real
+    on_us, off_us, check_us = (statistics.median(v) * 1e6 for v in (*cpu.values(), spent))
+    print(
+        f"{label} calling thread's CPU us/step: on {on_us:7.1f}, off {off_us:7.1f} "
+        f"(ratio {on_us / off_us:.3f}x); the host checks in the loop {check_us:5.1f}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--host", action="store_true", help="time the host side instead")
     args = parser.parse_args()
     x, y = ts.batch()
-    report(
-        "(a) mlp feed ", lambda: ts.flowgraph_step(ts.initial_weights(), x, y, False), args.steps
-    )
+    mlp = lambda: ts.flowgraph_step(ts.initial_weights(), x, y, False)  # noqa: E731
+    if args.host:
+        host_report("(a) mlp feed ", mlp, args.steps * 5)
+        host_report("(d) embedding", ts.embedding_step, args.steps * 10)
+        return
+    report("(a) mlp feed ", mlp, args.steps)
     cx, cy = cnn_batch()
     report("(c) cnn feed ", lambda: ts.cnn_flowgraph_step(cnn_initial_weights(), cx, cy), 40)
     report("(d) embedding", ts.embedding_step, args.steps)

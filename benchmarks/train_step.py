@@ -20,8 +20,10 @@ entropy, plain SGD (sparse updates of the table).
 `--model checks` times the compiled-in run-time checks (`device/checks.py`: indices,
 labels, integer divisors): each of the MLP (fed), CNN and embedding steps in two sessions,
 checks on and `FLOWGRAPH_CHECKS=0`, alternating step by step; prints the ratios on/off of
-the median and of the 10th percentile. These steps feed their ids and labels from the host,
-so their checks run there, before each step (`checks_profile.py` shows the steps' kernels).
+the median and of the 10th percentile, and of the CPU time per step. These steps feed their
+ids and labels from the host, so their checks run there, before each step
+(`checks_profile.py` shows the steps' kernels); every session of a step is fed the same
+arrays, aligned so that jax reads them in place (`_aligned`).
 
 Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
@@ -89,7 +91,7 @@ def flowgraph_step(weights, x_value, y_value, resident: bool):
     fetches = [train, loss]
     if resident:
         return lambda: sess.run(fetches)[1]
-    feed = {x: x_value, y: y_value.astype(np.int32)}
+    feed = {x: x_value, y: np.asarray(y_value, np.int32)}
     return lambda: sess.run(fetches, feed)[1]
 
 
@@ -207,10 +209,13 @@ def cnn_jax_step(weights, x_value, y_value):
 VOCAB, DIM, IDS = 50000, 64, (256, 32)
 
 
-def embedding_step():
+def embedding_step(feeds: tuple[np.ndarray, np.ndarray] | None = None):
+    """The step, fed `feeds` (ids, labels) or its own."""
     rng = np.random.default_rng(2)
     ids_value = rng.integers(0, VOCAB, IDS).astype(np.int32)
     labels_value = rng.integers(0, 10, IDS[0]).astype(np.int32)
+    if feeds is not None:
+        ids_value, labels_value = feeds
     graph = tf.Graph()
     with graph.as_default():
         ids = tf.placeholder(tf.int32, [None, IDS[1]], name="ids")
@@ -238,15 +243,22 @@ def checks_cost(label, make_step, steps: int, repeats: int) -> None:
     session a side gave 1.23x (the first made was slower), orders where two sessions
     stepped twice in a row gave their 10th percentiles 0.65-0.73x. Prints the median and
     the 10th percentile of the single steps' times: on a busy machine the low percentile
-    shows the cost of the step itself, the median mostly the waits for a core."""
+    shows the cost of the step itself, the median mostly the waits for a core. Then the
+    medians of the CPU time a step took: the calling thread's (dispatch, host checks and,
+    on XLA:CPU, the kernels it runs itself) and the process's (all threads), which other
+    jobs on the machine change far less than wall time."""
     made = [(name, _made_under(make_step, name)) for name in ("on", "off", "off", "on")]
     times = {"on": [], "off": []}
+    thread = {"on": [], "off": []}
+    process = {"on": [], "off": []}
     losses = {}
     for i in range(steps * repeats):
         for name, step in made[i % 4 :] + made[: i % 4]:
-            start = time.perf_counter()
+            cpu, own, start = time.process_time(), time.thread_time(), time.perf_counter()
             losses[name] = float(step())
             times[name].append((time.perf_counter() - start) * 1e3)
+            thread[name].append((time.thread_time() - own) * 1e3)
+            process[name].append((time.process_time() - cpu) * 1e3)
     on, off = (np.percentile(times[n], [50, 10]) for n in ("on", "off"))
     print(
         f"{label}: checks on {on[0]:8.3f} ms/step, off {off[0]:8.3f} ms/step (medians of "
@@ -255,6 +267,13 @@ def checks_cost(label, make_step, steps: int, repeats: int) -> None:
         f"{losses['on']:.6f} vs {losses['off']:.6f}",
         flush=True,
     )
+    for kind, cpu in (("calling thread", thread), ("process (all threads)", process)):
+        on_ms, off_ms = (statistics.median(cpu[n]) for n in ("on", "off"))
+        print(
+            f"{label}: CPU ms/step, {kind}: on {on_ms:.3f}, off {off_ms:.3f}; "
+            f"ratio {on_ms / off_ms:.3f}x",
+            flush=True,
+        )
 
 
 def _made_under(make_step, checks: str):
@@ -416,13 +435,34 @@ def main() -> None:
         ms, loss = interleaved_medians({"e": lambda n: block_ms(step, n)}, args.steps, 3)["e"]
         print(f"(d) embedding: flowgraph {ms:7.3f} ms/step; final loss {loss:.6f}", flush=True)
     if args.model == "checks":
-        x_value, y_value = batch()
+        x_value, y_value = _aligned(*batch())
         mlp = lambda: flowgraph_step(initial_weights(), x_value, y_value, False)  # noqa: E731
         checks_cost("(a) mlp feed ", mlp, args.steps, args.repeats)
-        cx, cy = cnn_batch()
+        cx, cy = _aligned(*cnn_batch())
         cnn = lambda: cnn_flowgraph_step(cnn_initial_weights(), cx, cy)  # noqa: E731
         checks_cost("(c) cnn feed ", cnn, args.cnn_steps, args.cnn_repeats)
-        checks_cost("(d) embedding", embedding_step, args.steps * 10, args.repeats)  # 1 ms steps
+        rng = np.random.default_rng(2)
+        feeds = _aligned(rng.integers(0, VOCAB, IDS), rng.integers(0, 10, IDS[0]))
+        embedding = lambda: embedding_step(feeds)  # noqa: E731
+        checks_cost("(d) embedding", embedding, args.steps * 10, args.repeats)  # 1 ms steps
+
+
+def _aligned(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """`arrays` (integers as int32) in buffers aligned to 64 bytes, to be fed to every
+    session of a comparison. On the CPU jax uses such a numpy array in place and copies
+    any other (`CopyFromHostBuffer`, 33k instructions a step for the embedding step's ids):
+    arrays made per session, aligned or not by chance, made one side copy its feeds and
+    the other not (callgrind showed it: a likely part of why the order the sessions were
+    made in changed the embedding step's ratio on/off, 1.03x against 1.13x)."""
+    out = []
+    for array in arrays:
+        array = array.astype(np.int32) if array.dtype.kind in "iu" else array
+        buffer = np.empty(array.nbytes + 64, np.uint8)
+        start = -buffer.ctypes.data % 64
+        view = buffer[start : start + array.nbytes].view(array.dtype).reshape(array.shape)
+        view[...] = array
+        out.append(view)
+    return tuple(out)
 
 
 if __name__ == "__main__":

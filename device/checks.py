@@ -10,9 +10,10 @@ have run) the host reads the word and raises the first failed check's error with
 name and the line that made it. A run's last segment's word is read when the step ends,
 just before its fetches (`deferred`): the same wait, no host sync of its own (the flags,
 packed reports and quoted arrays were outputs of their own: +10% on an embedding step).
-Values fed from the host (indices, labels) are checked there instead (`HostChecks`): on
-XLA:CPU a check kernel, however small, changed how the step's kernels were spread over
-threads and cost more than its own time.
+Values fed from the host (indices, labels) are checked there instead, before the step is
+dispatched (`HostChecks`): on XLA:CPU a check kernel, however small, changed how the step's
+kernels were spread over threads and cost more than its own time; a failed host check runs
+nothing of the step (its variables keep their values).
 
 On by default; set the environment variable `FLOWGRAPH_CHECKS=0` before a session's first
 run to compile them out (a run then gives XLA's clamped values). Host segments need none
@@ -182,15 +183,24 @@ def _packed(spec: _Spec) -> jax.Array:
     return _pack(jnp.any(bad), where, value, spec.bound, spec.quoted)
 
 
-def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...], bodies: bool = False):
+def raising(
+    fn: Callable[..., tuple],
+    nodes: tuple[Node, ...],
+    bodies: bool = False,
+    host: HostChecks | None = None,
+):
     """`fn`, whose outputs end with the error word of `nodes` (`reports`) and, with
     `bodies`, the error value of the checks inside its bodies (`checking_bodies`), returning
     its other outputs and raising the first failed check's error after it has run: at once,
-    or inside `deferred()` when that settles (no host sync of its own)."""
+    or inside `deferred()` when that settles (no host sync of its own). Where `host` checks
+    the nodes before the step (`HostChecks.on_host`), `fn` returns its outputs alone.
+    `raising(...).raises_checks()`: whether its errors still wait for the step."""
     tail = bool(nodes) + bodies
 
     def call(*args):
         outs = fn(*args)
+        if host is not None and host.on_host:
+            return outs
         pending = _local.__dict__.get("pending")
         if pending is None:
             _raise_any(nodes, outs[-tail:])
@@ -198,6 +208,7 @@ def raising(fn: Callable[..., tuple], nodes: tuple[Node, ...], bodies: bool = Fa
             pending.append((nodes, outs[-tail:]))
         return outs[:-tail]
 
+    call.raises_checks = (lambda: not host.on_host) if host is not None else (lambda: True)
     return call
 
 
@@ -267,61 +278,92 @@ def _error(node: Node, position, value, bound, details: tuple) -> errors.OpError
 # thunk ready at the step's start; the thunk executor then ran the step's rest on a pool
 # thread while the caller waited: two thread hand-offs a step, +5-13% on a 0.7 ms embedding
 # step (`benchmarks/checks_profile.py`). Indices fed from the host are read there in a few
-# microseconds instead, and the step compiles no check at all.
+# microseconds instead, before the step is dispatched: the step compiles no check and
+# returns no error word, and its segment takes the executor's plain path. A failed check
+# raises before the step runs, so it changes no variable (as TF's failing op stops its step).
 
 
 class HostChecks:
     """The checks of a segment whose watched nodes all read their indices (or divisors)
     straight from its inputs. When the first call gives those inputs as numpy arrays (fed
-    from the host), the segment's function is traced without checks, and after each step
-    numpy reads them: the word is zero, or on a failed step the one the compiled checks
-    would have made (`_packed` over the same values). Inputs given on a device at the first
-    call keep the compiled checks."""
+    from the host), the segment's function is traced without checks, and before each step
+    numpy reads them; a failed check raises the error the compiled checks would have
+    (its word made by `_packed` over the same values). Inputs given on a device at the
+    first call keep the compiled checks.
+
+    A check's bound is a shape the trace knew. While one trace is known (the common case)
+    a call that does not trace again has its argument shapes, and is checked with its
+    bounds without reading the shapes (20 state arguments' take several microseconds); a
+    call that traces anew is checked by the trace (`record`)."""
 
     def __init__(self, nodes: tuple[Node, ...], inputs: Sequence, n_state: int):
+        self.nodes = nodes
         self.positions = tuple(n_state + list(inputs).index(_checked_edge(n)) for n in nodes)
         self.arity = n_state + len(inputs)
         self.on_host: bool | None = None  # decided by the first call
         self.statics: dict[tuple, tuple] = {}  # a trace's argument shapes -> its nodes' specs
+        self._only: tuple | None = None  # the specs of the one trace, while there is one
+        self._tracing = threading.local()  # `args`: the values of the call under way
 
     def record(self, args: Sequence, specs: list) -> None:
-        """Keeps what a trace knows of each node's check: its bound and kind."""
-        key = _shapes(args[: self.arity])
-        self.statics[key] = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
+        """Keeps what a trace knows of each node's check (its bound and kind), and checks
+        the values of the call that traces (raising, the step is neither compiled nor run)."""
+        statics = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
+        self.statics[_shapes(args, self.arity)] = statics
+        self._only = statics if len(self.statics) == 1 else None
+        values = self._tracing.__dict__.get("args")
+        if values is not None:
+            self._check(statics, values)
 
-    def wrap(self, fn: Callable[..., tuple], stateful: bool) -> Callable[..., tuple]:
-        """`fn`, its outputs (the first of its (outputs, writes, keys) if `stateful`)
-        ending with the error word of the host checks."""
+    def wrap(self, fn: Callable[..., tuple]) -> Callable[..., tuple]:
+        """`fn`, raising a failed check's error before it runs."""
 
         def call(*args):
             if self.on_host is None:
                 self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
             if not self.on_host:
                 return fn(*args)
-            # Read before the step is dispatched: read while it ran beside the caller, the
-            # reductions slowed it (+10% on an embedding step). A new trace reads after.
-            key = _shapes(args[: self.arity])
-            word = self._word(self.statics[key], args) if key in self.statics else None
-            result = fn(*args)
-            if word is None:
-                word = self._word(self.statics[key], args)
-            return (result[0] + (word,), *result[1:]) if stateful else result + (word,)
+            only = self._only
+            if only is None or self._failed(only, args):  # several traces, or to be sure
+                statics = self.statics.get(_shapes(args, self.arity))
+                if statics is not None:  # else a new trace: `record` checks
+                    self._check(statics, args)
+            self._tracing.args = args
+            try:
+                return fn(*args)
+            finally:
+                self._tracing.args = None
 
         return call
 
-    def _word(self, statics: tuple, args: Sequence) -> np.ndarray:
-        values = [np.asarray(args[p]) for p in self.positions]
-        if not any(_host_failed(v, *s[:3]) for v, s in zip(values, statics)):
-            return _GOOD
+    def _failed(self, statics: tuple, args: Sequence) -> bool:
+        # Run first after the previous step, this code finds the caches cold (`_largest`).
+        for p, (bound, tuples, padded, _) in zip(self.positions, statics):
+            if _host_failed(np.asarray(args[p]), bound, tuples, padded):
+                return True
+        return False
+
+    def _check(self, statics: tuple, args: Sequence) -> None:
+        if self._failed(statics, args):
+            values = [np.asarray(args[p]) for p in self.positions]
+            _raise_failed(self.nodes, _host_word(statics, values))
+
+
+def _host_word(statics: tuple, values: list) -> np.ndarray:
+    """The error word the compiled checks make from `values` (`reports`); computed now,
+    even while the segment is being traced (`HostChecks.record`)."""
+    with jax.ensure_compile_time_eval():
         specs = [
             _Spec(jnp.asarray(v), bound, tuples, padded, (v,) if quotes else ())
             for v, (bound, tuples, padded, quotes) in zip(values, statics)
         ]
-        return np.asarray(jnp.concatenate([jnp.ones(1, jnp.int32)] + [_packed(s) for s in specs]))
+        word = jnp.concatenate([jnp.ones(1, jnp.int32)] + [_packed(s) for s in specs])
+    return np.asarray(word)
 
 
-def _shapes(values: Sequence) -> tuple:
-    return tuple(getattr(v, "shape", ()) for v in values)
+def _shapes(values: Sequence, n: int) -> tuple:
+    """The shapes of the first `n` of `values`."""
+    return tuple([getattr(v, "shape", ()) for v in values[:n]])
 
 
 def host_checks(nodes: tuple[Node, ...], inputs: Sequence, n_state: int) -> HostChecks | None:
@@ -333,8 +375,6 @@ def host_checks(nodes: tuple[Node, ...], inputs: Sequence, n_state: int) -> Host
 
 
 _HOST = (np.ndarray, np.generic)
-_GOOD = np.zeros(1, np.int32)
-_GOOD.flags.writeable = False
 
 
 def _checked_edge(node: Node):
@@ -345,18 +385,37 @@ def _host_failed(indices: np.ndarray, bound: tuple, tuples: bool, padded: bool) 
     """`_bad(...).any()` in numpy."""
     if indices.size == 0:
         return False
+    if bound and not (tuples or padded):
+        if indices.dtype.kind == "u" or bound[0] <= 1 << (8 * indices.itemsize - 1):
+            return _largest(indices) >= bound[0]  # a negative one read unsigned is past it
+        return bool(((indices < 0) | (indices >= bound[0])).any())  # int8/16 into more rows
     if not bound:
         return not indices.all()
     if tuples:
         k = indices.shape[-1]
         rows = indices.reshape(-1, k)
         return bool(((rows < 0) | (rows >= np.asarray(bound[:k]))).any())
-    if padded:
-        bad = (indices < 0) | (indices >= bound[0])
-        return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
-    if indices.dtype.kind == "i":  # negative ones read unsigned are past any bound: one pass
-        indices = indices.view(f"u{indices.itemsize}")
-    return bool(indices.max() >= bound[0])
+    bad = (indices < 0) | (indices >= bound[0])  # padded: the largest integer is padding
+    return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
+
+
+def _largest(indices: np.ndarray) -> int:
+    """The largest of `indices`, negative ones read unsigned (one pass).
+
+    Run first after the previous step, this code finds the caches cold, where numpy's
+    calls cost far more than warm (measured after an MLP step on a loaded machine: ~30 us
+    for 128 labels, warm 0.8 us). A few values (labels) are read by CPython itself, through
+    a buffer view (~15 us there, warm 2 us); more with numpy's argmax (its reductions cost
+    twice as much)."""
+    if indices.size <= _FEW and indices.flags.c_contiguous:
+        return max(memoryview(indices).cast("B").cast(_UNSIGNED_FORMAT[indices.itemsize]))
+    unsigned = indices.view(_UNSIGNED[indices.itemsize])
+    return unsigned.item(unsigned.argmax())  # argmax: a flat index
+
+
+_FEW = 128
+_UNSIGNED = {size: np.dtype(f"u{size}") for size in (1, 2, 4, 8)}
+_UNSIGNED_FORMAT = {1: "B", 2: "H", 4: "I", 8: "Q"}  # memoryview's formats of those
 
 
 # -- checks inside bodies ----------------------------------------------------------------------

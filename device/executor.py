@@ -28,7 +28,6 @@ class Step:
     moves: tuple[int, ...] = ()  # inputs made on another device: `jax.device_put` them here
     host: bool = False  # a host segment: its callable takes the run's context first
     polls: bool = True  # may run a loop that polls the run's deadline and cancellation
-    checked: bool = True  # an xla segment with compiled-in checks (their errors are deferred)
 
 
 @dataclass
@@ -73,7 +72,7 @@ class Plan:
             )
             made_on.update((slot, seg.device) for slot in outs)
             host = seg.kind == registry.HOST
-            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg), _checked(call)))
+            steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg)))
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -83,7 +82,7 @@ class Plan:
         self.info = info or PlanInfo()
         self.info.first_call_seconds = [None] * len(steps)
         self._first = bool(steps)
-        self._direct = (
+        self._fed_straight = (
             len(steps) == 1
             and steps[0].in_slots == tuple(range(len(feeds)))
             and all(s >= len(feeds) for s in self.fetch_slots)
@@ -91,11 +90,18 @@ class Plan:
         # A direct step's outputs to fetch, by position; whether they are all of them.
         self._picks = tuple(s - len(feeds) for s in self.fetch_slots)
         self._all = bool(steps) and self._picks == tuple(range(len(steps[0].out_slots)))
-        # The last step's compiled-in checks are read with the run's fetches (one host
-        # sync); an earlier step's at once, before any later step runs on bad values.
-        last = steps[-1] if steps else None
-        self._settled = last if last is not None and last.checked and not last.host else None
-        self._direct = self._direct and self._settled is None
+        self._choose_paths()
+
+    def _choose_paths(self) -> None:
+        """The last step's compiled-in checks are read with the run's fetches (one host
+        sync); an earlier step's at once, before any later step runs on bad values. A
+        plan whose one step checks none after the step (`device.checks.HostChecks` checked
+        its fed values, known after the first call) runs it directly."""
+        last = self.steps[-1] if self.steps else None
+        self._settled = None
+        if last is not None and not last.host and _checked(last.call):
+            self._settled = last
+        self._direct = self._fed_straight and self._settled is None
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -130,6 +136,7 @@ class Plan:
                 env[slot] = value
         if self._first:  # tracing and compiling just freed far more than a step allocates
             heap.release()
+            self._choose_paths()
         self._first = False
         return [env[i] for i in self.fetch_slots]
 
@@ -182,8 +189,10 @@ def _may_poll(op: str) -> bool:
 
 
 def _checked(call: Callable) -> bool:
-    """Whether a lowered segment raises its compiled-in checks' errors (`device.checks`)."""
-    return getattr(call, "raises_checks", False)
+    """Whether a lowered segment raises its compiled-in checks' errors after its step
+    (`device.checks.raising`)."""
+    raises = getattr(call, "raises_checks", None)
+    return raises is not None and raises()
 
 
 def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:

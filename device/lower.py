@@ -114,23 +114,22 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
-    watched, bodies, shapes = (), False, []
+    watched, bodies, shapes, host = (), False, [], None
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
         watched = checks.checked(segment.nodes, segment.folded)
         bodies = checks.bodies_checked(segment.nodes)
-        host = None
         if not (bodies or segment.static) and collective.mesh_of(segment) is None:
             host = checks.host_checks(watched, segment.inputs, use.arity)
         fn = _lower_xla(segment, use, watched, bodies, shapes, host)
     if not use.empty:
         on_host = segment.kind == registry.HOST
-        unset = _eager(segment, use, store, on_host, watched, bodies) if _lazy(segment) else None
+        lazy = _lazy(segment)
+        unset = _eager(segment, use, store, on_host, watched, bodies, host) if lazy else None
         fn = _with_store(fn, use, store, on_host, unset)
     if watched or bodies:
-        fn = checks.raising(fn, watched, bodies)
-        fn.raises_checks = True  # its errors wait for `checks.deferred` (`Plan.run`)
+        fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     return fn
 
@@ -147,7 +146,9 @@ def _lazy(segment: Segment) -> bool:
     return any(readers.values())
 
 
-def _eager(segment, use: StateUse, store: Store, host: bool, watched, bodies) -> SegmentFn:
+def _eager(
+    segment, use: StateUse, store: Store, host: bool, watched, bodies, checker=None
+) -> SegmentFn:
     """The segment run node by node with jit off, so that a cond runs its taken branch
     only: for a step where a variable read lazily (`_lazy`) is unset. Its value is an
     `Unset`, which fails the op of a body that reads it, as TF fails that op."""
@@ -160,7 +161,9 @@ def _eager(segment, use: StateUse, store: Store, host: bool, watched, bodies) ->
             for node in segment.nodes:
                 _run_timed(node, frame)
         outs, values, keys = _results(frame, segment, use)
-        return outs + (() if host else tail), tuple(map(_to_device, values)), keys
+        if not (host or (checker is not None and checker.on_host)):  # `checks.raising` drops it
+            outs += tail
+        return outs, tuple(map(_to_device, values)), keys
 
     return run
 
@@ -245,7 +248,7 @@ def _lower_xla(
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     jitted = _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
-    return host.wrap(jitted, stateful=not use.empty) if host is not None else jitted
+    return host.wrap(jitted) if host is not None else jitted
 
 
 def _may_dot(segment: Segment) -> bool:

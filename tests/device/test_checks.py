@@ -1,6 +1,7 @@
 """The compiled-in checks' error word (`device/checks.py`): one int32 array per segment,
 zero on a good step, `[1, *reports]` on a failed one, quoted arrays carried exactly; the
-same word made on the host for values fed from there."""
+same word made on the host for values fed from there, before the step: a failed check
+there runs nothing (the variables keep their values), a good step takes the plain path."""
 
 from __future__ import annotations
 
@@ -98,12 +99,11 @@ def test_values_fed_from_the_host_are_checked_there_with_the_same_word(monkeypat
             sess.run(loss, {ids: [0, 3], labels: [2, 3]})
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = -1 is not in"):
             sess.run(loss, {ids: np.array([0, -1], np.int32), labels: [2, 1]})
-    assert len(words) == 4
+    assert len(words) == 2  # made for the failed steps only: good ones pass with no word
     assert all(isinstance(w, np.ndarray) and w.dtype == np.int32 for w in words)
-    assert not words[0].any() and not words[1].any()
     # The failed step's word is the one the compiled checks make from the same values.
     expected = _compiled_word([0, 3], [2, 3])
-    np.testing.assert_array_equal(words[2], expected)
+    np.testing.assert_array_equal(words[0], expected)
 
 
 def _compiled_word(ids_value, labels_value):
@@ -153,3 +153,56 @@ def test_host_checks_use_the_bounds_of_the_trace_of_each_call():
                 tf.errors.InvalidArgumentError, match=r"indices\[1\] = 5 is not in \[0, 5\)"
             ):
                 sess.run(rows, {params: long, ids: [0, 5]})
+
+
+@pytest.mark.parametrize("first", [True, False])  # failing as the step is traced, or later
+def test_a_failed_check_of_fed_ids_runs_nothing_and_leaves_the_variables(first):
+    tf.reset_default_graph()
+    table = tf.Variable(np.arange(8, dtype=np.float32).reshape(4, 2))
+    steps = tf.Variable(0)
+    ids = tf.placeholder(tf.int32, [None])
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids))
+    train = tf.group(tf.train.GradientDescentOptimizer(0.5).minimize(loss), tf.assign_add(steps, 1))
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        if not first:
+            sess.run(train, {ids: [0, 1]})
+        before = sess.run([table, steps])
+        for _ in range(2):  # again: a check failed in the trace left nothing half-made
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 4 is not"):
+                sess.run(train, {ids: [3, 4]})
+            after = sess.run([table, steps])
+            np.testing.assert_array_equal(after[0], before[0])
+            assert after[1] == before[1]
+        sess.run(train, {ids: [3, 3]})  # the same step with good ids trains
+        table_value, count = sess.run([table, steps])
+    np.testing.assert_array_equal(table_value[3], before[0][3] - 1.0)  # two rows of 0.5
+    assert count == before[1] + 1
+
+
+def test_ids_bad_only_for_the_last_trace_s_bounds_pass_with_new_shapes():
+    # One trace known: its bounds check a call without reading the shapes; ids they reject
+    # are checked again with the bounds of the call's own shapes (a new trace's).
+    tf.reset_default_graph()
+    params = tf.placeholder(tf.float32, [None])
+    ids = tf.placeholder(tf.int32, [None])
+    rows = tf.gather(params, ids)
+    short, long = np.arange(3, dtype=np.float32), np.arange(5, dtype=np.float32)
+    with tf.Session() as sess:
+        np.testing.assert_array_equal(sess.run(rows, {params: short, ids: [2, 0]}), [2, 0])
+        np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [4, 0]}), [4, 0])
+        np.testing.assert_array_equal(sess.run(rows, {params: long, ids: [3, 1]}), [3, 1])
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[0\] = 3 is not in"):
+            sess.run(rows, {params: short, ids: [3, 1]})
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint32])
+@pytest.mark.parametrize("size", [1, checks._FEW, checks._FEW + 1, 1000])  # read by CPython, numpy
+def test_the_host_finds_the_indices_the_compiled_check_finds_bad(dtype, size):
+    rng = np.random.default_rng(size)
+    low = -3 if np.dtype(dtype).kind == "i" else 0
+    for bound in (100, 127, 300):
+        values = rng.integers(low, bound + 2, size).astype(dtype)
+        for indices in (values, values.reshape(1, -1), values[::-1], np.zeros_like(values)):
+            expected = bool(np.asarray(checks._bad(checks._Spec(indices, (bound,)))).any())
+            assert checks._host_failed(indices, (bound,), False, False) == expected

@@ -74,15 +74,21 @@ def test_only_a_segment_with_compiled_checks_settles_them_with_the_fetches(graph
     table = tf.constant([[1.0], [2.0], [3.0]])
     ids = tf.placeholder(tf.int32, [None])
     x = tf.placeholder(tf.float32, [])
-    gathered = tf.gather(table, ids)
+    gathered = tf.gather(table, ids + 0)  # computed ids: checked in the step
+    fed = tf.gather(table, ids)  # fed ids: checked on the host before the step
     with tf.Session(graph=graph) as sess:
         checked = _plan(sess, gathered, {ids: [0, 2]})
         plain = _plan(sess, x + 1, {x: 1.0})
-        assert checked.steps[-1].checked and checked._settled is checked.steps[-1]
-        assert not plain.steps[-1].checked and plain._settled is None
-        np.testing.assert_array_equal(sess.run(gathered, {ids: [2, 0]}), [[3.0], [1.0]])
-        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 7"):
-            sess.run(gathered, {ids: [0, 7]})
+        host = _plan(sess, fed, {ids: [0, 2]})
+        assert executor._checked(checked.steps[-1].call)
+        assert checked._settled is checked.steps[-1] and not checked._direct
+        assert not executor._checked(plain.steps[-1].call) and plain._settled is None
+        assert not executor._checked(host.steps[-1].call)
+        assert host._settled is None and host._direct
+        for fetch in (gathered, fed):
+            np.testing.assert_array_equal(sess.run(fetch, {ids: [2, 0]}), [[3.0], [1.0]])
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices\[1\] = 7"):
+                sess.run(fetch, {ids: [0, 7]})
         assert sess.run(x + 1, {x: 2.0}) == 3.0
 
 
