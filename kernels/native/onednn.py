@@ -120,7 +120,18 @@ def _compile(compiler: str, header: str, runtime: str, path: str) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".so.tmp")
     os.close(fd)
-    command = [compiler, "-O2", "-std=c++17", "-shared", "-fPIC", "-w", _SOURCE, "-o", tmp]
+    command = [
+        compiler,
+        "-O2",
+        "-std=c++17",
+        "-shared",
+        "-fPIC",
+        "-fopenmp",
+        "-w",
+        _SOURCE,
+        "-o",
+        tmp,
+    ]
     command += [f"-I{jax.ffi.include_dir()}", f"-I{include}", f"-L{lib}", "-ldnnl"]
     command += [f"-Wl,-rpath,{lib}"]
     name = os.path.basename(_SOURCE)

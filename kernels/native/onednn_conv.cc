@@ -10,6 +10,11 @@
 // Primitives are built once per (kind, shapes, geometry) and shared by all threads
 // (executing a oneDNN primitive is thread-safe; each thread has its own stream and
 // scratchpad, since the library's shared scratchpad is not).
+//
+// Threads: oneDNN's GNU OpenMP team (all cores) for every primitive but a small filter
+// gradient, which runs on the calling thread alone: oneDNN splits a filter gradient's
+// reduction over its threads and sums their copies, which on a 2-core CPU cost 4x the
+// CPU time (and more wall time) of one thread for a 5x5x1x32 filter over 64x28x28.
 
 #include <array>
 #include <cstdint>
@@ -18,6 +23,8 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include <omp.h>
 
 #include "oneapi/dnnl/dnnl.hpp"
 #include "xla/ffi/api/ffi.h"
@@ -33,7 +40,11 @@ enum Kind : int64_t { kForward, kBackpropInput, kBackpropFilter };
 // kind, N, H, W, C, KH, KW, O, OH, OW, then the 8 geometry entries.
 using Key = std::array<int64_t, 18>;
 
+// Filter gradients of fewer multiply-adds than this run on one thread.
+constexpr int64_t kSerialFilterGradientMacs = int64_t{1} << 27;
+
 struct Conv {
+  int threads;  // for oneDNN's parallel regions: 0 is OpenMP's default
   dnnl::primitive prim;
   memory::desc weights;     // the primitive's filter (or filter gradient) layout
   memory::desc user;        // HWIO
@@ -41,6 +52,19 @@ struct Conv {
   dnnl::reorder to_user;    // weights -> user (filter gradient), or
   dnnl::reorder from_user;  // user -> weights (filter), when the layouts differ
   bool reorder = false;
+};
+
+// OpenMP's thread count for this thread's parallel regions (a per-thread setting), for
+// the scope's life.
+class Threads {
+ public:
+  explicit Threads(int n) : saved_(omp_get_max_threads()) {
+    if (n) omp_set_num_threads(n);
+  }
+  ~Threads() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
 };
 
 dnnl::engine& Engine() {
@@ -88,8 +112,15 @@ void Finish(Conv& conv, const Desc& pd, const memory::desc& weights, bool into_u
   }
 }
 
+int ThreadsFor(const Key& k) {
+  int64_t macs = k[1] * k[8] * k[9] * k[7] * k[5] * k[6] * k[4];
+  return k[0] == kBackpropFilter && macs < kSerialFilterGradientMacs ? 1 : 0;
+}
+
 std::unique_ptr<Conv> Build(const Key& k) {
   auto conv = std::make_unique<Conv>();
+  conv->threads = ThreadsFor(k);
+  Threads threads(conv->threads);  // oneDNN sizes its work split when it builds
   conv->user = memory::desc({k[7], k[4], k[5], k[6]}, memory::data_type::f32, tag::hwio);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -145,6 +176,7 @@ Key MakeKey(Kind kind, ffi::Span<const int64_t> x, ffi::Span<const int64_t> w,
 ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
   try {
     const Conv& conv = Cached(k);
+    Threads threads(conv.threads);
     auto& eng = Engine();
     auto f32 = memory::data_type::f32;
     memory xm(memory::desc({k[1], k[4], k[2], k[3]}, f32, tag::nhwc), eng, x);
