@@ -6,6 +6,8 @@ CPU segments run its custom calls; without it the same tests check XLA's path.""
 
 from __future__ import annotations
 
+import threading
+
 import jax
 import numpy as np
 import pytest
@@ -157,3 +159,36 @@ def test_geometry_resolves_tf_padding():
     assert conv_onednn.out_shape((1, 7, 8, 1), (3, 3, 1, 1), geo) == (1, 4, 4, 1)
     geo = conv_onednn.geometry((1, 7, 8, 1), (3, 3, 1, 1), (1, 1), "VALID", (2, 1))
     assert conv_onednn.out_shape((1, 7, 8, 1), (3, 3, 1, 1), geo) == (1, 3, 6, 1)
+
+
+def test_gpu_segments_keep_xlas_convolution():
+    geo = conv_onednn.geometry((1, 5, 5, 2), (3, 3, 2, 2), (1, 1), "SAME", (1, 1))
+    x, w = _rand((1, 5, 5, 2), 0), _rand((3, 3, 2, 2), 1)
+
+    def grads(x, w):
+        return jax.grad(lambda x, w: conv_onednn.conv(x, w, geo).sum(), argnums=(0, 1))(x, w)
+
+    text = jax.export.export(jax.jit(grads), platforms=["cuda"])(x, w).mlir_module()
+    assert "flowgraph_onednn" not in text
+    assert text.count("stablehlo.convolution") == 2  # dx and dw; the forward is unused
+
+
+def test_threads_running_convolutions_at_once_get_their_own_values():
+    geo = conv_onednn.geometry((4, 12, 12, 8), (3, 3, 8, 16), (1, 1), "SAME", (1, 1))
+    step = jax.jit(jax.grad(lambda x, w: (conv_onednn.conv(x, w, geo) ** 2).sum(), argnums=(0, 1)))
+    inputs = [(_rand((4, 12, 12, 8), s), _rand((3, 3, 8, 16), s + 10)) for s in range(4)]
+    want = [step(x, w) for x, w in inputs]
+    got = [None] * len(inputs)
+
+    def run(i):
+        for _ in range(5):
+            got[i] = step(*inputs[i])
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(inputs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    for g, w in zip(got, want):  # a scratchpad or stream shared by threads would mix them
+        _close(g[0], w[0])
+        _close(g[1], w[1])
