@@ -257,10 +257,13 @@ def main() -> None:
         if args.hlo:
             dump_hlo(args.hlo, name, compiled["xla"])
         result = measure(name, compiled, values, tf, args.calls, args.repeats)
-        for k in ("xla", "onednn", "tensorflow"):
-            if k in result:
-                totals.setdefault(k, [0.0, 0.0])
-                totals[k] = [a + b for a, b in zip(totals[k], result[k])]
+        # flowgraph's CPU segments: oneDNN's convolutions where it is installed, XLA's rest
+        sides = {"xla": "xla", "flowgraph": "onednn" if "onednn" in result else "xla"}
+        if "tensorflow" in result:
+            sides["tensorflow"] = "tensorflow"
+        for k, side in sides.items():
+            totals.setdefault(k, [0.0, 0.0])
+            totals[k] = [a + b for a, b in zip(totals[k], result[side])]
         cells = "  ".join(f"{k} {w:7.2f}/{c:6.2f}" for k, (w, c) in result.items())
         print(f"{name:10s} {cells}", flush=True)
     print("sum       " + "  ".join(f"{k} {w:7.2f}/{c:6.2f}" for k, (w, c) in totals.items()))
