@@ -3,9 +3,10 @@
 The source is compiled with the system C++ compiler against the `onednn-cpu-gomp` and
 `onednn-devel-cpu-gomp` packages (the `cpu-conv` extra) into the user cache directory
 (`$FLOWGRAPH_NATIVE_CACHE_DIR`, else `$XDG_CACHE_HOME/flowgraph/native`, else
-`~/.cache/flowgraph/native`), once per source, jaxlib and oneDNN version; later processes
-load the library built before. Without a compiler, without oneDNN, or when the build
-fails, `available()` is False (one log line says why) and convolutions stay XLA's own.
+`~/.cache/flowgraph/native`), once per source, jaxlib and oneDNN version and location;
+later processes load the library built before (older builds stay, ~150 KB each). Without
+a compiler, without oneDNN, or when the build fails, `available()` is False (one log line
+says why) and convolutions stay XLA's own.
 `FLOWGRAPH_ONEDNN=0` (or `false`, `off`, `no`, read at first use) turns it off.
 
 oneDNN runs its parallel regions on GNU OpenMP threads beside XLA's pool. Unless the user

@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -199,7 +200,7 @@ ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
       if (conv.reorder) conv.to_user.execute(stream, wm, user);
     }
     stream.wait();
-  } catch (const dnnl::error& e) {
+  } catch (const std::exception& e) {  // dnnl::error, or out of memory
     return ffi::Error(ffi::ErrorCode::kInternal, std::string("oneDNN: ") + e.what());
   }
   return ffi::Error::Success();
