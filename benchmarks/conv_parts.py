@@ -5,7 +5,9 @@ gradient, the dense layer's three matmuls) is a hand-written `jax.jit` function 
 CNN's shapes; with `--tf-python`, TensorFlow's same op runs in a subprocess
 (`tf_conv_parts_worker.py`) and their blocks interleave. Each side reports wall and CPU
 milliseconds per call (medians): CPU time is the work done, wall time adds how well the
-work spreads over the cores. `--formulations` adds the alternatives tried for XLA:CPU
+work spreads over the cores. Where oneDNN is installed (the `cpu-conv` extra) the
+convolution pieces also run on it (`onednn`: kernels/conv_onednn.py, what flowgraph's CPU
+segments call). `--formulations` adds the alternatives tried for XLA:CPU
 (patches + GEMM, per-tap GEMMs, a batch split, XLA:CPU compile options); `--hlo DIR`
 writes each piece's optimized HLO (what XLA:CPU runs: `__ynn_fusion` marks YNNPACK).
 """
@@ -23,6 +25,9 @@ import jax.numpy as jnp
 import numpy as np
 from cnn_model import CNN_BATCH
 from jax import lax
+
+from kernels import conv_onednn
+from kernels.native import onednn
 
 _P = lax.Precision.HIGHEST  # what kernels/conv.py uses
 _DN = ("NHWC", "HWIO", "NHWC")
@@ -96,6 +101,25 @@ def _dx_gemm(x, w, g):
     return _fwd_gemm(g, flipped, None)
 
 
+def _geometry(x, w):
+    return conv_onednn.geometry(x.shape, w.shape, (1, 1), "SAME", (1, 1))
+
+
+def _fwd_onednn(x, w, g):
+    return conv_onednn.conv(x, w, _geometry(x, w))
+
+
+def _dx_onednn(x, w, g):
+    return conv_onednn.backprop_input(g, w, x.shape, _geometry(x, w))
+
+
+def _dw_onednn(x, w, g):
+    return conv_onednn.backprop_filter(x, g, w.shape, _geometry(x, w))
+
+
+ONEDNN = {"fwd": _fwd_onednn, "dX": _dx_onednn, "dW": _dw_onednn}
+
+
 def _split(piece):
     def halves(x, w, g):
         parts = [piece(a, w, b) for a, b in zip(jnp.split(x, 2), jnp.split(g, 2))]
@@ -141,6 +165,8 @@ def variants(kind, fn, args, formulations: bool):
     """name -> compiled function: XLA's own first, then the alternatives."""
     lowered = jax.jit(fn).lower(*args)
     out = {"xla": lowered.compile()}
+    if kind in ONEDNN and onednn.available():
+        out["onednn"] = jax.jit(ONEDNN[kind]).lower(*args).compile()
     if formulations:
         for name, alt in FORMULATIONS.get(kind, ()):
             out[name] = jax.jit(alt).lower(*args).compile()
@@ -231,10 +257,13 @@ def main() -> None:
         if args.hlo:
             dump_hlo(args.hlo, name, compiled["xla"])
         result = measure(name, compiled, values, tf, args.calls, args.repeats)
-        for k in ("xla", "tensorflow"):
-            if k in result:
-                totals.setdefault(k, [0.0, 0.0])
-                totals[k] = [a + b for a, b in zip(totals[k], result[k])]
+        # flowgraph's CPU segments: oneDNN's convolutions where it is installed, XLA's rest
+        sides = {"xla": "xla", "flowgraph": "onednn" if "onednn" in result else "xla"}
+        if "tensorflow" in result:
+            sides["tensorflow"] = "tensorflow"
+        for k, side in sides.items():
+            totals.setdefault(k, [0.0, 0.0])
+            totals[k] = [a + b for a, b in zip(totals[k], result[side])]
         cells = "  ".join(f"{k} {w:7.2f}/{c:6.2f}" for k, (w, c) in result.items())
         print(f"{name:10s} {cells}", flush=True)
     print("sum       " + "  ".join(f"{k} {w:7.2f}/{c:6.2f}" for k, (w, c) in totals.items()))

@@ -12,6 +12,8 @@ softmax cross entropy; Momentum (lr 0.01, momentum 0.9, TF's update: accum = acc
 momentum + grad; var -= lr * accum). The batch is fed through `feed_dict`, as in (a). The
 jax step uses lax.conv_general_dilated (NHWC/HWIO), max pool as reshape + max, the same
 precision as flowgraph (HIGHEST for float32), and donates parameters and momentum buffers.
+flowgraph's convolutions run on oneDNN where the `cpu-conv` extra is installed
+(kernels/conv_onednn.py; the jax step keeps XLA's); `FLOWGRAPH_ONEDNN=0` times XLA's.
 
 Embedding (`--model embedding`): an `embedding_lookup`-heavy step: a 50000x64 table, a
 batch of 256 rows of 32 ids, mean-pooled, a 64x10 dense layer, sparse softmax cross

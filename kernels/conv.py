@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from kernels import conv_onednn
 from kernels.conventions import window_max
 from kernels.op_def import allow_types
 from kernels.registry import Spec, register
@@ -88,11 +89,22 @@ def _check_conv(op, x, w, data_format, dilations, padding):
 def _conv_nd(op):
     def fn(input, filter, *, strides, padding, data_format, dilations, explicit_paddings=()):
         groups = _check_conv(op, input, filter, data_format, dilations, padding)
+        if conv_onednn.usable(input, filter, data_format, groups):
+            geo = onednn_geometry(input, filter, strides, padding, explicit_paddings, dilations)
+            return conv_onednn.conv(input, filter, geo)
         return _conv(
             input, filter, strides, padding, explicit_paddings, data_format, dilations, groups
         )
 
     return fn
+
+
+def onednn_geometry(x, w, strides, padding, explicit_paddings, dilations):
+    """`conv_onednn`'s geometry of an NHWC Conv2D's attrs (full-rank strides, dilations)."""
+    pads = _padding(padding, explicit_paddings, "NHWC", 4)
+    return conv_onednn.geometry(
+        x.shape, w.shape, _spatial("NHWC", strides), pads, _spatial("NHWC", dilations)
+    )
 
 
 conv2d = register("Conv2D")(_conv_nd("Conv2D"))
@@ -201,6 +213,9 @@ def _backprop_input(op):
                 f"{op}: Size of out_backprop doesn't match computed: actual = "
                 f"{list(out_backprop.shape)}, computed = {list(expected)}"
             )
+        if conv_onednn.usable(x, filter, data_format, groups):
+            geo = onednn_geometry(x, filter, strides, padding, explicit_paddings, dilations)
+            return conv_onednn.backprop_input(out_backprop, filter, sizes, geo)
         return jax.linear_transpose(forward, x)(out_backprop)[0]
 
     return fn

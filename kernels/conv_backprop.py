@@ -6,7 +6,14 @@ from __future__ import annotations
 import jax
 import numpy as np
 
-from kernels.conv import _check_conv, _conv, _full_sizes, depthwise_conv2d_native
+from kernels import conv_onednn
+from kernels.conv import (
+    _check_conv,
+    _conv,
+    _full_sizes,
+    depthwise_conv2d_native,
+    onednn_geometry,
+)
 from kernels.registry import Spec, register
 
 
@@ -46,6 +53,10 @@ def _filter_gradient(op, input, filter_sizes, out_backprop, strides, padding, at
         return _conv(input, v, strides, padding, pads, data_format, dilations, groups)
 
     _check_out(op, forward, w, out_backprop)
+    if conv_onednn.usable(input, w, data_format, groups):
+        pads = attrs.get("explicit_paddings", ())
+        geo = onednn_geometry(input, w, strides, padding, pads, dilations)
+        return conv_onednn.backprop_filter(input, out_backprop, sizes, geo)
     return jax.linear_transpose(forward, w)(out_backprop)[0]
 
 

@@ -1,0 +1,248 @@
+// NHWC float32 Conv2D and its two gradients with oneDNN, as XLA:CPU FFI handlers.
+//
+// Called from inside compiled XLA:CPU executables (custom calls), so a convolution never
+// leaves the compiled segment. Layouts are TensorFlow's: input/output NHWC, filter HWIO.
+// Every handler takes one int64 attr `geometry` =
+//   [stride_h, stride_w, dilation_h, dilation_w, pad_top, pad_left, pad_bottom, pad_right]
+// (TF's dilations: 1 is none). The shapes come from the buffers. oneDNN picks its own
+// blocked filter layout (`any`): the filter, or its gradient, is reordered from or to HWIO
+// around each call; activations stay NHWC, which oneDNN's JIT kernels read directly.
+// Primitives are built once per (kind, shapes, geometry) and shared by all threads
+// (executing a oneDNN primitive is thread-safe; each thread has its own stream and
+// scratchpad, since the library's shared scratchpad is not).
+//
+// Threads: oneDNN's GNU OpenMP team (all cores) for every primitive but a small filter
+// gradient, which runs on the calling thread alone: oneDNN splits a filter gradient's
+// reduction over its threads and sums their copies, which on a 2-core CPU cost 4x the
+// CPU time (and more wall time) of one thread for a 5x5x1x32 filter over 64x28x28.
+
+#include <array>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <omp.h>
+
+#include "oneapi/dnnl/dnnl.hpp"
+#include "xla/ffi/api/ffi.h"
+
+namespace ffi = xla::ffi;
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+
+namespace {
+
+enum Kind : int64_t { kForward, kBackpropInput, kBackpropFilter };
+
+// kind, N, H, W, C, KH, KW, O, OH, OW, then the 8 geometry entries.
+using Key = std::array<int64_t, 18>;
+
+// Filter gradients of fewer multiply-adds than this run on one thread.
+constexpr int64_t kSerialFilterGradientMacs = int64_t{1} << 27;
+
+struct Conv {
+  int threads;  // for oneDNN's parallel regions: 0 is OpenMP's default
+  dnnl::primitive prim;
+  memory::desc weights;     // the primitive's filter (or filter gradient) layout
+  memory::desc user;        // HWIO
+  memory::desc scratchpad;
+  dnnl::reorder to_user;    // weights -> user (filter gradient), or
+  dnnl::reorder from_user;  // user -> weights (filter), when the layouts differ
+  bool reorder = false;
+};
+
+// OpenMP's thread count for this thread's parallel regions (a per-thread setting), for
+// the scope's life.
+class Threads {
+ public:
+  explicit Threads(int n) : saved_(omp_get_max_threads()) {
+    if (n) omp_set_num_threads(n);
+  }
+  ~Threads() { omp_set_num_threads(saved_); }
+
+ private:
+  int saved_;
+};
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& Stream() {
+  thread_local dnnl::stream stream(Engine());
+  return stream;
+}
+
+void* Scratch(size_t bytes, int slot) {
+  thread_local std::vector<char> buffers[2];
+  std::vector<char>& buffer = buffers[slot];
+  if (buffer.size() < bytes + 64) buffer.resize(bytes + 64);
+  uintptr_t at = reinterpret_cast<uintptr_t>(buffer.data());
+  return reinterpret_cast<void*>((at + 63) & ~uintptr_t{63});
+}
+
+dnnl::convolution_forward::primitive_desc ForwardDesc(const Key& k,
+                                                      const dnnl::primitive_attr& attr) {
+  memory::dims src = {k[1], k[4], k[2], k[3]}, wei = {k[7], k[4], k[5], k[6]};
+  memory::dims dst = {k[1], k[7], k[8], k[9]};
+  auto f32 = memory::data_type::f32;
+  return dnnl::convolution_forward::primitive_desc(
+      Engine(), dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+      memory::desc(src, f32, tag::nhwc), memory::desc(wei, f32, tag::any),
+      memory::desc(dst, f32, tag::nhwc), {k[10], k[11]}, {k[12] - 1, k[13] - 1},
+      {k[14], k[15]}, {k[16], k[17]}, attr);
+}
+
+template <typename Desc>
+void Finish(Conv& conv, const Desc& pd, const memory::desc& weights, bool into_user) {
+  conv.prim = dnnl::primitive(pd);
+  conv.weights = weights;
+  conv.scratchpad = pd.scratchpad_desc();
+  conv.reorder = conv.weights != conv.user;
+  if (!conv.reorder) return;
+  auto& eng = Engine();
+  if (into_user) {
+    conv.to_user = dnnl::reorder(dnnl::reorder::primitive_desc(eng, weights, eng, conv.user));
+  } else {
+    conv.from_user = dnnl::reorder(dnnl::reorder::primitive_desc(eng, conv.user, eng, weights));
+  }
+}
+
+int ThreadsFor(const Key& k) {
+  int64_t macs = k[1] * k[8] * k[9] * k[7] * k[5] * k[6] * k[4];
+  return k[0] == kBackpropFilter && macs < kSerialFilterGradientMacs ? 1 : 0;
+}
+
+std::unique_ptr<Conv> Build(const Key& k) {
+  auto conv = std::make_unique<Conv>();
+  conv->threads = ThreadsFor(k);
+  Threads threads(conv->threads);  // oneDNN sizes its work split when it builds
+  conv->user = memory::desc({k[7], k[4], k[5], k[6]}, memory::data_type::f32, tag::hwio);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  auto forward = ForwardDesc(k, attr);
+  if (k[0] == kForward) {
+    Finish(*conv, forward, forward.weights_desc(), false);
+    return conv;
+  }
+  auto f32 = memory::data_type::f32;
+  memory::desc x({k[1], k[4], k[2], k[3]}, f32, tag::nhwc);
+  memory::desc w({k[7], k[4], k[5], k[6]}, f32, tag::any);
+  memory::desc y({k[1], k[7], k[8], k[9]}, f32, tag::nhwc);
+  memory::dims strides = {k[10], k[11]}, dilations = {k[12] - 1, k[13] - 1};
+  memory::dims lo = {k[14], k[15]}, hi = {k[16], k[17]};
+  auto direct = dnnl::algorithm::convolution_direct;
+  if (k[0] == kBackpropInput) {
+    dnnl::convolution_backward_data::primitive_desc pd(Engine(), direct, x, w, y, strides,
+                                                       dilations, lo, hi, forward, attr);
+    Finish(*conv, pd, pd.weights_desc(), false);
+  } else {
+    dnnl::convolution_backward_weights::primitive_desc pd(
+        Engine(), direct, x, w, y, strides, dilations, lo, hi, forward, attr);
+    Finish(*conv, pd, pd.diff_weights_desc(), true);
+  }
+  return conv;
+}
+
+struct KeyHash {
+  size_t operator()(const Key& k) const {
+    size_t h = 0;
+    for (int64_t v : k) h = h * 1000003u ^ static_cast<size_t>(v);
+    return h;
+  }
+};
+
+const Conv& Cached(const Key& k) {
+  static std::mutex mutex;
+  static std::unordered_map<Key, std::unique_ptr<Conv>, KeyHash> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[k];
+  if (!slot) slot = Build(k);
+  return *slot;
+}
+
+// (N, H, W, C) of the input, (KH, KW, C, O) of the filter, (N, OH, OW, O) of the output.
+Key MakeKey(Kind kind, ffi::Span<const int64_t> x, ffi::Span<const int64_t> w,
+            ffi::Span<const int64_t> y, ffi::Span<const int64_t> geometry) {
+  Key k = {kind, x[0], x[1], x[2], x[3], w[0], w[1], w[3], y[1], y[2]};
+  for (int i = 0; i < 8; ++i) k[10 + i] = geometry[i];
+  return k;
+}
+
+ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
+  try {
+    const Conv& conv = Cached(k);
+    Threads threads(conv.threads);
+    auto& eng = Engine();
+    auto f32 = memory::data_type::f32;
+    memory xm(memory::desc({k[1], k[4], k[2], k[3]}, f32, tag::nhwc), eng, x);
+    memory ym(memory::desc({k[1], k[7], k[8], k[9]}, f32, tag::nhwc), eng, y);
+    memory user(conv.user, eng, w);
+    memory wm = conv.reorder ? memory(conv.weights, eng, Scratch(conv.weights.get_size(), 0))
+                             : user;
+    memory pad(conv.scratchpad, eng, Scratch(conv.scratchpad.get_size(), 1));
+    auto& stream = Stream();
+    if (kind != kBackpropFilter && conv.reorder) conv.from_user.execute(stream, user, wm);
+    if (kind == kForward) {
+      conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
+                                 {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+    } else if (kind == kBackpropInput) {
+      conv.prim.execute(stream, {{DNNL_ARG_DIFF_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
+                                 {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+    } else {
+      conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, wm},
+                                 {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+      if (conv.reorder) conv.to_user.execute(stream, wm, user);
+    }
+    stream.wait();
+  } catch (const std::exception& e) {  // dnnl::error, or out of memory
+    return ffi::Error(ffi::ErrorCode::kInternal, std::string("oneDNN: ") + e.what());
+  }
+  return ffi::Error::Success();
+}
+
+using F32 = ffi::Buffer<ffi::F32, 4>;
+using F32Out = ffi::ResultBuffer<ffi::F32, 4>;
+using Ints = ffi::Span<const int64_t>;
+
+ffi::Error Forward(F32 x, F32 w, F32Out y, Ints geometry) {
+  Key k = MakeKey(kForward, x.dimensions(), w.dimensions(), y->dimensions(), geometry);
+  return Run(kForward, x.untyped_data(), w.untyped_data(), y->untyped_data(), k);
+}
+
+ffi::Error BackpropInput(F32 w, F32 dy, F32Out dx, Ints geometry) {
+  Key k = MakeKey(kBackpropInput, dx->dimensions(), w.dimensions(), dy.dimensions(), geometry);
+  return Run(kBackpropInput, dx->untyped_data(), w.untyped_data(), dy.untyped_data(), k);
+}
+
+ffi::Error BackpropFilter(F32 x, F32 dy, F32Out dw, Ints geometry) {
+  Key k = MakeKey(kBackpropFilter, x.dimensions(), dw->dimensions(), dy.dimensions(), geometry);
+  return Run(kBackpropFilter, x.untyped_data(), dw->untyped_data(), dy.untyped_data(), k);
+}
+
+}  // namespace
+
+XLA_FFI_DEFINE_HANDLER_SYMBOL(
+    FlowgraphOnednnConv2D, Forward,
+    ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Ints>("geometry"));
+XLA_FFI_DEFINE_HANDLER_SYMBOL(
+    FlowgraphOnednnConv2DBackpropInput, BackpropInput,
+    ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Ints>("geometry"));
+XLA_FFI_DEFINE_HANDLER_SYMBOL(
+    FlowgraphOnednnConv2DBackpropFilter, BackpropFilter,
+    ffi::Ffi::Bind().Arg<F32>().Arg<F32>().Ret<F32>().Attr<Ints>("geometry"));
+
+// The oneDNN version the library was built against, for the loader's log line.
+extern "C" const char* FlowgraphOnednnVersion() {
+  static std::string text = [] {
+    const dnnl_version_t* v = dnnl_version();
+    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+           std::to_string(v->patch);
+  }();
+  return text.c_str();
+}
