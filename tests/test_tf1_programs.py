@@ -51,7 +51,6 @@ KNOWN: dict[str, dict[str, str]] = {
     },
     "run_errors": {
         "/feed_shape": "TF 1's quoting ('Placeholder:0', '(?, 3)'); TF 2 dropped the quotes",
-        "/missing_feed": "the Placeholder kernel does not know its node's name to quote it",
     },
 }
 
