@@ -65,10 +65,6 @@ def _placeholder_shape(specs, attrs, static_values):
     return [Spec(attrs["shape"], attrs["dtype"])]
 
 
-def _format_shape(shape: tuple) -> str:
-    return "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
-
-
 _TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half", "object": "string"}
 
 
@@ -81,7 +77,7 @@ def missing_feed_message(name: str, dtype: np.dtype, shape: tuple | None) -> str
     """TF's text for a Placeholder that was not fed (the shape only when its rank is > 0)."""
     where = f"placeholder tensor '{name}'" if name else "placeholder tensor"
     text = f"You must feed a value for {where} with dtype {_tf_type_name(dtype)}"
-    return f"{text} and shape {_format_shape(shape)}" if shape else text
+    return f"{text} and shape {format_shape(shape)}" if shape else text
 
 
 @register("Placeholder", shape=_placeholder_shape)

@@ -26,10 +26,6 @@ _COMPOSITE = "one op where TF builds a composite of several (the last op names t
 KNOWN: dict[str, dict[str, str]] = {
     "build_errors": {"/dtype": "tf.add builds TF 1's Add (TF 2 builds AddV2)"},
     "control_flow_training": {"/names/0": _FUNCTIONAL, "/names/1": _FUNCTIONAL},
-    "gather_scatter": {
-        "/shapes/segment_mean/0": "ours knows the row count from the constant (static) "
-        "segment ids, where TF's shape function leaves it unknown",
-    },
     "gradients": {
         "/names/0": "the backward graph's op names (a generic VJP node, not TF's per-op graph)",
         "/names/1": "the backward graph's op names (a generic VJP node, not TF's per-op graph)",
@@ -43,10 +39,6 @@ KNOWN: dict[str, dict[str, str]] = {
     "metrics_streaming": {"/names/mean_iou/0": _COMPOSITE},
     "nn_pooling_and_conv_shapes": {
         "/names/atrous": "one dilated Conv2D where TF pads, converts to batches and back"
-    },
-    "tensor_arrays": {
-        "/shapes/0/0": "a dynamic_size TensorArray stacked after a loop of known trip count: "
-        "ours knows the length, TF's shape function does not"
     },
     "run_errors": {
         "/feed_shape": "TF 1's quoting ('Placeholder:0', '(?, 3)'); TF 2 dropped the quotes",
