@@ -24,7 +24,9 @@ with open(os.path.join(os.path.dirname(__file__), "fixtures", "tf1_programs.json
 _FUNCTIONAL = "cond and while_loop are functional If/While ops, not TF1's Switch/Merge frames"
 _COMPOSITE = "one op where TF builds a composite of several (the last op names the result)"
 KNOWN: dict[str, dict[str, str]] = {
-    "build_errors": {"/dtype": "tf.add builds TF 1's Add (TF 2 builds AddV2)"},
+    "build_errors": {
+        "/dtype": "tf.add builds TF 1.15's Add (TF 2's builds AddV2; `+` builds AddV2 in both)"
+    },
     "control_flow_training": {"/names/0": _FUNCTIONAL, "/names/1": _FUNCTIONAL},
     "gradients": {
         "/names/0": "the backward graph's op names (a generic VJP node, not TF's per-op graph)",

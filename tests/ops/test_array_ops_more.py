@@ -424,3 +424,13 @@ def test_tile_and_fills_pack_lists_mixing_ints_and_scalar_tensors():
     np.testing.assert_array_equal(got[0], [[1, 2]] * 3)
     np.testing.assert_array_equal(got[1], np.zeros([3, 2]))
     np.testing.assert_array_equal(got[2], np.ones([3, 3]))
+
+
+def test_fill_of_unknown_rank_keeps_the_dims_its_shape_tensor_gives():
+    # The shape tensor's length is known (a stack of two scalars of unknown shape), the
+    # result's rank from the op alone is not: TF's shape function gives [?, ?].
+    with tf.Graph().as_default(), tf.Session() as sess:
+        u = tf.placeholder(tf.int32)
+        filled = tf.fill(tf.stack([u, u]), 1.0)
+        assert filled.shape.as_list() == [None, None]
+        np.testing.assert_array_equal(sess.run(filled, {u: 2}), np.ones([2, 2]))

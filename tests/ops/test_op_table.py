@@ -196,8 +196,9 @@ ROWS = [
         f32(B, 3), i32(B, low=0, high=3)),
     # Elementwise binary ops, with broadcasting.
     row("Add", tf.add, np.add, f32(B, 3), f32(B, 3)),
-    row("Add", lambda x, y: x + y, np.add, f32(B, 1), f32(1, 3), id="broadcast"),
-    row("Add", lambda x: 2 + x, lambda x: 2 + x, i32(B, 3), id="radd"),
+    row("AddV2", lambda x, y: x + y, np.add, f32(B, 1), f32(1, 3), id="operator-broadcast"),
+    row("AddV2", lambda x: 2 + x, lambda x: 2 + x, i32(B, 3), id="radd"),
+    row("Add", lambda x, y: x + y, np.add, strs(B, 3), strs(3), id="operator-strings"),
     row("Add", tf.add, np.add, strs(B, 3), strs(3), id="strings"),
     row("AddV2", math_ops.add_v2, np.add, f32(B, 3), f32(3)),
     row("Sub", tf.subtract, np.subtract, f32(B, 3), f32(B, 3)),
