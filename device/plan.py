@@ -9,6 +9,7 @@ import time
 from typing import Sequence
 
 from device.executor import Plan, PlanInfo
+from device.interpret import cite
 from device.ir import Edge, GraphIR, Node
 from device.linearize import pair_linearizations
 from device.lower import SegmentFn, lower
@@ -17,7 +18,8 @@ from device.place import PlacementOptions, place
 from device.prune import prune
 from device.ref_order import order_reads
 from device.store import Store
-from kernels.errors import NotFoundError
+from kernels.array import missing_feed_message
+from kernels.errors import InvalidArgumentError, NotFoundError
 
 DEBUG = bool(os.environ.get("FLOWGRAPH_DEBUG_PASSES"))
 
@@ -39,7 +41,7 @@ def make_plan(
     """
     start = time.perf_counter()
     fed = frozenset(feeds)
-    nodes = _show("prune", _bound(prune(ir, fetches, fed, targets)))
+    nodes = _show("prune", _fed(_bound(prune(ir, fetches, fed, targets))))
     nodes = _show("order reads", order_reads(ir, nodes, fed))
     devices = _show("place", _placement(ir, options, placements))
     segments = _show("partition", partition(ir, nodes, devices, fed, fetches))
@@ -55,6 +57,16 @@ def _bound(nodes: list[Node]) -> list[Node]:
     unbound = sorted({n.op for n in nodes if n.kernel is None})
     if unbound:
         raise NotFoundError(None, None, f"Op type not registered '{', '.join(unbound)}'")
+    return nodes
+
+
+def _fed(nodes: list[Node]) -> list[Node]:
+    """`nodes`, none an unfed Placeholder (a pruned run holds a Placeholder only when it is
+    not fed): InvalidArgumentError naming the first, as TF's Placeholder kernel does."""
+    for node in nodes:
+        if node.op == "Placeholder":
+            message = missing_feed_message(node.name, node.attrs["dtype"], node.attrs["shape"])
+            raise InvalidArgumentError(node, None, cite(node, message))
     return nodes
 
 

@@ -65,14 +65,6 @@ def _placeholder_shape(specs, attrs, static_values):
     return [Spec(attrs["shape"], attrs["dtype"])]
 
 
-def _format_shape(shape: tuple | None) -> str:
-    return (
-        "<unknown>"
-        if shape is None
-        else "[" + ",".join("?" if d is None else str(d) for d in shape) + "]"
-    )
-
-
 _TF_TYPE_NAMES = {"float32": "float", "float64": "double", "float16": "half", "object": "string"}
 
 
@@ -81,14 +73,17 @@ def _tf_type_name(dtype: np.dtype) -> str:
     return _TF_TYPE_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
 
 
+def missing_feed_message(name: str, dtype: np.dtype, shape: tuple | None) -> str:
+    """TF's text for a Placeholder that was not fed (the shape only when its rank is > 0)."""
+    where = f"placeholder tensor '{name}'" if name else "placeholder tensor"
+    text = f"You must feed a value for {where} with dtype {_tf_type_name(dtype)}"
+    return f"{text} and shape {format_shape(shape)}" if shape else text
+
+
 @register("Placeholder", shape=_placeholder_shape)
 def placeholder(*, dtype: np.dtype, shape: tuple | None):
-    raise InvalidArgumentError(
-        None,
-        None,
-        f"You must feed a value for placeholder tensor with dtype {_tf_type_name(dtype)} and shape "
-        f"{_format_shape(shape)}",
-    )
+    # Runs only where no plan checked its feeds first (plans name the node: device/plan.py).
+    raise InvalidArgumentError(None, None, missing_feed_message("", dtype, shape))
 
 
 @register("PlaceholderWithDefault", shape=_placeholder_shape)

@@ -819,6 +819,26 @@ def dense_list_reserve(element_shape, num_elements, *, element_dtype):
 
 
 declare(
+    "DenseListStack",
+    inputs=("buffer: T",),
+    outputs=("tensor: T",),
+    attrs=("T: type", "num_elements: int = -1"),
+)
+
+
+def _list_stack_shape(specs, attrs, static_values):
+    # TF's TensorListStack: the leading dim is `num_elements` (-1: unknown), whatever the
+    # buffer's static shape says (a growing array's length is not part of its type).
+    shape, n = specs[0].shape, attrs.get("num_elements", -1)
+    return [Spec(None if shape is None else (n if n >= 0 else None, *shape[1:]), specs[0].dtype)]
+
+
+@register("DenseListStack", shape=_list_stack_shape)
+def dense_list_stack(buffer, *, num_elements=-1):
+    return buffer
+
+
+declare(
     "DenseListGather",
     inputs=("buffer: T", "indices: int32"),
     outputs=("values: T",),

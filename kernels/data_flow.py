@@ -26,6 +26,7 @@ from kernels.errors import (
 )
 from kernels.input_threads import quick_handoff
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
+from kernels.resource_names import resource_name
 
 _OBJECT = np.dtype(object)
 _USES_HANDLE = Effects(resources=("handle",))
@@ -448,26 +449,43 @@ def _components(specs, attrs, static_values):
 
 
 @register("FIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
+def fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1, shared_name="", container=""):
+    name = resource_name(name, shared_name, container)
     return FIFOQueue(name, component_types, shapes, capacity)
 
 
 @register("PaddingFIFOQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def padding_fifo_queue_v2(name, *, component_types, shapes=(), capacity=-1):
+def padding_fifo_queue_v2(
+    name, *, component_types, shapes=(), capacity=-1, shared_name="", container=""
+):
+    name = resource_name(name, shared_name, container)
     return PaddingFIFOQueue(name, component_types, shapes, capacity)
 
 
 @register("RandomShuffleQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def random_shuffle_queue_v2(
-    name, *, component_types, shapes=(), capacity=-1, min_after_dequeue=0, seed=0, seed2=0
+    name,
+    *,
+    component_types,
+    shapes=(),
+    capacity=-1,
+    min_after_dequeue=0,
+    seed=0,
+    seed2=0,
+    shared_name="",
+    container="",
 ):
+    name = resource_name(name, shared_name, container)
     return RandomShuffleQueue(
         name, component_types, shapes, capacity, min_after_dequeue, seed, seed2
     )
 
 
 @register("PriorityQueueV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def priority_queue_v2(name, *, component_types=(), shapes=(), capacity=-1):
+def priority_queue_v2(
+    name, *, component_types=(), shapes=(), capacity=-1, shared_name="", container=""
+):
+    name = resource_name(name, shared_name, container)
     return PriorityQueue(name, component_types, shapes, capacity)
 
 
@@ -692,12 +710,18 @@ def _mismatch(detail: str):
 
 
 @register("ResourceConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def resource_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
+def resource_conditional_accumulator(
+    name, *, dtype, shape=None, reduction_type="MEAN", shared_name="", container=""
+):
+    name = resource_name(name, shared_name, container)
     return ConditionalAccumulator(name, dtype, shape, reduction_type)
 
 
 @register("SparseConditionalAccumulator", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def sparse_conditional_accumulator(name, *, dtype, shape=None, reduction_type="MEAN"):
+def sparse_conditional_accumulator(
+    name, *, dtype, shape=None, reduction_type="MEAN", shared_name="", container=""
+):
+    name = resource_name(name, shared_name, container)
     return SparseConditionalAccumulator(name, dtype, shape, reduction_type)
 
 

@@ -32,6 +32,7 @@ from kernels.errors import (
 from kernels.input_threads import quick_handoff
 from kernels.op_def import declare
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
+from kernels.resource_names import resource_name
 
 _OBJECT = np.dtype(object)
 Element = tuple
@@ -1428,6 +1429,7 @@ def _element_specs(specs, attrs, static_values):
 
 @register("IteratorV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def iterator_v2(name, *, shared_name="", container="", output_types=(), output_shapes=()):
+    resource_name(name, shared_name, container)  # its id in TF's count; messages name the op
     return IteratorResource(name, output_types, output_shapes)
 
 
@@ -1435,6 +1437,7 @@ def iterator_v2(name, *, shared_name="", container="", output_types=(), output_s
 def one_shot_iterator(
     name, *, dataset_factory, output_types=(), output_shapes=(), container="", shared_name=""
 ):
+    resource_name(name, shared_name, container)  # its id in TF's count; messages name the op
     return IteratorResource(name, output_types, output_shapes, factory=dataset_factory)
 
 

@@ -12,6 +12,7 @@ from jax import lax
 
 from kernels.array import format_shape, merge_shapes
 from kernels.conventions import select_derivative, with_scaled_derivative
+from kernels.errors import InvalidArgumentError
 from kernels.registry import Spec, register
 from kernels.shapes import (
     broadcast,
@@ -573,34 +574,44 @@ register("ArgMin", static=("dimension",), shape=_arg_shape)(_arg_reducer(jnp.arg
 
 
 def _sorted_segment_rows(ids: np.ndarray, rows: int | None) -> int:
-    """The output row count of a sorted segment op: the last id + 1 (0 for no ids)."""
+    """The output row count of a sorted segment op: the last id + 1 (0 for no ids); TF's
+    checks of the ids (InvalidArgumentError), in the order its kernel makes them."""
     if ids.ndim != 1:
-        raise ValueError(f"segment_ids should be a vector, got shape {list(ids.shape)}")
+        raise InvalidArgumentError(None, None, "segment_ids should be a vector.")
     if rows is not None and rows != ids.shape[0]:
-        raise ValueError(
-            f"segment_ids should be the same size as dimension 0 of input: "
-            f"{ids.shape[0]} vs. {rows}"
+        raise InvalidArgumentError(
+            None, None, "segment_ids should be the same size as dimension 0 of input."
         )
-    if ids.size and ids[0] < 0:
-        raise ValueError(f"segment ids must be >= 0, got {ids[0]}")
-    if ids.size > 1 and np.any(np.diff(ids) < 0):
-        at = int(np.argmax(np.diff(ids) < 0)) + 1
-        raise ValueError(
-            f"segment ids are not increasing: segment_ids[{at}] = {ids[at]} < {ids[at - 1]}"
+    n = int(ids[-1]) + 1 if ids.size else 0
+    if n < 0:
+        raise InvalidArgumentError(None, None, "segment ids must be >= 0")
+    # Segment by segment: does the next id grow, then is this one within [0, n)?
+    firsts = ids[np.r_[0, np.flatnonzero(np.diff(ids)) + 1]] if ids.size else ids
+    falls = np.r_[firsts[1:] < firsts[:-1], False]
+    bad = np.flatnonzero(falls | (firsts < 0) | (firsts >= n))
+    if bad.size and falls[bad[0]]:
+        raise InvalidArgumentError(None, None, "segment ids are not increasing")
+    if bad.size:
+        raise InvalidArgumentError(
+            None,
+            None,
+            f"Segment id {firsts[bad[0]]} out of range [0, {n}), possibly because "
+            "'segment_ids' input is not sorted.",
         )
-    return int(ids[-1]) + 1 if ids.size else 0
+    return n
 
 
 def _sorted_segment_shape(specs, attrs, static_values) -> list[Spec]:
-    data, ids = specs[0].shape, static_values[1]
-    rows = None
-    if ids is not None:
-        rows = _sorted_segment_rows(np.asarray(ids), None if data is None else data[0])
+    # TF's SegmentReductionShapeFn: the row count stays unknown, even for constant ids (the
+    # kernel knows it: the ids are a static input).
+    data, ids = specs[0].shape, specs[1].shape
+    if ids is not None and len(ids) != 1:
+        raise ValueError(f"Shape must be rank 1 but is rank {len(ids)}")
     if data is None:
         return [Spec(None, specs[0].dtype)]
     if not data:
         raise ValueError("Shape must be at least rank 1 but is rank 0")
-    return [Spec((rows,) + data[1:], specs[0].dtype)]
+    return [Spec((None,) + data[1:], specs[0].dtype)]
 
 
 def _sorted_segment(reduce: Callable) -> Callable:

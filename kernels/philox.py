@@ -105,6 +105,34 @@ def advanced(state, size: int):
     return jnp.concatenate([key, jnp.stack(_words(lo, hi))])
 
 
+def permutation(state, n: int):
+    """RandomShuffle's permutation of `n` rows and the stream's next state, as TF draws it:
+    `(n - 1 + 3) // 4` blocks reserved, one 32-bit word per swap of a Fisher-Yates pass from
+    the first row up (`swap(v[i], v[i + word % (n - i)])`)."""
+    if n <= 1:
+        return jnp.arange(n), state
+    blocks = (n - 1 + 3) // 4
+    words = _blocks(state, blocks).reshape(-1)
+
+    def swap(i, perm):
+        j = i + (words[i] % (jnp.uint32(n) - i.astype(jnp.uint32))).astype(jnp.int32)
+        a, b = perm[i], perm[j]
+        return perm.at[i].set(b).at[j].set(a)
+
+    perm = jax.lax.fori_loop(0, n - 1, swap, jnp.arange(n, dtype=jnp.int32))
+    return perm, _skipped(state, blocks)
+
+
+def _skipped(state, blocks: int):
+    """The state `blocks` 128-bit samples on (TF's `ReserveSamples128`)."""
+    state = jnp.asarray(state, jnp.uint32)
+    if state.shape == (2,):
+        return state
+    key, lo, hi = _split_state(state)
+    lo, hi = _add(lo, hi, jnp.uint64(blocks))
+    return jnp.concatenate([key, jnp.stack(_words(lo, hi))])
+
+
 def _unit_floats(bits, dtype):
     """TF's `Uint32ToFloat` family: [1, 2) from the mantissa bits, minus 1."""
     if dtype == np.float16:

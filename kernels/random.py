@@ -12,6 +12,7 @@ import numpy as np
 
 from kernels import philox
 from kernels.registry import RNG, register
+from kernels.shapes import same_as_first
 
 
 def _split(key):
@@ -45,18 +46,24 @@ def truncated_normal(key, shape, *, dtype, seed=0, seed2=0):
 
 
 PHILOX_OPS = frozenset(
-    {"RandomStandardNormal", "RandomUniform", "RandomUniformInt", "TruncatedNormal"}
+    {
+        "RandomStandardNormal",
+        "RandomUniform",
+        "RandomUniformInt",
+        "TruncatedNormal",
+        "RandomShuffle",
+    }
 )
 
 
-@register("RandomShuffle", effects=RNG)
+@register("RandomShuffle", effects=RNG, shape=same_as_first)
 def random_shuffle(key, value, *, seed=0, seed2=0):
-    key, sub = _split(key)
     if value.ndim == 0:
         return value, key
+    perm, key = philox.permutation(key, value.shape[0])
     if isinstance(value, np.ndarray) and value.dtype == object:  # strings, on the host
-        return value[np.asarray(jax.random.permutation(sub, value.shape[0]))], key
-    return jax.random.permutation(sub, value, axis=0, independent=False), key
+        return value[np.asarray(perm)], key
+    return jnp.take(value, perm, axis=0), key
 
 
 @register("Multinomial", effects=RNG, static=("num_samples",))

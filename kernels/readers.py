@@ -17,6 +17,7 @@ from kernels.errors import (
     UnimplementedError,
 )
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
+from kernels.resource_names import resource_name
 from kernels.tfrecord import iter_record_chunks
 
 _OBJECT = np.dtype(object)
@@ -299,32 +300,41 @@ def _no_outputs(specs, attrs, static_values):
 
 
 @register("TextLineReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def text_line_reader_v2(name, *, skip_header_lines=0):
-    return TextLineReader(name, skip_header_lines)
+def text_line_reader_v2(name, *, skip_header_lines=0, shared_name="", container=""):
+    return TextLineReader(resource_name(name, shared_name, container), skip_header_lines)
 
 
 @register("TFRecordReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def tf_record_reader_v2(name, *, compression_type=""):
-    return TFRecordReader(name, compression_type)
+def tf_record_reader_v2(name, *, compression_type="", shared_name="", container=""):
+    return TFRecordReader(resource_name(name, shared_name, container), compression_type)
 
 
 @register("FixedLengthRecordReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
 def fixed_length_record_reader_v2(
-    name, *, record_bytes, header_bytes=0, footer_bytes=0, hop_bytes=0, encoding=""
+    name,
+    *,
+    record_bytes,
+    header_bytes=0,
+    footer_bytes=0,
+    hop_bytes=0,
+    encoding="",
+    shared_name="",
+    container="",
 ):
+    name = resource_name(name, shared_name, container)
     return FixedLengthRecordReader(
         name, header_bytes, record_bytes, footer_bytes, hop_bytes, encoding
     )
 
 
 @register("WholeFileReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def whole_file_reader_v2(name):
-    return WholeFileReader(name)
+def whole_file_reader_v2(name, *, shared_name="", container=""):
+    return WholeFileReader(resource_name(name, shared_name, container))
 
 
 @register("IdentityReaderV2", kind=HOST, effects=MAKES_RESOURCE, shape=_handle_shape)
-def identity_reader_v2(name):
-    return IdentityReader(name)
+def identity_reader_v2(name, *, shared_name="", container=""):
+    return IdentityReader(resource_name(name, shared_name, container))
 
 
 _READER_AND_QUEUE = Effects(resources=("reader_handle", "queue_handle"))

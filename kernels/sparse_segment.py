@@ -41,8 +41,9 @@ def _shape(rows_from):
 
 
 def _sorted_rows(specs, static_values):
-    ids = static_values[2]
-    return None if ids is None else _sorted_segment_rows(np.asarray(ids), None)
+    # TF's SparseSegmentReductionShapeFn leaves the row count unknown, even for constant
+    # ids (the kernel knows it: the ids are a static input).
+    return None
 
 
 def _given_rows(specs, static_values):

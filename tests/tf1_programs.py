@@ -592,6 +592,7 @@ def build_errors(tf):
         "concat": error(lambda: tf.concat([tf.zeros([2, 3]), tf.zeros([2, 3, 1])], 0)),
         "where": error(lambda: tf.where(tf.zeros([2], tf.bool), tf.zeros([3]), tf.zeros([3]))),
         "dtype": error(lambda: tf.add(tf.zeros([2]), tf.zeros([2], tf.int32))),
+        "dtype_operator": error(lambda: tf.zeros([2]) + tf.zeros([2], tf.int32)),
         "assign": error(lambda: tf.Variable(tf.zeros([2])).assign(tf.zeros([3]))),
         "gather_axis": error(lambda: tf.gather(tf.zeros([2, 3]), [0], axis=2)),
         "squeeze": error(lambda: tf.squeeze(tf.zeros([2, 3]), [0])),
@@ -858,3 +859,239 @@ def saver_roundtrip(tf):
             "latest": latest[len(d) :],
             "missing": missing,
         }
+
+
+# -- wider sweep: kinds the programs above leave out ------------------------------------------
+
+
+@program
+def dead_branch_updates(tf):
+    p = tf.placeholder(tf.bool, [])
+    v = tf.Variable([1.0, 2.0, 3.0])
+    w = tf.Variable([1.0, 2.0, 3.0])
+    u = tf.Variable([2.0, 2.0, 2.0])
+    made = {}
+
+    def true_fn():
+        made["rows"] = tf.constant([10.0, 20.0]) * 2.0
+        return tf.constant(0.0)
+
+    tf.cond(p, true_fn, lambda: tf.constant(1.0))
+    updates = [
+        tf.scatter_add(v, [0, 2], made["rows"]),
+        tf.scatter_update(w, [1, 2], made["rows"]),
+        tf.scatter_mul(u, [0, 1], made["rows"]),
+    ]
+    sess = session(tf)
+    seen = []
+    for taken in (False, True, False):
+        sess.run([t.op for t in updates], {p: taken})
+        seen.append(sess.run([v, w, u]))
+    return {"seen": seen, "fetch_dead": error(lambda: sess.run(updates[0], {p: False}))}
+
+
+@program
+def seeded_random(tf):
+    tf.set_random_seed(1234)
+    out = {
+        "uniform": tf.random_uniform([3], seed=7),
+        "normal": tf.random_normal([2, 2], seed=8),
+        "truncated": tf.truncated_normal([3], seed=9),
+        "int": tf.random_uniform([4], 0, 10, dtype=tf.int32, seed=10),
+        "dropout": tf.nn.dropout(tf.ones([8]), keep_prob=0.5, seed=11),
+        "shuffle": tf.random_shuffle(tf.range(6), seed=12),
+    }
+    sess = tf.Session()
+    first, second = sess.run(out), sess.run(out)
+    return {"first": first, "second": second, "shapes": {k: shape(t) for k, t in out.items()}}
+
+
+@program
+def sampled_losses(tf):
+    weights = tf.constant(np.arange(24, dtype=np.float32).reshape(6, 4) / 24.0)
+    biases = tf.constant(np.linspace(-0.5, 0.5, 6, dtype=np.float32))
+    inputs = tf.constant(X[:, :2].repeat(2, axis=1))
+    labels = tf.constant([[0], [2], [5], [1]], tf.int64)
+    sampled = (tf.constant([1, 3, 4], tf.int64), tf.ones([4]), tf.ones([3]))
+    nce = tf.nn.nce_loss(weights, biases, labels, inputs, 3, 6, sampled_values=sampled)
+    softmax = tf.nn.sampled_softmax_loss(
+        weights, biases, labels, inputs, 3, 6, sampled_values=sampled, remove_accidental_hits=True
+    )
+    return {"values": tf.Session().run([nce, softmax]), "shapes": [shape(nce), shape(softmax)]}
+
+
+@program
+def gradient_options(tf):
+    x = tf.constant([1.0, 2.0, 3.0])
+    y = tf.constant([0.5, -1.0, 2.0])
+    a = x * y
+    b = a * a + x
+    z = tf.reduce_sum(b)
+    unused = tf.constant(1.0)
+    out = {
+        "grad_ys": tf.gradients(b, x, grad_ys=tf.constant([1.0, 0.0, 2.0])),
+        "stop": tf.gradients(z, x, stop_gradients=[a]),
+        "many": tf.gradients([z, tf.reduce_sum(a)], x),
+        "zero": tf.gradients(z, [x, unused], unconnected_gradients="zero"),
+    }
+    none = tf.gradients(z, [unused, y], stop_gradients=[a])
+    sess = tf.Session()
+    return {"values": sess.run(out), "none": none}
+
+
+@program
+def sequence_losses(tf):
+    inputs = tf.constant(np.linspace(-1, 1, 2 * 4 * 3, dtype=np.float32).reshape(2, 4, 3))
+    lengths = tf.constant([4, 2])
+    cell = tf.nn.rnn_cell.BasicRNNCell(5)
+    with tf.variable_scope("rnn", initializer=tf.constant_initializer(0.1)):
+        outputs, state = tf.nn.dynamic_rnn(cell, inputs, lengths, dtype=tf.float32)
+    kernel = np.linspace(-0.6, 0.6, 15).reshape(5, 3).tolist()
+    logits = tf.layers.dense(outputs, 3, kernel_initializer=tf.constant_initializer(kernel))
+    targets = tf.constant([[0, 1, 2, 1], [2, 2, 0, 0]])
+    mask = tf.sequence_mask(lengths, 4, dtype=tf.float32)
+    xent = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=targets, logits=logits)
+    loss = tf.reduce_sum(xent * mask) / tf.reduce_sum(mask)
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    sess = session(tf)
+    losses = [sess.run([loss, train])[0] for _ in range(3)]
+    return {
+        "losses": losses,
+        "mask": sess.run(mask),
+        "state": sess.run(state),
+        "shapes": [shape(outputs), shape(state), shape(logits), shape(mask)],
+        "variables": [v.name for v in tf.trainable_variables()],
+    }
+
+
+@program
+def ema_restore(tf):
+    import tempfile
+
+    v = tf.Variable([1.0, 2.0], name="v")
+    ema = tf.train.ExponentialMovingAverage(0.5, name="avg")
+    with tf.control_dependencies([v.assign_add([2.0, 2.0])]):
+        step = ema.apply([v])
+    sess = session(tf)
+    for _ in range(2):
+        sess.run(step)
+    restore = ema.variables_to_restore()
+    saver = tf.train.Saver()
+    with tempfile.TemporaryDirectory() as d:
+        path = saver.save(sess, d + "/m")
+        with tf.Session() as other:
+            tf.train.Saver(restore).restore(other, path)
+            restored = other.run(v)
+    return {
+        "average": sess.run(ema.average(v)),
+        "names": sorted(restore),
+        "average_name": ema.average_name(v),
+        "restored": restored,
+    }
+
+
+@program
+def py_funcs(tf):
+    def scale(a, k):
+        return (a * k).astype(np.float32), np.int64(a.size)
+
+    x = tf.constant(X)
+    y, n = tf.py_func(scale, [x, 3.0], [tf.float32, tf.int64])
+    z = tf.py_func(lambda a: a.sum(axis=1), [y], tf.float32, stateful=False)
+    return {
+        "values": tf.Session().run([y, n, z]),
+        "shapes": [shape(y), shape(n), shape(z)],
+        "types": [y.op.type, z.op.type],
+    }
+
+
+@program
+def loops_with_slices(tf):
+    x = tf.constant(np.arange(12, dtype=np.float32))
+
+    def body(i, total):
+        t = i + 1
+        return t, total + tf.reduce_sum(x[:t]) + tf.reduce_sum(x[t : 2 * t])
+
+    _, total = tf.while_loop(lambda i, _: i < 4, body, [0, 0.0])
+    n = tf.placeholder(tf.int32, [])
+    acc = tf.while_loop(
+        lambda i, a: i < n,
+        lambda i, a: (i + 1, tf.concat([a, [tf.cast(i, tf.float32)]], 0)),
+        [0, tf.zeros([0])],
+        shape_invariants=[tf.TensorShape([]), tf.TensorShape([None])],
+    )[1]
+    limited = tf.while_loop(lambda i: i < 100, lambda i: i + 3, [0], maximum_iterations=5)
+    sess = tf.Session()
+    return {
+        "total": sess.run(total),
+        "acc": sess.run(acc, {n: 4}),
+        "limited": sess.run(limited),
+        "shapes": [shape(total), shape(acc), shape(x[:n])],
+        "sliced": sess.run(x[1:n], {n: 4}),
+    }
+
+
+@program
+def linalg_ops(tf):
+    a = tf.constant([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    b = tf.constant([[1.0], [2.0], [3.0]])
+    out = {
+        "einsum": tf.einsum("ij,jk->ik", a, b),
+        "einsum_trace": tf.einsum("ii", a),
+        "inverse": tf.matrix_inverse(a),
+        "det": tf.matrix_determinant(a),
+        "cholesky": tf.cholesky(a),
+        "solve": tf.matrix_solve(a, b),
+        "triangular": tf.matrix_triangular_solve(tf.cholesky(a), b),
+        "band": tf.matrix_band_part(a, 0, 1),
+        "diag": tf.matrix_diag_part(a),
+        "transpose": tf.matrix_transpose(tf.reshape(tf.range(6.0), [1, 2, 3])),
+        "norm": tf.norm(a, ord="fro", axis=[0, 1]),
+        "tensordot": tf.tensordot(a, b, axes=1),
+    }
+    return {"values": tf.Session().run(out), "shapes": {k: shape(t) for k, t in out.items()}}
+
+
+@program
+def casts_and_reductions(tf):
+    f = tf.constant([-1.7, -0.5, 0.5, 1.5, 300.0])
+    i = tf.constant([[1, 2, 3], [4, 5, 6]])
+    out = {
+        "to_int": tf.cast(f, tf.int32),
+        "to_uint8": tf.cast(tf.constant([-1, 255, 256]), tf.uint8),
+        "saturate": tf.saturate_cast(f, tf.uint8),
+        "bitcast": tf.bitcast(tf.constant([1.0]), tf.int32),
+        "to_bool": tf.cast(tf.constant([0.0, 0.1]), tf.bool),
+        "sum_keep": tf.reduce_sum(i, axis=-1, keepdims=True),
+        "prod_neg": tf.reduce_prod(i, axis=-2),
+        "mean_empty": tf.reduce_mean(tf.zeros([0, 2]), axis=0),
+        "max_empty": tf.reduce_max(tf.zeros([2, 0]), axis=1),
+        "any": tf.reduce_any(tf.constant([[True, False], [False, False]]), 1),
+        "argmin64": tf.argmin(f, output_type=tf.int64),
+        "l2": tf.nn.l2_normalize(tf.constant([3.0, 4.0]), 0),
+        "std": tf.math.reduce_std(tf.constant([1.0, 2.0, 4.0])),
+    }
+    return {"values": tf.Session().run(out), "shapes": {k: shape(t) for k, t in out.items()}}
+
+
+@program
+def variable_updates(tf):
+    v = tf.Variable(tf.zeros([3, 2]))
+    c = tf.Variable(0, name="counter")
+    grow = tf.Variable([1.0], validate_shape=False)
+    ops = {
+        "nd_update": tf.scatter_nd_update(v, [[0, 1], [2, 0]], [5.0, 6.0]),
+        "nd_add": tf.scatter_nd_add(v, [[0, 1]], [1.0]),
+        "count": tf.count_up_to(c, 2),
+        "grow": tf.assign(grow, [1.0, 2.0, 3.0], validate_shape=False),
+    }
+    sess = session(tf)
+    seen = [sess.run(ops["nd_update"]), sess.run(ops["nd_add"]), sess.run(ops["grow"])]
+    counts = [sess.run(ops["count"]) for _ in range(2)]
+    return {
+        "seen": seen,
+        "counts": counts,
+        "limit": error(lambda: sess.run(ops["count"])),
+        "shapes": {k: shape(t) for k, t in ops.items()},
+    }

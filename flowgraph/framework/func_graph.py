@@ -138,7 +138,34 @@ class FuncGraph(Graph):
         hosts = self.host_ops()
         if any(t is not None and t.dtype.base_dtype == dtypes.string for t in results):
             return hosts
-        return [op for op in hosts if not _callback(op)]
+        return [op for op in hosts if not _callback(op)] + self._static_from_arguments()
+
+    def _static_from_arguments(self) -> list[Operation]:
+        """Ops with an input that must be known when compiled (`x[:t]`'s end) computed from
+        the values of the explicit arguments (a loop variable): the body must run op by op,
+        where each step's values are known, as TF's loops run any shape each step."""
+        arguments = {t.op for t in self.inputs}
+        found = []
+        for op in self._ops:
+            kernel = registry.lookup(op.type)
+            static = [t for i, t in enumerate(op.inputs) if kernel.is_static_input(i, op._attrs)]
+            if any(_reads_values_of(t, arguments) for t in static):
+                found.append(op)
+        return found
+
+
+def _reads_values_of(t: Tensor, ops: set) -> bool:
+    """Whether `t` is computed from the values (not only the shapes) of `ops`' outputs."""
+    stack, seen = [t.op], set()
+    while stack:
+        op = stack.pop()
+        if op in ops:
+            return True
+        if op in seen or op.type in ("Shape", "Size", "Rank", "ShapeN"):
+            continue
+        seen.add(op)
+        stack.extend(i.op for i in op.inputs)
+    return False
 
 
 def _on_host(op: Operation) -> bool:

@@ -70,7 +70,7 @@ def _with_static_dims(out: Tensor, shape: Tensor) -> Tensor:
         known = constant_value_as_shape(shape)
         if known.ndims is not None and known.is_compatible_with(out.shape):
             merged = out.shape.merge_with(known)
-            if merged.as_list() != out.shape.as_list():
+            if out.shape.ndims is None or merged.as_list() != out.shape.as_list():
                 out.set_shape(merged)
     return out
 
@@ -214,16 +214,30 @@ def _slice_helper(tensor: Tensor, index) -> Tensor:
     items = index if isinstance(index, (tuple, list)) else (index,)
     if any(isinstance(i, Tensor) and constant_value(i) is None for i in items):
         return _dynamic_index(tensor, list(items))
-    index = [constant_value(i) if isinstance(i, Tensor) else i for i in items]
+    index = [_known_bounds(i) for i in items]
     begin, end, strides, masks = slice_spec(index)
     return strided_slice(
-        tensor,
-        np.asarray(begin, np.int32),
-        np.asarray(end, np.int32),
-        np.asarray(strides, np.int32),
-        name="strided_slice",
-        **masks,
+        tensor, *map(_slice_vector, (begin, end, strides)), name="strided_slice", **masks
     )
+
+
+def _known_bounds(item):
+    """An index item with the tensors whose value the graph knows replaced by it."""
+    if isinstance(item, Tensor):
+        value = constant_value(item)
+        return item if value is None else value
+    if isinstance(item, _builtin_slice):
+        return _builtin_slice(*map(_known_bounds, (item.start, item.stop, item.step)))
+    return item
+
+
+def _slice_vector(values: list):
+    """StridedSlice's begin/end/strides: int32 constants, or a packed tensor where a slice
+    bound is known only at run time (`x[:t]`, as TF packs it)."""
+    if not any(isinstance(v, Tensor) for v in values):
+        return np.asarray(values, np.int32)
+    cast = _math().cast
+    return stack([cast(v, dtypes.int32) if isinstance(v, Tensor) else v for v in values])
 
 
 _builtin_slice = slice  # `slice` below is tf.slice

@@ -143,18 +143,55 @@ def live_update(op_type: str, ref: Tensor, value: Tensor) -> Tensor:
     or where it is computed from a branch value, `value` only when its branch ran and else
     what leaves the variable as it was: TF does not run an op whose input is dead."""
     graph = get_default_graph()
-    if value.graph is not graph and value.graph.outside is not None:
-        value = branch_value_outside(value, graph)  # a value of a cond branch built before
-    values = getattr(value.graph, "_branch_values", None)
-    flags = _flags(value, values, set()) if values else ()
-    if not flags:
+    value = _here(value, graph)
+    live = _live(graph, [value])
+    if live is None:
         return value
     with graph.name_scope("live"):
-        live = flags[0]
-        for flag in flags[1:]:
-            live = math_ops.logical_and(live, flag)
         same = array_ops.identity(ref) if op_type == "Assign" else array_ops.zeros_like(value)
         return array_ops.where(live, value, same)
+
+
+def live_scatter(op_type: str, ref: Tensor, indices: Tensor, updates: Tensor) -> tuple:
+    """(indices, updates) a scatter (`op_type`: ScatterAdd, ScatterUpdate, ...) of `ref`
+    uses: where either is computed from a branch value, updates that leave `ref` as it was
+    when that branch did not run (TF does not run an op whose input is dead)."""
+    graph = get_default_graph()
+    indices, updates = _here(indices, graph), _here(updates, graph)
+    live = _live(graph, [indices, updates])
+    if live is None:
+        return indices, updates
+    with graph.name_scope("live"):
+        if op_type in ("ScatterAdd", "ScatterSub"):
+            same = array_ops.zeros_like(updates)
+        elif op_type in ("ScatterMul", "ScatterDiv"):
+            same = array_ops.ones_like(updates)
+        else:  # ScatterUpdate/Min/Max: the rows as they are
+            same = array_ops.gather(ref, indices)
+            updates = updates + array_ops.zeros_like(same)  # a scalar update, broadcast
+        return indices, array_ops.where(live, updates, same)
+
+
+def _here(value: Tensor, graph: Graph) -> Tensor:
+    """`value`, or where it is a tensor of a cond branch built before, its stand-in."""
+    if value.graph is not graph and value.graph.outside is not None:
+        return branch_value_outside(value, graph)
+    return value
+
+
+def _live(graph: Graph, tensors: list) -> Tensor | None:
+    """A bool scalar, true when none of `tensors` is dead (None: none can be)."""
+    flags: dict = {}
+    for t in tensors:
+        values = getattr(t.graph, "_branch_values", None)
+        flags.update(dict.fromkeys(_flags(t, values, set()) if values else ()))
+    if not flags:
+        return None
+    with graph.name_scope("live"):
+        live, *rest = flags
+        for flag in rest:
+            live = math_ops.logical_and(live, flag)
+        return live
 
 
 def dead_checks(graph: Graph, fetches: list[Tensor], feeds: list[Tensor]) -> list:

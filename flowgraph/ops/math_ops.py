@@ -424,6 +424,14 @@ def _convert_operand(value, other: Tensor, name: str):
         return value  # let the op report the dtype mismatch in TF's words
 
 
+def _add_dispatch(x, y, name=None):
+    # TF 1.15's `Tensor.__add__`: Add for strings and AddV2 for every other type (tf.add
+    # itself stays TF 1's Add).
+    if x.dtype.base_dtype == dtypes.string:
+        return add(x, y, name=name)
+    return add_v2(x, y, name=name)
+
+
 def _truediv_op(x, y, name=None):
     return truediv(x, y, name=name)
 
@@ -441,7 +449,7 @@ def _xor_op(x, y, name=None):
 
 
 _OPERATORS = {
-    "add": (add, "add"),
+    "add": (_add_dispatch, "add"),
     "sub": (subtract, "sub"),
     "mul": (multiply, "mul"),
     "truediv": (_truediv_op, "truediv"),

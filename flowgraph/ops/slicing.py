@@ -22,11 +22,12 @@ def slice_spec(index: Any) -> tuple[list[int], list[int], list[int], dict[str, i
 
     Args:
       index: what was written inside `x[...]`: an int (numpy integers included), a slice of
-        ints or None, `Ellipsis`, None (tf.newaxis), or a tuple or list of these. As in TF, a
-        list is read like a tuple, not as a fancy index.
+        ints, scalar integer tensors or None, `Ellipsis`, None (tf.newaxis), or a tuple or
+        list of these. As in TF, a list is read like a tuple, not as a fancy index.
 
     Returns:
-      `begin`, `end` and `strides` as lists of Python ints with one entry per index item, and
+      `begin`, `end` and `strides` as lists with one entry per index item (Python ints, or
+      the scalar integer tensors a slice's bounds or step are given as), and
       a dict holding the five StridedSlice masks (begin_mask, end_mask, ellipsis_mask,
       new_axis_mask, shrink_axis_mask), where bit i describes item i.
 
@@ -77,14 +78,27 @@ def _slice_item_spec(item: slice) -> _ItemSpec:
 
 def _is_open(bound: Any) -> bool:
     # Python 2 passed sys.maxsize for an omitted stop (`x[a:]`); TF still reads it as open.
-    return bound is None or _as_index(bound) == sys.maxsize
+    if bound is None:
+        return True
+    index = _as_index(bound)
+    return isinstance(index, int) and index == sys.maxsize
 
 
-def _as_index(value: Any) -> int:
+def _as_index(value: Any) -> Any:
+    """`value` as a Python int, or as itself where it is a scalar integer tensor (a slice
+    bound known only at run time: `x[:t]`)."""
     # bool is an int subclass, but TF would read a bare bool as a boolean mask; refuse both.
     if isinstance(value, bool):
         raise TypeError(f"{_SLICE_TYPE_ERROR}, got {value!r}")
     try:
         return operator.index(value)
     except TypeError:
+        if _is_integer_scalar_tensor(value):
+            return value
         raise TypeError(f"{_SLICE_TYPE_ERROR}, got {value!r}") from None
+
+
+def _is_integer_scalar_tensor(value: Any) -> bool:
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    integer = getattr(getattr(dtype, "base_dtype", None), "is_integer", False)
+    return integer and getattr(shape, "ndims", -1) in (None, 0)

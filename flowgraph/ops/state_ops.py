@@ -99,6 +99,7 @@ def _scatter(op_type: str, ref, indices, updates, use_locking, name) -> Tensor:
             f"{op_type}: indices must be int32 or int64, got {indices.dtype.name} ({indices})"
         )
     updates = convert_to_tensor(updates, dtype=base)
+    indices, updates = cond_branch_values.live_scatter(op_type, ref, indices, updates)
     out = apply_op(
         op_type,
         [ref, indices, updates],

@@ -122,12 +122,17 @@ class TensorArray:
     def stack(self, name=None) -> Tensor:
         """All elements stacked into one tensor of shape [size, *element_shape]."""
         if self._buffer is None and self._dynamic_size and self._element_shape.is_fully_defined():
-            return self._zeros(self._element_shape)  # never written: [size, ...] of zeros
-        return array_ops.identity(self._buffer_or_error(), name=name or "TensorArrayStack")
+            buffer = self._zeros(self._element_shape)  # never written: [size, ...] of zeros
+        else:
+            buffer = self._buffer_or_error()
+        if not self._dynamic_size:
+            return array_ops.identity(buffer, name=name or "TensorArrayStack")
+        # As TF's shape functions: a growing array's length is unknown until run.
+        return apply_op("DenseListStack", [buffer], name=name or "TensorArrayStack")
 
     def concat(self, name=None) -> Tensor:
         """All elements concatenated along their first axis."""
-        buffer = self._buffer_or_error()
+        buffer = self.stack()
         shape = array_ops.shape(buffer)
         new_shape = array_ops.concat([[-1], shape[2:]], 0)
         return array_ops.reshape(buffer, new_shape, name=name or "TensorArrayConcat")

@@ -161,11 +161,25 @@ def test_kernel_errors_name_the_node_and_its_source():
         run(g, ["r"], {"a": np.zeros(6, np.float32)})
 
 
-def test_unfed_placeholder_is_invalid_argument_naming_it():
-    g = GraphIR((placeholder("x", shape=(None, 3)), op("y", "Neg", "x")))
-    with pytest.raises(errors.InvalidArgumentError,
-                       match=r"Placeholder op 'x'.*You must feed a value.*\[\?,3\]"):
-        run(g, ["y"])
+@pytest.mark.parametrize("shape, text", [
+    ((None, 3), "with dtype float and shape [?,3]"),
+    ((), "with dtype float"),  # TF writes the shape only where its rank is > 0
+    (None, "with dtype float"),
+])
+def test_unfed_placeholder_is_invalid_argument_quoting_it_as_tf(shape, text):
+    g = GraphIR((placeholder("x", shape=shape), op("y", "Neg", "x")))
+    with pytest.raises(errors.InvalidArgumentError) as info:
+        make_plan(g, [("y", 0)], [], [])
+    assert str(info.value) == (
+        "Placeholder op 'x': You must feed a value for placeholder tensor 'x' " + text)
+
+
+def test_unfed_placeholder_found_through_a_control_input():
+    g = GraphIR((placeholder("x"), const("y", np.float32(1), control_inputs=("x",))))
+    with pytest.raises(errors.InvalidArgumentError, match="placeholder tensor 'x'"):
+        make_plan(g, [("y", 0)], [], [])
+    _, (y,) = run(g, ["y"], {"x": np.float32(2)})
+    assert y == 1
 
 
 def test_targets_run_and_fetches_of_feeds_return_the_feed():

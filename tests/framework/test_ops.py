@@ -851,7 +851,7 @@ _X = np.array([[1.5, -2.0, 3.0], [4.0, 5.5, -6.0]], np.float32)
 _Y = np.array([[2.0, 3.0, -1.0], [0.5, 2.0, 4.0]], np.float32)
 
 _BINARY = [
-    ("add", operator.add, "Add"),
+    ("add", operator.add, "AddV2"),  # TF 1.15's `+`: AddV2 (tf.add: Add)
     ("sub", operator.sub, "Sub"),
     ("mul", operator.mul, "Mul"),
     ("truediv", operator.truediv, "RealDiv"),

@@ -169,3 +169,58 @@ def test_an_assign_of_a_dead_branch_value_does_not_run():
             assert sess.run(v) == 7.0
             assert sess.run(add, {p: True}) == 15.0
             assert sess.run(ordered, {p: True}) == 1.0
+
+
+@pytest.mark.parametrize(
+    "scatter, indices, start",
+    [
+        (tf.scatter_add, [0, 2, 0], [1.0, 2.0, 3.0]),
+        (tf.scatter_sub, [1, 2, 2], [1.0, 2.0, 3.0]),
+        (tf.scatter_update, [0, 1, 2], [1.0, 2.0, 3.0]),
+        (tf.scatter_mul, [2, 0, 1], [1.0, 2.0, 3.0]),
+        (tf.scatter_max, [0, 1, 2], [-5.0, 5.0, -5.0]),
+    ],
+)
+def test_a_scatter_fed_by_a_dead_value_does_not_run(scatter, indices, start):
+    # TF does not run an op whose input is dead: the variable keeps its value (ours: the
+    # update becomes the identity of the scatter when the branch did not run).
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x, p = tf.placeholder(tf.float32, [3]), tf.placeholder(tf.bool, [])
+        _, made = _cond_with_inner(x, p)
+        v = tf.Variable(start)
+        update = scatter(v, indices, made["y"])
+        sess.run(v.initializer)
+        xs = np.array([0.5, 0.0, -0.5], np.float32)
+        sess.run(update.op, {x: xs, p: False})
+        np.testing.assert_allclose(sess.run(v), start)
+        sess.run(update.op, {x: xs, p: True})
+        expected = np.asarray(start, np.float64)
+        ys = np.sin(xs) * 2.0
+        for i, y in zip(indices, ys):
+            expected[i] = {
+                tf.scatter_add: lambda a, b: a + b,
+                tf.scatter_sub: lambda a, b: a - b,
+                tf.scatter_update: lambda a, b: b,
+                tf.scatter_mul: lambda a, b: a * b,
+                tf.scatter_max: max,
+            }[scatter](expected[i], y)
+        np.testing.assert_allclose(sess.run(v), expected, rtol=1e-6, atol=1e-7)
+
+
+def test_a_scatter_with_dead_indices_does_not_run():
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p = tf.placeholder(tf.bool, [])
+        made = {}
+
+        def true_fn():
+            made["i"] = tf.constant([2, 1]) * 1
+            return tf.constant(0)
+
+        tf.cond(p, true_fn, lambda: tf.constant(1))
+        v = tf.Variable([1.0, 2.0, 3.0])
+        update = tf.scatter_update(v, made["i"], [7.0, 8.0])
+        sess.run(v.initializer)
+        sess.run(update.op, {p: False})
+        assert sess.run(v).tolist() == [1.0, 2.0, 3.0]
+        sess.run(update.op, {p: True})
+        assert sess.run(v).tolist() == [1.0, 8.0, 7.0]

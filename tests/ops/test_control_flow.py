@@ -19,6 +19,7 @@ OP_TYPES_TESTED = {
     "DenseListGather",
     "DenseListScatter",
     "DenseListReserve",
+    "DenseListStack",
 }
 GRADIENT_CHECKED = {
     "If",
@@ -28,6 +29,7 @@ GRADIENT_CHECKED = {
     "DenseListSetItem",
     "DenseListGather",
     "DenseListScatter",
+    "DenseListStack",
 }
 NOT_DIFFERENTIABLE = {
     "RngKey": "produces a random key (integers)",
@@ -694,6 +696,36 @@ def test_a_growing_array_is_as_long_as_its_writes_inside_its_loop(sess):
     np.testing.assert_array_equal(got, [1.0, 2.0, 4.0, 8.0, 16.0])
     assert size == 5
     np.testing.assert_array_equal(sess.run(ta.stack(), {x: 5.0}), [5.0, 10.0])
+
+
+def test_dynamic_size_tensor_array_length_is_unknown_until_run_as_tf(sess):
+    # TF's TensorListStack shape function: a growing array's length is not static, even
+    # after a loop of known trip count; a fixed-size array's is.
+    grown = tf.while_loop(
+        lambda i, ta: i < 3,
+        lambda i, ta: (i + 1, ta.write(i, tf.cast(i, tf.float32) * tf.ones([2]))),
+        [0, tf.TensorArray(tf.float32, size=0, dynamic_size=True)],
+    )[1]
+    written = tf.TensorArray(tf.float32, size=0, dynamic_size=True).write(1, [1.0, 2.0])
+    never = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=[2])
+    fixed = tf.TensorArray(tf.float32, size=3, element_shape=[2]).unstack(tf.ones([3, 2]))
+    outs = [grown.stack(), grown.concat(), written.stack(), never.stack(), never.concat()]
+    assert [t.shape.as_list() for t in outs] == [[None, 2], [None], [None, 2], [None, 2], [None]]
+    assert outs[0].op.type == "DenseListStack"
+    assert fixed.stack().shape.as_list() == [3, 2] and fixed.concat().shape.as_list() == [6]
+    got = sess.run(outs)
+    np.testing.assert_allclose(got[0], [[0, 0], [1, 1], [2, 2]])
+    np.testing.assert_allclose(got[1], [0, 0, 1, 1, 2, 2])
+    np.testing.assert_allclose(got[2], [[0, 0], [1, 2]])
+    assert got[3].shape == (0, 2) and got[4].shape == (0,)
+
+
+def test_dynamic_size_tensor_array_stack_gradients():
+    def fn(x):
+        ta = tf.TensorArray(tf.float64, size=0, dynamic_size=True)
+        return ta.write(0, x[1] * x[0]).write(2, tf.sin(x[2])).stack()
+
+    check_gradients(fn, np.arange(6.0).reshape(3, 2) / 5.0)
 
 
 def test_dropout_in_a_cond_branch_with_an_unknown_batch(sess):

@@ -262,7 +262,8 @@ CASES = [
     case("Max", lambda x: tf.reduce_max(x, keepdims=True), f64(2, 3), id="max-keepdims"),
     case("Min", lambda x: tf.reduce_min(x, -1, keepdims=True), f64(2, 3), id="min-keepdims"),
     # Broadcasting binary ops: gradients summed back to each input's shape.
-    case("Add", lambda x, y: x + y, f64(2, 1), f64(1, 3), id="add-broadcast"),
+    case("Add", tf.add, f64(2, 1), f64(1, 3), id="add-broadcast"),
+    case("AddV2", lambda x, y: x + y, f64(2, 1), f64(1, 3), id="operator-broadcast"),
     case("AddV2", math_ops.add_v2, f64(2, 3), f64(2, 1), id="add_v2-broadcast"),
     case("Sub", tf.subtract, f64(2, 3), f64(3), id="sub-broadcast"),
     case("Mul", tf.multiply, f64(2, 3), f64(), id="mul-scalar"),

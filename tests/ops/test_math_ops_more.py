@@ -78,6 +78,8 @@ def _segment_ref(reduce, ids, rows, empty):
 
 
 _IDS = np.array([0, 0, 2, 3, 3])
+# TF's segment shape function leaves the row count unknown, even for constant ids.
+_ROWS_UNKNOWN = {"known": (None, 4), "partial": (None, None)}
 _LOW_F32 = np.finfo(np.float32).min
 
 ROWS = [
@@ -132,17 +134,17 @@ ROWS = [
     row("ArgMin", lambda x: tf.argmin(x, axis=0, output_type=tf.int32),
         lambda x: np.argmin(x, 0).astype(np.int32), i32(B, 3), dtype=np.int32, id="int32"),
     row("SegmentSum", lambda x: tf.segment_sum(x, _IDS), _segment_ref(np.sum, _IDS, 4, 0),
-        f32(5, B)),
+        f32(5, B), **_ROWS_UNKNOWN),
     row("SegmentSum", lambda x: tf.segment_sum(x, _IDS), _segment_ref(np.sum, _IDS, 4, 0),
-        i32(5, B, 2), id="int32"),
+        i32(5, B, 2), id="int32", known=(None, 4, 2), partial=(None, None, 2)),
     row("SegmentMean", lambda x: tf.segment_mean(x, _IDS), _segment_ref(np.mean, _IDS, 4, 0),
-        f32(5, B)),
+        f32(5, B), **_ROWS_UNKNOWN),
     row("SegmentMax", lambda x: tf.segment_max(x, _IDS), _segment_ref(np.max, _IDS, 4, 0),
-        f32(5, B)),
+        f32(5, B), **_ROWS_UNKNOWN),
     row("SegmentMin", lambda x: tf.segment_min(x, _IDS), _segment_ref(np.min, _IDS, 4, 0),
-        i32(5, B)),
+        i32(5, B), **_ROWS_UNKNOWN),
     row("SegmentProd", lambda x: tf.segment_prod(x, _IDS), _segment_ref(np.prod, _IDS, 4, 1),
-        f32(5, B)),
+        f32(5, B), **_ROWS_UNKNOWN),
     row("UnsortedSegmentMax", lambda x, i: tf.unsorted_segment_max(x, i, 3),
         lambda x, i: _segment_ref(np.max, i, 3, _LOW_F32)(x), f32(5, B), i32(5, low=0, high=3)),
     row("UnsortedSegmentMin", lambda x, i: tf.unsorted_segment_min(x, i, 3),
@@ -339,12 +341,24 @@ def test_segment_ops_with_fed_ids_errors_and_empty_segments(sess):
         ids = tf.placeholder(tf.int32, [3])
         total = tf.segment_sum(data, ids)
         largest = tf.segment_max(data, ids)
-        with pytest.raises(ValueError, match="not increasing.*'SegmentSum'"):
-            tf.segment_sum(data, [1, 0, 2])
-        with pytest.raises(ValueError, match="same size as dimension 0"):
-            tf.segment_mean(data, [0, 1])
+        # As TF: bad constant ids build (the shape function does not read them) and fail
+        # when run, with TF's texts.
+        falling = tf.segment_sum(data, [1, 0, 2])
+        short = tf.segment_mean(data, [0, 1])
+        negative = tf.segment_max(data, [-1, 0, 1])
+        constant = tf.segment_prod(data, [0, 0, 1])
         low = tf.unsorted_segment_max(tf.constant([1, 2]), [0, 0], 2)
     assert total.shape.as_list() == [None, 2]
+    assert constant.shape.as_list() == [None, 2]  # TF's shape function: rows unknown
+    for bad, text in [
+        (falling, f"SegmentSum op '{falling.op.name}': segment ids are not increasing"),
+        (short, "segment_ids should be the same size as dimension 0 of input."),
+        (negative, "Segment id -1 out of range [0, 2), possibly because 'segment_ids' input "),
+    ]:
+        with pytest.raises(tf.errors.InvalidArgumentError) as info:
+            sess.run(bad)
+        assert text in str(info.value)
+    assert sess.run(constant).tolist() == [[3, 8], [5, 6]]
     got = sess.run([total, largest, low], {ids: [0, 0, 2]})
     assert got[0].tolist() == [[4, 6], [0, 0], [5, 6]]
     assert got[1].tolist() == [[3, 4], [0, 0], [5, 6]]

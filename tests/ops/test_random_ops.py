@@ -58,6 +58,20 @@ def test_random_shuffle_permutes_the_first_dimension(graph):
     assert not np.array_equal(x, values)
 
 
+def test_random_shuffle_draws_tensorflows_permutations(graph):
+    # TensorFlow 2.21's values for these seeds: its Philox stream and Fisher-Yates pass,
+    # run after run, for rows and for strings.
+    tf.set_random_seed(3)
+    rows = tf.random_shuffle(np.arange(20, dtype=np.int32).reshape(10, 2), seed=5)
+    words = tf.random_shuffle(tf.constant(["a", "b", "c", "d", "e"]), seed=6)
+    with tf.Session() as sess:
+        first, second, shuffled = sess.run(rows), sess.run(rows), sess.run(words)
+    assert first[:, 0].tolist() == [2, 4, 12, 10, 0, 6, 14, 8, 16, 18]
+    np.testing.assert_array_equal(first[:, 1], first[:, 0] + 1)
+    assert second[:, 0].tolist() == [2, 18, 6, 12, 0, 16, 8, 14, 10, 4]
+    assert shuffled.tolist() == [b"c", b"b", b"d", b"a", b"e"]
+
+
 def test_multinomial_follows_the_logits(graph):
     logits = np.log(np.array([[0.1, 0.9], [0.8, 0.2]], np.float32))
     s = tf.multinomial(logits, 4000, seed=2)

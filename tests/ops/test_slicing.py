@@ -127,3 +127,34 @@ def test_indexing_with_run_time_tensors():
             x[tf.placeholder(tf.float32, [])]
         with pytest.raises(TypeError, match="tf.gather"):
             x[i, ...]
+
+
+def test_slice_bounds_given_as_tensors():
+    # x[a:b:c] with scalar integer tensors, packed into StridedSlice's begin/end/strides as
+    # TF packs them: fed, computed from shapes, or a loop's values (the loop then runs op
+    # by op, as each step's slice has its own shape).
+    import flowgraph as tf
+
+    a = np.arange(24.0).reshape(4, 6)
+    with tf.Graph().as_default(), tf.Session() as sess:
+        x = tf.constant(a)
+        n = tf.placeholder(tf.int32, [])
+        step = tf.placeholder(tf.int32, [])
+        m = tf.shape(x)[1] - 2
+        cases = [
+            (x[:n], {n: 3}, a[:3], [None, 6]),
+            (x[1:, n::step], {n: 1, step: 2}, a[1:, 1::2], [3, None]),
+            (x[:, 1:m], {}, a[:, 1:4], [4, 3]),
+        ]
+        for tensor, feed, expected, shape in cases:
+            # TF's shapes; ours leaves the whole shape unknown where a bound is a tensor.
+            assert tensor.shape.is_compatible_with(shape)
+            assert tensor.shape.ndims == len(shape)
+            np.testing.assert_array_equal(sess.run(tensor, feed), expected)
+
+        def body(i, total):
+            t = i + 1
+            return t, total + tf.reduce_sum(x[:t, : 2 * t])
+
+        _, total = tf.while_loop(lambda i, _: i < 3, body, [0, tf.constant(0.0, tf.float64)])
+        assert sess.run(total) == sum(a[:t, : 2 * t].sum() for t in (1, 2, 3))
