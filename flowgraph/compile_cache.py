@@ -22,8 +22,11 @@ import os
 
 import jax
 
+from device import executable_cache
+
 SWITCH = "FLOWGRAPH_COMPILE_CACHE"
 DIRECTORY = "FLOWGRAPH_COMPILE_CACHE_DIR"
+EXECUTABLES = "FLOWGRAPH_EXECUTABLE_CACHE"  # =0: jax's cache only (traces every segment)
 _OFF = ("0", "false", "off", "no")
 
 # Every executable is written, however fast it compiled: reading a small segment's entry
@@ -41,12 +44,15 @@ def configure(environ=os.environ) -> str | None:
     """Turns jax's persistent compilation cache on unless switched off; returns its
     directory, or None when it is off."""
     if environ.get(SWITCH, "").strip().lower() in _OFF:
+        executable_cache.configure(None)
         return None
     path = jax.config.jax_compilation_cache_dir
     if path is None:
         path = environ.get(DIRECTORY) or default_dir(environ)
         jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", MIN_COMPILE_SECONDS)
+    on = environ.get(EXECUTABLES, "").strip().lower() not in _OFF
+    executable_cache.configure(path if on else None)
     return path
 
 
