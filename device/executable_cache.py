@@ -230,7 +230,7 @@ def _whole(compiled) -> Callable:
 def _serialized(parts: Callable[[], dict]) -> dict | None:
     try:
         return parts()
-    except (ValueError, NotImplementedError, TypeError, pickle.PicklingError):
+    except Exception:  # noqa: BLE001 -- host callbacks, const args, ...: not kept
         return None
 
 
@@ -370,7 +370,7 @@ def _write(path: str, entry: dict) -> bool:
         body = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-")
-    except (OSError, pickle.PicklingError, TypeError, ValueError, AttributeError):
+    except Exception:  # noqa: BLE001 -- an unpicklable tree or meta, a read-only disk
         return False
     try:
         with os.fdopen(fd, "wb") as f:
