@@ -99,12 +99,12 @@ def cached(
         if program is None:
             build = _Build(trace, args, donated, may_dot, len(seg.nodes), options)
             program = programs[sig] = _program(build, key_of(args), hooks)
-        last[:] = [program] if getattr(program, "whole", False) else []
+        last[:] = [] if isinstance(program, _Chain) else [program]
         return program(*args)
 
     def call(*args):
         if last:
-            try:  # one executable checks its arguments before it runs (and donates)
+            try:  # one executable (not a chain) checks its arguments before it runs
                 return last[0](*args)
             except (TypeError, ValueError):  # another signature (a new batch size)
                 pass
@@ -197,7 +197,7 @@ def _compile(build: _Build) -> tuple[Callable, dict | None]:
     if chain is None:
         with _fresh():
             compiled = traced.lower().compile(compiler_options=options)
-        return _whole(compiled), _serialized(lambda: {"whole": _serialize(compiled)})
+        return compiled, _serialized(lambda: {"whole": _serialize(compiled)})
     return chain, _serialized(lambda: {"chain": chain.entry()})
 
 
@@ -219,14 +219,6 @@ def _fresh():
         yield
 
 
-def _whole(compiled) -> Callable:
-    def call(*args):
-        return compiled(*args)
-
-    call.whole = True
-    return call
-
-
 def _serialized(parts: Callable[[], dict]) -> dict | None:
     try:
         return parts()
@@ -237,7 +229,7 @@ def _serialized(parts: Callable[[], dict]) -> dict | None:
 def _load(entry: dict) -> Callable:
     if "whole" in entry:
         payload, in_tree, out_tree = entry["whole"]
-        return _whole(_deserialize(payload, in_tree, out_tree))
+        return _deserialize(payload, in_tree, out_tree)
     return _Chain.load(entry["chain"])
 
 

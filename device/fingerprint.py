@@ -85,25 +85,31 @@ def source_digest() -> str:
 
 
 def _node(node: Node, value_free: bool = False) -> str:
-    head = repr((node.name, node.op, node.inputs, node.control_inputs, node.device))
-    dtypes = ",".join(map(token, node.output_dtypes))
+    head = (node.name, node.op, node.inputs, node.control_inputs, node.device, node.output_shapes)
+    dtypes = ",".join([token(d) for d in node.output_dtypes])
     attrs = node.attrs
-    if value_free:  # a hoisted constant: only its type reaches the program
-        attrs = {k: v for k, v in attrs.items() if k != "value"}
-    items = ";".join(f"{k}={token(v)}" for k, v in sorted(attrs.items()))
-    return f"{head}{dtypes}{node.output_shapes!r}{items}"
+    items = [
+        f"{k}={token(attrs[k])}"
+        for k in sorted(attrs)
+        if not (value_free and k == "value")  # a hoisted constant: its type reaches the code
+    ]
+    return f"{head!r}{dtypes}{';'.join(items)}"
+
+
+_PLAIN = frozenset((bool, int, float, str, bytes, complex, type(None)))
 
 
 def token(value: Any) -> str:
     """A string that only equal attr values share (arrays by content digest)."""
-    if value is None or type(value) in (bool, int, float, str, bytes, complex):
+    kind = type(value)
+    if kind in _PLAIN:
         return repr(value)
-    if type(value) in (tuple, list):
-        return f"{type(value).__name__[0]}({','.join(map(token, value))})"
-    if isinstance(value, (np.ndarray, np.generic)):
-        return _array(np.asarray(value))
     if isinstance(value, np.dtype):
         return f"dtype:{value.str}"
+    if kind is tuple or kind is list:
+        return f"{kind.__name__[0]}({','.join(map(token, value))})"
+    if isinstance(value, (np.ndarray, np.generic)):
+        return _array(np.asarray(value))
     if isinstance(value, Function):
         return _function(value)
     if isinstance(value, dict):
@@ -111,7 +117,7 @@ def token(value: Any) -> str:
     text = repr(value)
     if " at 0x" in text:
         raise Unhashable(text)
-    return f"{type(value).__qualname__}:{text}"
+    return f"{kind.__qualname__}:{text}"
 
 
 def _array(value: np.ndarray) -> str:
