@@ -26,7 +26,12 @@ _PACKAGES = ("kernels", "device", "flowgraph")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Settings outside the graph that change what a trace makes (checks, XLA options, ...).
 _ENV_PREFIXES = ("FLOWGRAPH_", "XLA_FLAGS", "JAX_")
-_ENV_IGNORED = ("FLOWGRAPH_COMPILE_CACHE", "JAX_COMPILATION_CACHE_DIR")
+_ENV_IGNORED = (
+    "FLOWGRAPH_COMPILE_CACHE",
+    "JAX_COMPILATION_CACHE_DIR",
+    "FLOWGRAPH_TRACEBACK_FILTERING",  # how errors print
+    "FLOWGRAPH_SLOW_COMPILE_SECONDS",  # when the compile notice prints
+)
 _JAX_CONFIG = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_prng_impl")
 
 

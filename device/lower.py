@@ -258,7 +258,9 @@ def _lower_xla(
     return host.wrap(jitted, stateful=not use.empty) if host is not None else jitted
 
 
-def _cache_hooks(use: StateUse, shapes: list, host, n_hoisted: int, origins) -> Any:
+def _cache_hooks(
+    use: StateUse, shapes: list, host, n_hoisted: int, origins
+) -> executable_cache.Hooks:
     """What `trace` records besides the program, for the executable cache to key, keep
     and replay: the inputs' shapes (explain) and the host checks' specs."""
 
