@@ -85,7 +85,10 @@ def cached(
 ) -> Callable:
     """The segment's callable: each signature's program loaded from the cache, or traced
     from `trace` and compiled ahead of time (and cached). Arguments on another device than
-    the default go to `fallback` (the segment's `jax.jit`)."""
+    the default go to `fallback` (the segment's `jax.jit`), as do all of a job's processes
+    (`jax.process_count() > 1`: the first device is not every process's own)."""
+    if jax.process_count() > 1:
+        return fallback
     programs: dict[tuple, Callable] = {}
     last: list[Callable] = []
     key_of = _keys(seg, donated, may_dot, hoisted, hooks)
