@@ -315,6 +315,16 @@ class HostChecks:
         if values is not None:
             self._check(statics, values)
 
+    def restored(self, statics: dict[tuple, tuple]) -> None:
+        """Takes what an earlier process's traces knew (`device/executable_cache.py` loads
+        the segment instead of tracing it) and checks the call under way, as `record` does."""
+        self.statics.update(statics)
+        self._only = next(iter(self.statics.values())) if len(self.statics) == 1 else None
+        values = self._tracing.__dict__.get("args")
+        known = None if values is None else self.statics.get(_shapes(values, self.arity))
+        if known is not None:
+            self._check(known, values)
+
     def wrap(self, fn: Callable[..., tuple]) -> Callable[..., tuple]:
         """`fn`, raising a failed check's error before it runs."""
 

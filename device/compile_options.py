@@ -69,10 +69,18 @@ def jit(make: Callable, fun: Callable, device: jax.Device | None, may_dot: bool,
         if chosen:
             return chosen[0](*args)
         jaxpr = probe.trace(*args).jaxpr
-        chosen.append(small if max(dot_flops(jaxpr), default=0) <= SMALL_DOT_FLOPS else large)
+        chosen.append(small if pick(options, jaxpr) != options else large)
         return chosen[0](*args)
 
     return call
+
+
+def pick(options: Mapping[str, Any], jaxpr) -> dict[str, Any]:
+    """`options` for a CPU program that may dot, traced to `jaxpr`: without YNN fusions
+    if every dot and convolution in it is small (`SMALL_DOT_FLOPS`)."""
+    if max(dot_flops(jaxpr), default=0) <= SMALL_DOT_FLOPS:
+        return {**options, **NO_YNN_OPTIONS}
+    return dict(options)
 
 
 def dot_flops(jaxpr) -> Iterator[int]:

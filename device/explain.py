@@ -46,6 +46,8 @@ class SegmentPlan:
     first_call_seconds: float | None = None  # tracing + compiling happen on a first call
     # xla: the input shapes of each compile so far (one per distinct shape signature)
     compiled_shapes: list[dict[str, tuple]] = field(default_factory=list)
+    # xla: per compile, "loaded" when its executables came from the executable cache
+    compiled_from: list[str] = field(default_factory=list)
     # xla: whether the explained feeds' shapes compile it again (None: not known)
     compiles_again: bool | None = None
 
@@ -81,7 +83,10 @@ class Explanation:
                 f"lowering cache {_hit(s.cache_hit)}, first call {_ms(s.first_call_seconds)}"
                 f"{_compiles(s)}"
             )
-            lines.extend(f"  compiled for: {_shapes(shapes)}" for shapes in s.compiled_shapes)
+            lines.extend(
+                f"  compiled for: {_shapes(shapes)}{_origin(origin)}"
+                for shapes, origin in zip(s.compiled_shapes, _origins(s))
+            )
             lines.append(f"  ops: {', '.join(s.ops)}")
             lines.append(f"  inputs: {', '.join(s.inputs) or '-'}")
             lines.append(f"  outputs: {', '.join(s.outputs) or '-'}")
@@ -138,6 +143,7 @@ def explain_plan(
                 cache_hit=info.segment_cache_hits[i] if info.segment_cache_hits else False,
                 first_call_seconds=info.first_call_seconds[i],
                 compiled_shapes=_compiled(seg, plan.steps[i].call),
+                compiled_from=list(getattr(plan.steps[i].call, "cache_origins", ())),
                 compiles_again=_again(seg, plan.steps[i].call, plan, feed_shapes),
             )
         )
@@ -167,6 +173,15 @@ def _compiles(s: SegmentPlan) -> str:
     if s.compiles_again is None:
         return ""
     return "; these feed shapes compile it again" if s.compiles_again else "; compiled for them"
+
+
+def _origins(s: SegmentPlan) -> list[str]:
+    """Where each compile's executables came from ("" where not known)."""
+    return s.compiled_from + [""] * (len(s.compiled_shapes) - len(s.compiled_from))
+
+
+def _origin(origin: str) -> str:
+    return " (loaded from the executable cache)" if origin == "loaded" else ""
 
 
 def _shapes(shapes: dict[str, tuple]) -> str:
@@ -201,7 +216,8 @@ def _html(plan: Explanation) -> str:
         f"<td>{_fold([f'{t.tensor}: {t.source} → {t.destination}' for t in s.transfers])}</td>"
         f"<td>{_fold(s.donated)}</td><td>{_hit(s.cache_hit)}</td>"
         f"<td>{_ms(s.first_call_seconds)}{_compiles(s)}"
-        f"{_fold([_shapes(shapes) for shapes in s.compiled_shapes], shown=1)}</td></tr>"
+        f"{_fold([_shapes(sh) + _origin(o) for sh, o in zip(s.compiled_shapes, _origins(s))], 1)}"
+        "</td></tr>"
         for s in plan.segments
     )
     ops = "".join(

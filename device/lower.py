@@ -23,7 +23,7 @@ import jax
 import numpy as np
 from jax.sharding import SingleDeviceSharding
 
-from device import checks, collective, compile_options, split_compile
+from device import checks, collective, compile_options, executable_cache, split_compile
 from device.context import RunContext
 from device.interpret import Frame, Unset, holds_function, run_node, run_nodes
 from device.ir import Node
@@ -114,7 +114,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         raise ValueError("a segment that touches variables, RNG state or resources needs a store")
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
-    watched, bodies, shapes, host = (), False, [], None
+    watched, bodies, shapes, host, origins = (), False, [], None, []
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
@@ -122,7 +122,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         bodies = checks.bodies_checked(segment.nodes)
         if not (bodies or segment.static) and collective.mesh_of(segment) is None:
             host = checks.host_checks(watched, segment.inputs, use.arity)
-        fn = _lower_xla(segment, use, watched, bodies, shapes, host)
+        fn = _lower_xla(segment, use, watched, bodies, shapes, host, origins)
     if not use.empty:
         on_host = segment.kind == registry.HOST
         lazy = _lazy(segment)
@@ -131,6 +131,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
     if watched or bodies:
         fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
+    fn.cache_origins = origins  # and where its executables came from (executable_cache)
     return fn
 
 
@@ -202,6 +203,7 @@ def _lower_xla(
     bodies: bool,
     shapes: list,
     host: checks.HostChecks | None = None,
+    origins: list | None = None,
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -234,21 +236,48 @@ def _lower_xla(
     placed = None if _is_default(segment.device) else SingleDeviceSharding(segment.device)
     if mesh is not None:
         trace, placed = collective.per_device(trace, mesh, static_positions), None
+    may_dot = mesh is None and _may_dot(segment)
     jitted = compile_options.jit(
         functools.partial(split_compile.jit, size=0 if mesh is not None else len(segment.nodes)),
         trace,
         segment.device,
-        mesh is None and _may_dot(segment),
+        may_dot,
         static_argnums=static_positions,
         donate_argnums=donated,
         out_shardings=placed,
     )
+    plain = mesh is None and not (bodies or static_positions or placed)
+    if plain and executable_cache.directory() is not None:
+        hooks = _cache_hooks(use, shapes, host, len(hoisted), origins)
+        names = tuple(n.name for n in hoisted)
+        jitted = executable_cache.cached(
+            jitted, trace, segment, donated=donated, may_dot=may_dot, hoisted=names, hooks=hooks
+        )
     if mesh is not None:
         jitted = collective.over_job(jitted, mesh, static_positions, segment)
     if static_positions or not _is_default(segment.device):
         jitted = _with_static_and_device(jitted, static_positions, segment.device)
     jitted = _with_constants(jitted, hoisted, segment.device) if hoisted else jitted
     return host.wrap(jitted) if host is not None else jitted
+
+
+def _cache_hooks(
+    use: StateUse, shapes: list, host, n_hoisted: int, origins
+) -> executable_cache.Hooks:
+    """What `trace` records besides the program, for the executable cache to key, keep
+    and replay: the inputs' shapes (explain) and the host checks' specs."""
+
+    def restore(args, specs):
+        shapes.append(tuple(_shape(a) for a in args[use.arity : len(args) - n_hoisted]))
+        if host is not None:
+            host.restored(specs)
+
+    return executable_cache.Hooks(
+        variant=lambda: None if host is None else host.on_host,
+        capture=lambda: None if host is None else dict(host.statics),
+        restore=restore,
+        origins=origins if origins is not None else [],
+    )
 
 
 def _may_dot(segment: Segment) -> bool:

@@ -86,7 +86,7 @@ def _chain(fn, whole, args, static, donated, options) -> Callable:
     dynamic = [i for i in range(len(args)) if i not in static]
     owner = [i for i in dynamic for _ in jax.tree.leaves(args[i])]  # each invar's argument
     donated_vars = {v for v, i in zip(closed.jaxpr.invars, owner) if i in donated}
-    steps = _steps(closed, donated_vars, options)
+    chunks = steps(closed, donated_vars, options)
     invars, outvars = closed.jaxpr.invars, closed.jaxpr.outvars
     tree = jax.tree.structure(out_shape)
     consts = dict(zip(closed.jaxpr.constvars, closed.consts))  # a result may be one
@@ -94,15 +94,17 @@ def _chain(fn, whole, args, static, donated, options) -> Callable:
     def run(*args):
         env: dict[Any, Any] = dict(consts)
         env.update(zip(invars, jax.tree.leaves([args[i] for i in dynamic])))
-        for step, ins, outs in steps:
+        for step, ins, outs in chunks:
             env.update(zip(outs, step(*[env.pop(v) if drop else env[v] for v, drop in ins])))
         return jax.tree.unflatten(tree, [_read(env, v) for v in outvars])
 
     return run
 
 
-def _steps(closed, donated: set, options) -> list[tuple[Callable, list, list]]:
-    """Each chunk's jitted function, its inputs (var, last use here) and its outputs."""
+def steps(closed, donated: set, options, make: Callable | None = None) -> list[tuple]:
+    """Each chunk's jitted function, its inputs (var, last use here) and its outputs.
+    `make(chunk, donate_argnums=..., compiler_options=...)` jits a chunk's `ClosedJaxpr`
+    instead where given (`device/executable_cache.py`, which compiles ahead of time)."""
     jaxpr = closed.jaxpr
     eqns = jaxpr.eqns
     n = -(-len(eqns) // CHUNK_EQUATIONS)
@@ -120,11 +122,15 @@ def _steps(closed, donated: set, options) -> list[tuple[Callable, list, list]]:
         drop = [last.get(v) == c and v not in finals for v in args]
         spent = [v for v, d in zip(args, drop) if d and (v in donated or v not in jaxpr.invars)]
         sub = core.Jaxpr(mine, args, outs, chunk, debug_info=_DEBUG_INFO)
-        fn = core.jaxpr_as_fun(core.ClosedJaxpr(sub, [consts[v] for v in mine]))
+        closed_sub = core.ClosedJaxpr(sub, [consts[v] for v in mine])
         keep = _donations(args, spent, donated, outs)
-        jitted = jax.jit(fn, donate_argnums=keep, compiler_options=options)
+        jitted = (make or _jit)(closed_sub, donate_argnums=keep, compiler_options=options)
         steps.append((jitted, list(zip(args, drop)), outs))
     return steps
+
+
+def _jit(chunk, **kwargs) -> Callable:
+    return jax.jit(core.jaxpr_as_fun(chunk), **kwargs)
 
 
 def _last_chunk(chunks) -> dict:

@@ -16,26 +16,34 @@ from flowgraph import compile_cache
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# A fresh process: one graph whose constant comes from argv, run once; prints the result and
-# how many compiles the persistent cache answered (hits) or not (misses).
+# A fresh process: one graph whose constant comes from argv, run once; prints the result,
+# how many compiles jax's persistent cache answered (hits) or not (misses), how many
+# functions jax traced, and where explain says the segments' executables came from.
 _SCRIPT = """
 import json, sys
 import jax
 from jax._src import monitoring
-counts = {"hits": 0, "requests": 0}
+counts = {"hits": 0, "requests": 0, "traces": 0}
 def listen(event, **kwargs):
     if event == "/jax/compilation_cache/cache_hits":
         counts["hits"] += 1
     if event == "/jax/compilation_cache/compile_requests_use_cache":
         counts["requests"] += 1
+def listen_duration(event, duration, **kwargs):
+    if event == "/jax/core/compile/jaxpr_trace_duration":
+        counts["traces"] += 1
 monitoring.register_event_listener(listen)
+monitoring.register_event_duration_secs_listener(listen_duration)
 import numpy as np
 import flowgraph as tf
 x = tf.placeholder(tf.float32, [None, 3])
 y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)
 with tf.Session() as sess:
     value = sess.run(y, {x: np.ones((2, 3), np.float32)})
-print(json.dumps({"value": value.tolist(), "dir": tf.compile_cache.directory(), **counts}))
+    plan = sess.explain(y, {x: np.ones((2, 3), np.float32)})
+origins = [o for s in plan.segments for o in s.compiled_from]
+print(json.dumps({"value": value.tolist(), "dir": tf.compile_cache.directory(),
+                  "origins": origins, **counts}))
 """
 
 
@@ -70,6 +78,14 @@ def _entries(cache_dir):
     return sorted(name for name in os.listdir(cache_dir) if name.endswith("-cache"))
 
 
+def _executables(cache_dir):
+    return sorted(os.listdir(os.path.join(cache_dir, "executables")))
+
+
+# jax's persistent cache alone: what segments the executable cache does not keep use.
+_JAX_ONLY = {compile_cache.EXECUTABLES: "0"}
+
+
 def test_default_dir_follows_xdg():
     assert compile_cache.default_dir({"XDG_CACHE_HOME": "/x/cache"}) == "/x/cache/flowgraph/xla"
     home = os.path.expanduser("~")
@@ -90,27 +106,45 @@ def test_tests_cache_in_their_own_directory():
 
 
 def test_second_process_reuses_and_changed_constant_recompiles(tmp_path):
-    cold = _run(tmp_path, 2.0)
+    cold = _run(tmp_path, 2.0, **_JAX_ONLY)
     assert cold["dir"] == str(tmp_path)
     assert cold["requests"] >= 1 and cold["hits"] == 0
     written = _entries(tmp_path)
-    assert written
+    assert written and "executables" not in os.listdir(tmp_path)
 
-    warm = _run(tmp_path, 2.0)
+    warm = _run(tmp_path, 2.0, **_JAX_ONLY)
     assert warm["hits"] == warm["requests"] >= 1
     assert warm["value"] == cold["value"]
     assert _entries(tmp_path) == written
 
-    changed = _run(tmp_path, 3.0)
+    changed = _run(tmp_path, 3.0, **_JAX_ONLY)
     assert changed["hits"] < changed["requests"]
     assert changed["value"] == pytest.approx([v * 1.5 for v in cold["value"]], rel=1e-6)
     assert len(_entries(tmp_path)) > len(written)
 
 
+def test_second_process_loads_executables_without_tracing(tmp_path):
+    cold = _run(tmp_path, 2.0)
+    assert cold["origins"] == ["compiled"] and cold["traces"] >= 1
+    written = _executables(tmp_path)
+    assert len(written) == 1 and _entries(tmp_path) == []  # jax's cache holds no copy
+
+    warm = _run(tmp_path, 2.0)
+    assert warm["origins"] == ["loaded"]
+    assert warm["traces"] == warm["requests"] == 0  # nothing traced, lowered or compiled
+    assert warm["value"] == cold["value"]
+    assert _executables(tmp_path) == written
+
+    changed = _run(tmp_path, 3.0)
+    assert changed["origins"] == ["compiled"]
+    assert changed["value"] == pytest.approx([v * 1.5 for v in cold["value"]], rel=1e-6)
+    assert len(_executables(tmp_path)) == 2
+
+
 def test_switched_off_process_writes_nothing(tmp_path):
     off = _run(tmp_path, 2.0, **{compile_cache.SWITCH: "0"})
-    assert off["dir"] is None and off["hits"] == 0
-    assert _entries(tmp_path) == []
+    assert off["dir"] is None and off["hits"] == 0 and off["origins"] == []
+    assert os.listdir(tmp_path) == []
 
 
 def _compiles(run):
@@ -151,18 +185,26 @@ def test_feed_shapes_reuse_plans_and_each_batch_size_compiles_once():
 
 
 def test_a_split_program_reuses_its_chunks_and_recompiles_only_a_changed_one(tmp_path):
-    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT, **_JAX_ONLY)
     assert cold["requests"] >= 3  # several executables
     written = _entries(tmp_path)
 
-    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT, **_JAX_ONLY)
     assert warm["hits"] == warm["requests"] == cold["requests"]
     assert warm["value"] == cold["value"] and _entries(tmp_path) == written
 
-    changed = _run(tmp_path, 3.0, _SPLIT_SCRIPT)
+    changed = _run(tmp_path, 3.0, _SPLIT_SCRIPT, **_JAX_ONLY)
     assert 1 <= changed["requests"] - changed["hits"] < changed["requests"]
     h = np.ones((2, 3))
     for i in range(30):
         h = np.tanh(h * (3.0 if i == 15 else 0.5) + 0.25)
     np.testing.assert_allclose(changed["value"], h.sum(axis=1), rtol=1e-5)
     assert changed["value"] != cold["value"]
+
+
+def test_a_split_program_loads_as_a_chain_in_a_new_process(tmp_path):
+    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
+    assert (cold["origins"], warm["origins"]) == (["compiled"], ["loaded"])
+    assert warm["traces"] == warm["requests"] == 0
+    assert warm["value"] == cold["value"]

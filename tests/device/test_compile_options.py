@@ -7,9 +7,19 @@ import types
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import flowgraph as tf
-from device import compile_options
+from device import compile_options, executable_cache
+
+
+@pytest.fixture(autouse=True)
+def _no_executable_cache():
+    """These tests watch `compile_options.jit`, the path of segments that the executable
+    cache does not keep (its own pick: tests/device/test_executable_cache.py)."""
+    before = executable_cache.configure(None)
+    yield
+    executable_cache.configure(before)
 
 
 def _donated_step(w, v, x):

@@ -24,8 +24,8 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(split_compile, "MIN_NODES", 1)
     monkeypatch.setattr(split_compile, "CHUNK_EQUATIONS", 7)
     steps = []
-    real = split_compile._steps
-    monkeypatch.setattr(split_compile, "_steps", lambda *a: steps.append(real(*a)) or steps[-1])
+    real = split_compile.steps
+    monkeypatch.setattr(split_compile, "steps", lambda *a: steps.append(real(*a)) or steps[-1])
     return steps
 
 
