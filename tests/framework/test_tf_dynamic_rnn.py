@@ -34,6 +34,19 @@ def _feed(graph, feed: dict) -> dict:
     }
 
 
+def _resumed_losses(mode: str, name: str, case: dict) -> list:
+    """The losses of the training MetaGraph `name` restored from TF's checkpoint and run
+    one step per feed of `case` (its loss fetched before each update)."""
+    path = FIXTURES / mode / name
+    with tf.Graph().as_default() as graph:
+        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
+        train = graph.get_collection("train_op")[0]
+        (loss,) = graph.get_collection("loss")
+        with tf.Session() as sess:
+            saver.restore(sess, str(path / case["saved"]))
+            return [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+
+
 def _run_cases(sess, graph, fetches, case) -> None:
     assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 2  # two batch and time sizes
     for feed, expected in zip(case["feeds"], case["results"]):
@@ -75,14 +88,7 @@ def test_training_meta_graphs_resume_with_tf_losses_at_changing_shapes(mode, nam
     # loop's BroadcastGradientArgs, whose inputs must be known when compiled
     case = EXPECTED[mode][name]
     assert "BroadcastGradientArgs" in case["op_types"]
-    path = FIXTURES / mode / name
-    with tf.Graph().as_default() as graph:
-        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
-        train = graph.get_collection("train_op")[0]
-        (loss,) = graph.get_collection("loss")
-        with tf.Session() as sess:
-            saver.restore(sess, str(path / case["saved"]))
-            losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+    losses = _resumed_losses(mode, name, case)
     assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 3
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
@@ -94,14 +100,7 @@ def test_a_raw_rnn_training_meta_graph_resumes_with_tf_losses(mode):
     # gradient shrinks the grown list to the lengths the forward loop pushed
     case = EXPECTED[mode]["raw_rnn_train"]
     assert mode == "v1" or "TensorListResize" in case["op_types"]
-    path = FIXTURES / mode / "raw_rnn_train"
-    with tf.Graph().as_default() as graph:
-        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
-        train = graph.get_collection("train_op")[0]
-        (loss,) = graph.get_collection("loss")
-        with tf.Session() as sess:
-            saver.restore(sess, str(path / case["saved"]))
-            losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+    losses = _resumed_losses(mode, "raw_rnn_train", case)
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
 
@@ -156,14 +155,7 @@ def test_a_loop_with_a_cond_trained_at_changing_batch_sizes_resumes_with_tf_loss
     # the backward cond's Fill/Reshape as values known when compiled
     case = EXPECTED[mode]["cond_in_loop_train"]
     assert COND_PUSHES[mode] <= set(case["op_types"])
-    path = FIXTURES / mode / "cond_in_loop_train"
-    with tf.Graph().as_default() as graph:
-        saver = tf.train.import_meta_graph(str(path / "model.ckpt.meta"))
-        train = graph.get_collection("train_op")[0]
-        (loss,) = graph.get_collection("loss")
-        with tf.Session() as sess:
-            saver.restore(sess, str(path / case["saved"]))
-            losses = [sess.run([loss, train], _feed(graph, f))[0] for f in case["feeds"]]
+    losses = _resumed_losses(mode, "cond_in_loop_train", case)
     assert len({np.shape(f["x:0"]) for f in case["feeds"]}) == 3
     np.testing.assert_allclose(losses, case["next_losses"], rtol=1e-5)
 
