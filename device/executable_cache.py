@@ -40,6 +40,7 @@ from jax.extend import core
 
 from device import compile_options, fingerprint, split_compile
 from device.partition import Segment
+from kernels.native import onednn
 
 _FORMAT = b"flowgraph-executable-1\n"
 _DIGEST = 32  # bytes of blake2b over the pickled entry
@@ -235,8 +236,18 @@ def _serialized(parts: Callable[[], dict]) -> dict | None:
 def _load(entry: dict) -> Callable:
     if "whole" in entry:
         payload, in_tree, out_tree = entry["whole"]
+        _register_targets([payload])
         return _deserialize(payload, in_tree, out_tree)
+    _register_targets([c[0] for c in entry["chain"]["executables"]])
     return _Chain.load(entry["chain"])
+
+
+def _register_targets(payloads: list[bytes]) -> None:
+    """Registers the FFI targets (oneDNN's convolutions) that the executables call: loaded,
+    they find their custom calls by name, and no trace has registered them in this
+    process (unregistered, the load fails and the segment compiled again)."""
+    if any(t.encode() in p for p in payloads for t in onednn.TARGETS):
+        onednn.available()
 
 
 def _serialize(compiled) -> tuple:

@@ -208,3 +208,32 @@ def test_a_split_program_loads_as_a_chain_in_a_new_process(tmp_path):
     assert (cold["origins"], warm["origins"]) == (["compiled"], ["loaded"])
     assert warm["traces"] == warm["requests"] == 0
     assert warm["value"] == cold["value"]
+
+
+# The same, with a convolution: on the CPU with the cpu-conv extra they
+# are oneDNN custom calls, which a loaded executable finds by name (registered for it).
+_CONV_SCRIPT = _SCRIPT.replace(
+    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
+    """w = tf.Variable(np.full((2, 2, 1, 3), float(sys.argv[1]), np.float32))
+image = tf.reshape(x, [2, 1, 3, 1])  # shapes known: oneDNN takes it
+y = tf.reduce_sum(tf.nn.conv2d(image, w, [1, 1, 1, 1], "SAME") ** 2, axis=[1, 2, 3])
+""",
+).replace(
+    "with tf.Session() as sess:\n", "with tf.Session() as sess:\n    sess.run(w.initializer)\n"
+)
+
+
+def test_a_convolution_loads_in_a_new_process(tmp_path):
+    from kernels.native import onednn
+
+    cold = _run(tmp_path, 2.0, _CONV_SCRIPT)
+    warm = _run(tmp_path, 2.0, _CONV_SCRIPT)
+    assert cold["origins"][-1] == "compiled" and warm["origins"][-1] == "loaded"
+    assert warm["requests"] == 0 and warm["traces"] < cold["traces"]  # (the initializer's)
+    assert warm["value"] == cold["value"]
+    if onednn.available():  # the executables hold the custom calls
+        kept = b"".join(
+            (tmp_path / "executables" / name).read_bytes() for name in _executables(tmp_path)
+        )
+        used = {t for t in onednn.TARGETS if t.encode() in kept}
+        assert used == {"flowgraph_onednn_conv2d"}
