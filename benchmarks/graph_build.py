@@ -9,12 +9,13 @@ first result of `Session.run` (build, prune, place, lower, trace, compile, run),
 `jax.jit` tracing, compiling and running the same computation written as a Python loop,
 alternating; with `--tf-python`, also TensorFlow's compat.v1 graph mode building and running
 it (`tf_graph_first_run.py`, in a subprocess of that interpreter). This process turns the
-persistent compile cache off: every first run here compiles (`compile_cache.py` measures the
-cache). Also prints each side's split, medians: flowgraph's build (ops made), plan (prune,
-place, partition, lower: `Session.explain`'s figure), then for both sides jax's own events
-(`jax.monitoring`): trace (flowgraph: running the nodes' kernels), lower (to StableHLO),
-compile (XLA) and the rest, run (dispatch and the first execution, with fetching the result);
-then the process's CPU seconds, and the median time of a later step (steady state).
+persistent compile caches off (jax's and flowgraph's executable cache): every first run here
+compiles (`compile_cache.py` measures the caches). Also prints each side's split, medians:
+flowgraph's build (ops made), plan (prune, place, partition, lower: `Session.explain`'s
+figure), then for both sides jax's own events (`jax.monitoring`): trace (flowgraph: running
+the nodes' kernels), lower (to StableHLO), compile (XLA) and the rest, run (dispatch and the
+first execution, with fetching the result); then the process's CPU seconds, and the median
+time of a later step (steady state).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import flowgraph as tf
+from device import executable_cache
 
 TF1_OPS_PER_SECOND = 2600.0
 FIRST_RUN_LAYERS = 1666  # 3 ops a layer and 3 inputs: 5,001 ops
@@ -120,9 +122,11 @@ def tensorflow_first_run(python: str, n_layers: int) -> float:
 
 
 def first_run(args) -> None:
-    # Every first run here compiles: the persistent cache is off in this process (jax reads
-    # the switch at its first compile, which comes after this).
+    # Every first run here compiles: both persistent caches are off in this process (jax reads
+    # its switch at its first compile, which comes after this; flowgraph's executable cache
+    # was configured when flowgraph was imported).
     jax.config.update("jax_enable_compilation_cache", False)
+    executable_cache.configure(None)
     jax.monitoring.register_event_duration_secs_listener(_on_event)
     x_value = np.ones((8, 64), np.float32)
     flowgraph_first_run(2, x_value)  # the process's one-time costs (jax's lowering set-up)
