@@ -5,9 +5,10 @@ gradient, the dense layer's three matmuls) is a hand-written `jax.jit` function 
 CNN's shapes; with `--tf-python`, TensorFlow's same op runs in a subprocess
 (`tf_conv_parts_worker.py`) and their blocks interleave. Each side reports wall and CPU
 milliseconds per call (medians): CPU time is the work done, wall time adds how well the
-work spreads over the cores. Where oneDNN is installed (the `cpu-conv` extra) the
-convolution pieces also run on it (`onednn`: kernels/conv_onednn.py, what flowgraph's CPU
-segments call). `--formulations` adds the alternatives tried for XLA:CPU
+work spreads over the cores. `flowgraph` is flowgraph's own form where it differs from
+XLA's (max pooling: `kernels/conventions.tile_max`). Where oneDNN is installed (the
+`cpu-conv` extra) the convolution pieces also run on it (`onednn`: kernels/conv_onednn.py,
+what flowgraph's CPU segments call). `--formulations` adds the alternatives tried for XLA:CPU
 (patches + GEMM, per-tap GEMMs, a batch split, XLA:CPU compile options); `--hlo DIR`
 writes each piece's optimized HLO (what XLA:CPU runs: `__ynn_fusion` marks YNNPACK).
 """
@@ -26,7 +27,7 @@ import numpy as np
 from cnn_model import CNN_BATCH
 from jax import lax
 
-from kernels import conv_onednn
+from kernels import conv, conv_onednn
 from kernels.native import onednn
 
 _P = lax.Precision.HIGHEST  # what kernels/conv.py uses
@@ -63,6 +64,19 @@ def _pool(h, g):
 
 def _pool_grad(h, g):
     return jax.vjp(lambda v: _pool(v, None), h)[1](g)[0]
+
+
+def _pool_flowgraph(h, g):
+    return conv._max_pool(h, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+
+
+def _pool_grad_flowgraph(h, g):
+    return jax.vjp(lambda v: _pool_flowgraph(v, None), h)[1](g)[0]
+
+
+# flowgraph's own form of a piece, where it is not XLA's (kernels/conventions.tile_max: the
+# max and its first position in one pass over the windows, no transpose)
+OWN = {_pool: _pool_flowgraph, _pool_grad: _pool_grad_flowgraph}
 
 
 def _patches(x, k: int):
@@ -167,6 +181,8 @@ def variants(kind, fn, args, formulations: bool):
     out = {"xla": lowered.compile()}
     if kind in ONEDNN and onednn.available():
         out["onednn"] = jax.jit(ONEDNN[kind]).lower(*args).compile()
+    if fn in OWN:
+        out["flowgraph"] = jax.jit(OWN[fn]).lower(*args).compile()
     if formulations:
         for name, alt in FORMULATIONS.get(kind, ()):
             out[name] = jax.jit(alt).lower(*args).compile()
@@ -258,7 +274,8 @@ def main() -> None:
             dump_hlo(args.hlo, name, compiled["xla"])
         result = measure(name, compiled, values, tf, args.calls, args.repeats)
         # flowgraph's CPU segments: oneDNN's convolutions where it is installed, XLA's rest
-        sides = {"xla": "xla", "flowgraph": "onednn" if "onednn" in result else "xla"}
+        own = "onednn" if "onednn" in result else "flowgraph" if "flowgraph" in result else "xla"
+        sides = {"xla": "xla", "flowgraph": own}
         if "tensorflow" in result:
             sides["tensorflow"] = "tensorflow"
         for k, side in sides.items():

@@ -13,7 +13,7 @@ import numpy as np
 from jax import lax
 
 from kernels import conv_onednn
-from kernels.conventions import window_max
+from kernels.conventions import tile_max, window_max
 from kernels.op_def import allow_types
 from kernels.registry import Spec, register
 
@@ -298,7 +298,11 @@ def _lowest(dtype):
 def _max_pool(x, ksize, strides, padding):
     if _non_overlapping(x, ksize, strides, padding):
         tiles, axes = _tiles(x, ksize)
-        return window_max(_windows_last(tiles, axes), x.ndim == 5) if axes else tiles
+        if not axes:
+            return tiles
+        if x.ndim == 5:  # MaxPool3DGrad: every tie
+            return window_max(_windows_last(tiles, axes), True)
+        return tile_max(tiles, axes)
     # reduce_window's gradient goes to the first max of a window, as TF's MaxPoolGrad
     # (MaxPool3DGrad's gift to every tie is matched only on non-overlapping windows).
     init = np.array(_lowest(x.dtype), x.dtype)

@@ -13,6 +13,11 @@ oneDNN runs its parallel regions on GNU OpenMP threads beside XLA's pool. Unless
 set `OMP_WAIT_POLICY`, it is set to PASSIVE before oneDNN loads: an idle OpenMP thread
 then sleeps instead of spinning, which on a machine with few cores would take them from
 XLA's threads between convolutions.
+Each primitive runs on the whole team, one after another (XLA's thunk executor runs the
+two gradients of a convolution back to back). The CNN's 5x5x32x64 forward, input and
+filter gradients take the same CPU time on one OpenMP thread as on two (OMP_NUM_THREADS
+1 against 2, `benchmarks/conv_parts.py`), so running the two gradients side by side on
+one thread each would take the longer one's whole time, more than both split over two.
 """
 
 from __future__ import annotations
