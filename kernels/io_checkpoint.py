@@ -16,7 +16,8 @@ while the bytes go to disk. Every reader of a prefix (`RestoreV2`, `read`, `exis
 Checkpoints written by earlier flowgraph versions (an orbax PyTree directory
 `P.data-<token>/` named by a JSON `P.index`, which may record each data file's size and
 CRC32C) are still read, damage being a DataLossError naming the file; `write_orbax`
-writes one.
+writes one. So are TF 1.x's V1 checkpoints (`kernels.checkpoint_v1`: a prefix, or a glob,
+naming table files and no `.index`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import uuid
 import google_crc32c
 import numpy as np
 
-from kernels import tensor_bundle
+from kernels import checkpoint_v1, tensor_bundle
 from kernels.errors import DataLossError, InvalidArgumentError, NotFoundError
 from kernels.registry import HOST, SIDE_EFFECTS, Spec, register
 
@@ -172,7 +173,7 @@ def metadata(prefix: str) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
     if _orbax_data_dir(prefix) is not None:
         tree = _stored(_orbax_data_dir(prefix))
         return {name: (tuple(m.shape), np.dtype(m.dtype)) for name, m in tree.items()}
-    reader = tensor_bundle.BundleReader(prefix)
+    reader = _reader(prefix)
     return {name: reader.shape_and_dtype(name) for name in reader.names()}
 
 
@@ -190,8 +191,20 @@ def read(prefix: str, names: list[str], slices=None) -> list[np.ndarray]:
     if _orbax_data_dir(prefix) is not None:
         whole = _read_orbax(prefix, names)
         return [_cut(whole[n], s) for n, s in zip(names, slices)]
-    reader = tensor_bundle.BundleReader(prefix)
+    reader = _reader(prefix)
     return [reader.read(n, s) for n, s in zip(names, slices)]
+
+
+def _reader(prefix: str):
+    """The reader of the bundle `prefix`, or of the V1 checkpoint files it names."""
+    if checkpoint_v1.is_v1(prefix):
+        return checkpoint_v1.Reader(prefix)
+    return tensor_bundle.BundleReader(prefix)
+
+
+def exists_v1(prefix: str) -> bool:
+    """Whether `prefix` names a V1 checkpoint (its files, or a glob matching them)."""
+    return checkpoint_v1.is_v1(prefix)
 
 
 def _cut(value: np.ndarray, part) -> np.ndarray:
