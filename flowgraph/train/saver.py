@@ -28,6 +28,7 @@ from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_
 from flowgraph.framework.scopes import control_dependencies, device, name_scope
 from flowgraph.ops import array_ops, control_flow_ops, state_ops, string_ops, variables
 from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.ops.partitioned_variables import PartitionedVariable
 from flowgraph.train import checkpoint_management, training_util
 from kernels import errors, io_checkpoint
 
@@ -286,6 +287,8 @@ def op_list_to_dict(op_list) -> dict:
     if not isinstance(op_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {op_list}")
     names: dict = {}
+    # As TF: a PartitionedVariable stands for its slice variables.
+    op_list = [v for x in op_list for v in (list(x) if isinstance(x, PartitionedVariable) else [x])]
     for var in sorted(op_list, key=lambda x: x.name):
         if isinstance(var, BaseSaverBuilder.SaveableObject):
             name = var.name
