@@ -104,7 +104,9 @@ _FIELD = {
 def _values(proto, dt: int, shape, path: str, name: str) -> np.ndarray:
     """The values of a slice's `TensorProto` as an array of `shape`."""
     if dt not in _FIELD:
-        raise InvalidArgumentError(None, None, f"{path}: unsupported dtype {_DT.Name(dt)} of {name}")
+        raise InvalidArgumentError(
+            None, None, f"{path}: unsupported dtype {_DT.Name(dt)} of {name}"
+        )
     dtype = tensor_bundle.numpy_dtype(dt)
     values = getattr(proto, _FIELD[dt])
     if dt == tensor_bundle.DT_STRING:
@@ -236,7 +238,9 @@ class Reader:
             out[dst] = part[src]
             covered[dst] = True
         if not covered.all():
-            raise NotFoundError(None, None, f"The slice {wanted} of {name} is not in the checkpoint")
+            raise NotFoundError(
+                None, None, f"The slice {wanted} of {name} is not in the checkpoint"
+            )
         return out
 
     def _slice(self, path, name, dt, extents, shape) -> np.ndarray:
@@ -330,6 +334,16 @@ def save_slices(filename, tensor_names, shapes_and_slices, *data, T=()):
     """`Save` of tensors that may be slices of larger ones (`shapes_and_slices`)."""
     _save(filename, _texts(tensor_names), _texts(shapes_and_slices), data)
     return ()
+
+
+@register(
+    "ShardedFilespec",
+    kind=HOST,
+    shape=lambda specs, attrs, static_values: [Spec((), np.dtype(object))],
+)
+def sharded_filespec(basename, num_shards):
+    """`<basename>-?????-of-<num_shards>`: the pattern naming every shard's file."""
+    return np.array(f"{_text(basename)}-?????-of-{int(num_shards):05d}".encode(), dtype=object)
 
 
 def _restore_shape(specs, attrs, static_values):

@@ -147,6 +147,10 @@ def _write_bundle(prefix: str, items) -> None:
 def remove(prefix: str) -> None:
     """Deletes the checkpoint at `prefix`: its index first, so it is never seen half-deleted."""
     wait(prefix)
+    if checkpoint_v1.is_v1(prefix):  # a V1 checkpoint: its file, or every shard's
+        for path in checkpoint_v1.files(prefix):
+            os.remove(path)
+        return
     if os.path.exists(index_path(prefix)):
         os.remove(index_path(prefix))
     _remove_leftovers(prefix, keep=set())

@@ -162,3 +162,36 @@ def test_an_old_graphdefs_empty_placeholder_shape_means_unknown(producer, rank):
         with tf.Session() as sess:
             fed = np.ones((2, 3), np.float32) if producer == 21 else np.float32(1)
             assert sess.run(p * 2, {p: fed}).shape == np.shape(fed)
+
+
+def test_saver_writes_v1_checkpoints_plain_and_sharded_and_keeps_max_to_keep(tmp_path):
+    v1 = tf.train.SaverDef.V1
+    config = tf.ConfigProto(device_count={"CPU": 2})
+    with tf.Graph().as_default(), tf.Session(config=config) as sess:
+        with tf.device("/cpu:0"):
+            a = tf.Variable([1.0, 2.0], name="a")
+        with tf.device("/cpu:1"):
+            s = tf.Variable([b"x", b"yz"], name="s")
+        sess.run(tf.global_variables_initializer())
+        saver = tf.train.Saver(write_version=v1, max_to_keep=1)
+        assert saver.saver_def.version == v1
+        first = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=1)
+        assert first == str(tmp_path / "model.ckpt-1") and checkpoint_v1.is_v1(first)
+        sess.run(a.assign([5.0, 6.0]))
+        second = saver.save(sess, str(tmp_path / "model.ckpt"), global_step=2)
+        assert not (tmp_path / "model.ckpt-1").exists()  # max_to_keep=1 removed it
+        assert not (tmp_path / "model.ckpt-1.meta").exists()
+        assert tf.train.latest_checkpoint(str(tmp_path)) == second
+        sess.run(a.assign([0.0, 0.0]))
+        saver.restore(sess, second)
+        np.testing.assert_array_equal(sess.run(a), [5.0, 6.0])
+        sharded = tf.train.Saver(write_version=v1, sharded=True)
+        pattern = sharded.save(sess, str(tmp_path / "sharded"), write_meta_graph=False)
+        assert pattern == str(tmp_path / "sharded-?????-of-00002")
+        assert sorted(p.name for p in tmp_path.glob("sharded-*")) == [
+            "sharded-00000-of-00002", "sharded-00001-of-00002"]  # fmt: skip
+        sess.run([a.assign([9.0, 9.0]), s.assign([b"", b""])])
+        sharded.restore(sess, pattern)
+        np.testing.assert_array_equal(sess.run(a), [5.0, 6.0])
+        np.testing.assert_array_equal(sess.run(s), [b"x", b"yz"])
+    assert dict(tf.train.list_variables(pattern)) == {"a": [2], "s": [2]}
