@@ -7,6 +7,7 @@ from kernels import (  # noqa: F401  (registrations)
     candidate_sampling,
     candidate_sampling_more,
     check,
+    checkpoint_v1,
     collective,
     combined_nms,
     control_flow,

@@ -11,6 +11,8 @@ block mapping a separator key per data block to its position, and a 48-byte foot
 
 TensorFlow writes its tables uncompressed with 256 KiB blocks and a restart point every 16
 entries (every entry in the index block); `TableWriter` reproduces its output byte for byte.
+TensorFlow 1.x compressed a block with snappy (type 1) when that made it smaller (every
+`.index` of its checkpoints and V1 checkpoints' tables): the reader decompresses those.
 """
 
 from __future__ import annotations
@@ -179,9 +181,73 @@ def _read_block(data: bytes, handle: bytes, pos: int = 0) -> bytes:
     (stored,) = struct.unpack_from("<I", data, end + 1)
     if masked_crc32c(contents + bytes([ctype])) != stored:
         raise CorruptionError(f"block checksum mismatch at offset {offset}")
+    if ctype == 1:
+        return snappy_uncompress(contents)
     if ctype != 0:
-        raise CorruptionError(f"compressed blocks (type {ctype}) are not supported")
+        raise CorruptionError(f"unknown block compression type {ctype}")
     return contents
+
+
+def snappy_uncompress(data: bytes) -> bytes:
+    """The bytes a raw snappy stream (`snappy::RawUncompress`'s format) holds.
+
+    The stream is the uncompressed length (varint32), then elements: a literal (tag & 3 ==
+    0: its length - 1 in the tag's upper six bits, or, from 60 up, in the next 1-4 bytes)
+    or a copy of earlier output (tag & 3 == 1: length 4-11 and an 11-bit offset; 2: length
+    1-64 and a 16-bit offset; 3: a 32-bit offset), which may overlap what it produces.
+
+    Raises:
+      CorruptionError: the stream is malformed or its length disagrees with its header.
+    """
+    data = bytes(data)
+    try:
+        size, pos = get_varint(data, 0)
+    except (IndexError, ValueError):
+        raise CorruptionError("bad snappy header") from None
+    out = bytearray()
+    n = len(data)
+    try:
+        while pos < n:
+            tag = data[pos]
+            pos += 1
+            kind = tag & 3
+            if kind == 0:
+                length = tag >> 2
+                if length >= 60:
+                    extra = length - 59
+                    length = int.from_bytes(data[pos : pos + extra], "little")
+                    pos += extra
+                length += 1
+                if pos + length > n:
+                    raise CorruptionError("snappy literal runs past the end of the block")
+                out += data[pos : pos + length]
+                pos += length
+                continue
+            if kind == 1:
+                length = 4 + ((tag >> 2) & 7)
+                offset = ((tag >> 5) << 8) | data[pos]
+                pos += 1
+            elif kind == 2:
+                length = (tag >> 2) + 1
+                offset = int.from_bytes(data[pos : pos + 2], "little")
+                pos += 2
+            else:
+                length = (tag >> 2) + 1
+                offset = int.from_bytes(data[pos : pos + 4], "little")
+                pos += 4
+            if offset == 0 or offset > len(out) or pos > n:
+                raise CorruptionError("bad snappy copy offset")
+            start = len(out) - offset
+            if offset >= length:
+                out += out[start : start + length]
+            else:  # overlapping: the copied run repeats itself
+                chunk = out[start:]
+                out += (chunk * (length // offset + 1))[:length]
+    except IndexError:
+        raise CorruptionError("snappy block is truncated") from None
+    if len(out) != size:
+        raise CorruptionError(f"snappy block holds {len(out)} bytes, its header says {size}")
+    return bytes(out)
 
 
 def _block_entries(block: bytes):

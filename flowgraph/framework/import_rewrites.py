@@ -6,6 +6,10 @@ a `VarHandleOp` read by `ReadVariableOp`, written by `AssignVariableOp`, updated
 `ResourceApply*`. Each such NodeDef is rewritten to the reference op that computes the same
 thing on the same inputs, keeping its name, so the Saver, collections and `VariableDef`s
 of a MetaGraph name the ops they named in TensorFlow.
+
+Graphs of GraphDef version 21 and older (TF 1.0 and before) could not tell a scalar
+`Placeholder` from one of unknown shape: both stored an empty `shape`. TF's shape function
+reads such a placeholder as unknown (`graph_def_version <= 21`); so does the import.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from kernels import op_def as op_def_registry, registry
 # resource op -> (reference op, {resource attr: reference attr}, attrs the reference op adds)
 _RENAMED = {
     "VarHandleOp": ("VariableV2", {}, {}),
+    "Variable": ("VariableV2", {}, {}),  # TF 1.x's older reference variable: the same op
     "ReadVariableOp": ("Identity", {"dtype": "T"}, {}),
     "AssignVariableOp": ("Assign", {"dtype": "T"}, {"validate_shape": False}),
     "AssignAddVariableOp": ("AssignAdd", {"dtype": "T"}, {}),
@@ -35,10 +40,14 @@ def rewrite(graph_def: graph_pb2.GraphDef) -> graph_pb2.GraphDef:
     """`graph_def` with its resource-variable NodeDefs as reference-variable ones (the same
     object when it has none)."""
     bodies = [nd for f in graph_def.library.function for nd in f.node_def]
-    if not any(_target(n.op) for n in list(graph_def.node) + bodies):
+    legacy = [n.name for n in graph_def.node if _legacy_placeholder(graph_def, n)]
+    if not legacy and not any(_target(n.op) for n in list(graph_def.node) + bodies):
         return graph_def
     out = graph_pb2.GraphDef()
     out.CopyFrom(graph_def)
+    for node in out.node:
+        if node.name in legacy:
+            node.attr["shape"].shape.unknown_rank = True
     handles = {n.name: n for n in out.node if n.op == "VarHandleOp"}
     nodes = list(out.node) + [nd for f in out.library.function for nd in f.node_def]
     for node in nodes:  # function bodies read the variables their op is passed too
@@ -46,6 +55,15 @@ def rewrite(graph_def: graph_pb2.GraphDef) -> graph_pb2.GraphDef:
         if target is not None:
             _rewrite_node(node, target, handles)
     return out
+
+
+def _legacy_placeholder(graph_def, node) -> bool:
+    """Whether `node` is a placeholder whose empty `shape` means "unknown" (TF's
+    `Placeholder` shape function for GraphDef versions up to 21)."""
+    if node.op != "Placeholder" or graph_def.versions.producer > 21:
+        return False
+    shape = node.attr["shape"].shape if "shape" in node.attr else None
+    return shape is not None and not shape.unknown_rank and not shape.dim
 
 
 def _target(op_type: str):

@@ -230,9 +230,11 @@ def checkpoint_exists(checkpoint_prefix) -> bool:
         glob pattern matches if any checkpoint matches.
 
     Returns:
-      A bool, true if a complete checkpoint (its data and index) exists.
+      A bool, true if a complete checkpoint (its data and index) exists, or a V1
+      checkpoint's files (TF 1.x) match the prefix.
     """
-    return bool(glob.glob(io_checkpoint.index_path(str(checkpoint_prefix))))
+    prefix = str(checkpoint_prefix)
+    return bool(glob.glob(io_checkpoint.index_path(prefix))) or io_checkpoint.exists_v1(prefix)
 
 
 def get_checkpoint_mtimes(checkpoint_prefixes) -> list[float]:

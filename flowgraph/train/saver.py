@@ -28,6 +28,7 @@ from flowgraph.framework.ops import GraphKeys, Operation, Tensor, apply_op, get_
 from flowgraph.framework.scopes import control_dependencies, device, name_scope
 from flowgraph.ops import array_ops, control_flow_ops, state_ops, string_ops, variables
 from flowgraph.ops.constant_op import constant, convert_to_tensor
+from flowgraph.ops.partitioned_variables import PartitionedVariable
 from flowgraph.train import checkpoint_management, training_util
 from kernels import errors, io_checkpoint
 
@@ -42,6 +43,17 @@ def save_v2(prefix, tensor_names, shape_and_slices, tensors, name=None) -> Opera
             [_string(prefix), *_names_and_slices(tensor_names, shape_and_slices), *tensors],
             name=scope,
             dtypes=tuple(t.dtype.base_dtype.numpy_dtype for t in tensors),
+        )
+
+
+def save_slices(filename, tensor_names, shapes_and_slices, tensors, name=None) -> Operation:
+    """A `SaveSlices` op: writes `tensors` as the V1 checkpoint file `filename`."""
+    with name_scope(name, "save") as scope:
+        return apply_op(
+            "SaveSlices",
+            [_string(filename), *_names_and_slices(tensor_names, shapes_and_slices), *tensors],
+            name=scope,
+            T=tuple(t.dtype.base_dtype.numpy_dtype for t in tensors),
         )
 
 
@@ -127,13 +139,21 @@ class BaseSaverBuilder:
             raise NotImplementedError
 
     def __init__(self, write_version=saver_pb2.SaverDef.V2):
-        if write_version != saver_pb2.SaverDef.V2:
-            raise ValueError("Only V2 checkpoints are supported (write_version=SaverDef.V2)")
+        if write_version not in (saver_pb2.SaverDef.V1, saver_pb2.SaverDef.V2):
+            raise ValueError(f"Unknown checkpoint format version: {write_version}")
         self._write_version = write_version
 
     def save_op(self, filename_tensor, saveables) -> Operation:
-        """The `SaveV2` op writing every spec of `saveables` to `filename_tensor`."""
+        """The `SaveV2` op writing every spec of `saveables` to `filename_tensor` (V1: a
+        `SaveSlices` writing the V1 checkpoint file `filename_tensor`)."""
         specs = [spec for s in saveables for spec in s.specs]
+        if self._write_version == saver_pb2.SaverDef.V1:
+            return save_slices(
+                filename_tensor,
+                [s.name for s in specs],
+                [s.slice_spec for s in specs],
+                [s.tensor for s in specs],
+            )
         return save_v2(
             filename_tensor,
             [s.name for s in specs],
@@ -145,6 +165,8 @@ class BaseSaverBuilder:
         """TF's sharded V2 save: a `SaveV2` per device into a temporary prefix, then
         `MergeV2Checkpoints`; returns the prefix once merged. In the all-reduce mode of a
         job of processes, one shard per process (`flowgraph.distribute.checkpoint`)."""
+        if self._write_version == saver_pb2.SaverDef.V1:
+            return self._sharded_save_op_v1(checkpoint_prefix, saveables)
         shard = _job_checkpoint().job_shard()
         if shard is not None:
             return _job_checkpoint().job_sharded_save_op(self, checkpoint_prefix, saveables, shard)
@@ -161,6 +183,21 @@ class BaseSaverBuilder:
             merge = merge_v2_checkpoints(prefixes, checkpoint_prefix)
         with control_dependencies([merge]):
             return array_ops.identity(checkpoint_prefix)
+
+    def _sharded_save_op_v1(self, filename_tensor, saveables) -> Tensor:
+        """TF's sharded V1 save: a `SaveSlices` per device into `<filename>-<i>-of-<n>`;
+        returns the pattern naming them all (`ShardedFilespec`)."""
+        per_device = _group_by_device(saveables)
+        num_shards = constant(len(per_device), dtype=dtypes.int32, name="num_shards")
+        saves = []
+        for shard, (device_name, shard_saveables) in enumerate(per_device):
+            with device(device_name):
+                name = sharded_filename(filename_tensor, shard, num_shards)
+                saves.append(self.save_op(name, shard_saveables))
+        with control_dependencies(saves):
+            return apply_op(
+                "ShardedFilespec", [_string(filename_tensor), num_shards], name="ShardedFilespec"
+            )
 
     def bulk_restore(self, filename_tensor, saveables, preferred_shard, restore_sequentially):
         """One `RestoreV2` reading every spec of `saveables`; returns its tensors in order."""
@@ -286,6 +323,8 @@ def op_list_to_dict(op_list) -> dict:
     if not isinstance(op_list, (list, tuple, set)):
         raise TypeError(f"Variables to save should be passed in a dict or a list: {op_list}")
     names: dict = {}
+    # As TF: a PartitionedVariable stands for its slice variables.
+    op_list = [v for x in op_list for v in (list(x) if isinstance(x, PartitionedVariable) else [x])]
     for var in sorted(op_list, key=lambda x: x.name):
         if isinstance(var, BaseSaverBuilder.SaveableObject):
             name = var.name
@@ -398,7 +437,8 @@ class Saver:
           builder: a `BaseSaverBuilder` (default: a bulk builder).
           defer_build: build the ops when `build()` is called.
           allow_empty: with no variables, save and restore do nothing (else ValueError).
-          write_version: `SaverDef.V2`.
+          write_version: `SaverDef.V2` (the tensor bundle) or `SaverDef.V1` (TF 1.x's V1
+            format: one file per shard, `kernels/checkpoint_v1.py`).
           pad_step_number: write the global step as 8 digits (`model-00001000`).
           save_relative_paths: write paths relative to the save directory in the
             `checkpoint` file.

@@ -579,3 +579,59 @@ def test_a_damaged_earlier_flowgraph_checkpoint_is_data_loss_naming_the_file(tmp
     (tmp_path / "old.ckpt.index").write_text('{"data": ')
     with pytest.raises(errors.DataLossError, match="old.ckpt.index"):
         tf.train.load_variable(prefix, "v")
+
+
+def test_the_snapshot_pins_the_variables_buffers_while_training_steps_donate(
+    tmp_path, monkeypatch
+):
+    """SaveV2 keeps zero-copy views of the variables' device buffers, no copy under the
+    state lock; the steps that run before the write starts update the variables (jax
+    does not donate a buffer a view still references) and the checkpoint holds the values
+    of when the save op ran."""
+    w0 = np.arange(256 * 64, dtype=np.float32).reshape(256, 64) / 1000
+    w = tf.Variable(w0, name="w")
+    loss = tf.reduce_sum(tf.square(w))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    saver = tf.train.Saver([w])
+    release, started = threading.Event(), threading.Event()
+    write_bundle = io_checkpoint._write_bundle
+    snapshots = []
+
+    def gated_write(prefix, items):
+        snapshots.extend(value for _, _, value in items)
+        started.set()
+        assert release.wait(30)
+        write_bundle(prefix, items)
+
+    monkeypatch.setattr(io_checkpoint, "_write_bundle", gated_write)
+    with tf.Session() as sess:
+        sess.run(w.initializer)
+        sess.run(train)
+        saved = sess.run(w)
+        saver_thread = threading.Thread(target=saver.save, args=(sess, str(tmp_path / "m")))
+        saver_thread.start()
+        assert started.wait(60)
+        (snapshot,) = snapshots
+        assert not snapshot.flags.writeable and not snapshot.flags.owndata  # a view, no copy
+        for _ in range(3):
+            sess.run(train)
+        after = sess.run(w)
+        np.testing.assert_allclose(after, saved * 0.8**3, rtol=1e-5)  # the steps ran
+        np.testing.assert_array_equal(snapshot, saved)  # the snapshot did not change
+        release.set()
+        saver_thread.join(60)
+    assert not saver_thread.is_alive()
+    np.testing.assert_array_equal(tf.train.load_variable(str(tmp_path / "m"), "w"), saved)
+
+
+def test_the_snapshot_copies_what_is_not_a_view_of_a_device_buffer():
+    import jax
+
+    view = np.asarray(jax.device_put(np.ones(4, np.float32)))
+    assert io_checkpoint._snapshot(view) is view
+    host = np.ones(4, np.float32)
+    copy = io_checkpoint._snapshot(host)
+    host[0] = 5.0
+    assert copy[0] == 1.0
+    strings = np.array([b"a"], object)
+    assert io_checkpoint._snapshot(strings) is not strings
