@@ -29,6 +29,7 @@ from kernels.errors import (
     OpError,
     OutOfRangeError,
 )
+from kernels import dataset_sparse
 from kernels.input_threads import quick_handoff
 from kernels.op_def import declare
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
