@@ -678,7 +678,15 @@ class _BatchThenMap:
 
 
 def _stack_inputs(inputs: list) -> tuple:
-    return tuple(np.stack(column) for column in zip(*inputs))
+    return tuple(_np_stack(column) for column in zip(*inputs))
+
+
+def _np_stack(column: Sequence) -> np.ndarray:
+    """np.stack, keeping strings whole: it would make bytes elements a fixed-width "S"
+    array, which drops each one's trailing NUL bytes (serialized records end in them)."""
+    if isinstance(column[0], bytes):
+        return records_array(list(column))
+    return np.stack(column)
 
 
 def _stack(column: Sequence[np.ndarray]) -> np.ndarray:
@@ -691,7 +699,7 @@ def _stack(column: Sequence[np.ndarray]) -> np.ndarray:
             "Cannot batch tensors with different shapes in component 0. First "
             f"element had shape {list(a)} and element 1 had shape {list(b)}.",
         )
-    return np.stack(column)
+    return _np_stack(column)
 
 
 def _pad_stack(column, padded_shape, value) -> np.ndarray:
@@ -739,6 +747,31 @@ def padded_batch_dataset_v2(
     padded = [tuple(int(d) for d in np.asarray(s).reshape(-1)) for s in shapes]
     padding = (padded, [np.asarray(v) for v in values])
     return Batch(as_dataset(input_dataset), _ints(batch_size), bool(np.asarray(drop)), padding)
+
+
+class DenseToSparseBatch(DatasetValue):
+    """Batches of `batch_size` dense elements, each batch one SparseTensor (variant row)."""
+
+    def __init__(self, input, batch_size: int, row_shape: tuple):
+        if batch_size <= 0:
+            raise InvalidArgumentError(None, None, "Batch size must be greater than zero.")
+        self.input, self.batch_size, self.row_shape = input, batch_size, row_shape
+
+    def iterate(self):
+        upstream = self.input.iterate()
+        while True:
+            elements = [e[0] for e in itertools.islice(upstream, self.batch_size)]
+            if not elements:
+                return
+            yield (dataset_sparse.dense_to_sparse_batch(elements, self.row_shape),)
+
+
+@_dataset_op("DenseToSparseBatchDataset")
+def dense_to_sparse_batch_dataset(
+    input_dataset, batch_size, row_shape, *, output_types=(), output_shapes=()
+):
+    row_shape = tuple(int(d) for d in np.asarray(row_shape).reshape(-1))
+    return DenseToSparseBatch(as_dataset(input_dataset), _ints(batch_size), row_shape)
 
 
 class MapAndBatch(DatasetValue):
