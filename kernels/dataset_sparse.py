@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from kernels.errors import InvalidArgumentError
+from kernels.errors import DataLossError, InvalidArgumentError
 from kernels.op_def import declare
 from kernels.registry import HOST, Spec, register
 
@@ -33,19 +33,43 @@ def sparse_rows(indices, values, dense_shape) -> np.ndarray:
     SerializeManySparse): row n holds the entries whose first index is n."""
     indices, values = np.asarray(indices, _INT64), np.asarray(values)
     shape = np.asarray(dense_shape, _INT64).reshape(-1)
-    if shape.size < 1:
+    if shape.size < 2:
         raise InvalidArgumentError(
-            None, None, f"Rank of input SparseTensor should be > 0, but saw rank: {shape.size}"
+            None, None, f"Rank of input SparseTensor should be > 1, but saw rank: {shape.size}"
         )
     indices = indices.reshape(len(values), shape.size)
+    _check_indices(indices, shape)
     out = np.empty((int(shape[0]), 3), _OBJECT)
-    order = np.argsort(indices[:, 0], kind="stable")
-    first = indices[order, 0]
-    bounds = np.searchsorted(first, np.arange(int(shape[0]) + 1))
+    bounds = np.searchsorted(indices[:, 0], np.arange(int(shape[0]) + 1))
     for n in range(int(shape[0])):
-        mine = order[bounds[n] : bounds[n + 1]]
+        mine = slice(bounds[n], bounds[n + 1])
         out[n] = sparse_row(indices[mine, 1:], values[mine], shape[1:])
     return out
+
+
+def _check_indices(indices: np.ndarray, shape: np.ndarray) -> None:
+    """TF's SparseTensor::IndicesValid: in bounds, in row-major order, none repeated."""
+    if not len(indices):
+        return
+    bad = np.flatnonzero(((indices < 0) | (indices >= shape)).any(1))
+    step = indices[1:] - indices[:-1]  # lexicographic order: the first nonzero step is > 0
+    signs = np.sign(step[np.arange(len(step)), np.argmax(step != 0, axis=1)])
+    disorder = np.flatnonzero(signs <= 0) + 1
+    if not len(bad) and not len(disorder):
+        return
+    where = min([*bad[:1], *disorder[:1]])
+    at = "[" + ",".join(str(i) for i in indices[where]) + "]"
+    if where in bad[:1]:
+        bounds = "[" + ",".join(str(d) for d in shape) + "]"
+        message = f"indices[{where}] = {at} is out of bounds: need 0 <= index < {bounds}"
+    elif signs[where - 1] == 0:
+        message = f"indices[{where}] = {at} is repeated"
+    else:
+        message = (
+            f"indices[{where}] = {at} is out of order. Many sparse ops require sorted indices.\n"
+            "    Use `tf.sparse.reorder` to create a correctly ordered copy."
+        )
+    raise InvalidArgumentError(None, None, message)
 
 
 def _row_parts(row, dtype):
@@ -72,8 +96,14 @@ def deserialize(rows: np.ndarray, dtype) -> tuple[np.ndarray, np.ndarray, np.nda
     parts = [_row_parts(r, dtype) for r in flat]
     ranks = {len(shape) for _, _, shape in parts}
     if len(ranks) > 1:
+        first = len(parts[0][2])
+        n = next(n for n, p in enumerate(parts) if len(p[2]) != first)
         raise InvalidArgumentError(
-            None, None, f"Inconsistent shape across SparseTensors: rank {sorted(ranks)}"
+            None,
+            None,
+            "Inconsistent shape across SparseTensors: rank prior to "
+            f"SparseTensor[{n}] was: {first} but rank of SparseTensor[{n}] is: "
+            f"{len(parts[n][2])}",
         )
     rank = ranks.pop() if ranks else 0
     dtype = np.dtype(dtype)
@@ -138,3 +168,38 @@ def _deserialized_shape(specs, attrs, static_values):
 @register("DeserializeSparse", kind=HOST, shape=_deserialized_shape)
 def deserialize_sparse(serialized_sparse, *, dtype, Tserialized=None):
     return deserialize(serialized_sparse, dtype)
+
+
+def dense_to_sparse_batch(elements: list, row_shape: tuple) -> np.ndarray:
+    """The variant row of a batch of dense `elements` as one SparseTensor of dense shape
+    [len(elements), *row_shape] holding every entry of each element (TF's
+    DenseToSparseBatchDataset)."""
+    indices, values = [], []
+    for n, element in enumerate(elements):
+        element = np.asarray(element)
+        if element.ndim != len(row_shape):
+            raise InvalidArgumentError(
+                None,
+                None,
+                f"Input element had shape ({_dims(element.shape)}) that is incompatible with "
+                f"the row shape ({_dims(row_shape)}).",
+            )
+        if any(a > r for a, r in zip(element.shape, row_shape)):
+            raise DataLossError(
+                None,
+                None,
+                f"Input element had shape ({_dims(element.shape)}) that is larger than the row "
+                f"shape ({_dims(row_shape)}).",
+            )
+        where = np.indices(element.shape).reshape(element.ndim, -1).T
+        indices.append(np.concatenate([np.full((len(where), 1), n), where], 1))
+        values.append(element.reshape(-1))
+    return sparse_row(
+        np.concatenate(indices).astype(_INT64),
+        np.concatenate(values),
+        np.array([len(elements), *row_shape], _INT64),
+    )
+
+
+def _dims(shape) -> str:
+    return "[" + ",".join(str(int(d)) for d in shape) + "]"

@@ -152,7 +152,8 @@ class Dataset:
         first = tensor_shape.Dimension(None)
         for leaf in leaves:
             leaf.shape.with_rank_at_least(1)
-            first = _merge_dim(first, leaf.shape[0])
+            if not isinstance(leaf, SparseTensor):  # TF checks a sparse one's size at run time
+                first = _merge_dim(first, leaf.shape[0])
         specs = structure.map_structure(
             lambda t: Spec(t.dtype.base_dtype, t.shape[1:], structure.spec_of(t).cls), tensors
         )
@@ -335,6 +336,11 @@ class Dataset:
     def unbatch(self):
         """Splits each element along its first dimension into separate elements."""
         flat = structure.flatten(self._specs)
+        if any(s.shape.ndims == 0 and s.cls is SparseTensor for s in flat):
+            raise ValueError(
+                "Unbatching a sparse tensor is only supported for rank >= 1. Obtained input: "
+                f"{_spec_name(next(s for s in flat if s.cls is SparseTensor))}."
+            )
         if any(s.shape.ndims == 0 for s in flat):
             raise ValueError("Cannot unbatch an input with scalar components.")
         specs = structure.map_structure(
