@@ -1271,12 +1271,14 @@ class _Prefetcher:
     def _produce(self, upstream):
         try:
             item = next(upstream)
+            if self._device is not None:  # strings and SparseTensor rows stay on the host
+                item = tuple(
+                    jax.device_put(c, self._device) if _numeric(c) else c for c in item
+                )
         except StopIteration:
             return self._END
         except BaseException as e:  # handed to the consumer, in order
             return e
-        if self._device is not None:
-            item = tuple(jax.device_put(c, self._device) for c in item)
         return item
 
     def _wait(self, timeout=None) -> None:
@@ -1345,6 +1347,10 @@ def prefetch_dataset(
 ):
     device = _jax_device(_device) if _device else None
     return Prefetch(as_dataset(input_dataset), _ints(buffer_size), device)
+
+
+def _numeric(value) -> bool:
+    return np.asarray(value).dtype.kind in "biufc"
 
 
 def _jax_device(spec: str):

@@ -162,7 +162,8 @@ def serialize_many_sparse_to_variant(sparse_indices, sparse_values, sparse_shape
 
 
 def _deserialized_shape(specs, attrs, static_values):
-    return [Spec((None, None), _INT64), Spec((None,), np.dtype(attrs["dtype"])), Spec((None,), _INT64)]
+    values = Spec((None,), np.dtype(attrs["dtype"]))
+    return [Spec((None, None), _INT64), values, Spec((None,), _INT64)]
 
 
 @register("DeserializeSparse", kind=HOST, shape=_deserialized_shape)

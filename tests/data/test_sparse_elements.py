@@ -92,3 +92,23 @@ def test_file_cache_keeps_sparse_elements(tmp_path):
         with tf.Session() as sess:
             got = [sess.run(tf.sparse.to_dense(nxt)).tolist() for _ in range(6)]
     assert got[:3] == got[3:] == [[0, 1.5, 0, 0], [0, 0, 0, 0], [2.5, 0, 0, 0]]
+
+
+def test_prefetch_to_device_keeps_sparse_and_string_components_on_the_host():
+    with tf.Graph().as_default():
+        st = tf.SparseTensor([[0, 1], [2, 0]], [1.5, 2.5], [3, 4])
+        ds = tf.data.Dataset.from_tensor_slices((st, ["a", "b", "c"], [1.0, 2.0, 3.0]))
+        ds = ds.apply(tf.data.experimental.prefetch_to_device("/cpu:0", 2))
+        s, name, x = ds.make_one_shot_iterator().get_next()
+        with tf.Session() as sess:
+            got = [sess.run([tf.sparse.to_dense(s), name, x]) for _ in range(3)]
+    assert [g[0].tolist() for g in got] == [[0, 1.5, 0, 0], [0, 0, 0, 0], [2.5, 0, 0, 0]]
+    assert [g[1] for g in got] == [b"a", b"b", b"c"] and [g[2] for g in got] == [1, 2, 3]
+
+
+def test_iterator_of_dense_classes_refuses_a_sparse_dataset():
+    with tf.Graph().as_default():
+        ds = tf.data.Dataset.from_tensor_slices(tf.SparseTensor([[0, 1]], [1.5], [3, 4]))
+        it = tf.data.Iterator.from_structure(ds.output_types, ds.output_shapes)
+        with pytest.raises(TypeError, match="Expected output classes"):
+            it.make_initializer(ds)
