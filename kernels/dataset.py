@@ -202,6 +202,22 @@ def tensor_dataset(*components, Toutput_types=(), output_shapes=()):
     return Tensors(components)
 
 
+class SparseSlices(DatasetValue):
+    """(indices, values, dense_shape) of each slice of a SparseTensor along its first
+    dimension, as dense components."""
+
+    def __init__(self, indices, values, dense_shape):
+        self.rows = dataset_sparse.sparse_rows(indices, values, dense_shape)
+
+    def iterate(self):
+        return (tuple(row) for row in self.rows)
+
+
+@_dataset_op("SparseTensorSliceDataset")
+def sparse_tensor_slice_dataset(indices, values, dense_shape, *, Tvalues=None):
+    return SparseSlices(indices, values, dense_shape)
+
+
 class Range(DatasetValue):
     def __init__(self, start, stop, step, dtype):
         if step == 0:

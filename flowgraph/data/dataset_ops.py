@@ -168,6 +168,32 @@ class Dataset:
         )
 
     @staticmethod
+    def from_sparse_tensor_slices(sparse_tensor):
+        """(indices, values, dense_shape) triples of dense tensors, one per slice of
+        `sparse_tensor` along its first dimension (TF1's deprecated form of
+        `from_tensor_slices` of a SparseTensor)."""
+        if not isinstance(sparse_tensor, SparseTensor):
+            raise TypeError(
+                "`sparse_tensor` must be a `tf.sparse.SparseTensor` object. Was "
+                f"{sparse_tensor!r}."
+            )
+        rank = tensor_shape.dimension_value(sparse_tensor.dense_shape.shape[0])
+        slice_rank = None if rank is None else rank - 1
+        specs = (
+            Spec(dtypes.int64, tensor_shape.TensorShape([None, slice_rank]), Tensor),
+            Spec(sparse_tensor.dtype.base_dtype, tensor_shape.TensorShape([None]), Tensor),
+            Spec(dtypes.int64, tensor_shape.TensorShape([slice_rank]), Tensor),
+        )
+        return Dataset(
+            specs,
+            "SparseTensorSliceDataset",
+            tensors=[sparse_tensor.indices, sparse_tensor.values, sparse_tensor.dense_shape],
+            Tvalues=sparse_tensor.dtype.base_dtype.numpy_dtype,
+            output_types=None,
+            output_shapes=None,
+        )
+
+    @staticmethod
     def range(*args):
         """`range(stop)`, `range(start, stop)` or `range(start, stop, step)` as int64."""
         start, stop, step = _range_args(args)

@@ -20,6 +20,7 @@ OP_TYPES_TESTED = [
     "SerializeManySparseToVariant",
     "DeserializeSparse",
     "DenseToSparseBatchDataset",
+    "SparseTensorSliceDataset",
 ]
 NOT_DIFFERENTIABLE = {t: "SparseTensors as variant dataset components" for t in OP_TYPES_TESTED}
 
