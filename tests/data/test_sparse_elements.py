@@ -113,3 +113,16 @@ def test_iterator_of_dense_classes_refuses_a_sparse_dataset():
         it = tf.data.Iterator.from_structure(ds.output_types, ds.output_shapes)
         with pytest.raises(TypeError, match="Expected output classes"):
             it.make_initializer(ds)
+
+
+def test_deserialize_sparse_reads_string_rows_as_variant_rows():
+    from kernels import dataset_sparse, sparse_serialize
+
+    indices, values, shape = [[0, 1], [2, 0], [2, 3]], np.array([1.5, 2.5, 3.5], np.float32), [3, 4]
+    as_strings = sparse_serialize.serialize_many_sparse(indices, values, shape)
+    as_variants = dataset_sparse.sparse_rows(indices, values, shape)
+    for rows in (as_strings, as_variants, as_variants[None]):
+        got = dataset_sparse.deserialize(rows, np.float32)
+        lead = [1] * (rows.ndim - 2)
+        assert got[0].tolist() == [[*([0] * len(lead)), *i] for i in indices]
+        assert got[1].tolist() == values.tolist() and got[2].tolist() == [*lead, 3, 4]
