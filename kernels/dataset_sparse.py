@@ -167,7 +167,7 @@ def _deserialized_shape(specs, attrs, static_values):
 
 
 @register("DeserializeSparse", kind=HOST, shape=_deserialized_shape)
-def deserialize_sparse(serialized_sparse, *, dtype, Tserialized=None):
+def deserialize_sparse(serialized_sparse, *, dtype, Tserialized=_OBJECT):
     return deserialize(serialized_sparse, dtype)
 
 
