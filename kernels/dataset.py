@@ -29,6 +29,7 @@ from kernels.errors import (
     OpError,
     OutOfRangeError,
 )
+from kernels import dataset_sparse
 from kernels.input_threads import quick_handoff
 from kernels.op_def import declare
 from kernels.registry import HOST, MAKES_RESOURCE, Effects, Spec, register
@@ -199,6 +200,22 @@ class Tensors(DatasetValue):
 @_dataset_op("TensorDataset")
 def tensor_dataset(*components, Toutput_types=(), output_shapes=()):
     return Tensors(components)
+
+
+class SparseSlices(DatasetValue):
+    """(indices, values, dense_shape) of each slice of a SparseTensor along its first
+    dimension, as dense components."""
+
+    def __init__(self, indices, values, dense_shape):
+        self.rows = dataset_sparse.sparse_rows(indices, values, dense_shape)
+
+    def iterate(self):
+        return (tuple(row) for row in self.rows)
+
+
+@_dataset_op("SparseTensorSliceDataset")
+def sparse_tensor_slice_dataset(indices, values, dense_shape, *, Tvalues=None):
+    return SparseSlices(indices, values, dense_shape)
 
 
 class Range(DatasetValue):
@@ -677,7 +694,15 @@ class _BatchThenMap:
 
 
 def _stack_inputs(inputs: list) -> tuple:
-    return tuple(np.stack(column) for column in zip(*inputs))
+    return tuple(_np_stack(column) for column in zip(*inputs))
+
+
+def _np_stack(column: Sequence) -> np.ndarray:
+    """np.stack, keeping strings whole: it would make bytes elements a fixed-width "S"
+    array, which drops each one's trailing NUL bytes (serialized records end in them)."""
+    if isinstance(column[0], bytes):
+        return records_array(list(column))
+    return np.stack(column)
 
 
 def _stack(column: Sequence[np.ndarray]) -> np.ndarray:
@@ -690,7 +715,7 @@ def _stack(column: Sequence[np.ndarray]) -> np.ndarray:
             "Cannot batch tensors with different shapes in component 0. First "
             f"element had shape {list(a)} and element 1 had shape {list(b)}.",
         )
-    return np.stack(column)
+    return _np_stack(column)
 
 
 def _pad_stack(column, padded_shape, value) -> np.ndarray:
@@ -738,6 +763,31 @@ def padded_batch_dataset_v2(
     padded = [tuple(int(d) for d in np.asarray(s).reshape(-1)) for s in shapes]
     padding = (padded, [np.asarray(v) for v in values])
     return Batch(as_dataset(input_dataset), _ints(batch_size), bool(np.asarray(drop)), padding)
+
+
+class DenseToSparseBatch(DatasetValue):
+    """Batches of `batch_size` dense elements, each batch one SparseTensor (variant row)."""
+
+    def __init__(self, input, batch_size: int, row_shape: tuple):
+        if batch_size <= 0:
+            raise InvalidArgumentError(None, None, "Batch size must be greater than zero.")
+        self.input, self.batch_size, self.row_shape = input, batch_size, row_shape
+
+    def iterate(self):
+        upstream = self.input.iterate()
+        while True:
+            elements = [e[0] for e in itertools.islice(upstream, self.batch_size)]
+            if not elements:
+                return
+            yield (dataset_sparse.dense_to_sparse_batch(elements, self.row_shape),)
+
+
+@_dataset_op("DenseToSparseBatchDataset")
+def dense_to_sparse_batch_dataset(
+    input_dataset, batch_size, row_shape, *, output_types=(), output_shapes=()
+):
+    row_shape = tuple(int(d) for d in np.asarray(row_shape).reshape(-1))
+    return DenseToSparseBatch(as_dataset(input_dataset), _ints(batch_size), row_shape)
 
 
 class MapAndBatch(DatasetValue):
@@ -1237,12 +1287,14 @@ class _Prefetcher:
     def _produce(self, upstream):
         try:
             item = next(upstream)
+            if self._device is not None:  # strings and SparseTensor rows stay on the host
+                item = tuple(
+                    jax.device_put(c, self._device) if _numeric(c) else c for c in item
+                )
         except StopIteration:
             return self._END
         except BaseException as e:  # handed to the consumer, in order
             return e
-        if self._device is not None:
-            item = tuple(jax.device_put(c, self._device) for c in item)
         return item
 
     def _wait(self, timeout=None) -> None:
@@ -1311,6 +1363,10 @@ def prefetch_dataset(
 ):
     device = _jax_device(_device) if _device else None
     return Prefetch(as_dataset(input_dataset), _ints(buffer_size), device)
+
+
+def _numeric(value) -> bool:
+    return np.asarray(value).dtype.kind in "biufc"
 
 
 def _jax_device(spec: str):

@@ -145,26 +145,52 @@ class Dataset:
 
     @staticmethod
     def from_tensor_slices(tensors):
-        """A dataset whose elements are the slices of `tensors` along their first dimension."""
+        """A dataset whose elements are the slices of `tensors` along their first dimension
+        (a SparseTensor's slices are SparseTensors of one rank less)."""
         tensors = structure.to_tensors(tensors)
         leaves = structure.flatten(tensors)
-        for leaf in leaves:
-            if isinstance(leaf, SparseTensor):
-                raise NotImplementedError("from_tensor_slices of a SparseTensor")
-            leaf.shape.with_rank_at_least(1)
         first = tensor_shape.Dimension(None)
         for leaf in leaves:
-            first = _merge_dim(first, leaf.shape[0])
+            leaf.shape.with_rank_at_least(1)
+            if not isinstance(leaf, SparseTensor):  # TF checks a sparse one's size at run time
+                first = _merge_dim(first, leaf.shape[0])
         specs = structure.map_structure(
-            lambda t: Spec(t.dtype.base_dtype, t.shape[1:], Tensor), tensors
+            lambda t: Spec(t.dtype.base_dtype, t.shape[1:], structure.spec_of(t).cls), tensors
         )
+        components = structure.components(tensors, rows=True)
         return Dataset(
             specs,
             "TensorSliceDataset",
-            tensors=leaves,
-            Toutput_types=tuple(t.dtype.base_dtype.numpy_dtype for t in leaves),
+            tensors=components,
+            Toutput_types=tuple(c.dtype.base_dtype.numpy_dtype for c in components),
             output_shapes=structure.shapes_attr(specs),
             output_types=None,
+        )
+
+    @staticmethod
+    def from_sparse_tensor_slices(sparse_tensor):
+        """(indices, values, dense_shape) triples of dense tensors, one per slice of
+        `sparse_tensor` along its first dimension (TF1's deprecated form of
+        `from_tensor_slices` of a SparseTensor)."""
+        if not isinstance(sparse_tensor, SparseTensor):
+            raise TypeError(
+                "`sparse_tensor` must be a `tf.sparse.SparseTensor` object. Was "
+                f"{sparse_tensor!r}."
+            )
+        rank = tensor_shape.dimension_value(sparse_tensor.dense_shape.shape[0])
+        slice_rank = None if rank is None else rank - 1
+        specs = (
+            Spec(dtypes.int64, tensor_shape.TensorShape([None, slice_rank]), Tensor),
+            Spec(sparse_tensor.dtype.base_dtype, tensor_shape.TensorShape([None]), Tensor),
+            Spec(dtypes.int64, tensor_shape.TensorShape([slice_rank]), Tensor),
+        )
+        return Dataset(
+            specs,
+            "SparseTensorSliceDataset",
+            tensors=[sparse_tensor.indices, sparse_tensor.values, sparse_tensor.dense_shape],
+            Tvalues=sparse_tensor.dtype.base_dtype.numpy_dtype,
+            output_types=None,
+            output_shapes=None,
         )
 
     @staticmethod
@@ -307,7 +333,11 @@ class Dataset:
 
         for spec, shape, value in zip(leaves, shapes, values):
             if spec.cls is not Tensor:
-                raise TypeError("padded_batch of non-Tensor components is not supported")
+                raise TypeError(
+                    "`padded_batch` is only supported for datasets that produce tensor "
+                    "elements but type spec of elements in the input dataset is not a "
+                    f"subclass of TensorSpec: `{_spec_name(spec)}`."
+                )
             shape = tensor_shape.as_shape(shape)
             dims = [-1 if d is None else d for d in shape.as_tuple()]
             shape_tensors.append(convert_to_tensor(np.array(dims, np.int64)))
@@ -332,12 +362,17 @@ class Dataset:
     def unbatch(self):
         """Splits each element along its first dimension into separate elements."""
         flat = structure.flatten(self._specs)
+        if any(s.shape.ndims == 0 and s.cls is SparseTensor for s in flat):
+            raise ValueError(
+                "Unbatching a sparse tensor is only supported for rank >= 1. Obtained input: "
+                f"{_spec_name(next(s for s in flat if s.cls is SparseTensor))}."
+            )
         if any(s.shape.ndims == 0 for s in flat):
             raise ValueError("Cannot unbatch an input with scalar components.")
         specs = structure.map_structure(
             lambda s: Spec(s.dtype, s.shape.with_rank_at_least(1)[1:], s.cls), self._specs
         )
-        return Dataset(specs, "UnbatchDataset", inputs=[self])
+        return Dataset(specs, "UnbatchDataset", inputs=[_sparse_as_rows(self)])
 
     def shuffle(self, buffer_size, seed=None, reshuffle_each_iteration=None):
         """Shuffles elements through a buffer of `buffer_size` (a uniform shuffle when it
@@ -522,10 +557,18 @@ class _Traced:
 
 
 def _trace(
-    fn: Callable, specs, what: str, datasets=False, unpack=True, split=None, vectorize=False
+    fn: Callable,
+    specs,
+    what: str,
+    datasets=False,
+    unpack=True,
+    split=None,
+    vectorize=False,
+    rows=False,
 ) -> _Traced:
     """Traces `fn` over an element of `specs` into a function attr (TF's
-    StructuredFunctionWrapper); with `vectorize`, also its batched form where one exists."""
+    StructuredFunctionWrapper); with `vectorize`, also its batched form where one exists;
+    with `rows`, SparseTensor results as rows along their first dimension."""
     outer = get_default_graph()
     graph = FuncGraph(_function_name(fn, what), outer)
     with graph.as_default():
@@ -540,7 +583,7 @@ def _trace(
             result = fn(element)
         result = _normalize_result(result, what, datasets)
         out_specs = structure.map_structure(_result_spec, result)
-        outputs = [_in_graph(graph, t) for t in structure.components(result)]
+        outputs = [_in_graph(graph, t) for t in structure.components(result, rows)]
     captured = list(graph.captured_outer)
     seeds, rng = (), None
     if graph.uses_rng():
@@ -549,6 +592,21 @@ def _trace(
     function = to_function(graph, arguments, outputs, arguments + captured, (), rng)
     batched = batched_parse(graph, outputs) if vectorize else None
     return _Traced(function, captured, out_specs, bool(graph.host_ops()), seeds, batched)
+
+
+def _sparse_as_rows(dataset: Dataset) -> Dataset:
+    """`dataset` with its SparseTensor components as rows [n, 3] along their first
+    dimension, so that unbatch splits them as dense ones (TF's normalize_to_dense)."""
+    if all(s.cls is not SparseTensor for s in structure.flatten(dataset._specs)):
+        return dataset
+    fn = _trace(lambda *x: x[0] if len(x) == 1 else x, dataset._specs, "unbatch", rows=True)
+    return fn.dataset(dataset, "MapDataset", specs=dataset._specs, preserve_cardinality=True)
+
+
+def _spec_name(spec: Spec) -> str:
+    kind = "SparseTensorSpec" if spec.cls is SparseTensor else "TypeSpec"
+    dims = "None" if spec.shape.ndims is None else spec.shape.as_list()
+    return f"{kind}(TensorShape({dims}), tf.{spec.dtype.name})"
 
 
 def _element(specs, arguments, split):

@@ -13,6 +13,7 @@ from flowgraph.data.readers import TFRecordDataset, _strings
 from flowgraph.data.structure import Spec
 from flowgraph.framework import dtypes, random_seed, tensor_shape
 from flowgraph.framework.ops import Tensor
+from flowgraph.framework.sparse_tensor import SparseTensor
 
 AUTOTUNE = AUTOTUNE  # noqa: PLW0127  (re-exported)
 
@@ -98,6 +99,37 @@ def ignore_errors(log_warning=False):
 def unbatch():
     """`Dataset.unbatch` as a transformation."""
     return lambda dataset: dataset.unbatch()
+
+
+def dense_to_sparse_batch(batch_size, row_shape):
+    """Batches `batch_size` dense elements of any shape up to `row_shape` into one
+    SparseTensor of dense shape [n, *row_shape] (n: the batch's size) holding every entry.
+
+    Example:
+      >>> ds.apply(tf.data.experimental.dense_to_sparse_batch(2, [5]))
+    """
+
+    def apply(dataset):
+        spec = dataset._specs
+        if not isinstance(spec, Spec) or spec.cls is not Tensor:
+            raise TypeError(
+                "`dense_to_sparse_batch` requires an input dataset whose elements have a "
+                "single component, but the given dataset has the following component types: "
+                f"{dataset.output_types}."
+            )
+        dims = [int(d) for d in np.asarray(row_shape).reshape(-1)]
+        for d in dims:
+            if d < 0:
+                raise ValueError(f"Dimension {d} must be >= 0")
+        shape = tensor_shape.TensorShape([None, *dims])
+        return Dataset(
+            Spec(spec.dtype, shape, SparseTensor),
+            "DenseToSparseBatchDataset",
+            inputs=[dataset],
+            tensors=[_int64(batch_size), _int64(np.array(dims, np.int64))],
+        )
+
+    return apply
 
 
 def prefetch_to_device(device, buffer_size=None):

@@ -7,6 +7,7 @@ from flowgraph.data import structure
 from flowgraph.framework import dtypes
 from flowgraph.framework.func_graph import FuncGraph, to_function
 from flowgraph.framework.ops import Operation, Tensor, apply_op, get_default_graph, init_scope
+from flowgraph.framework.sparse_tensor import SparseTensor
 from kernels import registry
 
 
@@ -72,6 +73,13 @@ class Iterator:
             raise TypeError(
                 f"Expected output types {structure.describe(self._specs)} but got dataset "
                 f"with output types {structure.describe(dataset._specs)}."
+            )
+        if [s.cls is SparseTensor for s in structure.flatten(self._specs)] != [
+            s.cls is SparseTensor for s in structure.flatten(dataset._specs)
+        ]:
+            raise TypeError(
+                f"Expected output classes {structure.output_classes(self._specs)} but got "
+                f"dataset with output classes {dataset.output_classes}."
             )
         for mine, theirs in zip(structure.flatten(self._specs), structure.flatten(dataset._specs)):
             if not mine.shape.is_compatible_with(theirs.shape):

@@ -1,8 +1,10 @@
 """Element structures of datasets: nests of tuples, dicts and namedtuples whose leaves are
 Tensors or SparseTensors, flattened into the components dataset ops carry.
 
-A SparseTensor leaf travels as three components (indices, values, dense_shape); lists are
-values, not structure, as in tf.data.
+A SparseTensor leaf travels as one variant component of shape [..., 3] (TF's
+`SerializeSparse` to variant; kernels/dataset_sparse.py): its leading dimensions are batch
+dimensions, so dataset kernels batch, slice and shuffle it as they do a dense component.
+Lists are values, not structure, as in tf.data.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from flowgraph.framework import dtypes, tensor_shape
-from flowgraph.framework.ops import Tensor
+from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.framework.sparse_tensor import SparseTensor, SparseTensorValue
 
 
@@ -28,10 +30,9 @@ class Spec:
     @property
     def components(self) -> list[tuple[dtypes.DType, tuple | None]]:
         """(dtype, shape tuple) of the components this leaf travels as."""
-        shape = self.shape.as_tuple() if self.shape.ndims is not None else None
         if self.cls is SparseTensor:
-            rank = None if shape is None else len(shape)
-            return [(dtypes.int64, (None, rank)), (self.dtype, (None,)), (dtypes.int64, (rank,))]
+            return [(dtypes.variant, None)]  # rows [..., 3]: TF leaves their shape unknown
+        shape = self.shape.as_tuple() if self.shape.ndims is not None else None
         return [(self.dtype, shape)]
 
 
@@ -109,14 +110,24 @@ def to_tensors(value):
     return map_structure(leaf, value)
 
 
-def components(value) -> list[Tensor]:
-    """The flat component tensors of a structure of Tensors and SparseTensors."""
+def components(value, rows: bool = False) -> list[Tensor]:
+    """The flat component tensors of a structure of Tensors and SparseTensors: a
+    SparseTensor as a variant row [3], or with `rows` as [dense_shape[0], 3] rows of its
+    slices (what `from_tensor_slices` and `unbatch` split)."""
     out = []
     for leaf in flatten(value):
-        if isinstance(leaf, SparseTensor):
-            out += [leaf.indices, leaf.values, leaf.dense_shape]
-        else:
-            out.append(leaf)
+        out.append(_sparse_variant(leaf, rows) if isinstance(leaf, SparseTensor) else leaf)
+    return out
+
+
+def _sparse_variant(st: SparseTensor, rows: bool) -> Tensor:
+    op_type = "SerializeManySparseToVariant" if rows else "SerializeSparseToVariant"
+    out = apply_op(
+        op_type,
+        [st.indices, st.values, st.dense_shape],
+        T=st.values.dtype.base_dtype.numpy_dtype,
+    )
+    out._dtype = dtypes.variant
     return out
 
 
@@ -126,7 +137,7 @@ def from_components(specs, tensors: list):
     leaves = []
     for spec in flatten(specs):
         if spec.cls is SparseTensor:
-            leaves.append(_sparse(spec, next(it), next(it), next(it)))
+            leaves.append(_sparse(spec, next(it)))
         elif hasattr(spec.cls, "wrap"):  # a nested dataset
             leaves.append(spec.cls.wrap(next(it)))
         else:
@@ -136,13 +147,31 @@ def from_components(specs, tensors: list):
     return pack(specs, leaves)
 
 
-def _sparse(spec: Spec, indices, values, dense_shape) -> SparseTensor:
-    st = SparseTensor(indices, values, dense_shape)
+def _sparse(spec: Spec, variant: Tensor) -> SparseTensor:
+    """The SparseTensor of a variant component; static dims of `spec` become constants of
+    its dense_shape, as TF's SparseTensorSpec restores them."""
+    from flowgraph.ops import array_ops
+    from flowgraph.ops.constant_op import constant
+
+    indices, values, dense_shape = apply_op(
+        "DeserializeSparse",
+        [variant],
+        dtype=spec.dtype.numpy_dtype,
+        Tserialized=dtypes.variant.numpy_dtype,
+    )
     rank = spec.shape.ndims
-    if rank is not None:
-        indices.set_shape([None, rank])
-        dense_shape.set_shape([rank])
-    return st
+    if rank is None:
+        return SparseTensor(indices, values, dense_shape)
+    indices.set_shape([None, rank])
+    dense_shape.set_shape([rank])
+    dims = spec.shape.as_tuple()
+    if spec.shape.is_fully_defined():
+        dense_shape = constant(np.array(dims, np.int64), name="shape")
+    elif any(d is not None for d in dims):
+        pieces = array_ops.unstack(dense_shape, num=rank)
+        pieces = [p if d is None else constant(d, dtypes.int64) for p, d in zip(pieces, dims)]
+        dense_shape = array_ops.stack(pieces)
+    return SparseTensor(indices, values, dense_shape)
 
 
 def component_specs(specs) -> list[tuple[dtypes.DType, tuple | None]]:

@@ -55,12 +55,19 @@ class SparseTensor:
 
     @property
     def shape(self) -> tensor_shape.TensorShape:
-        """The static dense shape (known where `dense_shape` is a constant)."""
+        """The static dense shape (known where `dense_shape`'s entries are: a constant, or a
+        `stack` of some constants, as TF's `constant_value_as_shape` reads it)."""
         value = constant_value(self._dense_shape)
         if value is not None:
             return tensor_shape.TensorShape([int(d) for d in np.asarray(value)])
+        from flowgraph.framework.tensor_util import constant_value_as_shape
+
         rank = self._dense_shape.shape[0]
-        return tensor_shape.unknown_shape(rank=getattr(rank, "value", rank))
+        rank = getattr(rank, "value", rank)
+        known = constant_value_as_shape(self._dense_shape)
+        if known.ndims is not None and (rank is None or known.ndims == rank):
+            return known
+        return tensor_shape.unknown_shape(rank=rank)
 
     def get_shape(self) -> tensor_shape.TensorShape:
         return self.shape

@@ -54,7 +54,7 @@ def sparse_to_dense(
     indices = convert_to_tensor(sparse_indices)
     if not isinstance(output_shape, Tensor):  # converted to the indices' type, as TF does
         output_shape = convert_to_tensor(output_shape, dtype=indices.dtype.base_dtype)
-    return apply_op(
+    out = apply_op(
         "SparseToDense",
         [
             indices,
@@ -65,6 +65,13 @@ def sparse_to_dense(
         name=name,
         validate_indices=bool(validate_indices),
     )
+    if out.shape.ndims is None or None in out.shape.as_list():  # TF's MakeShapeFromShapeTensor
+        from flowgraph.framework.tensor_util import constant_value_as_shape
+
+        known = constant_value_as_shape(output_shape)
+        if known.ndims is not None and out.shape.is_compatible_with(known):
+            out.set_shape(known)
+    return out
 
 
 def sparse_tensor_to_dense(sp_input, default_value=0, validate_indices=True, name=None):
