@@ -87,12 +87,14 @@ def _pow_masked_log(x, y):
 def _pow_jvp(primals, tangents):
     # TF's PowGrad: d/dy uses log(x) only where x > 0 (x != 0 for complex), else 0, so a
     # negative base gives a finite gradient (and finite second derivatives).
+    # Its powers are this rule's own (TF's PowGrad calls Pow), so second derivatives
+    # follow TF too: d2/dxdy of x**y at x = -2 is x**(y-1), not jax's nan from log(-2).
     x, y = primals
     tx, ty = tangents
-    z = jnp.power(x, y)
+    z = _pow_masked_log(x, y)
     positive = x != 0 if jnp.iscomplexobj(x) else x > 0
     log_x = jnp.where(positive, jnp.log(jnp.where(positive, x, 1)), 0)
-    return z, y * jnp.power(x, y - 1) * tx + z * log_x * ty
+    return z, y * _pow_masked_log(x, y - 1) * tx + z * log_x * ty
 
 
 # TF's MaximumGrad/MinimumGrad give a tie's whole gradient to x (jax splits it).
@@ -534,7 +536,26 @@ def cumsum(x, axis, *, exclusive: bool = False, reverse: bool = False):
 
 @register("Cumprod", static=("axis",), shape=_scan_shape)
 def cumprod(x, axis, *, exclusive: bool = False, reverse: bool = False):
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return _scan(lax.cumprod, 1, x, axis, exclusive, reverse)
+    return _cumprod_tf(x, _scan_axis(axis, x.ndim), exclusive, reverse)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _cumprod_tf(x, axis: int, exclusive: bool, reverse: bool):
     return _scan(lax.cumprod, 1, x, axis, exclusive, reverse)
+
+
+@_cumprod_tf.defjvp
+def _cumprod_tf_jvp(axis, exclusive, reverse, primals, tangents):
+    # TF's CumprodGrad: div_no_nan(cumsum(prod * g, reverse=not reverse), x), so an input
+    # of 0 gets 0 where jax's exact derivative gives the product of the other factors.
+    # Its transpose, as a tangent: prod * cumsum(div_no_nan(t, x)), the same scan flags.
+    (x,), (t,) = primals, tangents
+    prod = _cumprod_tf(x, axis, exclusive, reverse)
+    zero = x == 0
+    ratio = jnp.where(zero, jnp.zeros_like(t), t / jnp.where(zero, jnp.ones_like(x), x))
+    return prod, prod * _scan(lax.cumsum, 0, ratio, axis, exclusive, reverse)
 
 
 def _arg_shape(specs, attrs, static_values) -> list[Spec]:
