@@ -72,17 +72,45 @@ _CONST = """
 """
 
 
+_T = 'attr { key: "T" value { type: DT_FLOAT } }'
+
+
 def test_import_fills_omitted_defaults():
-    g = _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" }')
+    g = _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" ' + _T + " }")
     m = g.get_operation_by_name("m")
     assert set(m.node_def.attr) == {"T", "transpose_a", "transpose_b", "grad_a", "grad_b"}
     assert m.get_attr("transpose_a") is False
 
 
+def test_import_refuses_a_missing_attr_without_default_as_tf_does():
+    # TF 2.21's tf.import_graph_def, word for word (its OpDef summary included).
+    with pytest.raises(ValueError) as e:
+        _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" }')
+    assert str(e.value) == (
+        "NodeDef missing attr 'T' from Op<name=MatMul; signature=a:T, b:T -> product:T; "
+        "attr=transpose_a:bool,default=false; attr=transpose_b:bool,default=false; "
+        "attr=T:type,allowed=[DT_BFLOAT16, DT_HALF, DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, "
+        "DT_UINT8, DT_UINT16, DT_UINT32, DT_UINT64, DT_COMPLEX64, DT_COMPLEX128]; "
+        "attr=grad_a:bool,default=false; attr=grad_b:bool,default=false>; NodeDef: {{node m}}"
+    )
+    with pytest.raises(ValueError) as e:
+        _import('node { name: "p" op: "Placeholder" }')
+    assert str(e.value) == (
+        "NodeDef missing attr 'dtype' from Op<name=Placeholder; signature= -> output:dtype; "
+        "attr=dtype:type; attr=shape:shape,default=<unknown>>; NodeDef: {{node p}}"
+    )
+    with pytest.raises(ValueError) as e:
+        _import('node { name: "k" op: "Const" }')
+    assert str(e.value).startswith(
+        "NodeDef missing attrs 'dtype', 'value' from Op<name=Const; signature= -> "
+        "output:dtype; attr=value:tensor; attr=dtype:type>"
+    )
+
+
 def test_import_tolerates_undeclared_attrs_as_tf_does():
     g = _import(
         _CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" '
-        'attr { key: "from_the_future" value { i: 3 } } }'
+        'attr { key: "from_the_future" value { i: 3 } } ' + _T + " }"
     )
     assert g.get_operation_by_name("m").get_attr("from_the_future") == 3
 
