@@ -278,3 +278,28 @@ def test_an_enqueue_of_live_values_is_the_plain_op():
         q = tf.FIFOQueue(10, tf.float32, shapes=[[2]])
         assert q.enqueue(tf.constant([1.0, 2.0])).type == "QueueEnqueueV2"
         assert q.enqueue_many(tf.zeros([3, 2])).type == "QueueEnqueueManyV2"
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_print_of_a_dead_value_prints_nothing(taken, capfd):
+    # TF 2.21 (v1 cond): Print and tf.print fed the branch's value print only when it ran;
+    # Print's output is then dead (TF's error when fetched).
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p = tf.placeholder(tf.bool, [])
+        made = {}
+
+        def true_fn():
+            made["v"] = tf.constant([1.0, 2.0]) * 5.0
+            return tf.constant(1.0)
+
+        r = tf.cond(p, true_fn, lambda: tf.constant(0.0))
+        printed = tf.Print(tf.constant(3.0), [made["v"]], "PRINTED")
+        op = tf.print("TFPRINT", made["v"])
+        sess.run([r, op], {p: taken})
+        if taken:
+            assert sess.run(printed, {p: True}) == 3.0
+        else:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="does not have value"):
+                sess.run(printed, {p: False})
+    err = capfd.readouterr().err
+    assert ("PRINTED[5 10]" in err and "TFPRINT [5 10]" in err) if taken else "PRINT" not in err
