@@ -292,9 +292,17 @@ def _matmul_shape(specs, attrs, static_values):
 def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"Shape must be rank 2 but is rank {a.ndim if a.ndim != 2 else b.ndim}")
+    if a.shape[0 if transpose_a else 1] != b.shape[1 if transpose_b else 0]:
+        raise ValueError(_size_incompatible(a, b))
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, precision=_PRECISION)
+
+
+def _size_incompatible(x, y) -> str:
+    """TF's MatMul/BatchMatMul kernels' words, with the shapes they were given."""
+    shapes = f"In[0]: {format_shape(x.shape)}, In[1]: {format_shape(y.shape)}"
+    return f"Matrix size-incompatible: {shapes}"
 
 
 def _batch_matmul_shape(specs, attrs, static_values):
@@ -322,6 +330,15 @@ def batch_mat_mul_v2(x, y, *, adj_x: bool = False, adj_y: bool = False):
     for i, v in enumerate((x, y)):
         if v.ndim < 2:
             raise ValueError(f"In[{i}] ndims must be >= 2: {v.ndim}")
+    try:  # TF's order: the batch dimensions first
+        np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "In[0] and In[1] must have compatible batch dimensions: "
+            f"{format_shape(x.shape)} vs. {format_shape(y.shape)}"
+        ) from None
+    if x.shape[-2 if adj_x else -1] != y.shape[-1 if adj_y else -2]:
+        raise ValueError(_size_incompatible(x, y))
     x = jnp.conj(jnp.swapaxes(x, -1, -2)) if adj_x else x
     y = jnp.conj(jnp.swapaxes(y, -1, -2)) if adj_y else y
     return jnp.matmul(x, y, precision=_PRECISION)
