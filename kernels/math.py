@@ -87,12 +87,14 @@ def _pow_masked_log(x, y):
 def _pow_jvp(primals, tangents):
     # TF's PowGrad: d/dy uses log(x) only where x > 0 (x != 0 for complex), else 0, so a
     # negative base gives a finite gradient (and finite second derivatives).
+    # Its powers are this rule's own (TF's PowGrad calls Pow), so second derivatives
+    # follow TF too: d2/dxdy of x**y at x = -2 is x**(y-1), not jax's nan from log(-2).
     x, y = primals
     tx, ty = tangents
-    z = jnp.power(x, y)
+    z = _pow_masked_log(x, y)
     positive = x != 0 if jnp.iscomplexobj(x) else x > 0
     log_x = jnp.where(positive, jnp.log(jnp.where(positive, x, 1)), 0)
-    return z, y * jnp.power(x, y - 1) * tx + z * log_x * ty
+    return z, y * _pow_masked_log(x, y - 1) * tx + z * log_x * ty
 
 
 # TF's MaximumGrad/MinimumGrad give a tie's whole gradient to x (jax splits it).
@@ -290,9 +292,17 @@ def _matmul_shape(specs, attrs, static_values):
 def mat_mul(a, b, *, transpose_a: bool = False, transpose_b: bool = False):
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"Shape must be rank 2 but is rank {a.ndim if a.ndim != 2 else b.ndim}")
+    if a.shape[0 if transpose_a else 1] != b.shape[1 if transpose_b else 0]:
+        raise ValueError(_size_incompatible(a, b))
     a = a.T if transpose_a else a
     b = b.T if transpose_b else b
     return jnp.matmul(a, b, precision=_PRECISION)
+
+
+def _size_incompatible(x, y) -> str:
+    """TF's MatMul/BatchMatMul kernels' words, with the shapes they were given."""
+    shapes = f"In[0]: {format_shape(x.shape)}, In[1]: {format_shape(y.shape)}"
+    return f"Matrix size-incompatible: {shapes}"
 
 
 def _batch_matmul_shape(specs, attrs, static_values):
@@ -320,6 +330,15 @@ def batch_mat_mul_v2(x, y, *, adj_x: bool = False, adj_y: bool = False):
     for i, v in enumerate((x, y)):
         if v.ndim < 2:
             raise ValueError(f"In[{i}] ndims must be >= 2: {v.ndim}")
+    try:  # TF's order: the batch dimensions first
+        np.broadcast_shapes(x.shape[:-2], y.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            "In[0] and In[1] must have compatible batch dimensions: "
+            f"{format_shape(x.shape)} vs. {format_shape(y.shape)}"
+        ) from None
+    if x.shape[-2 if adj_x else -1] != y.shape[-1 if adj_y else -2]:
+        raise ValueError(_size_incompatible(x, y))
     x = jnp.conj(jnp.swapaxes(x, -1, -2)) if adj_x else x
     y = jnp.conj(jnp.swapaxes(y, -1, -2)) if adj_y else y
     return jnp.matmul(x, y, precision=_PRECISION)
@@ -534,7 +553,26 @@ def cumsum(x, axis, *, exclusive: bool = False, reverse: bool = False):
 
 @register("Cumprod", static=("axis",), shape=_scan_shape)
 def cumprod(x, axis, *, exclusive: bool = False, reverse: bool = False):
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        return _scan(lax.cumprod, 1, x, axis, exclusive, reverse)
+    return _cumprod_tf(x, _scan_axis(axis, x.ndim), exclusive, reverse)
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _cumprod_tf(x, axis: int, exclusive: bool, reverse: bool):
     return _scan(lax.cumprod, 1, x, axis, exclusive, reverse)
+
+
+@_cumprod_tf.defjvp
+def _cumprod_tf_jvp(axis, exclusive, reverse, primals, tangents):
+    # TF's CumprodGrad: div_no_nan(cumsum(prod * g, reverse=not reverse), x), so an input
+    # of 0 gets 0 where jax's exact derivative gives the product of the other factors.
+    # Its transpose, as a tangent: prod * cumsum(div_no_nan(t, x)), the same scan flags.
+    (x,), (t,) = primals, tangents
+    prod = _cumprod_tf(x, axis, exclusive, reverse)
+    zero = x == 0
+    ratio = jnp.where(zero, jnp.zeros_like(t), t / jnp.where(zero, jnp.ones_like(x), x))
+    return prod, prod * _scan(lax.cumsum, 0, ratio, axis, exclusive, reverse)
 
 
 def _arg_shape(specs, attrs, static_values) -> list[Spec]:

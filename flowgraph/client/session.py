@@ -93,11 +93,21 @@ class _FeedSpec:
                 )
         shape = self.shape
         if array.shape != shape and shape is not None and not _fits(array.shape, shape):
-            raise ValueError(
+            raise ValueError(  # TF 2.21's words (TF 1.15 quoted the name and a '(?, 2)')
                 f"Cannot feed value of shape {tuple(array.shape)} for Tensor "
-                f"'{self.tensor.name}', which has shape '{self.tensor.shape}'"
+                f"{self.tensor.name}, which has shape {_shape_v2(self.tensor.shape)}"
             )
         return array
+
+
+def _shape_v2(shape) -> str:
+    """TF 2.x's str(TensorShape): (None, 2), (3,), <unknown>."""
+    dims = shape.as_list() if shape.ndims is not None else None
+    if dims is None:
+        return "<unknown>"
+    if len(dims) == 1:
+        return f"({dims[0]},)"
+    return "(" + ", ".join(str(d) for d in dims) + ")"
 
 
 def _fits(shape: tuple, static: tuple) -> bool:
@@ -701,7 +711,7 @@ def _make_dict(cls, keys, values):
 
 def _fetch_element(fetch, graph: Graph):
     if fetch is None:
-        raise TypeError(f"Fetch argument None has invalid type {type(None)}")
+        raise TypeError('Argument `fetch` = None has invalid type "NoneType". Cannot be None')
     inner = getattr(fetch, "graph", None)
     if isinstance(fetch, (Tensor, Operation)) and inner is not graph and encloses(graph, inner):
         op = fetch.op if isinstance(fetch, Tensor) else fetch
@@ -714,17 +724,13 @@ def _fetch_element(fetch, graph: Graph):
         element = graph.as_graph_element(fetch, allow_tensor=True, allow_operation=True)
     except TypeError:
         raise TypeError(
-            f"Fetch argument {fetch!r} has invalid type {type(fetch)}, must be a "
+            f'Argument `fetch` = {fetch} has invalid type "{type(fetch).__name__}" must be a '
             "string or Tensor. (Can not convert a "
             f"{type(fetch).__name__} into a Tensor or Operation.)"
         ) from None
-    except ValueError as e:
+    except (ValueError, KeyError) as e:  # TF 2.21's words (TF 1.15: "Fetch argument %r")
         raise ValueError(
-            f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e})"
-        ) from None
-    except KeyError as e:
-        raise ValueError(
-            f"Fetch argument {fetch!r} cannot be interpreted as a Tensor. ({e.args[0]})"
+            f"Argument `fetch` = {fetch} cannot be interpreted as a Tensor. ({e})"
         ) from None
     if not graph.is_fetchable(element):
         raise ValueError(f"Operation {element.name!r} has been marked as not fetchable.")

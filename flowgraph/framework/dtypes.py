@@ -629,4 +629,6 @@ def _as_dtype_slow(type_value):
             result = None
         if result is not None:
             return result
-    raise TypeError("Cannot convert value %r to a TensorFlow DType." % (type_value,))
+    raise TypeError(  # TF 2.21's words (TF 1.15: "Cannot convert value %r to a …")
+        f"Cannot convert the argument `type_value`: {type_value!r} to a TensorFlow DType."
+    )

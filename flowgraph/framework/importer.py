@@ -127,6 +127,7 @@ class _Importer:
 
     def __init__(self, graph, graph_def, scope: str, input_map: dict, producer_op_list):
         self.graph = graph
+        self.missing = _missing_attrs(graph_def)  # TF's NodeDefs, before any rewrite
         self.graph_def = graph_def = import_rewrites.rewrite(graph_def)
         self.prefix = scope
         self.input_map = input_map
@@ -167,6 +168,8 @@ class _Importer:
     def build(self, graph, node, inputs: list, controls: list) -> Operation:
         """`node` built in `graph` (the graph or a function body) on the given inputs."""
         kernel = registry.lookup(node.op)
+        if node.name in self.missing and self.nodes.get(node.name) is node:
+            raise ValueError(self.missing[node.name])  # TF's, when it reaches the node
         attrs = self._attrs(node)
         shapes = attrs.pop("_output_shapes", None)
         if node.op == "ConcatV2":  # its axis is static, also from another segment (as ours)
@@ -292,6 +295,38 @@ def _check_op_types(graph_def, converted=(), body_types=()) -> None:
             f"{'have' if len(lacking) > 1 else 'has'} no kernel in flowgraph."
         )
     raise errors.NotFoundError(None, None, message)
+
+
+_ONEOF = {"bool": "b", "int": "i", "float": "f", "string": "s"}  # else the kind's own name
+
+
+def _missing_attrs(graph_def) -> dict:
+    """As TF's importer, {node name: TF's ValueError text} for the nodes lacking an attr
+    that their OpDef gives no default (`T` on `Add`, `dtype` on `Placeholder`): they are
+    refused, not inferred. An attr of the wrong kind is TF's first complaint (the build's).
+    Nodes of op types without an OpDef are left to `_check_op_types`."""
+    out = {}
+    for node in graph_def.node:
+        op_def = op_def_registry.find(node.op)
+        if op_def is None:
+            continue
+        missing = []
+        for a in op_def.attr:
+            value = node.attr.get(a.name)
+            if value is None:
+                if not a.HasField("default_value"):
+                    missing.append(a.name)
+            elif value.WhichOneof("value") not in (None, _ONEOF.get(a.type, a.type.split("(")[0])):
+                break
+        else:
+            if missing:
+                # TF lists several in its hash map's order: mostly the OpDef's, reversed.
+                names = "', '".join(reversed(missing))
+                out[node.name] = (
+                    f"NodeDef missing attr{'s' if len(missing) > 1 else ''} '{names}' from "
+                    f"{op_def_library.signature(node.op).text}; NodeDef: {{{{node {node.name}}}}}"
+                )
+    return out
 
 
 def _topological_order(nodes, by_name: dict, inputs=lambda node: node.input) -> list:

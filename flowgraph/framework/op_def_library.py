@@ -128,14 +128,88 @@ def _default(a, value):
 
 
 def _text(op_def) -> str:
+    """TF's SummarizeOpDef (core/framework/op_def_util.cc): "Op<name=Add; signature=x:T,
+    y:T -> z:T; attr=T:type,allowed=[DT_HALF, …]>", the OpDef in TF's error messages."""
+
     def arg(a):
-        kind = a.type_attr or a.type_list_attr or dtypes.as_dtype(a.type).name
-        kind = f"{a.number_attr} * {kind}" if a.number_attr else kind
+        # As TF's: a list of types (`type_list_attr`) shows as nothing ("data: -> ").
+        kind = _type_string(a.type) if a.type else a.type_attr
+        kind = (f"{a.number_attr}*" if a.number_attr else "") + kind
         return f"{a.name}:{'Ref(' + kind + ')' if a.is_ref else kind}"
 
     ins = ", ".join(arg(a) for a in op_def.input_arg)
     outs = ", ".join(arg(a) for a in op_def.output_arg)
-    return f"Op<name={op_def.name}; signature={ins} -> {outs}>"
+    text = f"Op<name={op_def.name}; signature={ins} -> {outs}"
+    for a in op_def.attr:
+        text += f"; attr={a.name}:{a.type}"
+        if a.HasField("default_value"):
+            text += ",default=" + _summarize_attr(a.default_value)
+        if a.has_minimum:
+            text += f",min={a.minimum}"
+        if a.HasField("allowed_values"):
+            text += ",allowed=" + _summarize_attr(a.allowed_values)
+    for flag in (
+        "is_commutative",
+        "is_aggregate",
+        "is_stateful",
+        "allows_uninitialized_input",
+        "is_distributed_communication",
+    ):
+        if getattr(op_def, flag, False):
+            text += f"; {flag}=true"
+    return text + ">"
+
+
+def _type_string(t: int) -> str:
+    """TF's DataTypeString: DT_FLOAT -> "float"."""
+    from tensorboard.compat.proto import types_pb2
+
+    return types_pb2.DataType.Name(t)[3:].lower()
+
+
+def _summarize_attr(value) -> str:
+    """TF's SummarizeAttrValue for the kinds an OpDef's defaults and allowed values hold."""
+    from tensorboard.compat.proto import types_pb2
+
+    def scalar(field, x):
+        if field == "s":
+            return '"' + _c_escape(x) + '"'
+        if field == "b":
+            return "true" if x else "false"
+        if field == "f":
+            return _float_string(x)
+        if field == "type":
+            return types_pb2.DataType.Name(x)
+        if field == "shape":
+            if x.unknown_rank:
+                return "<unknown>"
+            return "[" + ",".join("?" if d.size < 0 else str(d.size) for d in x.dim) + "]"
+        if field == "func":
+            return x.name
+        return str(x)
+
+    field = value.WhichOneof("value")
+    if field != "list":
+        return scalar(field, getattr(value, field))
+    for name in ("s", "i", "f", "b", "type", "shape", "func"):
+        items = getattr(value.list, name)
+        if items:
+            return "[" + ", ".join(scalar(name, x) for x in items) + "]"
+    return "[]"
+
+
+def _c_escape(data: bytes) -> str:
+    """absl's CEscape: \\n \\r \\t \\" \\' \\\\ and other unprintable bytes as octal."""
+    named = {10: "\\n", 13: "\\r", 9: "\\t", 34: '\\"', 39: "\\'", 92: "\\\\"}
+    return "".join(
+        named.get(b) or (chr(b) if 32 <= b < 127 else f"\\{b:03o}") for b in data
+    )
+
+
+def _float_string(x: float) -> str:
+    """TF's StrCat of a float: the shortest of %.6g and %.9g that reads back."""
+    text = "%.6g" % x
+    return text if np.float32(text) == np.float32(x) or np.isnan(x) else "%.9g" % x
 
 
 # -- attr values ----------------------------------------------------------------------------

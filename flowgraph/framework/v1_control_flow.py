@@ -37,7 +37,7 @@ from flowgraph.framework.ops import (
 )
 from flowgraph.ops import array_ops, constant_op, control_flow_ops, math_ops
 from flowgraph.ops.tensor_array_ops import TensorArray
-from kernels import errors, registry
+from kernels import errors, op_def as op_def_registry, registry
 
 LOOP_TYPES = frozenset(
     {"Enter", "RefEnter", "Exit", "RefExit", "NextIteration", "RefNextIteration", "LoopCond"}
@@ -389,6 +389,13 @@ class Structure:
         return prefix
 
 
+def _has_effects(op_type: str) -> bool:
+    """Whether running a node of `op_type` does something besides its outputs (a queue's
+    enqueue, an assign, a print): TF's OpDef says it is stateful, or it has no outputs."""
+    op_def = op_def_registry.find(op_type)
+    return op_def is not None and (op_def.is_stateful or not op_def.output_arg)
+
+
 def _common_prefix(contexts: list) -> tuple:
     prefix = contexts[0]
     for ctx in contexts[1:]:
@@ -465,7 +472,45 @@ class Converter:
         for node in self.order:
             if self.structure.ctx[node.name] == ():
                 self.result(self.root, node.name)
+        consumed = {_name(i.lstrip("^"))[0] for node in self.order for i in node.input}
+        for node in self.order:
+            ctx = self.structure.ctx[node.name]
+            if len(ctx) == 1 and ctx[0][0] == "cond" and node.name not in consumed:
+                if _has_effects(node.op):  # a pure one (a gradient's unused tuple) is left
+                    self.root.built[node.name] = self._branch_sink(ctx[0], node)
         return self.root.built
+
+    def _branch_sink(self, branch: tuple, node):
+        """A node with effects of a root cond's branch that no Merge reaches and nothing
+        consumes (an enqueue fed a branch value): TF runs it only when that branch runs. It
+        is built with its producers in a cond of its own on the branch's predicate, so
+        running it runs nothing else; its single output is dead (TF's error if fetched)
+        otherwise."""
+        _, pred, b = branch
+        made = []
+
+        def taken():
+            scope = _Scope(self.root, (branch,))
+            result = self.result(scope, node.name)
+            outputs = result.outputs if isinstance(result, Operation) else result
+            made.extend(t for t in outputs if isinstance(t, Tensor) and not t.dtype._is_ref_dtype)
+            if made:
+                return list(made)
+            return result if isinstance(result, Operation) else control_flow_ops.no_op()
+
+        def other():
+            return list(made) or control_flow_ops.no_op()  # stand-ins: dead here
+
+        pred_value = self.value(self.root, pred)
+        if b == 0:
+            pred_value = math_ops.logical_not(pred_value)
+        name = self.importer.prefix + node.name
+        with self.root.graph.name_scope(None):
+            out = control_flow_ops.cond(pred_value, taken, other, strict=True, name=name + "_live")
+        if isinstance(out, Operation):
+            with self.root.graph.control_dependencies([out]):
+                return control_flow_ops.no_op(name=name)
+        return [self._named(node, out[0])] if len(out) == 1 else out
 
     # -- resolving names in a scope -----------------------------------------------------
 

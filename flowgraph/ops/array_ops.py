@@ -23,7 +23,10 @@ def placeholder(dtype, shape=None, name=None) -> Tensor:
       >>> x = tf.placeholder(tf.float32, shape=[None, 3])
       >>> sess.run(x * 2, {x: [[1, 2, 3]]})
     """
-    dtype = dtypes.as_dtype(dtype)
+    try:
+        dtype = dtypes.as_dtype(dtype)
+    except TypeError:  # TF's op_def_library, for an attr of type `type`
+        raise TypeError(f"Expected DataType for argument 'dtype' not {dtype!r}.") from None
     out = apply_op(
         "Placeholder",
         [],

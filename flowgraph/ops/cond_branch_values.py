@@ -172,6 +172,39 @@ def live_scatter(op_type: str, ref: Tensor, indices: Tensor, updates: Tensor) ->
         return indices, array_ops.where(live, updates, same)
 
 
+def live_op(inputs: list, build) -> Operation:
+    """An op with effects that no value can undo (a queue's enqueue) on `inputs`:
+    `build(inputs)`, or where some input is computed from a branch value, built inside a
+    cond on those values' flags, so that it runs only when their branches ran (TF does not
+    run an op whose input is dead). Returns the op to run: the effect's or the cond's."""
+    graph = get_default_graph()
+    inputs = [_here(t, graph) if isinstance(t, Tensor) else t for t in inputs]
+    live = _live(graph, [t for t in inputs if isinstance(t, Tensor)])
+    if live is None:
+        return build(inputs)
+    from flowgraph.ops import control_flow_ops  # it imports this module
+
+    return control_flow_ops.cond(
+        live, lambda: build(inputs), control_flow_ops.no_op, name="live"
+    )
+
+
+def live_identity(inputs: list, build) -> Tensor:
+    """`build(inputs)` for an op returning its first input with an effect besides (TF1's
+    `Print`): where some input is computed from a branch value, in a cond on the flags,
+    so the effect happens only when their branches ran; the value is dead otherwise."""
+    graph = get_default_graph()
+    inputs = [_here(t, graph) for t in inputs]
+    live = _live(graph, inputs)
+    if live is None:
+        return build(inputs)
+    from flowgraph.ops import control_flow_ops  # it imports this module
+
+    out = control_flow_ops.cond(live, lambda: build(inputs), lambda: inputs[0], name="live")
+    _live_flags(graph)[out] = (live,)
+    return out
+
+
 def _here(value: Tensor, graph: Graph) -> Tensor:
     """`value`, or where it is a tensor of a cond branch built before, its stand-in."""
     if value.graph is not graph and value.graph.outside is not None:

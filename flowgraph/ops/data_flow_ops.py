@@ -12,7 +12,7 @@ from flowgraph.framework import dtypes as _dtypes, random_seed, tensor_shape
 from flowgraph.framework.indexed_slices import IndexedSlices
 from flowgraph.framework.ops import Tensor, apply_op, constant_value, init_scope
 from flowgraph.framework.scopes import name_scope
-from flowgraph.ops import array_ops, math_ops
+from flowgraph.ops import array_ops, cond_branch_values, math_ops
 from flowgraph.ops.constant_op import convert_to_tensor
 from kernels import data_flow  # noqa: F401  (registers the kernels)
 
@@ -193,8 +193,11 @@ class QueueBase:
             vals = self._check_enqueue_dtypes(vals)
             for val, shape in zip(vals, self._shapes):
                 val.shape.assert_is_compatible_with(shape)
-            return apply_op(
-                "QueueEnqueueV2", [self._queue_ref, *vals], name=scope, **self._types(vals)
+            return cond_branch_values.live_op(
+                vals,
+                lambda vals: apply_op(
+                    "QueueEnqueueV2", [self._queue_ref, *vals], name=scope, **self._types(vals)
+                ),
             )
 
     def enqueue_many(self, vals, name=None):
@@ -206,8 +209,14 @@ class QueueBase:
                 val_shape = val.shape.with_rank_at_least(1)
                 batch = batch.merge_with(tensor_shape.dimension_at_index(val_shape, 0))
                 val_shape[1:].assert_is_compatible_with(shape)
-            return apply_op(
-                "QueueEnqueueManyV2", [self._queue_ref, *vals], name=scope, **self._types(vals)
+            return cond_branch_values.live_op(
+                vals,
+                lambda vals: apply_op(
+                    "QueueEnqueueManyV2",
+                    [self._queue_ref, *vals],
+                    name=scope,
+                    **self._types(vals),
+                ),
             )
 
     def _types(self, vals) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flowgraph.framework.ops import Tensor, apply_op
 from flowgraph.framework.scopes import name_scope
+from flowgraph.ops import cond_branch_values
 from flowgraph.ops.constant_op import convert_to_tensor
 
 
@@ -20,14 +21,16 @@ def Print(  # noqa: N802  (TF1's name)
     """
     input_ = convert_to_tensor(input_)
     data = [convert_to_tensor(d) for d in data]
-    return apply_op(
-        "Print",
-        [input_] + data,
-        name=name,
+    attrs = dict(
         message=message or "",
         first_n=-1 if first_n is None else int(first_n),
         summarize=3 if summarize is None else int(summarize),
-        U=[d.dtype.numpy_dtype for d in data],
+    )
+    return cond_branch_values.live_identity(  # TF prints nothing when an input is dead
+        [input_] + data,
+        lambda x: apply_op(
+            "Print", x, name=name, U=[d.dtype.numpy_dtype for d in x[1:]], **attrs
+        ),
     )
 
 
@@ -68,7 +71,9 @@ def print_v2(*inputs, **kwargs):
             summarize=-1 if summarize is None else int(summarize),
             T=[t.dtype.numpy_dtype for t in tensors],
         )
-        return apply_op("PrintV2", [text], output_stream=stream, end=end)
+        return cond_branch_values.live_op(  # TF prints nothing when an input is dead
+            [text], lambda x: apply_op("PrintV2", x, output_stream=stream, end=end)
+        )
 
 
 def _output_stream(stream, sys) -> str:

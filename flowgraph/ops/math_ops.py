@@ -300,7 +300,7 @@ def matmul(
         b,
         transpose_a or adjoint_a,
         transpose_b or adjoint_b,
-        name,
+        name or "MatMul",  # TF's: its name scope's, whichever op it makes
         conj_a=transpose_a and a.dtype.is_complex,
         conj_b=transpose_b and b.dtype.is_complex,
     )

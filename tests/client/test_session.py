@@ -109,7 +109,7 @@ def test_fetch_fed_tensor_returns_fed_value(sess):
 @pytest.mark.parametrize("fetch", [None, 3, 1.5, object(), {1, 2}, np.zeros(2), [None]])
 def test_fetch_of_unsupported_type_raises_type_error(sess, fetch):
     tf.constant(1)
-    with pytest.raises(TypeError, match="Fetch argument"):
+    with pytest.raises(TypeError, match="Argument `fetch` = .* has invalid type"):
         sess.run(fetch)
 
 
@@ -213,7 +213,7 @@ def test_feed_jax_array(sess):
 def test_feed_of_wrong_shape_names_the_tensor(sess):
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     y = x * 2
-    message = "Cannot feed value of shape (3,) for Tensor 'x:0', which has shape '(?, 2)'"
+    message = "Cannot feed value of shape (3,) for Tensor x:0, which has shape (None, 2)"
     with pytest.raises(ValueError) as info:
         sess.run(y, {x: np.ones(3)})
     assert message in str(info.value)
@@ -326,7 +326,7 @@ def test_feed_numpy_scalar_of_another_dtype_is_converted(sess):
 
 def test_feed_numpy_scalar_to_a_tensor_of_known_shape_is_refused(sess):
     x = tf.placeholder(tf.float32, [2], name="x")
-    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(\) for Tensor 'x:0'"):
+    with pytest.raises(ValueError, match=r"Cannot feed value of shape \(\) for Tensor x:0,"):
         sess.run(x * 2, {x: np.float32(1.0)})
     with pytest.raises(ValueError, match=r"Cannot feed value of shape \(3,\)"):
         sess.run(x * 2, {x: np.ones(3, np.float32)})
@@ -335,7 +335,7 @@ def test_feed_numpy_scalar_to_a_tensor_of_known_shape_is_refused(sess):
 def test_feed_of_a_partly_known_shape_checks_each_known_dimension(sess):
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     assert sess.run(x * 2, {x: np.ones((5, 2), np.float32)}).shape == (5, 2)
-    with pytest.raises(ValueError, match=r"which has shape '\(\?, 2\)'"):
+    with pytest.raises(ValueError, match=r"which has shape \(None, 2\)"):
         sess.run(x * 2, {x: np.ones((5, 3), np.float32)})
     with pytest.raises(ValueError, match=r"Cannot feed value of shape \(2, 2, 1\)"):
         sess.run(x * 2, {x: np.ones((2, 2, 1), np.float32)})

@@ -72,17 +72,45 @@ _CONST = """
 """
 
 
+_T = 'attr { key: "T" value { type: DT_FLOAT } }'
+
+
 def test_import_fills_omitted_defaults():
-    g = _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" }')
+    g = _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" ' + _T + " }")
     m = g.get_operation_by_name("m")
     assert set(m.node_def.attr) == {"T", "transpose_a", "transpose_b", "grad_a", "grad_b"}
     assert m.get_attr("transpose_a") is False
 
 
+def test_import_refuses_a_missing_attr_without_default_as_tf_does():
+    # TF 2.21's tf.import_graph_def, word for word (its OpDef summary included).
+    with pytest.raises(ValueError) as e:
+        _import(_CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" }')
+    assert str(e.value) == (
+        "NodeDef missing attr 'T' from Op<name=MatMul; signature=a:T, b:T -> product:T; "
+        "attr=transpose_a:bool,default=false; attr=transpose_b:bool,default=false; "
+        "attr=T:type,allowed=[DT_BFLOAT16, DT_HALF, DT_FLOAT, DT_DOUBLE, DT_INT32, DT_INT64, "
+        "DT_UINT8, DT_UINT16, DT_UINT32, DT_UINT64, DT_COMPLEX64, DT_COMPLEX128]; "
+        "attr=grad_a:bool,default=false; attr=grad_b:bool,default=false>; NodeDef: {{node m}}"
+    )
+    with pytest.raises(ValueError) as e:
+        _import('node { name: "p" op: "Placeholder" }')
+    assert str(e.value) == (
+        "NodeDef missing attr 'dtype' from Op<name=Placeholder; signature= -> output:dtype; "
+        "attr=dtype:type; attr=shape:shape,default=<unknown>>; NodeDef: {{node p}}"
+    )
+    with pytest.raises(ValueError) as e:
+        _import('node { name: "k" op: "Const" }')
+    assert str(e.value).startswith(
+        "NodeDef missing attrs 'dtype', 'value' from Op<name=Const; signature= -> "
+        "output:dtype; attr=value:tensor; attr=dtype:type>"
+    )
+
+
 def test_import_tolerates_undeclared_attrs_as_tf_does():
     g = _import(
         _CONST + 'node { name: "m" op: "MatMul" input: "c" input: "c" '
-        'attr { key: "from_the_future" value { i: 3 } } }'
+        'attr { key: "from_the_future" value { i: 3 } } ' + _T + " }"
     )
     assert g.get_operation_by_name("m").get_attr("from_the_future") == 3
 
@@ -106,3 +134,34 @@ def test_import_lists_every_missing_op_type_at_once():
     assert "Op types not registered 'Bogus', 'Nope'" in message
     # A TensorFlow op flowgraph lacks is told apart from a name that is no op at all.
     assert "TensorFlow op type 'TensorListLength' has no kernel in flowgraph" in message
+
+
+def test_exported_graph_defs_carry_every_attr_the_strict_import_needs():
+    # TF's importer refuses a NodeDef missing an attr without a default: what flowgraph
+    # exports (as_graph_def, export_meta_graph) carries them all and imports again.
+    from kernels import op_def as op_def_registry
+
+    with tf.Graph().as_default() as graph:
+        x = tf.placeholder(tf.float32, [None, 3], name="x")
+        w = tf.Variable(tf.ones([3, 2]), name="w")
+        y = tf.cond(tf.reduce_sum(x) > 0, lambda: tf.matmul(x, w), lambda: -tf.matmul(x, w))
+        _, s = tf.while_loop(lambda i, s: i < 3, lambda i, s: (i + 1, s * 2.0), [0, y])
+        loss = tf.reduce_mean(tf.nn.relu(s))
+        train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+        q = tf.FIFOQueue(4, tf.float32, shapes=[[3]])
+        q.enqueue_many(x)
+        tf.train.Saver()
+        graph_def = graph.as_graph_def()
+        meta = tf.train.export_meta_graph()
+    nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+    assert len(nodes) > 40
+    for node in nodes:
+        op_def = op_def_registry.find(node.op)
+        required = {a.name for a in op_def.attr if not a.HasField("default_value")}
+        assert required <= set(node.attr), (node.name, node.op, required - set(node.attr))
+    for exported in (graph_def, meta.graph_def):
+        with tf.Graph().as_default():
+            tf.import_graph_def(exported, name="")
+    with tf.Graph().as_default():
+        tf.train.import_meta_graph(meta)
+    assert train is not None

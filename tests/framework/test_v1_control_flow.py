@@ -269,3 +269,15 @@ def test_queue_runner_meta_graph_made_by_tensorflow():
             coord.join(threads, stop_grace_period_secs=10)
     np.testing.assert_array_equal(first, [1, 2, 3])
     np.testing.assert_array_equal(second, [4, 5, 6])
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_enqueues_fed_a_v1_branch_value_run_only_with_their_branch(taken):
+    # TF's graph: `enqueue`/`enqueue_many` outside the cond take a value of its true branch
+    # (no Merge reaches them); TF ran them and recorded what the queue then held.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.import_graph_def(_graph_def("dead_enqueue"), name="")
+        sess.run(["enqueue", "enqueue_many"], {"p:0": taken})
+        n = sess.run("size:0")
+        got = [sess.run("dequeue:0").tolist() for _ in range(n)]
+    assert sorted(got) == sorted(EXPECTED["dead_enqueue"][str(taken)])

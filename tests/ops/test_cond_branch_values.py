@@ -224,3 +224,82 @@ def test_a_scatter_with_dead_indices_does_not_run():
         assert sess.run(v).tolist() == [1.0, 2.0, 3.0]
         sess.run(update.op, {p: True})
         assert sess.run(v).tolist() == [1.0, 8.0, 7.0]
+
+
+def _queue(kind):
+    if kind == "fifo":
+        return tf.FIFOQueue(10, tf.float32, shapes=[[2]])
+    if kind == "fifo_unshaped":
+        return tf.FIFOQueue(10, tf.float32)
+    if kind == "random_shuffle":
+        return tf.RandomShuffleQueue(10, 0, tf.float32, shapes=[[2]], seed=1)
+    if kind == "padding_fifo":
+        return tf.PaddingFIFOQueue(10, tf.float32, shapes=[[None]])
+    return tf.PriorityQueue(10, [tf.float32], shapes=[[2]])
+
+
+@pytest.mark.parametrize("taken", [True, False])
+@pytest.mark.parametrize(
+    "kind", ["fifo", "fifo_unshaped", "random_shuffle", "padding_fifo", "priority"]
+)
+def test_an_enqueue_fed_a_dead_value_does_not_enqueue(kind, taken):
+    # TF 2.21 (v1 cond; tf.compat.v1, disable_control_flow_v2) ran the same program: both
+    # enqueues ran; the queue then held [3, 6], [3, 6], [4, 7] when the branch ran, and
+    # nothing when it did not (an op whose input is dead does not run).
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p = tf.placeholder(tf.bool, [])
+        q = _queue(kind)
+        made = {}
+
+        def true_fn():
+            made["v"] = tf.constant([1.0, 2.0]) * 3.0
+            return tf.constant(1.0)
+
+        r = tf.cond(p, true_fn, lambda: tf.constant(0.0))
+        v = made["v"]
+        if kind == "priority":
+            one = q.enqueue((tf.constant(7, tf.int64), v))
+            many = q.enqueue_many((tf.constant([8, 9], tf.int64), tf.stack([v, v + 1.0])))
+        else:
+            one, many = q.enqueue(v), q.enqueue_many(tf.stack([v, v + 1.0]))
+        sess.run([one, r], {p: taken})
+        sess.run(many, {p: taken})
+        n = sess.run(q.size())
+        dequeue = q.dequeue()
+        got = [sess.run(dequeue) for _ in range(n)]
+    if kind == "priority":
+        got = [value for _, value in got]
+    want = [[3.0, 6.0], [3.0, 6.0], [4.0, 7.0]] if taken else []
+    assert sorted(np.asarray(g).tolist() for g in got) == want
+
+
+def test_an_enqueue_of_live_values_is_the_plain_op():
+    with tf.Graph().as_default():
+        q = tf.FIFOQueue(10, tf.float32, shapes=[[2]])
+        assert q.enqueue(tf.constant([1.0, 2.0])).type == "QueueEnqueueV2"
+        assert q.enqueue_many(tf.zeros([3, 2])).type == "QueueEnqueueManyV2"
+
+
+@pytest.mark.parametrize("taken", [True, False])
+def test_a_print_of_a_dead_value_prints_nothing(taken, capfd):
+    # TF 2.21 (v1 cond): Print and tf.print fed the branch's value print only when it ran;
+    # Print's output is then dead (TF's error when fetched).
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p = tf.placeholder(tf.bool, [])
+        made = {}
+
+        def true_fn():
+            made["v"] = tf.constant([1.0, 2.0]) * 5.0
+            return tf.constant(1.0)
+
+        r = tf.cond(p, true_fn, lambda: tf.constant(0.0))
+        printed = tf.Print(tf.constant(3.0), [made["v"]], "PRINTED")
+        op = tf.print("TFPRINT", made["v"])
+        sess.run([r, op], {p: taken})
+        if taken:
+            assert sess.run(printed, {p: True}) == 3.0
+        else:
+            with pytest.raises(tf.errors.InvalidArgumentError, match="does not have value"):
+                sess.run(printed, {p: False})
+    err = capfd.readouterr().err
+    assert ("PRINTED[5 10]" in err and "TFPRINT [5 10]" in err) if taken else "PRINT" not in err

