@@ -16,6 +16,15 @@ from kernels.leveldb_table import CorruptionError, put_varint, snappy_uncompress
 FIXTURE = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "tf_v1_checkpoint"
 EXPECTED = json.loads((FIXTURE / "expected.json").read_text())
 
+OP_TYPES_TESTED = {"Save", "SaveSlices", "Restore", "RestoreSlice", "ShardedFilespec"}
+NOT_DIFFERENTIABLE = {
+    "Save": "writes a V1 checkpoint file; no tensor output",
+    "SaveSlices": "writes slices to a V1 checkpoint file; no tensor output",
+    "Restore": "reads a tensor from a file; no differentiable input",
+    "RestoreSlice": "reads a slice of a tensor from a file; no differentiable input",
+    "ShardedFilespec": "a string",
+}
+
 
 def _expected(name):
     e = EXPECTED[name]
