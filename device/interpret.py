@@ -264,6 +264,7 @@ def _make_function_runner(fn: Function) -> Callable[..., tuple]:
     hosts = callbacks.HostGroups(traced, lambda e: fn.graph[e[0]].output_dtypes[e[1]], fn.outputs)
     everything = nodes  # traced: host ops as callbacks, string producers inside their readers
     nodes = [n for n in nodes if n.name not in hosts.skipped]
+    constants, computed = hoist_constants(everything)  # for runs with no trace under way
 
     def run(args, store: Store | None = None, ctx: RunContext = NO_CONTEXT, check=None):
         frame = Frame(variables, store, ctx)
@@ -273,7 +274,11 @@ def _make_function_runner(fn: Function) -> Callable[..., tuple]:
             key = jax.random.wrap_key_data(args[fn.rng], impl="threefry2x32")
             for j, node in enumerate(rng_nodes):
                 frame.keys[node.name] = jax.random.key_data(jax.random.fold_in(key, j))
-        if hosts and _tracing():
+        if check is None and eager():  # a dataset function, a host segment's cond body
+            frame.env.update(constants)
+            for node in computed:
+                run_node(node, frame)
+        elif hosts and _tracing():
             _run_with_callbacks(nodes, frame, folded, hosts.groups)
         else:  # run eagerly (a host segment's cond, a dataset function): node by node
             run_nodes(everything, frame, folded)
@@ -290,7 +295,37 @@ def _make_function_runner(fn: Function) -> Callable[..., tuple]:
 
 def _tracing() -> bool:
     # Inside a jax trace every new array is a tracer, even one built from constants.
-    return isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+    return not eager() and isinstance(jax.numpy.zeros(()), jax.core.Tracer)
+
+
+try:  # jax exports no cheaper test than making an array (~30 us, more under load)
+    from jax._src.core import EvalTrace as _EvalTrace
+    from jax._src.core import unsafe_get_current_trace as _current_trace
+except ImportError:  # pragma: no cover (another jax: every run takes the general path)
+    _EvalTrace, _current_trace = (), lambda: None  # never eager
+
+
+def eager() -> bool:
+    """Whether no jax trace is under way (jax's evaluating trace is the current one, as
+    outside any `jit`, `vmap` or `grad`): nodes then run one by one as plain calls, with
+    nothing to name (`jax.named_scope`) or fold at compile time."""
+    return type(_current_trace()) is _EvalTrace
+
+
+def hoist_constants(nodes) -> tuple[dict[Edge, Any], list[Node]]:
+    """The outputs of the Const nodes among `nodes` (the same values every run: a Const's
+    kernel hands out its attr), computed once; and the other nodes, in order. A host
+    segment or a dataset function runs every node per call: ~1-2 us each, more under load."""
+    constants: dict[Edge, Any] = {}
+    rest = []
+    for node in nodes:
+        if node.op == "Const" and not node.inputs:
+            frame = Frame({})
+            run_node(node, frame)
+            constants.update(frame.env)
+        else:
+            rest.append(node)
+    return constants, rest
 
 
 def _run_with_callbacks(nodes, frame: Frame, folded, groups: Mapping[str, tuple]) -> None:

@@ -76,6 +76,11 @@ class Store:
                 self._containers[name] = node.attrs.get("container") or ""
         return np.array(name.encode(), dtype=object)
 
+    def exists(self, name: str) -> bool:
+        """Whether resource `name` exists in this open session (a `resource` call for it
+        would only hand out its handle)."""
+        return not self._closed and name in self.resources
+
     def lookup(self, handle: Any) -> Any:
         """The resource a handle (from `resource`) names; NotFoundError if there is none."""
         name = np.asarray(handle, dtype=object).item()

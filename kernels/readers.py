@@ -29,8 +29,9 @@ Record = tuple[bytes, bytes]
 class Reader:
     """Reads records from work units taken one at a time from a queue of strings.
 
-    A subclass says how one work unit becomes records (`records`). Counters follow TF:
-    a work unit is started when dequeued and finished when its records run out.
+    A subclass says how one work unit becomes records (`records`, or `record_lists` where
+    it has them in lists already). Counters follow TF: a work unit is started when dequeued
+    and finished when its records run out.
     """
 
     type_name = "ReaderBase"
@@ -47,39 +48,71 @@ class Reader:
         self.work_started = 0
         self.work_finished = 0
         self.records_produced = 0
-        self._records: Iterator[Record] | None = None
+        self._lists: Iterator[tuple[list, list]] | None = None
+        self._keys: list[bytes] = []  # the current lists' records not yet read
+        self._values: list[bytes] = []
+        self._at = 0
 
     def records(self, work: bytes) -> Iterator[Record]:
         raise NotImplementedError
 
+    def record_lists(self, work: bytes) -> Iterator[tuple[list[bytes], list[bytes]]]:
+        """The records of `work` as (keys, values) lists, in order (here one record each)."""
+        for key, value in self.records(work):
+            yield [key], [value]
+
     def read_up_to(self, queue, n: int, deadline: float | None = None) -> list[Record]:
-        """Up to `n` records of the current work unit (dequeuing one from `queue` when none
-        is in progress, waiting until `deadline`); fewer when the unit ends.
-        OutOfRangeError once the queue is closed and empty."""
+        """`read_lists` as (key, value) pairs."""
+        return list(zip(*self.read_lists(queue, n, deadline)))
+
+    def read_lists(self, queue, n: int, deadline: float | None = None) -> tuple[list, list]:
+        """Up to `n` records of the current work unit as (keys, values) lists (dequeuing a
+        unit from `queue` when none is in progress, waiting until `deadline`); fewer when
+        the unit ends. OutOfRangeError once the queue is closed and empty. A file's records
+        are cut from its lists in slices: no step per record."""
         with self._lock:
-            out: list[Record] = []
-            while len(out) < n:
+            keys: list[bytes] = []
+            values: list[bytes] = []
+            while len(keys) < n:
                 if self.work_finished >= self.work_started:
                     self._start(queue, deadline)
-                wanted = 1 if self.single_record else n - len(out)
-                got: list[Record] = []
-                try:
-                    got.extend(itertools.islice(self._records, wanted))  # in one C loop
-                finally:  # records read before an error count, as TF's counter has them
-                    self.records_produced += len(got)
-                out += got
-                if self.single_record or len(got) < wanted:
-                    self._records = None
+                wanted = 1 if self.single_record else n - len(keys)
+                got = self._take(wanted, keys, values)
+                if self.single_record or got < wanted:
+                    self._lists = None
                     self.work_finished = self.work_started
-                    if out:
+                    if keys:
                         break
-            return out
+            return keys, values
+
+    def _take(self, wanted: int, keys: list, values: list) -> int:
+        """Appends up to `wanted` of the unit's records to `keys` and `values`; how many
+        (fewer: the unit ended). Records read before an error count, as TF's counter has
+        them, and are lost with the read that failed."""
+        got = 0
+        while got < wanted:
+            if self._at == len(self._keys):
+                try:
+                    self._keys, self._values = next(self._lists) if self._lists else ([], [])
+                except StopIteration:
+                    self._keys, self._values = [], []
+                self._at = 0
+                if not self._keys:
+                    break
+            stop = min(len(self._keys), self._at + wanted - got)
+            keys += self._keys[self._at : stop]
+            values += self._values[self._at : stop]
+            self.records_produced += stop - self._at
+            got += stop - self._at
+            self._at = stop
+        return got
 
     def _start(self, queue, deadline: float | None) -> None:
         (work,) = queue.dequeue(1, deadline=deadline)[0]
         self.work = _as_bytes(work.item() if isinstance(work, np.ndarray) else work)
         self.work_started += 1
-        self._records = self.records(self.work)
+        self._lists = self.record_lists(self.work)
+        self._keys, self._values, self._at = [], [], 0
 
     def num_records_produced(self) -> int:
         with self._lock:
@@ -120,7 +153,7 @@ class Reader:
                 )
             self.work_started, self.work_finished = started, finished
             self.records_produced, self.work = produced, work
-            self._records = None
+            self._lists, self._keys, self._values, self._at = None, [], [], 0
 
 
 def _as_bytes(value) -> bytes:
@@ -169,16 +202,20 @@ class TFRecordReader(Reader):
         self.compression_type = compression_type
 
     def records(self, work: bytes) -> Iterator[Record]:
+        for keys, values in self.record_lists(work):
+            yield from zip(keys, values)
+
+    def record_lists(self, work: bytes) -> Iterator[tuple[list[bytes], list[bytes]]]:
         offset, prefix = 0, work + b":"
         for chunk in iter_record_chunks(work.decode(), self.compression_type):
             # Each record's frame: its length (8), the length's CRC (4), data, data CRC (4).
-            offsets = list(itertools.accumulate(map(len, chunk), _next_frame, initial=offset))
+            frames = map(_FRAMING.__add__, map(len, chunk))  # C calls only, no step in Python
+            offsets = list(itertools.accumulate(frames, initial=offset))
             offset = offsets.pop()
-            yield from zip([b"%s%d" % (prefix, o) for o in offsets], chunk)
+            yield [b"%s%d" % (prefix, o) for o in offsets], chunk
 
 
-def _next_frame(offset: int, length: int) -> int:
-    return offset + 16 + length
+_FRAMING = 8 + 4 + 4  # bytes of a record's frame besides its data
 
 
 class FixedLengthRecordReader(Reader):
@@ -362,11 +399,14 @@ def reader_read_up_to_v2(reader_handle, queue_handle, num_records, *, deadline=N
     n = int(num_records)
     if n <= 0:
         raise InvalidArgumentError(None, None, f"num_records must be positive, got {n}")
-    records = reader_handle.read_up_to(queue_handle, n, deadline)
-    keys, values = np.empty(len(records), _OBJECT), np.empty(len(records), _OBJECT)
-    keys[:] = [key for key, _ in records]
-    values[:] = [value for _, value in records]
-    return keys, values
+    keys, values = reader_handle.read_lists(queue_handle, n, deadline)
+    return _strings(keys), _strings(values)
+
+
+def _strings(items: list[bytes]) -> np.ndarray:
+    out = np.empty(len(items), _OBJECT)
+    out[:] = items
+    return out
 
 
 @register(

@@ -1,6 +1,7 @@
 """tf.data kernels: a compiled map before a batch runs once per batch; prefetching keeps
 order and hands errors over in place."""
 
+import threading
 import time
 
 import numpy as np
@@ -103,3 +104,62 @@ def test_exchange_hands_out_what_the_record_by_record_loop_does(size, n):
         loop_buffer[slot] = records[j]
     assert dataset._exchange(buffer, slots, records).tolist() == expected
     assert buffer.tolist() == loop_buffer
+
+
+def _threads_of(fn_body, n, parallel=2):
+    """(outputs, the thread each call ran on) of a parallel map of a host function."""
+    threads = []
+
+    def body(x):
+        threads.append(threading.current_thread().name)
+        return fn_body(x)
+
+    fn = dataset.Function(body, (), host=True)
+    source = dataset.TensorSlices([np.arange(n)])
+    return [int(e[0]) for e in dataset.Map(source, fn, parallel).iterate()], threads
+
+
+def test_a_cheap_host_function_s_parallel_map_runs_inline_after_its_probes():
+    out, threads = _threads_of(lambda x: (np.asarray(x) * 3,), 40)
+    assert out == [3 * i for i in range(40)]
+    assert all(t.startswith("tf_data") for t in threads[: dataset._PROBES])
+    main = threading.current_thread().name
+    assert threads[-20:] == [main] * 20  # no hop to the pool and back
+
+
+def _burn(seconds: float) -> None:
+    start = time.thread_time()
+    while time.thread_time() - start < seconds:
+        pass
+
+
+def test_a_costly_host_function_stays_on_the_pool_and_a_costly_call_sends_it_back():
+    out, threads = _threads_of(lambda x: (_burn(2.5 * dataset._INLINE_CPU_S), x)[1:], 8)
+    assert out == list(range(8)) and all(t.startswith("tf_data") for t in threads)
+
+    costly = dataset._PROBES + 8  # inline by then (pool calls under way drained first)
+    n = costly + dataset._RECHECK + 8  # an inline call timed among the costly ones
+    burn = 2.5 * dataset._INLINE_CPU_S
+    out, threads = _threads_of(lambda x: (x < costly or _burn(burn), x)[1:], n)
+    assert out == list(range(n))
+    assert threads[costly - 1] == threading.current_thread().name
+    assert all(t.startswith("tf_data") for t in threads[-4:])
+
+
+def test_a_parallel_map_raises_errors_in_order_inline_or_not():
+    def body(x):
+        if int(x) in (2, 30):
+            raise InvalidArgumentError(None, None, f"bad {int(x)}")
+        return (np.asarray(x),)
+
+    fn = dataset.Function(body, (), host=True)
+    it = dataset.Map(dataset.TensorSlices([np.arange(34)]), fn, 2).iterate()
+    got = []
+    for _ in range(34):
+        try:
+            got.append(int(next(it)[0]))
+        except InvalidArgumentError as e:
+            got.append(e.message)
+    assert got == [0, 1, "bad 2"] + list(range(3, 30)) + ["bad 30", 31, 32, 33]
+    with pytest.raises(StopIteration):
+        next(it)
