@@ -266,6 +266,7 @@ class BaseSession:
             self._remote = RemoteSession(target, self._config)
         self._target = target
         self._closed = False
+        self._stopped = False  # closed or cancelled: what `run` reads first (no call)
         self._cancelled = threading.Event()  # set on close (or reset): running loops stop
         self._context = RunContext(cancelled=self._cancelled)
         self._runs: dict[Any, _Run] = {}
@@ -340,7 +341,8 @@ class BaseSession:
         """
         # The API boundary written out (`api_boundary`'s wrapper costs every run ~0.3 us).
         try:
-            self._check_open()
+            if self._stopped:
+                self._check_open()  # raises
             keys = tuple(feed_dict) if feed_dict else ()
             if isinstance(fetches, (Tensor, Operation)):  # the common case, hashed in C
                 run = self._runs.get((fetches, keys))
@@ -475,6 +477,7 @@ class BaseSession:
     def _cancel(self) -> None:
         """Cancels the runs in progress and refuses new ones, as TF's runtime session
         closes: loops stop and queue waits wake with CancelledError."""
+        self._stopped = True
         self._cancelled.set()
         self._store.close()
 
