@@ -194,7 +194,9 @@ def raising(
     its other outputs and raising the first failed check's error after it has run: at once,
     or inside `deferred()` when that settles (no host sync of its own). Where `host` checks
     the nodes before the step (`HostChecks.on_host`), `fn` returns its outputs alone.
-    `raising(...).raises_checks()`: whether its errors still wait for the step."""
+    `raising(...).raises_checks()`: whether its errors still wait for the step;
+    `raising(...).settled()`: what to call instead once that is known (`fn` where the host
+    checks every node: a frame less on each call)."""
     tail = bool(nodes) + bodies
 
     def call(*args):
@@ -209,6 +211,8 @@ def raising(
         return outs[:-tail]
 
     call.raises_checks = (lambda: not host.on_host) if host is not None else (lambda: True)
+    # Once the host checks all (decided by the first call), `fn` itself does the same.
+    call.settled = lambda: fn if host is not None and host.on_host else call
     return call
 
 

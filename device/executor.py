@@ -107,7 +107,10 @@ class Plan:
         # A direct step that neither polls nor takes the context is called right here, its
         # errors translated as `_call` does (one Python frame less a run).
         first = self.steps[0] if self._direct else None
-        self._bare = first.call if first is not None and not (first.polls or first.host) else None
+        self._bare = None
+        if first is not None and not (first.polls or first.host):
+            settled = getattr(first.call, "settled", None)  # `checks.raising`'s
+            self._bare = first.call if settled is None else settled()
         # Its numpy scalar feeds, where the step is a plain compiled call (no checks reading
         # them on the host, no static inputs, the default device): `_resident`.
         self._scalars = ()
@@ -219,8 +222,17 @@ def _step(step: Step, env: list, ctx: RunContext) -> None:
 
 def _polls(segment: Segment) -> bool:
     """Whether `segment` may run a loop with no bound, which polls the run's deadline and
-    its session's cancellation: a loop op, or an op with function attrs (bodies)."""
-    return any(_may_poll(n.op) for n in segment.nodes)
+    its session's cancellation: a loop op, or an op with function attrs (bodies). A `VJP`
+    (a gradient) may where its forward op may: its own attrs hold the forward's, not a
+    function."""
+    return any(_may_poll(_forward(n) if n.op == "VJP" else n.op) for n in segment.nodes)
+
+
+def _forward(node: Node) -> str:
+    forward = node.attrs.get("forward")
+    if isinstance(forward, bytes):
+        forward = forward.decode()
+    return forward if isinstance(forward, str) and forward != "VJP" else "While"  # else: may
 
 
 @functools.cache

@@ -134,3 +134,21 @@ def test_scalars_read_by_host_checks_or_a_host_op_stay_numpy(graph):
             assert sess.run(picked, {index: np.int32(2)}) == np.float32(3.0)
         with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices = 3 is not in"):
             sess.run(picked, {index: np.int32(3)})
+
+
+def test_a_gradient_step_polls_only_where_its_forward_ops_may(graph):
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(tf.ones([3, 2]))
+    loss = tf.reduce_sum(tf.nn.relu(tf.matmul(x, w)))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    n = tf.placeholder(tf.int32, [])
+    _, looped = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * w), [0, w])
+    looped_train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(looped))
+    feed = {x: np.ones((2, 3), np.float32)}
+    with tf.Session(graph=graph) as sess:
+        sess.run(tf.global_variables_initializer())
+        plan = _plan(sess, train, feed)
+        assert any(n.op == "VJP" for s in plan.segments for n in s.nodes)
+        assert not any(step.polls for step in plan.steps)
+        plan = _plan(sess, looped_train, {n: 2})
+        assert any(step.polls for step in plan.steps)
