@@ -270,6 +270,7 @@ class BaseSession:
         self._cancelled = threading.Event()  # set on close (or reset): running loops stop
         self._context = RunContext(cancelled=self._cancelled)
         self._runs: dict[Any, _Run] = {}
+        self._listed: dict[tuple, _Run] = {}  # a flat list of tensors and ops: its run
         self._segments: dict = {}
         self._placements: dict = {}  # the graph's placement, per graph version
         self._store = Store()  # this session's variable values and RNG keys
@@ -348,6 +349,15 @@ class BaseSession:
                 run = self._runs.get((fetches, keys))
                 if run is None or run.epoch != self._graph._epoch:
                     run = self._cached(fetches, keys)
+            elif type(fetches) is list:  # a training step's [train_op, loss]: no nested key
+                try:
+                    run = self._listed.get((keys, *fetches))
+                except TypeError:  # an unhashable element (a nested list or dict)
+                    run = None
+                if run is None or run.epoch != self._graph._epoch:
+                    run = self._cached(fetches, keys)
+                    if all(isinstance(f, (Tensor, Operation)) for f in fetches):
+                        self._listed[(keys, *fetches)] = run
             else:
                 run = self._cached(fetches, keys)
             if options is None and self._timeout is None and run.plain is not None:
@@ -471,6 +481,7 @@ class BaseSession:
         self._closed = True
         self._cancel()
         self._runs.clear()
+        self._listed.clear()
         self._segments.clear()
         self._store = Store()
 
