@@ -194,7 +194,9 @@ def raising(
     its other outputs and raising the first failed check's error after it has run: at once,
     or inside `deferred()` when that settles (no host sync of its own). Where `host` checks
     the nodes before the step (`HostChecks.on_host`), `fn` returns its outputs alone.
-    `raising(...).raises_checks()`: whether its errors still wait for the step."""
+    `raising(...).raises_checks()`: whether its errors still wait for the step;
+    `raising(...).settled()`: what to call instead once that is known (`fn` where the host
+    checks every node: a frame less on each call)."""
     tail = bool(nodes) + bodies
 
     def call(*args):
@@ -209,6 +211,8 @@ def raising(
         return outs[:-tail]
 
     call.raises_checks = (lambda: not host.on_host) if host is not None else (lambda: True)
+    # Once the host checks all (decided by the first call), `fn` itself does the same.
+    call.settled = lambda: fn if host is not None and host.on_host else call
     return call
 
 
@@ -303,6 +307,7 @@ class HostChecks:
         self.on_host: bool | None = None  # decided by the first call
         self.statics: dict[tuple, tuple] = {}  # a trace's argument shapes -> its nodes' specs
         self._only: tuple | None = None  # the specs of the one trace, while there is one
+        self._bounds: tuple | None = None  # its (position, bound) pairs: `_past_bounds`
         self._tracing = threading.local()  # `args`: the values of the call under way
 
     def record(self, args: Sequence, specs: list) -> None:
@@ -310,7 +315,7 @@ class HostChecks:
         the values of the call that traces (raising, the step is neither compiled nor run)."""
         statics = tuple((s.bound, s.tuples, s.padded, bool(s.quoted)) for s in specs)
         self.statics[_shapes(args, self.arity)] = statics
-        self._only = statics if len(self.statics) == 1 else None
+        self._set_only(statics if len(self.statics) == 1 else None)
         values = self._tracing.__dict__.get("args")
         if values is not None:
             self._check(statics, values)
@@ -319,11 +324,17 @@ class HostChecks:
         """Takes what an earlier process's traces knew (`device/executable_cache.py` loads
         the segment instead of tracing it) and checks the call under way, as `record` does."""
         self.statics.update(statics)
-        self._only = next(iter(self.statics.values())) if len(self.statics) == 1 else None
+        self._set_only(next(iter(self.statics.values())) if len(self.statics) == 1 else None)
         values = self._tracing.__dict__.get("args")
         known = None if values is None else self.statics.get(_shapes(values, self.arity))
         if known is not None:
             self._check(known, values)
+
+    def _set_only(self, statics: tuple | None) -> None:
+        self._only = statics
+        self._bounds = None
+        if statics is not None and all(b and not (t or p) for b, t, p, _ in statics):
+            self._bounds = tuple((p, s[0][0]) for p, s in zip(self.positions, statics))
 
     def wrap(self, fn: Callable[..., tuple]) -> Callable[..., tuple]:
         """`fn`, raising a failed check's error before it runs."""
@@ -333,8 +344,11 @@ class HostChecks:
                 self.on_host = all(isinstance(args[p], _HOST) for p in self.positions)
             if not self.on_host:
                 return fn(*args)
-            only = self._only
-            if only is None or self._failed(only, args):  # several traces, or to be sure
+            only, bounds = self._only, self._bounds
+            if (  # several traces, or to be sure
+                only is None
+                or (_past_bounds(bounds, args) if bounds else self._failed(only, args))
+            ):
                 statics = self.statics.get(_shapes(args, self.arity))
                 if statics is not None:  # else a new trace: `record` checks
                     self._check(statics, args)
@@ -407,6 +421,29 @@ def _host_failed(indices: np.ndarray, bound: tuple, tuples: bool, padded: bool) 
         return bool(((rows < 0) | (rows >= np.asarray(bound[:k]))).any())
     bad = (indices < 0) | (indices >= bound[0])  # padded: the largest integer is padding
     return bool((bad & (indices != np.iinfo(indices.dtype).max)).any())
+
+
+def _past_bounds(bounds: tuple, args: Sequence) -> bool:
+    """`_host_failed` for checks of indices against a bound alone (gather's, embedding
+    lookups', sparse labels'), the common case, with the least work per call: an int32 or
+    int64 array read unsigned (a negative index is then past any bound) by one numpy call.
+    Run first after the previous step, where its numpy calls find the caches cold."""
+    for position, bound in bounds:
+        indices = args[position]
+        if type(indices) is np.ndarray and indices.size > _FEW:
+            dtype = indices.dtype
+            unsigned = _U32 if dtype is _I32 else _U64 if dtype is _I64 else None
+            if unsigned is not None and bound <= 1 << (8 * dtype.itemsize - 1):
+                unsigned = indices.view(unsigned)
+                if unsigned.item(unsigned.argmax()) >= bound:
+                    return True
+                continue
+        if _host_failed(np.asarray(indices), (bound,), False, False):
+            return True
+    return False
+
+
+_I32, _I64, _U32, _U64 = (np.dtype(t) for t in ("i4", "i8", "u4", "u8"))
 
 
 def _largest(indices: np.ndarray) -> int:

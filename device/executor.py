@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import jax
+import numpy as np
 
 from device import callbacks, checks, heap
 from device.compile_notice import announce_slow_compile
@@ -82,6 +83,7 @@ class Plan:
         self.info = info or PlanInfo()
         self.info.first_call_seconds = [None] * len(steps)
         self._first = bool(steps)
+        self._first_feeds: list[type] | None = None  # the types of the first run's feeds
         self._fed_straight = (
             len(steps) == 1
             and steps[0].in_slots == tuple(range(len(feeds)))
@@ -102,6 +104,21 @@ class Plan:
         if last is not None and not last.host and _checked(last.call):
             self._settled = last
         self._direct = self._fed_straight and self._settled is None
+        # A direct step that neither polls nor takes the context is called right here, its
+        # errors translated as `_call` does (one Python frame less a run).
+        first = self.steps[0] if self._direct else None
+        self._bare = None
+        if first is not None and not (first.polls or first.host):
+            settled = getattr(first.call, "settled", None)  # `checks.raising`'s
+            self._bare = first.call if settled is None else settled()
+        # Its numpy scalar feeds, where the step is a plain compiled call (no checks reading
+        # them on the host, no static inputs, the default device): `_resident`.
+        self._scalars = ()
+        if self._bare is not None and _takes_device_feeds(first) and self._first_feeds:
+            self._scalars = tuple(
+                i for i, t in enumerate(self._first_feeds) if issubclass(t, _SCALARS)
+            )
+        self._held = [None] * self.n_feeds
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -115,7 +132,17 @@ class Plan:
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            outs = _call(self.steps[0], feed_values, ctx)
+            bare = self._bare
+            if bare is None:
+                outs = _call(self.steps[0], feed_values, ctx)
+            else:
+                if self._scalars:
+                    feed_values = self._resident(feed_values)
+                try:
+                    outs = bare(*feed_values)
+                except Exception as e:
+                    _raise_step_error(self.steps[0], e)
+                    raise
             return list(outs) if self._all else [outs[i] for i in self._picks]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
@@ -127,6 +154,25 @@ class Plan:
                 _step(step, env, ctx)
         return fetched()
 
+    def _resident(self, values: list[Any]) -> list[Any]:
+        """`values` with each numpy scalar fed by the same object as the run before replaced
+        by its copy on the device, made the second time in a row it is fed: a numpy scalar
+        cannot change (unlike an array, which the caller may write to between runs), and a
+        device array skips the host-to-device copy of each call (about a third of a scalar
+        `a + b`'s dispatch). A learning rate or keep probability held in a variable is fed
+        so on every step; a new object every call costs a comparison."""
+        values = list(values)
+        held = self._held
+        for i in self._scalars:
+            value, kept = values[i], held[i]
+            if kept is not None and kept[0] is value:
+                if kept[1] is None:
+                    kept = held[i] = (value, jax.device_put(value))
+                values[i] = kept[1]
+            elif isinstance(value, _SCALARS):
+                held[i] = (value, None)
+        return values
+
     def _run_steps(self, feed_values: list[Any], hooks, ctx: RunContext) -> list[Any]:
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         for index, step in enumerate(self.steps):
@@ -136,6 +182,7 @@ class Plan:
                 env[slot] = value
         if self._first:  # tracing and compiling just freed far more than a step allocates
             heap.release()
+            self._first_feeds = [type(v) for v in feed_values]
             self._choose_paths()
         self._first = False
         return [env[i] for i in self.fetch_slots]
@@ -175,8 +222,17 @@ def _step(step: Step, env: list, ctx: RunContext) -> None:
 
 def _polls(segment: Segment) -> bool:
     """Whether `segment` may run a loop with no bound, which polls the run's deadline and
-    its session's cancellation: a loop op, or an op with function attrs (bodies)."""
-    return any(_may_poll(n.op) for n in segment.nodes)
+    its session's cancellation: a loop op, or an op with function attrs (bodies). A `VJP`
+    (a gradient) may where its forward op may: its own attrs hold the forward's, not a
+    function."""
+    return any(_may_poll(_forward(n) if n.op == "VJP" else n.op) for n in segment.nodes)
+
+
+def _forward(node: Node) -> str:
+    forward = node.attrs.get("forward")
+    if isinstance(forward, bytes):
+        forward = forward.decode()
+    return forward if isinstance(forward, str) and forward != "VJP" else "While"  # else: may
 
 
 @functools.cache
@@ -186,6 +242,22 @@ def _may_poll(op: str) -> bool:
     if op in ("While", "WhileTripCount") or definition is None:
         return True
     return any(a.type in ("func", "list(func)") for a in definition.attr)
+
+
+_SCALARS = (np.number, np.bool_)  # numpy's immutable scalars jax takes (not str_, void)
+
+
+def _takes_device_feeds(step: Step) -> bool:
+    """Whether `step`'s call takes device arrays for its fed values as it takes numpy ones:
+    a compiled segment on the default device with no checks (host checks read fed values
+    with numpy) and no static inputs (values its program is specialized on)."""
+    segment = step.segment
+    return (
+        segment.kind != registry.HOST
+        and not segment.static
+        and (segment.device is None or segment.device == jax.devices()[0])
+        and getattr(step.call, "raises_checks", None) is None
+    )
 
 
 def _checked(call: Callable) -> bool:
@@ -200,22 +272,30 @@ def _call(step: Step, args: list[Any], ctx: RunContext) -> tuple:
     registered = cancel.enter(ctx.deadline, ctx.cancelled) if step.polls else None
     try:
         return step.call(ctx, *args) if step.host else step.call(*args)
-    except errors.OpError as e:
-        # The error already names the node and the user's line; drop jax's tracing notes.
-        e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]
-        e.__suppress_context__ = True
+    except Exception as e:
+        _raise_step_error(step, e)
         raise
-    except Exception as e:  # an XLA runtime failure: say which segment it was
-        found = callbacks.raised(e)  # a host op in a compiled body raised TF's error
-        if found is not None:
-            raise found from None
-        names = ", ".join(n.name for n in step.segment.nodes[:10])
-        raise errors.InternalError(
-            None,
-            None,
-            f"{type(e).__name__} while running segment {step.segment.index} "
-            f"({step.segment.kind}, ops: {names}): {e}",
-        ) from e
     finally:
         if registered is not None:
             cancel.leave(registered)
+
+
+def _raise_step_error(step: Step, e: Exception) -> None:
+    """Called handling `e`, raised by `step`'s call: raises the error a run reports; TF's
+    errors themselves are left to the caller's `raise` (their traceback unchanged)."""
+    if isinstance(e, errors.OpError):
+        # The error already names the node and the user's line; drop jax's tracing notes.
+        e.__notes__ = [n for n in getattr(e, "__notes__", []) if "JAX" not in n]
+        e.__suppress_context__ = True
+        return
+    # An XLA runtime failure: say which segment it was.
+    found = callbacks.raised(e)  # a host op in a compiled body raised TF's error
+    if found is not None:
+        raise found from None
+    names = ", ".join(n.name for n in step.segment.nodes[:10])
+    raise errors.InternalError(
+        None,
+        None,
+        f"{type(e).__name__} while running segment {step.segment.index} "
+        f"({step.segment.kind}, ops: {names}): {e}",
+    ) from e

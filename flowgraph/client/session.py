@@ -276,9 +276,11 @@ class BaseSession:
             self._remote = RemoteSession(target, self._config)
         self._target = target
         self._closed = False
+        self._stopped = False  # closed or cancelled: what `run` reads first (no call)
         self._cancelled = threading.Event()  # set on close (or reset): running loops stop
         self._context = RunContext(cancelled=self._cancelled)
         self._runs: dict[Any, _Run] = {}
+        self._listed: dict[tuple, _Run] = {}  # a flat list of tensors and ops: its run
         self._segments: dict = {}
         self._placements: dict = {}  # the graph's placement, per graph version
         self._store = Store()  # this session's variable values and RNG keys
@@ -350,12 +352,22 @@ class BaseSession:
         """
         # The API boundary written out (`api_boundary`'s wrapper costs every run ~0.3 us).
         try:
-            self._check_open()
+            if self._stopped:
+                self._check_open()  # raises
             keys = tuple(feed_dict) if feed_dict else ()
             if isinstance(fetches, (Tensor, Operation)):  # the common case, hashed in C
                 run = self._runs.get((fetches, keys))
                 if run is None or run.epoch != self._graph._epoch:
                     run = self._cached(fetches, keys)
+            elif type(fetches) is list:  # a training step's [train_op, loss]: no nested key
+                try:
+                    run = self._listed.get((keys, *fetches))
+                except TypeError:  # an unhashable element (a nested list or dict)
+                    run = None
+                if run is None or run.epoch != self._graph._epoch:
+                    run = self._cached(fetches, keys)
+                    if all(isinstance(f, (Tensor, Operation)) for f in fetches):
+                        self._listed[(keys, *fetches)] = run
             else:
                 run = self._cached(fetches, keys)
             if options is None and self._timeout is None and run.plain is not None:
@@ -479,12 +491,14 @@ class BaseSession:
         self._closed = True
         self._cancel()
         self._runs.clear()
+        self._listed.clear()
         self._segments.clear()
         self._store = Store()
 
     def _cancel(self) -> None:
         """Cancels the runs in progress and refuses new ones, as TF's runtime session
         closes: loops stop and queue waits wake with CancelledError."""
+        self._stopped = True
         self._cancelled.set()
         self._store.close()
 

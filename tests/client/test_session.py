@@ -665,3 +665,25 @@ def test_session_survives_a_failed_run(sess):
     with pytest.raises(tf.errors.InvalidArgumentError):
         sess.run(r, {x: np.ones(3)})
     np.testing.assert_array_equal(sess.run(r, {x: np.ones(2)}), [1.0, 1.0])
+
+
+def test_a_list_of_fetches_is_planned_once_and_read_as_it_is_each_run():
+    with tf.Graph().as_default() as g:
+        x = tf.placeholder(tf.float32, [None])
+        v = tf.Variable(1.0)
+        y, total = x * v, tf.reduce_sum(x * v)
+        bump = v.assign_add(1.0)
+        with tf.Session(graph=g) as sess:
+            sess.run(v.initializer)
+            feed = {x: np.array([1.0, 2.0], np.float32)}
+            fetches = [total, bump]
+            assert sess.run(fetches, feed) == [3.0, 2.0]
+            assert sess.run(fetches, feed) == [6.0, 3.0]
+            fetches[1] = y  # the same list, changed: its new contents are fetched
+            value = sess.run(fetches, feed)
+            assert value[0] == 9.0 and value[1].tolist() == [3.0, 6.0]
+            assert len(sess._listed) == 2  # one run per distinct flat list
+            nested = sess.run([[y], "Sum:0"], feed)  # nested and named: the general path
+            assert nested[0][0].tolist() == [3.0, 6.0] and nested[1] == 9.0
+            doubled = total * 2.0  # the graph grew: planned again
+            assert sess.run([doubled, total], feed) == [18.0, 9.0]

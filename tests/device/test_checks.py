@@ -206,3 +206,44 @@ def test_the_host_finds_the_indices_the_compiled_check_finds_bad(dtype, size):
         for indices in (values, values.reshape(1, -1), values[::-1], np.zeros_like(values)):
             expected = bool(np.asarray(checks._bad(checks._Spec(indices, (bound,)))).any())
             assert checks._host_failed(indices, (bound,), False, False) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint32])
+@pytest.mark.parametrize("size", [0, checks._FEW, checks._FEW + 1, 1000])
+def test_the_bounds_only_path_finds_what_the_general_one_finds(dtype, size):
+    rng = np.random.default_rng(size)
+    low = -3 if np.dtype(dtype).kind == "i" else 0
+    for bound in (100, 127, 300, 1 << 31):
+        values = rng.integers(low, min(bound + 2, 1 << 7 if dtype == np.int8 else bound + 2), size)
+        values = values.astype(dtype)
+        for indices in (values, values.reshape(1, -1), values[::-1], np.zeros_like(values)):
+            args = (np.zeros(2), indices, indices.tolist())  # also a list (not read unsigned)
+            expected = checks._host_failed(indices, (bound,), False, False)
+            assert checks._past_bounds(((1, bound),), args) == expected
+            assert checks._past_bounds(((0, 5), (1, bound)), args) == expected
+            assert checks._past_bounds(((2, bound),), args) == expected
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_many_fed_ids_past_either_end_raise_and_leave_the_variables(dtype):
+    tf.reset_default_graph()
+    table = tf.Variable(np.arange(10, dtype=np.float32).reshape(5, 2))
+    ids = tf.placeholder(dtype, [None])
+    loss = tf.reduce_sum(tf.nn.embedding_lookup(table, ids))
+    train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+    good = np.arange(400, dtype=dtype) % 5  # more than `_FEW`: read by numpy, unsigned
+    with tf.Session() as sess:
+        sess.run(tf.global_variables_initializer())
+        sess.run(train, {ids: good})
+        before = sess.run(table)
+        for bad, value in ((399, 5), (17, -1), (0, -(1 << 31))):
+            fed = good.copy()
+            fed[bad] = value
+            with pytest.raises(
+                tf.errors.InvalidArgumentError, match=rf"indices\[{bad}\] = {value} is not in"
+            ):
+                sess.run(train, {ids: fed})
+            np.testing.assert_array_equal(sess.run(table), before)
+        fed[:] = good  # the same array, written in place: checked again, and good
+        sess.run(train, {ids: fed})
+        assert not np.array_equal(sess.run(table), before)

@@ -216,3 +216,28 @@ def test_a_segment_of_small_dots_compiles_without_ynn_fusions(cache_dir, monkeyp
     np.testing.assert_array_equal(run(256), np.ones((64, 256)))  # 2 * 64 * 256**2 FLOPs
     small = {**compile_options.CPU_OPTIONS, **compile_options.NO_YNN_OPTIONS}
     assert options == [small, dict(compile_options.CPU_OPTIONS)]
+
+
+def test_a_segment_calls_its_executable_s_own_dispatch_and_new_shapes_still_work(cache_dir):
+    # After its first call a signature's program is called through the executable's C++
+    # dispatch (no `Compiled.__call__` in front); another shape still compiles (or loads).
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None], name="x")
+        y = x * 2.0 + 1.0
+        with tf.Session() as sess:
+            for batch in (2, 3, 2, 5, 3):
+                value = np.arange(batch, dtype=np.float32)
+                np.testing.assert_array_equal(sess.run(y, {x: value}), value * 2.0 + 1.0)
+            assert sess.explain(y, {x: value}).segments[0].compiled_from == ["compiled"] * 3
+            with pytest.raises(ValueError, match="Cannot feed value of shape"):
+                sess.run(y, {x: np.zeros((2, 2), np.float32)})
+
+
+def test_the_entry_point_is_the_compiled_program_s_cpp_dispatch():
+    compiled = jax.jit(lambda a: a + 1).trace(np.float32(1)).lower().compile()
+    assert executable_cache._entry_point(compiled) is compiled  # not called yet: no dispatch
+    compiled(np.float32(1))
+    entry = executable_cache._entry_point(compiled)
+    assert entry is not compiled and entry(np.float32(2)) == 3
+    with pytest.raises(TypeError):  # another signature: the caller compiles it
+        entry(np.zeros(3, np.float32))

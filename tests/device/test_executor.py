@@ -3,6 +3,7 @@ polling (deadlines, cancellation) and which settle compiled-in checks with the f
 
 from __future__ import annotations
 
+import jax
 import numpy as np
 import pytest
 
@@ -100,3 +101,54 @@ def test_a_direct_plan_fetches_its_outputs_in_the_order_asked(graph):
         assert sess.run([product, total], {a: 2.0, b: 5.0}) == [10.0, 7.0]
         assert sess.run([total, product], {a: 2.0, b: 5.0}) == [7.0, 10.0]
         assert sess.run([total, total, product], {a: 1.0, b: 1.0}) == [2.0, 2.0, 1.0]
+
+
+def test_a_numpy_scalar_fed_twice_in_a_row_is_kept_on_the_device(graph):
+    a = tf.placeholder(tf.float32, [], name="a")
+    b = tf.placeholder(tf.float32, [], name="b")
+    c = a * b + 1.0
+    x, y = np.float32(1.5), np.float32(2.0)
+    with tf.Session() as sess:
+        plan = _plan(sess, c, {a: x, b: y})
+        assert plan._scalars == (0, 1)
+        for _ in range(3):
+            assert sess.run(c, {a: x, b: y}) == np.float32(4.0)
+        held = [h[1] for h in plan._held]
+        assert all(isinstance(h, jax.Array) for h in held) and float(held[0]) == 1.5
+        # Another object, of another value or the same: each gives its own value.
+        assert sess.run(c, {a: np.float32(3.0), b: y}) == np.float32(7.0)
+        assert sess.run(c, {a: x, b: np.float32(-1.0)}) == np.float32(-0.5)
+        assert sess.run(c, {a: np.array(2.0, np.float32), b: y}) == np.float32(5.0)
+        assert sess.run(c, {a: 0.5, b: y}) == np.float32(2.0)
+        assert sess.run(c, {a: x, b: y}) == np.float32(4.0)
+
+
+def test_scalars_read_by_host_checks_or_a_host_op_stay_numpy(graph):
+    params = tf.constant([1.0, 2.0, 3.0])
+    index = tf.placeholder(tf.int32, [], name="index")
+    picked = tf.gather(params, index)  # its index is checked on the host
+    with tf.Session() as sess:
+        plan = _plan(sess, picked, {index: np.int32(1)})
+        assert plan._scalars == ()
+        for _ in range(2):
+            assert sess.run(picked, {index: np.int32(2)}) == np.float32(3.0)
+        with pytest.raises(tf.errors.InvalidArgumentError, match=r"indices = 3 is not in"):
+            sess.run(picked, {index: np.int32(3)})
+
+
+def test_a_gradient_step_polls_only_where_its_forward_ops_may(graph):
+    x = tf.placeholder(tf.float32, [None, 3])
+    w = tf.Variable(tf.ones([3, 2]))
+    loss = tf.reduce_sum(tf.nn.relu(tf.matmul(x, w)))
+    train = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+    n = tf.placeholder(tf.int32, [])
+    _, looped = tf.while_loop(lambda i, v: i < n, lambda i, v: (i + 1, v * w), [0, w])
+    looped_train = tf.train.GradientDescentOptimizer(0.1).minimize(tf.reduce_sum(looped))
+    feed = {x: np.ones((2, 3), np.float32)}
+    with tf.Session(graph=graph) as sess:
+        sess.run(tf.global_variables_initializer())
+        plan = _plan(sess, train, feed)
+        assert any(n.op == "VJP" for s in plan.segments for n in s.nodes)
+        assert not any(step.polls for step in plan.steps)
+        plan = _plan(sess, looped_train, {n: 2})
+        assert any(step.polls for step in plan.steps)
