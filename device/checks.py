@@ -610,14 +610,16 @@ _jax_while_rule = _ck.error_checks[jax.lax.while_p]
 _ck.error_checks[jax.lax.while_p] = _stopping_while
 
 
-# -- reports: [bad, rank, *position, size, *value, rank, *bound, count, *(wide, size, *data)]
+# -- reports: [bad, rank, *position, size, (wide, size, *value), rank, *bound, count,
+#    *(wide, size, *data)]
 
 
 def _pack(bad, position, value, bound, quoted=()) -> jax.Array:
     parts = [jnp.reshape(bad, (1,)).astype(jnp.int32), jnp.array([len(position)], jnp.int32)]
     parts += [jnp.asarray(p, jnp.int32).reshape(1) for p in position]
     parts += [jnp.array([len(value)], jnp.int32)]
-    parts += [jnp.asarray(v, jnp.int32).reshape(-1) for v in value]
+    if value:  # as `_quoted`: an int64 index travels whole (cut to int32, -2**32 read as 0)
+        parts.append(_quoted(jnp.stack([jnp.asarray(v).reshape(()) for v in value])))
     parts += [jnp.array([len(bound)] + list(bound), jnp.int32), jnp.array([len(quoted)], jnp.int32)]
     for q in quoted:
         parts.append(_quoted(jnp.asarray(q).reshape(-1)))
@@ -636,8 +638,14 @@ def _unpack(packed: list[int]) -> tuple[tuple, list[int]]:
     """`((bad, position, value, bound, quoted), the rest)` from the front of `packed`."""
     bad, rest = packed[0], packed[1:]
     out = []
-    for _ in range(3):
+    for part in range(3):
         n, rest = rest[0], rest[1:]
+        if part == 1 and n:  # the value: `[wide, size, *data]`
+            wide = rest[0]
+            data = np.array(rest[2 : 2 + n * (1 + wide)], np.int32)
+            out.append(tuple(int(v) for v in (data.view(np.int64) if wide else data)))
+            rest = rest[2 + data.size :]
+            continue
         out.append(tuple(rest[:n]))
         rest = rest[n:]
     count, rest = rest[0], rest[1:]

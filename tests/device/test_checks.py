@@ -16,11 +16,11 @@ from device import checks
 def test_a_report_unpacks_to_what_was_packed_64_bit_values_exactly():
     labels = np.array([0, 2**40 + 5, -(2**35)], np.int64)
     small = np.array([7, -1], np.int32)
-    report = checks._pack(True, (1,), (2**31 - 1,), (3,), (labels, small))
+    report = checks._pack(True, (1,), (np.int64(-(2**33) + 7),), (3,), (labels, small))
     tail = [9, 9]  # the next node's report
     unpacked, rest = checks._unpack([int(x) for x in np.asarray(report)] + tail)
     bad, position, value, bound, quoted = unpacked
-    assert (bad, position, value, bound) == (1, (1,), (2**31 - 1,), (3,))
+    assert (bad, position, value, bound) == (1, (1,), (-(2**33) + 7,), (3,))
     np.testing.assert_array_equal(quoted[0], labels)
     assert quoted[0].dtype == np.int64
     np.testing.assert_array_equal(quoted[1], small)
@@ -236,7 +236,8 @@ def test_many_fed_ids_past_either_end_raise_and_leave_the_variables(dtype):
         sess.run(tf.global_variables_initializer())
         sess.run(train, {ids: good})
         before = sess.run(table)
-        for bad, value in ((399, 5), (17, -1), (0, -(1 << 31))):
+        wide = [(3, -(1 << 40)), (5, (1 << 40) + 3)] if dtype == np.int64 else []
+        for bad, value in [(399, 5), (17, -1), (0, -(1 << 31))] + wide:
             fed = good.copy()
             fed[bad] = value
             with pytest.raises(
