@@ -31,6 +31,7 @@ _ENV_IGNORED = (
     "JAX_COMPILATION_CACHE_DIR",
     "FLOWGRAPH_TRACEBACK_FILTERING",  # how errors print
     "FLOWGRAPH_SLOW_COMPILE_SECONDS",  # when the compile notice prints
+    "FLOWGRAPH_GC_FREEZE",  # the garbage collector (flowgraph/__init__.py)
 )
 _JAX_CONFIG = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_prng_impl")
 
