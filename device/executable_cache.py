@@ -23,6 +23,7 @@ switch: `configure(None)` (`FLOWGRAPH_COMPILE_CACHE=0`) turns this cache off too
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import math
@@ -260,6 +261,17 @@ def _deserialize(payload, in_tree, out_tree):
     )
 
 
+def _deserialize_all(parts: list) -> list:
+    """The executables of `parts` (each `_serialize`'s), loaded side by side: XLA releases
+    the GIL while it rebuilds an executable (links its code, orders its thunks), so a
+    chain's executables load on as many cores as there are, not one after another."""
+    workers = min(len(parts), os.cpu_count() or 1)
+    if workers < 2:
+        return [_deserialize(*c) for c in parts]
+    with concurrent.futures.ThreadPoolExecutor(workers, "flowgraph-load") as pool:
+        return list(pool.map(lambda c: _deserialize(*c), parts))
+
+
 class _Chunks:
     """Jits a chain's chunks (`split_compile.steps`), one function for identical chunks
     (the same equations, constants, argument types and donations): compiled and loaded
@@ -348,7 +360,7 @@ class _Chain:
 
     @classmethod
     def load(cls, entry: dict) -> _Chain:
-        executables = [_deserialize(*c) for c in entry["executables"]]
+        executables = _deserialize_all(entry["executables"])
         fields = ("consts", "invars", "steps", "outvars", "tree")
         return cls(**{f: entry[f] for f in fields}, executables=executables)
 
