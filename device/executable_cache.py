@@ -52,6 +52,8 @@ def configure(path: str | None) -> str | None:
     """Keeps entries in `path`/executables (None: the cache is off); returns the path
     configured before."""
     before, _root[0] = _root[0], path
+    if path is not None:
+        fingerprint.prefetch()  # every key reads it: computed while the graph is built
     return before
 
 
