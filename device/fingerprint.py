@@ -128,6 +128,7 @@ def _node(node: Node, value_free: bool = False) -> str:
     return f"{head!r}{dtypes}{';'.join(items)}"
 
 
+_DTYPES: dict[np.dtype, str] = {}
 _PLAIN = frozenset((bool, int, float, str, bytes, complex, type(None)))
 
 
@@ -137,7 +138,10 @@ def token(value: Any) -> str:
     if kind in _PLAIN:
         return repr(value)
     if isinstance(value, np.dtype):
-        return f"dtype:{value.str}"
+        found = _DTYPES.get(value)  # (`str` builds its string on every read)
+        if found is None:
+            found = _DTYPES[value] = f"dtype:{value.str}"
+        return found
     if kind is tuple or kind is list:
         return f"{kind.__name__[0]}({','.join(map(token, value))})"
     if isinstance(value, (np.ndarray, np.generic)):
