@@ -23,6 +23,7 @@ switch: `configure(None)` (`FLOWGRAPH_COMPILE_CACHE=0`) turns this cache off too
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import hashlib
 import math
@@ -51,6 +52,8 @@ def configure(path: str | None) -> str | None:
     """Keeps entries in `path`/executables (None: the cache is off); returns the path
     configured before."""
     before, _root[0] = _root[0], path
+    if path is not None:
+        fingerprint.prefetch()  # every key reads it: computed while the graph is built
     return before
 
 
@@ -270,6 +273,17 @@ def _deserialize(payload, in_tree, out_tree):
     )
 
 
+def _deserialize_all(parts: list) -> list:
+    """The executables of `parts` (each `_serialize`'s), loaded side by side: XLA releases
+    the GIL while it rebuilds an executable (links its code, orders its thunks), so a
+    chain's executables load on as many cores as there are, not one after another."""
+    workers = min(len(parts), os.cpu_count() or 1)
+    if workers < 2:
+        return [_deserialize(*c) for c in parts]
+    with concurrent.futures.ThreadPoolExecutor(workers, "flowgraph-load") as pool:
+        return list(pool.map(lambda c: _deserialize(*c), parts))
+
+
 class _Chunks:
     """Jits a chain's chunks (`split_compile.steps`), one function for identical chunks
     (the same equations, constants, argument types and donations): compiled and loaded
@@ -358,7 +372,7 @@ class _Chain:
 
     @classmethod
     def load(cls, entry: dict) -> _Chain:
-        executables = [_deserialize(*c) for c in entry["executables"]]
+        executables = _deserialize_all(entry["executables"])
         fields = ("consts", "invars", "steps", "outvars", "tree")
         return cls(**{f: entry[f] for f in fields}, executables=executables)
 

@@ -10,9 +10,9 @@ A node's `source` (the user's line) is left out: it names errors, not code.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
+import threading
 from typing import Any, Iterable
 
 import jax
@@ -31,6 +31,7 @@ _ENV_IGNORED = (
     "JAX_COMPILATION_CACHE_DIR",
     "FLOWGRAPH_TRACEBACK_FILTERING",  # how errors print
     "FLOWGRAPH_SLOW_COMPILE_SECONDS",  # when the compile notice prints
+    "FLOWGRAPH_GC_FREEZE",  # the garbage collector (flowgraph/__init__.py)
 )
 _JAX_CONFIG = ("jax_enable_x64", "jax_default_matmul_precision", "jax_default_prng_impl")
 
@@ -73,10 +74,36 @@ def environment() -> str:
     return repr((source_digest(), jax.__version__, jax.lib.__version__, backend, settings, config))
 
 
-@functools.cache
+_source: list[str] = []  # the source digest, once computed
+_source_lock = [threading.Lock()]
+
+
 def source_digest() -> str:
     """A digest of the source files of `kernels/`, `device/` and `flowgraph/` (read once a
-    process: ~4 MB, ~10 ms)."""
+    process: ~4 MB, ~10 ms; `prefetch` starts it early)."""
+    if not _source:
+        with _source_lock[0]:  # a second caller waits for the first one's digest
+            if not _source:
+                _source.append(_digest_sources())
+    return _source[0]
+
+
+def prefetch() -> None:
+    """Computes the source digest in a background thread (reading and hashing release the
+    GIL), so that a first run with the executable cache on does not wait for it."""
+    if not _source:
+        threading.Thread(target=source_digest, name="flowgraph-source-digest", daemon=True).start()
+
+
+def _after_fork() -> None:
+    # A child forked while the thread held the lock would wait on it for ever.
+    _source_lock[0] = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _digest_sources() -> str:
     h = hashlib.blake2b(digest_size=20)
     for package in _PACKAGES:
         for root, dirs, files in os.walk(os.path.join(_ROOT, package)):
@@ -101,6 +128,7 @@ def _node(node: Node, value_free: bool = False) -> str:
     return f"{head!r}{dtypes}{';'.join(items)}"
 
 
+_DTYPES: dict[np.dtype, str] = {}
 _PLAIN = frozenset((bool, int, float, str, bytes, complex, type(None)))
 
 
@@ -110,7 +138,10 @@ def token(value: Any) -> str:
     if kind in _PLAIN:
         return repr(value)
     if isinstance(value, np.dtype):
-        return f"dtype:{value.str}"
+        found = _DTYPES.get(value)  # (`str` builds its string on every read)
+        if found is None:
+            found = _DTYPES[value] = f"dtype:{value.str}"
+        return found
     if kind is tuple or kind is list:
         return f"{kind.__name__[0]}({','.join(map(token, value))})"
     if isinstance(value, (np.ndarray, np.generic)):

@@ -12,7 +12,24 @@ from kernels import op_def, registry
 from kernels.registry import Kernel
 
 
-@dataclass(frozen=True, eq=False)
+class _once:
+    """`functools.cached_property` without its lock (Python 3.11 takes an RLock on every
+    first read: ~40% of planning's per-node cost, read for each node of a 5,000-op graph)."""
+
+    def __init__(self, fn):
+        self.fn, self.name, self.__doc__ = fn, fn.__name__, fn.__doc__
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.fn(obj)  # later reads find it there
+        return value
+
+
+@dataclass(frozen=True, eq=False, init=False)
 class Node:
     """One op: its type, inputs, control inputs, attrs and requested device.
 
@@ -37,28 +54,54 @@ class Node:
     source: str = ""
     kernel: Kernel | None = field(init=False, repr=False)
 
-    def __post_init__(self):
-        object.__setattr__(self, "kernel", registry.find(self.op))
+    def __init__(
+        self,
+        name: str,
+        op: str,
+        inputs: tuple[tuple[str, int], ...] = (),
+        control_inputs: tuple[str, ...] = (),
+        attrs: Mapping[str, Any] | None = None,
+        device: str = "",
+        output_dtypes: tuple[np.dtype, ...] = (),
+        output_shapes: tuple[tuple | None, ...] = (),
+        source: str = "",
+    ):
+        # The dataclass's frozen __init__ sets each field through object.__setattr__
+        # (~4 us a node); the API makes a node per op, so its fields go in at once.
+        self.__dict__.update(
+            name=name,
+            op=op,
+            inputs=inputs,
+            control_inputs=control_inputs,
+            attrs={} if attrs is None else attrs,
+            device=device,
+            output_dtypes=output_dtypes,
+            output_shapes=output_shapes,
+            source=source,
+            kernel=registry.find(op),
+        )
 
-    @cached_property
+    @_once
     def op_def(self) -> Any:
         """The op's declared `OpDef` (TensorFlow's, or flowgraph's own); None if it has none."""
         return op_def.find(self.op)
 
-    @cached_property
+    @_once
     def refs(self) -> Mapping[int, str]:
         """Input position -> how the kernel uses that ref input (`registry.WRITE`, ...)."""
         return dict(self.kernel.refs_of(self.attrs))
 
-    @cached_property
+    @_once
     def written(self) -> tuple[int, ...]:
         """Input positions of the refs the node writes, in the order its kernel returns them."""
         return tuple(self.kernel.written(self.attrs))
 
-    @cached_property
+    @_once
     def static_inputs(self) -> frozenset[int]:
         """Input positions whose values must be known when the node is compiled."""
         k = self.kernel
+        if not (k.static or k.static_listed_in):
+            return frozenset()
         return frozenset(i for i in range(len(self.inputs)) if k.is_static_input(i, self.attrs))
 
     def __repr__(self) -> str:
@@ -87,6 +130,13 @@ class GraphIR:
 
     def __getitem__(self, name: str) -> Node:
         return self.by_name[name]
+
+    @cached_property
+    def strings(self) -> frozenset[str]:
+        """Names of the nodes with a string (object dtype) output: their readers run on the
+        host (placement and partitioning ask for every node)."""
+        string = np.dtype(object)
+        return frozenset(n.name for n in self.nodes if string in n.output_dtypes)
 
 
 Edge = tuple[str, int]

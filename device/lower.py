@@ -62,12 +62,17 @@ class StateUse:
         return len(self.reads) + len(self.probes) + len(self.rngs)
 
 
+_NO_STATE = StateUse()
+
+
 def node_use(node: Node, variables: Mapping[str, Node], outputs) -> StateUse:
     """The state one node touches: the one walk over its ref inputs. A variable node
     reads itself when one of `outputs` is its value."""
     effects = node.kernel.effects
     if effects.variable:
         return StateUse(reads=(node,) if (node.name, 0) in outputs else ())
+    if not (variables or effects.rng or effects.makes_resource or effects.resources):
+        return _NO_STATE  # most nodes of most segments: no walk over the inputs
     reads, probes, writes = {}, {}, {}
     for i, (producer, _) in enumerate(node.inputs):
         var = variables.get(producer)
@@ -99,6 +104,8 @@ def state_use(segment: Segment) -> StateUse:
     resources = False
     for node in segment.nodes:
         use = node_use(node, segment.variables, segment.outputs)
+        if use is _NO_STATE:
+            continue
         reads.update((v.name, v) for v in use.reads if v.name not in writes)
         probes.update((v.name, v) for v in use.probes)
         writes.update((v.name, v) for v in use.writes)

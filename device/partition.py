@@ -47,11 +47,12 @@ class Segment:
 
 def kind_of(ir: GraphIR, node: Node) -> str:
     """The node's kernel kind; anything touching strings runs on the host (XLA has none)."""
-    if node.kernel.kind == registry.HOST or _STRING in node.output_dtypes:
+    strings = ir.strings
+    if node.kernel.kind == registry.HOST or node.name in strings:
         return registry.HOST
     if node.attrs.get("_host"):  # a loop whose shapes change: stepped from the host
         return registry.HOST
-    if any(ir[p].output_dtypes[i] == _STRING for p, i in node.inputs):
+    if strings and any(p in strings and ir[p].output_dtypes[i] == _STRING for p, i in node.inputs):
         return registry.HOST
     return registry.XLA
 
@@ -71,15 +72,17 @@ def partition(
     owner: dict[str, Segment] = {}
     variables = {n.name for n in nodes if n.kernel.effects.variable}
     kinds = _kinds(ir, nodes)
+    xla = registry.XLA
     for node in nodes:
         kind = kinds[node.name]
-        device = devices[node.name] if kind == registry.XLA else None
+        device = devices[node.name] if kind == xla else None
         deps = {
             owner[p].index for p in _producers(node, feeds) if p in owner and p not in variables
         }
         seg = _join_or_new(segments, kind, device, deps)
         seg.nodes.append(node)
-        seg.deps |= deps - {seg.index}
+        if deps and deps != {seg.index}:
+            seg.deps |= deps - {seg.index}
         owner[node.name] = seg
     _wire(ir, segments, owner, feeds, set(fetches), variables)
     return _ordered([s for s in segments if s.nodes])
@@ -105,6 +108,11 @@ def _producers(node: Node, feeds: Collection[Edge]) -> list[str]:
 
 
 def _join_or_new(segments: list[Segment], kind, device, deps: set[int]) -> Segment:
+    if len(deps) == 1:  # the common case: the node reads from one segment, of its kind
+        (only,) = deps
+        seg = segments[only]
+        if seg.kind == kind and seg.device == device:
+            return seg  # (it reads nothing else: joining closes no cycle)
     candidates = [s for s in segments if s.kind == kind and s.device == device]
     # Prefer a segment this node already reads from; joining must not close a cycle.
     candidates.sort(key=lambda s: s.index not in deps)

@@ -53,8 +53,14 @@ def place(ir: GraphIR | Sequence[Node], options: PlacementOptions) -> dict[str, 
         ir = GraphIR(tuple(ir))
     devices = session_devices(options.device_count)
     placed: dict[str, jax.Device] = {}
+    host_only = _host_only_of(ir)
+    cpus = [d for d in devices if _type_of(d) == "CPU"]
     for members in colocation_groups(ir):
-        device = _place_group(ir, members, devices, options)
+        if len(members) == 1 and not members[0].device:  # most nodes: one, asking nothing
+            node = members[0]
+            placed[node.name] = (cpus if host_only(node) else devices)[0]
+            continue
+        device = _place_group(members, devices, options, host_only)
         placed.update((n.name, device) for n in members)
     if options.log_device_placement:
         for n in ir.nodes:
@@ -92,18 +98,29 @@ def colocation_groups(ir: GraphIR) -> list[list[Node]]:
     return list(groups.values())
 
 
-def _host_only(ir: GraphIR, node: Node) -> bool:
-    """Whether the node runs in Python (host kernels, strings): only CPUs can run it."""
-    kernel = node.kernel
-    if kernel is None:  # e.g. an imported op with no kernel here
-        return False
-    if kernel.kind == registry.HOST or any(d.kind == "O" for d in node.output_dtypes):
-        return True
-    return any(ir[p].output_dtypes[i].kind == "O" for p, i in node.inputs if p in ir.by_name)
+def _host_only_of(ir: GraphIR):
+    """`host_only(node)`: whether the node runs in Python (host kernels, strings), which
+    only CPUs can run."""
+    strings = ir.strings
+
+    def host_only(node: Node) -> bool:
+        kernel = node.kernel
+        if kernel is None:  # e.g. an imported op with no kernel here
+            return False
+        if kernel.kind == registry.HOST or node.name in strings:
+            return True
+        if not strings:
+            return False
+        by_name = ir.by_name
+        return any(
+            p in strings and by_name[p].output_dtypes[i].kind == "O" for p, i in node.inputs
+        )
+
+    return host_only
 
 
-def _place_group(ir, members: list[Node], devices, options: PlacementOptions) -> jax.Device:
-    host = any(_host_only(ir, n) for n in members)
+def _place_group(members: list[Node], devices, options: PlacementOptions, host_only) -> jax.Device:
+    host = any(host_only(n) for n in members)
     supported = [d for d in devices if not host or _type_of(d) == "CPU"]
     request = _merged_request(members, options.allow_soft_placement)
     if request is None:

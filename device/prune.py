@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import heapq
-from typing import Collection, Iterable
+from typing import Collection, Iterable, Mapping
 
 from device.ir import Edge, GraphIR, Node
 from kernels.errors import InvalidArgumentError
@@ -17,15 +17,16 @@ def prune(
     A fed edge needs nothing: its producer runs only if something else needs it.
     """
     fed_nodes = fully_fed(ir, feeds)
-    needed: set[str] = set()
+    by_name = ir.by_name
+    needed: dict[str, list[str]] = {}  # name -> its dependencies (the walk's, reused)
     stack = [name for name, i in fetches if (name, i) not in feeds] + list(targets)
     while stack:
         name = stack.pop()
         if name in needed:
             continue
-        needed.add(name)
-        stack.extend(_dependencies(ir[name], feeds, fed_nodes))
-    return canonical_order(ir, needed, feeds, fed_nodes)
+        deps = needed[name] = _dependencies(by_name[name], feeds, fed_nodes)
+        stack.extend(deps)
+    return canonical_order(ir, needed, feeds, fed_nodes, needed)
 
 
 def fully_fed(ir: GraphIR, feeds: Collection[Edge]) -> frozenset[str]:
@@ -42,13 +43,20 @@ def canonical_order(
     names: Collection[str],
     feeds: Collection[Edge],
     fed_nodes: Collection[str] = frozenset(),
+    dependencies: Mapping[str, list[str]] | None = None,
 ) -> list[Node]:
-    """Kahn's algorithm over `names`, ties broken by creation order (deterministic state)."""
+    """Kahn's algorithm over `names`, ties broken by creation order (deterministic state).
+    `dependencies` maps each name to its `_dependencies` where the caller has them."""
     order = ir.order
+    by_name = ir.by_name
     indegree = dict.fromkeys(names, 0)
     consumers: dict[str, list[str]] = {n: [] for n in names}
     for name in names:
-        for producer in _dependencies(ir[name], feeds, fed_nodes):
+        if dependencies is None:
+            deps = _dependencies(by_name[name], feeds, fed_nodes)
+        else:
+            deps = dependencies[name]
+        for producer in deps:
             if producer in indegree:
                 indegree[name] += 1
                 consumers[producer].append(name)
@@ -57,7 +65,7 @@ def canonical_order(
     out: list[Node] = []
     while ready:
         _, name = heapq.heappop(ready)
-        out.append(ir[name])
+        out.append(by_name[name])
         for c in consumers[name]:
             indegree[c] -= 1
             if indegree[c] == 0:
@@ -69,6 +77,7 @@ def canonical_order(
 
 
 def _dependencies(node: Node, feeds: Collection[Edge], fed_nodes: Collection[str]) -> list[str]:
-    return [e[0] for e in node.inputs if e not in feeds] + [
-        c for c in node.control_inputs if c not in fed_nodes
-    ]
+    deps = [e[0] for e in node.inputs if e not in feeds]
+    if node.control_inputs:
+        deps += [c for c in node.control_inputs if c not in fed_nodes]
+    return deps

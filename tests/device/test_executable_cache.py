@@ -190,6 +190,7 @@ def test_a_chain_of_executables_loads_once_per_distinct_chunk(cache_dir, monkeyp
     (path,) = [cache_dir / name for name in os.listdir(cache_dir)]
     chain = executable_cache._read(str(path))["chain"]
     assert len(chain["steps"]) >= 5 and len(chain["executables"]) < len(chain["steps"])
+    assert len(chain["executables"]) >= 2  # (loaded side by side, each in its place)
     warm, origins = _layers()
     assert origins == ["loaded"]
     np.testing.assert_array_equal(warm, cold)

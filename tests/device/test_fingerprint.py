@@ -3,6 +3,9 @@ different for any change to what a trace reads."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 
@@ -84,6 +87,21 @@ def test_the_environment_holds_settings_and_source(monkeypatch):
     monkeypatch.delenv("FLOWGRAPH_CHECKS")
     assert fingerprint.environment() == on
     assert fingerprint.source_digest() in on and len(fingerprint.source_digest()) == 40
+
+
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # jax's: the child calls no jax
+def test_the_source_digest_made_in_the_background_is_the_files_digest_and_a_fork_can_read_it():
+    fingerprint.prefetch()  # (done already at import where the cache is on: then no thread)
+    for thread in threading.enumerate():
+        if thread.name == "flowgraph-source-digest":
+            thread.join(timeout=60)
+    assert fingerprint.source_digest() == fingerprint._digest_sources()
+    with fingerprint._source_lock[0]:  # a fork while the lock is held: the child's is free
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0 if fingerprint._source_lock[0].acquire(timeout=5) else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_arrays_count_by_dtype_shape_and_content():
