@@ -10,8 +10,10 @@ A node's `source` (the user's line) is left out: it names errors, not code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
+import platform
 import threading
 from typing import Any, Iterable
 
@@ -71,6 +73,8 @@ def environment() -> str:
     config = [(name, getattr(jax.config, name, None)) for name in _JAX_CONFIG]
     device = jax.devices()[0]
     backend = (device.platform, device.device_kind, device.client.platform_version)
+    if device.platform == "cpu":  # XLA:CPU compiles for this host's instruction set
+        backend += (cpu_features(),)
     return repr((source_digest(), jax.__version__, jax.lib.__version__, backend, settings, config))
 
 
@@ -115,6 +119,20 @@ def _digest_sources() -> str:
                     h.update(f.read())
     return h.hexdigest()
 
+
+@functools.cache
+def cpu_features() -> str:
+    """A digest of the host CPU's model and instruction-set flags. XLA:CPU compiles for the
+    CPU it runs on, so an executable made on one machine may use instructions another lacks
+    (a cache directory on a shared or copied home: XLA warns that it "could SIGILL")."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError:  # not Linux: what the platform module knows
+        lines = [platform.machine(), platform.processor(), platform.platform()]
+    keys = ("flags", "model name", "Features", "CPU part", "CPU implementer")
+    wanted = sorted({line for line in lines if line.startswith(keys)})
+    return hashlib.blake2b("\n".join(wanted).encode(), digest_size=12).hexdigest()
 
 def _node(node: Node, value_free: bool = False) -> str:
     head = (node.name, node.op, node.inputs, node.control_inputs, node.device, node.output_shapes)

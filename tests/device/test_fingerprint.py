@@ -89,6 +89,13 @@ def test_the_environment_holds_settings_and_source(monkeypatch):
     assert fingerprint.source_digest() in on and len(fingerprint.source_digest()) == 40
 
 
+
+def test_the_environment_holds_the_host_cpus_instruction_set(monkeypatch):
+    here = fingerprint.environment()
+    assert fingerprint.cpu_features() in here
+    monkeypatch.setattr(fingerprint, "cpu_features", lambda: "another machine's flags")
+    assert fingerprint.environment() != here  # its executables may use instructions we lack
+
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # jax's: the child calls no jax
 def test_the_source_digest_made_in_the_background_is_the_files_digest_and_a_fork_can_read_it():
     fingerprint.prefetch()  # (done already at import where the cache is on: then no thread)
