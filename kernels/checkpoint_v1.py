@@ -222,26 +222,14 @@ class Reader:
         meta, stored_slices = self._tensors.get(name) or (self._meta(name), None)
         full = [d.size for d in meta.shape.dim]
         wanted = tensor_bundle.resolve(slices or [(0, -1)] * len(full), full)
-        out = np.zeros([n for _, n in wanted], dtype=tensor_bundle.numpy_dtype(meta.type))
-        if out.dtype == object:
-            out[...] = b""
-        covered = np.zeros(out.shape, dtype=bool)
-        for path, extents in stored_slices:
+
+        def piece(path, extents):
             stored = tensor_bundle.resolve(extents, full)
-            lo = [max(s, w) for (s, _), (w, _) in zip(stored, wanted)]
-            hi = [min(s + n, w + m) for (s, n), (w, m) in zip(stored, wanted)]
-            if any(a >= b for a, b in zip(lo, hi)) and out.size:
-                continue
-            part = self._slice(path, name, meta.type, extents, [n for _, n in stored])
-            src = tuple(slice(a - s, b - s) for a, b, (s, _) in zip(lo, hi, stored))
-            dst = tuple(slice(a - w, b - w) for a, b, (w, _) in zip(lo, hi, wanted))
-            out[dst] = part[src]
-            covered[dst] = True
-        if not covered.all():
-            raise NotFoundError(
-                None, None, f"The slice {wanted} of {name} is not in the checkpoint"
-            )
-        return out
+            shape = [n for _, n in stored]
+            return stored, lambda: self._slice(path, name, meta.type, extents, shape)
+
+        pieces = (piece(path, extents) for path, extents in stored_slices)
+        return tensor_bundle.assemble(name, tensor_bundle.numpy_dtype(meta.type), wanted, pieces)
 
     def _slice(self, path, name, dt, extents, shape) -> np.ndarray:
         raw = self._tables[path].get(tensor_bundle.slice_key(name, extents))

@@ -157,6 +157,30 @@ def parse_shape_and_slice(spec: str) -> tuple[list[int], list[tuple[int, int]]]:
     return shape, slices
 
 
+def assemble(name: str, dtype: np.dtype, wanted, pieces) -> np.ndarray:
+    """The part `wanted` ((start, length) per dim) of tensor `name`, from the stored slices
+    it overlaps: `pieces` yields `(extents, read)`, a stored slice's resolved extents and a
+    function reading its array (called only where it overlaps). A part no slice covers is a
+    `NotFoundError`, as TF's reader says."""
+    out = np.zeros([n for _, n in wanted], dtype=dtype)
+    if out.dtype == object:
+        out[...] = b""
+    covered = np.zeros(out.shape, dtype=bool)
+    for stored, read in pieces:
+        lo = [max(s, w) for (s, _), (w, _) in zip(stored, wanted)]
+        hi = [min(s + n, w + m) for (s, n), (w, m) in zip(stored, wanted)]
+        if any(a >= b for a, b in zip(lo, hi)) and out.size:
+            continue
+        part = read()
+        src = tuple(slice(a - s, b - s) for a, b, (s, _) in zip(lo, hi, stored))
+        dst = tuple(slice(a - w, b - w) for a, b, (w, _) in zip(lo, hi, wanted))
+        out[dst] = part[src]
+        covered[dst] = True
+    if not covered.all():
+        raise NotFoundError(None, None, f"The slice {wanted} of {name} is not in the checkpoint")
+    return out
+
+
 def resolve(slices, full_shape) -> list[tuple[int, int]]:
     """`slices` with full extents (length -1) made explicit: (0, dim)."""
     return [(0, dim) if n == -1 else (s, n) for (s, n), dim in zip(slices, full_shape)]
@@ -423,25 +447,12 @@ class BundleReader:
         return self._assemble(name, entry, full_shape, wanted)
 
     def _assemble(self, name, entry, full_shape, wanted) -> np.ndarray:
-        out = np.zeros([n for _, n in wanted], dtype=numpy_dtype(entry.dtype))
-        covered = np.zeros(out.shape, dtype=bool)
-        for proto in entry.slices:
-            key = slice_key(name, _slice_extents(proto))
-            stored = resolve(_slice_extents(proto), full_shape)
-            lo = [max(s, w) for (s, _), (w, _) in zip(stored, wanted)]
-            hi = [min(s + n, w + m) for (s, n), (w, m) in zip(stored, wanted)]
-            if any(a >= b for a, b in zip(lo, hi)) and out.size:
-                continue
-            part = self._read_entry(self._entries[key])
-            src = tuple(slice(a - s, b - s) for a, b, (s, _) in zip(lo, hi, stored))
-            dst = tuple(slice(a - w, b - w) for a, b, (w, _) in zip(lo, hi, wanted))
-            out[dst] = part[src]
-            covered[dst] = True
-        if not covered.all():
-            raise NotFoundError(
-                None, None, f"The slice {wanted} of {name} is not in the checkpoint"
-            )
-        return out
+        def piece(extents):
+            key = slice_key(name, extents)
+            return resolve(extents, full_shape), lambda: self._read_entry(self._entries[key])
+
+        pieces = (piece(_slice_extents(proto)) for proto in entry.slices)
+        return assemble(name, numpy_dtype(entry.dtype), wanted, pieces)
 
     def _read_entry(self, entry) -> np.ndarray:
         """The tensor `entry` locates (read-only unless it holds strings)."""
