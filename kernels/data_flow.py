@@ -308,7 +308,7 @@ class RandomShuffleQueue(FIFOQueue):
         super().__init__(name, component_types, shapes, capacity)
         self.min_after_dequeue = min_after_dequeue
         self._elements = []
-        self._rng = np.random.default_rng([seed, seed2] if seed or seed2 else None)
+        self._words = _PhiloxWords(seed, seed2)
 
     def _put(self, element: tuple) -> None:
         self._elements.append(element)
@@ -316,11 +316,11 @@ class RandomShuffleQueue(FIFOQueue):
     def _take(self, k: int) -> list[tuple]:
         elements, taken = self._elements, []
         last = len(elements)
-        # One draw for all k: the generator's stream is that of k draws of one index each.
-        # Each takes element i and moves the last one into its place; the k last are cut
-        # once at the end. (This loop is the order's definition: in numpy each draw would
-        # need a pass of its own, as it sees the moves of the draws before it.)
-        for i in self._rng.integers(np.arange(last, last - k, -1)).tolist():
+        # TF's DequeueLocked, k times: element `word % size` leaves, the last one moves into
+        # its place (the k last are cut once at the end). The words are the queue's Philox
+        # stream, one 32-bit word a draw, so a seeded queue hands out TensorFlow's order.
+        for word in self._words.take(k):
+            i = word % last
             last -= 1
             taken.append(elements[i])
             elements[i] = elements[last]
@@ -328,12 +328,58 @@ class RandomShuffleQueue(FIFOQueue):
         return taken
 
     def _restore(self, taken: list) -> None:
-        self._elements.extend(taken)
+        self._elements.extend(reversed(taken))  # TF pushes a partial batch back last first
 
     def _available(self) -> int:
         if self.closed:
             return len(self._elements)
         return max(0, len(self._elements) - self.min_after_dequeue)
+
+
+class _PhiloxWords:
+    """The 32-bit words of TF's `SingleSampleAdapter<PhiloxRandom>` made from a queue's
+    (seed, seed2) attrs (both 0: random seeds): Philox4x32-10 blocks of 4 words, the key
+    `seed`'s two halves, the 128-bit counter starting at `seed2 << 64` and advanced by one a
+    block (kernels/philox.py computes the same blocks on a device, for random ops)."""
+
+    def __init__(self, seed: int, seed2: int):
+        if seed == 0 and seed2 == 0:
+            seed, seed2 = (int(v) for v in np.random.default_rng().integers(0, 2**63, size=2))
+        self._key = (seed & _M32, (seed >> 32) & _M32)
+        self._counter = (seed2 & (2**64 - 1)) << 64
+        self._words: list[int] = []  # computed ahead, in chunks (numpy costs per call)
+        self._used = 0
+
+    def take(self, k: int) -> list[int]:
+        """The next `k` words."""
+        start, stop = self._used, self._used + k
+        if stop <= len(self._words):
+            self._used = stop
+            return self._words[start:stop]
+        out = self._words[start:]
+        need = k - len(out)
+        self._words = self._blocks(max(-(-need // 4), _PHILOX_CHUNK))
+        self._used = need
+        return out + self._words[:need]
+
+    def _blocks(self, n: int) -> list[int]:
+        # The counter's low half starts at 0 and counts blocks: it never carries.
+        low = np.uint64(self._counter & (2**64 - 1)) + np.arange(n, dtype=np.uint64)
+        high = self._counter >> 64
+        self._counter += n
+        c = [low & np.uint64(_M32), low >> np.uint64(32)]
+        c += [np.full(n, high & _M32, np.uint64), np.full(n, high >> 32, np.uint64)]
+        k0, k1 = (np.uint64(v) for v in self._key)
+        mask = np.uint64(_M32)
+        for _ in range(10):
+            p0, p1 = np.uint64(0xD2511F53) * c[0], np.uint64(0xCD9E8D57) * c[2]
+            c = [(p1 >> 32) ^ c[1] ^ k0, p1 & mask, (p0 >> 32) ^ c[3] ^ k1, p0 & mask]
+            k0, k1 = (k0 + np.uint64(0x9E3779B9)) & mask, (k1 + np.uint64(0xBB67AE85)) & mask
+        return np.stack(c, 1).reshape(-1).tolist()
+
+
+_M32 = 0xFFFFFFFF
+_PHILOX_CHUNK = 1024  # blocks computed at once: 4096 draws (numpy costs ~0.1 us a draw)
 
 
 class PriorityQueue(FIFOQueue):

@@ -43,14 +43,19 @@ from kernels import errors
 
 
 class _FeedSpec:
-    """What a fed tensor accepts: its dtype and static shape."""
+    """What a fed tensor accepts: its dtype and static shape.
+
+    `check_shape=False` feeds as TF's C++ `Session::Run` does (TF Serving's): no check of the
+    value's shape against the tensor's static shape; the graph runs with the fed shape and an
+    op that needs another raises its own InvalidArgumentError.
+    """
 
     __slots__ = ("tensor", "dtype", "shape", "is_string", "scalar")
 
-    def __init__(self, tensor: Tensor):
+    def __init__(self, tensor: Tensor, check_shape: bool = True):
         self.tensor = tensor
         self.dtype = tensor.dtype.base_dtype.numpy_dtype
-        self.shape = tensor._shape_tuple
+        self.shape = tensor._shape_tuple if check_shape else None
         self.is_string = tensor.dtype.base_dtype == dtypes.string
         # The numpy scalar type of the dtype: such a value needs no conversion.
         self.scalar = self.dtype.type if self.dtype.kind in "biufc" else None
@@ -295,6 +300,9 @@ class BaseSession:
         if self._remote is None:
             _LOCAL_SESSIONS.add(self)
         self._timeout = None  # `operation_timeout_in_ms`: the deadline of every waiting op
+        # False: feeds are not checked against their tensors' static shapes, as TF's C++
+        # `Session::Run` (TF Serving's servables) does; Python's `run` checks (ValueError).
+        self._check_feed_shapes = True
         if self._config.operation_timeout_in_ms > 0:
             self._timeout = RunOptions(timeout_in_ms=self._config.operation_timeout_in_ms)
 
@@ -447,7 +455,7 @@ class BaseSession:
                     else (_feed_tensor(k, graph),)
                 )
             ]
-            feeds = [_FeedSpec(t) for t in feed_tensors]
+            feeds = [_FeedSpec(t, self._check_feed_shapes) for t in feed_tensors]
             tensors = list(dict.fromkeys(x for x in leaves if isinstance(x, Tensor)))
             targets = [x.name for x in leaves if isinstance(x, Operation)]
             dead = cond_branch_values.dead_checks(graph, tensors, feed_tensors)

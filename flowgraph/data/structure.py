@@ -153,12 +153,10 @@ def _sparse(spec: Spec, variant: Tensor) -> SparseTensor:
     from flowgraph.ops import array_ops
     from flowgraph.ops.constant_op import constant
 
+    variant._dtype = dtypes.variant  # as TF's: the component is a variant (not a string)
     indices, values, dense_shape = apply_op(
-        "DeserializeSparse",
-        [variant],
-        dtype=spec.dtype.numpy_dtype,
-        Tserialized=dtypes.variant.numpy_dtype,
-    )
+        "DeserializeSparse", [variant], dtype=spec.dtype.numpy_dtype
+    )  # Tserialized binds to the input's variant (TF writes DT_VARIANT)
     rank = spec.shape.ndims
     if rank is None:
         return SparseTensor(indices, values, dense_shape)

@@ -169,15 +169,15 @@ def _reads_values_of(t: Tensor, ops: set) -> bool:
 
 
 def _on_host(op: Operation) -> bool:
-    if registry.lookup(op.type).kind == registry.HOST:
-        return True
+    if registry.lookup(op.type).kind == registry.HOST or op._attrs.get("_host"):
+        return True  # a cond or loop run from the host (its body has host ops) is one too
     return any(t.dtype.base_dtype == dtypes.string for t in op.outputs) or any(
         t.dtype.base_dtype == dtypes.string for t in op.inputs
     )
 
 
 def _callback(op: Operation) -> bool:
-    if not callbacks.callable_kernel(registry.lookup(op.type)):
+    if op._attrs.get("_host") or not callbacks.callable_kernel(registry.lookup(op.type)):
         return False
     if callbacks.counts_runs(op.type, op._attrs):
         return False

@@ -383,6 +383,7 @@ def make_ndarray(proto: tensor_pb2.TensorProto) -> np.ndarray:
 def node_def(op, add_shapes: bool = False, library=None) -> node_def_pb2.NodeDef:
     """The `NodeDef` of `op`: name, TF op type, inputs (`name:i`, `^ctrl`), device, attrs."""
     node = ir_node_def(op._as_node(), op.device, library)
+    _write_handle_types(node, op)
     if add_shapes:
         shapes = node.attr["_output_shapes"].list.shape
         shapes.extend(_shape_proto(t._shape_tuple) for t in op.outputs)
@@ -399,6 +400,41 @@ def ir_node_def(node, device: str, library=None) -> node_def_pb2.NodeDef:
         out.attr[key].CopyFrom(encoder.attr(key, value))
     tf_function_def.complete_functional_node(out, library)
     return out
+
+
+_HANDLE_ENUMS = frozenset({types_pb2.DT_VARIANT, types_pb2.DT_RESOURCE})
+
+
+def _write_handle_types(node: node_def_pb2.NodeDef, op) -> None:
+    """Type attrs that type variant or resource tensors, written as TF writes them: their
+    value (numpy's object dtype) encodes as DT_STRING (DeserializeSparse's Tserialized,
+    IteratorGetNext's output_types for a SparseTensor component)."""
+    from flowgraph.framework import op_def_library
+
+    ins = [t._dtype._type_enum for t in op._inputs]
+    outs = [t._dtype._type_enum for t in op._outputs]
+    if _HANDLE_ENUMS.isdisjoint(ins) and _HANDLE_ENUMS.isdisjoint(outs):
+        return
+    sig = op_def_library.signature(node.op)
+
+    def count(name):
+        if name not in node.attr:
+            return None
+        value = node.attr[name]
+        return value.i if value.WhichOneof("value") == "i" else len(value.list.type)
+
+    for args, enums in ((sig.inputs, ins), (sig.outputs, outs)):
+        for name, positions in op_def_library.handle_type_positions(args, enums, count).items():
+            value = node.attr[name] if name in node.attr else None
+            if value is None:
+                continue
+            if value.WhichOneof("value") == "type":
+                if value.type == types_pb2.DT_STRING:
+                    value.type = positions[0]
+                continue
+            for k, enum in positions.items():
+                if k < len(value.list.type) and value.list.type[k] == types_pb2.DT_STRING:
+                    value.list.type[k] = enum
 
 
 def _attr_kinds(op_type: str) -> dict:

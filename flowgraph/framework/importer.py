@@ -6,6 +6,7 @@ from tensorboard.compat.proto import graph_pb2
 
 from device.spec import DeviceSpec
 from flowgraph.framework import (
+    dtypes,
     graph_def as graph_def_lib,
     import_rewrites,
     op_def_library,
@@ -180,6 +181,7 @@ class _Importer:
         except (ValueError, TypeError) as e:  # TF's importer: a ValueError naming the node
             raise ValueError(f"Node '{node.name}': {e}") from None
         _mark_refs(op, kernel)
+        _mark_handles(op, node)
         _refine_shapes(op, shapes)
         if node.device and graph is self.graph:
             merged = DeviceSpec.from_string(op.device).make_merged_spec(
@@ -380,6 +382,30 @@ def _mark_refs(op: Operation, kernel) -> None:
     writes = kernel.written(op._attrs)
     if kernel.effects.ref_output and op.inputs[writes[0]].dtype._is_ref_dtype:
         outputs[0]._dtype = op.inputs[writes[0]].dtype
+
+
+def _mark_handles(op: Operation, node) -> None:
+    """Gives an imported op's outputs that its NodeDef types as variant or resource through
+    a type attr (IteratorGetNext's output_types) that dtype: numpy's object dtype, which
+    the attr holds, would make them strings."""
+    if all(t._dtype != dtypes.string for t in op._outputs):
+        return
+    enums = []
+    for arg in op_def_library.signature(node.op).outputs:
+        if arg.list_attr:
+            enums.extend(node.attr[arg.list_attr].list.type if arg.list_attr in node.attr else ())
+            continue
+        n = node.attr[arg.number_attr].i if arg.number_attr in node.attr else 1
+        enum = arg.dtype
+        if not enum and arg.type_attr in node.attr:
+            enum = node.attr[arg.type_attr].type
+        enums.extend([enum] * n)
+    for t, enum in zip(op._outputs, enums):
+        if enum in _HANDLE_ENUMS and t._dtype == dtypes.string:
+            t._dtype = dtypes.as_dtype(enum)
+
+
+_HANDLE_ENUMS = frozenset({dtypes.DT_VARIANT, dtypes.DT_RESOURCE})
 
 
 def _refine_shapes(op: Operation, shapes) -> None:

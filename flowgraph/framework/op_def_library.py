@@ -93,6 +93,35 @@ def _compile(op_def) -> Signature:
     )
 
 
+def handle_type_positions(args, dtypes_of, count_of) -> dict:
+    """Where numpy's object dtype stands for a handle type: {type attr name: {position in
+    its value (0 for a single type): the DataType enum}} for each typed arg of `args` (an
+    OpDef's inputs or outputs) whose tensors are variant or resource.
+
+    numpy has no variant or resource dtype, so a type attr holds object for both them and
+    string; the tensors an attr types say which it is (TF writes DT_VARIANT, not DT_STRING).
+
+    Args:
+      args: `Signature.inputs` or `Signature.outputs`.
+      dtypes_of: the DataType enums of the tensors, in order.
+      count_of: a function of an attr name: an int attr's value, or a list attr's length.
+    """
+    out, index = {}, 0
+    for arg in args:
+        n = count_of(arg.number_attr) if arg.number_attr else 1
+        if arg.list_attr:
+            n = count_of(arg.list_attr)
+        if n is None:
+            break
+        found = [(k, e) for k, e in enumerate(dtypes_of[index : index + n]) if e in _HANDLE_TYPES]
+        if found and (arg.type_attr or arg.list_attr):
+            positions = out.setdefault(arg.type_attr or arg.list_attr, {})
+            for k, enum in found:
+                positions[k if arg.list_attr else 0] = enum
+        index += n
+    return out
+
+
 def _handle_outputs(outputs) -> tuple:
     # numpy has no resource or variant dtype: the OpDef says which outputs are handles.
     out = []

@@ -391,9 +391,15 @@ class Structure:
 
 def _has_effects(op_type: str) -> bool:
     """Whether running a node of `op_type` does something besides its outputs (a queue's
-    enqueue, an assign, a print): TF's OpDef says it is stateful, or it has no outputs."""
+    enqueue, an assign, a print): TF's OpDef says it is stateful, or it has no outputs, or
+    it writes a ref input (TF's OpDefs of Assign/AssignAdd/Apply* do not say stateful)."""
     op_def = op_def_registry.find(op_type)
-    return op_def is not None and (op_def.is_stateful or not op_def.output_arg)
+    if op_def is None:
+        return False
+    if op_def.is_stateful or not op_def.output_arg:
+        return True
+    effects = registry.lookup(op_type).effects
+    return bool(effects.writes or effects.updates)
 
 
 def _common_prefix(contexts: list) -> tuple:
@@ -475,23 +481,38 @@ class Converter:
         consumed = {_name(i.lstrip("^"))[0] for node in self.order for i in node.input}
         for node in self.order:
             ctx = self.structure.ctx[node.name]
-            if len(ctx) == 1 and ctx[0][0] == "cond" and node.name not in consumed:
+            if ctx and all(c[0] == "cond" for c in ctx) and node.name not in consumed:
                 if _has_effects(node.op):  # a pure one (a gradient's unused tuple) is left
-                    self.root.built[node.name] = self._branch_sink(ctx[0], node)
+                    self.root.built[node.name] = self._branch_sink(ctx, node)
         return self.root.built
 
-    def _branch_sink(self, branch: tuple, node):
-        """A node with effects of a root cond's branch that no Merge reaches and nothing
-        consumes (an enqueue fed a branch value): TF runs it only when that branch runs. It
-        is built with its producers in a cond of its own on the branch's predicate, so
-        running it runs nothing else; its single output is dead (TF's error if fetched)
-        otherwise."""
+    def _branch_sink(self, ctx: tuple, node):
+        """A node with effects of a cond's branch (of conds nested in branches: `ctx`, the
+        outermost first) that no Merge reaches and nothing consumes (an enqueue fed a branch
+        value): TF runs it only when its branches run. It is built with its producers in
+        conds of its own on the branches' predicates, one in the other, so running it runs
+        nothing else; its single output is dead (TF's error if fetched) otherwise."""
+        name = self.importer.prefix + node.name
+        with self.root.graph.name_scope(None):
+            out = self._live_cond(self.root, ctx, node, name + "_live")
+        if isinstance(out, Operation):
+            with self.root.graph.control_dependencies([out]):
+                return control_flow_ops.no_op(name=name)
+        return [self._named(node, out[0])] if len(out) == 1 else out
+
+    def _live_cond(self, parent: _Scope, ctx: tuple, node, name: str):
+        """The cond on the predicate of branch `ctx[len(parent.ctx)]` that builds `node`
+        in the branch (in a cond of the next branch of `ctx` while one is left)."""
+        branch = ctx[len(parent.ctx)]
         _, pred, b = branch
         made = []
 
         def taken():
-            scope = _Scope(self.root, (branch,))
-            result = self.result(scope, node.name)
+            scope = _Scope(parent, parent.ctx + (branch,))
+            if scope.ctx == ctx:
+                result = self.result(scope, node.name)
+            else:
+                result = self._live_cond(scope, ctx, node, name)
             outputs = result.outputs if isinstance(result, Operation) else result
             made.extend(t for t in outputs if isinstance(t, Tensor) and not t.dtype._is_ref_dtype)
             if made:
@@ -501,16 +522,10 @@ class Converter:
         def other():
             return list(made) or control_flow_ops.no_op()  # stand-ins: dead here
 
-        pred_value = self.value(self.root, pred)
+        pred_value = self.value(parent, pred)
         if b == 0:
             pred_value = math_ops.logical_not(pred_value)
-        name = self.importer.prefix + node.name
-        with self.root.graph.name_scope(None):
-            out = control_flow_ops.cond(pred_value, taken, other, strict=True, name=name + "_live")
-        if isinstance(out, Operation):
-            with self.root.graph.control_dependencies([out]):
-                return control_flow_ops.no_op(name=name)
-        return [self._named(node, out[0])] if len(out) == 1 else out
+        return control_flow_ops.cond(pred_value, taken, other, strict=True, name=name)
 
     # -- resolving names in a scope -----------------------------------------------------
 

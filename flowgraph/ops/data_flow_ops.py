@@ -7,6 +7,7 @@ holds only the op that makes it, whose output is a handle that the queue's ops t
 from __future__ import annotations
 
 import functools
+import hashlib
 
 from flowgraph.framework import dtypes as _dtypes, random_seed, tensor_shape
 from flowgraph.framework.indexed_slices import IndexedSlices
@@ -383,6 +384,11 @@ class RandomShuffleQueue(QueueBase):
         shapes = _as_shape_list(shapes)
         names = _as_name_list(names, dtypes)
         seed1, seed2 = random_seed.get_seed(seed)
+        if seed1 is not None and seed is None and shared_name is not None:
+            # As TF: a graph seed and a shared name, no op seed: seed2 depends on them only
+            # (not on the op count), so every graph sharing the queue makes the same one.
+            digest = hashlib.md5((str(seed1) + shared_name).encode("utf-8")).hexdigest()
+            seed2 = int(digest[:8], 16) & 0x7FFFFFFF
         ref = _queue_handle(
             "RandomShuffleQueueV2",
             name,

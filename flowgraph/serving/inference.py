@@ -73,21 +73,9 @@ def _input_array(signature, index, alias, proto):
         array = make_ndarray(proto)
     except (ValueError, TypeError, KeyError):
         raise status.invalid_argument(f"tensor parsing error: {alias}") from None
-    check_shape(info, alias, array.shape)
+    # No check of the shape against the signature's: TF Serving's C++ session feeds any
+    # shape, and an op that cannot take it fails at run time (INVALID_ARGUMENT).
     return array
-
-
-def check_shape(info, alias, shape):
-    """Raises INVALID_ARGUMENT if `shape` cannot feed the signature input `info`."""
-    if info.tensor_shape.unknown_rank:
-        return
-    wanted = [d.size for d in info.tensor_shape.dim]
-    if len(wanted) != len(shape) or any(w not in (-1, s) for w, s in zip(wanted, shape)):
-        expected = "(" + ", ".join("?" if w < 0 else str(w) for w in wanted) + ")"
-        raise status.invalid_argument(
-            f"input '{alias}': Cannot feed value of shape {tuple(shape)} for Tensor "
-            f"'{info.name}', which has shape '{expected}'"
-        )
 
 
 def _output_aliases(signature, output_filter):

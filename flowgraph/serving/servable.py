@@ -26,6 +26,9 @@ class Servable:
         self.name, self.version, self.path = name, version, path
         self.graph = Graph()
         self.session = Session(graph=self.graph)
+        # Runs feed as TF Serving's C++ `Session::Run`: a value of another shape than its
+        # input's static one is fed as is (half_plus_two's x (?, 1) takes [1., 2., 5.]).
+        self.session._check_feed_shapes = False
         meta_graph = loader.load(self.session, [constants.SERVING], path)
         self.signatures = dict(meta_graph.signature_def)
         self._batcher = None

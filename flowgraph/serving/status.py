@@ -53,5 +53,20 @@ def unknown(message):
 
 
 def from_op_error(error):
-    """The `ServingError` of a `tf.errors.OpError` raised by a session run."""
-    return ServingError(_BY_NUMBER.get(error.error_code, grpc.StatusCode.UNKNOWN), error.message)
+    """The `ServingError` of a `tf.errors.OpError` raised by a session run, in the words of
+    TF's C++ runtime: `message\n\t [[{{node NAME}}]]` (the Python API's `Op op 'name': …
+    (defined at file:line)` cites a line of the server's, not of the model's)."""
+    code = _BY_NUMBER.get(error.error_code, grpc.StatusCode.UNKNOWN)
+    return ServingError(code, runtime_message(error.message, error.node_def))
+
+
+def runtime_message(message, node):
+    """`message` of a node's error as TF's C++ runtime words it."""
+    op, name = getattr(node, "op", None), getattr(node, "name", None)
+    if not isinstance(op, str) or not isinstance(name, str):
+        return message
+    cited = f"{op} op '{name}': "
+    where = f" (defined at {node.source})" if getattr(node, "source", None) else ""
+    if not message.startswith(cited) or not message.endswith(where):
+        return message
+    return f"{message[len(cited):len(message) - len(where)]}\n\t [[{{{{node {name}}}}}]]"

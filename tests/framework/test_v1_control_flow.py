@@ -281,3 +281,37 @@ def test_enqueues_fed_a_v1_branch_value_run_only_with_their_branch(taken):
         n = sess.run("size:0")
         got = [sess.run("dequeue:0").tolist() for _ in range(n)]
     assert sorted(got) == sorted(EXPECTED["dead_enqueue"][str(taken)])
+
+
+@pytest.mark.parametrize("p, r", [(True, True), (True, False), (False, True), (False, False)])
+def test_effects_in_nested_v1_conds_run_only_with_their_branches(p, r):
+    # TF's graph: an enqueue fed a value of the inner cond's true branch (outside both
+    # conds) and an assign_add made in the inner false branch; fetched by name, TF ran each
+    # only when its outer and inner branches both ran.
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.import_graph_def(_graph_def("dead_enqueue_nested"), name="")
+        sess.run("init")
+        sess.run(["enqueue", "outer/inner/bump"], {"p:0": p, "r:0": r})
+        n = sess.run("size:0")
+        got = {"queue": [sess.run("dequeue:0").tolist() for _ in range(n)],
+               "v": float(sess.run("v:0"))}  # fmt: skip
+    assert got == EXPECTED["dead_enqueue_nested"][f"{p},{r}"]
+
+
+def test_a_host_op_in_a_nested_cond_runs_its_enclosing_cond_from_the_host():
+    # The inner cond holds an enqueue (a host op): the outer one runs from the host too
+    # (it was compiled, and the inner host cond failed inside it).
+    with tf.Graph().as_default(), tf.Session() as sess:
+        p, r = tf.placeholder(tf.bool, []), tf.placeholder(tf.bool, [])
+        q = tf.FIFOQueue(10, tf.float32, shapes=[[2]])
+
+        def inner_true():
+            with tf.control_dependencies([q.enqueue(tf.constant([1.0, 2.0]) * 3.0)]):
+                return tf.constant(1.0)
+
+        out = tf.cond(p, lambda: tf.cond(r, inner_true, lambda: tf.constant(2.0)),
+                      lambda: tf.constant(0.0))  # fmt: skip
+        got = [sess.run([out, q.size()], {p: a, r: b}) for a, b in ((1, 1), (1, 0), (0, 1))]
+        assert [float(v) for v, _ in got] == [1.0, 2.0, 0.0]
+        assert [int(n) for _, n in got] == [1, 1, 1]
+        np.testing.assert_array_equal(sess.run(q.dequeue()), [3.0, 6.0])

@@ -1,5 +1,6 @@
-"""RandomShuffleQueue takes k elements with one draw of k indices: the order one draw per
-element gave (the same generator stream). Queues of fully defined shapes keep elements as
+"""RandomShuffleQueue takes k elements with k draws of TF's kernel in one pass: the order one
+dequeue per element gives (TF's: element `word % size` of the queue's Philox word stream
+leaves, the last element fills its place). Queues of fully defined shapes keep elements as
 rows of one array per component: the same elements come out, in the same order."""
 
 import numpy as np
@@ -7,13 +8,30 @@ import numpy as np
 from kernels.data_flow import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
 
 
+def _tf_words(seed: int, seed2: int):
+    """TF's SingleSampleAdapter<PhiloxRandom>(seed, seed2) words, one Philox4x32-10 block at
+    a time in plain Python (philox_random.h), independent of the kernel's numpy blocks."""
+    key, counter = (seed & 0xFFFFFFFF, seed >> 32 & 0xFFFFFFFF), seed2 << 64
+    while True:
+        c, (k0, k1) = [counter >> (32 * i) & 0xFFFFFFFF for i in range(4)], key
+        for _ in range(10):
+            p0, p1 = 0xD2511F53 * c[0], 0xCD9E8D57 * c[2]
+            c = [p1 >> 32 ^ c[1] ^ k0, p1 & 0xFFFFFFFF, p0 >> 32 ^ c[3] ^ k1, p0 & 0xFFFFFFFF]
+            k0, k1 = (k0 + 0x9E3779B9) & 0xFFFFFFFF, (k1 + 0xBB67AE85) & 0xFFFFFFFF
+        yield from c
+        counter += 1
+
+
+def _draw(words, elements: list):
+    """One TF dequeue from `elements`: the element taken."""
+    i = next(words) % len(elements)
+    elements[i], elements[-1] = elements[-1], elements[i]
+    return elements.pop()
+
+
 def _one_at_a_time(n: int, k: int, seed: int, seed2: int) -> list[int]:
-    rng, elements, taken = np.random.default_rng([seed, seed2]), list(range(n)), []
-    for _ in range(k):
-        i = int(rng.integers(len(elements)))
-        elements[i], elements[-1] = elements[-1], elements[i]
-        taken.append(elements.pop())
-    return taken
+    words, elements = _tf_words(seed, seed2), list(range(n))
+    return [_draw(words, elements) for _ in range(k)]
 
 
 def test_dequeue_many_keeps_the_one_at_a_time_order():
@@ -77,15 +95,12 @@ def test_queues_of_unknown_shapes_keep_their_elements_as_given():
 
 def test_interleaved_enqueues_and_dequeues_keep_the_one_at_a_time_order():
     queue = RandomShuffleQueue("q", [np.int64], [()], -1, 0, 5, 6)
-    rng, elements, expected, taken, next_value = np.random.default_rng([5, 6]), [], [], [], 0
+    words, elements, expected, taken, next_value = _tf_words(5, 6), [], [], [], 0
     for added, k in ((50, 7), (30, 40), (1, 1), (64, 33), (0, 64)):
         values = np.arange(next_value, next_value + added)
         next_value += added
         queue.enqueue(queue.elements([values], many=True))
         elements += values.tolist()
         taken += queue.dequeue_batch(k)[0].tolist()
-        for _ in range(k):  # the definition: one draw, one swap with the last, per element
-            i = int(rng.integers(len(elements)))
-            elements[i], elements[-1] = elements[-1], elements[i]
-            expected.append(elements.pop())
+        expected += [_draw(words, elements) for _ in range(k)]
     assert taken == expected and queue.size() == len(elements) == 0

@@ -134,7 +134,7 @@ def test_model_status(server):
     (predict_request("mlp", X, signature="nope"), grpc.StatusCode.FAILED_PRECONDITION,
      'Serving signature key "nope" not found.'),
     (predict_request("mlp", X[:, :3]), grpc.StatusCode.INVALID_ARGUMENT,
-     "input 'x': Cannot feed value of shape (3, 3) for Tensor 'x:0', which has shape '(?, 4)'"),
+     "Matrix size-incompatible: In[0]: [3,3], In[1]: [4,2]\n\t [[{{node MatMul}}]]"),
 ])  # fmt: skip
 def test_unknown_model_version_label_signature_and_bad_shape(server, request_, code, details):
     assert _error(server.prediction.Predict, request_) == (code, details)

@@ -43,5 +43,26 @@ def test_a_failing_run_is_a_serving_error_with_tfs_code(tmp_path):
         with pytest.raises(status.ServingError) as info:
             servable.run("serving_default", {"x": np.ones((2, 5), np.float32)}, ["y"])
         assert info.value.code.name == "INVALID_ARGUMENT"
+        assert info.value.message == (
+            "Matrix size-incompatible: In[0]: [2,5], In[1]: [4,2]\n\t [[{{node MatMul}}]]"
+        )
     finally:
         servable.close()
+
+
+def test_the_servable_feeds_as_tfs_cpp_session_and_python_run_keeps_its_check(tmp_path):
+    import flowgraph as tf
+
+    path = str(export_mlp(tmp_path / "1"))
+    servable = Servable("mlp", 1, path)
+    try:  # x is (?, 4): a (4,) vector runs until MatMul rejects it, as in TF's C++ runtime
+        with pytest.raises(status.ServingError) as info:
+            servable.run("serving_default", {"x": np.ones(4, np.float32)}, ["y"])
+        assert info.value.code.name == "INVALID_ARGUMENT"
+        assert "{{node MatMul}}" in info.value.message
+    finally:
+        servable.close()
+    with tf.Graph().as_default(), tf.Session() as sess:
+        tf.saved_model.loader.load(sess, ["serve"], path)
+        with pytest.raises(ValueError, match=r"Cannot feed value of shape \(4,\) for Tensor x:0"):
+            sess.run("Tanh:0", {"x:0": np.ones(4, np.float32)})
