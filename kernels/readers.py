@@ -4,7 +4,6 @@ a queue) into (key, value) records, as TF's ReaderBase does."""
 from __future__ import annotations
 
 import gzip
-import itertools
 import threading
 import zlib
 from typing import Iterator
@@ -206,13 +205,18 @@ class TFRecordReader(Reader):
             yield from zip(keys, values)
 
     def record_lists(self, work: bytes) -> Iterator[tuple[list[bytes], list[bytes]]]:
-        offset, prefix = 0, work + b":"
+        offset, key = 0, (work.replace(b"%", b"%%") + b":%d").__mod__
         for chunk in iter_record_chunks(work.decode(), self.compression_type):
+            if not chunk:
+                continue
             # Each record's frame: its length (8), the length's CRC (4), data, data CRC (4).
-            frames = map(_FRAMING.__add__, map(len, chunk))  # C calls only, no step in Python
-            offsets = list(itertools.accumulate(frames, initial=offset))
-            offset = offsets.pop()
-            yield [b"%s%d" % (prefix, o) for o in offsets], chunk
+            ends = np.fromiter(map(len, chunk), _INT64, len(chunk))
+            ends += _FRAMING
+            np.cumsum(ends, out=ends)
+            ends += offset
+            offsets = [offset, *ends[:-1].tolist()]  # C calls only, no step in Python
+            offset = int(ends[-1])
+            yield list(map(key, offsets)), chunk
 
 
 _FRAMING = 8 + 4 + 4  # bytes of a record's frame besides its data
