@@ -309,12 +309,74 @@ class RandomShuffleQueue(FIFOQueue):
         self.min_after_dequeue = min_after_dequeue
         self._elements = []
         self._words = _PhiloxWords(seed, seed2)
+        self._version = 0  # counts changes to the elements: a take ahead is for one version
+        self._last_take = 0  # elements the latest take took
+        self._ahead: tuple | None = None
+        self._copied: tuple | None = None  # a take drawn ahead and its rows' copies
 
     def _put(self, element: tuple) -> None:
         self._elements.append(element)
+        self._changed()
+
+    def _put_rows(self, batch: "_Batch", start: int, stop: int) -> None:
+        super()._put_rows(batch, start, stop)
+        self._changed()
+        if 0 < self.capacity <= len(self._elements) and self._last_take:
+            self._take_ahead()
+
+    # A full queue changes only when a dequeue takes from it: the enqueuing thread that
+    # filled it draws that take ahead (as many as the latest take took), and a dequeue of
+    # as many from the same elements hands it out. Its indices, a draw of ~10 us and its
+    # loop, leave the training step, which dequeues. Any other take puts the generator
+    # back as it was before the draw ahead: the stream, and so the order, stay the same.
+    def _take_ahead(self) -> None:
+        k = min(self._last_take, self._available())
+        if k <= 0:
+            return
+        state = self._undo_ahead()
+        elements = list(self._elements)
+        taken = self._draw(elements, k)
+        # dequeue_many's arrays too: the rows taken stay as they are until it frees them.
+        rows = None if self._rows is None else self._rows.copy(taken)
+        self._ahead = (self._version, k, taken, elements, state, rows)
+
+    def _undo_ahead(self) -> dict:
+        """The generator's state before any draw ahead (put back if there was one)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            self._words.restore(ahead[4])
+            return ahead[4]
+        return self._words.state()
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _batched(self, taken: list) -> tuple[np.ndarray, ...]:
+        copied, self._copied = self._copied, None
+        if copied is not None and copied[0] == taken:  # the take drawn ahead, alone
+            self._rows.free += taken
+            return copied[1]
+        return super()._batched(taken)
 
     def _take(self, k: int) -> list[tuple]:
-        elements, taken = self._elements, []
+        self._last_take = k
+        self._copied = None
+        ahead = self._ahead
+        if ahead is not None and ahead[0] == self._version and ahead[1] == k:
+            self._ahead = None
+            self._elements = ahead[3]
+            self._changed()
+            if ahead[5] is not None:
+                self._copied = (ahead[2], ahead[5])
+            return ahead[2]
+        if ahead is not None:
+            self._undo_ahead()
+        self._changed()
+        return self._draw(self._elements, k)
+
+    def _draw(self, elements: list, k: int) -> list[tuple]:
+        """Takes `k` random elements out of `elements` (in place)."""
+        taken = []
         last = len(elements)
         # TF's DequeueLocked, k times: element `word % size` leaves, the last one moves into
         # its place (the k last are cut once at the end). The words are the queue's Philox
@@ -329,6 +391,7 @@ class RandomShuffleQueue(FIFOQueue):
 
     def _restore(self, taken: list) -> None:
         self._elements.extend(reversed(taken))  # TF pushes a partial batch back last first
+        self._changed()
 
     def _available(self) -> int:
         if self.closed:
@@ -349,6 +412,13 @@ class _PhiloxWords:
         self._counter = (seed2 & (2**64 - 1)) << 64
         self._words: list[int] = []  # computed ahead, in chunks (numpy costs per call)
         self._used = 0
+
+    def state(self) -> tuple:
+        """Where the stream is (`restore` goes back there); the chunk list is never mutated."""
+        return self._words, self._used, self._counter
+
+    def restore(self, state: tuple) -> None:
+        self._words, self._used, self._counter = state
 
     def take(self, k: int) -> list[int]:
         """The next `k` words."""
@@ -457,10 +527,14 @@ class _Rows:
         return rows
 
     def gather(self, rows: list[int]) -> tuple[np.ndarray, ...]:
-        index = np.array(rows, np.intp)  # converted once for every component
-        out = tuple(store[index] for store in self.arrays)  # copies: the rows are free now
+        out = self.copy(rows)  # copies: the rows are free now
         self.free += rows
         return out
+
+    def copy(self, rows: list[int]) -> tuple[np.ndarray, ...]:
+        """The components of `rows` (copies; the rows stay taken)."""
+        index = np.array(rows, np.intp)  # converted once for every component
+        return tuple(store[index] for store in self.arrays)
 
     def elements(self, rows: list[int]) -> list[tuple]:
         out = [tuple(_row(store, i) for store in self.arrays) for i in rows]

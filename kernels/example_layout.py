@@ -155,7 +155,7 @@ def parse_dense(serialized, dense) -> list[np.ndarray] | None:
     if MAX_LAYOUTS:
         (size, *others) = set(map(len, serialized))
         if not others:  # the usual case: one length
-            return _same_length(list(serialized), size, dense)
+            return _same_length(serialized, size, dense)
     lengths = np.fromiter(map(len, serialized), np.int64, n)
     sizes = np.unique(lengths)
     if sizes.size > MAX_LAYOUTS:

@@ -381,11 +381,16 @@ def parse_example(
     dense_keys = [_key(k) for k in keys_and_defaults[Nsparse : Nsparse + Ndense]]
     defaults = keys_and_defaults[Nsparse + Ndense :]
     serialized = np.asarray(serialized, dtype=object)
+    if not Nsparse and serialized.ndim == 1:
+        # Dense float32/int64 features of records laid out alike are read with numpy
+        # (else, and where the records differ, they are parsed record by record).
+        plain = _plain_dense(dense_keys, Tdense, dense_shapes)
+        if plain is not None:
+            values = example_layout.parse_dense(serialized.tolist(), plain)
+            if values is not None:
+                return tuple(values)
     dense = [_Dense(*args) for args in zip(dense_keys, Tdense, dense_shapes, defaults)]
     sparse = list(zip(sparse_keys, map(np.dtype, sparse_types)))
-    same_layout = _same_layout(serialized, sparse, dense)
-    if same_layout is not None:
-        return tuple(same_layout)
     try:
         features = [Example.FromString(s).features.feature for s in serialized]
     except (DecodeError, TypeError):
@@ -402,14 +407,17 @@ def parse_example(
     return _parse_features(features, prefixes, sparse, dense, serialized.shape)
 
 
-def _same_layout(serialized: np.ndarray, sparse, dense) -> list | None:
-    """Dense float32/int64 features of records laid out alike, read with numpy (None:
-    parse record by record)."""
-    if sparse or not dense or serialized.ndim != 1:
-        return None
-    if any(d.padded or d.dtype not in (_FLOAT32, _INT64) for d in dense):
-        return None
-    return example_layout.parse_dense(list(serialized), [(d.key, d.dtype, d.shape) for d in dense])
+def _plain_dense(keys, types, shapes) -> list | None:
+    """`example_layout.parse_dense`'s (key, dtype, shape) of each dense feature where all
+    are float32 or int64 of fully defined shapes (None otherwise), known without building
+    a `_Dense` each (~5 us a batch)."""
+    plain = []
+    for key, dtype, shape in zip(keys, types, shapes):
+        dtype = np.dtype(dtype)
+        if dtype not in (_FLOAT32, _INT64) or (len(shape) and shape[0] is None):
+            return None
+        plain.append((key, dtype, tuple(shape)))
+    return plain or None
 
 
 def _parse_batch(features, sparse, dense) -> tuple | None:
@@ -506,7 +514,7 @@ def parse_single_example(
 
 
 def _key(tensor) -> str:
-    value = np.asarray(tensor, dtype=object)[()]
+    value = tensor.item() if type(tensor) is np.ndarray else np.asarray(tensor, object)[()]
     return value.decode() if isinstance(value, bytes) else str(value)
 
 

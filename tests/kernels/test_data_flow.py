@@ -104,3 +104,75 @@ def test_interleaved_enqueues_and_dequeues_keep_the_one_at_a_time_order():
         taken += queue.dequeue_batch(k)[0].tolist()
         expected += [_draw(words, elements) for _ in range(k)]
     assert taken == expected and queue.size() == len(elements) == 0
+
+
+def _reference_takes(fills_and_takes, seed, seed2) -> list[int]:
+    """The elements a RandomShuffleQueue's takes hand out, one TF draw per element."""
+    words, elements, out = _tf_words(seed, seed2), [], []
+    for kind, value in fills_and_takes:
+        if kind == "fill":
+            elements += list(value)
+            continue
+        out += [_draw(words, elements) for _ in range(value)]
+    return out
+
+
+def test_take_drawn_ahead_by_the_filling_enqueue_keeps_the_order():
+    # Filling the queue draws the next take ahead (as many as the last took); a take of
+    # another count, or after the elements changed, puts the generator back first.
+    queue = RandomShuffleQueue("q", [np.int64], [()], 12, 0, 5, 6)
+    script, taken, next_id = [], [], 0
+
+    def fill(n):
+        nonlocal next_id
+        ids = np.arange(next_id, next_id + n)
+        next_id += n
+        queue.enqueue(queue.elements([ids], many=True))
+        script.append(("fill", ids.tolist()))
+
+    def take(n):
+        taken.extend(int(e[0]) for e in queue.dequeue(n))
+        script.append(("take", n))
+
+    fill(12)
+    take(4)  # learns the count
+    fill(4)  # full again: 4 drawn ahead
+    assert queue._ahead is not None
+    take(4)  # handed out as drawn
+    fill(4)
+    take(3)  # another count: drawn afresh
+    fill(3)
+    assert queue._ahead is not None
+    queue.close(cancel_pending_enqueues=False)
+    take(3)  # closed: the count and elements are the same, the draw ahead holds
+    take(9)
+    assert taken == _reference_takes(script, 5, 6)
+    assert sorted(taken) == list(range(next_id))
+
+
+def test_take_ahead_is_put_back_when_the_elements_change():
+    queue = RandomShuffleQueue("q", [np.int64], [()], 6, 0, 1, 1)
+    queue.enqueue(queue.elements([np.arange(6)], many=True))
+    first = [int(e[0]) for e in queue.dequeue(2)]
+    queue.enqueue(queue.elements([np.arange(6, 8)], many=True))  # full: 2 drawn ahead
+    ahead = queue._ahead
+    assert ahead is not None
+    queue._restore(queue._take(0))  # an empty take: not the one drawn ahead
+    rest = [int(e[0]) for e in queue.dequeue(6)]
+    script = [("fill", range(6)), ("take", 2), ("fill", range(6, 8)), ("take", 0), ("take", 6)]
+    assert first + rest == _reference_takes(script, 1, 1)
+
+
+def test_dequeue_many_of_a_take_drawn_ahead_hands_out_its_rows():
+    queue = RandomShuffleQueue("q", [np.int64, np.float32], [(), (2,)], 8, 2, 7, 8)
+    script, ids_out, next_id = [], [], 0
+    for n, k in [(8, 3), (3, 3), (3, 3), (3, 5), (5, 5), (5, 4)]:
+        ids = np.arange(next_id, next_id + n)
+        next_id += n
+        queue.enqueue(queue.elements([ids, np.stack([ids, -ids], 1).astype(np.float32)], True))
+        script.append(("fill", ids.tolist()))
+        ids_k, pairs = queue.dequeue_batch(k)
+        script.append(("take", k))
+        np.testing.assert_array_equal(pairs, np.stack([ids_k, -ids_k], 1).astype(np.float32))
+        ids_out += ids_k.tolist()
+    assert ids_out == _reference_takes(script, 7, 8)

@@ -171,3 +171,14 @@ def test_bulk_reading_matches_the_stream_for_every_damaged_byte(sizes):
             assert _bulk_reading(bytes(damaged)) == _stream_reading(bytes(damaged)), (i, flip)
     for cut in range(len(data)):
         assert _bulk_reading(data[:cut]) == _stream_reading(data[:cut]), cut
+
+
+def test_bulk_reading_of_equal_lengths_keeps_zero_bytes():
+    # Records of one length are cut as rows of a byte matrix: a record's trailing (or
+    # leading, or only) zero bytes stay, as a zero-length record does.
+    payloads = [b"\x00\x00\x00", b"ab\x00", b"\x00cd", b"e\x00f"]
+    data = b"".join(_reference_record(p) for p in payloads)
+    records, error = tfrecord.split_records(data, "f")
+    assert (records, error) == (payloads, None)
+    assert all(type(r) is bytes for r in records)
+    assert _bulk_reading(data[: 3 * 19]) == (payloads[:3], None)
