@@ -10,6 +10,14 @@ An xla segment with nodes the compiled-in checks watch (`device.checks`) also re
 their reports (and, for nodes inside its bodies, checkify's error value); its callable
 raises a failed check's error after the step. Checked values fed from the host are read
 there (`checks.HostChecks`), and the segment compiles no check for them.
+
+An xla segment whose output is a written variable's new value (`sess.run(v.assign_add(1))`:
+the same traced value) returns it once, as the variable's new state; in its outputs' place
+the program returns an `_Alias` naming the write, and the callable puts the state's value
+there after the step (a second output was a copy XLA made and a second array jax made, each
+call). The fetched array is then the variable's buffer, which the next step donates: the
+session turns fetches into numpy at once, and a plan whose later step writes the variable
+again has the step return a copy (`keep_outputs_apart`).
 """
 
 from __future__ import annotations
@@ -129,6 +137,8 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
     watched, bodies, shapes, host, origins = (), False, [], None, []
+    aliased: list[int] = []  # the output positions where a trace returned an `_Alias`
+    apart: list[bool] = []  # set by a plan that needs aliased outputs copied
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
@@ -136,16 +146,21 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         bodies = checks.bodies_checked(segment.nodes)
         if not (bodies or segment.static) and collective.mesh_of(segment) is None:
             host = checks.host_checks(watched, segment.inputs, use.arity)
-        fn = _lower_xla(segment, use, watched, bodies, shapes, host, origins)
+        fn = _lower_xla(segment, use, watched, bodies, shapes, host, origins, aliased)
     if not use.empty:
         on_host = segment.kind == registry.HOST
         lazy = _lazy(segment)
         unset = _eager(segment, use, store, on_host, watched, bodies, host) if lazy else None
-        fn = _with_store(fn, use, store, on_host, unset)
+        fn = _with_store(fn, use, store, on_host, unset, aliased, apart)
     if watched or bodies:
         fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     fn.cache_origins = origins  # and where its executables came from (executable_cache)
+    fn.aliased_outputs = aliased  # the outputs a trace returned as writes (`_Alias`)
+    # The variables whose old buffers the step donates (an xla segment's writes), and the
+    # switch a plan turns on when a later step donates a variable this one may return.
+    fn.donates = () if segment.kind == registry.HOST else tuple(v.name for v in use.writes)
+    fn.keep_outputs_apart = lambda: apart.append(True)
     return fn
 
 
@@ -199,15 +214,52 @@ def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_v
     return frame
 
 
-def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ()) -> tuple:
-    outs = tuple(frame.env[e] for e in segment.outputs) + reports  # reports: after outputs
+def _results(
+    frame: Frame, segment: Segment, use: StateUse, reports: tuple = (), aliased=None
+) -> tuple:
+    """A segment function's results: its outputs (then `reports`) and, if it touches state,
+    its writes' new values and its new RNG keys. With `aliased` (a trace's list), an output
+    that is a write's new value is an `_Alias` of that write (its position is added to
+    `aliased`)."""
+    outs = tuple(frame.env[e] for e in segment.outputs)
     if use.empty:
-        return outs
-    return (
-        outs,
-        tuple(frame.env[(v.name, 0)] for v in use.writes),
-        tuple(frame.keys[n.name] for n in use.rngs),
-    )
+        return outs + reports  # reports: after outputs
+    values = tuple(frame.env[(v.name, 0)] for v in use.writes)
+    if aliased is not None and values:
+        written = {id(value): j for j, value in enumerate(values)}
+        positions = [i for i, out in enumerate(outs) if id(out) in written]
+        if positions:
+            outs = tuple(_Alias(written[id(o)]) if id(o) in written else o for o in outs)
+            aliased[:] = sorted(set(aliased).union(positions))
+    return outs + reports, values, tuple(frame.keys[n.name] for n in use.rngs)
+
+
+class _Alias:
+    """In a segment program's outputs: the new value of its `index`-th write, returned once
+    (as the write). A pytree node with no leaves: the program's output structure holds it,
+    and so does an executable loaded from the cache (its pickled output tree)."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+    def __eq__(self, other) -> bool:
+        return type(other) is _Alias and other.index == self.index
+
+    def __hash__(self) -> int:
+        return hash((_Alias, self.index))
+
+    def __repr__(self) -> str:
+        return f"_Alias({self.index})"
+
+
+jax.tree_util.register_pytree_node(_Alias, lambda a: ((), a.index), lambda index, _: _Alias(index))
+
+
+@functools.cache
+def _copier() -> Callable:
+    return jax.jit(lambda x: x.copy())
 
 
 def _lower_xla(
@@ -218,6 +270,7 @@ def _lower_xla(
     shapes: list,
     host: checks.HostChecks | None = None,
     origins: list | None = None,
+    aliased: list | None = None,
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -230,6 +283,9 @@ def _lower_xla(
     hoisted = _hoisted(segment)
     mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
     reductions = collective.reductions(segment) if mesh is not None else {}
+    # Outputs that are writes' values come back once (`_Alias`); not through shard_map's
+    # or checkify's output specs.
+    aliasing = aliased if mesh is None and not bodies else None
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
@@ -241,7 +297,8 @@ def _lower_xla(
         calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
         calls.update(reductions)
         run_nodes(segment.nodes, frame, segment.folded, calls)
-        return _results(frame, segment, use, checks.reports(watched, frame, host, args))
+        reports = checks.reports(watched, frame, host, args)
+        return _results(frame, segment, use, reports, aliasing)
 
     if bodies:
         trace = checks.checking_bodies(trace, stateful=not use.empty)
@@ -262,7 +319,7 @@ def _lower_xla(
     )
     plain = mesh is None and not (bodies or static_positions or placed)
     if plain and executable_cache.directory() is not None:
-        hooks = _cache_hooks(use, shapes, host, len(hoisted), origins)
+        hooks = _cache_hooks(use, shapes, host, len(hoisted), origins, aliased)
         names = tuple(n.name for n in hoisted)
         jitted = executable_cache.cached(
             jitted, trace, segment, donated=donated, may_dot=may_dot, hoisted=names, hooks=hooks
@@ -276,19 +333,25 @@ def _lower_xla(
 
 
 def _cache_hooks(
-    use: StateUse, shapes: list, host, n_hoisted: int, origins
+    use: StateUse, shapes: list, host, n_hoisted: int, origins, aliased: list | None = None
 ) -> executable_cache.Hooks:
     """What `trace` records besides the program, for the executable cache to key, keep
-    and replay: the inputs' shapes (explain) and the host checks' specs."""
+    and replay: the inputs' shapes (explain), the host checks' specs and whether an output
+    is returned as a write (`_Alias`: the callable then looks for them)."""
 
-    def restore(args, specs):
+    def capture():
+        return {"host": None if host is None else dict(host.statics), "aliased": list(aliased)}
+
+    def restore(args, meta):
         shapes.append(tuple(_shape(a) for a in args[use.arity : len(args) - n_hoisted]))
         if host is not None:
-            host.restored(specs)
+            host.restored(meta["host"])
+        if aliased is not None:
+            aliased[:] = sorted(set(aliased).union(meta["aliased"]))
 
     return executable_cache.Hooks(
         variant=lambda: None if host is None else host.on_host,
-        capture=lambda: None if host is None else dict(host.statics),
+        capture=capture,
         restore=restore,
         origins=origins if origins is not None else [],
     )
@@ -379,10 +442,20 @@ def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
 
 
 def _with_store(
-    fn: SegmentFn, use: StateUse, store: Store, host: bool, unset: SegmentFn | None = None
+    fn: SegmentFn,
+    use: StateUse,
+    store: Store,
+    host: bool,
+    unset: SegmentFn | None = None,
+    aliased: list | None = None,
+    apart: list | None = None,
 ) -> SegmentFn:
     """`fn` with its state read from and committed to `store`; `unset` runs the step
-    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`)."""
+    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`).
+    The outputs at positions in `aliased` that `fn` returns as `_Alias`es are its writes'
+    values (copies once `apart` is set)."""
+    aliased = [] if aliased is None else aliased
+    apart = [] if apart is None else apart
     written = tuple(v.name for v in use.writes)
     keyed = tuple(n.name for n in use.rngs)
     state = _state_reader(use, store)
@@ -397,6 +470,12 @@ def _with_store(
                 variables[name] = value
             if keyed:
                 store.keys.update(zip(keyed, keys))
+        if aliased:  # (inline: a function call costs a scalar step ~0.3 us)
+            outs = list(outs)
+            for i in aliased:
+                out = outs[i]
+                if type(out) is _Alias:
+                    outs[i] = _copier()(values[out.index]) if apart else values[out.index]
         return outs
 
     def call_host(ctx, *inputs):  # a host segment's first input is the run's context
