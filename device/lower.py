@@ -13,7 +13,7 @@ there (`checks.HostChecks`), and the segment compiles no check for them.
 
 An xla segment whose output is a written variable's new value (`sess.run(v.assign_add(1))`:
 the same traced value) returns it once, as the variable's new state; in its outputs' place
-the program returns an `_Alias` naming the write, and the callable puts the state's value
+the program returns a marker naming the write (`_alias`), and the callable puts the state's value
 there after the step (a second output was a copy XLA made and a second array jax made, each
 call). The fetched array is then the variable's buffer, which the next step donates: the
 session turns fetches into numpy at once, and a plan whose later step writes the variable
@@ -137,7 +137,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
     watched, bodies, shapes, host, origins = (), False, [], None, []
-    aliased: list[int] = []  # the output positions where a trace returned an `_Alias`
+    aliased: list[int] = []  # the output positions where a trace returned an `_alias`
     apart: list[bool] = []  # set by a plan that needs aliased outputs copied
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
@@ -156,7 +156,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     fn.cache_origins = origins  # and where its executables came from (executable_cache)
-    fn.aliased_outputs = aliased  # the outputs a trace returned as writes (`_Alias`)
+    fn.aliased_outputs = aliased  # the outputs a trace returned as writes (`_alias`)
     # The variables whose old buffers the step donates (an xla segment's writes), and the
     # switch a plan turns on when a later step donates a variable this one may return.
     fn.donates = () if segment.kind == registry.HOST else tuple(v.name for v in use.writes)
@@ -219,7 +219,7 @@ def _results(
 ) -> tuple:
     """A segment function's results: its outputs (then `reports`) and, if it touches state,
     its writes' new values and its new RNG keys. With `aliased` (a trace's list), an output
-    that is a write's new value is an `_Alias` of that write (its position is added to
+    that is a write's new value is `_alias` of that write (its position is added to
     `aliased`)."""
     outs = tuple(frame.env[e] for e in segment.outputs)
     if use.empty:
@@ -229,32 +229,18 @@ def _results(
         written = {id(value): j for j, value in enumerate(values)}
         positions = [i for i, out in enumerate(outs) if id(out) in written]
         if positions:
-            outs = tuple(_Alias(written[id(o)]) if id(o) in written else o for o in outs)
+            outs = tuple(_alias(written[id(o)]) if id(o) in written else o for o in outs)
             aliased[:] = sorted(set(aliased).union(positions))
     return outs + reports, values, tuple(frame.keys[n.name] for n in use.rngs)
 
 
-class _Alias:
+def _alias(index: int) -> tuple:
     """In a segment program's outputs: the new value of its `index`-th write, returned once
-    (as the write). A pytree node with no leaves: the program's output structure holds it,
-    and so does an executable loaded from the cache (its pickled output tree)."""
-
-    __slots__ = ("index",)
-
-    def __init__(self, index: int):
-        self.index = index
-
-    def __eq__(self, other) -> bool:
-        return type(other) is _Alias and other.index == self.index
-
-    def __hash__(self) -> int:
-        return hash((_Alias, self.index))
-
-    def __repr__(self) -> str:
-        return f"_Alias({self.index})"
-
-
-jax.tree_util.register_pytree_node(_Alias, lambda a: ((), a.index), lambda index, _: _Alias(index))
+    (as the write). A tuple of `index + 1` Nones: a pytree with no leaves, kept in the
+    program's output structure (so in an executable loaded from the cache, its pickled
+    output tree) and rebuilt by jax's C++ dispatch (a class of ours registered as a pytree
+    node is called back in Python each call, ~0.4 us); no value is such a tuple."""
+    return (None,) * (index + 1)
 
 
 @functools.cache
@@ -283,7 +269,7 @@ def _lower_xla(
     hoisted = _hoisted(segment)
     mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
     reductions = collective.reductions(segment) if mesh is not None else {}
-    # Outputs that are writes' values come back once (`_Alias`); not through shard_map's
+    # Outputs that are writes' values come back once (`_alias`); not through shard_map's
     # or checkify's output specs.
     aliasing = aliased if mesh is None and not bodies else None
 
@@ -337,7 +323,7 @@ def _cache_hooks(
 ) -> executable_cache.Hooks:
     """What `trace` records besides the program, for the executable cache to key, keep
     and replay: the inputs' shapes (explain), the host checks' specs and whether an output
-    is returned as a write (`_Alias`: the callable then looks for them)."""
+    is returned as a write (`_alias`: the callable then looks for them)."""
 
     def capture():
         return {"host": None if host is None else dict(host.statics), "aliased": list(aliased)}
@@ -452,8 +438,8 @@ def _with_store(
 ) -> SegmentFn:
     """`fn` with its state read from and committed to `store`; `unset` runs the step
     instead when a variable is unset and `unset` takes `Unset` values (see `_eager`).
-    The outputs at positions in `aliased` that `fn` returns as `_Alias`es are its writes'
-    values (copies once `apart` is set)."""
+    The outputs at positions in `aliased` that `fn` returns as `_alias` markers are its
+    writes' values (copies once `apart` is set)."""
     aliased = [] if aliased is None else aliased
     apart = [] if apart is None else apart
     written = tuple(v.name for v in use.writes)
@@ -462,20 +448,37 @@ def _with_store(
     if unset is not None:
         fn, state = _falling_back(fn, state, unset, use, store)
 
+    # The lock taken and released by its methods: a `with` block costs ~0.1 us more a step.
+    acquire, release = store.lock.acquire, store.lock.release
+    # Where `fn` is the executable cache's: its last program's C++ dispatch, called here.
+    entry = getattr(fn, "entry", ())
+    one = written[0] if len(written) == 1 else None  # the variable a step writes, if one
+
     def call(*inputs):
-        with store.lock:
-            outs, values, keys = fn(*state(), *inputs)
-            variables = store.variables
-            for name, value in zip(written, values):
-                variables[name] = value
+        acquire()
+        try:
+            if entry:
+                try:
+                    outs, values, keys = entry[0](*state(), *inputs)
+                except (TypeError, ValueError):  # another signature: as `fn` handles it
+                    outs, values, keys = fn(*state(), *inputs)
+            else:
+                outs, values, keys = fn(*state(), *inputs)
+            if one:  # (a dict's update from a zip costs ~0.3 us)
+                store.variables[one] = values[0]
+            elif written:
+                store.variables.update(zip(written, values))
             if keyed:
                 store.keys.update(zip(keyed, keys))
+        finally:
+            release()
         if aliased:  # (inline: a function call costs a scalar step ~0.3 us)
             outs = list(outs)
             for i in aliased:
                 out = outs[i]
-                if type(out) is _Alias:
-                    outs[i] = _copier()(values[out.index]) if apart else values[out.index]
+                if type(out) is tuple and out and out[0] is None:  # an `_alias`
+                    value = values[len(out) - 1]
+                    outs[i] = _copier()(value) if apart else value
         return outs
 
     def call_host(ctx, *inputs):  # a host segment's first input is the run's context
