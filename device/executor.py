@@ -74,7 +74,6 @@ class Plan:
             made_on.update((slot, seg.device) for slot in outs)
             host = seg.kind == registry.HOST
             steps.append(Step(call, ins, outs, seg, moves, host, _polls(seg)))
-        _keep_apart(steps)
         self.segments = list(segments)
         self.steps = tuple(steps)
         self.n_slots = len(slots)
@@ -210,18 +209,6 @@ class _FirstCallTimer:
             outs = _call(step, args, ctx)
         self.info.first_call_seconds[index] = time.perf_counter() - start
         return outs
-
-
-def _keep_apart(steps: list[Step]) -> None:
-    """A step may return a variable's new buffer as an output (`device.lower`'s `_Alias`);
-    where a later step of the run writes that variable again, donating the buffer, the step
-    returns a copy instead (else the run's fetch, or the later step's input, is deleted)."""
-    donated_later: set[str] = set()
-    for step in reversed(steps):
-        donates = getattr(step.call, "donates", ())
-        if donated_later.intersection(donates):
-            step.call.keep_outputs_apart()
-        donated_later.update(donates)
 
 
 def _step(step: Step, env: list, ctx: RunContext) -> None:

@@ -11,13 +11,15 @@ their reports (and, for nodes inside its bodies, checkify's error value); its ca
 raises a failed check's error after the step. Checked values fed from the host are read
 there (`checks.HostChecks`), and the segment compiles no check for them.
 
-An xla segment whose output is a written variable's new value (`sess.run(v.assign_add(1))`:
-the same traced value) returns it once, as the variable's new state; in its outputs' place
-the program returns a marker naming the write (`_alias`), and the callable puts the state's value
-there after the step (a second output was a copy XLA made and a second array jax made, each
-call). The fetched array is then the variable's buffer, which the next step donates: the
-session turns fetches into numpy at once, and a plan whose later step writes the variable
-again has the step return a copy (`keep_outputs_apart`).
+An xla segment on the CPU whose output is a written variable's new value
+(`sess.run(v.assign_add(1))`: the same traced value) returns it once, as the variable's new
+state; in its output's place the program returns a marker naming the write (`_alias`), and
+the callable puts there the new buffer read as a numpy array (no copy on the CPU) while it
+holds the store's lock: a second output was a copy XLA made and a second array jax made,
+each call. The fetch is then the session's to copy (as it copies any fetch it is handed
+read-only), and a step that donates the buffer before that (a later step of the run, a run
+in another thread) leaves it be: a buffer numpy reads is not donated (the step writes a new
+one).
 """
 
 from __future__ import annotations
@@ -138,7 +140,6 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         return _lower_host_resources(segment, store)
     watched, bodies, shapes, host, origins = (), False, [], None, []
     aliased: list[int] = []  # the output positions where a trace returned an `_alias`
-    apart: list[bool] = []  # set by a plan that needs aliased outputs copied
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
@@ -151,16 +152,12 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         on_host = segment.kind == registry.HOST
         lazy = _lazy(segment)
         unset = _eager(segment, use, store, on_host, watched, bodies, host) if lazy else None
-        fn = _with_store(fn, use, store, on_host, unset, aliased, apart)
+        fn = _with_store(fn, use, store, on_host, unset, aliased)
     if watched or bodies:
         fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     fn.cache_origins = origins  # and where its executables came from (executable_cache)
     fn.aliased_outputs = aliased  # the outputs a trace returned as writes (`_alias`)
-    # The variables whose old buffers the step donates (an xla segment's writes), and the
-    # switch a plan turns on when a later step donates a variable this one may return.
-    fn.donates = () if segment.kind == registry.HOST else tuple(v.name for v in use.writes)
-    fn.keep_outputs_apart = lambda: apart.append(True)
     return fn
 
 
@@ -243,11 +240,6 @@ def _alias(index: int) -> tuple:
     return (None,) * (index + 1)
 
 
-@functools.cache
-def _copier() -> Callable:
-    return jax.jit(lambda x: x.copy())
-
-
 def _lower_xla(
     segment: Segment,
     use: StateUse,
@@ -269,9 +261,11 @@ def _lower_xla(
     hoisted = _hoisted(segment)
     mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
     reductions = collective.reductions(segment) if mesh is not None else {}
-    # Outputs that are writes' values come back once (`_alias`); not through shard_map's
-    # or checkify's output specs.
-    aliasing = aliased if mesh is None and not bodies else None
+    # Outputs that are writes' values come back once (`_alias`), on the CPU (elsewhere,
+    # reading one under the lock would wait for the step there); not through shard_map's or
+    # checkify's output specs.
+    cpu = (segment.device or jax.devices()[0]).platform == "cpu"
+    aliasing = aliased if cpu and mesh is None and not bodies else None
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
@@ -434,14 +428,12 @@ def _with_store(
     host: bool,
     unset: SegmentFn | None = None,
     aliased: list | None = None,
-    apart: list | None = None,
 ) -> SegmentFn:
     """`fn` with its state read from and committed to `store`; `unset` runs the step
     instead when a variable is unset and `unset` takes `Unset` values (see `_eager`).
     The outputs at positions in `aliased` that `fn` returns as `_alias` markers are its
-    writes' values (copies once `apart` is set)."""
+    writes' values, read as numpy arrays under the lock (see the module's note)."""
     aliased = [] if aliased is None else aliased
-    apart = [] if apart is None else apart
     written = tuple(v.name for v in use.writes)
     keyed = tuple(n.name for n in use.rngs)
     state = _state_reader(use, store)
@@ -470,15 +462,14 @@ def _with_store(
                 store.variables.update(zip(written, values))
             if keyed:
                 store.keys.update(zip(keyed, keys))
+            if aliased:  # read before another step may donate it (inline: ~0.3 us a call)
+                outs = list(outs)
+                for i in aliased:
+                    out = outs[i]
+                    if type(out) is tuple and out and out[0] is None:  # an `_alias`
+                        outs[i] = np.asarray(values[len(out) - 1])
         finally:
             release()
-        if aliased:  # (inline: a function call costs a scalar step ~0.3 us)
-            outs = list(outs)
-            for i in aliased:
-                out = outs[i]
-                if type(out) is tuple and out and out[0] is None:  # an `_alias`
-                    value = values[len(out) - 1]
-                    outs[i] = _copier()(value) if apart else value
         return outs
 
     def call_host(ctx, *inputs):  # a host segment's first input is the run's context
