@@ -316,11 +316,12 @@ def _cache_hooks(
     use: StateUse, shapes: list, host, n_hoisted: int, origins, aliased: list | None = None
 ) -> executable_cache.Hooks:
     """What `trace` records besides the program, for the executable cache to key, keep
-    and replay: the inputs' shapes (explain), the host checks' specs and whether an output
-    is returned as a write (`_alias`: the callable then looks for them)."""
+    and replay: the inputs' shapes (explain), the host checks' specs and the outputs
+    returned as writes (`_alias`: the callable looks there for them)."""
 
     def capture():
-        return {"host": None if host is None else dict(host.statics), "aliased": list(aliased)}
+        specs = None if host is None else dict(host.statics)
+        return {"host": specs, "aliased": list(aliased or ())}
 
     def restore(args, meta):
         shapes.append(tuple(_shape(a) for a in args[use.arity : len(args) - n_hoisted]))
