@@ -170,3 +170,24 @@ def test_threads_fetching_one_assign_each_get_the_value_their_update_made(graph,
         assert sorted(x for out in seen for x in out) == list(range(1, 601))
         assert all(out == sorted(out) for out in seen)  # each thread's in its order
         np.testing.assert_array_equal(sess.run(v), np.full(shape, 600.0, np.float32))
+
+
+def test_a_fetched_assign_in_a_traced_run_and_a_callable(graph):
+    v = tf.Variable(np.zeros(3, np.float32), name="v")
+    x = tf.placeholder(tf.float32, [3], name="x")
+    update = v.assign_add(x)
+    ones = np.ones(3, np.float32)
+    with tf.Session() as sess:
+        sess.run(v.initializer)
+        options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+        metadata = tf.RunMetadata()
+        traced = sess.run(update, {x: ones}, options=options, run_metadata=metadata)
+        call = sess.make_callable(update, [x])
+        called = [call(ones * 2), call(ones * 3)]
+        both = sess.run([update, v], {x: ones}, options=options, run_metadata=metadata)
+        np.testing.assert_array_equal(traced, ones)
+        np.testing.assert_array_equal(called[0], 3 * ones)
+        np.testing.assert_array_equal(called[1], 6 * ones)
+        np.testing.assert_array_equal(both[0], 7 * ones)
+        np.testing.assert_array_equal(both[1], 7 * ones)
+        assert metadata.step_stats.dev_stats  # the traced run recorded its step
