@@ -121,6 +121,9 @@ def cached(
                 pass
         return slow(args)
 
+    # The last program's entry point (empty for a chain): a caller may call it first, as
+    # `call` does, one Python frame less (`device.lower._with_store`).
+    call.entry = last
     return call
 
 

@@ -119,6 +119,7 @@ class Plan:
                 i for i, t in enumerate(self._first_feeds) if issubclass(t, _SCALARS)
             )
         self._held = [None] * self.n_feeds
+        self._ready = None if self._first else self._bare
 
     def run(self, feed_values: list[Any], ctx: RunContext = NO_CONTEXT) -> list[Any]:
         """Runs every step; returns the fetched values (jax arrays or numpy).
@@ -127,22 +128,22 @@ class Plan:
         (`device.trace.StepRecorder`) that moves inputs to each step's device and times
         transfers and steps (waiting for each).
         """
+        bare = self._ready  # a direct step called right here, once the first run is done
+        if bare is not None and ctx.recorder is None:  # checked first: a step's least work
+            if self._scalars:
+                feed_values = self._resident(feed_values)
+            try:
+                outs = bare(*feed_values)
+            except Exception as e:
+                _raise_step_error(self.steps[0], e)
+                raise
+            return list(outs) if self._all else [outs[i] for i in self._picks]
         if ctx.recorder is not None:
             return self._run_steps(feed_values, ctx.recorder, ctx)
         if self._first:
             return self._run_steps(feed_values, _FirstCallTimer(self.info), ctx)
         if self._direct:  # one segment fed straight from the feeds: no slot shuffling
-            bare = self._bare
-            if bare is None:
-                outs = _call(self.steps[0], feed_values, ctx)
-            else:
-                if self._scalars:
-                    feed_values = self._resident(feed_values)
-                try:
-                    outs = bare(*feed_values)
-                except Exception as e:
-                    _raise_step_error(self.steps[0], e)
-                    raise
+            outs = _call(self.steps[0], feed_values, ctx)
             return list(outs) if self._all else [outs[i] for i in self._picks]
         env = list(feed_values) + [None] * (self.n_slots - self.n_feeds)
         fetched = lambda: [env[i] for i in self.fetch_slots]  # noqa: E731 (read when settling)
@@ -183,8 +184,8 @@ class Plan:
         if self._first:  # tracing and compiling just freed far more than a step allocates
             heap.release()
             self._first_feeds = [type(v) for v in feed_values]
+            self._first = False
             self._choose_paths()
-        self._first = False
         return [env[i] for i in self.fetch_slots]
 
     def __repr__(self) -> str:

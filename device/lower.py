@@ -10,6 +10,16 @@ An xla segment with nodes the compiled-in checks watch (`device.checks`) also re
 their reports (and, for nodes inside its bodies, checkify's error value); its callable
 raises a failed check's error after the step. Checked values fed from the host are read
 there (`checks.HostChecks`), and the segment compiles no check for them.
+
+An xla segment on the CPU whose output is a written variable's new value
+(`sess.run(v.assign_add(1))`: the same traced value) returns it once, as the variable's new
+state; in its output's place the program returns a marker naming the write (`_alias`), and
+the callable puts there the new buffer read as a numpy array (no copy on the CPU) while it
+holds the store's lock: a second output was a copy XLA made and a second array jax made,
+each call. The fetch is then the session's to copy (as it copies any fetch it is handed
+read-only), and a step that donates the buffer before that (a later step of the run, a run
+in another thread) leaves it be: a buffer numpy reads is not donated (the step writes a new
+one).
 """
 
 from __future__ import annotations
@@ -129,6 +139,7 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
     if use.resources and not use.empty:
         return _lower_host_resources(segment, store)
     watched, bodies, shapes, host, origins = (), False, [], None, []
+    aliased: list[int] = []  # the output positions where a trace returned an `_alias`
     if segment.kind == registry.HOST:
         fn = _lower_host(segment, use, store)
     else:
@@ -136,16 +147,17 @@ def lower(segment: Segment, store: Store | None = None) -> SegmentFn:
         bodies = checks.bodies_checked(segment.nodes)
         if not (bodies or segment.static) and collective.mesh_of(segment) is None:
             host = checks.host_checks(watched, segment.inputs, use.arity)
-        fn = _lower_xla(segment, use, watched, bodies, shapes, host, origins)
+        fn = _lower_xla(segment, use, watched, bodies, shapes, host, origins, aliased)
     if not use.empty:
         on_host = segment.kind == registry.HOST
         lazy = _lazy(segment)
         unset = _eager(segment, use, store, on_host, watched, bodies, host) if lazy else None
-        fn = _with_store(fn, use, store, on_host, unset)
+        fn = _with_store(fn, use, store, on_host, unset, aliased)
     if watched or bodies:
         fn = checks.raising(fn, watched, bodies, host)  # `checks.deferred` waits (`Plan.run`)
     fn.input_shapes = shapes  # per compile of an xla segment: its inputs' shapes (explain)
     fn.cache_origins = origins  # and where its executables came from (executable_cache)
+    fn.aliased_outputs = aliased  # the outputs a trace returned as writes (`_alias`)
     return fn
 
 
@@ -199,15 +211,33 @@ def _load_frame(frame: Frame, segment: Segment, use: StateUse, args: tuple, to_v
     return frame
 
 
-def _results(frame: Frame, segment: Segment, use: StateUse, reports: tuple = ()) -> tuple:
-    outs = tuple(frame.env[e] for e in segment.outputs) + reports  # reports: after outputs
+def _results(
+    frame: Frame, segment: Segment, use: StateUse, reports: tuple = (), aliased=None
+) -> tuple:
+    """A segment function's results: its outputs (then `reports`) and, if it touches state,
+    its writes' new values and its new RNG keys. With `aliased` (a trace's list), an output
+    that is a write's new value is `_alias` of that write (its position is added to
+    `aliased`)."""
+    outs = tuple(frame.env[e] for e in segment.outputs)
     if use.empty:
-        return outs
-    return (
-        outs,
-        tuple(frame.env[(v.name, 0)] for v in use.writes),
-        tuple(frame.keys[n.name] for n in use.rngs),
-    )
+        return outs + reports  # reports: after outputs
+    values = tuple(frame.env[(v.name, 0)] for v in use.writes)
+    if aliased is not None and values:
+        written = {id(value): j for j, value in enumerate(values)}
+        positions = [i for i, out in enumerate(outs) if id(out) in written]
+        if positions:
+            outs = tuple(_alias(written[id(o)]) if id(o) in written else o for o in outs)
+            aliased[:] = sorted(set(aliased).union(positions))
+    return outs + reports, values, tuple(frame.keys[n.name] for n in use.rngs)
+
+
+def _alias(index: int) -> tuple:
+    """In a segment program's outputs: the new value of its `index`-th write, returned once
+    (as the write). A tuple of `index + 1` Nones: a pytree with no leaves, kept in the
+    program's output structure (so in an executable loaded from the cache, its pickled
+    output tree) and rebuilt by jax's C++ dispatch (a class of ours registered as a pytree
+    node is called back in Python each call, ~0.4 us); no value is such a tuple."""
+    return (None,) * (index + 1)
 
 
 def _lower_xla(
@@ -218,6 +248,7 @@ def _lower_xla(
     shapes: list,
     host: checks.HostChecks | None = None,
     origins: list | None = None,
+    aliased: list | None = None,
 ) -> SegmentFn:
     n_state = use.arity
     static_positions = tuple(
@@ -230,6 +261,11 @@ def _lower_xla(
     hoisted = _hoisted(segment)
     mesh = collective.mesh_of(segment)  # all-reduce mode: one program over the job's mesh
     reductions = collective.reductions(segment) if mesh is not None else {}
+    # Outputs that are writes' values come back once (`_alias`), on the CPU (elsewhere,
+    # reading one under the lock would wait for the step there); not through shard_map's or
+    # checkify's output specs.
+    cpu = (segment.device or jax.devices()[0]).platform == "cpu"
+    aliasing = aliased if cpu and mesh is None and not bodies else None
 
     def trace(*args):
         args, constants = (args[: -len(hoisted)], args[-len(hoisted) :]) if hoisted else (args, ())
@@ -241,7 +277,8 @@ def _lower_xla(
         calls.update((n.name, _given(c)) for n, c in zip(hoisted, constants))
         calls.update(reductions)
         run_nodes(segment.nodes, frame, segment.folded, calls)
-        return _results(frame, segment, use, checks.reports(watched, frame, host, args))
+        reports = checks.reports(watched, frame, host, args)
+        return _results(frame, segment, use, reports, aliasing)
 
     if bodies:
         trace = checks.checking_bodies(trace, stateful=not use.empty)
@@ -262,7 +299,7 @@ def _lower_xla(
     )
     plain = mesh is None and not (bodies or static_positions or placed)
     if plain and executable_cache.directory() is not None:
-        hooks = _cache_hooks(use, shapes, host, len(hoisted), origins)
+        hooks = _cache_hooks(use, shapes, host, len(hoisted), origins, aliased)
         names = tuple(n.name for n in hoisted)
         jitted = executable_cache.cached(
             jitted, trace, segment, donated=donated, may_dot=may_dot, hoisted=names, hooks=hooks
@@ -276,19 +313,26 @@ def _lower_xla(
 
 
 def _cache_hooks(
-    use: StateUse, shapes: list, host, n_hoisted: int, origins
+    use: StateUse, shapes: list, host, n_hoisted: int, origins, aliased: list | None = None
 ) -> executable_cache.Hooks:
     """What `trace` records besides the program, for the executable cache to key, keep
-    and replay: the inputs' shapes (explain) and the host checks' specs."""
+    and replay: the inputs' shapes (explain), the host checks' specs and the outputs
+    returned as writes (`_alias`: the callable looks there for them)."""
 
-    def restore(args, specs):
+    def capture():
+        specs = None if host is None else dict(host.statics)
+        return {"host": specs, "aliased": list(aliased or ())}
+
+    def restore(args, meta):
         shapes.append(tuple(_shape(a) for a in args[use.arity : len(args) - n_hoisted]))
         if host is not None:
-            host.restored(specs)
+            host.restored(meta["host"])
+        if aliased is not None:
+            aliased[:] = sorted(set(aliased).union(meta["aliased"]))
 
     return executable_cache.Hooks(
         variant=lambda: None if host is None else host.on_host,
-        capture=lambda: None if host is None else dict(host.statics),
+        capture=capture,
         restore=restore,
         origins=origins if origins is not None else [],
     )
@@ -379,24 +423,54 @@ def _with_static_and_device(jitted, static_positions, device) -> SegmentFn:
 
 
 def _with_store(
-    fn: SegmentFn, use: StateUse, store: Store, host: bool, unset: SegmentFn | None = None
+    fn: SegmentFn,
+    use: StateUse,
+    store: Store,
+    host: bool,
+    unset: SegmentFn | None = None,
+    aliased: list | None = None,
 ) -> SegmentFn:
     """`fn` with its state read from and committed to `store`; `unset` runs the step
-    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`)."""
+    instead when a variable is unset and `unset` takes `Unset` values (see `_eager`).
+    The outputs at positions in `aliased` that `fn` returns as `_alias` markers are its
+    writes' values, read as numpy arrays under the lock (see the module's note)."""
+    aliased = [] if aliased is None else aliased
     written = tuple(v.name for v in use.writes)
     keyed = tuple(n.name for n in use.rngs)
     state = _state_reader(use, store)
     if unset is not None:
         fn, state = _falling_back(fn, state, unset, use, store)
 
+    # The lock taken and released by its methods: a `with` block costs ~0.1 us more a step.
+    acquire, release = store.lock.acquire, store.lock.release
+    # Where `fn` is the executable cache's: its last program's C++ dispatch, called here.
+    entry = getattr(fn, "entry", ())
+    one = written[0] if len(written) == 1 else None  # the variable a step writes, if one
+
     def call(*inputs):
-        with store.lock:
-            outs, values, keys = fn(*state(), *inputs)
-            variables = store.variables
-            for name, value in zip(written, values):
-                variables[name] = value
+        acquire()
+        try:
+            if entry:
+                try:
+                    outs, values, keys = entry[0](*state(), *inputs)
+                except (TypeError, ValueError):  # another signature: as `fn` handles it
+                    outs, values, keys = fn(*state(), *inputs)
+            else:
+                outs, values, keys = fn(*state(), *inputs)
+            if one:  # (a dict's update from a zip costs ~0.3 us)
+                store.variables[one] = values[0]
+            elif written:
+                store.variables.update(zip(written, values))
             if keyed:
                 store.keys.update(zip(keyed, keys))
+            if aliased:  # read before another step may donate it (inline: ~0.3 us a call)
+                outs = list(outs)
+                for i in aliased:
+                    out = outs[i]
+                    if type(out) is tuple and out and out[0] is None:  # an `_alias`
+                        outs[i] = np.asarray(values[len(out) - 1])
+        finally:
+            release()
         return outs
 
     def call_host(ctx, *inputs):  # a host segment's first input is the run's context

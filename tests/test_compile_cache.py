@@ -237,3 +237,28 @@ def test_a_convolution_loads_in_a_new_process(tmp_path):
         )
         used = {t for t in onednn.TARGETS if t.encode() in kept}
         assert used == {"flowgraph_onednn_conv2d"}
+
+
+# A fetched assign: its program returns the variable's new value once (`device/lower.py`'s
+# `_alias`), which a loaded executable maps the same; each fetch stays as it was fetched.
+_ASSIGN_SCRIPT = _SCRIPT.replace(
+    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
+    """v = tf.Variable(np.zeros(3, np.float32))
+y = v.assign_add(tf.reduce_sum(x, axis=0) * float(sys.argv[1]))
+""",
+).replace(
+    """    value = sess.run(y, {x: np.ones((2, 3), np.float32)})""",
+    """    sess.run(v.initializer)
+    values = [sess.run(y, {x: np.ones((2, 3), np.float32)}) for _ in range(3)]
+    values[0][:] = -1.0  # the caller's own array
+    value = np.array(values + [sess.run(v)])""",
+)
+
+
+def test_a_fetched_assign_loads_in_a_new_process_and_maps_its_write_the_same(tmp_path):
+    cold = _run(tmp_path, 2.0, _ASSIGN_SCRIPT)
+    warm = _run(tmp_path, 2.0, _ASSIGN_SCRIPT)
+    assert cold["origins"] == ["compiled"] and warm["origins"] == ["loaded"]
+    assert warm["traces"] == warm["requests"] == 0
+    expected = [[-1.0] * 3, [8.0] * 3, [12.0] * 3, [12.0] * 3]
+    assert cold["value"] == warm["value"] == expected
