@@ -11,17 +11,30 @@
 // (executing a oneDNN primitive is thread-safe; each thread has its own stream and
 // scratchpad, since the library's shared scratchpad is not).
 //
-// Threads: oneDNN's GNU OpenMP team (all cores) for every primitive but a small filter
-// gradient, which runs on the calling thread alone: oneDNN splits a filter gradient's
-// reduction over its threads and sums their copies, which on a 2-core CPU cost 4x the
-// CPU time (and more wall time) of one thread for a 5x5x1x32 filter over 64x28x28.
+// Threads: every oneDNN primitive runs on one thread (OpenMP's team of 1: no parallel
+// region). A convolution is split over the batch into chunks (`Chunks`), each one
+// single-threaded primitive call; the calling thread and this library's helper threads
+// (`Pool`: cores - 1 of them) take chunks from a shared counter until none is left, and the
+// caller then waits only for chunks a helper has already started. A helper that is late
+// (descheduled on a busy machine) finds nothing left and the caller has done its share: no
+// thread waits at a barrier for one that has not started, as an OpenMP team's threads do
+// (that is what made the whole-team scheme 1.5x slower than TensorFlow's step on a loaded
+// 2-core machine, `benchmarks/train_step.py`). A filter gradient's chunks each write their
+// own partial filter gradient, summed by the caller (a few KB: oneDNN's own split of the
+// reduction over threads cost 4x the CPU time on a 5x5x1x32 filter over 64x28x28).
 
+#include <algorithm>
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <functional>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -41,11 +54,11 @@ enum Kind : int64_t { kForward, kBackpropInput, kBackpropFilter };
 // kind, N, H, W, C, KH, KW, O, OH, OW, then the 8 geometry entries.
 using Key = std::array<int64_t, 18>;
 
-// Filter gradients of fewer multiply-adds than this run on one thread.
-constexpr int64_t kSerialFilterGradientMacs = int64_t{1} << 27;
+// The batch of a convolution is cut into up to this many chunks per thread: more chunks
+// balance better when a thread is slowed, fewer cost fewer primitive calls.
+constexpr int kChunksPerThread = 2;
 
 struct Conv {
-  int threads;  // for oneDNN's parallel regions: 0 is OpenMP's default
   dnnl::primitive prim;
   memory::desc weights;     // the primitive's filter (or filter gradient) layout
   memory::desc user;        // HWIO
@@ -59,14 +72,91 @@ struct Conv {
 // the scope's life.
 class Threads {
  public:
-  explicit Threads(int n) : saved_(omp_get_max_threads()) {
-    if (n) omp_set_num_threads(n);
-  }
+  explicit Threads(int n) : saved_(omp_get_max_threads()) { omp_set_num_threads(n); }
   ~Threads() { omp_set_num_threads(saved_); }
 
  private:
   int saved_;
 };
+
+// Runs fn(0..n-1) on the calling thread and the helper threads, each index once.
+class Pool {
+ public:
+  explicit Pool(int helpers) {
+    for (int i = 0; i < helpers; ++i) std::thread([this] { Serve(); }).detach();
+  }
+
+  void Run(int n, const std::function<void(int)>& fn) {
+    auto job = std::make_shared<Job>();
+    job->fn = &fn;
+    job->n = n;
+    if (n > 1) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        job_ = job;
+        ++epoch_;
+      }
+      wake_.notify_all();
+    }
+    Work(*job);
+    std::unique_lock<std::mutex> lock(job->mutex);
+    job->finished.wait(lock, [&] { return job->done == job->n; });
+  }
+
+ private:
+  struct Job {
+    const std::function<void(int)>* fn;
+    int n = 0;
+    std::atomic<int> next{0};
+    int done = 0;  // under `mutex`
+    std::mutex mutex;
+    std::condition_variable finished;
+  };
+
+  static void Work(Job& job) {
+    for (int i; (i = job.next.fetch_add(1)) < job.n;) {
+      (*job.fn)(i);
+      std::lock_guard<std::mutex> lock(job.mutex);
+      if (++job.done == job.n) job.finished.notify_all();
+    }
+  }
+
+  void Serve() {
+    omp_set_num_threads(1);
+    uint64_t seen = 0;
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        wake_.wait(lock, [&] { return epoch_ != seen; });
+        seen = epoch_;
+        job = job_;
+      }
+      Work(*job);  // nothing left to do if the caller was quicker
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<Job> job_;
+  uint64_t epoch_ = 0;
+};
+
+// OpenMP's thread count (OMP_NUM_THREADS, else the cores) when first asked.
+int Cores() {
+  static const int n = std::max(omp_get_max_threads(), 1);
+  return n;
+}
+
+Pool& Helpers() {  // never destroyed: its threads outlive static destructors
+  static Pool* pool = new Pool(Cores() - 1);
+  return *pool;
+}
+
+int Chunks(int64_t batch) {
+  int64_t n = int64_t{kChunksPerThread} * Cores();
+  return static_cast<int>(std::max<int64_t>(1, std::min(batch, n)));
+}
 
 dnnl::engine& Engine() {
   static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
@@ -113,15 +203,10 @@ void Finish(Conv& conv, const Desc& pd, const memory::desc& weights, bool into_u
   }
 }
 
-int ThreadsFor(const Key& k) {
-  int64_t macs = k[1] * k[8] * k[9] * k[7] * k[5] * k[6] * k[4];
-  return k[0] == kBackpropFilter && macs < kSerialFilterGradientMacs ? 1 : 0;
-}
-
+// The primitive for key `k` (whose batch is one chunk's), single-threaded.
 std::unique_ptr<Conv> Build(const Key& k) {
   auto conv = std::make_unique<Conv>();
-  conv->threads = ThreadsFor(k);
-  Threads threads(conv->threads);  // oneDNN sizes its work split when it builds
+  Threads threads(1);  // oneDNN sizes its work split when it builds
   conv->user = memory::desc({k[7], k[4], k[5], k[6]}, memory::data_type::f32, tag::hwio);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -176,30 +261,91 @@ Key MakeKey(Kind kind, ffi::Span<const int64_t> x, ffi::Span<const int64_t> w,
 
 ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
   try {
-    const Conv& conv = Cached(k);
-    Threads threads(conv.threads);
+    const int64_t batch = k[1];
+    int chunks = Chunks(batch);
+    Threads threads(1);
+    // Chunk i covers images [first(i), first(i + 1)): sizes differ by at most one, so at
+    // most two primitives (both built here, before any helper runs one). They must share
+    // the filter's layout; if oneDNN chose two, the chunks are made equal.
+    Key small = k, large = k;
+    small[1] = batch / chunks;
+    large[1] = (batch + chunks - 1) / chunks;
+    const Conv* a = &Cached(small);
+    const Conv* b = &Cached(large);
+    if (a->weights != b->weights) {
+      while (batch % chunks) --chunks;
+      small[1] = large[1] = batch / chunks;
+      a = b = &Cached(small);
+    }
+    auto first = [&](int i) { return batch * i / chunks; };
+    auto conv_for = [&](int64_t n) -> const Conv& { return n == small[1] ? *a : *b; };
     auto& eng = Engine();
     auto f32 = memory::data_type::f32;
-    memory xm(memory::desc({k[1], k[4], k[2], k[3]}, f32, tag::nhwc), eng, x);
-    memory ym(memory::desc({k[1], k[7], k[8], k[9]}, f32, tag::nhwc), eng, y);
-    memory user(conv.user, eng, w);
-    memory wm = conv.reorder ? memory(conv.weights, eng, Scratch(conv.weights.get_size(), 0))
-                             : user;
-    memory pad(conv.scratchpad, eng, Scratch(conv.scratchpad.get_size(), 1));
-    auto& stream = Stream();
-    if (kind != kBackpropFilter && conv.reorder) conv.from_user.execute(stream, user, wm);
-    if (kind == kForward) {
-      conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
-                                 {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
-    } else if (kind == kBackpropInput) {
-      conv.prim.execute(stream, {{DNNL_ARG_DIFF_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
-                                 {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
-    } else {
-      conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, wm},
-                                 {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
-      if (conv.reorder) conv.to_user.execute(stream, wm, user);
+    const int64_t x_image = k[2] * k[3] * k[4], y_image = k[8] * k[9] * k[7];
+    float* xf = static_cast<float*>(x);
+    float* yf = static_cast<float*>(y);
+    memory user(a->user, eng, w);
+    // The filter in the primitives' layout (both chunk sizes' primitives share it), or the
+    // partial filter gradients, one per chunk (summed below, in that layout).
+    const size_t weight_bytes = a->weights.get_size();
+    char* weights = static_cast<char*>(
+        kind == kBackpropFilter ? Scratch(weight_bytes * chunks, 0)
+        : a->reorder             ? Scratch(weight_bytes, 0)
+                                : w);
+    if (kind != kBackpropFilter && a->reorder) {
+      memory wm(a->weights, eng, weights);
+      a->from_user.execute(Stream(), user, wm);
+      Stream().wait();
     }
-    stream.wait();
+    std::function<void(int)> chunk = [&](int i) {
+      const int64_t at = first(i), n = first(i + 1) - at;
+      const Conv& conv = conv_for(n);
+      memory xm(memory::desc({n, k[4], k[2], k[3]}, f32, tag::nhwc), eng, xf + at * x_image);
+      memory ym(memory::desc({n, k[7], k[8], k[9]}, f32, tag::nhwc), eng, yf + at * y_image);
+      memory pad(conv.scratchpad, eng, Scratch(conv.scratchpad.get_size(), 1));
+      auto& stream = Stream();
+      if (kind == kForward) {
+        memory wm(conv.weights, eng, weights);
+        conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
+                                   {DNNL_ARG_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+      } else if (kind == kBackpropInput) {
+        memory wm(conv.weights, eng, weights);
+        conv.prim.execute(stream, {{DNNL_ARG_DIFF_SRC, xm}, {DNNL_ARG_WEIGHTS, wm},
+                                   {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+      } else {
+        memory wm(conv.weights, eng, weights + weight_bytes * i);
+        conv.prim.execute(stream, {{DNNL_ARG_SRC, xm}, {DNNL_ARG_DIFF_WEIGHTS, wm},
+                                   {DNNL_ARG_DIFF_DST, ym}, {DNNL_ARG_SCRATCHPAD, pad}});
+      }
+      stream.wait();
+    };
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    std::function<void(int)> guarded = [&](int i) {
+      try {
+        chunk(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    };
+    Helpers().Run(chunks, guarded);
+    if (error) std::rethrow_exception(error);
+    if (kind == kBackpropFilter) {
+      float* sum = reinterpret_cast<float*>(weights);
+      const size_t count = weight_bytes / sizeof(float);
+      for (int i = 1; i < chunks; ++i) {
+        const float* part = reinterpret_cast<const float*>(weights + weight_bytes * i);
+        for (size_t j = 0; j < count; ++j) sum[j] += part[j];
+      }
+      if (a->reorder) {
+        memory wm(a->weights, eng, weights);
+        a->to_user.execute(Stream(), wm, user);
+        Stream().wait();
+      } else {
+        std::memcpy(w, weights, weight_bytes);
+      }
+    }
   } catch (const std::exception& e) {  // dnnl::error, or out of memory
     return ffi::Error(ffi::ErrorCode::kInternal, std::string("oneDNN: ") + e.what());
   }
