@@ -9,15 +9,23 @@ a compiler, without oneDNN, or when the build fails, `available()` is False (one
 says why) and convolutions stay XLA's own.
 `FLOWGRAPH_ONEDNN=0` (or `false`, `off`, `no`, read at first use) turns it off.
 
-oneDNN runs its parallel regions on GNU OpenMP threads beside XLA's pool. Unless the user
-set `OMP_WAIT_POLICY`, it is set to PASSIVE before oneDNN loads: an idle OpenMP thread
-then sleeps instead of spinning, which on a machine with few cores would take them from
-XLA's threads between convolutions.
-Each primitive runs on the whole team, one after another (XLA's thunk executor runs the
-two gradients of a convolution back to back). The CNN's 5x5x32x64 forward, input and
-filter gradients take the same CPU time on one OpenMP thread as on two (OMP_NUM_THREADS
-1 against 2, `benchmarks/conv_parts.py`), so running the two gradients side by side on
-one thread each would take the longer one's whole time, more than both split over two.
+Threads: each oneDNN primitive runs on one thread, and `onednn_conv.cc` splits a
+convolution over the batch into chunks (two per core) that the calling XLA thread and the
+library's own helper threads (cores - 1) take from a shared counter: the caller waits only
+for chunks a helper has started, never for a helper that is still asleep. Before (session
+8) each primitive ran on the whole GNU OpenMP team, one after another; its barriers made the
+step wait for the slowest thread of the team, which on a busy machine is one the scheduler
+has not run yet. A/B in one process on the busy 2-core Intel machine (load 6-7, 4 steps a
+block, alternating with TensorFlow's step; four runs): chunks against the team,
+flowgraph/TF 10th percentiles 0.998x vs 1.029x, 0.926x vs 1.000x, 1.018x vs 1.137x, 1.186x
+vs 1.244x; medians 1.04x vs 1.21x, 1.02x vs 1.08x, 1.81x vs 2.03x, 1.16x vs 1.33x; the same
+CPU time. Tried too, no better in those runs: one or four chunks per core (four: more
+primitive calls), the chunks on XLA's own intra-op pool (the FFI's `ThreadPool`), two or
+three helper threads on 2 cores. A filter
+gradient's chunks write their own partial filter gradients, which the caller sums (oneDNN's
+own split of the reduction cost 4x the CPU time for the 5x5x1x32 filter). OMP_WAIT_POLICY
+is still set to PASSIVE (unless the user set it) before oneDNN loads: no parallel region
+is opened, but an OpenMP thread that some other library starts then sleeps when idle.
 """
 
 from __future__ import annotations
