@@ -12,28 +12,31 @@
 // scratchpad, since the library's shared scratchpad is not).
 //
 // Threads: every oneDNN primitive runs on one thread (OpenMP's team of 1: no parallel
-// region). A convolution is split over the batch into chunks (`Chunks`), each one
-// single-threaded primitive call; the calling thread and this library's helper threads
-// (`Pool`: cores - 1 of them) take chunks from a shared counter until none is left, and the
-// caller then waits only for chunks a helper has already started. A helper that is late
-// (descheduled on a busy machine) finds nothing left and the caller has done its share: no
-// thread waits at a barrier for one that has not started, as an OpenMP team's threads do
-// (that is what made the whole-team scheme 1.5x slower than TensorFlow's step on a loaded
-// 2-core machine, `benchmarks/train_step.py`). A filter gradient's chunks each write their
-// own partial filter gradient, summed by the caller (a few KB: oneDNN's own split of the
-// reduction over threads cost 4x the CPU time on a 5x5x1x32 filter over 64x28x28).
+// region). A convolution is split over the batch into chunks (`Chunks`: two per core),
+// each one single-threaded primitive call, and posted to this library's helper threads
+// (`Pool`, one per core), which take chunks from a shared counter; the FFI handler returns
+// a future at once (an asynchronous XLA FFI handler), so XLA's thunk executor runs other
+// work that does not need the convolution meanwhile, as TensorFlow's executor runs
+// independent ops side by side. No thread waits at a barrier for one that has not been
+// scheduled yet, as an OpenMP team's threads do. A filter gradient's chunks each write
+// their own partial filter gradient, summed at the end (a few KB; oneDNN's own split of
+// the reduction over threads cost 4x the CPU time on a 5x5x1x32 filter over 64x28x28).
+// Figures: kernels/native/onednn.py.
 
 #include <algorithm>
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <pthread.h>
+#include <new>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -79,78 +82,10 @@ class Threads {
   int saved_;
 };
 
-// Runs fn(0..n-1) on the calling thread and the helper threads, each index once.
-class Pool {
- public:
-  explicit Pool(int helpers) {
-    for (int i = 0; i < helpers; ++i) std::thread([this] { Serve(); }).detach();
-  }
-
-  void Run(int n, const std::function<void(int)>& fn) {
-    auto job = std::make_shared<Job>();
-    job->fn = &fn;
-    job->n = n;
-    if (n > 1) {
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        job_ = job;
-        ++epoch_;
-      }
-      wake_.notify_all();
-    }
-    Work(*job);
-    std::unique_lock<std::mutex> lock(job->mutex);
-    job->finished.wait(lock, [&] { return job->done == job->n; });
-  }
-
- private:
-  struct Job {
-    const std::function<void(int)>* fn;
-    int n = 0;
-    std::atomic<int> next{0};
-    int done = 0;  // under `mutex`
-    std::mutex mutex;
-    std::condition_variable finished;
-  };
-
-  static void Work(Job& job) {
-    for (int i; (i = job.next.fetch_add(1)) < job.n;) {
-      (*job.fn)(i);
-      std::lock_guard<std::mutex> lock(job.mutex);
-      if (++job.done == job.n) job.finished.notify_all();
-    }
-  }
-
-  void Serve() {
-    omp_set_num_threads(1);
-    uint64_t seen = 0;
-    for (;;) {
-      std::shared_ptr<Job> job;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return epoch_ != seen; });
-        seen = epoch_;
-        job = job_;
-      }
-      Work(*job);  // nothing left to do if the caller was quicker
-    }
-  }
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::shared_ptr<Job> job_;
-  uint64_t epoch_ = 0;
-};
-
 // OpenMP's thread count (OMP_NUM_THREADS, else the cores) when first asked.
 int Cores() {
   static const int n = std::max(omp_get_max_threads(), 1);
   return n;
-}
-
-Pool& Helpers() {  // never destroyed: its threads outlive static destructors
-  static Pool* pool = new Pool(Cores() - 1);
-  return *pool;
 }
 
 int Chunks(int64_t batch) {
@@ -259,14 +194,119 @@ Key MakeKey(Kind kind, ffi::Span<const int64_t> x, ffi::Span<const int64_t> w,
   return k;
 }
 
-ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
+// One convolution: `chunk(i)` for i in [0, n), then `finish()` on the thread that ends the
+// last chunk, then the promise XLA waits on is fulfilled.
+struct Job {
+  std::function<void(int)> chunk;
+  std::function<void()> finish;
+  int n = 0;
+  std::atomic<int> next{0};
+  std::atomic<int> done{0};
+  std::vector<char> weights;  // the reordered filter, or the partial filter gradients
+  ffi::Promise promise;
+  std::mutex error_mutex;
+  std::exception_ptr error;
+};
+
+// The helper threads (one per core) and the convolutions posted to them, first come first
+// served: a helper takes the next chunk of the oldest convolution that has one left.
+class Pool {
+ public:
+  explicit Pool(int threads) {
+    for (int i = 0; i < threads; ++i) std::thread([this] { Serve(); }).detach();
+  }
+  void Post(std::shared_ptr<Job> job) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      jobs_.push_back(std::move(job));
+    }
+    wake_.notify_all();
+  }
+
+ private:
+  void Serve() {
+    omp_set_num_threads(1);
+    for (;;) {
+      std::shared_ptr<Job> job;
+      int i;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+          while (!jobs_.empty() && jobs_.front()->next.load() >= jobs_.front()->n) jobs_.pop_front();
+          if (!jobs_.empty()) {
+            job = jobs_.front();
+            i = job->next.fetch_add(1);
+            if (i < job->n) break;
+            continue;
+          }
+          wake_.wait(lock);
+        }
+      }
+      try {
+        job->chunk(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(job->error_mutex);
+        if (!job->error) job->error = std::current_exception();
+      }
+      if (job->done.fetch_add(1) + 1 == job->n) {
+        if (!job->error) {
+          try {
+            job->finish();
+          } catch (...) {
+            job->error = std::current_exception();
+          }
+        }
+        if (job->error) {
+          std::string what = "unknown error";
+          try {
+            std::rethrow_exception(job->error);
+          } catch (const std::exception& e) {
+            what = e.what();
+          } catch (...) {
+          }
+          job->promise.SetError(ffi::Error(ffi::ErrorCode::kInternal, "oneDNN: " + what));
+        } else {
+          job->promise.SetAvailable();  // XLA's executor may go on here, on this thread
+        }
+      }
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::shared_ptr<Job>> jobs_;
+};
+
+Pool* pool = nullptr;  // never destroyed: its threads outlive static destructors
+std::mutex pool_mutex;
+
+Pool& Helpers() {
+  std::lock_guard<std::mutex> lock(pool_mutex);
+  if (!pool) {
+    pool = new Pool(Cores());
+    // A forked child has none of the parent's threads: it starts its own.
+    static int once = pthread_atfork(nullptr, nullptr, [] {
+      new (&pool_mutex) std::mutex;
+      pool = nullptr;
+    });
+    (void)once;
+  }
+  return *pool;
+}
+
+// Posts the convolution `k` to the helpers and returns at once: XLA's executor goes on with
+// other thunks that do not need its result (e.g. a variable's update beside the backward
+// convolutions) and resumes this one's users when the last chunk ends.
+ffi::Future Run(Kind kind, void* x, void* w, void* y, const Key& k) {
+  auto job = std::make_shared<Job>();
+  ffi::Future future(job->promise);
   try {
     const int64_t batch = k[1];
     int chunks = Chunks(batch);
     Threads threads(1);
-    // Chunk i covers images [first(i), first(i + 1)): sizes differ by at most one, so at
-    // most two primitives (both built here, before any helper runs one). They must share
-    // the filter's layout; if oneDNN chose two, the chunks are made equal.
+    // Chunk i covers images [batch * i / chunks, batch * (i + 1) / chunks): sizes differ
+    // by at most one, so at most two primitives (both built here, before any helper runs
+    // one). They must share the filter's layout; if oneDNN chose two, the chunks are made
+    // equal.
     Key small = k, large = k;
     small[1] = batch / chunks;
     large[1] = (batch + chunks - 1) / chunks;
@@ -277,31 +317,34 @@ ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
       small[1] = large[1] = batch / chunks;
       a = b = &Cached(small);
     }
-    auto first = [&](int i) { return batch * i / chunks; };
-    auto conv_for = [&](int64_t n) -> const Conv& { return n == small[1] ? *a : *b; };
-    auto& eng = Engine();
-    auto f32 = memory::data_type::f32;
-    const int64_t x_image = k[2] * k[3] * k[4], y_image = k[8] * k[9] * k[7];
-    float* xf = static_cast<float*>(x);
-    float* yf = static_cast<float*>(y);
-    memory user(a->user, eng, w);
-    // The filter in the primitives' layout (both chunk sizes' primitives share it), or the
-    // partial filter gradients, one per chunk (summed below, in that layout).
     const size_t weight_bytes = a->weights.get_size();
-    char* weights = static_cast<char*>(
-        kind == kBackpropFilter ? Scratch(weight_bytes * chunks, 0)
-        : a->reorder             ? Scratch(weight_bytes, 0)
-                                : w);
-    if (kind != kBackpropFilter && a->reorder) {
-      memory wm(a->weights, eng, weights);
-      a->from_user.execute(Stream(), user, wm);
-      Stream().wait();
+    job->weights.resize((kind == kBackpropFilter ? weight_bytes * chunks : weight_bytes) + 64);
+    uintptr_t at0 = reinterpret_cast<uintptr_t>(job->weights.data());
+    char* weights = reinterpret_cast<char*>((at0 + 63) & ~uintptr_t{63});
+    auto& eng = Engine();
+    if (kind != kBackpropFilter) {
+      if (a->reorder) {
+        memory user(a->user, eng, w);
+        memory wm(a->weights, eng, weights);
+        a->from_user.execute(Stream(), user, wm);
+        Stream().wait();
+      } else {
+        weights = static_cast<char*>(w);
+      }
     }
-    std::function<void(int)> chunk = [&](int i) {
-      const int64_t at = first(i), n = first(i + 1) - at;
-      const Conv& conv = conv_for(n);
-      memory xm(memory::desc({n, k[4], k[2], k[3]}, f32, tag::nhwc), eng, xf + at * x_image);
-      memory ym(memory::desc({n, k[7], k[8], k[9]}, f32, tag::nhwc), eng, yf + at * y_image);
+    const int64_t small_n = small[1];
+    job->n = chunks;
+    job->chunk = [=](int i) {
+      Threads one(1);
+      auto f32 = memory::data_type::f32;
+      auto& eng = Engine();
+      const int64_t x_image = k[2] * k[3] * k[4], y_image = k[8] * k[9] * k[7];
+      const int64_t at = batch * i / chunks, n = batch * (i + 1) / chunks - at;
+      const Conv& conv = n == small_n ? *a : *b;
+      memory xm(memory::desc({n, k[4], k[2], k[3]}, f32, tag::nhwc), eng,
+                static_cast<float*>(x) + at * x_image);
+      memory ym(memory::desc({n, k[7], k[8], k[9]}, f32, tag::nhwc), eng,
+                static_cast<float*>(y) + at * y_image);
       memory pad(conv.scratchpad, eng, Scratch(conv.scratchpad.get_size(), 1));
       auto& stream = Stream();
       if (kind == kForward) {
@@ -319,19 +362,9 @@ ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
       }
       stream.wait();
     };
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    std::function<void(int)> guarded = [&](int i) {
-      try {
-        chunk(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    };
-    Helpers().Run(chunks, guarded);
-    if (error) std::rethrow_exception(error);
-    if (kind == kBackpropFilter) {
+    job->finish = [=] {
+      if (kind != kBackpropFilter) return;
+      Threads one(1);
       float* sum = reinterpret_cast<float*>(weights);
       const size_t count = weight_bytes / sizeof(float);
       for (int i = 1; i < chunks; ++i) {
@@ -339,34 +372,38 @@ ffi::Error Run(Kind kind, void* x, void* w, void* y, const Key& k) {
         for (size_t j = 0; j < count; ++j) sum[j] += part[j];
       }
       if (a->reorder) {
+        auto& eng = Engine();
+        memory user(a->user, eng, w);
         memory wm(a->weights, eng, weights);
         a->to_user.execute(Stream(), wm, user);
         Stream().wait();
       } else {
         std::memcpy(w, weights, weight_bytes);
       }
-    }
-  } catch (const std::exception& e) {  // dnnl::error, or out of memory
-    return ffi::Error(ffi::ErrorCode::kInternal, std::string("oneDNN: ") + e.what());
+    };
+  } catch (const std::exception& e) {
+    job->promise.SetError(ffi::Error(ffi::ErrorCode::kInternal, std::string("oneDNN: ") + e.what()));
+    return future;
   }
-  return ffi::Error::Success();
+  Helpers().Post(job);
+  return future;
 }
 
 using F32 = ffi::Buffer<ffi::F32, 4>;
 using F32Out = ffi::ResultBuffer<ffi::F32, 4>;
 using Ints = ffi::Span<const int64_t>;
 
-ffi::Error Forward(F32 x, F32 w, F32Out y, Ints geometry) {
+ffi::Future Forward(F32 x, F32 w, F32Out y, Ints geometry) {
   Key k = MakeKey(kForward, x.dimensions(), w.dimensions(), y->dimensions(), geometry);
   return Run(kForward, x.untyped_data(), w.untyped_data(), y->untyped_data(), k);
 }
 
-ffi::Error BackpropInput(F32 w, F32 dy, F32Out dx, Ints geometry) {
+ffi::Future BackpropInput(F32 w, F32 dy, F32Out dx, Ints geometry) {
   Key k = MakeKey(kBackpropInput, dx->dimensions(), w.dimensions(), dy.dimensions(), geometry);
   return Run(kBackpropInput, dx->untyped_data(), w.untyped_data(), dy.untyped_data(), k);
 }
 
-ffi::Error BackpropFilter(F32 x, F32 dy, F32Out dw, Ints geometry) {
+ffi::Future BackpropFilter(F32 x, F32 dy, F32Out dw, Ints geometry) {
   Key k = MakeKey(kBackpropFilter, x.dimensions(), dw->dimensions(), dy.dimensions(), geometry);
   return Run(kBackpropFilter, x.untyped_data(), dw->untyped_data(), dy.untyped_data(), k);
 }
