@@ -31,7 +31,11 @@ Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
 CPU ms per step (process CPU time over all its threads: the work done, which load on a
 shared machine changes far less than wall time; wall over CPU shows how well a side spreads
-its work over the cores).
+its work over the cores). With TensorFlow the CNN case also prints the 10th percentiles of
+the blocks. On a shared machine, `chrt -r 5 python benchmarks/train_step.py ...` runs both
+sides (the TF worker inherits it) at real-time priority, as on quiet cores: under the
+kernel's autogroup scheduling a side otherwise gets a second core only while it has a
+second runnable thread, and the medians vary 2x from run to run.
 """
 
 from __future__ import annotations

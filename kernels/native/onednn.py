@@ -10,22 +10,31 @@ says why) and convolutions stay XLA's own.
 `FLOWGRAPH_ONEDNN=0` (or `false`, `off`, `no`, read at first use) turns it off.
 
 Threads: each oneDNN primitive runs on one thread, and `onednn_conv.cc` splits a
-convolution over the batch into chunks (two per core) that the calling XLA thread and the
-library's own helper threads (cores - 1) take from a shared counter: the caller waits only
-for chunks a helper has started, never for a helper that is still asleep. Before (session
-8) each primitive ran on the whole GNU OpenMP team, one after another; its barriers made the
-step wait for the slowest thread of the team, which on a busy machine is one the scheduler
-has not run yet. A/B in one process on the busy 2-core Intel machine (load 6-7, 4 steps a
-block, alternating with TensorFlow's step; four runs): chunks against the team,
-flowgraph/TF 10th percentiles 0.998x vs 1.029x, 0.926x vs 1.000x, 1.018x vs 1.137x, 1.186x
-vs 1.244x; medians 1.04x vs 1.21x, 1.02x vs 1.08x, 1.81x vs 2.03x, 1.16x vs 1.33x; the same
-CPU time. Tried too, no better in those runs: one or four chunks per core (four: more
-primitive calls), the chunks on XLA's own intra-op pool (the FFI's `ThreadPool`), two or
-three helper threads on 2 cores. A filter
-gradient's chunks write their own partial filter gradients, which the caller sums (oneDNN's
-own split of the reduction cost 4x the CPU time for the 5x5x1x32 filter). OMP_WAIT_POLICY
-is still set to PASSIVE (unless the user set it) before oneDNN loads: no parallel region
-is opened, but an OpenMP thread that some other library starts then sleeps when idle.
+convolution over the batch into chunks (two per core) that the library's helper threads
+(one per core) take from a shared counter. The FFI handlers are asynchronous: they post the
+chunks and return a future, so XLA's thunk executor goes on with work that does not need
+the convolution (in the CNN step, fc1's Momentum update runs beside conv2's gradients, whose
+input- and filter-gradient chunks queue back to back) and resumes the convolution's users
+on the helper that ends its last chunk. A batch smaller than the cores gives each chunk an
+OpenMP team of the cores left (batch 1: oneDNN's own split over all of them).
+Before (session 8) each primitive ran on the whole GNU OpenMP team, one after another,
+synchronously: its barriers made the step wait for the team's slowest thread (on a busy
+machine, one the scheduler had not run yet) and nothing else ran beside a convolution.
+`benchmarks/train_step.py --model cnn` on the 2-core Intel Xeon, both sides run under
+`chrt -r 5` (real-time priority: the machine was shared, load 6-7, and that gives each side
+the cores as on a quiet machine), flowgraph/TF medians: the OpenMP team 1.003x, 1.007x,
+1.011x; chunks taken synchronously by the caller and one helper 0.92x; asynchronous 0.949x,
+0.908x, 0.943x, 0.934x, 0.915x (10th percentiles 0.88-0.89x against 0.96-1.00x), the same
+CPU time (flowgraph/TF 0.94-0.98x either way). Without `chrt` on that busy machine both
+old and new vary 1.05-2.0x run to run: under the kernel's autogroup scheduling a side gets
+CPU on a second core only while it has a second runnable thread, and TensorFlow's Eigen
+threads spin between ops where XLA's executor runs one thread at a time between
+convolutions. Tried too, no better: one or four chunks per core, the chunks on XLA's own
+intra-op pool (the FFI's `ThreadPool`), two or three helper threads on 2 cores.
+A filter gradient's chunks write their own partial filter gradients, which are summed
+(oneDNN's own split of the reduction cost 4x the CPU time for the 5x5x1x32 filter).
+OMP_WAIT_POLICY is still set to PASSIVE (unless the user set it) before oneDNN loads, for
+the small-batch teams and any OpenMP thread some other library starts.
 """
 
 from __future__ import annotations

@@ -54,8 +54,9 @@ namespace {
 
 enum Kind : int64_t { kForward, kBackpropInput, kBackpropFilter };
 
-// kind, N, H, W, C, KH, KW, O, OH, OW, then the 8 geometry entries.
-using Key = std::array<int64_t, 18>;
+// kind, N, H, W, C, KH, KW, O, OH, OW, then the 8 geometry entries, then the OpenMP
+// threads each primitive call runs on (1 unless the batch has fewer images than cores).
+using Key = std::array<int64_t, 19>;
 
 // The batch of a convolution is cut into up to this many chunks per thread: more chunks
 // balance better when a thread is slowed, fewer cost fewer primitive calls.
@@ -141,7 +142,7 @@ void Finish(Conv& conv, const Desc& pd, const memory::desc& weights, bool into_u
 // The primitive for key `k` (whose batch is one chunk's), single-threaded.
 std::unique_ptr<Conv> Build(const Key& k) {
   auto conv = std::make_unique<Conv>();
-  Threads threads(1);  // oneDNN sizes its work split when it builds
+  Threads threads(static_cast<int>(k[18]));  // oneDNN sizes its work split when it builds
   conv->user = memory::desc({k[7], k[4], k[5], k[6]}, memory::data_type::f32, tag::hwio);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -191,6 +192,7 @@ Key MakeKey(Kind kind, ffi::Span<const int64_t> x, ffi::Span<const int64_t> w,
             ffi::Span<const int64_t> y, ffi::Span<const int64_t> geometry) {
   Key k = {kind, x[0], x[1], x[2], x[3], w[0], w[1], w[3], y[1], y[2]};
   for (int i = 0; i < 8; ++i) k[10 + i] = geometry[i];
+  k[18] = 1;
   return k;
 }
 
@@ -307,14 +309,21 @@ ffi::Future Run(Kind kind, void* x, void* w, void* y, const Key& k) {
     // by at most one, so at most two primitives (both built here, before any helper runs
     // one). They must share the filter's layout; if oneDNN chose two, the chunks are made
     // equal.
+    // Fewer chunks than cores (a batch smaller than the cores): each chunk's primitive runs
+    // on an OpenMP team of the cores it leaves (batch 1: all of them, oneDNN's own split).
+    auto team_for = [](int chunks) { return chunks < Cores() ? Cores() / chunks : 1; };
+    int team = team_for(chunks);
     Key small = k, large = k;
     small[1] = batch / chunks;
     large[1] = (batch + chunks - 1) / chunks;
+    small[18] = large[18] = team;
     const Conv* a = &Cached(small);
     const Conv* b = &Cached(large);
     if (a->weights != b->weights) {
       while (batch % chunks) --chunks;
+      team = team_for(chunks);
       small[1] = large[1] = batch / chunks;
+      small[18] = large[18] = team;
       a = b = &Cached(small);
     }
     const size_t weight_bytes = a->weights.get_size();
@@ -335,7 +344,7 @@ ffi::Future Run(Kind kind, void* x, void* w, void* y, const Key& k) {
     const int64_t small_n = small[1];
     job->n = chunks;
     job->chunk = [=](int i) {
-      Threads one(1);
+      Threads one(team);
       auto f32 = memory::data_type::f32;
       auto& eng = Engine();
       const int64_t x_image = k[2] * k[3] * k[4], y_image = k[8] * k[9] * k[7];
