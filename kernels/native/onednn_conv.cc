@@ -34,6 +34,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <pthread.h>
 #include <new>
@@ -215,12 +216,17 @@ struct Job {
 class Pool {
  public:
   explicit Pool(int threads) {
-    for (int i = 0; i < threads; ++i) std::thread([this] { Serve(); }).detach();
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int i = 0; i < threads; ++i) Start();
   }
   void Post(std::shared_ptr<Job> job) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       jobs_.push_back(std::move(job));
+      // Every helper is away running XLA's work after a convolution it ended (which may
+      // block, e.g. a host callback running another session): one more joins the pool,
+      // so chunks never wait for a helper that may not come back.
+      if (away_ == threads_) Start();
     }
     wake_.notify_all();
   }
@@ -258,6 +264,7 @@ class Pool {
             job->error = std::current_exception();
           }
         }
+        std::optional<ffi::Error> failed;
         if (job->error) {
           std::string what = "unknown error";
           try {
@@ -266,16 +273,34 @@ class Pool {
             what = e.what();
           } catch (...) {
           }
-          job->promise.SetError(ffi::Error(ffi::ErrorCode::kInternal, "oneDNN: " + what));
-        } else {
-          job->promise.SetAvailable();  // XLA's executor may go on here, on this thread
+          failed = ffi::Error(ffi::ErrorCode::kInternal, "oneDNN: " + what);
         }
+        {
+          std::lock_guard<std::mutex> lock(mutex_);
+          ++away_;
+        }
+        // XLA's executor may go on here, on this thread, with the convolution's users.
+        if (failed) {
+          job->promise.SetError(std::move(*failed));
+        } else {
+          job->promise.SetAvailable();
+        }
+        std::lock_guard<std::mutex> lock(mutex_);
+        --away_;
       }
     }
   }
+
+  void Start() {  // under mutex_
+    ++threads_;
+    std::thread([this] { Serve(); }).detach();
+  }
+
   std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<Job>> jobs_;
+  int threads_ = 0;  // helpers started
+  int away_ = 0;     // helpers running XLA's work (a promise's continuation)
 };
 
 Pool* pool = nullptr;  // never destroyed: its threads outlive static destructors
