@@ -31,7 +31,11 @@ Both sides fetch the loss every step. Prints median step times, their ratio
 (flowgraph / jax) and the final losses, which must agree to 1e-4; then each side's median
 CPU ms per step (process CPU time over all its threads: the work done, which load on a
 shared machine changes far less than wall time; wall over CPU shows how well a side spreads
-its work over the cores).
+its work over the cores). With TensorFlow the CNN case also prints the 10th percentiles of
+the blocks. On a shared machine, `chrt -r 5 python benchmarks/train_step.py ...` runs both
+sides (the TF worker inherits it) at real-time priority, as on quiet cores: under the
+kernel's autogroup scheduling a side otherwise gets a second core only while it has a
+second runnable thread, and the medians vary 2x from run to run.
 """
 
 from __future__ import annotations
@@ -342,7 +346,8 @@ def interleaved_medians(blocks, steps: int, repeats: int):
     """Blocks of every side alternate, so machine noise falls on all alike (the order
     reversed every other round: a block may run faster after another's, e.g. with its
     data still in the cache). `blocks` maps a name to `f(steps) -> (ms per step, last
-    loss)`; returns name -> (median ms, last loss)."""
+    loss)`; returns name -> (median ms, last loss). The blocks' times stay in `.times`
+    (name -> list of ms per step) for their low percentiles."""
     times = {name: [] for name in blocks}
     losses = {}
     for round_ in range(repeats):
@@ -350,6 +355,7 @@ def interleaved_medians(blocks, steps: int, repeats: int):
         for name, block in order[:: -1 if round_ % 2 else 1]:
             ms, losses[name] = block(steps)
             times[name].append(ms)
+    interleaved_medians.times = times
     return {name: (statistics.median(times[name]), losses[name]) for name in blocks}
 
 
@@ -379,6 +385,15 @@ def report(label, fg, jx, steps: int, repeats: int, tf_worker=None) -> None:
             f"{label}: tensorflow {tf_ms:7.3f} ms/step; ratio flowgraph/tensorflow: "
             f"{fg_ms / tf_ms:.3f}x, jax/tensorflow: {jx_ms / tf_ms:.3f}x; "
             f"final loss {tf_loss:.6f}",
+            flush=True,
+        )
+        # On a busy machine the median is mostly other jobs' doing; the 10th percentile of
+        # the blocks is nearer the step's own time.
+        p10 = {k: float(np.percentile(v, 10)) for k, v in interleaved_medians.times.items()}
+        print(
+            f"{label}: 10th percentiles flowgraph {p10['flowgraph']:7.3f}, tensorflow "
+            f"{p10['tensorflow']:7.3f} ms/step; ratio flowgraph/tensorflow: "
+            f"{p10['flowgraph'] / p10['tensorflow']:.3f}x",
             flush=True,
         )
     cpu_ms = {name: statistics.median(values) for name, values in cpu.items()}

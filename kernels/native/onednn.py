@@ -9,15 +9,37 @@ a compiler, without oneDNN, or when the build fails, `available()` is False (one
 says why) and convolutions stay XLA's own.
 `FLOWGRAPH_ONEDNN=0` (or `false`, `off`, `no`, read at first use) turns it off.
 
-oneDNN runs its parallel regions on GNU OpenMP threads beside XLA's pool. Unless the user
-set `OMP_WAIT_POLICY`, it is set to PASSIVE before oneDNN loads: an idle OpenMP thread
-then sleeps instead of spinning, which on a machine with few cores would take them from
-XLA's threads between convolutions.
-Each primitive runs on the whole team, one after another (XLA's thunk executor runs the
-two gradients of a convolution back to back). The CNN's 5x5x32x64 forward, input and
-filter gradients take the same CPU time on one OpenMP thread as on two (OMP_NUM_THREADS
-1 against 2, `benchmarks/conv_parts.py`), so running the two gradients side by side on
-one thread each would take the longer one's whole time, more than both split over two.
+Threads: each oneDNN primitive runs on one thread, and `onednn_conv.cc` splits a
+convolution over the batch into chunks (two per core) that the library's helper threads
+(one per core) take from a shared counter. The FFI handlers are asynchronous: they post the
+chunks and return a future, so XLA's thunk executor goes on with work that does not need
+the convolution (in the CNN step, fc1's Momentum update runs beside conv2's gradients, whose
+input- and filter-gradient chunks queue back to back) and resumes the convolution's users
+on the helper that ends its last chunk. A batch smaller than the cores gives each chunk an
+OpenMP team of the cores left (batch 1: oneDNN's own split over all of them).
+Before (session 8) each primitive ran on the whole GNU OpenMP team, one after another,
+synchronously: its barriers made the step wait for the team's slowest thread (on a busy
+machine, one the scheduler had not run yet) and nothing else ran beside a convolution.
+`benchmarks/train_step.py --model cnn` on the 2-core Intel Xeon, both sides run under
+`chrt -r 5` (real-time priority: the machine was shared, load 6-7, and that gives each side
+the cores as on a quiet machine), flowgraph/TF medians: the OpenMP team 1.003x, 1.007x,
+1.011x; chunks taken synchronously by the caller and one helper 0.92x; asynchronous 0.949x,
+0.908x, 0.943x, 0.934x, 0.915x (10th percentiles 0.88-0.89x against 0.96-1.00x), the same
+CPU time (flowgraph/TF 0.94-0.98x either way). One convolution alone
+(`benchmarks/conv_parts.py`, same priority) costs ~0.1-0.2 ms more wall than on the team
+(the hand-off to the helpers and back: conv2's forward, input and filter gradients 3.50,
+3.53, 3.81 ms against 3.54, 3.39, 3.58; TF 3.64, 3.70, 4.09); the step gains by running
+other work beside it. Without `chrt` on that busy machine both
+old and new vary 1.05-2.0x run to run: under the kernel's autogroup scheduling a side gets
+CPU on a second core only while it has a second runnable thread, and TensorFlow's Eigen
+threads spin between ops where XLA's executor runs one thread at a time between
+convolutions. Tried too, no better: one or four chunks per core, the chunks on XLA's own
+intra-op pool (the FFI's `ThreadPool`), two or three helper threads on 2 cores, helpers
+spinning ~1 ms before they sleep (0.912x, 0.933x against 0.946x, 0.920x without).
+A filter gradient's chunks write their own partial filter gradients, which are summed
+(oneDNN's own split of the reduction cost 4x the CPU time for the 5x5x1x32 filter).
+OMP_WAIT_POLICY is still set to PASSIVE (unless the user set it) before oneDNN loads, for
+the small-batch teams and any OpenMP thread some other library starts.
 """
 
 from __future__ import annotations

@@ -25,6 +25,9 @@ CASES = [
     ((2, 8, 9, 3), (2, 3, 3, 2), (1, 2), "VALID", (2, 1)),
     ((1, 6, 7, 2), (3, 2, 2, 3), (2, 1), ((1, 2), (0, 3)), (1, 2)),
     ((3, 10, 10, 1), (5, 5, 1, 4), (1, 1), "SAME", (1, 1)),  # one input channel
+    # A batch cut into chunks of two sizes (7 = 1 + 2 + 2 + 2 on 2 cores, 3 + 4 on one),
+    # and channels that oneDNN blocks: the filter and the summed filter gradients reordered.
+    ((7, 9, 9, 16), (3, 3, 16, 32), (1, 1), "SAME", (1, 1)),
 ]
 
 
