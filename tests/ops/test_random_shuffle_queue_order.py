@@ -10,42 +10,18 @@ import numpy as np
 import pytest
 
 import flowgraph as tf
+from tests.ops.random_shuffle_queue_program import run
 
 CASES = json.loads(
     (pathlib.Path(__file__).parents[1] / "fixtures" / "random_shuffle_queue_tf.json").read_text()
 )
 
 
-def _run(graph_seed, seed, shared_name, min_after_dequeue, steps):
-    with tf.Graph().as_default():
-        if graph_seed is not None:
-            tf.set_random_seed(graph_seed)
-        queue = tf.RandomShuffleQueue(100, min_after_dequeue, [tf.int32], shapes=[[]],
-                                      seed=seed, shared_name=shared_name)  # fmt: skip
-        x = tf.placeholder(tf.int32, [None])
-        n = tf.placeholder(tf.int32, [])
-        ops = {"enqueue_many": queue.enqueue_many([x]), "dequeue": queue.dequeue(),
-               "dequeue_many": queue.dequeue_many(n), "dequeue_up_to": queue.dequeue_up_to(n),
-               "close": queue.close()}  # fmt: skip
-        out = []
-        with tf.Session() as sess:
-            for kind, arg in steps:
-                if kind == "enqueue_many":
-                    sess.run(ops[kind], {x: np.arange(*arg, dtype=np.int32)})
-                elif kind == "dequeue":
-                    out.append([int(sess.run(ops[kind])) for _ in range(arg)])
-                elif kind == "close":
-                    sess.run(ops[kind])
-                else:
-                    out.append(sess.run(ops[kind], {n: arg}).tolist())
-        return out
-
-
 @pytest.mark.parametrize(
     "case", CASES, ids=lambda c: f"{c['graph_seed']}-{c['seed']}-{c['shared_name']}-{c['pattern']}"
 )
 def test_seeded_order_is_tensorflows(case):
-    got = _run(case["graph_seed"], case["seed"], case["shared_name"],
+    got = run(tf, case["graph_seed"], case["seed"], case["shared_name"],
                case["min_after_dequeue"], case["steps"])  # fmt: skip
     assert got == case["result"]
 
