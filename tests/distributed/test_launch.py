@@ -54,7 +54,7 @@ def test_async_training_one_ps_two_workers(cluster_of, tmp_path):
 
 
 def test_killed_worker_restarts_and_rejoins_while_the_chief_trains_on(cluster_of, tmp_path):
-    cluster = cluster_of(HERE / "async_train_script.py", args=["--steps=300"])
+    cluster = cluster_of(HERE / "async_train_script.py", args=["--steps=150"])
     log = tmp_path / "worker_1.log"
     deadline = time.monotonic() + 120
     while "TRAINING" not in (log.read_text() if log.exists() else ""):
@@ -67,7 +67,7 @@ def test_killed_worker_restarts_and_rejoins_while_the_chief_trains_on(cluster_of
     assert cluster.ps[0].wait(60) == 0
     ps = _report(tmp_path / "ps_0.log")
     assert ps["finished"] == [0, 1]
-    assert ps["global_step"] >= 600  # the chief's 300, the restarted worker's 300, and more
+    assert ps["global_step"] >= 300  # the chief's 150, the restarted worker's 150, and more
     assert _report(log)["last_loss"] < _report(log)["first_loss"]
 
 
