@@ -75,7 +75,7 @@ def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
     command = [
         sys.executable, "-m", "flowgraph.distributed.launch", "--ps=1", "--workers=2",
         "--timeout=240", f"--log_dir={tmp_path}", str(ROOT / "examples" / "distributed_mnist.py"),
-        "--train_steps=200", f"--train_dir={tmp_path / 'train'}",
+        "--train_steps=100", f"--train_dir={tmp_path / 'train'}",
     ]  # fmt: skip
     done = subprocess.run(
         command, env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=300
@@ -86,9 +86,9 @@ def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
         log = (tmp_path / f"worker_{i}.log").read_text()
         last = [line for line in log.splitlines() if "test accuracy" in line]
         assert last, log[-3000:]
-        assert float(last[0].rsplit(" ", 1)[1]) > 0.5  # chance is 0.1
-    assert (tmp_path / "train" / "model.ckpt-200.index").exists() or any(
-        p.name.endswith(".index") and int(p.name.split("-")[1].split(".")[0]) >= 200
+        assert float(last[0].rsplit(" ", 1)[1]) > 0.5  # chance is 0.1 (~0.75 after 100 steps)
+    assert (tmp_path / "train" / "model.ckpt-100.index").exists() or any(
+        p.name.endswith(".index") and int(p.name.split("-")[1].split(".")[0]) >= 100
         for p in (tmp_path / "train").iterdir()
     )
 
