@@ -16,11 +16,23 @@ from flowgraph import compile_cache
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-# A fresh process: one graph whose constant comes from argv, run once; prints the result,
-# how many compiles jax's persistent cache answered (hits) or not (misses), how many
-# functions jax traced, and where explain says the segments' executables came from.
+# A fresh process: argv[1] is a constant, argv[2:] name the programs to build, each in a
+# graph of its own, and run once (a new process costs seconds: the tests of one cache
+# setting share their processes). Prints per program the result, how many compiles jax's
+# persistent cache answered (hits) or not (requests), how many functions jax traced, where
+# explain says the segments' executables came from, and the files the program's run added
+# to the cache directory:
+# - "plain": a graph whose constant comes from argv;
+# - "split": a graph of 30 layers compiled as a chain of executables (split small): the
+#   constant is in the middle layer only, so a change reaches one chunk's program;
+# - "conv": a convolution; on the CPU with the cpu-conv extra it is a oneDNN custom call,
+#   which a loaded executable finds by name (registered for it);
+# - "assign": a fetched assign_add, run three times: its program returns the variable's new
+#   value once (`device/lower.py`'s `_alias`), which a loaded executable maps the same; each
+#   fetch stays as it was fetched (the first is then overwritten: the caller's own array).
+# A program gives its fetch, the variables to initialize, and optionally how to run it.
 _SCRIPT = """
-import json, sys
+import json, os, sys
 import jax
 from jax._src import monitoring
 counts = {"hits": 0, "requests": 0, "traces": 0}
@@ -36,35 +48,71 @@ monitoring.register_event_listener(listen)
 monitoring.register_event_duration_secs_listener(listen_duration)
 import numpy as np
 import flowgraph as tf
-x = tf.placeholder(tf.float32, [None, 3])
-y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)
-with tf.Session() as sess:
-    value = sess.run(y, {x: np.ones((2, 3), np.float32)})
-    plan = sess.explain(y, {x: np.ones((2, 3), np.float32)})
-origins = [o for s in plan.segments for o in s.compiled_from]
-print(json.dumps({"value": value.tolist(), "dir": tf.compile_cache.directory(),
-                  "origins": origins, **counts}))
+from device import split_compile
+constant = float(sys.argv[1])
+cache_dir = tf.compile_cache.directory()
+
+def files():
+    if cache_dir is None or not os.path.isdir(cache_dir):
+        return set()
+    found = set(os.listdir(cache_dir))
+    if os.path.isdir(os.path.join(cache_dir, "executables")):
+        found |= {"executables/" + n for n in os.listdir(os.path.join(cache_dir, "executables"))}
+    return found
+
+def plain(x):
+    return tf.reduce_sum(tf.tanh(x) * constant, axis=1), []
+
+def split(x):
+    split_compile.MIN_NODES, split_compile.CHUNK_EQUATIONS = 1, 20
+    h = x
+    for i in range(30):
+        h = tf.tanh(h * (constant if i == 15 else 0.5) + 0.25)
+    return tf.reduce_sum(h, axis=1), []
+
+def conv(x):
+    w = tf.Variable(np.full((2, 2, 1, 3), constant, np.float32))
+    image = tf.reshape(x, [2, 1, 3, 1])  # shapes known: oneDNN takes it
+    return tf.reduce_sum(tf.nn.conv2d(image, w, [1, 1, 1, 1], "SAME") ** 2, axis=[1, 2, 3]), [w]
+
+def assign(x):
+    v = tf.Variable(np.zeros(3, np.float32))
+    y = v.assign_add(tf.reduce_sum(x, axis=0) * constant)
+
+    def run(sess, feed):
+        values = [sess.run(y, feed) for _ in range(3)]
+        values[0][:] = -1.0
+        return np.array(values + [sess.run(v)])
+
+    return y, [v], run
+
+split_defaults = split_compile.MIN_NODES, split_compile.CHUNK_EQUATIONS
+out = {"dir": cache_dir}
+for name in sys.argv[2:]:
+    before_counts, before_files = dict(counts), files()
+    with tf.Graph().as_default():
+        x = tf.placeholder(tf.float32, [None, 3])
+        y, variables, *run = globals()[name](x)
+        run = run[0] if run else lambda sess, feed: sess.run(y, feed)
+        with tf.Session() as sess:
+            for v in variables:
+                sess.run(v.initializer)
+            value = run(sess, {x: np.ones((2, 3), np.float32)})
+            plan = sess.explain(y, {x: np.ones((2, 3), np.float32)})
+    split_compile.MIN_NODES, split_compile.CHUNK_EQUATIONS = split_defaults
+    origins = [o for s in plan.segments for o in s.compiled_from]
+    out[name] = {"value": value.tolist(), "origins": origins,
+                 "added": sorted(files() - before_files),
+                 **{k: counts[k] - before_counts[k] for k in counts}}
+print(json.dumps(out))
 """
 
 
-# The same, with a graph of 30 layers compiled as a chain of executables (split small): the
-# constant from argv is in the middle layer only, so a change reaches one chunk's program.
-_SPLIT_SCRIPT = _SCRIPT.replace(
-    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
-    """from device import split_compile
-split_compile.MIN_NODES, split_compile.CHUNK_EQUATIONS = 1, 20
-h = x
-for i in range(30):
-    h = tf.tanh(h * (float(sys.argv[1]) if i == 15 else 0.5) + 0.25)
-y = tf.reduce_sum(h, axis=1)""",
-)
-
-
-def _run(cache_dir, constant, script=_SCRIPT, **env):
+def _run(cache_dir, constant, programs, **env):
     env = {**os.environ, "FLOWGRAPH_COMPILE_CACHE_DIR": str(cache_dir), **env}
     env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
     out = subprocess.run(
-        [sys.executable, "-c", script, str(constant)],
+        [sys.executable, "-c", _SCRIPT, str(constant), *programs],
         env=env,
         capture_output=True,
         text=True,
@@ -74,12 +122,21 @@ def _run(cache_dir, constant, script=_SCRIPT, **env):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _entries(cache_dir):
-    return sorted(name for name in os.listdir(cache_dir) if name.endswith("-cache"))
+def _entries(names):
+    """jax's persistent cache's entries among file names."""
+    return sorted(name for name in names if name.endswith("-cache"))
 
 
-def _executables(cache_dir):
-    return sorted(os.listdir(os.path.join(cache_dir, "executables")))
+def _executables(names):
+    """The executable cache's entries among file names."""
+    return sorted(name for name in names if name.startswith("executables/"))
+
+
+def _split_values(constant):
+    h = np.ones((2, 3))
+    for i in range(30):
+        h = np.tanh(h * (constant if i == 15 else 0.5) + 0.25)
+    return h.sum(axis=1)
 
 
 # jax's persistent cache alone: what segments the executable cache does not keep use.
@@ -105,46 +162,76 @@ def test_tests_cache_in_their_own_directory():
     assert jax.config.jax_persistent_cache_min_compile_time_secs == 0.0
 
 
-def test_second_process_reuses_and_changed_constant_recompiles(tmp_path):
-    cold = _run(tmp_path, 2.0, **_JAX_ONLY)
+def test_second_process_reuses_jax_entries_and_a_changed_constant_recompiles(tmp_path):
+    # jax's cache alone: a plain program, and a split one that reuses its chunks and
+    # recompiles only the one a changed constant reaches.
+    cold = _run(tmp_path, 2.0, ["plain", "split"], **_JAX_ONLY)
+    warm = _run(tmp_path, 2.0, ["plain", "split"], **_JAX_ONLY)
+    changed = _run(tmp_path, 3.0, ["plain", "split"], **_JAX_ONLY)
     assert cold["dir"] == str(tmp_path)
-    assert cold["requests"] >= 1 and cold["hits"] == 0
-    written = _entries(tmp_path)
-    assert written and "executables" not in os.listdir(tmp_path)
+    assert "executables" not in os.listdir(tmp_path)
 
-    warm = _run(tmp_path, 2.0, **_JAX_ONLY)
-    assert warm["hits"] == warm["requests"] >= 1
-    assert warm["value"] == cold["value"]
-    assert _entries(tmp_path) == written
+    plain = [run["plain"] for run in (cold, warm, changed)]
+    assert plain[0]["requests"] >= 1 and plain[0]["hits"] == 0
+    assert _entries(plain[0]["added"])
+    assert plain[1]["hits"] == plain[1]["requests"] >= 1
+    assert plain[1]["value"] == plain[0]["value"] and plain[1]["added"] == []
+    assert plain[2]["hits"] < plain[2]["requests"]
+    expected = [v * 1.5 for v in plain[0]["value"]]
+    assert plain[2]["value"] == pytest.approx(expected, rel=1e-6)
+    assert _entries(plain[2]["added"])  # new entries
 
-    changed = _run(tmp_path, 3.0, **_JAX_ONLY)
-    assert changed["hits"] < changed["requests"]
-    assert changed["value"] == pytest.approx([v * 1.5 for v in cold["value"]], rel=1e-6)
-    assert len(_entries(tmp_path)) > len(written)
+    split = [run["split"] for run in (cold, warm, changed)]
+    assert split[0]["requests"] >= 3  # several executables
+    assert split[1]["hits"] == split[1]["requests"] == split[0]["requests"]
+    assert split[1]["value"] == split[0]["value"] and split[1]["added"] == []
+    assert 1 <= split[2]["requests"] - split[2]["hits"] < split[2]["requests"]
+    np.testing.assert_allclose(split[2]["value"], _split_values(3.0), rtol=1e-5)
+    assert split[2]["value"] != split[0]["value"]
 
 
 def test_second_process_loads_executables_without_tracing(tmp_path):
-    cold = _run(tmp_path, 2.0)
-    assert cold["origins"] == ["compiled"] and cold["traces"] >= 1
-    written = _executables(tmp_path)
-    assert len(written) == 1 and _entries(tmp_path) == []  # jax's cache holds no copy
+    # The executable cache: a plain program, a split one (loaded as a chain), a convolution,
+    # a fetched assign.
+    cold = _run(tmp_path, 2.0, ["plain", "split", "conv", "assign"])
+    warm = _run(tmp_path, 2.0, ["plain", "split", "conv", "assign"])
+    changed = _run(tmp_path, 3.0, ["plain"])
 
-    warm = _run(tmp_path, 2.0)
-    assert warm["origins"] == ["loaded"]
-    assert warm["traces"] == warm["requests"] == 0  # nothing traced, lowered or compiled
-    assert warm["value"] == cold["value"]
-    assert _executables(tmp_path) == written
+    plain = [run["plain"] for run in (cold, warm, changed)]
+    assert plain[0]["origins"] == ["compiled"] and plain[0]["traces"] >= 1
+    written = plain[0]["added"]
+    assert len(_executables(written)) == 1 and _entries(written) == []  # jax holds no copy
+    assert plain[1]["origins"] == ["loaded"]
+    assert plain[1]["traces"] == plain[1]["requests"] == 0  # nothing traced, lowered, compiled
+    assert plain[1]["value"] == plain[0]["value"] and plain[1]["added"] == []
+    assert plain[2]["origins"] == ["compiled"]
+    expected = [v * 1.5 for v in plain[0]["value"]]
+    assert plain[2]["value"] == pytest.approx(expected, rel=1e-6)
+    assert len(_executables(plain[2]["added"])) == 1  # a second entry
 
-    changed = _run(tmp_path, 3.0)
-    assert changed["origins"] == ["compiled"]
-    assert changed["value"] == pytest.approx([v * 1.5 for v in cold["value"]], rel=1e-6)
-    assert len(_executables(tmp_path)) == 2
+    split = [run["split"] for run in (cold, warm)]
+    assert (split[0]["origins"], split[1]["origins"]) == (["compiled"], ["loaded"])
+    assert split[1]["traces"] == split[1]["requests"] == 0
+    assert split[1]["value"] == split[0]["value"]
+    np.testing.assert_allclose(split[0]["value"], _split_values(2.0), rtol=1e-5)
 
+    conv = [run["conv"] for run in (cold, warm)]
+    assert conv[0]["origins"][-1] == "compiled" and conv[1]["origins"][-1] == "loaded"
+    assert conv[1]["requests"] == 0 and conv[1]["traces"] < conv[0]["traces"]  # (initializer)
+    assert conv[1]["value"] == conv[0]["value"]
+    assert [warm[name]["added"] for name in ("plain", "split", "conv", "assign")] == [[]] * 4
 
-def test_switched_off_process_writes_nothing(tmp_path):
-    off = _run(tmp_path, 2.0, **{compile_cache.SWITCH: "0"})
-    assert off["dir"] is None and off["hits"] == 0 and off["origins"] == []
-    assert os.listdir(tmp_path) == []
+    assign = [run["assign"] for run in (cold, warm)]
+    assert assign[0]["origins"] == ["compiled"] and assign[1]["origins"] == ["loaded"]
+    assert assign[1]["traces"] == assign[1]["requests"] == 0
+    expected = [[-1.0] * 3, [8.0] * 3, [12.0] * 3, [12.0] * 3]
+    assert assign[0]["value"] == assign[1]["value"] == expected
+    from kernels.native import onednn
+
+    if onednn.available():  # the executables hold the custom calls
+        kept = b"".join((tmp_path / name).read_bytes() for name in conv[0]["added"])
+        used = {t for t in onednn.TARGETS if t.encode() in kept}
+        assert used == {"flowgraph_onednn_conv2d"}
 
 
 def _compiles(run):
@@ -184,81 +271,7 @@ def test_feed_shapes_reuse_plans_and_each_batch_size_compiles_once():
             assert _compiles(lambda: steps(3)) == new_size
 
 
-def test_a_split_program_reuses_its_chunks_and_recompiles_only_a_changed_one(tmp_path):
-    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT, **_JAX_ONLY)
-    assert cold["requests"] >= 3  # several executables
-    written = _entries(tmp_path)
-
-    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT, **_JAX_ONLY)
-    assert warm["hits"] == warm["requests"] == cold["requests"]
-    assert warm["value"] == cold["value"] and _entries(tmp_path) == written
-
-    changed = _run(tmp_path, 3.0, _SPLIT_SCRIPT, **_JAX_ONLY)
-    assert 1 <= changed["requests"] - changed["hits"] < changed["requests"]
-    h = np.ones((2, 3))
-    for i in range(30):
-        h = np.tanh(h * (3.0 if i == 15 else 0.5) + 0.25)
-    np.testing.assert_allclose(changed["value"], h.sum(axis=1), rtol=1e-5)
-    assert changed["value"] != cold["value"]
-
-
-def test_a_split_program_loads_as_a_chain_in_a_new_process(tmp_path):
-    cold = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
-    warm = _run(tmp_path, 2.0, _SPLIT_SCRIPT)
-    assert (cold["origins"], warm["origins"]) == (["compiled"], ["loaded"])
-    assert warm["traces"] == warm["requests"] == 0
-    assert warm["value"] == cold["value"]
-
-
-# The same, with a convolution: on the CPU with the cpu-conv extra they
-# are oneDNN custom calls, which a loaded executable finds by name (registered for it).
-_CONV_SCRIPT = _SCRIPT.replace(
-    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
-    """w = tf.Variable(np.full((2, 2, 1, 3), float(sys.argv[1]), np.float32))
-image = tf.reshape(x, [2, 1, 3, 1])  # shapes known: oneDNN takes it
-y = tf.reduce_sum(tf.nn.conv2d(image, w, [1, 1, 1, 1], "SAME") ** 2, axis=[1, 2, 3])
-""",
-).replace(
-    "with tf.Session() as sess:\n", "with tf.Session() as sess:\n    sess.run(w.initializer)\n"
-)
-
-
-def test_a_convolution_loads_in_a_new_process(tmp_path):
-    from kernels.native import onednn
-
-    cold = _run(tmp_path, 2.0, _CONV_SCRIPT)
-    warm = _run(tmp_path, 2.0, _CONV_SCRIPT)
-    assert cold["origins"][-1] == "compiled" and warm["origins"][-1] == "loaded"
-    assert warm["requests"] == 0 and warm["traces"] < cold["traces"]  # (the initializer's)
-    assert warm["value"] == cold["value"]
-    if onednn.available():  # the executables hold the custom calls
-        kept = b"".join(
-            (tmp_path / "executables" / name).read_bytes() for name in _executables(tmp_path)
-        )
-        used = {t for t in onednn.TARGETS if t.encode() in kept}
-        assert used == {"flowgraph_onednn_conv2d"}
-
-
-# A fetched assign: its program returns the variable's new value once (`device/lower.py`'s
-# `_alias`), which a loaded executable maps the same; each fetch stays as it was fetched.
-_ASSIGN_SCRIPT = _SCRIPT.replace(
-    """y = tf.reduce_sum(tf.tanh(x) * float(sys.argv[1]), axis=1)""",
-    """v = tf.Variable(np.zeros(3, np.float32))
-y = v.assign_add(tf.reduce_sum(x, axis=0) * float(sys.argv[1]))
-""",
-).replace(
-    """    value = sess.run(y, {x: np.ones((2, 3), np.float32)})""",
-    """    sess.run(v.initializer)
-    values = [sess.run(y, {x: np.ones((2, 3), np.float32)}) for _ in range(3)]
-    values[0][:] = -1.0  # the caller's own array
-    value = np.array(values + [sess.run(v)])""",
-)
-
-
-def test_a_fetched_assign_loads_in_a_new_process_and_maps_its_write_the_same(tmp_path):
-    cold = _run(tmp_path, 2.0, _ASSIGN_SCRIPT)
-    warm = _run(tmp_path, 2.0, _ASSIGN_SCRIPT)
-    assert cold["origins"] == ["compiled"] and warm["origins"] == ["loaded"]
-    assert warm["traces"] == warm["requests"] == 0
-    expected = [[-1.0] * 3, [8.0] * 3, [12.0] * 3, [12.0] * 3]
-    assert cold["value"] == warm["value"] == expected
+def test_switched_off_process_writes_nothing(tmp_path):
+    off = _run(tmp_path, 2.0, ["plain"], **{compile_cache.SWITCH: "0"})
+    assert off["dir"] is None and off["plain"]["hits"] == 0 and off["plain"]["origins"] == []
+    assert os.listdir(tmp_path) == []

@@ -110,9 +110,24 @@ def _finish(job):
     return [out for _, out in results]
 
 
+@pytest.fixture(scope="module")
+def five_steps(tmp_path_factory):
+    """A job of 2 processes x 1 device that ran 5 steps, saving every step (several tests
+    read it: a job costs two processes' starts), and its checkpoint directory."""
+    checkpoint_dir = tmp_path_factory.mktemp("five_steps")
+    job = _Job(5, checkpoint_dir)
+    try:
+        yield _finish(job), checkpoint_dir
+    finally:
+        job.stop()
+
+
 @pytest.mark.parametrize("devices", [1, 2])
-def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path, devices):
-    outs = _finish(jobs(5, tmp_path, devices=devices))
+def test_two_processes_train_as_one_on_the_concatenated_batch(request, jobs, tmp_path, devices):
+    if devices == 1:
+        outs = request.getfixturevalue("five_steps")[0]
+    else:
+        outs = _finish(jobs(5, tmp_path, devices=devices))
     want = _one_process(5)
     for out in outs:
         for got, expected in zip(_final(out), want):
@@ -130,23 +145,23 @@ def test_two_processes_train_as_one_on_the_concatenated_batch(jobs, tmp_path, de
         assert "w" in json.loads(donated) and len(segments) <= 2, segments
 
 
-def test_each_process_writes_its_own_shard_of_every_checkpoint(jobs, tmp_path):
-    outs = _finish(jobs(3, tmp_path))
+def test_each_process_writes_its_own_shard_of_every_checkpoint(five_steps):
+    outs, tmp_path = five_steps
     prefix = tf.train.latest_checkpoint(str(tmp_path))
-    assert prefix.endswith("-3"), outs[0][-3000:]
+    assert prefix.endswith("-5"), outs[0][-3000:]
     # TF's sharded layout: one data file per process, one merged index, no leftovers.
-    shards = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model.ckpt-3."))
+    shards = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("model.ckpt-5."))
     assert shards == [
-        "model.ckpt-3.data-00000-of-00002",
-        "model.ckpt-3.data-00001-of-00002",
-        "model.ckpt-3.index",
-        "model.ckpt-3.meta",
+        "model.ckpt-5.data-00000-of-00002",
+        "model.ckpt-5.data-00001-of-00002",
+        "model.ckpt-5.index",
+        "model.ckpt-5.meta",
     ]
     assert all((tmp_path / s).stat().st_size > 0 for s in shards[:2])
     assert not [p for p in tmp_path.iterdir() if "_temp" in p.name]
     names = {name for name, _ in tf.train.list_variables(prefix)}
     assert names == {"w", "b", "w/Momentum", "b/Momentum", "global_step"}
-    assert tf.train.load_variable(prefix, "global_step") == 3
+    assert tf.train.load_variable(prefix, "global_step") == 5
     np.testing.assert_allclose(tf.train.load_variable(prefix, "w"), _final(outs[1])[0], rtol=1e-6)
 
 

@@ -54,7 +54,7 @@ def test_async_training_one_ps_two_workers(cluster_of, tmp_path):
 
 
 def test_killed_worker_restarts_and_rejoins_while_the_chief_trains_on(cluster_of, tmp_path):
-    cluster = cluster_of(HERE / "async_train_script.py", args=["--steps=300"])
+    cluster = cluster_of(HERE / "async_train_script.py", args=["--steps=150"])
     log = tmp_path / "worker_1.log"
     deadline = time.monotonic() + 120
     while "TRAINING" not in (log.read_text() if log.exists() else ""):
@@ -67,7 +67,7 @@ def test_killed_worker_restarts_and_rejoins_while_the_chief_trains_on(cluster_of
     assert cluster.ps[0].wait(60) == 0
     ps = _report(tmp_path / "ps_0.log")
     assert ps["finished"] == [0, 1]
-    assert ps["global_step"] >= 600  # the chief's 300, the restarted worker's 300, and more
+    assert ps["global_step"] >= 300  # the chief's 150, the restarted worker's 150, and more
     assert _report(log)["last_loss"] < _report(log)["first_loss"]
 
 
@@ -75,7 +75,7 @@ def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
     command = [
         sys.executable, "-m", "flowgraph.distributed.launch", "--ps=1", "--workers=2",
         "--timeout=240", f"--log_dir={tmp_path}", str(ROOT / "examples" / "distributed_mnist.py"),
-        "--train_steps=200", f"--train_dir={tmp_path / 'train'}",
+        "--train_steps=100", f"--train_dir={tmp_path / 'train'}",
     ]  # fmt: skip
     done = subprocess.run(
         command, env=dict(os.environ, **ENV), capture_output=True, text=True, timeout=300
@@ -86,9 +86,9 @@ def test_launcher_runs_the_example_as_a_local_cluster(tmp_path):
         log = (tmp_path / f"worker_{i}.log").read_text()
         last = [line for line in log.splitlines() if "test accuracy" in line]
         assert last, log[-3000:]
-        assert float(last[0].rsplit(" ", 1)[1]) > 0.5  # chance is 0.1
-    assert (tmp_path / "train" / "model.ckpt-200.index").exists() or any(
-        p.name.endswith(".index") and int(p.name.split("-")[1].split(".")[0]) >= 200
+        assert float(last[0].rsplit(" ", 1)[1]) > 0.5  # chance is 0.1 (~0.75 after 100 steps)
+    assert (tmp_path / "train" / "model.ckpt-100.index").exists() or any(
+        p.name.endswith(".index") and int(p.name.split("-")[1].split(".")[0]) >= 100
         for p in (tmp_path / "train").iterdir()
     )
 
