@@ -6,7 +6,8 @@ A TF1 random op (`RandomUniform`, `RandomStandardNormal`, `TruncatedNormal`,
 output group by group — group `g` (4 floats, or 2 doubles or 64-bit ints) comes from the
 counter advanced by `g` — and then moves the counter past `256 * size` outputs, so the next
 run draws new numbers. A truncated normal group instead draws from its own window of 256
-outputs, rejecting samples at or beyond 2 standard deviations. Everything here follows TF's
+outputs, rejecting samples at or beyond 2 standard deviations. `RandomShuffle` and
+`Multinomial` draw 32-bit words and uniform doubles as TF's `SimplePhilox`. Everything here follows TF's
 CPU kernels (`philox_random.h`, `random_distributions.h`, `random_op_cpu.h`), so that a
 seeded TF1 program draws TensorFlow's numbers.
 
@@ -288,3 +289,61 @@ def _truncated_groups(state, groups: int, per_group: int, draws: int):
     start = (jnp.zeros((groups, per_group), samples.dtype), jnp.zeros((groups,), jnp.int32))
     picked, count = jax.lax.fori_loop(0, samples.shape[1], keep, start)
     return picked, count < per_group
+
+
+def multinomial(state, logits, num_samples: int, output_dtype, threads: int = 1):
+    """Multinomial's draws ([batch, num_samples] class indices) and the stream's next state,
+    as TF's CPU kernel (`multinomial_op.cc`) draws them with `threads` intra-op threads.
+
+    Each sample is a uniform double from two consecutive 32-bit words (`SimplePhilox::
+    RandDouble`); it picks the first class whose running sum of `exp(logit - max)` (finite
+    logits only, in double) exceeds the uniform times the row's total. TF splits the rows
+    into shards (`_shard_starts`); a shard's samples follow one another from block
+    `start_row * (num_samples + 3) // 4` of the reserved counter. A run reserves
+    `batch * 2 * ceil4(num_samples)` outputs (none when the output is empty).
+    """
+    batch, classes = logits.shape
+    if batch * num_samples == 0:
+        return jnp.zeros((batch, num_samples), output_dtype), state
+    cost = int(50 * (num_samples * math.log(classes) / math.log(2) + classes))
+    starts = np.asarray(_shard_starts(batch, cost, threads), np.int64)
+    rows = np.arange(batch, dtype=np.int64)
+    first = starts[np.searchsorted(starts, rows, side="right") - 1]  # each row's shard
+    word = (first * (num_samples + 3) // 4) * 4 + 2 * num_samples * (rows - first)
+    word = word[:, None] + 2 * np.arange(num_samples, dtype=np.int64)[None, :]
+    words = _blocks(state, int(word.max()) // 4 + 1).reshape(-1)
+    uniforms = _unit_doubles(words[word], words[word + 1])
+    finite = jnp.isfinite(logits)
+    lowest = jnp.asarray(jnp.finfo(logits.dtype).min, logits.dtype)
+    top = jnp.max(jnp.where(finite, logits, lowest), axis=1).astype(jnp.float64)
+    scaled = jnp.exp(logits.astype(jnp.float64) - top[:, None])
+    cdf = jnp.cumsum(jnp.where(finite, scaled, 0.0), axis=1)
+    to_find = uniforms * cdf[:, -1:]
+    found = jax.vmap(lambda row, x: jnp.searchsorted(row, x, side="right"))(cdf, to_find)
+    reserved = batch * 2 * (-(-num_samples // 4) * 4)
+    return found.astype(output_dtype), advanced(state, reserved)
+
+
+def _shard_starts(rows: int, cost_per_row: int, threads: int) -> list[int]:
+    """The first rows of the shards TF's `Shard` runs a per-row kernel in: Eigen's
+    `parallelFor` (`CostModel` and `CalculateParallelForBlock`) over `threads` threads; one
+    shard when the estimated cost is under about 10^5 cycles or there is one thread."""
+    if rows <= 1 or threads <= 1 or cost_per_row <= 0:
+        return [0]
+    if min(max(1, int((rows * cost_per_row - 100000) / 100000 + 0.9)), threads) == 1:
+        return [0]
+    size = min(rows, max(-(-rows // (4 * threads)), int(40000 / cost_per_row)))
+    largest = min(rows, 2 * size)
+    count = -(-rows // size)
+    efficiency = count / (-(-count // threads) * threads)
+    previous = count
+    while efficiency < 1.0 and previous > 1:  # coarser blocks while they use threads as well
+        coarser = -(-rows // (previous - 1))
+        if coarser > largest:
+            break
+        previous = -(-rows // coarser)
+        coarser_efficiency = previous / (-(-previous // threads) * threads)
+        if coarser_efficiency + 0.01 >= efficiency:
+            size, count = coarser, previous
+            efficiency = max(efficiency, coarser_efficiency)
+    return list(range(0, rows, size))
