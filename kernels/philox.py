@@ -7,9 +7,10 @@ output group by group — group `g` (4 floats, or 2 doubles or 64-bit ints) come
 counter advanced by `g` — and then moves the counter past `256 * size` outputs, so the next
 run draws new numbers. A truncated normal group instead draws from its own window of 256
 outputs, rejecting samples at or beyond 2 standard deviations. `RandomShuffle` and
-`Multinomial` draw 32-bit words and uniform doubles as TF's `SimplePhilox`. Everything here follows TF's
-CPU kernels (`philox_random.h`, `random_distributions.h`, `random_op_cpu.h`), so that a
-seeded TF1 program draws TensorFlow's numbers.
+`Multinomial` draw 32-bit words and uniform doubles as TF's `SimplePhilox`. Everything
+here follows TF's CPU kernels (`philox_random.h`, `random_distributions.h`,
+`random_op_cpu.h`, `multinomial_op.cc`), so that a seeded TF1 program draws TensorFlow's
+numbers.
 
 The state of a node's stream is uint32[6]: the key (2 words), then the counter (4 words, low
 word first). A random op inside a function body is given a 2-word key folded out of its
