@@ -348,3 +348,70 @@ def _shard_starts(rows: int, cost_per_row: int, threads: int) -> list[int]:
             size, count = coarser, previous
             efficiency = max(efficiency, coarser_efficiency)
     return list(range(0, rows, size))
+
+
+_GAMMA_TRIALS = 1024  # a bound on a sample's rejection loop (TF's has none)
+
+
+def gamma(state, shape, alpha):
+    """RandomGamma's samples (`[*shape, *alpha.shape]`) and the stream's next state, as TF's
+    CPU kernel (`random_op.cc`) draws them: in double, each sample from its own window of 256
+    Philox outputs; an exponential (`-log1p(-u)`) for alpha 1, else Marsaglia and Tsang's
+    rejection loop, one Philox output a pair of normals or of uniforms, each pair used from
+    its second value. Every sample runs its trials side by side until all are accepted.
+    """
+    per_alpha, num_alphas = int(np.prod(shape, dtype=np.int64)), int(np.prod(alpha.shape))
+    out_shape = tuple(shape) + tuple(alpha.shape)
+    total = per_alpha * num_alphas
+    if total == 0:
+        return jnp.zeros(out_shape, alpha.dtype), state
+    key, lo, hi = _split_state(state)
+    a = jnp.repeat(alpha.reshape(-1).astype(jnp.float64), per_alpha)  # output_idx order
+    base = jnp.arange(total, dtype=jnp.uint64) * jnp.uint64(_RESERVED_PER_OUTPUT)
+
+    def block(ptr):
+        return philox(key, *_add(lo, hi, base + ptr.astype(jnp.uint64)))
+
+    def uniform_pair(words):
+        return _unit_doubles(words[:, 0::2], words[:, 1::2])
+
+    less = a < 1.0
+    d = a + jnp.where(less, 2.0 / 3, -1.0 / 3)
+    c = 1.0 / 3 / jnp.sqrt(d)
+    pick = lambda pair, i: jnp.take_along_axis(pair, i[:, None], axis=1)[:, 0]  # noqa: E731
+
+    def draw_uniform(want, ptr, pair, left):
+        fresh = want & (left == 0)
+        pair = jnp.where(fresh[:, None], uniform_pair(block(ptr)), pair)
+        left = jnp.where(fresh, 2, left) - want
+        return pick(pair, jnp.maximum(left, 0)), ptr + fresh, pair, left
+
+    def trial(carry):
+        step, done, result, ptr, normals, n_left, uniforms, u_left = carry
+        active = ~done
+        fresh = active & (n_left == 0)
+        normals = jnp.where(fresh[:, None], _normal_pairs(block(ptr), np.float64), normals)
+        ptr, n_left = ptr + fresh, jnp.where(fresh, 2, n_left) - active
+        x = pick(normals, jnp.maximum(n_left, 0))
+        v = 1 + c * x
+        positive = active & (v > 0)
+        v = v * v * v
+        u, ptr, uniforms, u_left = draw_uniform(positive, ptr, uniforms, u_left)
+        accept = positive & (
+            (u < 1 - 0.0331 * (x * x) * (x * x))
+            | (jnp.log(u) < 0.5 * x * x + d * (1 - v + jnp.log(v)))
+        )
+        b, ptr, uniforms, u_left = draw_uniform(accept & less, ptr, uniforms, u_left)
+        value = jnp.where(less, d * v * jnp.power(b, 1 / a), d * v)
+        result = jnp.where(accept, value, result)
+        return step + 1, done | accept, result, ptr, normals, n_left, uniforms, u_left
+
+    exponential = -jnp.log1p(-uniform_pair(block(jnp.zeros(total, jnp.int32)))[:, 1])
+    zeros, pairs = jnp.zeros(total, jnp.int32), jnp.zeros((total, 2), jnp.float64)
+    start = (0, a == 1.0, jnp.where(a == 1.0, exponential, jnp.nan), zeros, pairs, zeros)
+    start = start + (pairs, zeros)
+    _, _, result, *_ = jax.lax.while_loop(
+        lambda carry: (carry[0] < _GAMMA_TRIALS) & ~carry[1].all(), trial, start
+    )
+    samples = result.reshape(num_alphas, per_alpha).T.astype(alpha.dtype)
+    return samples.reshape(out_shape), advanced(state, total)

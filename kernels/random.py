@@ -1,7 +1,7 @@
 """Random kernels: each takes its node's RNG state and returns the next one.
 
-TF's basic random ops, RandomShuffle and Multinomial keep TF's Philox stream (uint32[6],
-`kernels/philox.py`); the others a threefry key (uint32[2]) split at each run.
+TF's basic random ops, RandomShuffle, Multinomial and RandomGamma keep TF's Philox stream
+(uint32[6], `kernels/philox.py`); the others a threefry key (uint32[2]) split at each run.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ PHILOX_OPS = frozenset(
         "TruncatedNormal",
         "RandomShuffle",
         "Multinomial",
+        "RandomGamma",
     }
 )
 
@@ -96,9 +97,7 @@ def _intra_op_threads() -> int:
 
 @register("RandomGamma", effects=RNG, static=("shape",))
 def random_gamma(key, shape, alpha, *, seed=0, seed2=0):
-    key, sub = _split(key)
-    dims = _dims(shape) + tuple(alpha.shape)
-    return jax.random.gamma(sub, alpha, shape=dims, dtype=alpha.dtype), key
+    return philox.gamma(key, _dims(shape), alpha)
 
 
 def initial_key(seed: int, seed2: int, op_type: str = "") -> np.ndarray:
