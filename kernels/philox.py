@@ -362,7 +362,7 @@ def gamma(state, shape, alpha):
     its second value.
 
     Every sample runs its first trial side by side; the few it rejected (about 5%) then
-    run their loops in a compacted batch (all samples again if more than an eighth remain).
+    run their loops in compacted batches of an eighth of the samples.
     """
     per_alpha, num_alphas = int(np.prod(shape, dtype=np.int64)), int(np.prod(alpha.shape))
     out_shape = tuple(shape) + tuple(alpha.shape)
@@ -380,20 +380,16 @@ def gamma(state, shape, alpha):
     carry = trials(lanes, a, start, 1)
     rest = total // 8 + 1
 
-    def compacted(carry):
+    def compacted(carry):  # the next `rest` samples not done run their loops to the end
         (index,) = jnp.nonzero(~carry[0], size=rest, fill_value=total)
         valid = index < total
         inside = jnp.minimum(index, total - 1)
         sub = tuple(x[inside] for x in carry)
         sub = trials(lanes[inside], a[inside], (sub[0] | ~valid,) + sub[1:], _GAMMA_TRIALS)
+        sub = (sub[0] | valid,) + sub[1:]  # done, or out of trials (NaN)
         return tuple(x.at[index].set(y, mode="drop") for x, y in zip(carry, sub))
 
-    carry = jax.lax.cond(
-        (~carry[0]).sum() <= rest,
-        compacted,
-        lambda carry: trials(lanes, a, carry, _GAMMA_TRIALS),
-        carry,
-    )
+    carry = jax.lax.while_loop(lambda carry: ~carry[0].all(), compacted, carry)
     samples = carry[1].reshape(num_alphas, per_alpha).T.astype(alpha.dtype)
     return samples.reshape(out_shape), advanced(state, total)
 
