@@ -68,3 +68,14 @@ def test_rows_sharded_over_threads_draw_tensorflows_classes(name):
         np.testing.assert_array_equal(np.asarray(got), expected)
         draws[threads] = expected
     assert not np.array_equal(draws[2], draws[4])  # the shards matter: 2 and 4 threads differ
+
+
+def test_tf_num_intraop_threads_sets_the_sharding_as_in_tensorflow(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "4")  # this host may have 2 CPUs
+    _, _, samples, _, op_seed = SHARDED["rows_120"]
+    with tf.Graph().as_default():
+        tf.set_random_seed(5)
+        t = tf.multinomial(multinomial_cases.sharded_logits("rows_120"), samples, seed=op_seed)
+        with tf.Session() as sess:
+            draws = sess.run(t)
+    np.testing.assert_array_equal(draws, np.array(TF_DRAWS["sharded"]["rows_120_threads_4"]))
