@@ -27,7 +27,8 @@ from device.partition import Segment
 _PACKAGES = ("kernels", "device", "flowgraph")
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Settings outside the graph that change what a trace makes (checks, XLA options, ...).
-_ENV_PREFIXES = ("FLOWGRAPH_", "XLA_FLAGS", "JAX_")
+# TF_NUM_INTRAOP_THREADS: how a Multinomial kernel shards its rows, as TF (kernels/random.py)
+_ENV_PREFIXES = ("FLOWGRAPH_", "XLA_FLAGS", "JAX_", "TF_NUM_INTRAOP_THREADS")
 _ENV_IGNORED = (
     "FLOWGRAPH_COMPILE_CACHE",
     "JAX_COMPILATION_CACHE_DIR",

@@ -6,9 +6,11 @@ A TF1 random op (`RandomUniform`, `RandomStandardNormal`, `TruncatedNormal`,
 output group by group — group `g` (4 floats, or 2 doubles or 64-bit ints) comes from the
 counter advanced by `g` — and then moves the counter past `256 * size` outputs, so the next
 run draws new numbers. A truncated normal group instead draws from its own window of 256
-outputs, rejecting samples at or beyond 2 standard deviations. Everything here follows TF's
-CPU kernels (`philox_random.h`, `random_distributions.h`, `random_op_cpu.h`), so that a
-seeded TF1 program draws TensorFlow's numbers.
+outputs, rejecting samples at or beyond 2 standard deviations. `RandomShuffle` and
+`Multinomial` draw 32-bit words and uniform doubles as TF's `SimplePhilox`. Everything
+here follows TF's CPU kernels (`philox_random.h`, `random_distributions.h`,
+`random_op_cpu.h`, `multinomial_op.cc`), so that a seeded TF1 program draws TensorFlow's
+numbers.
 
 The state of a node's stream is uint32[6]: the key (2 words), then the counter (4 words, low
 word first). A random op inside a function body is given a 2-word key folded out of its
@@ -17,6 +19,7 @@ body's key instead; it is used as the Philox key with a zero counter.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -288,3 +291,154 @@ def _truncated_groups(state, groups: int, per_group: int, draws: int):
     start = (jnp.zeros((groups, per_group), samples.dtype), jnp.zeros((groups,), jnp.int32))
     picked, count = jax.lax.fori_loop(0, samples.shape[1], keep, start)
     return picked, count < per_group
+
+
+def multinomial(state, logits, num_samples: int, output_dtype, threads: int = 1):
+    """Multinomial's draws ([batch, num_samples] class indices) and the stream's next state,
+    as TF's CPU kernel (`multinomial_op.cc`) draws them with `threads` intra-op threads.
+
+    Each sample is a uniform double from two consecutive 32-bit words (`SimplePhilox::
+    RandDouble`); it picks the first class whose running sum of `exp(logit - max)` (finite
+    logits only, in double) exceeds the uniform times the row's total. TF splits the rows
+    into shards (`_shard_starts`); a shard's samples follow one another from block
+    `start_row * (num_samples + 3) // 4` of the reserved counter. A run reserves
+    `batch * 2 * ceil4(num_samples)` outputs (none when the output is empty).
+    """
+    batch, classes = logits.shape
+    if batch * num_samples == 0:
+        return jnp.zeros((batch, num_samples), output_dtype), state
+    cost = int(50 * (num_samples * math.log(classes) / math.log(2) + classes))
+    starts = np.asarray(_shard_starts(batch, cost, threads), np.int64)
+    rows = np.arange(batch, dtype=np.int64)
+    first = starts[np.searchsorted(starts, rows, side="right") - 1]  # each row's shard
+    word = (first * (num_samples + 3) // 4) * 4 + 2 * num_samples * (rows - first)
+    word = word[:, None] + 2 * np.arange(num_samples, dtype=np.int64)[None, :]
+    words = _blocks(state, int(word.max()) // 4 + 1).reshape(-1)
+    uniforms = _unit_doubles(words[word], words[word + 1])
+    finite = jnp.isfinite(logits)
+    lowest = jnp.asarray(jnp.finfo(logits.dtype).min, logits.dtype)
+    top = jnp.max(jnp.where(finite, logits, lowest), axis=1).astype(jnp.float64)
+    scaled = jnp.exp(logits.astype(jnp.float64) - top[:, None])
+    cdf = jnp.cumsum(jnp.where(finite, scaled, 0.0), axis=1)
+    to_find = uniforms * cdf[:, -1:]
+    found = jax.vmap(lambda row, x: jnp.searchsorted(row, x, side="right"))(cdf, to_find)
+    reserved = batch * 2 * (-(-num_samples // 4) * 4)
+    return found.astype(output_dtype), advanced(state, reserved)
+
+
+def _shard_starts(rows: int, cost_per_row: int, threads: int) -> list[int]:
+    """The first rows of the shards TF's `Shard` runs a per-row kernel in: Eigen's
+    `parallelFor` (`CostModel` and `CalculateParallelForBlock`) over `threads` threads; one
+    shard when the estimated cost is under about 10^5 cycles or there is one thread."""
+    if rows <= 1 or threads <= 1 or cost_per_row <= 0:
+        return [0]
+    if min(max(1, int((rows * cost_per_row - 100000) / 100000 + 0.9)), threads) == 1:
+        return [0]
+    size = min(rows, max(-(-rows // (4 * threads)), int(40000 / cost_per_row)))
+    largest = min(rows, 2 * size)
+    count = -(-rows // size)
+    efficiency = count / (-(-count // threads) * threads)
+    previous = count
+    while efficiency < 1.0 and previous > 1:  # coarser blocks while they use threads as well
+        coarser = -(-rows // (previous - 1))
+        if coarser > largest:
+            break
+        previous = -(-rows // coarser)
+        coarser_efficiency = previous / (-(-previous // threads) * threads)
+        if coarser_efficiency + 0.01 >= efficiency:
+            size, count = coarser, previous
+            efficiency = max(efficiency, coarser_efficiency)
+    return list(range(0, rows, size))
+
+
+_GAMMA_TRIALS = 1024  # a bound on a sample's rejection loop (TF's has none)
+
+
+def gamma(state, shape, alpha):
+    """RandomGamma's samples (`[*shape, *alpha.shape]`) and the stream's next state, as TF's
+    CPU kernel (`random_op.cc`) draws them: in double, each sample from its own window of 256
+    Philox outputs; an exponential (`-log1p(-u)`) for alpha 1, else Marsaglia and Tsang's
+    rejection loop, one Philox output a pair of normals or of uniforms, each pair used from
+    its second value.
+
+    Every sample runs its first trial side by side; the few it rejected (about 5%) then
+    run their loops in compacted batches of an eighth of the samples.
+    """
+    per_alpha, num_alphas = int(np.prod(shape, dtype=np.int64)), int(np.prod(alpha.shape))
+    out_shape = tuple(shape) + tuple(alpha.shape)
+    total = per_alpha * num_alphas
+    if total == 0:
+        return jnp.zeros(out_shape, alpha.dtype), state
+    key, lo, hi = _split_state(state)
+    a = jnp.repeat(alpha.reshape(-1).astype(jnp.float64), per_alpha)  # output_idx order
+    lanes = jnp.arange(total, dtype=jnp.uint64)
+    first = philox(key, *_add(lo, hi, lanes * jnp.uint64(_RESERVED_PER_OUTPUT)))
+    exponential = -jnp.log1p(-_unit_doubles(first[:, 2], first[:, 3]))
+    zeros, pairs = jnp.zeros(total, jnp.int32), jnp.zeros((total, 2), jnp.float64)
+    start = (a == 1.0, jnp.where(a == 1.0, exponential, jnp.nan), zeros, pairs, zeros, pairs, zeros)
+    trials = functools.partial(_gamma_trials, key, lo, hi)
+    carry = trials(lanes, a, start, 1)
+    rest = total // 8 + 1
+
+    def compacted(carry):  # the next `rest` samples not done run their loops to the end
+        (index,) = jnp.nonzero(~carry[0], size=rest, fill_value=total)
+        valid = index < total
+        inside = jnp.minimum(index, total - 1)
+        sub = tuple(x[inside] for x in carry)
+        sub = trials(lanes[inside], a[inside], (sub[0] | ~valid,) + sub[1:], _GAMMA_TRIALS)
+        sub = (sub[0] | valid,) + sub[1:]  # done, or out of trials (NaN)
+        return tuple(x.at[index].set(y, mode="drop") for x, y in zip(carry, sub))
+
+    carry = jax.lax.while_loop(lambda carry: ~carry[0].all(), compacted, carry)
+    samples = carry[1].reshape(num_alphas, per_alpha).T.astype(alpha.dtype)
+    return samples.reshape(out_shape), advanced(state, total)
+
+
+def _gamma_trials(key, lo, hi, lanes, a, carry, limit: int):
+    """Up to `limit` more trials of TF's gamma rejection loop for each sample not yet done.
+
+    `carry`: (done, result, blocks used, normal pair, normals left, uniform pair, uniforms
+    left), a row a sample; `lanes`: the samples' output indices (their Philox windows).
+    """
+    base = lanes.astype(jnp.uint64) * jnp.uint64(_RESERVED_PER_OUTPUT)
+    less = a < 1.0
+    d = a + jnp.where(less, 2.0 / 3, -1.0 / 3)
+    c = 1.0 / 3 / jnp.sqrt(d)
+
+    def block(ptr):
+        return philox(key, *_add(lo, hi, base + ptr.astype(jnp.uint64)))
+
+    def pick(pair, left):
+        return jnp.take_along_axis(pair, jnp.maximum(left, 0)[:, None], axis=1)[:, 0]
+
+    def draw_uniform(want, ptr, pair, left):
+        fresh = want & (left == 0)
+        words = block(ptr)
+        pair = jnp.where(fresh[:, None], _unit_doubles(words[:, 0::2], words[:, 1::2]), pair)
+        left = jnp.where(fresh, 2, left) - want
+        return pick(pair, left), ptr + fresh, pair, left
+
+    def trial(state):
+        step, (done, result, ptr, normals, n_left, uniforms, u_left) = state
+        active = ~done
+        fresh = active & (n_left == 0)
+        normals = jnp.where(fresh[:, None], _normal_pairs(block(ptr), np.float64), normals)
+        ptr, n_left = ptr + fresh, jnp.where(fresh, 2, n_left) - active
+        x = pick(normals, n_left)
+        v = 1 + c * x
+        positive = active & (v > 0)
+        v = v * v * v
+        u, ptr, uniforms, u_left = draw_uniform(positive, ptr, uniforms, u_left)
+        accept = positive & (
+            (u < 1 - 0.0331 * (x * x) * (x * x))
+            | (jnp.log(u) < 0.5 * x * x + d * (1 - v + jnp.log(v)))
+        )
+        b, ptr, uniforms, u_left = draw_uniform(accept & less, ptr, uniforms, u_left)
+        value = jnp.where(less, d * v * jnp.power(b, 1 / a), d * v)
+        result = jnp.where(accept, value, result)
+        return step + 1, (done | accept, result, ptr, normals, n_left, uniforms, u_left)
+
+    _, carry = jax.lax.while_loop(
+        lambda state: (state[0] < limit) & ~state[1][0].all(), trial, (0, carry)
+    )
+    return carry

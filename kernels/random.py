@@ -1,10 +1,12 @@
 """Random kernels: each takes its node's RNG state and returns the next one.
 
-TF's four basic random ops keep TF's Philox stream (uint32[6], `kernels/philox.py`); the
-others a threefry key (uint32[2]) split at each run.
+TF's basic random ops, RandomShuffle, Multinomial and RandomGamma keep TF's Philox stream
+(uint32[6], `kernels/philox.py`); the others a threefry key (uint32[2]) split at each run.
 """
 
 from __future__ import annotations
+
+import os
 
 import jax
 import jax.numpy as jnp
@@ -52,6 +54,8 @@ PHILOX_OPS = frozenset(
         "RandomUniformInt",
         "TruncatedNormal",
         "RandomShuffle",
+        "Multinomial",
+        "RandomGamma",
     }
 )
 
@@ -72,17 +76,28 @@ _host_permutation = jax.jit(philox.permutation, static_argnums=1)
 
 @register("Multinomial", effects=RNG, static=("num_samples",))
 def multinomial(key, logits, num_samples, *, output_dtype=np.dtype(np.int64), seed=0, seed2=0):
-    key, sub = _split(key)
     n = int(np.asarray(num_samples))
-    draws = jax.random.categorical(sub, logits, axis=-1, shape=(n, logits.shape[0]))
-    return jnp.transpose(draws).astype(output_dtype), key
+    return philox.multinomial(key, logits, n, output_dtype, threads=_intra_op_threads())
+
+
+def _intra_op_threads() -> int:
+    """The intra-op threads TF would run a kernel on here (`TF_NUM_INTRAOP_THREADS`, else the
+    CPUs this process may run on): Multinomial's draws depend on how TF shards its rows."""
+    try:
+        env = int(os.environ.get("TF_NUM_INTRAOP_THREADS", "0"))
+    except ValueError:
+        env = 0
+    if env > 0:
+        return env
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 @register("RandomGamma", effects=RNG, static=("shape",))
 def random_gamma(key, shape, alpha, *, seed=0, seed2=0):
-    key, sub = _split(key)
-    dims = _dims(shape) + tuple(alpha.shape)
-    return jax.random.gamma(sub, alpha, shape=dims, dtype=alpha.dtype), key
+    return philox.gamma(key, _dims(shape), alpha)
 
 
 def initial_key(seed: int, seed2: int, op_type: str = "") -> np.ndarray:
