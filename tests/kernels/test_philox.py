@@ -11,6 +11,7 @@ import pytest
 
 import flowgraph as tf
 from tests.kernels.philox_cases import cases
+from tests.kernels.seeded_runs import seeded_runs
 
 TF_VALUES = np.load(
     os.path.join(os.path.dirname(__file__), "..", "fixtures", "philox_random_tf.npz")
@@ -27,12 +28,8 @@ def _plain(value):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_three_runs_draw_tensorflows_numbers(name):
     build, graph_seed = CASES[name]
-    with tf.Graph().as_default():
-        if graph_seed is not None:
-            tf.set_random_seed(graph_seed)
-        t = build()
-        with tf.Session() as sess:
-            runs = np.stack([_plain(sess.run(t)) for _ in range(3)]).astype(TF_VALUES[name].dtype)
+    runs = seeded_runs(tf, build, graph_seed)
+    runs = np.stack([_plain(r) for r in runs]).astype(TF_VALUES[name].dtype)
     expected = TF_VALUES[name]
     if expected.dtype.kind == "f":
         # float16/bfloat16 values are exact too; float32 math (log, sin) may differ in an ulp.

@@ -13,6 +13,7 @@ import pytest
 
 import flowgraph as tf
 from tests.kernels.gamma_cases import cases
+from tests.kernels.seeded_runs import seeded_runs
 
 with open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "random_gamma_tf.json")) as f:
     TF_SAMPLES = json.load(f)
@@ -23,12 +24,7 @@ CASES = cases(tf)
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_three_runs_draw_tensorflows_samples(name):
     build, graph_seed = CASES[name]
-    with tf.Graph().as_default():
-        if graph_seed is not None:
-            tf.set_random_seed(graph_seed)
-        t = build()
-        with tf.Session() as sess:
-            runs = [sess.run(t) for _ in range(3)]
+    runs = seeded_runs(tf, build, graph_seed)
     expected = TF_SAMPLES[name]
     assert all(r.dtype == np.dtype(expected["dtype"]) for r in runs)
     # double math (log, pow, sin) may differ from TF's libm in an ulp; the samples are cast

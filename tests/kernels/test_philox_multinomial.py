@@ -17,6 +17,7 @@ import flowgraph as tf
 from kernels import philox
 from tests.kernels import multinomial_cases
 from tests.kernels.multinomial_cases import SHARDED, SHARDED_THREADS, cases
+from tests.kernels.seeded_runs import seeded_runs
 
 with open(os.path.join(os.path.dirname(__file__), "..", "fixtures", "multinomial_tf.json")) as f:
     TF_DRAWS = json.load(f)
@@ -28,12 +29,7 @@ _multinomial = jax.jit(philox.multinomial, static_argnums=(2, 3), static_argname
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_three_runs_draw_tensorflows_classes(name):
     build, graph_seed = CASES[name]
-    with tf.Graph().as_default():
-        if graph_seed is not None:
-            tf.set_random_seed(graph_seed)
-        t = build()
-        with tf.Session() as sess:
-            runs = [sess.run(t) for _ in range(3)]
+    runs = seeded_runs(tf, build, graph_seed)
     expected = TF_DRAWS[name]
     assert all(r.dtype == np.dtype(expected["dtype"]) for r in runs)
     np.testing.assert_array_equal(np.stack(runs), np.array(expected["runs"]))
