@@ -25,7 +25,8 @@ machine, one the scheduler had not run yet) and nothing else ran beside a convol
 the cores as on a quiet machine), flowgraph/TF medians: the OpenMP team 1.003x, 1.007x,
 1.011x; chunks taken synchronously by the caller and one helper 0.92x; asynchronous 0.949x,
 0.908x, 0.943x, 0.934x, 0.915x (10th percentiles 0.88-0.89x against 0.96-1.00x), the same
-CPU time (flowgraph/TF 0.94-0.98x either way). One convolution alone
+CPU time (flowgraph/TF 0.94-0.98x either way). On the quiet machine, without `chrt`:
+medians 1.007x, 1.006x, 0.980x, 10th percentiles 0.94-0.95x (the team before: 1.09x, 1.15x). One convolution alone
 (`benchmarks/conv_parts.py`, same priority) costs ~0.1-0.2 ms more wall than on the team
 (the hand-off to the helpers and back: conv2's forward, input and filter gradients 3.50,
 3.53, 3.81 ms against 3.54, 3.39, 3.58; TF 3.64, 3.70, 4.09); the step gains by running
